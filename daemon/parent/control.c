@@ -1,0 +1,361 @@
+/*
+ * The control socket.  Who may use it is decided by the kernel (SO_PEERCRED),
+ * never by anything the client writes; which requests a client may make
+ * depends only on the node's state (uninitialized, locked, ready).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "parent.h"
+
+struct client {
+	struct client	*next;
+	struct chan	 ch;
+	struct op	*op;		/* the request being served */
+	pid_t		 pid;
+};
+
+/* When a request is allowed, by node state. */
+#define W_UNINIT	0x1
+#define W_LOCKED	0x2
+#define W_READY		0x4
+
+static const struct handler {
+	uint16_t	 type;
+	unsigned	 when;
+	void		(*fn)(struct op *, const struct wire_msg *);
+} handlers[] = {
+	{ CTL_STATUS,		W_UNINIT | W_LOCKED | W_READY,	op_status },
+	{ CTL_INIT,		W_UNINIT,			op_init },
+	{ CTL_UNLOCK,		W_LOCKED,			op_unlock },
+	{ CTL_JOIN_TOKEN,	W_READY,			op_join_token },
+	{ CTL_SECRET_CREATE,	W_READY,			op_secret_create },
+	{ CTL_SECRET_LIST,	W_READY,			op_secret_list },
+	{ CTL_SECRET_INSPECT,	W_READY,			op_secret_inspect },
+	{ CTL_SECRET_RM,	W_READY,			op_secret_rm },
+	{ CTL_UPDATE,		W_READY,			op_update },
+	{ CTL_UNLOCK_KEY,	W_READY,			op_unlock_key },
+};
+
+static const uint16_t control_requests[] = {
+	CTL_STATUS, CTL_INIT, CTL_UNLOCK, CTL_JOIN_TOKEN, CTL_SECRET_CREATE,
+	CTL_SECRET_LIST, CTL_SECRET_INSPECT, CTL_SECRET_RM, CTL_UPDATE,
+	CTL_UNLOCK_KEY, 0
+};
+
+int
+control_listen(struct parent *p)
+{
+	struct sockaddr_un sun;
+	char dir[PATH_MAX];
+	int fd, probe;
+	mode_t old;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(p->cfg.control_socket) >= sizeof(sun.sun_path)) {
+		log_err("control socket path is too long: %s", p->cfg.control_socket);
+		return HUSH_E_TOOBIG;
+	}
+	memcpy(sun.sun_path, p->cfg.control_socket, strlen(p->cfg.control_socket) + 1);
+	snprintf(dir, sizeof(dir), "%s", p->cfg.control_socket);
+	if (mkdir(dirname(dir), 0755) != 0 && errno != EEXIST) {
+		log_err("cannot create %s: %s", dir, strerror(errno));
+		return HUSH_E_IO;
+	}
+	/* A live daemon answers; a stale socket file from a crash does not. */
+	if ((probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) >= 0) {
+		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(probe);
+			log_err("another hushd is serving %s", p->cfg.control_socket);
+			return HUSH_E_EXISTS;
+		}
+		close(probe);
+	}
+	unlink(p->cfg.control_socket);
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return HUSH_E_SYS;
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		umask(old);
+		log_err("cannot bind %s: %s", p->cfg.control_socket, strerror(errno));
+		close(fd);
+		return HUSH_E_IO;
+	}
+	umask(old);
+	if (chmod(p->cfg.control_socket, 0600) != 0 || listen(fd, 16) != 0) {
+		close(fd);
+		return HUSH_E_IO;
+	}
+	p->listen_fd = fd;
+	return 0;
+}
+
+static void
+client_send(struct client *c, struct wire_enc *e)
+{
+	const uint8_t *buf;
+	size_t len;
+	int r;
+
+	if ((r = wire_enc_finish(e, &buf, &len)) != 0) {
+		wire_enc_free(e);
+		msg_error_reply(e, 1, r, "the reply does not fit in a message");
+		if (wire_enc_finish(e, &buf, &len) != 0)
+			return;
+	}
+	chan_send(&c->ch, buf, len, -1);
+}
+
+static void
+client_close(struct parent *p, struct client *c)
+{
+	struct client **cp;
+
+	for (cp = &p->clients; *cp != NULL; cp = &(*cp)->next) {
+		if (*cp == c) {
+			*cp = c->next;
+			break;
+		}
+	}
+	/* The operation carries on (a commit must finish); its answer is dropped. */
+	if (c->op != NULL)
+		c->op->client = NULL;
+	chan_close(&c->ch);
+	free(c);
+	p->nclients--;
+}
+
+void
+control_close_all(struct parent *p)
+{
+	while (p->clients != NULL)
+		client_close(p, p->clients);
+	if (p->listen_fd >= 0) {
+		close(p->listen_fd);
+		unlink(p->cfg.control_socket);
+	}
+	p->listen_fd = -1;
+}
+
+void
+op_free(struct op *op)
+{
+	if (op->client != NULL)
+		op->client->op = NULL;
+	if (op->ctx_free != NULL && op->ctx != NULL)
+		op->ctx_free(op->ctx);
+	free(op);
+}
+
+void
+op_reply(struct op *op, struct wire_enc *e)
+{
+	if (op->client != NULL)
+		client_send(op->client, e);
+	wire_enc_free(e);
+	op_free(op);
+}
+
+void
+op_error(struct op *op, int code, const char *detail)
+{
+	struct wire_enc e;
+
+	if (code == 0)
+		code = HUSH_E_INTERNAL;
+	msg_error_reply(&e, op->client_req, code, detail);
+	op_reply(op, &e);
+}
+
+void
+control_accept(struct parent *p)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *c;
+	struct wire_enc e;
+	int fd;
+
+	if ((fd = accept4(p->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	chan_init(&c->ch, fd, "control", CONTROL_MAX_MSG, false);
+	c->pid = cred.pid;
+	if (cred.uid != 0 || p->nclients >= MAX_CLIENTS) {
+		if (cred.uid != 0)
+			log_warn("refused control connection from uid %u (pid %ld)",
+			    (unsigned)cred.uid, (long)cred.pid);
+		msg_error_reply(&e, 1, cred.uid != 0 ? HUSH_E_PERM : HUSH_E_UNAVAIL,
+		    cred.uid != 0 ? "permission denied: only root may use the hush control socket"
+		    : "too many control connections");
+		client_send(c, &e);
+		wire_enc_free(&e);
+		chan_close(&c->ch);
+		free(c);
+		return;
+	}
+	c->next = p->clients;
+	p->clients = c;
+	p->nclients++;
+}
+
+static unsigned
+state_bit(const struct parent *p)
+{
+	switch (p->state) {
+	case PS_UNINITIALIZED:
+		return W_UNINIT;
+	case PS_LOCKED:
+		return W_LOCKED;
+	case PS_READY:
+		return W_READY;
+	case PS_INITIALIZING:
+	case PS_STARTING:
+		return 0;
+	}
+	return 0;
+}
+
+static void
+refuse(struct parent *p, struct op *op)
+{
+	switch (p->state) {
+	case PS_UNINITIALIZED:
+		op_error(op, HUSH_E_NOTINIT, NULL);
+		return;
+	case PS_LOCKED:
+		op_error(op, HUSH_E_LOCKED, NULL);
+		return;
+	case PS_INITIALIZING:
+		op_error(op, HUSH_E_UNAVAIL, "the node is being initialized");
+		return;
+	case PS_STARTING:
+		op_error(op, HUSH_E_UNAVAIL, "the raft store is starting");
+		return;
+	case PS_READY:
+		if (op->type == CTL_INIT)
+			op_error(op, HUSH_E_ALREADYINIT, NULL);
+		else
+			op_error(op, HUSH_E_INVAL, "hush is not locked");
+		return;
+	}
+}
+
+static void
+dispatch(struct parent *p, struct client *c, const struct chan_msg *cm)
+{
+	struct wire_msg *m;
+	struct op *op;
+	char why[256];
+	int r;
+
+	if (c->op != NULL) {
+		log_warn("control client (pid %ld) sent a second request while one is "
+		    "in progress", (long)c->pid);
+		client_close(p, c);
+		return;
+	}
+	if ((m = malloc(sizeof(*m))) == NULL || (op = calloc(1, sizeof(*op))) == NULL) {
+		free(m);
+		client_close(p, c);
+		return;
+	}
+	op->p = p;
+	op->client = c;
+	c->op = op;
+	if ((r = msg_parse(cm->buf, cm->len, CONTROL_MAX_MSG, control_requests, m, why,
+	    sizeof(why))) != 0) {
+		/* A bad request from the CLI is answered, not fatal: say what is wrong. */
+		struct wire_hdr hdr;
+
+		if (wire_peek_hdr(cm->buf, cm->len, &hdr) == 0)
+			op->client_req = hdr.request_id;
+		op_error(op, r == HUSH_E_TOOBIG ? r : HUSH_E_PROTO, why);
+		free(m);
+		return;
+	}
+	op->client_req = m->hdr.request_id;
+	op->type = m->hdr.type;
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (handlers[i].type != m->hdr.type)
+			continue;
+		if ((handlers[i].when & state_bit(p)) == 0)
+			refuse(p, op);
+		else
+			handlers[i].fn(op, m);
+		free(m);
+		return;
+	}
+	op_error(op, HUSH_E_PROTO, "unknown request");
+	free(m);
+}
+
+void
+control_client_io(struct parent *p, struct client *c, short revents)
+{
+	struct chan_msg cm;
+	int r;
+
+	if (revents & POLLOUT) {
+		r = chan_flush(&c->ch);
+		if (r != 0 && r != HUSH_E_UNAVAIL) {
+			client_close(p, c);
+			return;
+		}
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		r = chan_recv(&c->ch, &cm);
+		if (r == 1) {
+			dispatch(p, c, &cm);
+			chan_msg_free(&cm);
+		} else if (r < 0) {
+			if (r != HUSH_E_IO)
+				log_warn("control client (pid %ld): %s", (long)c->pid,
+				    hush_strerror(r));
+			client_close(p, c);
+		}
+	}
+}
+
+bool
+control_client_alive(struct parent *p, const struct client *c)
+{
+	for (const struct client *x = p->clients; x != NULL; x = x->next)
+		if (x == c)
+			return true;
+	return false;
+}
+
+/* For the poll loop in parent.c. */
+size_t
+control_pollfds(struct parent *p, struct pollfd *pfd, struct client **who, size_t max)
+{
+	size_t n = 0;
+
+	for (struct client *c = p->clients; c != NULL && n < max; c = c->next) {
+		pfd[n].fd = c->ch.fd;
+		pfd[n].events = POLLIN | (chan_pending(&c->ch) ? POLLOUT : 0);
+		pfd[n].revents = 0;
+		who[n++] = c;
+	}
+	return n;
+}

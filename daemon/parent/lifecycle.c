@@ -1,0 +1,253 @@
+/*
+ * Keeping the children supplied with what they need after every (re)start:
+ * the raft process gets the DEK from the keyring, the pki process gets the
+ * CA from the store.  And keeping node.keys in step with the cluster's
+ * autolock setting, which the raft process reports after each change.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "keyring.h"
+#include "log.h"
+#include "parent.h"
+#include "pki/pki.h"
+
+void
+lifecycle_wait_ready(struct parent *p, struct op *op)
+{
+	op->next_waiting = p->waiting_ready;
+	p->waiting_ready = op;
+}
+
+static void
+wake_waiting(struct parent *p, int status, const char *detail)
+{
+	struct op *op = p->waiting_ready, *next;
+
+	p->waiting_ready = NULL;
+	for (; op != NULL; op = next) {
+		next = op->next_waiting;
+		op->on_ready(op, status, detail);
+	}
+}
+
+static void
+ca_loaded(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct parent *p = arg;
+	const uint8_t *d;
+	size_t len;
+
+	if (status != 0) {
+		log_err("the pki process refused the stored CA: %s",
+		    detail && *detail ? detail : hush_strerror(status));
+		return;
+	}
+	if (wire_get_bytes(reply, T_DIGEST, &d, &len) == 0) {
+		memcpy(p->token_digest, d, sizeof(p->token_digest));
+		p->have_digest = true;
+		p->ca_loaded = true;
+		log_debug("root CA loaded into the pki process");
+	}
+}
+
+static void
+cluster_read(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct parent *p = op->p;
+	const uint8_t *key;
+	const struct wire_field *cert;
+	struct wire_enc e;
+	size_t keylen;
+	bool autolock;
+	int r;
+
+	if (status != 0) {
+		if (status != HUSH_E_NOTINIT)
+			log_err("cannot read the cluster record: %s",
+			    detail && *detail ? detail : hush_strerror(status));
+		op_free(op);
+		return;
+	}
+	if (wire_get_bool(reply, T_AUTOLOCK, &autolock) == 0)
+		p->autolock = autolock;
+	wire_get_u64(reply, T_CERT_EXPIRY, &p->cert_expiry);
+	if ((cert = wire_find(reply, T_CA_CERT, 0)) == NULL ||
+	    wire_get_bytes(reply, T_CA_KEY, &key, &keylen) != 0) {
+		op_free(op);
+		return;
+	}
+	wire_enc_init(&e, PKI_CA_LOAD, child_next_id(&p->pki), PKI_MAX_MSG);
+	wire_put_bytes(&e, T_CA_CERT, cert->val, cert->len);
+	wire_put_bytes(&e, T_CA_KEY, key, keylen);
+	if ((r = child_call(&p->pki, &e, -1, ca_loaded, p)) != 0)
+		log_warn("cannot send the CA to the pki process: %s", hush_strerror(r));
+	wire_enc_free(&e);
+	op_free(op);
+}
+
+void
+lifecycle_load_ca(struct parent *p)
+{
+	struct op *op;
+	struct wire_enc q;
+
+	if (!p->raft_ready || p->pki.pid <= 0)
+		return;
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		return;
+	op->p = p;
+	wire_enc_init(&q, QRY_CLUSTER, 0, 64);
+	if (raft_query(op, &q, cluster_read) != 0)
+		op_free(op);
+	wire_enc_free(&q);
+}
+
+static void
+raft_started(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct parent *p = arg;
+
+	p->raft_start_sent = false;
+	if (status != 0) {
+		log_err("the raft store did not start: %s",
+		    detail && *detail ? detail : hush_strerror(status));
+		wake_waiting(p, status, detail);
+		return;
+	}
+	p->raft_ready = true;
+	p->bootstrap = false;
+	if (p->state == PS_STARTING)
+		p->state = PS_READY;
+	log_info("the raft store is ready");
+	lifecycle_load_ca(p);
+	wake_waiting(p, 0, NULL);
+}
+
+int
+lifecycle_start_raft(struct parent *p, bool bootstrap)
+{
+	struct secbuf dek = SECBUF_INIT;
+	struct wire_enc e;
+	int r;
+
+	if (p->raft.pid <= 0 || p->raft_start_sent || p->raft_ready)
+		return p->raft_ready ? 0 : (p->raft_start_sent ? 0 : HUSH_E_UNAVAIL);
+	if ((r = keyring_get(KEY_DEK, &dek)) != 0) {
+		log_err("the data key is not in the keyring: %s", hush_strerror(r));
+		return r;
+	}
+	wire_enc_init(&e, RAFTP_START, child_next_id(&p->raft), 4096);
+	wire_put_bytes(&e, T_DEK, dek.p, dek.len);
+	wire_put_str(&e, T_NODE_ID, p->node.node_id);
+	wire_put_str(&e, T_ADDRESS, p->node.advertise);
+	wire_put_bool(&e, T_BOOTSTRAP, bootstrap);
+	wire_put_u32(&e, T_SNAP_THRESHOLD, p->cfg.snapshot_threshold);
+	wire_put_u32(&e, T_SNAP_TRAILING, p->cfg.snapshot_trailing);
+	secbuf_free(&dek);
+	r = child_call(&p->raft, &e, -1, raft_started, p);
+	wire_enc_free(&e);
+	if (r == 0)
+		p->raft_start_sent = true;
+	return r;
+}
+
+void
+lifecycle_child_started(struct parent *p, struct child *c)
+{
+	if (c == &p->raft) {
+		p->raft_ready = false;
+		p->raft_start_sent = false;
+		if (p->state == PS_READY)
+			p->state = PS_STARTING;
+		if (p->state == PS_STARTING || (p->state == PS_INITIALIZING && p->bootstrap))
+			lifecycle_start_raft(p, p->bootstrap);
+	} else if (c == &p->pki) {
+		p->ca_loaded = false;
+		lifecycle_load_ca(p);
+	}
+}
+
+/*
+ * node.keys follows the cluster's autolock setting on every manager: sealed
+ * by the current KEK while autolock is on, in clear when it is off.
+ */
+static void
+sync_keyfile(struct parent *p, bool autolock, const uint8_t *kek)
+{
+	struct secbuf cur = SECBUF_INIT, dek = SECBUF_INIT, node = SECBUF_INIT;
+	bool have_cur;
+	int r;
+
+	have_cur = keyring_get(KEY_KEK, &cur) == 0;
+	if (autolock && have_cur && cur.len == 32 && sodium_memcmp(cur.p, kek, 32) == 0)
+		goto out;
+	if (!autolock && !have_cur)
+		goto out;
+	if ((r = keyring_get(KEY_DEK, &dek)) != 0 || (r = keyring_get(KEY_NODE, &node)) != 0) {
+		log_err("cannot re-seal node.keys: keys missing from the keyring: %s",
+		    hush_strerror(r));
+		goto out;
+	}
+	if ((r = keyfile_write(p->cfg.state_dir, &dek, &node, autolock ? kek : NULL)) != 0) {
+		log_err("cannot re-seal node.keys: %s", hush_strerror(r));
+		goto out;
+	}
+	if (autolock)
+		r = keyring_put(KEY_KEK, kek, 32);
+	else
+		r = keyring_drop(KEY_KEK);
+	if (r != 0)
+		log_err("cannot update the unlock key in the keyring: %s", hush_strerror(r));
+	log_info(autolock ? "node.keys is now sealed by the current unlock key" :
+	    "autolock is off: node.keys is no longer sealed");
+out:
+	secbuf_free(&cur);
+	secbuf_free(&dek);
+	secbuf_free(&node);
+}
+
+void
+lifecycle_raft_event(struct parent *p, const struct wire_msg *m)
+{
+	const uint8_t *kek = NULL;
+	size_t len;
+	uint16_t ev;
+	bool autolock = false;
+
+	if (wire_get_u16(m, T_EVENT, &ev) != 0)
+		return;
+	switch (ev) {
+	case EV_APPLIED_CLUSTER:
+		wire_get_bool(m, T_AUTOLOCK, &autolock);
+		wire_get_u64(m, T_CERT_EXPIRY, &p->cert_expiry);
+		if (autolock && wire_get_bytes(m, T_KEK, &kek, &len) != 0) {
+			child_kill(&p->raft, "autolock event without a key");
+			return;
+		}
+		p->autolock = autolock;
+		sync_keyfile(p, autolock, kek);
+		break;
+	default:
+		log_warn("unknown event %u from the raft process", ev);
+		break;
+	}
+}
+
+void
+lifecycle_raft_request(struct parent *p, const struct wire_msg *m, int fd)
+{
+	struct wire_enc e;
+	const uint8_t *buf;
+	size_t len;
+
+	/* Peer streams come from the net process, which a lone manager lacks. */
+	msg_error_reply(&e, m->hdr.request_id, HUSH_E_UNAVAIL,
+	    "no peer connections on a single-manager node");
+	if (wire_enc_finish(&e, &buf, &len) == 0)
+		chan_send(&p->raft.ch, buf, len, -1);
+	wire_enc_free(&e);
+}

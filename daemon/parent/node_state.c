@@ -1,0 +1,208 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "msg.h"
+#include "node_state.h"
+
+static int
+path_in(char *out, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(out, cap, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= cap ? HUSH_E_TOOBIG : 0;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const uint8_t *p = data;
+	int fd, dfd, r = HUSH_E_IO;
+	ssize_t n;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return HUSH_E_TOOBIG;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)) < 0)
+		return HUSH_E_IO;
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOSPC)
+				r = HUSH_E_NOSPACE;
+			goto fail;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fchmod(fd, (mode_t)mode) != 0)
+		goto fail;
+	if (fsync(fd) != 0) {
+		if (errno == ENOSPC)
+			r = HUSH_E_NOSPACE;
+		goto fail;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		return HUSH_E_IO;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+fail:
+	close(fd);
+	unlink(tmp);
+	return r;
+}
+
+static int
+mkdir_private(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return HUSH_E_IO;
+	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return HUSH_E_IO;
+	/* Everything below holds key material or ciphertext: owner only. */
+	if ((st.st_mode & 077) != 0 && chmod(path, 0700) != 0)
+		return HUSH_E_IO;
+	return 0;
+}
+
+int
+node_state_prepare(const char *state_dir, char *why, size_t whylen)
+{
+	char path[PATH_MAX];
+	const char *sub[] = { "certificates", "raft" };
+
+	if (mkdir_private(state_dir) != 0) {
+		snprintf(why, whylen, "cannot create state directory %s: %s", state_dir,
+		    strerror(errno));
+		return HUSH_E_IO;
+	}
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		if (path_in(path, sizeof(path), state_dir, sub[i]) != 0 ||
+		    mkdir_private(path) != 0) {
+			snprintf(why, whylen, "cannot create %s/%s: %s", state_dir, sub[i],
+			    strerror(errno));
+			return HUSH_E_IO;
+		}
+	}
+	return 0;
+}
+
+bool
+node_state_has_leftovers(const char *state_dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (path_in(path, sizeof(path), state_dir, "node.keys") == 0 && stat(path, &st) == 0)
+		return true;
+	if (path_in(path, sizeof(path), state_dir, "raft/metadata1") == 0 && stat(path, &st) == 0)
+		return true;
+	return false;
+}
+
+static int
+json_str(json_t *o, const char *k, char *out, size_t cap)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	if (s == NULL || strlen(s) >= cap)
+		return HUSH_E_CORRUPT;
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+int
+node_state_load(const char *state_dir, struct node_state *n, char *why, size_t whylen)
+{
+	char path[PATH_MAX], role[16];
+	json_error_t jerr;
+	json_t *o;
+	int r = 0;
+
+	memset(n, 0, sizeof(*n));
+	if ((r = path_in(path, sizeof(path), state_dir, "node.json")) != 0)
+		return r;
+	if (access(path, F_OK) != 0)
+		return 0;	/* not initialized */
+	if ((o = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		snprintf(why, whylen, "%s: %s (line %d)", path, jerr.text, jerr.line);
+		return HUSH_E_CORRUPT;
+	}
+	if (json_str(o, "node_id", n->node_id, sizeof(n->node_id)) != 0 ||
+	    json_str(o, "cluster_id", n->cluster_id, sizeof(n->cluster_id)) != 0 ||
+	    json_str(o, "role", role, sizeof(role)) != 0 ||
+	    json_str(o, "advertise_addr", n->advertise, sizeof(n->advertise)) != 0 ||
+	    !json_is_integer(json_object_get(o, "cert_not_after")) ||
+	    !hush_id_valid(n->node_id) || !hush_id_valid(n->cluster_id)) {
+		snprintf(why, whylen, "%s: missing or malformed fields", path);
+		r = HUSH_E_CORRUPT;
+		goto out;
+	}
+	if (strcmp(role, "manager") == 0)
+		n->role = ROLE_MANAGER;
+	else if (strcmp(role, "worker") == 0)
+		n->role = ROLE_WORKER;
+	else {
+		snprintf(why, whylen, "%s: unknown role '%s'", path, role);
+		r = HUSH_E_CORRUPT;
+		goto out;
+	}
+	n->cert_not_after = json_integer_value(json_object_get(o, "cert_not_after"));
+	n->initialized = true;
+out:
+	json_decref(o);
+	return r;
+}
+
+int
+node_state_save(const char *state_dir, const struct node_state *n)
+{
+	char path[PATH_MAX], *text;
+	json_t *o;
+	int r;
+
+	if ((r = path_in(path, sizeof(path), state_dir, "node.json")) != 0)
+		return r;
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I}",
+	    "node_id", n->node_id, "cluster_id", n->cluster_id,
+	    "role", n->role == ROLE_MANAGER ? "manager" : "worker",
+	    "advertise_addr", n->advertise, "cert_not_after", (json_int_t)n->cert_not_after);
+	if (o == NULL)
+		return HUSH_E_NOMEM;
+	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(o);
+	if (text == NULL)
+		return HUSH_E_NOMEM;
+	r = write_file_atomic(path, text, strlen(text), 0600);
+	free(text);
+	return r;
+}
+
+int
+node_state_write_cert(const char *state_dir, const char *name, const char *pem)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/certificates/%s", state_dir, name) >= (int)sizeof(path))
+		return HUSH_E_TOOBIG;
+	return write_file_atomic(path, pem, strlen(pem), 0644);
+}

@@ -1,0 +1,47 @@
+/*
+ * What a node remembers about itself between restarts, in the state dir:
+ *   node.json              identity (ids, role, addresses, cert expiry); no secrets
+ *   certificates/ca.crt    the cluster's root CA certificate (public)
+ *   certificates/node.crt  this node's certificate (public)
+ *   node.keys              DEK + node TLS key; sealed by the KEK under autolock
+ *   raft/                  libraft's log and snapshots (entries sealed by the DEK)
+ * node.json is written last during init, so its presence means "initialized".
+ */
+#ifndef HUSH_NODE_STATE_H
+#define HUSH_NODE_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "id.h"
+#include "secbuf.h"
+
+struct node_state {
+	bool	 initialized;
+	char	 node_id[HUSH_ID_LEN + 1];
+	char	 cluster_id[HUSH_ID_LEN + 1];
+	int	 role;			/* enum node_role */
+	char	 advertise[263];
+	int64_t	 cert_not_after;
+};
+
+int	node_state_load(const char *state_dir, struct node_state *n, char *why, size_t whylen);
+int	node_state_save(const char *state_dir, const struct node_state *n);
+int	node_state_write_cert(const char *state_dir, const char *name, const char *pem);
+/* Refuse to start on a state dir left half-initialized by a crash. */
+bool	node_state_has_leftovers(const char *state_dir);
+/* Create the state dir tree with private permissions. */
+int	node_state_prepare(const char *state_dir, char *why, size_t whylen);
+/* Write a file atomically: temp file, fsync, rename, fsync the directory. */
+int	write_file_atomic(const char *path, const void *data, size_t len, int mode);
+
+/* keyfile.c */
+int	keyfile_is_wrapped(const char *state_dir, bool *wrapped);
+/* kek NULL: stored in clear (autolock off). */
+int	keyfile_write(const char *state_dir, const struct secbuf *dek,
+	    const struct secbuf *node_key, const uint8_t *kek);
+/* HUSH_E_BADKEY when the KEK does not open it. */
+int	keyfile_read(const char *state_dir, const uint8_t *kek, struct secbuf *dek,
+	    struct secbuf *node_key);
+
+#endif

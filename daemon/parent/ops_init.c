@@ -1,0 +1,349 @@
+/*
+ * hushctl init: create a cluster of one manager.
+ *
+ *   1. pki creates the root CA                    (PKI_CA_CREATE)
+ *   2. we make the node key and CSR; pki signs it (PKI_ISSUE)
+ *   3. DEK (+ KEK with autolock) -> node.keys, certificates, keyring
+ *   4. raft bootstraps as the only voter          (RAFTP_START)
+ *   5. the cluster record is committed            (CMD_CLUSTER_INIT)
+ *   6. node.json is written: from now on the node is initialized
+ *
+ * A failure before step 6 rolls back what was written, so init can simply
+ * be run again.
+ */
+#include <dirent.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "err.h"
+#include "join_token.h"
+#include "keyring.h"
+#include "log.h"
+#include "parent.h"
+#include "pki/pki.h"
+#include "raft/raft_proc.h"
+#include "x509.h"
+
+struct init_ctx {
+	uint8_t		 req_id[16];
+	bool		 autolock;
+	uint64_t	 expiry;
+	char		*ca_cert;
+	struct secbuf	 ca_key;
+	struct secbuf	 node_key;
+	struct secbuf	 kek;
+	uint8_t		 digest[32];
+	uint8_t		 worker[16], manager[16];
+	bool		 wrote_state;
+};
+
+static void
+init_ctx_free(void *arg)
+{
+	struct init_ctx *x = arg;
+
+	free(x->ca_cert);
+	secbuf_free(&x->ca_key);
+	secbuf_free(&x->node_key);
+	secbuf_free(&x->kek);
+	sodium_memzero(x, sizeof(*x));
+	free(x);
+}
+
+static void
+remove_dir_files(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
+			unlink(path);
+	}
+	closedir(d);
+}
+
+static void
+init_fail(struct op *op, int code, const char *detail)
+{
+	struct parent *p = op->p;
+	struct init_ctx *x = op->ctx;
+	char path[PATH_MAX];
+
+	log_err("init failed: %s", detail && *detail ? detail : hush_strerror(code));
+	if (x->wrote_state) {
+		/* The raft process may have the log open: restart it on a clean dir. */
+		child_kill(&p->raft, "rolling back a failed init");
+		remove_dir_files(raft_proc_dir);
+		snprintf(path, sizeof(path), "%s/node.keys", p->cfg.state_dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/certificates", p->cfg.state_dir);
+		remove_dir_files(path);
+		keyring_drop(KEY_DEK);
+		keyring_drop(KEY_NODE);
+		keyring_drop(KEY_KEK);
+	}
+	memset(&p->node, 0, sizeof(p->node));
+	p->bootstrap = false;
+	p->state = PS_UNINITIALIZED;
+	op_error(op, code, detail);
+}
+
+static void
+init_committed(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct parent *p = op->p;
+	struct init_ctx *x = op->ctx;
+	struct join_token t;
+	struct wire_enc e;
+	char tok[JOIN_TOKEN_LEN + 1];
+	int r;
+
+	if (status != 0) {
+		init_fail(op, status, detail);
+		return;
+	}
+	p->node.initialized = true;
+	if ((r = node_state_save(p->cfg.state_dir, &p->node)) != 0) {
+		p->node.initialized = false;
+		init_fail(op, r, "cannot write node.json");
+		return;
+	}
+	p->state = PS_READY;
+	p->autolock = x->autolock;
+	p->cert_expiry = x->expiry;
+	memcpy(p->token_digest, x->digest, 32);
+	p->have_digest = true;
+	p->ca_loaded = true;
+	log_info("initialized cluster %s; this node (%s) is its first manager",
+	    p->node.cluster_id, p->node.node_id);
+
+	wire_enc_init(&e, CTL_INIT | MSG_REPLY, op->client_req, 4096);
+	wire_put_str(&e, T_NODE_ID, p->node.node_id);
+	wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);
+	memcpy(t.digest, x->digest, 32);
+	memcpy(t.secret, x->worker, 16);
+	join_token_format(&t, tok, sizeof(tok));
+	wire_put_str(&e, T_WORKER_TOKEN, tok);
+	memcpy(t.secret, x->manager, 16);
+	join_token_format(&t, tok, sizeof(tok));
+	wire_put_str(&e, T_MANAGER_TOKEN, tok);
+	sodium_memzero(&t, sizeof(t));
+	sodium_memzero(tok, sizeof(tok));
+	wire_put_str(&e, T_ADVERTISE_ADDR, p->node.advertise);
+	if (x->autolock)
+		wire_put_bytes(&e, T_KEK, x->kek.p, x->kek.len);
+	op_reply(op, &e);
+}
+
+static void
+init_raft_ready(struct op *op, int status, const char *detail)
+{
+	struct parent *p = op->p;
+	struct init_ctx *x = op->ctx;
+	struct wire_enc cmd;
+	int r;
+
+	if (status != 0) {
+		init_fail(op, status, detail);
+		return;
+	}
+	wire_enc_init(&cmd, CMD_CLUSTER_INIT, 0, 65536);
+	wire_put_bytes(&cmd, T_REQ_ID, x->req_id, 16);
+	wire_put_str(&cmd, T_CLUSTER_ID, p->node.cluster_id);
+	wire_put_str(&cmd, T_CA_CERT, x->ca_cert);
+	wire_put_bytes(&cmd, T_CA_KEY, x->ca_key.p, x->ca_key.len);
+	wire_put_bytes(&cmd, T_WORKER_SECRET, x->worker, 16);
+	wire_put_bytes(&cmd, T_MANAGER_SECRET, x->manager, 16);
+	wire_put_u64(&cmd, T_CERT_EXPIRY, x->expiry);
+	if (x->autolock)
+		wire_put_bytes(&cmd, T_KEK, x->kek.p, x->kek.len);
+	wire_put_str(&cmd, T_NODE_ID, p->node.node_id);
+	wire_put_str(&cmd, T_ADVERTISE_ADDR, p->node.advertise);
+	wire_put_i64(&cmd, T_CREATED, parent_now());
+	r = raft_propose(op, &cmd, init_committed);
+	wire_enc_free(&cmd);
+	if (r != 0)
+		init_fail(op, r, "cannot propose the cluster record");
+}
+
+/* Step 3: everything a restart needs goes to disk and the keyring. */
+static int
+init_persist(struct op *op, const char *node_cert, char *why, size_t whylen)
+{
+	struct parent *p = op->p;
+	struct init_ctx *x = op->ctx;
+	struct secbuf dek = SECBUF_INIT;
+	int r;
+
+	if ((r = secbuf_alloc(&dek, 32)) != 0)
+		return r;
+	randombytes_buf(dek.p, dek.len);
+	x->wrote_state = true;
+	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->node_key,
+	    x->autolock ? x->kek.p : NULL)) != 0) {
+		snprintf(why, whylen, "cannot write node.keys: %s", hush_strerror(r));
+		goto out;
+	}
+	if ((r = node_state_write_cert(p->cfg.state_dir, "ca.crt", x->ca_cert)) != 0 ||
+	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", node_cert)) != 0) {
+		snprintf(why, whylen, "cannot write certificates: %s", hush_strerror(r));
+		goto out;
+	}
+	if ((r = keyring_put(KEY_DEK, dek.p, dek.len)) != 0 ||
+	    (r = keyring_put(KEY_NODE, x->node_key.p, x->node_key.len)) != 0 ||
+	    (x->autolock && (r = keyring_put(KEY_KEK, x->kek.p, x->kek.len)) != 0)) {
+		snprintf(why, whylen, "cannot store keys in the kernel keyring: %s",
+		    hush_strerror(r));
+		goto out;
+	}
+out:
+	secbuf_free(&dek);
+	return r;
+}
+
+static void
+init_issued(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct op *op = arg;
+	struct parent *p = op->p;
+	char *cert = NULL, why[512];
+	const struct wire_field *f;
+	int r;
+
+	if (status != 0) {
+		init_fail(op, status, detail);
+		return;
+	}
+	if ((f = wire_find(reply, T_CERT, 0)) == NULL ||
+	    wire_get_i64(reply, T_CERT_NOT_AFTER, &p->node.cert_not_after) != 0 ||
+	    (cert = strndup((const char *)f->val, f->len)) == NULL) {
+		init_fail(op, HUSH_E_PROTO, "the pki process answered without a certificate");
+		return;
+	}
+	r = init_persist(op, cert, why, sizeof(why));
+	free(cert);
+	if (r != 0) {
+		init_fail(op, r, why);
+		return;
+	}
+	p->bootstrap = true;
+	op->on_ready = init_raft_ready;
+	lifecycle_wait_ready(p, op);
+	if ((r = lifecycle_start_raft(p, true)) != 0)
+		log_warn("raft start deferred: %s", hush_strerror(r));
+}
+
+static void
+init_ca_created(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct op *op = arg;
+	struct parent *p = op->p;
+	struct init_ctx *x = op->ctx;
+	const struct wire_field *f;
+	const uint8_t *b;
+	uint8_t *csr = NULL;
+	size_t len, csrlen;
+	struct wire_enc e;
+	int r;
+
+	if (status != 0) {
+		init_fail(op, status, detail);
+		return;
+	}
+	if ((f = wire_find(reply, T_CA_CERT, 0)) == NULL ||
+	    (x->ca_cert = strndup((const char *)f->val, f->len)) == NULL ||
+	    wire_get_bytes(reply, T_CA_KEY, &b, &len) != 0 ||
+	    secbuf_dup(&x->ca_key, b, len) != 0 ||
+	    wire_get_bytes(reply, T_DIGEST, &b, &len) != 0) {
+		init_fail(op, HUSH_E_PROTO, "the pki process answered without a CA");
+		return;
+	}
+	memcpy(x->digest, b, 32);
+	/* The node key is made here and never leaves this process's keyring. */
+	if ((r = x509_key_generate(&x->node_key)) != 0 ||
+	    (r = x509_csr_create(&x->node_key, &csr, &csrlen)) != 0) {
+		init_fail(op, r, "cannot create the node key");
+		return;
+	}
+	wire_enc_init(&e, PKI_ISSUE, child_next_id(&p->pki), PKI_MAX_MSG);
+	wire_put_bytes(&e, T_CSR, csr, csrlen);
+	wire_put_str(&e, T_SUBJ_CN, p->node.node_id);
+	wire_put_str(&e, T_SUBJ_OU, "hush-manager");
+	wire_put_str(&e, T_SUBJ_O, p->node.cluster_id);
+	wire_put_i64(&e, T_NOW, parent_now());
+	wire_put_u64(&e, T_LIFETIME, x->expiry);
+	free(csr);
+	r = child_call(&p->pki, &e, -1, init_issued, op);
+	wire_enc_free(&e);
+	if (r != 0)
+		init_fail(op, r, "the pki process is not available");
+}
+
+void
+op_init(struct op *op, const struct wire_msg *m)
+{
+	struct parent *p = op->p;
+	struct init_ctx *x;
+	struct wire_enc e;
+	const uint8_t *req_id;
+	char addr[ADDR_MAX + 1], host[64], why[256];
+	size_t len;
+	int r;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	op->ctx = x;
+	op->ctx_free = init_ctx_free;
+	wire_get_bytes(m, T_REQ_ID, &req_id, &len);
+	memcpy(x->req_id, req_id, 16);
+	wire_get_bool(m, T_AUTOLOCK, &x->autolock);
+	x->expiry = HUSH_DEFAULT_CERT_EXPIRY;
+	if (wire_get_u64(m, T_CERT_EXPIRY, &x->expiry) == 0 &&
+	    (x->expiry < PKI_CERT_MIN_LIFETIME || x->expiry > PKI_CERT_MAX_LIFETIME)) {
+		op_error(op, HUSH_E_RANGE, "--cert-expiry must be between 1h and 3650d");
+		return;
+	}
+	if (wire_get_str(m, T_ADVERTISE_ADDR, addr, sizeof(addr)) != 0) {
+		addr_default_ipv4(host, sizeof(host));
+		snprintf(addr, sizeof(addr), "%s", host);
+	}
+	memset(&p->node, 0, sizeof(p->node));
+	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.advertise,
+	    sizeof(p->node.advertise), why, sizeof(why)) != 0) {
+		op_error(op, HUSH_E_INVAL, why);
+		return;
+	}
+	if (hush_id_new(p->node.node_id) != 0 || hush_id_new(p->node.cluster_id) != 0 ||
+	    join_token_new_secret(x->worker) != 0 || join_token_new_secret(x->manager) != 0) {
+		op_error(op, HUSH_E_CRYPTO, "cannot draw random identifiers");
+		return;
+	}
+	p->node.role = ROLE_MANAGER;
+	if (x->autolock) {
+		if ((r = secbuf_alloc(&x->kek, 32)) != 0) {
+			op_error(op, r, NULL);
+			return;
+		}
+		randombytes_buf(x->kek.p, 32);
+	}
+	p->state = PS_INITIALIZING;
+	wire_enc_init(&e, PKI_CA_CREATE, child_next_id(&p->pki), 256);
+	wire_put_i64(&e, T_NOW, parent_now());
+	wire_put_u64(&e, T_LIFETIME, PKI_CA_LIFETIME);
+	r = child_call(&p->pki, &e, -1, init_ca_created, op);
+	wire_enc_free(&e);
+	if (r != 0)
+		init_fail(op, r, "the pki process is not available");
+}

@@ -1,0 +1,193 @@
+/*
+ * Autolock: unlock, unlock-key, and `update` (autolock on/off, cert expiry).
+ * The KEK lives in the replicated store (so every manager can re-seal its
+ * node.keys when it changes) and, on an unlocked manager, in the keyring.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "keyring.h"
+#include "log.h"
+#include "parent.h"
+#include "pki/pki.h"
+
+struct kek_ctx {
+	struct secbuf	 kek;
+};
+
+static void
+kek_ctx_free(void *arg)
+{
+	struct kek_ctx *x = arg;
+
+	secbuf_free(&x->kek);
+	free(x);
+}
+
+static struct kek_ctx *
+new_kek(struct op *op)
+{
+	struct kek_ctx *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL || secbuf_alloc(&x->kek, 32) != 0) {
+		free(x);
+		return NULL;
+	}
+	randombytes_buf(x->kek.p, 32);
+	op->ctx = x;
+	op->ctx_free = kek_ctx_free;
+	return x;
+}
+
+static void
+reply_kek(struct op *op, uint16_t type, const struct secbuf *kek)
+{
+	struct wire_enc e;
+
+	wire_enc_init(&e, type | MSG_REPLY, op->client_req, 256);
+	if (kek != NULL)
+		wire_put_bytes(&e, T_KEK, kek->p, kek->len);
+	op_reply(op, &e);
+}
+
+static void
+unlocked(struct op *op, int status, const char *detail)
+{
+	if (status != 0) {
+		op_error(op, status, detail);
+		return;
+	}
+	reply_kek(op, CTL_UNLOCK, NULL);
+}
+
+void
+op_unlock(struct op *op, const struct wire_msg *m)
+{
+	struct parent *p = op->p;
+	struct secbuf dek = SECBUF_INIT, node = SECBUF_INIT;
+	const uint8_t *kek;
+	size_t len;
+	int r;
+
+	wire_get_bytes(m, T_KEK, &kek, &len);
+	r = keyfile_read(p->cfg.state_dir, kek, &dek, &node);
+	if (r == HUSH_E_BADKEY) {
+		log_warn("unlock refused: the key does not open node.keys");
+		op_error(op, HUSH_E_BADKEY, NULL);
+		return;
+	}
+	if (r == 0 && (r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0 &&
+	    (r = keyring_put(KEY_NODE, node.p, node.len)) == 0)
+		r = keyring_put(KEY_KEK, kek, len);
+	secbuf_free(&dek);
+	secbuf_free(&node);
+	if (r != 0) {
+		op_error(op, r, "cannot load the node's keys");
+		return;
+	}
+	log_info("unlocked with the unlock key");
+	p->state = PS_STARTING;
+	op->on_ready = unlocked;
+	lifecycle_wait_ready(p, op);
+	lifecycle_start_raft(p, false);
+}
+
+static void
+kek_committed(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct kek_ctx *x = op->ctx;
+
+	if (status != 0) {
+		op_error(op, status, detail);
+		return;
+	}
+	reply_kek(op, op->type, x != NULL ? &x->kek : NULL);
+}
+
+void
+op_unlock_key(struct op *op, const struct wire_msg *m)
+{
+	struct parent *p = op->p;
+	struct secbuf cur = SECBUF_INIT;
+	struct kek_ctx *x;
+	struct wire_enc cmd;
+	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
+	bool rotate = false;
+	int r;
+
+	wire_get_bool(m, T_ROTATE, &rotate);
+	if (!p->autolock) {
+		op_error(op, HUSH_E_NOTLOCKED, "autolock is not enabled: no unlock key is in use "
+		    "(enable it with 'hushctl update --autolock=true')");
+		return;
+	}
+	if (!rotate) {
+		if ((r = keyring_get(KEY_KEK, &cur)) != 0) {
+			op_error(op, r, "the unlock key is not in the keyring");
+			return;
+		}
+		reply_kek(op, CTL_UNLOCK_KEY, &cur);
+		secbuf_free(&cur);
+		return;
+	}
+	if ((x = new_kek(op)) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	wire_enc_init(&cmd, CMD_CLUSTER_UPDATE, 0, 1024);
+	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
+	wire_put_bytes(&cmd, T_KEK, x->kek.p, x->kek.len);
+	r = raft_propose(op, &cmd, kek_committed);
+	wire_enc_free(&cmd);
+	if (r != 0)
+		op_error(op, r, NULL);
+}
+
+void
+op_update(struct op *op, const struct wire_msg *m)
+{
+	struct parent *p = op->p;
+	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
+	struct wire_enc cmd;
+	struct kek_ctx *x = NULL;
+	bool autolock, has_autolock, has_expiry;
+	uint64_t expiry;
+	int r;
+
+	has_autolock = wire_get_bool(m, T_AUTOLOCK, &autolock) == 0;
+	has_expiry = wire_get_u64(m, T_CERT_EXPIRY, &expiry) == 0;
+	if (!has_autolock && !has_expiry) {
+		op_error(op, HUSH_E_INVAL, "nothing to update: give --autolock or --cert-expiry");
+		return;
+	}
+	if (has_expiry && (expiry < PKI_CERT_MIN_LIFETIME || expiry > PKI_CERT_MAX_LIFETIME)) {
+		op_error(op, HUSH_E_RANGE, "--cert-expiry must be between 1h and 3650d");
+		return;
+	}
+	/* Turning on what is on already keeps the current key, as Swarm does. */
+	if (has_autolock && autolock == p->autolock)
+		has_autolock = false;
+	if (has_autolock && autolock && (x = new_kek(op)) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	if (!has_autolock && !has_expiry) {
+		reply_kek(op, CTL_UPDATE, NULL);
+		return;
+	}
+	wire_enc_init(&cmd, CMD_CLUSTER_UPDATE, 0, 1024);
+	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
+	if (has_autolock)
+		wire_put_bool(&cmd, T_AUTOLOCK, autolock);
+	if (x != NULL)
+		wire_put_bytes(&cmd, T_KEK, x->kek.p, x->kek.len);
+	if (has_expiry)
+		wire_put_u64(&cmd, T_CERT_EXPIRY, expiry);
+	r = raft_propose(op, &cmd, kek_committed);
+	wire_enc_free(&cmd);
+	if (r != 0)
+		op_error(op, r, NULL);
+}

@@ -1,0 +1,184 @@
+/*
+ * Secrets: create, list, inspect, remove.  Names and labels are checked here
+ * for a quick, clear answer, and again when the command is applied, which is
+ * what actually decides (a name may be taken between the two).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "names.h"
+#include "parent.h"
+
+static int
+check_labels(const struct wire_msg *m, char *why, size_t whylen)
+{
+	char key[LABEL_KEY_MAX + 1], val[LABEL_VALUE_MAX + 1], kv[LABEL_KEY_MAX + LABEL_VALUE_MAX + 2];
+
+	for (size_t i = 0; i < wire_count(m, T_LABEL); i++) {
+		const struct wire_field *f = wire_find(m, T_LABEL, i);
+
+		if (f->len >= sizeof(kv))
+			return HUSH_E_TOOBIG;
+		memcpy(kv, f->val, f->len);
+		kv[f->len] = '\0';
+		if (label_parse(kv, key, sizeof(key), val, sizeof(val), why, whylen) != 0)
+			return HUSH_E_INVAL;
+	}
+	return 0;
+}
+
+/* Copy the REC_SECRET records of a query answer, checking each one. */
+static int
+copy_records(struct op *op, const struct wire_msg *from, struct wire_enc *to)
+{
+	struct wire_msg *rec;
+	char why[256];
+	int r = 0;
+
+	if ((rec = malloc(sizeof(*rec))) == NULL)
+		return HUSH_E_NOMEM;
+	for (size_t i = 0; i < wire_count(from, T_SECRET); i++) {
+		const struct wire_field *f = wire_find(from, T_SECRET, i);
+
+		if ((r = msg_parse_record(f->val, f->len, REC_SECRET, rec, why, sizeof(why))) != 0) {
+			child_kill(&op->p->raft, "malformed secret record");
+			break;
+		}
+		wire_put_bytes(to, T_SECRET, f->val, f->len);
+	}
+	free(rec);
+	return r;
+}
+
+static void
+records_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct wire_enc e;
+
+	if (status != 0) {
+		op_error(op, status, detail);
+		return;
+	}
+	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, WIRE_MAX_MSG);
+	if (copy_records(op, reply, &e) != 0) {
+		wire_enc_free(&e);
+		op_error(op, HUSH_E_UNAVAIL, "the raft process misbehaved and was restarted");
+		return;
+	}
+	op_reply(op, &e);
+}
+
+static void
+ids_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct wire_enc e;
+	char id[HUSH_ID_LEN + 1];
+	bool dup = false;
+
+	if (status != 0) {
+		op_error(op, status, detail);
+		return;
+	}
+	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, 65536);
+	for (size_t i = 0; i < wire_count(reply, T_SECRET_ID); i++) {
+		wire_field_str(wire_find(reply, T_SECRET_ID, i), id, sizeof(id));
+		wire_put_str(&e, T_SECRET_ID, id);
+	}
+	if (wire_get_bool(reply, T_DUPLICATE, &dup) == 0 && dup)
+		wire_put_bool(&e, T_DUPLICATE, true);
+	op_reply(op, &e);
+}
+
+void
+op_secret_create(struct op *op, const struct wire_msg *m)
+{
+	struct wire_enc cmd;
+	const struct wire_field *name, *data, *req_id;
+	char id[HUSH_ID_LEN + 1], why[512];
+	int r;
+
+	name = wire_find(m, T_NAME, 0);
+	data = wire_find(m, T_DATA, 0);
+	req_id = wire_find(m, T_REQ_ID, 0);
+	if (secret_name_check((const char *)name->val, name->len, why, sizeof(why)) != 0) {
+		op_error(op, HUSH_E_INVAL, why);
+		return;
+	}
+	if ((r = check_labels(m, why, sizeof(why))) != 0) {
+		op_error(op, r, why);
+		return;
+	}
+	if (hush_id_new(id) != 0) {
+		op_error(op, HUSH_E_CRYPTO, NULL);
+		return;
+	}
+	wire_enc_init(&cmd, CMD_SECRET_CREATE, 0, WIRE_MAX_MSG);
+	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
+	wire_put_str(&cmd, T_SECRET_ID, id);
+	wire_put_bytes(&cmd, T_NAME, name->val, name->len);
+	wire_put_bytes(&cmd, T_DATA, data->val, data->len);
+	for (size_t i = 0; i < wire_count(m, T_LABEL); i++) {
+		const struct wire_field *f = wire_find(m, T_LABEL, i);
+
+		wire_put_bytes(&cmd, T_LABEL, f->val, f->len);
+	}
+	wire_put_i64(&cmd, T_CREATED, parent_now());
+	r = raft_propose(op, &cmd, ids_done);
+	wire_enc_free(&cmd);
+	if (r != 0)
+		op_error(op, r, NULL);
+}
+
+void
+op_secret_rm(struct op *op, const struct wire_msg *m)
+{
+	struct wire_enc cmd;
+	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
+	int r;
+
+	wire_enc_init(&cmd, CMD_SECRET_RM, 0, 65536);
+	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
+	for (size_t i = 0; i < wire_count(m, T_REF); i++) {
+		const struct wire_field *f = wire_find(m, T_REF, i);
+
+		wire_put_bytes(&cmd, T_REF, f->val, f->len);
+	}
+	r = raft_propose(op, &cmd, ids_done);
+	wire_enc_free(&cmd);
+	if (r != 0)
+		op_error(op, r, NULL);
+}
+
+void
+op_secret_list(struct op *op, const struct wire_msg *m)
+{
+	struct wire_enc q;
+	int r;
+
+	wire_enc_init(&q, QRY_SECRET_LIST, 0, 64);
+	r = raft_query(op, &q, records_done);
+	wire_enc_free(&q);
+	if (r != 0)
+		op_error(op, r, NULL);
+}
+
+void
+op_secret_inspect(struct op *op, const struct wire_msg *m)
+{
+	struct wire_enc q;
+	int r;
+
+	wire_enc_init(&q, QRY_SECRET_GET, 0, 65536);
+	for (size_t i = 0; i < wire_count(m, T_REF); i++) {
+		const struct wire_field *f = wire_find(m, T_REF, i);
+
+		wire_put_bytes(&q, T_REF, f->val, f->len);
+	}
+	r = raft_query(op, &q, records_done);
+	wire_enc_free(&q);
+	if (r != 0)
+		op_error(op, r, NULL);
+}

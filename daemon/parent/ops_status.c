@@ -1,0 +1,66 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "parent.h"
+
+static void
+status_reply(struct op *op, const struct wire_msg *raft)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+	char s[64];
+	uint64_t u;
+
+	wire_enc_init(&e, CTL_STATUS | MSG_REPLY, op->client_req, 8192);
+	wire_put_bool(&e, T_INITIALIZED, p->node.initialized);
+	wire_put_bool(&e, T_LOCKED, p->state == PS_LOCKED);
+	wire_put_str(&e, T_HUSH_VERSION, HUSH_VERSION);
+	if (p->node.initialized) {
+		wire_put_str(&e, T_NODE_ID, p->node.node_id);
+		wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);
+		wire_put_u8(&e, T_ROLE, (uint8_t)p->node.role);
+		wire_put_bool(&e, T_AUTOLOCK, p->autolock);
+		wire_put_i64(&e, T_CERT_NOT_AFTER, p->node.cert_not_after);
+		wire_put_str(&e, T_ADVERTISE_ADDR, p->node.advertise);
+		wire_put_str(&e, T_KEY_STORAGE, "kernel keyring (hushd session)");
+		if (p->cert_expiry != 0)
+			wire_put_u64(&e, T_CERT_EXPIRY, p->cert_expiry);
+	}
+	if (raft != NULL) {
+		if (wire_get_u64(raft, T_RAFT_TERM, &u) == 0)
+			wire_put_u64(&e, T_RAFT_TERM, u);
+		if (wire_get_u64(raft, T_RAFT_INDEX, &u) == 0)
+			wire_put_u64(&e, T_RAFT_INDEX, u);
+		if (wire_get_str(raft, T_RAFT_STATE, s, sizeof(s)) == 0)
+			wire_put_str(&e, T_RAFT_STATE, s);
+		if (wire_get_str(raft, T_RAFT_LEADER, s, sizeof(s)) == 0)
+			wire_put_str(&e, T_RAFT_LEADER, s);
+	} else if (p->node.initialized) {
+		wire_put_str(&e, T_RAFT_STATE, p->state == PS_LOCKED ? "locked" : "starting");
+	}
+	op_reply(op, &e);
+}
+
+static void
+raft_status_done(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	status_reply(arg, status == 0 ? reply : NULL);
+}
+
+void
+op_status(struct op *op, const struct wire_msg *m)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+
+	if (p->raft_ready) {
+		wire_enc_init(&e, RAFTP_STATUS, child_next_id(&p->raft), 64);
+		if (child_call(&p->raft, &e, -1, raft_status_done, op) == 0) {
+			wire_enc_free(&e);
+			return;
+		}
+		wire_enc_free(&e);
+	}
+	status_reply(op, NULL);
+}

@@ -1,0 +1,353 @@
+/*
+ * hushd's parent: start-up, the poll loop, and child supervision.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "keyring.h"
+#include "log.h"
+#include "parent.h"
+#include "pki/pki.h"
+#include "raft/raft_proc.h"
+
+int64_t
+parent_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int
+lock_state_dir(struct parent *p)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/hushd.lock", p->cfg.state_dir);
+	if ((p->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		log_err("cannot open %s: %s", path, strerror(errno));
+		return HUSH_E_IO;
+	}
+	if (flock(p->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		log_err("another hushd is using %s", p->cfg.state_dir);
+		return HUSH_E_EXISTS;
+	}
+	return 0;
+}
+
+/* Decide the starting state from what is on disk. */
+static int
+load_node(struct parent *p)
+{
+	struct secbuf dek = SECBUF_INIT, node = SECBUF_INIT;
+	char why[512] = "";
+	bool wrapped;
+	int r;
+
+	if ((r = node_state_load(p->cfg.state_dir, &p->node, why, sizeof(why))) != 0) {
+		log_err("cannot read the node state: %s", why);
+		return r;
+	}
+	if (!p->node.initialized) {
+		if (node_state_has_leftovers(p->cfg.state_dir)) {
+			log_err("%s holds keys or a raft log but no node.json: an earlier "
+			    "'hushctl init' was interrupted. Move the directory aside and "
+			    "initialize again.", p->cfg.state_dir);
+			return HUSH_E_CORRUPT;
+		}
+		p->state = PS_UNINITIALIZED;
+		log_info("this node is not part of a cluster yet");
+		return 0;
+	}
+	if ((r = keyfile_is_wrapped(p->cfg.state_dir, &wrapped)) != 0) {
+		log_err("cannot read %s/node.keys: %s", p->cfg.state_dir, hush_strerror(r));
+		return r;
+	}
+	if (wrapped) {
+		p->state = PS_LOCKED;
+		p->autolock = true;
+		log_info("node %s is locked: run 'hushctl unlock'", p->node.node_id);
+		return 0;
+	}
+	if ((r = keyfile_read(p->cfg.state_dir, NULL, &dek, &node)) == 0 &&
+	    (r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0)
+		r = keyring_put(KEY_NODE, node.p, node.len);
+	secbuf_free(&dek);
+	secbuf_free(&node);
+	if (r != 0) {
+		log_err("cannot load this node's keys: %s", hush_strerror(r));
+		return r;
+	}
+	p->state = PS_STARTING;
+	return 0;
+}
+
+static int
+setup_signals(struct parent *p)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return HUSH_E_SYS;
+	if ((p->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		return HUSH_E_SYS;
+	return 0;
+}
+
+static struct child *
+child_by_pid(struct parent *p, pid_t pid)
+{
+	if (p->pki.pid == pid)
+		return &p->pki;
+	if (p->raft.pid == pid)
+		return &p->raft;
+	return NULL;
+}
+
+static void
+reap(struct parent *p)
+{
+	struct child *c;
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((c = child_by_pid(p, pid)) == NULL)
+			continue;
+		if (WIFSIGNALED(status))
+			log_err("%s process (pid %ld) was killed by signal %d (%s)%s",
+			    c->desc->name, (long)pid, WTERMSIG(status),
+			    strsignal(WTERMSIG(status)), p->stopping ? "" : "; restarting it");
+		else if (!p->stopping)
+			log_err("%s process (pid %ld) exited with status %d; restarting it",
+			    c->desc->name, (long)pid, WEXITSTATUS(status));
+		if (c == &p->raft)
+			p->raft_ready = false;
+		child_exited(c);
+	}
+}
+
+static void
+handle_signals(struct parent *p)
+{
+	struct signalfd_siginfo si;
+
+	while (read(p->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(p);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!p->stopping)
+				log_info("received %s, shutting down", strsignal((int)si.ssi_signo));
+			p->stopping = true;
+			break;
+		case SIGHUP:
+			log_info("SIGHUP: nothing to reload");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* A message the child started: an event or a request of its own. */
+static void
+child_request(struct parent *p, struct child *c, const struct chan_msg *cm)
+{
+	struct wire_msg *m;
+	char why[256];
+
+	if (c->desc->from_child == NULL) {
+		child_kill(c, "it sent a request, which it may not");
+		return;
+	}
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return;
+	if (msg_parse(cm->buf, cm->len, c->ch.max_msg, c->desc->from_child, m, why,
+	    sizeof(why)) != 0) {
+		child_kill(c, why);
+		free(m);
+		return;
+	}
+	if (c == &p->raft && m->hdr.type == RAFTP_EVENT)
+		lifecycle_raft_event(p, m);
+	else if (c == &p->raft && m->hdr.type == RAFTP_CONNECT)
+		lifecycle_raft_request(p, m, cm->fd);
+	else
+		child_kill(c, "unexpected request");
+	free(m);
+}
+
+static void
+child_io(struct parent *p, struct child *c, short revents)
+{
+	struct chan_msg cm;
+	struct wire_hdr hdr;
+	int r = 0;
+
+	if (revents & POLLOUT) {
+		r = chan_flush(&c->ch);
+		if (r != 0 && r != HUSH_E_UNAVAIL) {
+			chan_close(&c->ch);
+			return;
+		}
+	}
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+		return;
+	while (c->ch.fd >= 0 && (r = chan_recv(&c->ch, &cm)) == 1) {
+		if (wire_peek_hdr(cm.buf, cm.len, &hdr) != 0) {
+			child_kill(c, "undecodable message");
+		} else if (MSG_IS_REPLY(hdr.type) || hdr.type == MSG_ERROR) {
+			if (child_reply(c, cm.buf, cm.len, cm.fd) != 0)
+				child_kill(c, "bad reply");
+		} else {
+			child_request(p, c, &cm);
+		}
+		chan_msg_free(&cm);
+	}
+	if (c->ch.fd >= 0 && r < 0) {
+		if (r != HUSH_E_IO)
+			child_kill(c, hush_strerror(r));
+		else
+			chan_close(&c->ch);	/* it is exiting; the reaper restarts it */
+	}
+}
+
+static void
+supervise(struct parent *p, struct child *c, int *timeout)
+{
+	uint64_t now = child_now_ms();
+	int r;
+
+	if (c->pid > 0 || p->stopping)
+		return;
+	if (c->restart_at_ms > now) {
+		int wait = (int)(c->restart_at_ms - now);
+
+		if (*timeout < 0 || wait < *timeout)
+			*timeout = wait;
+		return;
+	}
+	if ((r = child_spawn(c)) != 0) {
+		log_err("cannot start the %s process: %s", c->desc->name, strerror(errno));
+		c->restart_at_ms = now + 1000;
+		return;
+	}
+	lifecycle_child_started(p, c);
+}
+
+static void
+shutdown_children(struct parent *p)
+{
+	struct child *kids[] = { &p->raft, &p->pki };
+	uint64_t deadline = child_now_ms() + 5000;
+
+	/* Closing the channel asks a child to stop cleanly (raft closes its log). */
+	for (size_t i = 0; i < 2; i++)
+		chan_close(&kids[i]->ch);
+	while (child_now_ms() < deadline && (p->raft.pid > 0 || p->pki.pid > 0)) {
+		struct pollfd pfd = { .fd = p->sig_fd, .events = POLLIN };
+
+		poll(&pfd, 1, 100);
+		handle_signals(p);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		if (kids[i]->pid > 0) {
+			log_warn("%s process did not stop; killing it", kids[i]->desc->name);
+			kill(kids[i]->pid, SIGKILL);
+			waitpid(kids[i]->pid, NULL, 0);
+		}
+	}
+}
+
+int
+parent_main(const struct hushd_config *cfg)
+{
+	static struct parent P;
+	struct parent *p = &P;
+	struct pollfd pfd[8 + MAX_CLIENTS];
+	struct client *who[MAX_CLIENTS];
+	char why[512];
+	size_t n, nc;
+	int timeout, r;
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = *cfg;
+	p->listen_fd = p->sig_fd = p->lock_fd = -1;
+	umask(077);
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	/* Our own session keyring: keys added here are not reachable from the
+	 * shell or service manager that started us. */
+	if ((r = keyring_join_private()) != 0)
+		fatal_r(r, "cannot create a private session keyring");
+	if ((r = node_state_prepare(p->cfg.state_dir, why, sizeof(why))) != 0)
+		fatal("%s", why);
+	if (lock_state_dir(p) != 0 || load_node(p) != 0)
+		return 1;
+	snprintf(raft_proc_dir, sizeof(raft_proc_dir), "%s/raft", p->cfg.state_dir);
+	if (setup_signals(p) != 0)
+		fatal("cannot set up signal handling");
+	if (control_listen(p) != 0)
+		return 1;
+	child_init(&p->pki, &pki_child);
+	child_init(&p->raft, &raft_child);
+	log_info("hushd %s serving %s (state in %s)", HUSH_VERSION, p->cfg.control_socket,
+	    p->cfg.state_dir);
+
+	while (!p->stopping) {
+		timeout = -1;
+		supervise(p, &p->pki, &timeout);
+		supervise(p, &p->raft, &timeout);
+
+		n = 0;
+		pfd[n++] = (struct pollfd){ .fd = p->sig_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = p->listen_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = p->pki.ch.fd,
+		    .events = POLLIN | (chan_pending(&p->pki.ch) ? POLLOUT : 0) };
+		pfd[n++] = (struct pollfd){ .fd = p->raft.ch.fd,
+		    .events = POLLIN | (chan_pending(&p->raft.ch) ? POLLOUT : 0) };
+		nc = control_pollfds(p, pfd + n, who, MAX_CLIENTS);
+		if (poll(pfd, n + nc, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll: %s", strerror(errno));
+		}
+		if (pfd[0].revents)
+			handle_signals(p);
+		if (pfd[2].revents && p->pki.ch.fd >= 0)
+			child_io(p, &p->pki, pfd[2].revents);
+		if (pfd[3].revents && p->raft.ch.fd >= 0)
+			child_io(p, &p->raft, pfd[3].revents);
+		/* Clients last: handlers above may have closed some. */
+		for (size_t i = 0; i < nc; i++) {
+			if (pfd[n + i].revents && control_client_alive(p, who[i]))
+				control_client_io(p, who[i], pfd[n + i].revents);
+		}
+		if (pfd[1].revents)
+			control_accept(p);
+	}
+	control_close_all(p);
+	shutdown_children(p);
+	log_info("hushd stopped");
+	return 0;
+}

@@ -1,0 +1,233 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "child.h"
+#include "err.h"
+#include "keyring.h"
+#include "log.h"
+#include "msg.h"
+#include "proc_harden.h"
+
+#define BACKOFF_MIN_MS	100
+#define BACKOFF_MAX_MS	10000
+#define STABLE_MS	60000
+
+uint64_t
+child_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+child_init(struct child *c, const struct child_desc *desc)
+{
+	memset(c, 0, sizeof(*c));
+	c->desc = desc;
+	c->ch.fd = -1;
+	c->backoff_ms = BACKOFF_MIN_MS;
+}
+
+/*
+ * Runs in the new process.  The order is the one OpenSSH uses: first cut
+ * every inherited handle (fds, keyring possession, signal state), then
+ * rlimits and NO_NEW_PRIVS, then capabilities; the seccomp filter comes last
+ * so the confinement steps themselves need no syscalls it would forbid.
+ */
+static void
+child_confine_and_run(const struct child_desc *d, int fd, pid_t parent)
+{
+	char title[32];
+	sigset_t none;
+	int keep[1] = { fd }, devnull;
+
+	if (proc_die_with_parent(parent) != 0)
+		_exit(1);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+
+	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		if (devnull > STDERR_FILENO)
+			close(devnull);
+	}
+	if (proc_close_fds_from(STDERR_FILENO + 1, keep, 1) != 0)
+		fatal("cannot close inherited descriptors");
+
+	snprintf(title, sizeof(title), "hushd: %s", d->name);
+	proc_set_title(title);
+	log_set_role(title);
+
+	/* Possession of the parent's keys comes through the session keyring. */
+	if (keyring_join_private() != 0)
+		fatal("cannot leave the parent's session keyring");
+	if (proc_harden() != 0)
+		fatal("cannot harden the process");
+	if (caps_limit(d->caps, d->ncaps) != 0)
+		fatal("cannot drop capabilities");
+	d->main(fd);
+	_exit(0);
+}
+
+int
+child_spawn(struct child *c)
+{
+	const struct child_desc *d = c->desc;
+	int sv[2], flags;
+	pid_t pid, parent = getpid();
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return HUSH_E_SYS;
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return HUSH_E_SYS;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_confine_and_run(d, sv[1], parent);
+		_exit(1);
+	}
+	close(sv[1]);
+	flags = fcntl(sv[0], F_GETFL);
+	fcntl(sv[0], F_SETFL, flags | O_NONBLOCK);
+	chan_init(&c->ch, sv[0], d->name, d->max_msg, d->allow_fds);
+	c->pid = pid;
+	c->started_ms = child_now_ms();
+	log_info("started %s process (pid %ld)", d->name, (long)pid);
+	return 0;
+}
+
+static void
+fail_calls(struct child *c, int status, const char *why)
+{
+	struct call *k, *next;
+
+	k = c->calls;
+	c->calls = NULL;
+	for (; k != NULL; k = next) {
+		next = k->next;
+		k->cb(k->arg, status, NULL, -1, why);
+		free(k);
+	}
+}
+
+void
+child_exited(struct child *c)
+{
+	uint64_t now = child_now_ms();
+
+	chan_close(&c->ch);
+	c->pid = 0;
+	if (now - c->started_ms >= STABLE_MS)
+		c->backoff_ms = BACKOFF_MIN_MS;
+	c->restart_at_ms = now + c->backoff_ms;
+	c->backoff_ms *= 2;
+	if (c->backoff_ms > BACKOFF_MAX_MS)
+		c->backoff_ms = BACKOFF_MAX_MS;
+	c->restarts++;
+	fail_calls(c, HUSH_E_UNAVAIL, "the daemon's process was restarted, retry");
+}
+
+void
+child_kill(struct child *c, const char *why)
+{
+	if (c->pid <= 0)
+		return;
+	log_err("killing %s process (pid %ld): %s", c->desc->name, (long)c->pid, why);
+	kill(c->pid, SIGKILL);
+	/* Nothing more is read from it: the channel is untrusted from here. */
+	chan_close(&c->ch);
+}
+
+uint32_t
+child_next_id(struct child *c)
+{
+	if (++c->next_id == 0)
+		c->next_id = 1;
+	return c->next_id;
+}
+
+int
+child_call(struct child *c, struct wire_enc *req, int fd, call_cb cb, void *arg)
+{
+	const uint8_t *buf;
+	struct call *k;
+	size_t len;
+	int r;
+
+	if (c->pid <= 0 || c->ch.fd < 0)
+		return HUSH_E_UNAVAIL;
+	if ((r = wire_enc_finish(req, &buf, &len)) != 0)
+		return r;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return HUSH_E_NOMEM;
+	k->id = req->buf[4] << 24 | req->buf[5] << 16 | req->buf[6] << 8 | req->buf[7];
+	k->reply_type = (uint16_t)((req->buf[2] << 8 | req->buf[3]) | MSG_REPLY);
+	k->cb = cb;
+	k->arg = arg;
+	if ((r = chan_send(&c->ch, buf, len, fd)) != 0) {
+		free(k);
+		return r;
+	}
+	k->next = c->calls;
+	c->calls = k;
+	return 0;
+}
+
+int
+child_reply(struct child *c, const uint8_t *buf, size_t len, int fd)
+{
+	struct call **kp, *k;
+	struct wire_hdr hdr;
+	struct wire_msg *m;
+	uint16_t allowed[3];
+	char why[256], detail[1100];
+	int r, status;
+
+	if ((r = wire_peek_hdr(buf, len, &hdr)) != 0)
+		return r;
+	for (kp = &c->calls; *kp != NULL; kp = &(*kp)->next)
+		if ((*kp)->id == hdr.request_id)
+			break;
+	if ((k = *kp) == NULL) {
+		log_err("%s sent a reply to request %u that was never made",
+		    c->desc->name, hdr.request_id);
+		return HUSH_E_PROTO;
+	}
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return HUSH_E_NOMEM;
+	allowed[0] = k->reply_type;
+	allowed[1] = MSG_ERROR;
+	allowed[2] = 0;
+	if ((r = msg_parse(buf, len, c->ch.max_msg, allowed, m, why, sizeof(why))) != 0) {
+		log_err("bad reply from %s: %s", c->desc->name, why);
+		free(m);
+		return r;
+	}
+	*kp = k->next;
+	status = msg_reply_status(m, detail, sizeof(detail));
+	k->cb(k->arg, status, status == 0 ? m : NULL, status == 0 ? fd : -1,
+	    status != 0 ? detail : NULL);
+	free(k);
+	free(m);
+	return 0;
+}

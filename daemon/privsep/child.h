@@ -1,0 +1,80 @@
+/*
+ * A privilege-separated child of hushd: how it is started and confined, its
+ * channel to the parent, restart back-off, and the parent's calls to it
+ * that await a reply.  The parent is the only process that talks to every
+ * child; children never talk to each other.
+ */
+#ifndef HUSH_CHILD_H
+#define HUSH_CHILD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/capability.h>
+#include <sys/types.h>
+
+#include "chan.h"
+#include "wire.h"
+
+struct child;
+
+/* Everything that distinguishes one child process from another. */
+struct child_desc {
+	const char		*name;		/* "pki", "raft" */
+	size_t			 max_msg;	/* channel limit, both ways */
+	bool			 allow_fds;	/* may fds cross this channel? */
+	const uint16_t		*from_child;	/* request/event types it may send */
+	const cap_value_t	*caps;		/* capabilities it keeps */
+	size_t			 ncaps;
+	/* The child's entry point, run after confinement; never returns. */
+	void			(*main)(int fd);
+};
+
+/* Called with the reply (already validated against its schema) or an error. */
+typedef void (*call_cb)(void *arg, int status, const struct wire_msg *reply,
+    int fd, const char *detail);
+
+struct call {
+	struct call	*next;
+	uint32_t	 id;
+	uint16_t	 reply_type;
+	call_cb		 cb;
+	void		*arg;
+};
+
+struct child {
+	const struct child_desc	*desc;
+	pid_t			 pid;		/* 0 while not running */
+	struct chan		 ch;
+	uint32_t		 next_id;
+	struct call		*calls;
+	unsigned		 backoff_ms;
+	uint64_t		 started_ms;	/* monotonic */
+	uint64_t		 restart_at_ms;	/* when to respawn, 0 = now */
+	unsigned		 restarts;
+};
+
+uint64_t child_now_ms(void);
+
+void	child_init(struct child *c, const struct child_desc *desc);
+/* Fork and confine; returns 0 in the parent with c->pid set. */
+int	child_spawn(struct child *c);
+/*
+ * The child's process is gone (reaped by the parent): fail its pending
+ * calls with HUSH_E_UNAVAIL, close the channel and schedule a restart with
+ * exponential back-off, reset after a minute of stable running.
+ */
+void	child_exited(struct child *c);
+/* Kill the child for a protocol violation; the reaper restarts it. */
+void	child_kill(struct child *c, const char *why);
+
+/* A request id for a message that child_call() will send. */
+uint32_t child_next_id(struct child *c);
+/*
+ * Send a finished request (built with child_next_id()'s id) and remember
+ * to run cb when the matching reply arrives.  On failure cb is not called.
+ */
+int	child_call(struct child *c, struct wire_enc *req, int fd, call_cb cb, void *arg);
+/* Route a reply from the child to its waiting call; <0 = violation. */
+int	child_reply(struct child *c, const uint8_t *buf, size_t len, int fd);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * libraft's view of the state machine.  Entry payloads and snapshots reach
+ * libraft (and so the disk and the wire) only sealed with the DEK; this file
+ * is where they are sealed and opened.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "raft_proc.h"
+#include "seal.h"
+
+static const uint16_t cmd_types[] = {
+	CMD_CLUSTER_INIT, CMD_TOKEN_ROTATE, CMD_SECRET_CREATE, CMD_SECRET_RM,
+	CMD_CLUSTER_UPDATE, 0
+};
+
+struct fsm_state {
+	struct store	*store;
+	const uint8_t	*dek;
+	struct wire_msg	 m;
+};
+
+/*
+ * An entry that does not open was not written by this cluster with this key,
+ * or the log is damaged; either way the state would silently diverge if we
+ * skipped it, so the process stops loudly and the parent reports it.
+ */
+static int
+fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+{
+	struct fsm_state *st = fsm->data;
+	uint8_t *plain;
+	size_t plen, cmdlen;
+	char why[256];
+	bool changed;
+	int r;
+
+	*result = NULL;
+	if ((r = entry_open(st->dek, buf, &plain, &plen, &cmdlen)) != 0)
+		fatal_r(r, "a committed raft entry does not open with this node's "
+		    "data key; the raft log is damaged or foreign");
+	if ((r = msg_parse(plain, cmdlen, WIRE_MAX_MSG, cmd_types, &st->m, why,
+	    sizeof(why))) != 0)
+		fatal("a committed raft entry is not a valid command: %s", why);
+	r = store_apply(st->store, &st->m, &changed);
+	sodium_memzero(plain, plen);
+	free(plain);
+	if (r != 0)
+		fatal_r(r, "applying a committed command");
+	if (changed)
+		raft_proc_cluster_changed();
+	return 0;
+}
+
+static int
+fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+	struct fsm_state *st = fsm->data;
+	uint8_t *plain = NULL, *out;
+	size_t plen = 0, olen, sealed;
+	int r;
+
+	if ((r = store_snapshot(st->store, &plain, &plen)) != 0) {
+		log_err("cannot serialize a snapshot: %s", hush_strerror(r));
+		return RAFT_NOMEM;
+	}
+	olen = sizeof(SNAPSHOT_MAGIC) - 1 + plen + SEAL_OVERHEAD;
+	out = raft_malloc(olen);
+	*bufs = raft_malloc(sizeof(**bufs));
+	if (out == NULL || *bufs == NULL) {
+		raft_free(out);
+		raft_free(*bufs);
+		sodium_memzero(plain, plen);
+		free(plain);
+		return RAFT_NOMEM;
+	}
+	memcpy(out, SNAPSHOT_MAGIC, sizeof(SNAPSHOT_MAGIC) - 1);
+	r = seal(st->dek, 0, SNAPSHOT_PURPOSE, plain, plen,
+	    out + sizeof(SNAPSHOT_MAGIC) - 1, olen - (sizeof(SNAPSHOT_MAGIC) - 1), &sealed);
+	sodium_memzero(plain, plen);
+	free(plain);
+	if (r != 0) {
+		raft_free(out);
+		raft_free(*bufs);
+		return RAFT_NOMEM;
+	}
+	(*bufs)[0].base = out;
+	(*bufs)[0].len = olen;
+	*n_bufs = 1;
+	log_debug("snapshot of %zu secrets taken", st->store->nsecrets);
+	return 0;
+}
+
+static int
+fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+	struct fsm_state *st = fsm->data;
+	const size_t ml = sizeof(SNAPSHOT_MAGIC) - 1;
+	uint8_t *plain;
+	size_t plen;
+	int r;
+
+	if (buf->len < ml + SEAL_OVERHEAD || memcmp(buf->base, SNAPSHOT_MAGIC, ml) != 0) {
+		log_err("snapshot does not start with the hush header");
+		return RAFT_CORRUPT;
+	}
+	if ((plain = malloc(buf->len)) == NULL)
+		return RAFT_NOMEM;
+	r = seal_open(st->dek, SNAPSHOT_PURPOSE, (uint8_t *)buf->base + ml, buf->len - ml,
+	    plain, buf->len, &plen);
+	if (r == 0)
+		r = store_restore(st->store, plain, plen);
+	sodium_memzero(plain, buf->len);
+	free(plain);
+	if (r != 0) {
+		log_err("cannot restore snapshot: %s", hush_strerror(r));
+		return r == HUSH_E_NOMEM ? RAFT_NOMEM : RAFT_CORRUPT;
+	}
+	raft_free(buf->base);
+	log_info("restored a snapshot of %zu secrets", st->store->nsecrets);
+	return 0;
+}
+
+int
+fsm_init(struct raft_fsm *fsm, struct store *store, const uint8_t *dek)
+{
+	struct fsm_state *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return HUSH_E_NOMEM;
+	st->store = store;
+	st->dek = dek;
+	memset(fsm, 0, sizeof(*fsm));
+	/* Version 2 with no finalize: raft frees snapshot buffers via our heap. */
+	fsm->version = 2;
+	fsm->data = st;
+	fsm->apply = fsm_apply;
+	fsm->snapshot = fsm_snapshot;
+	fsm->restore = fsm_restore;
+	fsm->snapshot_finalize = NULL;
+	return 0;
+}

@@ -1,0 +1,522 @@
+/*
+ * Main loop of the raft process: one libuv loop drives libraft's disk I/O,
+ * its timers, and our channel to the parent.
+ *
+ * Nothing here starts until the parent sends RAFTP_START with the DEK: a
+ * locked manager has a raft process that holds no key and has loaded no
+ * log.  Once started, the process reports "ready" only after a barrier
+ * has committed in the current term, so every entry in the log has been
+ * applied before the parent reads anything.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "err.h"
+#include "id.h"
+#include "log.h"
+#include "raft_proc.h"
+#include "seal.h"
+#include "secbuf.h"
+
+char raft_proc_dir[PATH_MAX];
+
+static void raft_proc_main(int fd);
+
+static const uint16_t from_raft[] = { RAFTP_EVENT, RAFTP_CONNECT, 0 };
+
+const struct child_desc raft_child = {
+	.name = "raft",
+	.max_msg = RAFT_PROC_MAX_MSG,
+	.allow_fds = true,
+	.from_child = from_raft,
+	.caps = NULL,
+	.ncaps = 0,
+	.main = raft_proc_main,
+};
+
+static const uint16_t from_parent[] = {
+	RAFTP_START, RAFTP_PROPOSE, RAFTP_QUERY, RAFTP_STATUS, RAFTP_INBOUND,
+	RAFTP_CONNECT | MSG_REPLY, MSG_ERROR, 0
+};
+static const uint16_t cmd_types[] = {
+	CMD_CLUSTER_INIT, CMD_TOKEN_ROTATE, CMD_SECRET_CREATE, CMD_SECRET_RM,
+	CMD_CLUSTER_UPDATE, 0
+};
+static const uint16_t query_types[] = { QRY_CLUSTER, QRY_SECRET_LIST, QRY_SECRET_GET, 0 };
+
+/* One proposal waiting for its entry to be applied. */
+struct proposal {
+	struct raft_apply	 req;
+	uint32_t		 parent_id;
+	uint8_t			 req_id[16];
+};
+
+static struct {
+	uv_loop_t		*loop;
+	uv_poll_t		 poll;
+	uv_timer_t		 tick;
+	struct chan		 ch;
+	struct wire_msg		 m;
+	struct raft		 raft;
+	struct raft_io		 io;
+	struct raft_fsm		 fsm;
+	struct raft_uv_transport transport;
+	struct store		 store;
+	struct secbuf		 dek;
+	char			 node_id[HUSH_ID_LEN + 1];
+	bool			 started, ready, barrier_pending, closing;
+	uint32_t		 start_reply_id;
+	struct raft_barrier	 barrier;
+} R;
+
+static void update_poll(void);
+
+static void
+send_enc(struct wire_enc *e)
+{
+	const uint8_t *buf;
+	size_t len;
+	int r;
+
+	if ((r = wire_enc_finish(e, &buf, &len)) != 0 ||
+	    (r = chan_send(&R.ch, buf, len, -1)) != 0)
+		fatal_r(r, "sending to the parent");
+	wire_enc_free(e);
+	update_poll();
+}
+
+static void
+send_error(uint32_t id, int code, const char *detail)
+{
+	struct wire_enc e;
+
+	msg_error_reply(&e, id, code, detail);
+	send_enc(&e);
+}
+
+void
+raft_proc_cluster_changed(void)
+{
+	struct wire_enc e;
+
+	/* During the replay at start-up the parent learns the final state once. */
+	if (!R.ready)
+		return;
+	wire_enc_init(&e, RAFTP_EVENT, 0, 4096);
+	store_cluster_event(&R.store, &e);
+	send_enc(&e);
+}
+
+static void
+barrier_cb(struct raft_barrier *req, int status)
+{
+	struct wire_enc e;
+
+	R.barrier_pending = false;
+	if (status != 0) {
+		log_warn("start-up barrier failed: %s", raft_strerror(status));
+		return;		/* the tick tries again */
+	}
+	if (R.ready)
+		return;
+	R.ready = true;
+	log_info("raft is ready: term %llu, %llu entries applied",
+	    (unsigned long long)raft_current_term(&R.raft),
+	    (unsigned long long)raft_last_applied(&R.raft));
+	wire_enc_init(&e, RAFTP_START | MSG_REPLY, R.start_reply_id, 64);
+	send_enc(&e);
+	if (R.store.cluster.present) {
+		R.ready = true;
+		raft_proc_cluster_changed();
+	}
+}
+
+static void
+tick_cb(uv_timer_t *t)
+{
+	int r;
+
+	if (!R.started || R.ready || R.barrier_pending || R.closing)
+		return;
+	if (raft_state(&R.raft) != RAFT_LEADER)
+		return;
+	R.barrier_pending = true;
+	if ((r = raft_barrier(&R.raft, &R.barrier, barrier_cb)) != 0) {
+		R.barrier_pending = false;
+		log_warn("cannot append the start-up barrier: %s", raft_strerror(r));
+	}
+}
+
+static void
+do_start(const struct wire_msg *m)
+{
+	struct raft_configuration conf;
+	char address[263];
+	const uint8_t *dek;
+	size_t deklen;
+	bool bootstrap;
+	uint32_t threshold, trailing;
+	raft_id id;
+	int r;
+
+	if (R.started) {
+		send_error(m->hdr.request_id, HUSH_E_PROTO, "raft already started");
+		return;
+	}
+	if (wire_get_bytes(m, T_DEK, &dek, &deklen) != 0 ||
+	    wire_get_str(m, T_NODE_ID, R.node_id, sizeof(R.node_id)) != 0 ||
+	    wire_get_str(m, T_ADDRESS, address, sizeof(address)) != 0 ||
+	    wire_get_bool(m, T_BOOTSTRAP, &bootstrap) != 0 ||
+	    wire_get_u32(m, T_SNAP_THRESHOLD, &threshold) != 0 ||
+	    wire_get_u32(m, T_SNAP_TRAILING, &trailing) != 0)
+		fatal("RAFTP_START without its fields");
+	if ((r = secbuf_dup(&R.dek, dek, deklen)) != 0)
+		fatal_r(r, "keeping the data key");
+	id = hush_id_raft(R.node_id);
+
+	if ((r = store_init(&R.store)) != 0 ||
+	    (r = fsm_init(&R.fsm, &R.store, R.dek.p)) != 0 ||
+	    (r = transport_init(&R.transport, &R.ch)) != 0)
+		fatal_r(r, "initialising the state machine");
+	if ((r = raft_uv_init(&R.io, R.loop, raft_proc_dir, &R.transport)) != 0)
+		goto raft_failed;
+	/* A damaged segment must stop this node, never be skipped. */
+	raft_uv_set_auto_recovery(&R.io, false);
+	/* Payloads are ciphertext: compression would only cost time. */
+	raft_uv_set_snapshot_compression(&R.io, false);
+	if ((r = raft_init(&R.raft, &R.io, &R.fsm, id, address)) != 0)
+		goto raft_failed;
+	raft_set_pre_vote(&R.raft, true);
+	raft_set_election_timeout(&R.raft, 1000);
+	raft_set_heartbeat_timeout(&R.raft, 100);
+	raft_set_snapshot_threshold(&R.raft, threshold);
+	raft_set_snapshot_trailing(&R.raft, trailing);
+	if (bootstrap) {
+		raft_configuration_init(&conf);
+		r = raft_configuration_add(&conf, id, address, RAFT_VOTER);
+		if (r == 0)
+			r = raft_bootstrap(&R.raft, &conf);
+		raft_configuration_close(&conf);
+		if (r != 0 && r != RAFT_CANTBOOTSTRAP)
+			goto raft_failed;
+	}
+	if ((r = raft_start(&R.raft)) != 0)
+		goto raft_failed;
+	R.started = true;
+	R.start_reply_id = m->hdr.request_id;
+	log_info("raft started in %s as %016llx", raft_proc_dir, (unsigned long long)id);
+	return;
+
+raft_failed:
+	log_err("raft cannot start: %s (%s)", raft_strerror(r), raft_errmsg(&R.raft));
+	{
+		char detail[600];
+
+		snprintf(detail, sizeof(detail), "raft cannot start: %s: %s",
+		    raft_strerror(r), R.io.errmsg[0] ? R.io.errmsg : raft_errmsg(&R.raft));
+		send_error(m->hdr.request_id, HUSH_E_CORRUPT, detail);
+	}
+	chan_flush(&R.ch);
+	_exit(3);
+}
+
+static int
+not_ready(uint32_t id)
+{
+	raft_id lid;
+	const char *laddr;
+	char detail[300];
+
+	if (!R.started || !R.ready) {
+		send_error(id, HUSH_E_UNAVAIL, "the raft store is starting");
+		return 1;
+	}
+	if (raft_state(&R.raft) != RAFT_LEADER) {
+		raft_leader(&R.raft, &lid, &laddr);
+		snprintf(detail, sizeof(detail), "this manager is not the raft leader%s%s",
+		    laddr ? "; the leader is at " : "", laddr ? laddr : "");
+		send_error(id, HUSH_E_NOTLEADER, detail);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+reply_outcome(uint32_t parent_id, const struct store_outcome *o, bool duplicate,
+    raft_index index)
+{
+	struct wire_enc e;
+	char *ids, *tok, *save = NULL;
+
+	if (o->code != 0) {
+		send_error(parent_id, o->code, o->errmsg);
+		return;
+	}
+	wire_enc_init(&e, RAFTP_PROPOSE | MSG_REPLY, parent_id, 65536);
+	if (o->ids != NULL && (ids = strdup(o->ids)) != NULL) {
+		for (tok = strtok_r(ids, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save))
+			wire_put_str(&e, T_SECRET_ID, tok);
+		free(ids);
+	}
+	if (duplicate)
+		wire_put_bool(&e, T_DUPLICATE, true);
+	wire_put_u64(&e, T_RAFT_INDEX, index);
+	send_enc(&e);
+}
+
+static void
+apply_cb(struct raft_apply *req, int status, void *result)
+{
+	struct proposal *p = req->data;
+	const struct store_outcome *o;
+
+	if (status != 0) {
+		/* The entry may or may not commit later: only a retry with the
+		 * same request id can tell, and the dedup table makes it safe. */
+		send_error(p->parent_id, HUSH_E_UNAVAIL, status == RAFT_LEADERSHIPLOST ?
+		    "leadership was lost before the write committed; retry" :
+		    raft_strerror(status));
+	} else if ((o = store_outcome(&R.store, p->req_id)) == NULL) {
+		send_error(p->parent_id, HUSH_E_INTERNAL, "applied command left no outcome");
+	} else {
+		reply_outcome(p->parent_id, o, false, raft_last_applied(&R.raft));
+	}
+	sodium_memzero(p, sizeof(*p));
+	free(p);
+}
+
+static void
+do_propose(const struct wire_msg *m)
+{
+	struct wire_msg *cmd;
+	const struct store_outcome *o;
+	const uint8_t *raw, *req_id;
+	struct proposal *p;
+	struct raft_buffer buf;
+	size_t rawlen, len;
+	char why[256];
+	int r;
+
+	if (not_ready(m->hdr.request_id))
+		return;
+	if (wire_get_bytes(m, T_COMMAND, &raw, &rawlen) != 0 ||
+	    (cmd = malloc(sizeof(*cmd))) == NULL)
+		fatal("RAFTP_PROPOSE without a command");
+	if ((r = msg_parse(raw, rawlen, WIRE_MAX_MSG, cmd_types, cmd, why, sizeof(why))) != 0)
+		fatal("the parent proposed an invalid command: %s", why);
+	wire_get_bytes(cmd, T_REQ_ID, &req_id, &len);
+	if ((o = store_outcome(&R.store, req_id)) != NULL) {
+		/* A retry of a request that already committed. */
+		reply_outcome(m->hdr.request_id, o, true, raft_last_applied(&R.raft));
+		free(cmd);
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("out of memory");
+	p->parent_id = m->hdr.request_id;
+	memcpy(p->req_id, req_id, 16);
+	free(cmd);
+	if ((r = entry_seal(R.dek.p, raw, rawlen, &buf)) != 0)
+		fatal_r(r, "sealing a raft entry");
+	p->req.data = p;
+	/* On failure libraft has already released buf.base. */
+	if ((r = raft_apply(&R.raft, &p->req, &buf, 1, apply_cb)) != 0) {
+		log_warn("raft_apply: %s (%s)", raft_strerror(r), raft_errmsg(&R.raft));
+		free(p);
+		send_error(m->hdr.request_id, r == RAFT_NOTLEADER ? HUSH_E_NOTLEADER :
+		    HUSH_E_UNAVAIL, raft_strerror(r));
+	}
+}
+
+static void
+do_query(const struct wire_msg *m)
+{
+	struct wire_msg *q;
+	struct wire_enc e, res;
+	const uint8_t *raw, *buf;
+	size_t rawlen, len;
+	char why[256];
+	int r;
+
+	if (not_ready(m->hdr.request_id))
+		return;
+	if (wire_get_bytes(m, T_QUERY, &raw, &rawlen) != 0 || (q = malloc(sizeof(*q))) == NULL)
+		fatal("RAFTP_QUERY without a query");
+	if ((r = msg_parse(raw, rawlen, WIRE_MAX_MSG, query_types, q, why, sizeof(why))) != 0)
+		fatal("the parent sent an invalid query: %s", why);
+	r = store_query(&R.store, q, &res);
+	free(q);
+	if (r == 0)
+		r = wire_enc_finish(&res, &buf, &len);
+	if (r != 0) {
+		wire_enc_free(&res);
+		send_error(m->hdr.request_id, r, "the answer does not fit in a message");
+		return;
+	}
+	wire_enc_init(&e, RAFTP_QUERY | MSG_REPLY, m->hdr.request_id, WIRE_MAX_MSG);
+	wire_put_bytes(&e, T_QUERY, buf, len);
+	wire_enc_free(&res);
+	send_enc(&e);
+}
+
+static void
+do_status(const struct wire_msg *m)
+{
+	struct wire_enc e;
+	raft_id lid = 0;
+	const char *laddr = NULL;
+	char leader[HUSH_ID_LEN + 1] = "";
+
+	wire_enc_init(&e, RAFTP_STATUS | MSG_REPLY, m->hdr.request_id, 1024);
+	if (R.started) {
+		raft_leader(&R.raft, &lid, &laddr);
+		if (lid != 0 && lid == R.raft.id)
+			snprintf(leader, sizeof(leader), "%s", R.node_id);
+		else if (lid != 0)
+			snprintf(leader, sizeof(leader), "%016llx", (unsigned long long)lid);
+		wire_put_u64(&e, T_RAFT_TERM, raft_current_term(&R.raft));
+		wire_put_str(&e, T_RAFT_STATE, raft_state_name(raft_state(&R.raft)));
+		wire_put_u64(&e, T_RAFT_INDEX, raft_last_applied(&R.raft));
+	} else {
+		wire_put_u64(&e, T_RAFT_TERM, 0);
+		wire_put_str(&e, T_RAFT_STATE, "stopped");
+		wire_put_u64(&e, T_RAFT_INDEX, 0);
+	}
+	wire_put_str(&e, T_RAFT_LEADER, leader);
+	send_enc(&e);
+}
+
+static void
+handle(struct chan_msg *cm)
+{
+	char why[256], peer[HUSH_ID_LEN + 1], address[263];
+	int r, status;
+
+	if ((r = msg_parse(cm->buf, cm->len, RAFT_PROC_MAX_MSG, from_parent, &R.m, why,
+	    sizeof(why))) != 0)
+		fatal("protocol violation from the parent: %s", why);
+	if (cm->fd >= 0 && R.m.hdr.type != RAFTP_INBOUND && R.m.hdr.type != (RAFTP_CONNECT | MSG_REPLY))
+		fatal("the parent passed a descriptor with %s", msg_type_name(R.m.hdr.type));
+	switch (R.m.hdr.type) {
+	case RAFTP_START:
+		do_start(&R.m);
+		break;
+	case RAFTP_PROPOSE:
+		do_propose(&R.m);
+		break;
+	case RAFTP_QUERY:
+		do_query(&R.m);
+		break;
+	case RAFTP_STATUS:
+		do_status(&R.m);
+		break;
+	case RAFTP_INBOUND:
+		if (cm->fd < 0 || !R.started ||
+		    wire_get_str(&R.m, T_PEER_ID, peer, sizeof(peer)) != 0 ||
+		    wire_get_str(&R.m, T_ADDRESS, address, sizeof(address)) != 0)
+			break;
+		transport_inbound(&R.transport, cm->fd, peer, address);
+		cm->fd = -1;	/* now libuv's */
+		break;
+	case RAFTP_CONNECT | MSG_REPLY:
+	case MSG_ERROR:
+		status = msg_reply_status(&R.m, why, sizeof(why));
+		if (!R.started || !transport_owns(&R.transport, R.m.hdr.request_id) ||
+		    transport_connect_reply(&R.transport, R.m.hdr.request_id, status,
+		    cm->fd) != 0)
+			fatal("a connect reply nobody asked for");
+		break;
+	default:
+		fatal("unhandled message 0x%04x", R.m.hdr.type);
+	}
+}
+
+static void
+close_cb(struct raft *r)
+{
+	uv_stop(R.loop);
+}
+
+static void
+shutdown_raft(void)
+{
+	if (R.closing)
+		return;
+	R.closing = true;
+	uv_poll_stop(&R.poll);
+	uv_timer_stop(&R.tick);
+	if (R.started)
+		raft_close(&R.raft, close_cb);
+	else
+		uv_stop(R.loop);
+}
+
+static void
+poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct chan_msg cm;
+	int r;
+
+	if (status < 0)
+		fatal("polling the parent channel: %s", uv_strerror(status));
+	if (events & UV_WRITABLE) {
+		r = chan_flush(&R.ch);
+		if (r != 0 && r != HUSH_E_UNAVAIL) {
+			shutdown_raft();
+			return;
+		}
+	}
+	if (events & UV_READABLE) {
+		while ((r = chan_recv(&R.ch, &cm)) == 1) {
+			handle(&cm);
+			chan_msg_free(&cm);
+			if (R.closing)
+				return;
+		}
+		if (r == HUSH_E_IO) {
+			log_debug("parent closed the channel; shutting down");
+			shutdown_raft();
+			return;
+		}
+		if (r < 0)
+			fatal_r(r, "protocol violation on the parent channel");
+	}
+	update_poll();
+}
+
+static void
+update_poll(void)
+{
+	if (R.closing)
+		return;
+	uv_poll_start(&R.poll, UV_READABLE | (chan_pending(&R.ch) ? UV_WRITABLE : 0), poll_cb);
+}
+
+static void
+raft_proc_main(int fd)
+{
+	int flags;
+
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	raft_heap_install_zeroing();
+	flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	R.loop = uv_default_loop();
+	chan_init(&R.ch, fd, "parent", RAFT_PROC_MAX_MSG, true);
+	if (uv_poll_init(R.loop, &R.poll, fd) != 0 || uv_timer_init(R.loop, &R.tick) != 0)
+		fatal("cannot set up the event loop");
+	uv_timer_start(&R.tick, tick_cb, 50, 50);
+	update_poll();
+	uv_run(R.loop, UV_RUN_DEFAULT);
+	if (R.started)
+		store_free(&R.store);
+	secbuf_free(&R.dek);
+	_exit(0);
+}

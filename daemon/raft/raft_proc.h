@@ -1,0 +1,57 @@
+/*
+ * The raft process: libraft (libuv I/O in <state>/raft) driving the state
+ * machine of daemon/raft/store.c.  It never opens a socket: peer streams
+ * reach it as fds from the parent (which gets them from net), already
+ * authenticated, so libraft's decoders only ever see other managers.
+ */
+#ifndef HUSH_RAFT_PROC_H
+#define HUSH_RAFT_PROC_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include <raft.h>
+#include <raft/uv.h>
+
+#include "child.h"
+#include "msg.h"
+#include "store.h"
+
+#define RAFT_PROC_MAX_MSG (WIRE_MAX_MSG)
+#define ENTRY_PURPOSE "hush/raft-entry"
+#define SNAPSHOT_PURPOSE "hush/snapshot"
+#define SNAPSHOT_MAGIC "HUSHSNP1"
+
+extern const struct child_desc raft_child;
+
+/* Set by the parent before the child is forked. */
+extern char raft_proc_dir[PATH_MAX];
+
+void	raft_heap_install_zeroing(void);
+
+/*
+ * entry.c: a log entry is one sealed record whose plaintext is a command
+ * padded with zeros, because libraft's disk format wants entry lengths that
+ * are multiples of 8; the command's own header says where it ends.
+ */
+int	entry_seal(const uint8_t *dek, const uint8_t *cmd, size_t len, struct raft_buffer *out);
+/* Opens into *plain (malloc'd, caller wipes and frees); *cmdlen excludes padding. */
+int	entry_open(const uint8_t *dek, const struct raft_buffer *in, uint8_t **plain,
+	    size_t *plainlen, size_t *cmdlen);
+
+/* fsm.c */
+struct raft_fsm;
+int	fsm_init(struct raft_fsm *fsm, struct store *store, const uint8_t *dek);
+/* Called by fsm.c after each applied command that changed the cluster. */
+void	raft_proc_cluster_changed(void);
+
+/* transport.c: libraft's streams come from the parent, not from sockets. */
+struct chan;
+int	transport_init(struct raft_uv_transport *t, struct chan *parent);
+void	transport_inbound(struct raft_uv_transport *t, int fd, const char *peer_id,
+	    const char *address);
+/* A reply (or error) to one of the transport's RAFTP_CONNECT requests. */
+int	transport_connect_reply(struct raft_uv_transport *t, uint32_t id, int status, int fd);
+bool	transport_owns(struct raft_uv_transport *t, uint32_t id);
+
+#endif

@@ -1,0 +1,799 @@
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "msg.h"
+#include "names.h"
+#include "seal.h"
+#include "store.h"
+
+#define SECRET_PURPOSE "hush/secret-value"
+
+int
+store_init(struct store *s)
+{
+	memset(s, 0, sizeof(*s));
+	if ((s->memkey = sodium_malloc(SEAL_KEY_BYTES)) == NULL)
+		return HUSH_E_NOMEM;
+	randombytes_buf(s->memkey, SEAL_KEY_BYTES);
+	return 0;
+}
+
+static void
+secret_free(struct store_secret *x)
+{
+	for (size_t i = 0; i < x->nlabels; i++)
+		free(x->labels[i]);
+	free(x->labels);
+	free(x->sealed);
+	memset(x, 0, sizeof(*x));
+}
+
+static void
+cluster_free(struct store_cluster *c)
+{
+	free(c->ca_cert);
+	secbuf_free(&c->ca_key);
+	secbuf_free(&c->tokens);
+	secbuf_free(&c->kek);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+outcome_free(struct store_outcome *o)
+{
+	free(o->errmsg);
+	free(o->ids);
+	memset(o, 0, sizeof(*o));
+}
+
+void
+store_reset(struct store *s)
+{
+	for (size_t i = 0; i < s->nsecrets; i++)
+		secret_free(&s->secrets[i]);
+	free(s->secrets);
+	s->secrets = NULL;
+	s->nsecrets = s->capsecrets = 0;
+	cluster_free(&s->cluster);
+	for (size_t i = 0; i < STORE_DEDUP_MAX; i++)
+		outcome_free(&s->dedup[i]);
+	s->dedup_next = s->dedup_count = 0;
+}
+
+void
+store_free(struct store *s)
+{
+	store_reset(s);
+	if (s->memkey != NULL)
+		sodium_free(s->memkey);
+	s->memkey = NULL;
+}
+
+const struct store_outcome *
+store_outcome(const struct store *s, const uint8_t req_id[16])
+{
+	for (size_t i = 0; i < s->dedup_count; i++)
+		if (sodium_memcmp(s->dedup[i].req_id, req_id, 16) == 0)
+			return &s->dedup[i];
+	return NULL;
+}
+
+/* The ring forgets the oldest outcome; 4096 is far more than can be in flight. */
+static int
+outcome_record(struct store *s, const uint8_t *req_id, int code, const char *errmsg,
+    const char *ids)
+{
+	struct store_outcome *o = &s->dedup[s->dedup_next];
+
+	outcome_free(o);
+	memcpy(o->req_id, req_id, 16);
+	o->code = code;
+	if ((errmsg != NULL && *errmsg != '\0' && (o->errmsg = strdup(errmsg)) == NULL) ||
+	    (ids != NULL && *ids != '\0' && (o->ids = strdup(ids)) == NULL))
+		return HUSH_E_NOMEM;
+	s->dedup_next = (s->dedup_next + 1) % STORE_DEDUP_MAX;
+	if (s->dedup_count < STORE_DEDUP_MAX)
+		s->dedup_count++;
+	return 0;
+}
+
+static struct store_secret *
+find_secret(struct store *s, const char *ref)
+{
+	for (size_t i = 0; i < s->nsecrets; i++)
+		if (strcmp(s->secrets[i].id, ref) == 0)
+			return &s->secrets[i];
+	for (size_t i = 0; i < s->nsecrets; i++)
+		if (strcmp(s->secrets[i].name, ref) == 0)
+			return &s->secrets[i];
+	return NULL;
+}
+
+static int
+copy_labels(const struct wire_msg *m, struct store_secret *x, char *why, size_t whylen)
+{
+	char key[LABEL_KEY_MAX + 1], val[LABEL_VALUE_MAX + 1], str[LABEL_KEY_MAX + LABEL_VALUE_MAX + 2];
+	size_t n = wire_count(m, T_LABEL);
+
+	if (n == 0)
+		return 0;
+	if ((x->labels = calloc(n, sizeof(char *))) == NULL)
+		return HUSH_E_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct wire_field *f = wire_find(m, T_LABEL, i);
+
+		if (f == NULL || f->len >= sizeof(str))
+			return HUSH_E_PROTO;
+		memcpy(str, f->val, f->len);
+		str[f->len] = '\0';
+		if (label_parse(str, key, sizeof(key), val, sizeof(val), why, whylen) != 0)
+			return HUSH_E_INVAL;
+		for (size_t j = 0; j < x->nlabels; j++) {
+			size_t klen = strlen(key);
+
+			if (strncmp(x->labels[j], key, klen) == 0 && x->labels[j][klen] == '=') {
+				snprintf(why, whylen, "label '%s' is given twice", key);
+				return HUSH_E_INVAL;
+			}
+		}
+		if ((x->labels[x->nlabels] = strdup(str)) == NULL)
+			return HUSH_E_NOMEM;
+		x->nlabels++;
+	}
+	return 0;
+}
+
+static int
+seal_value(struct store *s, struct store_secret *x, const uint8_t *data, size_t len)
+{
+	size_t outlen;
+
+	if ((x->sealed = malloc(len + SEAL_OVERHEAD)) == NULL)
+		return HUSH_E_NOMEM;
+	x->sealed_len = len + SEAL_OVERHEAD;
+	x->data_len = len;
+	return seal(s->memkey, 0, SECRET_PURPOSE, data, len, x->sealed, x->sealed_len, &outlen);
+}
+
+static int
+add_secret(struct store *s, struct store_secret *x)
+{
+	if (s->nsecrets == s->capsecrets) {
+		size_t ncap = s->capsecrets ? s->capsecrets * 2 : 64;
+		struct store_secret *n = reallocarray(s->secrets, ncap, sizeof(*n));
+
+		if (n == NULL)
+			return HUSH_E_NOMEM;
+		s->secrets = n;
+		s->capsecrets = ncap;
+	}
+	s->secrets[s->nsecrets++] = *x;
+	memset(x, 0, sizeof(*x));
+	return 0;
+}
+
+static int
+apply_secret_create(struct store *s, const struct wire_msg *m, char *ids, size_t idslen,
+    char *why, size_t whylen)
+{
+	struct store_secret x;
+	const uint8_t *data;
+	size_t len;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	if (!s->cluster.present)
+		return HUSH_E_NOTINIT;
+	if (wire_get_str(m, T_SECRET_ID, x.id, sizeof(x.id)) != 0 ||
+	    wire_get_str(m, T_NAME, x.name, sizeof(x.name)) != 0 ||
+	    wire_get_i64(m, T_CREATED, &x.created) != 0 ||
+	    wire_get_bytes(m, T_DATA, &data, &len) != 0)
+		return HUSH_E_PROTO;
+	if (secret_name_check(x.name, strlen(x.name), why, whylen) != 0)
+		return HUSH_E_INVAL;
+	if (!hush_id_valid(x.id)) {
+		snprintf(why, whylen, "malformed secret id");
+		return HUSH_E_INVAL;
+	}
+	if (find_secret(s, x.name) != NULL) {
+		snprintf(why, whylen, "secret '%s' already exists", x.name);
+		return HUSH_E_EXISTS;
+	}
+	if (find_secret(s, x.id) != NULL) {
+		snprintf(why, whylen, "secret id %s already exists", x.id);
+		return HUSH_E_EXISTS;
+	}
+	x.updated = x.created;
+	x.version = 1;
+	if ((r = copy_labels(m, &x, why, whylen)) != 0 ||
+	    (r = seal_value(s, &x, data, len)) != 0 ||
+	    (r = add_secret(s, &x)) != 0) {
+		secret_free(&x);
+		return r;
+	}
+	snprintf(ids, idslen, "%s", s->secrets[s->nsecrets - 1].id);
+	return 0;
+}
+
+/* All or nothing: a name that does not resolve removes no secret at all. */
+static int
+apply_secret_rm(struct store *s, const struct wire_msg *m, char *ids, size_t idslen,
+    char *why, size_t whylen)
+{
+	size_t nref = wire_count(m, T_REF), n = 0, o;
+	char ref[65];
+	bool *doomed;
+
+	if (!s->cluster.present)
+		return HUSH_E_NOTINIT;
+	if ((doomed = calloc(s->nsecrets + 1, sizeof(bool))) == NULL)
+		return HUSH_E_NOMEM;
+	for (size_t i = 0; i < nref; i++) {
+		const struct wire_field *f = wire_find(m, T_REF, i);
+		struct store_secret *x;
+
+		if (f == NULL || f->len >= sizeof(ref)) {
+			free(doomed);
+			return HUSH_E_PROTO;
+		}
+		memcpy(ref, f->val, f->len);
+		ref[f->len] = '\0';
+		if ((x = find_secret(s, ref)) == NULL) {
+			snprintf(why, whylen, "secret '%s' not found", ref);
+			free(doomed);
+			return HUSH_E_NOTFOUND;
+		}
+		doomed[x - s->secrets] = true;
+	}
+	ids[0] = '\0';
+	for (size_t i = 0, w = 0; i < s->nsecrets; i++) {
+		if (doomed[i]) {
+			o = strlen(ids);
+			snprintf(ids + o, idslen - o, "%s%s", o ? " " : "", s->secrets[i].id);
+			secret_free(&s->secrets[i]);
+			n++;
+			continue;
+		}
+		if (w != i)
+			s->secrets[w] = s->secrets[i];
+		w++;
+	}
+	s->nsecrets -= n;
+	free(doomed);
+	return 0;
+}
+
+static int
+get_secbuf(const struct wire_msg *m, uint16_t tag, struct secbuf *out)
+{
+	const uint8_t *p;
+	size_t len;
+
+	if (wire_get_bytes(m, tag, &p, &len) != 0)
+		return HUSH_E_PROTO;
+	secbuf_free(out);
+	return secbuf_dup(out, p, len);
+}
+
+static int
+apply_cluster_init(struct store *s, const struct wire_msg *m, char *why, size_t whylen)
+{
+	struct store_cluster *c = &s->cluster;
+	const uint8_t *w, *mg;
+	size_t wl, ml, certlen;
+	const struct wire_field *cert;
+	int r;
+
+	if (c->present) {
+		snprintf(why, whylen, "the cluster is already initialized");
+		return HUSH_E_ALREADYINIT;
+	}
+	if ((cert = wire_find(m, T_CA_CERT, 0)) == NULL ||
+	    wire_get_str(m, T_CLUSTER_ID, c->id, sizeof(c->id)) != 0 ||
+	    wire_get_str(m, T_ADVERTISE_ADDR, c->advertise, sizeof(c->advertise)) != 0 ||
+	    wire_get_u64(m, T_CERT_EXPIRY, &c->cert_expiry) != 0 ||
+	    wire_get_i64(m, T_CREATED, &c->created) != 0 ||
+	    wire_get_bytes(m, T_WORKER_SECRET, &w, &wl) != 0 ||
+	    wire_get_bytes(m, T_MANAGER_SECRET, &mg, &ml) != 0) {
+		cluster_free(c);
+		return HUSH_E_PROTO;
+	}
+	certlen = cert->len;
+	if ((c->ca_cert = malloc(certlen + 1)) == NULL ||
+	    (r = get_secbuf(m, T_CA_KEY, &c->ca_key)) != 0 ||
+	    (r = secbuf_alloc(&c->tokens, 32)) != 0) {
+		cluster_free(c);
+		return HUSH_E_NOMEM;
+	}
+	memcpy(c->ca_cert, cert->val, certlen);
+	c->ca_cert[certlen] = '\0';
+	memcpy(c->tokens.p, w, 16);
+	memcpy(c->tokens.p + 16, mg, 16);
+	if (wire_find(m, T_KEK, 0) != NULL) {
+		if ((r = get_secbuf(m, T_KEK, &c->kek)) != 0) {
+			cluster_free(c);
+			return r;
+		}
+		c->autolock = true;
+	}
+	c->present = true;
+	return 0;
+}
+
+static int
+apply_token_rotate(struct store *s, const struct wire_msg *m)
+{
+	const uint8_t *p;
+	size_t len;
+
+	if (!s->cluster.present)
+		return HUSH_E_NOTINIT;
+	if (wire_get_bytes(m, T_WORKER_SECRET, &p, &len) == 0)
+		memcpy(s->cluster.tokens.p, p, 16);
+	if (wire_get_bytes(m, T_MANAGER_SECRET, &p, &len) == 0)
+		memcpy(s->cluster.tokens.p + 16, p, 16);
+	return 0;
+}
+
+static int
+apply_cluster_update(struct store *s, const struct wire_msg *m, char *why, size_t whylen)
+{
+	struct store_cluster *c = &s->cluster;
+	bool autolock, has_autolock, has_kek;
+	uint64_t expiry;
+	int r;
+
+	if (!c->present)
+		return HUSH_E_NOTINIT;
+	has_autolock = wire_get_bool(m, T_AUTOLOCK, &autolock) == 0;
+	has_kek = wire_find(m, T_KEK, 0) != NULL;
+	if (wire_get_u64(m, T_CERT_EXPIRY, &expiry) == 0) {
+		if (expiry < 3600) {
+			snprintf(why, whylen, "certificate expiry must be at least 1h");
+			return HUSH_E_RANGE;
+		}
+		c->cert_expiry = expiry;
+	}
+	if (has_autolock && autolock && !has_kek) {
+		snprintf(why, whylen, "enabling autolock needs a key");
+		return HUSH_E_INVAL;
+	}
+	if (has_autolock && !autolock && has_kek) {
+		snprintf(why, whylen, "a key given while disabling autolock");
+		return HUSH_E_INVAL;
+	}
+	if (!has_autolock && has_kek && !c->autolock)
+		return HUSH_E_NOTLOCKED;
+	if (has_kek) {
+		if ((r = get_secbuf(m, T_KEK, &c->kek)) != 0)
+			return r;
+		c->autolock = true;
+	} else if (has_autolock && !autolock) {
+		secbuf_free(&c->kek);
+		c->autolock = false;
+	}
+	return 0;
+}
+
+int
+store_apply(struct store *s, const struct wire_msg *cmd, bool *cluster_changed)
+{
+	const uint8_t *req_id;
+	size_t len;
+	char why[1024] = "", *ids;
+	size_t idslen = (size_t)(HUSH_ID_LEN + 1) * 512;
+	int code, r;
+
+	*cluster_changed = false;
+	if (wire_get_bytes(cmd, T_REQ_ID, &req_id, &len) != 0 || len != 16)
+		return 0;	/* cannot happen after validation; ignore */
+	if (store_outcome(s, req_id) != NULL)
+		return 0;	/* the same request committed twice: apply once */
+	if ((ids = calloc(1, idslen)) == NULL)
+		return HUSH_E_NOMEM;
+	switch (cmd->hdr.type) {
+	case CMD_CLUSTER_INIT:
+		code = apply_cluster_init(s, cmd, why, sizeof(why));
+		*cluster_changed = code == 0;
+		break;
+	case CMD_TOKEN_ROTATE:
+		code = apply_token_rotate(s, cmd);
+		*cluster_changed = code == 0;
+		break;
+	case CMD_SECRET_CREATE:
+		code = apply_secret_create(s, cmd, ids, idslen, why, sizeof(why));
+		break;
+	case CMD_SECRET_RM:
+		code = apply_secret_rm(s, cmd, ids, idslen, why, sizeof(why));
+		break;
+	case CMD_CLUSTER_UPDATE:
+		code = apply_cluster_update(s, cmd, why, sizeof(why));
+		*cluster_changed = code == 0;
+		break;
+	default:
+		code = HUSH_E_PROTO;
+		snprintf(why, sizeof(why), "unknown command type 0x%04x", cmd->hdr.type);
+		break;
+	}
+	if (code == HUSH_E_NOMEM) {
+		free(ids);
+		return code;
+	}
+	r = outcome_record(s, req_id, code, why, code == 0 ? ids : NULL);
+	free(ids);
+	return r;
+}
+
+/* A record nested in a reply: the fields of a full message, minus its header. */
+static void
+put_record(struct wire_enc *e, uint16_t tag, struct wire_enc *rec)
+{
+	const uint8_t *buf;
+	size_t len;
+
+	if (wire_enc_finish(rec, &buf, &len) != 0) {
+		if (e->err == 0)
+			e->err = rec->err;
+		return;
+	}
+	wire_put_bytes(e, tag, buf + WIRE_HDR_LEN, len - WIRE_HDR_LEN);
+}
+
+static void
+put_secret_meta(struct wire_enc *e, const struct store_secret *x)
+{
+	struct wire_enc rec;
+
+	wire_enc_init(&rec, REC_SECRET, 0, 8192);
+	wire_put_str(&rec, T_SECRET_ID, x->id);
+	wire_put_str(&rec, T_NAME, x->name);
+	wire_put_i64(&rec, T_CREATED, x->created);
+	wire_put_i64(&rec, T_UPDATED, x->updated);
+	wire_put_u32(&rec, T_VERSION, x->version);
+	wire_put_u32(&rec, T_DATA_LEN, (uint32_t)x->data_len);
+	for (size_t i = 0; i < x->nlabels; i++)
+		wire_put_str(&rec, T_LABEL, x->labels[i]);
+	put_record(e, T_SECRET, &rec);
+	wire_enc_free(&rec);
+}
+
+static void
+put_cluster(struct wire_enc *e, const struct store_cluster *c)
+{
+	wire_put_str(e, T_CLUSTER_ID, c->id);
+	wire_put_str(e, T_CA_CERT, c->ca_cert);
+	wire_put_bytes(e, T_CA_KEY, c->ca_key.p, c->ca_key.len);
+	wire_put_bytes(e, T_WORKER_SECRET, c->tokens.p, 16);
+	wire_put_bytes(e, T_MANAGER_SECRET, c->tokens.p + 16, 16);
+	wire_put_u64(e, T_CERT_EXPIRY, c->cert_expiry);
+	wire_put_bool(e, T_AUTOLOCK, c->autolock);
+	if (c->autolock)
+		wire_put_bytes(e, T_KEK, c->kek.p, c->kek.len);
+	wire_put_str(e, T_ADVERTISE_ADDR, c->advertise);
+	wire_put_i64(e, T_CREATED, c->created);
+}
+
+void
+store_cluster_event(const struct store *s, struct wire_enc *e)
+{
+	wire_put_u16(e, T_EVENT, EV_APPLIED_CLUSTER);
+	wire_put_bool(e, T_AUTOLOCK, s->cluster.autolock);
+	if (s->cluster.autolock)
+		wire_put_bytes(e, T_KEK, s->cluster.kek.p, s->cluster.kek.len);
+	wire_put_u64(e, T_CERT_EXPIRY, s->cluster.cert_expiry);
+}
+
+int
+store_query(struct store *s, const struct wire_msg *q, struct wire_enc *e)
+{
+	char ref[65], why[256];
+	uint32_t id = q->hdr.request_id;
+
+	wire_enc_init(e, q->hdr.type | MSG_REPLY, id, WIRE_MAX_MSG - 1024);
+	switch (q->hdr.type) {
+	case QRY_CLUSTER:
+		if (!s->cluster.present)
+			break;
+		put_cluster(e, &s->cluster);
+		return e->err;
+	case QRY_SECRET_LIST:
+		for (size_t i = 0; i < s->nsecrets; i++)
+			put_secret_meta(e, &s->secrets[i]);
+		return e->err;
+	case QRY_SECRET_GET:
+		for (size_t i = 0; i < wire_count(q, T_REF); i++) {
+			const struct wire_field *f = wire_find(q, T_REF, i);
+			struct store_secret *x;
+
+			memcpy(ref, f->val, f->len);
+			ref[f->len] = '\0';
+			if ((x = find_secret(s, ref)) == NULL) {
+				wire_enc_free(e);
+				snprintf(why, sizeof(why), "secret '%s' not found", ref);
+				return msg_error_reply(e, id, HUSH_E_NOTFOUND, why);
+			}
+			put_secret_meta(e, x);
+		}
+		return e->err;
+	default:
+		wire_enc_free(e);
+		return msg_error_reply(e, id, HUSH_E_PROTO, "unknown query");
+	}
+	wire_enc_free(e);
+	return msg_error_reply(e, id, HUSH_E_NOTINIT, NULL);
+}
+
+/* Snapshot plaintext: a run of complete wire messages, header first. */
+struct growbuf {
+	uint8_t	*p;
+	size_t	 len, cap;
+};
+
+static int
+grow_append(struct growbuf *g, struct wire_enc *e)
+{
+	const uint8_t *buf;
+	size_t len, ncap;
+	uint8_t *n;
+	int r;
+
+	if ((r = wire_enc_finish(e, &buf, &len)) != 0)
+		return r;
+	if (g->len + len > g->cap) {
+		ncap = g->cap ? g->cap * 2 : 65536;
+		while (ncap < g->len + len)
+			ncap *= 2;
+		/* Never realloc: the old block holds secret values and is wiped. */
+		if ((n = malloc(ncap)) == NULL)
+			return HUSH_E_NOMEM;
+		if (g->len > 0)
+			memcpy(n, g->p, g->len);
+		if (g->p != NULL) {
+			sodium_memzero(g->p, g->cap);
+			free(g->p);
+		}
+		g->p = n;
+		g->cap = ncap;
+	}
+	memcpy(g->p + g->len, buf, len);
+	g->len += len;
+	return 0;
+}
+
+static int
+snap_secret(struct store *s, struct growbuf *g, const struct store_secret *x)
+{
+	struct wire_enc e;
+	struct secbuf plain = SECBUF_INIT;
+	size_t outlen;
+	int r;
+
+	/* Guarded memory: one value (at most 500 KiB) at a time fits the mlock limit. */
+	if ((r = secbuf_alloc(&plain, x->data_len)) != 0)
+		return r;
+	if ((r = seal_open(s->memkey, SECRET_PURPOSE, x->sealed, x->sealed_len,
+	    plain.p, plain.len, &outlen)) != 0) {
+		secbuf_free(&plain);
+		return r;
+	}
+	wire_enc_init(&e, SNAP_SECRET, 0, WIRE_MAX_MSG);
+	wire_put_str(&e, T_SECRET_ID, x->id);
+	wire_put_str(&e, T_NAME, x->name);
+	wire_put_i64(&e, T_CREATED, x->created);
+	wire_put_i64(&e, T_UPDATED, x->updated);
+	wire_put_u32(&e, T_VERSION, x->version);
+	for (size_t i = 0; i < x->nlabels; i++)
+		wire_put_str(&e, T_LABEL, x->labels[i]);
+	wire_put_bytes(&e, T_DATA, plain.p, outlen);
+	secbuf_free(&plain);
+	r = grow_append(g, &e);
+	wire_enc_free(&e);
+	return r;
+}
+
+int
+store_snapshot(struct store *s, uint8_t **buf, size_t *len)
+{
+	struct growbuf g = { NULL, 0, 0 };
+	struct wire_enc e;
+	int r;
+
+	wire_enc_init(&e, SNAP_HEADER, 0, 64);
+	wire_put_u32(&e, T_VERSION, STORE_SNAP_VERSION);
+	r = grow_append(&g, &e);
+	wire_enc_free(&e);
+	if (r == 0 && s->cluster.present) {
+		wire_enc_init(&e, SNAP_CLUSTER, 0, 65536);
+		put_cluster(&e, &s->cluster);
+		r = grow_append(&g, &e);
+		wire_enc_free(&e);
+	}
+	for (size_t i = 0; r == 0 && i < s->nsecrets; i++)
+		r = snap_secret(s, &g, &s->secrets[i]);
+	for (size_t k = 0; r == 0 && k < s->dedup_count; k++) {
+		/* Oldest first, so the ring comes back in the same order. */
+		size_t i = (s->dedup_next + STORE_DEDUP_MAX - s->dedup_count + k) % STORE_DEDUP_MAX;
+		const struct store_outcome *o = &s->dedup[i];
+		char *ids, *tok, *save = NULL;
+
+		wire_enc_init(&e, SNAP_DEDUP, 0, 65536);
+		wire_put_bytes(&e, T_REQ_ID, o->req_id, 16);
+		wire_put_u32(&e, T_ERRCODE, (uint32_t)-o->code);
+		if (o->errmsg != NULL)
+			wire_put_str(&e, T_ERRMSG, o->errmsg);
+		if (o->ids != NULL) {
+			if ((ids = strdup(o->ids)) == NULL)
+				r = HUSH_E_NOMEM;
+			for (tok = ids ? strtok_r(ids, " ", &save) : NULL; tok != NULL;
+			    tok = strtok_r(NULL, " ", &save))
+				wire_put_str(&e, T_SECRET_ID, tok);
+			free(ids);
+		}
+		if (r == 0)
+			r = grow_append(&g, &e);
+		wire_enc_free(&e);
+	}
+	if (r != 0) {
+		if (g.p != NULL) {
+			sodium_memzero(g.p, g.cap);
+			free(g.p);
+		}
+		return r;
+	}
+	*buf = g.p;
+	*len = g.len;
+	return 0;
+}
+
+static int
+restore_cluster(struct store *s, const struct wire_msg *m)
+{
+	struct store_cluster *c = &s->cluster;
+	const struct wire_field *cert = wire_find(m, T_CA_CERT, 0);
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	if (c->present || cert == NULL)
+		return HUSH_E_CORRUPT;
+	if (wire_get_str(m, T_CLUSTER_ID, c->id, sizeof(c->id)) != 0 ||
+	    wire_get_str(m, T_ADVERTISE_ADDR, c->advertise, sizeof(c->advertise)) != 0 ||
+	    wire_get_u64(m, T_CERT_EXPIRY, &c->cert_expiry) != 0 ||
+	    wire_get_bool(m, T_AUTOLOCK, &c->autolock) != 0 ||
+	    wire_get_i64(m, T_CREATED, &c->created) != 0)
+		return HUSH_E_CORRUPT;
+	if ((c->ca_cert = malloc(cert->len + 1)) == NULL)
+		return HUSH_E_NOMEM;
+	memcpy(c->ca_cert, cert->val, cert->len);
+	c->ca_cert[cert->len] = '\0';
+	if ((r = get_secbuf(m, T_CA_KEY, &c->ca_key)) != 0 ||
+	    (r = secbuf_alloc(&c->tokens, 32)) != 0)
+		return r;
+	if (wire_get_bytes(m, T_WORKER_SECRET, &p, &len) != 0)
+		return HUSH_E_CORRUPT;
+	memcpy(c->tokens.p, p, 16);
+	if (wire_get_bytes(m, T_MANAGER_SECRET, &p, &len) != 0)
+		return HUSH_E_CORRUPT;
+	memcpy(c->tokens.p + 16, p, 16);
+	if (c->autolock != (wire_find(m, T_KEK, 0) != NULL))
+		return HUSH_E_CORRUPT;
+	if (c->autolock && (r = get_secbuf(m, T_KEK, &c->kek)) != 0)
+		return r;
+	c->present = true;
+	return 0;
+}
+
+static int
+restore_secret(struct store *s, const struct wire_msg *m)
+{
+	struct store_secret x;
+	const uint8_t *data;
+	size_t len;
+	char why[256];
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	if (wire_get_str(m, T_SECRET_ID, x.id, sizeof(x.id)) != 0 ||
+	    wire_get_str(m, T_NAME, x.name, sizeof(x.name)) != 0 ||
+	    wire_get_i64(m, T_CREATED, &x.created) != 0 ||
+	    wire_get_i64(m, T_UPDATED, &x.updated) != 0 ||
+	    wire_get_u32(m, T_VERSION, &x.version) != 0 ||
+	    wire_get_bytes(m, T_DATA, &data, &len) != 0)
+		return HUSH_E_CORRUPT;
+	if (find_secret(s, x.id) != NULL || find_secret(s, x.name) != NULL)
+		return HUSH_E_CORRUPT;
+	if ((r = copy_labels(m, &x, why, sizeof(why))) != 0 ||
+	    (r = seal_value(s, &x, data, len)) != 0 ||
+	    (r = add_secret(s, &x)) != 0) {
+		secret_free(&x);
+		return r == HUSH_E_INVAL ? HUSH_E_CORRUPT : r;
+	}
+	return 0;
+}
+
+static int
+restore_dedup(struct store *s, const struct wire_msg *m)
+{
+	char ids[(HUSH_ID_LEN + 1) * 512], id[HUSH_ID_LEN + 1], errmsg[1025];
+	const uint8_t *req_id;
+	size_t len, o = 0;
+	uint32_t code;
+
+	if (wire_get_bytes(m, T_REQ_ID, &req_id, &len) != 0 ||
+	    wire_get_u32(m, T_ERRCODE, &code) != 0)
+		return HUSH_E_CORRUPT;
+	ids[0] = '\0';
+	for (size_t i = 0; i < wire_count(m, T_SECRET_ID) && i < 512; i++) {
+		const struct wire_field *f = wire_find(m, T_SECRET_ID, i);
+
+		memcpy(id, f->val, f->len);
+		id[f->len] = '\0';
+		o += (size_t)snprintf(ids + o, sizeof(ids) - o, "%s%s", o ? " " : "", id);
+	}
+	if (wire_get_str(m, T_ERRMSG, errmsg, sizeof(errmsg)) != 0)
+		errmsg[0] = '\0';
+	return outcome_record(s, req_id, hush_err_from_wire(code), errmsg, ids);
+}
+
+int
+store_restore(struct store *s, const uint8_t *buf, size_t len)
+{
+	static const uint16_t snap_types[] = { SNAP_HEADER, SNAP_CLUSTER, SNAP_SECRET, SNAP_DEDUP, 0 };
+	struct wire_msg *m;
+	struct wire_hdr hdr;
+	size_t off = 0, mlen;
+	uint32_t version;
+	char why[256];
+	bool first = true;
+	int r = 0;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return HUSH_E_NOMEM;
+	store_reset(s);
+	while (r == 0 && off < len) {
+		if ((r = wire_peek_hdr(buf + off, len - off, &hdr)) != 0)
+			break;
+		mlen = (size_t)WIRE_HDR_LEN + hdr.length;
+		if (mlen > len - off) {
+			r = HUSH_E_TRUNCATED;
+			break;
+		}
+		if ((r = msg_parse(buf + off, mlen, WIRE_MAX_MSG, snap_types, m, why,
+		    sizeof(why))) != 0)
+			break;
+		off += mlen;
+		if (first != (m->hdr.type == SNAP_HEADER)) {
+			r = HUSH_E_CORRUPT;
+			break;
+		}
+		switch (m->hdr.type) {
+		case SNAP_HEADER:
+			first = false;
+			if (wire_get_u32(m, T_VERSION, &version) != 0 ||
+			    version != STORE_SNAP_VERSION)
+				r = HUSH_E_VERSION;
+			break;
+		case SNAP_CLUSTER:
+			r = restore_cluster(s, m);
+			break;
+		case SNAP_SECRET:
+			r = restore_secret(s, m);
+			break;
+		case SNAP_DEDUP:
+			r = restore_dedup(s, m);
+			break;
+		default:
+			r = HUSH_E_CORRUPT;
+			break;
+		}
+	}
+	free(m);
+	if (r == 0 && first)
+		r = HUSH_E_CORRUPT;
+	if (r != 0)
+		store_reset(s);
+	return r == HUSH_E_NOMEM ? r : (r != 0 ? HUSH_E_CORRUPT : 0);
+}

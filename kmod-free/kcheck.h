@@ -1,0 +1,38 @@
+/*
+ * Kernel feature checks: hush relies on stock kernel interfaces instead of
+ * a module, so before hushd trusts them we probe each one for real (a
+ * throwaway keyring, namespace or mount) rather than reading kernel config.
+ * Nothing is loaded and nothing outside forked children is changed.
+ */
+#ifndef HUSH_KCHECK_H
+#define HUSH_KCHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* kcheck_run() never reports more features than this. */
+#define KCHECK_MAX	16
+
+struct kcheck_result {
+	const char	*name;		/* "keyring", "tmpfs-noswap", ... */
+	bool		 required;	/* hushd must not run without it */
+	bool		 ok;
+	char		 detail[160];	/* why not, or e.g. "ABI 4" */
+};
+
+/*
+ * Runs the checks in a fixed order, filling out[0..max); returns how many
+ * it ran.  Forks short-lived children for checks that change namespaces or
+ * keyrings, so call it before starting threads.
+ *
+ * Test hook: HUSH_KCHECK_DISABLE="name1,name2" in the environment makes
+ * those checks report missing, with detail "disabled by
+ * HUSH_KCHECK_DISABLE", without probing.  It can only turn a check off,
+ * never make a missing feature look present.
+ */
+size_t		 kcheck_run(struct kcheck_result *out, size_t max);
+
+/* What breaks without feature name, for operators; NULL if unknown. */
+const char	*kcheck_impact(const char *name);
+
+#endif

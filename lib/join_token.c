@@ -1,0 +1,248 @@
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base36.h"
+#include "err.h"
+#include "join_token.h"
+
+#define PREFIX_LEN	(sizeof(JOIN_TOKEN_PREFIX) - 1)
+#define HEAD		JOIN_TOKEN_PREFIX JOIN_TOKEN_VERSION "-"
+#define HEAD_LEN	(sizeof(HEAD) - 1)
+
+_Static_assert(HEAD_LEN + JOIN_TOKEN_DIGEST_CHARS + 1 +
+    JOIN_TOKEN_SECRET_CHARS == JOIN_TOKEN_LEN, "join token layout");
+
+/* Longest version we echo back; longer ones are not versions at all. */
+#define VERSION_ECHO_MAX	9
+
+static void set_why(char *, size_t, const char *, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+set_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Length of the field at p: up to the next '-', at most max bytes.  The
+ * cap keeps every scan within the token's fixed layout, so even a wildly
+ * wrong len makes the parser read no more than a token's worth.
+ */
+static size_t
+field_len(const char *p, size_t max)
+{
+	const char *dash;
+
+	dash = memchr(p, '-', max);
+	return dash == NULL ? max : (size_t)(dash - p);
+}
+
+#define MIN(a, b)	((a) < (b) ? (a) : (b))
+
+int
+join_token_format(const struct join_token *t, char *out, size_t outcap)
+{
+	char *p;
+	int r;
+
+	if (t == NULL || out == NULL)
+		return HUSH_E_INVAL;
+	if (outcap < JOIN_TOKEN_LEN + 1) {
+		if (outcap > 0)
+			out[0] = '\0';
+		return HUSH_E_TOOBIG;
+	}
+	p = out;
+	memcpy(p, HEAD, HEAD_LEN);
+	p += HEAD_LEN;
+	if ((r = base36_encode(t->digest, sizeof(t->digest),
+	    JOIN_TOKEN_DIGEST_CHARS, p, JOIN_TOKEN_DIGEST_CHARS + 1)) != 0)
+		goto fail;
+	p += JOIN_TOKEN_DIGEST_CHARS;
+	*p++ = '-';
+	if ((r = base36_encode(t->secret, sizeof(t->secret),
+	    JOIN_TOKEN_SECRET_CHARS, p, JOIN_TOKEN_SECRET_CHARS + 1)) != 0)
+		goto fail;
+	return 0;
+
+ fail:
+	/* Both fields fit their widths by construction; this is defensive. */
+	sodium_memzero(out, JOIN_TOKEN_LEN + 1);
+	return r;
+}
+
+/*
+ * Checks the version field at p (rem bytes left) and returns 0 with *vlenp
+ * set, or an error with why filled in.  Only a short all-digit field is
+ * echoed, so secret characters of a token missing its dashes never reach
+ * the message.
+ */
+static int
+parse_version(const char *p, size_t rem, size_t *vlenp, char *why,
+    size_t whylen)
+{
+	size_t i, vlen;
+
+	vlen = field_len(p, MIN(rem, VERSION_ECHO_MAX + 1));
+	if (vlen == 0) {
+		set_why(why, whylen, "join token version is missing "
+		    "(expected HUSHTKN-" JOIN_TOKEN_VERSION "-...)");
+		return HUSH_E_FORMAT;
+	}
+	for (i = 0; i < vlen; i++) {
+		if (p[i] < '0' || p[i] > '9') {
+			set_why(why, whylen, "join token version must be a "
+			    "number (expected HUSHTKN-" JOIN_TOKEN_VERSION
+			    "-...)");
+			return HUSH_E_FORMAT;
+		}
+	}
+	if (vlen > VERSION_ECHO_MAX) {
+		set_why(why, whylen, "unsupported join token version");
+		return HUSH_E_VERSION;
+	}
+	if (vlen != sizeof(JOIN_TOKEN_VERSION) - 1 ||
+	    memcmp(p, JOIN_TOKEN_VERSION, vlen) != 0) {
+		set_why(why, whylen, "unsupported join token version '%.*s'",
+		    (int)vlen, p);
+		return HUSH_E_VERSION;
+	}
+	*vlenp = vlen;
+	return 0;
+}
+
+/*
+ * Positions are tracked as p plus rem bytes left, never as s + len: a
+ * caller's len is only trusted as far as the token's layout needs it.
+ */
+int
+join_token_parse(const char *s, size_t len, struct join_token *out,
+    char *why, size_t whylen)
+{
+	struct join_token t;
+	const char *p;
+	size_t n, rem;
+	int r;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (out == NULL)
+		return HUSH_E_INVAL;
+	memset(out, 0, sizeof(*out));
+	if (s == NULL) {
+		set_why(why, whylen, "join token is missing");
+		return HUSH_E_INVAL;
+	}
+	memset(&t, 0, sizeof(t));
+
+	if (len < PREFIX_LEN || memcmp(s, JOIN_TOKEN_PREFIX, PREFIX_LEN) != 0) {
+		set_why(why, whylen, "join token must start with "
+		    JOIN_TOKEN_PREFIX);
+		return HUSH_E_PREFIX;
+	}
+	p = s + PREFIX_LEN;
+	rem = len - PREFIX_LEN;
+
+	if ((r = parse_version(p, rem, &n, why, whylen)) != 0)
+		return r;
+	if (n == rem) {
+		set_why(why, whylen, "join token is truncated after the "
+		    "version");
+		return HUSH_E_FORMAT;
+	}
+	p += n + 1;	/* and the '-' */
+	rem -= n + 1;
+
+	n = field_len(p, MIN(rem, JOIN_TOKEN_DIGEST_CHARS + 1));
+	if (n != JOIN_TOKEN_DIGEST_CHARS) {
+		set_why(why, whylen, "join token digest must be %d base36 "
+		    "characters", JOIN_TOKEN_DIGEST_CHARS);
+		return HUSH_E_FORMAT;
+	}
+	switch ((r = base36_decode(p, n, t.digest, sizeof(t.digest)))) {
+	case 0:
+		break;
+	case HUSH_E_RANGE:
+		set_why(why, whylen, "join token digest is out of range");
+		return r;
+	default:
+		set_why(why, whylen, "join token digest is not valid base36");
+		return HUSH_E_ENCODING;
+	}
+	if (n == rem) {
+		set_why(why, whylen, "join token is missing its secret");
+		return HUSH_E_FORMAT;
+	}
+	p += n + 1;	/* and the '-' */
+	rem -= n + 1;
+
+	/*
+	 * The secret runs to the end; anything past its fixed width is
+	 * reported as trailing data, the usual result of a sloppy paste.
+	 */
+	if (rem < JOIN_TOKEN_SECRET_CHARS) {
+		set_why(why, whylen, "join token secret must be %d base36 "
+		    "characters", JOIN_TOKEN_SECRET_CHARS);
+		return HUSH_E_FORMAT;
+	}
+	switch ((r = base36_decode(p, JOIN_TOKEN_SECRET_CHARS, t.secret,
+	    sizeof(t.secret)))) {
+	case 0:
+		break;
+	case HUSH_E_RANGE:
+		set_why(why, whylen, "join token secret is out of range");
+		goto fail;
+	default:
+		set_why(why, whylen, "join token secret is not valid base36");
+		r = HUSH_E_ENCODING;
+		goto fail;
+	}
+	if (rem != JOIN_TOKEN_SECRET_CHARS) {
+		set_why(why, whylen, "join token has trailing data");
+		r = HUSH_E_FORMAT;
+		goto fail;
+	}
+	memcpy(out, &t, sizeof(t));
+	sodium_memzero(&t, sizeof(t));
+	return 0;
+
+ fail:
+	sodium_memzero(&t, sizeof(t));
+	return r;
+}
+
+int
+join_token_digest_pem(const void *pem, size_t len,
+    uint8_t digest[JOIN_TOKEN_DIGEST_BYTES])
+{
+	if ((pem == NULL && len != 0) || digest == NULL)
+		return HUSH_E_INVAL;
+	if (crypto_hash_sha256(digest, pem, len) != 0)
+		return HUSH_E_CRYPTO;
+	return 0;
+}
+
+int
+join_token_new_secret(uint8_t secret[JOIN_TOKEN_SECRET_BYTES])
+{
+	if (secret == NULL)
+		return HUSH_E_INVAL;
+	randombytes_buf(secret, JOIN_TOKEN_SECRET_BYTES);
+	return 0;
+}
+
+bool
+join_token_secret_equal(const uint8_t a[JOIN_TOKEN_SECRET_BYTES],
+    const uint8_t b[JOIN_TOKEN_SECRET_BYTES])
+{
+	return sodium_memcmp(a, b, JOIN_TOKEN_SECRET_BYTES) == 0;
+}

@@ -1,0 +1,202 @@
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "unlock_key.h"
+
+#define PREFIX_LEN	(sizeof(UNLOCK_KEY_PREFIX) - 1)
+#define HEAD		UNLOCK_KEY_PREFIX UNLOCK_KEY_VERSION "-"
+#define HEAD_LEN	(sizeof(HEAD) - 1)
+#define B64_VARIANT	sodium_base64_VARIANT_ORIGINAL_NO_PADDING
+
+_Static_assert(HEAD_LEN + UNLOCK_KEY_B64_CHARS == UNLOCK_KEY_LEN,
+    "unlock key layout");
+_Static_assert(sodium_base64_ENCODED_LEN(UNLOCK_KEY_BYTES, B64_VARIANT) ==
+    UNLOCK_KEY_B64_CHARS + 1, "unlock key base64 length");
+
+/* Longest version we echo back; longer ones are not versions at all. */
+#define VERSION_ECHO_MAX	9
+
+static void set_why(char *, size_t, const char *, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+set_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+is_b64(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+int
+unlock_key_format(const uint8_t key[UNLOCK_KEY_BYTES], char *out,
+    size_t outcap)
+{
+	if (key == NULL || out == NULL)
+		return HUSH_E_INVAL;
+	if (outcap < UNLOCK_KEY_LEN + 1) {
+		if (outcap > 0)
+			out[0] = '\0';
+		return HUSH_E_TOOBIG;
+	}
+	memcpy(out, HEAD, HEAD_LEN);
+	sodium_bin2base64(out + HEAD_LEN, outcap - HEAD_LEN, key,
+	    UNLOCK_KEY_BYTES, B64_VARIANT);
+	return 0;
+}
+
+#define MIN(a, b)	((a) < (b) ? (a) : (b))
+
+/*
+ * Checks the version field at p (rem bytes left).  The scan stops within
+ * a few bytes whatever rem says, and only a short all-digit field is
+ * echoed, so key characters of a text missing its dash never reach the
+ * message.
+ */
+static int
+parse_version(const char *p, size_t rem, size_t *vlenp, char *why,
+    size_t whylen)
+{
+	const char *dash;
+	size_t i, vlen, max;
+
+	max = MIN(rem, VERSION_ECHO_MAX + 1);
+	dash = memchr(p, '-', max);
+	vlen = dash == NULL ? max : (size_t)(dash - p);
+	if (vlen == 0) {
+		set_why(why, whylen, "unlock key version is missing "
+		    "(expected HUSHKEY-" UNLOCK_KEY_VERSION "-...)");
+		return HUSH_E_FORMAT;
+	}
+	for (i = 0; i < vlen; i++) {
+		if (p[i] < '0' || p[i] > '9') {
+			set_why(why, whylen, "unlock key version must be a "
+			    "number (expected HUSHKEY-" UNLOCK_KEY_VERSION
+			    "-...)");
+			return HUSH_E_FORMAT;
+		}
+	}
+	if (vlen > VERSION_ECHO_MAX) {
+		set_why(why, whylen, "unsupported unlock key version");
+		return HUSH_E_VERSION;
+	}
+	if (vlen != sizeof(UNLOCK_KEY_VERSION) - 1 ||
+	    memcmp(p, UNLOCK_KEY_VERSION, vlen) != 0) {
+		set_why(why, whylen, "unsupported unlock key version '%.*s'",
+		    (int)vlen, p);
+		return HUSH_E_VERSION;
+	}
+	*vlenp = vlen;
+	return 0;
+}
+
+/*
+ * Positions are tracked as p plus rem bytes left, never as s + len: a
+ * caller's len is only trusted as far as the key's layout needs it.
+ */
+int
+unlock_key_parse(const char *s, size_t len, uint8_t key[UNLOCK_KEY_BYTES],
+    char *why, size_t whylen)
+{
+	char canon[UNLOCK_KEY_B64_CHARS + 1];
+	const char *p, *b64end;
+	size_t i, n, rem, binlen;
+	int r;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (key == NULL)
+		return HUSH_E_INVAL;
+	sodium_memzero(key, UNLOCK_KEY_BYTES);
+	if (s == NULL) {
+		set_why(why, whylen, "unlock key is missing");
+		return HUSH_E_INVAL;
+	}
+
+	if (len < PREFIX_LEN || memcmp(s, UNLOCK_KEY_PREFIX, PREFIX_LEN) != 0) {
+		set_why(why, whylen, "unlock key must start with "
+		    UNLOCK_KEY_PREFIX);
+		return HUSH_E_PREFIX;
+	}
+	p = s + PREFIX_LEN;
+	rem = len - PREFIX_LEN;
+	if ((r = parse_version(p, rem, &n, why, whylen)) != 0)
+		return r;
+	if (n == rem) {
+		set_why(why, whylen, "unlock key is truncated after the "
+		    "version");
+		return HUSH_E_FORMAT;
+	}
+	p += n + 1;	/* and the '-' */
+	rem -= n + 1;
+
+	/*
+	 * Alphabet checked here rather than left to libsodium so the
+	 * operator learns which rule failed; anything past the fixed width
+	 * is trailing data, the usual result of a sloppy paste.
+	 */
+	if (rem < UNLOCK_KEY_B64_CHARS) {
+		set_why(why, whylen, "unlock key is too short: expected %d "
+		    "base64 characters after " HEAD, UNLOCK_KEY_B64_CHARS);
+		return HUSH_E_FORMAT;
+	}
+	for (i = 0; i < UNLOCK_KEY_B64_CHARS; i++) {
+		if (!is_b64(p[i])) {
+			set_why(why, whylen, "unlock key is not valid base64 "
+			    "(allowed: A-Z a-z 0-9 + /, no padding)");
+			return HUSH_E_ENCODING;
+		}
+	}
+	if (rem != UNLOCK_KEY_B64_CHARS) {
+		set_why(why, whylen, "unlock key has trailing data");
+		return HUSH_E_FORMAT;
+	}
+
+	binlen = 0;
+	b64end = NULL;
+	if (sodium_base642bin(key, UNLOCK_KEY_BYTES, p, UNLOCK_KEY_B64_CHARS,
+	    NULL, &binlen, &b64end, B64_VARIANT) != 0 ||
+	    binlen != UNLOCK_KEY_BYTES || b64end != p + UNLOCK_KEY_B64_CHARS)
+		goto noncanonical;
+	/*
+	 * 43 characters carry 258 bits; a text whose last 2 bits are set
+	 * decodes to the same key as the canonical one, so two different
+	 * strings would name one key.  Re-encoding catches that whatever
+	 * the libsodium version does with leftover bits.
+	 */
+	sodium_bin2base64(canon, sizeof(canon), key, UNLOCK_KEY_BYTES,
+	    B64_VARIANT);
+	r = sodium_memcmp(canon, p, UNLOCK_KEY_B64_CHARS);
+	sodium_memzero(canon, sizeof(canon));
+	if (r != 0)
+		goto noncanonical;
+	return 0;
+
+ noncanonical:
+	sodium_memzero(key, UNLOCK_KEY_BYTES);
+	set_why(why, whylen, "unlock key is not canonical base64 (was it "
+	    "edited?)");
+	return HUSH_E_ENCODING;
+}
+
+int
+unlock_key_new(uint8_t key[UNLOCK_KEY_BYTES])
+{
+	if (key == NULL)
+		return HUSH_E_INVAL;
+	randombytes_buf(key, UNLOCK_KEY_BYTES);
+	return 0;
+}

@@ -1,0 +1,138 @@
+/*
+ * X.509 for hush's built-in PKI: one ECDSA P-256 root CA per cluster that
+ * signs node certificates (CN=<node id>, OU=hush-manager|hush-worker,
+ * O=<cluster id>) used for mutual TLS between nodes.
+ *
+ * Everything here takes and returns bytes (DER, PEM, PKCS#8 DER in a secbuf)
+ * rather than OpenSSL objects so the calls can cross the boundary between
+ * hush's privilege-separated processes.  Times are int64 seconds since the
+ * epoch supplied by the caller: nothing here reads the clock, so a test can
+ * ask what happens at any instant.
+ *
+ * Error codes: HUSH_E_TOOBIG / HUSH_E_TRUNCATED / HUSH_E_FORMAT for input
+ * that is too large, empty or malformed; HUSH_E_AUTH for a signature or
+ * chain that does not verify; HUSH_E_INVAL for well-formed input refused by
+ * policy (wrong key type, bad subject, CA key not matching its cert);
+ * HUSH_E_RANGE for times out of range; HUSH_E_CRYPTO when OpenSSL fails.
+ * Every call leaves the OpenSSL error queue empty.
+ */
+#ifndef HUSH_X509_H
+#define HUSH_X509_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "secbuf.h"
+
+#define X509_MAX_CSR_DER	8192	/* untrusted input bound */
+#define X509_MAX_CERT_PEM	16384
+
+/* RFC 5280 upper bound for these attributes is 64 characters. */
+#define X509_NAME_MAX		64
+
+#define X509_CA_CN		"hush-ca"
+#define X509_OU_MANAGER		"hush-manager"
+#define X509_OU_WORKER		"hush-worker"
+
+/* NotBefore is backdated by this much so peers with a slow clock accept. */
+#define X509_CLOCK_SKEW_SECS	3600
+
+/*
+ * Attributes are printable ASCII (0x20-0x7e), at most X509_NAME_MAX bytes,
+ * NUL-terminated; an attribute absent from a certificate reads as "".
+ */
+struct x509_subject {
+	char	cn[X509_NAME_MAX + 1];
+	char	ou[X509_NAME_MAX + 1];
+	char	o[X509_NAME_MAX + 1];
+};
+
+struct x509_cert_info {
+	struct x509_subject	subject;
+	struct x509_subject	issuer;
+	int64_t			not_before;
+	int64_t			not_after;
+	bool			is_ca;		/* basicConstraints cA=TRUE */
+	uint8_t			spki_sha256[32]; /* SHA-256 of SubjectPublicKeyInfo DER */
+};
+
+/*
+ * New root CA: a P-256 key (PKCS#8 DER, into *key_der) and a self-signed
+ * certificate CN=hush-ca valid from now - 1 h to now + lifetime_secs, as PEM
+ * (malloc'd, NUL-terminated, *cert_len excludes the NUL).  On failure
+ * nothing is returned: *key_der is empty and *cert_pem is NULL.
+ */
+int	x509_ca_create(int64_t now, uint64_t lifetime_secs,
+	    struct secbuf *key_der, char **cert_pem, size_t *cert_len);
+
+/* A fresh P-256 key as PKCS#8 DER. */
+int	x509_key_generate(struct secbuf *key_der);
+
+/*
+ * A certificate signing request for key_der, signed by it (the proof of
+ * possession the CA checks) with an empty subject: the CA decides the
+ * subject.  *csr_der is malloc'd.
+ */
+int	x509_csr_create(const struct secbuf *key_der, uint8_t **csr_der,
+	    size_t *csr_len);
+
+/*
+ * Verify an untrusted CSR (size bound, strict DER with nothing trailing,
+ * ecdsa-with-SHA256 self-signature, EC P-256 named-curve key) and issue a
+ * leaf certificate for its public key with the given subject (cn, ou and o
+ * all required).  Nothing else in the CSR is used.  The certificate is
+ * valid from now - 1 h to now + lifetime_secs, cut short at the CA's own
+ * NotAfter since it could never verify past that.  On failure a message for
+ * the operator goes into why (if non-NULL) and *cert_pem is NULL.
+ */
+int	x509_csr_sign(const uint8_t *csr_der, size_t csr_len,
+	    const struct secbuf *ca_key_der, const char *ca_cert_pem,
+	    size_t ca_cert_len, const struct x509_subject *subject,
+	    int64_t now, uint64_t lifetime_secs, char **cert_pem,
+	    size_t *cert_len, char *why, size_t whylen);
+
+/*
+ * Parse exactly one PEM certificate (optional surrounding whitespace, no
+ * other text, at most X509_MAX_CERT_PEM bytes, no NUL inside len).
+ */
+int	x509_cert_info(const char *pem, size_t len, struct x509_cert_info *out);
+
+/*
+ * 0 if cert chains directly to the self-signed ca at time now and is a
+ * non-CA leaf with an EC P-256 key usable for TLS as both server and
+ * client; HUSH_E_AUTH (with the reason in why) if not.
+ */
+int	x509_verify(const char *cert_pem, size_t cert_len, const char *ca_pem,
+	    size_t ca_len, int64_t now, char *why, size_t whylen);
+
+/* True only if both parse and the certificate carries key_der's public key. */
+bool	x509_cert_matches_key(const char *cert_pem, size_t cert_len,
+	    const struct secbuf *key_der);
+
+#ifdef HUSH_X509_INTERNAL
+/*
+ * Shared by lib/x509*.c only; the OpenSSL types stay opaque here so that
+ * users of the API above need no OpenSSL headers.
+ */
+struct asn1_string_st;
+struct evp_pkey_st;
+struct x509_st;
+
+/* Latest instant an X.509 GeneralizedTime can hold: 9999-12-31T23:59:59Z. */
+#define X509_TIME_MAX	INT64_C(253402300799)
+
+void	x509_why(char *why, size_t whylen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	x509_key_decode(const struct secbuf *key_der, struct evp_pkey_st **out);
+int	x509_key_encode(struct evp_pkey_st *pkey, struct secbuf *key_der);
+int	x509_key_new(struct evp_pkey_st **out);
+bool	x509_key_is_p256(const struct evp_pkey_st *pkey);
+int	x509_pem_decode(const char *pem, size_t len, struct x509_st **out);
+int	x509_pem_encode(struct x509_st *x, char **pem, size_t *len);
+int	x509_time_get(const struct asn1_string_st *t, int64_t *out);
+int	x509_csr_pubkey(const uint8_t *csr_der, size_t csr_len,
+	    struct evp_pkey_st **pubkey, char *why, size_t whylen);
+#endif
+
+#endif

@@ -1,0 +1,154 @@
+# Shared helpers for hush's integration tests: real hushd processes in
+# throw-away state dirs, driven by the real hushctl.  Sourced by each t_*.sh.
+# Every test script prints "ok N - what" / "not ok N - what" lines and ends
+# with one "NAME: N passed, N failed" line; run.sh adds them up.
+
+set -u
+
+BUILD=${BUILD:-build}
+HUSHD=${HUSHD:-$PWD/$BUILD/hushd}
+HUSHCTL=${HUSHCTL:-$PWD/$BUILD/hushctl}
+T_NAME=$(basename "$0" .sh)
+T_PASS=0
+T_FAIL=0
+T_DIR=$(mktemp -d "/tmp/hush-$T_NAME.XXXXXX")
+chmod 0755 "$T_DIR"
+T_PIDS=""
+
+cleanup() {
+	for pid in $T_PIDS; do
+		kill -9 "$pid" 2>/dev/null
+	done
+	# children die with their parent (PDEATHSIG); give them a moment
+	sleep 0.2
+	if [ "$T_FAIL" -gt 0 ] || [ -n "${KEEP_TEST_DIRS:-}" ]; then
+		echo "# logs kept in $T_DIR"
+	else
+		rm -rf "$T_DIR"
+	fi
+}
+trap cleanup EXIT
+
+ok() {
+	T_PASS=$((T_PASS + 1))
+	echo "ok $((T_PASS + T_FAIL)) - $*"
+}
+
+not_ok() {
+	T_FAIL=$((T_FAIL + 1))
+	echo "not ok $((T_PASS + T_FAIL)) - $*"
+}
+
+# check "description" command... : passes when the command succeeds
+check() {
+	local what=$1
+	shift
+	if "$@" >/dev/null; then ok "$what"; else not_ok "$what"; fi
+}
+
+# expect_fail "description" "text the error must contain" command...
+# passes when the command fails (non-zero) and its stderr contains the text.
+expect_fail() {
+	local what=$1 text=$2 out rc
+	shift 2
+	out=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -ne 0 ] && printf '%s' "$out" | grep -qF -- "$text"; then
+		ok "$what"
+	else
+		not_ok "$what (rc=$rc, stderr: $out)"
+	fi
+}
+
+# eq "description" expected actual
+eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
+}
+
+finish() {
+	echo "$T_NAME: $T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+	exit $?
+}
+
+# start_node NAME [hushd args...]: state in $T_DIR/NAME, socket $T_DIR/NAME.sock
+start_node() {
+	local name=$1 i
+	shift
+	"$HUSHD" --state-dir "$T_DIR/$name" --control-socket "$T_DIR/$name.sock" \
+	    "$@" >>"$T_DIR/$name.log" 2>&1 &
+	eval "PID_$name=$!"
+	T_PIDS="$T_PIDS $!"
+	disown $!
+	for i in $(seq 1 100); do
+		[ -S "$T_DIR/$name.sock" ] && return 0
+		sleep 0.05
+	done
+	echo "# $name did not create its control socket; log:" >&2
+	sed 's/^/#   /' "$T_DIR/$name.log" >&2
+	return 1
+}
+
+node_pid() {
+	eval "echo \${PID_$1}"
+}
+
+# stop_node NAME [SIGNAL]: default TERM, waits for the parent to exit
+stop_node() {
+	local name=$1 sig=${2:-TERM} pid i
+	pid=$(node_pid "$name")
+	kill -"$sig" "$pid" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	# children must be gone too (they die with the parent)
+	for i in $(seq 1 50); do
+		pgrep -f "^hushd: (pki|raft)" -P "$pid" >/dev/null 2>&1 || break
+		sleep 0.05
+	done
+	return 0
+}
+
+# gone PID: the process no longer runs (absent, or a zombie nobody reaped yet)
+gone() {
+	local st
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
+}
+
+# hc NAME args...: hushctl against node NAME
+hc() {
+	local name=$1
+	shift
+	"$HUSHCTL" --control-socket "$T_DIR/$name.sock" "$@"
+}
+
+# child_pid NAME ROLE: pid of the pki or raft child of node NAME
+child_pid() {
+	local parent role=$2 p
+	parent=$(node_pid "$1")
+	for p in $(pgrep -P "$parent"); do
+		if [ "$(cat /proc/$p/comm 2>/dev/null)" = "hushd: $role" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# wait_for SECONDS command...: retry until the command succeeds
+wait_for() {
+	local secs=$1 i
+	shift
+	for i in $(seq 1 $((secs * 10))); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# the node answers secret ls (unlocked, raft ready)
+node_ready() {
+	hc "$1" secret ls -q >/dev/null 2>&1
+}

@@ -1,0 +1,224 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "args.h"
+#include "duration.h"
+#include "err.h"
+#include "msg.h"
+#include "names.h"
+
+static void set_why(char *, size_t, const char *, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+set_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Whether s may be echoed in a message as it is: operator input can hold
+ * terminal escape sequences, which must not reach the screen.
+ */
+static bool
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+int
+arg_bool(const char *opt, const char *s, bool *out, char *why, size_t whylen)
+{
+	static const char *const yes[] = { "true", "1", "yes", "on" };
+	static const char *const no[] = { "false", "0", "no", "off" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	if (printable(s) && strlen(s) <= 32)
+		set_why(why, whylen, "%s: invalid value '%s' (use true or false)",
+		    opt, s);
+	else
+		set_why(why, whylen, "%s: invalid value (use true or false)", opt);
+	return HUSH_E_FORMAT;
+}
+
+int
+arg_role(const char *s, uint8_t *role, char *why, size_t whylen)
+{
+	if (strcmp(s, "worker") == 0) {
+		*role = ROLE_WORKER;
+		return 0;
+	}
+	if (strcmp(s, "manager") == 0) {
+		*role = ROLE_MANAGER;
+		return 0;
+	}
+	if (printable(s) && strlen(s) <= 32)
+		set_why(why, whylen, "invalid role '%s': must be worker or manager", s);
+	else
+		set_why(why, whylen, "invalid role: must be worker or manager");
+	return HUSH_E_FORMAT;
+}
+
+int
+arg_cert_expiry(const char *s, uint64_t *secs, char *why, size_t whylen)
+{
+	char d[256];
+	int r;
+
+	if ((r = duration_parse(s, secs, d, sizeof(d))) != 0) {
+		set_why(why, whylen, "--cert-expiry: %s", d);
+		return r;
+	}
+	if (*secs < CERT_EXPIRY_MIN) {
+		set_why(why, whylen, "--cert-expiry must be at least 1h");
+		return HUSH_E_RANGE;
+	}
+	return 0;
+}
+
+int
+arg_addr(const char *s, char *why, size_t whylen)
+{
+	size_t len = strlen(s);
+
+	if (len == 0) {
+		set_why(why, whylen, "--advertise-addr is empty");
+		return HUSH_E_FORMAT;
+	}
+	if (len > ADDR_MAX) {
+		set_why(why, whylen, "--advertise-addr is longer than %d characters",
+		    ADDR_MAX);
+		return HUSH_E_TOOBIG;
+	}
+	/* Spaces too: the address is printed inside a command to copy. */
+	if (!printable(s) || strchr(s, ' ') != NULL) {
+		set_why(why, whylen, "--advertise-addr contains spaces or "
+		    "control characters");
+		return HUSH_E_FORMAT;
+	}
+	return 0;
+}
+
+int
+arg_ref(const char *s, char *why, size_t whylen)
+{
+	size_t len = strlen(s);
+
+	if (len == 0) {
+		set_why(why, whylen, "empty secret name or id");
+		return HUSH_E_FORMAT;
+	}
+	if (len > REF_MAX) {
+		set_why(why, whylen, "secret name or id is longer than %d "
+		    "characters", REF_MAX);
+		return HUSH_E_TOOBIG;
+	}
+	return 0;
+}
+
+int
+arg_format(const char *s, bool allow_table, enum out_format *out, char *why,
+    size_t whylen)
+{
+	if (strcmp(s, "json") == 0) {
+		*out = FORMAT_JSON;
+		return 0;
+	}
+	if (allow_table && strcmp(s, "table") == 0) {
+		*out = FORMAT_TABLE;
+		return 0;
+	}
+	if (printable(s) && strlen(s) <= 32)
+		set_why(why, whylen, "--format: unsupported format '%s' (use %s)",
+		    s, allow_table ? "table or json" : "json");
+	else
+		set_why(why, whylen, "--format: unsupported format (use %s)",
+		    allow_table ? "table or json" : "json");
+	return HUSH_E_FORMAT;
+}
+
+int
+labels_add(struct labels *l, const char *kv, char *why, size_t whylen)
+{
+	char key[LABEL_KEY_MAX + 1], val[LABEL_VALUE_MAX + 1], **nkv;
+	size_t i, klen;
+	int r;
+
+	if ((r = label_parse(kv, key, sizeof(key), val, sizeof(val), why,
+	    whylen)) != 0)
+		return r;
+	klen = strlen(key);
+	for (i = 0; i < l->n; i++) {
+		if (strncmp(l->kv[i], key, klen) == 0 && l->kv[i][klen] == '=') {
+			/* label_parse checked the key, so it may be quoted. */
+			set_why(why, whylen, "duplicate label key '%s'", key);
+			return HUSH_E_EXISTS;
+		}
+	}
+	if (l->n >= LABELS_MAX) {
+		set_why(why, whylen, "too many labels (at most %d)", LABELS_MAX);
+		return HUSH_E_TOOBIG;
+	}
+	if ((nkv = reallocarray(l->kv, l->n + 1, sizeof(*nkv))) == NULL)
+		return HUSH_E_NOMEM;
+	l->kv = nkv;
+	/* Rebuilt from the parts so what is sent is exactly what was checked. */
+	if (asprintf(&l->kv[l->n], "%s=%s", key, val) < 0)
+		return HUSH_E_NOMEM;
+	l->n++;
+	return 0;
+}
+
+void
+labels_free(struct labels *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->kv[i]);
+	free(l->kv);
+	l->kv = NULL;
+	l->n = 0;
+}
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	    c == '\f';
+}
+
+void
+trim_span(const char *s, size_t len, size_t *start, size_t *outlen)
+{
+	size_t b = 0, e = len;
+
+	while (b < e && is_space(s[b]))
+		b++;
+	while (e > b && is_space(s[e - 1]))
+		e--;
+	*start = b;
+	*outlen = e - b;
+}

@@ -1,0 +1,45 @@
+/*
+ * The one request/reply exchange every command makes with hushd over the
+ * control socket, including the retry that makes writes safe: a write
+ * whose outcome is unknown (the daemon said "unavailable", or the
+ * connection dropped mid-request) is sent again, byte for byte with the
+ * same T_REQ_ID, until it gets a definite answer or CLIENT_RETRY_MS pass.
+ * The daemon deduplicates on T_REQ_ID, so the write happens at most once.
+ */
+#ifndef HUSHCTL_CLIENT_H
+#define HUSHCTL_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chan.h"
+#include "wire.h"
+
+#define CLIENT_REQUEST_ID	1	/* one request per connection */
+#define CLIENT_RETRY_MS		20000
+#define CLIENT_PAUSE_MS		250
+/* How long one attempt waits for its reply before counting as dropped. */
+#define CLIENT_REPLY_MS		60000
+
+struct reply {
+	struct chan_msg	 raw;		/* owns the bytes msg points into */
+	struct wire_msg	*msg;		/* validated: the request's reply type */
+};
+
+/* Starts encoding a request of type; finish it with client_call(). */
+void	client_request(struct wire_enc *e, uint16_t type);
+/* Adds a fresh random T_REQ_ID: every write carries one. */
+void	client_put_req_id(struct wire_enc *e);
+
+/*
+ * Sends the request e to the daemon at socket and waits for its reply,
+ * retrying as described above.  On success returns 0 and rep holds a
+ * reply of the request's type; free it with reply_free().  On failure
+ * prints "hushctl: WHAT: reason" (or the connection message) to stderr
+ * and returns a negative code.  e is left for the caller to free.
+ */
+int	client_call(const char *socket, const char *what, struct wire_enc *e,
+	    struct reply *rep);
+void	reply_free(struct reply *rep);
+
+#endif

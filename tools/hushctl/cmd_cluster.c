@@ -1,0 +1,342 @@
+/*
+ * Cluster membership and settings: init, join-token, update.  Wording
+ * follows docker swarm's so the instructions read the same.
+ */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "client.h"
+#include "err.h"
+#include "hushctl.h"
+#include "join_token.h"
+#include "msg.h"
+#include "output.h"
+#include "unlock_key.h"
+
+static const char init_help[] =
+    "Usage:  hushctl init [OPTIONS]\n"
+    "\n"
+    "Initialize a cluster with this node as its first manager\n"
+    "\n"
+    "Options:\n"
+    "      --advertise-addr ADDR[:PORT]  Address other nodes reach this node at\n"
+    "                                    (default port 4477)\n"
+    "      --autolock[=true|false]       Require the unlock key to start a manager\n"
+    "                                    after it restarts\n"
+    "      --cert-expiry DURATION        Validity of node certificates, at least 1h\n"
+    "                                    (e.g. 90d, 2160h; default 90d)\n"
+    "  -h, --help                        Print this help\n";
+
+static const char join_token_help[] =
+    "Usage:  hushctl join-token [OPTIONS] (worker|manager)\n"
+    "\n"
+    "Show the command that joins a node to this cluster in a role\n"
+    "\n"
+    "Options:\n"
+    "  -q, --quiet    Only print the token\n"
+    "      --rotate   Replace the token; nodes that already joined are unaffected\n"
+    "  -h, --help     Print this help\n";
+
+static const char update_help[] =
+    "Usage:  hushctl update [OPTIONS]\n"
+    "\n"
+    "Update the cluster's settings\n"
+    "\n"
+    "Options:\n"
+    "      --autolock[=true|false]   Require the unlock key to start a manager\n"
+    "                                after it restarts\n"
+    "      --cert-expiry DURATION    Validity of node certificates, at least 1h\n"
+    "                                (e.g. 90d, 2160h)\n"
+    "  -h, --help                    Print this help\n";
+
+enum {
+	OPT_AUTOLOCK = OPT_LONG_BASE,
+	OPT_CERT_EXPIRY,
+	OPT_ADVERTISE_ADDR,
+	OPT_ROTATE,
+};
+
+/* A required string field; validation guaranteed it, a failure is a bug. */
+static int
+get_str(const struct reply *rep, const char *what, uint16_t tag, char *out,
+    size_t cap)
+{
+	int r;
+
+	if ((r = wire_get_str(rep->msg, tag, out, cap)) != 0) {
+		fprintf(stderr, "hushctl: %s: bad reply from hushd: %s\n", what,
+		    hush_strerror(r));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* The key in a reply's optional T_KEK, or NULL; it stays in the reply's buffer. */
+static const uint8_t *
+reply_kek(const struct reply *rep)
+{
+	const uint8_t *p;
+	size_t len;
+
+	if (wire_get_bytes(rep->msg, T_KEK, &p, &len) != 0 ||
+	    len != UNLOCK_KEY_BYTES)
+		return NULL;
+	return p;
+}
+
+static void
+print_join(const char *role, const char *token, const char *addr)
+{
+	char a[ADDR_MAX + 1];
+
+	sanitize(addr, a, sizeof(a));
+	printf("To add a %s to this cluster, run the following command:\n\n"
+	    "    hushctl join --token %s %s\n", role, token, a);
+}
+
+/* --cert-expiry's value, checked; usage errors are reported here. */
+static int
+opt_cert_expiry(const char *cmd, const char *s, uint64_t *secs)
+{
+	char why[320];
+
+	if (arg_cert_expiry(s, secs, why, sizeof(why)) != 0)
+		return usage_error(cmd, "%s", why);
+	return 0;
+}
+
+static int
+opt_autolock(const char *cmd, const char *s, bool *on)
+{
+	char why[160];
+
+	/* Bare --autolock means true, as with docker's boolean flags. */
+	if (s == NULL) {
+		*on = true;
+		return 0;
+	}
+	if (arg_bool("--autolock", s, on, why, sizeof(why)) != 0)
+		return usage_error(cmd, "%s", why);
+	return 0;
+}
+
+static int
+extra_args(const char *cmd, int argc, char **argv)
+{
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%.64s'",
+		    argv[optind]);
+	return 0;
+}
+
+int
+cmd_init(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "autolock",	   optional_argument, NULL, OPT_AUTOLOCK },
+		{ "cert-expiry",   required_argument, NULL, OPT_CERT_EXPIRY },
+		{ "advertise-addr", required_argument, NULL, OPT_ADVERTISE_ADDR },
+		{ "help",	   no_argument,	      NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char node[HUSH_ID_LEN + 1], cluster[HUSH_ID_LEN + 1];
+	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], why[320];
+	const char *advertise = NULL;
+	const uint8_t *kek;
+	struct wire_enc e;
+	struct reply rep;
+	bool autolock = false, have_expiry = false;
+	uint64_t expiry = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_AUTOLOCK:
+			if ((r = opt_autolock("init", optarg, &autolock)) != 0)
+				return r;
+			break;
+		case OPT_CERT_EXPIRY:
+			if ((r = opt_cert_expiry("init", optarg, &expiry)) != 0)
+				return r;
+			have_expiry = true;
+			break;
+		case OPT_ADVERTISE_ADDR:
+			if (arg_addr(optarg, why, sizeof(why)) != 0)
+				return usage_error("init", "%s", why);
+			advertise = optarg;
+			break;
+		case 'h':
+			return show_help(init_help);
+		default:
+			return getopt_error("init", c, argv);
+		}
+	}
+	if ((r = extra_args("init", argc, argv)) != 0)
+		return r;
+
+	client_request(&e, CTL_INIT);
+	client_put_req_id(&e);
+	wire_put_bool(&e, T_AUTOLOCK, autolock);
+	if (have_expiry)
+		wire_put_u64(&e, T_CERT_EXPIRY, expiry);
+	if (advertise != NULL)
+		wire_put_str(&e, T_ADVERTISE_ADDR, advertise);
+	r = client_call(ctl->socket, "init", &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+
+	if (get_str(&rep, "init", T_NODE_ID, node, sizeof(node)) != 0 ||
+	    get_str(&rep, "init", T_CLUSTER_ID, cluster, sizeof(cluster)) != 0 ||
+	    get_str(&rep, "init", T_WORKER_TOKEN, token, sizeof(token)) != 0 ||
+	    get_str(&rep, "init", T_ADVERTISE_ADDR, addr, sizeof(addr)) != 0) {
+		reply_free(&rep);
+		return EXIT_FAIL;
+	}
+	r = EXIT_OK;
+	printf("Cluster initialized: current node (%s) is now a manager.\n"
+	    "Cluster ID: %s\n\n", node, cluster);
+	print_join("worker", token, addr);
+	printf("\nTo add a manager to this cluster, run 'hushctl join-token "
+	    "manager' and follow the instructions.\n");
+	if ((kek = reply_kek(&rep)) != NULL) {
+		putchar('\n');
+		if (print_unlock_key(kek, stdout) != 0)
+			r = fail("init: cannot print the unlock key");
+	}
+	sodium_memzero(token, sizeof(token));
+	reply_free(&rep);
+	return r;
+}
+
+int
+cmd_join_token(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet",	no_argument, NULL, 'q' },
+		{ "rotate",	no_argument, NULL, OPT_ROTATE },
+		{ "help",	no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], why[160];
+	const char *role_name;
+	struct wire_enc e;
+	struct reply rep;
+	bool quiet = false, rotate = false;
+	uint8_t role;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			quiet = true;
+			break;
+		case OPT_ROTATE:
+			rotate = true;
+			break;
+		case 'h':
+			return show_help(join_token_help);
+		default:
+			return getopt_error("join-token", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("join-token", "give the role: worker or "
+		    "manager");
+	role_name = argv[optind++];
+	if (arg_role(role_name, &role, why, sizeof(why)) != 0)
+		return usage_error("join-token", "%s", why);
+	if ((r = extra_args("join-token", argc, argv)) != 0)
+		return r;
+
+	client_request(&e, CTL_JOIN_TOKEN);
+	client_put_req_id(&e);
+	wire_put_u8(&e, T_ROLE, role);
+	wire_put_bool(&e, T_ROTATE, rotate);
+	r = client_call(ctl->socket, "join-token", &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	if (get_str(&rep, "join-token", T_TOKEN, token, sizeof(token)) != 0 ||
+	    get_str(&rep, "join-token", T_ADVERTISE_ADDR, addr,
+	    sizeof(addr)) != 0) {
+		reply_free(&rep);
+		return EXIT_FAIL;
+	}
+	if (quiet)
+		printf("%s\n", token);
+	else {
+		if (rotate)
+			printf("Successfully rotated %s join token.\n\n", role_name);
+		print_join(role_name, token, addr);
+	}
+	sodium_memzero(token, sizeof(token));
+	reply_free(&rep);
+	return EXIT_OK;
+}
+
+int
+cmd_update(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "autolock",	 optional_argument, NULL, OPT_AUTOLOCK },
+		{ "cert-expiry", required_argument, NULL, OPT_CERT_EXPIRY },
+		{ "help",	 no_argument,	    NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const uint8_t *kek;
+	struct wire_enc e;
+	struct reply rep;
+	bool autolock = false, have_autolock = false, have_expiry = false;
+	uint64_t expiry = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_AUTOLOCK:
+			if ((r = opt_autolock("update", optarg, &autolock)) != 0)
+				return r;
+			have_autolock = true;
+			break;
+		case OPT_CERT_EXPIRY:
+			if ((r = opt_cert_expiry("update", optarg, &expiry)) != 0)
+				return r;
+			have_expiry = true;
+			break;
+		case 'h':
+			return show_help(update_help);
+		default:
+			return getopt_error("update", c, argv);
+		}
+	}
+	if ((r = extra_args("update", argc, argv)) != 0)
+		return r;
+	if (!have_autolock && !have_expiry)
+		return usage_error("update", "nothing to update: give "
+		    "--autolock or --cert-expiry");
+
+	client_request(&e, CTL_UPDATE);
+	client_put_req_id(&e);
+	if (have_autolock)
+		wire_put_bool(&e, T_AUTOLOCK, autolock);
+	if (have_expiry)
+		wire_put_u64(&e, T_CERT_EXPIRY, expiry);
+	r = client_call(ctl->socket, "update", &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	r = EXIT_OK;
+	printf("Cluster updated.\n");
+	/* Turning autolock on hands out the new key, once. */
+	if ((kek = reply_kek(&rep)) != NULL) {
+		putchar('\n');
+		if (print_unlock_key(kek, stdout) != 0)
+			r = fail("update: cannot print the unlock key");
+	}
+	reply_free(&rep);
+	return r;
+}

@@ -1,0 +1,544 @@
+/*
+ * secret create | ls | inspect | rm, as docker secret does them.  Secret
+ * data is read into guarded memory, bounded, and never printed: the
+ * daemon only ever reports metadata back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "client.h"
+#include "err.h"
+#include "hushctl.h"
+#include "msg.h"
+#include "names.h"
+#include "output.h"
+#include "secbuf.h"
+
+static const char secret_help[] =
+    "Usage:  hushctl secret COMMAND\n"
+    "\n"
+    "Manage secrets\n"
+    "\n"
+    "Commands:\n"
+    "  create      Create a secret from a file or standard input\n"
+    "  inspect     Display detailed information on one or more secrets\n"
+    "  ls          List secrets\n"
+    "  rm          Remove one or more secrets\n"
+    "\n"
+    "Run 'hushctl secret COMMAND --help' for more information on a command.\n";
+
+static const char create_help[] =
+    "Usage:  hushctl secret create [OPTIONS] NAME [FILE|-]\n"
+    "\n"
+    "Create a secret from FILE, or from standard input if FILE is - or\n"
+    "omitted.  The data must be 1 to 511999 bytes.\n"
+    "\n"
+    "Options:\n"
+    "  -l, --label KEY=VALUE   Secret label (repeatable)\n"
+    "  -h, --help              Print this help\n";
+
+static const char ls_help[] =
+    "Usage:  hushctl secret ls [OPTIONS]\n"
+    "\n"
+    "List secrets\n"
+    "\n"
+    "Aliases:\n"
+    "  ls, list\n"
+    "\n"
+    "Options:\n"
+    "      --format FORMAT   table (default) or json\n"
+    "  -q, --quiet           Only display IDs\n"
+    "  -h, --help            Print this help\n";
+
+static const char inspect_help[] =
+    "Usage:  hushctl secret inspect [OPTIONS] SECRET [SECRET...]\n"
+    "\n"
+    "Display detailed information on one or more secrets, by name or ID\n"
+    "(metadata only: secret data is never shown)\n"
+    "\n"
+    "Options:\n"
+    "  -f, --format json   Output format; json is the only one and the default\n"
+    "  -h, --help          Print this help\n";
+
+static const char rm_help[] =
+    "Usage:  hushctl secret rm SECRET [SECRET...]\n"
+    "\n"
+    "Remove one or more secrets, by name or ID\n"
+    "\n"
+    "Aliases:\n"
+    "  rm, remove\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   Print this help\n";
+
+enum { OPT_FORMAT = OPT_LONG_BASE };
+
+/*
+ * Reads FILE (or stdin for NULL or "-") into guarded memory.  One byte
+ * more than the maximum is enough to know the data is too large, so the
+ * read is bounded whatever the input.
+ */
+static int
+read_data(const char *path, struct secbuf *buf, size_t *len)
+{
+	const char *shown;
+	ssize_t n;
+	size_t got = 0;
+	int fd, r, saved;
+
+	*len = 0;
+	if (path == NULL || strcmp(path, "-") == 0) {
+		fd = STDIN_FILENO;
+		shown = "standard input";
+	} else {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+			return fail("secret create: cannot open %s: %s", path,
+			    strerror(errno));
+		shown = path;
+	}
+	if ((r = secbuf_alloc(buf, HUSH_SECRET_MAX + 1)) != 0) {
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return fail("secret create: %s", hush_strerror(r));
+	}
+	while (got < buf->len) {
+		n = read(fd, buf->p + got, buf->len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			saved = errno;
+			if (fd != STDIN_FILENO)
+				close(fd);
+			secbuf_free(buf);
+			return fail("secret create: cannot read %s: %s", shown,
+			    strerror(saved));
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (got == 0) {
+		secbuf_free(buf);
+		return fail("secret data is empty");
+	}
+	if (got > HUSH_SECRET_MAX) {
+		secbuf_free(buf);
+		return fail("secret data is larger than %d bytes",
+		    HUSH_SECRET_MAX);
+	}
+	*len = got;
+	return 0;
+}
+
+static int
+secret_create(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "label",	required_argument, NULL, 'l' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "secret create", *name, *file = NULL;
+	struct labels labels = LABELS_INIT;
+	struct secbuf data = SECBUF_INIT;
+	struct wire_enc e;
+	struct reply rep;
+	char why[320], id[HUSH_ID_LEN + 1];
+	size_t len, i;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (labels_add(&labels, optarg, why, sizeof(why)) != 0) {
+				labels_free(&labels);
+				return usage_error(cmd, "%s", why);
+			}
+			break;
+		case 'h':
+			labels_free(&labels);
+			return show_help(create_help);
+		default:
+			labels_free(&labels);
+			return getopt_error(cmd, c, argv);
+		}
+	}
+	r = EXIT_USAGE;
+	if (optind >= argc) {
+		usage_error(cmd, "requires a secret NAME");
+		goto out;
+	}
+	name = argv[optind++];
+	if (secret_name_check(name, strlen(name), why, sizeof(why)) != 0) {
+		usage_error(cmd, "%s", why);
+		goto out;
+	}
+	if (optind < argc)
+		file = argv[optind++];
+	if (optind < argc) {
+		usage_error(cmd, "unexpected argument '%.64s' (give one NAME "
+		    "and at most one FILE)", argv[optind]);
+		goto out;
+	}
+	if ((r = read_data(file, &data, &len)) != 0)
+		goto out;
+
+	client_request(&e, CTL_SECRET_CREATE);
+	client_put_req_id(&e);
+	wire_put_str(&e, T_NAME, name);
+	wire_put_bytes(&e, T_DATA, data.p, len);
+	/* The encoder holds its own (wiped) copy from here on. */
+	secbuf_free(&data);
+	for (i = 0; i < labels.n; i++)
+		wire_put_str(&e, T_LABEL, labels.kv[i]);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0) {
+		r = EXIT_FAIL;
+		goto out;
+	}
+	/*
+	 * T_DUPLICATE means a retry found the first attempt committed; the
+	 * id is the one that attempt created, which is what was asked for.
+	 */
+	if (wire_get_str(rep.msg, T_SECRET_ID, id, sizeof(id)) != 0)
+		r = fail("%s: bad reply from hushd: no secret id", cmd);
+	else {
+		printf("%s\n", id);
+		r = EXIT_OK;
+	}
+	reply_free(&rep);
+out:
+	labels_free(&labels);
+	return r;
+}
+
+static void
+views_free(struct secret_view *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		secret_view_free(&v[i]);
+	free(v);
+}
+
+/* One REC_SECRET record, already validated, into v. */
+static int
+view_from_record(const struct wire_msg *rec, struct secret_view *v)
+{
+	char kv[LABEL_KEY_MAX + 1 + LABEL_VALUE_MAX + 1];
+	size_t i, n;
+	int r;
+
+	if ((r = wire_get_str(rec, T_SECRET_ID, v->id, sizeof(v->id))) != 0 ||
+	    (r = wire_get_str(rec, T_NAME, v->name, sizeof(v->name))) != 0 ||
+	    (r = wire_get_i64(rec, T_CREATED, &v->created)) != 0 ||
+	    (r = wire_get_i64(rec, T_UPDATED, &v->updated)) != 0 ||
+	    (r = wire_get_u32(rec, T_VERSION, &v->version)) != 0 ||
+	    (r = wire_get_u32(rec, T_DATA_LEN, &v->size)) != 0)
+		return r;
+	n = wire_count(rec, T_LABEL);
+	if (n == 0)
+		return 0;
+	if ((v->labels = calloc(n, sizeof(*v->labels))) == NULL)
+		return HUSH_E_NOMEM;
+	for (i = 0; i < n; i++) {
+		if ((r = wire_field_str(wire_find(rec, T_LABEL, i), kv,
+		    sizeof(kv))) != 0)
+			return r;
+		if ((v->labels[i] = strdup(kv)) == NULL)
+			return HUSH_E_NOMEM;
+		v->nlabels++;
+	}
+	return 0;
+}
+
+/* The repeated T_SECRET records of a list or inspect reply. */
+static int
+decode_views(const char *cmd, const struct wire_msg *m,
+    struct secret_view **out, size_t *nout)
+{
+	const struct wire_field *f;
+	struct secret_view *v;
+	struct wire_msg *rec;
+	char why[256];
+	size_t i, n;
+	int r = 0;
+
+	*out = NULL;
+	*nout = 0;
+	n = wire_count(m, T_SECRET);
+	if ((v = calloc(n > 0 ? n : 1, sizeof(*v))) == NULL ||
+	    (rec = malloc(sizeof(*rec))) == NULL) {
+		free(v);
+		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
+	}
+	for (i = 0; i < n; i++) {
+		f = wire_find(m, T_SECRET, i);
+		if ((r = msg_parse_record(f->val, f->len, REC_SECRET, rec, why,
+		    sizeof(why))) != 0) {
+			r = fail("%s: bad reply from hushd: %s", cmd, why);
+			break;
+		}
+		if ((r = view_from_record(rec, &v[i])) != 0) {
+			secret_view_free(&v[i]);
+			r = fail("%s: bad reply from hushd: %s", cmd,
+			    hush_strerror(r));
+			break;
+		}
+	}
+	free(rec);
+	if (r != 0) {
+		views_free(v, i);
+		return r;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+static int
+print_views_json(const struct secret_view *v, size_t n)
+{
+	json_t *arr, *o;
+	size_t i;
+	int r;
+
+	if ((arr = json_array()) == NULL)
+		return HUSH_E_NOMEM;
+	for (i = 0; i < n; i++) {
+		if ((o = secret_view_json(&v[i])) == NULL ||
+		    json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			return HUSH_E_NOMEM;
+		}
+	}
+	r = print_json(arr, stdout);
+	json_decref(arr);
+	return r;
+}
+
+static int
+secret_ls(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "format",	required_argument, NULL, OPT_FORMAT },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "secret ls";
+	enum out_format format = FORMAT_TABLE;
+	struct secret_view *v;
+	struct wire_enc e;
+	struct reply rep;
+	bool quiet = false;
+	char why[160];
+	size_t n, i;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			quiet = true;
+			break;
+		case OPT_FORMAT:
+			if (arg_format(optarg, true, &format, why,
+			    sizeof(why)) != 0)
+				return usage_error(cmd, "%s", why);
+			break;
+		case 'h':
+			return show_help(ls_help);
+		default:
+			return getopt_error(cmd, c, argv);
+		}
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%.64s'",
+		    argv[optind]);
+
+	client_request(&e, CTL_SECRET_LIST);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	r = decode_views(cmd, rep.msg, &v, &n);
+	reply_free(&rep);
+	if (r != 0)
+		return r;
+	secret_views_sort(v, n);
+
+	r = 0;
+	if (quiet) {
+		for (i = 0; i < n; i++)
+			printf("%s\n", v[i].id);
+	} else {
+		switch (format) {
+		case FORMAT_TABLE:
+			r = secret_views_table(v, n, (int64_t)time(NULL), stdout);
+			break;
+		case FORMAT_JSON:
+			r = print_views_json(v, n);
+			break;
+		}
+	}
+	views_free(v, n);
+	if (r != 0)
+		return fail("%s: %s", cmd, hush_strerror(r));
+	return EXIT_OK;
+}
+
+/* Checks and counts the SECRET arguments from optind on. */
+static int
+take_refs(const char *cmd, int argc, char **argv, size_t max)
+{
+	char why[160];
+	int i;
+
+	if (optind >= argc)
+		return usage_error(cmd, "requires at least one SECRET (a name "
+		    "or an ID)");
+	if ((size_t)(argc - optind) > max)
+		return usage_error(cmd, "too many secrets at once (at most %zu)",
+		    max);
+	for (i = optind; i < argc; i++)
+		if (arg_ref(argv[i], why, sizeof(why)) != 0)
+			return usage_error(cmd, "%s", why);
+	return 0;
+}
+
+static int
+secret_inspect(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format",	required_argument, NULL, 'f' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "secret inspect";
+	enum out_format format;
+	struct secret_view *v;
+	struct wire_enc e;
+	struct reply rep;
+	char why[160];
+	size_t n;
+	int c, i, r;
+
+	while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			/* docker's Go templates are not offered: only json. */
+			if (arg_format(optarg, false, &format, why,
+			    sizeof(why)) != 0)
+				return usage_error(cmd, "%s", why);
+			break;
+		case 'h':
+			return show_help(inspect_help);
+		default:
+			return getopt_error(cmd, c, argv);
+		}
+	}
+	/* One T_REF per argument, and nothing else in the message. */
+	if ((r = take_refs(cmd, argc, argv, REFS_MAX + 1)) != 0)
+		return r;
+
+	client_request(&e, CTL_SECRET_INSPECT);
+	for (i = optind; i < argc; i++)
+		wire_put_str(&e, T_REF, argv[i]);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	r = decode_views(cmd, rep.msg, &v, &n);
+	reply_free(&rep);
+	if (r != 0)
+		return r;
+	r = print_views_json(v, n);
+	views_free(v, n);
+	if (r != 0)
+		return fail("%s: %s", cmd, hush_strerror(r));
+	return EXIT_OK;
+}
+
+static int
+secret_rm(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help",	no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "secret rm";
+	struct wire_enc e;
+	struct reply rep;
+	int c, i, r;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return show_help(rm_help);
+		default:
+			return getopt_error(cmd, c, argv);
+		}
+	}
+	if ((r = take_refs(cmd, argc, argv, REFS_MAX)) != 0)
+		return r;
+
+	client_request(&e, CTL_SECRET_RM);
+	client_put_req_id(&e);
+	for (i = optind; i < argc; i++)
+		wire_put_str(&e, T_REF, argv[i]);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	reply_free(&rep);
+	/* As docker does: echo each argument as given, name or id. */
+	for (i = optind; i < argc; i++)
+		printf("%s\n", argv[i]);
+	return EXIT_OK;
+}
+
+int
+cmd_secret(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct {
+		const char	*name;
+		int		(*run)(const struct ctl *, int, char **);
+	} subs[] = {
+		{ "create",	secret_create },
+		{ "ls",		secret_ls },
+		{ "list",	secret_ls },
+		{ "inspect",	secret_inspect },
+		{ "rm",		secret_rm },
+		{ "remove",	secret_rm },
+	};
+	size_t i;
+
+	if (argc < 2) {
+		fputs(secret_help, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		return show_help(secret_help);
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (strcmp(argv[1], subs[i].name) == 0) {
+			optind = 0;
+			return subs[i].run(ctl, argc - 1, argv + 1);
+		}
+	}
+	if (argv[1][0] == '-')
+		return usage_error("secret", "unknown option '%.64s'", argv[1]);
+	return usage_error("secret", "unknown command '%.64s'", argv[1]);
+}

@@ -1,0 +1,268 @@
+/*
+ * status: what this node is, for people or (--format json) for scripts.
+ * The daemon answers it even while locked, so it is the first thing to
+ * run when something is wrong; every field but three is optional and a
+ * missing one is simply not shown.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "args.h"
+#include "client.h"
+#include "duration.h"
+#include "err.h"
+#include "hushctl.h"
+#include "msg.h"
+#include "output.h"
+
+static const char status_help[] =
+    "Usage:  hushctl status [OPTIONS]\n"
+    "\n"
+    "Show the state of this node (works while the node is locked)\n"
+    "\n"
+    "Options:\n"
+    "      --format FORMAT   table (default) or json\n"
+    "  -h, --help            Print this help\n";
+
+/* Widest text field in the reply (T_ADVERTISE_ADDR) plus its NUL. */
+#define STR_MAX		(ADDR_MAX + 1)
+
+/* The reply's fields; has_* say which optional ones were present. */
+struct status {
+	bool		initialized, locked, autolock;
+	bool		has_autolock, has_role, has_term, has_index;
+	bool		has_not_after, has_expiry, has_leader;
+	char		version[STR_MAX], node[STR_MAX], cluster[STR_MAX];
+	char		leader[STR_MAX], state[STR_MAX], addr[STR_MAX];
+	char		storage[STR_MAX];
+	uint8_t		role;
+	uint64_t	term, index, expiry;
+	int64_t		not_after;
+};
+
+static void
+read_status(const struct wire_msg *m, struct status *s)
+{
+	memset(s, 0, sizeof(*s));
+	(void)wire_get_bool(m, T_INITIALIZED, &s->initialized);
+	(void)wire_get_bool(m, T_LOCKED, &s->locked);
+	(void)wire_get_str(m, T_HUSH_VERSION, s->version, sizeof(s->version));
+	(void)wire_get_str(m, T_NODE_ID, s->node, sizeof(s->node));
+	(void)wire_get_str(m, T_CLUSTER_ID, s->cluster, sizeof(s->cluster));
+	(void)wire_get_str(m, T_RAFT_STATE, s->state, sizeof(s->state));
+	(void)wire_get_str(m, T_ADVERTISE_ADDR, s->addr, sizeof(s->addr));
+	(void)wire_get_str(m, T_KEY_STORAGE, s->storage, sizeof(s->storage));
+	s->has_leader = wire_get_str(m, T_RAFT_LEADER, s->leader,
+	    sizeof(s->leader)) == 0;
+	s->has_autolock = wire_get_bool(m, T_AUTOLOCK, &s->autolock) == 0;
+	s->has_role = wire_get_u8(m, T_ROLE, &s->role) == 0;
+	s->has_term = wire_get_u64(m, T_RAFT_TERM, &s->term) == 0;
+	s->has_index = wire_get_u64(m, T_RAFT_INDEX, &s->index) == 0;
+	s->has_not_after = wire_get_i64(m, T_CERT_NOT_AFTER, &s->not_after) == 0;
+	s->has_expiry = wire_get_u64(m, T_CERT_EXPIRY, &s->expiry) == 0;
+}
+
+static const char *
+role_name(uint8_t role)
+{
+	switch (role) {
+	case ROLE_MANAGER:
+		return "manager";
+	case ROLE_WORKER:
+		return "worker";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *
+yesno(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+/* One "Label:  value" line; values from the daemon are sanitized. */
+static void
+line(const char *label, const char *value)
+{
+	char v[512];
+
+	sanitize(value, v, sizeof(v));
+	printf("%-18s%s\n", label, v);
+}
+
+static void
+print_raft(const struct status *s)
+{
+	char buf[256], leader[STR_MAX];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (s->state[0] != '\0')
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", s->state);
+	if (s->has_term)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%sterm %llu",
+		    n > 0 ? ", " : "", (unsigned long long)s->term);
+	if (s->has_index && n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%sindex %llu",
+		    n > 0 ? ", " : "", (unsigned long long)s->index);
+	if (s->has_leader && n < sizeof(buf)) {
+		sanitize(s->leader, leader, sizeof(leader));
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s%s",
+		    n > 0 ? ", " : "",
+		    leader[0] != '\0' ? "leader " : "no leader", leader);
+	}
+	if (n > 0)
+		line("Raft:", buf);
+}
+
+static void
+print_human(const struct status *s, int64_t now)
+{
+	char when[FMT_MAX], rel[FMT_MAX], buf[2 * FMT_MAX + 32];
+
+	if (!s->initialized) {
+		printf("This node is not part of a cluster\n");
+		if (s->version[0] != '\0')
+			line("Version:", s->version);
+		return;
+	}
+	if (s->node[0] != '\0')
+		line("Node ID:", s->node);
+	if (s->has_role)
+		line("Role:", role_name(s->role));
+	if (s->cluster[0] != '\0')
+		line("Cluster ID:", s->cluster);
+	line("Locked:", yesno(s->locked));
+	if (s->has_autolock)
+		line("Autolock:", yesno(s->autolock));
+	print_raft(s);
+	if (s->has_not_after && fmt_utc(s->not_after, when, sizeof(when)) == 0 &&
+	    fmt_until(s->not_after, now, rel, sizeof(rel)) == 0) {
+		snprintf(buf, sizeof(buf), "%s %s (%s)",
+		    s->not_after > now ? "expires" : "expired", when, rel);
+		line("Certificate:", buf);
+	}
+	if (s->has_expiry && duration_format(s->expiry, buf, sizeof(buf)) == 0)
+		line("Cert expiry:", buf);
+	if (s->addr[0] != '\0')
+		line("Advertise:", s->addr);
+	if (s->storage[0] != '\0')
+		line("Keys held in:", s->storage);
+	if (s->version[0] != '\0')
+		line("Version:", s->version);
+}
+
+/* Adds key: value, counting failures (allocation) into *bad. */
+static void
+put(json_t *o, const char *key, json_t *v, int *bad)
+{
+	if (v == NULL || json_object_set_new(o, key, v) != 0)
+		*bad = 1;
+}
+
+static json_t *
+status_json(const struct status *s)
+{
+	char buf[FMT_MAX];
+	json_t *o;
+	int bad = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	put(o, "initialized", json_boolean(s->initialized), &bad);
+	put(o, "locked", json_boolean(s->locked), &bad);
+	if (s->node[0] != '\0')
+		put(o, "node_id", json_text(s->node), &bad);
+	if (s->has_role)
+		put(o, "role", json_string(role_name(s->role)), &bad);
+	if (s->cluster[0] != '\0')
+		put(o, "cluster_id", json_text(s->cluster), &bad);
+	if (s->has_autolock)
+		put(o, "autolock", json_boolean(s->autolock), &bad);
+	if (s->state[0] != '\0')
+		put(o, "raft_state", json_text(s->state), &bad);
+	if (s->has_term)
+		put(o, "raft_term", json_integer((json_int_t)s->term), &bad);
+	if (s->has_index)
+		put(o, "raft_index", json_integer((json_int_t)s->index), &bad);
+	if (s->has_leader)
+		put(o, "raft_leader", json_text(s->leader), &bad);
+	if (s->has_not_after && fmt_rfc3339(s->not_after, buf, sizeof(buf)) == 0)
+		put(o, "cert_not_after", json_string(buf), &bad);
+	if (s->has_expiry) {
+		if (duration_format(s->expiry, buf, sizeof(buf)) == 0)
+			put(o, "cert_expiry", json_string(buf), &bad);
+		put(o, "cert_expiry_seconds", json_integer((json_int_t)s->expiry),
+		    &bad);
+	}
+	if (s->addr[0] != '\0')
+		put(o, "advertise_addr", json_text(s->addr), &bad);
+	if (s->storage[0] != '\0')
+		put(o, "key_storage", json_text(s->storage), &bad);
+	put(o, "version", json_text(s->version), &bad);
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+cmd_status(const struct ctl *ctl, int argc, char **argv)
+{
+	enum { OPT_FORMAT = OPT_LONG_BASE };
+	static const struct option opts[] = {
+		{ "format",	required_argument, NULL, OPT_FORMAT },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum out_format format = FORMAT_TABLE;
+	struct status s;
+	struct wire_enc e;
+	struct reply rep;
+	char why[160];
+	json_t *j;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORMAT:
+			if (arg_format(optarg, true, &format, why,
+			    sizeof(why)) != 0)
+				return usage_error("status", "%s", why);
+			break;
+		case 'h':
+			return show_help(status_help);
+		default:
+			return getopt_error("status", c, argv);
+		}
+	}
+	if (optind < argc)
+		return usage_error("status", "unexpected argument '%.64s'",
+		    argv[optind]);
+
+	client_request(&e, CTL_STATUS);
+	r = client_call(ctl->socket, "status", &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	read_status(rep.msg, &s);
+	reply_free(&rep);
+
+	switch (format) {
+	case FORMAT_TABLE:
+		print_human(&s, (int64_t)time(NULL));
+		return EXIT_OK;
+	case FORMAT_JSON:
+		break;
+	}
+	if ((j = status_json(&s)) == NULL)
+		return fail("status: %s", hush_strerror(HUSH_E_NOMEM));
+	r = print_json(j, stdout);
+	json_decref(j);
+	return r == 0 ? EXIT_OK : EXIT_FAIL;
+}

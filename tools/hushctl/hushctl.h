@@ -1,0 +1,57 @@
+/*
+ * What the hushctl command files share: the command entry points that
+ * main.c dispatches to, and the few helpers that keep every command's
+ * error and usage output in the same shape.
+ *
+ * Exit statuses follow the usual convention: 0 success, 1 the operation
+ * failed (daemon error, I/O), 2 the command line was wrong.
+ */
+#ifndef HUSHCTL_H
+#define HUSHCTL_H
+
+
+#ifndef HUSHCTL_VERSION
+#define HUSHCTL_VERSION		"0.1.0"
+#endif
+#define HUSHCTL_DEFAULT_SOCKET	"/run/hush/control.sock"
+#define HUSHCTL_SOCKET_ENV	"HUSH_CONTROL_SOCKET"
+
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+/* Long-only options use values above any short option character. */
+#define OPT_LONG_BASE	256
+
+struct ctl {
+	const char	*socket;	/* path of hushd's control socket */
+};
+
+/*
+ * A command receives its own arguments with argv[0] naming it ("init",
+ * "create"), parses them with getopt_long and returns the exit status.
+ */
+int	cmd_init(const struct ctl *, int, char **);
+int	cmd_join_token(const struct ctl *, int, char **);
+int	cmd_update(const struct ctl *, int, char **);
+int	cmd_status(const struct ctl *, int, char **);
+int	cmd_unlock(const struct ctl *, int, char **);
+int	cmd_unlock_key(const struct ctl *, int, char **);
+int	cmd_secret(const struct ctl *, int, char **);
+
+/*
+ * "hushctl: CMD: message" plus a pointer to "hushctl CMD --help" on
+ * stderr; returns EXIT_USAGE so callers can `return usage_error(...)`.
+ * cmd is the full command path ("secret create"), or NULL for hushctl
+ * itself.
+ */
+int	usage_error(const char *cmd, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Reports getopt_long's '?' or ':' result c as a usage error. */
+int	getopt_error(const char *cmd, int c, char **argv);
+/* "hushctl: message" on stderr; returns EXIT_FAIL. */
+int	fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Writes a command's help text to stdout and returns EXIT_OK. */
+int	show_help(const char *text);
+
+#endif

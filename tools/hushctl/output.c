@@ -1,0 +1,418 @@
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "output.h"
+#include "secbuf.h"
+#include "unlock_key.h"
+
+#define MINUTE	60u
+#define HOUR	3600u
+#define DAY	86400u
+
+static int fmt(char *, size_t, const char *, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* snprintf that reports truncation as an error rather than a short string. */
+static int
+fmt(char *out, size_t cap, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	if (cap == 0)
+		return HUSH_E_TOOBIG;
+	va_start(ap, f);
+	n = vsnprintf(out, cap, f, ap);
+	va_end(ap);
+	if (n < 0)
+		return HUSH_E_INVAL;
+	if ((size_t)n >= cap) {
+		out[0] = '\0';
+		return HUSH_E_TOOBIG;
+	}
+	return 0;
+}
+
+static const char *
+plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+int
+fmt_human_duration(uint64_t secs, char *out, size_t cap)
+{
+	uint64_t hours;
+
+	if (secs < 1)
+		return fmt(out, cap, "Less than a second");
+	if (secs < MINUTE)
+		return fmt(out, cap, "%llu second%s", (unsigned long long)secs,
+		    plural(secs));
+	if (secs / MINUTE == 1)
+		return fmt(out, cap, "About a minute");
+	if (secs / MINUTE < 60)
+		return fmt(out, cap, "%llu minutes",
+		    (unsigned long long)(secs / MINUTE));
+	/* Docker rounds hours to nearest, so 1h40m reads "2 hours". */
+	hours = secs / HOUR + (secs % HOUR >= HOUR / 2);
+	if (hours == 1)
+		return fmt(out, cap, "About an hour");
+	if (hours < 48)
+		return fmt(out, cap, "%llu hours", (unsigned long long)hours);
+	if (hours < 24 * 7 * 2)
+		return fmt(out, cap, "%llu days", (unsigned long long)(hours / 24));
+	if (hours < 24 * 30 * 2)
+		return fmt(out, cap, "%llu weeks",
+		    (unsigned long long)(hours / 24 / 7));
+	if (hours < 24 * 365 * 2)
+		return fmt(out, cap, "%llu months",
+		    (unsigned long long)(hours / 24 / 30));
+	return fmt(out, cap, "%llu years",
+	    (unsigned long long)(secs / (DAY * 365)));
+}
+
+int
+fmt_ago(int64_t then, int64_t now, char *out, size_t cap)
+{
+	char d[FMT_MAX];
+	int r;
+
+	if ((r = fmt_human_duration(then < now ? (uint64_t)now - (uint64_t)then : 0,
+	    d, sizeof(d))) != 0)
+		return r;
+	return fmt(out, cap, "%s ago", d);
+}
+
+/* "89 days", "5 hours", "3 minutes", "1 second": one unit, rounded down. */
+static int
+fmt_span(uint64_t s, char *out, size_t cap)
+{
+	if (s >= 2 * DAY)
+		return fmt(out, cap, "%llu days", (unsigned long long)(s / DAY));
+	if (s >= 2 * HOUR)
+		return fmt(out, cap, "%llu hours", (unsigned long long)(s / HOUR));
+	if (s >= 2 * MINUTE)
+		return fmt(out, cap, "%llu minutes",
+		    (unsigned long long)(s / MINUTE));
+	return fmt(out, cap, "%llu second%s", (unsigned long long)s, plural(s));
+}
+
+int
+fmt_until(int64_t when, int64_t now, char *out, size_t cap)
+{
+	char d[FMT_MAX];
+	int r;
+
+	if (when > now) {
+		if ((r = fmt_span((uint64_t)when - (uint64_t)now, d, sizeof(d))) != 0)
+			return r;
+		return fmt(out, cap, "in %s", d);
+	}
+	if ((r = fmt_span((uint64_t)now - (uint64_t)when, d, sizeof(d))) != 0)
+		return r;
+	return fmt(out, cap, "%s ago", d);
+}
+
+/* Literal formats only, so the compiler checks them (-Wformat=2). */
+static int
+fmt_time(int64_t t, bool human, char *out, size_t cap)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	size_t n;
+
+	if ((int64_t)tt != t || gmtime_r(&tt, &tm) == NULL ||
+	    tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+		if (cap > 0)
+			out[0] = '\0';
+		return HUSH_E_RANGE;
+	}
+	if (human)
+		n = strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	else
+		n = strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (n == 0) {
+		if (cap > 0)
+			out[0] = '\0';
+		return HUSH_E_TOOBIG;
+	}
+	return 0;
+}
+
+int
+fmt_rfc3339(int64_t t, char *out, size_t cap)
+{
+	return fmt_time(t, false, out, cap);
+}
+
+int
+fmt_utc(int64_t t, char *out, size_t cap)
+{
+	return fmt_time(t, true, out, cap);
+}
+
+void
+sanitize(const char *s, char *out, size_t cap)
+{
+	size_t i;
+
+	if (cap == 0)
+		return;
+	for (i = 0; s[i] != '\0' && i + 1 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	out[i] = '\0';
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+int
+table_init(struct table *t, size_t ncols, const char *const *headers)
+{
+	t->ncols = ncols;
+	t->nrows = 0;
+	t->cells = NULL;
+	return table_add(t, headers);
+}
+
+int
+table_add(struct table *t, const char *const *cells)
+{
+	char **nc;
+	size_t i, base;
+
+	if ((nc = reallocarray(t->cells, (t->nrows + 1) * t->ncols,
+	    sizeof(*nc))) == NULL)
+		return HUSH_E_NOMEM;
+	t->cells = nc;
+	base = t->nrows * t->ncols;
+	for (i = 0; i < t->ncols; i++) {
+		size_t len = strlen(cells[i]);
+
+		if ((nc[base + i] = malloc(len + 1)) == NULL) {
+			while (i-- > 0)
+				free(nc[base + i]);
+			return HUSH_E_NOMEM;
+		}
+		sanitize(cells[i], nc[base + i], len + 1);
+	}
+	t->nrows++;
+	return 0;
+}
+
+int
+table_print(const struct table *t, FILE *out)
+{
+	size_t *w, r, c, len;
+	int rc = 0;
+
+	if (t->ncols == 0)
+		return 0;
+	if ((w = calloc(t->ncols, sizeof(*w))) == NULL)
+		return HUSH_E_NOMEM;
+	for (c = 0; c < t->ncols; c++) {
+		w[c] = TABLE_MINWIDTH;
+		for (r = 0; r < t->nrows; r++) {
+			len = strlen(t->cells[r * t->ncols + c]) + TABLE_PAD;
+			if (len > w[c])
+				w[c] = len;
+		}
+	}
+	for (r = 0; r < t->nrows; r++) {
+		for (c = 0; c + 1 < t->ncols; c++)
+			if (fprintf(out, "%-*s", (int)w[c],
+			    t->cells[r * t->ncols + c]) < 0)
+				rc = HUSH_E_IO;
+		if (fprintf(out, "%s\n", t->cells[r * t->ncols + c]) < 0)
+			rc = HUSH_E_IO;
+	}
+	free(w);
+	return rc;
+}
+
+void
+table_free(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = 0;
+}
+
+/* ---- secrets ------------------------------------------------------------ */
+
+void
+secret_view_free(struct secret_view *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nlabels; i++)
+		free(v->labels[i]);
+	free(v->labels);
+	v->labels = NULL;
+	v->nlabels = 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	const struct secret_view *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	return strcmp(x->id, y->id);
+}
+
+void
+secret_views_sort(struct secret_view *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_name);
+}
+
+/* json_object_set_new that tolerates a NULL value (allocation failure). */
+static int
+set(json_t *o, const char *key, json_t *val)
+{
+	if (val == NULL)
+		return -1;
+	return json_object_set_new(o, key, val);
+}
+
+json_t *
+json_text(const char *s)
+{
+	json_t *j;
+	char *c;
+	size_t i;
+
+	if ((j = json_string(s)) != NULL)
+		return j;
+	if ((c = strdup(s)) == NULL)
+		return NULL;
+	for (i = 0; c[i] != '\0'; i++)
+		if ((unsigned char)c[i] >= 0x80)
+			c[i] = '?';
+	j = json_string(c);
+	free(c);
+	return j;
+}
+
+static json_t *
+json_time(int64_t t)
+{
+	char s[FMT_MAX];
+
+	if (fmt_rfc3339(t, s, sizeof(s)) != 0)
+		return json_null();
+	return json_string(s);
+}
+
+json_t *
+secret_view_json(const struct secret_view *v)
+{
+	json_t *o, *labels;
+	const char *eq;
+	size_t i;
+	int bad = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if ((labels = json_object()) == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	for (i = 0; i < v->nlabels; i++) {
+		if ((eq = strchr(v->labels[i], '=')) == NULL)
+			continue;
+		bad |= json_object_setn_new(labels, v->labels[i],
+		    (size_t)(eq - v->labels[i]), json_text(eq + 1)) != 0;
+	}
+	bad |= set(o, "ID", json_text(v->id)) != 0;
+	bad |= set(o, "Name", json_text(v->name)) != 0;
+	bad |= set(o, "Labels", labels) != 0;
+	bad |= set(o, "CreatedAt", json_time(v->created)) != 0;
+	bad |= set(o, "UpdatedAt", json_time(v->updated)) != 0;
+	bad |= set(o, "Version", json_integer(v->version)) != 0;
+	bad |= set(o, "Size", json_integer(v->size)) != 0;
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+secret_views_table(const struct secret_view *v, size_t n, int64_t now,
+    FILE *out)
+{
+	static const char *const hdr[] = { "ID", "NAME", "CREATED", "UPDATED" };
+	char created[FMT_MAX], updated[FMT_MAX];
+	const char *row[4];
+	struct table t;
+	size_t i;
+	int r;
+
+	if ((r = table_init(&t, 4, hdr)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (fmt_ago(v[i].created, now, created, sizeof(created)) != 0 ||
+		    fmt_ago(v[i].updated, now, updated, sizeof(updated)) != 0) {
+			table_free(&t);
+			return HUSH_E_INTERNAL;
+		}
+		row[0] = v[i].id;
+		row[1] = v[i].name;
+		row[2] = created;
+		row[3] = updated;
+		if ((r = table_add(&t, row)) != 0) {
+			table_free(&t);
+			return r;
+		}
+	}
+	r = table_print(&t, out);
+	table_free(&t);
+	return r;
+}
+
+int
+print_json(const json_t *j, FILE *out)
+{
+	/* ENSURE_ASCII: names and labels then cannot smuggle odd bytes through. */
+	if (json_dumpf(j, out, JSON_INDENT(4) | JSON_ENSURE_ASCII) != 0 ||
+	    fputc('\n', out) == EOF)
+		return HUSH_E_IO;
+	return 0;
+}
+
+int
+print_unlock_key(const uint8_t kek[32], FILE *out)
+{
+	struct secbuf text = SECBUF_INIT;
+	int r;
+
+	if ((r = secbuf_alloc(&text, UNLOCK_KEY_LEN + 1)) != 0)
+		return r;
+	if ((r = unlock_key_format(kek, (char *)text.p, text.len)) == 0 &&
+	    fprintf(out, "To unlock a cluster manager after it restarts, run "
+	    "'hushctl unlock' and provide the following key:\n\n    %s\n\n"
+	    "Remember to store this key in a password manager, since without "
+	    "it you will not be able to restart the manager.\n",
+	    (const char *)text.p) < 0)
+		r = HUSH_E_IO;
+	/* Push the text out of stdio's buffer before that buffer is reused. */
+	if (r == 0 && fflush(out) != 0)
+		r = HUSH_E_IO;
+	secbuf_free(&text);
+	return r;
+}

@@ -1,0 +1,92 @@
+/*
+ * How hushctl shows things: times, tables and JSON.  Everything here is
+ * pure (time and streams are parameters) so the unit tests pin the exact
+ * text an operator or a script sees.
+ */
+#ifndef HUSHCTL_OUTPUT_H
+#define HUSHCTL_OUTPUT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "id.h"
+#include "names.h"
+
+/* Enough for every fmt_* result and its NUL. */
+#define FMT_MAX		64
+
+/*
+ * Docker's wording for an elapsed time: "Less than a second", "1 second",
+ * "About a minute", "5 minutes", "About an hour", "3 hours", "4 days",
+ * "2 weeks", "3 months", "2 years".
+ */
+int	fmt_human_duration(uint64_t secs, char *out, size_t cap);
+/* "<human duration> ago"; a time in the future (clock skew) counts as now. */
+int	fmt_ago(int64_t then, int64_t now, char *out, size_t cap);
+/* "in 89 days", "in 5 hours", "in 3 minutes"; past times "2 days ago". */
+int	fmt_until(int64_t when, int64_t now, char *out, size_t cap);
+/* RFC 3339 in UTC: "2027-02-21T10:00:00Z". */
+int	fmt_rfc3339(int64_t t, char *out, size_t cap);
+/* For people: "2027-02-21 10:00:00 UTC". */
+int	fmt_utc(int64_t t, char *out, size_t cap);
+
+/*
+ * Copies s with control characters replaced by '?': strings from the
+ * daemon go to a terminal, and a terminal obeys escape sequences.
+ */
+void	sanitize(const char *s, char *out, size_t cap);
+
+/*
+ * Columns laid out as docker's tabwriter does: each column as wide as its
+ * widest cell plus TABLE_PAD, at least TABLE_MINWIDTH, the last unpadded.
+ */
+#define TABLE_PAD	3
+#define TABLE_MINWIDTH	10
+
+struct table {
+	size_t	  ncols, nrows;		/* rows include the header */
+	char	**cells;		/* nrows * ncols */
+};
+
+int	table_init(struct table *t, size_t ncols, const char *const *headers);
+int	table_add(struct table *t, const char *const *cells);
+int	table_print(const struct table *t, FILE *out);
+void	table_free(struct table *t);
+
+/* A secret's public metadata as the daemon reports it (REC_SECRET). */
+struct secret_view {
+	char	  id[HUSH_ID_LEN + 1];
+	char	  name[SECRET_NAME_MAX + 1];
+	int64_t	  created, updated;
+	uint32_t  version, size;
+	char	**labels;		/* "key=value" */
+	size_t	  nlabels;
+};
+
+void	secret_view_free(struct secret_view *v);
+void	secret_views_sort(struct secret_view *v, size_t n);
+/* {"ID","Name","Labels","CreatedAt","UpdatedAt","Version","Size"}; NULL on ENOMEM. */
+json_t	*secret_view_json(const struct secret_view *v);
+/* The docker-like "ID  NAME  CREATED  UPDATED" listing. */
+int	secret_views_table(const struct secret_view *v, size_t n, int64_t now,
+	    FILE *out);
+
+/*
+ * A JSON string even for bytes that are not UTF-8 (label values are free
+ * text): such bytes become '?' rather than failing the whole output.
+ * NULL only when out of memory.
+ */
+json_t	*json_text(const char *s);
+/* Pretty JSON (4-space indent, like docker inspect) and a newline. */
+int	print_json(const json_t *j, FILE *out);
+
+/*
+ * The paragraph that hands the operator the unlock key.  The key text
+ * lives in guarded memory only while it is being written out.
+ */
+int	print_unlock_key(const uint8_t kek[32], FILE *out);
+
+#endif

@@ -58,7 +58,7 @@ PROGS += $(BUILD)/hush-oci-hook
 endif
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all check unit unit-asan integration fuzz fuzz-smoke demo install clean deps bench
+.PHONY: all check unit unit-asan integration fuzz fuzz-smoke demo install clean deps bench test-daemon
 all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
@@ -114,7 +114,11 @@ fuzz-smoke:
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-integration: all
+# A hushd with test hooks (e.g. HUSH_TEST_CLOCK_OFFSET) compiled in; never installed.
+test-daemon:
+	$(MAKE) --no-print-directory BUILD=build/test CPPFLAGS=-DHUSH_TEST_HOOKS build/test/hushd
+
+integration: all test-daemon
 	@bash tests/integration/run.sh $(BUILD)
 
 check: deps

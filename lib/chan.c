@@ -255,7 +255,7 @@ chan_recv(struct chan *c, struct chan_msg *m)
 		goto violation;
 	if (mh.msg_flags & MSG_TRUNC) {
 		r = HUSH_E_PROTO;
-		goto violation;
+		goto violation_fd;
 	}
 	if (n == 0) {
 		if (fd >= 0)

@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -23,7 +24,7 @@
 #define F_CA_CERT(flags)	F(T_CA_CERT, WIRE_STR, flags, 1, 16384)
 #define F_CA_KEY(flags)		F(T_CA_KEY, WIRE_BYTES, flags, 1, 2048)
 #define F_SECRET_DATA		F(T_DATA, WIRE_BYTES, REQ, 1, HUSH_SECRET_MAX)
-#define F_RECORDS(tag)		F(tag, WIRE_BYTES, REP, 1, 8192)
+#define F_RECORDS(tag)		F(T_RECORDS, WIRE_BYTES, REQ, 0, WIRE_MAX_MSG - 4096)
 
 static const struct wire_field_spec f_error[] = {
 	F(T_ERRCODE, WIRE_U32, REQ, 0, 0),
@@ -53,6 +54,7 @@ static const struct wire_field_spec f_init[] = {
 	F(T_AUTOLOCK, WIRE_BOOL, REQ, 0, 0),
 	F(T_CERT_EXPIRY, WIRE_U64, 0, 0, 0),
 	F_ADDR(T_ADVERTISE_ADDR, 0),
+	F_ADDR(T_LISTEN_ADDR, 0),
 };
 static const struct wire_field_spec f_init_r[] = {
 	F_ID(T_NODE_ID, REQ),
@@ -162,7 +164,12 @@ static const struct wire_field_spec f_raft_propose_r[] = {
 static const struct wire_field_spec f_raft_query[] = {
 	F(T_QUERY, WIRE_BYTES, REQ, WIRE_HDR_LEN, WIRE_MAX_MSG - 64),
 };
+static const struct wire_field_spec f_raft_query_req[] = {
+	F(T_QUERY, WIRE_BYTES, REQ, WIRE_HDR_LEN, WIRE_MAX_MSG - 64),
+	F(T_FORCE, WIRE_BOOL, 0, 0, 0),	/* answer from this replica, even a follower */
+};
 static const struct wire_field_spec f_raft_status_r[] = {
+	F_ADDR(T_LEADER_ADDR, 0),
 	F(T_RAFT_TERM, WIRE_U64, REQ, 0, 0),
 	F(T_RAFT_LEADER, WIRE_STR, REQ, 0, 25),
 	F(T_RAFT_STATE, WIRE_STR, REQ, 1, 16),
@@ -170,6 +177,9 @@ static const struct wire_field_spec f_raft_status_r[] = {
 };
 static const struct wire_field_spec f_raft_event[] = {
 	F(T_EVENT, WIRE_U16, REQ, 0, 0),
+	F_ID(T_PEER_ID, REP),		/* removed nodes */
+	F_ADDR(T_MANAGER_ADDR, REP),
+	F_ID(T_NODE_ID, REP),		/* managers */
 	F(T_AUTOLOCK, WIRE_BOOL, 0, 0, 0),
 	F_KEY32(T_KEK, 0),
 	F(T_CERT_EXPIRY, WIRE_U64, 0, 0, 0),
@@ -261,6 +271,165 @@ static const struct wire_field_spec f_rec_keyfile[] = {
 	F(T_NODE_KEY, WIRE_BYTES, REQ, 1, 2048),
 };
 
+#define F_CERT(flags)		F(T_CERT, WIRE_STR, flags, 1, 16384)
+#define F_NODE_KEY(flags)	F(T_NODE_KEY, WIRE_BYTES, flags, 1, 2048)
+#define F_ALPN			F(T_ALPN, WIRE_STR, REQ, 1, 32)
+#define F_CSR			F(T_CSR, WIRE_BYTES, REQ, 1, 8192)
+#define F_TOKEN			F(T_TOKEN, WIRE_STR, REQ, 86, 86)
+#define F_PAYLOAD		F(T_PAYLOAD, WIRE_BYTES, REQ, WIRE_HDR_LEN, HUSH_SECRET_MAX + 65536 + WIRE_HDR_LEN)
+#define F_PEER			F_ID(T_PEER_ID, REQ), F(T_ROLE, WIRE_U8, REQ, 0, 0), F_ID(T_CLUSTER_ID, REQ)
+
+static const struct wire_field_spec f_net_start[] = {
+	F_ID(T_NODE_ID, REQ),
+	F_ID(T_CLUSTER_ID, REQ),
+	F(T_ROLE, WIRE_U8, REQ, 0, 0),
+	F_CERT(REQ),
+	F_NODE_KEY(REQ),
+	F_CA_CERT(REQ),
+	F_ADDR(T_LISTEN_ADDR, REQ),
+};
+static const struct wire_field_spec f_net_reload[] = {
+	F_CERT(0),
+	F_NODE_KEY(0),
+	F_CA_CERT(0),
+	F_ID(T_PEER_ID, REP),		/* removed nodes: refuse their certificates */
+};
+static const struct wire_field_spec f_net_connect[] = {
+	F_ADDR(T_ADDRESS, REQ),
+	F_ALPN,
+	F_ID(T_PEER_ID, 0),		/* the node we expect to reach, if known */
+};
+static const struct wire_field_spec f_net_peer[] = {
+	F_PEER,
+};
+static const struct wire_field_spec f_net_inbound[] = {
+	F_ALPN,
+	F_PEER,
+	F_ADDR(T_ADDRESS, REQ),
+};
+static const struct wire_field_spec f_net_join[] = {
+	F_ADDR(T_ADDRESS, REQ),
+	F_TOKEN,
+	F_CSR,
+	F_ADDR(T_ADVERTISE_ADDR, REQ),
+};
+static const struct wire_field_spec f_join_result[] = {
+	/* for a manager: the cluster's DEK (and KEK under autolock), sealed to
+	 * the key in the joiner's CSR so that no process in between sees them */
+	F(T_DEK, WIRE_BYTES, 0, 1, 512),
+	F(T_KEK, WIRE_BYTES, 0, 1, 512),
+	F_ID(T_NODE_ID, REQ),
+	F_ID(T_CLUSTER_ID, REQ),
+	F_CERT(REQ),
+	F_CA_CERT(0),
+	F(T_ROLE, WIRE_U8, REQ, 0, 0),
+	F(T_CERT_NOT_AFTER, WIRE_I64, REQ, 0, 0),
+	F_ADDR(T_MANAGER_ADDR, REP),
+	F_ID(T_PEER_ID, REP),		/* the managers' ids, in T_MANAGER_ADDR's order */
+};
+static const struct wire_field_spec f_net_join_serve[] = {
+	F_TOKEN,
+	F_CSR,
+	F_ADDR(T_ADVERTISE_ADDR, REQ),
+	F_ADDR(T_ADDRESS, REQ),
+};
+static const struct wire_field_spec f_net_rpc[] = {
+	F_ADDR(T_ADDRESS, REQ),
+	F_PAYLOAD,
+};
+static const struct wire_field_spec f_payload[] = {
+	F_PAYLOAD,
+};
+static const struct wire_field_spec f_net_peer_request[] = {
+	F_PEER,
+	F_PAYLOAD,
+};
+static const struct wire_field_spec f_join_hello[] = {
+	F_CA_CERT(REQ),
+};
+static const struct wire_field_spec f_join_request[] = {
+	F_TOKEN,
+	F_CSR,
+	F_ADDR(T_ADVERTISE_ADDR, REQ),
+};
+static const struct wire_field_spec f_dsp_forward[] = {
+	F(T_COMMAND, WIRE_BYTES, REQ, WIRE_HDR_LEN, HUSH_SECRET_MAX + 65536),
+};
+static const struct wire_field_spec f_dsp_renew[] = {
+	F_CSR,
+};
+static const struct wire_field_spec f_dsp_renew_r[] = {
+	F_CERT(REQ),
+	F(T_CERT_NOT_AFTER, WIRE_I64, REQ, 0, 0),
+	/* a node promoted to manager gets the cluster keys, sealed to its CSR */
+	F(T_DEK, WIRE_BYTES, 0, 1, 512),
+	F(T_KEK, WIRE_BYTES, 0, 1, 512),
+};
+static const struct wire_field_spec f_dsp_heartbeat_r[] = {
+	F(T_ROLE, WIRE_U8, 0, 0, 0),	/* the role the store gives the sender */
+};
+static const struct wire_field_spec f_dsp_heartbeat[] = {
+	F(T_STATUS_TEXT, WIRE_STR, 0, 0, 256),
+};
+
+#define F_NODE_FIELDS \
+	F_ID(T_NODE_ID, REQ), \
+	F(T_ROLE, WIRE_U8, REQ, 0, 0), \
+	F_ADDR(T_ADVERTISE_ADDR, REQ), \
+	F(T_AVAILABILITY, WIRE_STR, REQ, 1, 16), \
+	F(T_CREATED, WIRE_I64, REQ, 0, 0), \
+	F(T_STATUS_TEXT, WIRE_STR, 0, 1, 16)
+
+static const struct wire_field_spec f_rec_node[] = {
+	F_NODE_FIELDS,
+	/* what the answering manager sees live, not replicated */
+	F(T_RAFT_STATE, WIRE_STR, 0, 1, 16),
+	F(T_REACHABLE, WIRE_BOOL, 0, 0, 0),
+	F(T_UPDATED, WIRE_I64, 0, 0, 0),
+};
+static const struct wire_field_spec f_snap_node[] = {
+	F_NODE_FIELDS,
+};
+static const struct wire_field_spec f_cmd_node_add[] = {
+	F_REQ_ID,
+	F_ID(T_NODE_ID, REQ),
+	F(T_ROLE, WIRE_U8, REQ, 0, 0),
+	F_ADDR(T_ADVERTISE_ADDR, REQ),
+	F(T_CREATED, WIRE_I64, REQ, 0, 0),
+};
+static const struct wire_field_spec f_cmd_node_update[] = {
+	F_REQ_ID,
+	F_ID(T_NODE_ID, REQ),
+	F(T_ROLE, WIRE_U8, 0, 0, 0),
+	F(T_AVAILABILITY, WIRE_STR, 0, 1, 16),
+};
+static const struct wire_field_spec f_cmd_node_remove[] = {
+	F_REQ_ID,
+	F_ID(T_NODE_ID, REQ),
+};
+static const struct wire_field_spec f_node_records[] = {
+	F_RECORDS(T_NODE),
+};
+static const struct wire_field_spec f_ctl_join[] = {
+	F_TOKEN,
+	F_ADDR(T_ADDRESS, REQ),
+	F_ADDR(T_ADVERTISE_ADDR, 0),
+	F_ADDR(T_LISTEN_ADDR, 0),
+};
+static const struct wire_field_spec f_ctl_join_r[] = {
+	F_ID(T_NODE_ID, REQ),
+	F_ID(T_CLUSTER_ID, REQ),
+	F(T_ROLE, WIRE_U8, REQ, 0, 0),
+};
+static const struct wire_field_spec f_ctl_node_refs[] = {
+	F_REQ_ID,
+	F(T_REF, WIRE_STR, REQ | REP, 1, 64),
+	F(T_FORCE, WIRE_BOOL, 0, 0, 0),
+};
+static const struct wire_field_spec f_ctl_leave[] = {
+	F(T_FORCE, WIRE_BOOL, 0, 0, 0),
+};
+
 #define S(type, fields) { type, #type, fields, sizeof(fields) / sizeof(fields[0]) }
 #define S0(type) { type, #type, NULL, 0 }
 
@@ -289,6 +458,20 @@ static const struct wire_msg_spec specs[] = {
 	S(CTL_UNLOCK_KEY | MSG_REPLY, f_kek_req),
 	S(CTL_TEST_FAULT, f_test_fault),
 	S0(CTL_TEST_FAULT | MSG_REPLY),
+	S(CTL_JOIN, f_ctl_join),
+	S(CTL_JOIN | MSG_REPLY, f_ctl_join_r),
+	S0(CTL_NODE_LIST),
+	S(CTL_NODE_LIST | MSG_REPLY, f_node_records),
+	S(CTL_NODE_INSPECT, f_refs),
+	S(CTL_NODE_INSPECT | MSG_REPLY, f_node_records),
+	S(CTL_NODE_PROMOTE, f_ctl_node_refs),
+	S0(CTL_NODE_PROMOTE | MSG_REPLY),
+	S(CTL_NODE_DEMOTE, f_ctl_node_refs),
+	S0(CTL_NODE_DEMOTE | MSG_REPLY),
+	S(CTL_NODE_RM, f_ctl_node_refs),
+	S0(CTL_NODE_RM | MSG_REPLY),
+	S(CTL_LEAVE, f_ctl_leave),
+	S0(CTL_LEAVE | MSG_REPLY),
 
 	S(PKI_CA_CREATE, f_pki_ca_create),
 	S(PKI_CA_CREATE | MSG_REPLY, f_pki_ca_r),
@@ -301,7 +484,7 @@ static const struct wire_msg_spec specs[] = {
 	S0(RAFTP_START | MSG_REPLY),
 	S(RAFTP_PROPOSE, f_raft_propose),
 	S(RAFTP_PROPOSE | MSG_REPLY, f_raft_propose_r),
-	S(RAFTP_QUERY, f_raft_query),
+	S(RAFTP_QUERY, f_raft_query_req),
 	S(RAFTP_QUERY | MSG_REPLY, f_raft_query),
 	S0(RAFTP_STATUS),
 	S(RAFTP_STATUS | MSG_REPLY, f_raft_status_r),
@@ -310,11 +493,42 @@ static const struct wire_msg_spec specs[] = {
 	S0(RAFTP_CONNECT | MSG_REPLY),
 	S(RAFTP_INBOUND, f_raft_inbound),
 
+	S(NET_START, f_net_start),
+	S0(NET_START | MSG_REPLY),
+	S(NET_RELOAD, f_net_reload),
+	S0(NET_RELOAD | MSG_REPLY),
+	S(NET_CONNECT, f_net_connect),
+	S(NET_CONNECT | MSG_REPLY, f_net_peer),
+	S(NET_INBOUND, f_net_inbound),
+	S(NET_JOIN, f_net_join),
+	S(NET_JOIN | MSG_REPLY, f_join_result),
+	S(NET_JOIN_SERVE, f_net_join_serve),
+	S(NET_JOIN_SERVE | MSG_REPLY, f_join_result),
+	S(NET_RPC, f_net_rpc),
+	S(NET_RPC | MSG_REPLY, f_payload),
+	S(NET_PEER_REQUEST, f_net_peer_request),
+	S(NET_PEER_REQUEST | MSG_REPLY, f_payload),
+
+	S(JOIN_HELLO, f_join_hello),
+	S(JOIN_REQUEST, f_join_request),
+	S(JOIN_REQUEST | MSG_REPLY, f_join_result),
+	S(DSP_FORWARD, f_dsp_forward),
+	S(DSP_FORWARD | MSG_REPLY, f_raft_propose_r),
+	S(DSP_QUERY, f_raft_query),
+	S(DSP_QUERY | MSG_REPLY, f_raft_query),
+	S(DSP_RENEW, f_dsp_renew),
+	S(DSP_RENEW | MSG_REPLY, f_dsp_renew_r),
+	S(DSP_HEARTBEAT, f_dsp_heartbeat),
+	S(DSP_HEARTBEAT | MSG_REPLY, f_dsp_heartbeat_r),
+
 	S(CMD_CLUSTER_INIT, f_cmd_cluster_init),
 	S(CMD_TOKEN_ROTATE, f_cmd_token_rotate),
 	S(CMD_SECRET_CREATE, f_cmd_secret_create),
 	S(CMD_SECRET_RM, f_secret_rm),
 	S(CMD_CLUSTER_UPDATE, f_cmd_cluster_update),
+	S(CMD_NODE_ADD, f_cmd_node_add),
+	S(CMD_NODE_UPDATE, f_cmd_node_update),
+	S(CMD_NODE_REMOVE, f_cmd_node_remove),
 
 	S0(QRY_CLUSTER),
 	S(QRY_CLUSTER | MSG_REPLY, f_cluster),
@@ -322,6 +536,10 @@ static const struct wire_msg_spec specs[] = {
 	S(QRY_SECRET_LIST | MSG_REPLY, f_secret_records),
 	S(QRY_SECRET_GET, f_refs),
 	S(QRY_SECRET_GET | MSG_REPLY, f_secret_records),
+	S0(QRY_NODE_LIST),
+	S(QRY_NODE_LIST | MSG_REPLY, f_node_records),
+	S(QRY_NODE_GET, f_refs),
+	S(QRY_NODE_GET | MSG_REPLY, f_node_records),
 
 	S(REC_SECRET, f_rec_secret),
 	S(SNAP_HEADER, f_snap_header),
@@ -329,6 +547,8 @@ static const struct wire_msg_spec specs[] = {
 	S(SNAP_SECRET, f_snap_secret),
 	S(SNAP_DEDUP, f_snap_dedup),
 	S(REC_KEYFILE, f_rec_keyfile),
+	S(REC_NODE, f_rec_node),
+	S(SNAP_NODE, f_snap_node),
 };
 
 const struct wire_msg_spec *
@@ -389,6 +609,35 @@ msg_parse_record(const uint8_t *buf, size_t len, uint16_t rec_type,
 	}
 	m->hdr.type = rec_type;
 	return wire_validate(m, spec, why, whylen);
+}
+
+int
+msg_records_each(const struct wire_msg *m, uint16_t item_tag, uint16_t rec_type,
+    msg_record_fn fn, void *arg)
+{
+	struct wire_msg *rec;
+	const uint8_t *list, *val;
+	size_t len, off = 0, vlen;
+	uint16_t tag;
+	char why[256];
+	int r;
+
+	if ((r = wire_get_bytes(m, T_RECORDS, &list, &len)) != 0)
+		return r;
+	if ((rec = malloc(sizeof(*rec))) == NULL)
+		return HUSH_E_NOMEM;
+	while ((r = wire_list_next(list, len, &off, &tag, &val, &vlen)) == 1) {
+		/* Each record is bounded as a message would be. */
+		if (tag != item_tag || vlen > 8192 ||
+		    (r = msg_parse_record(val, vlen, rec_type, rec, why, sizeof(why))) != 0) {
+			r = r != 0 ? r : HUSH_E_PROTO;
+			break;
+		}
+		if ((r = fn(arg, val, vlen, rec)) != 0)
+			break;
+	}
+	free(rec);
+	return r < 0 ? r : 0;
 }
 
 int

@@ -77,6 +77,16 @@ enum msg_tag {
 	T_MANAGER_TOKEN,
 	T_FAULT,		/* test builds only: what to do */
 	T_NODE_KEY,		/* PKCS#8 DER of the node's TLS key */
+	T_ALPN,			/* "hush-join/1", "hush-raft/1", "hush-dispatch/1" */
+	T_MANAGER_ADDR,		/* advertise address of a manager, repeated */
+	T_PAYLOAD,		/* an encoded peer request or reply (DSP_*) */
+	T_AVAILABILITY,
+	T_STATUS_TEXT,
+	T_LEADER_ADDR,
+	T_FORCE,
+	T_NODE,			/* nested REC_NODE, repeated */
+	T_REACHABLE,
+	T_RECORDS,		/* a record list (wire_enc_init_list) of T_SECRET or T_NODE */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -85,6 +95,7 @@ enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
 enum raft_event_kind {
 	EV_APPLIED_CLUSTER = 1,	/* cluster record changed (KEK, expiry, tokens) */
 	EV_LEADERSHIP,		/* became or stopped being leader */
+	EV_NODES,		/* membership changed: removed nodes, manager addresses */
 };
 
 /* A reply has the request's type with this bit set; MSG_ERROR answers any. */
@@ -106,6 +117,13 @@ enum msg_type {
 	CTL_UNLOCK,
 	CTL_UNLOCK_KEY,
 	CTL_TEST_FAULT,		/* honoured only by test builds */
+	CTL_JOIN,
+	CTL_NODE_LIST,
+	CTL_NODE_INSPECT,
+	CTL_NODE_PROMOTE,
+	CTL_NODE_DEMOTE,
+	CTL_NODE_RM,
+	CTL_LEAVE,
 
 	/* parent <-> pki */
 	PKI_CA_CREATE = 0x0201,
@@ -121,17 +139,48 @@ enum msg_type {
 	RAFTP_CONNECT,		/* raft -> parent: stream to a peer, please */
 	RAFTP_INBOUND,		/* parent -> raft: an authenticated peer stream (fd) */
 
+	/*
+	 * parent <-> net.  net is the only process that touches the network:
+	 * it terminates mutual TLS and hands the parent either a plaintext
+	 * stream (fd) with the peer's verified identity, or a peer request it
+	 * has already framed and schema-checked.
+	 */
+	NET_START = 0x0701,	/* parent -> net: our cert, key, CA; start listening */
+	NET_RELOAD,		/* parent -> net: renewed cert/key, removed nodes */
+	NET_CONNECT,		/* parent -> net: mTLS stream to a manager, as an fd */
+	NET_INBOUND,		/* net -> parent: an authenticated inbound stream (fd) */
+	NET_JOIN,		/* parent -> net (joining node): run the join protocol */
+	NET_JOIN_SERVE,		/* net -> parent (manager): a join request arrived */
+	NET_RPC,		/* parent -> net: send a DSP_* request to a manager */
+	NET_PEER_REQUEST,	/* net -> parent: a DSP_* request from a verified peer */
+
+	/*
+	 * Frames on the wire between nodes, inside TLS.  hush-join/1 carries
+	 * JOIN_*; hush-dispatch/1 carries DSP_* requests and their replies.
+	 */
+	JOIN_HELLO = 0x0801,	/* manager -> joiner: the root CA certificate */
+	JOIN_REQUEST,		/* joiner -> manager: token, CSR, advertise address */
+	DSP_FORWARD = 0x0901,	/* follower -> leader: propose this command */
+	DSP_QUERY,		/* follower -> leader: answer this query */
+	DSP_RENEW,		/* node -> manager: sign this CSR for me */
+	DSP_HEARTBEAT,		/* node -> manager: I am alive */
+
 	/* replicated commands, carried in T_COMMAND and in the raft log */
 	CMD_CLUSTER_INIT = 0x0401,
 	CMD_TOKEN_ROTATE,
 	CMD_SECRET_CREATE,
 	CMD_SECRET_RM,
 	CMD_CLUSTER_UPDATE,
+	CMD_NODE_ADD,
+	CMD_NODE_UPDATE,
+	CMD_NODE_REMOVE,
 
 	/* reads of the state machine, carried in T_QUERY */
 	QRY_CLUSTER = 0x0501,
 	QRY_SECRET_LIST,
 	QRY_SECRET_GET,
+	QRY_NODE_LIST,
+	QRY_NODE_GET,
 
 	/* records nested in other messages and in snapshots */
 	REC_SECRET = 0x0601,	/* public metadata of a secret */
@@ -140,7 +189,14 @@ enum msg_type {
 	SNAP_SECRET,		/* full secret incl. data, only inside a sealed snapshot */
 	SNAP_DEDUP,
 	REC_KEYFILE,		/* the node's key file, sealed by the KEK under autolock */
+	REC_NODE,		/* a node as the store knows it */
+	SNAP_NODE,
 };
+
+#define ALPN_JOIN	"hush-join/1"
+#define ALPN_RAFT	"hush-raft/1"
+#define ALPN_DISPATCH	"hush-dispatch/1"
+
 
 /* The schema for a message type (replies included); NULL if unknown. */
 const struct wire_msg_spec *msg_spec(uint16_t type);
@@ -155,6 +211,16 @@ int msg_parse(const uint8_t *buf, size_t len, size_t max, const uint16_t *allowe
 /* Same for a nested field list validated against a record type's schema. */
 int msg_parse_record(const uint8_t *buf, size_t len, uint16_t rec_type,
     struct wire_msg *m, char *why, size_t whylen);
+
+/*
+ * Walk the record list in T_RECORDS of m: every entry must carry item_tag
+ * and parse as rec_type; fn sees each record both raw and parsed.  Stops at
+ * the first error (its own or fn's) and returns it.
+ */
+typedef int (*msg_record_fn)(void *arg, const uint8_t *raw, size_t len,
+    const struct wire_msg *rec);
+int msg_records_each(const struct wire_msg *m, uint16_t item_tag, uint16_t rec_type,
+    msg_record_fn fn, void *arg);
 
 /* Helpers for the common reply shapes. */
 int msg_error_reply(struct wire_enc *e, uint32_t request_id, int code, const char *detail);

@@ -648,6 +648,35 @@ wire_enc_init_fields(struct wire_enc *e, size_t max)
 	enc_start(e, 0, max);
 }
 
+void
+wire_enc_init_list(struct wire_enc *e, size_t max)
+{
+	enc_start(e, 0, max);
+	e->list = true;
+}
+
+int
+wire_list_next(const uint8_t *buf, size_t len, size_t *off, uint16_t *tag,
+    const uint8_t **val, size_t *vlen)
+{
+	size_t o = *off, n;
+
+	if (o == len)
+		return 0;
+	if (o > len || len - o < WIRE_FIELD_HDR_LEN)
+		return HUSH_E_FORMAT;
+	*tag = (uint16_t)(buf[o] << 8 | buf[o + 1]);
+	n = (size_t)buf[o + 2] << 24 | (size_t)buf[o + 3] << 16 |
+	    (size_t)buf[o + 4] << 8 | (size_t)buf[o + 5];
+	o += WIRE_FIELD_HDR_LEN;
+	if (n > len - o)
+		return HUSH_E_FORMAT;
+	*val = buf + o;
+	*vlen = n;
+	*off = o + n;
+	return 1;
+}
+
 /* Appends a field header and returns where its len value bytes go, or NULL. */
 static uint8_t *
 enc_field(struct wire_enc *e, uint16_t tag, size_t len)
@@ -657,7 +686,7 @@ enc_field(struct wire_enc *e, uint16_t tag, size_t len)
 
 	if (e->err != 0)
 		return NULL;
-	if (e->nfields >= WIRE_MAX_FIELDS) {
+	if (!e->list && e->nfields >= WIRE_MAX_FIELDS) {
 		enc_fail(e, HUSH_E_TOOBIG);
 		return NULL;
 	}

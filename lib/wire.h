@@ -169,12 +169,22 @@ struct wire_enc {
 	int	 err;
 	size_t	 hdrlen;	/* WIRE_HDR_LEN, or 0 for a header-less field list */
 	size_t	 nfields;	/* the decoder rejects more than WIRE_MAX_FIELDS */
+	bool	 list;		/* a record list: no field cap, read with wire_list_next() */
 };
 
 /* max caps the whole message, header included, and is capped at WIRE_MAX_MSG. */
 void	wire_enc_init(struct wire_enc *e, uint16_t type, uint32_t request_id, size_t max);
 /* A header-less field list, to be carried in a BYTES field of another message. */
 void	wire_enc_init_fields(struct wire_enc *e, size_t max);
+/*
+ * A list of records (as many as fit in max): TLV entries read one at a time
+ * with wire_list_next(), so the field cap of a message does not bound how
+ * many secrets or nodes a reply can carry.
+ */
+void	wire_enc_init_list(struct wire_enc *e, size_t max);
+/* Next entry at *off: 1 and the entry, 0 at the end, <0 if malformed. */
+int	wire_list_next(const uint8_t *buf, size_t len, size_t *off, uint16_t *tag,
+	    const uint8_t **val, size_t *vlen);
 
 void	wire_put_u8(struct wire_enc *e, uint16_t tag, uint8_t v);
 void	wire_put_u16(struct wire_enc *e, uint16_t tag, uint16_t v);

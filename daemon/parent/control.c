@@ -30,6 +30,7 @@ struct client {
 #define W_UNINIT	0x1
 #define W_LOCKED	0x2
 #define W_READY		0x4
+#define W_MANAGER	0x8	/* and only on a manager */
 
 static const struct handler {
 	uint16_t	 type;
@@ -39,19 +40,27 @@ static const struct handler {
 	{ CTL_STATUS,		W_UNINIT | W_LOCKED | W_READY,	op_status },
 	{ CTL_INIT,		W_UNINIT,			op_init },
 	{ CTL_UNLOCK,		W_LOCKED,			op_unlock },
-	{ CTL_JOIN_TOKEN,	W_READY,			op_join_token },
-	{ CTL_SECRET_CREATE,	W_READY,			op_secret_create },
-	{ CTL_SECRET_LIST,	W_READY,			op_secret_list },
-	{ CTL_SECRET_INSPECT,	W_READY,			op_secret_inspect },
-	{ CTL_SECRET_RM,	W_READY,			op_secret_rm },
-	{ CTL_UPDATE,		W_READY,			op_update },
-	{ CTL_UNLOCK_KEY,	W_READY,			op_unlock_key },
+	{ CTL_JOIN,		W_UNINIT,			op_join },
+	{ CTL_LEAVE,		W_READY | W_LOCKED,		op_leave },
+	{ CTL_JOIN_TOKEN,	W_READY | W_MANAGER,		op_join_token },
+	{ CTL_SECRET_CREATE,	W_READY | W_MANAGER,		op_secret_create },
+	{ CTL_SECRET_LIST,	W_READY | W_MANAGER,		op_secret_list },
+	{ CTL_SECRET_INSPECT,	W_READY | W_MANAGER,		op_secret_inspect },
+	{ CTL_SECRET_RM,	W_READY | W_MANAGER,		op_secret_rm },
+	{ CTL_UPDATE,		W_READY | W_MANAGER,		op_update },
+	{ CTL_UNLOCK_KEY,	W_READY | W_MANAGER,		op_unlock_key },
+	{ CTL_NODE_LIST,	W_READY | W_MANAGER,		op_node_list },
+	{ CTL_NODE_INSPECT,	W_READY | W_MANAGER,		op_node_inspect },
+	{ CTL_NODE_PROMOTE,	W_READY | W_MANAGER,		op_node_promote },
+	{ CTL_NODE_DEMOTE,	W_READY | W_MANAGER,		op_node_demote },
+	{ CTL_NODE_RM,		W_READY | W_MANAGER,		op_node_rm },
 };
 
 static const uint16_t control_requests[] = {
 	CTL_STATUS, CTL_INIT, CTL_UNLOCK, CTL_JOIN_TOKEN, CTL_SECRET_CREATE,
 	CTL_SECRET_LIST, CTL_SECRET_INSPECT, CTL_SECRET_RM, CTL_UPDATE,
-	CTL_UNLOCK_KEY, 0
+	CTL_UNLOCK_KEY, CTL_JOIN, CTL_LEAVE, CTL_NODE_LIST, CTL_NODE_INSPECT,
+	CTL_NODE_PROMOTE, CTL_NODE_DEMOTE, CTL_NODE_RM, 0
 };
 
 int
@@ -252,7 +261,7 @@ refuse(struct parent *p, struct op *op)
 		op_error(op, HUSH_E_UNAVAIL, "the raft store is starting");
 		return;
 	case PS_READY:
-		if (op->type == CTL_INIT)
+		if (op->type == CTL_INIT || op->type == CTL_JOIN)
 			op_error(op, HUSH_E_ALREADYINIT, NULL);
 		else
 			op_error(op, HUSH_E_INVAL, "hush is not locked");
@@ -300,6 +309,9 @@ dispatch(struct parent *p, struct client *c, const struct chan_msg *cm)
 			continue;
 		if ((handlers[i].when & state_bit(p)) == 0)
 			refuse(p, op);
+		else if ((handlers[i].when & W_MANAGER) && p->node.role != ROLE_MANAGER)
+			op_error(op, HUSH_E_PERM, "this node is not a manager: worker nodes "
+			    "cannot view or change the cluster's state; run this on a manager");
 		else
 			handlers[i].fn(op, m);
 		free(m);

@@ -101,7 +101,7 @@ lifecycle_load_ca(struct parent *p)
 		return;
 	op->p = p;
 	wire_enc_init(&q, QRY_CLUSTER, 0, 64);
-	if (raft_query(op, &q, cluster_read) != 0)
+	if (raft_query_local(op, &q, cluster_read) != 0)
 		op_free(op);
 	wire_enc_free(&q);
 }
@@ -123,6 +123,7 @@ raft_started(void *arg, int status, const struct wire_msg *reply, int fd, const 
 	if (p->state == PS_STARTING)
 		p->state = PS_READY;
 	log_info("the raft store is ready");
+	cluster_start_net(p);
 	lifecycle_load_ca(p);
 	wake_waiting(p, 0, NULL);
 }
@@ -161,6 +162,8 @@ lifecycle_child_started(struct parent *p, struct child *c)
 	if (c == &p->raft) {
 		p->raft_ready = false;
 		p->raft_start_sent = false;
+		if (p->node.role != ROLE_MANAGER)
+			return;		/* workers (and new nodes) keep no store */
 		if (p->state == PS_READY)
 			p->state = PS_STARTING;
 		if (p->state == PS_STARTING || (p->state == PS_INITIALIZING && p->bootstrap))
@@ -231,23 +234,12 @@ lifecycle_raft_event(struct parent *p, const struct wire_msg *m)
 		p->autolock = autolock;
 		sync_keyfile(p, autolock, kek);
 		break;
+	case EV_NODES:
+		cluster_nodes_event(p, m);
+		break;
 	default:
 		log_warn("unknown event %u from the raft process", ev);
 		break;
 	}
 }
 
-void
-lifecycle_raft_request(struct parent *p, const struct wire_msg *m, int fd)
-{
-	struct wire_enc e;
-	const uint8_t *buf;
-	size_t len;
-
-	/* Peer streams come from the net process, which a lone manager lacks. */
-	msg_error_reply(&e, m->hdr.request_id, HUSH_E_UNAVAIL,
-	    "no peer connections on a single-manager node");
-	if (wire_enc_finish(&e, &buf, &len) == 0)
-		chan_send(&p->raft.ch, buf, len, -1);
-	wire_enc_free(&e);
-}

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -106,6 +107,24 @@ node_state_prepare(const char *state_dir, char *why, size_t whylen)
 	return 0;
 }
 
+void
+remove_dir_files(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
+			unlink(path);
+	}
+	closedir(d);
+}
+
 bool
 node_state_has_leftovers(const char *state_dir)
 {
@@ -167,6 +186,8 @@ node_state_load(const char *state_dir, struct node_state *n, char *why, size_t w
 		goto out;
 	}
 	n->cert_not_after = json_integer_value(json_object_get(o, "cert_not_after"));
+	if (json_str(o, "listen_addr", n->listen, sizeof(n->listen)) != 0)
+		snprintf(n->listen, sizeof(n->listen), "0.0.0.0:4477");
 	n->initialized = true;
 out:
 	json_decref(o);
@@ -182,10 +203,11 @@ node_state_save(const char *state_dir, const struct node_state *n)
 
 	if ((r = path_in(path, sizeof(path), state_dir, "node.json")) != 0)
 		return r;
-	o = json_pack("{s:s, s:s, s:s, s:s, s:I}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}",
 	    "node_id", n->node_id, "cluster_id", n->cluster_id,
 	    "role", n->role == ROLE_MANAGER ? "manager" : "worker",
-	    "advertise_addr", n->advertise, "cert_not_after", (json_int_t)n->cert_not_after);
+	    "advertise_addr", n->advertise, "listen_addr", n->listen,
+	    "cert_not_after", (json_int_t)n->cert_not_after);
 	if (o == NULL)
 		return HUSH_E_NOMEM;
 	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -22,6 +22,7 @@ struct node_state {
 	char	 cluster_id[HUSH_ID_LEN + 1];
 	int	 role;			/* enum node_role */
 	char	 advertise[263];
+	char	 listen[263];
 	int64_t	 cert_not_after;
 };
 
@@ -32,6 +33,8 @@ int	node_state_write_cert(const char *state_dir, const char *name, const char *p
 bool	node_state_has_leftovers(const char *state_dir);
 /* Create the state dir tree with private permissions. */
 int	node_state_prepare(const char *state_dir, char *why, size_t whylen);
+/* Unlink every file directly in dir (the raft log, the certificates). */
+void	remove_dir_files(const char *dir);
 /* Write a file atomically: temp file, fsync, rename, fsync the directory. */
 int	write_file_atomic(const char *path, const void *data, size_t len, int mode);
 

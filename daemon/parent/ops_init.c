@@ -54,23 +54,6 @@ init_ctx_free(void *arg)
 	free(x);
 }
 
-static void
-remove_dir_files(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
-			unlink(path);
-	}
-	closedir(d);
-}
 
 static void
 init_fail(struct op *op, int code, const char *detail)
@@ -126,6 +109,7 @@ init_committed(struct op *op, int status, const struct wire_msg *reply, const ch
 	p->ca_loaded = true;
 	log_info("initialized cluster %s; this node (%s) is its first manager",
 	    p->node.cluster_id, p->node.node_id);
+	cluster_start_net(p);
 
 	wire_enc_init(&e, CTL_INIT | MSG_REPLY, op->client_req, 4096);
 	wire_put_str(&e, T_NODE_ID, p->node.node_id);
@@ -328,6 +312,13 @@ op_init(struct op *op, const struct wire_msg *m)
 	if (hush_id_new(p->node.node_id) != 0 || hush_id_new(p->node.cluster_id) != 0 ||
 	    join_token_new_secret(x->worker) != 0 || join_token_new_secret(x->manager) != 0) {
 		op_error(op, HUSH_E_CRYPTO, "cannot draw random identifiers");
+		return;
+	}
+	if (wire_get_str(m, T_LISTEN_ADDR, addr, sizeof(addr)) != 0)
+		snprintf(addr, sizeof(addr), "0.0.0.0:%d", HUSH_DEFAULT_PORT);
+	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.listen, sizeof(p->node.listen),
+	    why, sizeof(why)) != 0) {
+		op_error(op, HUSH_E_INVAL, why);
 		return;
 	}
 	p->node.role = ROLE_MANAGER;

@@ -90,6 +90,8 @@ op_unlock(struct op *op, const struct wire_msg *m)
 	}
 	log_info("unlocked with the unlock key");
 	p->state = PS_STARTING;
+	/* net first: a restarted manager reaches the leader through it. */
+	cluster_start_net(p);
 	op->on_ready = unlocked;
 	lifecycle_wait_ready(p, op);
 	lifecycle_start_raft(p, false);

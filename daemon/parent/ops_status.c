@@ -36,7 +36,7 @@ status_reply(struct op *op, const struct wire_msg *raft)
 			wire_put_str(&e, T_RAFT_STATE, s);
 		if (wire_get_str(raft, T_RAFT_LEADER, s, sizeof(s)) == 0)
 			wire_put_str(&e, T_RAFT_LEADER, s);
-	} else if (p->node.initialized) {
+	} else if (p->node.initialized && p->node.role == ROLE_MANAGER) {
 		wire_put_str(&e, T_RAFT_STATE, p->state == PS_LOCKED ? "locked" : "starting");
 	}
 	op_reply(op, &e);

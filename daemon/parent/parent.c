@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,13 +22,8 @@
 #include "log.h"
 #include "parent.h"
 #include "pki/pki.h"
+#include "net/net.h"
 #include "raft/raft_proc.h"
-
-int64_t
-parent_now(void)
-{
-	return (int64_t)time(NULL);
-}
 
 static int
 lock_state_dir(struct parent *p)
@@ -89,7 +85,8 @@ load_node(struct parent *p)
 		log_err("cannot load this node's keys: %s", hush_strerror(r));
 		return r;
 	}
-	p->state = PS_STARTING;
+	/* A worker keeps no store: it is ready as soon as its keys are loaded. */
+	p->state = p->node.role == ROLE_WORKER ? PS_READY : PS_STARTING;
 	return 0;
 }
 
@@ -118,6 +115,8 @@ child_by_pid(struct parent *p, pid_t pid)
 		return &p->pki;
 	if (p->raft.pid == pid)
 		return &p->raft;
+	if (p->net.pid == pid)
+		return &p->net;
 	return NULL;
 }
 
@@ -140,6 +139,8 @@ reap(struct parent *p)
 			    c->desc->name, (long)pid, WEXITSTATUS(status));
 		if (c == &p->raft)
 			p->raft_ready = false;
+		if (c == &p->net)
+			p->net_started = false;
 		child_exited(c);
 	}
 }
@@ -191,7 +192,9 @@ child_request(struct parent *p, struct child *c, const struct chan_msg *cm)
 	if (c == &p->raft && m->hdr.type == RAFTP_EVENT)
 		lifecycle_raft_event(p, m);
 	else if (c == &p->raft && m->hdr.type == RAFTP_CONNECT)
-		lifecycle_raft_request(p, m, cm->fd);
+		cluster_raft_connect(p, m);
+	else if (c == &p->net)
+		cluster_net_request(p, m, cm->fd);
 	else
 		child_kill(c, "unexpected request");
 	free(m);
@@ -253,24 +256,26 @@ supervise(struct parent *p, struct child *c, int *timeout)
 		return;
 	}
 	lifecycle_child_started(p, c);
+	cluster_child_started(p, c);
 }
 
 static void
 shutdown_children(struct parent *p)
 {
-	struct child *kids[] = { &p->raft, &p->pki };
+	struct child *kids[] = { &p->raft, &p->pki, &p->net };
 	uint64_t deadline = child_now_ms() + 5000;
 
 	/* Closing the channel asks a child to stop cleanly (raft closes its log). */
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < 3; i++)
 		chan_close(&kids[i]->ch);
-	while (child_now_ms() < deadline && (p->raft.pid > 0 || p->pki.pid > 0)) {
+	while (child_now_ms() < deadline && (p->raft.pid > 0 || p->pki.pid > 0 ||
+	    p->net.pid > 0)) {
 		struct pollfd pfd = { .fd = p->sig_fd, .events = POLLIN };
 
 		poll(&pfd, 1, 100);
 		handle_signals(p);
 	}
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		if (kids[i]->pid > 0) {
 			log_warn("%s process did not stop; killing it", kids[i]->desc->name);
 			kill(kids[i]->pid, SIGKILL);
@@ -304,13 +309,19 @@ parent_main(const struct hushd_config *cfg)
 		fatal("%s", why);
 	if (lock_state_dir(p) != 0 || load_node(p) != 0)
 		return 1;
-	snprintf(raft_proc_dir, sizeof(raft_proc_dir), "%s/raft", p->cfg.state_dir);
+	if (snprintf(raft_proc_dir, sizeof(raft_proc_dir), "%s/raft", p->cfg.state_dir) >=
+	    (int)sizeof(raft_proc_dir))
+		fatal("state directory path is too long");
 	if (setup_signals(p) != 0)
 		fatal("cannot set up signal handling");
 	if (control_listen(p) != 0)
 		return 1;
 	child_init(&p->pki, &pki_child);
 	child_init(&p->raft, &raft_child);
+	child_init(&p->net, &net_child);
+	if ((p->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
+	    timerfd_settime(p->timer_fd, 0, &(struct itimerspec){ { 2, 0 }, { 2, 0 } }, NULL) != 0)
+		fatal("cannot create the heartbeat timer");
 	log_info("hushd %s serving %s (state in %s)", HUSH_VERSION, p->cfg.control_socket,
 	    p->cfg.state_dir);
 
@@ -318,6 +329,7 @@ parent_main(const struct hushd_config *cfg)
 		timeout = -1;
 		supervise(p, &p->pki, &timeout);
 		supervise(p, &p->raft, &timeout);
+		supervise(p, &p->net, &timeout);
 
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = p->sig_fd, .events = POLLIN };
@@ -326,6 +338,9 @@ parent_main(const struct hushd_config *cfg)
 		    .events = POLLIN | (chan_pending(&p->pki.ch) ? POLLOUT : 0) };
 		pfd[n++] = (struct pollfd){ .fd = p->raft.ch.fd,
 		    .events = POLLIN | (chan_pending(&p->raft.ch) ? POLLOUT : 0) };
+		pfd[n++] = (struct pollfd){ .fd = p->net.ch.fd,
+		    .events = POLLIN | (chan_pending(&p->net.ch) ? POLLOUT : 0) };
+		pfd[n++] = (struct pollfd){ .fd = p->timer_fd, .events = POLLIN };
 		nc = control_pollfds(p, pfd + n, who, MAX_CLIENTS);
 		if (poll(pfd, n + nc, timeout) < 0) {
 			if (errno == EINTR)
@@ -338,6 +353,14 @@ parent_main(const struct hushd_config *cfg)
 			child_io(p, &p->pki, pfd[2].revents);
 		if (pfd[3].revents && p->raft.ch.fd >= 0)
 			child_io(p, &p->raft, pfd[3].revents);
+		if (pfd[4].revents && p->net.ch.fd >= 0)
+			child_io(p, &p->net, pfd[4].revents);
+		if (pfd[5].revents) {
+			uint64_t ticks;
+
+			(void)!read(p->timer_fd, &ticks, sizeof(ticks));
+			cluster_tick(p);
+		}
 		/* Clients last: handlers above may have closed some. */
 		for (size_t i = 0; i < nc; i++) {
 			if (pfd[n + i].revents && control_client_alive(p, who[i]))

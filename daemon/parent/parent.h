@@ -50,11 +50,31 @@ enum parent_state {
 struct client;
 struct op;
 
+#define MAX_PEERS 64
+
+/* What this node knows live about another node (not replicated). */
+struct peer_seen {
+	char		 id[HUSH_ID_LEN + 1];
+	int64_t		 last_seen;	/* monotonic seconds; 0 = never */
+};
+
 struct parent {
 	struct hushd_config	 cfg;
 	enum parent_state	 state;
 	struct node_state	 node;
-	struct child		 pki, raft;
+	struct child		 pki, raft, net;
+	bool			 net_started;	/* NET_START answered */
+	bool			 net_start_sent;
+	/* Membership as last reported by the raft process (or the join). */
+	char			 managers[MAX_PEERS][263];
+	size_t			 nmanagers;
+	char			 manager_ids[MAX_PEERS][HUSH_ID_LEN + 1];
+	size_t			 nmanager_ids;
+	char			 removed[MAX_PEERS * 4][HUSH_ID_LEN + 1];
+	size_t			 nremoved;
+	struct peer_seen	 seen[MAX_PEERS];
+	size_t			 nseen;
+	int			 timer_fd;	/* heartbeats */
 	bool			 raft_ready;	/* RAFTP_START answered */
 	bool			 raft_start_sent;
 	bool			 ca_loaded;
@@ -108,9 +128,49 @@ int	lifecycle_start_raft(struct parent *p, bool bootstrap);
 /* Park an op until raft is ready; its on_ready runs then. */
 void	lifecycle_wait_ready(struct parent *p, struct op *op);
 void	lifecycle_raft_event(struct parent *p, const struct wire_msg *m);
-void	lifecycle_raft_request(struct parent *p, const struct wire_msg *m, int fd);
 /* Load the CA from the store into the pki process. */
 void	lifecycle_load_ca(struct parent *p);
+
+/* cluster.c: the net process and what crosses it. */
+void	cluster_child_started(struct parent *p, struct child *c);
+int	cluster_start_net(struct parent *p);
+void	cluster_net_request(struct parent *p, const struct wire_msg *m, int fd);
+void	cluster_raft_connect(struct parent *p, const struct wire_msg *m);
+void	cluster_nodes_event(struct parent *p, const struct wire_msg *m);
+void	cluster_tick(struct parent *p);
+bool	cluster_peer_reachable(const struct parent *p, const char *node_id);
+int64_t	parent_mono(void);
+/* Send a DSP_* request to a manager through net; cb gets the reply frame. */
+int	cluster_rpc(struct parent *p, const char *addr, struct wire_enc *req, call_cb cb, void *arg);
+/* Parse the peer's frame inside a NET_RPC reply; <0 if it is MSG_ERROR. */
+int	cluster_rpc_unwrap(const struct wire_msg *reply, uint16_t req_type, struct wire_msg *out,
+	    char *detail, size_t detaillen);
+
+/* renew.c */
+void	renew_schedule(struct parent *p);
+void	renew_tick(struct parent *p);
+/* Renew now: the store gives this node another role than its certificate. */
+void	renew_now(struct parent *p);
+
+/* ops_join.c */
+void	op_join(struct op *op, const struct wire_msg *m);
+void	join_serve(struct parent *p, const struct wire_msg *m);
+int	join_wrap_keys(struct parent *p, struct wire_enc *e, const uint8_t *csr, size_t csrlen);
+/* Open the wrapped keys of a join or renewal reply with the node key. */
+int	join_unwrap(const struct wire_msg *m, uint16_t tag, const struct secbuf *key,
+	    struct secbuf *out);
+
+/* ops_node.c */
+void	op_node_list(struct op *op, const struct wire_msg *m);
+void	op_node_inspect(struct op *op, const struct wire_msg *m);
+void	op_node_promote(struct op *op, const struct wire_msg *m);
+void	op_node_demote(struct op *op, const struct wire_msg *m);
+void	op_node_rm(struct op *op, const struct wire_msg *m);
+void	op_leave(struct op *op, const struct wire_msg *m);
+
+/* Answer a request a child made (the reply goes back on its channel). */
+void	child_answer(struct child *c, struct wire_enc *e, int fd);
+void	child_answer_error(struct child *c, uint32_t id, int code, const char *detail);
 
 /* ops_*.c: one handler per control request. */
 void	op_status(struct op *op, const struct wire_msg *m);
@@ -130,6 +190,11 @@ typedef void (*raft_done_cb)(struct op *op, int status, const struct wire_msg *r
 int	raft_propose(struct op *op, struct wire_enc *cmd, raft_done_cb cb);
 /* Query; the reply handed to cb is the parsed QRY_* reply. */
 int	raft_query(struct op *op, struct wire_enc *qry, raft_done_cb cb);
+/* Query this replica only (a follower's view may lag the leader's). */
+int	raft_query_local(struct op *op, struct wire_enc *qry, raft_done_cb cb);
+/* Already-encoded command/query from a peer: this node's raft only, no forwarding. */
+int	raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, raft_done_cb cb);
+int	raft_query_raw(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb);
 
 int64_t	parent_now(void);
 

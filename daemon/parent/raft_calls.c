@@ -1,8 +1,11 @@
 /*
- * The parent's two ways into the replicated store: propose a command, or ask
- * a query.  Both travel inside a RAFTP_* message; the raft process's answer
- * is validated here against the schema of what was asked, never trusted.
+ * The parent's ways into the replicated store: propose a command, or ask a
+ * query.  Both travel inside a RAFTP_* message to the local raft process;
+ * when it is not the leader, the same bytes go to the leader as a DSP_*
+ * request through the net process.  Every answer is validated here against
+ * the schema of what was asked.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,91 +17,213 @@ struct raft_call {
 	struct op	*op;
 	raft_done_cb	 cb;
 	uint16_t	 query_type;	/* 0 for a proposal */
+	bool		 forward_ok;
+	bool		 local;
+	uint8_t		*raw;		/* the command or query, for forwarding */
+	size_t		 rawlen;
 };
 
 static void
-propose_done(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+call_free(struct raft_call *rc)
 {
-	struct raft_call *rc = arg;
-
-	rc->cb(rc->op, status, reply, detail);
+	free(rc->raw);
 	free(rc);
 }
 
+
+
+/* Parse the QRY_* answer carried in T_QUERY of m and hand it to the caller. */
 static void
-query_done(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+finish_query(struct raft_call *rc, const struct wire_msg *m)
 {
-	struct raft_call *rc = arg;
-	struct wire_msg *inner = NULL;
+	struct wire_msg *inner;
 	const uint8_t *buf;
 	uint16_t allowed[3];
 	size_t len;
-	char why[256], d2[1100];
+	char why[256], detail[1100];
 	int r;
 
-	if (status != 0) {
-		rc->cb(rc->op, status, NULL, detail);
-		goto out;
-	}
 	if ((inner = malloc(sizeof(*inner))) == NULL) {
 		rc->cb(rc->op, HUSH_E_NOMEM, NULL, NULL);
-		goto out;
+		return;
 	}
 	allowed[0] = rc->query_type | MSG_REPLY;
 	allowed[1] = MSG_ERROR;
 	allowed[2] = 0;
-	if (wire_get_bytes(reply, T_QUERY, &buf, &len) != 0 ||
+	if (wire_get_bytes(m, T_QUERY, &buf, &len) != 0 ||
 	    (r = msg_parse(buf, len, WIRE_MAX_MSG, allowed, inner, why, sizeof(why))) != 0) {
-		child_kill(&rc->op->p->raft, "malformed query answer");
-		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "the raft process misbehaved and was restarted");
+		log_err("malformed query answer: %s", why);
+		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "a malformed answer was refused");
+	} else if ((r = msg_reply_status(inner, detail, sizeof(detail))) != 0) {
+		rc->cb(rc->op, r, NULL, detail);
+	} else {
+		rc->cb(rc->op, 0, inner, NULL);
+	}
+	free(inner);
+}
+
+static void
+forwarded(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct raft_call *rc = arg;
+	struct wire_msg *m;
+	char d[1100];
+
+	if (status != 0) {
+		rc->cb(rc->op, status == HUSH_E_TIMEOUT ? HUSH_E_UNAVAIL : status, NULL, detail);
 		goto out;
 	}
-	if ((r = msg_reply_status(inner, d2, sizeof(d2))) != 0)
-		rc->cb(rc->op, r, NULL, d2);
+	if ((m = malloc(sizeof(*m))) == NULL) {
+		rc->cb(rc->op, HUSH_E_NOMEM, NULL, NULL);
+		goto out;
+	}
+	status = cluster_rpc_unwrap(reply, rc->query_type ? DSP_QUERY : DSP_FORWARD, m, d,
+	    sizeof(d));
+	if (status != 0)
+		rc->cb(rc->op, status, NULL, d);
+	else if (rc->query_type)
+		finish_query(rc, m);
 	else
-		rc->cb(rc->op, 0, inner, NULL);
+		rc->cb(rc->op, 0, m, NULL);
+	free(m);
 out:
-	free(inner);
-	free(rc);
+	call_free(rc);
+}
+
+static void
+leader_known(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct raft_call *rc = arg;
+	struct parent *p = rc->op->p;
+	struct wire_enc req;
+	char addr[263];
+	int r;
+
+	if (status != 0 || wire_get_str(reply, T_LEADER_ADDR, addr, sizeof(addr)) != 0 ||
+	    strcmp(addr, p->node.advertise) == 0) {
+		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "no raft leader is known to this manager: "
+		    "it cannot reach a quorum (a majority) of the managers");
+		call_free(rc);
+		return;
+	}
+	wire_enc_init(&req, rc->query_type ? DSP_QUERY : DSP_FORWARD, 1, WIRE_MAX_MSG);
+	wire_put_bytes(&req, rc->query_type ? T_QUERY : T_COMMAND, rc->raw, rc->rawlen);
+	r = cluster_rpc(p, addr, &req, forwarded, rc);
+	wire_enc_free(&req);
+	if (r != 0) {
+		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "cannot reach the raft leader");
+		call_free(rc);
+	}
+}
+
+static void
+local_done(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct raft_call *rc = arg;
+	struct parent *p = rc->op->p;
+	struct wire_enc e;
+
+	if (status == HUSH_E_NOTLEADER && rc->forward_ok) {
+		wire_enc_init(&e, RAFTP_STATUS, child_next_id(&p->raft), 64);
+		if (child_call(&p->raft, &e, -1, leader_known, rc) == 0) {
+			wire_enc_free(&e);
+			return;
+		}
+		wire_enc_free(&e);
+		status = HUSH_E_UNAVAIL;
+	}
+	if (status != 0)
+		rc->cb(rc->op, status, NULL, detail);
+	else if (rc->query_type)
+		finish_query(rc, reply);
+	else
+		rc->cb(rc->op, 0, reply, NULL);
+	call_free(rc);
 }
 
 static int
-call_raft(struct op *op, struct wire_enc *inner, uint16_t msg_type, uint16_t tag,
-    raft_done_cb cb, call_cb done)
+send_local(struct raft_call *rc)
 {
-	struct parent *p = op->p;
-	struct raft_call *rc;
+	struct parent *p = rc->op->p;
 	struct wire_enc e;
+	int r;
+
+	wire_enc_init(&e, rc->query_type ? RAFTP_QUERY : RAFTP_PROPOSE, child_next_id(&p->raft),
+	    WIRE_MAX_MSG);
+	wire_put_bytes(&e, rc->query_type ? T_QUERY : T_COMMAND, rc->raw, rc->rawlen);
+	if (rc->local)
+		wire_put_bool(&e, T_FORCE, true);
+	r = child_call(&p->raft, &e, -1, local_done, rc);
+	wire_enc_free(&e);
+	return r;
+}
+
+static int
+start(struct op *op, const uint8_t *raw, size_t len, bool query, bool forward_ok, bool local,
+    raft_done_cb cb)
+{
+	struct raft_call *rc;
+	int r;
+
+	if (!op->p->raft_ready)
+		return HUSH_E_UNAVAIL;
+	if (len < WIRE_HDR_LEN || (rc = calloc(1, sizeof(*rc))) == NULL)
+		return len < WIRE_HDR_LEN ? HUSH_E_PROTO : HUSH_E_NOMEM;
+	if ((rc->raw = malloc(len)) == NULL) {
+		free(rc);
+		return HUSH_E_NOMEM;
+	}
+	memcpy(rc->raw, raw, len);
+	rc->rawlen = len;
+	rc->op = op;
+	rc->cb = cb;
+	rc->forward_ok = forward_ok;
+	rc->local = local;
+	if (query)
+		rc->query_type = (uint16_t)(raw[2] << 8 | raw[3]);
+	if ((r = send_local(rc)) != 0)
+		call_free(rc);
+	return r;
+}
+
+static int
+start_enc(struct op *op, struct wire_enc *e, bool query, bool local, raft_done_cb cb)
+{
 	const uint8_t *buf;
 	size_t len;
 	int r;
 
-	if (!p->raft_ready)
-		return HUSH_E_UNAVAIL;
-	if ((r = wire_enc_finish(inner, &buf, &len)) != 0)
+	if ((r = wire_enc_finish(e, &buf, &len)) != 0)
 		return r;
-	if ((rc = calloc(1, sizeof(*rc))) == NULL)
-		return HUSH_E_NOMEM;
-	rc->op = op;
-	rc->cb = cb;
-	rc->query_type = (uint16_t)(buf[2] << 8 | buf[3]);
-	wire_enc_init(&e, msg_type, child_next_id(&p->raft), WIRE_MAX_MSG);
-	wire_put_bytes(&e, tag, buf, len);
-	r = child_call(&p->raft, &e, -1, done, rc);
-	wire_enc_free(&e);
-	if (r != 0)
-		free(rc);
-	return r;
+	return start(op, buf, len, query, true, local, cb);
 }
 
 int
 raft_propose(struct op *op, struct wire_enc *cmd, raft_done_cb cb)
 {
-	return call_raft(op, cmd, RAFTP_PROPOSE, T_COMMAND, cb, propose_done);
+	return start_enc(op, cmd, false, false, cb);
 }
 
 int
 raft_query(struct op *op, struct wire_enc *qry, raft_done_cb cb)
 {
-	return call_raft(op, qry, RAFTP_QUERY, T_QUERY, cb, query_done);
+	return start_enc(op, qry, true, false, cb);
+}
+
+int
+raft_query_local(struct op *op, struct wire_enc *qry, raft_done_cb cb)
+{
+	return start_enc(op, qry, true, true, cb);
+}
+
+int
+raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, raft_done_cb cb)
+{
+	return start(op, cmd, len, false, false, false, cb);
+}
+
+int
+raft_query_raw(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb)
+{
+	return start(op, qry, len, true, false, false, cb);
 }

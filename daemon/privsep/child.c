@@ -125,7 +125,8 @@ fail_calls(struct child *c, int status, const char *why)
 	c->calls = NULL;
 	for (; k != NULL; k = next) {
 		next = k->next;
-		k->cb(k->arg, status, NULL, -1, why);
+		if (k->cb != NULL)
+			k->cb(k->arg, status, NULL, -1, why);
 		free(k);
 	}
 }
@@ -225,8 +226,11 @@ child_reply(struct child *c, const uint8_t *buf, size_t len, int fd)
 	}
 	*kp = k->next;
 	status = msg_reply_status(m, detail, sizeof(detail));
-	k->cb(k->arg, status, status == 0 ? m : NULL, status == 0 ? fd : -1,
-	    status != 0 ? detail : NULL);
+	if (k->cb != NULL)
+		k->cb(k->arg, status, status == 0 ? m : NULL, status == 0 ? fd : -1,
+		    status != 0 ? detail : NULL);
+	else if (status != 0)
+		log_warn("%s: %s", c->desc->name, *detail ? detail : hush_strerror(status));
 	free(k);
 	free(m);
 	return 0;

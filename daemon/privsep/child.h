@@ -71,7 +71,8 @@ void	child_kill(struct child *c, const char *why);
 uint32_t child_next_id(struct child *c);
 /*
  * Send a finished request (built with child_next_id()'s id) and remember
- * to run cb when the matching reply arrives.  On failure cb is not called.
+ * to run cb when the matching reply arrives (cb NULL: an error reply is
+ * logged, nothing else).  On failure cb is not called.
  */
 int	child_call(struct child *c, struct wire_enc *req, int fd, call_cb cb, void *arg);
 /* Route a reply from the child to its waiting call; <0 = violation. */

@@ -14,7 +14,7 @@
 
 static const uint16_t cmd_types[] = {
 	CMD_CLUSTER_INIT, CMD_TOKEN_ROTATE, CMD_SECRET_CREATE, CMD_SECRET_RM,
-	CMD_CLUSTER_UPDATE, 0
+	CMD_CLUSTER_UPDATE, CMD_NODE_ADD, CMD_NODE_UPDATE, CMD_NODE_REMOVE, 0
 };
 
 struct fsm_state {
@@ -35,7 +35,7 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	uint8_t *plain;
 	size_t plen, cmdlen;
 	char why[256];
-	bool changed;
+	unsigned changed;
 	int r;
 
 	*result = NULL;
@@ -50,8 +50,8 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	free(plain);
 	if (r != 0)
 		fatal_r(r, "applying a committed command");
-	if (changed)
-		raft_proc_cluster_changed();
+	if (changed != 0)
+		raft_proc_changed(changed);
 	return 0;
 }
 

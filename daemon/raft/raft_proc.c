@@ -46,9 +46,11 @@ static const uint16_t from_parent[] = {
 };
 static const uint16_t cmd_types[] = {
 	CMD_CLUSTER_INIT, CMD_TOKEN_ROTATE, CMD_SECRET_CREATE, CMD_SECRET_RM,
-	CMD_CLUSTER_UPDATE, 0
+	CMD_CLUSTER_UPDATE, CMD_NODE_ADD, CMD_NODE_UPDATE, CMD_NODE_REMOVE, 0
 };
-static const uint16_t query_types[] = { QRY_CLUSTER, QRY_SECRET_LIST, QRY_SECRET_GET, 0 };
+static const uint16_t query_types[] = {
+	QRY_CLUSTER, QRY_SECRET_LIST, QRY_SECRET_GET, QRY_NODE_LIST, QRY_NODE_GET, 0
+};
 
 /* One proposal waiting for its entry to be applied. */
 struct proposal {
@@ -77,8 +79,8 @@ static struct {
 
 static void update_poll(void);
 
-static void
-send_enc(struct wire_enc *e)
+void
+raft_proc_send(struct wire_enc *e)
 {
 	const uint8_t *buf;
 	size_t len;
@@ -91,50 +93,70 @@ send_enc(struct wire_enc *e)
 	update_poll();
 }
 
-static void
-send_error(uint32_t id, int code, const char *detail)
+void
+raft_proc_error(uint32_t id, int code, const char *detail)
 {
 	struct wire_enc e;
 
 	msg_error_reply(&e, id, code, detail);
-	send_enc(&e);
+	raft_proc_send(&e);
 }
 
 void
-raft_proc_cluster_changed(void)
+raft_proc_changed(unsigned what)
 {
 	struct wire_enc e;
 
 	/* During the replay at start-up the parent learns the final state once. */
 	if (!R.ready)
 		return;
-	wire_enc_init(&e, RAFTP_EVENT, 0, 4096);
-	store_cluster_event(&R.store, &e);
-	send_enc(&e);
+	if (what & STORE_CHG_CLUSTER) {
+		wire_enc_init(&e, RAFTP_EVENT, 0, 4096);
+		store_cluster_event(&R.store, &e);
+		raft_proc_send(&e);
+	}
+	if (what & STORE_CHG_NODES) {
+		wire_enc_init(&e, RAFTP_EVENT, 0, 65536);
+		wire_put_u16(&e, T_EVENT, EV_NODES);
+		for (size_t i = 0; i < R.store.nnodes; i++) {
+			const struct store_node *n = &R.store.nodes[i];
+
+			if (n->removed)
+				wire_put_str(&e, T_PEER_ID, n->id);
+			else if (n->role == ROLE_MANAGER) {
+				wire_put_str(&e, T_MANAGER_ADDR, n->addr);
+				wire_put_str(&e, T_NODE_ID, n->id);
+			}
+		}
+		raft_proc_send(&e);
+	}
 }
 
 static void
-barrier_cb(struct raft_barrier *req, int status)
+become_ready(void)
 {
 	struct wire_enc e;
 
-	R.barrier_pending = false;
-	if (status != 0) {
-		log_warn("start-up barrier failed: %s", raft_strerror(status));
-		return;		/* the tick tries again */
-	}
-	if (R.ready)
-		return;
 	R.ready = true;
 	log_info("raft is ready: term %llu, %llu entries applied",
 	    (unsigned long long)raft_current_term(&R.raft),
 	    (unsigned long long)raft_last_applied(&R.raft));
 	wire_enc_init(&e, RAFTP_START | MSG_REPLY, R.start_reply_id, 64);
-	send_enc(&e);
-	if (R.store.cluster.present) {
-		R.ready = true;
-		raft_proc_cluster_changed();
+	raft_proc_send(&e);
+	if (R.store.cluster.present)
+		raft_proc_changed(STORE_CHG_CLUSTER | STORE_CHG_NODES);
+}
+
+static void
+barrier_cb(struct raft_barrier *req, int status)
+{
+	R.barrier_pending = false;
+	if (status != 0) {
+		log_warn("start-up barrier failed: %s", raft_strerror(status));
+		return;		/* the tick tries again */
 	}
+	if (!R.ready)
+		become_ready();
 }
 
 static void
@@ -142,8 +164,26 @@ tick_cb(uv_timer_t *t)
 {
 	int r;
 
-	if (!R.started || R.ready || R.barrier_pending || R.closing)
+	if (!R.started || R.closing)
 		return;
+	if (R.ready) {
+		membership_reconcile(&R.raft, &R.store, uv_now(R.loop));
+		return;
+	}
+	if (R.barrier_pending)
+		return;
+	/* A follower is ready once it knows a leader and has applied all that
+	 * it knows to be committed. */
+	if (raft_state(&R.raft) == RAFT_FOLLOWER) {
+		raft_id lid;
+		const char *laddr;
+
+		raft_leader(&R.raft, &lid, &laddr);
+		if (lid != 0 && raft_commit_index(&R.raft) > 0 &&
+		    raft_last_applied(&R.raft) >= raft_commit_index(&R.raft))
+			become_ready();
+		return;
+	}
 	if (raft_state(&R.raft) != RAFT_LEADER)
 		return;
 	R.barrier_pending = true;
@@ -166,7 +206,7 @@ do_start(const struct wire_msg *m)
 	int r;
 
 	if (R.started) {
-		send_error(m->hdr.request_id, HUSH_E_PROTO, "raft already started");
+		raft_proc_error(m->hdr.request_id, HUSH_E_PROTO, "raft already started");
 		return;
 	}
 	if (wire_get_bytes(m, T_DEK, &dek, &deklen) != 0 ||
@@ -190,11 +230,15 @@ do_start(const struct wire_msg *m)
 	raft_uv_set_auto_recovery(&R.io, false);
 	/* Payloads are ciphertext: compression would only cost time. */
 	raft_uv_set_snapshot_compression(&R.io, false);
+	/* Followers hold no streams to each other until an election needs
+	 * one; a failed first attempt must not cost a whole second. */
+	raft_uv_set_connect_retry_delay(&R.io, 250);
 	if ((r = raft_init(&R.raft, &R.io, &R.fsm, id, address)) != 0)
 		goto raft_failed;
 	raft_set_pre_vote(&R.raft, true);
-	raft_set_election_timeout(&R.raft, 1000);
-	raft_set_heartbeat_timeout(&R.raft, 100);
+	/* Managers share a LAN: detect a dead leader well within 3 s. */
+	raft_set_election_timeout(&R.raft, 350);
+	raft_set_heartbeat_timeout(&R.raft, 35);
 	raft_set_snapshot_threshold(&R.raft, threshold);
 	raft_set_snapshot_trailing(&R.raft, trailing);
 	if (bootstrap) {
@@ -220,7 +264,7 @@ raft_failed:
 
 		snprintf(detail, sizeof(detail), "raft cannot start: %s: %s",
 		    raft_strerror(r), R.io.errmsg[0] ? R.io.errmsg : raft_errmsg(&R.raft));
-		send_error(m->hdr.request_id, HUSH_E_CORRUPT, detail);
+		raft_proc_error(m->hdr.request_id, HUSH_E_CORRUPT, detail);
 	}
 	chan_flush(&R.ch);
 	_exit(3);
@@ -234,14 +278,14 @@ not_ready(uint32_t id)
 	char detail[300];
 
 	if (!R.started || !R.ready) {
-		send_error(id, HUSH_E_UNAVAIL, "the raft store is starting");
+		raft_proc_error(id, HUSH_E_UNAVAIL, "the raft store is starting");
 		return 1;
 	}
 	if (raft_state(&R.raft) != RAFT_LEADER) {
 		raft_leader(&R.raft, &lid, &laddr);
 		snprintf(detail, sizeof(detail), "this manager is not the raft leader%s%s",
 		    laddr ? "; the leader is at " : "", laddr ? laddr : "");
-		send_error(id, HUSH_E_NOTLEADER, detail);
+		raft_proc_error(id, HUSH_E_NOTLEADER, detail);
 		return 1;
 	}
 	return 0;
@@ -255,7 +299,7 @@ reply_outcome(uint32_t parent_id, const struct store_outcome *o, bool duplicate,
 	char *ids, *tok, *save = NULL;
 
 	if (o->code != 0) {
-		send_error(parent_id, o->code, o->errmsg);
+		raft_proc_error(parent_id, o->code, o->errmsg);
 		return;
 	}
 	wire_enc_init(&e, RAFTP_PROPOSE | MSG_REPLY, parent_id, 65536);
@@ -267,7 +311,7 @@ reply_outcome(uint32_t parent_id, const struct store_outcome *o, bool duplicate,
 	if (duplicate)
 		wire_put_bool(&e, T_DUPLICATE, true);
 	wire_put_u64(&e, T_RAFT_INDEX, index);
-	send_enc(&e);
+	raft_proc_send(&e);
 }
 
 static void
@@ -279,11 +323,11 @@ apply_cb(struct raft_apply *req, int status, void *result)
 	if (status != 0) {
 		/* The entry may or may not commit later: only a retry with the
 		 * same request id can tell, and the dedup table makes it safe. */
-		send_error(p->parent_id, HUSH_E_UNAVAIL, status == RAFT_LEADERSHIPLOST ?
+		raft_proc_error(p->parent_id, HUSH_E_UNAVAIL, status == RAFT_LEADERSHIPLOST ?
 		    "leadership was lost before the write committed; retry" :
 		    raft_strerror(status));
 	} else if ((o = store_outcome(&R.store, p->req_id)) == NULL) {
-		send_error(p->parent_id, HUSH_E_INTERNAL, "applied command left no outcome");
+		raft_proc_error(p->parent_id, HUSH_E_INTERNAL, "applied command left no outcome");
 	} else {
 		reply_outcome(p->parent_id, o, false, raft_last_applied(&R.raft));
 	}
@@ -329,7 +373,7 @@ do_propose(const struct wire_msg *m)
 	if ((r = raft_apply(&R.raft, &p->req, &buf, 1, apply_cb)) != 0) {
 		log_warn("raft_apply: %s (%s)", raft_strerror(r), raft_errmsg(&R.raft));
 		free(p);
-		send_error(m->hdr.request_id, r == RAFT_NOTLEADER ? HUSH_E_NOTLEADER :
+		raft_proc_error(m->hdr.request_id, r == RAFT_NOTLEADER ? HUSH_E_NOTLEADER :
 		    HUSH_E_UNAVAIL, raft_strerror(r));
 	}
 }
@@ -344,8 +388,17 @@ do_query(const struct wire_msg *m)
 	char why[256];
 	int r;
 
-	if (not_ready(m->hdr.request_id))
+	bool local = false;
+
+	/* Reads go to the leader unless the caller accepts this replica's view. */
+	if (wire_get_bool(m, T_FORCE, &local) == 0 && local) {
+		if (!R.started || !R.ready) {
+			raft_proc_error(m->hdr.request_id, HUSH_E_UNAVAIL, "the raft store is starting");
+			return;
+		}
+	} else if (not_ready(m->hdr.request_id)) {
 		return;
+	}
 	if (wire_get_bytes(m, T_QUERY, &raw, &rawlen) != 0 || (q = malloc(sizeof(*q))) == NULL)
 		fatal("RAFTP_QUERY without a query");
 	if ((r = msg_parse(raw, rawlen, WIRE_MAX_MSG, query_types, q, why, sizeof(why))) != 0)
@@ -356,13 +409,13 @@ do_query(const struct wire_msg *m)
 		r = wire_enc_finish(&res, &buf, &len);
 	if (r != 0) {
 		wire_enc_free(&res);
-		send_error(m->hdr.request_id, r, "the answer does not fit in a message");
+		raft_proc_error(m->hdr.request_id, r, "the answer does not fit in a message");
 		return;
 	}
 	wire_enc_init(&e, RAFTP_QUERY | MSG_REPLY, m->hdr.request_id, WIRE_MAX_MSG);
 	wire_put_bytes(&e, T_QUERY, buf, len);
 	wire_enc_free(&res);
-	send_enc(&e);
+	raft_proc_send(&e);
 }
 
 static void
@@ -376,10 +429,11 @@ do_status(const struct wire_msg *m)
 	wire_enc_init(&e, RAFTP_STATUS | MSG_REPLY, m->hdr.request_id, 1024);
 	if (R.started) {
 		raft_leader(&R.raft, &lid, &laddr);
-		if (lid != 0 && lid == R.raft.id)
-			snprintf(leader, sizeof(leader), "%s", R.node_id);
-		else if (lid != 0)
-			snprintf(leader, sizeof(leader), "%016llx", (unsigned long long)lid);
+		for (size_t i = 0; lid != 0 && i < R.store.nnodes; i++)
+			if (hush_id_raft(R.store.nodes[i].id) == lid)
+				snprintf(leader, sizeof(leader), "%s", R.store.nodes[i].id);
+		if (laddr != NULL && *laddr != '\0')
+			wire_put_str(&e, T_LEADER_ADDR, laddr);
 		wire_put_u64(&e, T_RAFT_TERM, raft_current_term(&R.raft));
 		wire_put_str(&e, T_RAFT_STATE, raft_state_name(raft_state(&R.raft)));
 		wire_put_u64(&e, T_RAFT_INDEX, raft_last_applied(&R.raft));
@@ -389,7 +443,7 @@ do_status(const struct wire_msg *m)
 		wire_put_u64(&e, T_RAFT_INDEX, 0);
 	}
 	wire_put_str(&e, T_RAFT_LEADER, leader);
-	send_enc(&e);
+	raft_proc_send(&e);
 }
 
 static void
@@ -421,6 +475,13 @@ handle(struct chan_msg *cm)
 		    wire_get_str(&R.m, T_PEER_ID, peer, sizeof(peer)) != 0 ||
 		    wire_get_str(&R.m, T_ADDRESS, address, sizeof(address)) != 0)
 			break;
+		/* libraft answers at the address given here: the peer's own entry
+		 * in the configuration is authoritative; the parent's hint is for
+		 * a new node whose log has no configuration yet. */
+		for (unsigned i = 0; i < R.raft.configuration.n; i++)
+			if (R.raft.configuration.servers[i].id == hush_id_raft(peer))
+				snprintf(address, sizeof(address), "%s",
+				    R.raft.configuration.servers[i].address);
 		transport_inbound(&R.transport, cm->fd, peer, address);
 		cm->fd = -1;	/* now libuv's */
 		break;

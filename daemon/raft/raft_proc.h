@@ -42,8 +42,15 @@ int	entry_open(const uint8_t *dek, const struct raft_buffer *in, uint8_t **plain
 /* fsm.c */
 struct raft_fsm;
 int	fsm_init(struct raft_fsm *fsm, struct store *store, const uint8_t *dek);
-/* Called by fsm.c after each applied command that changed the cluster. */
-void	raft_proc_cluster_changed(void);
+/* Called by fsm.c after each applied command that changed STORE_CHG_* state. */
+void	raft_proc_changed(unsigned what);
+
+/* raft_proc.c: messages to the parent. */
+void	raft_proc_send(struct wire_enc *e);
+void	raft_proc_error(uint32_t id, int code, const char *detail);
+
+/* membership.c */
+void	membership_reconcile(struct raft *raft, struct store *store, uint64_t now_ms);
 
 /* transport.c: libraft's streams come from the parent, not from sockets. */
 struct chan;

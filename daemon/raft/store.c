@@ -58,6 +58,9 @@ store_reset(struct store *s)
 	s->secrets = NULL;
 	s->nsecrets = s->capsecrets = 0;
 	cluster_free(&s->cluster);
+	free(s->nodes);
+	s->nodes = NULL;
+	s->nnodes = s->capnodes = 0;
 	for (size_t i = 0; i < STORE_DEDUP_MAX; i++)
 		outcome_free(&s->dedup[i]);
 	s->dedup_next = s->dedup_count = 0;
@@ -116,7 +119,7 @@ static int
 copy_labels(const struct wire_msg *m, struct store_secret *x, char *why, size_t whylen)
 {
 	char key[LABEL_KEY_MAX + 1], val[LABEL_VALUE_MAX + 1], str[LABEL_KEY_MAX + LABEL_VALUE_MAX + 2];
-	size_t n = wire_count(m, T_LABEL);
+	size_t n = wire_count(m, T_LABEL), total = 0;
 
 	if (n == 0)
 		return 0;
@@ -138,6 +141,12 @@ copy_labels(const struct wire_msg *m, struct store_secret *x, char *why, size_t 
 				snprintf(why, whylen, "label '%s' is given twice", key);
 				return HUSH_E_INVAL;
 			}
+		}
+		total += f->len;
+		if (total > STORE_LABELS_MAX) {
+			snprintf(why, whylen, "labels are larger than %d bytes in total",
+			    STORE_LABELS_MAX);
+			return HUSH_E_INVAL;
 		}
 		if ((x->labels[x->nlabels] = strdup(str)) == NULL)
 			return HUSH_E_NOMEM;
@@ -229,6 +238,11 @@ apply_secret_rm(struct store *s, const struct wire_msg *m, char *ids, size_t ids
 
 	if (!s->cluster.present)
 		return HUSH_E_NOTINIT;
+	/* Its outcome (one id per secret) must fit in one snapshot record. */
+	if (nref > STORE_RM_MAX) {
+		snprintf(why, whylen, "at most %d secrets can be removed at once", STORE_RM_MAX);
+		return HUSH_E_INVAL;
+	}
 	if ((doomed = calloc(s->nsecrets + 1, sizeof(bool))) == NULL)
 		return HUSH_E_NOMEM;
 	for (size_t i = 0; i < nref; i++) {
@@ -320,6 +334,16 @@ apply_cluster_init(struct store *s, const struct wire_msg *m, char *why, size_t 
 		c->autolock = true;
 	}
 	c->present = true;
+	{
+		char node[HUSH_ID_LEN + 1];
+
+		if (wire_get_str(m, T_NODE_ID, node, sizeof(node)) != 0 ||
+		    (r = store_node_add(s, node, ROLE_MANAGER, c->advertise, c->created,
+		    why, whylen)) != 0) {
+			cluster_free(c);
+			return r != 0 ? r : HUSH_E_PROTO;
+		}
+	}
 	return 0;
 }
 
@@ -348,14 +372,15 @@ apply_cluster_update(struct store *s, const struct wire_msg *m, char *why, size_
 
 	if (!c->present)
 		return HUSH_E_NOTINIT;
+	bool has_expiry;
+
 	has_autolock = wire_get_bool(m, T_AUTOLOCK, &autolock) == 0;
 	has_kek = wire_find(m, T_KEK, 0) != NULL;
-	if (wire_get_u64(m, T_CERT_EXPIRY, &expiry) == 0) {
-		if (expiry < 3600) {
-			snprintf(why, whylen, "certificate expiry must be at least 1h");
-			return HUSH_E_RANGE;
-		}
-		c->cert_expiry = expiry;
+	/* Check everything before changing anything: a refused update is a no-op. */
+	has_expiry = wire_get_u64(m, T_CERT_EXPIRY, &expiry) == 0;
+	if (has_expiry && expiry < 3600) {
+		snprintf(why, whylen, "certificate expiry must be at least 1h");
+		return HUSH_E_RANGE;
 	}
 	if (has_autolock && autolock && !has_kek) {
 		snprintf(why, whylen, "enabling autolock needs a key");
@@ -367,6 +392,8 @@ apply_cluster_update(struct store *s, const struct wire_msg *m, char *why, size_
 	}
 	if (!has_autolock && has_kek && !c->autolock)
 		return HUSH_E_NOTLOCKED;
+	if (has_expiry)
+		c->cert_expiry = expiry;
 	if (has_kek) {
 		if ((r = get_secbuf(m, T_KEK, &c->kek)) != 0)
 			return r;
@@ -379,7 +406,7 @@ apply_cluster_update(struct store *s, const struct wire_msg *m, char *why, size_
 }
 
 int
-store_apply(struct store *s, const struct wire_msg *cmd, bool *cluster_changed)
+store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed)
 {
 	const uint8_t *req_id;
 	size_t len;
@@ -387,7 +414,7 @@ store_apply(struct store *s, const struct wire_msg *cmd, bool *cluster_changed)
 	size_t idslen = (size_t)(HUSH_ID_LEN + 1) * 512;
 	int code, r;
 
-	*cluster_changed = false;
+	*changed = 0;
 	if (wire_get_bytes(cmd, T_REQ_ID, &req_id, &len) != 0 || len != 16)
 		return 0;	/* cannot happen after validation; ignore */
 	if (store_outcome(s, req_id) != NULL)
@@ -397,11 +424,11 @@ store_apply(struct store *s, const struct wire_msg *cmd, bool *cluster_changed)
 	switch (cmd->hdr.type) {
 	case CMD_CLUSTER_INIT:
 		code = apply_cluster_init(s, cmd, why, sizeof(why));
-		*cluster_changed = code == 0;
+		*changed = code == 0 ? STORE_CHG_CLUSTER | STORE_CHG_NODES : 0;
 		break;
 	case CMD_TOKEN_ROTATE:
 		code = apply_token_rotate(s, cmd);
-		*cluster_changed = code == 0;
+		*changed = code == 0 ? STORE_CHG_CLUSTER : 0;
 		break;
 	case CMD_SECRET_CREATE:
 		code = apply_secret_create(s, cmd, ids, idslen, why, sizeof(why));
@@ -411,7 +438,14 @@ store_apply(struct store *s, const struct wire_msg *cmd, bool *cluster_changed)
 		break;
 	case CMD_CLUSTER_UPDATE:
 		code = apply_cluster_update(s, cmd, why, sizeof(why));
-		*cluster_changed = code == 0;
+		*changed = code == 0 ? STORE_CHG_CLUSTER : 0;
+		break;
+	case CMD_NODE_ADD:
+	case CMD_NODE_UPDATE:
+	case CMD_NODE_REMOVE:
+		code = s->cluster.present ? store_node_apply(s, cmd, why, sizeof(why)) :
+		    HUSH_E_NOTINIT;
+		*changed = code == 0 ? STORE_CHG_NODES : 0;
 		break;
 	default:
 		code = HUSH_E_PROTO;
@@ -486,44 +520,77 @@ store_cluster_event(const struct store *s, struct wire_enc *e)
 	wire_put_u64(e, T_CERT_EXPIRY, s->cluster.cert_expiry);
 }
 
+/* Close a record list and carry it in T_RECORDS of e. */
+static int
+put_list(struct wire_enc *e, struct wire_enc *list)
+{
+	const uint8_t *buf;
+	size_t len;
+	int r;
+
+	if ((r = wire_enc_finish(list, &buf, &len)) == 0)
+		wire_put_bytes(e, T_RECORDS, buf, len);
+	wire_enc_free(list);
+	return r != 0 ? r : e->err;
+}
+
 int
 store_query(struct store *s, const struct wire_msg *q, struct wire_enc *e)
 {
+	struct wire_enc list;
 	char ref[65], why[256];
 	uint32_t id = q->hdr.request_id;
+	bool node = q->hdr.type == QRY_NODE_LIST || q->hdr.type == QRY_NODE_GET;
+	int r;
 
 	wire_enc_init(e, q->hdr.type | MSG_REPLY, id, WIRE_MAX_MSG - 1024);
+	wire_enc_init_list(&list, WIRE_MAX_MSG - 8192);
 	switch (q->hdr.type) {
 	case QRY_CLUSTER:
+		wire_enc_free(&list);
 		if (!s->cluster.present)
 			break;
 		put_cluster(e, &s->cluster);
 		return e->err;
 	case QRY_SECRET_LIST:
 		for (size_t i = 0; i < s->nsecrets; i++)
-			put_secret_meta(e, &s->secrets[i]);
-		return e->err;
+			put_secret_meta(&list, &s->secrets[i]);
+		return put_list(e, &list);
+	case QRY_NODE_LIST:
+		for (size_t i = 0; i < s->nnodes; i++)
+			store_node_put(&list, T_NODE, &s->nodes[i], REC_NODE);
+		return put_list(e, &list);
 	case QRY_SECRET_GET:
+	case QRY_NODE_GET:
 		for (size_t i = 0; i < wire_count(q, T_REF); i++) {
 			const struct wire_field *f = wire_find(q, T_REF, i);
-			struct store_secret *x;
+			struct store_secret *x = NULL;
+			struct store_node *n = NULL;
 
 			memcpy(ref, f->val, f->len);
 			ref[f->len] = '\0';
-			if ((x = find_secret(s, ref)) == NULL) {
+			if (node ? (n = store_node_find(s, ref)) == NULL :
+			    (x = find_secret(s, ref)) == NULL) {
+				wire_enc_free(&list);
 				wire_enc_free(e);
-				snprintf(why, sizeof(why), "secret '%s' not found", ref);
+				snprintf(why, sizeof(why), "%s '%s' not found", node ? "node" : "secret",
+				    ref);
 				return msg_error_reply(e, id, HUSH_E_NOTFOUND, why);
 			}
-			put_secret_meta(e, x);
+			if (node)
+				store_node_put(&list, T_NODE, n, REC_NODE);
+			else
+				put_secret_meta(&list, x);
 		}
-		return e->err;
+		return put_list(e, &list);
 	default:
+		wire_enc_free(&list);
 		wire_enc_free(e);
 		return msg_error_reply(e, id, HUSH_E_PROTO, "unknown query");
 	}
 	wire_enc_free(e);
-	return msg_error_reply(e, id, HUSH_E_NOTINIT, NULL);
+	r = msg_error_reply(e, id, HUSH_E_NOTINIT, NULL);
+	return r;
 }
 
 /* Snapshot plaintext: a run of complete wire messages, header first. */
@@ -610,6 +677,14 @@ store_snapshot(struct store *s, uint8_t **buf, size_t *len)
 		put_cluster(&e, &s->cluster);
 		r = grow_append(&g, &e);
 		wire_enc_free(&e);
+	}
+	for (size_t i = 0; r == 0 && i < s->nnodes; i++) {
+		struct wire_enc ne;
+
+		wire_enc_init(&ne, SNAP_NODE, 0, 4096);
+		store_node_put(&ne, 0, &s->nodes[i], SNAP_NODE);
+		r = grow_append(&g, &ne);
+		wire_enc_free(&ne);
 	}
 	for (size_t i = 0; r == 0 && i < s->nsecrets; i++)
 		r = snap_secret(s, &g, &s->secrets[i]);
@@ -731,6 +806,8 @@ restore_dedup(struct store *s, const struct wire_msg *m)
 
 		memcpy(id, f->val, f->len);
 		id[f->len] = '\0';
+		if (!hush_id_valid(id))
+			return HUSH_E_CORRUPT;
 		o += (size_t)snprintf(ids + o, sizeof(ids) - o, "%s%s", o ? " " : "", id);
 	}
 	if (wire_get_str(m, T_ERRMSG, errmsg, sizeof(errmsg)) != 0)
@@ -741,7 +818,8 @@ restore_dedup(struct store *s, const struct wire_msg *m)
 int
 store_restore(struct store *s, const uint8_t *buf, size_t len)
 {
-	static const uint16_t snap_types[] = { SNAP_HEADER, SNAP_CLUSTER, SNAP_SECRET, SNAP_DEDUP, 0 };
+	static const uint16_t snap_types[] = { SNAP_HEADER, SNAP_CLUSTER, SNAP_NODE,
+	    SNAP_SECRET, SNAP_DEDUP, 0 };
 	struct wire_msg *m;
 	struct wire_hdr hdr;
 	size_t off = 0, mlen;
@@ -781,6 +859,9 @@ store_restore(struct store *s, const uint8_t *buf, size_t len)
 			break;
 		case SNAP_SECRET:
 			r = restore_secret(s, m);
+			break;
+		case SNAP_NODE:
+			r = store_node_restore(s, m);
 			break;
 		case SNAP_DEDUP:
 			r = restore_dedup(s, m);

@@ -22,6 +22,9 @@
 
 #define STORE_DEDUP_MAX 4096
 #define STORE_SNAP_VERSION 1
+/* Bounds that keep every record within the codec's limits. */
+#define STORE_RM_MAX 250		/* secrets per removal (fields per outcome) */
+#define STORE_LABELS_MAX 4096		/* label bytes per secret (record size) */
 
 struct store_secret {
 	char		 id[HUSH_ID_LEN + 1];
@@ -48,6 +51,17 @@ struct store_cluster {
 	int64_t		 created;
 };
 
+/* A node of the cluster.  A removed node stays, marked, so its certificate
+ * can be refused for as long as it is valid. */
+struct store_node {
+	char		 id[HUSH_ID_LEN + 1];
+	uint8_t		 role;		/* enum node_role */
+	char		 addr[263];
+	char		 availability[17];
+	int64_t		 created;
+	bool		 removed;
+};
+
 /* What a command did, remembered so a retried request gets the same answer. */
 struct store_outcome {
 	uint8_t		 req_id[16];
@@ -60,6 +74,8 @@ struct store {
 	struct store_cluster	 cluster;
 	struct store_secret	*secrets;
 	size_t			 nsecrets, capsecrets;
+	struct store_node	*nodes;
+	size_t			 nnodes, capnodes;
 	struct store_outcome	 dedup[STORE_DEDUP_MAX];
 	size_t			 dedup_next, dedup_count;
 	uint8_t			*memkey;	/* 32 bytes, sodium guarded memory */
@@ -76,7 +92,9 @@ void	store_reset(struct store *s);
  * *cluster_changed tells the caller to report the new cluster settings.
  * Returns <0 only when this process cannot continue (out of memory).
  */
-int	store_apply(struct store *s, const struct wire_msg *cmd, bool *cluster_changed);
+#define STORE_CHG_CLUSTER	0x1	/* autolock, KEK, expiry, tokens */
+#define STORE_CHG_NODES		0x2	/* membership or roles */
+int	store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed);
 const struct store_outcome *store_outcome(const struct store *s, const uint8_t req_id[16]);
 
 /* Answer a query; the reply (type = query | MSG_REPLY or MSG_ERROR) goes to e. */
@@ -85,6 +103,16 @@ int	store_query(struct store *s, const struct wire_msg *q, struct wire_enc *e);
 /* Serialize everything (plaintext, caller seals and wipes) / rebuild. */
 int	store_snapshot(struct store *s, uint8_t **buf, size_t *len);
 int	store_restore(struct store *s, const uint8_t *buf, size_t len);
+
+/* store_nodes.c */
+int	store_node_add(struct store *s, const char *id, uint8_t role, const char *addr,
+	    int64_t created, char *why, size_t whylen);
+int	store_node_apply(struct store *s, const struct wire_msg *cmd, char *why, size_t whylen);
+void	store_node_put(struct wire_enc *e, uint16_t tag, const struct store_node *n,
+	    uint16_t rec_type);
+struct store_node *store_node_find(struct store *s, const char *ref);
+int	store_node_restore(struct store *s, const struct wire_msg *m);
+size_t	store_node_managers(const struct store *s);
 
 /* For the event the parent gets after a cluster change. */
 void	store_cluster_event(const struct store *s, struct wire_enc *e);

@@ -8,6 +8,8 @@ set -u
 BUILD=${BUILD:-build}
 HUSHD=${HUSHD:-$PWD/$BUILD/hushd}
 HUSHCTL=${HUSHCTL:-$PWD/$BUILD/hushctl}
+# hushd built with test hooks (HUSH_TEST_CLOCK_OFFSET); see `make test-daemon`
+HUSHD_TEST=${HUSHD_TEST:-$PWD/build/test/hushd}
 T_NAME=$(basename "$0" .sh)
 T_PASS=0
 T_FAIL=0

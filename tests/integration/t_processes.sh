@@ -8,8 +8,14 @@ hc a init >/dev/null
 parent=$(node_pid a)
 pki=$(child_pid a pki)
 raft=$(child_pid a raft)
+net=$(child_pid a net)
 
-eq "three hushd processes" 3 "$( (echo "$parent"; pgrep -P "$parent") | wc -l)"
+eq "four hushd processes" 4 "$( (echo "$parent"; pgrep -P "$parent") | wc -l)"
+eq "net child is named 'hushd: net'" "hushd: net" "$(cat /proc/$net/comm)"
+# net is the one child that touches the network; it still holds no privilege
+for f in NoNewPrivs:1 CapEff:0000000000000000 CapBnd:0000000000000000 CapPrm:0000000000000000; do
+	eq "net ${f%%:*}" "${f#*:}" "$(awk -v k="${f%%:*}:" '$1 == k {print $2}' /proc/$net/status)"
+done
 eq "parent is named hushd" "hushd" "$(cat /proc/$parent/comm)"
 eq "pki child is named 'hushd: pki'" "hushd: pki" "$(cat /proc/$pki/comm)"
 eq "raft child is named 'hushd: raft'" "hushd: raft" "$(cat /proc/$raft/comm)"

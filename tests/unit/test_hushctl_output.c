@@ -1,6 +1,7 @@
 /*
  * hushctl's pure helpers: the exact text of times, tables, JSON and the
- * unlock-key paragraph, and the local checks of command-line values.
+ * unlock-key paragraph, node listings, and the local checks of
+ * command-line values.
  * Unit tests link only libhush.a, so the helpers are compiled in here.
  */
 #include <setjmp.h>
@@ -293,6 +294,259 @@ test_secret_json(void **state)
 	json_decref(j);
 }
 
+/* A node record as cmd_node.c decodes it. */
+static void
+mknode(struct node_view *v, char c, uint8_t role, const char *addr,
+    const char *raft, bool reachable)
+{
+	memset(v, 0, sizeof(*v));
+	memset(v->id, c, HUSH_ID_LEN);
+	v->id[HUSH_ID_LEN] = '\0';
+	v->role = role;
+	snprintf(v->addr, sizeof(v->addr), "%s", addr);
+	snprintf(v->availability, sizeof(v->availability), "active");
+	if (raft != NULL)
+		snprintf(v->raft_state, sizeof(v->raft_state), "%s", raft);
+	v->reachable = reachable;
+	v->created = 1700000000;
+}
+
+static void
+test_node_strings(void **state)
+{
+	struct node_view v;
+	char out[NODE_TEXT_MAX + 1];
+
+	(void)state;
+	assert_string_equal(node_role_name(ROLE_MANAGER), "manager");
+	assert_string_equal(node_role_name(ROLE_WORKER), "worker");
+	assert_string_equal(node_role_name(0), "unknown");
+	assert_string_equal(node_role_name(9), "unknown");
+
+	mknode(&v, 'a', ROLE_MANAGER, "10.0.0.1:4477", "leader", true);
+	assert_string_equal(node_status(&v), "Ready");
+	assert_string_equal(node_manager_status(&v), "Leader");
+	snprintf(v.raft_state, sizeof(v.raft_state), "reachable");
+	assert_string_equal(node_manager_status(&v), "Reachable");
+	snprintf(v.raft_state, sizeof(v.raft_state), "unreachable");
+	v.reachable = false;
+	assert_string_equal(node_manager_status(&v), "Unreachable");
+	assert_string_equal(node_status(&v), "Down");
+	/* A manager whose state the daemon did not give, or one not known. */
+	v.raft_state[0] = '\0';
+	assert_string_equal(node_manager_status(&v), "Unknown");
+	snprintf(v.raft_state, sizeof(v.raft_state), "candidate");
+	assert_string_equal(node_manager_status(&v), "Unknown");
+	/* A worker has no manager status, whatever the record says. */
+	mknode(&v, 'b', ROLE_WORKER, "10.0.0.2:4477", "leader", true);
+	assert_string_equal(node_manager_status(&v), "");
+	assert_string_equal(node_status(&v), "Ready");
+
+	node_availability(&v, out, sizeof(out));
+	assert_string_equal(out, "Active");
+	snprintf(v.availability, sizeof(v.availability), "drain");
+	node_availability(&v, out, sizeof(out));
+	assert_string_equal(out, "Drain");
+	snprintf(v.availability, sizeof(v.availability), "pause");
+	node_availability(&v, out, sizeof(out));
+	assert_string_equal(out, "Pause");
+	snprintf(v.availability, sizeof(v.availability), "Odd\x1b");
+	node_availability(&v, out, sizeof(out));
+	assert_string_equal(out, "Odd\x1b");	/* the table sanitizes it */
+
+	assert_false(node_removed(&v));
+	snprintf(v.status_text, sizeof(v.status_text), "removed");
+	assert_true(node_removed(&v));
+	snprintf(v.status_text, sizeof(v.status_text), "removing");
+	assert_false(node_removed(&v));
+}
+
+static void
+test_natural_cmp(void **state)
+{
+	(void)state;
+	assert_int_equal(natural_cmp("10.0.0.2:4477", "10.0.0.10:4477"), -1);
+	assert_int_equal(natural_cmp("10.0.0.10:4477", "10.0.0.2:4477"), 1);
+	assert_int_equal(natural_cmp("10.0.0.2:4477", "10.0.0.2:4477"), 0);
+	assert_int_equal(natural_cmp("10.0.0.2:80", "10.0.0.2:4477"), -1);
+	assert_int_equal(natural_cmp("node-9:1", "node-10:1"), -1);
+	assert_int_equal(natural_cmp("a", "b"), -1);
+	assert_int_equal(natural_cmp("a", "a1"), -1);
+	assert_int_equal(natural_cmp("", ""), 0);
+	/* Leading zeros do not count; the sort falls back to strcmp then. */
+	assert_int_equal(natural_cmp("h007", "h7"), 0);
+	assert_int_equal(natural_cmp("h0", "h00"), 0);
+	assert_int_equal(natural_cmp("h00", "h01"), -1);
+	/* Runs longer than any integer type still compare. */
+	assert_int_equal(natural_cmp("x99999999999999999999999",
+	    "x100000000000000000000000"), -1);
+	assert_int_equal(natural_cmp("[fe80::2]:4477", "[fe80::10]:4477"), -1);
+}
+
+static void
+test_node_sort(void **state)
+{
+	struct node_view v[7];
+	size_t n;
+
+	(void)state;
+	mknode(&v[0], 'a', ROLE_WORKER, "10.0.0.10:4477", NULL, true);
+	mknode(&v[1], 'b', ROLE_MANAGER, "10.0.0.9:4477", "reachable", true);
+	mknode(&v[2], 'c', ROLE_WORKER, "10.0.0.2:4477", NULL, false);
+	mknode(&v[3], 'd', ROLE_MANAGER, "10.0.0.10:4477", "leader", true);
+	mknode(&v[4], 'e', ROLE_WORKER, "10.0.0.3:4477", NULL, true);
+	snprintf(v[4].status_text, sizeof(v[4].status_text), "removed");
+	/* Same address twice (a node that rejoined): the id decides. */
+	mknode(&v[5], 'g', ROLE_WORKER, "10.0.0.2:4477", NULL, true);
+	mknode(&v[6], 'f', ROLE_WORKER, "10.0.0.2:4477", NULL, true);
+
+	n = node_views_live(v, 7);
+	assert_int_equal(n, 6);
+	for (size_t i = 0; i < n; i++)
+		assert_false(node_removed(&v[i]));
+	/* The survivors keep their order. */
+	assert_int_equal(v[4].id[0], 'g');
+	assert_int_equal(v[5].id[0], 'f');
+
+	node_views_sort(v, n);
+	assert_int_equal(v[0].id[0], 'b');	/* managers first, */
+	assert_int_equal(v[1].id[0], 'd');	/* 10.0.0.9 before 10.0.0.10 */
+	assert_int_equal(v[2].id[0], 'c');
+	assert_int_equal(v[3].id[0], 'f');
+	assert_int_equal(v[4].id[0], 'g');
+	assert_int_equal(v[5].id[0], 'a');
+
+	/* Nothing to drop, nothing to sort. */
+	assert_int_equal(node_views_live(v, 0), 0);
+	node_views_sort(v, 0);
+	node_views_sort(v, 1);
+	assert_int_equal(v[0].id[0], 'b');
+}
+
+static void
+test_node_table(void **state)
+{
+	struct node_view v[4];
+	struct capture c;
+
+	(void)state;
+	mknode(&v[0], 'a', ROLE_MANAGER, "10.0.0.1:4477", "leader", true);
+	mknode(&v[1], 'b', ROLE_MANAGER, "10.0.0.2:4477", "unreachable", false);
+	mknode(&v[2], 'c', ROLE_WORKER, "[fe80::1]:4477", NULL, true);
+	snprintf(v[2].availability, sizeof(v[2].availability), "drain");
+	mknode(&v[3], 'd', ROLE_WORKER, "w\x1b[2J:4477", NULL, false);
+
+	cap_open(&c);
+	assert_int_equal(node_views_table(v, 4, "bbbbbbbbbbbbbbbbbbbbbbbbb",
+	    c.f), 0);
+	assert_string_equal(cap_close(&c),
+	    "ID                            ADDRESS          STATUS    AVAILABILITY   MANAGER STATUS   TLS STATUS\n"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaa     10.0.0.1:4477    Ready     Active         Leader           Ready\n"
+	    "bbbbbbbbbbbbbbbbbbbbbbbbb *   10.0.0.2:4477    Down      Active         Unreachable      Ready\n"
+	    "ccccccccccccccccccccccccc     [fe80::1]:4477   Ready     Drain                           Ready\n"
+	    "ddddddddddddddddddddddddd     w?[2J:4477       Down      Active                          Ready\n");
+	free(c.buf);
+
+	/* No self (status did not say): no mark, and the column is narrower. */
+	cap_open(&c);
+	assert_int_equal(node_views_table(v, 1, NULL, c.f), 0);
+	assert_string_equal(cap_close(&c),
+	    "ID                          ADDRESS         STATUS    AVAILABILITY   MANAGER STATUS   TLS STATUS\n"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaa   10.0.0.1:4477   Ready     Active         Leader           Ready\n");
+	free(c.buf);
+
+	/* An empty cluster listing is still a header. */
+	cap_open(&c);
+	assert_int_equal(node_views_table(v, 0, "", c.f), 0);
+	assert_string_equal(cap_close(&c),
+	    "ID        ADDRESS   STATUS    AVAILABILITY   MANAGER STATUS   TLS STATUS\n");
+	free(c.buf);
+}
+
+static void
+test_node_json(void **state)
+{
+	struct node_view v;
+	struct capture c;
+	json_t *j;
+
+	(void)state;
+	mknode(&v, 'a', ROLE_MANAGER, "10.0.0.1:4477", "leader", true);
+	assert_non_null(j = node_view_json(&v));
+	cap_open(&c);
+	assert_int_equal(print_json(j, c.f), 0);
+	assert_string_equal(cap_close(&c),
+	    "{\n"
+	    "    \"ID\": \"aaaaaaaaaaaaaaaaaaaaaaaaa\",\n"
+	    "    \"Address\": \"10.0.0.1:4477\",\n"
+	    "    \"Role\": \"manager\",\n"
+	    "    \"Status\": \"Ready\",\n"
+	    "    \"Availability\": \"Active\",\n"
+	    "    \"ManagerStatus\": \"Leader\",\n"
+	    "    \"CreatedAt\": \"2023-11-14T22:13:20Z\"\n"
+	    "}\n");
+	free(c.buf);
+	json_decref(j);
+
+	mknode(&v, 'b', ROLE_WORKER, "10.0.0.2:4477", NULL, false);
+	assert_non_null(j = node_view_json(&v));
+	assert_string_equal(json_string_value(json_object_get(j, "Role")),
+	    "worker");
+	assert_string_equal(json_string_value(json_object_get(j, "Status")),
+	    "Down");
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "ManagerStatus")), "");
+	json_decref(j);
+
+	/* inspect: shaped like docker node inspect. */
+	mknode(&v, 'a', ROLE_MANAGER, "10.0.0.1:4477", "leader", true);
+	v.has_updated = true;
+	v.updated = 1700000100;
+	assert_non_null(j = node_view_inspect_json(&v));
+	cap_open(&c);
+	assert_int_equal(print_json(j, c.f), 0);
+	assert_string_equal(cap_close(&c),
+	    "{\n"
+	    "    \"ID\": \"aaaaaaaaaaaaaaaaaaaaaaaaa\",\n"
+	    "    \"CreatedAt\": \"2023-11-14T22:13:20Z\",\n"
+	    "    \"UpdatedAt\": \"2023-11-14T22:15:00Z\",\n"
+	    "    \"Spec\": {\n"
+	    "        \"Role\": \"manager\",\n"
+	    "        \"Availability\": \"active\"\n"
+	    "    },\n"
+	    "    \"Status\": {\n"
+	    "        \"State\": \"ready\",\n"
+	    "        \"Addr\": \"10.0.0.1:4477\"\n"
+	    "    },\n"
+	    "    \"ManagerStatus\": {\n"
+	    "        \"Leader\": true,\n"
+	    "        \"Reachability\": \"reachable\",\n"
+	    "        \"Addr\": \"10.0.0.1:4477\"\n"
+	    "    }\n"
+	    "}\n");
+	free(c.buf);
+	json_decref(j);
+
+	snprintf(v.raft_state, sizeof(v.raft_state), "unreachable");
+	v.reachable = false;
+	assert_non_null(j = node_view_inspect_json(&v));
+	assert_false(json_is_true(json_object_get(json_object_get(j,
+	    "ManagerStatus"), "Leader")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j,
+	    "ManagerStatus"), "Reachability")), "unreachable");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j,
+	    "Status"), "State")), "down");
+	json_decref(j);
+
+	/* A worker has no ManagerStatus; no T_UPDATED, no UpdatedAt. */
+	mknode(&v, 'b', ROLE_WORKER, "10.0.0.2:4477", NULL, true);
+	assert_non_null(j = node_view_inspect_json(&v));
+	assert_null(json_object_get(j, "ManagerStatus"));
+	assert_null(json_object_get(j, "UpdatedAt"));
+	assert_int_equal(json_object_size(j), 4);
+	json_decref(j);
+}
+
 static void
 test_unlock_key_paragraph(void **state)
 {
@@ -409,6 +663,74 @@ test_arg_misc(void **state)
 }
 
 static void
+test_arg_hostport(void **state)
+{
+	char why[320], out[ADDR_MAX + 1], addr[ADDR_MAX + 2];
+
+	(void)state;
+	assert_int_equal(arg_hostport("--listen-addr", "10.0.0.5", out,
+	    sizeof(out), why, sizeof(why)), 0);
+	assert_string_equal(out, "10.0.0.5:4477");
+	assert_int_equal(arg_hostport("--listen-addr", "0.0.0.0:5000", out,
+	    sizeof(out), why, sizeof(why)), 0);
+	assert_string_equal(out, "0.0.0.0:5000");
+	assert_int_equal(arg_hostport("--listen-addr", "[::]", out,
+	    sizeof(out), why, sizeof(why)), 0);
+	assert_string_equal(out, "[::]:4477");
+	assert_int_equal(arg_hostport("manager address", "mgr-1.example", out,
+	    sizeof(out), why, sizeof(why)), 0);
+	assert_string_equal(out, "mgr-1.example:4477");
+
+	assert_int_equal(arg_hostport("--listen-addr", "", out, sizeof(out),
+	    why, sizeof(why)), HUSH_E_FORMAT);
+	assert_string_equal(why, "--listen-addr is empty");
+	assert_int_equal(arg_hostport("--listen-addr", "h:0", out, sizeof(out),
+	    why, sizeof(why)), HUSH_E_INVAL);
+	assert_string_equal(why, "--listen-addr: port in 'h:0' must be a "
+	    "number from 1 to 65535");
+	assert_int_equal(arg_hostport("manager address", "::1", out,
+	    sizeof(out), why, sizeof(why)), HUSH_E_INVAL);
+	assert_string_equal(why, "manager address: IPv6 address '::1' must be "
+	    "written as [ADDR]:PORT");
+	assert_int_equal(arg_hostport("--advertise-addr", "a_b", out,
+	    sizeof(out), why, sizeof(why)), HUSH_E_INVAL);
+	assert_int_equal(arg_hostport("--advertise-addr", "[zz]:1", out,
+	    sizeof(out), why, sizeof(why)), HUSH_E_INVAL);
+	/* Escapes never reach why, which addr_normalize() would quote. */
+	assert_int_equal(arg_hostport("--advertise-addr", "a\x1b[2J", out,
+	    sizeof(out), why, sizeof(why)), HUSH_E_FORMAT);
+	assert_null(strchr(why, '\x1b'));
+	assert_int_equal(arg_hostport("--advertise-addr", "a b", out,
+	    sizeof(out), why, sizeof(why)), HUSH_E_FORMAT);
+	memset(addr, 'h', ADDR_MAX + 1);
+	addr[ADDR_MAX + 1] = '\0';
+	assert_int_equal(arg_hostport("--listen-addr", addr, out, sizeof(out),
+	    why, sizeof(why)), HUSH_E_TOOBIG);
+}
+
+static void
+test_arg_node_ref(void **state)
+{
+	char why[160], ref[REF_MAX + 2];
+
+	(void)state;
+	assert_int_equal(arg_node_ref("abcdefghijklmnopqrstuvwxy", why,
+	    sizeof(why)), 0);
+	assert_int_equal(arg_node_ref("", why, sizeof(why)), HUSH_E_FORMAT);
+	assert_string_equal(why, "empty node ID");
+	assert_int_equal(arg_node_ref("a\x1b", why, sizeof(why)),
+	    HUSH_E_FORMAT);
+	assert_string_equal(why, "node ID contains control characters");
+	memset(ref, 'a', REF_MAX);
+	ref[REF_MAX] = '\0';
+	assert_int_equal(arg_node_ref(ref, why, sizeof(why)), 0);
+	ref[REF_MAX] = 'a';
+	ref[REF_MAX + 1] = '\0';
+	assert_int_equal(arg_node_ref(ref, why, sizeof(why)), HUSH_E_TOOBIG);
+	assert_string_equal(why, "node ID is longer than 64 characters");
+}
+
+static void
 test_labels(void **state)
 {
 	struct labels l = LABELS_INIT;
@@ -485,11 +807,18 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_secret_views),
 		cmocka_unit_test(test_secret_json),
+		cmocka_unit_test(test_node_strings),
+		cmocka_unit_test(test_natural_cmp),
+		cmocka_unit_test(test_node_sort),
+		cmocka_unit_test(test_node_table),
+		cmocka_unit_test(test_node_json),
 		cmocka_unit_test(test_unlock_key_paragraph),
 		cmocka_unit_test(test_arg_bool),
 		cmocka_unit_test(test_arg_role),
 		cmocka_unit_test(test_arg_cert_expiry),
 		cmocka_unit_test(test_arg_misc),
+		cmocka_unit_test(test_arg_hostport),
+		cmocka_unit_test(test_arg_node_ref),
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_trim),
 	};

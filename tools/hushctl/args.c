@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "args.h"
 #include "duration.h"
 #include "err.h"
@@ -122,6 +123,37 @@ arg_addr(const char *s, char *why, size_t whylen)
 }
 
 int
+arg_hostport(const char *what, const char *s, char *out, size_t outcap,
+    char *why, size_t whylen)
+{
+	char d[320];
+	size_t len = strlen(s);
+	int r;
+
+	if (len == 0) {
+		set_why(why, whylen, "%s is empty", what);
+		return HUSH_E_FORMAT;
+	}
+	if (len > ADDR_MAX) {
+		set_why(why, whylen, "%s is longer than %d characters", what,
+		    ADDR_MAX);
+		return HUSH_E_TOOBIG;
+	}
+	/* addr_normalize() quotes its input in why: keep escapes out of it. */
+	if (!printable(s) || strchr(s, ' ') != NULL) {
+		set_why(why, whylen, "%s contains spaces or control characters",
+		    what);
+		return HUSH_E_FORMAT;
+	}
+	if ((r = addr_normalize(s, DEFAULT_PORT, out, outcap, d,
+	    sizeof(d))) != 0) {
+		set_why(why, whylen, "%s: %s", what, d);
+		return r;
+	}
+	return 0;
+}
+
+int
 arg_ref(const char *s, char *why, size_t whylen)
 {
 	size_t len = strlen(s);
@@ -134,6 +166,28 @@ arg_ref(const char *s, char *why, size_t whylen)
 		set_why(why, whylen, "secret name or id is longer than %d "
 		    "characters", REF_MAX);
 		return HUSH_E_TOOBIG;
+	}
+	return 0;
+}
+
+int
+arg_node_ref(const char *s, char *why, size_t whylen)
+{
+	size_t len = strlen(s);
+
+	if (len == 0) {
+		set_why(why, whylen, "empty node ID");
+		return HUSH_E_FORMAT;
+	}
+	if (len > REF_MAX) {
+		set_why(why, whylen, "node ID is longer than %d characters",
+		    REF_MAX);
+		return HUSH_E_TOOBIG;
+	}
+	/* It is echoed back ("Node ... promoted"), so no escapes either. */
+	if (!printable(s)) {
+		set_why(why, whylen, "node ID contains control characters");
+		return HUSH_E_FORMAT;
 	}
 	return 0;
 }

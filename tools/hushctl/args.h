@@ -15,6 +15,8 @@
 /* Limits of the control protocol's fields (lib/msg.c). */
 #define REF_MAX			64
 #define ADDR_MAX		262
+/* hushd's port when an address names none (the daemon's HUSH_DEFAULT_PORT). */
+#define DEFAULT_PORT		4477
 /* One wire message holds at most WIRE_MAX_FIELDS fields, request id included. */
 #define REFS_MAX		255
 #define LABELS_MAX		253	/* besides T_REQ_ID, T_NAME and T_DATA */
@@ -29,8 +31,17 @@ int	arg_role(const char *s, uint8_t *role, char *why, size_t whylen);
 int	arg_cert_expiry(const char *s, uint64_t *secs, char *why, size_t whylen);
 /* HOST or HOST:PORT as the daemon's schema bounds it; the daemon parses it. */
 int	arg_addr(const char *s, char *why, size_t whylen);
+/*
+ * HOST[:PORT] checked with addr_normalize() and written to out (at least
+ * ADDR_MAX + 1 bytes) as HOST:PORT, DEFAULT_PORT when none is given.
+ * what names the argument in why ("--listen-addr").
+ */
+int	arg_hostport(const char *what, const char *s, char *out, size_t outcap,
+	    char *why, size_t whylen);
 /* A secret name or id as sent in T_REF. */
 int	arg_ref(const char *s, char *why, size_t whylen);
+/* A node id as sent in T_REF. */
+int	arg_node_ref(const char *s, char *why, size_t whylen);
 /* "table" (if allowed) or "json". */
 int	arg_format(const char *s, bool allow_table, enum out_format *out,
 	    char *why, size_t whylen);

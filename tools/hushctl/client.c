@@ -26,6 +26,7 @@ struct call {
 	size_t		 len;
 	uint16_t	 type;
 	bool		 retrying;
+	bool		 unknown;	/* the last failure left the outcome open */
 	int		 code;		/* of the last failure */
 	char		 err[1400];	/* the last failure, as printed */
 };
@@ -139,6 +140,8 @@ judge(struct call *call, struct reply *rep)
 	/* The daemon's own words say more than the generic text for r. */
 	set_err(call, r, "%s: %s", call->what,
 	    detail[0] != '\0' ? detail : hush_strerror(r));
+	/* An answer, even "unavailable": hushd says what became of it. */
+	call->unknown = false;
 	return r == HUSH_E_UNAVAIL ? RETRY : FAILED;
 }
 
@@ -159,6 +162,8 @@ attempt(struct call *call, struct reply *rep, int timeout_ms)
 		return FAILED;
 	}
 	chan_init(&c, fd, "control", WIRE_MAX_MSG, false);
+	/* From here on a failure may come after hushd acted on the request. */
+	call->unknown = true;
 	if ((r = chan_send_wait(&c, call->buf, call->len, -1)) != 0) {
 		chan_close(&c);
 		if (r == HUSH_E_TOOBIG) {
@@ -197,10 +202,22 @@ int
 client_call(const char *socket, const char *what, struct wire_enc *e,
     struct reply *rep)
 {
+	return client_call_opts(socket, what, e, rep, NULL);
+}
+
+int
+client_call_opts(const char *socket, const char *what, struct wire_enc *e,
+    struct reply *rep, const struct client_opts *opts)
+{
+	static const struct client_opts defaults = { 0, false, NULL };
 	struct call call;
 	struct wire_hdr hdr;
 	int64_t deadline = 0, left;
-	int r, timeout = CLIENT_REPLY_MS;
+	int r, timeout;
+
+	if (opts == NULL)
+		opts = &defaults;
+	timeout = opts->reply_ms > 0 ? opts->reply_ms : CLIENT_REPLY_MS;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->raw.fd = -1;
@@ -227,6 +244,16 @@ client_call(const char *socket, const char *what, struct wire_enc *e,
 			goto fail;
 		case RETRY:
 			break;
+		}
+		if (opts->once) {
+			/* Not idempotent: say what happened and stop there. */
+			if (call.unknown && opts->unsure != NULL)
+				fprintf(stderr, "hushctl: %s; %s\n", call.err,
+				    opts->unsure);
+			else
+				fprintf(stderr, "hushctl: %s\n", call.err);
+			reply_free(rep);
+			return call.code < 0 ? call.code : HUSH_E_UNAVAIL;
 		}
 		if (!call.retrying) {
 			call.retrying = true;

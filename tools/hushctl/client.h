@@ -5,10 +5,12 @@
  * connection dropped mid-request) is sent again, byte for byte with the
  * same T_REQ_ID, until it gets a definite answer or CLIENT_RETRY_MS pass.
  * The daemon deduplicates on T_REQ_ID, so the write happens at most once.
+ * A request without one is sent once (struct client_opts) instead.
  */
 #ifndef HUSHCTL_CLIENT_H
 #define HUSHCTL_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +23,21 @@
 /* How long one attempt waits for its reply before counting as dropped. */
 #define CLIENT_REPLY_MS		60000
 
+/*
+ * A request that must not be sent twice (it carries no T_REQ_ID for the
+ * daemon to deduplicate on, like CTL_JOIN and CTL_LEAVE) is sent once:
+ * an unknown outcome is then reported, not retried.
+ */
+struct client_opts {
+	int		 reply_ms;	/* one attempt's wait; 0 for CLIENT_REPLY_MS */
+	bool		 once;		/* never resend the request */
+	/*
+	 * With once: what to tell the operator when the request may or may
+	 * not have taken effect ("run 'hushctl status' to check"), or NULL.
+	 */
+	const char	*unsure;
+};
+
 struct reply {
 	struct chan_msg	 raw;		/* owns the bytes msg points into */
 	struct wire_msg	*msg;		/* validated: the request's reply type */
@@ -28,7 +45,7 @@ struct reply {
 
 /* Starts encoding a request of type; finish it with client_call(). */
 void	client_request(struct wire_enc *e, uint16_t type);
-/* Adds a fresh random T_REQ_ID: every write carries one. */
+/* Adds a fresh random T_REQ_ID: every write that may be retried carries one. */
 void	client_put_req_id(struct wire_enc *e);
 
 /*
@@ -37,9 +54,13 @@ void	client_put_req_id(struct wire_enc *e);
  * reply of the request's type; free it with reply_free().  On failure
  * prints "hushctl: WHAT: reason" (or the connection message) to stderr
  * and returns a negative code.  e is left for the caller to free.
+ * client_call_opts() takes opts (NULL for the defaults) for the rest.
  */
 int	client_call(const char *socket, const char *what, struct wire_enc *e,
 	    struct reply *rep);
+int	client_call_opts(const char *socket, const char *what,
+	    struct wire_enc *e, struct reply *rep,
+	    const struct client_opts *opts);
 void	reply_free(struct reply *rep);
 
 #endif

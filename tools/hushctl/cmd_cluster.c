@@ -1,6 +1,6 @@
 /*
- * Cluster membership and settings: init, join-token, update.  Wording
- * follows docker swarm's so the instructions read the same.
+ * Cluster membership and settings: init, join, join-token, leave, update.
+ * Wording follows docker swarm's so the instructions read the same.
  */
 #include <getopt.h>
 #include <sodium.h>
@@ -29,6 +29,25 @@ static const char init_help[] =
     "                                    after it restarts\n"
     "      --cert-expiry DURATION        Validity of node certificates, at least 1h\n"
     "                                    (e.g. 90d, 2160h; default 90d)\n"
+    "      --listen-addr ADDR[:PORT]     Address to listen on for other nodes\n"
+    "                                    (default 0.0.0.0:4477)\n"
+    "  -h, --help                        Print this help\n";
+
+static const char join_help[] =
+    "Usage:  hushctl join [OPTIONS] --token TOKEN HOST[:PORT]\n"
+    "\n"
+    "Join this node to a cluster through the manager at HOST[:PORT] (default\n"
+    "port 4477), as a worker or as a manager: the token decides which.  Run\n"
+    "'hushctl join-token' on a manager for the command.  A new manager first\n"
+    "catches up with the cluster, which can take a minute.\n"
+    "\n"
+    "Options:\n"
+    "      --advertise-addr ADDR[:PORT]  Address other nodes reach this node at\n"
+    "                                    (default: this host's first IPv4\n"
+    "                                    address; default port 4477)\n"
+    "      --listen-addr ADDR[:PORT]     Address to listen on for other nodes\n"
+    "                                    (default 0.0.0.0:4477)\n"
+    "      --token TOKEN                 Join token (required)\n"
     "  -h, --help                        Print this help\n";
 
 static const char join_token_help[] =
@@ -40,6 +59,17 @@ static const char join_token_help[] =
     "  -q, --quiet    Only print the token\n"
     "      --rotate   Replace the token; nodes that already joined are unaffected\n"
     "  -h, --help     Print this help\n";
+
+static const char leave_help[] =
+    "Usage:  hushctl leave [OPTIONS]\n"
+    "\n"
+    "Leave the cluster.  This node forgets its certificate and keys, and a\n"
+    "manager its copy of the store.  Demote a manager before it leaves: a\n"
+    "manager that leaves can cost the cluster its raft quorum.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --force   Leave even though this node is a manager\n"
+    "  -h, --help    Print this help\n";
 
 static const char update_help[] =
     "Usage:  hushctl update [OPTIONS]\n"
@@ -57,8 +87,13 @@ enum {
 	OPT_AUTOLOCK = OPT_LONG_BASE,
 	OPT_CERT_EXPIRY,
 	OPT_ADVERTISE_ADDR,
+	OPT_LISTEN_ADDR,
 	OPT_ROTATE,
+	OPT_TOKEN,
 };
+
+/* A new manager catches up with the cluster before hushd replies: up to 60 s. */
+#define JOIN_REPLY_MS	90000
 
 /* A required string field; validation guaranteed it, a failure is a bug. */
 static int
@@ -140,16 +175,18 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		{ "autolock",	   optional_argument, NULL, OPT_AUTOLOCK },
 		{ "cert-expiry",   required_argument, NULL, OPT_CERT_EXPIRY },
 		{ "advertise-addr", required_argument, NULL, OPT_ADVERTISE_ADDR },
+		{ "listen-addr",   required_argument, NULL, OPT_LISTEN_ADDR },
 		{ "help",	   no_argument,	      NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char node[HUSH_ID_LEN + 1], cluster[HUSH_ID_LEN + 1];
 	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], why[320];
+	char listen_addr[ADDR_MAX + 1];
 	const char *advertise = NULL;
 	const uint8_t *kek;
 	struct wire_enc e;
 	struct reply rep;
-	bool autolock = false, have_expiry = false;
+	bool autolock = false, have_expiry = false, have_listen = false;
 	uint64_t expiry = 0;
 	int c, r;
 
@@ -169,6 +206,12 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 				return usage_error("init", "%s", why);
 			advertise = optarg;
 			break;
+		case OPT_LISTEN_ADDR:
+			if (arg_hostport("--listen-addr", optarg, listen_addr,
+			    sizeof(listen_addr), why, sizeof(why)) != 0)
+				return usage_error("init", "%s", why);
+			have_listen = true;
+			break;
 		case 'h':
 			return show_help(init_help);
 		default:
@@ -185,6 +228,8 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		wire_put_u64(&e, T_CERT_EXPIRY, expiry);
 	if (advertise != NULL)
 		wire_put_str(&e, T_ADVERTISE_ADDR, advertise);
+	if (have_listen)
+		wire_put_str(&e, T_LISTEN_ADDR, listen_addr);
 	r = client_call(ctl->socket, "init", &e, &rep);
 	wire_enc_free(&e);
 	if (r != 0)
@@ -211,6 +256,97 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 	sodium_memzero(token, sizeof(token));
 	reply_free(&rep);
 	return r;
+}
+
+int
+cmd_join(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "token",	   required_argument, NULL, OPT_TOKEN },
+		{ "advertise-addr", required_argument, NULL, OPT_ADVERTISE_ADDR },
+		{ "listen-addr",   required_argument, NULL, OPT_LISTEN_ADDR },
+		{ "help",	   no_argument,	      NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/*
+	 * CTL_JOIN has no T_REQ_ID: a second copy would be a second join, so
+	 * it is sent once, and given the time a new manager needs.
+	 */
+	static const struct client_opts once = { JOIN_REPLY_MS, true,
+	    "the join may still complete: run 'hushctl status' to check" };
+	char remote[ADDR_MAX + 1], advertise[ADDR_MAX + 1];
+	char listen_addr[ADDR_MAX + 1], why[320];
+	const char *token = NULL;
+	struct join_token parsed;
+	struct wire_enc e;
+	struct reply rep;
+	bool have_advertise = false, have_listen = false;
+	uint8_t role;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_TOKEN:
+			token = optarg;
+			break;
+		case OPT_ADVERTISE_ADDR:
+			if (arg_hostport("--advertise-addr", optarg, advertise,
+			    sizeof(advertise), why, sizeof(why)) != 0)
+				return usage_error("join", "%s", why);
+			have_advertise = true;
+			break;
+		case OPT_LISTEN_ADDR:
+			if (arg_hostport("--listen-addr", optarg, listen_addr,
+			    sizeof(listen_addr), why, sizeof(why)) != 0)
+				return usage_error("join", "%s", why);
+			have_listen = true;
+			break;
+		case 'h':
+			return show_help(join_help);
+		default:
+			return getopt_error("join", c, argv);
+		}
+	}
+	if (token == NULL)
+		return usage_error("join", "--token is required");
+	if (optind >= argc)
+		return usage_error("join", "requires the address of a manager: "
+		    "HOST[:PORT]");
+	if (arg_hostport("manager address", argv[optind], remote,
+	    sizeof(remote), why, sizeof(why)) != 0)
+		return usage_error("join", "%s", why);
+	optind++;
+	if ((r = extra_args("join", argc, argv)) != 0)
+		return r;
+	/* A typo is caught here; whether the token is right, the manager says. */
+	r = join_token_parse(token, strlen(token), &parsed, why, sizeof(why));
+	sodium_memzero(&parsed, sizeof(parsed));
+	if (r != 0)
+		return fail("invalid join token: %s", why);
+
+	client_request(&e, CTL_JOIN);
+	wire_put_str(&e, T_TOKEN, token);
+	wire_put_str(&e, T_ADDRESS, remote);
+	if (have_advertise)
+		wire_put_str(&e, T_ADVERTISE_ADDR, advertise);
+	if (have_listen)
+		wire_put_str(&e, T_LISTEN_ADDR, listen_addr);
+	r = client_call_opts(ctl->socket, "join", &e, &rep, &once);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	if ((r = wire_get_u8(rep.msg, T_ROLE, &role)) != 0) {
+		reply_free(&rep);
+		return fail("join: bad reply from hushd: %s", hush_strerror(r));
+	}
+	reply_free(&rep);
+	if (role == ROLE_MANAGER)
+		printf("This node joined a cluster as a manager.\n");
+	else if (role == ROLE_WORKER)
+		printf("This node joined a cluster as a worker.\n");
+	else
+		printf("This node joined a cluster.\n");
+	return EXIT_OK;
 }
 
 int
@@ -276,6 +412,47 @@ cmd_join_token(const struct ctl *ctl, int argc, char **argv)
 	}
 	sodium_memzero(token, sizeof(token));
 	reply_free(&rep);
+	return EXIT_OK;
+}
+
+int
+cmd_leave(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force",	no_argument, NULL, 'f' },
+		{ "help",	no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* CTL_LEAVE has no T_REQ_ID either: a repeat would find no cluster. */
+	static const struct client_opts once = { 0, true,
+	    "the node may have left all the same: run 'hushctl status' to check" };
+	struct wire_enc e;
+	struct reply rep;
+	bool force = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			return show_help(leave_help);
+		default:
+			return getopt_error("leave", c, argv);
+		}
+	}
+	if ((r = extra_args("leave", argc, argv)) != 0)
+		return r;
+
+	client_request(&e, CTL_LEAVE);
+	wire_put_bool(&e, T_FORCE, force);
+	r = client_call_opts(ctl->socket, "leave", &e, &rep, &once);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	reply_free(&rep);
+	printf("Node left the cluster.\n");
 	return EXIT_OK;
 }
 

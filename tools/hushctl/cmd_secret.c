@@ -266,45 +266,53 @@ view_from_record(const struct wire_msg *rec, struct secret_view *v)
 
 /* The repeated T_SECRET records of a list or inspect reply. */
 static int
+count_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+struct fill_ctx {
+	struct secret_view	*v;
+	size_t			 n, cap;
+};
+
+static int
+fill_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+{
+	struct fill_ctx *fc = arg;
+	int r;
+
+	if (fc->n == fc->cap)
+		return HUSH_E_PROTO;
+	if ((r = view_from_record(rec, &fc->v[fc->n])) != 0) {
+		secret_view_free(&fc->v[fc->n]);
+		return r;
+	}
+	fc->n++;
+	return 0;
+}
+
+/* The records in T_RECORDS of a list or inspect reply. */
+static int
 decode_views(const char *cmd, const struct wire_msg *m,
     struct secret_view **out, size_t *nout)
 {
-	const struct wire_field *f;
-	struct secret_view *v;
-	struct wire_msg *rec;
-	char why[256];
-	size_t i, n;
-	int r = 0;
+	struct fill_ctx fc = { NULL, 0, 0 };
+	int r;
 
 	*out = NULL;
 	*nout = 0;
-	n = wire_count(m, T_SECRET);
-	if ((v = calloc(n > 0 ? n : 1, sizeof(*v))) == NULL ||
-	    (rec = malloc(sizeof(*rec))) == NULL) {
-		free(v);
+	if ((r = msg_records_each(m, T_SECRET, REC_SECRET, count_record, &fc.cap)) != 0)
+		return fail("%s: bad reply from hushd: %s", cmd, hush_strerror(r));
+	if ((fc.v = calloc(fc.cap > 0 ? fc.cap : 1, sizeof(*fc.v))) == NULL)
 		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
+	if ((r = msg_records_each(m, T_SECRET, REC_SECRET, fill_record, &fc)) != 0) {
+		views_free(fc.v, fc.n);
+		return fail("%s: bad reply from hushd: %s", cmd, hush_strerror(r));
 	}
-	for (i = 0; i < n; i++) {
-		f = wire_find(m, T_SECRET, i);
-		if ((r = msg_parse_record(f->val, f->len, REC_SECRET, rec, why,
-		    sizeof(why))) != 0) {
-			r = fail("%s: bad reply from hushd: %s", cmd, why);
-			break;
-		}
-		if ((r = view_from_record(rec, &v[i])) != 0) {
-			secret_view_free(&v[i]);
-			r = fail("%s: bad reply from hushd: %s", cmd,
-			    hush_strerror(r));
-			break;
-		}
-	}
-	free(rec);
-	if (r != 0) {
-		views_free(v, i);
-		return r;
-	}
-	*out = v;
-	*nout = n;
+	*out = fc.v;
+	*nout = fc.n;
 	return 0;
 }
 

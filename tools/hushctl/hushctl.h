@@ -32,7 +32,10 @@ struct ctl {
  * "create"), parses them with getopt_long and returns the exit status.
  */
 int	cmd_init(const struct ctl *, int, char **);
+int	cmd_join(const struct ctl *, int, char **);
 int	cmd_join_token(const struct ctl *, int, char **);
+int	cmd_leave(const struct ctl *, int, char **);
+int	cmd_node(const struct ctl *, int, char **);
 int	cmd_update(const struct ctl *, int, char **);
 int	cmd_status(const struct ctl *, int, char **);
 int	cmd_unlock(const struct ctl *, int, char **);

@@ -23,7 +23,10 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init",	cmd_init,	"Initialize a cluster with this node as its first manager" },
+	{ "join",	cmd_join,	"Join this node to a cluster as a worker or a manager" },
 	{ "join-token",	cmd_join_token,	"Show or rotate a join token" },
+	{ "leave",	cmd_leave,	"Leave the cluster" },
+	{ "node",	cmd_node,	"Manage the nodes of the cluster" },
 	{ "secret",	cmd_secret,	"Manage secrets" },
 	{ "status",	cmd_status,	"Show the state of this node" },
 	{ "unlock",	cmd_unlock,	"Unlock a locked manager" },

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "msg.h"
 #include "output.h"
 #include "secbuf.h"
 #include "unlock_key.h"
@@ -383,6 +384,256 @@ secret_views_table(const struct secret_view *v, size_t n, int64_t now,
 	r = table_print(&t, out);
 	table_free(&t);
 	return r;
+}
+
+/* ---- nodes -------------------------------------------------------------- */
+
+const char *
+node_role_name(uint8_t role)
+{
+	switch (role) {
+	case ROLE_MANAGER:
+		return "manager";
+	case ROLE_WORKER:
+		return "worker";
+	default:
+		return "unknown";
+	}
+}
+
+bool
+node_removed(const struct node_view *v)
+{
+	return strcmp(v->status_text, "removed") == 0;
+}
+
+size_t
+node_views_live(struct node_view *v, size_t n)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < n; i++) {
+		if (node_removed(&v[i]))
+			continue;
+		if (kept != i)
+			v[kept] = v[i];
+		kept++;
+	}
+	return kept;
+}
+
+const char *
+node_status(const struct node_view *v)
+{
+	return v->reachable ? "Ready" : "Down";
+}
+
+const char *
+node_manager_status(const struct node_view *v)
+{
+	if (v->role != ROLE_MANAGER)
+		return "";
+	if (strcmp(v->raft_state, "leader") == 0)
+		return "Leader";
+	if (strcmp(v->raft_state, "reachable") == 0)
+		return "Reachable";
+	if (strcmp(v->raft_state, "unreachable") == 0)
+		return "Unreachable";
+	return "Unknown";
+}
+
+void
+node_availability(const struct node_view *v, char *out, size_t cap)
+{
+	if (cap == 0)
+		return;
+	/* docker's PrettyPrint: the daemon's word with a capital letter. */
+	snprintf(out, cap, "%s", v->availability);
+	if (out[0] >= 'a' && out[0] <= 'z')
+		out[0] = (char)(out[0] - 'a' + 'A');
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * strcmp, except that runs of digits compare as numbers: 10.0.0.2 sorts
+ * before 10.0.0.10.  Runs equal as numbers ("007", "7") compare equal.
+ */
+static int
+natural_cmp(const char *a, const char *b)
+{
+	size_t la, lb;
+	int c;
+
+	while (*a != '\0' && *b != '\0') {
+		if (!is_digit(*a) || !is_digit(*b)) {
+			if (*a != *b)
+				return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+			a++;
+			b++;
+			continue;
+		}
+		while (*a == '0' && is_digit(a[1]))
+			a++;
+		while (*b == '0' && is_digit(b[1]))
+			b++;
+		for (la = 0; is_digit(a[la]); la++)
+			;
+		for (lb = 0; is_digit(b[lb]); lb++)
+			;
+		if (la != lb)
+			return la < lb ? -1 : 1;
+		if ((c = memcmp(a, b, la)) != 0)
+			return c < 0 ? -1 : 1;
+		a += la;
+		b += lb;
+	}
+	if (*a == *b)
+		return 0;
+	return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+}
+
+static int
+by_role_addr(const void *a, const void *b)
+{
+	const struct node_view *x = a, *y = b;
+	bool mx = x->role == ROLE_MANAGER, my = y->role == ROLE_MANAGER;
+	int c;
+
+	if (mx != my)
+		return mx ? -1 : 1;
+	if ((c = natural_cmp(x->addr, y->addr)) != 0 ||
+	    (c = strcmp(x->addr, y->addr)) != 0)
+		return c;
+	return strcmp(x->id, y->id);
+}
+
+void
+node_views_sort(struct node_view *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_role_addr);
+}
+
+int
+node_views_table(const struct node_view *v, size_t n, const char *self,
+    FILE *out)
+{
+	static const char *const hdr[] = { "ID", "ADDRESS", "STATUS",
+	    "AVAILABILITY", "MANAGER STATUS", "TLS STATUS" };
+	char id[HUSH_ID_LEN + 3], avail[NODE_TEXT_MAX + 1];
+	const char *row[6];
+	struct table t;
+	size_t i;
+	int r;
+
+	if ((r = table_init(&t, 6, hdr)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		/* As docker marks the node it is talking to. */
+		snprintf(id, sizeof(id), "%s%s", v[i].id,
+		    self != NULL && strcmp(v[i].id, self) == 0 ? " *" : "");
+		node_availability(&v[i], avail, sizeof(avail));
+		row[0] = id;
+		row[1] = v[i].addr;
+		row[2] = node_status(&v[i]);
+		row[3] = avail;
+		row[4] = node_manager_status(&v[i]);
+		/* Every node that is listed holds a certificate from the CA. */
+		row[5] = "Ready";
+		if ((r = table_add(&t, row)) != 0) {
+			table_free(&t);
+			return r;
+		}
+	}
+	r = table_print(&t, out);
+	table_free(&t);
+	return r;
+}
+
+json_t *
+node_view_json(const struct node_view *v)
+{
+	char avail[NODE_TEXT_MAX + 1];
+	json_t *o;
+	int bad = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	node_availability(v, avail, sizeof(avail));
+	bad |= set(o, "ID", json_text(v->id)) != 0;
+	bad |= set(o, "Address", json_text(v->addr)) != 0;
+	bad |= set(o, "Role", json_string(node_role_name(v->role))) != 0;
+	bad |= set(o, "Status", json_string(node_status(v))) != 0;
+	bad |= set(o, "Availability", json_text(avail)) != 0;
+	bad |= set(o, "ManagerStatus", json_string(node_manager_status(v))) != 0;
+	bad |= set(o, "CreatedAt", json_time(v->created)) != 0;
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+node_view_inspect_json(const struct node_view *v)
+{
+	json_t *o, *spec = NULL, *status = NULL, *mgr = NULL;
+	const char *reach;
+	int bad = 0;
+
+	if ((o = json_object()) == NULL || (spec = json_object()) == NULL ||
+	    (status = json_object()) == NULL)
+		goto fail;
+	bad |= set(spec, "Role", json_string(node_role_name(v->role))) != 0;
+	bad |= set(spec, "Availability", json_text(v->availability)) != 0;
+	bad |= set(status, "State", json_string(v->reachable ? "ready" :
+	    "down")) != 0;
+	bad |= set(status, "Addr", json_text(v->addr)) != 0;
+	if (v->status_text[0] != '\0')
+		bad |= set(status, "Message", json_text(v->status_text)) != 0;
+	if (v->role == ROLE_MANAGER) {
+		if ((mgr = json_object()) == NULL)
+			goto fail;
+		/* docker reports the leader as reachable, and says it leads. */
+		if (strcmp(v->raft_state, "leader") == 0 ||
+		    strcmp(v->raft_state, "reachable") == 0)
+			reach = "reachable";
+		else if (strcmp(v->raft_state, "unreachable") == 0)
+			reach = "unreachable";
+		else
+			reach = "unknown";
+		bad |= set(mgr, "Leader", json_boolean(strcmp(v->raft_state,
+		    "leader") == 0)) != 0;
+		bad |= set(mgr, "Reachability", json_string(reach)) != 0;
+		bad |= set(mgr, "Addr", json_text(v->addr)) != 0;
+	}
+	bad |= set(o, "ID", json_text(v->id)) != 0;
+	bad |= set(o, "CreatedAt", json_time(v->created)) != 0;
+	if (v->has_updated)
+		bad |= set(o, "UpdatedAt", json_time(v->updated)) != 0;
+	/* set() takes each reference, even when it fails. */
+	bad |= set(o, "Spec", spec) != 0;
+	spec = NULL;
+	bad |= set(o, "Status", status) != 0;
+	status = NULL;
+	if (mgr != NULL) {
+		bad |= set(o, "ManagerStatus", mgr) != 0;
+		mgr = NULL;
+	}
+	if (bad)
+		goto fail;
+	return o;
+fail:
+	json_decref(mgr);
+	json_decref(status);
+	json_decref(spec);
+	json_decref(o);
+	return NULL;
 }
 
 int

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "addr.h"
 #include "id.h"
 #include "names.h"
 
@@ -73,6 +74,54 @@ json_t	*secret_view_json(const struct secret_view *v);
 /* The docker-like "ID  NAME  CREATED  UPDATED" listing. */
 int	secret_views_table(const struct secret_view *v, size_t n, int64_t now,
 	    FILE *out);
+
+/* Longest T_AVAILABILITY, T_STATUS_TEXT and T_RAFT_STATE of a REC_NODE. */
+#define NODE_TEXT_MAX	16
+
+/* A node as the daemon reports it (REC_NODE). */
+struct node_view {
+	char	 id[HUSH_ID_LEN + 1];
+	char	 addr[ADDR_MAX + 1];			/* advertise address */
+	char	 availability[NODE_TEXT_MAX + 1];	/* "active", "pause", "drain" */
+	char	 status_text[NODE_TEXT_MAX + 1];	/* "removed"; "" if absent */
+	char	 raft_state[NODE_TEXT_MAX + 1];		/* managers; "" if absent */
+	uint8_t	 role;					/* enum node_role */
+	bool	 reachable;				/* T_REACHABLE, false if absent */
+	bool	 has_updated;
+	int64_t	 created, updated;
+};
+
+/* "manager", "worker" or "unknown". */
+const char *node_role_name(uint8_t role);
+/* Whether the node has left or was removed: listings leave it out. */
+bool	node_removed(const struct node_view *v);
+/* Drops removed nodes, keeping the order of the rest; returns how many remain. */
+size_t	node_views_live(struct node_view *v, size_t n);
+/* docker node ls's STATUS: "Ready" when the node is reachable, else "Down". */
+const char *node_status(const struct node_view *v);
+/*
+ * MANAGER STATUS: "Leader", "Reachable", "Unreachable" (or "Unknown") for
+ * a manager, "" for a worker.
+ */
+const char *node_manager_status(const struct node_view *v);
+/* AVAILABILITY as docker prints it: "Active", "Pause", "Drain". */
+void	node_availability(const struct node_view *v, char *out, size_t cap);
+/* Managers first, then by address (numbers compared as numbers), then id. */
+void	node_views_sort(struct node_view *v, size_t n);
+/*
+ * The docker-like "ID  ADDRESS  STATUS  AVAILABILITY  MANAGER STATUS  TLS
+ * STATUS" listing; the node whose id is self (if not NULL) gets a "*".
+ */
+int	node_views_table(const struct node_view *v, size_t n, const char *self,
+	    FILE *out);
+/* node ls: {"ID","Address","Role","Status","Availability","ManagerStatus","CreatedAt"}. */
+json_t	*node_view_json(const struct node_view *v);
+/*
+ * node inspect, shaped like docker's: {"ID","CreatedAt","UpdatedAt",
+ * "Spec":{"Role","Availability"},"Status":{"State","Addr"},
+ * "ManagerStatus":{"Leader","Reachability","Addr"}} (managers only).
+ */
+json_t	*node_view_inspect_json(const struct node_view *v);
 
 /*
  * A JSON string even for bytes that are not UTF-8 (label values are free

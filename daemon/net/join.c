@@ -1,0 +1,391 @@
+/*
+ * hush-join/1: a node without a certificate asks a manager for one.
+ *
+ *	manager -> joiner	JOIN_HELLO {CA certificate}
+ *	joiner -> manager	JOIN_REQUEST {token, CSR, advertise address}
+ *	manager -> joiner	JOIN_REQUEST|MSG_REPLY {node id, cert, ...} or MSG_ERROR
+ *
+ * The joiner cannot verify the manager during the handshake: it has no CA
+ * yet.  It pins the CA the manager sends against the digest in the join
+ * token, then verifies the manager's TLS certificate against that CA, and
+ * only then sends the token, whose secret half must never reach anyone
+ * else.  The manager side needs no client certificate for this ALPN and
+ * allows one request per connection within NET_JOIN_MS.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "join_token.h"
+#include "log.h"
+#include "net_int.h"
+#include "x509.h"
+
+/* The request id of our JOIN_REQUEST; the answer must carry it. */
+#define JOIN_WIRE_ID	1
+
+enum jc_stage { JC_HELLO, JC_RESULT, JC_DONE };
+
+struct join_client {
+	enum jc_stage	 stage;
+	struct secbuf	 token;		/* the token as typed: sent once verified */
+	struct secbuf	 parsed;	/* struct join_token */
+	uint8_t		*csr;
+	size_t		 csrlen;
+	char		 adv[ADDR_MAX + 1];
+	char		*ca_pem;	/* pinned by the token's digest */
+	size_t		 ca_len;
+	char		 server_o[HUSH_ID_LEN + 1];
+};
+
+static struct wire_msg fm;
+
+static void
+jc_free(struct join_client *jc)
+{
+	if (jc == NULL)
+		return;
+	secbuf_free(&jc->token);
+	secbuf_free(&jc->parsed);
+	free(jc->csr);
+	free(jc->ca_pem);
+	free(jc);
+}
+
+void
+join_start(const struct wire_msg *m)
+{
+	struct join_client *jc;
+	const uint8_t *tok, *csr;
+	char addr[ADDR_MAX + 1], why[300], msg[1024];
+	size_t toklen, csrlen;
+	struct conn *c;
+	int r;
+
+	if ((jc = calloc(1, sizeof(*jc))) == NULL) {
+		net_error_parent(m->hdr.request_id, HUSH_E_NOMEM, "out of memory");
+		return;
+	}
+	if (wire_get_str(m, T_ADDRESS, addr, sizeof(addr)) != 0 ||
+	    wire_get_bytes(m, T_TOKEN, &tok, &toklen) != 0 ||
+	    wire_get_bytes(m, T_CSR, &csr, &csrlen) != 0 ||
+	    wire_get_str(m, T_ADVERTISE_ADDR, jc->adv, sizeof(jc->adv)) != 0) {
+		jc_free(jc);
+		net_error_parent(m->hdr.request_id, HUSH_E_PROTO, "NET_JOIN without its fields");
+		return;
+	}
+	if ((r = secbuf_alloc(&jc->parsed, sizeof(struct join_token))) != 0 ||
+	    (r = secbuf_dup(&jc->token, tok, toklen)) != 0 ||
+	    (jc->csr = malloc(csrlen)) == NULL) {
+		jc_free(jc);
+		net_error_parent(m->hdr.request_id, HUSH_E_NOMEM, "out of memory");
+		return;
+	}
+	/* why never quotes the token's secret characters. */
+	if ((r = join_token_parse((const char *)jc->token.p, jc->token.len,
+	    (struct join_token *)jc->parsed.p, why, sizeof(why))) != 0) {
+		jc_free(jc);
+		snprintf(msg, sizeof(msg), "invalid join token: %s", why);
+		net_error_parent(m->hdr.request_id, r, msg);
+		return;
+	}
+	memcpy(jc->csr, csr, csrlen);
+	jc->csrlen = csrlen;
+	if ((c = conn_connect(PROTO_JOIN, addr, NULL, &r, why, sizeof(why))) == NULL) {
+		jc_free(jc);
+		net_error_parent(m->hdr.request_id, r, why);
+		return;
+	}
+	c->jc = jc;
+	c->parent_pending = true;
+	c->parent_id = m->hdr.request_id;
+	log_info("joining the cluster through the manager at %s", c->addr);
+	conn_start(c);
+}
+
+void
+join_established(struct conn *c)
+{
+	struct wire_enc e;
+
+	/* One deadline for the whole exchange, counted from the start. */
+	c->deadline = c->started + NET_JOIN_MS;
+	c->out.max = NET_JOIN_OUT_MAX;
+	netframe_rd_init(&c->rd, NETFRAME_JOIN_MAX);
+	if (!c->inbound) {
+		c->jc->stage = JC_HELLO;
+		return;
+	}
+	log_info("join connection from %s", c->addr);
+	wire_enc_init(&e, JOIN_HELLO, 0, NETFRAME_JOIN_MAX);
+	wire_put_str(&e, T_CA_CERT, c->ident->ca_pem);
+	(void)conn_queue_enc(c, &e);
+}
+
+bool
+join_can_take(const struct conn *c)
+{
+	if (c->inbound)
+		return !c->join_got_request;
+	return c->jc != NULL && c->jc->stage != JC_DONE;
+}
+
+static void
+copy_field(struct wire_enc *e, const struct wire_msg *m, uint16_t tag)
+{
+	const struct wire_field *f;
+
+	if ((f = wire_find(m, tag, 0)) != NULL)
+		wire_put_bytes(e, tag, f->val, f->len);
+}
+
+static void
+server_frame(struct conn *c, uint8_t *frame, size_t len)
+{
+	struct wire_enc e;
+	char why[300];
+
+	if (netframe_parse(frame, len, NETFRAME_JOIN_MAX, netframe_join_requests, &fm,
+	    why, sizeof(why)) != 0) {
+		log_warn("closing join connection from %s: %s", c->addr, why);
+		netframe_free(frame, len);
+		conn_close(c, HUSH_E_PROTO, why);
+		return;
+	}
+	c->join_got_request = true;
+	/* The token stays in wiped buffers: this encoder and the frame. */
+	wire_enc_init(&e, NET_JOIN_SERVE, net_next_call_id(), NET_MAX_MSG);
+	copy_field(&e, &fm, T_TOKEN);
+	copy_field(&e, &fm, T_CSR);
+	copy_field(&e, &fm, T_ADVERTISE_ADDR);
+	wire_put_str(&e, T_ADDRESS, c->addr);
+	net_call_parent(&e, NET_JOIN_SERVE, c->id, fm.hdr.request_id, JOIN_REQUEST);
+	netframe_free(frame, len);
+}
+
+static void
+join_fail(struct conn *c, int code, const char *msg)
+{
+	log_warn("join through %s failed: %s", c->addr, msg);
+	conn_close(c, code, msg);
+}
+
+/* The greeting: pin the CA, then verify the manager, then send the token. */
+static void
+client_hello(struct conn *c, uint8_t *frame, size_t len)
+{
+	struct join_client *jc = c->jc;
+	const struct join_token *jt = (const struct join_token *)jc->parsed.p;
+	struct x509_cert_info cainfo, info;
+	uint8_t digest[JOIN_TOKEN_DIGEST_BYTES];
+	const uint8_t *ca;
+	struct wire_enc e;
+	char why[300], msg[1024], *pem = NULL;
+	size_t calen, pemlen;
+
+	why[0] = '\0';
+	if (netframe_parse(frame, len, NETFRAME_JOIN_MAX, netframe_join_hello, &fm, why,
+	    sizeof(why)) != 0 || wire_get_bytes(&fm, T_CA_CERT, &ca, &calen) != 0) {
+		snprintf(msg, sizeof(msg), "the manager at %s sent a malformed greeting: %s",
+		    c->addr, why);
+		join_fail(c, HUSH_E_PROTO, msg);
+		return;
+	}
+	if (join_token_digest_pem(ca, calen, digest) != 0 ||
+	    sodium_memcmp(digest, jt->digest, sizeof(digest)) != 0) {
+		join_fail(c, HUSH_E_AUTH, "remote CA does not match the join token");
+		return;
+	}
+	if ((jc->ca_pem = malloc(calen + 1)) == NULL) {
+		join_fail(c, HUSH_E_NOMEM, "out of memory");
+		return;
+	}
+	memcpy(jc->ca_pem, ca, calen);
+	jc->ca_pem[calen] = '\0';
+	jc->ca_len = calen;
+	if (x509_cert_info(jc->ca_pem, jc->ca_len, &cainfo) != 0 || !cainfo.is_ca) {
+		join_fail(c, HUSH_E_AUTH, "the cluster CA certificate is not a CA certificate");
+		return;
+	}
+	/* The handshake proved the manager holds this certificate's key. */
+	if ((pem = tls_peer_pem(c->ssl, &pemlen)) == NULL ||
+	    x509_verify(pem, pemlen, jc->ca_pem, jc->ca_len, (int64_t)time(NULL),
+	    why, sizeof(why)) != 0 ||
+	    x509_cert_info(pem, pemlen, &info) != 0 ||
+	    strcmp(info.subject.ou, X509_OU_MANAGER) != 0 ||
+	    !hush_id_valid(info.subject.cn) || !hush_id_valid(info.subject.o)) {
+		free(pem);
+		join_fail(c, HUSH_E_AUTH, "the manager's certificate is not signed by the "
+		    "cluster CA");
+		return;
+	}
+	free(pem);
+	/* hush_id_valid() above: exactly HUSH_ID_LEN characters. */
+	memcpy(jc->server_o, info.subject.o, HUSH_ID_LEN);
+	jc->server_o[HUSH_ID_LEN] = '\0';
+
+	wire_enc_init(&e, JOIN_REQUEST, JOIN_WIRE_ID, NETFRAME_JOIN_MAX);
+	wire_put_bytes(&e, T_TOKEN, jc->token.p, jc->token.len);
+	wire_put_bytes(&e, T_CSR, jc->csr, jc->csrlen);
+	wire_put_str(&e, T_ADVERTISE_ADDR, jc->adv);
+	if (conn_queue_enc(c, &e) != 0)
+		return;
+	/* Sent: this process has no further use for it. */
+	secbuf_free(&jc->token);
+	jc->stage = JC_RESULT;
+}
+
+static const char *
+role_ou(uint8_t role)
+{
+	return role == ROLE_MANAGER ? X509_OU_MANAGER :
+	    role == ROLE_WORKER ? X509_OU_WORKER : NULL;
+}
+
+/* Believe the result only as far as the pinned CA vouches for it. */
+static void
+client_result(struct conn *c, uint8_t *frame, size_t len)
+{
+	struct join_client *jc = c->jc;
+	struct x509_cert_info info;
+	const struct wire_field *f;
+	const uint8_t *cert;
+	struct wire_enc e;
+	uint16_t allowed[3];
+	char why[300], msg[1400], detail[1100];
+	char node[HUSH_ID_LEN + 1], cluster[HUSH_ID_LEN + 1];
+	const char *ou;
+	size_t certlen, i;
+	uint8_t role;
+	int status;
+
+	if (netframe_reply_types(JOIN_REQUEST, allowed) != 0 ||
+	    netframe_parse(frame, len, NETFRAME_JOIN_MAX, allowed, &fm, why,
+	    sizeof(why)) != 0 || fm.hdr.request_id != JOIN_WIRE_ID) {
+		snprintf(msg, sizeof(msg), "the manager at %s sent a malformed answer: %s",
+		    c->addr, fm.hdr.request_id != JOIN_WIRE_ID ? "wrong request id" : why);
+		join_fail(c, HUSH_E_PROTO, msg);
+		return;
+	}
+	if ((status = msg_reply_status(&fm, detail, sizeof(detail))) != 0) {
+		/* The manager's words, verbatim: "invalid join token" and the like. */
+		join_fail(c, status, detail[0] != '\0' ? detail : hush_strerror(status));
+		return;
+	}
+	if (wire_get_str(&fm, T_NODE_ID, node, sizeof(node)) != 0 ||
+	    wire_get_str(&fm, T_CLUSTER_ID, cluster, sizeof(cluster)) != 0 ||
+	    wire_get_bytes(&fm, T_CERT, &cert, &certlen) != 0 ||
+	    wire_get_u8(&fm, T_ROLE, &role) != 0) {
+		join_fail(c, HUSH_E_PROTO, "the manager's answer lacks its fields");
+		return;
+	}
+	if ((ou = role_ou(role)) == NULL) {
+		join_fail(c, HUSH_E_PROTO, "the manager assigned an unknown role");
+		return;
+	}
+	if (x509_verify((const char *)cert, certlen, jc->ca_pem, jc->ca_len,
+	    (int64_t)time(NULL), why, sizeof(why)) != 0 ||
+	    x509_cert_info((const char *)cert, certlen, &info) != 0) {
+		snprintf(msg, sizeof(msg), "the manager issued a certificate that is not "
+		    "valid for the cluster CA: %s", why);
+		join_fail(c, HUSH_E_AUTH, msg);
+		return;
+	}
+	if (strcmp(info.subject.cn, node) != 0 || strcmp(info.subject.o, cluster) != 0 ||
+	    strcmp(cluster, jc->server_o) != 0 || strcmp(info.subject.ou, ou) != 0) {
+		snprintf(msg, sizeof(msg), "the manager issued a certificate for CN=%s, "
+		    "OU=%s, O=%s that does not match node %s, role %s, cluster %s",
+		    info.subject.cn, info.subject.ou, info.subject.o, node, ou, cluster);
+		join_fail(c, HUSH_E_AUTH, msg);
+		return;
+	}
+	if (!tls_cert_matches_csr((const char *)cert, certlen, jc->csr, jc->csrlen)) {
+		join_fail(c, HUSH_E_AUTH, "the manager issued a certificate for a key that "
+		    "is not this node's");
+		return;
+	}
+
+	wire_enc_init(&e, NET_JOIN | MSG_REPLY, c->parent_id, NET_MAX_MSG);
+	wire_put_str(&e, T_NODE_ID, node);
+	wire_put_str(&e, T_CLUSTER_ID, cluster);
+	wire_put_bytes(&e, T_CERT, cert, certlen);
+	wire_put_str(&e, T_CA_CERT, jc->ca_pem);
+	wire_put_u8(&e, T_ROLE, role);
+	/* What the certificate says wins over what the manager wrote. */
+	wire_put_i64(&e, T_CERT_NOT_AFTER, info.not_after);
+	for (i = 0; (f = wire_find(&fm, T_MANAGER_ADDR, i)) != NULL; i++)
+		wire_put_bytes(&e, T_MANAGER_ADDR, f->val, f->len);
+	for (i = 0; (f = wire_find(&fm, T_PEER_ID, i)) != NULL; i++)
+		wire_put_bytes(&e, T_PEER_ID, f->val, f->len);
+	/* Opaque to net: sealed to this node's key by the manager. */
+	if ((f = wire_find(&fm, T_DEK, 0)) != NULL)
+		wire_put_bytes(&e, T_DEK, f->val, f->len);
+	if ((f = wire_find(&fm, T_KEK, 0)) != NULL)
+		wire_put_bytes(&e, T_KEK, f->val, f->len);
+	c->parent_pending = false;
+	net_send_parent(&e, -1);
+	jc->stage = JC_DONE;
+	log_info("joined cluster %s as node %s (%s)", cluster, node, ou);
+	conn_finish(c);
+}
+
+void
+join_frame(struct conn *c, uint8_t *frame, size_t len)
+{
+	if (c->inbound) {
+		server_frame(c, frame, len);	/* takes the frame */
+		return;
+	}
+	if (c->jc->stage == JC_HELLO)
+		client_hello(c, frame, len);
+	else if (c->jc->stage == JC_RESULT)
+		client_result(c, frame, len);
+	netframe_free(frame, len);
+}
+
+void
+join_closed(struct conn *c, int code, const char *why)
+{
+	if (!c->inbound && c->parent_pending) {
+		c->parent_pending = false;
+		net_error_parent(c->parent_id, code != 0 ? code : HUSH_E_UNAVAIL,
+		    why != NULL ? why : "the join connection closed");
+	}
+	jc_free(c->jc);
+	c->jc = NULL;
+}
+
+void
+join_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
+    const char *detail)
+{
+	struct wire_enc e;
+	struct conn *c;
+	size_t i;
+
+	if ((c = conn_find(pc->conn_id)) == NULL || c->state != CS_OPEN) {
+		log_info("the joiner left before its answer was ready");
+		return;
+	}
+	if (status != 0) {
+		log_info("join from %s refused: %s", c->addr,
+		    detail != NULL && detail[0] != '\0' ? detail : hush_strerror(status));
+		msg_error_reply(&e, pc->peer_req, status, detail);
+	} else {
+		wire_enc_init(&e, JOIN_REQUEST | MSG_REPLY, pc->peer_req, NETFRAME_JOIN_MAX);
+		for (i = 0; i < m->nfields; i++)
+			if (m->fields[i].tag != T_CA_CERT)
+				wire_put_bytes(&e, m->fields[i].tag, m->fields[i].val,
+				    m->fields[i].len);
+		/* The CA the joiner pinned with the HELLO. */
+		wire_put_str(&e, T_CA_CERT, c->ident->ca_pem);
+		log_info("join from %s accepted", c->addr);
+	}
+	if (conn_queue_enc(c, &e) != 0)
+		return;
+	conn_finish(c);
+	conn_kick(c);
+}

@@ -1,0 +1,558 @@
+/*
+ * TLS contexts and peer identity.  The cluster CA is the only trust anchor
+ * (no system store is ever loaded), a peer's chain is its leaf plus that CA
+ * and nothing else, and who a peer is comes only from a certificate that
+ * verified: CN = node id, OU = role, O = cluster id.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "err.h"
+#include "id.h"
+#include "log.h"
+#include "net_int.h"
+#include "x509.h"
+
+/* TLS 1.2 suites: ephemeral ECDH, ECDSA certificates, AEAD only. */
+#define TLS12_CIPHERS	"ECDHE-ECDSA-AES256-GCM-SHA384:" \
+			"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256"
+#define TLS13_SUITES	"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:" \
+			"TLS_AES_128_GCM_SHA256"
+/* Elliptic-curve groups only: no finite-field DH in either version. */
+#define TLS_GROUPS	"X25519:P-256:P-384"
+
+/* ALPN wire format: a length byte, then the name. */
+static const struct {
+	enum net_proto	 proto;
+	const char	*name;
+} protos[] = {
+	{ PROTO_RAFT, ALPN_RAFT },
+	{ PROTO_DISPATCH, ALPN_DISPATCH },
+	{ PROTO_JOIN, ALPN_JOIN },
+};
+#define NPROTOS	(sizeof(protos) / sizeof(protos[0]))
+
+const char *
+tls_proto_alpn(enum net_proto proto)
+{
+	for (size_t i = 0; i < NPROTOS; i++)
+		if (protos[i].proto == proto)
+			return protos[i].name;
+	return "none";
+}
+
+static enum net_proto
+alpn_lookup(const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i < NPROTOS; i++)
+		if (strlen(protos[i].name) == len && memcmp(protos[i].name, p, len) == 0)
+			return protos[i].proto;
+	return PROTO_NONE;
+}
+
+enum net_proto
+tls_alpn_proto(const SSL *ssl)
+{
+	const unsigned char *p = NULL;
+	unsigned int len = 0;
+
+	SSL_get0_alpn_selected(ssl, &p, &len);
+	if (p == NULL || len == 0)
+		return PROTO_NONE;
+	return alpn_lookup(p, len);
+}
+
+int
+tls_set_alpn(SSL *ssl, enum net_proto proto)
+{
+	unsigned char wire[64];
+	const char *name = tls_proto_alpn(proto);
+	size_t n = strlen(name);
+
+	if (proto == PROTO_NONE || n >= sizeof(wire))
+		return HUSH_E_INTERNAL;
+	wire[0] = (unsigned char)n;
+	memcpy(wire + 1, name, n);
+	/* Unlike the rest of OpenSSL, 0 means success here. */
+	return SSL_set_alpn_protos(ssl, wire, (unsigned int)n + 1) == 0 ? 0 : HUSH_E_CRYPTO;
+}
+
+/*
+ * Choose the first of the client's protocols that is ours.  No overlap
+ * fails the handshake (no_application_protocol) instead of carrying on
+ * without ALPN: a connection's purpose is never a guess.
+ */
+static int
+alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	unsigned int off = 0, n;
+
+	while (off < inlen) {
+		n = in[off++];
+		if (n == 0 || n > inlen - off)
+			return SSL_TLSEXT_ERR_ALERT_FATAL;
+		if (alpn_lookup(in + off, n) != PROTO_NONE) {
+			*out = in + off;
+			*outlen = (unsigned char)n;
+			return SSL_TLSEXT_ERR_OK;
+		}
+		off += n;
+	}
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+static int
+ctx_common(SSL_CTX *ctx)
+{
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) ||
+	    !SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) ||
+	    !SSL_CTX_set1_groups_list(ctx, TLS_GROUPS))
+		return HUSH_E_CRYPTO;
+	/*
+	 * No resumption: every connection presents and verifies a certificate,
+	 * so a removed node or a replaced CA takes effect at once.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	/*
+	 * Nonblocking writes may be partial and retried from a moved buffer.
+	 * Send the leaf alone: every peer has the CA, and a stranger gets no
+	 * copy of it to be confused by.
+	 */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS |
+	    SSL_MODE_NO_AUTO_CHAIN);
+	SSL_CTX_set_security_level(ctx, 2);
+	return 0;
+}
+
+/*
+ * Verify depth 1: leaf and CA.  OpenSSL would allow one intermediate at
+ * this depth (depth 0 forbids them but reports a missing issuer as "chain
+ * too long", which misleads operators), so tls_peer_check() also insists
+ * the verified chain is exactly the leaf and our anchor.
+ */
+static int
+ctx_trust(SSL_CTX *ctx, X509 *ca, bool server)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(ctx);
+
+	if (store == NULL || !X509_STORE_add_cert(store, ca))
+		return HUSH_E_CRYPTO;
+	/* The server asks for a certificate but only joiners may lack one. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify_depth(ctx, 1);
+	if (!X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_X509_STRICT |
+	    X509_V_FLAG_CHECK_SS_SIGNATURE) ||
+	    !SSL_CTX_set_purpose(ctx, server ? X509_PURPOSE_SSL_CLIENT :
+	    X509_PURPOSE_SSL_SERVER))
+		return HUSH_E_CRYPTO;
+	return 0;
+}
+
+static SSL_CTX *
+ctx_new(bool server, X509 *cert, EVP_PKEY *key, X509 *ca)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method())) == NULL)
+		return NULL;
+	if (ctx_common(ctx) != 0 ||
+	    !SSL_CTX_use_certificate(ctx, cert) ||
+	    !SSL_CTX_use_PrivateKey(ctx, key) ||
+	    !SSL_CTX_check_private_key(ctx) ||
+	    ctx_trust(ctx, ca, server) != 0) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	if (server)
+		SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+	return ctx;
+}
+
+SSL_CTX *
+tls_join_ctx_new(void)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		return NULL;
+	if (ctx_common(ctx) != 0) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/*
+	 * The joiner does not know the CA yet: the handshake cannot verify.
+	 * join.c pins the CA with the token's digest and then verifies the
+	 * manager's certificate itself before the token leaves this process.
+	 */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	return ctx;
+}
+
+/* PKCS#8 DER straight from guarded memory into an EVP_PKEY. */
+static int
+key_decode(const struct secbuf *der, EVP_PKEY **out)
+{
+	OSSL_DECODER_CTX *dctx;
+	EVP_PKEY *pkey = NULL;
+	const unsigned char *p = der->p;
+	size_t left = der->len;
+	int r = HUSH_E_FORMAT;
+
+	*out = NULL;
+	if ((dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", "PrivateKeyInfo",
+	    "EC", EVP_PKEY_KEYPAIR, NULL, NULL)) == NULL)
+		return HUSH_E_CRYPTO;
+	if (OSSL_DECODER_from_data(dctx, &p, &left) && pkey != NULL && left == 0) {
+		*out = pkey;
+		pkey = NULL;
+		r = 0;
+	}
+	EVP_PKEY_free(pkey);
+	OSSL_DECODER_CTX_free(dctx);
+	return r;
+}
+
+/* Only for PEM that x509_cert_info() has already accepted. */
+static X509 *
+pem_x509(const char *pem, size_t len)
+{
+	BIO *bio;
+	X509 *x;
+
+	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return NULL;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	return x;
+}
+
+/* Only for strings hush_id_valid() accepted: exactly HUSH_ID_LEN characters. */
+static void
+copy_id(char dst[HUSH_ID_LEN + 1], const char *src)
+{
+	memcpy(dst, src, HUSH_ID_LEN);
+	dst[HUSH_ID_LEN] = '\0';
+}
+
+static uint8_t
+role_of_ou(const char *ou)
+{
+	if (strcmp(ou, X509_OU_MANAGER) == 0)
+		return ROLE_MANAGER;
+	if (strcmp(ou, X509_OU_WORKER) == 0)
+		return ROLE_WORKER;
+	return 0;
+}
+
+/* The CA side of an identity: parse, check it is a CA, keep its PEM. */
+static int
+ident_alloc(const char *ca_pem, size_t ca_len, struct tls_ident **out, X509 **ca,
+    char *why, size_t whylen)
+{
+	struct x509_cert_info cainfo;
+	struct tls_ident *id;
+	int r;
+
+	*out = NULL;
+	*ca = NULL;
+	if ((r = x509_cert_info(ca_pem, ca_len, &cainfo)) != 0 || !cainfo.is_ca) {
+		snprintf(why, whylen, "the cluster CA certificate is not a CA certificate");
+		return r != 0 ? r : HUSH_E_INVAL;
+	}
+	if ((id = calloc(1, sizeof(*id))) == NULL ||
+	    (id->ca_pem = malloc(ca_len + 1)) == NULL ||
+	    (*ca = pem_x509(ca_pem, ca_len)) == NULL) {
+		if (id != NULL)
+			free(id->ca_pem);
+		free(id);
+		snprintf(why, whylen, "out of memory");
+		return HUSH_E_NOMEM;
+	}
+	memcpy(id->ca_pem, ca_pem, ca_len);
+	id->ca_pem[ca_len] = '\0';
+	id->ca_len = ca_len;
+	id->refs = 1;
+	*out = id;
+	return 0;
+}
+
+/*
+ * Our own certificate must pass the checks we apply to peers, so a node
+ * never presents what the others would refuse.
+ */
+static int
+ident_finish(struct tls_ident *id, X509 *ca, const char *cert_pem, size_t cert_len,
+    X509 *cert, EVP_PKEY *pkey, char *why, size_t whylen)
+{
+	struct x509_cert_info info;
+	char vwhy[256];
+	int r;
+
+	if ((r = x509_cert_info(cert_pem, cert_len, &info)) != 0) {
+		snprintf(why, whylen, "this node's certificate cannot be parsed");
+		return r;
+	}
+	if ((r = x509_verify(cert_pem, cert_len, id->ca_pem, id->ca_len,
+	    (int64_t)time(NULL), vwhy, sizeof(vwhy))) != 0) {
+		snprintf(why, whylen, "this node's certificate is not valid for the "
+		    "cluster CA: %s", vwhy);
+		return r;
+	}
+	if (!hush_id_valid(info.subject.cn) || !hush_id_valid(info.subject.o) ||
+	    role_of_ou(info.subject.ou) == 0) {
+		snprintf(why, whylen, "this node's certificate is not a hush node "
+		    "certificate (CN=%s, OU=%s, O=%s)", info.subject.cn,
+		    info.subject.ou, info.subject.o);
+		return HUSH_E_INVAL;
+	}
+	copy_id(id->node_id, info.subject.cn);
+	copy_id(id->cluster_id, info.subject.o);
+	id->role = role_of_ou(info.subject.ou);
+	if ((id->server = ctx_new(true, cert, pkey, ca)) == NULL ||
+	    (id->client = ctx_new(false, cert, pkey, ca)) == NULL) {
+		snprintf(why, whylen, "cannot set up TLS: %s",
+		    ERR_reason_error_string(ERR_peek_last_error()) != NULL ?
+		    ERR_reason_error_string(ERR_peek_last_error()) : "unknown error");
+		return HUSH_E_CRYPTO;
+	}
+	return 0;
+}
+
+int
+tls_ident_new(const char *cert_pem, size_t cert_len, const struct secbuf *key,
+    const char *ca_pem, size_t ca_len, struct tls_ident **out, char *why,
+    size_t whylen)
+{
+	struct tls_ident *id = NULL;
+	EVP_PKEY *pkey = NULL;
+	X509 *cert = NULL, *ca = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = ident_alloc(ca_pem, ca_len, &id, &ca, why, whylen)) != 0)
+		goto out;
+	if (!x509_cert_matches_key(cert_pem, cert_len, key)) {
+		snprintf(why, whylen, "this node's certificate does not match its key");
+		r = HUSH_E_INVAL;
+		goto out;
+	}
+	if ((r = key_decode(key, &pkey)) != 0) {
+		snprintf(why, whylen, "this node's key cannot be decoded");
+		goto out;
+	}
+	if ((cert = pem_x509(cert_pem, cert_len)) == NULL) {
+		snprintf(why, whylen, "this node's certificate cannot be parsed");
+		r = HUSH_E_FORMAT;
+		goto out;
+	}
+	if ((r = ident_finish(id, ca, cert_pem, cert_len, cert, pkey, why, whylen)) != 0)
+		goto out;
+	*out = id;
+	id = NULL;
+ out:
+	tls_ident_unref(id);
+	X509_free(cert);
+	X509_free(ca);
+	EVP_PKEY_free(pkey);
+	ERR_clear_error();
+	return r;
+}
+
+int
+tls_ident_new_ca(const struct tls_ident *old, const char *ca_pem, size_t ca_len,
+    struct tls_ident **out, char *why, size_t whylen)
+{
+	struct tls_ident *id = NULL;
+	X509 *ca = NULL, *cert;
+	EVP_PKEY *pkey;
+	char *pem = NULL, *mem;
+	BIO *bio = NULL;
+	long n;
+	int r;
+
+	*out = NULL;
+	if ((r = ident_alloc(ca_pem, ca_len, &id, &ca, why, whylen)) != 0)
+		goto out;
+	r = HUSH_E_CRYPTO;
+	/* The contexts hold the only copy of our key: take it from there. */
+	if ((cert = SSL_CTX_get0_certificate(old->server)) == NULL ||
+	    (pkey = SSL_CTX_get0_privatekey(old->server)) == NULL ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_X509(bio, cert) ||
+	    (n = BIO_get_mem_data(bio, &mem)) <= 0 || (pem = strndup(mem, (size_t)n)) == NULL) {
+		snprintf(why, whylen, "cannot reuse this node's certificate");
+		goto out;
+	}
+	if ((r = ident_finish(id, ca, pem, (size_t)n, cert, pkey, why, whylen)) != 0)
+		goto out;
+	*out = id;
+	id = NULL;
+ out:
+	tls_ident_unref(id);
+	free(pem);
+	BIO_free(bio);
+	X509_free(ca);
+	ERR_clear_error();
+	return r;
+}
+
+bool
+tls_cert_matches_csr(const char *pem, size_t len, const uint8_t *csr, size_t csrlen)
+{
+	const unsigned char *p = csr;
+	X509_REQ *req = NULL;
+	X509 *x = NULL;
+	EVP_PKEY *a, *b;
+	bool match = false;
+
+	if (csrlen > X509_MAX_CSR_DER || (req = d2i_X509_REQ(NULL, &p, (long)csrlen)) == NULL ||
+	    (x = pem_x509(pem, len)) == NULL)
+		goto out;
+	if ((a = X509_REQ_get0_pubkey(req)) != NULL && (b = X509_get0_pubkey(x)) != NULL)
+		match = EVP_PKEY_eq(a, b) == 1;
+ out:
+	X509_REQ_free(req);
+	X509_free(x);
+	ERR_clear_error();
+	return match;
+}
+
+void
+tls_ident_ref(struct tls_ident *id)
+{
+	if (id != NULL)
+		id->refs++;
+}
+
+void
+tls_ident_unref(struct tls_ident *id)
+{
+	if (id == NULL || --id->refs > 0)
+		return;
+	/* SSL_CTX_free drops the key; OpenSSL clears key memory on free. */
+	SSL_CTX_free(id->server);
+	SSL_CTX_free(id->client);
+	free(id->ca_pem);
+	free(id);
+}
+
+char *
+tls_peer_pem(SSL *ssl, size_t *len)
+{
+	X509 *x = SSL_get0_peer_certificate(ssl);
+	BIO *bio;
+	char *mem, *s = NULL;
+	long n;
+
+	*len = 0;
+	if (x == NULL || (bio = BIO_new(BIO_s_mem())) == NULL)
+		return NULL;
+	if (PEM_write_bio_X509(bio, x) && (n = BIO_get_mem_data(bio, &mem)) > 0 &&
+	    n <= X509_MAX_CERT_PEM && (s = malloc((size_t)n + 1)) != NULL) {
+		memcpy(s, mem, (size_t)n);
+		s[n] = '\0';
+		*len = (size_t)n;
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return s;
+}
+
+int
+tls_peer_check(SSL *ssl, const struct tls_ident *id, struct peer_ident *peer,
+    char *why, size_t whylen)
+{
+	struct x509_cert_info info;
+	STACK_OF(X509) *chain;
+	char *pem = NULL, vwhy[256];
+	size_t len;
+	long vr;
+	int r = HUSH_E_AUTH;
+
+	memset(peer, 0, sizeof(*peer));
+	if (SSL_get0_peer_certificate(ssl) == NULL) {
+		snprintf(why, whylen, "no certificate was presented");
+		goto out;
+	}
+	if ((vr = SSL_get_verify_result(ssl)) != X509_V_OK) {
+		snprintf(why, whylen, "certificate does not verify against the cluster "
+		    "CA: %s", X509_verify_cert_error_string(vr));
+		goto out;
+	}
+	/* Leaf and anchor, nothing in between, whatever the peer sent along. */
+	if ((chain = SSL_get0_verified_chain(ssl)) == NULL || sk_X509_num(chain) != 2) {
+		snprintf(why, whylen, "certificate is not signed directly by the cluster CA");
+		goto out;
+	}
+	/* The same policy the rest of hush applies to node certificates. */
+	if ((pem = tls_peer_pem(ssl, &len)) == NULL ||
+	    x509_verify(pem, len, id->ca_pem, id->ca_len, (int64_t)time(NULL),
+	    vwhy, sizeof(vwhy)) != 0) {
+		snprintf(why, whylen, "%s", pem == NULL ? "certificate cannot be read" : vwhy);
+		goto out;
+	}
+	if (x509_cert_info(pem, len, &info) != 0) {
+		snprintf(why, whylen, "certificate cannot be parsed");
+		goto out;
+	}
+	if (!hush_id_valid(info.subject.cn)) {
+		snprintf(why, whylen, "certificate CN is not a node id");
+		goto out;
+	}
+	if ((peer->role = role_of_ou(info.subject.ou)) == 0) {
+		snprintf(why, whylen, "certificate OU '%s' is not a hush role", info.subject.ou);
+		goto out;
+	}
+	if (strcmp(info.subject.o, id->cluster_id) != 0) {
+		snprintf(why, whylen, "certificate from another cluster (O=%s)", info.subject.o);
+		goto out;
+	}
+	copy_id(peer->id, info.subject.cn);
+	copy_id(peer->cluster, info.subject.o);
+	if (net_removed(peer->id)) {
+		snprintf(why, whylen, "node %s was removed from the cluster", peer->id);
+		r = HUSH_E_PERM;
+		goto out;
+	}
+	r = 0;
+ out:
+	free(pem);
+	ERR_clear_error();
+	return r;
+}
+
+void
+tls_error_string(SSL *ssl, char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *reason;
+	long vr;
+
+	if (ssl != NULL && (vr = SSL_get_verify_result(ssl)) != X509_V_OK) {
+		snprintf(buf, len, "certificate verify failed: %s",
+		    X509_verify_cert_error_string(vr));
+	} else if (e != 0 && (reason = ERR_reason_error_string(e)) != NULL) {
+		snprintf(buf, len, "%s", reason);
+	} else {
+		snprintf(buf, len, "connection closed during the TLS handshake");
+	}
+	ERR_clear_error();
+}

@@ -1,0 +1,734 @@
+/*
+ * The parent's side of clustering.  It never reads network bytes: the net
+ * process terminates TLS and hands over either an fd with the peer's
+ * verified identity or a schema-checked DSP_* request.  What the parent
+ * decides is who may do what: raft streams only between managers,
+ * forwarded writes and reads only from managers, heartbeats from anyone
+ * the cluster's CA vouches for and the store has not removed.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "keyring.h"
+#include "log.h"
+#include "net/net.h"
+#include "parent.h"
+
+#define HEARTBEAT_SECS	2
+#define DOWN_AFTER_SECS	7
+
+int64_t
+parent_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+void
+child_answer(struct child *c, struct wire_enc *e, int fd)
+{
+	const uint8_t *buf;
+	size_t len;
+
+	if (wire_enc_finish(e, &buf, &len) == 0 && c->ch.fd >= 0)
+		chan_send(&c->ch, buf, len, fd);
+	wire_enc_free(e);
+}
+
+void
+child_answer_error(struct child *c, uint32_t id, int code, const char *detail)
+{
+	struct wire_enc e;
+
+	msg_error_reply(&e, id, code, detail);
+	child_answer(c, &e, -1);
+}
+
+static char *
+read_small_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX], *buf;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	if ((buf = calloc(1, 16385)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, 16384, f);
+	fclose(f);
+	if (n == 0 || n == 16384) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void
+net_reload_removed(struct parent *p)
+{
+	struct wire_enc e;
+
+	if (!p->net_started)
+		return;
+	wire_enc_init(&e, NET_RELOAD, child_next_id(&p->net), 65536);
+	for (size_t i = 0; i < p->nremoved; i++)
+		wire_put_str(&e, T_PEER_ID, p->removed[i]);
+	if (child_call(&p->net, &e, -1, NULL, NULL) != 0)
+		log_warn("cannot update the net process's removed-node list");
+	wire_enc_free(&e);
+}
+
+static void
+net_started(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct parent *p = arg;
+
+	p->net_start_sent = false;
+	if (status != 0) {
+		log_err("the net process did not start: %s",
+		    detail && *detail ? detail : hush_strerror(status));
+		return;
+	}
+	p->net_started = true;
+	log_info("net process serving %s (%s)", p->node.listen,
+	    p->node.role == ROLE_MANAGER ? "manager: accepting peers" : "worker");
+	net_reload_removed(p);
+}
+
+/* Give net our identity once keys are in the keyring. */
+int
+cluster_start_net(struct parent *p)
+{
+	struct secbuf key = SECBUF_INIT;
+	struct wire_enc e;
+	char dir[PATH_MAX], *cert = NULL, *ca = NULL;
+	int r;
+
+	if (p->net.pid <= 0 || p->net_started || p->net_start_sent || !p->node.initialized)
+		return 0;
+	if (p->state != PS_READY && p->state != PS_STARTING)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/certificates", p->cfg.state_dir);
+	if ((cert = read_small_file(dir, "node.crt")) == NULL ||
+	    (ca = read_small_file(dir, "ca.crt")) == NULL) {
+		log_err("cannot read this node's certificates in %s", dir);
+		r = HUSH_E_IO;
+		goto out;
+	}
+	if ((r = keyring_get(KEY_NODE, &key)) != 0) {
+		log_err("the node key is not in the keyring: %s", hush_strerror(r));
+		goto out;
+	}
+	wire_enc_init(&e, NET_START, child_next_id(&p->net), 65536);
+	wire_put_str(&e, T_NODE_ID, p->node.node_id);
+	wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);
+	wire_put_u8(&e, T_ROLE, (uint8_t)p->node.role);
+	wire_put_str(&e, T_CERT, cert);
+	wire_put_bytes(&e, T_NODE_KEY, key.p, key.len);
+	wire_put_str(&e, T_CA_CERT, ca);
+	wire_put_str(&e, T_LISTEN_ADDR, p->node.listen);
+	r = child_call(&p->net, &e, -1, net_started, p);
+	wire_enc_free(&e);
+	if (r == 0)
+		p->net_start_sent = true;
+out:
+	secbuf_free(&key);
+	free(cert);
+	free(ca);
+	return r;
+}
+
+void
+cluster_child_started(struct parent *p, struct child *c)
+{
+	if (c == &p->net) {
+		p->net_started = false;
+		p->net_start_sent = false;
+		cluster_start_net(p);
+	}
+}
+
+/* ---- raft streams --------------------------------------------------- */
+
+struct connect_ctx {
+	struct parent	*p;
+	uint32_t	 raft_req;
+};
+
+static void
+raft_connected(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct connect_ctx *x = arg;
+	struct parent *p = x->p;
+	struct wire_enc e;
+
+	if (status != 0 || fd < 0) {
+		log_debug("raft stream not opened: %s", detail && *detail ? detail :
+		    hush_strerror(status));
+		child_answer_error(&p->raft, x->raft_req, status ? status : HUSH_E_UNAVAIL, detail);
+	} else {
+		wire_enc_init(&e, RAFTP_CONNECT | MSG_REPLY, x->raft_req, 64);
+		child_answer(&p->raft, &e, fd);
+	}
+	free(x);
+}
+
+void
+cluster_raft_connect(struct parent *p, const struct wire_msg *m)
+{
+	struct connect_ctx *x;
+	struct wire_enc e;
+	char addr[263];
+	int r;
+
+	if (wire_get_str(m, T_ADDRESS, addr, sizeof(addr)) != 0)
+		return;
+	if (!p->net_started || (x = calloc(1, sizeof(*x))) == NULL) {
+		child_answer_error(&p->raft, m->hdr.request_id, HUSH_E_UNAVAIL,
+		    "the net process is not ready");
+		return;
+	}
+	x->p = p;
+	x->raft_req = m->hdr.request_id;
+	wire_enc_init(&e, NET_CONNECT, child_next_id(&p->net), 1024);
+	wire_put_str(&e, T_ADDRESS, addr);
+	wire_put_str(&e, T_ALPN, ALPN_RAFT);
+	r = child_call(&p->net, &e, -1, raft_connected, x);
+	wire_enc_free(&e);
+	if (r != 0) {
+		free(x);
+		child_answer_error(&p->raft, m->hdr.request_id, HUSH_E_UNAVAIL, NULL);
+	}
+}
+
+static void
+net_inbound(struct parent *p, const struct wire_msg *m, int fd)
+{
+	char alpn[33], peer[HUSH_ID_LEN + 1], addr[263];
+	struct wire_enc e;
+	uint8_t role;
+
+	if (wire_get_str(m, T_ALPN, alpn, sizeof(alpn)) != 0 ||
+	    wire_get_str(m, T_PEER_ID, peer, sizeof(peer)) != 0 ||
+	    wire_get_u8(m, T_ROLE, &role) != 0 ||
+	    wire_get_str(m, T_ADDRESS, addr, sizeof(addr)) != 0 || fd < 0)
+		return;
+	if (strcmp(alpn, ALPN_RAFT) != 0 || role != ROLE_MANAGER ||
+	    p->node.role != ROLE_MANAGER || p->raft.pid <= 0 ||
+	    (!p->raft_ready && !p->raft_start_sent)) {
+		log_debug("dropping an inbound %s stream from %s", alpn, peer);
+		return;		/* the fd is closed by our caller */
+	}
+	/* libraft answers a peer at the address it is given here: that must be
+	 * the peer's advertised (raft) address, not the connection's source. */
+	for (size_t i = 0; i < p->nmanager_ids && i < p->nmanagers; i++)
+		if (strcmp(p->manager_ids[i], peer) == 0)
+			snprintf(addr, sizeof(addr), "%s", p->managers[i]);
+	wire_enc_init(&e, RAFTP_INBOUND, 0, 1024);
+	wire_put_str(&e, T_PEER_ID, peer);
+	wire_put_str(&e, T_ADDRESS, addr);
+	child_answer(&p->raft, &e, fd);
+}
+
+/* ---- peer requests (DSP_*) ------------------------------------------- */
+
+struct peer_op {
+	struct parent	*p;
+	uint32_t	 net_req;
+	uint16_t	 dsp_type;
+	uint32_t	 dsp_req;
+};
+
+static void
+peer_reply(struct peer_op *x, const struct wire_enc *frame)
+{
+	struct wire_enc e;
+	const uint8_t *buf;
+	size_t len;
+
+	wire_enc_init(&e, NET_PEER_REQUEST | MSG_REPLY, x->net_req, WIRE_MAX_MSG);
+	if (wire_enc_finish((struct wire_enc *)frame, &buf, &len) == 0)
+		wire_put_bytes(&e, T_PAYLOAD, buf, len);
+	child_answer(&x->p->net, &e, -1);
+}
+
+static void
+peer_error(struct peer_op *x, int code, const char *detail)
+{
+	struct wire_enc f;
+
+	/* NOTLEADER here means leadership moved under us: the caller retries. */
+	if (code == HUSH_E_NOTLEADER)
+		code = HUSH_E_UNAVAIL;
+	msg_error_reply(&f, x->dsp_req, code, detail);
+	peer_reply(x, &f);
+	wire_enc_free(&f);
+}
+
+static void
+peer_op_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct peer_op *x = op->ctx;
+	struct wire_enc f;
+
+	if (status != 0) {
+		peer_error(x, status, detail);
+		op_free(op);
+		return;
+	}
+	wire_enc_init(&f, x->dsp_type | MSG_REPLY, x->dsp_req, WIRE_MAX_MSG);
+	for (size_t i = 0; i < reply->nfields; i++)
+		wire_put_bytes(&f, reply->fields[i].tag, reply->fields[i].val, reply->fields[i].len);
+	peer_reply(x, &f);
+	wire_enc_free(&f);
+	op_free(op);
+}
+
+static void
+peer_query_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct peer_op *x = op->ctx;
+	struct wire_enc f, inner;
+	const uint8_t *buf;
+	size_t len;
+
+	if (status != 0) {
+		peer_error(x, status, detail);
+		op_free(op);
+		return;
+	}
+	/* The reply is the parsed QRY_* answer: send it back encoded whole. */
+	wire_enc_init(&inner, reply->hdr.type, 0, WIRE_MAX_MSG - 1024);
+	for (size_t i = 0; i < reply->nfields; i++)
+		wire_put_bytes(&inner, reply->fields[i].tag, reply->fields[i].val,
+		    reply->fields[i].len);
+	wire_enc_init(&f, DSP_QUERY | MSG_REPLY, x->dsp_req, WIRE_MAX_MSG);
+	if (wire_enc_finish(&inner, &buf, &len) == 0)
+		wire_put_bytes(&f, T_QUERY, buf, len);
+	peer_reply(x, &f);
+	wire_enc_free(&f);
+	wire_enc_free(&inner);
+	op_free(op);
+}
+
+/* DSP_RENEW: the peer's current certificate authenticated it; the store
+ * says what role it has now (a promotion or demotion takes effect here). */
+struct renew_serve {
+	uint8_t		*csr;
+	size_t		 csrlen;
+	char		 peer[HUSH_ID_LEN + 1];
+	bool		 manager;
+};
+
+static void
+renew_signed(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct op *op = arg;
+	struct peer_op *x = op->ctx;
+	struct wire_enc f;
+	const struct wire_field *c;
+	int64_t na;
+
+	if (status != 0) {
+		peer_error(x, status, detail);
+	} else if ((c = wire_find(reply, T_CERT, 0)) == NULL ||
+	    wire_get_i64(reply, T_CERT_NOT_AFTER, &na) != 0) {
+		peer_error(x, HUSH_E_PROTO, NULL);
+	} else {
+		struct renew_serve *rs = (struct renew_serve *)(x + 1);
+
+		wire_enc_init(&f, DSP_RENEW | MSG_REPLY, x->dsp_req, 65536);
+		wire_put_bytes(&f, T_CERT, c->val, c->len);
+		wire_put_i64(&f, T_CERT_NOT_AFTER, na);
+		if (rs->manager && join_wrap_keys(op->p, &f, rs->csr, rs->csrlen) != 0) {
+			wire_enc_free(&f);
+			peer_error(x, HUSH_E_CRYPTO, "cannot hand over the cluster keys");
+			op_free(op);
+			return;
+		}
+		peer_reply(x, &f);
+		wire_enc_free(&f);
+	}
+	op_free(op);
+}
+
+struct role_seen {
+	uint8_t		 role;
+	bool		 removed;
+	bool		 found;
+};
+
+static int
+first_role(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+{
+	struct role_seen *rs = arg;
+	char st[17];
+
+	if (rs->found)
+		return 0;
+	rs->found = true;
+	wire_get_u8(rec, T_ROLE, &rs->role);
+	rs->removed = wire_get_str(rec, T_STATUS_TEXT, st, sizeof(st)) == 0;
+	return 0;
+}
+
+static void
+renew_role_read(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct parent *p = op->p;
+	struct peer_op *x = op->ctx;
+	struct renew_serve *rs = (struct renew_serve *)(x + 1);
+	struct role_seen seen_role = { 0, false, false };
+	struct wire_enc e;
+	char why[256];
+	uint8_t role;
+	int r;
+
+	if (status != 0 ||
+	    msg_records_each(reply, T_NODE, REC_NODE, first_role, &seen_role) != 0 ||
+	    !seen_role.found) {
+		peer_error(x, status ? status : HUSH_E_NOTFOUND, detail);
+		op_free(op);
+		return;
+	}
+	if (seen_role.removed) {
+		snprintf(why, sizeof(why), "node %s was removed from the cluster", rs->peer);
+		peer_error(x, HUSH_E_PERM, why);
+		op_free(op);
+		return;
+	}
+	role = seen_role.role;
+	rs->manager = role == ROLE_MANAGER;
+	wire_enc_init(&e, PKI_ISSUE, child_next_id(&p->pki), 65536);
+	wire_put_bytes(&e, T_CSR, rs->csr, rs->csrlen);
+	wire_put_str(&e, T_SUBJ_CN, rs->peer);
+	wire_put_str(&e, T_SUBJ_OU, role == ROLE_MANAGER ? "hush-manager" : "hush-worker");
+	wire_put_str(&e, T_SUBJ_O, p->node.cluster_id);
+	wire_put_i64(&e, T_NOW, parent_now());
+	wire_put_u64(&e, T_LIFETIME, p->cert_expiry ? p->cert_expiry : HUSH_DEFAULT_CERT_EXPIRY);
+	r = child_call(&p->pki, &e, -1, renew_signed, op);
+	wire_enc_free(&e);
+	if (r != 0) {
+		peer_error(x, r, NULL);
+		op_free(op);
+	}
+}
+
+static void
+renew_serve_free(void *arg)
+{
+	struct peer_op *x = arg;
+	struct renew_serve *rs = (struct renew_serve *)(x + 1);
+
+	free(rs->csr);
+	free(x);
+}
+
+static void
+renew_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
+{
+	struct parent *p = op->p;
+	struct peer_op *x = op->ctx, *nx;
+	struct renew_serve *rs;
+	const uint8_t *csr;
+	struct wire_enc q;
+	size_t len;
+	int r;
+
+	if (p->node.role != ROLE_MANAGER || !p->raft_ready || !p->ca_loaded) {
+		peer_error(x, HUSH_E_UNAVAIL, "this manager cannot sign certificates yet");
+		op_free(op);
+		return;
+	}
+	/* Grow the context to carry the CSR along. */
+	if ((nx = calloc(1, sizeof(*nx) + sizeof(*rs))) == NULL) {
+		peer_error(x, HUSH_E_NOMEM, NULL);
+		op_free(op);
+		return;
+	}
+	*nx = *x;
+	free(x);
+	op->ctx = nx;
+	op->ctx_free = renew_serve_free;
+	rs = (struct renew_serve *)(nx + 1);
+	snprintf(rs->peer, sizeof(rs->peer), "%s", peer);
+	wire_get_bytes(dsp, T_CSR, &csr, &len);
+	if ((rs->csr = malloc(len)) == NULL) {
+		peer_error(nx, HUSH_E_NOMEM, NULL);
+		op_free(op);
+		return;
+	}
+	memcpy(rs->csr, csr, len);
+	rs->csrlen = len;
+	wire_enc_init(&q, QRY_NODE_GET, 0, 256);
+	wire_put_str(&q, T_REF, peer);
+	r = raft_query_local(op, &q, renew_role_read);
+	wire_enc_free(&q);
+	if (r != 0) {
+		peer_error(nx, r, NULL);
+		op_free(op);
+	}
+}
+
+static void
+seen(struct parent *p, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i].id, id) == 0)
+			break;
+	if (i == p->nseen) {
+		if (p->nseen == MAX_PEERS)
+			return;
+		snprintf(p->seen[p->nseen++].id, sizeof(p->seen[0].id), "%s", id);
+	}
+	p->seen[i].last_seen = parent_mono();
+}
+
+bool
+cluster_peer_reachable(const struct parent *p, const char *node_id)
+{
+	if (strcmp(node_id, p->node.node_id) == 0)
+		return true;
+	for (size_t i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i].id, node_id) == 0)
+			return p->seen[i].last_seen != 0 &&
+			    parent_mono() - p->seen[i].last_seen <= DOWN_AFTER_SECS;
+	return false;
+}
+
+static void
+peer_request(struct parent *p, const struct wire_msg *m)
+{
+	static const uint16_t dsp_types[] = { DSP_FORWARD, DSP_QUERY, DSP_RENEW, DSP_HEARTBEAT, 0 };
+	struct wire_msg *dsp;
+	struct peer_op *x;
+	struct op *op;
+	struct wire_enc f;
+	const uint8_t *payload;
+	char peer[HUSH_ID_LEN + 1], why[256];
+	size_t len;
+	uint8_t role;
+	int r;
+
+	if (wire_get_str(m, T_PEER_ID, peer, sizeof(peer)) != 0 ||
+	    wire_get_u8(m, T_ROLE, &role) != 0 ||
+	    wire_get_bytes(m, T_PAYLOAD, &payload, &len) != 0)
+		return;
+	if ((dsp = malloc(sizeof(*dsp))) == NULL || (x = calloc(1, sizeof(*x))) == NULL ||
+	    (op = calloc(1, sizeof(*op))) == NULL) {
+		free(dsp);
+		child_answer_error(&p->net, m->hdr.request_id, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	x->p = p;
+	x->net_req = m->hdr.request_id;
+	op->p = p;
+	op->ctx = x;
+	op->ctx_free = free;
+	if ((r = msg_parse(payload, len, WIRE_MAX_MSG, dsp_types, dsp, why, sizeof(why))) != 0) {
+		/* net checked this already: a failure here means net is not sane. */
+		child_kill(&p->net, "it passed on a malformed peer request");
+		op_free(op);
+		free(dsp);
+		return;
+	}
+	x->dsp_type = dsp->hdr.type;
+	x->dsp_req = dsp->hdr.request_id;
+	seen(p, peer);
+	switch (dsp->hdr.type) {
+	case DSP_HEARTBEAT:
+		wire_enc_init(&f, DSP_HEARTBEAT | MSG_REPLY, x->dsp_req, 64);
+		if (p->node.role == ROLE_MANAGER && p->raft_ready) {
+			uint8_t now_role = ROLE_WORKER;
+
+			for (size_t i = 0; i < p->nmanager_ids; i++)
+				if (strcmp(p->manager_ids[i], peer) == 0)
+					now_role = ROLE_MANAGER;
+			wire_put_u8(&f, T_ROLE, now_role);
+		}
+		peer_reply(x, &f);
+		wire_enc_free(&f);
+		op_free(op);
+		break;
+	case DSP_FORWARD:
+	case DSP_QUERY:
+		if (role != ROLE_MANAGER) {
+			snprintf(why, sizeof(why), "node %s is a worker: manager operations "
+			    "are refused", peer);
+			log_warn("%s", why);
+			peer_error(x, HUSH_E_PERM, why);
+			op_free(op);
+			break;
+		}
+		if (p->node.role != ROLE_MANAGER || !p->raft_ready) {
+			peer_error(x, HUSH_E_UNAVAIL, "this manager's store is not ready");
+			op_free(op);
+			break;
+		}
+		{
+			const struct wire_field *emb = wire_find(dsp,
+			    dsp->hdr.type == DSP_FORWARD ? T_COMMAND : T_QUERY, 0);
+
+			/* The raft process checks the embedded message's schema. */
+			r = dsp->hdr.type == DSP_FORWARD ?
+			    raft_propose_raw(op, emb->val, emb->len, peer_op_done) :
+			    raft_query_raw(op, emb->val, emb->len, peer_query_done);
+		}
+		if (r != 0) {
+			peer_error(x, r, NULL);
+			op_free(op);
+		}
+		break;
+	case DSP_RENEW:
+		renew_serve(op, peer, dsp);
+		break;
+	default:
+		peer_error(x, HUSH_E_INVAL, "request not served by this manager");
+		op_free(op);
+		break;
+	}
+	free(dsp);
+}
+
+void
+cluster_net_request(struct parent *p, const struct wire_msg *m, int fd)
+{
+	switch (m->hdr.type) {
+	case NET_INBOUND:
+		net_inbound(p, m, fd);
+		break;
+	case NET_JOIN_SERVE:
+		join_serve(p, m);
+		break;
+	case NET_PEER_REQUEST:
+		peer_request(p, m);
+		break;
+	default:
+		child_kill(&p->net, "unexpected request");
+		break;
+	}
+}
+
+/* ---- membership, as the store reports it ----------------------------- */
+
+void
+cluster_nodes_event(struct parent *p, const struct wire_msg *m)
+{
+	size_t n;
+
+	n = wire_count(m, T_MANAGER_ADDR);
+	p->nmanagers = 0;
+	for (size_t i = 0; i < n && i < MAX_PEERS; i++)
+		wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->managers[p->nmanagers++],
+		    sizeof(p->managers[0]));
+	n = wire_count(m, T_NODE_ID);
+	p->nmanager_ids = 0;
+	for (size_t i = 0; i < n && i < MAX_PEERS; i++)
+		wire_field_str(wire_find(m, T_NODE_ID, i), p->manager_ids[p->nmanager_ids++],
+		    sizeof(p->manager_ids[0]));
+	n = wire_count(m, T_PEER_ID);
+	p->nremoved = 0;
+	for (size_t i = 0; i < n && i < MAX_PEERS * 4; i++)
+		wire_field_str(wire_find(m, T_PEER_ID, i), p->removed[p->nremoved++],
+		    sizeof(p->removed[0]));
+	for (size_t i = 0; i < p->nremoved; i++)
+		if (strcmp(p->removed[i], p->node.node_id) == 0)
+			log_err("this node (%s) was removed from the cluster", p->node.node_id);
+	net_reload_removed(p);
+}
+
+/* ---- heartbeats ------------------------------------------------------- */
+
+int
+cluster_rpc(struct parent *p, const char *addr, struct wire_enc *req, call_cb cb, void *arg)
+{
+	struct wire_enc e;
+	const uint8_t *buf;
+	size_t len;
+	int r;
+
+	if (!p->net_started)
+		return HUSH_E_UNAVAIL;
+	if ((r = wire_enc_finish(req, &buf, &len)) != 0)
+		return r;
+	wire_enc_init(&e, NET_RPC, child_next_id(&p->net), WIRE_MAX_MSG);
+	wire_put_str(&e, T_ADDRESS, addr);
+	wire_put_bytes(&e, T_PAYLOAD, buf, len);
+	r = child_call(&p->net, &e, -1, cb, arg);
+	wire_enc_free(&e);
+	return r;
+}
+
+int
+cluster_rpc_unwrap(const struct wire_msg *reply, uint16_t req_type, struct wire_msg *out,
+    char *detail, size_t detaillen)
+{
+	uint16_t allowed[3] = { req_type | MSG_REPLY, MSG_ERROR, 0 };
+	const uint8_t *buf;
+	size_t len;
+	char why[256];
+	int r;
+
+	if (wire_get_bytes(reply, T_PAYLOAD, &buf, &len) != 0)
+		return HUSH_E_PROTO;
+	if ((r = msg_parse(buf, len, WIRE_MAX_MSG, allowed, out, why, sizeof(why))) != 0) {
+		snprintf(detail, detaillen, "malformed answer from the peer: %s", why);
+		return HUSH_E_PROTO;
+	}
+	return msg_reply_status(out, detail, detaillen);
+}
+
+static void
+heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct parent *p = arg;
+	struct wire_msg *m;
+	char d[1100];
+	uint8_t role;
+
+	if (status != 0 || (m = malloc(sizeof(*m))) == NULL)
+		return;
+	status = cluster_rpc_unwrap(reply, DSP_HEARTBEAT, m, d, sizeof(d));
+	/* A removed node learns it here: the manager says so before closing. */
+	if (status == HUSH_E_PERM)
+		log_err("%s", d);
+	/* A promotion or demotion reaches the node as a new certificate. */
+	if (status == 0 && wire_get_u8(m, T_ROLE, &role) == 0 && role != p->node.role) {
+		log_info("the cluster made this node a %s: renewing its certificate",
+		    role == ROLE_MANAGER ? "manager" : "worker");
+		renew_now(p);
+	}
+	free(m);
+}
+
+void
+cluster_tick(struct parent *p)
+{
+	struct wire_enc hb;
+
+	renew_tick(p);
+	if (!p->net_started)
+		return;
+	for (size_t i = 0; i < p->nmanagers; i++) {
+		if (strcmp(p->managers[i], p->node.advertise) == 0)
+			continue;
+		wire_enc_init(&hb, DSP_HEARTBEAT, 1, 256);
+		if (cluster_rpc(p, p->managers[i], &hb, heartbeat_done, p) != 0)
+			log_debug("heartbeat to %s not sent", p->managers[i]);
+		wire_enc_free(&hb);
+	}
+}

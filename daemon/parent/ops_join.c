@@ -1,0 +1,552 @@
+/*
+ * Joining a cluster, both ends.
+ *
+ * Manager side (join_serve): net has already shown the joiner our CA and
+ * read its request.  The token is checked here in constant time against
+ * the store's current secrets (so a rotated token fails at once), the role
+ * comes from which secret matched, pki signs the CSR, the node is committed
+ * to the store, and — for a manager — the cluster's DEK (and KEK) go back
+ * sealed to the CSR's key.  The raft leader then adds the new manager to
+ * its configuration by itself (daemon/raft/membership.c).
+ *
+ * Joiner side (op_join): make a key and CSR, let net run the protocol
+ * (it refuses a CA that does not match the token before sending the
+ * token), check what came back, and persist it exactly like init does.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "err.h"
+#include "join_token.h"
+#include "keyring.h"
+#include "keywrap.h"
+#include "log.h"
+#include "parent.h"
+#include "pki/pki.h"
+#include "x509.h"
+
+#define PURPOSE_JOIN_DEK "hush/join-dek"
+#define PURPOSE_JOIN_KEK "hush/join-kek"
+
+/* ---- manager side ----------------------------------------------------- */
+
+struct serve_ctx {
+	uint32_t	 net_req;
+	uint8_t		 secret[16];
+	uint8_t		*csr;
+	size_t		 csrlen;
+	char		 advertise[263];
+	char		 peer[263];
+	uint8_t		 role;
+	char		 node_id[HUSH_ID_LEN + 1];
+	char		*cert;
+	int64_t		 not_after;
+	bool		 autolock;
+	uint8_t		 kek[32];
+};
+
+static void
+serve_ctx_free(void *arg)
+{
+	struct serve_ctx *x = arg;
+
+	free(x->csr);
+	free(x->cert);
+	sodium_memzero(x, sizeof(*x));
+	free(x);
+}
+
+static void
+serve_fail(struct op *op, int code, const char *detail)
+{
+	struct serve_ctx *x = op->ctx;
+
+	log_warn("refused a join from %s: %s", x->peer, detail ? detail : hush_strerror(code));
+	child_answer_error(&op->p->net, x->net_req, code, detail);
+	op_free(op);
+}
+
+static int
+put_wrapped(struct wire_enc *e, uint16_t tag, const struct serve_ctx *x, const char *purpose,
+    const uint8_t *key, size_t keylen)
+{
+	uint8_t blob[KEYWRAP_BLOB_MAX];
+	size_t len;
+	int r;
+
+	if ((r = keywrap_seal_to_csr(x->csr, x->csrlen, purpose, key, keylen, blob,
+	    sizeof(blob), &len)) != 0)
+		return r;
+	wire_put_bytes(e, tag, blob, len);
+	return 0;
+}
+
+/* The cluster's DEK, and KEK under autolock, sealed to the key of a CSR. */
+int
+join_wrap_keys(struct parent *p, struct wire_enc *e, const uint8_t *csr, size_t csrlen)
+{
+	struct secbuf dek = SECBUF_INIT, kek = SECBUF_INIT;
+	struct serve_ctx tmp;
+	int r;
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.csr = (uint8_t *)csr;
+	tmp.csrlen = csrlen;
+	if ((r = keyring_get(KEY_DEK, &dek)) == 0)
+		r = put_wrapped(e, T_DEK, &tmp, PURPOSE_JOIN_DEK, dek.p, dek.len);
+	if (r == 0 && p->autolock && (r = keyring_get(KEY_KEK, &kek)) == 0)
+		r = put_wrapped(e, T_KEK, &tmp, PURPOSE_JOIN_KEK, kek.p, kek.len);
+	secbuf_free(&dek);
+	secbuf_free(&kek);
+	return r;
+}
+
+static void
+serve_committed(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct parent *p = op->p;
+	struct serve_ctx *x = op->ctx;
+	struct secbuf dek = SECBUF_INIT;
+	struct wire_enc e;
+	int r = 0;
+
+	if (status != 0) {
+		serve_fail(op, status, detail);
+		return;
+	}
+	wire_enc_init(&e, NET_JOIN_SERVE | MSG_REPLY, x->net_req, 65536);
+	wire_put_str(&e, T_NODE_ID, x->node_id);
+	wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);
+	wire_put_str(&e, T_CERT, x->cert);
+	wire_put_u8(&e, T_ROLE, x->role);
+	wire_put_i64(&e, T_CERT_NOT_AFTER, x->not_after);
+	/* Ids and addresses of the managers, so the new node's raft answers the
+	 * leader at its advertised address from the very first message. */
+	if (p->nmanagers == p->nmanager_ids && p->nmanagers > 0) {
+		for (size_t i = 0; i < p->nmanagers; i++) {
+			wire_put_str(&e, T_MANAGER_ADDR, p->managers[i]);
+			wire_put_str(&e, T_PEER_ID, p->manager_ids[i]);
+		}
+	} else {
+		wire_put_str(&e, T_MANAGER_ADDR, p->node.advertise);
+		wire_put_str(&e, T_PEER_ID, p->node.node_id);
+	}
+	if (x->role == ROLE_MANAGER) {
+		if ((r = keyring_get(KEY_DEK, &dek)) == 0)
+			r = put_wrapped(&e, T_DEK, x, PURPOSE_JOIN_DEK, dek.p, dek.len);
+		if (r == 0 && x->autolock)
+			r = put_wrapped(&e, T_KEK, x, PURPOSE_JOIN_KEK, x->kek, sizeof(x->kek));
+		secbuf_free(&dek);
+	}
+	if (r != 0) {
+		wire_enc_free(&e);
+		serve_fail(op, r, "cannot hand over the cluster keys");
+		return;
+	}
+	log_info("node %s joined from %s as a %s", x->node_id, x->peer,
+	    x->role == ROLE_MANAGER ? "manager" : "worker");
+	child_answer(&p->net, &e, -1);
+	op_free(op);
+}
+
+static void
+serve_signed(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct op *op = arg;
+	struct serve_ctx *x = op->ctx;
+	const struct wire_field *f;
+	struct wire_enc cmd;
+	uint8_t req_id[16];
+	int r;
+
+	if (status != 0) {
+		serve_fail(op, status, detail);
+		return;
+	}
+	if ((f = wire_find(reply, T_CERT, 0)) == NULL ||
+	    wire_get_i64(reply, T_CERT_NOT_AFTER, &x->not_after) != 0 ||
+	    (x->cert = strndup((const char *)f->val, f->len)) == NULL) {
+		serve_fail(op, HUSH_E_PROTO, NULL);
+		return;
+	}
+	randombytes_buf(req_id, sizeof(req_id));
+	wire_enc_init(&cmd, CMD_NODE_ADD, 0, 1024);
+	wire_put_bytes(&cmd, T_REQ_ID, req_id, sizeof(req_id));
+	wire_put_str(&cmd, T_NODE_ID, x->node_id);
+	wire_put_u8(&cmd, T_ROLE, x->role);
+	wire_put_str(&cmd, T_ADVERTISE_ADDR, x->advertise);
+	wire_put_i64(&cmd, T_CREATED, parent_now());
+	r = raft_propose(op, &cmd, serve_committed);
+	wire_enc_free(&cmd);
+	if (r != 0)
+		serve_fail(op, r, "cannot record the new node");
+}
+
+static void
+serve_checked(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct parent *p = op->p;
+	struct serve_ctx *x = op->ctx;
+	const uint8_t *w, *m, *k;
+	size_t len;
+	uint64_t expiry = 0;
+	struct wire_enc e;
+	bool autolock = false;
+	int r;
+
+	if (status != 0) {
+		serve_fail(op, status, detail);
+		return;
+	}
+	if (wire_get_bytes(reply, T_WORKER_SECRET, &w, &len) != 0 ||
+	    wire_get_bytes(reply, T_MANAGER_SECRET, &m, &len) != 0 ||
+	    wire_get_u64(reply, T_CERT_EXPIRY, &expiry) != 0) {
+		serve_fail(op, HUSH_E_PROTO, NULL);
+		return;
+	}
+	/* Compare with both, always, so timing says nothing about which. */
+	{
+		bool is_w = join_token_secret_equal(x->secret, w);
+		bool is_m = join_token_secret_equal(x->secret, m);
+
+		x->role = is_m ? ROLE_MANAGER : is_w ? ROLE_WORKER : 0;
+	}
+	if (x->role == 0) {
+		serve_fail(op, HUSH_E_PERM, "invalid join token");
+		return;
+	}
+	if (wire_get_bool(reply, T_AUTOLOCK, &autolock) == 0 && autolock &&
+	    wire_get_bytes(reply, T_KEK, &k, &len) == 0 && len == 32) {
+		x->autolock = true;
+		memcpy(x->kek, k, 32);
+	}
+	if (hush_id_new(x->node_id) != 0) {
+		serve_fail(op, HUSH_E_CRYPTO, NULL);
+		return;
+	}
+	wire_enc_init(&e, PKI_ISSUE, child_next_id(&p->pki), PKI_MAX_MSG);
+	wire_put_bytes(&e, T_CSR, x->csr, x->csrlen);
+	wire_put_str(&e, T_SUBJ_CN, x->node_id);
+	wire_put_str(&e, T_SUBJ_OU, x->role == ROLE_MANAGER ? "hush-manager" : "hush-worker");
+	wire_put_str(&e, T_SUBJ_O, p->node.cluster_id);
+	wire_put_i64(&e, T_NOW, parent_now());
+	wire_put_u64(&e, T_LIFETIME, expiry ? expiry : HUSH_DEFAULT_CERT_EXPIRY);
+	r = child_call(&p->pki, &e, -1, serve_signed, op);
+	wire_enc_free(&e);
+	if (r != 0)
+		serve_fail(op, r, "the pki process is not available");
+}
+
+void
+join_serve(struct parent *p, const struct wire_msg *m)
+{
+	struct serve_ctx *x;
+	struct join_token t;
+	struct op *op;
+	struct wire_enc q;
+	const uint8_t *csr;
+	char token[JOIN_TOKEN_LEN + 1], why[256];
+	int r;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL || (op = calloc(1, sizeof(*op))) == NULL) {
+		free(x);
+		child_answer_error(&p->net, m->hdr.request_id, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	op->p = p;
+	op->ctx = x;
+	op->ctx_free = serve_ctx_free;
+	x->net_req = m->hdr.request_id;
+	wire_get_str(m, T_ADDRESS, x->peer, sizeof(x->peer));
+	wire_get_str(m, T_ADVERTISE_ADDR, x->advertise, sizeof(x->advertise));
+	if (p->node.role != ROLE_MANAGER || p->state != PS_READY || !p->raft_ready ||
+	    !p->have_digest) {
+		serve_fail(op, HUSH_E_UNAVAIL, "this manager is not ready to accept nodes");
+		return;
+	}
+	if (wire_get_str(m, T_TOKEN, token, sizeof(token)) != 0 ||
+	    join_token_parse(token, strlen(token), &t, why, sizeof(why)) != 0 ||
+	    sodium_memcmp(t.digest, p->token_digest, sizeof(t.digest)) != 0) {
+		sodium_memzero(token, sizeof(token));
+		serve_fail(op, HUSH_E_PERM, "invalid join token");
+		return;
+	}
+	sodium_memzero(token, sizeof(token));
+	memcpy(x->secret, t.secret, sizeof(x->secret));
+	sodium_memzero(&t, sizeof(t));
+	if (wire_get_bytes(m, T_CSR, &csr, &x->csrlen) != 0 ||
+	    (x->csr = malloc(x->csrlen)) == NULL) {
+		serve_fail(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	memcpy(x->csr, csr, x->csrlen);
+	/* The leader's view: a token rotated a moment ago must already fail. */
+	wire_enc_init(&q, QRY_CLUSTER, 0, 64);
+	r = raft_query(op, &q, serve_checked);
+	wire_enc_free(&q);
+	if (r != 0)
+		serve_fail(op, r, NULL);
+}
+
+/* ---- joiner side ------------------------------------------------------ */
+
+struct join_ctx {
+	struct secbuf	 node_key;
+	char		 remote[263];
+};
+
+static void
+join_ctx_free(void *arg)
+{
+	struct join_ctx *x = arg;
+
+	secbuf_free(&x->node_key);
+	free(x);
+}
+
+static void
+join_fail(struct op *op, int code, const char *detail)
+{
+	struct parent *p = op->p;
+
+	log_err("join failed: %s", detail && *detail ? detail : hush_strerror(code));
+	if (p->state == PS_INITIALIZING) {
+		memset(&p->node, 0, sizeof(p->node));
+		p->state = PS_UNINITIALIZED;
+	}
+	op_error(op, code, detail);
+}
+
+static void
+join_reply(struct op *op)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+
+	wire_enc_init(&e, CTL_JOIN | MSG_REPLY, op->client_req, 256);
+	wire_put_str(&e, T_NODE_ID, p->node.node_id);
+	wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);
+	wire_put_u8(&e, T_ROLE, (uint8_t)p->node.role);
+	op_reply(op, &e);
+}
+
+static void
+join_raft_ready(struct op *op, int status, const char *detail)
+{
+	if (status != 0) {
+		op_error(op, status, detail);
+		return;
+	}
+	join_reply(op);
+}
+
+int
+join_unwrap(const struct wire_msg *m, uint16_t tag, const struct secbuf *key, struct secbuf *out)
+{
+	const char *purpose = tag == T_DEK ? PURPOSE_JOIN_DEK : PURPOSE_JOIN_KEK;
+	const uint8_t *blob;
+	size_t len, outlen;
+	int r;
+
+	if (wire_get_bytes(m, tag, &blob, &len) != 0)
+		return HUSH_E_NOTFOUND;
+	if ((r = secbuf_alloc(out, KEYWRAP_MAX)) != 0)
+		return r;
+	if ((r = keywrap_open(key, purpose, blob, len, out->p, out->len, &outlen)) != 0 ||
+	    outlen != 32) {
+		secbuf_free(out);
+		return r != 0 ? r : HUSH_E_FORMAT;
+	}
+	out->len = 32;
+	return 0;
+}
+
+/* Check the result, then persist it the way init does. */
+static int
+join_persist(struct op *op, const struct wire_msg *m, char *why, size_t whylen)
+{
+	struct parent *p = op->p;
+	struct join_ctx *x = op->ctx;
+	struct secbuf dek = SECBUF_INIT, kek = SECBUF_INIT;
+	struct x509_cert_info info;
+	const struct wire_field *cf, *caf;
+	char *cert = NULL, *ca = NULL;
+	uint8_t role;
+	int r;
+
+	if ((cf = wire_find(m, T_CERT, 0)) == NULL || (caf = wire_find(m, T_CA_CERT, 0)) == NULL ||
+	    wire_get_str(m, T_NODE_ID, p->node.node_id, sizeof(p->node.node_id)) != 0 ||
+	    wire_get_str(m, T_CLUSTER_ID, p->node.cluster_id, sizeof(p->node.cluster_id)) != 0 ||
+	    wire_get_u8(m, T_ROLE, &role) != 0 ||
+	    wire_get_i64(m, T_CERT_NOT_AFTER, &p->node.cert_not_after) != 0 ||
+	    (cert = strndup((const char *)cf->val, cf->len)) == NULL ||
+	    (ca = strndup((const char *)caf->val, caf->len)) == NULL) {
+		snprintf(why, whylen, "the manager's answer is incomplete");
+		r = HUSH_E_PROTO;
+		goto out;
+	}
+	if ((r = x509_verify(cert, strlen(cert), ca, strlen(ca), parent_now(), why, whylen)) != 0 ||
+	    (r = x509_cert_info(cert, strlen(cert), &info)) != 0)
+		goto out;
+	if (!x509_cert_matches_key(cert, strlen(cert), &x->node_key) ||
+	    strcmp(info.subject.cn, p->node.node_id) != 0 ||
+	    strcmp(info.subject.o, p->node.cluster_id) != 0 ||
+	    (role != ROLE_MANAGER && role != ROLE_WORKER)) {
+		snprintf(why, whylen, "the certificate the manager issued does not match this "
+		    "node's key, id or cluster");
+		r = HUSH_E_AUTH;
+		goto out;
+	}
+	p->node.role = role;
+	if (role == ROLE_MANAGER) {
+		if ((r = join_unwrap(m, T_DEK, &x->node_key, &dek)) != 0) {
+			snprintf(why, whylen, "the manager did not hand over the cluster's data key");
+			goto out;
+		}
+		r = join_unwrap(m, T_KEK, &x->node_key, &kek);
+		if (r != 0 && r != HUSH_E_NOTFOUND) {
+			snprintf(why, whylen, "the cluster's unlock key does not open");
+			goto out;
+		}
+		p->autolock = r == 0;
+	} else {
+		/* A worker holds no store; its data key protects nothing yet. */
+		if ((r = secbuf_alloc(&dek, 32)) != 0)
+			goto out;
+		randombytes_buf(dek.p, dek.len);
+		p->autolock = false;
+	}
+	p->nmanagers = p->nmanager_ids = 0;
+	for (size_t i = 0; i < wire_count(m, T_MANAGER_ADDR) && i < MAX_PEERS; i++)
+		wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->managers[p->nmanagers++],
+		    sizeof(p->managers[0]));
+	for (size_t i = 0; i < wire_count(m, T_PEER_ID) && i < MAX_PEERS; i++)
+		wire_field_str(wire_find(m, T_PEER_ID, i), p->manager_ids[p->nmanager_ids++],
+		    sizeof(p->manager_ids[0]));
+	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->node_key,
+	    p->autolock ? kek.p : NULL)) != 0 ||
+	    (r = node_state_write_cert(p->cfg.state_dir, "ca.crt", ca)) != 0 ||
+	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", cert)) != 0) {
+		snprintf(why, whylen, "cannot write this node's keys and certificates: %s",
+		    hush_strerror(r));
+		goto out;
+	}
+	if ((r = keyring_put(KEY_DEK, dek.p, dek.len)) != 0 ||
+	    (r = keyring_put(KEY_NODE, x->node_key.p, x->node_key.len)) != 0 ||
+	    (p->autolock && (r = keyring_put(KEY_KEK, kek.p, kek.len)) != 0)) {
+		snprintf(why, whylen, "cannot store keys in the kernel keyring");
+		goto out;
+	}
+	p->node.initialized = true;
+	if ((r = node_state_save(p->cfg.state_dir, &p->node)) != 0) {
+		p->node.initialized = false;
+		snprintf(why, whylen, "cannot write node.json");
+	}
+out:
+	secbuf_free(&dek);
+	secbuf_free(&kek);
+	free(cert);
+	free(ca);
+	return r;
+}
+
+static void
+joined(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct op *op = arg;
+	struct parent *p = op->p;
+	char why[512] = "";
+	int r;
+
+	if (status != 0) {
+		join_fail(op, status, detail);
+		return;
+	}
+	if ((r = join_persist(op, reply, why, sizeof(why))) != 0) {
+		join_fail(op, r, why);
+		return;
+	}
+	log_info("joined cluster %s as %s %s", p->node.cluster_id,
+	    p->node.role == ROLE_MANAGER ? "manager" : "worker", p->node.node_id);
+	if (p->node.role == ROLE_WORKER) {
+		p->state = PS_READY;
+		cluster_start_net(p);
+		join_reply(op);
+		return;
+	}
+	p->state = PS_STARTING;
+	cluster_start_net(p);
+	op->on_ready = join_raft_ready;
+	lifecycle_wait_ready(p, op);
+	lifecycle_start_raft(p, false);
+}
+
+void
+op_join(struct op *op, const struct wire_msg *m)
+{
+	struct parent *p = op->p;
+	struct join_ctx *x;
+	struct wire_enc e;
+	struct join_token t;
+	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], host[64], why[256];
+	uint8_t *csr = NULL;
+	size_t csrlen;
+	int r;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	op->ctx = x;
+	op->ctx_free = join_ctx_free;
+	wire_get_str(m, T_TOKEN, token, sizeof(token));
+	r = join_token_parse(token, strlen(token), &t, why, sizeof(why));
+	sodium_memzero(&t, sizeof(t));
+	if (r != 0) {
+		op_error(op, r, why);
+		return;
+	}
+	wire_get_str(m, T_ADDRESS, addr, sizeof(addr));
+	if (addr_normalize(addr, HUSH_DEFAULT_PORT, x->remote, sizeof(x->remote), why,
+	    sizeof(why)) != 0) {
+		op_error(op, HUSH_E_INVAL, why);
+		return;
+	}
+	memset(&p->node, 0, sizeof(p->node));
+	if (wire_get_str(m, T_ADVERTISE_ADDR, addr, sizeof(addr)) != 0) {
+		addr_default_ipv4(host, sizeof(host));
+		snprintf(addr, sizeof(addr), "%s", host);
+	}
+	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.advertise, sizeof(p->node.advertise),
+	    why, sizeof(why)) != 0) {
+		op_error(op, HUSH_E_INVAL, why);
+		return;
+	}
+	if (wire_get_str(m, T_LISTEN_ADDR, addr, sizeof(addr)) != 0)
+		snprintf(addr, sizeof(addr), "0.0.0.0:%d", HUSH_DEFAULT_PORT);
+	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.listen, sizeof(p->node.listen),
+	    why, sizeof(why)) != 0) {
+		op_error(op, HUSH_E_INVAL, why);
+		return;
+	}
+	if ((r = x509_key_generate(&x->node_key)) != 0 ||
+	    (r = x509_csr_create(&x->node_key, &csr, &csrlen)) != 0) {
+		op_error(op, r, "cannot create the node key");
+		return;
+	}
+	p->state = PS_INITIALIZING;
+	wire_enc_init(&e, NET_JOIN, child_next_id(&p->net), 65536);
+	wire_put_str(&e, T_ADDRESS, x->remote);
+	wire_put_str(&e, T_TOKEN, token);
+	wire_put_bytes(&e, T_CSR, csr, csrlen);
+	wire_put_str(&e, T_ADVERTISE_ADDR, p->node.advertise);
+	sodium_memzero(token, sizeof(token));
+	free(csr);
+	r = child_call(&p->net, &e, -1, joined, op);
+	wire_enc_free(&e);
+	if (r != 0)
+		join_fail(op, r, "the net process is not available");
+}

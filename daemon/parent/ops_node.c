@@ -1,0 +1,402 @@
+/*
+ * Node management: ls, inspect, promote, demote, rm, leave.  The node table
+ * is replicated; whether a node is up and which manager leads is what this
+ * manager sees live (heartbeats, raft), merged in when answering.
+ */
+#include <dirent.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "keyring.h"
+#include "log.h"
+#include "parent.h"
+#include "raft/raft_proc.h"
+
+struct node_ctx {
+	char		 leader[HUSH_ID_LEN + 1];
+	uint16_t	 query;		/* QRY_NODE_LIST or QRY_NODE_GET */
+	/* for promote/demote/rm: what to do to which ids, one at a time */
+	uint8_t		 req_id[16];
+	char		 ids[MAX_PEERS][HUSH_ID_LEN + 1];
+	uint8_t		 roles[MAX_PEERS];
+	bool		 reachable[MAX_PEERS];
+	size_t		 nids, next;
+	bool		 force;
+	char		 refs[MAX_PEERS][65];
+	size_t		 nrefs;
+};
+
+static struct node_ctx *
+node_ctx(struct op *op)
+{
+	struct node_ctx *x = calloc(1, sizeof(*x));
+
+	if (x != NULL) {
+		op->ctx = x;
+		op->ctx_free = free;
+	}
+	return x;
+}
+
+struct live_ctx {
+	struct parent	*p;
+	const char	*leader;
+	struct wire_enc	 list;
+};
+
+/* Copy a node record into the reply's list, with what this manager sees live. */
+static int
+put_live_node(void *arg, const uint8_t *raw, size_t rawlen, const struct wire_msg *rec)
+{
+	struct live_ctx *lc = arg;
+	struct wire_enc out;
+	const uint8_t *buf;
+	char id[HUSH_ID_LEN + 1], status[17];
+	uint8_t role;
+	size_t len;
+	int r;
+
+	wire_get_str(rec, T_NODE_ID, id, sizeof(id));
+	wire_get_u8(rec, T_ROLE, &role);
+	if (wire_get_str(rec, T_STATUS_TEXT, status, sizeof(status)) == 0 &&
+	    strcmp(status, "removed") == 0)
+		return 0;
+	wire_enc_init(&out, REC_NODE, 0, 4096);
+	for (size_t i = 0; i < rec->nfields; i++)
+		wire_put_bytes(&out, rec->fields[i].tag, rec->fields[i].val, rec->fields[i].len);
+	wire_put_bool(&out, T_REACHABLE, cluster_peer_reachable(lc->p, id));
+	if (role == ROLE_MANAGER)
+		wire_put_str(&out, T_RAFT_STATE, strcmp(id, lc->leader) == 0 ? "leader" :
+		    cluster_peer_reachable(lc->p, id) ? "reachable" : "unreachable");
+	if ((r = wire_enc_finish(&out, &buf, &len)) == 0)
+		wire_put_bytes(&lc->list, T_NODE, buf + WIRE_HDR_LEN, len - WIRE_HDR_LEN);
+	wire_enc_free(&out);
+	return r;
+}
+
+static void
+nodes_read(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct node_ctx *x = op->ctx;
+	struct live_ctx lc = { op->p, x->leader, { 0 } };
+	struct wire_enc e;
+	const uint8_t *buf;
+	size_t len;
+	int r;
+
+	if (status != 0) {
+		op_error(op, status, detail);
+		return;
+	}
+	wire_enc_init_list(&lc.list, WIRE_MAX_MSG - 8192);
+	r = msg_records_each(reply, T_NODE, REC_NODE, put_live_node, &lc);
+	if (r == 0)
+		r = wire_enc_finish(&lc.list, &buf, &len);
+	if (r != 0) {
+		wire_enc_free(&lc.list);
+		op_error(op, r, "a malformed node record was refused");
+		return;
+	}
+	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, WIRE_MAX_MSG);
+	wire_put_bytes(&e, T_RECORDS, buf, len);
+	wire_enc_free(&lc.list);
+	op_reply(op, &e);
+}
+
+static void
+leader_read(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct op *op = arg;
+	struct node_ctx *x = op->ctx;
+	struct wire_enc q;
+	int r;
+
+	if (status == 0)
+		wire_get_str(reply, T_RAFT_LEADER, x->leader, sizeof(x->leader));
+	wire_enc_init(&q, x->query, 0, 65536);
+	for (size_t i = 0; i < x->nrefs; i++)
+		wire_put_str(&q, T_REF, x->refs[i]);
+	r = raft_query_local(op, &q, nodes_read);
+	wire_enc_free(&q);
+	if (r != 0)
+		op_error(op, r, NULL);
+}
+
+static void
+read_nodes(struct op *op, const struct wire_msg *m, uint16_t query)
+{
+	struct parent *p = op->p;
+	struct node_ctx *x;
+	struct wire_enc e;
+	int r;
+
+	if ((x = node_ctx(op)) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	x->query = query;
+	for (size_t i = 0; m != NULL && i < wire_count(m, T_REF) && i < MAX_PEERS; i++)
+		wire_field_str(wire_find(m, T_REF, i), x->refs[x->nrefs++], sizeof(x->refs[0]));
+	wire_enc_init(&e, RAFTP_STATUS, child_next_id(&p->raft), 64);
+	r = child_call(&p->raft, &e, -1, leader_read, op);
+	wire_enc_free(&e);
+	if (r != 0)
+		op_error(op, r, NULL);
+}
+
+void
+op_node_list(struct op *op, const struct wire_msg *m)
+{
+	read_nodes(op, NULL, QRY_NODE_LIST);
+}
+
+void
+op_node_inspect(struct op *op, const struct wire_msg *m)
+{
+	read_nodes(op, m, QRY_NODE_GET);
+}
+
+/* ---- promote / demote / rm -------------------------------------------- */
+
+static void change_next(struct op *op);
+
+static void
+change_applied(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	if (status != 0) {
+		op_error(op, status, detail);
+		return;
+	}
+	change_next(op);
+}
+
+static void
+change_next(struct op *op)
+{
+	struct node_ctx *x = op->ctx;
+	struct wire_enc cmd;
+	int r;
+
+	if (x->next == x->nids) {
+		wire_enc_init(&cmd, op->type | MSG_REPLY, op->client_req, 64);
+		op_reply(op, &cmd);
+		return;
+	}
+	/* Each node gets its own request id, derived so a retry repeats it. */
+	x->req_id[15] = (uint8_t)(x->req_id[15] + 1);
+	wire_enc_init(&cmd, op->type == CTL_NODE_RM ? CMD_NODE_REMOVE : CMD_NODE_UPDATE, 0, 1024);
+	wire_put_bytes(&cmd, T_REQ_ID, x->req_id, 16);
+	wire_put_str(&cmd, T_NODE_ID, x->ids[x->next]);
+	if (op->type == CTL_NODE_PROMOTE)
+		wire_put_u8(&cmd, T_ROLE, ROLE_MANAGER);
+	else if (op->type == CTL_NODE_DEMOTE)
+		wire_put_u8(&cmd, T_ROLE, ROLE_WORKER);
+	x->next++;
+	r = raft_propose(op, &cmd, change_applied);
+	wire_enc_free(&cmd);
+	if (r != 0)
+		op_error(op, r, NULL);
+}
+
+struct node_brief {
+	char		 id[HUSH_ID_LEN + 1];
+	uint8_t		 role;
+};
+
+struct brief_list {
+	struct node_brief	 n[MAX_PEERS * 4];
+	size_t			 count;
+};
+
+static int
+collect(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+{
+	struct brief_list *b = arg;
+	char st[17];
+
+	if (wire_get_str(rec, T_STATUS_TEXT, st, sizeof(st)) == 0 || b->count == MAX_PEERS * 4)
+		return 0;	/* removed nodes are not targets and do not count */
+	wire_get_str(rec, T_NODE_ID, b->n[b->count].id, sizeof(b->n[0].id));
+	wire_get_u8(rec, T_ROLE, &b->n[b->count].role);
+	b->count++;
+	return 0;
+}
+
+static void
+targets_read(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct parent *p = op->p;
+	struct node_ctx *x = op->ctx;
+	struct brief_list *b;
+	char why[512];
+	size_t managers = 0, reachable = 0, demoted_reachable = 0, demoted = 0;
+	bool found;
+
+	if (status != 0) {
+		op_error(op, status, detail);
+		return;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	if (msg_records_each(reply, T_NODE, REC_NODE, collect, b) != 0) {
+		free(b);
+		op_error(op, HUSH_E_PROTO, "a malformed node record was refused");
+		return;
+	}
+	/* Resolve every ref, and count managers and reachable managers. */
+	for (size_t k = 0; k < x->nrefs; k++) {
+		found = false;
+		for (size_t i = 0; i < b->count && !found; i++) {
+			if (strcmp(b->n[i].id, x->refs[k]) != 0)
+				continue;
+			snprintf(x->ids[x->nids], sizeof(x->ids[0]), "%s", b->n[i].id);
+			x->roles[x->nids] = b->n[i].role;
+			x->reachable[x->nids] = cluster_peer_reachable(p, b->n[i].id);
+			x->nids++;
+			found = true;
+		}
+		if (!found) {
+			snprintf(why, sizeof(why), "node '%s' not found", x->refs[k]);
+			free(b);
+			op_error(op, HUSH_E_NOTFOUND, why);
+			return;
+		}
+	}
+	for (size_t i = 0; i < b->count; i++) {
+		if (b->n[i].role != ROLE_MANAGER)
+			continue;
+		managers++;
+		reachable += cluster_peer_reachable(p, b->n[i].id);
+	}
+	free(b);
+	for (size_t i = 0; i < x->nids; i++) {
+		const char *nid = x->ids[i];
+
+		if (op->type == CTL_NODE_RM) {
+			if (x->roles[i] == ROLE_MANAGER) {
+				snprintf(why, sizeof(why), "node %s is a manager: demote it to a "
+				    "worker before removing it", nid);
+				op_error(op, HUSH_E_INVAL, why);
+				return;
+			}
+			if (x->reachable[i] && !x->force) {
+				snprintf(why, sizeof(why), "node %s is not down and can't be "
+				    "removed (use --force to remove it anyway)", nid);
+				op_error(op, HUSH_E_INVAL, why);
+				return;
+			}
+		}
+		if (op->type == CTL_NODE_DEMOTE && x->roles[i] == ROLE_MANAGER) {
+			demoted++;
+			demoted_reachable += x->reachable[i];
+		}
+	}
+	if (op->type == CTL_NODE_DEMOTE && demoted > 0) {
+		if (managers <= demoted) {
+			op_error(op, HUSH_E_INVAL, "cannot demote the last manager of the cluster");
+			return;
+		}
+		/* The managers that stay must still form a majority among themselves. */
+		if (reachable - demoted_reachable < (managers - demoted) / 2 + 1) {
+			snprintf(why, sizeof(why), "demoting would leave %zu reachable of %zu "
+			    "managers: the cluster would lose its raft quorum",
+			    reachable - demoted_reachable, managers - demoted);
+			op_error(op, HUSH_E_INVAL, why);
+			return;
+		}
+	}
+	x->next = 0;
+	change_next(op);
+}
+
+static void
+change_nodes(struct op *op, const struct wire_msg *m)
+{
+	struct node_ctx *x;
+	const struct wire_field *rid = wire_find(m, T_REQ_ID, 0);
+	struct wire_enc q;
+	int r;
+
+	if ((x = node_ctx(op)) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	memcpy(x->req_id, rid->val, 16);
+	wire_get_bool(m, T_FORCE, &x->force);
+	if (wire_count(m, T_REF) > MAX_PEERS) {
+		op_error(op, HUSH_E_TOOBIG, "too many nodes in one request (at most 64)");
+		return;
+	}
+	for (size_t i = 0; i < wire_count(m, T_REF) && i < MAX_PEERS; i++)
+		wire_field_str(wire_find(m, T_REF, i), x->refs[x->nrefs++], sizeof(x->refs[0]));
+	wire_enc_init(&q, QRY_NODE_LIST, 0, 64);
+	r = raft_query(op, &q, targets_read);
+	wire_enc_free(&q);
+	if (r != 0)
+		op_error(op, r, NULL);
+}
+
+void
+op_node_promote(struct op *op, const struct wire_msg *m)
+{
+	change_nodes(op, m);
+}
+
+void
+op_node_demote(struct op *op, const struct wire_msg *m)
+{
+	change_nodes(op, m);
+}
+
+void
+op_node_rm(struct op *op, const struct wire_msg *m)
+{
+	change_nodes(op, m);
+}
+
+/* ---- leave ------------------------------------------------------------- */
+
+
+/* Forget the cluster: keys, certificates, the raft log; then start over. */
+void
+op_leave(struct op *op, const struct wire_msg *m)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+	char path[PATH_MAX];
+	bool force = false;
+
+	wire_get_bool(m, T_FORCE, &force);
+	if (p->node.role == ROLE_MANAGER && !force) {
+		op_error(op, HUSH_E_INVAL, "this node is a manager: leaving would weaken the "
+		    "raft quorum and lose the store on this node. Demote it first, or use "
+		    "--force to leave anyway");
+		return;
+	}
+	log_info("leaving cluster %s", p->node.cluster_id);
+	child_kill(&p->raft, "the node is leaving the cluster");
+	child_kill(&p->net, "the node is leaving the cluster");
+	snprintf(path, sizeof(path), "%s/node.json", p->cfg.state_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/node.keys", p->cfg.state_dir);
+	unlink(path);
+	remove_dir_files(raft_proc_dir);
+	snprintf(path, sizeof(path), "%s/certificates", p->cfg.state_dir);
+	remove_dir_files(path);
+	keyring_drop(KEY_DEK);
+	keyring_drop(KEY_NODE);
+	keyring_drop(KEY_KEK);
+	memset(&p->node, 0, sizeof(p->node));
+	p->state = PS_UNINITIALIZED;
+	p->autolock = false;
+	p->nmanagers = p->nremoved = p->nseen = 0;
+	p->have_digest = false;
+	wire_enc_init(&e, CTL_LEAVE | MSG_REPLY, op->client_req, 64);
+	op_reply(op, &e);
+}

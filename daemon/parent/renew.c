@@ -1,0 +1,298 @@
+/*
+ * Certificate renewal.  Each node renews at a random point between 50 % and
+ * 80 % of its certificate's life (so a cluster's nodes never all renew at
+ * once), with a new key.  A manager signs with its own pki process; any
+ * other node asks a manager over hush-dispatch/1, where its current
+ * certificate is what authenticates the request and the store — not the
+ * request — says which role the new certificate carries.  The cluster's
+ * current --cert-expiry applies, so changing it needs no restart.
+ */
+#include <dirent.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "keyring.h"
+#include "log.h"
+#include "parent.h"
+#include "pki/pki.h"
+#include "raft/raft_proc.h"
+#include "x509.h"
+
+struct renew_ctx {
+	struct parent	*p;
+	struct secbuf	 key;
+	size_t		 manager;	/* which manager we are asking */
+};
+
+static bool renewing;
+static int64_t renew_at;
+
+int64_t
+parent_now(void)
+{
+	int64_t now = (int64_t)time(NULL);
+
+#ifdef HUSH_TEST_HOOKS
+	/* Test builds only: lets a test move a node's clock forward. */
+	const char *off = getenv("HUSH_TEST_CLOCK_OFFSET");
+
+	if (off != NULL)
+		now += strtoll(off, NULL, 10);
+#endif
+	return now;
+}
+
+static char *
+read_cert(const struct parent *p, const char *name)
+{
+	char path[PATH_MAX], *buf;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/certificates/%s", p->cfg.state_dir, name);
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	buf = calloc(1, 16385);
+	n = buf ? fread(buf, 1, 16384, f) : 0;
+	fclose(f);
+	if (buf != NULL && (n == 0 || n == 16384)) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+/* Pick the next renewal time from the certificate on disk. */
+void
+renew_schedule(struct parent *p)
+{
+	struct x509_cert_info info;
+	char *cert = read_cert(p, "node.crt");
+	int64_t life;
+
+	renew_at = 0;
+	if (cert == NULL || x509_cert_info(cert, strlen(cert), &info) != 0) {
+		free(cert);
+		return;
+	}
+	free(cert);
+	life = info.not_after - info.not_before;
+	renew_at = info.not_before + life / 2 + (int64_t)randombytes_uniform(
+	    (uint32_t)(life * 3 / 10 > 1 ? life * 3 / 10 : 1));
+	p->node.cert_not_after = info.not_after;
+	log_debug("certificate renewal scheduled in %lld s",
+	    (long long)(renew_at - parent_now()));
+}
+
+static void
+renew_free(struct renew_ctx *x)
+{
+	secbuf_free(&x->key);
+	free(x);
+	renewing = false;
+}
+
+void
+renew_now(struct parent *p)
+{
+	if (!renewing)
+		renew_at = 1;
+}
+
+
+/*
+ * The keys this node keeps for its new role: a new manager gets the
+ * cluster's DEK (and KEK) from the reply; a node that stops being a
+ * manager drops them and the raft log they open.
+ */
+static int
+role_keys(struct renew_ctx *x, const struct wire_msg *reply, int new_role,
+    struct secbuf *dek, struct secbuf *kek)
+{
+	struct parent *p = x->p;
+	int r;
+
+	if (new_role == p->node.role) {
+		if ((r = keyring_get(KEY_DEK, dek)) != 0)
+			return r;
+		if (p->autolock)
+			return keyring_get(KEY_KEK, kek);
+		return 0;
+	}
+	if (new_role == ROLE_MANAGER) {
+		if (reply == NULL || (r = join_unwrap(reply, T_DEK, &x->key, dek)) != 0)
+			return HUSH_E_AUTH;
+		r = join_unwrap(reply, T_KEK, &x->key, kek);
+		if (r != 0 && r != HUSH_E_NOTFOUND)
+			return r;
+		p->autolock = r == 0;
+		return 0;
+	}
+	if ((r = secbuf_alloc(dek, 32)) != 0)
+		return r;
+	randombytes_buf(dek->p, dek->len);
+	p->autolock = false;
+	return 0;
+}
+
+static void
+install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
+{
+	struct parent *p = x->p;
+	struct secbuf dek = SECBUF_INIT, kek = SECBUF_INIT;
+	struct x509_cert_info info;
+	struct wire_enc e;
+	char *ca = read_cert(p, "ca.crt"), why[256];
+	int r, new_role, old_role = p->node.role;
+
+	if (ca == NULL ||
+	    (r = x509_verify(cert, strlen(cert), ca, strlen(ca), parent_now(), why, sizeof(why))) != 0 ||
+	    (r = x509_cert_info(cert, strlen(cert), &info)) != 0 ||
+	    !x509_cert_matches_key(cert, strlen(cert), &x->key) ||
+	    strcmp(info.subject.cn, p->node.node_id) != 0) {
+		log_err("refused a renewed certificate that does not match this node");
+		goto out;
+	}
+	new_role = strcmp(info.subject.ou, "hush-manager") == 0 ? ROLE_MANAGER : ROLE_WORKER;
+	if ((r = role_keys(x, reply, new_role, &dek, &kek)) != 0) {
+		log_err("cannot take on the new role: the cluster keys did not come");
+		goto out;
+	}
+	/* node.keys first: a crash after it leaves a key the old cert lacks,
+	 * which the next renewal repairs; the other order could lose the key. */
+	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->key, p->autolock ? kek.p : NULL)) != 0 ||
+	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", cert)) != 0 ||
+	    (r = keyring_put(KEY_NODE, x->key.p, x->key.len)) != 0 ||
+	    (r = keyring_put(KEY_DEK, dek.p, dek.len)) != 0 ||
+	    (r = p->autolock ? keyring_put(KEY_KEK, kek.p, kek.len) : keyring_drop(KEY_KEK)) != 0) {
+		log_err("cannot install the renewed certificate: %s", hush_strerror(r));
+		goto out;
+	}
+	p->node.role = new_role;
+	p->node.cert_not_after = info.not_after;
+	node_state_save(p->cfg.state_dir, &p->node);
+	wire_enc_init(&e, NET_RELOAD, child_next_id(&p->net), 65536);
+	wire_put_str(&e, T_CERT, cert);
+	wire_put_bytes(&e, T_NODE_KEY, x->key.p, x->key.len);
+	for (size_t i = 0; i < p->nremoved; i++)
+		wire_put_str(&e, T_PEER_ID, p->removed[i]);
+	if (child_call(&p->net, &e, -1, NULL, NULL) != 0)
+		log_warn("the net process did not take the renewed certificate");
+	wire_enc_free(&e);
+	log_info("renewed this node's certificate (%s): it now expires at %lld",
+	    info.subject.ou, (long long)info.not_after);
+	renew_schedule(p);
+	if (old_role == ROLE_WORKER && new_role == ROLE_MANAGER) {
+		log_info("this node is now a manager: starting its raft store");
+		p->state = PS_STARTING;
+		lifecycle_start_raft(p, false);
+	} else if (old_role == ROLE_MANAGER && new_role == ROLE_WORKER) {
+		log_info("this node is now a worker: dropping its raft store");
+		child_kill(&p->raft, "the node was demoted to a worker");
+		p->raft_ready = false;
+		remove_dir_files(raft_proc_dir);
+		p->state = PS_READY;
+	}
+out:
+	secbuf_free(&dek);
+	secbuf_free(&kek);
+	free(ca);
+}
+
+static void
+signed_locally(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct renew_ctx *x = arg;
+	const struct wire_field *f;
+	char *cert;
+
+	if (status != 0 || (f = wire_find(reply, T_CERT, 0)) == NULL ||
+	    (cert = strndup((const char *)f->val, f->len)) == NULL) {
+		log_warn("certificate renewal failed: %s", detail && *detail ? detail :
+		    hush_strerror(status));
+	} else {
+		install(x, cert, reply);
+		free(cert);
+	}
+	renew_free(x);
+}
+
+static void
+signed_remotely(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct renew_ctx *x = arg;
+	struct wire_msg *m;
+	char d[1100];
+
+	if (status == 0 && (m = malloc(sizeof(*m))) != NULL) {
+		status = cluster_rpc_unwrap(reply, DSP_RENEW, m, d, sizeof(d));
+		if (status == 0)
+			signed_locally(x, 0, m, -1, NULL);
+		else
+			signed_locally(x, status, NULL, -1, d);
+		free(m);
+		return;
+	}
+	signed_locally(x, status ? status : HUSH_E_NOMEM, NULL, -1, detail);
+}
+
+static int
+ask(struct renew_ctx *x, const uint8_t *csr, size_t csrlen)
+{
+	struct parent *p = x->p;
+	struct wire_enc e;
+	int r;
+
+	/* Sign locally only what stays a manager's certificate; a role change
+	 * goes through the leader's view of the store like any other node's. */
+	if (p->node.role == ROLE_MANAGER && p->ca_loaded && renew_at != 1) {
+		wire_enc_init(&e, PKI_ISSUE, child_next_id(&p->pki), PKI_MAX_MSG);
+		wire_put_bytes(&e, T_CSR, csr, csrlen);
+		wire_put_str(&e, T_SUBJ_CN, p->node.node_id);
+		wire_put_str(&e, T_SUBJ_OU, "hush-manager");
+		wire_put_str(&e, T_SUBJ_O, p->node.cluster_id);
+		wire_put_i64(&e, T_NOW, parent_now());
+		wire_put_u64(&e, T_LIFETIME, p->cert_expiry ? p->cert_expiry :
+		    HUSH_DEFAULT_CERT_EXPIRY);
+		r = child_call(&p->pki, &e, -1, signed_locally, x);
+		wire_enc_free(&e);
+		return r;
+	}
+	if (p->nmanagers == 0)
+		return HUSH_E_UNAVAIL;
+	wire_enc_init(&e, DSP_RENEW, 1, 16384);
+	wire_put_bytes(&e, T_CSR, csr, csrlen);
+	r = cluster_rpc(p, p->managers[x->manager % p->nmanagers], &e, signed_remotely, x);
+	wire_enc_free(&e);
+	return r;
+}
+
+void
+renew_tick(struct parent *p)
+{
+	static size_t rotor;
+	struct renew_ctx *x;
+	uint8_t *csr = NULL;
+	size_t csrlen;
+
+	if (renewing || !p->node.initialized || p->state != PS_READY || !p->net_started)
+		return;
+	if (renew_at == 0)
+		renew_schedule(p);
+	if (renew_at == 0 || parent_now() < renew_at)
+		return;
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return;
+	x->p = p;
+	x->manager = rotor++;
+	if (x509_key_generate(&x->key) != 0 || x509_csr_create(&x->key, &csr, &csrlen) != 0 ||
+	    (renewing = true, ask(x, csr, csrlen)) != 0) {
+		log_warn("cannot start certificate renewal; will retry");
+		renew_free(x);
+	}
+	free(csr);
+}

@@ -1,0 +1,503 @@
+/*
+ * Unit tests for lib/msg.c: the schema table itself, msg_parse with its
+ * allowed-type list, the bounds that matter most (names, secret values,
+ * request ids), nested records and the error reply helpers.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "err.h"
+#include "msg.h"
+#include "wire.h"
+
+#define NTYPES		0x10000
+
+static struct wire_msg msg, rec, items;
+static const uint16_t all_ctl[] = { CTL_SECRET_CREATE, CTL_STATUS, MSG_ERROR, 0 };
+static uint8_t req_id[HUSH_REQ_ID_LEN + 1];	/* one spare for the over-long case */
+
+static int
+setup(void **state)
+{
+	randombytes_buf(req_id, sizeof(req_id));
+	return 0;
+}
+
+static void
+test_table_unique(void **state)
+{
+	const struct wire_msg_spec *s, *lo = NULL, *hi = NULL;
+	size_t n = 0, i, j;
+	unsigned int t;
+	bool seen_name;
+
+	for (t = 0; t < NTYPES; t++) {
+		if ((s = msg_spec((uint16_t)t)) == NULL) {
+			assert_string_equal(msg_type_name((uint16_t)t), "unknown");
+			continue;
+		}
+		n++;
+		assert_int_equal(s->type, t);
+		assert_non_null(s->name);
+		assert_string_equal(msg_type_name((uint16_t)t), s->name);
+		if (lo == NULL || s < lo)
+			lo = s;
+		if (hi == NULL || s > hi)
+			hi = s;
+		assert_true(s->nfields == 0 || s->fields != NULL);
+		assert_true(s->nfields <= WIRE_MAX_FIELDS);
+		for (i = 0; i < s->nfields; i++) {
+			const struct wire_field_spec *f = &s->fields[i];
+
+			assert_non_null(f->name);
+			assert_true(f->tag != 0);
+			for (j = 0; j < i; j++) {
+				if (s->fields[j].tag == f->tag)
+					fail_msg("%s: tag %u declared twice",
+					    s->name, f->tag);
+			}
+			if (f->kind == WIRE_BYTES || f->kind == WIRE_STR)
+				assert_true(f->min_len <= f->max_len);
+			/* A REQUIRED|REPEATED field is fine; flags are only these two. */
+			assert_int_equal(f->flags & ~(uint32_t)(WIRE_F_REQUIRED |
+			    WIRE_F_REPEATED), 0);
+		}
+	}
+	assert_true(n > 0);
+	/*
+	 * msg_spec() returns the first entry of a type, so a duplicated type
+	 * would hide an entry of the table: every entry between the lowest and
+	 * highest address must be reachable, one per type.
+	 */
+	assert_int_equal((size_t)(hi - lo) + 1, n);
+	/* Names are unique too. */
+	for (t = 0; t < NTYPES; t++) {
+		if ((s = msg_spec((uint16_t)t)) == NULL)
+			continue;
+		seen_name = false;
+		for (const struct wire_msg_spec *o = lo; o <= hi; o++) {
+			if (strcmp(o->name, s->name) == 0) {
+				assert_false(seen_name);
+				seen_name = true;
+			}
+		}
+	}
+}
+
+/* The commands and records the store and key file rely on exist. */
+static void
+test_table_has_types(void **state)
+{
+	static const uint16_t need[] = {
+		MSG_ERROR, CTL_SECRET_CREATE, CMD_CLUSTER_INIT, CMD_TOKEN_ROTATE,
+		CMD_SECRET_CREATE, CMD_SECRET_RM, CMD_CLUSTER_UPDATE, QRY_CLUSTER,
+		QRY_CLUSTER | MSG_REPLY, QRY_SECRET_LIST, QRY_SECRET_LIST | MSG_REPLY,
+		QRY_SECRET_GET, QRY_SECRET_GET | MSG_REPLY, REC_SECRET, SNAP_HEADER,
+		SNAP_CLUSTER, SNAP_SECRET, SNAP_DEDUP, REC_KEYFILE,
+	};
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		assert_non_null(msg_spec(need[i]));
+	assert_null(msg_spec(0));
+	assert_null(msg_spec(0xffff));
+}
+
+/* A CTL_SECRET_CREATE with the given name and data sizes. */
+static void
+enc_create(struct wire_enc *e, const char *name, size_t datalen, size_t reqlen)
+{
+	uint8_t *data;
+
+	data = malloc(datalen ? datalen : 1);
+	assert_non_null(data);
+	memset(data, 'v', datalen);
+	wire_enc_init(e, CTL_SECRET_CREATE, 99, WIRE_MAX_MSG);
+	wire_put_bytes(e, T_REQ_ID, req_id, reqlen);
+	if (name != NULL)
+		wire_put_str(e, T_NAME, name);
+	wire_put_bytes(e, T_DATA, data, datalen);
+	wire_put_str(e, T_LABEL, "env=prod");
+	wire_put_str(e, T_LABEL, "team=db");
+	free(data);
+}
+
+static int
+parse_enc(struct wire_enc *e, const uint16_t *allowed, char *why, size_t whylen)
+{
+	const uint8_t *buf;
+	size_t len;
+
+	assert_int_equal(wire_enc_finish(e, &buf, &len), 0);
+	return msg_parse(buf, len, WIRE_MAX_MSG, allowed, &msg, why, whylen);
+}
+
+static void
+test_secret_create_parses(void **state)
+{
+	struct wire_enc e;
+	const uint8_t *p;
+	size_t len;
+	char why[256], name[65];
+
+	enc_create(&e, "db-password", 12, HUSH_REQ_ID_LEN);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), 0);
+	assert_int_equal(msg.hdr.type, CTL_SECRET_CREATE);
+	assert_int_equal(msg.hdr.request_id, 99);
+	assert_int_equal(wire_get_str(&msg, T_NAME, name, sizeof(name)), 0);
+	assert_string_equal(name, "db-password");
+	assert_int_equal(wire_get_bytes(&msg, T_REQ_ID, &p, &len), 0);
+	assert_int_equal(len, HUSH_REQ_ID_LEN);
+	assert_memory_equal(p, req_id, len);
+	assert_int_equal(wire_count(&msg, T_LABEL), 2);
+	wire_enc_free(&e);
+}
+
+static void
+test_type_not_allowed(void **state)
+{
+	static const uint16_t only_status[] = { CTL_STATUS, 0 };
+	static const uint16_t nothing[] = { 0 };
+	struct wire_enc e;
+	char why[256];
+
+	enc_create(&e, "a", 1, HUSH_REQ_ID_LEN);
+	assert_int_equal(parse_enc(&e, only_status, why, sizeof(why)), HUSH_E_PROTO);
+	assert_non_null(strstr(why, "CTL_SECRET_CREATE"));
+	assert_non_null(strstr(why, "0x0104"));
+	assert_int_equal(parse_enc(&e, nothing, why, sizeof(why)), HUSH_E_PROTO);
+	wire_enc_free(&e);
+
+	/* An allowed type that has no schema is refused, not trusted. */
+	{
+		static const uint16_t odd[] = { 0x4242, 0 };
+
+		wire_enc_init(&e, 0x4242, 1, 64);
+		assert_int_equal(parse_enc(&e, odd, why, sizeof(why)), HUSH_E_PROTO);
+		assert_non_null(strstr(why, "0x4242"));
+		wire_enc_free(&e);
+	}
+	/* A reply type is not its request type. */
+	wire_enc_init(&e, CTL_STATUS | MSG_REPLY, 1, 64);
+	assert_int_equal(parse_enc(&e, only_status, why, sizeof(why)), HUSH_E_PROTO);
+	assert_non_null(strstr(why, "CTL_STATUS"));
+	wire_enc_free(&e);
+}
+
+static void
+error_roundtrip(int code, const char *detail)
+{
+	static const uint16_t err_only[] = { MSG_ERROR, 0 };
+	struct wire_enc e;
+	char why[256], got[1100];
+
+	assert_int_equal(msg_error_reply(&e, 1234, code, detail), 0);
+	assert_int_equal(parse_enc(&e, err_only, why, sizeof(why)), 0);
+	assert_int_equal(msg.hdr.request_id, 1234);
+	assert_int_equal(msg_reply_status(&msg, got, sizeof(got)), code);
+	assert_string_equal(got, detail != NULL ? detail : "");
+	wire_enc_free(&e);
+}
+
+static void
+test_error_roundtrip(void **state)
+{
+	char longd[1025];
+	int code;
+
+	error_roundtrip(HUSH_E_EXISTS, "secret 'db' already exists");
+	error_roundtrip(HUSH_E_LOCKED, NULL);
+	error_roundtrip(HUSH_E_NOTFOUND, "");
+	for (code = -1; code >= HUSH_E_MIN; code--)
+		error_roundtrip(code, hush_strerror(code));
+	/* The longest detail the schema accepts. */
+	memset(longd, 'd', 1024);
+	longd[1024] = '\0';
+	error_roundtrip(HUSH_E_INTERNAL, longd);
+}
+
+static void
+test_reply_status_not_error(void **state)
+{
+	struct wire_enc e;
+	char why[256], d[16] = "junk";
+	static const uint16_t st[] = { CTL_STATUS, 0 };
+
+	wire_enc_init(&e, CTL_STATUS, 5, 64);
+	assert_int_equal(parse_enc(&e, st, why, sizeof(why)), 0);
+	assert_int_equal(msg_reply_status(&msg, d, sizeof(d)), 0);
+	assert_string_equal(d, "");
+	wire_enc_free(&e);
+}
+
+/* A MSG_ERROR whose code is written by hand. */
+static int
+status_of_code(uint32_t code)
+{
+	static const uint16_t err_only[] = { MSG_ERROR, 0 };
+	struct wire_enc e;
+	char why[256], d[64];
+	int r;
+
+	wire_enc_init(&e, MSG_ERROR, 1, 256);
+	wire_put_u32(&e, T_ERRCODE, code);
+	wire_put_str(&e, T_ERRMSG, "detail");
+	assert_int_equal(parse_enc(&e, err_only, why, sizeof(why)), 0);
+	r = msg_reply_status(&msg, d, sizeof(d));
+	assert_string_equal(d, "detail");
+	wire_enc_free(&e);
+	return r;
+}
+
+static void
+test_error_code_range(void **state)
+{
+	assert_int_equal(status_of_code(1), HUSH_E_NOMEM);
+	assert_int_equal(status_of_code((uint32_t)-HUSH_E_MIN), HUSH_E_MIN);
+	/* Out of range, and 0 (an error reply claiming success). */
+	assert_int_equal(status_of_code((uint32_t)-HUSH_E_MIN + 1), HUSH_E_PROTO);
+	assert_int_equal(status_of_code(1000), HUSH_E_PROTO);
+	assert_int_equal(status_of_code(0x80000000u), HUSH_E_PROTO);
+	assert_int_equal(status_of_code(0xffffffffu), HUSH_E_PROTO);
+	assert_int_equal(status_of_code(0), HUSH_E_PROTO);
+}
+
+static void
+test_required_and_duplicate(void **state)
+{
+	struct wire_enc e;
+	char why[256];
+
+	/* No T_NAME. */
+	enc_create(&e, NULL, 5, HUSH_REQ_ID_LEN);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), HUSH_E_PROTO);
+	assert_non_null(strstr(why, "NAME"));
+	assert_non_null(strstr(why, "missing"));
+	wire_enc_free(&e);
+
+	/* No T_REQ_ID. */
+	wire_enc_init(&e, CTL_SECRET_CREATE, 1, 256);
+	wire_put_str(&e, T_NAME, "x");
+	wire_put_bytes(&e, T_DATA, "v", 1);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), HUSH_E_PROTO);
+	assert_non_null(strstr(why, "REQ_ID"));
+	wire_enc_free(&e);
+
+	/* T_NAME twice. */
+	enc_create(&e, "one", 5, HUSH_REQ_ID_LEN);
+	wire_put_str(&e, T_NAME, "two");
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), HUSH_E_PROTO);
+	assert_non_null(strstr(why, "repeated"));
+	wire_enc_free(&e);
+
+	/* Labels may repeat (enc_create puts two). */
+	enc_create(&e, "one", 5, HUSH_REQ_ID_LEN);
+	wire_put_str(&e, T_LABEL, "x=y");
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), 0);
+	wire_enc_free(&e);
+
+	/* A tag this message does not declare. */
+	enc_create(&e, "one", 5, HUSH_REQ_ID_LEN);
+	wire_put_bool(&e, T_ROTATE, true);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), HUSH_E_PROTO);
+	wire_enc_free(&e);
+}
+
+static void
+test_bounds(void **state)
+{
+	struct wire_enc e;
+	char why[256], name[70];
+
+	memset(name, 'n', sizeof(name));
+	name[64] = '\0';
+	enc_create(&e, name, 1, HUSH_REQ_ID_LEN);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), 0);
+	wire_enc_free(&e);
+	name[64] = 'n';
+	name[65] = '\0';
+	enc_create(&e, name, 1, HUSH_REQ_ID_LEN);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), HUSH_E_TOOBIG);
+	assert_non_null(strstr(why, "NAME"));
+	wire_enc_free(&e);
+	/* Empty name. */
+	enc_create(&e, "", 1, HUSH_REQ_ID_LEN);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), HUSH_E_PROTO);
+	wire_enc_free(&e);
+
+	/* Secret value: 511999 is the largest. */
+	enc_create(&e, "big", HUSH_SECRET_MAX, HUSH_REQ_ID_LEN);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), 0);
+	wire_enc_free(&e);
+	enc_create(&e, "big", HUSH_SECRET_MAX + 1, HUSH_REQ_ID_LEN);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), HUSH_E_TOOBIG);
+	assert_non_null(strstr(why, "DATA"));
+	wire_enc_free(&e);
+	enc_create(&e, "empty", 0, HUSH_REQ_ID_LEN);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), HUSH_E_PROTO);
+	wire_enc_free(&e);
+
+	/* Request ids are exactly 16 bytes. */
+	enc_create(&e, "r", 1, HUSH_REQ_ID_LEN - 1);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), HUSH_E_PROTO);
+	assert_non_null(strstr(why, "REQ_ID"));
+	wire_enc_free(&e);
+	enc_create(&e, "r", 1, 0);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), HUSH_E_PROTO);
+	wire_enc_free(&e);
+	enc_create(&e, "r", 1, HUSH_REQ_ID_LEN + 1);
+	assert_true(parse_enc(&e, all_ctl, why, sizeof(why)) < 0);
+	wire_enc_free(&e);
+
+	/* A NUL inside a string. */
+	wire_enc_init(&e, CTL_SECRET_CREATE, 1, 256);
+	wire_put_bytes(&e, T_REQ_ID, req_id, 16);
+	wire_put_bytes(&e, T_NAME, "a\0b", 3);
+	wire_put_bytes(&e, T_DATA, "v", 1);
+	assert_int_equal(parse_enc(&e, all_ctl, why, sizeof(why)), HUSH_E_PROTO);
+	assert_non_null(strstr(why, "NUL"));
+	wire_enc_free(&e);
+}
+
+/* The max argument to msg_parse caps the whole message. */
+static void
+test_parse_max(void **state)
+{
+	struct wire_enc e;
+	const uint8_t *buf;
+	size_t len;
+	char why[256];
+
+	enc_create(&e, "m", 100, HUSH_REQ_ID_LEN);
+	assert_int_equal(wire_enc_finish(&e, &buf, &len), 0);
+	assert_int_equal(msg_parse(buf, len, len, all_ctl, &msg, why, sizeof(why)), 0);
+	assert_int_equal(msg_parse(buf, len, len - 1, all_ctl, &msg, why, sizeof(why)),
+	    HUSH_E_TOOBIG);
+	assert_int_equal(msg_parse(buf, len - 1, len, all_ctl, &msg, why, sizeof(why)),
+	    HUSH_E_TRUNCATED);
+	assert_non_null(strstr(why, "undecodable"));
+	wire_enc_free(&e);
+}
+
+/* A REC_SECRET carried in a list reply, then parsed as a record. */
+static void
+test_rec_secret_roundtrip(void **state)
+{
+	static const uint16_t list_r[] = { QRY_SECRET_LIST | MSG_REPLY, 0 };
+	static const char *ids[2] = {
+		"0123456789abcdefghijklmno", "zyxwvutsrqponmlkjihgfedcb"
+	};
+	struct wire_enc e, r, l;
+	const uint8_t *buf;
+	size_t len, i;
+	char why[256], s[700];
+	uint32_t u;
+	int64_t t;
+
+	wire_enc_init(&e, QRY_SECRET_LIST | MSG_REPLY, 3, WIRE_MAX_MSG);
+	wire_enc_init_list(&l, WIRE_MAX_MSG);
+	for (i = 0; i < 2; i++) {
+		wire_enc_init_fields(&r, 8192);
+		wire_put_str(&r, T_SECRET_ID, ids[i]);
+		wire_put_str(&r, T_NAME, i == 0 ? "alpha" : "beta");
+		wire_put_i64(&r, T_CREATED, -5 - (int64_t)i);
+		wire_put_i64(&r, T_UPDATED, INT64_MAX);
+		wire_put_u32(&r, T_VERSION, 7 + (uint32_t)i);
+		wire_put_u32(&r, T_DATA_LEN, HUSH_SECRET_MAX);
+		wire_put_str(&r, T_LABEL, "k=v");
+		wire_put_str(&r, T_LABEL, "k2=");
+		assert_int_equal(wire_enc_finish(&r, &buf, &len), 0);
+		wire_put_bytes(&l, T_SECRET, buf, len);
+		wire_enc_free(&r);
+	}
+	assert_int_equal(wire_enc_finish(&l, &buf, &len), 0);
+	wire_put_bytes(&e, T_RECORDS, buf, len);
+	wire_enc_free(&l);
+	assert_int_equal(parse_enc(&e, list_r, why, sizeof(why)), 0);
+	{
+		const uint8_t *lp;
+		size_t ll;
+
+		assert_int_equal(wire_get_bytes(&msg, T_RECORDS, &lp, &ll), 0);
+		assert_int_equal(wire_decode_fields(lp, ll, &items), 0);
+	}
+	assert_int_equal(wire_count(&items, T_SECRET), 2);
+	for (i = 0; i < 2; i++) {
+		const struct wire_field *f = wire_find(&items, T_SECRET, i);
+
+		assert_non_null(f);
+		assert_int_equal(msg_parse_record(f->val, f->len, REC_SECRET, &rec,
+		    why, sizeof(why)), 0);
+		assert_int_equal(wire_get_str(&rec, T_SECRET_ID, s, sizeof(s)), 0);
+		assert_string_equal(s, ids[i]);
+		assert_int_equal(wire_get_str(&rec, T_NAME, s, sizeof(s)), 0);
+		assert_string_equal(s, i == 0 ? "alpha" : "beta");
+		assert_int_equal(wire_get_i64(&rec, T_CREATED, &t), 0);
+		assert_int_equal(t, -5 - (int64_t)i);
+		assert_int_equal(wire_get_i64(&rec, T_UPDATED, &t), 0);
+		assert_true(t == INT64_MAX);
+		assert_int_equal(wire_get_u32(&rec, T_VERSION, &u), 0);
+		assert_int_equal(u, 7 + i);
+		assert_int_equal(wire_get_u32(&rec, T_DATA_LEN, &u), 0);
+		assert_int_equal(u, HUSH_SECRET_MAX);
+		assert_int_equal(wire_count(&rec, T_LABEL), 2);
+		assert_int_equal(wire_field_str(wire_find(&rec, T_LABEL, 1), s, sizeof(s)), 0);
+		assert_string_equal(s, "k2=");
+	}
+	wire_enc_free(&e);
+
+	/* A record missing T_VERSION, and one with a bad id length. */
+	wire_enc_init_fields(&r, 8192);
+	wire_put_str(&r, T_SECRET_ID, ids[0]);
+	wire_put_str(&r, T_NAME, "alpha");
+	wire_put_i64(&r, T_CREATED, 1);
+	wire_put_i64(&r, T_UPDATED, 1);
+	wire_put_u32(&r, T_DATA_LEN, 1);
+	assert_int_equal(wire_enc_finish(&r, &buf, &len), 0);
+	assert_int_equal(msg_parse_record(buf, len, REC_SECRET, &rec, why, sizeof(why)),
+	    HUSH_E_PROTO);
+	assert_non_null(strstr(why, "VERSION"));
+	wire_enc_free(&r);
+	wire_enc_init_fields(&r, 8192);
+	wire_put_str(&r, T_SECRET_ID, "short");
+	assert_int_equal(wire_enc_finish(&r, &buf, &len), 0);
+	assert_int_equal(msg_parse_record(buf, len, REC_SECRET, &rec, why, sizeof(why)),
+	    HUSH_E_PROTO);
+	wire_enc_free(&r);
+	/* Garbage, and an unknown record type. */
+	assert_int_equal(msg_parse_record((const uint8_t *)"\x00\x10\xff", 3, REC_SECRET,
+	    &rec, why, sizeof(why)), HUSH_E_FORMAT);
+	assert_int_equal(msg_parse_record(NULL, 0, 0x4242, &rec, why, sizeof(why)),
+	    HUSH_E_INTERNAL);
+	/* A record of only optional fields may be empty; REC_SECRET may not. */
+	assert_int_equal(msg_parse_record(NULL, 0, REC_SECRET, &rec, why, sizeof(why)),
+	    HUSH_E_PROTO);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_unique),
+		cmocka_unit_test(test_table_has_types),
+		cmocka_unit_test(test_secret_create_parses),
+		cmocka_unit_test(test_type_not_allowed),
+		cmocka_unit_test(test_error_roundtrip),
+		cmocka_unit_test(test_reply_status_not_error),
+		cmocka_unit_test(test_error_code_range),
+		cmocka_unit_test(test_required_and_duplicate),
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_parse_max),
+		cmocka_unit_test(test_rec_secret_roundtrip),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

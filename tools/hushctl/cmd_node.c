@@ -1,0 +1,480 @@
+/*
+ * node ls | inspect | promote | demote | rm, as docker node does them.
+ * Only a manager answers; what it reports of the others' health is what
+ * it sees live, so two managers may briefly disagree.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "client.h"
+#include "err.h"
+#include "hushctl.h"
+#include "msg.h"
+#include "output.h"
+
+static const char node_help[] =
+    "Usage:  hushctl node COMMAND\n"
+    "\n"
+    "Manage the nodes of the cluster (on a manager)\n"
+    "\n"
+    "Commands:\n"
+    "  demote      Demote one or more managers to workers\n"
+    "  inspect     Display detailed information on one or more nodes\n"
+    "  ls          List the nodes of the cluster\n"
+    "  promote     Promote one or more workers to managers\n"
+    "  rm          Remove one or more nodes from the cluster\n"
+    "\n"
+    "Run 'hushctl node COMMAND --help' for more information on a command.\n";
+
+static const char ls_help[] =
+    "Usage:  hushctl node ls [OPTIONS]\n"
+    "\n"
+    "List the nodes of the cluster; '*' marks this node\n"
+    "\n"
+    "Aliases:\n"
+    "  ls, list\n"
+    "\n"
+    "Options:\n"
+    "      --format FORMAT   table (default) or json\n"
+    "  -q, --quiet           Only display IDs\n"
+    "  -h, --help            Print this help\n";
+
+static const char inspect_help[] =
+    "Usage:  hushctl node inspect [OPTIONS] NODE [NODE...]\n"
+    "\n"
+    "Display detailed information on one or more nodes, by ID\n"
+    "\n"
+    "Options:\n"
+    "  -f, --format json   Output format; json is the only one and the default\n"
+    "  -h, --help          Print this help\n";
+
+static const char promote_help[] =
+    "Usage:  hushctl node promote NODE [NODE...]\n"
+    "\n"
+    "Promote one or more workers to managers, by ID\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   Print this help\n";
+
+static const char demote_help[] =
+    "Usage:  hushctl node demote NODE [NODE...]\n"
+    "\n"
+    "Demote one or more managers to workers, by ID.  The managers that\n"
+    "remain must still be a majority of reachable managers.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   Print this help\n";
+
+static const char rm_help[] =
+    "Usage:  hushctl node rm [OPTIONS] NODE [NODE...]\n"
+    "\n"
+    "Remove one or more nodes from the cluster, by ID.  A manager must be\n"
+    "demoted first; a node that is not down needs --force.\n"
+    "\n"
+    "Aliases:\n"
+    "  rm, remove\n"
+    "\n"
+    "Options:\n"
+    "  -f, --force   Remove the node even if it is not down\n"
+    "  -h, --help    Print this help\n";
+
+enum { OPT_FORMAT = OPT_LONG_BASE };
+
+/*
+ * How many NODE arguments fit in one request: every field counts against
+ * WIRE_MAX_FIELDS, and inspect has nothing but its T_REFs.
+ */
+#define INSPECT_REFS_MAX	(REFS_MAX + 1)
+#define CHANGE_REFS_MAX		REFS_MAX	/* besides T_REQ_ID */
+#define RM_REFS_MAX		(REFS_MAX - 1)	/* besides T_REQ_ID, T_FORCE */
+
+/* One REC_NODE record, already validated, into v. */
+static int
+view_from_record(const struct wire_msg *rec, struct node_view *v)
+{
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if ((r = wire_get_str(rec, T_NODE_ID, v->id, sizeof(v->id))) != 0 ||
+	    (r = wire_get_u8(rec, T_ROLE, &v->role)) != 0 ||
+	    (r = wire_get_str(rec, T_ADVERTISE_ADDR, v->addr,
+	    sizeof(v->addr))) != 0 ||
+	    (r = wire_get_str(rec, T_AVAILABILITY, v->availability,
+	    sizeof(v->availability))) != 0 ||
+	    (r = wire_get_i64(rec, T_CREATED, &v->created)) != 0)
+		return r;
+	/* The rest is optional: absent leaves the field empty or false. */
+	(void)wire_get_str(rec, T_STATUS_TEXT, v->status_text,
+	    sizeof(v->status_text));
+	(void)wire_get_str(rec, T_RAFT_STATE, v->raft_state,
+	    sizeof(v->raft_state));
+	(void)wire_get_bool(rec, T_REACHABLE, &v->reachable);
+	v->has_updated = wire_get_i64(rec, T_UPDATED, &v->updated) == 0;
+	return 0;
+}
+
+/* The repeated T_NODE records of a list or inspect reply. */
+static int
+count_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+struct fill_ctx {
+	struct node_view	*v;
+	size_t			 n, cap;
+};
+
+static int
+fill_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+{
+	struct fill_ctx *fc = arg;
+	int r;
+
+	if (fc->n == fc->cap)
+		return HUSH_E_PROTO;
+	if ((r = view_from_record(rec, &fc->v[fc->n])) != 0) {
+		(void)0;
+		return r;
+	}
+	fc->n++;
+	return 0;
+}
+
+/* The records in T_RECORDS of a list or inspect reply. */
+static int
+decode_nodes(const char *cmd, const struct wire_msg *m,
+    struct node_view **out, size_t *nout)
+{
+	struct fill_ctx fc = { NULL, 0, 0 };
+	int r;
+
+	*out = NULL;
+	*nout = 0;
+	if ((r = msg_records_each(m, T_NODE, REC_NODE, count_record, &fc.cap)) != 0)
+		return fail("%s: bad reply from hushd: %s", cmd, hush_strerror(r));
+	if ((fc.v = calloc(fc.cap > 0 ? fc.cap : 1, sizeof(*fc.v))) == NULL)
+		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
+	if ((r = msg_records_each(m, T_NODE, REC_NODE, fill_record, &fc)) != 0) {
+		free(fc.v);
+		return fail("%s: bad reply from hushd: %s", cmd, hush_strerror(r));
+	}
+	*out = fc.v;
+	*nout = fc.n;
+	return 0;
+}
+
+/* Asks hushd which node it is; self is "" when it does not say. */
+static int
+local_node_id(const struct ctl *ctl, const char *cmd, char *self, size_t cap)
+{
+	struct wire_enc e;
+	struct reply rep;
+	int r;
+
+	client_request(&e, CTL_STATUS);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	if (wire_get_str(rep.msg, T_NODE_ID, self, cap) != 0)
+		self[0] = '\0';
+	reply_free(&rep);
+	return 0;
+}
+
+static int
+print_nodes_json(const struct node_view *v, size_t n, bool inspect)
+{
+	json_t *arr, *o;
+	size_t i;
+	int r;
+
+	if ((arr = json_array()) == NULL)
+		return HUSH_E_NOMEM;
+	for (i = 0; i < n; i++) {
+		o = inspect ? node_view_inspect_json(&v[i]) : node_view_json(&v[i]);
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			return HUSH_E_NOMEM;
+		}
+	}
+	r = print_json(arr, stdout);
+	json_decref(arr);
+	return r;
+}
+
+static int
+node_ls(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "format",	required_argument, NULL, OPT_FORMAT },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "node ls";
+	enum out_format format = FORMAT_TABLE;
+	struct node_view *v;
+	struct wire_enc e;
+	struct reply rep;
+	bool quiet = false, mark;
+	char why[160], self[HUSH_ID_LEN + 1];
+	size_t n, i;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			quiet = true;
+			break;
+		case OPT_FORMAT:
+			if (arg_format(optarg, true, &format, why,
+			    sizeof(why)) != 0)
+				return usage_error(cmd, "%s", why);
+			break;
+		case 'h':
+			return show_help(ls_help);
+		default:
+			return getopt_error(cmd, c, argv);
+		}
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%.64s'",
+		    argv[optind]);
+
+	/* Only the table marks this node, so only it needs to ask which. */
+	mark = !quiet && format == FORMAT_TABLE;
+	self[0] = '\0';
+	if (mark && local_node_id(ctl, cmd, self, sizeof(self)) != 0)
+		return EXIT_FAIL;
+	client_request(&e, CTL_NODE_LIST);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	r = decode_nodes(cmd, rep.msg, &v, &n);
+	reply_free(&rep);
+	if (r != 0)
+		return r;
+	n = node_views_live(v, n);
+	node_views_sort(v, n);
+
+	r = 0;
+	if (quiet) {
+		for (i = 0; i < n; i++)
+			printf("%s\n", v[i].id);
+	} else {
+		switch (format) {
+		case FORMAT_TABLE:
+			r = node_views_table(v, n, self[0] != '\0' ? self : NULL,
+			    stdout);
+			break;
+		case FORMAT_JSON:
+			r = print_nodes_json(v, n, false);
+			break;
+		}
+	}
+	free(v);
+	if (r != 0)
+		return fail("%s: %s", cmd, hush_strerror(r));
+	return EXIT_OK;
+}
+
+/* Checks and counts the NODE arguments from optind on. */
+static int
+take_nodes(const char *cmd, int argc, char **argv, size_t max)
+{
+	char why[160];
+	int i;
+
+	if (optind >= argc)
+		return usage_error(cmd, "requires at least one NODE (an ID)");
+	if ((size_t)(argc - optind) > max)
+		return usage_error(cmd, "too many nodes at once (at most %zu)",
+		    max);
+	for (i = optind; i < argc; i++)
+		if (arg_node_ref(argv[i], why, sizeof(why)) != 0)
+			return usage_error(cmd, "%s", why);
+	return 0;
+}
+
+static int
+node_inspect(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format",	required_argument, NULL, 'f' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "node inspect";
+	enum out_format format;
+	struct node_view *v;
+	struct wire_enc e;
+	struct reply rep;
+	char why[160];
+	size_t n, i, live;
+	int c, k, r, status = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			/* docker's Go templates are not offered: only json. */
+			if (arg_format(optarg, false, &format, why,
+			    sizeof(why)) != 0)
+				return usage_error(cmd, "%s", why);
+			break;
+		case 'h':
+			return show_help(inspect_help);
+		default:
+			return getopt_error(cmd, c, argv);
+		}
+	}
+	if ((r = take_nodes(cmd, argc, argv, INSPECT_REFS_MAX)) != 0)
+		return r;
+
+	client_request(&e, CTL_NODE_INSPECT);
+	for (k = optind; k < argc; k++)
+		wire_put_str(&e, T_REF, argv[k]);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	r = decode_nodes(cmd, rep.msg, &v, &n);
+	reply_free(&rep);
+	if (r != 0)
+		return r;
+	/* A removed node is no longer in the cluster: as docker, no such node. */
+	for (i = 0; i < n; i++)
+		if (node_removed(&v[i]))
+			status = fail("%s: node %s has been removed from the "
+			    "cluster", cmd, v[i].id);
+	live = node_views_live(v, n);
+	r = print_nodes_json(v, live, true);
+	free(v);
+	if (r != 0)
+		return fail("%s: %s", cmd, hush_strerror(r));
+	return status;
+}
+
+/*
+ * promote, demote and rm: one request naming every NODE.  hushd finds
+ * them all before it changes any, and T_REQ_ID makes the retry safe.
+ */
+static int
+node_change(const struct ctl *ctl, int argc, char **argv, const char *cmd,
+    const char *help, uint16_t type)
+{
+	static const struct option opts[] = {
+		{ "help",	no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct option rm_opts[] = {
+		{ "force",	no_argument, NULL, 'f' },
+		{ "help",	no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wire_enc e;
+	struct reply rep;
+	bool rm = type == CTL_NODE_RM, force = false;
+	int c, i, r;
+
+	while ((c = getopt_long(argc, argv, rm ? ":fh" : ":h",
+	    rm ? rm_opts : opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			return show_help(help);
+		default:
+			return getopt_error(cmd, c, argv);
+		}
+	}
+	if ((r = take_nodes(cmd, argc, argv, rm ? RM_REFS_MAX :
+	    CHANGE_REFS_MAX)) != 0)
+		return r;
+
+	client_request(&e, type);
+	client_put_req_id(&e);
+	for (i = optind; i < argc; i++)
+		wire_put_str(&e, T_REF, argv[i]);
+	if (rm)
+		wire_put_bool(&e, T_FORCE, force);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	reply_free(&rep);
+	/* As docker does: one line per argument, as given. */
+	for (i = optind; i < argc; i++) {
+		if (type == CTL_NODE_PROMOTE)
+			printf("Node %s promoted to a manager in the cluster.\n",
+			    argv[i]);
+		else if (type == CTL_NODE_DEMOTE)
+			printf("Manager %s demoted in the cluster.\n", argv[i]);
+		else
+			printf("%s\n", argv[i]);
+	}
+	return EXIT_OK;
+}
+
+static int
+node_promote(const struct ctl *ctl, int argc, char **argv)
+{
+	return node_change(ctl, argc, argv, "node promote", promote_help,
+	    CTL_NODE_PROMOTE);
+}
+
+static int
+node_demote(const struct ctl *ctl, int argc, char **argv)
+{
+	return node_change(ctl, argc, argv, "node demote", demote_help,
+	    CTL_NODE_DEMOTE);
+}
+
+static int
+node_rm(const struct ctl *ctl, int argc, char **argv)
+{
+	return node_change(ctl, argc, argv, "node rm", rm_help, CTL_NODE_RM);
+}
+
+int
+cmd_node(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct {
+		const char	*name;
+		int		(*run)(const struct ctl *, int, char **);
+	} subs[] = {
+		{ "ls",		node_ls },
+		{ "list",	node_ls },
+		{ "inspect",	node_inspect },
+		{ "promote",	node_promote },
+		{ "demote",	node_demote },
+		{ "rm",		node_rm },
+		{ "remove",	node_rm },
+	};
+	size_t i;
+
+	if (argc < 2) {
+		fputs(node_help, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		return show_help(node_help);
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (strcmp(argv[1], subs[i].name) == 0) {
+			optind = 0;
+			return subs[i].run(ctl, argc - 1, argv + 1);
+		}
+	}
+	if (argv[1][0] == '-')
+		return usage_error("node", "unknown option '%.64s'", argv[1]);
+	return usage_error("node", "unknown command '%.64s'", argv[1]);
+}

@@ -188,6 +188,18 @@ node_state_load(const char *state_dir, struct node_state *n, char *why, size_t w
 	n->cert_not_after = json_integer_value(json_object_get(o, "cert_not_after"));
 	if (json_str(o, "listen_addr", n->listen, sizeof(n->listen)) != 0)
 		snprintf(n->listen, sizeof(n->listen), "0.0.0.0:4477");
+	{
+		json_t *a = json_object_get(o, "managers"), *v;
+		size_t i;
+
+		json_array_foreach(a, i, v) {
+			const char *m = json_string_value(v);
+
+			if (m != NULL && strlen(m) < sizeof(n->managers[0]) &&
+			    n->nmanagers < sizeof(n->managers) / sizeof(n->managers[0]))
+				memcpy(n->managers[n->nmanagers++], m, strlen(m) + 1);
+		}
+	}
 	n->initialized = true;
 out:
 	json_decref(o);
@@ -210,6 +222,16 @@ node_state_save(const char *state_dir, const struct node_state *n)
 	    "cert_not_after", (json_int_t)n->cert_not_after);
 	if (o == NULL)
 		return HUSH_E_NOMEM;
+	{
+		json_t *a = json_array();
+
+		for (size_t i = 0; a != NULL && i < n->nmanagers; i++)
+			json_array_append_new(a, json_string(n->managers[i]));
+		if (a == NULL || json_object_set_new(o, "managers", a) != 0) {
+			json_decref(o);
+			return HUSH_E_NOMEM;
+		}
+	}
 	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(o);
 	if (text == NULL)

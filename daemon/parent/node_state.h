@@ -24,6 +24,10 @@ struct node_state {
 	char	 advertise[263];
 	char	 listen[263];
 	int64_t	 cert_not_after;
+	/* Where the managers were last known to be: a restarted worker has no
+	 * store to ask, so it reaches the cluster through these. */
+	char	 managers[8][263];
+	size_t	 nmanagers;
 };
 
 int	node_state_load(const char *state_dir, struct node_state *n, char *why, size_t whylen);

@@ -85,6 +85,9 @@ load_node(struct parent *p)
 		log_err("cannot load this node's keys: %s", hush_strerror(r));
 		return r;
 	}
+	for (size_t i = 0; i < p->node.nmanagers; i++)
+		snprintf(p->managers[p->nmanagers++], sizeof(p->managers[0]), "%s",
+		    p->node.managers[i]);
 	/* A worker keeps no store: it is ready as soon as its keys are loaded. */
 	p->state = p->node.role == ROLE_WORKER ? PS_READY : PS_STARTING;
 	return 0;

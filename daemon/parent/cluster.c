@@ -52,29 +52,6 @@ child_answer_error(struct child *c, uint32_t id, int code, const char *detail)
 	child_answer(c, &e, -1);
 }
 
-static char *
-read_small_file(const char *dir, const char *name)
-{
-	char path[PATH_MAX], *buf;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	if ((buf = calloc(1, 16385)) == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, 16384, f);
-	fclose(f);
-	if (n == 0 || n == 16384) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 static void
 net_reload_removed(struct parent *p)
 {
@@ -113,17 +90,17 @@ cluster_start_net(struct parent *p)
 {
 	struct secbuf key = SECBUF_INIT;
 	struct wire_enc e;
-	char dir[PATH_MAX], *cert = NULL, *ca = NULL;
+	char *cert = NULL, *ca = NULL;
 	int r;
 
 	if (p->net.pid <= 0 || p->net_started || p->net_start_sent || !p->node.initialized)
 		return 0;
 	if (p->state != PS_READY && p->state != PS_STARTING)
 		return 0;
-	snprintf(dir, sizeof(dir), "%s/certificates", p->cfg.state_dir);
-	if ((cert = read_small_file(dir, "node.crt")) == NULL ||
-	    (ca = read_small_file(dir, "ca.crt")) == NULL) {
-		log_err("cannot read this node's certificates in %s", dir);
+	if ((cert = node_state_read_cert(p->cfg.state_dir, "node.crt")) == NULL ||
+	    (ca = node_state_read_cert(p->cfg.state_dir, "ca.crt")) == NULL) {
+		log_err("cannot read this node's certificates in %s/certificates",
+		    p->cfg.state_dir);
 		r = HUSH_E_IO;
 		goto out;
 	}

@@ -241,6 +241,28 @@ node_state_save(const char *state_dir, const struct node_state *n)
 	return r;
 }
 
+char *
+node_state_read_cert(const char *state_dir, const char *name)
+{
+	char path[PATH_MAX], *buf;
+	FILE *f;
+	size_t n;
+
+	if (snprintf(path, sizeof(path), "%s/certificates/%s", state_dir, name) >= (int)sizeof(path))
+		return NULL;
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	buf = calloc(1, NODE_CERT_MAX + 1);
+	n = buf != NULL ? fread(buf, 1, NODE_CERT_MAX + 1, f) : 0;
+	fclose(f);
+	/* Empty, or larger than any certificate we write: not ours. */
+	if (buf != NULL && (n == 0 || n > NODE_CERT_MAX)) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
 int
 node_state_write_cert(const char *state_dir, const char *name, const char *pem)
 {

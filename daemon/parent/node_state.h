@@ -33,6 +33,9 @@ struct node_state {
 int	node_state_load(const char *state_dir, struct node_state *n, char *why, size_t whylen);
 int	node_state_save(const char *state_dir, const struct node_state *n);
 int	node_state_write_cert(const char *state_dir, const char *name, const char *pem);
+/* certificates/NAME as a NUL-terminated string (malloc'd), or NULL. */
+#define NODE_CERT_MAX 16383
+char	*node_state_read_cert(const char *state_dir, const char *name);
 /* Refuse to start on a state dir left half-initialized by a crash. */
 bool	node_state_has_leftovers(const char *state_dir);
 /* Create the state dir tree with private permissions. */

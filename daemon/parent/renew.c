@@ -46,32 +46,12 @@ parent_now(void)
 	return now;
 }
 
-static char *
-read_cert(const struct parent *p, const char *name)
-{
-	char path[PATH_MAX], *buf;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/certificates/%s", p->cfg.state_dir, name);
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	buf = calloc(1, 16385);
-	n = buf ? fread(buf, 1, 16384, f) : 0;
-	fclose(f);
-	if (buf != NULL && (n == 0 || n == 16384)) {
-		free(buf);
-		buf = NULL;
-	}
-	return buf;
-}
-
 /* Pick the next renewal time from the certificate on disk. */
 void
 renew_schedule(struct parent *p)
 {
 	struct x509_cert_info info;
-	char *cert = read_cert(p, "node.crt");
+	char *cert = node_state_read_cert(p->cfg.state_dir, "node.crt");
 	int64_t life;
 
 	renew_at = 0;
@@ -146,7 +126,7 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	struct secbuf dek = SECBUF_INIT, kek = SECBUF_INIT;
 	struct x509_cert_info info;
 	struct wire_enc e;
-	char *ca = read_cert(p, "ca.crt"), why[256];
+	char *ca = node_state_read_cert(p->cfg.state_dir, "ca.crt"), why[256];
 	int r, new_role, old_role = p->node.role;
 
 	if (ca == NULL ||

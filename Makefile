@@ -95,6 +95,12 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBHUSH)
 	@mkdir -p $(dir $@)
 	$(CC) $(HUSH_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
+# A peer client for integration tests (tests/tools/hush-probe.c): presents a
+# node's real certificate to a manager.  Built by `make test-daemon` into
+# build/test/ next to the test hushd; never installed.
+$(BUILD)/hush-probe: $(call obj,tests/tools/hush-probe.c) $(LIBHUSHD) $(LIBHUSH)
+	$(CC) $(HUSH_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- dependencies --------------------------------------------------------
@@ -114,9 +120,11 @@ fuzz-smoke:
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-# A hushd with test hooks (e.g. HUSH_TEST_CLOCK_OFFSET) compiled in; never installed.
+# A hushd with test hooks (e.g. HUSH_TEST_CLOCK_OFFSET) compiled in, and the
+# test peer client hush-probe; never installed.
 test-daemon:
-	$(MAKE) --no-print-directory BUILD=build/test CPPFLAGS=-DHUSH_TEST_HOOKS build/test/hushd
+	$(MAKE) --no-print-directory BUILD=build/test CPPFLAGS=-DHUSH_TEST_HOOKS \
+	    build/test/hushd build/test/hush-probe
 
 integration: all test-daemon
 	@bash tests/integration/run.sh $(BUILD)

@@ -47,6 +47,7 @@ static const struct wire_field_spec f_status_r[] = {
 	F(T_CERT_EXPIRY, WIRE_U64, 0, 0, 0),
 	F_ADDR(T_ADVERTISE_ADDR, 0),
 	F(T_KEY_STORAGE, WIRE_STR, 0, 1, 64),
+	F(T_STATUS_TEXT, WIRE_STR, 0, 1, 256),	/* what the operator must act on */
 };
 
 static const struct wire_field_spec f_init[] = {
@@ -367,6 +368,7 @@ static const struct wire_field_spec f_dsp_renew_r[] = {
 };
 static const struct wire_field_spec f_dsp_heartbeat_r[] = {
 	F(T_ROLE, WIRE_U8, 0, 0, 0),	/* the role the store gives the sender */
+	F_ADDR(T_MANAGER_ADDR, REP),	/* where the managers are now */
 };
 static const struct wire_field_spec f_dsp_heartbeat[] = {
 	F(T_STATUS_TEXT, WIRE_STR, 0, 0, 256),

@@ -75,6 +75,8 @@ send_rpc_frame(struct conn *c, struct rpc *k)
 	return r;
 }
 
+/* Only a connection made with our current certificate is reused: after a
+ * promotion the manager must see the new role, not the one we dialled with. */
 static struct conn *
 find_client_conn(const char *norm)
 {
@@ -82,7 +84,7 @@ find_client_conn(const char *norm)
 
 	for (c = N.conns; c != NULL; c = c->next)
 		if (!c->inbound && c->proto == PROTO_DISPATCH && c->state <= CS_OPEN &&
-		    !c->close_after_flush && strcmp(c->addr, norm) == 0)
+		    !c->close_after_flush && c->ident == N.ident && strcmp(c->addr, norm) == 0)
 			return c;
 	return NULL;
 }

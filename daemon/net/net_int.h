@@ -160,7 +160,8 @@ struct net {
 	struct tls_ident	*ident;		/* NULL until NET_START */
 	SSL_CTX			*join_ctx;	/* outbound joins: no cert yet */
 	int			 listen_fd;
-	char			 listen_addr[ADDR_MAX + 1];
+	char			 listen_addr[ADDR_MAX + 1];	/* what listen_fd is bound to */
+	char			 want_listen[ADDR_MAX + 1];	/* from NET_START, for any role */
 	struct conn		*conns;
 	size_t			 nconns, nhandshakes;
 	uint64_t		 next_conn_id;

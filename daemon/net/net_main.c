@@ -137,6 +137,31 @@ reply_ok(uint16_t type, uint32_t id)
 	net_send_parent(&e, -1);
 }
 
+/*
+ * Workers never accept connections: they only dial managers.  A promotion
+ * or demotion arrives as NET_RELOAD with the new certificate, so the
+ * listener follows the role of whichever identity is current.
+ */
+static int
+listen_for_role(uint8_t role, char *why, size_t whylen)
+{
+	int r, lfd = -1;
+
+	if (role == ROLE_MANAGER && (N.listen_fd < 0 || strcmp(N.listen_addr, N.want_listen) != 0)) {
+		if ((r = net_listen_open(N.want_listen, &lfd, why, whylen)) != 0)
+			return r;
+		if (N.listen_fd >= 0)
+			close(N.listen_fd);
+		N.listen_fd = lfd;
+		snprintf(N.listen_addr, sizeof(N.listen_addr), "%s", N.want_listen);
+	} else if (role != ROLE_MANAGER && N.listen_fd >= 0) {
+		close(N.listen_fd);
+		N.listen_fd = -1;
+		N.listen_addr[0] = '\0';
+	}
+	return 0;
+}
+
 static void
 do_start(const struct wire_msg *m)
 {
@@ -147,7 +172,7 @@ do_start(const struct wire_msg *m)
 	char node[HUSH_ID_LEN + 1], cluster[HUSH_ID_LEN + 1];
 	char laddr[ADDR_MAX + 1], why[600];
 	uint8_t role;
-	int r, lfd = -1;
+	int r;
 
 	if (wire_get_str(m, T_NODE_ID, node, sizeof(node)) != 0 ||
 	    wire_get_str(m, T_CLUSTER_ID, cluster, sizeof(cluster)) != 0 ||
@@ -175,19 +200,9 @@ do_start(const struct wire_msg *m)
 		r = HUSH_E_INVAL;
 		goto fail;
 	}
-	/* Workers never accept connections: they only dial managers. */
-	if (role == ROLE_MANAGER && (N.listen_fd < 0 || strcmp(N.listen_addr, laddr) != 0)) {
-		if ((r = net_listen_open(laddr, &lfd, why, sizeof(why))) != 0)
-			goto fail;
-		if (N.listen_fd >= 0)
-			close(N.listen_fd);
-		N.listen_fd = lfd;
-		snprintf(N.listen_addr, sizeof(N.listen_addr), "%s", laddr);
-	} else if (role != ROLE_MANAGER && N.listen_fd >= 0) {
-		close(N.listen_fd);
-		N.listen_fd = -1;
-		N.listen_addr[0] = '\0';
-	}
+	snprintf(N.want_listen, sizeof(N.want_listen), "%s", laddr);
+	if ((r = listen_for_role(role, why, sizeof(why))) != 0)
+		goto fail;
 	tls_ident_unref(N.ident);
 	N.ident = id;
 	log_info("network identity: node %s (%s) of cluster %s", node, net_role_ou(role),
@@ -198,6 +213,38 @@ do_start(const struct wire_msg *m)
 	tls_ident_unref(id);
 	log_err("cannot start: %s", why);
 	net_error_parent(m->hdr.request_id, r, why);
+}
+
+/*
+ * After NET_RELOAD.  A removed node's certificate stays valid until it
+ * expires, so its removal must also end what that certificate already
+ * opened.  Outbound dispatch connections made with a superseded identity
+ * are not reused; the idle ones close now so the next request presents the
+ * new certificate, the busy ones when their answers are in.
+ */
+static void
+conns_after_reload(void)
+{
+	char why[HUSH_ID_LEN + 64];
+
+	for (struct conn *c = N.conns; c != NULL; c = c->next) {
+		if (c->state != CS_OPEN)
+			continue;
+		if (c->proto != PROTO_JOIN && net_removed(c->peer.id)) {
+			snprintf(why, sizeof(why), "node %s was removed from the cluster",
+			    c->peer.id);
+			log_info("closing the connection %s %s: %s", c->inbound ? "from" : "to",
+			    c->addr, why);
+			if (c->inbound && c->proto == PROTO_DISPATCH)
+				dsp_refuse(c, HUSH_E_PERM, why);
+			else
+				conn_close(c, HUSH_E_PERM, why);
+		} else if (!c->inbound && c->proto == PROTO_DISPATCH && c->ident != N.ident &&
+		    c->nrpcs == 0) {
+			conn_finish(c);
+			conn_kick(c);
+		}
+	}
 }
 
 static void
@@ -258,6 +305,8 @@ do_reload(const struct wire_msg *m)
 		    "%s, not this node", id->node_id, id->cluster_id);
 		r = HUSH_E_INVAL;
 	}
+	if (r == 0 && id != NULL)
+		r = listen_for_role(id->role, why, sizeof(why));
 	if (r != 0) {
 		tls_ident_unref(id);
 		free(removed);
@@ -274,6 +323,7 @@ do_reload(const struct wire_msg *m)
 	free(N.removed);
 	N.removed = removed;
 	N.nremoved = n;
+	conns_after_reload();
 	reply_ok(NET_RELOAD, m->hdr.request_id);
 }
 

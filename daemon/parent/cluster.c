@@ -231,13 +231,22 @@ struct peer_op {
 static void
 peer_reply(struct peer_op *x, const struct wire_enc *frame)
 {
-	struct wire_enc e;
+	struct wire_enc e, err;
 	const uint8_t *buf;
 	size_t len;
+	int r;
 
 	wire_enc_init(&e, NET_PEER_REQUEST | MSG_REPLY, x->net_req, WIRE_MAX_MSG);
-	if (wire_enc_finish((struct wire_enc *)frame, &buf, &len) == 0)
+	if ((r = wire_enc_finish((struct wire_enc *)frame, &buf, &len)) == 0) {
 		wire_put_bytes(&e, T_PAYLOAD, buf, len);
+	} else {
+		/* The peer gets an answer even when ours could not be encoded. */
+		log_err("cannot encode the answer to a peer: %s", hush_strerror(r));
+		msg_error_reply(&err, x->dsp_req, r, "the manager could not encode its answer");
+		if (wire_enc_finish(&err, &buf, &len) == 0)
+			wire_put_bytes(&e, T_PAYLOAD, buf, len);
+		wire_enc_free(&err);
+	}
 	child_answer(&x->p->net, &e, -1);
 }
 
@@ -525,10 +534,20 @@ peer_request(struct parent *p, const struct wire_msg *m)
 	}
 	x->dsp_type = dsp->hdr.type;
 	x->dsp_req = dsp->hdr.request_id;
+	/* net refuses removed nodes too; this holds even if its list lags ours. */
+	for (size_t i = 0; i < p->nremoved; i++) {
+		if (strcmp(p->removed[i], peer) != 0)
+			continue;
+		snprintf(why, sizeof(why), "node %s was removed from the cluster", peer);
+		peer_error(x, HUSH_E_PERM, why);
+		op_free(op);
+		free(dsp);
+		return;
+	}
 	seen(p, peer);
 	switch (dsp->hdr.type) {
 	case DSP_HEARTBEAT:
-		wire_enc_init(&f, DSP_HEARTBEAT | MSG_REPLY, x->dsp_req, 64);
+		wire_enc_init(&f, DSP_HEARTBEAT | MSG_REPLY, x->dsp_req, 65536);
 		if (p->node.role == ROLE_MANAGER && p->raft_ready) {
 			uint8_t now_role = ROLE_WORKER;
 
@@ -536,6 +555,8 @@ peer_request(struct parent *p, const struct wire_msg *m)
 				if (strcmp(p->manager_ids[i], peer) == 0)
 					now_role = ROLE_MANAGER;
 			wire_put_u8(&f, T_ROLE, now_role);
+			for (size_t i = 0; i < p->nmanagers; i++)
+				wire_put_str(&f, T_MANAGER_ADDR, p->managers[i]);
 		}
 		peer_reply(x, &f);
 		wire_enc_free(&f);
@@ -602,16 +623,46 @@ cluster_net_request(struct parent *p, const struct wire_msg *m, int fd)
 
 /* ---- membership, as the store reports it ----------------------------- */
 
+/*
+ * Take the managers' addresses from m (a store event, or a manager's
+ * heartbeat answer) and remember the first few in node.json when they
+ * changed: a restarted node, worker or manager, dials what is there, so it
+ * must not be left with only the managers it knew when it joined.
+ */
+static void
+set_managers(struct parent *p, const struct wire_msg *m)
+{
+	struct node_state *ns = &p->node;
+	size_t n = wire_count(m, T_MANAGER_ADDR), keep;
+	bool same;
+
+	if (n == 0)
+		return;
+	p->nmanagers = 0;
+	for (size_t i = 0; i < n && i < MAX_PEERS; i++)
+		if (wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->managers[p->nmanagers],
+		    sizeof(p->managers[0])) == 0)
+			p->nmanagers++;
+	keep = p->nmanagers < NODE_MAX_MANAGERS ? p->nmanagers : NODE_MAX_MANAGERS;
+	same = keep == ns->nmanagers;
+	for (size_t i = 0; same && i < keep; i++)
+		same = strcmp(ns->managers[i], p->managers[i]) == 0;
+	/* Before init or join completes, node.json must not exist yet. */
+	if (same || !ns->initialized)
+		return;
+	for (size_t i = 0; i < keep; i++)
+		snprintf(ns->managers[i], sizeof(ns->managers[0]), "%s", p->managers[i]);
+	ns->nmanagers = keep;
+	if (node_state_save(p->cfg.state_dir, ns) != 0)
+		log_warn("cannot remember the managers' addresses in node.json");
+}
+
 void
 cluster_nodes_event(struct parent *p, const struct wire_msg *m)
 {
 	size_t n;
 
-	n = wire_count(m, T_MANAGER_ADDR);
-	p->nmanagers = 0;
-	for (size_t i = 0; i < n && i < MAX_PEERS; i++)
-		wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->managers[p->nmanagers++],
-		    sizeof(p->managers[0]));
+	set_managers(p, m);
 	n = wire_count(m, T_NODE_ID);
 	p->nmanager_ids = 0;
 	for (size_t i = 0; i < n && i < MAX_PEERS; i++)
@@ -673,21 +724,32 @@ static void
 heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
 {
 	struct parent *p = arg;
-	struct wire_msg *m;
+	struct wire_msg *m = NULL;
 	char d[1100];
 	uint8_t role;
 
-	if (status != 0 || (m = malloc(sizeof(*m))) == NULL)
+	snprintf(d, sizeof(d), "%s", detail != NULL ? detail : "");
+	if (status == 0 && (m = malloc(sizeof(*m))) == NULL)
 		return;
-	status = cluster_rpc_unwrap(reply, DSP_HEARTBEAT, m, d, sizeof(d));
-	/* A removed node learns it here: the manager says so before closing. */
-	if (status == HUSH_E_PERM)
-		log_err("%s", d);
-	/* A promotion or demotion reaches the node as a new certificate. */
-	if (status == 0 && wire_get_u8(m, T_ROLE, &role) == 0 && role != p->node.role) {
-		log_info("the cluster made this node a %s: renewing its certificate",
-		    role == ROLE_MANAGER ? "manager" : "worker");
-		renew_now(p);
+	if (status == 0)
+		status = cluster_rpc_unwrap(reply, DSP_HEARTBEAT, m, d, sizeof(d));
+	/* A removed node learns it here, from the answer or from the refused
+	 * connection.  It stops calling the managers: every call would fail. */
+	if (status == HUSH_E_PERM && !p->removed_self) {
+		log_err("%s; run 'hushctl leave' to reset this node",
+		    d[0] != '\0' ? d : "the cluster refused this node");
+		p->removed_self = true;
+	}
+	if (status == 0) {
+		/* A manager's answer says where the managers are now (a manager
+		 * learns that from its own store) and which role this node has:
+		 * a promotion or demotion reaches it as a new certificate. */
+		if (p->node.role != ROLE_MANAGER)
+			set_managers(p, m);
+		if (wire_get_u8(m, T_ROLE, &role) == 0 && role != p->node.role &&
+		    renew_now(p))
+			log_info("the cluster made this node a %s: renewing its certificate",
+			    role == ROLE_MANAGER ? "manager" : "worker");
 	}
 	free(m);
 }
@@ -697,6 +759,8 @@ cluster_tick(struct parent *p)
 {
 	struct wire_enc hb;
 
+	if (p->removed_self)
+		return;
 	renew_tick(p);
 	if (!p->net_started)
 		return;

@@ -31,13 +31,14 @@ struct client {
 #define W_LOCKED	0x2
 #define W_READY		0x4
 #define W_MANAGER	0x8	/* and only on a manager */
+#define W_BUSY		0x10	/* initializing, or the raft store starting */
 
 static const struct handler {
 	uint16_t	 type;
 	unsigned	 when;
 	void		(*fn)(struct op *, const struct wire_msg *);
 } handlers[] = {
-	{ CTL_STATUS,		W_UNINIT | W_LOCKED | W_READY,	op_status },
+	{ CTL_STATUS,		W_UNINIT | W_LOCKED | W_READY | W_BUSY, op_status },
 	{ CTL_INIT,		W_UNINIT,			op_init },
 	{ CTL_UNLOCK,		W_LOCKED,			op_unlock },
 	{ CTL_JOIN,		W_UNINIT,			op_join },
@@ -239,7 +240,7 @@ state_bit(const struct parent *p)
 		return W_READY;
 	case PS_INITIALIZING:
 	case PS_STARTING:
-		return 0;
+		return W_BUSY;
 	}
 	return 0;
 }

@@ -16,6 +16,8 @@
 #include "id.h"
 #include "secbuf.h"
 
+#define NODE_MAX_MANAGERS	8
+
 struct node_state {
 	bool	 initialized;
 	char	 node_id[HUSH_ID_LEN + 1];
@@ -26,7 +28,7 @@ struct node_state {
 	int64_t	 cert_not_after;
 	/* Where the managers were last known to be: a restarted worker has no
 	 * store to ask, so it reaches the cluster through these. */
-	char	 managers[8][263];
+	char	 managers[NODE_MAX_MANAGERS][263];
 	size_t	 nmanagers;
 };
 

@@ -440,9 +440,9 @@ join_persist(struct op *op, const struct wire_msg *m, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot store keys in the kernel keyring");
 		goto out;
 	}
-	for (size_t i = 0; i < p->nmanagers && i < 8; i++)
+	for (size_t i = 0; i < p->nmanagers && i < NODE_MAX_MANAGERS; i++)
 		snprintf(p->node.managers[i], sizeof(p->node.managers[0]), "%s", p->managers[i]);
-	p->node.nmanagers = p->nmanagers < 8 ? p->nmanagers : 8;
+	p->node.nmanagers = p->nmanagers < NODE_MAX_MANAGERS ? p->nmanagers : NODE_MAX_MANAGERS;
 	p->node.initialized = true;
 	if ((r = node_state_save(p->cfg.state_dir, &p->node)) != 0) {
 		p->node.initialized = false;

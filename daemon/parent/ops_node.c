@@ -397,6 +397,7 @@ op_leave(struct op *op, const struct wire_msg *m)
 	p->autolock = false;
 	p->nmanagers = p->nremoved = p->nseen = 0;
 	p->have_digest = false;
+	p->removed_self = false;
 	wire_enc_init(&e, CTL_LEAVE | MSG_REPLY, op->client_req, 64);
 	op_reply(op, &e);
 }

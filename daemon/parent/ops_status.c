@@ -26,6 +26,9 @@ status_reply(struct op *op, const struct wire_msg *raft)
 		wire_put_str(&e, T_KEY_STORAGE, "kernel keyring (hushd session)");
 		if (p->cert_expiry != 0)
 			wire_put_u64(&e, T_CERT_EXPIRY, p->cert_expiry);
+		if (p->removed_self)
+			wire_put_str(&e, T_STATUS_TEXT, "this node was removed from the "
+			    "cluster: run 'hushctl leave' to reset it, then join again");
 	}
 	if (raft != NULL) {
 		if (wire_get_u64(raft, T_RAFT_TERM, &u) == 0)

@@ -84,6 +84,7 @@ struct parent {
 	uint64_t		 cert_expiry;
 	uint8_t			 token_digest[32];
 	bool			 have_digest;
+	bool			 removed_self;	/* a manager said this node was removed */
 	/* Unlock requests waiting for raft to become ready. */
 	struct op		*waiting_ready;
 	int			 listen_fd;
@@ -150,7 +151,7 @@ int	cluster_rpc_unwrap(const struct wire_msg *reply, uint16_t req_type, struct w
 void	renew_schedule(struct parent *p);
 void	renew_tick(struct parent *p);
 /* Renew now: the store gives this node another role than its certificate. */
-void	renew_now(struct parent *p);
+bool	renew_now(struct parent *p);
 
 /* ops_join.c */
 void	op_join(struct op *op, const struct wire_msg *m);

@@ -76,11 +76,14 @@ renew_free(struct renew_ctx *x)
 	renewing = false;
 }
 
-void
+/* Renew at the next tick; false when that is already arranged. */
+bool
 renew_now(struct parent *p)
 {
-	if (!renewing)
-		renew_at = 1;
+	if (renewing || renew_at == 1)
+		return false;
+	renew_at = 1;
+	return true;
 }
 
 

@@ -59,6 +59,12 @@ cstart() {
 	return 1
 }
 
+# cjoin I TOKEN: node I joins the cluster through node 1
+cjoin() {
+	chc "$1" join --token "$2" "$(addr_of 1):4477" --advertise-addr "$(addr_of "$1")" \
+	    --listen-addr "$(addr_of "$1"):4477"
+}
+
 cstop() { stop_node "n$1" "${2:-TERM}"; }
 chc() { local i=$1; shift; hc "n$i" "$@"; }
 

@@ -10,6 +10,8 @@ HUSHD=${HUSHD:-$PWD/$BUILD/hushd}
 HUSHCTL=${HUSHCTL:-$PWD/$BUILD/hushctl}
 # hushd built with test hooks (HUSH_TEST_CLOCK_OFFSET); see `make test-daemon`
 HUSHD_TEST=${HUSHD_TEST:-$PWD/build/test/hushd}
+# a peer client presenting a node's own certificate; see tests/tools/hush-probe.c
+PROBE=${PROBE:-$PWD/build/test/hush-probe}
 T_NAME=$(basename "$0" .sh)
 T_PASS=0
 T_FAIL=0

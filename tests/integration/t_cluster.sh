@@ -14,24 +14,20 @@ WT=$(chc 1 join-token -q worker)
 MT=$(chc 1 join-token -q manager)
 check "tokens are printed" test -n "$WT" -a -n "$MT" -a "$WT" != "$MT"
 
-join() { # join I TOKEN
-	chc "$1" join --token "$2" "$(addr_of 1):4477" --advertise-addr "$(addr_of "$1")" \
-	    --listen-addr "$(addr_of "$1"):4477"
-}
-check "node 2 joins as a manager" join 2 "$MT"
-check "node 3 joins as a manager" join 3 "$MT"
-check "node 4 joins as a worker" join 4 "$WT"
-check "node 5 joins as a worker" join 5 "$WT"
+check "node 2 joins as a manager" cjoin 2 "$MT"
+check "node 3 joins as a manager" cjoin 3 "$MT"
+check "node 4 joins as a worker" cjoin 4 "$WT"
+check "node 5 joins as a worker" cjoin 5 "$WT"
 
 # refusals: nothing is added on the cluster
 before=$(chc 1 node ls -q | sort)
 bad=$(printf '%s' "$WT" | sed 's/.$/0/'); [ "$bad" = "$WT" ] && bad=$(printf '%s' "$WT" | sed 's/.$/1/')
-expect_fail "a wrong token is refused with a clear error" "invalid join token" join 6 "$bad"
+expect_fail "a wrong token is refused with a clear error" "invalid join token" cjoin 6 "$bad"
 chc 1 join-token --rotate worker >/dev/null
-expect_fail "a rotated token is refused" "invalid join token" join 6 "$WT"
+expect_fail "a rotated token is refused" "invalid join token" cjoin 6 "$WT"
 foreign="HUSHTKN-1-$(printf '%050d' 7)-$(printf '%s' "$WT" | awk -F- '{print $4}')"
 expect_fail "a token for another CA is refused before it is sent" \
-    "remote CA does not match the join token" join 6 "$foreign"
+    "remote CA does not match the join token" cjoin 6 "$foreign"
 eq "nothing was added by the refused joins" "$before" "$(chc 1 node ls -q | sort)"
 
 # membership as every manager sees it

@@ -37,7 +37,7 @@ struct status {
 	bool		has_not_after, has_expiry, has_leader;
 	char		version[STR_MAX], node[STR_MAX], cluster[STR_MAX];
 	char		leader[STR_MAX], state[STR_MAX], addr[STR_MAX];
-	char		storage[STR_MAX];
+	char		storage[STR_MAX], notice[257];
 	uint8_t		role;
 	uint64_t	term, index, expiry;
 	int64_t		not_after;
@@ -55,6 +55,7 @@ read_status(const struct wire_msg *m, struct status *s)
 	(void)wire_get_str(m, T_RAFT_STATE, s->state, sizeof(s->state));
 	(void)wire_get_str(m, T_ADVERTISE_ADDR, s->addr, sizeof(s->addr));
 	(void)wire_get_str(m, T_KEY_STORAGE, s->storage, sizeof(s->storage));
+	(void)wire_get_str(m, T_STATUS_TEXT, s->notice, sizeof(s->notice));
 	s->has_leader = wire_get_str(m, T_RAFT_LEADER, s->leader,
 	    sizeof(s->leader)) == 0;
 	s->has_autolock = wire_get_bool(m, T_AUTOLOCK, &s->autolock) == 0;
@@ -130,6 +131,8 @@ print_human(const struct status *s, int64_t now)
 			line("Version:", s->version);
 		return;
 	}
+	if (s->notice[0] != '\0')
+		line("Attention:", s->notice);
 	if (s->node[0] != '\0')
 		line("Node ID:", s->node);
 	if (s->has_role)
@@ -204,6 +207,8 @@ status_json(const struct status *s)
 	if (s->storage[0] != '\0')
 		put(o, "key_storage", json_text(s->storage), &bad);
 	put(o, "version", json_text(s->version), &bad);
+	if (s->notice[0] != '\0')
+		put(o, "attention", json_text(s->notice), &bad);
 	if (bad) {
 		json_decref(o);
 		return NULL;

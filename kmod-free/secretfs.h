@@ -1,0 +1,149 @@
+/*
+ * The files a container sees at /run/secrets: a private tmpfs per container,
+ * built by the mounter with the new mount API and attached read-only inside
+ * the container's mount namespace.
+ *
+ * Lifecycle, all in the mounter (the one process with CAP_SYS_ADMIN):
+ *
+ *	secretfs_create()	a detached, writable, capped noswap tmpfs
+ *	secretfs_publish()	fill it; again later to rotate or revoke
+ *	secretfs_ro_view()	a read-only clone of that mount
+ *	secretfs_attach()	put the clone at <rootfs>/run/secrets in
+ *				the container's mount namespace
+ *
+ * secretfs.c has the mounts, secretfs_publish.c the layout,
+ * secretfs_attach.c the trip into the container's namespace.
+ *
+ * Both mounts share one superblock, so every later publish through the
+ * writable fd is what the container reads.  The layout is Kubernetes'
+ * atomic writer:
+ *
+ *	..data_7/db_pw		the files of generation 7
+ *	..data_7/app/cfg
+ *	..data -> ..data_7	swapped with one rename(2) per publish
+ *	db_pw -> ..data/db_pw	one link per top-level name
+ *	app -> ..data/app
+ *
+ * A reader that opens db_pw gets the whole old or the whole new content,
+ * never a mix: files are complete before ..data points at them, and never
+ * change once written.  A reader caught resolving the path while the old
+ * generation is being deleted can get ENOENT and should retry; this is
+ * rare (a few per thousand publishes under a tight loop of both) and
+ * inherent in deleting the old generation at once.
+ *
+ * The read-only flag of the container's view is not locked by the kernel:
+ * it locks mount flags only on mounts copied into a namespace owned by a
+ * less privileged user namespace, and this mount is moved in.  So root of
+ * a user-namespaced container (CAP_SYS_ADMIN over its own mount namespace)
+ * can remount its view read-write, or unmount it (verified on 6.18).  That
+ * only hurts itself: it can then rewrite its own files (they carry its
+ * ids) but cannot add, remove or rename anything, because every directory
+ * belongs to the host's root with mode 0755; and publish never reads the
+ * tmpfs back.  At worst it fills its tmpfs and its next publish fails.
+ */
+#ifndef HUSH_SECRETFS_H
+#define HUSH_SECRETFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Longest file name, nested components and slashes included. */
+#define SECRETFS_NAME_MAX	255
+/* Most files in one published set. */
+#define SECRETFS_MAX_FILES	512
+/* Most inodes of one set: its ..data_N, files, directories, top links. */
+#define SECRETFS_SET_INODES	(4 * SECRETFS_MAX_FILES)
+
+/* secretfs_attach(): stack on top of whatever is mounted at the target. */
+#define SECRETFS_ALLOW_OVER_MOUNT	0x1u
+
+struct secretfs_file {
+	const char	*name;	/* see secretfs_name_ok() */
+	const uint8_t	*data;	/* may be NULL when len is 0 */
+	size_t		 len;
+	uid_t		 uid;	/* already mapped to host ids */
+	gid_t		 gid;
+	mode_t		 mode;	/* permission bits only, <= 0777 */
+};
+
+/*
+ * A fresh tmpfs for one container: size cap_bytes rounded up to whole
+ * pages (at least one), root directory 0755, at most 2 *
+ * SECRETFS_SET_INODES + 3 inodes, huge=never, noswap, and mounted
+ * nosuid,nodev,noexec.  *wfd becomes the detached, writable mount; it is
+ * attached nowhere, and the tmpfs goes away with the last fd or mount
+ * that refers to it.
+ *
+ * During a publish the old and the new set coexist, so the largest set
+ * that can always replace another is cap_bytes / 2: size the cap for two.
+ *
+ * Needs CAP_SYS_ADMIN in the initial user namespace (the kernel refuses
+ * noswap elsewhere).
+ */
+int	secretfs_create(size_t cap_bytes, int *wfd, char *why,
+	    size_t whylen);
+
+/*
+ * True when name may be published: 1 to SECRETFS_NAME_MAX bytes of
+ * components joined by single slashes; no leading or trailing slash; no
+ * component ".", "..", or starting with ".." (that prefix is kept for the
+ * layout's own entries); no control characters.  Otherwise false, with
+ * the reason in why.
+ */
+bool	secretfs_name_ok(const char *name, char *why, size_t whylen);
+
+/*
+ * Replaces the visible file set with files[0..n) (n may be 0: nothing
+ * left).  Names must be valid, distinct, and no name may be a directory of
+ * another ("app" and "app/cfg").  Each file is created with its uid, gid
+ * and mode; directories are root's, 0755.  The data is written straight
+ * from the caller's buffers: no copy of a secret is made here.
+ *
+ * Refused before anything changes (HUSH_E_INVAL; HUSH_E_TOOBIG for a set
+ * larger than the cap; HUSH_E_NOSPACE when it fits the cap but not beside
+ * the current set): the visible set is untouched.  A failure while writing
+ * the new generation removes it again, and the old set stays visible.
+ * Once ..data has been swapped the new set is visible; a failure after
+ * that (removing stale links or the old generation) is still reported, and
+ * the next publish finishes the cleanup.  Leftovers of an interrupted
+ * publish are swept at the start of the next.
+ */
+int	secretfs_publish(int wfd, const struct secretfs_file *files,
+	    size_t n, char *why, size_t whylen);
+
+/*
+ * *rofd becomes a new detached mount of the same tmpfs, read-only, nosuid,
+ * nodev, noexec: what the container gets.  Cloning a detached mount with
+ * open_tree(OPEN_TREE_CLONE) needs Linux 6.15 or later (verified on 6.18);
+ * older kernels refuse with EINVAL, and this fails saying so.
+ */
+int	secretfs_ro_view(int wfd, int *rofd, char *why, size_t whylen);
+
+/*
+ * Attaches the detached mount rofd at target inside rootfs root, in the
+ * mount namespace of pid.  root is an absolute path as seen in that
+ * namespace (the OCI bundle's root.path); target is a path inside the
+ * rootfs such as "/run/secrets".
+ *
+ * The rootfs is the image's and hostile: a symlink anywhere in target
+ * (e.g. /run -> /etc) is refused with HUSH_E_PERM naming it, rather than
+ * followed even within the root, so the mount lands exactly where asked or
+ * nowhere.  Missing directories are created, 0755 and root's.  An existing
+ * mount at target (say the runtime's own secrets) is refused with
+ * HUSH_E_INUSE naming it, unless flags has SECRETFS_ALLOW_OVER_MOUNT.
+ *
+ * On failure rofd is still detached and may be attached elsewhere.  On
+ * success it refers to the attached mount: close it, and do not pass it
+ * here again (move_mount() would move the attached mount).
+ *
+ * Works in a forked child, because setns() into a mount namespace needs a
+ * single-threaded caller; the child reports back through a pipe.  Call it
+ * from a single-threaded process: the child formats its report with
+ * snprintf() before exiting.
+ */
+int	secretfs_attach(int rofd, pid_t pid, const char *root,
+	    const char *target, unsigned int flags, char *why, size_t whylen);
+
+#endif

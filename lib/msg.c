@@ -380,7 +380,8 @@ static const struct wire_field_spec f_dsp_heartbeat[] = {
 	F_ADDR(T_ADVERTISE_ADDR, REQ), \
 	F(T_AVAILABILITY, WIRE_STR, REQ, 1, 16), \
 	F(T_CREATED, WIRE_I64, REQ, 0, 0), \
-	F(T_STATUS_TEXT, WIRE_STR, 0, 1, 16)
+	F(T_STATUS_TEXT, WIRE_STR, 0, 1, 16), \
+	F_LABELS
 
 static const struct wire_field_spec f_rec_node[] = {
 	F_NODE_FIELDS,
@@ -404,6 +405,8 @@ static const struct wire_field_spec f_cmd_node_update[] = {
 	F_ID(T_NODE_ID, REQ),
 	F(T_ROLE, WIRE_U8, 0, 0, 0),
 	F(T_AVAILABILITY, WIRE_STR, 0, 1, 16),
+	F_LABELS,				/* labels to add or replace */
+	F(T_LABEL_RM, WIRE_STR, REP, 1, 128),	/* label keys to remove */
 };
 static const struct wire_field_spec f_cmd_node_remove[] = {
 	F_REQ_ID,
@@ -430,6 +433,87 @@ static const struct wire_field_spec f_ctl_node_refs[] = {
 };
 static const struct wire_field_spec f_ctl_leave[] = {
 	F(T_FORCE, WIRE_BOOL, 0, 0, 0),
+};
+
+/* Services (named grants) and the updates of secrets and nodes. */
+#define F_GRANTS		F(T_GRANT, WIRE_BYTES, REP, 1, 1024)
+#define F_CONSTRAINTS		F(T_CONSTRAINT, WIRE_STR, REP, 1, HUSH_CONSTRAINT_MAX)
+#define F_GRANT_FILE \
+	F(T_TARGET, WIRE_STR, REQ, 1, HUSH_TARGET_MAX), \
+	F(T_UID, WIRE_U32, REQ, 0, 0), \
+	F(T_GID, WIRE_U32, REQ, 0, 0), \
+	F(T_MODE, WIRE_U32, REQ, 0, 0)
+
+static const struct wire_field_spec f_rec_grant[] = {
+	F(T_REF, WIRE_STR, REQ, 1, 64),		/* the secret, by name or id */
+	F_GRANT_FILE,
+};
+static const struct wire_field_spec f_rec_service_grant[] = {
+	F_ID(T_SECRET_ID, REQ),
+	F_NAME(0),				/* answers only: the secret's name now */
+	F_GRANT_FILE,
+};
+static const struct wire_field_spec f_rec_service[] = {
+	F_ID(T_SERVICE_ID, REQ),
+	F_NAME(REQ),
+	F(T_CREATED, WIRE_I64, REQ, 0, 0),
+	F(T_UPDATED, WIRE_I64, REQ, 0, 0),
+	F(T_VERSION, WIRE_U64, REQ, 0, 0),
+	F_GRANTS,
+	F_CONSTRAINTS,
+};
+static const struct wire_field_spec f_service_records[] = {
+	F_RECORDS(T_SERVICE),
+};
+static const struct wire_field_spec f_service_id_r[] = {
+	F_ID(T_SERVICE_ID, REQ | REP),
+	F(T_DUPLICATE, WIRE_BOOL, 0, 0, 0),
+};
+static const struct wire_field_spec f_ctl_service_create[] = {
+	F_REQ_ID,
+	F_NAME(REQ),
+	F_GRANTS,
+	F_CONSTRAINTS,
+};
+static const struct wire_field_spec f_cmd_service_create[] = {
+	F_REQ_ID,
+	F_ID(T_SERVICE_ID, REQ),
+	F_NAME(REQ),
+	F(T_CREATED, WIRE_I64, REQ, 0, 0),
+	F_GRANTS,
+	F_CONSTRAINTS,
+};
+#define F_SERVICE_CHANGES \
+	F(T_REF, WIRE_STR, REQ, 1, 64), \
+	F_GRANTS, \
+	F(T_SECRET_RM, WIRE_STR, REP, 1, 64), \
+	F_CONSTRAINTS, \
+	F(T_CONSTRAINT_RM, WIRE_STR, REP, 1, HUSH_CONSTRAINT_MAX)
+static const struct wire_field_spec f_ctl_service_update[] = {
+	F_REQ_ID,
+	F_SERVICE_CHANGES,
+};
+static const struct wire_field_spec f_cmd_service_update[] = {
+	F_REQ_ID,
+	F_SERVICE_CHANGES,
+	F(T_UPDATED, WIRE_I64, REQ, 0, 0),
+};
+static const struct wire_field_spec f_ctl_secret_update[] = {
+	F_REQ_ID,
+	F(T_REF, WIRE_STR, REQ, 1, 64),
+	F_SECRET_DATA,
+};
+static const struct wire_field_spec f_cmd_secret_update[] = {
+	F_REQ_ID,
+	F(T_REF, WIRE_STR, REQ, 1, 64),
+	F_SECRET_DATA,
+	F(T_UPDATED, WIRE_I64, REQ, 0, 0),
+};
+static const struct wire_field_spec f_ctl_node_update[] = {
+	F_REQ_ID,
+	F(T_REF, WIRE_STR, REQ, 1, 64),
+	F_LABELS,
+	F(T_LABEL_RM, WIRE_STR, REP, 1, 128),
 };
 
 #define S(type, fields) { type, #type, fields, sizeof(fields) / sizeof(fields[0]) }
@@ -474,6 +558,20 @@ static const struct wire_msg_spec specs[] = {
 	S0(CTL_NODE_RM | MSG_REPLY),
 	S(CTL_LEAVE, f_ctl_leave),
 	S0(CTL_LEAVE | MSG_REPLY),
+	S(CTL_SERVICE_CREATE, f_ctl_service_create),
+	S(CTL_SERVICE_CREATE | MSG_REPLY, f_service_id_r),
+	S0(CTL_SERVICE_LIST),
+	S(CTL_SERVICE_LIST | MSG_REPLY, f_service_records),
+	S(CTL_SERVICE_INSPECT, f_refs),
+	S(CTL_SERVICE_INSPECT | MSG_REPLY, f_service_records),
+	S(CTL_SERVICE_UPDATE, f_ctl_service_update),
+	S(CTL_SERVICE_UPDATE | MSG_REPLY, f_service_id_r),
+	S(CTL_SERVICE_RM, f_secret_rm),
+	S(CTL_SERVICE_RM | MSG_REPLY, f_service_id_r),
+	S(CTL_SECRET_UPDATE, f_ctl_secret_update),
+	S(CTL_SECRET_UPDATE | MSG_REPLY, f_secret_id_r),
+	S(CTL_NODE_UPDATE, f_ctl_node_update),
+	S0(CTL_NODE_UPDATE | MSG_REPLY),
 
 	S(PKI_CA_CREATE, f_pki_ca_create),
 	S(PKI_CA_CREATE | MSG_REPLY, f_pki_ca_r),
@@ -531,6 +629,10 @@ static const struct wire_msg_spec specs[] = {
 	S(CMD_NODE_ADD, f_cmd_node_add),
 	S(CMD_NODE_UPDATE, f_cmd_node_update),
 	S(CMD_NODE_REMOVE, f_cmd_node_remove),
+	S(CMD_SERVICE_CREATE, f_cmd_service_create),
+	S(CMD_SERVICE_UPDATE, f_cmd_service_update),
+	S(CMD_SERVICE_RM, f_secret_rm),
+	S(CMD_SECRET_UPDATE, f_cmd_secret_update),
 
 	S0(QRY_CLUSTER),
 	S(QRY_CLUSTER | MSG_REPLY, f_cluster),
@@ -542,6 +644,10 @@ static const struct wire_msg_spec specs[] = {
 	S(QRY_NODE_LIST | MSG_REPLY, f_node_records),
 	S(QRY_NODE_GET, f_refs),
 	S(QRY_NODE_GET | MSG_REPLY, f_node_records),
+	S0(QRY_SERVICE_LIST),
+	S(QRY_SERVICE_LIST | MSG_REPLY, f_service_records),
+	S(QRY_SERVICE_GET, f_refs),
+	S(QRY_SERVICE_GET | MSG_REPLY, f_service_records),
 
 	S(REC_SECRET, f_rec_secret),
 	S(SNAP_HEADER, f_snap_header),
@@ -551,6 +657,10 @@ static const struct wire_msg_spec specs[] = {
 	S(REC_KEYFILE, f_rec_keyfile),
 	S(REC_NODE, f_rec_node),
 	S(SNAP_NODE, f_snap_node),
+	S(REC_SERVICE, f_rec_service),
+	S(SNAP_SERVICE, f_rec_service),
+	S(REC_GRANT, f_rec_grant),
+	S(REC_SERVICE_GRANT, f_rec_service_grant),
 };
 
 const struct wire_msg_spec *
@@ -613,6 +723,13 @@ msg_parse_record(const uint8_t *buf, size_t len, uint16_t rec_type,
 	return wire_validate(m, spec, why, whylen);
 }
 
+/* How large one record of a list may be: a service carries its grants. */
+static size_t
+record_max(uint16_t rec_type)
+{
+	return rec_type == REC_SERVICE ? HUSH_SERVICE_RECORD_MAX : 8192;
+}
+
 int
 msg_records_each(const struct wire_msg *m, uint16_t item_tag, uint16_t rec_type,
     msg_record_fn fn, void *arg)
@@ -630,7 +747,7 @@ msg_records_each(const struct wire_msg *m, uint16_t item_tag, uint16_t rec_type,
 		return HUSH_E_NOMEM;
 	while ((r = wire_list_next(list, len, &off, &tag, &val, &vlen)) == 1) {
 		/* Each record is bounded as a message would be. */
-		if (tag != item_tag || vlen > 8192 ||
+		if (tag != item_tag || vlen > record_max(rec_type) ||
 		    (r = msg_parse_record(val, vlen, rec_type, rec, why, sizeof(why))) != 0) {
 			r = r != 0 ? r : HUSH_E_PROTO;
 			break;

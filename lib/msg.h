@@ -15,6 +15,12 @@
 /* Largest secret value, as in Docker (500 KiB - 1 byte... we allow 511999). */
 #define HUSH_SECRET_MAX 511999
 #define HUSH_REQ_ID_LEN 16
+/* A service's bounds, chosen so a REC_SERVICE fits HUSH_SERVICE_RECORD_MAX. */
+#define HUSH_SERVICE_GRANTS_MAX 64
+#define HUSH_SERVICE_CONSTRAINTS_MAX 32
+#define HUSH_TARGET_MAX 255
+#define HUSH_CONSTRAINT_MAX 1024
+#define HUSH_SERVICE_RECORD_MAX 65536
 
 /* Field tags: one namespace for all messages. */
 enum msg_tag {
@@ -86,7 +92,18 @@ enum msg_tag {
 	T_FORCE,
 	T_NODE,			/* nested REC_NODE, repeated */
 	T_REACHABLE,
-	T_RECORDS,		/* a record list (wire_enc_init_list) of T_SECRET or T_NODE */
+	T_RECORDS,		/* a record list (wire_enc_init_list) of T_SECRET, T_NODE or T_SERVICE */
+	T_SERVICE_ID,
+	T_SERVICE,		/* nested REC_SERVICE (list item) */
+	T_GRANT,		/* nested REC_GRANT (commands) or REC_SERVICE_GRANT, repeated */
+	T_TARGET,		/* file name of a granted secret */
+	T_UID,
+	T_GID,
+	T_MODE,			/* permission bits, 0..0777 */
+	T_CONSTRAINT,		/* placement constraint text, repeated */
+	T_SECRET_RM,		/* secret (name or id) whose grants to drop, repeated */
+	T_CONSTRAINT_RM,	/* constraint text to drop, repeated */
+	T_LABEL_RM,		/* label key to drop, repeated */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -124,6 +141,13 @@ enum msg_type {
 	CTL_NODE_DEMOTE,
 	CTL_NODE_RM,
 	CTL_LEAVE,
+	CTL_SERVICE_CREATE,
+	CTL_SERVICE_LIST,
+	CTL_SERVICE_INSPECT,
+	CTL_SERVICE_UPDATE,
+	CTL_SERVICE_RM,
+	CTL_SECRET_UPDATE,
+	CTL_NODE_UPDATE,
 
 	/* parent <-> pki */
 	PKI_CA_CREATE = 0x0201,
@@ -174,6 +198,10 @@ enum msg_type {
 	CMD_NODE_ADD,
 	CMD_NODE_UPDATE,
 	CMD_NODE_REMOVE,
+	CMD_SERVICE_CREATE,
+	CMD_SERVICE_UPDATE,
+	CMD_SERVICE_RM,
+	CMD_SECRET_UPDATE,
 
 	/* reads of the state machine, carried in T_QUERY */
 	QRY_CLUSTER = 0x0501,
@@ -181,6 +209,8 @@ enum msg_type {
 	QRY_SECRET_GET,
 	QRY_NODE_LIST,
 	QRY_NODE_GET,
+	QRY_SERVICE_LIST,
+	QRY_SERVICE_GET,
 
 	/* records nested in other messages and in snapshots */
 	REC_SECRET = 0x0601,	/* public metadata of a secret */
@@ -191,6 +221,16 @@ enum msg_type {
 	REC_KEYFILE,		/* the node's key file, sealed by the KEK under autolock */
 	REC_NODE,		/* a node as the store knows it */
 	SNAP_NODE,
+	/*
+	 * A service.  Its grants are nested T_GRANT field lists: REC_GRANT in
+	 * commands (the secret by name or id, as the operator gave it), and
+	 * REC_SERVICE_GRANT in the store's answers and snapshots (the secret by
+	 * id; answers add the secret's current name).
+	 */
+	REC_SERVICE,
+	SNAP_SERVICE,
+	REC_GRANT,
+	REC_SERVICE_GRANT,
 };
 
 #define ALPN_JOIN	"hush-join/1"

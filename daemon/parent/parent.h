@@ -185,6 +185,15 @@ void	op_update(struct op *op, const struct wire_msg *m);
 void	op_unlock(struct op *op, const struct wire_msg *m);
 void	op_unlock_key(struct op *op, const struct wire_msg *m);
 
+/* ops_service.c */
+void	op_service_create(struct op *op, const struct wire_msg *m);
+void	op_service_list(struct op *op, const struct wire_msg *m);
+void	op_service_inspect(struct op *op, const struct wire_msg *m);
+void	op_service_update(struct op *op, const struct wire_msg *m);
+void	op_service_rm(struct op *op, const struct wire_msg *m);
+void	op_secret_update(struct op *op, const struct wire_msg *m);
+void	op_node_update(struct op *op, const struct wire_msg *m);
+
 /* raft_calls.c: proposals and queries, answered through a callback. */
 typedef void (*raft_done_cb)(struct op *op, int status, const struct wire_msg *reply,
     const char *detail);

@@ -58,9 +58,8 @@ store_reset(struct store *s)
 	s->secrets = NULL;
 	s->nsecrets = s->capsecrets = 0;
 	cluster_free(&s->cluster);
-	free(s->nodes);
-	s->nodes = NULL;
-	s->nnodes = s->capnodes = 0;
+	store_nodes_free(s);
+	store_services_free(s);
 	for (size_t i = 0; i < STORE_DEDUP_MAX; i++)
 		outcome_free(&s->dedup[i]);
 	s->dedup_next = s->dedup_count = 0;
@@ -103,8 +102,8 @@ outcome_record(struct store *s, const uint8_t *req_id, int code, const char *err
 	return 0;
 }
 
-static struct store_secret *
-find_secret(struct store *s, const char *ref)
+struct store_secret *
+store_secret_find(struct store *s, const char *ref)
 {
 	for (size_t i = 0; i < s->nsecrets; i++)
 		if (strcmp(s->secrets[i].id, ref) == 0)
@@ -207,11 +206,11 @@ apply_secret_create(struct store *s, const struct wire_msg *m, char *ids, size_t
 		snprintf(why, whylen, "malformed secret id");
 		return HUSH_E_INVAL;
 	}
-	if (find_secret(s, x.name) != NULL) {
+	if (store_secret_find(s, x.name) != NULL) {
 		snprintf(why, whylen, "secret '%s' already exists", x.name);
 		return HUSH_E_EXISTS;
 	}
-	if (find_secret(s, x.id) != NULL) {
+	if (store_secret_find(s, x.id) != NULL) {
 		snprintf(why, whylen, "secret id %s already exists", x.id);
 		return HUSH_E_EXISTS;
 	}
@@ -255,12 +254,24 @@ apply_secret_rm(struct store *s, const struct wire_msg *m, char *ids, size_t ids
 		}
 		memcpy(ref, f->val, f->len);
 		ref[f->len] = '\0';
-		if ((x = find_secret(s, ref)) == NULL) {
+		if ((x = store_secret_find(s, ref)) == NULL) {
 			snprintf(why, whylen, "secret '%s' not found", ref);
 			free(doomed);
 			return HUSH_E_NOTFOUND;
 		}
 		doomed[x - s->secrets] = true;
+	}
+	/* A granted secret stays: its services would lose a file they rely on. */
+	for (size_t i = 0; i < s->nsecrets; i++) {
+		char users[512];
+
+		if (doomed[i] && store_secret_users(s, s->secrets[i].id, users,
+		    sizeof(users)) > 0) {
+			snprintf(why, whylen, "secret '%s' is in use by service(s): %s",
+			    s->secrets[i].name, users);
+			free(doomed);
+			return HUSH_E_INUSE;
+		}
 	}
 	ids[0] = '\0';
 	for (size_t i = 0, w = 0; i < s->nsecrets; i++) {
@@ -277,6 +288,47 @@ apply_secret_rm(struct store *s, const struct wire_msg *m, char *ids, size_t ids
 	}
 	s->nsecrets -= n;
 	free(doomed);
+	return 0;
+}
+
+/* New data for an existing secret: a new version, sealed like the first. */
+static int
+apply_secret_update(struct store *s, const struct wire_msg *m, char *ids, size_t idslen,
+    char *why, size_t whylen)
+{
+	struct store_secret *x, nv;
+	const uint8_t *data;
+	char ref[65];
+	int64_t updated;
+	size_t len;
+	int r;
+
+	if (!s->cluster.present)
+		return HUSH_E_NOTINIT;
+	if (wire_get_str(m, T_REF, ref, sizeof(ref)) != 0 ||
+	    wire_get_bytes(m, T_DATA, &data, &len) != 0 ||
+	    wire_get_i64(m, T_UPDATED, &updated) != 0)
+		return HUSH_E_PROTO;
+	if ((x = store_secret_find(s, ref)) == NULL) {
+		snprintf(why, whylen, "secret '%s' not found", ref);
+		return HUSH_E_NOTFOUND;
+	}
+	if (x->version == UINT32_MAX) {
+		snprintf(why, whylen, "secret '%s' cannot be updated again", x->name);
+		return HUSH_E_RANGE;
+	}
+	memset(&nv, 0, sizeof(nv));
+	if ((r = seal_value(s, &nv, data, len)) != 0) {
+		free(nv.sealed);
+		return r;
+	}
+	free(x->sealed);
+	x->sealed = nv.sealed;
+	x->sealed_len = nv.sealed_len;
+	x->data_len = nv.data_len;
+	x->version++;
+	x->updated = updated;
+	snprintf(ids, idslen, "%s", x->id);
 	return 0;
 }
 
@@ -440,6 +492,15 @@ store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed)
 		code = apply_cluster_update(s, cmd, why, sizeof(why));
 		*changed = code == 0 ? STORE_CHG_CLUSTER : 0;
 		break;
+	case CMD_SECRET_UPDATE:
+		code = apply_secret_update(s, cmd, ids, idslen, why, sizeof(why));
+		break;
+	case CMD_SERVICE_CREATE:
+	case CMD_SERVICE_UPDATE:
+	case CMD_SERVICE_RM:
+		code = s->cluster.present ? store_service_apply(s, cmd, ids, idslen, why,
+		    sizeof(why)) : HUSH_E_NOTINIT;
+		break;
 	case CMD_NODE_ADD:
 	case CMD_NODE_UPDATE:
 	case CMD_NODE_REMOVE:
@@ -560,6 +621,26 @@ store_query(struct store *s, const struct wire_msg *q, struct wire_enc *e)
 		for (size_t i = 0; i < s->nnodes; i++)
 			store_node_put(&list, T_NODE, &s->nodes[i], REC_NODE);
 		return put_list(e, &list);
+	case QRY_SERVICE_LIST:
+		for (size_t i = 0; i < s->nservices; i++)
+			store_service_put(s, &list, T_SERVICE, &s->services[i]);
+		return put_list(e, &list);
+	case QRY_SERVICE_GET:
+		for (size_t i = 0; i < wire_count(q, T_REF); i++) {
+			const struct wire_field *f = wire_find(q, T_REF, i);
+			struct store_service *x;
+
+			memcpy(ref, f->val, f->len);
+			ref[f->len] = '\0';
+			if ((x = store_service_find(s, ref)) == NULL) {
+				wire_enc_free(&list);
+				wire_enc_free(e);
+				snprintf(why, sizeof(why), "service '%s' not found", ref);
+				return msg_error_reply(e, id, HUSH_E_NOTFOUND, why);
+			}
+			store_service_put(s, &list, T_SERVICE, x);
+		}
+		return put_list(e, &list);
 	case QRY_SECRET_GET:
 	case QRY_NODE_GET:
 		for (size_t i = 0; i < wire_count(q, T_REF); i++) {
@@ -570,7 +651,7 @@ store_query(struct store *s, const struct wire_msg *q, struct wire_enc *e)
 			memcpy(ref, f->val, f->len);
 			ref[f->len] = '\0';
 			if (node ? (n = store_node_find(s, ref)) == NULL :
-			    (x = find_secret(s, ref)) == NULL) {
+			    (x = store_secret_find(s, ref)) == NULL) {
 				wire_enc_free(&list);
 				wire_enc_free(e);
 				snprintf(why, sizeof(why), "%s '%s' not found", node ? "node" : "secret",
@@ -681,13 +762,20 @@ store_snapshot(struct store *s, uint8_t **buf, size_t *len)
 	for (size_t i = 0; r == 0 && i < s->nnodes; i++) {
 		struct wire_enc ne;
 
-		wire_enc_init(&ne, SNAP_NODE, 0, 4096);
+		wire_enc_init(&ne, SNAP_NODE, 0, 8192);
 		store_node_put(&ne, 0, &s->nodes[i], SNAP_NODE);
 		r = grow_append(&g, &ne);
 		wire_enc_free(&ne);
 	}
 	for (size_t i = 0; r == 0 && i < s->nsecrets; i++)
 		r = snap_secret(s, &g, &s->secrets[i]);
+	/* After the secrets: restoring a service checks that its secrets exist. */
+	for (size_t i = 0; r == 0 && i < s->nservices; i++) {
+		wire_enc_init(&e, SNAP_SERVICE, 0, HUSH_SERVICE_RECORD_MAX + 1024);
+		store_service_put(s, &e, 0, &s->services[i]);
+		r = grow_append(&g, &e);
+		wire_enc_free(&e);
+	}
 	for (size_t k = 0; r == 0 && k < s->dedup_count; k++) {
 		/* Oldest first, so the ring comes back in the same order. */
 		size_t i = (s->dedup_next + STORE_DEDUP_MAX - s->dedup_count + k) % STORE_DEDUP_MAX;
@@ -778,7 +866,7 @@ restore_secret(struct store *s, const struct wire_msg *m)
 	    wire_get_u32(m, T_VERSION, &x.version) != 0 ||
 	    wire_get_bytes(m, T_DATA, &data, &len) != 0)
 		return HUSH_E_CORRUPT;
-	if (find_secret(s, x.id) != NULL || find_secret(s, x.name) != NULL)
+	if (store_secret_find(s, x.id) != NULL || store_secret_find(s, x.name) != NULL)
 		return HUSH_E_CORRUPT;
 	if ((r = copy_labels(m, &x, why, sizeof(why))) != 0 ||
 	    (r = seal_value(s, &x, data, len)) != 0 ||
@@ -819,11 +907,11 @@ int
 store_restore(struct store *s, const uint8_t *buf, size_t len)
 {
 	static const uint16_t snap_types[] = { SNAP_HEADER, SNAP_CLUSTER, SNAP_NODE,
-	    SNAP_SECRET, SNAP_DEDUP, 0 };
+	    SNAP_SECRET, SNAP_DEDUP, SNAP_SERVICE, 0 };
 	struct wire_msg *m;
 	struct wire_hdr hdr;
 	size_t off = 0, mlen;
-	uint32_t version;
+	uint32_t version = 0;
 	char why[256];
 	bool first = true;
 	int r = 0;
@@ -851,7 +939,7 @@ store_restore(struct store *s, const uint8_t *buf, size_t len)
 		case SNAP_HEADER:
 			first = false;
 			if (wire_get_u32(m, T_VERSION, &version) != 0 ||
-			    version != STORE_SNAP_VERSION)
+			    version < STORE_SNAP_VERSION_MIN || version > STORE_SNAP_VERSION)
 				r = HUSH_E_VERSION;
 			break;
 		case SNAP_CLUSTER:
@@ -862,6 +950,9 @@ store_restore(struct store *s, const uint8_t *buf, size_t len)
 			break;
 		case SNAP_NODE:
 			r = store_node_restore(s, m);
+			break;
+		case SNAP_SERVICE:
+			r = version >= 2 ? store_service_restore(s, m) : HUSH_E_CORRUPT;
 			break;
 		case SNAP_DEDUP:
 			r = restore_dedup(s, m);

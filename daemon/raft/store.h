@@ -17,14 +17,21 @@
 #include <stdint.h>
 
 #include "id.h"
+#include "msg.h"
 #include "secbuf.h"
 #include "wire.h"
 
 #define STORE_DEDUP_MAX 4096
-#define STORE_SNAP_VERSION 1
+/*
+ * Version 2 added services (SNAP_SERVICE) and node labels; a version 1
+ * snapshot has neither and still restores.
+ */
+#define STORE_SNAP_VERSION 2
+#define STORE_SNAP_VERSION_MIN 1
 /* Bounds that keep every record within the codec's limits. */
 #define STORE_RM_MAX 250		/* secrets per removal (fields per outcome) */
-#define STORE_LABELS_MAX 4096		/* label bytes per secret (record size) */
+#define STORE_LABELS_MAX 4096		/* label bytes per secret or node (record size) */
+#define STORE_NODE_LABELS_MAX 64	/* labels per node (fields per record) */
 
 struct store_secret {
 	char		 id[HUSH_ID_LEN + 1];
@@ -60,6 +67,31 @@ struct store_node {
 	char		 availability[17];
 	int64_t		 created;
 	bool		 removed;
+	char		**labels;	/* "key=value", for placement constraints */
+	size_t		 nlabels;
+};
+
+/* One secret granted to a service, as a file in its containers. */
+struct store_grant {
+	char		 secret_id[HUSH_ID_LEN + 1];
+	char		 target[HUSH_TARGET_MAX + 1];	/* relative to /run/secrets, or absolute */
+	uint32_t	 uid, gid, mode;
+};
+
+/*
+ * A service: a named grant of secrets, placed by its constraints.  Grants
+ * name secrets by id, so renaming nothing can redirect them; a secret in
+ * use by a service cannot be removed.
+ */
+struct store_service {
+	char		 id[HUSH_ID_LEN + 1];
+	char		 name[65];
+	int64_t		 created, updated;
+	uint64_t	 version;	/* 1 at creation, +1 per update */
+	struct store_grant *grants;
+	size_t		 ngrants;
+	char		**constraints;	/* canonical text */
+	size_t		 nconstraints;
 };
 
 /* What a command did, remembered so a retried request gets the same answer. */
@@ -76,6 +108,8 @@ struct store {
 	size_t			 nsecrets, capsecrets;
 	struct store_node	*nodes;
 	size_t			 nnodes, capnodes;
+	struct store_service	*services;
+	size_t			 nservices, capservices;
 	struct store_outcome	 dedup[STORE_DEDUP_MAX];
 	size_t			 dedup_next, dedup_count;
 	uint8_t			*memkey;	/* 32 bytes, sodium guarded memory */
@@ -113,6 +147,26 @@ void	store_node_put(struct wire_enc *e, uint16_t tag, const struct store_node *n
 struct store_node *store_node_find(struct store *s, const char *ref);
 int	store_node_restore(struct store *s, const struct wire_msg *m);
 size_t	store_node_managers(const struct store *s);
+
+void	store_nodes_free(struct store *s);
+
+/* store.c: a secret by id, else by name. */
+struct store_secret *store_secret_find(struct store *s, const char *ref);
+
+/* store_services.c */
+int	store_service_apply(struct store *s, const struct wire_msg *cmd, char *ids, size_t idslen,
+	    char *why, size_t whylen);
+struct store_service *store_service_find(struct store *s, const char *ref);
+/* REC_SERVICE nested under tag (secret names resolved now), or SNAP_SERVICE fields (tag 0). */
+void	store_service_put(struct store *s, struct wire_enc *e, uint16_t tag,
+	    const struct store_service *x);
+int	store_service_restore(struct store *s, const struct wire_msg *m);
+void	store_services_free(struct store *s);
+/*
+ * The names of the services granting secret_id, sorted, ", " separated, into
+ * out; returns how many there are.
+ */
+size_t	store_secret_users(struct store *s, const char *secret_id, char *out, size_t outlen);
 
 /* For the event the parent gets after a cluster change. */
 void	store_cluster_event(const struct store *s, struct wire_enc *e);

@@ -8,7 +8,123 @@
 
 #include "err.h"
 #include "msg.h"
+#include "names.h"
 #include "store.h"
+
+static void
+labels_free(char **labels, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
+}
+
+void
+store_nodes_free(struct store *s)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		labels_free(s->nodes[i].labels, s->nodes[i].nlabels);
+	free(s->nodes);
+	s->nodes = NULL;
+	s->nnodes = s->capnodes = 0;
+}
+
+/* The index of key's label in labels[0..n), or n. */
+static size_t
+label_index(char *const *labels, size_t n, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(labels[i], key, klen) == 0 && labels[i][klen] == '=')
+			return i;
+	return n;
+}
+
+/*
+ * The node's labels after m's T_LABEL_RM (removals, each key must be set)
+ * and T_LABEL (additions, replacing a label of the same key), built aside
+ * so that a refused command changes nothing.  restoring: m is a snapshot
+ * record, whose labels are the node's whole set.
+ */
+static int
+labels_build(const struct store_node *n, const struct wire_msg *m, bool restoring,
+    char ***out, size_t *nout, char *why, size_t whylen)
+{
+	char key[LABEL_KEY_MAX + 1], val[LABEL_VALUE_MAX + 1];
+	char kv[LABEL_KEY_MAX + LABEL_VALUE_MAX + 2];
+	size_t nadd = wire_count(m, T_LABEL), nrm = wire_count(m, T_LABEL_RM);
+	size_t cnt = 0, total = 0, i, j;
+	char **l;
+	int r = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if ((l = calloc(n->nlabels + nadd + 1, sizeof(*l))) == NULL)
+		return HUSH_E_NOMEM;
+	for (i = 0; !restoring && i < n->nlabels; i++) {
+		if ((l[cnt] = strdup(n->labels[i])) == NULL) {
+			r = HUSH_E_NOMEM;
+			goto out;
+		}
+		cnt++;
+	}
+	for (i = 0; i < nrm; i++) {
+		if (wire_field_str(wire_find(m, T_LABEL_RM, i), key, sizeof(key)) != 0) {
+			r = HUSH_E_PROTO;
+			goto out;
+		}
+		if ((j = label_index(l, cnt, key)) == cnt) {
+			snprintf(why, whylen, "node %s has no label '%s'", n->id, key);
+			r = HUSH_E_NOTFOUND;
+			goto out;
+		}
+		free(l[j]);
+		memmove(&l[j], &l[j + 1], (cnt - j - 1) * sizeof(*l));
+		cnt--;
+	}
+	for (i = 0; i < nadd; i++) {
+		if (wire_field_str(wire_find(m, T_LABEL, i), kv, sizeof(kv)) != 0) {
+			r = HUSH_E_PROTO;
+			goto out;
+		}
+		if (label_parse(kv, key, sizeof(key), val, sizeof(val), why, whylen) != 0) {
+			r = HUSH_E_INVAL;
+			goto out;
+		}
+		if ((j = label_index(l, cnt, key)) < cnt) {
+			if (restoring) {
+				r = HUSH_E_CORRUPT;
+				goto out;
+			}
+			free(l[j]);
+			memmove(&l[j], &l[j + 1], (cnt - j - 1) * sizeof(*l));
+			cnt--;
+		}
+		if ((l[cnt] = strdup(kv)) == NULL) {
+			r = HUSH_E_NOMEM;
+			goto out;
+		}
+		cnt++;
+	}
+	for (i = 0; i < cnt; i++)
+		total += strlen(l[i]);
+	if (cnt > STORE_NODE_LABELS_MAX) {
+		snprintf(why, whylen, "a node can have at most %d labels", STORE_NODE_LABELS_MAX);
+		r = HUSH_E_INVAL;
+	} else if (total > STORE_LABELS_MAX) {
+		snprintf(why, whylen, "labels are larger than %d bytes in total", STORE_LABELS_MAX);
+		r = HUSH_E_INVAL;
+	}
+out:
+	if (r != 0) {
+		labels_free(l, cnt);
+		return r;
+	}
+	*out = l;
+	*nout = cnt;
+	return 0;
+}
 
 struct store_node *
 store_node_find(struct store *s, const char *ref)
@@ -95,7 +211,25 @@ store_node_apply(struct store *s, const struct wire_msg *m, char *why, size_t wh
 		n->removed = true;
 		return 0;
 	}
-	/* CMD_NODE_UPDATE */
+	/* CMD_NODE_UPDATE: everything is checked before anything changes. */
+	if (wire_count(m, T_LABEL) + wire_count(m, T_LABEL_RM) > 0) {
+		char **labels;
+		size_t nlabels;
+		int r;
+
+		if (wire_get_u8(m, T_ROLE, &role) == 0 ||
+		    wire_find(m, T_AVAILABILITY, 0) != NULL) {
+			snprintf(why, whylen, "labels change on their own, not with a role "
+			    "or availability");
+			return HUSH_E_INVAL;
+		}
+		if ((r = labels_build(n, m, false, &labels, &nlabels, why, whylen)) != 0)
+			return r;
+		labels_free(n->labels, n->nlabels);
+		n->labels = labels;
+		n->nlabels = nlabels;
+		return 0;
+	}
 	if (wire_get_u8(m, T_ROLE, &role) == 0) {
 		if (role != ROLE_MANAGER && role != ROLE_WORKER)
 			return HUSH_E_PROTO;
@@ -128,6 +262,8 @@ put_node_fields(struct wire_enc *e, const struct store_node *n)
 	wire_put_i64(e, T_CREATED, n->created);
 	if (n->removed)
 		wire_put_str(e, T_STATUS_TEXT, "removed");
+	for (size_t i = 0; i < n->nlabels; i++)
+		wire_put_str(e, T_LABEL, n->labels[i]);
 }
 
 /* tag 0: the fields go straight into e; else a nested record under tag. */
@@ -142,7 +278,7 @@ store_node_put(struct wire_enc *e, uint16_t tag, const struct store_node *n, uin
 		put_node_fields(e, n);
 		return;
 	}
-	wire_enc_init(&rec, rec_type, 0, 4096);
+	wire_enc_init(&rec, rec_type, 0, 8192);
 	put_node_fields(&rec, n);
 	if (wire_enc_finish(&rec, &buf, &len) == 0)
 		wire_put_bytes(e, tag, buf + WIRE_HDR_LEN, len - WIRE_HDR_LEN);
@@ -170,6 +306,8 @@ store_node_restore(struct store *s, const struct wire_msg *m)
 		return r == HUSH_E_NOMEM ? r : HUSH_E_CORRUPT;
 	n = &s->nodes[s->nnodes - 1];
 	snprintf(n->availability, sizeof(n->availability), "%s", avail);
+	if ((r = labels_build(n, m, true, &n->labels, &n->nlabels, why, sizeof(why))) != 0)
+		return r == HUSH_E_NOMEM ? r : HUSH_E_CORRUPT;
 	if (wire_get_str(m, T_STATUS_TEXT, status, sizeof(status)) == 0) {
 		if (strcmp(status, "removed") != 0)
 			return HUSH_E_CORRUPT;

@@ -511,6 +511,7 @@ test_node_json(void **state)
 	    "    \"CreatedAt\": \"2023-11-14T22:13:20Z\",\n"
 	    "    \"UpdatedAt\": \"2023-11-14T22:15:00Z\",\n"
 	    "    \"Spec\": {\n"
+	    "        \"Labels\": {},\n"
 	    "        \"Role\": \"manager\",\n"
 	    "        \"Availability\": \"active\"\n"
 	    "    },\n"
@@ -526,6 +527,16 @@ test_node_json(void **state)
 	    "}\n");
 	free(c.buf);
 	json_decref(j);
+
+	/* Labels: one "key=value" line each, values free text. */
+	snprintf(v.labels, sizeof(v.labels), "zone=eu\nnote=a=b c\n");
+	assert_non_null(j = node_view_inspect_json(&v));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(j,
+	    "Spec"), "Labels"), "note")), "a=b c");
+	assert_int_equal(json_object_size(json_object_get(json_object_get(j, "Spec"),
+	    "Labels")), 2);
+	json_decref(j);
+	v.labels[0] = '\0';
 
 	snprintf(v.raft_state, sizeof(v.raft_state), "unreachable");
 	v.reachable = false;

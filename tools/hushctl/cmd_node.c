@@ -14,6 +14,7 @@
 #include "err.h"
 #include "hushctl.h"
 #include "msg.h"
+#include "names.h"
 #include "output.h"
 
 static const char node_help[] =
@@ -27,6 +28,7 @@ static const char node_help[] =
     "  ls          List the nodes of the cluster\n"
     "  promote     Promote one or more workers to managers\n"
     "  rm          Remove one or more nodes from the cluster\n"
+    "  update      Update a node's labels\n"
     "\n"
     "Run 'hushctl node COMMAND --help' for more information on a command.\n";
 
@@ -82,7 +84,18 @@ static const char rm_help[] =
     "  -f, --force   Remove the node even if it is not down\n"
     "  -h, --help    Print this help\n";
 
-enum { OPT_FORMAT = OPT_LONG_BASE };
+static const char update_help[] =
+    "Usage:  hushctl node update [OPTIONS] NODE\n"
+    "\n"
+    "Update a node's labels, by ID.  Labels are what placement constraints\n"
+    "such as node.labels.zone==eu match.\n"
+    "\n"
+    "Options:\n"
+    "      --label-add KEY=VALUE   Add or replace a node label (repeatable)\n"
+    "      --label-rm KEY          Remove a node label (repeatable)\n"
+    "  -h, --help                  Print this help\n";
+
+enum { OPT_FORMAT = OPT_LONG_BASE, OPT_LABEL_ADD, OPT_LABEL_RM };
 
 /*
  * How many NODE arguments fit in one request: every field counts against
@@ -114,6 +127,15 @@ view_from_record(const struct wire_msg *rec, struct node_view *v)
 	    sizeof(v->raft_state));
 	(void)wire_get_bool(rec, T_REACHABLE, &v->reachable);
 	v->has_updated = wire_get_i64(rec, T_UPDATED, &v->updated) == 0;
+	for (size_t i = 0, o = 0; i < wire_count(rec, T_LABEL); i++) {
+		char kv[LABEL_KEY_MAX + LABEL_VALUE_MAX + 2];
+
+		if ((r = wire_field_str(wire_find(rec, T_LABEL, i), kv, sizeof(kv))) != 0)
+			return r;
+		if (o + strlen(kv) + 2 > sizeof(v->labels))
+			return HUSH_E_TOOBIG;
+		o += (size_t)snprintf(v->labels + o, sizeof(v->labels) - o, "%s\n", kv);
+	}
 	return 0;
 }
 
@@ -444,6 +466,92 @@ node_rm(const struct ctl *ctl, int argc, char **argv)
 	return node_change(ctl, argc, argv, "node rm", rm_help, CTL_NODE_RM);
 }
 
+static int
+node_update(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "label-add",	required_argument, NULL, OPT_LABEL_ADD },
+		{ "label-rm",	required_argument, NULL, OPT_LABEL_RM },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "node update";
+	struct labels add = LABELS_INIT;
+	const char **rm;
+	size_t nrm = 0, i;
+	struct wire_enc e;
+	struct reply rep;
+	char why[320], key[LABEL_KEY_MAX + 2], k[LABEL_KEY_MAX + 1], v[8];
+	int c, r = EXIT_USAGE;
+
+	if ((rm = calloc((size_t)argc + 1, sizeof(*rm))) == NULL)
+		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_LABEL_ADD:
+			if (labels_add(&add, optarg, why, sizeof(why)) != 0) {
+				usage_error(cmd, "%s", why);
+				goto out;
+			}
+			break;
+		case OPT_LABEL_RM:
+			/* A key alone: reuse the label rules with an empty value. */
+			snprintf(key, sizeof(key), "%.*s=", LABEL_KEY_MAX, optarg);
+			if (strchr(optarg, '=') != NULL || strlen(optarg) > LABEL_KEY_MAX ||
+			    label_parse(key, k, sizeof(k), v, sizeof(v), why,
+			    sizeof(why)) != 0) {
+				usage_error(cmd, "--label-rm '%.64s': not a label key", optarg);
+				goto out;
+			}
+			rm[nrm++] = optarg;
+			break;
+		case 'h':
+			r = show_help(update_help);
+			goto out;
+		default:
+			r = getopt_error(cmd, c, argv);
+			goto out;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage_error(cmd, optind >= argc ? "requires exactly one NODE" :
+		    "requires exactly one NODE, got more");
+		goto out;
+	}
+	if (add.n + nrm == 0) {
+		usage_error(cmd, "nothing to update: give --label-add or --label-rm");
+		goto out;
+	}
+	if (add.n + nrm > 64) {
+		usage_error(cmd, "too many label changes at once (at most 64)");
+		goto out;
+	}
+	if (arg_node_ref(argv[optind], why, sizeof(why)) != 0) {
+		usage_error(cmd, "%s", why);
+		goto out;
+	}
+	client_request(&e, CTL_NODE_UPDATE);
+	client_put_req_id(&e);
+	wire_put_str(&e, T_REF, argv[optind]);
+	for (i = 0; i < add.n; i++)
+		wire_put_str(&e, T_LABEL, add.kv[i]);
+	for (i = 0; i < nrm; i++)
+		wire_put_str(&e, T_LABEL_RM, rm[i]);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0) {
+		r = EXIT_FAIL;
+		goto out;
+	}
+	reply_free(&rep);
+	printf("%s\n", argv[optind]);
+	r = EXIT_OK;
+out:
+	labels_free(&add);
+	free(rm);
+	return r;
+}
+
 int
 cmd_node(const struct ctl *ctl, int argc, char **argv)
 {
@@ -458,6 +566,7 @@ cmd_node(const struct ctl *ctl, int argc, char **argv)
 		{ "demote",	node_demote },
 		{ "rm",		node_rm },
 		{ "remove",	node_rm },
+		{ "update",	node_update },
 	};
 	size_t i;
 

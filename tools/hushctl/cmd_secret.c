@@ -32,6 +32,7 @@ static const char secret_help[] =
     "  inspect     Display detailed information on one or more secrets\n"
     "  ls          List secrets\n"
     "  rm          Remove one or more secrets\n"
+    "  update      Give a secret new data (a new version)\n"
     "\n"
     "Run 'hushctl secret COMMAND --help' for more information on a command.\n";
 
@@ -75,6 +76,15 @@ static const char rm_help[] =
     "\n"
     "Aliases:\n"
     "  rm, remove\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   Print this help\n";
+
+static const char update_help[] =
+    "Usage:  hushctl secret update SECRET [FILE|-]\n"
+    "\n"
+    "Give a secret, by name or ID, new data from FILE, or from standard\n"
+    "input if FILE is - or omitted; its version goes up by one.\n"
     "\n"
     "Options:\n"
     "  -h, --help   Print this help\n";
@@ -517,6 +527,55 @@ secret_rm(const struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int
+secret_update(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help",	no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "secret update", *ref, *file = NULL;
+	struct secbuf data = SECBUF_INIT;
+	struct wire_enc e;
+	struct reply rep;
+	char why[160];
+	size_t len;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return show_help(update_help);
+		default:
+			return getopt_error(cmd, c, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(cmd, "requires a SECRET (a name or an ID)");
+	ref = argv[optind++];
+	if (arg_ref(ref, why, sizeof(why)) != 0)
+		return usage_error(cmd, "%s", why);
+	if (optind < argc)
+		file = argv[optind++];
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%.64s' (give one SECRET "
+		    "and at most one FILE)", argv[optind]);
+	if ((r = read_data(file, &data, &len)) != 0)
+		return r;
+	client_request(&e, CTL_SECRET_UPDATE);
+	client_put_req_id(&e);
+	wire_put_str(&e, T_REF, ref);
+	wire_put_bytes(&e, T_DATA, data.p, len);
+	secbuf_free(&data);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	reply_free(&rep);
+	printf("%s\n", ref);
+	return EXIT_OK;
+}
+
 int
 cmd_secret(const struct ctl *ctl, int argc, char **argv)
 {
@@ -530,6 +589,7 @@ cmd_secret(const struct ctl *ctl, int argc, char **argv)
 		{ "inspect",	secret_inspect },
 		{ "rm",		secret_rm },
 		{ "remove",	secret_rm },
+		{ "update",	secret_update },
 	};
 	size_t i;
 

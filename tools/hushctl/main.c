@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "leave",	cmd_leave,	"Leave the cluster" },
 	{ "node",	cmd_node,	"Manage the nodes of the cluster" },
 	{ "secret",	cmd_secret,	"Manage secrets" },
+	{ "service",	cmd_service,	"Manage services: named grants of secrets" },
 	{ "status",	cmd_status,	"Show the state of this node" },
 	{ "unlock",	cmd_unlock,	"Unlock a locked manager" },
 	{ "unlock-key",	cmd_unlock_key,	"Show or rotate the unlock key" },

@@ -579,6 +579,31 @@ node_view_json(const struct node_view *v)
 	return o;
 }
 
+/* {"key": "value", ...} from "key=value\n" lines; NULL on ENOMEM. */
+static json_t *
+labels_json(const char *text)
+{
+	const char *line, *eq, *nl;
+	json_t *o;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	for (line = text; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			break;
+		if ((eq = memchr(line, '=', (size_t)(nl - line))) == NULL)
+			continue;
+		char val[LABEL_VALUE_MAX + 1];
+
+		snprintf(val, sizeof(val), "%.*s", (int)(nl - eq - 1), eq + 1);
+		if (json_object_setn_new(o, line, (size_t)(eq - line), json_text(val)) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 json_t *
 node_view_inspect_json(const struct node_view *v)
 {
@@ -589,6 +614,7 @@ node_view_inspect_json(const struct node_view *v)
 	if ((o = json_object()) == NULL || (spec = json_object()) == NULL ||
 	    (status = json_object()) == NULL)
 		goto fail;
+	bad |= set(spec, "Labels", labels_json(v->labels)) != 0;
 	bad |= set(spec, "Role", json_string(node_role_name(v->role))) != 0;
 	bad |= set(spec, "Availability", json_text(v->availability)) != 0;
 	bad |= set(status, "State", json_string(v->reachable ? "ready" :

@@ -78,6 +78,9 @@ int	secret_views_table(const struct secret_view *v, size_t n, int64_t now,
 /* Longest T_AVAILABILITY, T_STATUS_TEXT and T_RAFT_STATE of a REC_NODE. */
 #define NODE_TEXT_MAX	16
 
+/* A node's labels, one "key=value\n" each (the store caps them at 4096 bytes). */
+#define NODE_LABELS_TEXT	(4096 + 64 + 1)
+
 /* A node as the daemon reports it (REC_NODE). */
 struct node_view {
 	char	 id[HUSH_ID_LEN + 1];
@@ -89,6 +92,7 @@ struct node_view {
 	bool	 reachable;				/* T_REACHABLE, false if absent */
 	bool	 has_updated;
 	int64_t	 created, updated;
+	char	 labels[NODE_LABELS_TEXT];		/* "key=value\n" each */
 };
 
 /* "manager", "worker" or "unknown". */
@@ -118,7 +122,7 @@ int	node_views_table(const struct node_view *v, size_t n, const char *self,
 json_t	*node_view_json(const struct node_view *v);
 /*
  * node inspect, shaped like docker's: {"ID","CreatedAt","UpdatedAt",
- * "Spec":{"Role","Availability"},"Status":{"State","Addr"},
+ * "Spec":{"Labels","Role","Availability"},"Status":{"State","Addr"},
  * "ManagerStatus":{"Leader","Reachability","Addr"}} (managers only).
  */
 json_t	*node_view_inspect_json(const struct node_view *v);

@@ -71,8 +71,13 @@ records_done(struct op *op, int status, const struct wire_msg *reply, const char
 	op_reply(op, &e);
 }
 
-static void
-ids_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+/*
+ * Answer with the ids a command's outcome carries: the raft process reports
+ * them as T_SECRET_ID whatever they name; tag says what they are here.
+ */
+void
+op_reply_ids(struct op *op, int status, const struct wire_msg *reply, const char *detail,
+    uint16_t tag)
 {
 	struct wire_enc e;
 	char id[HUSH_ID_LEN + 1];
@@ -85,11 +90,17 @@ ids_done(struct op *op, int status, const struct wire_msg *reply, const char *de
 	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, 65536);
 	for (size_t i = 0; i < wire_count(reply, T_SECRET_ID); i++) {
 		wire_field_str(wire_find(reply, T_SECRET_ID, i), id, sizeof(id));
-		wire_put_str(&e, T_SECRET_ID, id);
+		wire_put_str(&e, tag, id);
 	}
 	if (wire_get_bool(reply, T_DUPLICATE, &dup) == 0 && dup)
 		wire_put_bool(&e, T_DUPLICATE, true);
 	op_reply(op, &e);
+}
+
+void
+op_secret_ids_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	op_reply_ids(op, status, reply, detail, T_SECRET_ID);
 }
 
 void
@@ -126,7 +137,7 @@ op_secret_create(struct op *op, const struct wire_msg *m)
 		wire_put_bytes(&cmd, T_LABEL, f->val, f->len);
 	}
 	wire_put_i64(&cmd, T_CREATED, parent_now());
-	r = raft_propose(op, &cmd, ids_done);
+	r = raft_propose(op, &cmd, op_secret_ids_done);
 	wire_enc_free(&cmd);
 	if (r != 0)
 		op_error(op, r, NULL);
@@ -146,7 +157,7 @@ op_secret_rm(struct op *op, const struct wire_msg *m)
 
 		wire_put_bytes(&cmd, T_REF, f->val, f->len);
 	}
-	r = raft_propose(op, &cmd, ids_done);
+	r = raft_propose(op, &cmd, op_secret_ids_done);
 	wire_enc_free(&cmd);
 	if (r != 0)
 		op_error(op, r, NULL);

@@ -60,45 +60,10 @@ records_done(struct op *op, int status, const struct wire_msg *reply, const char
 	op_reply(op, &e);
 }
 
-/* The raft reply carries the outcome's ids as T_SECRET_ID; here they are services. */
 static void
 service_ids_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct wire_enc e;
-	char id[HUSH_ID_LEN + 1];
-	bool dup = false;
-
-	if (status != 0) {
-		op_error(op, status, detail);
-		return;
-	}
-	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, 65536);
-	for (size_t i = 0; i < wire_count(reply, T_SECRET_ID); i++) {
-		wire_field_str(wire_find(reply, T_SECRET_ID, i), id, sizeof(id));
-		wire_put_str(&e, T_SERVICE_ID, id);
-	}
-	if (wire_get_bool(reply, T_DUPLICATE, &dup) == 0 && dup)
-		wire_put_bool(&e, T_DUPLICATE, true);
-	op_reply(op, &e);
-}
-
-static void
-secret_ids_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
-{
-	struct wire_enc e;
-	char id[HUSH_ID_LEN + 1];
-	bool dup = false;
-
-	if (status != 0) {
-		op_error(op, status, detail);
-		return;
-	}
-	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, 4096);
-	if (wire_get_str(reply, T_SECRET_ID, id, sizeof(id)) == 0)
-		wire_put_str(&e, T_SECRET_ID, id);
-	if (wire_get_bool(reply, T_DUPLICATE, &dup) == 0 && dup)
-		wire_put_bool(&e, T_DUPLICATE, true);
-	op_reply(op, &e);
+	op_reply_ids(op, status, reply, detail, T_SERVICE_ID);
 }
 
 static void
@@ -266,7 +231,7 @@ op_secret_update(struct op *op, const struct wire_msg *m)
 	copy_all(&cmd, m, T_REF);
 	copy_all(&cmd, m, T_DATA);
 	wire_put_i64(&cmd, T_UPDATED, parent_now());
-	propose(op, &cmd, secret_ids_done);
+	propose(op, &cmd, op_secret_ids_done);
 }
 
 /* Labels only; the store knows nodes by id. */

@@ -177,6 +177,10 @@ void	child_answer_error(struct child *c, uint32_t id, int code, const char *deta
 void	op_status(struct op *op, const struct wire_msg *m);
 void	op_init(struct op *op, const struct wire_msg *m);
 void	op_join_token(struct op *op, const struct wire_msg *m);
+void	op_reply_ids(struct op *op, int status, const struct wire_msg *reply,
+	    const char *detail, uint16_t tag);
+void	op_secret_ids_done(struct op *op, int status, const struct wire_msg *reply,
+	    const char *detail);
 void	op_secret_create(struct op *op, const struct wire_msg *m);
 void	op_secret_list(struct op *op, const struct wire_msg *m);
 void	op_secret_inspect(struct op *op, const struct wire_msg *m);

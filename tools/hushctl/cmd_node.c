@@ -555,10 +555,7 @@ out:
 int
 cmd_node(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct {
-		const char	*name;
-		int		(*run)(const struct ctl *, int, char **);
-	} subs[] = {
+	static const struct subcommand subs[] = {
 		{ "ls",		node_ls },
 		{ "list",	node_ls },
 		{ "inspect",	node_inspect },
@@ -568,22 +565,7 @@ cmd_node(const struct ctl *ctl, int argc, char **argv)
 		{ "remove",	node_rm },
 		{ "update",	node_update },
 	};
-	size_t i;
 
-	if (argc < 2) {
-		fputs(node_help, stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0)
-		return show_help(node_help);
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (strcmp(argv[1], subs[i].name) == 0) {
-			optind = 0;
-			return subs[i].run(ctl, argc - 1, argv + 1);
-		}
-	}
-	if (argv[1][0] == '-')
-		return usage_error("node", "unknown option '%.64s'", argv[1]);
-	return usage_error("node", "unknown command '%.64s'", argv[1]);
+	return run_subcommand(ctl, argc, argv, "node", node_help, subs,
+	    sizeof(subs) / sizeof(subs[0]));
 }

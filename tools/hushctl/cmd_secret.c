@@ -579,10 +579,7 @@ secret_update(const struct ctl *ctl, int argc, char **argv)
 int
 cmd_secret(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct {
-		const char	*name;
-		int		(*run)(const struct ctl *, int, char **);
-	} subs[] = {
+	static const struct subcommand subs[] = {
 		{ "create",	secret_create },
 		{ "ls",		secret_ls },
 		{ "list",	secret_ls },
@@ -591,22 +588,7 @@ cmd_secret(const struct ctl *ctl, int argc, char **argv)
 		{ "remove",	secret_rm },
 		{ "update",	secret_update },
 	};
-	size_t i;
 
-	if (argc < 2) {
-		fputs(secret_help, stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0)
-		return show_help(secret_help);
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (strcmp(argv[1], subs[i].name) == 0) {
-			optind = 0;
-			return subs[i].run(ctl, argc - 1, argv + 1);
-		}
-	}
-	if (argv[1][0] == '-')
-		return usage_error("secret", "unknown option '%.64s'", argv[1]);
-	return usage_error("secret", "unknown command '%.64s'", argv[1]);
+	return run_subcommand(ctl, argc, argv, "secret", secret_help, subs,
+	    sizeof(subs) / sizeof(subs[0]));
 }

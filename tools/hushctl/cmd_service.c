@@ -586,10 +586,7 @@ service_rm(const struct ctl *ctl, int argc, char **argv)
 int
 cmd_service(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct {
-		const char	*name;
-		int		(*run)(const struct ctl *, int, char **);
-	} subs[] = {
+	static const struct subcommand subs[] = {
 		{ "create",	service_create },
 		{ "ls",		service_ls },
 		{ "list",	service_ls },
@@ -598,22 +595,7 @@ cmd_service(const struct ctl *ctl, int argc, char **argv)
 		{ "rm",		service_rm },
 		{ "remove",	service_rm },
 	};
-	size_t i;
 
-	if (argc < 2) {
-		fputs(service_help, stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0)
-		return show_help(service_help);
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (strcmp(argv[1], subs[i].name) == 0) {
-			optind = 0;
-			return subs[i].run(ctl, argc - 1, argv + 1);
-		}
-	}
-	if (argv[1][0] == '-')
-		return usage_error("service", "unknown option '%.64s'", argv[1]);
-	return usage_error("service", "unknown command '%.64s'", argv[1]);
+	return run_subcommand(ctl, argc, argv, "service", service_help, subs,
+	    sizeof(subs) / sizeof(subs[0]));
 }

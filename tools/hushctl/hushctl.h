@@ -58,4 +58,13 @@ int	fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes a command's help text to stdout and returns EXIT_OK. */
 int	show_help(const char *text);
 
+/* A command with subcommands ("secret", "node", "service"). */
+struct subcommand {
+	const char	*name;
+	int		(*run)(const struct ctl *, int, char **);
+};
+/* Runs argv[1] from subs, or answers help / a usage error for group. */
+int	run_subcommand(const struct ctl *ctl, int argc, char **argv, const char *group,
+	    const char *help, const struct subcommand *subs, size_t nsubs);
+
 #endif

@@ -117,6 +117,28 @@ show_help(const char *text)
 	return EXIT_OK;
 }
 
+int
+run_subcommand(const struct ctl *ctl, int argc, char **argv, const char *group,
+    const char *help, const struct subcommand *subs, size_t nsubs)
+{
+	if (argc < 2) {
+		fputs(help, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		return show_help(help);
+	for (size_t i = 0; i < nsubs; i++) {
+		if (strcmp(argv[1], subs[i].name) == 0) {
+			optind = 0;
+			return subs[i].run(ctl, argc - 1, argv + 1);
+		}
+	}
+	if (argv[1][0] == '-')
+		return usage_error(group, "unknown option '%.64s'", argv[1]);
+	return usage_error(group, "unknown command '%.64s'", argv[1]);
+}
+
 static const struct command *
 find_command(const char *name)
 {

@@ -125,13 +125,16 @@ secret_name_check(const char *s, size_t len, char *why, size_t whylen)
 	return 0;
 }
 
-/* Checks the key part of a label; kv is only used for messages. */
-static int
+int
 label_key_check(const char *k, size_t klen, char *why, size_t whylen)
 {
 	char b[5];
 	size_t i;
 
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (k == NULL && klen != 0)
+		return HUSH_E_INVAL;
 	if (klen == 0) {
 		set_why(why, whylen, "label has an empty key (expected "
 		    "KEY=VALUE)");
@@ -159,12 +162,36 @@ label_key_check(const char *k, size_t klen, char *why, size_t whylen)
 }
 
 int
+label_value_check(const char *v, size_t vlen, char *why, size_t whylen)
+{
+	size_t i;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (v == NULL && vlen != 0)
+		return HUSH_E_INVAL;
+	if (vlen > LABEL_VALUE_MAX) {
+		set_why(why, whylen, "value is longer than %d bytes",
+		    LABEL_VALUE_MAX);
+		return HUSH_E_TOOBIG;
+	}
+	for (i = 0; i < vlen; i++) {
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] == 0x7f) {
+			set_why(why, whylen, "value contains a control "
+			    "character");
+			return HUSH_E_FORMAT;
+		}
+	}
+	return 0;
+}
+
+int
 label_parse(const char *kv, char *key, size_t keycap, char *val,
     size_t valcap, char *why, size_t whylen)
 {
-	char q[ECHO_MAX * 4 + 8];
+	char q[ECHO_MAX * 4 + 8], vwhy[64];
 	const char *eq, *v;
-	size_t klen, vlen, i;
+	size_t klen, vlen;
 	int r;
 
 	if (why != NULL && whylen > 0)
@@ -191,17 +218,9 @@ label_parse(const char *kv, char *key, size_t keycap, char *val,
 	/* The key is now known printable and short enough to quote whole. */
 	v = eq + 1;
 	vlen = strnlen(v, LABEL_VALUE_MAX + 1);
-	if (vlen > LABEL_VALUE_MAX) {
-		set_why(why, whylen, "label '%.*s' value is longer than %d "
-		    "bytes", (int)klen, kv, LABEL_VALUE_MAX);
-		return HUSH_E_TOOBIG;
-	}
-	for (i = 0; i < vlen; i++) {
-		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] == 0x7f) {
-			set_why(why, whylen, "label '%.*s' value contains a "
-			    "control character", (int)klen, kv);
-			return HUSH_E_FORMAT;
-		}
+	if ((r = label_value_check(v, vlen, vwhy, sizeof(vwhy))) != 0) {
+		set_why(why, whylen, "label '%.*s' %s", (int)klen, kv, vwhy);
+		return r;
 	}
 
 	if (klen >= keycap || vlen >= valcap) {

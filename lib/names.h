@@ -30,4 +30,13 @@ int	secret_name_check(const char *s, size_t len, char *why, size_t whylen);
 int	label_parse(const char *kv, char *key, size_t keycap, char *val,
 	    size_t valcap, char *why, size_t whylen);
 
+/*
+ * The two halves of label_parse's rule, for parsers that find a label key
+ * or value inside a larger text (placement constraints).  Each checks
+ * exactly s[0..len), so an embedded NUL is a bad character, not the end.
+ * label_value_check's message starts "value ..." and never quotes it.
+ */
+int	label_key_check(const char *k, size_t klen, char *why, size_t whylen);
+int	label_value_check(const char *v, size_t vlen, char *why, size_t whylen);
+
 #endif

@@ -223,6 +223,38 @@ test_label_args(void **state)
 	    HUSH_E_TOOBIG);
 }
 
+/* The halves constraint parsing reuses: exact lengths, same rules. */
+static void
+test_label_halves(void **state)
+{
+	char v[LABEL_VALUE_MAX + 1], why[128];
+
+	(void)state;
+	assert_int_equal(label_key_check("zone==x", 4, why, sizeof(why)), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(label_key_check("zone", 5, why, sizeof(why)),
+	    HUSH_E_FORMAT);
+	assert_string_equal(why, "label key contains '\\x00' which is not "
+	    "allowed (use A-Z a-z 0-9 . _ / -)");
+	assert_int_equal(label_key_check("-k", 2, NULL, 0), HUSH_E_FORMAT);
+	assert_int_equal(label_key_check("a=b", 3, NULL, 0), HUSH_E_FORMAT);
+	assert_int_equal(label_key_check("", 0, NULL, 0), HUSH_E_FORMAT);
+	assert_int_equal(label_key_check(NULL, 1, NULL, 0), HUSH_E_INVAL);
+
+	assert_int_equal(label_value_check("", 0, why, sizeof(why)), 0);
+	assert_int_equal(label_value_check(NULL, 0, NULL, 0), 0);
+	assert_int_equal(label_value_check("a b=c", 5, NULL, 0), 0);
+	assert_int_equal(label_value_check("ab", 3, why, sizeof(why)),
+	    HUSH_E_FORMAT);
+	assert_string_equal(why, "value contains a control character");
+	memset(v, 'v', sizeof(v));
+	assert_int_equal(label_value_check(v, LABEL_VALUE_MAX, NULL, 0), 0);
+	assert_int_equal(label_value_check(v, LABEL_VALUE_MAX + 1, why,
+	    sizeof(why)), HUSH_E_TOOBIG);
+	assert_string_equal(why, "value is longer than 512 bytes");
+	assert_int_equal(label_value_check(NULL, 1, NULL, 0), HUSH_E_INVAL);
+}
+
 int
 main(void)
 {
@@ -233,6 +265,7 @@ main(void)
 		cmocka_unit_test(test_label_bad),
 		cmocka_unit_test(test_label_long_nokv_quoted_short),
 		cmocka_unit_test(test_label_args),
+		cmocka_unit_test(test_label_halves),
 	};
 
 	if (sodium_init() < 0)

@@ -26,6 +26,39 @@
 #define F_SECRET_DATA		F(T_DATA, WIRE_BYTES, REQ, 1, HUSH_SECRET_MAX)
 #define F_RECORDS(tag)		F(T_RECORDS, WIRE_BYTES, REQ, 0, WIRE_MAX_MSG - 4096)
 
+/*
+ * Assignments: a node says what it holds (the digest of its last complete
+ * assignment, and id:version of each value); the answer is the digest
+ * alone when nothing changed, else the services placed on the node and
+ * the values it lacks.
+ */
+#define F_HAVE		F(T_HAVE, WIRE_STR, REP, 27, 25 + 1 + 10)
+static const struct wire_field_spec f_dsp_assignments[] = {
+	F_KEY32(T_DIGEST, 0),
+	F_HAVE,
+};
+static const struct wire_field_spec f_qry_assignments[] = {
+	F_ID(T_NODE_ID, REQ),
+	F_KEY32(T_DIGEST, 0),
+	F_HAVE,
+};
+static const struct wire_field_spec f_assignments_r[] = {
+	F_KEY32(T_DIGEST, REQ),
+	F(T_RECORDS, WIRE_BYTES, 0, 0, WIRE_MAX_MSG - 4096),
+	F(T_SECRET_DATA, WIRE_BYTES, REP, 1, HUSH_SECRET_MAX + 256),
+	F(T_MORE, WIRE_BOOL, 0, 0, 0),
+};
+static const struct wire_field_spec f_ctl_assignments_r[] = {
+	F(T_RECORDS, WIRE_BYTES, REQ, 0, WIRE_MAX_MSG - 4096),
+	F_HAVE,
+	F_KEY32(T_DIGEST, 0),
+};
+static const struct wire_field_spec f_rec_secret_data[] = {
+	F_ID(T_SECRET_ID, REQ),
+	F(T_VERSION, WIRE_U32, REQ, 0, 0),
+	F_SECRET_DATA,
+};
+
 static const struct wire_field_spec f_error[] = {
 	F(T_ERRCODE, WIRE_U32, REQ, 0, 0),
 	F(T_ERRMSG, WIRE_STR, 0, 0, 1024),
@@ -48,6 +81,8 @@ static const struct wire_field_spec f_status_r[] = {
 	F_ADDR(T_ADVERTISE_ADDR, 0),
 	F(T_KEY_STORAGE, WIRE_STR, 0, 1, 64),
 	F(T_STATUS_TEXT, WIRE_STR, 0, 1, 256),	/* what the operator must act on */
+	F(T_COUNT, WIRE_U32, 0, 0, 0),		/* services placed on this node */
+	F_HAVE,					/* secret values it holds, id:version */
 };
 
 static const struct wire_field_spec f_init[] = {
@@ -277,7 +312,7 @@ static const struct wire_field_spec f_rec_keyfile[] = {
 #define F_ALPN			F(T_ALPN, WIRE_STR, REQ, 1, 32)
 #define F_CSR			F(T_CSR, WIRE_BYTES, REQ, 1, 8192)
 #define F_TOKEN			F(T_TOKEN, WIRE_STR, REQ, 86, 86)
-#define F_PAYLOAD		F(T_PAYLOAD, WIRE_BYTES, REQ, WIRE_HDR_LEN, HUSH_SECRET_MAX + 65536 + WIRE_HDR_LEN)
+#define F_PAYLOAD		F(T_PAYLOAD, WIRE_BYTES, REQ, WIRE_HDR_LEN, HUSH_ASSIGN_ANSWER_MAX + WIRE_HDR_LEN)
 #define F_PEER			F_ID(T_PEER_ID, REQ), F(T_ROLE, WIRE_U8, REQ, 0, 0), F_ID(T_CLUSTER_ID, REQ)
 
 static const struct wire_field_spec f_net_start[] = {
@@ -572,6 +607,8 @@ static const struct wire_msg_spec specs[] = {
 	S(CTL_SECRET_UPDATE | MSG_REPLY, f_secret_id_r),
 	S(CTL_NODE_UPDATE, f_ctl_node_update),
 	S0(CTL_NODE_UPDATE | MSG_REPLY),
+	S0(CTL_ASSIGNMENTS),
+	S(CTL_ASSIGNMENTS | MSG_REPLY, f_ctl_assignments_r),
 
 	S(PKI_CA_CREATE, f_pki_ca_create),
 	S(PKI_CA_CREATE | MSG_REPLY, f_pki_ca_r),
@@ -620,6 +657,8 @@ static const struct wire_msg_spec specs[] = {
 	S(DSP_RENEW | MSG_REPLY, f_dsp_renew_r),
 	S(DSP_HEARTBEAT, f_dsp_heartbeat),
 	S(DSP_HEARTBEAT | MSG_REPLY, f_dsp_heartbeat_r),
+	S(DSP_ASSIGNMENTS, f_dsp_assignments),
+	S(DSP_ASSIGNMENTS | MSG_REPLY, f_assignments_r),
 
 	S(CMD_CLUSTER_INIT, f_cmd_cluster_init),
 	S(CMD_TOKEN_ROTATE, f_cmd_token_rotate),
@@ -648,6 +687,8 @@ static const struct wire_msg_spec specs[] = {
 	S(QRY_SERVICE_LIST | MSG_REPLY, f_service_records),
 	S(QRY_SERVICE_GET, f_refs),
 	S(QRY_SERVICE_GET | MSG_REPLY, f_service_records),
+	S(QRY_ASSIGNMENTS, f_qry_assignments),
+	S(QRY_ASSIGNMENTS | MSG_REPLY, f_assignments_r),
 
 	S(REC_SECRET, f_rec_secret),
 	S(SNAP_HEADER, f_snap_header),
@@ -661,6 +702,7 @@ static const struct wire_msg_spec specs[] = {
 	S(SNAP_SERVICE, f_rec_service),
 	S(REC_GRANT, f_rec_grant),
 	S(REC_SERVICE_GRANT, f_rec_service_grant),
+	S(REC_SECRET_DATA, f_rec_secret_data),
 };
 
 const struct wire_msg_spec *

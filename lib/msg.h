@@ -21,6 +21,11 @@
 #define HUSH_TARGET_MAX 255
 #define HUSH_CONSTRAINT_MAX 1024
 #define HUSH_SERVICE_RECORD_MAX 65536
+/*
+ * One answer to a node's DSP_ASSIGNMENTS: the services placed on it (at
+ * most half of this) and as many values as fit, at least one of any size.
+ */
+#define HUSH_ASSIGN_ANSWER_MAX (1024 * 1024 + 65536)
 
 /* Field tags: one namespace for all messages. */
 enum msg_tag {
@@ -104,6 +109,10 @@ enum msg_tag {
 	T_SECRET_RM,		/* secret (name or id) whose grants to drop, repeated */
 	T_CONSTRAINT_RM,	/* constraint text to drop, repeated */
 	T_LABEL_RM,		/* label key to drop, repeated */
+	T_HAVE,			/* "secret id:version" a node holds, repeated */
+	T_SECRET_DATA,		/* nested REC_SECRET_DATA, repeated */
+	T_MORE,			/* the answer is partial: ask again */
+	T_COUNT,
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -113,6 +122,7 @@ enum raft_event_kind {
 	EV_APPLIED_CLUSTER = 1,	/* cluster record changed (KEK, expiry, tokens) */
 	EV_LEADERSHIP,		/* became or stopped being leader */
 	EV_NODES,		/* membership changed: removed nodes, manager addresses */
+	EV_ASSIGNMENTS,		/* secrets, services or node labels changed */
 };
 
 /* A reply has the request's type with this bit set; MSG_ERROR answers any. */
@@ -148,6 +158,7 @@ enum msg_type {
 	CTL_SERVICE_RM,
 	CTL_SECRET_UPDATE,
 	CTL_NODE_UPDATE,
+	CTL_ASSIGNMENTS,	/* what this node holds: services placed on it */
 
 	/* parent <-> pki */
 	PKI_CA_CREATE = 0x0201,
@@ -188,6 +199,7 @@ enum msg_type {
 	DSP_QUERY,		/* follower -> leader: answer this query */
 	DSP_RENEW,		/* node -> manager: sign this CSR for me */
 	DSP_HEARTBEAT,		/* node -> manager: I am alive */
+	DSP_ASSIGNMENTS,	/* node -> manager: my services and secrets, when they change */
 
 	/* replicated commands, carried in T_COMMAND and in the raft log */
 	CMD_CLUSTER_INIT = 0x0401,
@@ -211,6 +223,7 @@ enum msg_type {
 	QRY_NODE_GET,
 	QRY_SERVICE_LIST,
 	QRY_SERVICE_GET,
+	QRY_ASSIGNMENTS,	/* what one node must hold (store_assign.c) */
 
 	/* records nested in other messages and in snapshots */
 	REC_SECRET = 0x0601,	/* public metadata of a secret */
@@ -231,6 +244,7 @@ enum msg_type {
 	SNAP_SERVICE,
 	REC_GRANT,
 	REC_SERVICE_GRANT,
+	REC_SECRET_DATA,	/* a secret's value for a node it is placed on */
 };
 
 #define ALPN_JOIN	"hush-join/1"

@@ -13,7 +13,7 @@
 #include "netframe.h"
 
 const uint16_t netframe_dsp_requests[] = {
-	DSP_FORWARD, DSP_QUERY, DSP_RENEW, DSP_HEARTBEAT, 0
+	DSP_FORWARD, DSP_QUERY, DSP_RENEW, DSP_HEARTBEAT, DSP_ASSIGNMENTS, 0
 };
 const uint16_t netframe_join_requests[] = { JOIN_REQUEST, 0 };
 const uint16_t netframe_join_hello[] = { JOIN_HELLO, 0 };
@@ -130,6 +130,7 @@ netframe_reply_types(uint16_t req_type, uint16_t out[3])
 	case DSP_QUERY:
 	case DSP_RENEW:
 	case DSP_HEARTBEAT:
+	case DSP_ASSIGNMENTS:
 	case JOIN_REQUEST:
 		break;
 	default:

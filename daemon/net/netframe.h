@@ -18,8 +18,8 @@
 #include "msg.h"
 #include "wire.h"
 
-/* A secret-carrying command plus room for its envelope. */
-#define NETFRAME_DSP_MAX	((size_t)HUSH_SECRET_MAX + 65536 + WIRE_HDR_LEN)
+/* The largest answer to DSP_ASSIGNMENTS, which also holds any secret-carrying command. */
+#define NETFRAME_DSP_MAX	((size_t)HUSH_ASSIGN_ANSWER_MAX + WIRE_HDR_LEN)
 /*
  * The largest frame the parent channel can carry in T_PAYLOAD, read from
  * lib/msg.c's schema so the two never disagree; frames that fit the stream

@@ -221,15 +221,8 @@ net_inbound(struct parent *p, const struct wire_msg *m, int fd)
 
 /* ---- peer requests (DSP_*) ------------------------------------------- */
 
-struct peer_op {
-	struct parent	*p;
-	uint32_t	 net_req;
-	uint16_t	 dsp_type;
-	uint32_t	 dsp_req;
-};
-
-static void
-peer_reply(struct peer_op *x, const struct wire_enc *frame)
+void
+cluster_peer_reply(struct peer_op *x, const struct wire_enc *frame)
 {
 	struct wire_enc e, err;
 	const uint8_t *buf;
@@ -250,8 +243,8 @@ peer_reply(struct peer_op *x, const struct wire_enc *frame)
 	child_answer(&x->p->net, &e, -1);
 }
 
-static void
-peer_error(struct peer_op *x, int code, const char *detail)
+void
+cluster_peer_error(struct peer_op *x, int code, const char *detail)
 {
 	struct wire_enc f;
 
@@ -259,7 +252,7 @@ peer_error(struct peer_op *x, int code, const char *detail)
 	if (code == HUSH_E_NOTLEADER)
 		code = HUSH_E_UNAVAIL;
 	msg_error_reply(&f, x->dsp_req, code, detail);
-	peer_reply(x, &f);
+	cluster_peer_reply(x, &f);
 	wire_enc_free(&f);
 }
 
@@ -270,14 +263,14 @@ peer_op_done(struct op *op, int status, const struct wire_msg *reply, const char
 	struct wire_enc f;
 
 	if (status != 0) {
-		peer_error(x, status, detail);
+		cluster_peer_error(x, status, detail);
 		op_free(op);
 		return;
 	}
 	wire_enc_init(&f, x->dsp_type | MSG_REPLY, x->dsp_req, WIRE_MAX_MSG);
 	for (size_t i = 0; i < reply->nfields; i++)
 		wire_put_bytes(&f, reply->fields[i].tag, reply->fields[i].val, reply->fields[i].len);
-	peer_reply(x, &f);
+	cluster_peer_reply(x, &f);
 	wire_enc_free(&f);
 	op_free(op);
 }
@@ -291,7 +284,7 @@ peer_query_done(struct op *op, int status, const struct wire_msg *reply, const c
 	size_t len;
 
 	if (status != 0) {
-		peer_error(x, status, detail);
+		cluster_peer_error(x, status, detail);
 		op_free(op);
 		return;
 	}
@@ -303,7 +296,7 @@ peer_query_done(struct op *op, int status, const struct wire_msg *reply, const c
 	wire_enc_init(&f, DSP_QUERY | MSG_REPLY, x->dsp_req, WIRE_MAX_MSG);
 	if (wire_enc_finish(&inner, &buf, &len) == 0)
 		wire_put_bytes(&f, T_QUERY, buf, len);
-	peer_reply(x, &f);
+	cluster_peer_reply(x, &f);
 	wire_enc_free(&f);
 	wire_enc_free(&inner);
 	op_free(op);
@@ -328,10 +321,10 @@ renew_signed(void *arg, int status, const struct wire_msg *reply, int fd, const 
 	int64_t na;
 
 	if (status != 0) {
-		peer_error(x, status, detail);
+		cluster_peer_error(x, status, detail);
 	} else if ((c = wire_find(reply, T_CERT, 0)) == NULL ||
 	    wire_get_i64(reply, T_CERT_NOT_AFTER, &na) != 0) {
-		peer_error(x, HUSH_E_PROTO, NULL);
+		cluster_peer_error(x, HUSH_E_PROTO, NULL);
 	} else {
 		struct renew_serve *rs = (struct renew_serve *)(x + 1);
 
@@ -340,11 +333,11 @@ renew_signed(void *arg, int status, const struct wire_msg *reply, int fd, const 
 		wire_put_i64(&f, T_CERT_NOT_AFTER, na);
 		if (rs->manager && join_wrap_keys(op->p, &f, rs->csr, rs->csrlen) != 0) {
 			wire_enc_free(&f);
-			peer_error(x, HUSH_E_CRYPTO, "cannot hand over the cluster keys");
+			cluster_peer_error(x, HUSH_E_CRYPTO, "cannot hand over the cluster keys");
 			op_free(op);
 			return;
 		}
-		peer_reply(x, &f);
+		cluster_peer_reply(x, &f);
 		wire_enc_free(&f);
 	}
 	op_free(op);
@@ -385,13 +378,13 @@ renew_role_read(struct op *op, int status, const struct wire_msg *reply, const c
 	if (status != 0 ||
 	    msg_records_each(reply, T_NODE, REC_NODE, first_role, &seen_role) != 0 ||
 	    !seen_role.found) {
-		peer_error(x, status ? status : HUSH_E_NOTFOUND, detail);
+		cluster_peer_error(x, status ? status : HUSH_E_NOTFOUND, detail);
 		op_free(op);
 		return;
 	}
 	if (seen_role.removed) {
 		snprintf(why, sizeof(why), "node %s was removed from the cluster", rs->peer);
-		peer_error(x, HUSH_E_PERM, why);
+		cluster_peer_error(x, HUSH_E_PERM, why);
 		op_free(op);
 		return;
 	}
@@ -407,7 +400,7 @@ renew_role_read(struct op *op, int status, const struct wire_msg *reply, const c
 	r = child_call(&p->pki, &e, -1, renew_signed, op);
 	wire_enc_free(&e);
 	if (r != 0) {
-		peer_error(x, r, NULL);
+		cluster_peer_error(x, r, NULL);
 		op_free(op);
 	}
 }
@@ -434,13 +427,13 @@ renew_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 	int r;
 
 	if (p->node.role != ROLE_MANAGER || !p->raft_ready || !p->ca_loaded) {
-		peer_error(x, HUSH_E_UNAVAIL, "this manager cannot sign certificates yet");
+		cluster_peer_error(x, HUSH_E_UNAVAIL, "this manager cannot sign certificates yet");
 		op_free(op);
 		return;
 	}
 	/* Grow the context to carry the CSR along. */
 	if ((nx = calloc(1, sizeof(*nx) + sizeof(*rs))) == NULL) {
-		peer_error(x, HUSH_E_NOMEM, NULL);
+		cluster_peer_error(x, HUSH_E_NOMEM, NULL);
 		op_free(op);
 		return;
 	}
@@ -452,7 +445,7 @@ renew_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 	snprintf(rs->peer, sizeof(rs->peer), "%s", peer);
 	wire_get_bytes(dsp, T_CSR, &csr, &len);
 	if ((rs->csr = malloc(len)) == NULL) {
-		peer_error(nx, HUSH_E_NOMEM, NULL);
+		cluster_peer_error(nx, HUSH_E_NOMEM, NULL);
 		op_free(op);
 		return;
 	}
@@ -463,7 +456,7 @@ renew_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 	r = raft_query_local(op, &q, renew_role_read);
 	wire_enc_free(&q);
 	if (r != 0) {
-		peer_error(nx, r, NULL);
+		cluster_peer_error(nx, r, NULL);
 		op_free(op);
 	}
 }
@@ -499,7 +492,8 @@ cluster_peer_reachable(const struct parent *p, const char *node_id)
 static void
 peer_request(struct parent *p, const struct wire_msg *m)
 {
-	static const uint16_t dsp_types[] = { DSP_FORWARD, DSP_QUERY, DSP_RENEW, DSP_HEARTBEAT, 0 };
+	static const uint16_t dsp_types[] = { DSP_FORWARD, DSP_QUERY, DSP_RENEW, DSP_HEARTBEAT,
+	    DSP_ASSIGNMENTS, 0 };
 	struct wire_msg *dsp;
 	struct peer_op *x;
 	struct op *op;
@@ -539,7 +533,7 @@ peer_request(struct parent *p, const struct wire_msg *m)
 		if (strcmp(p->removed[i], peer) != 0)
 			continue;
 		snprintf(why, sizeof(why), "node %s was removed from the cluster", peer);
-		peer_error(x, HUSH_E_PERM, why);
+		cluster_peer_error(x, HUSH_E_PERM, why);
 		op_free(op);
 		free(dsp);
 		return;
@@ -558,7 +552,7 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			for (size_t i = 0; i < p->nmanagers; i++)
 				wire_put_str(&f, T_MANAGER_ADDR, p->managers[i]);
 		}
-		peer_reply(x, &f);
+		cluster_peer_reply(x, &f);
 		wire_enc_free(&f);
 		op_free(op);
 		break;
@@ -568,12 +562,12 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			snprintf(why, sizeof(why), "node %s is a worker: manager operations "
 			    "are refused", peer);
 			log_warn("%s", why);
-			peer_error(x, HUSH_E_PERM, why);
+			cluster_peer_error(x, HUSH_E_PERM, why);
 			op_free(op);
 			break;
 		}
 		if (p->node.role != ROLE_MANAGER || !p->raft_ready) {
-			peer_error(x, HUSH_E_UNAVAIL, "this manager's store is not ready");
+			cluster_peer_error(x, HUSH_E_UNAVAIL, "this manager's store is not ready");
 			op_free(op);
 			break;
 		}
@@ -587,15 +581,19 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			    raft_query_raw(op, emb->val, emb->len, peer_query_done);
 		}
 		if (r != 0) {
-			peer_error(x, r, NULL);
+			cluster_peer_error(x, r, NULL);
 			op_free(op);
 		}
 		break;
 	case DSP_RENEW:
 		renew_serve(op, peer, dsp);
 		break;
+	case DSP_ASSIGNMENTS:
+		/* Any member, worker or manager, asks for its own. */
+		assign_serve(op, peer, dsp);
+		break;
 	default:
-		peer_error(x, HUSH_E_INVAL, "request not served by this manager");
+		cluster_peer_error(x, HUSH_E_INVAL, "request not served by this manager");
 		op_free(op);
 		break;
 	}
@@ -762,6 +760,8 @@ cluster_tick(struct parent *p)
 	if (p->removed_self)
 		return;
 	renew_tick(p);
+	assign_serve_tick(p);
+	assign_tick(p);
 	if (!p->net_started)
 		return;
 	for (size_t i = 0; i < p->nmanagers; i++) {

@@ -237,6 +237,9 @@ lifecycle_raft_event(struct parent *p, const struct wire_msg *m)
 	case EV_NODES:
 		cluster_nodes_event(p, m);
 		break;
+	case EV_ASSIGNMENTS:
+		assign_store_changed(p);
+		break;
 	default:
 		log_warn("unknown event %u from the raft process", ev);
 		break;

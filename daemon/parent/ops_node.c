@@ -392,6 +392,8 @@ op_leave(struct op *op, const struct wire_msg *m)
 	keyring_drop(KEY_DEK);
 	keyring_drop(KEY_NODE);
 	keyring_drop(KEY_KEK);
+	assign_serve_drop(p);
+	assign_clear(p);
 	memset(&p->node, 0, sizeof(p->node));
 	p->state = PS_UNINITIALIZED;
 	p->autolock = false;

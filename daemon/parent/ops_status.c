@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,12 @@ status_reply(struct op *op, const struct wire_msg *raft)
 		wire_put_str(&e, T_KEY_STORAGE, "kernel keyring (hushd session)");
 		if (p->cert_expiry != 0)
 			wire_put_u64(&e, T_CERT_EXPIRY, p->cert_expiry);
+		wire_put_u32(&e, T_COUNT, (uint32_t)p->assign.nsvc);
+		for (size_t i = 0; i < p->assign.nval && i < 200; i++) {
+			snprintf(s, sizeof(s), "%s:%u", p->assign.val[i].secret_id,
+			    p->assign.val[i].version);
+			wire_put_str(&e, T_HAVE, s);
+		}
 		if (p->removed_self)
 			wire_put_str(&e, T_STATUS_TEXT, "this node was removed from the "
 			    "cluster: run 'hushctl leave' to reset it, then join again");

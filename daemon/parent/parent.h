@@ -13,6 +13,7 @@
 #include "chan.h"
 #include "child.h"
 #include "id.h"
+#include "assign.h"
 #include "msg.h"
 #include "node_state.h"
 
@@ -85,6 +86,7 @@ struct parent {
 	uint8_t			 token_digest[32];
 	bool			 have_digest;
 	bool			 removed_self;	/* a manager said this node was removed */
+	struct assignments	 assign;	/* services placed here, values held */
 	/* Unlock requests waiting for raft to become ready. */
 	struct op		*waiting_ready;
 	int			 listen_fd;
@@ -209,6 +211,30 @@ int	raft_query_local(struct op *op, struct wire_enc *qry, raft_done_cb cb);
 /* Already-encoded command/query from a peer: this node's raft only, no forwarding. */
 int	raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, raft_done_cb cb);
 int	raft_query_raw(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb);
+/* The same for a query this replica answers even as a follower. */
+int	raft_query_raw_local(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb);
+
+/* A peer's DSP_* request being answered (cluster.c). */
+struct peer_op {
+	struct parent	*p;
+	uint32_t	 net_req;
+	uint16_t	 dsp_type;
+	uint32_t	 dsp_req;
+};
+void	cluster_peer_reply(struct peer_op *x, const struct wire_enc *frame);
+void	cluster_peer_error(struct peer_op *x, int code, const char *detail);
+
+/* assign_node.c / assign_serve.c: see assign.h */
+void	assign_tick(struct parent *p);
+void	assign_store_changed(struct parent *p);
+void	assign_clear(struct parent *p);
+const struct assigned_service *assign_find_service(const struct parent *p, const char *name);
+const struct assigned_value *assign_find_value(const struct parent *p, const char *secret_id);
+void	op_assignments(struct op *op, const struct wire_msg *m);
+void	assign_serve(struct op *op, const char *peer, const struct wire_msg *dsp);
+void	assign_serve_wake(struct parent *p);
+void	assign_serve_tick(struct parent *p);
+void	assign_serve_drop(struct parent *p);
 
 int64_t	parent_now(void);
 

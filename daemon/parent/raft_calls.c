@@ -227,3 +227,9 @@ raft_query_raw(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb)
 {
 	return start(op, qry, len, true, false, false, cb);
 }
+
+int
+raft_query_raw_local(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb)
+{
+	return start(op, qry, len, true, false, true, cb);
+}

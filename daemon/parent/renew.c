@@ -176,6 +176,7 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	} else if (old_role == ROLE_MANAGER && new_role == ROLE_WORKER) {
 		log_info("this node is now a worker: dropping its raft store");
 		child_kill(&p->raft, "the node was demoted to a worker");
+		assign_serve_drop(p);
 		p->raft_ready = false;
 		remove_dir_files(raft_proc_dir);
 		p->state = PS_READY;

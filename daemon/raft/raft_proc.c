@@ -51,7 +51,7 @@ static const uint16_t cmd_types[] = {
 };
 static const uint16_t query_types[] = {
 	QRY_CLUSTER, QRY_SECRET_LIST, QRY_SECRET_GET, QRY_NODE_LIST, QRY_NODE_GET,
-	QRY_SERVICE_LIST, QRY_SERVICE_GET, 0
+	QRY_SERVICE_LIST, QRY_SERVICE_GET, QRY_ASSIGNMENTS, 0
 };
 
 /* One proposal waiting for its entry to be applied. */
@@ -132,6 +132,11 @@ raft_proc_changed(unsigned what)
 		}
 		raft_proc_send(&e);
 	}
+	if (what & STORE_CHG_ASSIGN) {
+		wire_enc_init(&e, RAFTP_EVENT, 0, 64);
+		wire_put_u16(&e, T_EVENT, EV_ASSIGNMENTS);
+		raft_proc_send(&e);
+	}
 }
 
 static void
@@ -146,7 +151,7 @@ become_ready(void)
 	wire_enc_init(&e, RAFTP_START | MSG_REPLY, R.start_reply_id, 64);
 	raft_proc_send(&e);
 	if (R.store.cluster.present)
-		raft_proc_changed(STORE_CHG_CLUSTER | STORE_CHG_NODES);
+		raft_proc_changed(STORE_CHG_CLUSTER | STORE_CHG_NODES | STORE_CHG_ASSIGN);
 }
 
 static void

@@ -9,7 +9,6 @@
 #include "seal.h"
 #include "store.h"
 
-#define SECRET_PURPOSE "hush/secret-value"
 
 int
 store_init(struct store *s)
@@ -517,6 +516,9 @@ store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed)
 		free(ids);
 		return code;
 	}
+	/* Secrets, services and nodes (roles, labels) decide placements. */
+	if (code == 0 && cmd->hdr.type != CMD_TOKEN_ROTATE && cmd->hdr.type != CMD_CLUSTER_UPDATE)
+		*changed |= STORE_CHG_ASSIGN;
 	r = outcome_record(s, req_id, code, why, code == 0 ? ids : NULL);
 	free(ids);
 	return r;
@@ -625,6 +627,9 @@ store_query(struct store *s, const struct wire_msg *q, struct wire_enc *e)
 		for (size_t i = 0; i < s->nservices; i++)
 			store_service_put(s, &list, T_SERVICE, &s->services[i]);
 		return put_list(e, &list);
+	case QRY_ASSIGNMENTS:
+		wire_enc_free(&list);
+		return store_assignments(s, q, e);
 	case QRY_SERVICE_GET:
 		for (size_t i = 0; i < wire_count(q, T_REF); i++) {
 			const struct wire_field *f = wire_find(q, T_REF, i);

@@ -128,6 +128,7 @@ void	store_reset(struct store *s);
  */
 #define STORE_CHG_CLUSTER	0x1	/* autolock, KEK, expiry, tokens */
 #define STORE_CHG_NODES		0x2	/* membership or roles */
+#define STORE_CHG_ASSIGN	0x4	/* what some node must hold may have changed */
 int	store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed);
 const struct store_outcome *store_outcome(const struct store *s, const uint8_t req_id[16]);
 
@@ -149,6 +150,12 @@ int	store_node_restore(struct store *s, const struct wire_msg *m);
 size_t	store_node_managers(const struct store *s);
 
 void	store_nodes_free(struct store *s);
+
+/* The seal purpose of secret values under the store's memory key. */
+#define SECRET_PURPOSE "hush/secret-value"
+
+/* store_assign.c: QRY_ASSIGNMENTS, what one node must hold. */
+int	store_assignments(struct store *s, const struct wire_msg *q, struct wire_enc *e);
 
 /* store.c: a secret by id, else by name. */
 struct store_secret *store_secret_find(struct store *s, const char *ref);

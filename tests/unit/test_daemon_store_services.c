@@ -25,7 +25,8 @@ static const uint16_t cmd_types[] = {
 	CMD_CLUSTER_INIT, CMD_SECRET_CREATE, CMD_SECRET_RM, CMD_NODE_UPDATE,
 	CMD_SERVICE_CREATE, CMD_SERVICE_UPDATE, CMD_SERVICE_RM, CMD_SECRET_UPDATE, 0
 };
-static const uint16_t qry_types[] = { QRY_SERVICE_LIST, QRY_SERVICE_GET, QRY_NODE_GET, 0 };
+static const uint16_t qry_types[] = { QRY_SERVICE_LIST, QRY_SERVICE_GET, QRY_NODE_GET,
+	QRY_ASSIGNMENTS, 0 };
 
 static struct wire_msg cmd, qry, reply, rec, grant;
 static uint32_t req_counter;
@@ -174,25 +175,24 @@ begin_update(struct wire_enc *e, uint8_t rid[16], const char *ref)
 }
 
 /* The query's answer, parsed into reply; returns its status. */
+/* Run the query q (consumed) against s; its answer parsed into reply. */
 static int
-query(struct store *s, uint16_t type, const char *ref)
+ask(struct store *s, struct wire_enc *q)
 {
-	struct wire_enc q, a;
+	static uint8_t copy[WIRE_MAX_MSG];
+	static const uint16_t any[] = { QRY_SERVICE_LIST | MSG_REPLY,
+	    QRY_SERVICE_GET | MSG_REPLY, QRY_NODE_GET | MSG_REPLY,
+	    QRY_ASSIGNMENTS | MSG_REPLY, MSG_ERROR, 0 };
+	struct wire_enc a;
 	const uint8_t *buf;
 	size_t len;
 	char why[256];
-	static uint8_t copy[WIRE_MAX_MSG];
 	int r;
-	static const uint16_t any[] = { QRY_SERVICE_LIST | MSG_REPLY,
-	    QRY_SERVICE_GET | MSG_REPLY, QRY_NODE_GET | MSG_REPLY, MSG_ERROR, 0 };
 
-	wire_enc_init(&q, type, 7, 4096);
-	if (ref != NULL)
-		wire_put_str(&q, T_REF, ref);
-	assert_int_equal(wire_enc_finish(&q, &buf, &len), 0);
+	assert_int_equal(wire_enc_finish(q, &buf, &len), 0);
 	assert_int_equal(msg_parse(buf, len, WIRE_MAX_MSG, qry_types, &qry, why, sizeof(why)), 0);
 	assert_int_equal(store_query(s, &qry, &a), 0);
-	wire_enc_free(&q);
+	wire_enc_free(q);
 	assert_int_equal(wire_enc_finish(&a, &buf, &len), 0);
 	memcpy(copy, buf, len);
 	wire_enc_free(&a);
@@ -202,6 +202,17 @@ query(struct store *s, uint16_t type, const char *ref)
 	if (r != 0)
 		print_message("query: %s\n", why);
 	return r;
+}
+
+static int
+query(struct store *s, uint16_t type, const char *ref)
+{
+	struct wire_enc q;
+
+	wire_enc_init(&q, type, 7, 4096);
+	if (ref != NULL)
+		wire_put_str(&q, T_REF, ref);
+	return ask(s, &q);
 }
 
 /* The first record of the answer in reply, parsed into rec. */
@@ -580,6 +591,136 @@ test_snapshot_round_trip(void **state)
 	del_store(t);
 }
 
+
+/* ---- assignments (store_assign.c) ------------------------------------- */
+
+/* QRY_ASSIGNMENTS for node id, parsed into reply; returns its status. */
+static int
+assignments(struct store *s, const char *id, const uint8_t *digest, const char *have)
+{
+	struct wire_enc q;
+
+	wire_enc_init(&q, QRY_ASSIGNMENTS, 9, 4096);
+	wire_put_str(&q, T_NODE_ID, id);
+	if (digest != NULL)
+		wire_put_bytes(&q, T_DIGEST, digest, 32);
+	if (have != NULL)
+		wire_put_str(&q, T_HAVE, have);
+	return ask(s, &q);
+}
+
+static int
+count_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *m)
+{
+	char name[65];
+
+	assert_int_equal(wire_get_str(m, T_NAME, name, sizeof(name)), 0);
+	strcat(arg, name);
+	strcat(arg, " ");
+	return 0;
+}
+
+/* The names of the services in the answer, each followed by a space. */
+static const char *
+placed_names(void)
+{
+	static char names[1024];
+
+	names[0] = '\0';
+	if (wire_find(&reply, T_RECORDS, 0) != NULL)
+		assert_int_equal(msg_records_each(&reply, T_SERVICE, REC_SERVICE, count_record,
+		    names), 0);
+	return names;
+}
+
+static void
+placed_service(struct store *s, const char *name, const char *secret, const char *constraint)
+{
+	struct wire_enc e;
+	uint8_t rid[16];
+
+	begin_create(&e, rid, name, NULL);
+	put_grant(&e, secret, NULL, 0400);
+	if (constraint != NULL)
+		wire_put_str(&e, T_CONSTRAINT, constraint);
+	assert_int_equal(run(s, &e, rid, NULL), 0);
+}
+
+static void
+test_assignments_placement(void **state)
+{
+	struct store *s = new_store();
+	struct wire_enc e;
+	uint8_t rid[16], d1[32], d2[32];
+	const uint8_t *p;
+	char sa[HUSH_ID_LEN + 1], other[HUSH_ID_LEN + 1], have[64];
+	size_t len;
+
+	secret(s, "sa", sa);
+	secret(s, "sb", NULL);
+	secret(s, "sc", NULL);
+	placed_service(s, "a", "sa", "node.role==manager");
+	placed_service(s, "b", "sb", "node.role==worker");
+	placed_service(s, "c", "sc", "node.labels.zone==x");
+
+	/* The manager holds a, and only a's value. */
+	assert_int_equal(assignments(s, node_id, NULL, NULL), 0);
+	assert_string_equal(placed_names(), "a ");
+	assert_int_equal(wire_count(&reply, T_SECRET_DATA), 1);
+	{
+		struct wire_msg v;
+		char why[128], id[HUSH_ID_LEN + 1];
+
+		p = wire_find(&reply, T_SECRET_DATA, 0)->val;
+		len = wire_find(&reply, T_SECRET_DATA, 0)->len;
+		assert_int_equal(msg_parse_record(p, len, REC_SECRET_DATA, &v, why, sizeof(why)), 0);
+		assert_int_equal(wire_get_str(&v, T_SECRET_ID, id, sizeof(id)), 0);
+		assert_string_equal(id, sa);
+	}
+	assert_int_equal(wire_get_bytes(&reply, T_DIGEST, &p, &len), 0);
+	memcpy(d1, p, 32);
+
+	/* Up to date: the digest alone. */
+	assert_int_equal(assignments(s, node_id, d1, NULL), 0);
+	assert_null(wire_find(&reply, T_RECORDS, 0));
+	assert_int_equal(wire_count(&reply, T_SECRET_DATA), 0);
+
+	/* A value the node holds at the current version is not sent again. */
+	snprintf(have, sizeof(have), "%s:1", sa);
+	assert_int_equal(assignments(s, node_id, NULL, have), 0);
+	assert_string_equal(placed_names(), "a ");
+	assert_int_equal(wire_count(&reply, T_SECRET_DATA), 0);
+	snprintf(have, sizeof(have), "%s:0", sa);
+	assert_int_equal(assignments(s, node_id, NULL, have), 0);
+	assert_int_equal(wire_count(&reply, T_SECRET_DATA), 1);
+
+	/* A label places c too, and changes the digest. */
+	begin(&e, CMD_NODE_UPDATE, rid);
+	wire_put_str(&e, T_NODE_ID, node_id);
+	wire_put_str(&e, T_LABEL, "zone=x");
+	assert_int_equal(run(s, &e, rid, NULL), 0);
+	assert_int_equal(assignments(s, node_id, d1, NULL), 0);
+	assert_string_equal(placed_names(), "a c ");
+	assert_int_equal(wire_count(&reply, T_SECRET_DATA), 2);
+	assert_int_equal(wire_get_bytes(&reply, T_DIGEST, &p, &len), 0);
+	memcpy(d2, p, 32);
+	assert_memory_not_equal(d1, d2, 32);
+
+	/* A new version of a granted secret changes the digest too. */
+	begin(&e, CMD_SECRET_UPDATE, rid);
+	wire_put_str(&e, T_REF, "sa");
+	wire_put_bytes(&e, T_DATA, "v2", 2);
+	wire_put_i64(&e, T_UPDATED, 1700000400);
+	assert_int_equal(run(s, &e, rid, NULL), 0);
+	assert_int_equal(assignments(s, node_id, d2, NULL), 0);
+	assert_non_null(wire_find(&reply, T_RECORDS, 0));
+
+	/* Nodes the store does not know get nothing. */
+	assert_int_equal(hush_id_new(other), 0);
+	assert_int_equal(assignments(s, other, NULL, NULL), HUSH_E_NOTFOUND);
+	del_store(s);
+}
+
 int
 main(void)
 {
@@ -591,6 +732,7 @@ main(void)
 		cmocka_unit_test(test_secret_update),
 		cmocka_unit_test(test_node_labels),
 		cmocka_unit_test(test_snapshot_round_trip),
+		cmocka_unit_test(test_assignments_placement),
 	};
 
 	if (sodium_init() < 0)

@@ -62,13 +62,15 @@ static const char update_help[] =
 static const char ls_help[] =
     "Usage:  hushctl service ls [OPTIONS]\n"
     "\n"
-    "List services\n"
+    "List services (on a manager), or with --placed the services placed on\n"
+    "this node as this node holds them (on any node)\n"
     "\n"
     "Aliases:\n"
     "  ls, list\n"
     "\n"
     "Options:\n"
     "      --format FORMAT   table (default) or json\n"
+    "      --placed          Only the services placed on this node, from its own copy\n"
     "  -q, --quiet           Only display IDs\n"
     "  -h, --help            Print this help\n";
 
@@ -94,7 +96,7 @@ static const char rm_help[] =
 
 enum {
 	OPT_FORMAT = OPT_LONG_BASE, OPT_SECRET, OPT_CONSTRAINT, OPT_SECRET_ADD,
-	OPT_SECRET_RM, OPT_CONSTRAINT_ADD, OPT_CONSTRAINT_RM
+	OPT_SECRET_RM, OPT_CONSTRAINT_ADD, OPT_CONSTRAINT_RM, OPT_PLACED
 };
 
 /* Besides T_REQ_ID, T_NAME or T_REF: everything else of a request. */
@@ -443,6 +445,7 @@ service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 	static const struct option ls_opts[] = {
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ "format",	required_argument, NULL, OPT_FORMAT },
+		{ "placed",	no_argument,	   NULL, OPT_PLACED },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -459,7 +462,7 @@ service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 	struct wire_enc e;
 	struct reply rep;
 	char why[160];
-	bool quiet = false;
+	bool quiet = false, placed = false;
 	int c, i, r;
 
 	while ((c = getopt_long(argc, argv, inspect ? ":f:h" : ":qh",
@@ -467,6 +470,9 @@ service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 		switch (c) {
 		case 'q':
 			quiet = true;
+			break;
+		case OPT_PLACED:
+			placed = true;
 			break;
 		case 'f':
 		case OPT_FORMAT:
@@ -489,7 +495,8 @@ service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 		if (arg_ref(argv[i], why, sizeof(why)) != 0)
 			return usage_error(cmd, "%s", why);
 
-	client_request(&e, inspect ? CTL_SERVICE_INSPECT : CTL_SERVICE_LIST);
+	client_request(&e, inspect ? CTL_SERVICE_INSPECT : placed ? CTL_ASSIGNMENTS :
+	    CTL_SERVICE_LIST);
 	for (i = optind; i < argc; i++)
 		wire_put_str(&e, T_REF, argv[i]);
 	r = client_call(ctl->socket, cmd, &e, &rep);

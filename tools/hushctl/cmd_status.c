@@ -38,6 +38,9 @@ struct status {
 	char		version[STR_MAX], node[STR_MAX], cluster[STR_MAX];
 	char		leader[STR_MAX], state[STR_MAX], addr[STR_MAX];
 	char		storage[STR_MAX], notice[257];
+	bool		has_count;
+	uint32_t	count;		/* services placed on this node */
+	json_t		*held;		/* "secret id:version" it holds */
 	uint8_t		role;
 	uint64_t	term, index, expiry;
 	int64_t		not_after;
@@ -56,6 +59,14 @@ read_status(const struct wire_msg *m, struct status *s)
 	(void)wire_get_str(m, T_ADVERTISE_ADDR, s->addr, sizeof(s->addr));
 	(void)wire_get_str(m, T_KEY_STORAGE, s->storage, sizeof(s->storage));
 	(void)wire_get_str(m, T_STATUS_TEXT, s->notice, sizeof(s->notice));
+	s->has_count = wire_get_u32(m, T_COUNT, &s->count) == 0;
+	if ((s->held = json_array()) != NULL) {
+		char have[64];
+
+		for (size_t i = 0; i < wire_count(m, T_HAVE); i++)
+			if (wire_field_str(wire_find(m, T_HAVE, i), have, sizeof(have)) == 0)
+				json_array_append_new(s->held, json_string(have));
+	}
 	s->has_leader = wire_get_str(m, T_RAFT_LEADER, s->leader,
 	    sizeof(s->leader)) == 0;
 	s->has_autolock = wire_get_bool(m, T_AUTOLOCK, &s->autolock) == 0;
@@ -155,6 +166,11 @@ print_human(const struct status *s, int64_t now)
 		line("Advertise:", s->addr);
 	if (s->storage[0] != '\0')
 		line("Keys held in:", s->storage);
+	if (s->has_count) {
+		snprintf(buf, sizeof(buf), "%u service(s), %zu secret value(s) held",
+		    s->count, s->held != NULL ? json_array_size(s->held) : 0);
+		line("Placed here:", buf);
+	}
 	if (s->version[0] != '\0')
 		line("Version:", s->version);
 }
@@ -209,6 +225,10 @@ status_json(const struct status *s)
 	put(o, "version", json_text(s->version), &bad);
 	if (s->notice[0] != '\0')
 		put(o, "attention", json_text(s->notice), &bad);
+	if (s->has_count) {
+		put(o, "services_placed", json_integer(s->count), &bad);
+		put(o, "secrets_held", json_incref(s->held), &bad);
+	}
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -258,14 +278,14 @@ cmd_status(const struct ctl *ctl, int argc, char **argv)
 	read_status(rep.msg, &s);
 	reply_free(&rep);
 
-	switch (format) {
-	case FORMAT_TABLE:
+	if (format == FORMAT_TABLE) {
 		print_human(&s, (int64_t)time(NULL));
+		json_decref(s.held);
 		return EXIT_OK;
-	case FORMAT_JSON:
-		break;
 	}
-	if ((j = status_json(&s)) == NULL)
+	j = status_json(&s);
+	json_decref(s.held);
+	if (j == NULL)
 		return fail("status: %s", hush_strerror(HUSH_E_NOMEM));
 	r = print_json(j, stdout);
 	json_decref(j);

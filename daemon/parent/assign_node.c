@@ -1,0 +1,374 @@
+/*
+ * This node's side of assignments (see assign.h): ask a manager — or, on
+ * a manager, the local store — what is placed here, and keep the answer.
+ * A worker's request is held by the manager until something changes, so
+ * the next one goes out as soon as an answer is in; a manager asks its
+ * own store when the store says something changed.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "parent.h"
+
+/* Worst case of one request: the have-list stays within the field cap. */
+#define ASSIGN_HAVE_MAX	(WIRE_MAX_FIELDS - 8)
+
+static void
+service_free(struct assigned_service *s)
+{
+	free(s->grants);
+	free(s->raw);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+services_free(struct assigned_service *svc, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		service_free(&svc[i]);
+	free(svc);
+}
+
+void
+assign_clear(struct parent *p)
+{
+	struct assignments *a = &p->assign;
+
+	services_free(a->svc, a->nsvc);
+	for (size_t i = 0; i < a->nval; i++)
+		secbuf_free(&a->val[i].data);
+	free(a->val);
+	a->svc = NULL;
+	a->val = NULL;
+	a->nsvc = a->nval = 0;
+	a->complete = false;
+	a->generation++;
+}
+
+const struct assigned_service *
+assign_find_service(const struct parent *p, const char *name)
+{
+	for (size_t i = 0; i < p->assign.nsvc; i++)
+		if (strcmp(p->assign.svc[i].name, name) == 0)
+			return &p->assign.svc[i];
+	return NULL;
+}
+
+const struct assigned_value *
+assign_find_value(const struct parent *p, const char *secret_id)
+{
+	for (size_t i = 0; i < p->assign.nval; i++)
+		if (strcmp(p->assign.val[i].secret_id, secret_id) == 0)
+			return &p->assign.val[i];
+	return NULL;
+}
+
+static void
+put_request(struct parent *p, struct wire_enc *e)
+{
+	struct assignments *a = &p->assign;
+	char have[HUSH_ID_LEN + 16];
+
+	if (a->complete)
+		wire_put_bytes(e, T_DIGEST, a->digest, sizeof(a->digest));
+	for (size_t i = 0; i < a->nval && i < ASSIGN_HAVE_MAX; i++) {
+		snprintf(have, sizeof(have), "%s:%u", a->val[i].secret_id, a->val[i].version);
+		wire_put_str(e, T_HAVE, have);
+	}
+}
+
+/* One REC_SERVICE of the answer, kept raw (for hushctl) and parsed. */
+struct take_ctx {
+	struct assigned_service	*svc;
+	size_t			 n, cap;
+};
+
+static int
+take_service(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+{
+	struct take_ctx *t = arg;
+	struct assigned_service *s;
+	struct wire_msg g;
+	char why[128];
+	int r;
+
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 8;
+		struct assigned_service *ns = reallocarray(t->svc, ncap, sizeof(*ns));
+
+		if (ns == NULL)
+			return HUSH_E_NOMEM;
+		t->svc = ns;
+		t->cap = ncap;
+	}
+	s = &t->svc[t->n];
+	memset(s, 0, sizeof(*s));
+	if ((r = wire_get_str(rec, T_SERVICE_ID, s->id, sizeof(s->id))) != 0 ||
+	    (r = wire_get_str(rec, T_NAME, s->name, sizeof(s->name))) != 0 ||
+	    (r = wire_get_u64(rec, T_VERSION, &s->version)) != 0)
+		return r;
+	if ((s->raw = malloc(len)) == NULL)
+		return HUSH_E_NOMEM;
+	memcpy(s->raw, raw, len);
+	s->rawlen = len;
+	t->n++;
+	s->ngrants = wire_count(rec, T_GRANT);
+	if (s->ngrants > 0 && (s->grants = calloc(s->ngrants, sizeof(*s->grants))) == NULL)
+		return HUSH_E_NOMEM;
+	for (size_t i = 0; i < s->ngrants; i++) {
+		const struct wire_field *f = wire_find(rec, T_GRANT, i);
+		struct assigned_grant *ag = &s->grants[i];
+
+		if ((r = msg_parse_record(f->val, f->len, REC_SERVICE_GRANT, &g, why,
+		    sizeof(why))) != 0 ||
+		    (r = wire_get_str(&g, T_SECRET_ID, ag->secret_id, sizeof(ag->secret_id))) != 0 ||
+		    (r = wire_get_str(&g, T_TARGET, ag->target, sizeof(ag->target))) != 0 ||
+		    (r = wire_get_u32(&g, T_UID, &ag->uid)) != 0 ||
+		    (r = wire_get_u32(&g, T_GID, &ag->gid)) != 0 ||
+		    (r = wire_get_u32(&g, T_MODE, &ag->mode)) != 0)
+			return r;
+		(void)wire_get_str(&g, T_NAME, ag->secret_name, sizeof(ag->secret_name));
+	}
+	return 0;
+}
+
+static bool
+granted(const struct assigned_service *svc, size_t n, const char *secret_id)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t g = 0; g < svc[i].ngrants; g++)
+			if (strcmp(svc[i].grants[g].secret_id, secret_id) == 0)
+				return true;
+	return false;
+}
+
+/* Replace or add a value; the old bytes are wiped with their secbuf. */
+static int
+take_value(struct assignments *a, const struct wire_field *f)
+{
+	struct wire_msg rec;
+	struct assigned_value *v = NULL;
+	const uint8_t *data;
+	char id[HUSH_ID_LEN + 1], why[128];
+	uint32_t version;
+	size_t len;
+	int r;
+
+	if ((r = msg_parse_record(f->val, f->len, REC_SECRET_DATA, &rec, why, sizeof(why))) != 0 ||
+	    (r = wire_get_str(&rec, T_SECRET_ID, id, sizeof(id))) != 0 ||
+	    (r = wire_get_u32(&rec, T_VERSION, &version)) != 0 ||
+	    (r = wire_get_bytes(&rec, T_DATA, &data, &len)) != 0)
+		return r != 0 ? r : HUSH_E_PROTO;
+	for (size_t i = 0; i < a->nval; i++)
+		if (strcmp(a->val[i].secret_id, id) == 0)
+			v = &a->val[i];
+	if (v == NULL) {
+		struct assigned_value *nv = reallocarray(a->val, a->nval + 1, sizeof(*nv));
+
+		if (nv == NULL)
+			return HUSH_E_NOMEM;
+		a->val = nv;
+		v = &a->val[a->nval++];
+		memset(v, 0, sizeof(*v));
+		snprintf(v->secret_id, sizeof(v->secret_id), "%s", id);
+	}
+	secbuf_free(&v->data);
+	v->version = version;
+	return secbuf_dup(&v->data, data, len);
+}
+
+/* Apply a manager's answer (QRY_ASSIGNMENTS or DSP_ASSIGNMENTS reply). */
+static int
+apply_answer(struct parent *p, const struct wire_msg *m)
+{
+	struct assignments *a = &p->assign;
+	struct take_ctx t = { NULL, 0, 0 };
+	const uint8_t *digest;
+	size_t len, w;
+	bool more = false;
+	int r;
+
+	if ((r = wire_get_bytes(m, T_DIGEST, &digest, &len)) != 0 || len != sizeof(a->digest))
+		return HUSH_E_PROTO;
+	if (wire_find(m, T_RECORDS, 0) == NULL) {
+		/* Unchanged: only ever the answer to a complete assignment. */
+		return a->complete && sodium_memcmp(digest, a->digest, len) == 0 ? 0 :
+		    HUSH_E_PROTO;
+	}
+	if ((r = msg_records_each(m, T_SERVICE, REC_SERVICE, take_service, &t)) != 0) {
+		services_free(t.svc, t.n);
+		return r;
+	}
+	/* All values first: a bad one leaves what we hold as it was. */
+	for (size_t i = 0; i < wire_count(m, T_SECRET_DATA); i++) {
+		if ((r = take_value(a, wire_find(m, T_SECRET_DATA, i))) != 0) {
+			services_free(t.svc, t.n);
+			return r;
+		}
+	}
+	services_free(a->svc, a->nsvc);
+	a->svc = t.svc;
+	a->nsvc = t.n;
+	/* Values no service here grants any more are dropped (and wiped). */
+	for (size_t i = 0, n = a->nval; i < n; i++)
+		if (!granted(a->svc, a->nsvc, a->val[i].secret_id))
+			secbuf_free(&a->val[i].data);
+	for (size_t i = w = 0; i < a->nval; i++) {
+		if (a->val[i].data.p == NULL)
+			continue;
+		a->val[w++] = a->val[i];
+	}
+	a->nval = w;
+	wire_get_bool(m, T_MORE, &more);
+	a->complete = !more;
+	a->again = more;
+	memcpy(a->digest, digest, sizeof(a->digest));
+	a->generation++;
+	log_info("assignments: %zu service(s) placed on this node, %zu secret value(s) held%s",
+	    a->nsvc, a->nval, more ? " (more to come)" : "");
+	return 0;
+}
+
+static void
+failed(struct parent *p, int status, const char *detail)
+{
+	struct assignments *a = &p->assign;
+
+	a->inflight = false;
+	a->rotor++;
+	a->retry_at = parent_mono() + 2;
+	log_debug("assignments not refreshed: %s", detail && *detail ? detail :
+	    hush_strerror(status));
+}
+
+static void
+remote_done(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct parent *p = arg;
+	struct wire_msg *m;
+	char d[1100];
+
+	if (status == 0 && (m = malloc(sizeof(*m))) != NULL) {
+		if ((status = cluster_rpc_unwrap(reply, DSP_ASSIGNMENTS, m, d, sizeof(d))) == 0 &&
+		    (status = apply_answer(p, m)) != 0)
+			snprintf(d, sizeof(d), "the manager's answer was refused");
+		free(m);
+		if (status == 0) {
+			p->assign.inflight = false;
+			p->assign.again = true;		/* the manager holds the next one */
+			assign_tick(p);
+			return;
+		}
+		detail = d;
+	}
+	failed(p, status ? status : HUSH_E_NOMEM, detail);
+}
+
+static void
+local_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct parent *p = op->p;
+
+	if (status == 0 && (status = apply_answer(p, reply)) != 0)
+		detail = "the store's answer was refused";
+	op_free(op);
+	if (status != 0) {
+		failed(p, status, detail);
+		return;
+	}
+	p->assign.inflight = false;
+}
+
+static void
+ask(struct parent *p)
+{
+	struct assignments *a = &p->assign;
+	struct wire_enc e;
+	struct op *op;
+	int r;
+
+	if (p->node.role == ROLE_MANAGER) {
+		if (!p->raft_ready || (op = calloc(1, sizeof(*op))) == NULL)
+			return;
+		op->p = p;
+		wire_enc_init(&e, QRY_ASSIGNMENTS, 0, 65536);
+		wire_put_str(&e, T_NODE_ID, p->node.node_id);
+		put_request(p, &e);
+		a->inflight = true;
+		a->again = false;
+		if ((r = raft_query_local(op, &e, local_done)) != 0) {
+			op_free(op);
+			failed(p, r, NULL);
+		}
+		wire_enc_free(&e);
+		return;
+	}
+	if (!p->net_started || p->nmanagers == 0 || p->removed_self)
+		return;
+	wire_enc_init(&e, DSP_ASSIGNMENTS, 1, 65536);
+	put_request(p, &e);
+	a->inflight = true;
+	a->again = false;
+	if ((r = cluster_rpc(p, p->managers[a->rotor % p->nmanagers], &e, remote_done, p)) != 0)
+		failed(p, r, NULL);
+	wire_enc_free(&e);
+}
+
+/* Every tick and after each answer: keep one request going. */
+void
+assign_tick(struct parent *p)
+{
+	struct assignments *a = &p->assign;
+
+	if (!p->node.initialized || p->state != PS_READY || a->inflight)
+		return;
+	if (!a->again && a->complete && p->node.role == ROLE_MANAGER)
+		return;		/* the store tells us when to look again */
+	if (parent_mono() < a->retry_at)
+		return;
+	ask(p);
+}
+
+/* The store applied something that may change placements. */
+void
+assign_store_changed(struct parent *p)
+{
+	p->assign.again = true;
+	assign_serve_wake(p);
+	assign_tick(p);
+}
+
+/* CTL_ASSIGNMENTS: what this node holds (never the values). */
+void
+op_assignments(struct op *op, const struct wire_msg *m)
+{
+	struct assignments *a = &op->p->assign;
+	struct wire_enc e, list;
+	const uint8_t *buf;
+	char have[HUSH_ID_LEN + 16];
+	size_t len;
+	int r;
+
+	wire_enc_init_list(&list, WIRE_MAX_MSG - 8192);
+	for (size_t i = 0; i < a->nsvc; i++)
+		wire_put_bytes(&list, T_SERVICE, a->svc[i].raw, a->svc[i].rawlen);
+	if ((r = wire_enc_finish(&list, &buf, &len)) != 0) {
+		wire_enc_free(&list);
+		op_error(op, r, NULL);
+		return;
+	}
+	wire_enc_init(&e, CTL_ASSIGNMENTS | MSG_REPLY, op->client_req, WIRE_MAX_MSG);
+	wire_put_bytes(&e, T_RECORDS, buf, len);
+	wire_enc_free(&list);
+	for (size_t i = 0; i < a->nval && i < ASSIGN_HAVE_MAX; i++) {
+		snprintf(have, sizeof(have), "%s:%u", a->val[i].secret_id, a->val[i].version);
+		wire_put_str(&e, T_HAVE, have);
+	}
+	if (a->complete)
+		wire_put_bytes(&e, T_DIGEST, a->digest, sizeof(a->digest));
+	op_reply(op, &e);
+}

@@ -1,0 +1,179 @@
+/*
+ * A manager's side of assignments (see assign.h): answer a node's
+ * DSP_ASSIGNMENTS from this manager's replica of the store.  The node is
+ * who its verified certificate says, never what it claims.  When the node
+ * already holds what the store says, the request is held until the store
+ * changes or ASSIGN_HOLD_SECS pass, so changes reach nodes at once without
+ * them polling.  A follower's replica may lag the leader's by a moment;
+ * the node then hears of the change from the next answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "parent.h"
+
+/* Held requests at most: each is a few hundred bytes and a parked op. */
+#define ASSIGN_HELD_MAX	4096
+
+struct held_request {
+	struct peer_op		 po;	/* first: cluster.c's helpers take it as a peer_op */
+	struct held_request	*next;
+	struct op		*op;
+	uint8_t			*query;	/* the encoded QRY_ASSIGNMENTS, run again on change */
+	size_t			 querylen;
+	int64_t			 deadline;
+	bool			 held;
+};
+
+static size_t nheld;
+
+static void
+held_free(void *arg)
+{
+	struct held_request *h = arg;
+
+	free(h->query);
+	free(h);
+}
+
+static void
+reply_answer(struct held_request *h, const struct wire_msg *reply)
+{
+	struct wire_enc f;
+
+	wire_enc_init(&f, DSP_ASSIGNMENTS | MSG_REPLY, h->po.dsp_req, WIRE_MAX_MSG);
+	for (size_t i = 0; i < reply->nfields; i++)
+		wire_put_bytes(&f, reply->fields[i].tag, reply->fields[i].val,
+		    reply->fields[i].len);
+	cluster_peer_reply(&h->po, &f);
+	wire_enc_free(&f);
+}
+
+static void run_query(struct held_request *h);
+
+static void
+answered(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct held_request *h = op->ctx;
+	struct parent *p = op->p;
+
+	if (status != 0) {
+		cluster_peer_error(&h->po, status, detail);
+		op_free(op);
+		return;
+	}
+	/* Unchanged and time left: hold it until the store changes. */
+	if (wire_find(reply, T_RECORDS, 0) == NULL && parent_mono() < h->deadline &&
+	    nheld < ASSIGN_HELD_MAX) {
+		h->held = true;
+		h->next = p->assign.held;
+		p->assign.held = h;
+		nheld++;
+		return;
+	}
+	reply_answer(h, reply);
+	op_free(op);
+}
+
+static void
+run_query(struct held_request *h)
+{
+	int r;
+
+	if ((r = raft_query_raw_local(h->op, h->query, h->querylen, answered)) != 0) {
+		cluster_peer_error(&h->po, r, NULL);
+		op_free(h->op);
+	}
+}
+
+void
+assign_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
+{
+	struct parent *p = op->p;
+	struct peer_op *po = op->ctx;
+	struct held_request *h;
+	struct wire_enc q;
+	const uint8_t *buf;
+	size_t len;
+
+	if (p->node.role != ROLE_MANAGER || !p->raft_ready) {
+		cluster_peer_error(po, HUSH_E_UNAVAIL, "this manager's store is not ready");
+		op_free(op);
+		return;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		cluster_peer_error(po, HUSH_E_NOMEM, NULL);
+		op_free(op);
+		return;
+	}
+	h->po = *po;
+	free(po);
+	op->ctx = h;
+	op->ctx_free = held_free;
+	h->op = op;
+	h->deadline = parent_mono() + ASSIGN_HOLD_SECS;
+	wire_enc_init(&q, QRY_ASSIGNMENTS, 0, 65536);
+	wire_put_str(&q, T_NODE_ID, peer);
+	for (size_t i = 0; i < dsp->nfields; i++)
+		if (dsp->fields[i].tag == T_DIGEST || dsp->fields[i].tag == T_HAVE)
+			wire_put_bytes(&q, dsp->fields[i].tag, dsp->fields[i].val,
+			    dsp->fields[i].len);
+	if (wire_enc_finish(&q, &buf, &len) != 0 || (h->query = malloc(len)) == NULL) {
+		wire_enc_free(&q);
+		cluster_peer_error(&h->po, HUSH_E_NOMEM, NULL);
+		op_free(op);
+		return;
+	}
+	memcpy(h->query, buf, len);
+	h->querylen = len;
+	wire_enc_free(&q);
+	run_query(h);
+}
+
+/* Take every held request off the list: each is run again, or expires. */
+static void
+release(struct parent *p, bool expired_only)
+{
+	struct held_request **hp = &p->assign.held, *h;
+	int64_t now = parent_mono();
+
+	while ((h = *hp) != NULL) {
+		if (expired_only && now < h->deadline) {
+			hp = &h->next;
+			continue;
+		}
+		*hp = h->next;
+		h->held = false;
+		nheld--;
+		run_query(h);	/* answers now: changed, or past its deadline */
+	}
+}
+
+void
+assign_serve_wake(struct parent *p)
+{
+	release(p, false);
+}
+
+void
+assign_serve_tick(struct parent *p)
+{
+	release(p, true);
+}
+
+/* The store went away (demotion, leave): nobody will wake them. */
+void
+assign_serve_drop(struct parent *p)
+{
+	struct held_request *h;
+
+	while ((h = p->assign.held) != NULL) {
+		p->assign.held = h->next;
+		nheld--;
+		cluster_peer_error(&h->po, HUSH_E_UNAVAIL, "this manager's store stopped");
+		op_free(h->op);
+	}
+}

@@ -13,6 +13,9 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/libexec/hush
+# oci-hooks(5) definitions for podman and CRI-O, which read
+# /usr/share/containers/oci/hooks.d and /etc/containers/oci/hooks.d.
+HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
 CC      ?= cc
 SAN     ?=
 FUZZ_SECONDS ?= 60
@@ -144,6 +147,8 @@ bench: deps all
 	@bash tests/bench/run.sh $(BUILD)
 
 # ---- install -------------------------------------------------------------
+# The hooks.d definitions name the hook where it is installed: podman
+# refuses a definition whose path does not exist.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BUILD)/hushd $(DESTDIR)$(SBINDIR)/hushd
@@ -151,6 +156,12 @@ install: all
 	install -m 0755 $(BUILD)/hush-kcheck $(DESTDIR)$(SBINDIR)/hush-kcheck
 	if [ -x $(BUILD)/hush-oci-hook ]; then install -d $(DESTDIR)$(LIBEXECDIR) && \
 	    install -m 0755 $(BUILD)/hush-oci-hook $(DESTDIR)$(LIBEXECDIR)/hush-oci-hook; fi
+	if [ -x $(BUILD)/hush-oci-hook ]; then install -d $(DESTDIR)$(HOOKSDIR) && \
+	    for f in tools/hush-oci-hook/hooks.d/*.json; do \
+	        sed 's|"/usr/libexec/hush/hush-oci-hook"|"$(LIBEXECDIR)/hush-oci-hook"|' \
+	            "$$f" >$(DESTDIR)$(HOOKSDIR)/$$(basename "$$f") && \
+	        chmod 0644 $(DESTDIR)$(HOOKSDIR)/$$(basename "$$f") || exit 1; \
+	    done; fi
 
 clean:
 	rm -rf build

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "err.h"
+#include "idmap.h"
 #include "msg.h"
+#include "names.h"
 
 #define REQ WIRE_F_REQUIRED
 #define REP WIRE_F_REPEATED
@@ -551,6 +553,26 @@ static const struct wire_field_spec f_ctl_node_update[] = {
 	F(T_LABEL_RM, WIRE_STR, REP, 1, 128),
 };
 
+#define F_CONTAINER_ID		F(T_CONTAINER_ID, WIRE_STR, REQ, 1, HUSH_CONTAINER_ID_MAX)
+#define F_IDMAP(tag)		F(tag, WIRE_BYTES, 0, IDMAP_WIRE_EXTENT, IDMAP_WIRE_MAX)
+
+static const struct wire_field_spec f_container_attach[] = {
+	F_CONTAINER_ID,
+	F(T_SERVICE_NAME, WIRE_STR, REQ, 1, SERVICE_NAME_MAX),
+	F(T_PID, WIRE_U32, REQ, 0, 0),
+	F(T_ROOT_PATH, WIRE_STR, REQ, 1, HUSH_PATH_MAX),
+	F(T_BUNDLE, WIRE_STR, REQ, 1, HUSH_PATH_MAX),
+	/* both absent: the container shares the host's user namespace */
+	F_IDMAP(T_UID_MAP),
+	F_IDMAP(T_GID_MAP),
+};
+static const struct wire_field_spec f_container_attach_r[] = {
+	F(T_COUNT, WIRE_U32, 0, 0, 0),	/* files delivered */
+};
+static const struct wire_field_spec f_container_detach[] = {
+	F_CONTAINER_ID,
+};
+
 #define S(type, fields) { type, #type, fields, sizeof(fields) / sizeof(fields[0]) }
 #define S0(type) { type, #type, NULL, 0 }
 
@@ -609,6 +631,10 @@ static const struct wire_msg_spec specs[] = {
 	S0(CTL_NODE_UPDATE | MSG_REPLY),
 	S0(CTL_ASSIGNMENTS),
 	S(CTL_ASSIGNMENTS | MSG_REPLY, f_ctl_assignments_r),
+	S(CTL_CONTAINER_ATTACH, f_container_attach),
+	S(CTL_CONTAINER_ATTACH | MSG_REPLY, f_container_attach_r),
+	S(CTL_CONTAINER_DETACH, f_container_detach),
+	S0(CTL_CONTAINER_DETACH | MSG_REPLY),
 
 	S(PKI_CA_CREATE, f_pki_ca_create),
 	S(PKI_CA_CREATE | MSG_REPLY, f_pki_ca_r),

@@ -26,6 +26,10 @@
  * most half of this) and as many values as fit, at least one of any size.
  */
 #define HUSH_ASSIGN_ANSWER_MAX (1024 * 1024 + 65536)
+/* Longest OCI container id accepted (runc's are 64 hex digits). */
+#define HUSH_CONTAINER_ID_MAX 1024
+/* Longest path in a message: PATH_MAX less its NUL. */
+#define HUSH_PATH_MAX 4095
 
 /* Field tags: one namespace for all messages. */
 enum msg_tag {
@@ -113,6 +117,13 @@ enum msg_tag {
 	T_SECRET_DATA,		/* nested REC_SECRET_DATA, repeated */
 	T_MORE,			/* the answer is partial: ask again */
 	T_COUNT,
+	T_CONTAINER_ID,		/* the OCI runtime's container id */
+	T_SERVICE_NAME,		/* a service name (names.h service_name_check) */
+	T_PID,			/* u32: a container's init as the host sees it */
+	T_ROOT_PATH,		/* host path of a container's root filesystem */
+	T_BUNDLE,		/* host path of a container's OCI bundle */
+	T_UID_MAP,		/* packed id map (idmap.h): container uid -> host uid */
+	T_GID_MAP,		/* the same for gids */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -159,6 +170,22 @@ enum msg_type {
 	CTL_SECRET_UPDATE,
 	CTL_NODE_UPDATE,
 	CTL_ASSIGNMENTS,	/* what this node holds: services placed on it */
+	/*
+	 * hush-oci-hook -> parent.  ATTACH (at createRuntime): deliver
+	 * T_SERVICE_NAME's secrets into the container; the reply may say how many
+	 * files (T_COUNT).  DETACH (at poststop): drop them.  Neither carries
+	 * a T_REQ_ID: they change this node only, not the replicated store,
+	 * and the container id already names the request.  The daemon makes
+	 * both idempotent on T_CONTAINER_ID (an ATTACH repeated with the same
+	 * pid answers as the first did, with another pid it is refused; a
+	 * DETACH of an unknown id succeeds), so the hook may resend one whose
+	 * outcome it does not know.  Paths and maps come from the bundle's
+	 * config.json, which the hook cannot vouch for: the daemon checks
+	 * them again (service_name_check, idmap_decode) and prefers what the
+	 * kernel says about T_PID (/proc/PID/ns/mnt, /proc/PID/uid_map).
+	 */
+	CTL_CONTAINER_ATTACH,
+	CTL_CONTAINER_DETACH,
 
 	/* parent <-> pki */
 	PKI_CA_CREATE = 0x0201,

@@ -84,8 +84,13 @@ quote(const char *s, size_t len, char *buf, size_t cap)
 	return buf;
 }
 
-int
-secret_name_check(const char *s, size_t len, char *why, size_t whylen)
+/*
+ * Secret and service names follow one rule; kind ("secret", "service")
+ * only changes the wording of the messages.
+ */
+static int
+name_check(const char *kind, const char *s, size_t len, char *why,
+    size_t whylen)
 {
 	char b[5];
 	size_t i;
@@ -95,36 +100,49 @@ secret_name_check(const char *s, size_t len, char *why, size_t whylen)
 	if (s == NULL && len != 0)
 		return HUSH_E_INVAL;
 	if (len == 0) {
-		set_why(why, whylen, "secret name is empty");
+		set_why(why, whylen, "%s name is empty", kind);
 		return HUSH_E_FORMAT;
 	}
 	if (len > SECRET_NAME_MAX) {
-		set_why(why, whylen, "secret name is longer than %d characters",
-		    SECRET_NAME_MAX);
+		set_why(why, whylen, "%s name is longer than %d characters",
+		    kind, SECRET_NAME_MAX);
 		return HUSH_E_TOOBIG;
 	}
 	for (i = 0; i < len; i++) {
 		if (!name_char_ok((unsigned char)s[i])) {
-			set_why(why, whylen, "secret name contains '%s' which "
-			    "is not allowed (use " SECRET_NAME_CHARS ")",
+			set_why(why, whylen, "%s name contains '%s' which "
+			    "is not allowed (use " SECRET_NAME_CHARS ")", kind,
 			    byte_str((unsigned char)s[i], b));
 			return HUSH_E_FORMAT;
 		}
 	}
 	/* Every byte is now printable, so the name itself may be quoted. */
 	if (!is_alnum((unsigned char)s[0])) {
-		set_why(why, whylen, "secret name '%.*s' must start with a "
-		    "letter or digit", (int)len, s);
+		set_why(why, whylen, "%s name '%.*s' must start with a "
+		    "letter or digit", kind, (int)len, s);
 		return HUSH_E_FORMAT;
 	}
 	if (!is_alnum((unsigned char)s[len - 1])) {
-		set_why(why, whylen, "secret name '%.*s' must end with a "
-		    "letter or digit", (int)len, s);
+		set_why(why, whylen, "%s name '%.*s' must end with a "
+		    "letter or digit", kind, (int)len, s);
 		return HUSH_E_FORMAT;
 	}
 	return 0;
 }
 
+int
+secret_name_check(const char *s, size_t len, char *why, size_t whylen)
+{
+	return name_check("secret", s, len, why, whylen);
+}
+
+int
+service_name_check(const char *s, size_t len, char *why, size_t whylen)
+{
+	return name_check("service", s, len, why, whylen);
+}
+
+/* Checks the key part of a label; kv is only used for messages. */
 int
 label_key_check(const char *k, size_t klen, char *why, size_t whylen)
 {

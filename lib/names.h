@@ -1,7 +1,7 @@
 /*
- * Rules for the names operators choose: secret names and label keys are
- * restricted to characters that are safe in paths, JSON, shells and logs;
- * label values are free text minus control characters.
+ * Rules for the names operators choose: secret names, service names and
+ * label keys are restricted to characters that are safe in paths, JSON,
+ * shells and logs; label values are free text minus control characters.
  */
 #ifndef HUSH_NAMES_H
 #define HUSH_NAMES_H
@@ -18,6 +18,14 @@
  * HUSH_E_FORMAT, or HUSH_E_TOOBIG when too long, with a message in why.
  */
 int	secret_name_check(const char *s, size_t len, char *why, size_t whylen);
+
+/*
+ * A service name (the grant a container names in its io.hush.service
+ * annotation) follows the same rule, so it is just as safe in a path or a
+ * log line; messages say "service name".
+ */
+#define SERVICE_NAME_MAX	SECRET_NAME_MAX
+int	service_name_check(const char *s, size_t len, char *why, size_t whylen);
 
 /*
  * Splits the NUL-terminated "KEY=VALUE" at the first '=' into key and val

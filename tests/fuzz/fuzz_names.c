@@ -1,7 +1,8 @@
 /*
- * secret_name_check and label_parse on arbitrary bytes, each against an
- * independent statement of its rule.  Accepted labels must split and join
- * back to the input; every failure must leave a printable message.
+ * secret_name_check (and service_name_check, the same rule) and
+ * label_parse on arbitrary bytes, each against an independent statement
+ * of its rule.  Accepted labels must split and join back to the input;
+ * every failure must leave a printable message.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -73,6 +74,9 @@ fuzz_name(const uint8_t *data, size_t size)
 		memcpy(buf, data, size);
 	r = secret_name_check(buf, size, why, sizeof(why));
 	if ((r == 0) != name_oracle(buf, size))
+		abort();
+	/* Service names follow the same rule, with their own wording. */
+	if (service_name_check(buf, size, NULL, 0) != r)
 		abort();
 	if (r != 0) {
 		if (r < HUSH_E_MIN)

@@ -89,6 +89,36 @@ test_name_bad(void **state)
 	assert_int_equal(secret_name_check(NULL, 0, NULL, 0), HUSH_E_FORMAT);
 }
 
+/* Service names follow the secret-name rule; only the wording differs. */
+static void
+test_service_name(void **state)
+{
+	char why[256], big[SERVICE_NAME_MAX + 1];
+
+	(void)state;
+	assert_int_equal(service_name_check("web", 3, why, sizeof(why)), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(service_name_check("db-pw.v2_x", 10, why,
+	    sizeof(why)), 0);
+	assert_int_equal(service_name_check("", 0, why, sizeof(why)),
+	    HUSH_E_FORMAT);
+	assert_string_equal(why, "service name is empty");
+	assert_int_equal(service_name_check("web.", 4, why, sizeof(why)),
+	    HUSH_E_FORMAT);
+	assert_string_equal(why, "service name 'web.' must end with a letter "
+	    "or digit");
+	assert_int_equal(service_name_check("a/b", 3, why, sizeof(why)),
+	    HUSH_E_FORMAT);
+	assert_string_equal(why, "service name contains '/' which is not "
+	    "allowed (use A-Z a-z 0-9 _ . -)");
+	memset(big, 'w', sizeof(big));
+	assert_int_equal(service_name_check(big, SERVICE_NAME_MAX, why,
+	    sizeof(why)), 0);
+	assert_int_equal(service_name_check(big, SERVICE_NAME_MAX + 1, why,
+	    sizeof(why)), HUSH_E_TOOBIG);
+	assert_string_equal(why, "service name is longer than 64 characters");
+}
+
 static void
 label_ok(const char *kv, const char *wk, const char *wv)
 {
@@ -261,6 +291,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_ok),
 		cmocka_unit_test(test_name_bad),
+		cmocka_unit_test(test_service_name),
 		cmocka_unit_test(test_label_ok),
 		cmocka_unit_test(test_label_bad),
 		cmocka_unit_test(test_label_long_nokv_quoted_short),

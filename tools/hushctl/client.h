@@ -1,11 +1,10 @@
 /*
- * The one request/reply exchange every command makes with hushd over the
- * control socket, including the retry that makes writes safe: a write
- * whose outcome is unknown (the daemon said "unavailable", or the
- * connection dropped mid-request) is sent again, byte for byte with the
- * same T_REQ_ID, until it gets a definite answer or CLIENT_RETRY_MS pass.
- * The daemon deduplicates on T_REQ_ID, so the write happens at most once.
- * A request without one is sent once (struct client_opts) instead.
+ * hushctl's side of the control-socket exchange in lib/ctl_client.c: the
+ * same request/reply with retry, plus hushctl's way of reporting a
+ * failure ("hushctl: WHAT: reason" on stderr).  A write whose outcome is
+ * unknown is resent with the same T_REQ_ID for up to CLIENT_RETRY_MS; the
+ * daemon deduplicates on it, so the write happens at most once.  A
+ * request without one is sent once (struct client_opts) instead.
  */
 #ifndef HUSHCTL_CLIENT_H
 #define HUSHCTL_CLIENT_H
@@ -15,13 +14,13 @@
 #include <stdint.h>
 
 #include "chan.h"
+#include "ctl_client.h"
 #include "wire.h"
 
-#define CLIENT_REQUEST_ID	1	/* one request per connection */
-#define CLIENT_RETRY_MS		20000
-#define CLIENT_PAUSE_MS		250
-/* How long one attempt waits for its reply before counting as dropped. */
-#define CLIENT_REPLY_MS		60000
+#define CLIENT_REQUEST_ID	CTL_REQUEST_ID
+#define CLIENT_RETRY_MS		CTL_RETRY_MS
+#define CLIENT_PAUSE_MS		CTL_PAUSE_MS
+#define CLIENT_REPLY_MS		CTL_REPLY_MS
 
 /*
  * A request that must not be sent twice (it carries no T_REQ_ID for the

@@ -1,0 +1,106 @@
+/*
+ * What the hook reads from the OCI runtime: the container's state (JSON on
+ * stdin, runtime-spec "State") and its bundle's config.json.  Both parsers
+ * are pure (bytes in, struct out) so unit tests and fuzzers drive them
+ * directly; reading the bytes is input.c's job.
+ *
+ * Both documents are parsed strictly: a duplicated key, a value of the
+ * wrong type, or a string outside its bounds is an error, and each error
+ * message starts with the field it is about ("pid: ...",
+ * "linux.uidMappings[2].size: ...").  Messages never echo more than a
+ * short, printable excerpt of what the runtime wrote.  Members the hook
+ * does not use are ignored, as the runtime-spec asks of extensions.
+ */
+#ifndef HOOK_OCI_H
+#define HOOK_OCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "idmap.h"
+#include "msg.h"
+#include "names.h"
+
+#define OCI_STATE_MAX		(1024 * 1024)		/* stdin */
+#define OCI_CONFIG_MAX		(16 * 1024 * 1024)	/* config.json */
+/* The annotation by which a container asks for a service's secrets. */
+#define OCI_SERVICE_ANNOTATION	"io.hush.service"
+/* The kernel's PID_MAX_LIMIT: no pid is larger on any configuration. */
+#define OCI_PID_MAX		4194304
+
+enum oci_stage {
+	OCI_CREATE_RUNTIME,	/* pid required; config.json fully read */
+	OCI_POSTSTOP,		/* pid may be 0 or absent; only annotations used */
+};
+
+/* What a document's annotations say about hush. */
+struct oci_annotations {
+	bool	present;	/* the document has an "annotations" object */
+	bool	has_service;	/* ... with OCI_SERVICE_ANNOTATION in it */
+	char	service[SERVICE_NAME_MAX + 1];	/* service_name_check()ed */
+};
+
+struct oci_state {
+	/*
+	 * 1..HUSH_CONTAINER_ID_MAX bytes of printable ASCII without space
+	 * or '/', and not "." or "..": hushd may name a directory after it,
+	 * and it appears in every error line.
+	 */
+	char			id[HUSH_CONTAINER_ID_MAX + 1];
+	uint32_t		pid;		/* 0: absent (poststop only) */
+	char			bundle[HUSH_PATH_MAX + 1];	/* absolute */
+	struct oci_annotations	ann;
+};
+
+struct oci_config {
+	/*
+	 * root.path made absolute and normalised (see oci_root_resolve);
+	 * empty at OCI_POSTSTOP.
+	 */
+	char			root[HUSH_PATH_MAX + 1];
+	struct oci_annotations	ann;
+	/*
+	 * linux.uidMappings and linux.gidMappings, both given or neither;
+	 * userns is false when neither is (the container keeps the host's
+	 * ids).  Checked as the kernel would (lib/idmap.h).
+	 */
+	bool			userns;
+	struct idmap		uid, gid;
+};
+
+/*
+ * Parses the state JSON in buf[0..len) (not NUL-terminated).  Requires
+ * ociVersion, id, status and bundle; at OCI_CREATE_RUNTIME also pid in
+ * 1..OCI_PID_MAX, at OCI_POSTSTOP pid is 0..OCI_PID_MAX or absent.  0 or
+ * a negative HUSH_E_* with a one-line message in why.
+ */
+int	oci_state_parse(const char *buf, size_t len, enum oci_stage stage,
+	    struct oci_state *st, char *why, size_t whylen);
+
+/*
+ * Parses config.json in buf[0..len) of the bundle at the absolute path
+ * bundle.  At OCI_CREATE_RUNTIME: root.path (resolved against bundle),
+ * annotations, and linux.uidMappings/gidMappings (at most IDMAP_MAX
+ * entries each, no overlap, no overflow).  At OCI_POSTSTOP only the
+ * annotations.  0 or a negative HUSH_E_* with a message in why.
+ */
+int	oci_config_parse(const char *buf, size_t len, const char *bundle,
+	    enum oci_stage stage, struct oci_config *cfg, char *why,
+	    size_t whylen);
+
+/*
+ * The container's root as an absolute, normalised path: path itself when
+ * absolute, else bundle/path, with "//", "." and ".." removed lexically
+ * (as runc does with filepath.Join).  ".." may lead out of the bundle
+ * (a relative "../rootfs" is as legitimate as an absolute path naming the
+ * same directory) but not above "/", and the result must not be "/":
+ * mounting at <root>/run/secrets would then mean the host's own
+ * /run/secrets.  Lexical, so a symlink in the path is not followed here;
+ * hushd must resolve the result without following symlinks.
+ * out has room for HUSH_PATH_MAX + 1 bytes.
+ */
+int	oci_root_resolve(const char *bundle, const char *path,
+	    char out[HUSH_PATH_MAX + 1], char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,189 @@
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "names.h"
+#include "oci_json.h"
+
+void
+oci_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+oci_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a fraction";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "unknown";
+}
+
+const char *
+oci_excerpt(const char *s, size_t len, char *buf, size_t cap)
+{
+	size_t i, n;
+
+	if (cap < OCI_EXCERPT_MAX + 4) {
+		if (cap > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	n = len < OCI_EXCERPT_MAX ? len : OCI_EXCERPT_MAX;
+	for (i = 0; i < n; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (n < len) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+int
+oci_load(const char *buf, size_t len, json_t **out, char *why, size_t whylen)
+{
+	char text[OCI_EXCERPT_MAX + 4];
+	json_error_t jerr;
+	json_t *doc;
+
+	*out = NULL;
+	if (len == 0) {
+		oci_why(why, whylen, "empty (no JSON at all)");
+		return HUSH_E_FORMAT;
+	}
+	/*
+	 * Duplicate keys are refused: two "pid" members would let the
+	 * runtime and the hook each believe a different one.
+	 */
+	if ((doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		/* jansson quotes the offending token, which may be anything. */
+		oci_why(why, whylen, "not valid JSON: %s (line %d, column %d)",
+		    oci_excerpt(jerr.text, strlen(jerr.text), text,
+		    sizeof(text)), jerr.line, jerr.column);
+		return HUSH_E_FORMAT;
+	}
+	if (!json_is_object(doc)) {
+		oci_why(why, whylen, "must be a JSON object, not %s",
+		    oci_type_name(doc));
+		json_decref(doc);
+		return HUSH_E_FORMAT;
+	}
+	*out = doc;
+	return 0;
+}
+
+int
+oci_get_string(const json_t *obj, const char *key, const char *field,
+    size_t max, const char **s, size_t *len, char *why, size_t whylen)
+{
+	const json_t *v;
+
+	if ((v = json_object_get(obj, key)) == NULL)
+		return HUSH_E_NOTFOUND;
+	if (!json_is_string(v)) {
+		oci_why(why, whylen, "%s: must be a string, not %s", field,
+		    oci_type_name(v));
+		return HUSH_E_FORMAT;
+	}
+	*s = json_string_value(v);
+	*len = json_string_length(v);
+	if (*len == 0) {
+		oci_why(why, whylen, "%s: is empty", field);
+		return HUSH_E_FORMAT;
+	}
+	if (*len > max) {
+		oci_why(why, whylen, "%s: is longer than %zu bytes", field, max);
+		return HUSH_E_TOOBIG;
+	}
+	return 0;
+}
+
+int
+oci_path_check(const char *field, const char *s, size_t len, char *why,
+    size_t whylen)
+{
+	char ex[OCI_EXCERPT_MAX + 4];
+	size_t i;
+
+	if (len == 0 || s[0] != '/') {
+		oci_why(why, whylen, "%s: '%s' is not an absolute path", field,
+		    oci_excerpt(s, len, ex, sizeof(ex)));
+		return HUSH_E_FORMAT;
+	}
+	/* Legal in a file name, but no runtime writes them; logs would break. */
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			oci_why(why, whylen, "%s: contains a control character",
+			    field);
+			return HUSH_E_FORMAT;
+		}
+	}
+	return 0;
+}
+
+int
+oci_get_annotations(const json_t *doc, struct oci_annotations *ann,
+    char *why, size_t whylen)
+{
+	char ex[OCI_EXCERPT_MAX + 4], sub[256];
+	const char *key, *s;
+	json_t *obj, *v;
+	size_t len;
+	int r;
+
+	memset(ann, 0, sizeof(*ann));
+	if ((obj = json_object_get(doc, "annotations")) == NULL)
+		return 0;
+	if (!json_is_object(obj)) {
+		oci_why(why, whylen, "annotations: must be an object, not %s",
+		    oci_type_name(obj));
+		return HUSH_E_FORMAT;
+	}
+	ann->present = true;
+	/* The runtime-spec says values are strings; hold it to that. */
+	json_object_foreach(obj, key, v) {
+		if (!json_is_string(v)) {
+			oci_why(why, whylen, "annotations: the value of '%s' "
+			    "must be a string, not %s", oci_excerpt(key,
+			    strlen(key), ex, sizeof(ex)), oci_type_name(v));
+			return HUSH_E_FORMAT;
+		}
+	}
+	if ((v = json_object_get(obj, OCI_SERVICE_ANNOTATION)) == NULL)
+		return 0;
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if ((r = service_name_check(s, len, sub, sizeof(sub))) != 0) {
+		oci_why(why, whylen, "annotations." OCI_SERVICE_ANNOTATION ": %s",
+		    sub);
+		return r;
+	}
+	memcpy(ann->service, s, len);
+	ann->service[len] = '\0';
+	ann->has_service = true;
+	return 0;
+}

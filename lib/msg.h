@@ -87,6 +87,16 @@ enum msg_tag {
 	T_NODE,			/* nested REC_NODE, repeated */
 	T_REACHABLE,
 	T_RECORDS,		/* a record list (wire_enc_init_list) of T_SECRET or T_NODE */
+	T_CONTAINER_ID,		/* the runtime's container id */
+	T_PID,			/* u32, a host pid */
+	T_ROOT_PATH,		/* absolute rootfs path, as seen in the container's mount ns */
+	T_TARGET,		/* where in the rootfs: "/run/secrets" */
+	T_FILE,			/* nested REC_FILE, repeated */
+	T_UID,
+	T_GID,
+	T_MODE,			/* permission bits only */
+	T_COUNT,
+	T_MOUNT,		/* nested REC_MOUNT, in a T_RECORDS list */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -191,6 +201,19 @@ enum msg_type {
 	REC_KEYFILE,		/* the node's key file, sealed by the KEK under autolock */
 	REC_NODE,		/* a node as the store knows it */
 	SNAP_NODE,
+
+	/*
+	 * parent <-> mounter.  The mounter builds each container's
+	 * /run/secrets tmpfs and drops it again (DESIGN.md §6).  MNTR_, not
+	 * MNT_: <sys/mount.h> has MNT_DETACH.
+	 */
+	MNTR_ATTACH = 0x0b01,	/* parent -> mounter: new tmpfs in a container */
+	MNTR_PUBLISH,		/* parent -> mounter: replace a container's files */
+	MNTR_DETACH,		/* parent -> mounter: forget a container */
+	MNTR_LIST,		/* parent -> mounter: what it holds */
+	MNTR_EVENT,		/* mounter -> parent, unsolicited: a container ended */
+	REC_FILE,		/* one file of a container's set */
+	REC_MOUNT,		/* one container the mounter holds */
 };
 
 #define ALPN_JOIN	"hush-join/1"

@@ -29,7 +29,9 @@
  * change once written.  A reader caught resolving the path while the old
  * generation is being deleted can get ENOENT and should retry; this is
  * rare (a few per thousand publishes under a tight loop of both) and
- * inherent in deleting the old generation at once.
+ * inherent in deleting the old generation at once.  Publishing with
+ * SECRETFS_KEEP_PREVIOUS and pruning a little later (the mounter waits
+ * 2 s) avoids it.
  *
  * The read-only flag of the container's view is not locked by the kernel:
  * it locks mount flags only on mounts copied into a namespace owned by a

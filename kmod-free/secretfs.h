@@ -29,7 +29,9 @@
  * change once written.  A reader caught resolving the path while the old
  * generation is being deleted can get ENOENT and should retry; this is
  * rare (a few per thousand publishes under a tight loop of both) and
- * inherent in deleting the old generation at once.
+ * inherent in deleting the old generation at once.  Publishing with
+ * SECRETFS_KEEP_PREVIOUS and pruning a little later (the mounter waits
+ * 2 s) avoids it.
  *
  * The read-only flag of the container's view is not locked by the kernel:
  * it locks mount flags only on mounts copied into a namespace owned by a
@@ -67,6 +69,9 @@ struct secretfs_file {
 	gid_t		 gid;
 	mode_t		 mode;	/* permission bits only, <= 0777 */
 };
+
+/* secretfs_publish_flags(): leave the previous generation in place. */
+#define SECRETFS_KEEP_PREVIOUS		0x1u
 
 /*
  * A fresh tmpfs for one container: size cap_bytes rounded up to whole
@@ -114,6 +119,22 @@ int	secretfs_publish(int wfd, const struct secretfs_file *files,
 	    size_t n, char *why, size_t whylen);
 
 /*
+ * secretfs_publish() with flags.  SECRETFS_KEEP_PREVIOUS leaves the
+ * generation that was visible until now in place instead of deleting it
+ * at once, so a reader that has just resolved ..data to it still finds
+ * its files (no transient ENOENT).  It stays until secretfs_prune() or
+ * the next publish (whose sweep removes every generation but the current
+ * one before writing), so the cap still needs room for two sets only.
+ * Note that the kept generation stays readable at ..data_N/ for as long
+ * as it is kept: a caller revoking a secret must prune soon.
+ */
+int	secretfs_publish_flags(int wfd, const struct secretfs_file *files,
+	    size_t n, unsigned int flags, char *why, size_t whylen);
+
+/* Removes every generation but the one ..data points at. */
+int	secretfs_prune(int wfd, char *why, size_t whylen);
+
+/*
  * *rofd becomes a new detached mount of the same tmpfs, read-only, nosuid,
  * nodev, noexec: what the container gets.  Cloning a detached mount with
  * open_tree(OPEN_TREE_CLONE) needs Linux 6.15 or later (verified on 6.18);
@@ -145,5 +166,24 @@ int	secretfs_ro_view(int wfd, int *rofd, char *why, size_t whylen);
  */
 int	secretfs_attach(int rofd, pid_t pid, const char *root,
 	    const char *target, unsigned int flags, char *why, size_t whylen);
+
+/*
+ * The unique id of the mount rofd refers to (STATX_MNT_ID_UNIQUE, Linux
+ * 6.8+: never reused while the system runs).  Taken before attaching, it
+ * names the container's view for secretfs_detach().
+ */
+int	secretfs_mount_id(int rofd, uint64_t *id, char *why, size_t whylen);
+
+/*
+ * Unmounts (MNT_DETACH) the view with unique mount id mnt_id from target
+ * inside rootfs root, in the mount namespace of pid, by the same walk as
+ * secretfs_attach().  Only that mount is ever removed: if something else
+ * is on top at target (the container mounted over it, or it is gone) the
+ * answer is HUSH_E_NOTFOUND and nothing changes; the view then goes away
+ * with the namespace.  HUSH_E_NOTFOUND too when pid no longer exists.
+ * Same threading rule as secretfs_attach().
+ */
+int	secretfs_detach(pid_t pid, const char *root, const char *target,
+	    uint64_t mnt_id, char *why, size_t whylen);
 
 #endif

@@ -20,6 +20,14 @@
 #include "proc_harden.h"
 #include "secretfs.h"
 
+/*
+ * Debian 12's headers predate it (Linux 6.8, include/uapi/linux/stat.h);
+ * the kernel we run on has it, and secretfs_mount_id() fails if not.
+ */
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE	0x00004000U
+#endif
+
 /* Longest piece of a path echoed back in a message. */
 #define ECHO_MAX	80
 
@@ -31,6 +39,8 @@ struct report {
 
 /* What the child works with; the fds are open before fork(). */
 struct job {
+	int		(*fn)(const struct job *, struct report *);
+	uint64_t	 mnt_id;	/* detach: the view's unique mount id */
 	int		 rofd;
 	int		 nsfd;		/* /proc/PID/ns/mnt */
 	int		 procfd;	/* /proc, for our own mountinfo */
@@ -39,6 +49,7 @@ struct job {
 	unsigned int	 flags;
 };
 
+static int run_in_ns(struct job *, pid_t, char *, size_t);
 static void set_why(char *, size_t, const char *, ...)
 	__attribute__((format(printf, 3, 4)));
 static int report(struct report *, int, const char *, ...)
@@ -255,10 +266,6 @@ attach_child(const struct job *j, struct report *rep)
 	int rootfd, dir, r;
 
 	umask(022);
-	if (setns(j->nsfd, CLONE_NEWNS) == -1)
-		return report(rep, errno == EPERM ? HUSH_E_PERM : HUSH_E_SYS,
-		    "setns into the container's mount namespace: %s",
-		    strerror(errno));
 	if ((rootfd = open(j->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return report(rep, errno == ENOENT ? HUSH_E_NOTFOUND :
 		    HUSH_E_SYS, "opening rootfs %s: %s", sanitize(j->root,
@@ -329,11 +336,7 @@ int
 secretfs_attach(int rofd, pid_t pid, const char *root, const char *target,
     unsigned int flags, char *why, size_t whylen)
 {
-	char nspath[64];
-	struct report rep;
 	struct job j;
-	pid_t child;
-	int p[2] = { -1, -1 }, st = 0, r;
 
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
@@ -357,14 +360,33 @@ secretfs_attach(int rofd, pid_t pid, const char *root, const char *target,
 		set_why(why, whylen, "unknown flags %#x", flags);
 		return HUSH_E_INVAL;
 	}
+	j.fn = attach_child;
 	j.rofd = rofd;
 	j.root = root;
 	j.target = target;
 	j.flags = flags;
+	return run_in_ns(&j, pid, why, whylen);
+}
 
+/*
+ * Runs j->fn in a forked child that has entered the mount namespace of
+ * pid, and returns its report.
+ */
+static int
+run_in_ns(struct job *jp, pid_t pid, char *why, size_t whylen)
+{
+	char nspath[64];
+	struct report rep;
+	struct job j = *jp;
+	pid_t child;
+	int p[2] = { -1, -1 }, st = 0, r;
+
+	j.nsfd = j.procfd = -1;
 	snprintf(nspath, sizeof(nspath), "/proc/%ld/ns/mnt", (long)pid);
 	if ((j.nsfd = open(nspath, O_RDONLY | O_CLOEXEC)) == -1) {
-		r = errno == ENOENT ? HUSH_E_NOTFOUND : HUSH_E_SYS;
+		r = errno == ENOENT || errno == ESRCH ? HUSH_E_NOTFOUND :
+		    errno == EACCES || errno == EPERM ? HUSH_E_PERM :
+		    HUSH_E_SYS;
 		set_why(why, whylen, "%s: %s", nspath, strerror(errno));
 		goto out;
 	}
@@ -388,8 +410,12 @@ secretfs_attach(int rofd, pid_t pid, const char *root, const char *target,
 		    != 0)
 			report(&rep, HUSH_E_SYS, "closing fds: %s",
 			    strerror(errno));
+		else if (setns(j.nsfd, CLONE_NEWNS) == -1)
+			report(&rep, errno == EPERM ? HUSH_E_PERM : HUSH_E_SYS,
+			    "setns into the container's mount namespace: %s",
+			    strerror(errno));
 		else
-			attach_child(&j, &rep);
+			j.fn(&j, &rep);
 		if (write(p[1], &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
 			_exit(2);
 		_exit(0);
@@ -402,11 +428,11 @@ secretfs_attach(int rofd, pid_t pid, const char *root, const char *target,
 	while (waitpid(child, &st, 0) == -1 && errno == EINTR)
 		;
 	if (rep.code == 1) {
-		set_why(why, whylen, "the attach helper ended without a report "
+		set_why(why, whylen, "the namespace helper ended without a report "
 		    "(wait status %#x)", (unsigned int)st);
 		r = HUSH_E_INTERNAL;
 	} else if (rep.code < HUSH_E_MIN || rep.code > 0) {
-		set_why(why, whylen, "the attach helper sent code %d",
+		set_why(why, whylen, "the namespace helper sent code %d",
 		    rep.code);
 		r = HUSH_E_INTERNAL;
 	} else {
@@ -425,4 +451,99 @@ secretfs_attach(int rofd, pid_t pid, const char *root, const char *target,
 	if (j.nsfd != -1)
 		close(j.nsfd);
 	return r;
+}
+
+int
+secretfs_mount_id(int rofd, uint64_t *id, char *why, size_t whylen)
+{
+	struct statx stx;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (statx(rofd, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE, &stx) == -1) {
+		set_why(why, whylen, "statx of the view: %s", strerror(errno));
+		return HUSH_E_SYS;
+	}
+	if ((stx.stx_mask & STATX_MNT_ID_UNIQUE) == 0) {
+		set_why(why, whylen, "the kernel gives no unique mount ids "
+		    "(Linux 6.8 or later is needed)");
+		return HUSH_E_SYS;
+	}
+	*id = stx.stx_mnt_id;
+	return 0;
+}
+
+/*
+ * Runs in the forked child, in the container's mount namespace.  The
+ * walk is attach's, minus making directories: whatever the container did
+ * to its rootfs since, we only ever unmount the mount we put there, found
+ * by its unique id, never "whatever is at /run/secrets".  umount2(".")
+ * with the mount's root as our cwd unmounts exactly the mount the fd
+ * pins, with no second path lookup to race.
+ */
+static int
+detach_child(const struct job *j, struct report *rep)
+{
+	char path[PATH_MAX], s[ECHO_MAX + 1];
+	struct statx stx;
+	char *comp, *slash;
+	int cur, next;
+
+	sanitize(j->target, strlen(j->target), s, sizeof(s));
+	if ((cur = open(j->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return report(rep, HUSH_E_NOTFOUND, "opening the rootfs: %s",
+		    strerror(errno));
+	snprintf(path, sizeof(path), "%s", j->target[0] == '/' ?
+	    j->target + 1 : j->target);
+	for (comp = path; comp != NULL; comp = slash) {
+		if ((slash = strchr(comp, '/')) != NULL)
+			*slash++ = '\0';
+		next = open_dir(cur, comp);
+		close(cur);
+		if ((cur = next) == -1)
+			return report(rep, HUSH_E_NOTFOUND, "%s in the rootfs: "
+			    "%s", s, strerror(errno));
+	}
+	if (statx(cur, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+	    STATX_MNT_ID_UNIQUE, &stx) == -1 ||
+	    (stx.stx_mask & STATX_MNT_ID_UNIQUE) == 0) {
+		close(cur);
+		return report(rep, HUSH_E_SYS, "statx of %s: %s", s,
+		    strerror(errno));
+	}
+	if (stx.stx_mnt_id != j->mnt_id ||
+	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) == 0) {
+		close(cur);
+		return report(rep, HUSH_E_NOTFOUND, "the secrets mount is not "
+		    "on top at %s any more", s);
+	}
+	if (fchdir(cur) == -1 || umount2(".", MNT_DETACH) == -1) {
+		close(cur);
+		return report(rep, HUSH_E_SYS, "unmounting %s: %s", s,
+		    strerror(errno));
+	}
+	close(cur);
+	return 0;
+}
+
+int
+secretfs_detach(pid_t pid, const char *root, const char *target,
+    uint64_t mnt_id, char *why, size_t whylen)
+{
+	struct job j;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	memset(&j, 0, sizeof(j));
+	if (pid <= 0 || root == NULL || root[0] != '/' ||
+	    strnlen(root, PATH_MAX) >= PATH_MAX || !target_ok(target)) {
+		set_why(why, whylen, "no process, or a bad rootfs or target");
+		return HUSH_E_INVAL;
+	}
+	j.fn = detach_child;
+	j.rofd = -1;
+	j.mnt_id = mnt_id;
+	j.root = root;
+	j.target = target;
+	return run_in_ns(&j, pid, why, whylen);
 }

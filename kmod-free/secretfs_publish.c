@@ -715,6 +715,47 @@ int
 secretfs_publish(int wfd, const struct secretfs_file *files, size_t n,
     char *why, size_t whylen)
 {
+	return secretfs_publish_flags(wfd, files, n, 0, why, whylen);
+}
+
+/* The tmpfs behind wfd, checked: a wrong fd must not be swept. */
+static int
+check_tmpfs(int wfd, struct statfs *sfs, char *why, size_t whylen)
+{
+	if (wfd < 0) {
+		set_why(why, whylen, "no tmpfs to publish into");
+		return HUSH_E_INVAL;
+	}
+	if (fstatfs(wfd, sfs) == -1) {
+		set_why(why, whylen, "statfs: %s", strerror(errno));
+		return errno_code(errno);
+	}
+	if (sfs->f_type != TMPFS_MAGIC || sfs->f_bsize <= 0) {
+		set_why(why, whylen, "fd %d is not a tmpfs", wfd);
+		return HUSH_E_INVAL;
+	}
+	return 0;
+}
+
+int
+secretfs_prune(int wfd, char *why, size_t whylen)
+{
+	struct statfs sfs;
+	uint64_t cur;
+	int r;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if ((r = check_tmpfs(wfd, &sfs, why, whylen)) != 0 ||
+	    (r = current_gen(wfd, &cur, why, whylen)) != 0)
+		return r;
+	return sweep(wfd, cur, why, whylen);
+}
+
+int
+secretfs_publish_flags(int wfd, const struct secretfs_file *files, size_t n,
+    unsigned int flags, char *why, size_t whylen)
+{
 	char gen_name[GEN_NAME_MAX], old_name[GEN_NAME_MAX];
 	struct statfs sfs;
 	struct plan p;
@@ -725,19 +766,12 @@ secretfs_publish(int wfd, const struct secretfs_file *files, size_t n,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	memset(&p, 0, sizeof(p));
-	if (wfd < 0) {
-		set_why(why, whylen, "no tmpfs to publish into");
+	if ((flags & ~SECRETFS_KEEP_PREVIOUS) != 0) {
+		set_why(why, whylen, "unknown flags %#x", flags);
 		return HUSH_E_INVAL;
 	}
-	/* A wrong fd must not get its "..data_*" entries swept. */
-	if (fstatfs(wfd, &sfs) == -1) {
-		set_why(why, whylen, "statfs: %s", strerror(errno));
-		return errno_code(errno);
-	}
-	if (sfs.f_type != TMPFS_MAGIC || sfs.f_bsize <= 0) {
-		set_why(why, whylen, "fd %d is not a tmpfs", wfd);
-		return HUSH_E_INVAL;
-	}
+	if ((r = check_tmpfs(wfd, &sfs, why, whylen)) != 0)
+		return r;
 	if ((r = plan_set(&p, files, n, (uint64_t)sfs.f_bsize, why,
 	    whylen)) != 0)
 		goto out;
@@ -779,7 +813,7 @@ secretfs_publish(int wfd, const struct secretfs_file *files, size_t n,
 	}
 	if ((r = drop_stale_links(wfd, &p, why, whylen)) != 0)
 		goto out;
-	if (old != 0) {
+	if (old != 0 && (flags & SECRETFS_KEEP_PREVIOUS) == 0) {
 		snprintf(old_name, sizeof(old_name), GEN_PREFIX "%" PRIu64,
 		    old);
 		if (remove_tree(wfd, old_name, 0) == -1) {

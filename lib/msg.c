@@ -572,6 +572,52 @@ static const struct wire_field_spec f_container_attach_r[] = {
 static const struct wire_field_spec f_container_detach[] = {
 	F_CONTAINER_ID,
 };
+/*
+ * The mounter's messages.  A container id is the runtime's (runc allows
+ * any printable string); the rootfs path is as long as a path may be.
+ * One T_FILE holds one secret and its metadata, so it is bounded by the
+ * largest secret plus room for the name and three integers.
+ */
+#define MNT_FILE_MAX		(HUSH_SECRET_MAX + 1024)
+#define F_FILES			F(T_FILE, WIRE_BYTES, REP, 1, MNT_FILE_MAX)
+
+static const struct wire_field_spec f_mnt_attach[] = {
+	F_CONTAINER_ID,
+	F(T_PID, WIRE_U32, REQ, 0, 0),
+	F(T_ROOT_PATH, WIRE_STR, REQ, 1, 4095),
+	F(T_TARGET, WIRE_STR, 0, 1, 4095),
+	F(T_FORCE, WIRE_BOOL, 0, 0, 0),
+	F_FILES,
+};
+static const struct wire_field_spec f_mnt_publish[] = {
+	F_CONTAINER_ID,
+	F_FILES,
+};
+static const struct wire_field_spec f_mnt_count_r[] = {
+	F(T_COUNT, WIRE_U32, REQ, 0, 0),
+};
+static const struct wire_field_spec f_mnt_container[] = {
+	F_CONTAINER_ID,
+};
+static const struct wire_field_spec f_mnt_records[] = {
+	F_RECORDS(T_MOUNT),
+};
+static const struct wire_field_spec f_mnt_event[] = {
+	F_CONTAINER_ID,
+	F(T_STATUS_TEXT, WIRE_STR, REQ, 1, 256),
+};
+static const struct wire_field_spec f_rec_file[] = {
+	F(T_NAME, WIRE_STR, REQ, 1, 255),	/* SECRETFS_NAME_MAX */
+	F(T_UID, WIRE_U32, REQ, 0, 0),
+	F(T_GID, WIRE_U32, REQ, 0, 0),
+	F(T_MODE, WIRE_U32, REQ, 0, 0),
+	F(T_DATA, WIRE_BYTES, 0, 0, HUSH_SECRET_MAX),	/* absent: empty file */
+};
+static const struct wire_field_spec f_rec_mount[] = {
+	F_CONTAINER_ID,
+	F(T_PID, WIRE_U32, REQ, 0, 0),
+	F(T_COUNT, WIRE_U32, REQ, 0, 0),
+};
 
 #define S(type, fields) { type, #type, fields, sizeof(fields) / sizeof(fields[0]) }
 #define S0(type) { type, #type, NULL, 0 }
@@ -729,6 +775,18 @@ static const struct wire_msg_spec specs[] = {
 	S(REC_GRANT, f_rec_grant),
 	S(REC_SERVICE_GRANT, f_rec_service_grant),
 	S(REC_SECRET_DATA, f_rec_secret_data),
+
+	S(MNTR_ATTACH, f_mnt_attach),
+	S(MNTR_ATTACH | MSG_REPLY, f_mnt_count_r),
+	S(MNTR_PUBLISH, f_mnt_publish),
+	S(MNTR_PUBLISH | MSG_REPLY, f_mnt_count_r),
+	S(MNTR_DETACH, f_mnt_container),
+	S0(MNTR_DETACH | MSG_REPLY),
+	S0(MNTR_LIST),
+	S(MNTR_LIST | MSG_REPLY, f_mnt_records),
+	S(MNTR_EVENT, f_mnt_event),
+	S(REC_FILE, f_rec_file),
+	S(REC_MOUNT, f_rec_mount),
 };
 
 const struct wire_msg_spec *

@@ -124,6 +124,8 @@ enum msg_tag {
 	T_BUNDLE,		/* host path of a container's OCI bundle */
 	T_UID_MAP,		/* packed id map (idmap.h): container uid -> host uid */
 	T_GID_MAP,		/* the same for gids */
+	T_FILE,			/* nested REC_FILE, repeated */
+	T_MOUNT,		/* nested REC_MOUNT, in a T_RECORDS list */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -272,6 +274,19 @@ enum msg_type {
 	REC_GRANT,
 	REC_SERVICE_GRANT,
 	REC_SECRET_DATA,	/* a secret's value for a node it is placed on */
+
+	/*
+	 * parent <-> mounter.  The mounter builds each container's
+	 * /run/secrets tmpfs and drops it again (DESIGN.md §6).  MNTR_, not
+	 * MNT_: <sys/mount.h> has MNT_DETACH.
+	 */
+	MNTR_ATTACH = 0x0b01,	/* parent -> mounter: new tmpfs in a container */
+	MNTR_PUBLISH,		/* parent -> mounter: replace a container's files */
+	MNTR_DETACH,		/* parent -> mounter: forget a container */
+	MNTR_LIST,		/* parent -> mounter: what it holds */
+	MNTR_EVENT,		/* mounter -> parent, unsolicited: a container ended */
+	REC_FILE,		/* one file of a container's set */
+	REC_MOUNT,		/* one container the mounter holds */
 };
 
 #define ALPN_JOIN	"hush-join/1"

@@ -1,0 +1,59 @@
+/* Shared by the files of daemon/mounter/ only. */
+#ifndef HUSH_MOUNTER_INT_H
+#define HUSH_MOUNTER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "msg.h"
+#include "secretfs.h"
+
+/* Longest container id (runc allows any printable string). */
+#define MNT_ID_MAX	1024
+
+/*
+ * The files of an MNTR_ATTACH or MNTR_PUBLISH.  Names are copies (they
+ * need a NUL); data points into the received message, so the secret
+ * bytes are never copied and the channel wipes them when the message is
+ * freed.  Valid only while that message is.
+ */
+struct mnt_files {
+	struct secretfs_file	*f;
+	size_t			 n;
+	uint64_t		 pages;	/* 4 KiB pages the data needs */
+};
+
+/*
+ * Every T_FILE of m as REC_FILE: schema, a name secretfs_name_ok()
+ * accepts, mode within 0777, an owner other than -1, at most
+ * SECRETFS_MAX_FILES files.  HUSH_E_PROTO or HUSH_E_INVAL with why.
+ */
+int	mnt_files_decode(const struct wire_msg *m, struct mnt_files *out,
+	    char *why, size_t whylen);
+void	mnt_files_free(struct mnt_files *fs);
+
+/* One container the mounter holds. */
+struct mnt_ctr {
+	struct mnt_ctr	*next;
+	char		 id[MNT_ID_MAX + 1];
+	pid_t		 pid;
+	uint64_t	 start;		/* /proc/PID/stat field 22 */
+	int		 wfd;		/* the writable tmpfs: keeps it alive */
+	uint64_t	 view_id;	/* unique mount id of the container's view */
+	char		*root;
+	char		*target;
+	size_t		 nfiles;
+	uint64_t	 prune_at;	/* monotonic ms; 0: nothing kept */
+};
+
+/*
+ * The start time of pid in clock ticks since boot, which with the pid
+ * names one process for as long as the system runs.  *dead is set when
+ * the process has ended but not been reaped (a zombie).  HUSH_E_NOTFOUND
+ * when there is no such process.
+ */
+int	mnt_proc_start(pid_t pid, uint64_t *start, bool *dead);
+
+#endif

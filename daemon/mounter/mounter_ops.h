@@ -1,0 +1,22 @@
+/* The requests of mounter_main.c, in ops.c. */
+#ifndef HUSH_MOUNTER_OPS_H
+#define HUSH_MOUNTER_OPS_H
+
+#include "mounter.h"
+#include "mounter_int.h"
+
+int	mnt_attach(const struct wire_msg *m, struct wire_enc *e, char *why,
+	    size_t whylen);
+int	mnt_publish(const struct wire_msg *m, struct wire_enc *e,
+	    uint64_t now_ms, char *why, size_t whylen);
+int	mnt_detach(const struct wire_msg *m, char *why, size_t whylen);
+int	mnt_list(struct wire_enc *e);
+
+/* The containers held, for the exit checks. */
+struct mnt_ctr *mnt_ctr_list(void);
+/* Forget c (and free it); unmount its view if its namespace is there. */
+void	mnt_ctr_drop(struct mnt_ctr *c, bool unmount);
+/* Remove c's kept old generation now. */
+void	mnt_ctr_prune(struct mnt_ctr *c);
+
+#endif

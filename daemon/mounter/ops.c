@@ -1,0 +1,262 @@
+/*
+ * The mounter's requests: each takes a validated message and fills the
+ * reply, or returns an error with a detail for the operator.  Details
+ * may name containers and files, never their content.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "mounter_ops.h"
+
+/*
+ * A tmpfs is sized for two sets (the old one stays until the swap) of
+ * the attached files plus MNT_GROWTH each, so that a secret may grow on
+ * update.  The size is a limit, not a reservation: what costs memory is
+ * what is written.  It also bounds what the root of a user-namespaced
+ * container can write into its own view (see secretfs.h).
+ */
+#define MNT_GROWTH	(1024u * 1024)
+#define MNT_PAGE	4096u
+
+/*
+ * How long an old generation outlives a publish.  Deleting it at once
+ * would let a reader that has just resolved ..data to the old generation
+ * fail with ENOENT; a reader resolves a path in microseconds, so two
+ * seconds is plenty.  Not longer: the old generation stays readable at
+ * ..data_N/, and after a revocation its bytes must go.  The next publish
+ * removes it too (its sweep runs before it writes), so the cap still
+ * covers at most two sets.  A timer rather than "at the next publish
+ * only", because updates can be months apart.
+ */
+#define MNT_KEEP_MS	2000
+
+static struct mnt_ctr *ctrs;
+
+struct mnt_ctr *
+mnt_ctr_list(void)
+{
+	return ctrs;
+}
+
+static struct mnt_ctr *
+find(const char *id)
+{
+	for (struct mnt_ctr *c = ctrs; c != NULL; c = c->next)
+		if (strcmp(c->id, id) == 0)
+			return c;
+	return NULL;
+}
+
+static int
+get_id(const struct wire_msg *m, char *id, char *why, size_t whylen)
+{
+	if (wire_get_str(m, T_CONTAINER_ID, id, MNT_ID_MAX + 1) != 0) {
+		snprintf(why, whylen, "bad container id");
+		return HUSH_E_PROTO;
+	}
+	return 0;
+}
+
+/*
+ * Forgets c: the writable fd goes, and with it our hold on the tmpfs and
+ * its bytes; the view goes with an unmount if the namespace still exists
+ * (it is freed with the namespace otherwise).
+ */
+void
+mnt_ctr_drop(struct mnt_ctr *c, bool unmount)
+{
+	struct mnt_ctr **pp;
+	char why[512];
+	uint64_t start;
+	bool dead;
+	int r;
+
+	for (pp = &ctrs; *pp != NULL && *pp != c; pp = &(*pp)->next)
+		;
+	if (*pp == c)
+		*pp = c->next;
+	/* Only into the process we attached to, not one that reused its pid. */
+	if (unmount && mnt_proc_start(c->pid, &start, &dead) == 0 &&
+	    start == c->start && !dead) {
+		r = secretfs_detach(c->pid, c->root, c->target, c->view_id,
+		    why, sizeof(why));
+		if (r != 0 && r != HUSH_E_NOTFOUND)
+			log_warn("container %.64s: %s", c->id, why);
+	}
+	close(c->wfd);
+	free(c->root);
+	free(c->target);
+	free(c);
+}
+
+void
+mnt_ctr_prune(struct mnt_ctr *c)
+{
+	char why[512];
+	int r;
+
+	c->prune_at = 0;
+	if ((r = secretfs_prune(c->wfd, why, sizeof(why))) != 0)
+		log_warn("container %.64s: %s", c->id, why);
+}
+
+int
+mnt_attach(const struct wire_msg *m, struct wire_enc *e, char *why,
+    size_t whylen)
+{
+	struct mnt_files fs;
+	struct mnt_ctr *c;
+	char *root = NULL, *target = NULL;
+	uint32_t pid;
+	bool force = false, dead;
+	size_t cap;
+	int r, rofd = -1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return HUSH_E_NOMEM;
+	c->wfd = -1;
+	memset(&fs, 0, sizeof(fs));
+	if ((r = get_id(m, c->id, why, whylen)) != 0)
+		goto fail;
+	if (find(c->id) != NULL) {
+		snprintf(why, whylen, "container %.64s already has its secrets "
+		    "mounted", c->id);
+		r = HUSH_E_EXISTS;
+		goto fail;
+	}
+	(void)wire_get_u32(m, T_PID, &pid);
+	(void)wire_get_bool(m, T_FORCE, &force);
+	if ((root = malloc(4096)) == NULL || (target = malloc(4096)) == NULL) {
+		r = HUSH_E_NOMEM;
+		goto fail;
+	}
+	if (wire_get_str(m, T_ROOT_PATH, root, 4096) != 0 || root[0] != '/') {
+		snprintf(why, whylen, "the rootfs path must be absolute");
+		r = HUSH_E_INVAL;
+		goto fail;
+	}
+	if (wire_get_str(m, T_TARGET, target, 4096) != 0)
+		snprintf(target, 4096, "%s", MOUNTER_TARGET);
+	if (pid == 0 || pid > (uint32_t)INT32_MAX) {
+		snprintf(why, whylen, "pid %u is not a process", pid);
+		r = HUSH_E_INVAL;
+		goto fail;
+	}
+	c->pid = (pid_t)pid;
+	if ((r = mnt_proc_start(c->pid, &c->start, &dead)) != 0 || dead) {
+		snprintf(why, whylen, "container %.64s: no process %u",
+		    c->id, pid);
+		r = HUSH_E_NOTFOUND;
+		goto fail;
+	}
+	if ((r = mnt_files_decode(m, &fs, why, whylen)) != 0)
+		goto fail;
+
+	cap = 2 * ((size_t)fs.pages * MNT_PAGE + MNT_GROWTH);
+	if ((r = secretfs_create(cap, &c->wfd, why, whylen)) != 0 ||
+	    (r = secretfs_publish(c->wfd, fs.f, fs.n, why, whylen)) != 0 ||
+	    (r = secretfs_ro_view(c->wfd, &rofd, why, whylen)) != 0 ||
+	    (r = secretfs_mount_id(rofd, &c->view_id, why, whylen)) != 0 ||
+	    (r = secretfs_attach(rofd, c->pid, root, target,
+	    force ? SECRETFS_ALLOW_OVER_MOUNT : 0, why, whylen)) != 0)
+		goto fail;
+	close(rofd);
+	c->root = root;
+	c->target = target;
+	c->nfiles = fs.n;
+	c->next = ctrs;
+	ctrs = c;
+	wire_put_u32(e, T_COUNT, (uint32_t)fs.n);
+	log_info("container %.64s: %zu files at %.64s", c->id, fs.n, target);
+	mnt_files_free(&fs);
+	return 0;
+ fail:
+	if (rofd != -1)
+		close(rofd);
+	if (c->wfd != -1)
+		close(c->wfd);
+	mnt_files_free(&fs);
+	free(root);
+	free(target);
+	free(c);
+	return r;
+}
+
+int
+mnt_publish(const struct wire_msg *m, struct wire_enc *e, uint64_t now_ms,
+    char *why, size_t whylen)
+{
+	char id[MNT_ID_MAX + 1];
+	struct mnt_files fs;
+	struct mnt_ctr *c;
+	int r;
+
+	if ((r = get_id(m, id, why, whylen)) != 0)
+		return r;
+	if ((c = find(id)) == NULL) {
+		snprintf(why, whylen, "no secrets mounted for container %.64s",
+		    id);
+		return HUSH_E_NOTFOUND;
+	}
+	if ((r = mnt_files_decode(m, &fs, why, whylen)) != 0)
+		return r;
+	r = secretfs_publish_flags(c->wfd, fs.f, fs.n, SECRETFS_KEEP_PREVIOUS,
+	    why, whylen);
+	if (r == 0) {
+		c->nfiles = fs.n;
+		c->prune_at = now_ms + MNT_KEEP_MS;
+		wire_put_u32(e, T_COUNT, (uint32_t)fs.n);
+	}
+	mnt_files_free(&fs);
+	return r;
+}
+
+int
+mnt_detach(const struct wire_msg *m, char *why, size_t whylen)
+{
+	char id[MNT_ID_MAX + 1];
+	struct mnt_ctr *c;
+	int r;
+
+	if ((r = get_id(m, id, why, whylen)) != 0)
+		return r;
+	if ((c = find(id)) == NULL) {
+		snprintf(why, whylen, "no secrets mounted for container %.64s",
+		    id);
+		return HUSH_E_NOTFOUND;
+	}
+	mnt_ctr_drop(c, true);
+	return 0;
+}
+
+int
+mnt_list(struct wire_enc *e)
+{
+	struct wire_enc list, rec;
+	const uint8_t *buf;
+	size_t len;
+	int r;
+
+	wire_enc_init_list(&list, WIRE_MAX_MSG - 8192);
+	for (struct mnt_ctr *c = ctrs; c != NULL; c = c->next) {
+		wire_enc_init_fields(&rec, 2048);
+		wire_put_str(&rec, T_CONTAINER_ID, c->id);
+		wire_put_u32(&rec, T_PID, (uint32_t)c->pid);
+		wire_put_u32(&rec, T_COUNT, (uint32_t)c->nfiles);
+		if ((r = wire_enc_finish(&rec, &buf, &len)) == 0)
+			wire_put_bytes(&list, T_MOUNT, buf, len);
+		wire_enc_free(&rec);
+		if (r != 0) {
+			wire_enc_free(&list);
+			return r;
+		}
+	}
+	if ((r = wire_enc_finish(&list, &buf, &len)) == 0)
+		wire_put_bytes(e, T_RECORDS, buf, len);
+	wire_enc_free(&list);
+	return r != 0 ? r : e->err;
+}

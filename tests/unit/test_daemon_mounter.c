@@ -1,0 +1,737 @@
+/*
+ * The mounter process against the real kernel, as root.
+ *
+ * main() first moves this process into a mount namespace of its own,
+ * private all the way down, with a tmpfs on its temporary directory, so
+ * nothing made here reaches the host.  Each test spawns the real mounter
+ * with the privsep machinery (child_init + child_spawn: confinement and
+ * the capability set of mounter_child included) and talks to it over its
+ * channel as the parent would.  A "container" is a forked child that
+ * unshares its mount namespace and waits on a pipe; we look into it
+ * through /proc/PID/root and /proc/PID/mountinfo.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "log.h"
+#include "mounter/mounter.h"
+#include "mounter/mounter_int.h"
+#include "msg.h"
+
+#define TARGET	"/run/secrets"
+
+static char tmpdir[64];
+
+struct fx {
+	char		 rootfs[128];
+	char		 view[192];	/* <rootfs>/run/secrets */
+	struct child	 mounter;
+	pid_t		 ctr;
+	int		 ctr_pipe;
+	uint32_t	 next_id;
+	struct chan_msg	 cm;		/* the last message received */
+	struct wire_msg	 m;		/* parsed from cm */
+};
+
+static const uint16_t to_parent[] = {
+	MNTR_ATTACH | MSG_REPLY, MNTR_PUBLISH | MSG_REPLY, MNTR_DETACH | MSG_REPLY,
+	MNTR_LIST | MSG_REPLY, MNTR_EVENT, MSG_ERROR, 0
+};
+
+/* ---- plumbing ---------------------------------------------------------- */
+
+static int
+setup(void **state)
+{
+	static unsigned seq;
+	struct fx *fx;
+
+	assert_non_null(fx = calloc(1, sizeof(*fx)));
+	fx->ctr = -1;
+	fx->ctr_pipe = -1;
+	fx->cm.fd = -1;
+	snprintf(fx->rootfs, sizeof(fx->rootfs), "%s/rootfs%u", tmpdir, seq++);
+	snprintf(fx->view, sizeof(fx->view), "%s" TARGET, fx->rootfs);
+	assert_int_equal(mkdir(fx->rootfs, 0755), 0);
+	child_init(&fx->mounter, &mounter_child);
+	assert_int_equal(child_spawn(&fx->mounter), 0);
+	*state = fx;
+	return 0;
+}
+
+static void
+ctr_stop(struct fx *fx)
+{
+	if (fx->ctr_pipe != -1)
+		close(fx->ctr_pipe);
+	if (fx->ctr > 0)
+		(void)waitpid(fx->ctr, NULL, 0);
+	fx->ctr = -1;
+	fx->ctr_pipe = -1;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	int st;
+
+	chan_msg_free(&fx->cm);
+	/*
+	 * EOF on its channel ends the mounter, which must exit cleanly.
+	 * Before the container ends: its exit event would be sent to a
+	 * parent that is gone, which is fatal.
+	 */
+	chan_close(&fx->mounter.ch);
+	assert_int_equal(waitpid(fx->mounter.pid, &st, 0), fx->mounter.pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ctr_stop(fx);
+	free(fx);
+	return 0;
+}
+
+/* A child in a mount namespace of its own, blocked until its pipe closes. */
+static void
+ctr_start(struct fx *fx)
+{
+	int up[2], down[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		/* or the mounter would never see EOF from us */
+		close(fx->mounter.ch.fd);
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (unshare(CLONE_NEWNS) == -1 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+			_exit(10);
+		if (write(up[1], "r", 1) != 1)
+			_exit(12);
+		while (read(down[0], &c, 1) == -1 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	assert_int_equal(read(up[0], &c, 1), 1);
+	close(up[0]);
+	fx->ctr = pid;
+	fx->ctr_pipe = down[1];
+}
+
+static void
+put_file(struct wire_enc *e, const char *name, uint32_t uid, uint32_t gid,
+    uint32_t mode, const char *data)
+{
+	struct wire_enc f;
+	const uint8_t *b;
+	size_t l;
+
+	wire_enc_init_fields(&f, 65536);
+	wire_put_str(&f, T_NAME, name);
+	wire_put_u32(&f, T_UID, uid);
+	wire_put_u32(&f, T_GID, gid);
+	wire_put_u32(&f, T_MODE, mode);
+	if (data != NULL)
+		wire_put_bytes(&f, T_DATA, data, strlen(data));
+	assert_int_equal(wire_enc_finish(&f, &b, &l), 0);
+	wire_put_bytes(e, T_FILE, b, l);
+	wire_enc_free(&f);
+}
+
+static void
+req_init(struct fx *fx, struct wire_enc *e, uint16_t type)
+{
+	wire_enc_init(e, type, ++fx->next_id, WIRE_MAX_MSG);
+}
+
+/* Receives the next message into fx->m, or fails after timeout_ms. */
+static void
+recv_msg(struct fx *fx, int timeout_ms)
+{
+	char why[512];
+	int r;
+
+	chan_msg_free(&fx->cm);
+	if ((r = chan_recv_wait(&fx->mounter.ch, &fx->cm, timeout_ms)) != 1)
+		fail_msg("no message from the mounter: %s", hush_strerror(r));
+	if ((r = msg_parse(fx->cm.buf, fx->cm.len, MOUNTER_MAX_MSG, to_parent,
+	    &fx->m, why, sizeof(why))) != 0)
+		fail_msg("mounter sent: %s", why);
+}
+
+/* Sends e; returns the reply's status, its detail in detail. */
+static int
+call(struct fx *fx, struct wire_enc *e, char *detail, size_t dlen)
+{
+	const uint8_t *b;
+	size_t l;
+	uint32_t id = fx->next_id;
+
+	assert_int_equal(wire_enc_finish(e, &b, &l), 0);
+	assert_int_equal(chan_send_wait(&fx->mounter.ch, b, l, -1), 0);
+	wire_enc_free(e);
+	recv_msg(fx, 10000);
+	assert_int_equal(fx->m.hdr.request_id, id);
+	return msg_reply_status(&fx->m, detail, dlen);
+}
+
+static void
+call_ok(struct fx *fx, struct wire_enc *e)
+{
+	char detail[1024];
+	int r;
+
+	if ((r = call(fx, e, detail, sizeof(detail))) != 0)
+		fail_msg("%s: %s", hush_strerror(r), detail);
+}
+
+/* Expects an error reply code whose detail contains want. */
+static void
+call_refused(struct fx *fx, struct wire_enc *e, int code, const char *want)
+{
+	char detail[1024];
+	int r;
+
+	r = call(fx, e, detail, sizeof(detail));
+	if (r != code || strstr(detail, want) == NULL)
+		fail_msg("got %d (%s) '%s'; wanted %d with '%s'", r,
+		    hush_strerror(r), detail, code, want);
+}
+
+static void
+attach_req(struct fx *fx, struct wire_enc *e, const char *id)
+{
+	req_init(fx, e, MNTR_ATTACH);
+	wire_put_str(e, T_CONTAINER_ID, id);
+	wire_put_u32(e, T_PID, (uint32_t)fx->ctr);
+	wire_put_str(e, T_ROOT_PATH, fx->rootfs);
+}
+
+static void
+attach_two(struct fx *fx, const char *id)
+{
+	struct wire_enc e;
+	uint32_t n;
+
+	attach_req(fx, &e, id);
+	put_file(&e, "db_pw", 1000, 1001, 0440, "hunter2");
+	put_file(&e, "app/cfg", 0, 0, 0400, "key=value\n");
+	call_ok(fx, &e);
+	assert_int_equal(wire_get_u32(&fx->m, T_COUNT, &n), 0);
+	assert_int_equal(n, 2);
+}
+
+struct listed {
+	char		id[MNT_ID_MAX + 1];
+	uint32_t	pid, count;
+	size_t		n;
+};
+
+static int
+list_one(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+{
+	struct listed *l = arg;
+
+	l->n++;
+	assert_int_equal(wire_get_str(rec, T_CONTAINER_ID, l->id,
+	    sizeof(l->id)), 0);
+	assert_int_equal(wire_get_u32(rec, T_PID, &l->pid), 0);
+	assert_int_equal(wire_get_u32(rec, T_COUNT, &l->count), 0);
+	return 0;
+}
+
+static void
+list(struct fx *fx, struct listed *l)
+{
+	struct wire_enc e;
+
+	memset(l, 0, sizeof(*l));
+	req_init(fx, &e, MNTR_LIST);
+	call_ok(fx, &e);
+	assert_int_equal(msg_records_each(&fx->m, T_MOUNT, REC_MOUNT, list_one,
+	    l), 0);
+}
+
+static const char *
+ctr_path(const struct fx *fx, const char *rel, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/%d/root%s/%s", (int)fx->ctr, fx->view, rel);
+	return buf;
+}
+
+static void
+check_file(const struct fx *fx, const char *name, const char *data,
+    uid_t uid, gid_t gid, mode_t mode)
+{
+	char path[512], buf[256];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	ctr_path(fx, name, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		fail_msg("open %s: %s", path, strerror(errno));
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	assert_int_equal(n, strlen(data));
+	assert_memory_equal(buf, data, (size_t)n);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, uid);
+	assert_int_equal(st.st_gid, gid);
+	assert_int_equal(st.st_mode & 07777, mode);
+}
+
+/*
+ * The line of /proc/PID/mountinfo for the mount at path, or "" if none;
+ * fails if more than one.
+ */
+static void
+mountinfo_at(pid_t pid, const char *path, char *out, size_t outlen)
+{
+	char file[64], *line = NULL;
+	size_t cap = 0, plen = strlen(path);
+	int count = 0;
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(file, sizeof(file), "/proc/%d/mountinfo", (int)pid);
+	assert_non_null(f = fopen(file, "r"));
+	while (getline(&line, &cap, f) > 0) {
+		char *p = line;
+
+		/* fields 1-4, then the mount point */
+		for (int i = 0; i < 4 && p != NULL; i++)
+			if ((p = strchr(p, ' ')) != NULL)
+				p++;
+		if (p != NULL && strncmp(p, path, plen) == 0 && p[plen] == ' ') {
+			snprintf(out, outlen, "%s", line);
+			count++;
+		}
+	}
+	free(line);
+	fclose(f);
+	assert_true(count <= 1);
+}
+
+static bool
+ctr_has(const struct fx *fx, const char *rel)
+{
+	char path[512];
+
+	return access(ctr_path(fx, rel, path, sizeof(path)), F_OK) == 0;
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void
+test_attach_publish_detach(void **state)
+{
+	struct fx *fx = *state;
+	char info[1024], path[512];
+	struct wire_enc e;
+	struct listed l;
+	uint32_t n;
+	int fd;
+
+	ctr_start(fx);
+	attach_two(fx, "ctr-1");
+	check_file(fx, "db_pw", "hunter2", 1000, 1001, 0440);
+	check_file(fx, "app/cfg", "key=value\n", 0, 0, 0400);
+
+	/* read-only, a noswap tmpfs, in the container only */
+	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	assert_true(info[0] != '\0');
+	assert_non_null(strstr(info, " ro,"));
+	assert_non_null(strstr(info, " - tmpfs "));
+	assert_non_null(strstr(info, "noswap"));
+	mountinfo_at(getpid(), fx->view, info, sizeof(info));
+	assert_string_equal(info, "");
+	fd = open(ctr_path(fx, "new", path, sizeof(path)), O_WRONLY | O_CREAT,
+	    0600);
+	assert_int_equal(fd, -1);
+	assert_int_equal(errno, EROFS);
+
+	list(fx, &l);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.id, "ctr-1");
+	assert_int_equal(l.pid, (uint32_t)fx->ctr);
+	assert_int_equal(l.count, 2);
+
+	/* an update: db_pw changes, app/cfg goes */
+	req_init(fx, &e, MNTR_PUBLISH);
+	wire_put_str(&e, T_CONTAINER_ID, "ctr-1");
+	put_file(&e, "db_pw", 1000, 1001, 0400, "correct horse");
+	call_ok(fx, &e);
+	assert_int_equal(wire_get_u32(&fx->m, T_COUNT, &n), 0);
+	assert_int_equal(n, 1);
+	check_file(fx, "db_pw", "correct horse", 1000, 1001, 0400);
+	assert_false(ctr_has(fx, "app"));
+	assert_false(ctr_has(fx, "app/cfg"));
+	/* the old generation outlives the swap briefly, then goes */
+	assert_true(ctr_has(fx, "..data_1/db_pw"));
+	for (int i = 0; i < 50 && ctr_has(fx, "..data_1"); i++)
+		usleep(100 * 1000);
+	assert_false(ctr_has(fx, "..data_1"));
+	assert_true(ctr_has(fx, "..data_2/db_pw"));
+	list(fx, &l);
+	assert_int_equal(l.count, 1);
+
+	req_init(fx, &e, MNTR_DETACH);
+	wire_put_str(&e, T_CONTAINER_ID, "ctr-1");
+	call_ok(fx, &e);
+	list(fx, &l);
+	assert_int_equal(l.n, 0);
+	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	assert_string_equal(info, "");
+	assert_false(ctr_has(fx, "db_pw"));
+}
+
+static void
+test_exit_event(void **state)
+{
+	struct fx *fx = *state;
+	char id[64];
+	struct listed l;
+	struct timespec t0, t1;
+
+	ctr_start(fx);
+	attach_two(fx, "ctr-killed");
+	list(fx, &l);
+	assert_int_equal(l.n, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* not reaped yet: the mounter sees a zombie, then nothing */
+	assert_int_equal(kill(fx->ctr, SIGKILL), 0);
+	recv_msg(fx, 5000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(fx->m.hdr.type, MNTR_EVENT);
+	assert_int_equal(wire_get_str(&fx->m, T_CONTAINER_ID, id, sizeof(id)),
+	    0);
+	assert_string_equal(id, "ctr-killed");
+	assert_int_equal(wire_get_str(&fx->m, T_STATUS_TEXT, id, sizeof(id)),
+	    0);
+	assert_string_equal(id, "exited");
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	list(fx, &l);
+	assert_int_equal(l.n, 0);
+}
+
+static void
+test_refused(void **state)
+{
+	struct fx *fx = *state;
+	struct wire_enc e;
+	struct listed l;
+
+	ctr_start(fx);
+
+	/* no pid: the schema */
+	req_init(fx, &e, MNTR_ATTACH);
+	wire_put_str(&e, T_CONTAINER_ID, "c");
+	wire_put_str(&e, T_ROOT_PATH, fx->rootfs);
+	call_refused(fx, &e, HUSH_E_PROTO, "PID");
+
+	/* a relative rootfs */
+	req_init(fx, &e, MNTR_ATTACH);
+	wire_put_str(&e, T_CONTAINER_ID, "c");
+	wire_put_u32(&e, T_PID, (uint32_t)fx->ctr);
+	wire_put_str(&e, T_ROOT_PATH, "rootfs");
+	call_refused(fx, &e, HUSH_E_INVAL, "absolute");
+
+	/* bad file names */
+	attach_req(fx, &e, "c");
+	put_file(&e, "../etc/passwd", 0, 0, 0400, "x");
+	call_refused(fx, &e, HUSH_E_INVAL, "'..'");
+	attach_req(fx, &e, "c");
+	put_file(&e, "/abs", 0, 0, 0400, "x");
+	call_refused(fx, &e, HUSH_E_INVAL, "relative");
+	attach_req(fx, &e, "c");
+	put_file(&e, "a", 0, 0, 04755, "x");
+	call_refused(fx, &e, HUSH_E_INVAL, "mode");
+
+	/* a file record without its mode */
+	attach_req(fx, &e, "c");
+	{
+		struct wire_enc f;
+		const uint8_t *b;
+		size_t len;
+
+		wire_enc_init_fields(&f, 1024);
+		wire_put_str(&f, T_NAME, "a");
+		wire_put_u32(&f, T_UID, 0);
+		wire_put_u32(&f, T_GID, 0);
+		assert_int_equal(wire_enc_finish(&f, &b, &len), 0);
+		wire_put_bytes(&e, T_FILE, b, len);
+		wire_enc_free(&f);
+	}
+	call_refused(fx, &e, HUSH_E_PROTO, "MODE");
+
+	/* a pid that is no process */
+	req_init(fx, &e, MNTR_ATTACH);
+	wire_put_str(&e, T_CONTAINER_ID, "c");
+	wire_put_u32(&e, T_PID, 0x3ffffffe);
+	wire_put_str(&e, T_ROOT_PATH, fx->rootfs);
+	call_refused(fx, &e, HUSH_E_NOTFOUND, "no process");
+
+	/* unknown containers */
+	req_init(fx, &e, MNTR_PUBLISH);
+	wire_put_str(&e, T_CONTAINER_ID, "nobody");
+	call_refused(fx, &e, HUSH_E_NOTFOUND, "nobody");
+	req_init(fx, &e, MNTR_DETACH);
+	wire_put_str(&e, T_CONTAINER_ID, "nobody");
+	call_refused(fx, &e, HUSH_E_NOTFOUND, "nobody");
+
+	/* nothing was left behind by all that */
+	list(fx, &l);
+	assert_int_equal(l.n, 0);
+
+	/* a duplicate attach, after a good one */
+	attach_two(fx, "dup");
+	attach_req(fx, &e, "dup");
+	call_refused(fx, &e, HUSH_E_EXISTS, "already");
+	/* an existing mount is refused unless forced */
+	attach_req(fx, &e, "other");
+	call_refused(fx, &e, HUSH_E_INUSE, "mount point");
+	attach_req(fx, &e, "other");
+	wire_put_bool(&e, T_FORCE, true);
+	put_file(&e, "top", 0, 0, 0444, "on top");
+	call_ok(fx, &e);
+	check_file(fx, "top", "on top", 0, 0, 0444);
+
+	/* still serving */
+	list(fx, &l);
+	assert_int_equal(l.n, 2);
+}
+
+/* mnt_files_decode() alone, on hand-made MNTR_PUBLISH messages. */
+static int
+decode(void (*build)(struct wire_enc *), struct mnt_files *fs, char *why,
+    size_t whylen)
+{
+	static struct wire_msg m;
+	struct wire_enc e;
+	const uint8_t *b;
+	size_t l;
+	int r;
+
+	wire_enc_init(&e, MNTR_PUBLISH, 1, WIRE_MAX_MSG);
+	wire_put_str(&e, T_CONTAINER_ID, "c");
+	build(&e);
+	assert_int_equal(wire_enc_finish(&e, &b, &l), 0);
+	assert_int_equal(wire_decode(b, l, WIRE_MAX_MSG, &m), 0);
+	r = mnt_files_decode(&m, fs, why, whylen);
+	if (r == 0) {
+		/* names are copies; data must point into the message */
+		for (size_t i = 0; i < fs->n; i++)
+			assert_true(fs->f[i].len == 0 ||
+			    (fs->f[i].data >= b && fs->f[i].data < b + l));
+	}
+	wire_enc_free(&e);
+	return r;
+}
+
+static void b_good(struct wire_enc *e)
+{
+	put_file(e, "a", 1, 2, 0400, "x");
+	put_file(e, "d/b", 3, 4, 0644, NULL);
+}
+static void b_garbage(struct wire_enc *e)
+{
+	wire_put_bytes(e, T_FILE, "\x00\x10\xff\xff", 4);
+}
+static void b_truncated(struct wire_enc *e)
+{
+	/* T_NAME claiming 100 bytes, carrying 1 */
+	wire_put_bytes(e, T_FILE, "\x00\x10\x00\x00\x00\x64" "a", 7);
+}
+static void b_no_mode(struct wire_enc *e)
+{
+	struct wire_enc f;
+	const uint8_t *b;
+	size_t l;
+
+	wire_enc_init_fields(&f, 1024);
+	wire_put_str(&f, T_NAME, "a");
+	wire_put_u32(&f, T_UID, 0);
+	wire_put_u32(&f, T_GID, 0);
+	(void)wire_enc_finish(&f, &b, &l);
+	wire_put_bytes(e, T_FILE, b, l);
+	wire_enc_free(&f);
+}
+static void b_unknown_tag(struct wire_enc *e)
+{
+	struct wire_enc f;
+	const uint8_t *b;
+	size_t l;
+
+	wire_enc_init_fields(&f, 1024);
+	wire_put_str(&f, T_NAME, "a");
+	wire_put_u32(&f, T_UID, 0);
+	wire_put_u32(&f, T_GID, 0);
+	wire_put_u32(&f, T_MODE, 0400);
+	wire_put_u32(&f, T_PID, 1);
+	(void)wire_enc_finish(&f, &b, &l);
+	wire_put_bytes(e, T_FILE, b, l);
+	wire_enc_free(&f);
+}
+static void b_uid_minus_1(struct wire_enc *e)
+{
+	put_file(e, "a", UINT32_MAX, 0, 0400, "x");
+}
+static void b_setuid(struct wire_enc *e)
+{
+	put_file(e, "a", 0, 0, 04400, "x");
+}
+static void b_dotdot(struct wire_enc *e)
+{
+	put_file(e, "a/../b", 0, 0, 0400, "x");
+}
+static void b_layout(struct wire_enc *e)
+{
+	put_file(e, "..data", 0, 0, 0400, "x");
+}
+static void b_ctl(struct wire_enc *e)
+{
+	put_file(e, "a\x1b[2J", 0, 0, 0400, "x");
+}
+static void b_long(struct wire_enc *e)
+{
+	char name[300];
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	put_file(e, name, 0, 0, 0400, "x");
+}
+
+static void
+test_rec_file_decode(void **state)
+{
+	static const struct {
+		void	(*build)(struct wire_enc *);
+		int	 code;
+		const char *want;
+	} bad[] = {
+		{ b_garbage, HUSH_E_PROTO, "file 1" },
+		{ b_truncated, HUSH_E_PROTO, "file 1" },
+		{ b_no_mode, HUSH_E_PROTO, "MODE" },
+		{ b_unknown_tag, HUSH_E_PROTO, "file 1" },
+		{ b_uid_minus_1, HUSH_E_INVAL, "uid" },
+		{ b_setuid, HUSH_E_INVAL, "mode" },
+		{ b_dotdot, HUSH_E_INVAL, "'..'" },
+		{ b_layout, HUSH_E_INVAL, "'..'" },
+		{ b_ctl, HUSH_E_INVAL, "control" },
+		{ b_long, HUSH_E_PROTO, "NAME" },
+	};
+	struct mnt_files fs;
+	char why[512];
+	int r;
+
+	(void)state;
+	assert_int_equal(decode(b_good, &fs, why, sizeof(why)), 0);
+	assert_int_equal(fs.n, 2);
+	assert_string_equal(fs.f[0].name, "a");
+	assert_int_equal(fs.f[0].len, 1);
+	assert_int_equal(fs.f[0].uid, 1);
+	assert_int_equal(fs.f[0].gid, 2);
+	assert_int_equal(fs.f[0].mode, 0400);
+	assert_string_equal(fs.f[1].name, "d/b");
+	assert_int_equal(fs.f[1].len, 0);	/* no T_DATA: empty */
+	assert_int_equal(fs.f[1].mode, 0644);
+	assert_int_equal(fs.pages, 1);
+	mnt_files_free(&fs);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		r = decode(bad[i].build, &fs, why, sizeof(why));
+		if (r != bad[i].code || strstr(why, bad[i].want) == NULL)
+			fail_msg("case %zu: %d '%s'; wanted %d with '%s'", i, r,
+			    why, bad[i].code, bad[i].want);
+		assert_int_equal(fs.n, 0);
+		assert_null(fs.f);
+	}
+}
+
+static void
+test_proc_start(void **state)
+{
+	uint64_t a, b;
+	bool dead;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(mnt_proc_start(getpid(), &a, &dead), 0);
+	assert_false(dead);
+	assert_int_equal(mnt_proc_start(getpid(), &b, &dead), 0);
+	assert_true(a == b && a > 0);
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0)
+		_exit(0);
+	/* a zombie until reaped */
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(mnt_proc_start(pid, &b, &dead), 0);
+		if (dead)
+			break;
+		usleep(10000);
+	}
+	assert_true(dead);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_int_equal(mnt_proc_start(pid, &b, &dead), HUSH_E_NOTFOUND);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rec_file_decode),
+		cmocka_unit_test(test_proc_start),
+		cmocka_unit_test_setup_teardown(test_attach_publish_detach,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_event, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+	};
+	int r;
+
+	log_init("test", LOG_LVL_WARN);
+	/* Private first: nothing below may propagate to the host. */
+	if (unshare(CLONE_NEWNS) == -1) {
+		fprintf(stderr, "unshare(CLONE_NEWNS): %s (tests need root)\n",
+		    strerror(errno));
+		return 1;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		return 1;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/hush-mounter.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL ||
+	    mount("tmpfs", tmpdir, "tmpfs", 0, "mode=0755") == -1)
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	(void)umount2(tmpdir, MNT_DETACH);
+	(void)rmdir(tmpdir);
+	return r;
+}

@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "constraint.h"
 #include "err.h"
 #include "msg.h"
 #include "names.h"
+#include "secret_ref.h"
 #include "store.h"
 
 #define SECRETS_DIR_PREFIX "/run/secrets/"
@@ -99,37 +101,21 @@ check_target(char *target, char *why, size_t whylen)
 
 	if (strncmp(target, SECRETS_DIR_PREFIX, plen) == 0)
 		memmove(target, target + plen, strlen(target + plen) + 1);
-	if (target[0] == '\0' || strstr(target, "//") != NULL ||
-	    target[strlen(target) - 1] == '/' || strcmp(target, "/") == 0) {
-		snprintf(why, whylen, "malformed secret target '%.64s'", target);
-		return HUSH_E_INVAL;
-	}
-	for (const char *c = target; *c != '\0'; c++) {
-		if (*c < 0x21 || *c == 0x7f) {
-			snprintf(why, whylen, "a secret target has a control character or space");
-			return HUSH_E_INVAL;
-		}
-	}
-	for (const char *c = target; c != NULL; c = strchr(c, '/')) {
-		if (*c == '/')
-			c++;
-		if (strncmp(c, "..", 2) == 0 || strcmp(c, ".") == 0 || strncmp(c, "./", 2) == 0) {
-			snprintf(why, whylen, "secret target '%.64s' has a '.' or '..' component",
-			    target);
-			return HUSH_E_INVAL;
-		}
-	}
-	return 0;
+	return secret_target_check(target, why, whylen) == 0 ? 0 : HUSH_E_INVAL;
 }
 
+/* Stored in canonical form, so --constraint-rm finds it however it is spelled. */
 static int
 check_constraint(const char *text, char *canon, size_t canonlen, char *why, size_t whylen)
 {
-	if (strlen(text) >= canonlen || text[0] == '\0') {
-		snprintf(why, whylen, "malformed constraint");
+	struct constraint c;
+
+	if (constraint_parse(text, &c, why, whylen) != 0)
+		return HUSH_E_INVAL;
+	if (constraint_format(&c, canon, canonlen) != 0) {
+		snprintf(why, whylen, "a constraint is too long");
 		return HUSH_E_INVAL;
 	}
-	snprintf(canon, canonlen, "%s", text);
 	return 0;
 }
 

@@ -51,8 +51,10 @@ expect_fail "duplicate service refused" "service 'web' already exists" hc a serv
 expect_fail "bad --secret key refused by hushctl" "--secret 'db,colour=red'" \
     hc a service create api --secret db,colour=red
 expect_fail "bad --secret mode refused by hushctl" "mode" hc a service create api --secret db,mode=999
-expect_fail "bad --constraint refused by hushctl" "--constraint 'node.role'" \
+expect_fail "bad --constraint refused by hushctl" "--constraint: constraint 'node.role' needs == or !=" \
     hc a service create api --constraint node.role
+expect_fail "an unsupported constraint key is refused" "node.hostname" \
+    hc a service create api --constraint node.hostname==x
 eq "nothing was created by the refusals" 1 "$(hc a service ls -q | wc -l)"
 
 expect_fail "secret rm refused while in use" "secret 'db' is in use by service(s): api2, web" \

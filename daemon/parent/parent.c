@@ -21,6 +21,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "parent.h"
+#include "mounter/mounter.h"
 #include "pki/pki.h"
 #include "net/net.h"
 #include "raft/raft_proc.h"
@@ -120,6 +121,8 @@ child_by_pid(struct parent *p, pid_t pid)
 		return &p->raft;
 	if (p->net.pid == pid)
 		return &p->net;
+	if (p->mounter.pid == pid)
+		return &p->mounter;
 	return NULL;
 }
 
@@ -144,6 +147,8 @@ reap(struct parent *p)
 			p->raft_ready = false;
 		if (c == &p->net)
 			p->net_started = false;
+		if (c == &p->mounter)
+			containers_mounter_lost(p);
 		child_exited(c);
 	}
 }
@@ -198,6 +203,8 @@ child_request(struct parent *p, struct child *c, const struct chan_msg *cm)
 		cluster_raft_connect(p, m);
 	else if (c == &p->net)
 		cluster_net_request(p, m, cm->fd);
+	else if (c == &p->mounter && m->hdr.type == MNTR_EVENT)
+		containers_event(p, m);
 	else
 		child_kill(c, "unexpected request");
 	free(m);
@@ -265,20 +272,21 @@ supervise(struct parent *p, struct child *c, int *timeout)
 static void
 shutdown_children(struct parent *p)
 {
-	struct child *kids[] = { &p->raft, &p->pki, &p->net };
+	struct child *kids[] = { &p->raft, &p->pki, &p->net, &p->mounter };
+	const size_t nkids = sizeof(kids) / sizeof(kids[0]);
 	uint64_t deadline = child_now_ms() + 5000;
 
 	/* Closing the channel asks a child to stop cleanly (raft closes its log). */
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < nkids; i++)
 		chan_close(&kids[i]->ch);
 	while (child_now_ms() < deadline && (p->raft.pid > 0 || p->pki.pid > 0 ||
-	    p->net.pid > 0)) {
+	    p->net.pid > 0 || p->mounter.pid > 0)) {
 		struct pollfd pfd = { .fd = p->sig_fd, .events = POLLIN };
 
 		poll(&pfd, 1, 100);
 		handle_signals(p);
 	}
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < nkids; i++) {
 		if (kids[i]->pid > 0) {
 			log_warn("%s process did not stop; killing it", kids[i]->desc->name);
 			kill(kids[i]->pid, SIGKILL);
@@ -322,6 +330,7 @@ parent_main(const struct hushd_config *cfg)
 	child_init(&p->pki, &pki_child);
 	child_init(&p->raft, &raft_child);
 	child_init(&p->net, &net_child);
+	child_init(&p->mounter, &mounter_child);
 	if ((p->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
 	    timerfd_settime(p->timer_fd, 0, &(struct itimerspec){ { 2, 0 }, { 2, 0 } }, NULL) != 0)
 		fatal("cannot create the heartbeat timer");
@@ -333,6 +342,7 @@ parent_main(const struct hushd_config *cfg)
 		supervise(p, &p->pki, &timeout);
 		supervise(p, &p->raft, &timeout);
 		supervise(p, &p->net, &timeout);
+		supervise(p, &p->mounter, &timeout);
 
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = p->sig_fd, .events = POLLIN };
@@ -344,6 +354,8 @@ parent_main(const struct hushd_config *cfg)
 		pfd[n++] = (struct pollfd){ .fd = p->net.ch.fd,
 		    .events = POLLIN | (chan_pending(&p->net.ch) ? POLLOUT : 0) };
 		pfd[n++] = (struct pollfd){ .fd = p->timer_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = p->mounter.ch.fd,
+		    .events = POLLIN | (chan_pending(&p->mounter.ch) ? POLLOUT : 0) };
 		nc = control_pollfds(p, pfd + n, who, MAX_CLIENTS);
 		if (poll(pfd, n + nc, timeout) < 0) {
 			if (errno == EINTR)
@@ -364,6 +376,8 @@ parent_main(const struct hushd_config *cfg)
 			(void)!read(p->timer_fd, &ticks, sizeof(ticks));
 			cluster_tick(p);
 		}
+		if (pfd[6].revents && p->mounter.ch.fd >= 0)
+			child_io(p, &p->mounter, pfd[6].revents);
 		/* Clients last: handlers above may have closed some. */
 		for (size_t i = 0; i < nc; i++) {
 			if (pfd[n + i].revents && control_client_alive(p, who[i]))

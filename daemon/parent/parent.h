@@ -59,11 +59,13 @@ struct peer_seen {
 	int64_t		 last_seen;	/* monotonic seconds; 0 = never */
 };
 
+struct container;
+
 struct parent {
 	struct hushd_config	 cfg;
 	enum parent_state	 state;
 	struct node_state	 node;
-	struct child		 pki, raft, net;
+	struct child		 pki, raft, net, mounter;
 	bool			 net_started;	/* NET_START answered */
 	bool			 net_start_sent;
 	/* Membership as last reported by the raft process (or the join). */
@@ -87,6 +89,7 @@ struct parent {
 	bool			 have_digest;
 	bool			 removed_self;	/* a manager said this node was removed */
 	struct assignments	 assign;	/* services placed here, values held */
+	struct container	*containers;	/* holding this node's secrets now */
 	/* Unlock requests waiting for raft to become ready. */
 	struct op		*waiting_ready;
 	int			 listen_fd;
@@ -223,6 +226,12 @@ struct peer_op {
 };
 void	cluster_peer_reply(struct peer_op *x, const struct wire_enc *frame);
 void	cluster_peer_error(struct peer_op *x, int code, const char *detail);
+
+/* containers.c: the OCI hook's requests, carried out by the mounter */
+void	op_container_attach(struct op *op, const struct wire_msg *m);
+void	op_container_detach(struct op *op, const struct wire_msg *m);
+void	containers_event(struct parent *p, const struct wire_msg *m);
+void	containers_mounter_lost(struct parent *p);
 
 /* assign_node.c / assign_serve.c: see assign.h */
 void	assign_tick(struct parent *p);

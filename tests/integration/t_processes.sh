@@ -10,11 +10,18 @@ pki=$(child_pid a pki)
 raft=$(child_pid a raft)
 net=$(child_pid a net)
 
-eq "four hushd processes" 4 "$( (echo "$parent"; pgrep -P "$parent") | wc -l)"
+eq "five hushd processes" 5 "$( (echo "$parent"; pgrep -P "$parent") | wc -l)"
 eq "net child is named 'hushd: net'" "hushd: net" "$(cat /proc/$net/comm)"
 # net is the one child that touches the network; it still holds no privilege
 for f in NoNewPrivs:1 CapEff:0000000000000000 CapBnd:0000000000000000 CapPrm:0000000000000000; do
 	eq "net ${f%%:*}" "${f#*:}" "$(awk -v k="${f%%:*}:" '$1 == k {print $2}' /proc/$net/status)"
+done
+# the mounter is the one child with CAP_SYS_ADMIN, and keeps only its list
+mounter=$(child_pid a mounter)
+eq "mounter child is named 'hushd: mounter'" "hushd: mounter" "$(cat /proc/$mounter/comm)"
+# CHOWN FOWNER NET_ADMIN SYS_CHROOT SYS_PTRACE SYS_ADMIN (daemon/mounter/mounter_main.c)
+for f in NoNewPrivs:1 CapEff:00000000002c1009 CapBnd:00000000002c1009 CapAmb:0000000000000000; do
+	eq "mounter ${f%%:*}" "${f#*:}" "$(awk -v k="${f%%:*}:" '$1 == k {print $2}' /proc/$mounter/status)"
 done
 eq "parent is named hushd" "hushd" "$(cat /proc/$parent/comm)"
 eq "pki child is named 'hushd: pki'" "hushd: pki" "$(cat /proc/$pki/comm)"

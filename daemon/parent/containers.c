@@ -1,0 +1,294 @@
+/*
+ * The OCI hook's requests: deliver a service's secrets into a container
+ * (CTL_CONTAINER_ATTACH, at createRuntime) and take them back
+ * (CTL_CONTAINER_DETACH, at poststop).  The parent decides — the service
+ * must be placed on this node, its values held here — and the mounter
+ * does the mounting.  Both requests are idempotent on the container id, so
+ * the hook may resend one whose outcome it does not know.
+ *
+ * The hook cannot vouch for what it read from the bundle: the pid must be
+ * a live process, the paths absolute, the service name well formed.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "err.h"
+#include "idmap.h"
+#include "log.h"
+#include "names.h"
+#include "parent.h"
+
+struct container {
+	struct container	*next;
+	char			 id[HUSH_CONTAINER_ID_MAX + 1];
+	char			 service[SERVICE_NAME_MAX + 1];
+	pid_t			 pid;
+	uint32_t		 count;
+};
+
+struct attach_ctx {
+	struct container	*c;	/* not yet on the list */
+};
+
+static struct container *
+find(struct parent *p, const char *id)
+{
+	for (struct container *c = p->containers; c != NULL; c = c->next)
+		if (strcmp(c->id, id) == 0)
+			return c;
+	return NULL;
+}
+
+static void
+forget(struct parent *p, const char *id)
+{
+	for (struct container **cp = &p->containers, *c; (c = *cp) != NULL; cp = &c->next) {
+		if (strcmp(c->id, id) == 0) {
+			*cp = c->next;
+			free(c);
+			return;
+		}
+	}
+}
+
+static void
+attach_ctx_free(void *arg)
+{
+	struct attach_ctx *x = arg;
+
+	free(x->c);
+	free(x);
+}
+
+static void
+attached(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct op *op = arg;
+	struct parent *p = op->p;
+	struct attach_ctx *x = op->ctx;
+	struct wire_enc e;
+
+	if (status != 0) {
+		op_error(op, status, detail);
+		return;
+	}
+	wire_get_u32(reply, T_COUNT, &x->c->count);
+	log_info("container %.64s: %u file(s) of service %s delivered", x->c->id,
+	    x->c->count, x->c->service);
+	x->c->next = p->containers;
+	p->containers = x->c;
+	wire_enc_init(&e, CTL_CONTAINER_ATTACH | MSG_REPLY, op->client_req, 64);
+	wire_put_u32(&e, T_COUNT, x->c->count);
+	x->c = NULL;
+	op_reply(op, &e);
+}
+
+/* One file of the set: the held value, its owner as the host sees it. */
+static int
+put_file(struct wire_enc *e, const struct assigned_grant *g, const struct assigned_value *v,
+    const struct idmap *uids, const struct idmap *gids, char *why, size_t whylen)
+{
+	struct wire_enc f;
+	const uint8_t *buf;
+	uint32_t uid = g->uid, gid = g->gid;
+	size_t len;
+	int r;
+
+	if (g->target[0] == '/') {
+		snprintf(why, whylen, "secret target '%.64s' is outside /run/secrets, which "
+		    "this version of hush cannot deliver", g->target);
+		return HUSH_E_INVAL;
+	}
+	if ((uids != NULL && idmap_to_host(uids, g->uid, &uid) != 0) ||
+	    (gids != NULL && idmap_to_host(gids, g->gid, &gid) != 0)) {
+		snprintf(why, whylen, "secret target '%.64s': owner %u:%u is not mapped in "
+		    "the container's user namespace", g->target, g->uid, g->gid);
+		return HUSH_E_INVAL;
+	}
+	wire_enc_init_fields(&f, HUSH_SECRET_MAX + 1024);
+	wire_put_str(&f, T_NAME, g->target);
+	wire_put_u32(&f, T_UID, uid);
+	wire_put_u32(&f, T_GID, gid);
+	wire_put_u32(&f, T_MODE, g->mode);
+	wire_put_bytes(&f, T_DATA, v->data.p, v->data.len);
+	if ((r = wire_enc_finish(&f, &buf, &len)) == 0)
+		wire_put_bytes(e, T_FILE, buf, len);
+	wire_enc_free(&f);	/* wipes the copy of the value */
+	return r;
+}
+
+static int
+get_map(const struct wire_msg *m, uint16_t tag, struct idmap *map, bool *have,
+    char *why, size_t whylen)
+{
+	const uint8_t *p;
+	size_t len;
+
+	*have = wire_get_bytes(m, tag, &p, &len) == 0;
+	if (!*have)
+		return 0;
+	return idmap_decode(p, len, map, why, whylen);
+}
+
+void
+op_container_attach(struct op *op, const struct wire_msg *m)
+{
+	struct parent *p = op->p;
+	const struct assigned_service *svc;
+	struct attach_ctx *x;
+	struct container *c;
+	struct idmap *uids = NULL, *gids = NULL;
+	struct wire_enc e;
+	struct stat st;
+	char why[512], proc[64], root[HUSH_PATH_MAX + 1];
+	bool have_u = false, have_g = false;
+	uint32_t pid;
+	int r;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL || (x = calloc(1, sizeof(*x))) == NULL) {
+		free(c);
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	x->c = c;
+	op->ctx = x;
+	op->ctx_free = attach_ctx_free;
+	wire_get_str(m, T_CONTAINER_ID, c->id, sizeof(c->id));
+	wire_get_str(m, T_SERVICE_NAME, c->service, sizeof(c->service));
+	wire_get_str(m, T_ROOT_PATH, root, sizeof(root));
+	wire_get_u32(m, T_PID, &pid);
+	c->pid = (pid_t)pid;
+	if (service_name_check(c->service, strlen(c->service), why, sizeof(why)) != 0 ||
+	    root[0] != '/') {
+		op_error(op, HUSH_E_INVAL, root[0] != '/' ? "the container's root path is "
+		    "not absolute" : why);
+		return;
+	}
+	snprintf(proc, sizeof(proc), "/proc/%u", pid);
+	if (pid <= 1 || stat(proc, &st) != 0) {
+		snprintf(why, sizeof(why), "container %.64s: no process %u", c->id, pid);
+		op_error(op, HUSH_E_INVAL, why);
+		return;
+	}
+	/* The same request again answers as the first did. */
+	struct container *known = find(p, c->id);
+	if (known != NULL) {
+		if (known->pid != c->pid) {
+			snprintf(why, sizeof(why), "container %.64s already holds secrets, for "
+			    "process %ld", c->id, (long)known->pid);
+			op_error(op, HUSH_E_EXISTS, why);
+			return;
+		}
+		wire_enc_init(&e, CTL_CONTAINER_ATTACH | MSG_REPLY, op->client_req, 64);
+		wire_put_u32(&e, T_COUNT, known->count);
+		op_reply(op, &e);
+		return;
+	}
+	if ((svc = assign_find_service(p, c->service)) == NULL) {
+		snprintf(why, sizeof(why), "service '%s' is not placed on this node (or does "
+		    "not exist)", c->service);
+		op_error(op, HUSH_E_NOTFOUND, why);
+		return;
+	}
+	if ((uids = calloc(1, sizeof(*uids))) == NULL || (gids = calloc(1, sizeof(*gids))) == NULL ||
+	    (r = get_map(m, T_UID_MAP, uids, &have_u, why, sizeof(why))) != 0 ||
+	    (r = get_map(m, T_GID_MAP, gids, &have_g, why, sizeof(why))) != 0) {
+		free(uids);
+		free(gids);
+		op_error(op, uids == NULL || gids == NULL ? HUSH_E_NOMEM : HUSH_E_INVAL, why);
+		return;
+	}
+	wire_enc_init(&e, MNTR_ATTACH, child_next_id(&p->mounter), WIRE_MAX_MSG);
+	wire_put_str(&e, T_CONTAINER_ID, c->id);
+	wire_put_u32(&e, T_PID, pid);
+	wire_put_str(&e, T_ROOT_PATH, root);
+	r = 0;
+	for (size_t i = 0; i < svc->ngrants && r == 0; i++) {
+		const struct assigned_grant *g = &svc->grants[i];
+		const struct assigned_value *v = assign_find_value(p, g->secret_id);
+
+		if (v == NULL) {
+			snprintf(why, sizeof(why), "the secrets of service '%s' have not all "
+			    "reached this node yet", c->service);
+			r = HUSH_E_UNAVAIL;
+			break;
+		}
+		r = put_file(&e, g, v, have_u ? uids : NULL, have_g ? gids : NULL, why,
+		    sizeof(why));
+	}
+	free(uids);
+	free(gids);
+	if (r == 0 && (r = child_call(&p->mounter, &e, -1, attached, op)) != 0)
+		snprintf(why, sizeof(why), "the mounter process is not available");
+	wire_enc_free(&e);
+	if (r != 0)
+		op_error(op, r, why);
+}
+
+static void
+detached(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct op *op = arg;
+	struct wire_enc e;
+
+	if (status != 0 && status != HUSH_E_NOTFOUND) {
+		op_error(op, status, detail);
+		return;
+	}
+	wire_enc_init(&e, CTL_CONTAINER_DETACH | MSG_REPLY, op->client_req, 64);
+	op_reply(op, &e);
+}
+
+/* Unknown containers succeed: a detach after an exit event, or resent. */
+void
+op_container_detach(struct op *op, const struct wire_msg *m)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+	char id[HUSH_CONTAINER_ID_MAX + 1];
+	int r;
+
+	wire_get_str(m, T_CONTAINER_ID, id, sizeof(id));
+	if (find(p, id) == NULL) {
+		wire_enc_init(&e, CTL_CONTAINER_DETACH | MSG_REPLY, op->client_req, 64);
+		op_reply(op, &e);
+		return;
+	}
+	forget(p, id);
+	log_info("container %.64s: secrets taken back", id);
+	wire_enc_init(&e, MNTR_DETACH, child_next_id(&p->mounter), 2048);
+	wire_put_str(&e, T_CONTAINER_ID, id);
+	r = child_call(&p->mounter, &e, -1, detached, op);
+	wire_enc_free(&e);
+	if (r != 0)
+		op_error(op, r, "the mounter process is not available");
+}
+
+/* MNTR_EVENT: a container ended; the mounter already let go of it. */
+void
+containers_event(struct parent *p, const struct wire_msg *m)
+{
+	char id[HUSH_CONTAINER_ID_MAX + 1];
+
+	if (wire_get_str(m, T_CONTAINER_ID, id, sizeof(id)) != 0)
+		return;
+	if (find(p, id) != NULL)
+		log_info("container %.64s ended: its secrets are dropped", id);
+	forget(p, id);
+}
+
+/* The mounter died: its table went with it, and the kernel keeps the
+ * mounts only as long as the containers live.  Forget them here too. */
+void
+containers_mounter_lost(struct parent *p)
+{
+	struct container *c;
+
+	while ((c = p->containers) != NULL) {
+		p->containers = c->next;
+		free(c);
+	}
+}

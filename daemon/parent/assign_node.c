@@ -230,6 +230,9 @@ apply_answer(struct parent *p, const struct wire_msg *m)
 	a->generation++;
 	log_info("assignments: %zu service(s) placed on this node, %zu secret value(s) held%s",
 	    a->nsvc, a->nval, more ? " (more to come)" : "");
+	/* A partial answer may lack values the containers need: wait for all. */
+	if (!more)
+		containers_refresh(p);
 	return 0;
 }
 

@@ -27,6 +27,9 @@ struct container {
 	char			 service[SERVICE_NAME_MAX + 1];
 	pid_t			 pid;
 	uint32_t		 count;
+	/* the container's id maps, for the files of later updates */
+	struct idmap		 uids, gids;
+	bool			 have_uids, have_gids;
 };
 
 struct attach_ctx {
@@ -120,6 +123,28 @@ put_file(struct wire_enc *e, const struct assigned_grant *g, const struct assign
 	return r;
 }
 
+/* Every file of the service's set, for MNTR_ATTACH or MNTR_PUBLISH. */
+static int
+put_files(struct parent *p, struct wire_enc *e, const struct container *c,
+    const struct assigned_service *svc, char *why, size_t whylen)
+{
+	int r = 0;
+
+	for (size_t i = 0; svc != NULL && i < svc->ngrants && r == 0; i++) {
+		const struct assigned_grant *g = &svc->grants[i];
+		const struct assigned_value *v = assign_find_value(p, g->secret_id);
+
+		if (v == NULL) {
+			snprintf(why, whylen, "the secrets of service '%s' have not all "
+			    "reached this node yet", c->service);
+			return HUSH_E_UNAVAIL;
+		}
+		r = put_file(e, g, v, c->have_uids ? &c->uids : NULL,
+		    c->have_gids ? &c->gids : NULL, why, whylen);
+	}
+	return r;
+}
+
 static int
 get_map(const struct wire_msg *m, uint16_t tag, struct idmap *map, bool *have,
     char *why, size_t whylen)
@@ -140,11 +165,9 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	const struct assigned_service *svc;
 	struct attach_ctx *x;
 	struct container *c;
-	struct idmap *uids = NULL, *gids = NULL;
 	struct wire_enc e;
 	struct stat st;
 	char why[512], proc[64], root[HUSH_PATH_MAX + 1];
-	bool have_u = false, have_g = false;
 	uint32_t pid;
 	int r;
 
@@ -193,34 +216,16 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 		op_error(op, HUSH_E_NOTFOUND, why);
 		return;
 	}
-	if ((uids = calloc(1, sizeof(*uids))) == NULL || (gids = calloc(1, sizeof(*gids))) == NULL ||
-	    (r = get_map(m, T_UID_MAP, uids, &have_u, why, sizeof(why))) != 0 ||
-	    (r = get_map(m, T_GID_MAP, gids, &have_g, why, sizeof(why))) != 0) {
-		free(uids);
-		free(gids);
-		op_error(op, uids == NULL || gids == NULL ? HUSH_E_NOMEM : HUSH_E_INVAL, why);
+	if ((r = get_map(m, T_UID_MAP, &c->uids, &c->have_uids, why, sizeof(why))) != 0 ||
+	    (r = get_map(m, T_GID_MAP, &c->gids, &c->have_gids, why, sizeof(why))) != 0) {
+		op_error(op, HUSH_E_INVAL, why);
 		return;
 	}
 	wire_enc_init(&e, MNTR_ATTACH, child_next_id(&p->mounter), WIRE_MAX_MSG);
 	wire_put_str(&e, T_CONTAINER_ID, c->id);
 	wire_put_u32(&e, T_PID, pid);
 	wire_put_str(&e, T_ROOT_PATH, root);
-	r = 0;
-	for (size_t i = 0; i < svc->ngrants && r == 0; i++) {
-		const struct assigned_grant *g = &svc->grants[i];
-		const struct assigned_value *v = assign_find_value(p, g->secret_id);
-
-		if (v == NULL) {
-			snprintf(why, sizeof(why), "the secrets of service '%s' have not all "
-			    "reached this node yet", c->service);
-			r = HUSH_E_UNAVAIL;
-			break;
-		}
-		r = put_file(&e, g, v, have_u ? uids : NULL, have_g ? gids : NULL, why,
-		    sizeof(why));
-	}
-	free(uids);
-	free(gids);
+	r = put_files(p, &e, c, svc, why, sizeof(why));
 	if (r == 0 && (r = child_call(&p->mounter, &e, -1, attached, op)) != 0)
 		snprintf(why, sizeof(why), "the mounter process is not available");
 	wire_enc_free(&e);
@@ -265,6 +270,42 @@ op_container_detach(struct op *op, const struct wire_msg *m)
 	wire_enc_free(&e);
 	if (r != 0)
 		op_error(op, r, "the mounter process is not available");
+}
+
+static void
+published(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	if (status != 0)
+		log_err("a container's secrets could not be updated: %s",
+		    detail && *detail ? detail : hush_strerror(status));
+}
+
+/*
+ * What this node holds changed (a new version, a grant removed, the
+ * service no longer placed here): every container gets its service's set
+ * as it is now, swapped in atomically by the mounter; a service gone from
+ * this node leaves its containers an empty /run/secrets.
+ */
+void
+containers_refresh(struct parent *p)
+{
+	struct wire_enc e;
+	char why[512];
+	int r;
+
+	for (struct container *c = p->containers; c != NULL; c = c->next) {
+		wire_enc_init(&e, MNTR_PUBLISH, child_next_id(&p->mounter), WIRE_MAX_MSG);
+		wire_put_str(&e, T_CONTAINER_ID, c->id);
+		if ((r = put_files(p, &e, c, assign_find_service(p, c->service), why,
+		    sizeof(why))) != 0)
+			log_err("container %.64s: %s", c->id, why);
+		else if ((r = child_call(&p->mounter, &e, -1, published, NULL)) != 0)
+			log_err("container %.64s: the mounter is not available", c->id);
+		else
+			log_info("container %.64s: secrets of service %s updated", c->id,
+			    c->service);
+		wire_enc_free(&e);
+	}
 }
 
 /* MNTR_EVENT: a container ended; the mounter already let go of it. */

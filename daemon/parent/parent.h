@@ -232,6 +232,7 @@ void	op_container_attach(struct op *op, const struct wire_msg *m);
 void	op_container_detach(struct op *op, const struct wire_msg *m);
 void	containers_event(struct parent *p, const struct wire_msg *m);
 void	containers_mounter_lost(struct parent *p);
+void	containers_refresh(struct parent *p);
 
 /* assign_node.c / assign_serve.c: see assign.h */
 void	assign_tick(struct parent *p);

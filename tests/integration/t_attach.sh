@@ -50,6 +50,15 @@ expect_fail "a service not placed here is refused" "service 'other' is not place
 expect_fail "an unknown service is refused the same way" "service 'nosuch' is not placed on this node" \
     hook createRuntime "$(state c3 nosuch)"
 
+# live changes reach the running container
+echo -n "new password" | hc a secret update db >/dev/null
+check "secret update: the container reads the new value" \
+    wait_for 10 sh -c "[ \"\$(nsenter -t $CPID -m cat '$S/db')\" = 'new password' ]"
+eq "... with the same owner and mode" "33:44 400" "$(in_ctr stat -L -c '%u:%g %a' "$S/db")"
+check "service update --secret-rm: the file is gone" hc a service update web --secret-rm token
+check "... from the running container" wait_for 10 sh -c "! nsenter -t $CPID -m test -e '$S/api/token'"
+eq "... and db is still there" "new password" "$(in_ctr cat "$S/db")"
+
 check "poststop: the hook succeeds" hook poststop "$(state c1 web)"
 check "the tmpfs is gone from the container" sh -c "! nsenter -t $CPID -m awk -v t='$S' '\$5 == t' /proc/self/mountinfo | grep -q ."
 check "poststop again is harmless" hook poststop "$(state c1 web)"

@@ -18,21 +18,6 @@
  */
 #define NR_INODES	(2 * SECRETFS_SET_INODES + 3)
 
-static void set_why(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* A HUSH_E_* code for an errno from a file system call. */
 static int
 errno_code(int e)

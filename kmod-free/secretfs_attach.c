@@ -50,22 +50,8 @@ struct job {
 };
 
 static int run_in_ns(struct job *, pid_t, char *, size_t);
-static void set_why(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
 static int report(struct report *, int, const char *, ...)
 	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 static int
 report(struct report *rep, int code, const char *fmt, ...)

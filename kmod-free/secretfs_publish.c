@@ -52,21 +52,6 @@ struct plan {
 	uint64_t	  inodes;	/* ..data_N, files, dirs, top links */
 };
 
-static void set_why(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* A HUSH_E_* code for an errno from a file system call. */
 static int
 errno_code(int e)

@@ -9,64 +9,11 @@
 #include "names.h"
 
 /*
- * Most bytes of the operator's text a message shows, after escaping.
- * Only keys and operator-less text are ever quoted: like label values,
- * constraint values stay out of messages and logs.
+ * Only keys and operator-less text are ever quoted in messages (why_quote):
+ * like label values, constraint values stay out of messages and logs.
  */
-#define QUOTE_OUT	48
-#define QUOTE_CAP	(QUOTE_OUT + sizeof("..."))
 #define LABELS_PREFIX	"node.labels."
 #define KEYS_HINT	"use node.id, node.role or node.labels.KEY"
-
-static void set_why(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * s[0..len) as it may appear between single quotes in a message: at most
- * QUOTE_OUT bytes, printable ASCII except quote and backslash as itself,
- * the rest as \xNN, "..." when cut short.
- */
-static const char *
-quote(const char *s, size_t len, char buf[QUOTE_CAP])
-{
-	char piece[5];
-	size_t i, o, pl;
-	unsigned char c;
-
-	o = 0;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
-			piece[0] = (char)c;
-			pl = 1;
-		} else {
-			snprintf(piece, sizeof(piece), "\\x%02x", c);
-			pl = 4;
-		}
-		if (o + pl > QUOTE_OUT)
-			break;
-		memcpy(buf + o, piece, pl);
-		o += pl;
-	}
-	if (i < len) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
-}
 
 /* Docker trims with TrimSpace; tabs are the only other blank that fits. */
 static bool
@@ -89,7 +36,7 @@ static int
 key_parse(const char *k, size_t klen, struct constraint *c, char *why,
     size_t whylen)
 {
-	char q[QUOTE_CAP], inner[128];
+	char q[WHY_QUOTE_CAP], inner[128];
 	size_t plen = sizeof(LABELS_PREFIX) - 1;
 	int e;
 
@@ -103,7 +50,7 @@ key_parse(const char *k, size_t klen, struct constraint *c, char *why,
 	}
 	if (klen < plen || memcmp(k, LABELS_PREFIX, plen) != 0) {
 		set_why(why, whylen, "constraint key '%s' is not supported "
-		    "(" KEYS_HINT ")", quote(k, klen, q));
+		    "(" KEYS_HINT ")", why_quote(k, klen, q));
 		return HUSH_E_FORMAT;
 	}
 	k += plen;
@@ -175,7 +122,7 @@ constraint_parse(const char *text, struct constraint *out, char *why,
     size_t whylen)
 {
 	struct constraint c;
-	char q[QUOTE_CAP];
+	char q[WHY_QUOTE_CAP];
 	const char *b, *e, *op, *p, *kend, *v;
 	size_t tlen;
 	int r;
@@ -219,13 +166,13 @@ constraint_parse(const char *text, struct constraint *out, char *why,
 		/* Quote only up to the '=': what follows is meant as value. */
 		set_why(why, whylen, "constraint '%s=...' has a single '=', "
 		    "which is not an operator (use == or !=)",
-		    quote(b, (size_t)(p - b), q));
+		    why_quote(b, (size_t)(p - b), q));
 		return HUSH_E_FORMAT;
 	}
 	if (op == NULL) {
 		/* No operator, hence no value to keep out of the message. */
 		set_why(why, whylen, "constraint '%s' needs == or != (e.g. "
-		    "node.role==manager)", quote(b, (size_t)(e - b), q));
+		    "node.role==manager)", why_quote(b, (size_t)(e - b), q));
 		return HUSH_E_FORMAT;
 	}
 	c.equal = op[0] == '=';

@@ -22,21 +22,6 @@ static const struct unit units[] = {
 };
 #define NUNITS	(sizeof(units) / sizeof(units[0]))
 
-static void set_why(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Copies at most ECHO_MAX bytes of s into buf as printable ASCII, others
  * as \xNN, so a message can quote the input without writing terminal

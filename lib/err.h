@@ -53,4 +53,24 @@ const char *hush_strerror(int code);
 /* Map a wire value back to a code, rejecting anything out of range. */
 int hush_err_from_wire(unsigned int v);
 
+#include <stddef.h>
+
+/*
+ * The one-line reason that goes with an error code: printf into why, if
+ * the caller gave room for one (why may be NULL).  Every checker of
+ * untrusted input reports through it.
+ */
+void set_why(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * s[0..len) as it may appear between single quotes in such a reason: at
+ * most WHY_QUOTE_OUT bytes, printable ASCII as itself except the quote and
+ * the backslash, the rest as \xNN, and "..." when cut short.  No escape
+ * sequence reaches the operator's terminal and a huge input stays short.
+ */
+#define WHY_QUOTE_OUT	48
+#define WHY_QUOTE_CAP	(WHY_QUOTE_OUT + sizeof("..."))
+const char *why_quote(const char *s, size_t len, char buf[WHY_QUOTE_CAP]);
+
 #endif

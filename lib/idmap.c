@@ -8,21 +8,6 @@
 /* The largest id a map may cover: (uint32_t)-1 means "no id" to the kernel. */
 #define IDMAP_ID_LAST	0xfffffffeu
 
-static void set_why(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 void
 idmap_init(struct idmap *m)
 {

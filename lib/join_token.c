@@ -17,21 +17,6 @@ _Static_assert(HEAD_LEN + JOIN_TOKEN_DIGEST_CHARS + 1 +
 /* Longest version we echo back; longer ones are not versions at all. */
 #define VERSION_ECHO_MAX	9
 
-static void set_why(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Length of the field at p: up to the next '-', at most max bytes.  The
  * cap keeps every scan within the token's fixed layout, so even a wildly

@@ -10,21 +10,6 @@
 /* Longest piece of a malformed label echoed back in a message. */
 #define ECHO_MAX		40
 
-static void set_why(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* Explicit ranges rather than ctype: the locale must not widen the set. */
 static int
 is_alnum(unsigned char c)

@@ -7,12 +7,8 @@
 #include "names.h"
 #include "secret_ref.h"
 
-/*
- * Most bytes of the operator's text a message shows, after escaping;
- * keeps every message near 200 bytes however long the input.
- */
-#define QUOTE_OUT	48
-#define QUOTE_CAP	(QUOTE_OUT + sizeof("..."))
+/* The operator's text is shown through why_quote, so every message stays
+ * near 200 bytes however long the input. */
 #define TARGET_CHARS	"A-Z a-z 0-9 _ . - and '/' between components"
 #define SECRET_DIR_SLASH	SECRET_DIR "/"
 /* Largest uid or gid: 2^32 - 1 is (uid_t)-1, "leave unchanged" to chown. */
@@ -39,21 +35,6 @@ static const struct {
 static const char *const forbidden_roots[] = { "proc", "sys", "dev" };
 #define NFORBIDDEN	(sizeof(forbidden_roots) / sizeof(forbidden_roots[0]))
 
-static void set_why(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* Explicit ranges rather than ctype: the locale must not widen the set. */
 static bool
 is_digit(unsigned char c)
@@ -73,42 +54,6 @@ target_char_ok(unsigned char c)
 	return is_alnum(c) || c == '_' || c == '.' || c == '-' || c == '/';
 }
 
-/*
- * s[0..len) as it may appear between single quotes in a message: at most
- * QUOTE_OUT bytes, printable ASCII as itself except the quote and the
- * backslash, the rest as \xNN, and "..." when cut short.  No escape
- * sequence reaches the operator's terminal and a huge input stays short.
- */
-static const char *
-quote(const char *s, size_t len, char buf[QUOTE_CAP])
-{
-	char piece[5];
-	size_t i, o, pl;
-	unsigned char c;
-
-	o = 0;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
-			piece[0] = (char)c;
-			pl = 1;
-		} else {
-			snprintf(piece, sizeof(piece), "\\x%02x", c);
-			pl = 4;
-		}
-		if (o + pl > QUOTE_OUT)
-			break;
-		memcpy(buf + o, piece, pl);
-		o += pl;
-	}
-	if (i < len) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 static bool
 span_is(const char *s, size_t len, const char *word)
 {
@@ -122,7 +67,7 @@ span_is(const char *s, size_t len, const char *word)
 static int
 target_check(const char *t, size_t len, char *why, size_t whylen)
 {
-	char q[QUOTE_CAP];
+	char q[WHY_QUOTE_CAP];
 	const char *p, *end, *slash;
 	size_t i, clen;
 	bool absolute;
@@ -140,11 +85,11 @@ target_check(const char *t, size_t len, char *why, size_t whylen)
 		if (!target_char_ok((unsigned char)t[i])) {
 			set_why(why, whylen, "target contains '%s' which is "
 			    "not allowed (use " TARGET_CHARS ")",
-			    quote(t + i, 1, q));
+			    why_quote(t + i, 1, q));
 			return HUSH_E_FORMAT;
 		}
 	}
-	/* Every byte is now printable and quote() only shortens. */
+	/* Every byte is now printable and why_quote() only shortens. */
 	absolute = t[0] == '/';
 	if (absolute && len == 1) {
 		set_why(why, whylen, "target '/' is a directory, not a file");
@@ -159,19 +104,19 @@ target_check(const char *t, size_t len, char *why, size_t whylen)
 		if (clen == 0) {
 			set_why(why, whylen, "target '%s' has an empty "
 			    "component ('//' or a trailing '/')",
-			    quote(t, len, q));
+			    why_quote(t, len, q));
 			return HUSH_E_FORMAT;
 		}
 		if (span_is(p, clen, ".") || span_is(p, clen, "..")) {
 			set_why(why, whylen, "target '%s' has a '%.*s' "
-			    "component", quote(t, len, q), (int)clen, p);
+			    "component", why_quote(t, len, q), (int)clen, p);
 			return HUSH_E_FORMAT;
 		}
 		/* The atomic writer keeps "..data" and "..<time>" dirs here. */
 		if (clen >= 2 && p[0] == '.' && p[1] == '.') {
 			set_why(why, whylen, "target component '%s' starts "
 			    "with '..', which the secrets directory reserves",
-			    quote(p, clen, q));
+			    why_quote(p, clen, q));
 			return HUSH_E_FORMAT;
 		}
 		if (slash == end)
@@ -342,7 +287,7 @@ static int
 parse_fields(const char *text, size_t tlen, struct secret_ref *r, char *why,
     size_t whylen)
 {
-	char q[QUOTE_CAP];
+	char q[WHY_QUOTE_CAP];
 	bool seen[RK_COUNT] = { false };
 	const char *f, *end, *eq, *v, *tend = text + tlen;
 	size_t flen, klen, vlen, i, nfield;
@@ -363,7 +308,7 @@ parse_fields(const char *text, size_t tlen, struct secret_ref *r, char *why,
 			if (nfield != 0) {
 				set_why(why, whylen, "field '%s' is not "
 				    "KEY=VALUE (only the first field may be a "
-				    "bare secret name)", quote(f, flen, q));
+				    "bare secret name)", why_quote(f, flen, q));
 				return HUSH_E_FORMAT;
 			}
 			k = RK_SOURCE;
@@ -372,7 +317,7 @@ parse_fields(const char *text, size_t tlen, struct secret_ref *r, char *why,
 			klen = (size_t)(eq - f);
 			if (klen == 0) {
 				set_why(why, whylen, "field '%s' has no key "
-				    "before '='", quote(f, flen, q));
+				    "before '='", why_quote(f, flen, q));
 				return HUSH_E_FORMAT;
 			}
 			for (i = 0; i < NREF_KEYS; i++) {
@@ -382,7 +327,7 @@ parse_fields(const char *text, size_t tlen, struct secret_ref *r, char *why,
 			if (i == NREF_KEYS) {
 				set_why(why, whylen, "unknown key '%s' (use "
 				    "source, target, uid, gid or mode)",
-				    quote(f, klen, q));
+				    why_quote(f, klen, q));
 				return HUSH_E_FORMAT;
 			}
 			k = ref_keys[i].key;
@@ -426,7 +371,7 @@ secret_ref_parse(const char *text, struct secret_ref *out, char *why,
     size_t whylen)
 {
 	struct secret_ref r;
-	char q[QUOTE_CAP], inner[160];
+	char q[WHY_QUOTE_CAP], inner[160];
 	size_t tlen;
 	int e;
 
@@ -452,7 +397,7 @@ secret_ref_parse(const char *text, struct secret_ref *out, char *why,
 		e = parse_fields(text, tlen, &r, inner, sizeof(inner));
 	if (e != 0) {
 		set_why(why, whylen, "--secret '%s': %s",
-		    quote(text, tlen, q), inner);
+		    why_quote(text, tlen, q), inner);
 		return e;
 	}
 	*out = r;

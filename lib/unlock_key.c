@@ -19,21 +19,6 @@ _Static_assert(sodium_base64_ENCODED_LEN(UNLOCK_KEY_BYTES, B64_VARIANT) ==
 /* Longest version we echo back; longer ones are not versions at all. */
 #define VERSION_ECHO_MAX	9
 
-static void set_why(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 is_b64(char c)
 {

@@ -226,22 +226,6 @@ field_name(const struct wire_field_spec *fs)
 	return fs->name != NULL ? fs->name : "?";
 }
 
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 validate_one(const struct wire_field *f, const struct wire_field_spec *fs,
     char *why, size_t whylen)

@@ -11,21 +11,6 @@
 #include "msg.h"
 #include "names.h"
 
-static void set_why(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Whether s may be echoed in a message as it is: operator input can hold
  * terminal escape sequences, which must not reach the screen.

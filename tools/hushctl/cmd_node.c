@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "names.h"
 #include "output.h"
+#include "records.h"
 
 static const char node_help[] =
     "Usage:  hushctl node COMMAND\n"
@@ -139,33 +140,10 @@ view_from_record(const struct wire_msg *rec, struct node_view *v)
 	return 0;
 }
 
-/* The repeated T_NODE records of a list or inspect reply. */
 static int
-count_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+decode_node(const struct wire_msg *rec, void *view)
 {
-	(*(size_t *)arg)++;
-	return 0;
-}
-
-struct fill_ctx {
-	struct node_view	*v;
-	size_t			 n, cap;
-};
-
-static int
-fill_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
-{
-	struct fill_ctx *fc = arg;
-	int r;
-
-	if (fc->n == fc->cap)
-		return HUSH_E_PROTO;
-	if ((r = view_from_record(rec, &fc->v[fc->n])) != 0) {
-		(void)0;
-		return r;
-	}
-	fc->n++;
-	return 0;
+	return view_from_record(rec, view);
 }
 
 /* The records in T_RECORDS of a list or inspect reply. */
@@ -173,22 +151,8 @@ static int
 decode_nodes(const char *cmd, const struct wire_msg *m,
     struct node_view **out, size_t *nout)
 {
-	struct fill_ctx fc = { NULL, 0, 0 };
-	int r;
-
-	*out = NULL;
-	*nout = 0;
-	if ((r = msg_records_each(m, T_NODE, REC_NODE, count_record, &fc.cap)) != 0)
-		return fail("%s: bad reply from hushd: %s", cmd, hush_strerror(r));
-	if ((fc.v = calloc(fc.cap > 0 ? fc.cap : 1, sizeof(*fc.v))) == NULL)
-		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
-	if ((r = msg_records_each(m, T_NODE, REC_NODE, fill_record, &fc)) != 0) {
-		free(fc.v);
-		return fail("%s: bad reply from hushd: %s", cmd, hush_strerror(r));
-	}
-	*out = fc.v;
-	*nout = fc.n;
-	return 0;
+	return decode_records(cmd, m, T_NODE, REC_NODE, sizeof(**out), decode_node, NULL,
+	    (void **)out, nout);
 }
 
 /* Asks hushd which node it is; self is "" when it does not say. */

@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "names.h"
 #include "output.h"
+#include "records.h"
 #include "secbuf.h"
 
 static const char secret_help[] =
@@ -234,13 +235,15 @@ out:
 }
 
 static void
+free_view(void *view)
+{
+	secret_view_free(view);
+}
+
+static void
 views_free(struct secret_view *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		secret_view_free(&v[i]);
-	free(v);
+	free_records(v, n, sizeof(*v), free_view);
 }
 
 /* One REC_SECRET record, already validated, into v. */
@@ -274,33 +277,10 @@ view_from_record(const struct wire_msg *rec, struct secret_view *v)
 	return 0;
 }
 
-/* The repeated T_SECRET records of a list or inspect reply. */
 static int
-count_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+decode_view(const struct wire_msg *rec, void *view)
 {
-	(*(size_t *)arg)++;
-	return 0;
-}
-
-struct fill_ctx {
-	struct secret_view	*v;
-	size_t			 n, cap;
-};
-
-static int
-fill_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
-{
-	struct fill_ctx *fc = arg;
-	int r;
-
-	if (fc->n == fc->cap)
-		return HUSH_E_PROTO;
-	if ((r = view_from_record(rec, &fc->v[fc->n])) != 0) {
-		secret_view_free(&fc->v[fc->n]);
-		return r;
-	}
-	fc->n++;
-	return 0;
+	return view_from_record(rec, view);
 }
 
 /* The records in T_RECORDS of a list or inspect reply. */
@@ -308,22 +288,8 @@ static int
 decode_views(const char *cmd, const struct wire_msg *m,
     struct secret_view **out, size_t *nout)
 {
-	struct fill_ctx fc = { NULL, 0, 0 };
-	int r;
-
-	*out = NULL;
-	*nout = 0;
-	if ((r = msg_records_each(m, T_SECRET, REC_SECRET, count_record, &fc.cap)) != 0)
-		return fail("%s: bad reply from hushd: %s", cmd, hush_strerror(r));
-	if ((fc.v = calloc(fc.cap > 0 ? fc.cap : 1, sizeof(*fc.v))) == NULL)
-		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
-	if ((r = msg_records_each(m, T_SECRET, REC_SECRET, fill_record, &fc)) != 0) {
-		views_free(fc.v, fc.n);
-		return fail("%s: bad reply from hushd: %s", cmd, hush_strerror(r));
-	}
-	*out = fc.v;
-	*nout = fc.n;
-	return 0;
+	return decode_records(cmd, m, T_SECRET, REC_SECRET, sizeof(**out), decode_view,
+	    free_view, (void **)out, nout);
 }
 
 static int

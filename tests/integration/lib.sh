@@ -20,6 +20,8 @@ chmod 0755 "$T_DIR"
 T_PIDS=""
 
 cleanup() {
+	# containers first: their hooks talk to the nodes below
+	if declare -F rt_cleanup >/dev/null; then rt_cleanup; fi
 	for pid in $T_PIDS; do
 		kill -9 "$pid" 2>/dev/null
 	done
@@ -48,6 +50,11 @@ check() {
 	local what=$1
 	shift
 	if "$@" >/dev/null; then ok "$what"; else not_ok "$what"; fi
+}
+
+# not command...: succeeds when the command fails (for check and wait_for)
+not() {
+	! "$@"
 }
 
 # expect_fail "description" "text the error must contain" command...

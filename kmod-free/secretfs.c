@@ -54,19 +54,13 @@ fs_fail(int fs, const char *what, char *why, size_t whylen)
 	return errno_code(e);
 }
 
-int
-secretfs_create(size_t cap_bytes, int *wfd, char *why, size_t whylen)
+/* cap_bytes rounded up to whole pages, at least one (size=0 is no cap). */
+static int
+cap_pages(size_t cap_bytes, size_t *size, char *why, size_t whylen)
 {
-	char num[32];
-	size_t page, size;
+	size_t page;
 	long pg;
-	int fs = -1, mnt, r;
 
-	if (why != NULL && whylen > 0)
-		why[0] = '\0';
-	if (wfd == NULL)
-		return HUSH_E_INVAL;
-	*wfd = -1;
 	if ((pg = sysconf(_SC_PAGESIZE)) <= 0) {
 		set_why(why, whylen, "cannot tell the page size");
 		return HUSH_E_SYS;
@@ -77,9 +71,26 @@ secretfs_create(size_t cap_bytes, int *wfd, char *why, size_t whylen)
 		    cap_bytes);
 		return HUSH_E_RANGE;
 	}
-	size = (cap_bytes + page - 1) / page * page;
-	if (size == 0)
-		size = page;
+	*size = (cap_bytes + page - 1) / page * page;
+	if (*size == 0)
+		*size = page;
+	return 0;
+}
+
+int
+secretfs_create(size_t cap_bytes, int *wfd, char *why, size_t whylen)
+{
+	char num[32];
+	size_t size;
+	int fs = -1, mnt, r;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (wfd == NULL)
+		return HUSH_E_INVAL;
+	*wfd = -1;
+	if ((r = cap_pages(cap_bytes, &size, why, whylen)) != 0)
+		return r;
 
 	if ((fs = fsopen("tmpfs", FSOPEN_CLOEXEC)) == -1) {
 		r = errno_code(errno);
@@ -126,6 +137,38 @@ secretfs_create(size_t cap_bytes, int *wfd, char *why, size_t whylen)
 	*wfd = mnt;
 	r = 0;
  out:
+	close(fs);
+	return r;
+}
+
+int
+secretfs_resize(int wfd, size_t cap_bytes, char *why, size_t whylen)
+{
+	char num[32];
+	size_t size;
+	int fs, r;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (wfd < 0)
+		return HUSH_E_INVAL;
+	if ((r = cap_pages(cap_bytes, &size, why, whylen)) != 0)
+		return r;
+	if ((fs = fspick(wfd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC)) == -1) {
+		r = errno_code(errno);
+		set_why(why, whylen, "fspick: %s", strerror(errno));
+		return r;
+	}
+	snprintf(num, sizeof(num), "%zu", size);
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", num, 0) == -1)
+		r = fs_fail(fs, "tmpfs size", why, whylen);
+	else if (fsconfig(fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) == -1) {
+		/* tmpfs says EINVAL for a size below what is in use */
+		r = fs_fail(fs, "resizing the tmpfs", why, whylen);
+		if (r == HUSH_E_SYS && errno == EINVAL)
+			r = HUSH_E_NOSPACE;
+	} else
+		r = 0;
 	close(fs);
 	return r;
 }

@@ -6,6 +6,7 @@
  * Lifecycle, all in the mounter (the one process with CAP_SYS_ADMIN):
  *
  *	secretfs_create()	a detached, writable, capped noswap tmpfs
+ *	secretfs_resize()	change that cap in place
  *	secretfs_publish()	fill it; again later to rotate or revoke
  *	secretfs_ro_view()	a read-only clone of that mount
  *	secretfs_attach()	put the clone at <rootfs>/run/secrets in
@@ -72,6 +73,8 @@ struct secretfs_file {
 
 /* secretfs_publish_flags(): leave the previous generation in place. */
 #define SECRETFS_KEEP_PREVIOUS		0x1u
+/* secretfs_publish_flags(): grow the cap to fit the set (see below). */
+#define SECRETFS_GROW			0x2u
 
 /*
  * A fresh tmpfs for one container: size cap_bytes rounded up to whole
@@ -89,6 +92,17 @@ struct secretfs_file {
  */
 int	secretfs_create(size_t cap_bytes, int *wfd, char *why,
 	    size_t whylen);
+
+/*
+ * Changes the size cap of wfd's tmpfs (rounded up to whole pages, at
+ * least one) without unmounting anything: readers and the container's
+ * view keep going, noswap and the inode bound stay.  A cap below what the
+ * files in it use is refused (HUSH_E_NOSPACE) and the cap is unchanged.
+ * This lets the owner keep the cap at the data it holds, growing it just
+ * before a publish needs room for two sets and shrinking it once the old
+ * set is pruned.  Needs CAP_SYS_ADMIN, as secretfs_create() does.
+ */
+int	secretfs_resize(int wfd, size_t cap_bytes, char *why, size_t whylen);
 
 /*
  * True when name may be published: 1 to SECRETFS_NAME_MAX bytes of
@@ -127,12 +141,20 @@ int	secretfs_publish(int wfd, const struct secretfs_file *files,
  * one before writing), so the cap still needs room for two sets only.
  * Note that the kept generation stays readable at ..data_N/ for as long
  * as it is kept: a caller revoking a secret must prune soon.
+ *
+ * SECRETFS_GROW raises the cap, when the set does not fit beside what is
+ * there, to exactly what is in use plus what the set needs, so that a
+ * caller can keep the cap at its data: create with the smallest cap,
+ * publish with SECRETFS_GROW, and secretfs_shrink() after each prune.
  */
 int	secretfs_publish_flags(int wfd, const struct secretfs_file *files,
 	    size_t n, unsigned int flags, char *why, size_t whylen);
 
 /* Removes every generation but the one ..data points at. */
 int	secretfs_prune(int wfd, char *why, size_t whylen);
+
+/* Lowers the cap to the pages in use now (a no-op when none are free). */
+int	secretfs_shrink(int wfd, char *why, size_t whylen);
 
 /*
  * *rofd becomes a new detached mount of the same tmpfs, read-only, nosuid,

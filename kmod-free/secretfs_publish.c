@@ -722,6 +722,46 @@ check_tmpfs(int wfd, struct statfs *sfs, char *why, size_t whylen)
 	return 0;
 }
 
+/* SECRETFS_GROW: room for p beside what is there now, and not a page more. */
+static int
+grow(int wfd, const struct plan *p, struct statfs *sfs, char *why,
+    size_t whylen)
+{
+	uint64_t used = (uint64_t)(sfs->f_blocks - sfs->f_bfree);
+	uint64_t bsize = (uint64_t)sfs->f_bsize;
+	int r;
+
+	if (used + p->pages > SIZE_MAX / bsize) {
+		set_why(why, whylen, "the files need more tmpfs than can be "
+		    "asked for");
+		return HUSH_E_TOOBIG;
+	}
+	if ((r = secretfs_resize(wfd, (size_t)((used + p->pages) * bsize), why,
+	    whylen)) != 0)
+		return r;
+	if (fstatfs(wfd, sfs) == -1) {
+		set_why(why, whylen, "statfs: %s", strerror(errno));
+		return errno_code(errno);
+	}
+	return 0;
+}
+
+int
+secretfs_shrink(int wfd, char *why, size_t whylen)
+{
+	struct statfs sfs;
+	int r;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if ((r = check_tmpfs(wfd, &sfs, why, whylen)) != 0)
+		return r;
+	if (sfs.f_bfree == 0)
+		return 0;
+	return secretfs_resize(wfd, (size_t)(sfs.f_blocks - sfs.f_bfree) *
+	    (size_t)sfs.f_bsize, why, whylen);
+}
+
 int
 secretfs_prune(int wfd, char *why, size_t whylen)
 {
@@ -751,7 +791,7 @@ secretfs_publish_flags(int wfd, const struct secretfs_file *files, size_t n,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	memset(&p, 0, sizeof(p));
-	if ((flags & ~SECRETFS_KEEP_PREVIOUS) != 0) {
+	if ((flags & ~(SECRETFS_KEEP_PREVIOUS | SECRETFS_GROW)) != 0) {
 		set_why(why, whylen, "unknown flags %#x", flags);
 		return HUSH_E_INVAL;
 	}
@@ -770,6 +810,9 @@ secretfs_publish_flags(int wfd, const struct secretfs_file *files, size_t n,
 		r = errno_code(errno);
 		goto out;
 	}
+	if ((flags & SECRETFS_GROW) != 0 && p.pages > (uint64_t)sfs.f_bfree &&
+	    (r = grow(wfd, &p, &sfs, why, whylen)) != 0)
+		goto out;
 	if ((r = check_room(&p, &sfs, why, whylen)) != 0)
 		goto out;
 

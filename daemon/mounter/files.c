@@ -93,7 +93,6 @@ mnt_files_decode(const struct wire_msg *m, struct mnt_files *out, char *why,
 	for (size_t i = 0; i < n && r == 0; i++) {
 		if ((r = decode_one(wire_find(m, T_FILE, i), i, rec,
 		    &out->f[out->n], why, whylen)) == 0) {
-			out->pages += (out->f[out->n].len + 4095) / 4096;
 			out->n++;
 		}
 	}

@@ -22,7 +22,6 @@
 struct mnt_files {
 	struct secretfs_file	*f;
 	size_t			 n;
-	uint64_t		 pages;	/* 4 KiB pages the data needs */
 };
 
 /*

@@ -13,14 +13,12 @@
 #include "mounter_ops.h"
 
 /*
- * A tmpfs is sized for two sets (the old one stays until the swap) of
- * the attached files plus MNT_GROWTH each, so that a secret may grow on
- * update.  The size is a limit, not a reservation: what costs memory is
- * what is written.  It also bounds what the root of a user-namespaced
- * container can write into its own view (see secretfs.h).
+ * A tmpfs's cap is the data it holds, to the page: grown by the publish
+ * that needs it (SECRETFS_GROW), shrunk again once the old generation is
+ * pruned.  Beyond keeping memory honest, the cap is what bounds what the
+ * root of a user-namespaced container could write into its own view (see
+ * secretfs.h): with no room to spare, nothing.
  */
-#define MNT_GROWTH	(1024u * 1024)
-#define MNT_PAGE	4096u
 
 /*
  * How long an old generation outlives a publish.  Deleting it at once
@@ -28,9 +26,9 @@
  * fail with ENOENT; a reader resolves a path in microseconds, so two
  * seconds is plenty.  Not longer: the old generation stays readable at
  * ..data_N/, and after a revocation its bytes must go.  The next publish
- * removes it too (its sweep runs before it writes), so the cap still
- * covers at most two sets.  A timer rather than "at the next publish
- * only", because updates can be months apart.
+ * removes it too (its sweep runs before it writes), so the cap grows to
+ * two sets at most.  A timer rather than "at the next publish only",
+ * because updates can be months apart.
  */
 #define MNT_KEEP_MS	2000
 
@@ -100,7 +98,9 @@ mnt_ctr_prune(struct mnt_ctr *c)
 	int r;
 
 	c->prune_at = 0;
-	if ((r = secretfs_prune(c->wfd, why, sizeof(why))) != 0)
+	/* Back to the current set alone: the cap never leaves room to spare. */
+	if ((r = secretfs_prune(c->wfd, why, sizeof(why))) != 0 ||
+	    (r = secretfs_shrink(c->wfd, why, sizeof(why))) != 0)
 		log_warn("container %.64s: %s", c->id, why);
 }
 
@@ -113,7 +113,6 @@ mnt_attach(const struct wire_msg *m, struct wire_enc *e, char *why,
 	char *root = NULL, *target = NULL;
 	uint32_t pid;
 	bool force = false, dead;
-	size_t cap;
 	int r, rofd = -1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -156,9 +155,10 @@ mnt_attach(const struct wire_msg *m, struct wire_enc *e, char *why,
 	if ((r = mnt_files_decode(m, &fs, why, whylen)) != 0)
 		goto fail;
 
-	cap = 2 * ((size_t)fs.pages * MNT_PAGE + MNT_GROWTH);
-	if ((r = secretfs_create(cap, &c->wfd, why, whylen)) != 0 ||
-	    (r = secretfs_publish(c->wfd, fs.f, fs.n, why, whylen)) != 0 ||
+	/* The cap starts at one page and grows to the data (SECRETFS_GROW). */
+	if ((r = secretfs_create(0, &c->wfd, why, whylen)) != 0 ||
+	    (r = secretfs_publish_flags(c->wfd, fs.f, fs.n, SECRETFS_GROW, why,
+	    whylen)) != 0 ||
 	    (r = secretfs_ro_view(c->wfd, &rofd, why, whylen)) != 0 ||
 	    (r = secretfs_mount_id(rofd, &c->view_id, why, whylen)) != 0 ||
 	    (r = secretfs_attach(rofd, c->pid, root, target,
@@ -204,8 +204,8 @@ mnt_publish(const struct wire_msg *m, struct wire_enc *e, uint64_t now_ms,
 	}
 	if ((r = mnt_files_decode(m, &fs, why, whylen)) != 0)
 		return r;
-	r = secretfs_publish_flags(c->wfd, fs.f, fs.n, SECRETFS_KEEP_PREVIOUS,
-	    why, whylen);
+	r = secretfs_publish_flags(c->wfd, fs.f, fs.n, SECRETFS_KEEP_PREVIOUS |
+	    SECRETFS_GROW, why, whylen);
 	if (r == 0) {
 		c->nfiles = fs.n;
 		c->prune_at = now_ms + MNT_KEEP_MS;

@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1073,11 +1074,63 @@ test_create_args(void **state)
 	close(fd);
 }
 
+/* The cap follows the data: grown for a publish, shrunk after, never below use. */
+static void
+test_resize(void **state)
+{
+	static uint8_t two[2 * 4096];
+	struct secretfs_file f = { "big", two, sizeof(two), 0, 0, 0400 };
+	struct fx *fx = *state;
+	struct statfs sfs;
+	char why[256];
+	struct mnt m;
+
+	memset(two, 't', sizeof(two));
+	assert_int_equal(secretfs_create(1, &fx->wfd, why, sizeof(why)), 0);
+	assert_int_equal(secretfs_publish(fx->wfd, &f, 1, why, sizeof(why)),
+	    HUSH_E_TOOBIG);
+	assert_int_equal(secretfs_resize(fx->wfd, 4 * 4096, why, sizeof(why)), 0);
+	assert_int_equal(fstatfs(fx->wfd, &sfs), 0);
+	assert_int_equal(sfs.f_blocks, 4);
+	publish_ok(fx->wfd, &f, 1);
+
+	/* below what is in use: refused, the cap unchanged */
+	assert_int_equal(secretfs_resize(fx->wfd, 4096, why, sizeof(why)),
+	    HUSH_E_NOSPACE);
+	assert_non_null(strstr(why, "resizing the tmpfs"));
+	assert_int_equal(fstatfs(fx->wfd, &sfs), 0);
+	assert_int_equal(sfs.f_blocks, 4);
+	/* down to exactly the data */
+	assert_int_equal(secretfs_resize(fx->wfd, sizeof(two), why, sizeof(why)), 0);
+	assert_int_equal(fstatfs(fx->wfd, &sfs), 0);
+	assert_int_equal(sfs.f_blocks, 2);
+	assert_int_equal(sfs.f_bfree, 0);
+
+	/* the attached view sees the new cap and keeps noswap */
+	assert_int_equal(secretfs_ro_view(fx->wfd, &fx->rofd, why, sizeof(why)),
+	    0);
+	mkdirs(fx->rootfs, "run/secrets");
+	assert_int_equal(move_mount(fx->rofd, "", AT_FDCWD, fx->view,
+	    MOVE_MOUNT_F_EMPTY_PATH), 0);
+	assert_int_equal(secretfs_resize(fx->wfd, 3 * 4096, why, sizeof(why)), 0);
+	assert_int_equal(mounts_at(getpid(), fx->view, &m), 1);
+	assert_true(has_opt(m.super, "size=12k"));
+	assert_true(has_opt(m.super, "noswap"));
+	assert_true(has_opt(m.opts, "ro"));
+
+	assert_int_equal(secretfs_resize(-1, 4096, why, sizeof(why)),
+	    HUSH_E_INVAL);
+	assert_int_equal(secretfs_resize(fx->wfd, SIZE_MAX, why, sizeof(why)),
+	    HUSH_E_RANGE);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test_setup_teardown(test_resize, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_create_args, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_create_publish_attach,

@@ -53,11 +53,11 @@ send_op(int fd, uint32_t portid, enum proc_cn_mcast_op op)
 	return 0;
 }
 
-int
-procwatch_open(struct procwatch *w, char *why, size_t whylen)
+static int
+open_here(struct procwatch *w, char *why, size_t whylen)
 {
 	struct mnl_socket *nl;
-	int size = PROCWATCH_RCVBUF, fd;
+	int size = PROCWATCH_RCVBUF, fd, e;
 
 	w->fd = -1;
 	w->portid = 0;
@@ -89,8 +89,29 @@ procwatch_open(struct procwatch *w, char *why, size_t whylen)
 	mnl_socket_close(nl);
 	return 0;
 fail:
+	/* procwatch_open() looks at why the kernel said no */
+	e = errno;
 	mnl_socket_close(nl);
+	errno = e;
 	return HUSH_E_SYS;
+}
+
+/*
+ * The kernel serves the proc connector in the initial network namespace
+ * only: from any other the subscription is refused with ECONNREFUSED.
+ * Entering init's namespace for the socket would need /proc/1/ns/net,
+ * which hardened hosts (and this project's CI machine) refuse even to
+ * root, so say plainly where hushd must run instead.
+ */
+int
+procwatch_open(struct procwatch *w, char *why, size_t whylen)
+{
+	int r;
+
+	if ((r = open_here(w, why, whylen)) != 0 && errno == ECONNREFUSED)
+		snprintf(why, whylen, "the kernel's proc connector answers in the initial "
+		    "network namespace only; run hushd in the host's network namespace");
+	return r;
 }
 
 void

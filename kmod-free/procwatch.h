@@ -25,7 +25,10 @@ struct procwatch {
 typedef void (*procwatch_exit_fn)(void *arg, pid_t pid, uint32_t exit_code,
     uint32_t exit_signal);
 
-/* Needs CAP_NET_ADMIN in the initial network namespace before Linux 6.6. */
+/*
+ * Works in the initial network namespace only; needs CAP_NET_ADMIN there
+ * before Linux 6.6.
+ */
 int	procwatch_open(struct procwatch *w, char *why, size_t whylen);
 void	procwatch_close(struct procwatch *w);
 

@@ -34,7 +34,7 @@
 /* What the child tells the parent: one write, read whole. */
 struct report {
 	int	code;		/* 0 or a HUSH_E_* code */
-	char	msg[256];	/* why, when code is not 0 */
+	char	msg[512];	/* why, when code is not 0 (< PIPE_BUF) */
 };
 
 /* What the child works with; the fds are open before fork(). */
@@ -179,6 +179,33 @@ describe_mount(int procfd, uint64_t id, char *out, size_t outlen)
 }
 
 /*
+ * Makes a missing directory of the target (usually run/secrets itself,
+ * the mount point) owned like its parent.  In a user-namespaced
+ * container the rootfs belongs to the mapped root: host root could not
+ * make the directory without CAP_DAC_OVERRIDE, and a mount point left
+ * owned by host root would be one the container's own root cannot
+ * remove.  Returns 0 or an errno; EEXIST is success (someone was
+ * faster, or a dangling symlink, which the caller's open refuses).
+ */
+static int
+make_dir(int dir, const char *name)
+{
+	struct stat st;
+	int e;
+
+	if (fstat(dir, &st) == -1)
+		return errno;
+	if (mkdirat(dir, name, 0755) == -1)
+		return errno == EEXIST ? 0 : errno;
+	if (fchownat(dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) == -1) {
+		e = errno;
+		(void)unlinkat(dir, name, AT_REMOVEDIR);
+		return e;
+	}
+	return 0;
+}
+
+/*
  * Finds or makes target below rootfd, one directory at a time; *dirp
  * becomes the target directory.
  */
@@ -204,9 +231,7 @@ walk_target(int rootfd, const char *target, int *dirp, struct report *rep)
 		    comp);
 		sanitize(shown, sl, s, sizeof(s));
 		if ((next = open_dir(cur, comp)) == -1 && errno == ENOENT) {
-			/* EEXIST: someone was faster, or a dangling symlink */
-			if (mkdirat(cur, comp, 0755) == -1 && errno != EEXIST) {
-				e = errno;
+			if ((e = make_dir(cur, comp)) != 0) {
 				close(cur);
 				return report(rep, e == EROFS ? HUSH_E_PERM :
 				    HUSH_E_SYS, "making %s in the rootfs: %s",
@@ -282,7 +307,8 @@ attach_child(const struct job *j, struct report *rep)
 			    sizeof(desc));
 		r = report(rep, HUSH_E_INUSE, "%s in the rootfs is already a "
 		    "mount point (%s%smount id %" PRIu64 "); refusing to hide "
-		    "it", s, desc, desc[0] != '\0' ? ", " : "",
+		    "it (if it holds the runtime's own secrets, as podman's "
+		    "--secret does, use those or hush's, not both)", s, desc, desc[0] != '\0' ? ", " : "",
 		    (uint64_t)stx.stx_mnt_id);
 		goto out;
 	}

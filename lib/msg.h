@@ -16,11 +16,11 @@
 #define HUSH_SECRET_MAX 511999
 #define HUSH_REQ_ID_LEN 16
 /* A service's bounds, chosen so a REC_SERVICE fits HUSH_SERVICE_RECORD_MAX. */
-#define HUSH_SERVICE_GRANTS_MAX 64
+#define HUSH_SERVICE_GRANTS_MAX 128
 #define HUSH_SERVICE_CONSTRAINTS_MAX 32
 #define HUSH_TARGET_MAX 255
 #define HUSH_CONSTRAINT_MAX 1024
-#define HUSH_SERVICE_RECORD_MAX 65536
+#define HUSH_SERVICE_RECORD_MAX (128 * 1024)
 /*
  * One answer to a node's DSP_ASSIGNMENTS: the services placed on it (at
  * most half of this) and as many values as fit, at least one of any size.

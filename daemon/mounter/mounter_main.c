@@ -42,6 +42,10 @@ static const uint16_t from_mounter[] = { MNTR_EVENT, 0 };
  *	CAP_SYS_PTRACE	opening /proc/PID/ns/mnt is a ptrace-read check,
  *			and a container's init holds capabilities we lack
  *			("/proc/PID/ns/mnt: Permission denied")
+ *	CAP_DAC_OVERRIDE making run/secrets in a rootfs that belongs
+ *			to a user-namespaced container's mapped root
+ *			(t_runtimes: "making /run/secrets in the rootfs:
+ *			Permission denied")
  *	CAP_CHOWN	files belong to the container's users
  *			("chown 'db_pw': Operation not permitted")
  *	CAP_FOWNER	fchmod() after that chown: the file is not ours
@@ -51,15 +55,12 @@ static const uint16_t from_mounter[] = { MNTR_EVENT, 0 };
  *			on 6.18), but Debian 12's 6.1 refuses, and without
  *			exit events we refuse to run.
  *
- * Not needed: CAP_DAC_OVERRIDE (everything we create or walk is root's;
- * a rootfs owned by a mapped uid with mode 0755 still lets root's
- * owner-less access through the "other" bits for lookups, but making
- * run/secrets in it would need it: not covered yet), CAP_KILL (kill(pid,
- * 0) failing with EPERM still says the process exists; we look for ESRCH).
+ * Not needed: CAP_KILL (kill(pid, 0) failing with EPERM still says the
+ * process exists; we look for ESRCH).
  */
 static const cap_value_t mounter_caps[] = {
-	CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SYS_PTRACE, CAP_CHOWN, CAP_FOWNER,
-	CAP_NET_ADMIN,
+	CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SYS_PTRACE, CAP_DAC_OVERRIDE,
+	CAP_CHOWN, CAP_FOWNER, CAP_NET_ADMIN,
 };
 
 const struct child_desc mounter_child = {

@@ -100,4 +100,6 @@ check "service rm" hc a service rm api2 web $(for i in $(seq 1 20); do echo "bul
 expect_fail "service rm of an unknown service" "service 'web' not found" hc a service rm web
 check "secret rm allowed once no service uses it" hc a secret rm db
 eq "no services left" "" "$(hc a service ls -q)"
+expect_fail "a service of more than 128 secrets is refused" "at most 128 grants" \
+    hc a service create many $(for i in $(seq 1 129); do echo "--secret s$i"; done)
 finish

@@ -24,18 +24,8 @@ need_runtimes() {
 	fi
 }
 
-# make_rootfs DIR: busybox with relative links, as an image would have it
-make_rootfs() {
-	local d=$1 a bb
-	bb=$(command -v busybox) || return 1
-	mkdir -p "$d/bin" "$d/proc" "$d/sys" "$d/dev" "$d/run" "$d/tmp" "$d/etc"
-	cp "$bb" "$d/bin/busybox"
-	for a in $("$d/bin/busybox" --list); do
-		[ "$a" = busybox ] || ln -sf busybox "$d/bin/$a"
-	done
-	printf 'root:x:0:0:root:/:/bin/sh\nwww:x:33:33:www:/:/bin/sh\n' > "$d/etc/passwd"
-	printf 'root:x:0:\nwww:x:33:\n' > "$d/etc/group"
-}
+# make_rootfs DIR
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/rootfs.sh"
 
 # make_bundle DIR [make-bundle.py options] -- ARGS...: a bundle whose
 # rootfs is a copy of $T_DIR/rootfs, hooks wired to node a unless told
@@ -47,16 +37,23 @@ make_bundle() {
 	python3 "$MAKE_BUNDLE" --bundle "$b" --rootfs rootfs "$@"
 }
 
+# rt_argv RUNTIME: set the array RT_ARGV to the command line that runs
+# RUNTIME with its state under $T_DIR (the benchmarks time it directly)
+rt_argv() {
+	case $1 in
+	runc) RT_ARGV=(runc --root "$RT_STATE/runc") ;;
+	crun) RT_ARGV=(unshare -m sh -c 'umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@"'
+	    crun crun --root "$RT_STATE/crun" --cgroup-manager=disabled) ;;
+	*) echo "rt: unknown runtime $1" >&2; return 2 ;;
+	esac
+}
+
 # rt RUNTIME ARGS...: the runtime with its state under $T_DIR
 rt() {
-	local r=$1
+	local -a RT_ARGV
+	rt_argv "$1" || return 2
 	shift
-	case $r in
-	runc) runc --root "$RT_STATE/runc" "$@" ;;
-	crun) unshare -m sh -c 'umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' \
-	    crun crun --root "$RT_STATE/crun" --cgroup-manager=disabled "$@" ;;
-	*) echo "rt: unknown runtime $r" >&2; return 2 ;;
-	esac
+	"${RT_ARGV[@]}" "$@"
 }
 
 # rt_start RUNTIME ID BUNDLE: create and start detached; stdout/err to BUNDLE/out

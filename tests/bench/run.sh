@@ -7,10 +7,8 @@
 #
 # 1. Container start: `runc run` (and `crun run`) of a busybox container
 #    whose command is `true`, without the hook and with the hook and a
-#    service granting 1, 10 or 64 secrets of 64 bytes; median of
-#    BENCH_RUNS (20) runs of each, interleaved.  A container names one
-#    service, and a service grants at most HUSH_SERVICE_GRANTS_MAX (64)
-#    secrets, so 64 files is the most one container can be given.
+#    service granting 1, 10 or 100 secrets of 64 bytes; median of
+#    BENCH_RUNS (20) runs of each, interleaved.
 # 2. Live update: the time from `hushctl service update --secret-rm`
 #    (and --secret-add) to the file disappearing (appearing) inside a
 #    running runc container; median of BENCH_LIVE_RUNS (10) runs.
@@ -25,7 +23,7 @@ cd "$(dirname "$0")/../.." || exit 1
 RUNS=${BENCH_RUNS:-20}
 LIVE_RUNS=${BENCH_LIVE_RUNS:-10}
 RUNTIMES=${BENCH_RUNTIMES:-runc crun}
-COUNTS="1 10 64"
+COUNTS="1 10 100"
 SIZE=64
 
 . tests/integration/lib.sh
@@ -65,14 +63,14 @@ wait_for 20 node_ready a || die "hushd did not become ready"
 
 t0=$(date +%s%N)
 grants=()
-for i in $(seq 1 64); do
+for i in $(seq 1 100); do
 	name=$(printf 's%03d' "$i")
 	# SIZE printable bytes, kept to check what a container reads
 	head -c $((SIZE * 3 / 4)) /dev/urandom | base64 -w0 >"$T_DIR/$name.val"
 	hc a secret create "$name" "$T_DIR/$name.val" >/dev/null || die "secret create $name failed"
 	grants+=(--secret "$name")
 	case $i in
-	1 | 10 | 64) hc a service create "svc$i" "${grants[@]}" >/dev/null ||
+	1 | 10 | 100) hc a service create "svc$i" "${grants[@]}" >/dev/null ||
 	    die "service create svc$i failed" ;;
 	esac
 done
@@ -84,10 +82,10 @@ hc a service create live --secret s001 --secret live >/dev/null || die "service 
 placed() {
 	[ "$(hc a service ls --placed --format json | python3 -c \
 	    'import json,sys; print(" ".join(sorted(s["Name"] for s in json.load(sys.stdin))))')" = \
-	    "live svc1 svc10 svc64" ]
+	    "live svc1 svc10 svc100" ]
 }
 wait_for 20 placed || die "the services were not placed on the node"
-echo "# setup: 65 secrets of $SIZE bytes, 4 services, in $((($(date +%s%N) - t0) / 1000000)) ms"
+echo "# setup: 101 secrets of $SIZE bytes, 4 services, in $((($(date +%s%N) - t0) / 1000000)) ms"
 
 # ---- bundles ---------------------------------------------------------------
 make_rootfs "$T_DIR/rootfs" || die "cannot build the busybox rootfs"

@@ -872,13 +872,18 @@ msg_records_each(const struct wire_msg *m, uint16_t item_tag, uint16_t rec_type,
 	if ((rec = malloc(sizeof(*rec))) == NULL)
 		return HUSH_E_NOMEM;
 	while ((r = wire_list_next(list, len, &off, &tag, &val, &vlen)) == 1) {
-		/* Each record is bounded as a message would be. */
-		if (tag != item_tag || vlen > record_max(rec_type) ||
-		    (r = msg_parse_record(val, vlen, rec_type, rec, why, sizeof(why))) != 0) {
-			r = r != 0 ? r : HUSH_E_PROTO;
+		/*
+		 * Each record is bounded as a message would be.  A stray entry
+		 * is an error, not the end of the list: r is still
+		 * wire_list_next()'s 1 here, which the return below would turn
+		 * into success with the rest of the list unread.
+		 */
+		if (tag != item_tag || vlen > record_max(rec_type)) {
+			r = HUSH_E_PROTO;
 			break;
 		}
-		if ((r = fn(arg, val, vlen, rec)) != 0)
+		if ((r = msg_parse_record(val, vlen, rec_type, rec, why, sizeof(why))) != 0 ||
+		    (r = fn(arg, val, vlen, rec)) != 0)
 			break;
 	}
 	free(rec);

@@ -480,6 +480,61 @@ test_rec_secret_roundtrip(void **state)
 	    HUSH_E_PROTO);
 }
 
+static int
+count_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *r)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/*
+ * A record list is all of one item tag: an entry of another tag (or one
+ * too large to be a record) fails the walk, and is not taken for the
+ * end of a shorter list.
+ */
+static void
+test_records_stray_entry(void **state)
+{
+	static const uint16_t list_r[] = { QRY_SECRET_LIST | MSG_REPLY, 0 };
+	struct wire_enc e, r, l;
+	const uint8_t *buf;
+	size_t len, n;
+	char why[256];
+	uint8_t *big;
+
+	for (int stray = 0; stray < 3; stray++) {
+		wire_enc_init(&e, QRY_SECRET_LIST | MSG_REPLY, 3, WIRE_MAX_MSG);
+		wire_enc_init_list(&l, WIRE_MAX_MSG);
+		wire_enc_init_fields(&r, 8192);
+		wire_put_str(&r, T_SECRET_ID, "0123456789abcdefghijklmno");
+		wire_put_str(&r, T_NAME, "alpha");
+		wire_put_i64(&r, T_CREATED, 1);
+		wire_put_i64(&r, T_UPDATED, 1);
+		wire_put_u32(&r, T_VERSION, 1);
+		wire_put_u32(&r, T_DATA_LEN, 1);
+		assert_int_equal(wire_enc_finish(&r, &buf, &len), 0);
+		wire_put_bytes(&l, T_SECRET, buf, len);
+		if (stray == 1) {
+			wire_put_bytes(&l, T_NODE, buf, len);
+		} else if (stray == 2) {
+			assert_non_null(big = calloc(1, 8193));
+			wire_put_bytes(&l, T_SECRET, big, 8193);
+			free(big);
+		}
+		wire_put_bytes(&l, T_SECRET, buf, len);
+		wire_enc_free(&r);
+		assert_int_equal(wire_enc_finish(&l, &buf, &len), 0);
+		wire_put_bytes(&e, T_RECORDS, buf, len);
+		wire_enc_free(&l);
+		assert_int_equal(parse_enc(&e, list_r, why, sizeof(why)), 0);
+		n = 0;
+		assert_int_equal(msg_records_each(&msg, T_SECRET, REC_SECRET, count_record, &n),
+		    stray == 0 ? 0 : HUSH_E_PROTO);
+		assert_int_equal(n, stray == 0 ? 2 : 1);
+		wire_enc_free(&e);
+	}
+}
+
 int
 main(void)
 {
@@ -495,6 +550,7 @@ main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_parse_max),
 		cmocka_unit_test(test_rec_secret_roundtrip),
+		cmocka_unit_test(test_records_stray_entry),
 	};
 
 	if (sodium_init() < 0)

@@ -85,6 +85,7 @@ static const struct wire_field_spec f_status_r[] = {
 	F(T_STATUS_TEXT, WIRE_STR, 0, 1, 256),	/* what the operator must act on */
 	F(T_COUNT, WIRE_U32, 0, 0, 0),		/* services placed on this node */
 	F_HAVE,					/* secret values it holds, id:version */
+	F(T_CONTAINERS, WIRE_U32, 0, 0, 0),	/* containers it delivered into */
 };
 
 static const struct wire_field_spec f_init[] = {
@@ -572,6 +573,20 @@ static const struct wire_field_spec f_container_attach_r[] = {
 static const struct wire_field_spec f_container_detach[] = {
 	F_CONTAINER_ID,
 };
+static const struct wire_field_spec f_container_list[] = {
+	F(T_MOUNTER, WIRE_BOOL, 0, 0, 0),
+};
+/* T_CONTAINER items (REC_CONTAINER), or T_MOUNT (REC_MOUNT) if T_MOUNTER asked. */
+static const struct wire_field_spec f_container_list_r[] = {
+	F_RECORDS(T_CONTAINER),
+};
+static const struct wire_field_spec f_rec_container[] = {
+	F_CONTAINER_ID,
+	F(T_SERVICE_NAME, WIRE_STR, REQ, 1, SERVICE_NAME_MAX),
+	F(T_PID, WIRE_U32, REQ, 0, 0),
+	F(T_COUNT, WIRE_U32, REQ, 0, 0),	/* files delivered */
+	F(T_CREATED, WIRE_I64, REQ, 0, 0),	/* when: unix time of the attach */
+};
 /*
  * The mounter's messages.  A container id is the runtime's (runc allows
  * any printable string); the rootfs path is as long as a path may be.
@@ -681,6 +696,8 @@ static const struct wire_msg_spec specs[] = {
 	S(CTL_CONTAINER_ATTACH | MSG_REPLY, f_container_attach_r),
 	S(CTL_CONTAINER_DETACH, f_container_detach),
 	S0(CTL_CONTAINER_DETACH | MSG_REPLY),
+	S(CTL_CONTAINER_LIST, f_container_list),
+	S(CTL_CONTAINER_LIST | MSG_REPLY, f_container_list_r),
 
 	S(PKI_CA_CREATE, f_pki_ca_create),
 	S(PKI_CA_CREATE | MSG_REPLY, f_pki_ca_r),
@@ -775,6 +792,7 @@ static const struct wire_msg_spec specs[] = {
 	S(REC_GRANT, f_rec_grant),
 	S(REC_SERVICE_GRANT, f_rec_service_grant),
 	S(REC_SECRET_DATA, f_rec_secret_data),
+	S(REC_CONTAINER, f_rec_container),
 
 	S(MNTR_ATTACH, f_mnt_attach),
 	S(MNTR_ATTACH | MSG_REPLY, f_mnt_count_r),
@@ -872,13 +890,18 @@ msg_records_each(const struct wire_msg *m, uint16_t item_tag, uint16_t rec_type,
 	if ((rec = malloc(sizeof(*rec))) == NULL)
 		return HUSH_E_NOMEM;
 	while ((r = wire_list_next(list, len, &off, &tag, &val, &vlen)) == 1) {
-		/* Each record is bounded as a message would be. */
-		if (tag != item_tag || vlen > record_max(rec_type) ||
-		    (r = msg_parse_record(val, vlen, rec_type, rec, why, sizeof(why))) != 0) {
-			r = r != 0 ? r : HUSH_E_PROTO;
+		/*
+		 * Each record is bounded as a message would be.  A stray entry
+		 * is an error, not the end of the list: r is still
+		 * wire_list_next()'s 1 here, which the return below would turn
+		 * into success with the rest of the list unread.
+		 */
+		if (tag != item_tag || vlen > record_max(rec_type)) {
+			r = HUSH_E_PROTO;
 			break;
 		}
-		if ((r = fn(arg, val, vlen, rec)) != 0)
+		if ((r = msg_parse_record(val, vlen, rec_type, rec, why, sizeof(why))) != 0 ||
+		    (r = fn(arg, val, vlen, rec)) != 0)
 			break;
 	}
 	free(rec);

@@ -126,6 +126,9 @@ enum msg_tag {
 	T_GID_MAP,		/* the same for gids */
 	T_FILE,			/* nested REC_FILE, repeated */
 	T_MOUNT,		/* nested REC_MOUNT, in a T_RECORDS list */
+	T_CONTAINER,		/* nested REC_CONTAINER, in a T_RECORDS list */
+	T_MOUNTER,		/* bool: answer from the mounter's table, not the parent's */
+	T_CONTAINERS,		/* u32: containers holding this node's secrets */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -188,6 +191,14 @@ enum msg_type {
 	 */
 	CTL_CONTAINER_ATTACH,
 	CTL_CONTAINER_DETACH,
+	/*
+	 * hushctl -> parent: the containers this node holds secrets for, one
+	 * REC_CONTAINER each (T_CONTAINER).  With T_MOUNTER the parent asks
+	 * the mounter (MNTR_LIST) and answers with its REC_MOUNTs (T_MOUNT)
+	 * instead: the mounter holds the mounts and the bytes, so its table,
+	 * not the parent's, shows that a container was really let go.
+	 */
+	CTL_CONTAINER_LIST,
 
 	/* parent <-> pki */
 	PKI_CA_CREATE = 0x0201,
@@ -274,6 +285,7 @@ enum msg_type {
 	REC_GRANT,
 	REC_SERVICE_GRANT,
 	REC_SECRET_DATA,	/* a secret's value for a node it is placed on */
+	REC_CONTAINER,		/* a container the parent delivered secrets into */
 
 	/*
 	 * parent <-> mounter.  The mounter builds each container's

@@ -27,6 +27,7 @@ struct container {
 	char			 service[SERVICE_NAME_MAX + 1];
 	pid_t			 pid;
 	uint32_t		 count;
+	int64_t			 attached;	/* unix time, for 'hushctl container ls' */
 	/* the container's id maps, for the files of later updates */
 	struct idmap		 uids, gids;
 	bool			 have_uids, have_gids;
@@ -79,6 +80,7 @@ attached(void *arg, int status, const struct wire_msg *reply, int fd, const char
 		return;
 	}
 	wire_get_u32(reply, T_COUNT, &x->c->count);
+	x->c->attached = parent_now();
 	log_info("container %.64s: %u file(s) of service %s delivered", x->c->id,
 	    x->c->count, x->c->service);
 	x->c->next = p->containers;
@@ -332,4 +334,125 @@ containers_mounter_lost(struct parent *p)
 		p->containers = c->next;
 		free(c);
 	}
+}
+
+size_t
+containers_count(const struct parent *p)
+{
+	size_t n = 0;
+
+	for (const struct container *c = p->containers; c != NULL; c = c->next)
+		n++;
+	return n;
+}
+
+/* One REC_CONTAINER, appended to a record list. */
+static int
+put_container(struct wire_enc *list, const struct container *c)
+{
+	struct wire_enc rec;
+	const uint8_t *buf;
+	size_t len;
+	int r;
+
+	wire_enc_init_fields(&rec, HUSH_CONTAINER_ID_MAX + SERVICE_NAME_MAX + 256);
+	wire_put_str(&rec, T_CONTAINER_ID, c->id);
+	wire_put_str(&rec, T_SERVICE_NAME, c->service);
+	wire_put_u32(&rec, T_PID, (uint32_t)c->pid);
+	wire_put_u32(&rec, T_COUNT, c->count);
+	wire_put_i64(&rec, T_CREATED, c->attached);
+	if ((r = wire_enc_finish(&rec, &buf, &len)) == 0)
+		wire_put_bytes(list, T_CONTAINER, buf, len);
+	wire_enc_free(&rec);
+	return r;
+}
+
+/*
+ * The parent's own table.  Bounded by what the control socket carries, so
+ * that a list too long for it is an error the operator sees, not a reply
+ * the channel drops.
+ */
+static void
+list_own(struct op *op)
+{
+	struct wire_enc e, list;
+	const uint8_t *buf;
+	size_t len;
+	int r = 0;
+
+	wire_enc_init_list(&list, CONTROL_MAX_MSG - 1024);
+	for (const struct container *c = op->p->containers; c != NULL && r == 0; c = c->next)
+		r = put_container(&list, c);
+	if (r != 0 || (r = wire_enc_finish(&list, &buf, &len)) != 0) {
+		wire_enc_free(&list);
+		op_error(op, r, r == HUSH_E_TOOBIG ? "too many containers to list in "
+		    "one reply" : NULL);
+		return;
+	}
+	wire_enc_init(&e, CTL_CONTAINER_LIST | MSG_REPLY, op->client_req, CONTROL_MAX_MSG);
+	wire_put_bytes(&e, T_RECORDS, buf, len);
+	wire_enc_free(&list);
+	op_reply(op, &e);
+}
+
+static int
+mount_record_ok(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+{
+	return 0;
+}
+
+/*
+ * The mounter's answer, passed on as it came once every record checks
+ * out: a mounter that sends garbage is restarted, not believed.
+ */
+static void
+mounter_listed(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct op *op = arg;
+	struct wire_enc e;
+	const uint8_t *list;
+	size_t len;
+
+	if (status != 0) {
+		op_error(op, status, status == HUSH_E_UNAVAIL ? "the mounter process is not "
+		    "available (it is restarting); try again" : detail);
+		return;
+	}
+	if (msg_records_each(reply, T_MOUNT, REC_MOUNT, mount_record_ok, NULL) != 0) {
+		child_kill(&op->p->mounter, "malformed mount record");
+		op_error(op, HUSH_E_UNAVAIL, "the mounter process misbehaved and was restarted");
+		return;
+	}
+	wire_get_bytes(reply, T_RECORDS, &list, &len);
+	wire_enc_init(&e, CTL_CONTAINER_LIST | MSG_REPLY, op->client_req, CONTROL_MAX_MSG);
+	wire_put_bytes(&e, T_RECORDS, list, len);
+	op_reply(op, &e);
+}
+
+/*
+ * CTL_CONTAINER_LIST.  The parent's table says what it asked for and
+ * will update; the mounter's (T_MOUNTER) what is actually held.  They
+ * differ only while a change is on its way from one to the other (an
+ * attach or detach in flight, an exit the mounter saw and has not yet
+ * reported).  Both live in memory: a container attached before hushd
+ * last started is in neither.
+ */
+void
+op_container_list(struct op *op, const struct wire_msg *m)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+	bool mounter = false;
+	int r;
+
+	(void)wire_get_bool(m, T_MOUNTER, &mounter);
+	if (!mounter) {
+		list_own(op);
+		return;
+	}
+	wire_enc_init(&e, MNTR_LIST, child_next_id(&p->mounter), 64);
+	r = child_call(&p->mounter, &e, -1, mounter_listed, op);
+	wire_enc_free(&e);
+	if (r != 0)
+		op_error(op, HUSH_E_UNAVAIL, "the mounter process is not available");
 }

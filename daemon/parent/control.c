@@ -59,6 +59,15 @@ static const struct handler {
 	{ CTL_ASSIGNMENTS,	W_READY,			op_assignments },
 	{ CTL_CONTAINER_ATTACH,	W_READY,			op_container_attach },
 	{ CTL_CONTAINER_DETACH,	W_READY,			op_container_detach },
+	/*
+	 * Every state: the list reads only this process's and the mounter's
+	 * tables, never the store or a key, and containers outlive the states
+	 * that let them attach.  They keep their secrets while a manager's
+	 * raft store restarts (W_BUSY) and after 'hushctl leave' (W_UNINIT);
+	 * a node is locked only right after hushd started, when both tables
+	 * are empty, and "none" is then the true answer.
+	 */
+	{ CTL_CONTAINER_LIST,	W_UNINIT | W_LOCKED | W_READY | W_BUSY, op_container_list },
 	{ CTL_SECRET_UPDATE,	W_READY | W_MANAGER,		op_secret_update },
 	{ CTL_SERVICE_CREATE,	W_READY | W_MANAGER,		op_service_create },
 	{ CTL_SERVICE_LIST,	W_READY | W_MANAGER,		op_service_list },
@@ -72,7 +81,7 @@ static const uint16_t control_requests[] = {
 	CTL_SECRET_LIST, CTL_SECRET_INSPECT, CTL_SECRET_RM, CTL_UPDATE,
 	CTL_UNLOCK_KEY, CTL_JOIN, CTL_LEAVE, CTL_NODE_LIST, CTL_NODE_INSPECT,
 	CTL_NODE_PROMOTE, CTL_NODE_DEMOTE, CTL_NODE_RM, CTL_NODE_UPDATE, CTL_SECRET_UPDATE,
-	CTL_ASSIGNMENTS, CTL_CONTAINER_ATTACH, CTL_CONTAINER_DETACH,
+	CTL_ASSIGNMENTS, CTL_CONTAINER_ATTACH, CTL_CONTAINER_DETACH, CTL_CONTAINER_LIST,
 	CTL_SERVICE_CREATE, CTL_SERVICE_LIST, CTL_SERVICE_INSPECT, CTL_SERVICE_UPDATE,
 	CTL_SERVICE_RM, 0
 };

@@ -17,6 +17,8 @@ status_reply(struct op *op, const struct wire_msg *raft)
 	wire_put_bool(&e, T_INITIALIZED, p->node.initialized);
 	wire_put_bool(&e, T_LOCKED, p->state == PS_LOCKED);
 	wire_put_str(&e, T_HUSH_VERSION, HUSH_VERSION);
+	/* Outside the block below: a node that left may still hold containers. */
+	wire_put_u32(&e, T_CONTAINERS, (uint32_t)containers_count(p));
 	if (p->node.initialized) {
 		wire_put_str(&e, T_NODE_ID, p->node.node_id);
 		wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);

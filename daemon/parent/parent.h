@@ -230,6 +230,8 @@ void	cluster_peer_error(struct peer_op *x, int code, const char *detail);
 /* containers.c: the OCI hook's requests, carried out by the mounter */
 void	op_container_attach(struct op *op, const struct wire_msg *m);
 void	op_container_detach(struct op *op, const struct wire_msg *m);
+void	op_container_list(struct op *op, const struct wire_msg *m);
+size_t	containers_count(const struct parent *p);
 void	containers_event(struct parent *p, const struct wire_msg *m);
 void	containers_mounter_lost(struct parent *p);
 void	containers_refresh(struct parent *p);

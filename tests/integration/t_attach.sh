@@ -31,6 +31,24 @@ hook() { # hook STAGE STATE
 }
 in_ctr() { nsenter -t "$CPID" -m "$@"; }
 S=$B/rootfs/run/secrets
+# what the node says it holds: its own table, the mounter's, its status
+# (a failing hushctl must not pass for an empty list)
+ids() { hc a container ls -q "$@" || echo "hushctl failed"; }
+held_in_status() { hc a status | sed -n 's/^Containers here: *//p'; }
+both_empty() { [ -z "$(ids)" ] && [ -z "$(ids --mounter)" ]; }
+
+eq "no container is listed before the first attach" "" "$(ids)"
+eq "... nor by the mounter" "" "$(ids --mounter)"
+eq "status counts none" "0" "$(held_in_status)"
+expect_fail "container ls refuses an unknown option" "container ls: unknown option '--bogus'" \
+    hc a container ls --bogus
+expect_fail "... and a stray argument" "container ls: unexpected argument 'c1'" \
+    hc a container ls c1
+expect_fail "... and a bad format" "container ls: --format" hc a container ls --format yaml
+expect_fail "container without a subcommand is a usage error" "Usage:  hushctl container" \
+    hc a container
+check "container --help prints the usage" sh -c "'$HUSHCTL' container --help | grep -q '^Usage:  hushctl container COMMAND'"
+check "container ls --help names --mounter" sh -c "'$HUSHCTL' container ls --help | grep -q -- '--mounter'"
 
 check "createRuntime: the hook succeeds" hook createRuntime "$(state c1 web)"
 eq "the container reads db" "db password" "$(in_ctr cat "$S/db")"
@@ -44,6 +62,30 @@ check "... with noswap" sh -c "printf '%s' '$mnt' | grep -q 'noswap'"
 check "the container cannot write there" sh -c "! nsenter -t $CPID -m sh -c 'echo x > $S/new' 2>/dev/null"
 check "nothing is mounted in the host's namespace" sh -c "! awk -v t='$S' '\$5 == t' /proc/self/mountinfo | grep -q ."
 check "the same request again is answered the same" hook createRuntime "$(state c1 web)"
+
+# what the node reports about the container
+eq "container ls -q prints its id" "c1" "$(ids)"
+row=$(hc a container ls | awk '$1 == "c1"')
+eq "container ls: id, service, pid, files" "c1 web $CPID 2" "$(printf '%s' "$row" | awk '{print $1, $2, $3, $4}')"
+check "... attached seconds ago" sh -c "printf '%s' '$row' | grep -Eq ' (Less than a second|[0-9]+ seconds?) ago\$'"
+eq "... under the documented headers" "CONTAINER ID|SERVICE|PID|FILES|ATTACHED" \
+    "$(hc a container ls | head -n 1 | sed 's/   */|/g')"
+eq "the mounter holds it too" "c1" "$(ids --mounter)"
+eq "... with its pid and files" "c1 $CPID 2" "$(hc a container ls --mounter | awk '$1 == "c1" {print $1, $2, $3}')"
+# one line a container: its JSON keys and values, sorted, the time only
+# checked for being UTC (RFC 3339 with Z)
+ctr_json() {
+	hc a container ls --format json "$@" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin):
+    print(" ".join("%s=%s" % (k, c[k]) for k in sorted(c) if k != "AttachedAt"),
+          "AttachedAt=" + ("utc" if c.get("AttachedAt", "").endswith("Z") else "none"))'
+}
+eq "container ls --format json" "Files=2 ID=c1 Pid=$CPID Service=web AttachedAt=utc" "$(ctr_json)"
+eq "... and with --mounter" "Files=2 ID=c1 Pid=$CPID AttachedAt=none" "$(ctr_json --mounter)"
+eq "status counts it" "1" "$(held_in_status)"
+eq "... and so does its json" "1" \
+    "$(hc a status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["containers_here"])')"
 
 expect_fail "a service not placed here is refused" "service 'other' is not placed on this node" \
     hook createRuntime "$(state c2 other)"
@@ -62,9 +104,16 @@ eq "... and db is still there" "new password" "$(in_ctr cat "$S/db")"
 check "poststop: the hook succeeds" hook poststop "$(state c1 web)"
 check "the tmpfs is gone from the container" sh -c "! nsenter -t $CPID -m awk -v t='$S' '\$5 == t' /proc/self/mountinfo | grep -q ."
 check "poststop again is harmless" hook poststop "$(state c1 web)"
+eq "after poststop no container is listed" "" "$(ids)"
+eq "... the mounter let go of it too" "" "$(ids --mounter)"
+eq "... and status counts none" "0" "$(held_in_status)"
 
 # a container that dies without poststop: the node lets go of it
 check "attach again" hook createRuntime "$(state c4 web)"
+eq "the new attach is listed" "c4" "$(ids)"
+eq "... by the mounter too" "c4" "$(ids --mounter)"
 kill -9 "$CPID"
 check "hushd notices the exit" wait_for 10 grep -q "container c4 ended: its secrets are dropped" "$T_DIR/a.log"
+check "after the kill both lists empty out" wait_for 10 both_empty
+eq "... and status counts none" "0" "$(held_in_status)"
 finish

@@ -558,6 +558,83 @@ test_node_json(void **state)
 	json_decref(j);
 }
 
+/* A container view: hushd's (with service and time) or the mounter's. */
+static void
+ctr(struct container_view *v, const char *id, const char *service, uint32_t pid,
+    uint32_t files, int64_t attached)
+{
+	memset(v, 0, sizeof(*v));
+	snprintf(v->id, sizeof(v->id), "%s", id);
+	snprintf(v->service, sizeof(v->service), "%s", service);
+	v->pid = pid;
+	v->files = files;
+	v->attached = attached;
+}
+
+static void
+test_container_views(void **state)
+{
+	const int64_t now = 1700000000;
+	struct container_view v[3];
+	struct capture c;
+	json_t *j;
+
+	(void)state;
+	ctr(&v[0], "old", "web", 4242, 2, now - 3 * H);
+	ctr(&v[1], "b\x1b[2Jnew", "db", 77, 0, now - 5);
+	ctr(&v[2], "a-new", "db", 78, 1, now - 5);
+	container_views_sort(v, 3);
+	/* Newest first; an id breaks the tie. */
+	assert_string_equal(v[0].id, "a-new");
+	assert_string_equal(v[2].id, "old");
+
+	cap_open(&c);
+	assert_int_equal(container_views_table(v, 3, false, now, c.f), 0);
+	assert_string_equal(cap_close(&c),
+	    "CONTAINER ID   SERVICE   PID       FILES     ATTACHED\n"
+	    "a-new          db        78        1         5 seconds ago\n"
+	    "b?[2Jnew       db        77        0         5 seconds ago\n"
+	    "old            web       4242      2         3 hours ago\n");
+	free(c.buf);
+
+	/* The mounter's table has no service and no time. */
+	cap_open(&c);
+	assert_int_equal(container_views_table(v, 1, true, now, c.f), 0);
+	assert_string_equal(cap_close(&c),
+	    "CONTAINER ID   PID       FILES\n"
+	    "a-new          78        1\n");
+	free(c.buf);
+	cap_open(&c);
+	assert_int_equal(container_views_table(v, 0, true, now, c.f), 0);
+	assert_string_equal(cap_close(&c), "CONTAINER ID   PID       FILES\n");
+	free(c.buf);
+
+	assert_non_null(j = container_view_json(&v[2], false));
+	cap_open(&c);
+	assert_int_equal(print_json(j, c.f), 0);
+	assert_string_equal(cap_close(&c),
+	    "{\n"
+	    "    \"ID\": \"old\",\n"
+	    "    \"Service\": \"web\",\n"
+	    "    \"Pid\": 4242,\n"
+	    "    \"Files\": 2,\n"
+	    "    \"AttachedAt\": \"2023-11-14T19:13:20Z\"\n"
+	    "}\n");
+	free(c.buf);
+	json_decref(j);
+	assert_non_null(j = container_view_json(&v[2], true));
+	cap_open(&c);
+	assert_int_equal(print_json(j, c.f), 0);
+	assert_string_equal(cap_close(&c),
+	    "{\n"
+	    "    \"ID\": \"old\",\n"
+	    "    \"Pid\": 4242,\n"
+	    "    \"Files\": 2\n"
+	    "}\n");
+	free(c.buf);
+	json_decref(j);
+}
+
 static void
 test_unlock_key_paragraph(void **state)
 {
@@ -823,6 +900,7 @@ main(void)
 		cmocka_unit_test(test_node_sort),
 		cmocka_unit_test(test_node_table),
 		cmocka_unit_test(test_node_json),
+		cmocka_unit_test(test_container_views),
 		cmocka_unit_test(test_unlock_key_paragraph),
 		cmocka_unit_test(test_arg_bool),
 		cmocka_unit_test(test_arg_role),

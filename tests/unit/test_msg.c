@@ -480,6 +480,170 @@ test_rec_secret_roundtrip(void **state)
 	    HUSH_E_PROTO);
 }
 
+static int
+count_container(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *r)
+{
+	char id[HUSH_CONTAINER_ID_MAX + 1], svc[64];
+	uint32_t pid, count;
+	int64_t t;
+
+	assert_int_equal(wire_get_str(r, T_CONTAINER_ID, id, sizeof(id)), 0);
+	assert_int_equal(wire_get_str(r, T_SERVICE_NAME, svc, sizeof(svc)), 0);
+	assert_int_equal(wire_get_u32(r, T_PID, &pid), 0);
+	assert_int_equal(wire_get_u32(r, T_COUNT, &count), 0);
+	assert_int_equal(wire_get_i64(r, T_CREATED, &t), 0);
+	assert_string_equal(svc, "web");
+	assert_int_equal(pid, 4242);
+	assert_true(t == 1700000000);
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* One REC_CONTAINER: id, service, pid, files and attach time. */
+static void
+put_container(struct wire_enc *l, const char *id, bool with_time)
+{
+	struct wire_enc r;
+	const uint8_t *buf;
+	size_t len;
+
+	wire_enc_init_fields(&r, 8192);
+	wire_put_str(&r, T_CONTAINER_ID, id);
+	wire_put_str(&r, T_SERVICE_NAME, "web");
+	wire_put_u32(&r, T_PID, 4242);
+	wire_put_u32(&r, T_COUNT, 2);
+	if (with_time)
+		wire_put_i64(&r, T_CREATED, 1700000000);
+	assert_int_equal(wire_enc_finish(&r, &buf, &len), 0);
+	wire_put_bytes(l, T_CONTAINER, buf, len);
+	wire_enc_free(&r);
+}
+
+/*
+ * CTL_CONTAINER_LIST: its numbers (appended after the hook's requests,
+ * which tests/integration/t_hook_cli.sh pins), its request, and a reply
+ * of REC_CONTAINERs, whose every field is required.
+ */
+static void
+test_container_list(void **state)
+{
+	static const uint16_t req[] = { CTL_CONTAINER_LIST, 0 };
+	static const uint16_t rep[] = { CTL_CONTAINER_LIST | MSG_REPLY, 0 };
+	char id[HUSH_CONTAINER_ID_MAX + 2], why[256];
+	struct wire_enc e, l;
+	const uint8_t *buf;
+	size_t len, n = 0;
+	bool b;
+
+	assert_int_equal(CTL_CONTAINER_ATTACH, 0x011b);
+	assert_int_equal(CTL_CONTAINER_LIST, CTL_CONTAINER_DETACH + 1);
+	assert_int_equal(T_CONTAINER, T_MOUNT + 1);
+	assert_int_equal(T_MOUNTER, T_MOUNT + 2);
+	assert_int_equal(T_CONTAINERS, T_MOUNT + 3);
+	assert_int_equal(REC_CONTAINER, REC_SECRET_DATA + 1);
+
+	/* The request: nothing, or T_MOUNTER. */
+	wire_enc_init(&e, CTL_CONTAINER_LIST, 5, 256);
+	assert_int_equal(parse_enc(&e, req, why, sizeof(why)), 0);
+	wire_enc_free(&e);
+	wire_enc_init(&e, CTL_CONTAINER_LIST, 5, 256);
+	wire_put_bool(&e, T_MOUNTER, true);
+	assert_int_equal(parse_enc(&e, req, why, sizeof(why)), 0);
+	assert_int_equal(wire_get_bool(&msg, T_MOUNTER, &b), 0);
+	assert_true(b);
+	wire_enc_free(&e);
+
+	/* Two records, one with the longest id a runtime may use. */
+	memset(id, 'x', HUSH_CONTAINER_ID_MAX);
+	id[HUSH_CONTAINER_ID_MAX] = '\0';
+	wire_enc_init(&e, CTL_CONTAINER_LIST | MSG_REPLY, 5, WIRE_MAX_MSG);
+	wire_enc_init_list(&l, WIRE_MAX_MSG);
+	put_container(&l, "c1", true);
+	put_container(&l, id, true);
+	assert_int_equal(wire_enc_finish(&l, &buf, &len), 0);
+	wire_put_bytes(&e, T_RECORDS, buf, len);
+	wire_enc_free(&l);
+	assert_int_equal(parse_enc(&e, rep, why, sizeof(why)), 0);
+	assert_int_equal(msg_records_each(&msg, T_CONTAINER, REC_CONTAINER, count_container,
+	    &n), 0);
+	assert_int_equal(n, 2);
+	/* Read as the mounter's list, the same bytes are refused. */
+	assert_int_equal(msg_records_each(&msg, T_MOUNT, REC_MOUNT, count_container, &n),
+	    HUSH_E_PROTO);
+	wire_enc_free(&e);
+
+	/* A record without its attach time, or with an over-long id. */
+	id[HUSH_CONTAINER_ID_MAX] = 'x';
+	id[HUSH_CONTAINER_ID_MAX + 1] = '\0';
+	for (int i = 0; i < 2; i++) {
+		wire_enc_init(&e, CTL_CONTAINER_LIST | MSG_REPLY, 5, WIRE_MAX_MSG);
+		wire_enc_init_list(&l, WIRE_MAX_MSG);
+		put_container(&l, i == 0 ? "c1" : id, i != 0);
+		assert_int_equal(wire_enc_finish(&l, &buf, &len), 0);
+		wire_put_bytes(&e, T_RECORDS, buf, len);
+		wire_enc_free(&l);
+		assert_int_equal(parse_enc(&e, rep, why, sizeof(why)), 0);
+		assert_int_equal(msg_records_each(&msg, T_CONTAINER, REC_CONTAINER,
+		    count_container, &n), i == 0 ? HUSH_E_PROTO : HUSH_E_TOOBIG);
+		wire_enc_free(&e);
+	}
+}
+
+static int
+count_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *r)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/*
+ * A record list is all of one item tag: an entry of another tag (or one
+ * too large to be a record) fails the walk, and is not taken for the
+ * end of a shorter list.
+ */
+static void
+test_records_stray_entry(void **state)
+{
+	static const uint16_t list_r[] = { QRY_SECRET_LIST | MSG_REPLY, 0 };
+	struct wire_enc e, r, l;
+	const uint8_t *buf;
+	size_t len, n;
+	char why[256];
+	uint8_t *big;
+
+	for (int stray = 0; stray < 3; stray++) {
+		wire_enc_init(&e, QRY_SECRET_LIST | MSG_REPLY, 3, WIRE_MAX_MSG);
+		wire_enc_init_list(&l, WIRE_MAX_MSG);
+		wire_enc_init_fields(&r, 8192);
+		wire_put_str(&r, T_SECRET_ID, "0123456789abcdefghijklmno");
+		wire_put_str(&r, T_NAME, "alpha");
+		wire_put_i64(&r, T_CREATED, 1);
+		wire_put_i64(&r, T_UPDATED, 1);
+		wire_put_u32(&r, T_VERSION, 1);
+		wire_put_u32(&r, T_DATA_LEN, 1);
+		assert_int_equal(wire_enc_finish(&r, &buf, &len), 0);
+		wire_put_bytes(&l, T_SECRET, buf, len);
+		if (stray == 1) {
+			wire_put_bytes(&l, T_NODE, buf, len);
+		} else if (stray == 2) {
+			assert_non_null(big = calloc(1, 8193));
+			wire_put_bytes(&l, T_SECRET, big, 8193);
+			free(big);
+		}
+		wire_put_bytes(&l, T_SECRET, buf, len);
+		wire_enc_free(&r);
+		assert_int_equal(wire_enc_finish(&l, &buf, &len), 0);
+		wire_put_bytes(&e, T_RECORDS, buf, len);
+		wire_enc_free(&l);
+		assert_int_equal(parse_enc(&e, list_r, why, sizeof(why)), 0);
+		n = 0;
+		assert_int_equal(msg_records_each(&msg, T_SECRET, REC_SECRET, count_record, &n),
+		    stray == 0 ? 0 : HUSH_E_PROTO);
+		assert_int_equal(n, stray == 0 ? 2 : 1);
+		wire_enc_free(&e);
+	}
+}
+
 int
 main(void)
 {
@@ -495,6 +659,8 @@ main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_parse_max),
 		cmocka_unit_test(test_rec_secret_roundtrip),
+		cmocka_unit_test(test_records_stray_entry),
+		cmocka_unit_test(test_container_list),
 	};
 
 	if (sodium_init() < 0)

@@ -38,8 +38,9 @@ struct status {
 	char		version[STR_MAX], node[STR_MAX], cluster[STR_MAX];
 	char		leader[STR_MAX], state[STR_MAX], addr[STR_MAX];
 	char		storage[STR_MAX], notice[257];
-	bool		has_count;
+	bool		has_count, has_containers;
 	uint32_t	count;		/* services placed on this node */
+	uint32_t	containers;	/* containers it delivered secrets into */
 	json_t		*held;		/* "secret id:version" it holds */
 	uint8_t		role;
 	uint64_t	term, index, expiry;
@@ -60,6 +61,7 @@ read_status(const struct wire_msg *m, struct status *s)
 	(void)wire_get_str(m, T_KEY_STORAGE, s->storage, sizeof(s->storage));
 	(void)wire_get_str(m, T_STATUS_TEXT, s->notice, sizeof(s->notice));
 	s->has_count = wire_get_u32(m, T_COUNT, &s->count) == 0;
+	s->has_containers = wire_get_u32(m, T_CONTAINERS, &s->containers) == 0;
 	if ((s->held = json_array()) != NULL) {
 		char have[64];
 
@@ -132,12 +134,24 @@ print_raft(const struct status *s)
 }
 
 static void
+print_containers(const struct status *s)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", s->containers);
+	line("Containers here:", buf);
+}
+
+static void
 print_human(const struct status *s, int64_t now)
 {
 	char when[FMT_MAX], rel[FMT_MAX], buf[2 * FMT_MAX + 32];
 
 	if (!s->initialized) {
 		printf("This node is not part of a cluster\n");
+		/* 'leave' does not detach containers: say so if any remain. */
+		if (s->has_containers && s->containers > 0)
+			print_containers(s);
 		if (s->version[0] != '\0')
 			line("Version:", s->version);
 		return;
@@ -171,6 +185,8 @@ print_human(const struct status *s, int64_t now)
 		    s->count, s->held != NULL ? json_array_size(s->held) : 0);
 		line("Placed here:", buf);
 	}
+	if (s->has_containers)
+		print_containers(s);
 	if (s->version[0] != '\0')
 		line("Version:", s->version);
 }
@@ -229,6 +245,8 @@ status_json(const struct status *s)
 		put(o, "services_placed", json_integer(s->count), &bad);
 		put(o, "secrets_held", json_incref(s->held), &bad);
 	}
+	if (s->has_containers)
+		put(o, "containers_here", json_integer(s->containers), &bad);
 	if (bad) {
 		json_decref(o);
 		return NULL;

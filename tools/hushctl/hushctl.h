@@ -42,6 +42,7 @@ int	cmd_unlock(const struct ctl *, int, char **);
 int	cmd_unlock_key(const struct ctl *, int, char **);
 int	cmd_secret(const struct ctl *, int, char **);
 int	cmd_service(const struct ctl *, int, char **);
+int	cmd_container(const struct ctl *, int, char **);
 
 /*
  * "hushctl: CMD: message" plus a pointer to "hushctl CMD --help" on

@@ -22,6 +22,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "container",	cmd_container,	"List the containers this node delivered secrets into" },
 	{ "init",	cmd_init,	"Initialize a cluster with this node as its first manager" },
 	{ "join",	cmd_join,	"Join this node to a cluster as a worker or a manager" },
 	{ "join-token",	cmd_join_token,	"Show or rotate a join token" },

@@ -662,6 +662,94 @@ fail:
 	return NULL;
 }
 
+/* ---- containers --------------------------------------------------------- */
+
+/* Newest first, as docker ps; the mounter's carry no time, so by id. */
+static int
+by_attached(const void *a, const void *b)
+{
+	const struct container_view *x = a, *y = b;
+
+	if (x->attached != y->attached)
+		return x->attached > y->attached ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+void
+container_views_sort(struct container_view *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_attached);
+}
+
+/* One row of either table; the cells point into v and the buffers. */
+static int
+container_row(struct table *t, const struct container_view *v, bool mounter,
+    int64_t now)
+{
+	char pid[16], files[16], ago[FMT_MAX];
+	const char *row[5];
+
+	snprintf(pid, sizeof(pid), "%u", v->pid);
+	snprintf(files, sizeof(files), "%u", v->files);
+	row[0] = v->id;
+	if (mounter) {
+		row[1] = pid;
+		row[2] = files;
+		return table_add(t, row);
+	}
+	if (fmt_ago(v->attached, now, ago, sizeof(ago)) != 0)
+		return HUSH_E_INTERNAL;
+	row[1] = v->service;
+	row[2] = pid;
+	row[3] = files;
+	row[4] = ago;
+	return table_add(t, row);
+}
+
+int
+container_views_table(const struct container_view *v, size_t n, bool mounter,
+    int64_t now, FILE *out)
+{
+	static const char *const hdr[] = { "CONTAINER ID", "SERVICE", "PID", "FILES",
+	    "ATTACHED" };
+	static const char *const mounter_hdr[] = { "CONTAINER ID", "PID", "FILES" };
+	struct table t;
+	size_t i;
+	int r;
+
+	if ((r = table_init(&t, mounter ? 3 : 5, mounter ? mounter_hdr : hdr)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++)
+		r = container_row(&t, &v[i], mounter, now);
+	if (r == 0)
+		r = table_print(&t, out);
+	table_free(&t);
+	return r;
+}
+
+json_t *
+container_view_json(const struct container_view *v, bool mounter)
+{
+	json_t *o;
+	int bad = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	bad |= set(o, "ID", json_text(v->id)) != 0;
+	if (!mounter)
+		bad |= set(o, "Service", json_text(v->service)) != 0;
+	bad |= set(o, "Pid", json_integer(v->pid)) != 0;
+	bad |= set(o, "Files", json_integer(v->files)) != 0;
+	if (!mounter)
+		bad |= set(o, "AttachedAt", json_time(v->attached)) != 0;
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 int
 print_json(const json_t *j, FILE *out)
 {

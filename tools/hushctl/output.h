@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "id.h"
+#include "msg.h"
 #include "names.h"
 
 /* Enough for every fmt_* result and its NUL. */
@@ -126,6 +127,30 @@ json_t	*node_view_json(const struct node_view *v);
  * "ManagerStatus":{"Leader","Reachability","Addr"}} (managers only).
  */
 json_t	*node_view_inspect_json(const struct node_view *v);
+
+/*
+ * A container holding this node's secrets, as hushd records it
+ * (REC_CONTAINER) or as the mounter process does (REC_MOUNT, which has no
+ * service and no time: both stay empty).
+ */
+struct container_view {
+	char	 id[HUSH_CONTAINER_ID_MAX + 1];
+	char	 service[SERVICE_NAME_MAX + 1];
+	uint32_t pid, files;
+	int64_t	 attached;			/* unix time */
+};
+
+/* Newest first, then by id. */
+void	container_views_sort(struct container_view *v, size_t n);
+/*
+ * "CONTAINER ID  SERVICE  PID  FILES  ATTACHED" ("5 seconds ago"), or
+ * with mounter "CONTAINER ID  PID  FILES".  Ids are shown whole: the
+ * runtime's ids need not be hex, so a prefix could be ambiguous.
+ */
+int	container_views_table(const struct container_view *v, size_t n, bool mounter,
+	    int64_t now, FILE *out);
+/* {"ID","Service","Pid","Files","AttachedAt"}, or {"ID","Pid","Files"}. */
+json_t	*container_view_json(const struct container_view *v, bool mounter);
 
 /*
  * A JSON string even for bytes that are not UTF-8 (label values are free

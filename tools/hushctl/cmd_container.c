@@ -1,0 +1,206 @@
+/*
+ * container ls: the containers this node has delivered secrets into.
+ * hushd answers from its own table (service, pid, files, when attached);
+ * with --mounter it asks the mounter process instead, which holds the
+ * mounts and the bytes, so that an operator (or a test) can see that a
+ * container was really let go.  The node is asked directly: this is what
+ * one node holds, not cluster state, so it works on workers and while
+ * the node is locked or has left its cluster.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "args.h"
+#include "client.h"
+#include "err.h"
+#include "hushctl.h"
+#include "msg.h"
+#include "output.h"
+#include "records.h"
+
+static const char container_help[] =
+    "Usage:  hushctl container COMMAND\n"
+    "\n"
+    "Show the containers this node has delivered secrets into\n"
+    "\n"
+    "Commands:\n"
+    "  ls          List the containers holding this node's secrets\n"
+    "\n"
+    "Run 'hushctl container COMMAND --help' for more information on a command.\n";
+
+static const char ls_help[] =
+    "Usage:  hushctl container ls [OPTIONS]\n"
+    "\n"
+    "List the containers this node has delivered secrets into (attached by\n"
+    "the OCI hook since hushd started), newest first\n"
+    "\n"
+    "Aliases:\n"
+    "  ls, list\n"
+    "\n"
+    "Options:\n"
+    "      --format FORMAT   table (default) or json\n"
+    "      --mounter         Ask the mounter process, which holds the mounts,\n"
+    "                        instead of hushd's own table (no service or time)\n"
+    "  -q, --quiet           Only display container IDs\n"
+    "  -h, --help            Print this help\n";
+
+enum { OPT_FORMAT = OPT_LONG_BASE, OPT_MOUNTER };
+
+/* REC_CONTAINER, already validated, into a view. */
+static int
+decode_container(const struct wire_msg *rec, void *view)
+{
+	struct container_view *v = view;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if ((r = wire_get_str(rec, T_CONTAINER_ID, v->id, sizeof(v->id))) != 0 ||
+	    (r = wire_get_str(rec, T_SERVICE_NAME, v->service, sizeof(v->service))) != 0 ||
+	    (r = wire_get_u32(rec, T_PID, &v->pid)) != 0 ||
+	    (r = wire_get_u32(rec, T_COUNT, &v->files)) != 0 ||
+	    (r = wire_get_i64(rec, T_CREATED, &v->attached)) != 0)
+		return r;
+	return 0;
+}
+
+/* REC_MOUNT: the mounter knows no service and no time. */
+static int
+decode_mount(const struct wire_msg *rec, void *view)
+{
+	struct container_view *v = view;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if ((r = wire_get_str(rec, T_CONTAINER_ID, v->id, sizeof(v->id))) != 0 ||
+	    (r = wire_get_u32(rec, T_PID, &v->pid)) != 0 ||
+	    (r = wire_get_u32(rec, T_COUNT, &v->files)) != 0)
+		return r;
+	return 0;
+}
+
+/* Asks hushd; on success *v holds *n views (free with free()). */
+static int
+fetch(const struct ctl *ctl, const char *cmd, bool mounter, struct container_view **v,
+    size_t *n)
+{
+	struct wire_enc e;
+	struct reply rep;
+	int r;
+
+	client_request(&e, CTL_CONTAINER_LIST);
+	if (mounter)
+		wire_put_bool(&e, T_MOUNTER, true);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	r = decode_records(cmd, rep.msg, mounter ? T_MOUNT : T_CONTAINER,
+	    mounter ? REC_MOUNT : REC_CONTAINER, sizeof(**v),
+	    mounter ? decode_mount : decode_container, NULL, (void **)v, n);
+	reply_free(&rep);
+	return r;
+}
+
+/* One id a line; a runtime's id is free text, and this goes to a terminal. */
+static int
+print_ids(const struct container_view *v, size_t n)
+{
+	char id[HUSH_CONTAINER_ID_MAX + 1];
+
+	for (size_t i = 0; i < n; i++) {
+		sanitize(v[i].id, id, sizeof(id));
+		if (printf("%s\n", id) < 0)
+			return HUSH_E_IO;
+	}
+	return 0;
+}
+
+static int
+print_views_json(const struct container_view *v, size_t n, bool mounter)
+{
+	json_t *arr, *o;
+	int r;
+
+	if ((arr = json_array()) == NULL)
+		return HUSH_E_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		o = container_view_json(&v[i], mounter);
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			return HUSH_E_NOMEM;
+		}
+	}
+	r = print_json(arr, stdout);
+	json_decref(arr);
+	return r;
+}
+
+static int
+container_ls(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "format",	required_argument, NULL, OPT_FORMAT },
+		{ "mounter",	no_argument,	   NULL, OPT_MOUNTER },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "container ls";
+	enum out_format format = FORMAT_TABLE;
+	struct container_view *v;
+	bool quiet = false, mounter = false;
+	char why[160];
+	size_t n;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			quiet = true;
+			break;
+		case OPT_FORMAT:
+			if (arg_format(optarg, true, &format, why, sizeof(why)) != 0)
+				return usage_error(cmd, "%s", why);
+			break;
+		case OPT_MOUNTER:
+			mounter = true;
+			break;
+		case 'h':
+			return show_help(ls_help);
+		default:
+			return getopt_error(cmd, c, argv);
+		}
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%.64s'", argv[optind]);
+
+	if ((r = fetch(ctl, cmd, mounter, &v, &n)) != 0)
+		return r;
+	container_views_sort(v, n);
+	if (quiet)		/* IDs only, whatever the format */
+		r = print_ids(v, n);
+	else if (format == FORMAT_TABLE)
+		r = container_views_table(v, n, mounter, (int64_t)time(NULL), stdout);
+	else
+		r = print_views_json(v, n, mounter);
+	free(v);
+	if (r != 0)
+		return fail("%s: %s", cmd, hush_strerror(r));
+	return EXIT_OK;
+}
+
+int
+cmd_container(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct subcommand subs[] = {
+		{ "ls",		container_ls },
+		{ "list",	container_ls },
+	};
+
+	return run_subcommand(ctl, argc, argv, "container", container_help, subs,
+	    sizeof(subs) / sizeof(subs[0]));
+}

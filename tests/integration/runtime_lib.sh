@@ -64,7 +64,7 @@ rt_start() {
 
 # rt_pid RUNTIME ID: the container's init as the host sees it
 rt_pid() {
-	rt "$1" state "$2" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'
+	rt "$1" state "$2" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null
 }
 
 # in_ctr RUNTIME ID CMD...: run CMD in the container
@@ -88,4 +88,24 @@ rt_cleanup() {
 # mountinfo line of /run/secrets inside the container ("" if none)
 secrets_mount() {
 	in_ctr "$1" "$2" awk '$5 == "/run/secrets"' /proc/self/mountinfo
+}
+
+# listed [--mounter] ID: hushd (or its mounter) lists the container;
+# unlisted [--mounter] ID: it does not.  Both fail when hushctl does, so
+# an unreachable daemon never passes for "not listed".
+listed() {
+	local out
+	out=$(hc a container ls -q "${@:1:$#-1}") || return 2
+	printf '%s\n' "$out" | grep -qxF -- "${!#}"
+}
+unlisted() {
+	local out
+	out=$(hc a container ls -q "${@:1:$#-1}") || return 2
+	! printf '%s\n' "$out" | grep -qxF -- "${!#}"
+}
+# none_listed: hushd holds no container at all
+none_listed() {
+	local out
+	out=$(hc a container ls -q "$@") || return 2
+	[ -z "$out" ]
 }

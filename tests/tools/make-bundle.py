@@ -41,6 +41,7 @@ def main():
     ap.add_argument("--bundle", required=True)
     ap.add_argument("--rootfs", required=True, help="path of the rootfs (absolute or relative to the bundle)")
     ap.add_argument("--service", help="io.hush.service annotation")
+    ap.add_argument("--annotation", action="append", default=[], help="KEY=VALUE")
     ap.add_argument("--hook", help="path of hush-oci-hook")
     ap.add_argument("--socket", help="hushd's control socket")
     ap.add_argument("--no-poststop", action="store_true")
@@ -83,8 +84,11 @@ def main():
         c["linux"]["namespaces"].append({"type": "user"})
         c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": host, "size": size}]
         c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": host, "size": size}]
+    ann = dict(a.split("=", 1) for a in o.annotation)
     if o.service is not None:
-        c["annotations"] = {"io.hush.service": o.service}
+        ann["io.hush.service"] = o.service
+    if ann:
+        c["annotations"] = ann
     if o.hook:
         def hook(stage):
             args = ["hush-oci-hook"]

@@ -156,3 +156,82 @@ idmap_decode(const uint8_t *p, size_t len, struct idmap *m, char *why,
 	}
 	return 0;
 }
+
+/* One decimal u32 at *pp, at most 10 digits; *pp moves past it. */
+static int
+parse_u32(const char **pp, const char *end, uint32_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	size_t digits = 0;
+
+	while (p < end && *p >= '0' && *p <= '9' && digits < 11) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		p++;
+		digits++;
+	}
+	if (digits == 0 || digits > 10 || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	*pp = p;
+	return 0;
+}
+
+static const char *
+skip_blanks(const char *p, const char *end)
+{
+	while (p < end && *p == ' ')
+		p++;
+	return p;
+}
+
+int
+idmap_parse_proc(const char *text, size_t len, struct idmap *m, bool *identity,
+    char *why, size_t whylen)
+{
+	const char *p = text, *end = text + len;
+	uint32_t v[3];
+	char sub[128];
+	size_t line = 0;
+	int r;
+
+	idmap_init(m);
+	*identity = false;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	while (p < end) {
+		line++;
+		for (int k = 0; k < 3; k++) {
+			p = skip_blanks(p, end);
+			if (parse_u32(&p, end, &v[k]) != 0 || (p < end && *p != ' ' &&
+			    *p != '\n')) {
+				set_why(why, whylen, "id map line %zu is not three numbers",
+				    line);
+				idmap_init(m);
+				return HUSH_E_FORMAT;
+			}
+		}
+		p = skip_blanks(p, end);
+		if (p < end && *p++ != '\n') {
+			set_why(why, whylen, "id map line %zu has more than three numbers",
+			    line);
+			idmap_init(m);
+			return HUSH_E_FORMAT;
+		}
+		/* The initial namespace's map: ids are the host's own. */
+		if (line == 1 && v[0] == 0 && v[1] == 0 && v[2] == UINT32_MAX && p == end) {
+			*identity = true;
+			return 0;
+		}
+		if ((r = idmap_add(m, v[0], v[1], v[2], sub, sizeof(sub))) != 0) {
+			set_why(why, whylen, "id map line %zu: %s", line, sub);
+			idmap_init(m);
+			return r;
+		}
+	}
+	if (m->n == 0) {
+		set_why(why, whylen, "the user namespace has no id map yet");
+		return HUSH_E_NOTFOUND;
+	}
+	return 0;
+}

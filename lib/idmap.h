@@ -20,6 +20,7 @@
 #ifndef HUSH_IDMAP_H
 #define HUSH_IDMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,5 +70,19 @@ void	idmap_put(struct wire_enc *e, uint16_t tag, const struct idmap *m);
  */
 int	idmap_decode(const uint8_t *p, size_t len, struct idmap *m, char *why,
 	    size_t whylen);
+
+/*
+ * Reads the text of /proc/PID/uid_map or gid_map: one extent per line,
+ * three decimal numbers separated by blanks.  The kernel writes it, but
+ * the numbers were chosen by whoever set the namespace up, and the file is
+ * read through a pid that could have been reused: every extent still goes
+ * through idmap_add().  The initial user namespace's map ("0 0
+ * 4294967295") sets *identity and leaves m empty; an empty file (a user
+ * namespace whose map is not written yet) is HUSH_E_NOTFOUND; anything
+ * else that is not a valid map is HUSH_E_FORMAT or idmap_add()'s code,
+ * with the line in why.
+ */
+int	idmap_parse_proc(const char *text, size_t len, struct idmap *m,
+	    bool *identity, char *why, size_t whylen);
 
 #endif

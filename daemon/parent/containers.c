@@ -9,17 +9,23 @@
  * The hook cannot vouch for what it read from the bundle: the pid must be
  * a live process, the paths absolute, the service name well formed.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "idmap.h"
 #include "log.h"
 #include "names.h"
 #include "parent.h"
+
+/* /proc/PID/uid_map: IDMAP_MAX lines of at most 33 bytes, with room. */
+#define KERNEL_MAP_MAX	16384
 
 struct container {
 	struct container	*next;
@@ -147,17 +153,77 @@ put_files(struct parent *p, struct wire_enc *e, const struct container *c,
 	return r;
 }
 
+/*
+ * The container's id map as the kernel has it (/proc/PID/uid_map or
+ * gid_map), not as the hook read it from config.json: the kernel's is the
+ * one that decides what the container sees, and the hook's caller could
+ * write anything in a bundle.  By createRuntime the runtime has set the
+ * maps (runc, crun and podman all write them before running the hook).
+ * A process in the host's user namespace has no map to apply (*have false).
+ */
 static int
-get_map(const struct wire_msg *m, uint16_t tag, struct idmap *map, bool *have,
-    char *why, size_t whylen)
+kernel_map(pid_t pid, const char *file, struct idmap *map, bool *have, char *why,
+    size_t whylen)
 {
+	char path[64], *text, sub[256];
+	size_t len = 0;
+	bool identity;
+	ssize_t n;
+	int fd, r;
+
+	*have = false;
+	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, whylen, "cannot read the container's %s: %s", file,
+		    strerror(errno));
+		return HUSH_E_NOTFOUND;
+	}
+	if ((text = malloc(KERNEL_MAP_MAX)) == NULL) {
+		close(fd);
+		return HUSH_E_NOMEM;
+	}
+	while ((n = read(fd, text + len, KERNEL_MAP_MAX - len)) > 0 &&
+	    (len += (size_t)n) < KERNEL_MAP_MAX)
+		;
+	r = n < 0 ? errno : 0;
+	close(fd);
+	if (r != 0 || len == KERNEL_MAP_MAX) {
+		snprintf(why, whylen, "cannot read the container's %s: %s", file,
+		    r != 0 ? strerror(r) : "too long");
+		free(text);
+		return HUSH_E_SYS;
+	}
+	r = idmap_parse_proc(text, len, map, &identity, sub, sizeof(sub));
+	free(text);
+	if (r != 0) {
+		snprintf(why, whylen, "the container's %s: %s", file, sub);
+		return r;
+	}
+	*have = !identity;
+	return 0;
+}
+
+/* What config.json said, when it differs from the kernel: worth a line. */
+static void
+note_config_map(const struct container *c, const struct wire_msg *m, uint16_t tag,
+    const struct idmap *kernel, bool have, const char *file)
+{
+	struct idmap *told;
 	const uint8_t *p;
 	size_t len;
+	char why[128];
 
-	*have = wire_get_bytes(m, tag, &p, &len) == 0;
-	if (!*have)
-		return 0;
-	return idmap_decode(p, len, map, why, whylen);
+	if (wire_get_bytes(m, tag, &p, &len) != 0)
+		len = 0;
+	if ((told = calloc(1, sizeof(*told))) == NULL)
+		return;
+	if (len > 0 && idmap_decode(p, len, told, why, sizeof(why)) != 0)
+		told->n = (size_t)-1;
+	if ((len == 0 && have) || (len > 0 && (!have || told->n != kernel->n ||
+	    memcmp(told->ext, kernel->ext, kernel->n * sizeof(kernel->ext[0])) != 0)))
+		log_warn("container %.64s: its config.json's %s differs from the "
+		    "kernel's; the kernel's is used", c->id, file);
+	free(told);
 }
 
 void
@@ -218,11 +284,14 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 		op_error(op, HUSH_E_NOTFOUND, why);
 		return;
 	}
-	if ((r = get_map(m, T_UID_MAP, &c->uids, &c->have_uids, why, sizeof(why))) != 0 ||
-	    (r = get_map(m, T_GID_MAP, &c->gids, &c->have_gids, why, sizeof(why))) != 0) {
-		op_error(op, HUSH_E_INVAL, why);
+	if ((r = kernel_map(c->pid, "uid_map", &c->uids, &c->have_uids, why,
+	    sizeof(why))) != 0 || (r = kernel_map(c->pid, "gid_map", &c->gids,
+	    &c->have_gids, why, sizeof(why))) != 0) {
+		op_error(op, r == HUSH_E_NOMEM ? r : HUSH_E_INVAL, why);
 		return;
 	}
+	note_config_map(c, m, T_UID_MAP, &c->uids, c->have_uids, "uid_map");
+	note_config_map(c, m, T_GID_MAP, &c->gids, c->have_gids, "gid_map");
 	wire_enc_init(&e, MNTR_ATTACH, child_next_id(&p->mounter), WIRE_MAX_MSG);
 	wire_put_str(&e, T_CONTAINER_ID, c->id);
 	wire_put_u32(&e, T_PID, pid);

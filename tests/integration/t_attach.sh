@@ -116,4 +116,24 @@ kill -9 "$CPID"
 check "hushd notices the exit" wait_for 10 grep -q "container c4 ended: its secrets are dropped" "$T_DIR/a.log"
 check "after the kill both lists empty out" wait_for 10 both_empty
 eq "... and status counts none" "0" "$(held_in_status)"
+
+# The owners come from the kernel's id maps, not from config.json: a
+# process in a user namespace that maps only its root (0 -> 0), and a
+# bundle claiming 0 -> 100000 for 65536 ids.
+hc a service create rootsvc --secret db,mode=0400 >/dev/null
+check "rootsvc is placed" wait_for 10 sh -c "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -c . | grep -qx 2"
+unshare -U -m --map-root-user --propagation private sleep 600 &
+CPID=$!
+disown "$CPID"
+T_PIDS="$T_PIDS $CPID"
+wait_for 5 sh -c "[ \"\$(awk '{print \$1, \$2, \$3}' /proc/$CPID/uid_map)\" = '0 0 1' ]"
+printf '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"linux":{"namespaces":[{"type":"user"},{"type":"mount"}],"uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}]}}' > "$B/config.json"
+check "a user-namespaced process: attach" hook createRuntime "$(state u1 rootsvc)"
+eq "the file's owner follows the kernel's map (0 -> 0), not config.json's" "0:0" \
+    "$(in_ctr stat -L -c '%u:%g' "$S/db")"
+check "... and hushd says the two differ" grep -q \
+    "container u1: its config.json's uid_map differs from the kernel's; the kernel's is used" "$T_DIR/a.log"
+expect_fail "an owner the kernel's map does not cover is refused" \
+    "owner 33:44 is not mapped in the container's user namespace" \
+    hook createRuntime "$(state u2 web)"
 finish

@@ -235,6 +235,65 @@ test_decode_refused(void **state)
 	    HUSH_E_TOOBIG);
 }
 
+static void
+test_parse_proc(void **state)
+{
+	struct idmap m;
+	char why[256];
+	bool identity;
+	uint32_t out;
+	/* what the kernel prints: each number right-aligned in 10 columns */
+	static const char two[] =
+	    "         0     100000      65536\n"
+	    "     65536          0          1\n";
+	static const char init_ns[] = "         0          0 4294967295\n";
+
+	(void)state;
+	assert_int_equal(idmap_parse_proc(two, strlen(two), &m, &identity, why,
+	    sizeof(why)), 0);
+	assert_false(identity);
+	assert_int_equal(m.n, 2);
+	assert_int_equal(idmap_to_host(&m, 33, &out), 0);
+	assert_int_equal(out, 100033);
+	assert_int_equal(idmap_to_host(&m, 65536, &out), 0);
+	assert_int_equal(out, 0);
+
+	assert_int_equal(idmap_parse_proc(init_ns, strlen(init_ns), &m, &identity,
+	    why, sizeof(why)), 0);
+	assert_true(identity);
+	assert_int_equal(m.n, 0);
+	/* no trailing newline is fine */
+	assert_int_equal(idmap_parse_proc("0 1000 1", 8, &m, &identity, why,
+	    sizeof(why)), 0);
+	assert_int_equal(m.n, 1);
+
+	assert_int_equal(idmap_parse_proc("", 0, &m, &identity, why, sizeof(why)),
+	    HUSH_E_NOTFOUND);
+	assert_non_null(strstr(why, "no id map yet"));
+
+#define BAD(text, code, words) do {					\
+	why[0] = '\0';							\
+	assert_int_equal(idmap_parse_proc(text, strlen(text), &m, &identity, \
+	    why, sizeof(why)), code);					\
+	assert_non_null(strstr(why, words));				\
+	assert_int_equal(m.n, 0);					\
+	assert_false(identity);						\
+} while (0)
+	BAD("0 100000\n", HUSH_E_FORMAT, "line 1 is not three numbers");
+	BAD("0 100000 65536 7\n", HUSH_E_FORMAT, "line 1 has more than three");
+	BAD("0 1 1\nx 2 1\n", HUSH_E_FORMAT, "line 2 is not three numbers");
+	BAD("0 -1 1\n", HUSH_E_FORMAT, "line 1");
+	BAD("0 4294967296 1\n", HUSH_E_FORMAT, "line 1");
+	BAD("0 00000000001 1\n", HUSH_E_FORMAT, "line 1");
+	BAD("0 1\t1\n", HUSH_E_FORMAT, "line 1");
+	BAD("\n", HUSH_E_FORMAT, "line 1");
+	BAD("0 100 0\n", HUSH_E_RANGE, "line 1");
+	BAD("0 100 10\n5 200 10\n", HUSH_E_EXISTS, "line 2");
+	/* the identity map only as the whole file */
+	BAD("0 0 4294967295\n0 0 1\n", HUSH_E_EXISTS, "line 2");
+#undef BAD
+}
+
 int
 main(void)
 {
@@ -246,6 +305,7 @@ main(void)
 		cmocka_unit_test(test_add_limit),
 		cmocka_unit_test(test_wire_roundtrip),
 		cmocka_unit_test(test_decode_refused),
+		cmocka_unit_test(test_parse_proc),
 	};
 
 	if (sodium_init() < 0)

@@ -19,7 +19,7 @@ done
 # the mounter is the one child with CAP_SYS_ADMIN, and keeps only its list
 mounter=$(child_pid a mounter)
 eq "mounter child is named 'hushd: mounter'" "hushd: mounter" "$(cat /proc/$mounter/comm)"
-# CHOWN FOWNER NET_ADMIN SYS_CHROOT SYS_PTRACE SYS_ADMIN (daemon/mounter/mounter_main.c)
+# DAC_OVERRIDE CHOWN FOWNER NET_ADMIN SYS_CHROOT SYS_PTRACE SYS_ADMIN (daemon/mounter/mounter_main.c)
 for f in NoNewPrivs:1 CapEff:00000000002c100b CapBnd:00000000002c100b CapAmb:0000000000000000; do
 	eq "mounter ${f%%:*}" "${f#*:}" "$(awk -v k="${f%%:*}:" '$1 == k {print $2}' /proc/$mounter/status)"
 done

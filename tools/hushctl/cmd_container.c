@@ -119,24 +119,25 @@ print_ids(const struct container_view *v, size_t n)
 	return 0;
 }
 
+struct json_list {
+	const struct container_view	*v;
+	bool				 mounter;
+};
+
+static json_t *
+list_item(size_t i, const void *arg)
+{
+	const struct json_list *l = arg;
+
+	return container_view_json(&l->v[i], l->mounter);
+}
+
 static int
 print_views_json(const struct container_view *v, size_t n, bool mounter)
 {
-	json_t *arr, *o;
-	int r;
+	struct json_list l = { v, mounter };
 
-	if ((arr = json_array()) == NULL)
-		return HUSH_E_NOMEM;
-	for (size_t i = 0; i < n; i++) {
-		o = container_view_json(&v[i], mounter);
-		if (o == NULL || json_array_append_new(arr, o) != 0) {
-			json_decref(arr);
-			return HUSH_E_NOMEM;
-		}
-	}
-	r = print_json(arr, stdout);
-	json_decref(arr);
-	return r;
+	return print_json_list(n, list_item, &l, stdout);
 }
 
 static int

@@ -174,25 +174,22 @@ local_node_id(const struct ctl *ctl, const char *cmd, char *self, size_t cap)
 	return 0;
 }
 
+static json_t *
+node_item(size_t i, const void *arg)
+{
+	return node_view_json(&((const struct node_view *)arg)[i]);
+}
+
+static json_t *
+node_inspect_item(size_t i, const void *arg)
+{
+	return node_view_inspect_json(&((const struct node_view *)arg)[i]);
+}
+
 static int
 print_nodes_json(const struct node_view *v, size_t n, bool inspect)
 {
-	json_t *arr, *o;
-	size_t i;
-	int r;
-
-	if ((arr = json_array()) == NULL)
-		return HUSH_E_NOMEM;
-	for (i = 0; i < n; i++) {
-		o = inspect ? node_view_inspect_json(&v[i]) : node_view_json(&v[i]);
-		if (o == NULL || json_array_append_new(arr, o) != 0) {
-			json_decref(arr);
-			return HUSH_E_NOMEM;
-		}
-	}
-	r = print_json(arr, stdout);
-	json_decref(arr);
-	return r;
+	return print_json_list(n, inspect ? node_inspect_item : node_item, v, stdout);
 }
 
 static int

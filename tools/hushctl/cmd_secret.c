@@ -292,25 +292,16 @@ decode_views(const char *cmd, const struct wire_msg *m,
 	    free_view, (void **)out, nout);
 }
 
+static json_t *
+secret_item(size_t i, const void *arg)
+{
+	return secret_view_json(&((const struct secret_view *)arg)[i]);
+}
+
 static int
 print_views_json(const struct secret_view *v, size_t n)
 {
-	json_t *arr, *o;
-	size_t i;
-	int r;
-
-	if ((arr = json_array()) == NULL)
-		return HUSH_E_NOMEM;
-	for (i = 0; i < n; i++) {
-		if ((o = secret_view_json(&v[i])) == NULL ||
-		    json_array_append_new(arr, o) != 0) {
-			json_decref(arr);
-			return HUSH_E_NOMEM;
-		}
-	}
-	r = print_json(arr, stdout);
-	json_decref(arr);
-	return r;
+	return print_json_list(n, secret_item, v, stdout);
 }
 
 static int

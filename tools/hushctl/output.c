@@ -761,6 +761,26 @@ print_json(const json_t *j, FILE *out)
 }
 
 int
+print_json_list(size_t n, json_t *(*make)(size_t i, const void *arg),
+    const void *arg, FILE *out)
+{
+	json_t *arr, *o;
+	int r;
+
+	if ((arr = json_array()) == NULL)
+		return HUSH_E_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if ((o = make(i, arg)) == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			return HUSH_E_NOMEM;
+		}
+	}
+	r = print_json(arr, out);
+	json_decref(arr);
+	return r;
+}
+
+int
 print_unlock_key(const uint8_t kek[32], FILE *out)
 {
 	struct secbuf text = SECBUF_INIT;

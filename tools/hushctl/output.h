@@ -160,6 +160,12 @@ json_t	*container_view_json(const struct container_view *v, bool mounter);
 json_t	*json_text(const char *s);
 /* Pretty JSON (4-space indent, like docker inspect) and a newline. */
 int	print_json(const json_t *j, FILE *out);
+/*
+ * print_json() of an array of n objects, object i made by make(i, arg);
+ * make returns NULL only when out of memory.  Every `ls --format json`.
+ */
+int	print_json_list(size_t n, json_t *(*make)(size_t i, const void *arg),
+	    const void *arg, FILE *out);
 
 /*
  * The paragraph that hands the operator the unlock key.  The key text

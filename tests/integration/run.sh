@@ -14,8 +14,10 @@ pass=0; fail=0; failed=""
 for t in tests/integration/t_*.sh; do
 	[ -n "${ONLY:-}" ] && [[ "$t" != *"$ONLY"* ]] && continue
 	echo "# $t"
+	t0=$SECONDS
 	out=$(bash "$t" 2>&1); rc=$?
 	printf '%s\n' "$out"
+	echo "# $t took $((SECONDS - t0)) s"
 	p=$(printf '%s\n' "$out" | sed -n 's/^t_[a-z0-9_]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
 	f=$(printf '%s\n' "$out" | sed -n 's/^t_[a-z0-9_]*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
 	if [ -z "$p" ]; then p=0; f=1; fi

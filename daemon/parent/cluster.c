@@ -737,6 +737,13 @@ heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, cons
 		log_err("%s; run 'hushctl leave' to reset this node",
 		    d[0] != '\0' ? d : "the cluster refused this node");
 		p->removed_self = true;
+		/*
+		 * Removed (rm --force while it was away, or another cluster's
+		 * certificate): it may no longer hold the cluster's secrets, so
+		 * they go from memory and from its running containers.
+		 */
+		assign_clear(p);
+		containers_refresh(p);
 	}
 	if (status == 0) {
 		/* A manager's answer says where the managers are now (a manager

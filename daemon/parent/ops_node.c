@@ -394,6 +394,8 @@ op_leave(struct op *op, const struct wire_msg *m)
 	keyring_drop(KEY_KEK);
 	assign_serve_drop(p);
 	assign_clear(p);
+	/* A node outside any cluster holds no secrets, in memory or in containers. */
+	containers_refresh(p);
 	memset(&p->node, 0, sizeof(p->node));
 	p->state = PS_UNINITIALIZED;
 	p->autolock = false;

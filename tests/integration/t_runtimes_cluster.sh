@@ -54,4 +54,41 @@ check "secret update on the manager reaches the container on node b" wait_for 15
 check "service rm on the manager empties it" hc a service rm all
 check "... the file is gone from the container on node b" wait_for 15 \
     not in_ctr runc b-all test -e /run/secrets/s-all
+
+# a node taken out of the cluster keeps no secret, in memory or in containers
+ID_B=$(hc b status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["node_id"])')
+hc a service create again --secret s-all >/dev/null
+check "node b holds the new service" wait_for 15 sh -c \
+    "'$HUSHCTL' --control-socket '$T_DIR/b.sock' service ls --placed -q | grep -q ."
+on b b-again again
+check "a container of it starts on node b" rt_start runc b-again "$T_DIR/b-again"
+eq "... and reads s-all" "everywhere, v2" "$(in_ctr runc b-again cat /run/secrets/s-all)"
+check "the manager removes node b by force" hc a node rm --force "$ID_B"
+check "node b learns it and empties the container" wait_for 20 \
+    not in_ctr runc b-again test -e /run/secrets/s-all
+check "... and holds no value any more" sh -c \
+    "'$HUSHCTL' --control-socket '$T_DIR/b.sock' status | grep -q 'Placed here: *0 service(s), 0 secret value(s) held'"
+check "node b leaves" hc b leave
+
+# why the nodes above share the host's network namespace: a hushd in one
+# of its own cannot hear process exits, says so, and delivers nothing
+NS=hush$$rt
+ip netns add "$NS" || not_ok "a network namespace"
+ip netns exec "$NS" "$HUSHD" --state-dir "$T_DIR/c" --control-socket "$T_DIR/c.sock" \
+    >>"$T_DIR/c.log" 2>&1 &
+T_PIDS="$T_PIDS $!"
+disown $!
+wait_for 5 test -S "$T_DIR/c.sock"
+hc c init >/dev/null
+echo -n "never delivered" | hc c secret create s >/dev/null
+hc c service create svc --secret s >/dev/null
+check "hushd in a network namespace says where it must run" wait_for 10 grep -q \
+    "answers in the initial network namespace only; run hushd in the host's network namespace" \
+    "$T_DIR/c.log"
+make_bundle "$T_DIR/c-svc" --hook "$HOOK" --socket "$T_DIR/c.sock" --service svc -- true
+check "... and its containers are refused" not rt_start runc c-svc "$T_DIR/c-svc"
+check "... with the hook's reason" grep -q "hush-oci-hook: c-svc: the mounter process is not available" \
+    "$T_DIR/c-svc/out"
+ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+ip netns del "$NS"
 finish

@@ -63,9 +63,27 @@ void	ctr_adopt_pending(struct parent *p);
  * containers_record.c: one file per container in the run directory,
  * named by a hash of its id, so that a restarted hushd can adopt it.
  */
+#define CTR_RECORD_VERSION	1
+#define CTR_RECORD_HEX		32	/* hex digits of the hash naming a record */
+#define CTR_RECORD_NAME_MAX	(CTR_RECORD_HEX + 8)
+#define CTR_BOOT_ID_LEN		36	/* /proc/sys/kernel/random/boot_id */
+
 void	ctr_record_write(struct parent *p, const struct container *c);
 void	ctr_record_remove(struct parent *p, const char *id);
 /* Every valid record of this boot whose process lives, as CTR_ADOPT. */
 void	ctr_records_load(struct parent *p);
+/* The file name for id: hex of a hash, then suffix (".json", ".tmp"). */
+void	ctr_record_name(const char *id, const char *suffix, char *out, size_t outlen);
+/* c as a record's JSON text (malloc'd), or NULL if it cannot be one. */
+char	*ctr_record_text(const struct container *c, const char *boot_id);
+/*
+ * The record text[0..len) read from file name: every field checked, the
+ * name that of its id.  Fills c's id, service, pid, start, view id,
+ * root, target and attach time, and boot_id (CTR_BOOT_ID_LEN + 1 bytes).
+ * HUSH_E_FORMAT with why for anything else.  Whether the process still
+ * runs is the caller's question.
+ */
+int	ctr_record_parse(const char *name, const char *text, size_t len,
+	    struct container *c, char *boot_id, char *why, size_t whylen);
 
 #endif

@@ -33,22 +33,18 @@
 #include "log.h"
 #include "proc_start.h"
 
-#define RECORD_VERSION	1
 /* Ample for the longest id and paths, even with every byte escaped. */
 #define RECORD_MAX	(64 * 1024)
-#define HASH_LEN	16
-#define HEX_LEN		(2 * HASH_LEN)
-#define BOOT_ID_LEN	36
 
 /*
  * "<hex>.json": a hash of the id names the file, because an id may hold
  * any character, '/' included.
  */
-static void
-record_name(const char *id, const char *suffix, char *out, size_t outlen)
+void
+ctr_record_name(const char *id, const char *suffix, char *out, size_t outlen)
 {
-	unsigned char h[HASH_LEN];
-	char hex[HEX_LEN + 1];
+	unsigned char h[CTR_RECORD_HEX / 2];
+	char hex[CTR_RECORD_HEX + 1];
 
 	crypto_generichash(h, sizeof(h), (const unsigned char *)id, strlen(id),
 	    NULL, 0);
@@ -56,15 +52,15 @@ record_name(const char *id, const char *suffix, char *out, size_t outlen)
 	snprintf(out, outlen, "%s%s", hex, suffix);
 }
 
-/* Whether name is HEX_LEN lowercase hex digits followed by suffix. */
+/* Whether name is CTR_RECORD_HEX lowercase hex digits followed by suffix. */
 static bool
 named_like(const char *name, const char *suffix)
 {
-	for (size_t i = 0; i < HEX_LEN; i++)
+	for (size_t i = 0; i < CTR_RECORD_HEX; i++)
 		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' &&
 		    name[i] <= 'f')))
 			return false;
-	return strcmp(name + HEX_LEN, suffix) == 0;
+	return strcmp(name + CTR_RECORD_HEX, suffix) == 0;
 }
 
 static int
@@ -75,7 +71,7 @@ read_boot_id(char *out, size_t outlen, char *why, size_t whylen)
 	int fd;
 
 	if ((fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC)) == -1 ||
-	    (n = read(fd, buf, sizeof(buf) - 1)) < BOOT_ID_LEN) {
+	    (n = read(fd, buf, sizeof(buf) - 1)) < CTR_BOOT_ID_LEN) {
 		snprintf(why, whylen, "cannot read this boot's id from "
 		    "/proc/sys/kernel/random/boot_id: %s", strerror(errno));
 		if (fd != -1)
@@ -83,10 +79,10 @@ read_boot_id(char *out, size_t outlen, char *why, size_t whylen)
 		return HUSH_E_SYS;
 	}
 	close(fd);
-	if (outlen <= BOOT_ID_LEN)
+	if (outlen <= CTR_BOOT_ID_LEN)
 		return HUSH_E_INTERNAL;
-	memcpy(out, buf, BOOT_ID_LEN);
-	out[BOOT_ID_LEN] = '\0';
+	memcpy(out, buf, CTR_BOOT_ID_LEN);
+	out[CTR_BOOT_ID_LEN] = '\0';
 	return 0;
 }
 
@@ -138,30 +134,41 @@ containers_run_dir_open(struct parent *p, char *why, size_t whylen)
 	return 0;
 }
 
+char *
+ctr_record_text(const struct container *c, const char *boot_id)
+{
+	char *text = NULL;
+	json_t *o;
+
+	if (c->start > INT64_MAX || c->view_id > INT64_MAX)
+		return NULL;
+	/* NULL for a string that is not UTF-8: such an id cannot be recorded */
+	o = json_pack("{s:i, s:s, s:s, s:i, s:I, s:s, s:s, s:s, s:I, s:I}",
+	    "version", CTR_RECORD_VERSION, "id", c->id, "service", c->service,
+	    "pid", (int)c->pid, "start", (json_int_t)c->start,
+	    "boot_id", boot_id, "root", c->root, "target", c->target,
+	    "view_id", (json_int_t)c->view_id, "attached", (json_int_t)c->attached);
+	if (o != NULL)
+		text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return text;
+}
+
 void
 ctr_record_write(struct parent *p, const struct container *c)
 {
-	char name[HEX_LEN + 16], tmp[HEX_LEN + 16];
+	char name[CTR_RECORD_NAME_MAX], tmp[CTR_RECORD_NAME_MAX];
 	const char *why = NULL;
 	size_t len, off;
 	ssize_t n;
-	json_t *o;
-	char *text = NULL;
+	char *text;
 	int fd = -1;
 
 	if (p->run_fd < 0)
 		return;
-	record_name(c->id, ".json", name, sizeof(name));
-	record_name(c->id, ".tmp", tmp, sizeof(tmp));
-	/* json_pack fails on a string that is not UTF-8: such a container
-	 * cannot be recorded, and is said so below. */
-	o = json_pack("{s:i, s:s, s:s, s:i, s:I, s:s, s:s, s:s, s:I, s:I}",
-	    "version", RECORD_VERSION, "id", c->id, "service", c->service,
-	    "pid", (int)c->pid, "start", (json_int_t)c->start,
-	    "boot_id", p->boot_id, "root", c->root, "target", c->target,
-	    "view_id", (json_int_t)c->view_id, "attached", (json_int_t)c->attached);
-	if (o == NULL || c->start > INT64_MAX || c->view_id > INT64_MAX ||
-	    (text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+	ctr_record_name(c->id, ".json", name, sizeof(name));
+	ctr_record_name(c->id, ".tmp", tmp, sizeof(tmp));
+	if ((text = ctr_record_text(c, p->boot_id)) == NULL) {
 		why = "its id or root path cannot be written as JSON";
 		goto out;
 	}
@@ -194,17 +201,16 @@ ctr_record_write(struct parent *p, const struct container *c)
 		    "taken back after a restart of hushd", c->id, p->cfg.run_dir, why);
 	}
 	free(text);
-	json_decref(o);
 }
 
 void
 ctr_record_remove(struct parent *p, const char *id)
 {
-	char name[HEX_LEN + 16];
+	char name[CTR_RECORD_NAME_MAX];
 
 	if (p->run_fd < 0)
 		return;
-	record_name(id, ".json", name, sizeof(name));
+	ctr_record_name(id, ".json", name, sizeof(name));
 	if (unlinkat(p->run_fd, name, 0) != 0 && errno != ENOENT)
 		log_warn("container %.64s: cannot remove its record from %s: %s", id,
 		    p->cfg.run_dir, strerror(errno));
@@ -239,20 +245,13 @@ get_int(json_t *o, const char *key, json_int_t min, json_int_t max, json_int_t *
 	return true;
 }
 
-/*
- * Parses and checks one record into c.  HUSH_E_FORMAT with why for a bad
- * one; HUSH_E_NOTFOUND when it is well formed but stale (another boot,
- * another process), why then saying which.
- */
-static int
-parse_record(struct parent *p, const char *name, const char *text, size_t len,
-    struct container *c, char *why, size_t whylen)
+int
+ctr_record_parse(const char *name, const char *text, size_t len, struct container *c,
+    char *boot_id, char *why, size_t whylen)
 {
-	char boot[BOOT_ID_LEN + 1], expect[HEX_LEN + 16], sub[256];
+	char expect[CTR_RECORD_NAME_MAX], sub[256];
 	json_int_t version, pid, start, view, attached;
 	json_error_t jerr;
-	uint64_t now_start;
-	bool dead;
 	json_t *o;
 	int r = HUSH_E_FORMAT;
 
@@ -264,16 +263,16 @@ parse_record(struct parent *p, const char *name, const char *text, size_t len,
 		snprintf(why, whylen, "no version");
 		goto out;
 	}
-	if (version != RECORD_VERSION) {
+	if (version != CTR_RECORD_VERSION) {
 		snprintf(why, whylen, "version %lld, not %d", (long long)version,
-		    RECORD_VERSION);
+		    CTR_RECORD_VERSION);
 		goto out;
 	}
 	if (!get_str(o, "id", c->id, sizeof(c->id))) {
 		snprintf(why, whylen, "bad container id");
 		goto out;
 	}
-	record_name(c->id, ".json", expect, sizeof(expect));
+	ctr_record_name(c->id, ".json", expect, sizeof(expect));
 	if (strcmp(name, expect) != 0) {
 		snprintf(why, whylen, "its name is not that of container %.64s", c->id);
 		goto out;
@@ -290,7 +289,8 @@ parse_record(struct parent *p, const char *name, const char *text, size_t len,
 		snprintf(why, whylen, "bad pid, start time, view id or attach time");
 		goto out;
 	}
-	if (!get_str(o, "boot_id", boot, sizeof(boot)) || strlen(boot) != BOOT_ID_LEN) {
+	if (!get_str(o, "boot_id", boot_id, CTR_BOOT_ID_LEN + 1) ||
+	    strlen(boot_id) != CTR_BOOT_ID_LEN) {
 		snprintf(why, whylen, "bad boot id");
 		goto out;
 	}
@@ -303,17 +303,6 @@ parse_record(struct parent *p, const char *name, const char *text, size_t len,
 	c->start = (uint64_t)start;
 	c->view_id = (uint64_t)view;
 	c->attached = attached;
-	r = HUSH_E_NOTFOUND;
-	if (strcmp(boot, p->boot_id) != 0) {
-		snprintf(why, whylen, "it was attached in an earlier boot");
-		goto out;
-	}
-	if (proc_start_time(c->pid, &now_start, &dead) != 0 || dead ||
-	    now_start != c->start) {
-		snprintf(why, whylen, "process %ld ended while hushd was not running",
-		    (long)c->pid);
-		goto out;
-	}
 	r = 0;
  out:
 	json_decref(o);
@@ -357,18 +346,42 @@ read_record(int dir, const char *name, char **text, size_t *len, char *why,
 	return 0;
 }
 
+/*
+ * Whether the record names a process that still runs, the one it was
+ * written for: HUSH_E_NOTFOUND with why if not.
+ */
+static int
+still_there(const struct parent *p, const struct container *c, const char *boot,
+    char *why, size_t whylen)
+{
+	uint64_t start;
+	bool dead;
+
+	if (strcmp(boot, p->boot_id) != 0) {
+		snprintf(why, whylen, "it was attached in an earlier boot");
+		return HUSH_E_NOTFOUND;
+	}
+	if (proc_start_time(c->pid, &start, &dead) != 0 || dead || start != c->start) {
+		snprintf(why, whylen, "process %ld ended while hushd was not running",
+		    (long)c->pid);
+		return HUSH_E_NOTFOUND;
+	}
+	return 0;
+}
+
 static void
 load_one(struct parent *p, int dir, const char *name)
 {
 	struct container *c;
-	char why[512], *text;
+	char why[512], boot[CTR_BOOT_ID_LEN + 1], *text;
 	size_t len = 0;
 	int r;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return;
 	if ((r = read_record(dir, name, &text, &len, why, sizeof(why))) == 0) {
-		r = parse_record(p, name, text, len, c, why, sizeof(why));
+		if ((r = ctr_record_parse(name, text, len, c, boot, why, sizeof(why))) == 0)
+			r = still_there(p, c, boot, why, sizeof(why));
 		free(text);
 	}
 	if (r == HUSH_E_NOTFOUND)
@@ -408,9 +421,9 @@ ctr_records_load(struct parent *p)
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
-		if (strlen(de->d_name) == HEX_LEN + 4 && named_like(de->d_name, ".tmp"))
+		if (strlen(de->d_name) == CTR_RECORD_HEX + 4 && named_like(de->d_name, ".tmp"))
 			(void)unlinkat(p->run_fd, de->d_name, 0);	/* an interrupted write */
-		else if (strlen(de->d_name) == HEX_LEN + 5 &&
+		else if (strlen(de->d_name) == CTR_RECORD_HEX + 5 &&
 		    named_like(de->d_name, ".json"))
 			load_one(p, p->run_fd, de->d_name);
 	}

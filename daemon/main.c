@@ -17,15 +17,17 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: hushd [--state-dir DIR] [--control-socket PATH] [--log-level LEVEL]\n"
-	    "             [--snapshot-threshold N]\n"
+	    "usage: hushd [--state-dir DIR] [--control-socket PATH] [--run-dir DIR]\n"
+	    "             [--log-level LEVEL] [--snapshot-threshold N]\n"
 	    "\n"
 	    "  --state-dir DIR         keys, certificates and the raft log (default %s)\n"
 	    "  --control-socket PATH   where hushctl connects (default %s)\n"
+	    "  --run-dir DIR           which containers hold secrets, so that a restarted\n"
+	    "                          hushd takes them back; a tmpfs (default %s)\n"
 	    "  --log-level LEVEL       error, warning, info or debug (default info)\n"
 	    "  --snapshot-threshold N  raft entries between snapshots (default 1024)\n"
 	    "  --version               print the version and exit\n",
-	    HUSH_DEFAULT_STATE_DIR, HUSH_DEFAULT_CONTROL);
+	    HUSH_DEFAULT_STATE_DIR, HUSH_DEFAULT_CONTROL, HUSH_DEFAULT_RUN_DIR);
 }
 
 static int
@@ -49,6 +51,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "control-socket", required_argument, NULL, 'c' },
+		{ "run-dir", required_argument, NULL, 'r' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "snapshot-threshold", required_argument, NULL, 't' },
 		{ "version", no_argument, NULL, 'V' },
@@ -64,6 +67,7 @@ main(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", HUSH_DEFAULT_STATE_DIR);
 	snprintf(cfg.control_socket, sizeof(cfg.control_socket), "%s", HUSH_DEFAULT_CONTROL);
+	snprintf(cfg.run_dir, sizeof(cfg.run_dir), "%s", HUSH_DEFAULT_RUN_DIR);
 	cfg.snapshot_threshold = 1024;
 	cfg.snapshot_trailing = 128;
 	proc_title_init(argc, argv);
@@ -77,6 +81,10 @@ main(int argc, char **argv)
 		case 'c':
 			if (copy_path(cfg.control_socket, sizeof(cfg.control_socket), optarg,
 			    "--control-socket") != 0)
+				return 2;
+			break;
+		case 'r':
+			if (copy_path(cfg.run_dir, sizeof(cfg.run_dir), optarg, "--run-dir") != 0)
 				return 2;
 			break;
 		case 'l':

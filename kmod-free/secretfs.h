@@ -11,9 +11,12 @@
  *	secretfs_ro_view()	a read-only clone of that mount
  *	secretfs_attach()	put the clone at <rootfs>/run/secrets in
  *				the container's mount namespace
+ *	secretfs_adopt()	a new writable fd for a view attached
+ *				earlier, after the old one was lost
  *
  * secretfs.c has the mounts, secretfs_publish.c the layout,
- * secretfs_attach.c the trip into the container's namespace.
+ * secretfs_attach.c and secretfs_adopt.c the trips into the container's
+ * namespace (secretfs_ns.c the machinery they share).
  *
  * Both mounts share one superblock, so every later publish through the
  * writable fd is what the container reads.  The layout is Kubernetes'
@@ -207,5 +210,26 @@ int	secretfs_mount_id(int rofd, uint64_t *id, char *why, size_t whylen);
  */
 int	secretfs_detach(pid_t pid, const char *root, const char *target,
 	    uint64_t mnt_id, char *why, size_t whylen);
+
+/*
+ * Takes back a view attached earlier by a process that has since lost its
+ * writable fd (the mounter died, or hushd restarted): *wfd becomes a new
+ * writable, detached mount of the same tmpfs, as secretfs_create() gave,
+ * so publishes through it reach the container again.
+ *
+ * The view is found as secretfs_detach() finds it: by the same walk into
+ * pid's mount namespace, and only if the mount on top at target is the
+ * one with unique id view_id, at its root, and a tmpfs.  A clone of it
+ * (open_tree(OPEN_TREE_CLONE)) comes back over a socketpair, and the
+ * read-only flag is cleared on that clone only: the flag belongs to the
+ * mount, the superblock underneath was always writable, and the
+ * container's view stays read-only.
+ *
+ * HUSH_E_NOTFOUND when pid, the target or the view is gone, or another
+ * mount is on top; HUSH_E_PERM when a symlink is in the way or the mount
+ * is not a tmpfs.  Same threading rule as secretfs_attach().
+ */
+int	secretfs_adopt(pid_t pid, const char *root, const char *target,
+	    uint64_t view_id, int *wfd, char *why, size_t whylen);
 
 #endif

@@ -596,6 +596,11 @@ static const struct wire_field_spec f_rec_container[] = {
 #define MNT_FILE_MAX		(HUSH_SECRET_MAX + 1024)
 #define F_FILES			F(T_FILE, WIRE_BYTES, REP, 1, MNT_FILE_MAX)
 
+/*
+ * With T_ADOPT the tmpfs is not made but taken back from the view with
+ * T_VIEW_ID, attached for the process T_PID that started at T_START_TIME
+ * (both required then; the mounter checks).
+ */
 static const struct wire_field_spec f_mnt_attach[] = {
 	F_CONTAINER_ID,
 	F(T_PID, WIRE_U32, REQ, 0, 0),
@@ -603,6 +608,15 @@ static const struct wire_field_spec f_mnt_attach[] = {
 	F(T_TARGET, WIRE_STR, 0, 1, 4095),
 	F(T_FORCE, WIRE_BOOL, 0, 0, 0),
 	F_FILES,
+	F(T_ADOPT, WIRE_BOOL, 0, 0, 0),
+	F(T_VIEW_ID, WIRE_U64, 0, 0, 0),
+	F(T_START_TIME, WIRE_U64, 0, 0, 0),
+};
+/* What the parent keeps to adopt the view after a restart. */
+static const struct wire_field_spec f_mnt_attach_r[] = {
+	F(T_COUNT, WIRE_U32, REQ, 0, 0),
+	F(T_VIEW_ID, WIRE_U64, REQ, 0, 0),
+	F(T_START_TIME, WIRE_U64, REQ, 0, 0),
 };
 static const struct wire_field_spec f_mnt_publish[] = {
 	F_CONTAINER_ID,
@@ -795,7 +809,7 @@ static const struct wire_msg_spec specs[] = {
 	S(REC_CONTAINER, f_rec_container),
 
 	S(MNTR_ATTACH, f_mnt_attach),
-	S(MNTR_ATTACH | MSG_REPLY, f_mnt_count_r),
+	S(MNTR_ATTACH | MSG_REPLY, f_mnt_attach_r),
 	S(MNTR_PUBLISH, f_mnt_publish),
 	S(MNTR_PUBLISH | MSG_REPLY, f_mnt_count_r),
 	S(MNTR_DETACH, f_mnt_container),

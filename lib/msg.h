@@ -129,6 +129,9 @@ enum msg_tag {
 	T_CONTAINER,		/* nested REC_CONTAINER, in a T_RECORDS list */
 	T_MOUNTER,		/* bool: answer from the mounter's table, not the parent's */
 	T_CONTAINERS,		/* u32: containers holding this node's secrets */
+	T_ADOPT,		/* bool: MNTR_ATTACH takes back a view attached earlier */
+	T_VIEW_ID,		/* u64: unique mount id of a container's view */
+	T_START_TIME,		/* u64: a process's start, clock ticks since boot */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -292,7 +295,8 @@ enum msg_type {
 	 * /run/secrets tmpfs and drops it again (DESIGN.md §6).  MNTR_, not
 	 * MNT_: <sys/mount.h> has MNT_DETACH.
 	 */
-	MNTR_ATTACH = 0x0b01,	/* parent -> mounter: new tmpfs in a container */
+	MNTR_ATTACH = 0x0b01,	/* parent -> mounter: new tmpfs in a container,
+				 * or (T_ADOPT) the one a lost mounter made */
 	MNTR_PUBLISH,		/* parent -> mounter: replace a container's files */
 	MNTR_DETACH,		/* parent -> mounter: forget a container */
 	MNTR_LIST,		/* parent -> mounter: what it holds */

@@ -30,7 +30,8 @@ trap 'runc --root "$DIR/runc" delete -f demo >/dev/null 2>&1; stop; rm -rf "$DIR
 say() { printf '\n\033[1m## %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 start() {
-	"$HUSHD" --state-dir "$DIR/state" --control-socket "$SOCK" >>"$DIR/hushd.log" 2>&1 &
+	"$HUSHD" --state-dir "$DIR/state" --control-socket "$SOCK" --run-dir "$DIR/run" \
+	    >>"$DIR/hushd.log" 2>&1 &
 	PID=$!
 	while [ ! -S "$SOCK" ]; do sleep 0.05; done
 	echo "(hushd started, pid $PID, state in $DIR/state)"

@@ -6,7 +6,10 @@
  * init process exits (kmod-free/procwatch.h).  It opens no sockets and
  * runs nothing; all it sees are the parent's MNT_* requests.
  *
- *	MNTR_ATTACH	new tmpfs, files, read-only view in the container
+ *	MNTR_ATTACH	new tmpfs, files, read-only view in the container;
+ *			or (T_ADOPT) take back a view attached before this
+ *			mounter started (it died, or hushd restarted) and
+ *			publish the current files into it
  *	MNTR_PUBLISH	replace a container's files atomically
  *	MNTR_DETACH	forget a container: close the tmpfs, unmount the view
  *	MNTR_LIST	the containers held, for tests and hushctl

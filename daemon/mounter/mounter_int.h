@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "msg.h"
+#include "proc_start.h"
 #include "secretfs.h"
 
 /* Longest container id (runc allows any printable string). */
@@ -46,13 +47,5 @@ struct mnt_ctr {
 	size_t		 nfiles;
 	uint64_t	 prune_at;	/* monotonic ms; 0: nothing kept */
 };
-
-/*
- * The start time of pid in clock ticks since boot, which with the pid
- * names one process for as long as the system runs.  *dead is set when
- * the process has ended but not been reaped (a zombie).  HUSH_E_NOTFOUND
- * when there is no such process.
- */
-int	mnt_proc_start(pid_t pid, uint64_t *start, bool *dead);
 
 #endif

@@ -132,7 +132,7 @@ ctr_gone(const struct mnt_ctr *c)
 
 	if (kill(c->pid, 0) == -1 && errno == ESRCH)
 		return true;
-	if (mnt_proc_start(c->pid, &start, &dead) != 0)
+	if (proc_start_time(c->pid, &start, &dead) != 0)
 		return true;
 	return start != c->start || dead;
 }
@@ -183,7 +183,7 @@ handle(const struct chan_msg *cm)
 	if ((r = wire_validate(pm, spec, why, sizeof(why))) == 0) {
 		switch (type) {
 		case MNTR_ATTACH:
-			r = mnt_attach(pm, &e, why, sizeof(why));
+			r = mnt_attach(pm, &e, now_ms(), why, sizeof(why));
 			break;
 		case MNTR_PUBLISH:
 			r = mnt_publish(pm, &e, now_ms(), why, sizeof(why));

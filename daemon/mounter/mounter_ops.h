@@ -5,8 +5,17 @@
 #include "mounter.h"
 #include "mounter_int.h"
 
-int	mnt_attach(const struct wire_msg *m, struct wire_enc *e, char *why,
-	    size_t whylen);
+int	mnt_attach(const struct wire_msg *m, struct wire_enc *e,
+	    uint64_t now_ms, char *why, size_t whylen);
+/*
+ * The T_ADOPT half of mnt_attach(), in adopt.c: c has its id, pid, start,
+ * root and target; this checks the start time the parent recorded, sets
+ * c->view_id and c->wfd, and publishes fs.  On failure c->wfd may be set
+ * (the caller closes it) and the view has been emptied and unmounted if
+ * it could be adopted at all.
+ */
+int	mnt_adopt(struct mnt_ctr *c, const struct wire_msg *m,
+	    const struct mnt_files *fs, char *why, size_t whylen);
 int	mnt_publish(const struct wire_msg *m, struct wire_enc *e,
 	    uint64_t now_ms, char *why, size_t whylen);
 int	mnt_detach(const struct wire_msg *m, char *why, size_t whylen);

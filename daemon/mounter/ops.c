@@ -78,7 +78,7 @@ mnt_ctr_drop(struct mnt_ctr *c, bool unmount)
 	if (*pp == c)
 		*pp = c->next;
 	/* Only into the process we attached to, not one that reused its pid. */
-	if (unmount && mnt_proc_start(c->pid, &start, &dead) == 0 &&
+	if (unmount && proc_start_time(c->pid, &start, &dead) == 0 &&
 	    start == c->start && !dead) {
 		r = secretfs_detach(c->pid, c->root, c->target, c->view_id,
 		    why, sizeof(why));
@@ -104,16 +104,44 @@ mnt_ctr_prune(struct mnt_ctr *c)
 		log_warn("container %.64s: %s", c->id, why);
 }
 
+/* A fresh tmpfs with fs, its read-only view attached in the container. */
+static int
+attach_new(struct mnt_ctr *c, const struct mnt_files *fs, bool force,
+    char *why, size_t whylen)
+{
+	int r, rofd = -1;
+
+	/* The cap starts at one page and grows to the data (SECRETFS_GROW). */
+	if ((r = secretfs_create(0, &c->wfd, why, whylen)) != 0 ||
+	    (r = secretfs_publish_flags(c->wfd, fs->f, fs->n, SECRETFS_GROW, why,
+	    whylen)) != 0 ||
+	    (r = secretfs_ro_view(c->wfd, &rofd, why, whylen)) != 0 ||
+	    (r = secretfs_mount_id(rofd, &c->view_id, why, whylen)) != 0 ||
+	    (r = secretfs_attach(rofd, c->pid, c->root, c->target,
+	    force ? SECRETFS_ALLOW_OVER_MOUNT : 0, why, whylen)) != 0) {
+		if (rofd != -1)
+			close(rofd);
+		return r;
+	}
+	close(rofd);
+	return 0;
+}
+
+/*
+ * MNTR_ATTACH.  Without T_ADOPT: a new tmpfs and view.  With it: the view
+ * an earlier mounter attached (mnt_adopt()).  Either way the reply
+ * carries what the parent keeps to adopt it again after a restart: the
+ * view's mount id and the process's start time.
+ */
 int
-mnt_attach(const struct wire_msg *m, struct wire_enc *e, char *why,
-    size_t whylen)
+mnt_attach(const struct wire_msg *m, struct wire_enc *e, uint64_t now_ms,
+    char *why, size_t whylen)
 {
 	struct mnt_files fs;
 	struct mnt_ctr *c;
-	char *root = NULL, *target = NULL;
 	uint32_t pid;
-	bool force = false, dead;
-	int r, rofd = -1;
+	bool force = false, adopt = false, dead;
+	int r;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return HUSH_E_NOMEM;
@@ -129,24 +157,27 @@ mnt_attach(const struct wire_msg *m, struct wire_enc *e, char *why,
 	}
 	(void)wire_get_u32(m, T_PID, &pid);
 	(void)wire_get_bool(m, T_FORCE, &force);
-	if ((root = malloc(4096)) == NULL || (target = malloc(4096)) == NULL) {
+	(void)wire_get_bool(m, T_ADOPT, &adopt);
+	if ((c->root = malloc(4096)) == NULL ||
+	    (c->target = malloc(4096)) == NULL) {
 		r = HUSH_E_NOMEM;
 		goto fail;
 	}
-	if (wire_get_str(m, T_ROOT_PATH, root, 4096) != 0 || root[0] != '/') {
+	if (wire_get_str(m, T_ROOT_PATH, c->root, 4096) != 0 ||
+	    c->root[0] != '/') {
 		snprintf(why, whylen, "the rootfs path must be absolute");
 		r = HUSH_E_INVAL;
 		goto fail;
 	}
-	if (wire_get_str(m, T_TARGET, target, 4096) != 0)
-		snprintf(target, 4096, "%s", MOUNTER_TARGET);
+	if (wire_get_str(m, T_TARGET, c->target, 4096) != 0)
+		snprintf(c->target, 4096, "%s", MOUNTER_TARGET);
 	if (pid == 0 || pid > (uint32_t)INT32_MAX) {
 		snprintf(why, whylen, "pid %u is not a process", pid);
 		r = HUSH_E_INVAL;
 		goto fail;
 	}
 	c->pid = (pid_t)pid;
-	if ((r = mnt_proc_start(c->pid, &c->start, &dead)) != 0 || dead) {
+	if ((r = proc_start_time(c->pid, &c->start, &dead)) != 0 || dead) {
 		snprintf(why, whylen, "container %.64s: no process %u",
 		    c->id, pid);
 		r = HUSH_E_NOTFOUND;
@@ -154,34 +185,30 @@ mnt_attach(const struct wire_msg *m, struct wire_enc *e, char *why,
 	}
 	if ((r = mnt_files_decode(m, &fs, why, whylen)) != 0)
 		goto fail;
-
-	/* The cap starts at one page and grows to the data (SECRETFS_GROW). */
-	if ((r = secretfs_create(0, &c->wfd, why, whylen)) != 0 ||
-	    (r = secretfs_publish_flags(c->wfd, fs.f, fs.n, SECRETFS_GROW, why,
-	    whylen)) != 0 ||
-	    (r = secretfs_ro_view(c->wfd, &rofd, why, whylen)) != 0 ||
-	    (r = secretfs_mount_id(rofd, &c->view_id, why, whylen)) != 0 ||
-	    (r = secretfs_attach(rofd, c->pid, root, target,
-	    force ? SECRETFS_ALLOW_OVER_MOUNT : 0, why, whylen)) != 0)
+	if (adopt)
+		r = mnt_adopt(c, m, &fs, why, whylen);
+	else
+		r = attach_new(c, &fs, force, why, whylen);
+	if (r != 0)
 		goto fail;
-	close(rofd);
-	c->root = root;
-	c->target = target;
 	c->nfiles = fs.n;
+	if (adopt)	/* published with the previous set kept: prune it soon */
+		c->prune_at = now_ms + MNT_KEEP_MS;
 	c->next = ctrs;
 	ctrs = c;
 	wire_put_u32(e, T_COUNT, (uint32_t)fs.n);
-	log_info("container %.64s: %zu files at %.64s", c->id, fs.n, target);
+	wire_put_u64(e, T_VIEW_ID, c->view_id);
+	wire_put_u64(e, T_START_TIME, c->start);
+	log_info("container %.64s: %zu files at %.64s%s", c->id, fs.n,
+	    c->target, adopt ? " (adopted)" : "");
 	mnt_files_free(&fs);
 	return 0;
  fail:
-	if (rofd != -1)
-		close(rofd);
 	if (c->wfd != -1)
 		close(c->wfd);
 	mnt_files_free(&fs);
-	free(root);
-	free(target);
+	free(c->root);
+	free(c->target);
 	free(c);
 	return r;
 }

@@ -18,33 +18,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "containers.h"
 #include "err.h"
-#include "idmap.h"
 #include "log.h"
-#include "names.h"
-#include "parent.h"
 
 /* /proc/PID/uid_map: IDMAP_MAX lines of at most 33 bytes, with room. */
 #define KERNEL_MAP_MAX	16384
-
-struct container {
-	struct container	*next;
-	char			 id[HUSH_CONTAINER_ID_MAX + 1];
-	char			 service[SERVICE_NAME_MAX + 1];
-	pid_t			 pid;
-	uint32_t		 count;
-	int64_t			 attached;	/* unix time, for 'hushctl container ls' */
-	/* the container's id maps, for the files of later updates */
-	struct idmap		 uids, gids;
-	bool			 have_uids, have_gids;
-};
 
 struct attach_ctx {
 	struct container	*c;	/* not yet on the list */
 };
 
-static struct container *
-find(struct parent *p, const char *id)
+struct container *
+ctr_find(struct parent *p, const char *id)
 {
 	for (struct container *c = p->containers; c != NULL; c = c->next)
 		if (strcmp(c->id, id) == 0)
@@ -52,16 +38,17 @@ find(struct parent *p, const char *id)
 	return NULL;
 }
 
-static void
-forget(struct parent *p, const char *id)
+void
+ctr_forget(struct parent *p, struct container *c)
 {
-	for (struct container **cp = &p->containers, *c; (c = *cp) != NULL; cp = &c->next) {
-		if (strcmp(c->id, id) == 0) {
+	for (struct container **cp = &p->containers; *cp != NULL; cp = &(*cp)->next) {
+		if (*cp == c) {
 			*cp = c->next;
-			free(c);
-			return;
+			break;
 		}
 	}
+	ctr_record_remove(p, c->id);
+	free(c);
 }
 
 static void
@@ -86,11 +73,15 @@ attached(void *arg, int status, const struct wire_msg *reply, int fd, const char
 		return;
 	}
 	wire_get_u32(reply, T_COUNT, &x->c->count);
+	wire_get_u64(reply, T_VIEW_ID, &x->c->view_id);
+	wire_get_u64(reply, T_START_TIME, &x->c->start);
 	x->c->attached = parent_now();
+	x->c->state = CTR_HELD;
 	log_info("container %.64s: %u file(s) of service %s delivered", x->c->id,
 	    x->c->count, x->c->service);
 	x->c->next = p->containers;
 	p->containers = x->c;
+	ctr_record_write(p, x->c);
 	wire_enc_init(&e, CTL_CONTAINER_ATTACH | MSG_REPLY, op->client_req, 64);
 	wire_put_u32(&e, T_COUNT, x->c->count);
 	x->c = NULL;
@@ -132,8 +123,8 @@ put_file(struct wire_enc *e, const struct assigned_grant *g, const struct assign
 }
 
 /* Every file of the service's set, for MNTR_ATTACH or MNTR_PUBLISH. */
-static int
-put_files(struct parent *p, struct wire_enc *e, const struct container *c,
+int
+ctr_put_files(struct parent *p, struct wire_enc *e, const struct container *c,
     const struct assigned_service *svc, char *why, size_t whylen)
 {
 	int r = 0;
@@ -203,6 +194,15 @@ kernel_map(pid_t pid, const char *file, struct idmap *map, bool *have, char *why
 	return 0;
 }
 
+int
+ctr_kernel_maps(struct container *c, char *why, size_t whylen)
+{
+	int r = kernel_map(c->pid, "uid_map", &c->uids, &c->have_uids, why, whylen);
+
+	return r != 0 ? r : kernel_map(c->pid, "gid_map", &c->gids, &c->have_gids,
+	    why, whylen);
+}
+
 /* What config.json said, when it differs from the kernel: worth a line. */
 static void
 note_config_map(const struct container *c, const struct wire_msg *m, uint16_t tag,
@@ -235,7 +235,7 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	struct container *c;
 	struct wire_enc e;
 	struct stat st;
-	char why[512], proc[64], root[HUSH_PATH_MAX + 1];
+	char why[512], proc[64];
 	uint32_t pid;
 	int r;
 
@@ -249,12 +249,13 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	op->ctx_free = attach_ctx_free;
 	wire_get_str(m, T_CONTAINER_ID, c->id, sizeof(c->id));
 	wire_get_str(m, T_SERVICE_NAME, c->service, sizeof(c->service));
-	wire_get_str(m, T_ROOT_PATH, root, sizeof(root));
+	wire_get_str(m, T_ROOT_PATH, c->root, sizeof(c->root));
+	snprintf(c->target, sizeof(c->target), "%s", MOUNTER_TARGET);
 	wire_get_u32(m, T_PID, &pid);
 	c->pid = (pid_t)pid;
 	if (service_name_check(c->service, strlen(c->service), why, sizeof(why)) != 0 ||
-	    root[0] != '/') {
-		op_error(op, HUSH_E_INVAL, root[0] != '/' ? "the container's root path is "
+	    c->root[0] != '/') {
+		op_error(op, HUSH_E_INVAL, c->root[0] != '/' ? "the container's root path is "
 		    "not absolute" : why);
 		return;
 	}
@@ -265,7 +266,7 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 		return;
 	}
 	/* The same request again answers as the first did. */
-	struct container *known = find(p, c->id);
+	struct container *known = ctr_find(p, c->id);
 	if (known != NULL) {
 		if (known->pid != c->pid) {
 			snprintf(why, sizeof(why), "container %.64s already holds secrets, for "
@@ -284,9 +285,7 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 		op_error(op, HUSH_E_NOTFOUND, why);
 		return;
 	}
-	if ((r = kernel_map(c->pid, "uid_map", &c->uids, &c->have_uids, why,
-	    sizeof(why))) != 0 || (r = kernel_map(c->pid, "gid_map", &c->gids,
-	    &c->have_gids, why, sizeof(why))) != 0) {
+	if ((r = ctr_kernel_maps(c, why, sizeof(why))) != 0) {
 		op_error(op, r == HUSH_E_NOMEM ? r : HUSH_E_INVAL, why);
 		return;
 	}
@@ -295,8 +294,8 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	wire_enc_init(&e, MNTR_ATTACH, child_next_id(&p->mounter), WIRE_MAX_MSG);
 	wire_put_str(&e, T_CONTAINER_ID, c->id);
 	wire_put_u32(&e, T_PID, pid);
-	wire_put_str(&e, T_ROOT_PATH, root);
-	r = put_files(p, &e, c, svc, why, sizeof(why));
+	wire_put_str(&e, T_ROOT_PATH, c->root);
+	r = ctr_put_files(p, &e, c, svc, why, sizeof(why));
 	if (r == 0 && (r = child_call(&p->mounter, &e, -1, attached, op)) != 0)
 		snprintf(why, sizeof(why), "the mounter process is not available");
 	wire_enc_free(&e);
@@ -324,16 +323,22 @@ op_container_detach(struct op *op, const struct wire_msg *m)
 {
 	struct parent *p = op->p;
 	struct wire_enc e;
+	struct container *c;
 	char id[HUSH_CONTAINER_ID_MAX + 1];
 	int r;
 
 	wire_get_str(m, T_CONTAINER_ID, id, sizeof(id));
-	if (find(p, id) == NULL) {
+	if ((c = ctr_find(p, id)) == NULL) {
 		wire_enc_init(&e, CTL_CONTAINER_DETACH | MSG_REPLY, op->client_req, 64);
 		op_reply(op, &e);
 		return;
 	}
-	forget(p, id);
+	/*
+	 * Sent even for a container waiting for adoption: the mounter may
+	 * hold it by the time this arrives (an adopt on its way), and a
+	 * NOTFOUND answer is success here.
+	 */
+	ctr_forget(p, c);
 	log_info("container %.64s: secrets taken back", id);
 	wire_enc_init(&e, MNTR_DETACH, child_next_id(&p->mounter), 2048);
 	wire_put_str(&e, T_CONTAINER_ID, id);
@@ -351,32 +356,49 @@ published(void *arg, int status, const struct wire_msg *reply, int fd, const cha
 		    detail && *detail ? detail : hush_strerror(status));
 }
 
-/*
- * What this node holds changed (a new version, a grant removed, the
- * service no longer placed here): every container gets its service's set
- * as it is now, swapped in atomically by the mounter; a service gone from
- * this node leaves its containers an empty /run/secrets.
- */
-void
-containers_refresh(struct parent *p)
+bool
+ctr_publish(struct parent *p, struct container *c)
 {
 	struct wire_enc e;
 	char why[512];
 	int r;
 
-	for (struct container *c = p->containers; c != NULL; c = c->next) {
-		wire_enc_init(&e, MNTR_PUBLISH, child_next_id(&p->mounter), WIRE_MAX_MSG);
-		wire_put_str(&e, T_CONTAINER_ID, c->id);
-		if ((r = put_files(p, &e, c, assign_find_service(p, c->service), why,
-		    sizeof(why))) != 0)
-			log_err("container %.64s: %s", c->id, why);
-		else if ((r = child_call(&p->mounter, &e, -1, published, NULL)) != 0)
-			log_err("container %.64s: the mounter is not available", c->id);
-		else
-			log_info("container %.64s: secrets of service %s updated", c->id,
-			    c->service);
-		wire_enc_free(&e);
+	wire_enc_init(&e, MNTR_PUBLISH, child_next_id(&p->mounter), WIRE_MAX_MSG);
+	wire_put_str(&e, T_CONTAINER_ID, c->id);
+	if ((r = ctr_put_files(p, &e, c, assign_find_service(p, c->service), why,
+	    sizeof(why))) != 0)
+		log_err("container %.64s: %s", c->id, why);
+	else if ((r = child_call(&p->mounter, &e, -1, published, NULL)) != 0)
+		log_err("container %.64s: the mounter is not available", c->id);
+	else
+		log_info("container %.64s: secrets of service %s updated", c->id,
+		    c->service);
+	wire_enc_free(&e);
+	return r == 0;
+}
+
+/*
+ * What this node holds changed (a new version, a grant removed, the
+ * service no longer placed here): every container gets its service's set
+ * as it is now, swapped in atomically by the mounter; a service gone from
+ * this node leaves its containers an empty /run/secrets.  Containers no
+ * mounter holds get the same set with their adoption.
+ *
+ * The first complete assignments after hushd started are also when the
+ * containers of the previous hushd can be taken back: only now are the
+ * values there to fill them with, and a record's service may be gone.
+ */
+void
+containers_refresh(struct parent *p)
+{
+	if (!p->containers_loaded) {
+		p->containers_loaded = true;
+		ctr_records_load(p);
 	}
+	for (struct container *c = p->containers; c != NULL; c = c->next)
+		if (c->state == CTR_HELD)
+			(void)ctr_publish(p, c);
+	ctr_adopt_pending(p);
 }
 
 /* MNTR_EVENT: a container ended; the mounter already let go of it. */
@@ -385,23 +407,13 @@ containers_event(struct parent *p, const struct wire_msg *m)
 {
 	char id[HUSH_CONTAINER_ID_MAX + 1];
 
-	if (wire_get_str(m, T_CONTAINER_ID, id, sizeof(id)) != 0)
-		return;
-	if (find(p, id) != NULL)
-		log_info("container %.64s ended: its secrets are dropped", id);
-	forget(p, id);
-}
-
-/* The mounter died: its table went with it, and the kernel keeps the
- * mounts only as long as the containers live.  Forget them here too. */
-void
-containers_mounter_lost(struct parent *p)
-{
 	struct container *c;
 
-	while ((c = p->containers) != NULL) {
-		p->containers = c->next;
-		free(c);
+	if (wire_get_str(m, T_CONTAINER_ID, id, sizeof(id)) != 0)
+		return;
+	if ((c = ctr_find(p, id)) != NULL) {
+		log_info("container %.64s ended: its secrets are dropped", id);
+		ctr_forget(p, c);
 	}
 }
 
@@ -503,8 +515,9 @@ mounter_listed(void *arg, int status, const struct wire_msg *reply, int fd, cons
  * will update; the mounter's (T_MOUNTER) what is actually held.  They
  * differ only while a change is on its way from one to the other (an
  * attach or detach in flight, an exit the mounter saw and has not yet
- * reported).  Both live in memory: a container attached before hushd
- * last started is in neither.
+ * reported), or while containers attached before the mounter or hushd
+ * last started wait to be adopted (containers_adopt.c): the parent lists
+ * them, the mounter does not yet.
  */
 void
 op_container_list(struct op *op, const struct wire_msg *m)

@@ -171,6 +171,8 @@ lifecycle_child_started(struct parent *p, struct child *c)
 	} else if (c == &p->pki) {
 		p->ca_loaded = false;
 		lifecycle_load_ca(p);
+	} else if (c == &p->mounter) {
+		containers_mounter_started(p);
 	}
 }
 

@@ -308,7 +308,7 @@ parent_main(const struct hushd_config *cfg)
 
 	memset(p, 0, sizeof(*p));
 	p->cfg = *cfg;
-	p->listen_fd = p->sig_fd = p->lock_fd = -1;
+	p->listen_fd = p->sig_fd = p->lock_fd = p->run_fd = -1;
 	umask(077);
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
@@ -327,6 +327,10 @@ parent_main(const struct hushd_config *cfg)
 		fatal("cannot set up signal handling");
 	if (control_listen(p) != 0)
 		return 1;
+	if (containers_run_dir_open(p, why, sizeof(why)) != 0) {
+		log_err("%s", why);
+		return 1;
+	}
 	child_init(&p->pki, &pki_child);
 	child_init(&p->raft, &raft_child);
 	child_init(&p->net, &net_child);
@@ -334,8 +338,8 @@ parent_main(const struct hushd_config *cfg)
 	if ((p->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
 	    timerfd_settime(p->timer_fd, 0, &(struct itimerspec){ { 2, 0 }, { 2, 0 } }, NULL) != 0)
 		fatal("cannot create the heartbeat timer");
-	log_info("hushd %s serving %s (state in %s)", HUSH_VERSION, p->cfg.control_socket,
-	    p->cfg.state_dir);
+	log_info("hushd %s serving %s (state in %s, containers in %s)", HUSH_VERSION,
+	    p->cfg.control_socket, p->cfg.state_dir, p->cfg.run_dir);
 
 	while (!p->stopping) {
 		timeout = -1;

@@ -20,6 +20,7 @@
 #define HUSH_VERSION "0.1.0"
 #define HUSH_DEFAULT_STATE_DIR "/var/lib/hush"
 #define HUSH_DEFAULT_CONTROL "/run/hush/control.sock"
+#define HUSH_DEFAULT_RUN_DIR "/run/hush"
 #define HUSH_DEFAULT_PORT 4477
 #define HUSH_DEFAULT_CERT_EXPIRY ((uint64_t)90 * 24 * 3600)
 #define CONTROL_MAX_MSG (HUSH_SECRET_MAX + 65536)
@@ -36,6 +37,7 @@
 struct hushd_config {
 	char		 state_dir[HUSH_DIR_MAX];
 	char		 control_socket[108];	/* sun_path */
+	char		 run_dir[HUSH_DIR_MAX];	/* records of attached containers */
 	unsigned	 snapshot_threshold;
 	unsigned	 snapshot_trailing;
 };
@@ -90,6 +92,9 @@ struct parent {
 	bool			 removed_self;	/* a manager said this node was removed */
 	struct assignments	 assign;	/* services placed here, values held */
 	struct container	*containers;	/* holding this node's secrets now */
+	bool			 containers_loaded;	/* the run dir's records read */
+	int			 run_fd;	/* the run directory, locked */
+	char			 boot_id[40];	/* records of another boot are stale */
 	/* Unlock requests waiting for raft to become ready. */
 	struct op		*waiting_ready;
 	int			 listen_fd;
@@ -234,6 +239,9 @@ void	op_container_list(struct op *op, const struct wire_msg *m);
 size_t	containers_count(const struct parent *p);
 void	containers_event(struct parent *p, const struct wire_msg *m);
 void	containers_mounter_lost(struct parent *p);
+void	containers_mounter_started(struct parent *p);
+/* The run directory: made 0700 and locked against a second hushd. */
+int	containers_run_dir_open(struct parent *p, char *why, size_t whylen);
 void	containers_refresh(struct parent *p);
 
 /* assign_node.c / assign_serve.c: see assign.h */

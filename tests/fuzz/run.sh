@@ -104,7 +104,7 @@ for f in $harnesses; do
 	# $pkg_cflags, $libs and $pkg_libs are word lists: split on purpose.
 	# shellcheck disable=SC2086
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-	    -Ilib -Ikmod-free -Idaemon -Itools $pkg_cflags \
+	    -Ilib -Ikmod-free -Idaemon -Idaemon/privsep -Itools $pkg_cflags \
 	    -o "$B/bin/$name" "$f" $libs $pkg_libs -lkeyutils -lraft \
 	    >"$log" 2>&1; then
 		echo "fuzz $name: FAILED (see log)"

@@ -47,7 +47,8 @@ cstart() {
 	local i=$1 k
 	shift
 	ip netns exec "${NS_PREFIX}n$i" "$HUSHD" --state-dir "$T_DIR/n$i" \
-	    --control-socket "$T_DIR/n$i.sock" "$@" >>"$T_DIR/n$i.log" 2>&1 &
+	    --control-socket "$T_DIR/n$i.sock" --run-dir "$T_DIR/n$i.run" "$@" \
+	    >>"$T_DIR/n$i.log" 2>&1 &
 	eval "PID_n$i=$!"
 	T_PIDS="$T_PIDS $!"
 	disown $!

@@ -82,12 +82,13 @@ finish() {
 	exit $?
 }
 
-# start_node NAME [hushd args...]: state in $T_DIR/NAME, socket $T_DIR/NAME.sock
+# start_node NAME [hushd args...]: state in $T_DIR/NAME, socket $T_DIR/NAME.sock,
+# records of attached containers in $T_DIR/NAME.run (never the host's /run/hush)
 start_node() {
 	local name=$1 i
 	shift
 	"$HUSHD" --state-dir "$T_DIR/$name" --control-socket "$T_DIR/$name.sock" \
-	    "$@" >>"$T_DIR/$name.log" 2>&1 &
+	    --run-dir "$T_DIR/$name.run" "$@" >>"$T_DIR/$name.log" 2>&1 &
 	eval "PID_$name=$!"
 	T_PIDS="$T_PIDS $!"
 	disown $!
@@ -135,7 +136,7 @@ hc() {
 	"$HUSHCTL" --control-socket "$T_DIR/$name.sock" "$@"
 }
 
-# child_pid NAME ROLE: pid of the pki or raft child of node NAME
+# child_pid NAME ROLE: pid of the pki, raft, net or mounter child of node NAME
 child_pid() {
 	local parent role=$2 p
 	parent=$(node_pid "$1")

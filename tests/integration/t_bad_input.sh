@@ -51,4 +51,9 @@ expect_fail "hushd: a second daemon on the same state dir is refused" "another h
     "$HUSHD" --state-dir "$T_DIR/a" --control-socket "$T_DIR/other.sock"
 expect_fail "hushd: a second daemon on the same socket is refused" "another hushd" \
     "$HUSHD" --state-dir "$T_DIR/b" --control-socket "$T_DIR/a.sock"
+expect_fail "hushd: relative run dir refused" "--run-dir must be an absolute path" \
+    "$HUSHD" --run-dir relative
+expect_fail "hushd: a second daemon on the same run dir is refused" \
+    "another hushd is using run directory $T_DIR/a.run" \
+    "$HUSHD" --state-dir "$T_DIR/c" --control-socket "$T_DIR/c.sock" --run-dir "$T_DIR/a.run"
 finish

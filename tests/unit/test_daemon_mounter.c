@@ -692,23 +692,126 @@ test_proc_start(void **state)
 	pid_t pid;
 
 	(void)state;
-	assert_int_equal(mnt_proc_start(getpid(), &a, &dead), 0);
+	assert_int_equal(proc_start_time(getpid(), &a, &dead), 0);
 	assert_false(dead);
-	assert_int_equal(mnt_proc_start(getpid(), &b, &dead), 0);
+	assert_int_equal(proc_start_time(getpid(), &b, &dead), 0);
 	assert_true(a == b && a > 0);
 	assert_true((pid = fork()) >= 0);
 	if (pid == 0)
 		_exit(0);
 	/* a zombie until reaped */
 	for (int i = 0; i < 100; i++) {
-		assert_int_equal(mnt_proc_start(pid, &b, &dead), 0);
+		assert_int_equal(proc_start_time(pid, &b, &dead), 0);
 		if (dead)
 			break;
 		usleep(10000);
 	}
 	assert_true(dead);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
-	assert_int_equal(mnt_proc_start(pid, &b, &dead), HUSH_E_NOTFOUND);
+	assert_int_equal(proc_start_time(pid, &b, &dead), HUSH_E_NOTFOUND);
+}
+
+/*
+ * What hushd does after its mounter died: the process is gone with its
+ * table and writable fds, the views stay in the containers.  Killed for
+ * real here, and a new one spawned, as the parent's supervisor does.
+ */
+static void
+mounter_restart(struct fx *fx)
+{
+	int st;
+
+	chan_msg_free(&fx->cm);
+	assert_int_equal(kill(fx->mounter.pid, SIGKILL), 0);
+	assert_int_equal(waitpid(fx->mounter.pid, &st, 0), fx->mounter.pid);
+	assert_true(WIFSIGNALED(st));
+	chan_close(&fx->mounter.ch);
+	child_init(&fx->mounter, &mounter_child);
+	assert_int_equal(child_spawn(&fx->mounter), 0);
+}
+
+static void
+adopt_req(struct fx *fx, struct wire_enc *e, const char *id, uint64_t view,
+    uint64_t start)
+{
+	attach_req(fx, e, id);
+	wire_put_bool(e, T_ADOPT, true);
+	wire_put_u64(e, T_VIEW_ID, view);
+	wire_put_u64(e, T_START_TIME, start);
+}
+
+static void
+test_adopt(void **state)
+{
+	struct fx *fx = *state;
+	char info[1024];
+	struct wire_enc e;
+	struct listed l;
+	uint64_t view, start, v2, s2;
+	uint32_t n;
+
+	ctr_start(fx);
+	attach_two(fx, "ctr-a");
+	assert_int_equal(wire_get_u64(&fx->m, T_VIEW_ID, &view), 0);
+	assert_int_equal(wire_get_u64(&fx->m, T_START_TIME, &start), 0);
+
+	mounter_restart(fx);
+	/* the container keeps what it had; the new mounter holds nothing */
+	check_file(fx, "db_pw", "hunter2", 1000, 1001, 0440);
+	list(fx, &l);
+	assert_int_equal(l.n, 0);
+
+	/* refused, and the view is left as it was */
+	adopt_req(fx, &e, "ctr-a", view, start + 1);
+	put_file(&e, "db_pw", 1000, 1001, 0440, "wrong");
+	call_refused(fx, &e, HUSH_E_NOTFOUND, "is not the one");
+	adopt_req(fx, &e, "ctr-a", view + 1, start);
+	put_file(&e, "db_pw", 1000, 1001, 0440, "wrong");
+	call_refused(fx, &e, HUSH_E_NOTFOUND, "not on top");
+	attach_req(fx, &e, "ctr-a");
+	wire_put_bool(&e, T_ADOPT, true);
+	call_refused(fx, &e, HUSH_E_PROTO, "mount id");
+	check_file(fx, "db_pw", "hunter2", 1000, 1001, 0440);
+	list(fx, &l);
+	assert_int_equal(l.n, 0);
+
+	/* adopted with a new set: a new value, app/cfg revoked */
+	adopt_req(fx, &e, "ctr-a", view, start);
+	put_file(&e, "db_pw", 1000, 1001, 0400, "rotated");
+	call_ok(fx, &e);
+	assert_int_equal(wire_get_u32(&fx->m, T_COUNT, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(wire_get_u64(&fx->m, T_VIEW_ID, &v2), 0);
+	assert_int_equal(wire_get_u64(&fx->m, T_START_TIME, &s2), 0);
+	assert_true(v2 == view && s2 == start);
+	check_file(fx, "db_pw", "rotated", 1000, 1001, 0400);
+	assert_false(ctr_has(fx, "app"));
+	/* the previous set is pruned soon after, as after a publish */
+	for (int i = 0; i < 50 && ctr_has(fx, "..data_1"); i++)
+		usleep(100 * 1000);
+	assert_false(ctr_has(fx, "..data_1"));
+	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	assert_non_null(strstr(info, " ro,"));
+	list(fx, &l);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.id, "ctr-a");
+	assert_int_equal(l.count, 1);
+
+	/* held like any attach: updates, a second adopt refused, detach */
+	req_init(fx, &e, MNTR_PUBLISH);
+	wire_put_str(&e, T_CONTAINER_ID, "ctr-a");
+	call_ok(fx, &e);
+	assert_false(ctr_has(fx, "db_pw"));
+	adopt_req(fx, &e, "ctr-a", view, start);
+	call_refused(fx, &e, HUSH_E_EXISTS, "already");
+	req_init(fx, &e, MNTR_DETACH);
+	wire_put_str(&e, T_CONTAINER_ID, "ctr-a");
+	call_ok(fx, &e);
+	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	assert_string_equal(info, "");
+	/* and once it is gone, there is nothing to adopt */
+	adopt_req(fx, &e, "ctr-a", view, start);
+	call_refused(fx, &e, HUSH_E_NOTFOUND, "/run/secrets");
 }
 
 int
@@ -722,6 +825,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_exit_event, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
 	};
 	int r;
 

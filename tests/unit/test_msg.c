@@ -644,6 +644,61 @@ test_records_stray_entry(void **state)
 	}
 }
 
+/* MNTR_ATTACH's adopt mode: new tags at the end, the reply's ids required. */
+static void
+test_mnt_attach_adopt(void **state)
+{
+	static const uint16_t req[] = { MNTR_ATTACH, 0 };
+	static const uint16_t rep[] = { MNTR_ATTACH | MSG_REPLY, 0 };
+	struct wire_enc e;
+	uint64_t v;
+	char why[256];
+	bool b;
+
+	(void)state;
+	assert_int_equal(T_ADOPT, T_CONTAINERS + 1);
+	assert_int_equal(T_VIEW_ID, T_CONTAINERS + 2);
+	assert_int_equal(T_START_TIME, T_CONTAINERS + 3);
+	assert_int_equal(MNTR_ATTACH, 0x0b01);
+
+	wire_enc_init(&e, MNTR_ATTACH, 1, 4096);
+	wire_put_str(&e, T_CONTAINER_ID, "c1");
+	wire_put_u32(&e, T_PID, 42);
+	wire_put_str(&e, T_ROOT_PATH, "/r");
+	wire_put_bool(&e, T_ADOPT, true);
+	wire_put_u64(&e, T_VIEW_ID, (uint64_t)1 << 40);
+	wire_put_u64(&e, T_START_TIME, 12345);
+	assert_int_equal(parse_enc(&e, req, why, sizeof(why)), 0);
+	assert_int_equal(wire_get_bool(&msg, T_ADOPT, &b), 0);
+	assert_true(b);
+	assert_int_equal(wire_get_u64(&msg, T_VIEW_ID, &v), 0);
+	assert_true(v == (uint64_t)1 << 40);
+	wire_enc_free(&e);
+
+	/* a u32 where the u64 goes */
+	wire_enc_init(&e, MNTR_ATTACH, 1, 4096);
+	wire_put_str(&e, T_CONTAINER_ID, "c1");
+	wire_put_u32(&e, T_PID, 42);
+	wire_put_str(&e, T_ROOT_PATH, "/r");
+	wire_put_u32(&e, T_VIEW_ID, 7);
+	assert_int_equal(parse_enc(&e, req, why, sizeof(why)), HUSH_E_PROTO);
+	wire_enc_free(&e);
+
+	/* the reply: count, view id and start time, all required */
+	wire_enc_init(&e, MNTR_ATTACH | MSG_REPLY, 1, 256);
+	wire_put_u32(&e, T_COUNT, 2);
+	wire_put_u64(&e, T_VIEW_ID, 9);
+	wire_put_u64(&e, T_START_TIME, 10);
+	assert_int_equal(parse_enc(&e, rep, why, sizeof(why)), 0);
+	wire_enc_free(&e);
+	wire_enc_init(&e, MNTR_ATTACH | MSG_REPLY, 1, 256);
+	wire_put_u32(&e, T_COUNT, 2);
+	wire_put_u64(&e, T_VIEW_ID, 9);
+	assert_int_equal(parse_enc(&e, rep, why, sizeof(why)), HUSH_E_PROTO);
+	assert_non_null(strstr(why, "START_TIME"));
+	wire_enc_free(&e);
+}
+
 int
 main(void)
 {
@@ -661,6 +716,7 @@ main(void)
 		cmocka_unit_test(test_rec_secret_roundtrip),
 		cmocka_unit_test(test_records_stray_entry),
 		cmocka_unit_test(test_container_list),
+		cmocka_unit_test(test_mnt_attach_adopt),
 	};
 
 	if (sodium_init() < 0)

@@ -1124,6 +1124,142 @@ test_resize(void **state)
 	    HUSH_E_RANGE);
 }
 
+static int
+write_refused(const struct fx *fx, void *arg)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/new", fx->view);
+	if (open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) != -1)
+		return 1;
+	return errno == EROFS ? 0 : 2;
+}
+
+/*
+ * The writer is lost (as when the mounter dies): its fds close, the view
+ * stays in the container with the old files.  Adopting it gives a new
+ * writable fd on the same tmpfs; what is published through it is what
+ * the container reads, and its view stays read-only.
+ */
+static void
+test_adopt(void **state)
+{
+	static const char pw2[] = "rotated";
+	const struct secretfs_file set2[] = {
+		{ "db_pw", (const uint8_t *)pw2, sizeof(pw2) - 1, 1000, 1001,
+		    0400 },
+	};
+	struct fx *fx = *state;
+	char why[512] = "", path[512];
+	uint64_t view, wid;
+	struct stat st;
+	struct mnt m;
+	int r;
+
+	bring_up(fx, 3 * 4096, set1, NSET1);
+	assert_int_equal(secretfs_mount_id(fx->rofd, &view, why, sizeof(why)),
+	    0);
+	close(fx->wfd);
+	close(fx->rofd);
+	fx->wfd = fx->rofd = -1;
+	check_file(fx, &set1[0]);
+
+	if ((r = secretfs_adopt(fx->ctr, fx->rootfs, TARGET, view, &fx->wfd,
+	    why, sizeof(why))) != 0)
+		fail_msg("adopt: %s: %s", hush_strerror(r), why);
+	assert_true(fx->wfd >= 0);
+	/* our own mount of the tmpfs, not the container's view */
+	assert_int_equal(secretfs_mount_id(fx->wfd, &wid, why, sizeof(why)),
+	    0);
+	assert_true(wid != view);
+	assert_int_equal(mounts_at(getpid(), fx->view, NULL), 0);
+
+	/* a revocation and a new value, grown past the three-page cap */
+	if ((r = secretfs_publish_flags(fx->wfd, set2, 1,
+	    SECRETFS_KEEP_PREVIOUS | SECRETFS_GROW, why, sizeof(why))) != 0)
+		fail_msg("publish through the adopted fd: %s: %s",
+		    hush_strerror(r), why);
+	check_file(fx, &set2[0]);
+	assert_int_equal(lstat(ctr_path(fx, "tls.key", path, sizeof(path)),
+	    &st), -1);
+	assert_int_equal(lstat(ctr_path(fx, "app", path, sizeof(path)), &st),
+	    -1);
+	assert_int_equal(secretfs_prune(fx->wfd, why, sizeof(why)), 0);
+	assert_int_equal(secretfs_shrink(fx->wfd, why, sizeof(why)), 0);
+	assert_int_equal(lstat(ctr_path(fx, "..data_1", path, sizeof(path)),
+	    &st), -1);
+
+	/* the container's view: the same mount, still read-only */
+	assert_int_equal(mounts_at(fx->ctr, fx->view, &m), 1);
+	assert_true(has_opt(m.opts, "ro"));
+	assert_true(has_opt(m.opts, "nosuid"));
+	assert_true(has_opt(m.super, "noswap"));
+	assert_int_equal(in_ctr(fx, write_refused, NULL), 0);
+
+	/* twice is fine: a second writer on the same tmpfs */
+	{
+		int again = -1;
+
+		assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, TARGET,
+		    view, &again, why, sizeof(why)), 0);
+		close(again);
+	}
+}
+
+/* A ramfs at the target with the right id is still not ours to write. */
+static void
+test_adopt_refused(void **state)
+{
+	struct fx *fx = *state;
+	char why[512] = "";
+	uint64_t view, other;
+	pid_t dead;
+	int fd = 7, fs, ram;
+
+	bring_up(fx, 3 * 4096, set1, NSET1);
+	assert_int_equal(secretfs_mount_id(fx->rofd, &view, why, sizeof(why)),
+	    0);
+
+	/* another id: gone, or something else is on top */
+	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, TARGET, view + 1,
+	    &fd, why, sizeof(why)), HUSH_E_NOTFOUND);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(why, "not on top at /run/secrets"));
+	/* no such target */
+	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, "/run/other",
+	    view, &fd, why, sizeof(why)), HUSH_E_NOTFOUND);
+	assert_non_null(strstr(why, "/run/other"));
+	/* no such process */
+	assert_true((dead = fork()) >= 0);
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(wait_child(dead), 0);
+	assert_int_equal(secretfs_adopt(dead, fx->rootfs, TARGET, view, &fd,
+	    why, sizeof(why)), HUSH_E_NOTFOUND);
+	/* bad arguments */
+	assert_int_equal(secretfs_adopt(fx->ctr, "rel", TARGET, view, &fd, why,
+	    sizeof(why)), HUSH_E_INVAL);
+	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, "/run/../etc",
+	    view, &fd, why, sizeof(why)), HUSH_E_INVAL);
+
+	/* a ramfs stacked on top, adopted by its own id: not a tmpfs */
+	assert_true((fs = fsopen("ramfs", FSOPEN_CLOEXEC)) >= 0);
+	assert_int_equal(fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0), 0);
+	assert_true((ram = fsmount(fs, FSMOUNT_CLOEXEC, 0)) >= 0);
+	close(fs);
+	assert_int_equal(secretfs_mount_id(ram, &other, why, sizeof(why)), 0);
+	assert_int_equal(secretfs_attach(ram, fx->ctr, fx->rootfs, TARGET,
+	    SECRETFS_ALLOW_OVER_MOUNT, why, sizeof(why)), 0);
+	close(ram);
+	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, TARGET, other,
+	    &fd, why, sizeof(why)), HUSH_E_PERM);
+	assert_non_null(strstr(why, "not a tmpfs"));
+	assert_int_equal(fd, -1);
+	/* and ours, now underneath, is not on top any more */
+	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, TARGET, view,
+	    &fd, why, sizeof(why)), HUSH_E_NOTFOUND);
+}
+
 int
 main(void)
 {
@@ -1148,6 +1284,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_attach_args, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused_publish, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_adopt_refused, setup,
 		    teardown),
 	};
 

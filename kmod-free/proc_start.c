@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "err.h"
-#include "mounter_int.h"
+#include "proc_start.h"
 
 int
-mnt_proc_start(pid_t pid, uint64_t *start, bool *dead)
+proc_start_time(pid_t pid, uint64_t *start, bool *dead)
 {
 	char path[64], buf[1024], *p, *end;
 	ssize_t n;

@@ -1,0 +1,86 @@
+/*
+ * Internal to kmod-free/secretfs_*.c: the trip into a container's mount
+ * namespace that attach, detach and adopt share, and the hostile-rootfs
+ * path walk they all rely on.  Not part of secretfs.h's interface.
+ */
+#ifndef HUSH_SECRETFS_NS_H
+#define HUSH_SECRETFS_NS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Debian 12's headers predate it (Linux 6.8, include/uapi/linux/stat.h);
+ * the kernel we run on has it, and secretfs_mount_id() fails if not.
+ */
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE	0x00004000U
+#endif
+
+/* Longest piece of a path echoed back in a message. */
+#define SFS_ECHO_MAX	80
+
+/* What the child tells the parent: one datagram, read whole. */
+struct sfs_report {
+	int	code;		/* 0 or a HUSH_E_* code */
+	char	msg[512];	/* why, when code is not 0 */
+};
+
+/* What the child works with; the fds are open before fork(). */
+struct sfs_job {
+	/*
+	 * Runs in the child, inside the namespace.  *passfd (-1 on entry)
+	 * may be set to an fd to hand to the caller with a successful
+	 * report; the child exits right after, so it need not close it.
+	 */
+	int		(*fn)(const struct sfs_job *, struct sfs_report *,
+			    int *passfd);
+	uint64_t	 mnt_id;	/* detach, adopt: the view's mount id */
+	int		 rofd;		/* attach: the mount to move in */
+	int		 nsfd;		/* /proc/PID/ns/mnt */
+	int		 procfd;	/* /proc, for our own mountinfo */
+	const char	*root;
+	const char	*target;
+	unsigned int	 flags;
+};
+
+/*
+ * Runs j->fn in a forked child that has entered the mount namespace of
+ * pid, and returns its report's code (why gets its message).  With fdout
+ * non-NULL, a successful child must pass exactly one fd, which lands in
+ * *fdout (close-on-exec); with fdout NULL, passing one is an error.
+ * Call from a single-threaded process (see secretfs_attach()).
+ */
+int	sfs_run_in_ns(const struct sfs_job *j, pid_t pid, int *fdout,
+	    char *why, size_t whylen);
+
+/* Fills rep and returns code. */
+int	sfs_report(struct sfs_report *rep, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Printable ASCII of s[0..len) as is, else '?', at most SFS_ECHO_MAX. */
+const char *sfs_sanitize(const char *s, size_t len, char *buf, size_t cap);
+
+/* A target such as "/run/secrets": no ".", "..", empty parts or controls. */
+bool	sfs_target_ok(const char *target);
+
+/*
+ * Opens directory name in dir as O_PATH, confined to dir and refusing
+ * every symlink (see secretfs_attach.c for why).  -1 with errno.
+ */
+int	sfs_open_dir(int dir, const char *name);
+
+/*
+ * In the child: opens root, then target below it one existing component
+ * at a time through sfs_open_dir(), making nothing, and checks that what
+ * is on top there is the mount with unique id mnt_id, at its root.  *fdp
+ * becomes that mount's root.  HUSH_E_NOTFOUND when a component is
+ * missing or another mount is on top, HUSH_E_PERM for a symlink in the
+ * way, with the reason in rep.
+ */
+int	sfs_open_view(const char *root, const char *target, uint64_t mnt_id,
+	    int *fdp, struct sfs_report *rep);
+
+#endif

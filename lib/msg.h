@@ -129,6 +129,8 @@ enum msg_tag {
 	T_CONTAINER,		/* nested REC_CONTAINER, in a T_RECORDS list */
 	T_MOUNTER,		/* bool: answer from the mounter's table, not the parent's */
 	T_CONTAINERS,		/* u32: containers holding this node's secrets */
+	T_AUDIT_SINK,		/* u8: enum audit_sink, where audit records go */
+	T_AUDIT_TEXT,		/* which audit sink, and why, for people */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +38,74 @@ struct container {
 	/* the container's id maps, for the files of later updates */
 	struct idmap		 uids, gids;
 	bool			 have_uids, have_gids;
+	/* what its /run/secrets holds (set_print), to see that a refresh changes it */
+	uint8_t			 print[16];
 };
 
 struct attach_ctx {
 	struct container	*c;	/* not yet on the list */
 };
+
+/* A detach or refresh on its way to the mounter, for the audit record. */
+struct revoke_ctx {
+	struct parent		*p;
+	char			 id[HUSH_CONTAINER_ID_MAX + 1];
+	char			 service[SERVICE_NAME_MAX + 1];
+	long			 files;
+	const char		*reason;
+};
+
+static struct revoke_ctx *
+revoke_ctx_new(struct parent *p, const struct container *c, long files, const char *reason)
+{
+	struct revoke_ctx *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	x->p = p;
+	snprintf(x->id, sizeof(x->id), "%s", c->id);
+	snprintf(x->service, sizeof(x->service), "%s", c->service);
+	x->files = files;
+	x->reason = reason;
+	return x;
+}
+
+/*
+ * A digest of a service's file set as this node would deliver it now:
+ * which secret version goes to which file, with which owner and mode.
+ * Equal digests: a refresh changes nothing a container can see.
+ */
+static void
+set_print(const struct parent *p, const struct assigned_service *svc, uint8_t out[16])
+{
+	crypto_generichash_state st;
+	uint32_t v[4];
+
+	crypto_generichash_init(&st, NULL, 0, 16);
+	for (size_t i = 0; svc != NULL && i < svc->ngrants; i++) {
+		const struct assigned_grant *g = &svc->grants[i];
+		const struct assigned_value *val = assign_find_value(p, g->secret_id);
+
+		v[0] = val != NULL ? val->version : 0;
+		v[1] = g->uid;
+		v[2] = g->gid;
+		v[3] = g->mode;
+		crypto_generichash_update(&st, (const uint8_t *)g->secret_id,
+		    strlen(g->secret_id) + 1);
+		crypto_generichash_update(&st, (const uint8_t *)g->target,
+		    strlen(g->target) + 1);
+		crypto_generichash_update(&st, (const uint8_t *)v, sizeof(v));
+	}
+	crypto_generichash_final(&st, out, 16);
+}
+
+/* Every failure of an attach after the request was read ends here. */
+static void
+attach_failed(struct op *op, const struct container *c, int code, const char *why)
+{
+	audit_container(op->p, "container-deliver", c->id, c->service, NULL, -1, false);
+	op_error(op, code, why);
+}
 
 static struct container *
 find(struct parent *p, const char *id)
@@ -82,13 +146,15 @@ attached(void *arg, int status, const struct wire_msg *reply, int fd, const char
 	struct wire_enc e;
 
 	if (status != 0) {
-		op_error(op, status, detail);
+		attach_failed(op, x->c, status, detail);
 		return;
 	}
 	wire_get_u32(reply, T_COUNT, &x->c->count);
 	x->c->attached = parent_now();
 	log_info("container %.64s: %u file(s) of service %s delivered", x->c->id,
 	    x->c->count, x->c->service);
+	audit_container(p, "container-deliver", x->c->id, x->c->service, NULL,
+	    (long)x->c->count, true);
 	x->c->next = p->containers;
 	p->containers = x->c;
 	wire_enc_init(&e, CTL_CONTAINER_ATTACH | MSG_REPLY, op->client_req, 64);
@@ -254,14 +320,14 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	c->pid = (pid_t)pid;
 	if (service_name_check(c->service, strlen(c->service), why, sizeof(why)) != 0 ||
 	    root[0] != '/') {
-		op_error(op, HUSH_E_INVAL, root[0] != '/' ? "the container's root path is "
-		    "not absolute" : why);
+		attach_failed(op, c, HUSH_E_INVAL, root[0] != '/' ? "the container's root "
+		    "path is not absolute" : why);
 		return;
 	}
 	snprintf(proc, sizeof(proc), "/proc/%u", pid);
 	if (pid <= 1 || stat(proc, &st) != 0) {
 		snprintf(why, sizeof(why), "container %.64s: no process %u", c->id, pid);
-		op_error(op, HUSH_E_INVAL, why);
+		attach_failed(op, c, HUSH_E_INVAL, why);
 		return;
 	}
 	/* The same request again answers as the first did. */
@@ -270,7 +336,7 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 		if (known->pid != c->pid) {
 			snprintf(why, sizeof(why), "container %.64s already holds secrets, for "
 			    "process %ld", c->id, (long)known->pid);
-			op_error(op, HUSH_E_EXISTS, why);
+			attach_failed(op, c, HUSH_E_EXISTS, why);
 			return;
 		}
 		wire_enc_init(&e, CTL_CONTAINER_ATTACH | MSG_REPLY, op->client_req, 64);
@@ -281,13 +347,13 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	if ((svc = assign_find_service(p, c->service)) == NULL) {
 		snprintf(why, sizeof(why), "service '%s' is not placed on this node (or does "
 		    "not exist)", c->service);
-		op_error(op, HUSH_E_NOTFOUND, why);
+		attach_failed(op, c, HUSH_E_NOTFOUND, why);
 		return;
 	}
 	if ((r = kernel_map(c->pid, "uid_map", &c->uids, &c->have_uids, why,
 	    sizeof(why))) != 0 || (r = kernel_map(c->pid, "gid_map", &c->gids,
 	    &c->have_gids, why, sizeof(why))) != 0) {
-		op_error(op, r == HUSH_E_NOMEM ? r : HUSH_E_INVAL, why);
+		attach_failed(op, c, r == HUSH_E_NOMEM ? r : HUSH_E_INVAL, why);
 		return;
 	}
 	note_config_map(c, m, T_UID_MAP, &c->uids, c->have_uids, "uid_map");
@@ -296,21 +362,27 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	wire_put_str(&e, T_CONTAINER_ID, c->id);
 	wire_put_u32(&e, T_PID, pid);
 	wire_put_str(&e, T_ROOT_PATH, root);
+	set_print(p, svc, c->print);
 	r = put_files(p, &e, c, svc, why, sizeof(why));
 	if (r == 0 && (r = child_call(&p->mounter, &e, -1, attached, op)) != 0)
 		snprintf(why, sizeof(why), "the mounter process is not available");
 	wire_enc_free(&e);
 	if (r != 0)
-		op_error(op, r, why);
+		attach_failed(op, c, r, why);
 }
 
 static void
 detached(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
 {
 	struct op *op = arg;
+	struct revoke_ctx *x = op->ctx;
 	struct wire_enc e;
+	bool ok = status == 0 || status == HUSH_E_NOTFOUND;
 
-	if (status != 0 && status != HUSH_E_NOTFOUND) {
+	if (x != NULL)
+		audit_container(op->p, "container-revoke", x->id, x->service, x->reason,
+		    x->files, ok);
+	if (!ok) {
 		op_error(op, status, detail);
 		return;
 	}
@@ -323,16 +395,22 @@ void
 op_container_detach(struct op *op, const struct wire_msg *m)
 {
 	struct parent *p = op->p;
+	struct container *c;
 	struct wire_enc e;
 	char id[HUSH_CONTAINER_ID_MAX + 1];
 	int r;
 
 	wire_get_str(m, T_CONTAINER_ID, id, sizeof(id));
-	if (find(p, id) == NULL) {
+	if ((c = find(p, id)) == NULL) {
 		wire_enc_init(&e, CTL_CONTAINER_DETACH | MSG_REPLY, op->client_req, 64);
 		op_reply(op, &e);
 		return;
 	}
+	/* Without its context the detach goes on, unrecorded, and says so. */
+	if ((op->ctx = revoke_ctx_new(p, c, (long)c->count, "poststop")) != NULL)
+		op->ctx_free = free;
+	else
+		log_err("container %.64s: no memory for its audit record", id);
 	forget(p, id);
 	log_info("container %.64s: secrets taken back", id);
 	wire_enc_init(&e, MNTR_DETACH, child_next_id(&p->mounter), 2048);
@@ -340,15 +418,28 @@ op_container_detach(struct op *op, const struct wire_msg *m)
 	r = child_call(&p->mounter, &e, -1, detached, op);
 	wire_enc_free(&e);
 	if (r != 0)
-		op_error(op, r, "the mounter process is not available");
+		detached(op, r, NULL, -1, "the mounter process is not available");
 }
 
+/* arg: a revoke_ctx when the set changed (an audit record is due), or NULL. */
 static void
 published(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
 {
+	struct revoke_ctx *x = arg;
+
 	if (status != 0)
 		log_err("a container's secrets could not be updated: %s",
 		    detail && *detail ? detail : hush_strerror(status));
+	if (x != NULL) {
+		struct container *c = find(x->p, x->id);
+
+		/* What the container holds now, for 'container ls' and its revocation. */
+		if (status == 0 && c != NULL && x->files >= 0)
+			c->count = (uint32_t)x->files;
+		audit_container(x->p, "container-update", x->id, x->service, x->reason,
+		    x->files, status == 0);
+	}
+	free(x);
 }
 
 /*
@@ -360,22 +451,40 @@ published(void *arg, int status, const struct wire_msg *reply, int fd, const cha
 void
 containers_refresh(struct parent *p)
 {
+	const struct assigned_service *svc;
+	struct revoke_ctx *x;
 	struct wire_enc e;
+	uint8_t print[16];
 	char why[512];
 	int r;
 
 	for (struct container *c = p->containers; c != NULL; c = c->next) {
+		svc = assign_find_service(p, c->service);
+		/* Only a change the container can see is an event to record. */
+		set_print(p, svc, print);
+		x = NULL;
+		if (sodium_memcmp(print, c->print, sizeof(print)) != 0) {
+			memcpy(c->print, print, sizeof(print));
+			x = revoke_ctx_new(p, c, svc != NULL ? (long)svc->ngrants : 0,
+			    svc == NULL ? "service-not-placed" : NULL);
+			if (x == NULL)
+				log_err("container %.64s: no memory for its audit record", c->id);
+		}
 		wire_enc_init(&e, MNTR_PUBLISH, child_next_id(&p->mounter), WIRE_MAX_MSG);
 		wire_put_str(&e, T_CONTAINER_ID, c->id);
-		if ((r = put_files(p, &e, c, assign_find_service(p, c->service), why,
-		    sizeof(why))) != 0)
+		if ((r = put_files(p, &e, c, svc, why, sizeof(why))) != 0)
 			log_err("container %.64s: %s", c->id, why);
-		else if ((r = child_call(&p->mounter, &e, -1, published, NULL)) != 0)
+		else if ((r = child_call(&p->mounter, &e, -1, published, x)) != 0)
 			log_err("container %.64s: the mounter is not available", c->id);
 		else
 			log_info("container %.64s: secrets of service %s updated", c->id,
 			    c->service);
 		wire_enc_free(&e);
+		if (r != 0 && x != NULL)
+			audit_container(p, "container-update", x->id, x->service, x->reason,
+			    x->files, false);
+		if (r != 0)
+			free(x);
 	}
 }
 
@@ -383,12 +492,16 @@ containers_refresh(struct parent *p)
 void
 containers_event(struct parent *p, const struct wire_msg *m)
 {
+	struct container *c;
 	char id[HUSH_CONTAINER_ID_MAX + 1];
 
 	if (wire_get_str(m, T_CONTAINER_ID, id, sizeof(id)) != 0)
 		return;
-	if (find(p, id) != NULL)
+	if ((c = find(p, id)) != NULL) {
 		log_info("container %.64s ended: its secrets are dropped", id);
+		audit_container(p, "container-revoke", c->id, c->service, "exit",
+		    (long)c->count, true);
+	}
 	forget(p, id);
 }
 

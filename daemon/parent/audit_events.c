@@ -9,7 +9,11 @@
  * as one line starting "audit: ", and `hushctl status` says so.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef HUSH_TEST_HOOKS
+#include <sys/capability.h>
+#endif
 
 #include "audit.h"
 #include "log.h"
@@ -49,11 +53,37 @@ emit(struct parent *p, struct audit_rec *r, bool ok)
 		log_info("audit: %s", text);
 }
 
+#ifdef HUSH_TEST_HOOKS
+/*
+ * Test builds only: HUSH_TEST_AUDIT_NO_CAPS=1 takes CAP_AUDIT_WRITE and
+ * CAP_AUDIT_CONTROL out of the parent's effective set, so a test sees
+ * what the kernel answers a hushd confined without them.
+ */
+static void
+test_drop_audit_caps(void)
+{
+	const cap_value_t audit_caps[] = { CAP_AUDIT_WRITE, CAP_AUDIT_CONTROL };
+	cap_t caps;
+
+	if (getenv("HUSH_TEST_AUDIT_NO_CAPS") == NULL || (caps = cap_get_proc()) == NULL)
+		return;
+	if (cap_set_flag(caps, CAP_EFFECTIVE, 2, audit_caps, CAP_CLEAR) != 0 ||
+	    cap_set_proc(caps) != 0)
+		log_err("test hook: cannot drop the audit capabilities");
+	else
+		log_warn("test hook: CAP_AUDIT_WRITE and CAP_AUDIT_CONTROL dropped");
+	cap_free(caps);
+}
+#endif
+
 void
 audit_events_open(struct parent *p)
 {
 	char how[256];
 
+#ifdef HUSH_TEST_HOOKS
+	test_drop_audit_caps();
+#endif
 	audit_open(&p->audit);
 	told = p->audit.sink;
 	audit_describe(&p->audit, how, sizeof(how));

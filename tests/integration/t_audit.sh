@@ -171,4 +171,16 @@ if [ "$KERNEL" = yes ]; then
 	check "... and not in the kernel's trail" not grep -q "secret=$late" "$T_DIR/records"
 fi
 restore_audit
+
+# ---- a hushd the kernel refuses (test build without the audit capabilities)
+HUSHD=$HUSHD_TEST HUSH_TEST_AUDIT_NO_CAPS=1 start_node b || { not_ok "the test hushd starts"; finish; }
+check "the test hook took the capabilities" grep -q "test hook: CAP_AUDIT_WRITE and CAP_AUDIT_CONTROL dropped" "$T_DIR/b.log"
+hc b init --advertise-addr 127.0.0.2 >/dev/null
+nodeb=$(hc b status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["node_id"])')
+check "without CAP_AUDIT_CONTROL, status cannot say whether auditing is on" sh -c "'$HUSHCTL' --control-socket '$T_DIR/b.sock' status | grep -q '^Audit: *kernel audit (whether auditing is enabled is unknown: no CAP_AUDIT_CONTROL)'"
+echo -n "b" | hc b secret create bee >/dev/null
+bee=$(hc b secret inspect bee --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["ID"])')
+check "without CAP_AUDIT_WRITE, the refused record goes to the log" grep -q "audit: op=secret-create node=$nodeb secret=$bee res=success\$" "$T_DIR/b.log"
+check "... with a warning that says why" grep -q "kernel audit unavailable: not permitted to write audit records (CAP_AUDIT_WRITE)" "$T_DIR/b.log"
+check "... and status says log" sh -c "'$HUSHCTL' --control-socket '$T_DIR/b.sock' status | grep -q '^Audit: *log (kernel audit unavailable: not permitted to write audit records (CAP_AUDIT_WRITE))'"
 finish

@@ -222,17 +222,16 @@ mono_ms(void)
 }
 
 /*
- * What one datagram from the kernel says about request seq: *acked with
- * the errno of an NLMSG_ERROR (0 for a plain ack), *got_status when it
- * carries the AUDIT_GET answer.  Not mnl_nlmsg_ok(): it compares
- * nlmsg_len as an int (see procwatch.c).
+ * Not mnl_nlmsg_ok()/mnl_nlmsg_next(): they compare nlmsg_len as an int
+ * (see procwatch.c).  Every header is checked before anything is taken
+ * from the datagram, so a malformed one reports nothing.
  */
-static int
-read_datagram(const uint8_t *buf, size_t len, uint32_t seq, bool *acked, int *err,
-    struct audit_status *st, bool *got_status)
+int
+audit_parse_reply(const uint8_t *buf, size_t len, uint32_t seq, struct audit_reply *out)
 {
+	struct audit_status st;
 	struct nlmsghdr h;
-	struct nlmsgerr e;
+	int32_t error;
 	size_t off, step, plen;
 
 	for (off = 0; off < len; off += step) {
@@ -243,21 +242,34 @@ read_datagram(const uint8_t *buf, size_t len, uint32_t seq, bool *acked, int *er
 			return HUSH_E_FORMAT;
 		step = NLMSG_ALIGN(h.nlmsg_len) < len - off ? NLMSG_ALIGN(h.nlmsg_len) : len - off;
 		plen = h.nlmsg_len - sizeof(h);
+		if (h.nlmsg_seq == seq && h.nlmsg_type == NLMSG_ERROR) {
+			/* an errno, negated, as the kernel sends it (0: an ack) */
+			if (plen < sizeof(error))
+				return HUSH_E_FORMAT;
+			memcpy(&error, buf + off + sizeof(h), sizeof(error));
+			if (error > 0 || error < -4095)
+				return HUSH_E_FORMAT;
+		}
+		/* Older kernels send a shorter struct: what is missing reads as 0. */
+		if (h.nlmsg_seq == seq && h.nlmsg_type == AUDIT_GET &&
+		    plen < offsetof(struct audit_status, enabled) + sizeof(st.enabled))
+			return HUSH_E_FORMAT;
+	}
+	for (off = 0; off < len; off += step) {
+		memcpy(&h, buf + off, sizeof(h));
+		step = NLMSG_ALIGN(h.nlmsg_len) < len - off ? NLMSG_ALIGN(h.nlmsg_len) : len - off;
+		plen = h.nlmsg_len - sizeof(h);
 		if (h.nlmsg_seq != seq)
 			continue;	/* a late answer to an earlier request */
 		if (h.nlmsg_type == NLMSG_ERROR) {
-			if (plen < sizeof(e.error))
-				return HUSH_E_FORMAT;
-			memcpy(&e.error, buf + off + sizeof(h), sizeof(e.error));
-			*acked = true;
-			*err = e.error;
-		} else if (h.nlmsg_type == AUDIT_GET && st != NULL) {
-			/* Older kernels send a shorter struct: what is missing stays 0. */
-			if (plen < offsetof(struct audit_status, enabled) + sizeof(st->enabled))
-				return HUSH_E_FORMAT;
-			memset(st, 0, sizeof(*st));
-			memcpy(st, buf + off + sizeof(h), plen < sizeof(*st) ? plen : sizeof(*st));
-			*got_status = true;
+			memcpy(&error, buf + off + sizeof(h), sizeof(error));
+			out->acked = true;
+			out->err = error;
+		} else if (h.nlmsg_type == AUDIT_GET) {
+			memset(&st, 0, sizeof(st));
+			memcpy(&st, buf + off + sizeof(h), plen < sizeof(st) ? plen : sizeof(st));
+			out->got_status = true;
+			out->enabled = st.enabled;
 		}
 	}
 	return 0;
@@ -265,21 +277,21 @@ read_datagram(const uint8_t *buf, size_t len, uint32_t seq, bool *acked, int *er
 
 /*
  * One request with NLM_F_ACK; returns 0 or the kernel's negative errno,
- * -ETIMEDOUT, or another negative errno of the socket.  st, if given,
- * receives the AUDIT_GET answer.
+ * -ETIMEDOUT, or another negative errno of the socket.  enabled, if
+ * given, receives audit_enabled from the AUDIT_GET answer.
  */
 static int
 exchange(struct audit *a, uint16_t type, const void *payload, size_t plen,
-    struct audit_status *st)
+    uint32_t *enabled)
 {
 	uint8_t out[NLMSG_SPACE(HUSH_AUDIT_TEXT_MAX)] __attribute__((aligned(8)));
 	uint8_t in[RECV_BUF] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh;
 	struct sockaddr_nl from;
 	socklen_t fromlen;
-	bool acked = false, got_status = st == NULL;
+	struct audit_reply rep;
 	int64_t deadline;
-	int fd = mnl_socket_get_fd(a->nl), err = 0;
+	int fd = mnl_socket_get_fd(a->nl);
 	uint32_t seq;
 	ssize_t n;
 
@@ -295,7 +307,8 @@ exchange(struct audit *a, uint16_t type, const void *payload, size_t plen,
 	if (mnl_socket_sendto(a->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	deadline = mono_ms() + REPLY_WAIT_MS;
-	while (!acked || (err == 0 && !got_status)) {
+	memset(&rep, 0, sizeof(rep));
+	while (!rep.acked || (rep.err == 0 && enabled != NULL && !rep.got_status)) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int64_t left = deadline - mono_ms();
 
@@ -314,21 +327,23 @@ exchange(struct audit *a, uint16_t type, const void *payload, size_t plen,
 		/* Only the kernel (port 0) answers; a cut datagram is not read. */
 		if (fromlen != sizeof(from) || from.nl_pid != 0 || (size_t)n > sizeof(in))
 			continue;
-		if (read_datagram(in, (size_t)n, seq, &acked, &err, st, &got_status) != 0)
+		if (audit_parse_reply(in, (size_t)n, seq, &rep) != 0)
 			return -EPROTO;
 	}
-	return err;
+	if (enabled != NULL)
+		*enabled = rep.enabled;
+	return rep.err;
 }
 
 void
 audit_probe(struct audit *a)
 {
-	struct audit_status st;
+	uint32_t enabled = 0;
 	int r;
 
 	if (a->nl == NULL || !a->can_query)
 		return;
-	r = exchange(a, AUDIT_GET, NULL, 0, &st);
+	r = exchange(a, AUDIT_GET, NULL, 0, &enabled);
 	if (r == -EPERM) {
 		/* The kernel will say no to a record soon enough if it must. */
 		a->can_query = false;
@@ -340,7 +355,7 @@ audit_probe(struct audit *a)
 		    "namespace only");
 	} else if (r < 0) {
 		set_log(a, "cannot ask the kernel about auditing: %s", strerror(-r));
-	} else if (st.enabled == 0) {
+	} else if (enabled == 0) {
 		set_log(a, "%s", "auditing is disabled in the kernel (audit=0 at boot, or "
 		    "auditctl -e 0)");
 	} else {

@@ -103,6 +103,21 @@ void	audit_probe(struct audit *a);
  * writes the record there.
  */
 int	audit_send(struct audit *a, const char *text);
+/* What the kernel's answers to one request said. */
+struct audit_reply {
+	bool		 acked;		/* an NLMSG_ERROR came: err is its errno (<= 0) */
+	int		 err;
+	bool		 got_status;	/* an AUDIT_GET answer came */
+	uint32_t	 enabled;	/* its audit_enabled */
+};
+
+/*
+ * The parser audit_send uses on one datagram from the kernel: what it
+ * says about request seq is added to *out; messages for other requests
+ * are skipped.  Anything malformed is refused whole with HUSH_E_FORMAT.
+ */
+int	audit_parse_reply(const uint8_t *buf, size_t len, uint32_t seq, struct audit_reply *out);
+
 /* What `hushctl status` shows: "kernel audit" or "log (kernel audit unavailable: ...)". */
 void	audit_describe(const struct audit *a, char *buf, size_t len);
 

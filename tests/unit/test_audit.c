@@ -5,6 +5,7 @@
  * and the outcome field is always there.  The netlink half is exercised
  * against the real kernel by tests/integration/t_audit.sh.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
 
 #include "audit.h"
 #include "err.h"
@@ -201,6 +204,78 @@ test_describe(void **state)
 	assert_int_equal(audit_send(&a, "op=x res=success"), HUSH_E_UNAVAIL);
 }
 
+/* One netlink message of type/seq carrying payload, appended at buf+*off. */
+static void
+put_msg(uint8_t *buf, size_t *off, uint16_t type, uint32_t seq, const void *payload,
+    size_t len)
+{
+	struct nlmsghdr h = { .nlmsg_len = (uint32_t)(sizeof(h) + len), .nlmsg_type = type,
+	    .nlmsg_seq = seq };
+
+	memcpy(buf + *off, &h, sizeof(h));
+	memcpy(buf + *off + sizeof(h), payload, len);
+	*off += NLMSG_ALIGN(sizeof(h) + len);
+}
+
+static void
+test_parse_reply(void **state)
+{
+	uint8_t buf[512] __attribute__((aligned(8)));
+	struct audit_status st;
+	struct audit_reply rep;
+	int32_t err;
+	size_t n;
+
+	/* AUDIT_GET's answer and the ack, a stale answer to request 6 first */
+	memset(&st, 0, sizeof(st));
+	st.enabled = 1;
+	n = 0;
+	err = -EPERM;
+	put_msg(buf, &n, NLMSG_ERROR, 6, &err, sizeof(err));
+	put_msg(buf, &n, AUDIT_GET, 7, &st, sizeof(st));
+	err = 0;
+	put_msg(buf, &n, NLMSG_ERROR, 7, &err, sizeof(err));
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(audit_parse_reply(buf, n, 7, &rep), 0);
+	assert_true(rep.acked && rep.got_status);
+	assert_int_equal(rep.err, 0);
+	assert_int_equal(rep.enabled, 1);
+
+	/* a refusal */
+	n = 0;
+	err = -ECONNREFUSED;
+	put_msg(buf, &n, NLMSG_ERROR, 9, &err, sizeof(err));
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(audit_parse_reply(buf, n, 9, &rep), 0);
+	assert_true(rep.acked && !rep.got_status);
+	assert_int_equal(rep.err, -ECONNREFUSED);
+
+	/* an older kernel's shorter status: what is there is read */
+	n = 0;
+	put_msg(buf, &n, AUDIT_GET, 3, &st, offsetof(struct audit_status, enabled) + 4);
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(audit_parse_reply(buf, n, 3, &rep), 0);
+	assert_int_equal(rep.enabled, 1);
+
+	/* malformed: refused whole, nothing reported */
+	n = 0;
+	put_msg(buf, &n, AUDIT_GET, 3, &st, 4);			/* too short for enabled */
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(audit_parse_reply(buf, n, 3, &rep), HUSH_E_FORMAT);
+	n = 0;
+	err = 5;						/* not a negated errno */
+	put_msg(buf, &n, NLMSG_ERROR, 3, &err, sizeof(err));
+	assert_int_equal(audit_parse_reply(buf, n, 3, &rep), HUSH_E_FORMAT);
+	n = 0;
+	err = 0;
+	put_msg(buf, &n, NLMSG_ERROR, 3, &err, sizeof(err));
+	assert_int_equal(audit_parse_reply(buf, n - 1, 3, &rep), HUSH_E_FORMAT);	/* cut */
+	((struct nlmsghdr *)buf)->nlmsg_len = 0x80000000u;			/* huge */
+	assert_int_equal(audit_parse_reply(buf, n, 3, &rep), HUSH_E_FORMAT);
+	assert_false(rep.acked);
+	assert_int_equal(audit_parse_reply(buf, 0, 3, &rep), 0);		/* empty */
+}
+
 int
 main(void)
 {
@@ -214,6 +289,7 @@ main(void)
 		cmocka_unit_test(test_overflow_keeps_the_outcome),
 		cmocka_unit_test(test_every_length_near_the_limit),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_parse_reply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

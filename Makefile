@@ -104,6 +104,10 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBHUSH)
 $(BUILD)/hush-probe: $(call obj,tests/tools/hush-probe.c) $(LIBHUSHD) $(LIBHUSH)
 	$(CC) $(HUSH_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The kernel audit trail as the integration tests read it (no auditd needed).
+$(BUILD)/hush-audit-read: $(call obj,tests/tools/hush-audit-read.c)
+	$(CC) $(HUSH_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- dependencies --------------------------------------------------------
@@ -123,11 +127,11 @@ fuzz-smoke:
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-# A hushd with test hooks (e.g. HUSH_TEST_CLOCK_OFFSET) compiled in, and the
-# test peer client hush-probe; never installed.
+# A hushd with test hooks (e.g. HUSH_TEST_CLOCK_OFFSET) compiled in, the
+# test peer client hush-probe and the audit reader; never installed.
 test-daemon:
 	$(MAKE) --no-print-directory BUILD=build/test CPPFLAGS=-DHUSH_TEST_HOOKS \
-	    build/test/hushd build/test/hush-probe
+	    build/test/hushd build/test/hush-probe build/test/hush-audit-read
 
 integration: all test-daemon
 	@bash tests/integration/run.sh $(BUILD)

@@ -86,6 +86,8 @@ static const struct wire_field_spec f_status_r[] = {
 	F(T_COUNT, WIRE_U32, 0, 0, 0),		/* services placed on this node */
 	F_HAVE,					/* secret values it holds, id:version */
 	F(T_CONTAINERS, WIRE_U32, 0, 0, 0),	/* containers it delivered into */
+	F(T_AUDIT_SINK, WIRE_U8, 0, 0, 0),	/* kernel audit (1) or the log (2) */
+	F(T_AUDIT_TEXT, WIRE_STR, 0, 1, 256),
 };
 
 static const struct wire_field_spec f_init[] = {

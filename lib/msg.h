@@ -132,6 +132,8 @@ enum msg_tag {
 	T_ADOPT,		/* bool: MNTR_ATTACH takes back a view attached earlier */
 	T_VIEW_ID,		/* u64: unique mount id of a container's view */
 	T_START_TIME,		/* u64: a process's start, clock ticks since boot */
+	T_AUDIT_SINK,		/* u8: enum audit_sink, where audit records go */
+	T_AUDIT_TEXT,		/* which audit sink, and why, for people */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,67 @@ ctr_forget(struct parent *p, struct container *c)
 	free(c);
 }
 
+/* A detach or refresh on its way to the mounter, for the audit record. */
+struct revoke_ctx {
+	struct parent		*p;
+	char			 id[HUSH_CONTAINER_ID_MAX + 1];
+	char			 service[SERVICE_NAME_MAX + 1];
+	long			 files;
+	const char		*reason;
+};
+
+static struct revoke_ctx *
+revoke_ctx_new(struct parent *p, const struct container *c, long files, const char *reason)
+{
+	struct revoke_ctx *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	x->p = p;
+	snprintf(x->id, sizeof(x->id), "%s", c->id);
+	snprintf(x->service, sizeof(x->service), "%s", c->service);
+	x->files = files;
+	x->reason = reason;
+	return x;
+}
+
+/*
+ * A digest of a service's file set as this node would deliver it now:
+ * which secret version goes to which file, with which owner and mode.
+ * Equal digests: a refresh changes nothing a container can see.
+ */
+void
+ctr_set_print(const struct parent *p, const struct assigned_service *svc, uint8_t out[16])
+{
+	crypto_generichash_state st;
+	uint32_t v[4];
+
+	crypto_generichash_init(&st, NULL, 0, 16);
+	for (size_t i = 0; svc != NULL && i < svc->ngrants; i++) {
+		const struct assigned_grant *g = &svc->grants[i];
+		const struct assigned_value *val = assign_find_value(p, g->secret_id);
+
+		v[0] = val != NULL ? val->version : 0;
+		v[1] = g->uid;
+		v[2] = g->gid;
+		v[3] = g->mode;
+		crypto_generichash_update(&st, (const uint8_t *)g->secret_id,
+		    strlen(g->secret_id) + 1);
+		crypto_generichash_update(&st, (const uint8_t *)g->target,
+		    strlen(g->target) + 1);
+		crypto_generichash_update(&st, (const uint8_t *)v, sizeof(v));
+	}
+	crypto_generichash_final(&st, out, 16);
+}
+
+/* Every failure of an attach after the request was read ends here. */
+static void
+attach_failed(struct op *op, const struct container *c, int code, const char *why)
+{
+	audit_container(op->p, "container-deliver", c->id, c->service, NULL, -1, false);
+	op_error(op, code, why);
+}
+
 static void
 attach_ctx_free(void *arg)
 {
@@ -69,7 +131,7 @@ attached(void *arg, int status, const struct wire_msg *reply, int fd, const char
 	struct wire_enc e;
 
 	if (status != 0) {
-		op_error(op, status, detail);
+		attach_failed(op, x->c, status, detail);
 		return;
 	}
 	wire_get_u32(reply, T_COUNT, &x->c->count);
@@ -79,6 +141,8 @@ attached(void *arg, int status, const struct wire_msg *reply, int fd, const char
 	x->c->state = CTR_HELD;
 	log_info("container %.64s: %u file(s) of service %s delivered", x->c->id,
 	    x->c->count, x->c->service);
+	audit_container(p, "container-deliver", x->c->id, x->c->service, NULL,
+	    (long)x->c->count, true);
 	x->c->next = p->containers;
 	p->containers = x->c;
 	ctr_record_write(p, x->c);
@@ -255,14 +319,14 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	c->pid = (pid_t)pid;
 	if (service_name_check(c->service, strlen(c->service), why, sizeof(why)) != 0 ||
 	    c->root[0] != '/') {
-		op_error(op, HUSH_E_INVAL, c->root[0] != '/' ? "the container's root path is "
+		attach_failed(op, c, HUSH_E_INVAL, c->root[0] != '/' ? "the container's root path is "
 		    "not absolute" : why);
 		return;
 	}
 	snprintf(proc, sizeof(proc), "/proc/%u", pid);
 	if (pid <= 1 || stat(proc, &st) != 0) {
 		snprintf(why, sizeof(why), "container %.64s: no process %u", c->id, pid);
-		op_error(op, HUSH_E_INVAL, why);
+		attach_failed(op, c, HUSH_E_INVAL, why);
 		return;
 	}
 	/* The same request again answers as the first did. */
@@ -271,7 +335,7 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 		if (known->pid != c->pid) {
 			snprintf(why, sizeof(why), "container %.64s already holds secrets, for "
 			    "process %ld", c->id, (long)known->pid);
-			op_error(op, HUSH_E_EXISTS, why);
+			attach_failed(op, c, HUSH_E_EXISTS, why);
 			return;
 		}
 		wire_enc_init(&e, CTL_CONTAINER_ATTACH | MSG_REPLY, op->client_req, 64);
@@ -282,11 +346,11 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	if ((svc = assign_find_service(p, c->service)) == NULL) {
 		snprintf(why, sizeof(why), "service '%s' is not placed on this node (or does "
 		    "not exist)", c->service);
-		op_error(op, HUSH_E_NOTFOUND, why);
+		attach_failed(op, c, HUSH_E_NOTFOUND, why);
 		return;
 	}
 	if ((r = ctr_kernel_maps(c, why, sizeof(why))) != 0) {
-		op_error(op, r == HUSH_E_NOMEM ? r : HUSH_E_INVAL, why);
+		attach_failed(op, c, r == HUSH_E_NOMEM ? r : HUSH_E_INVAL, why);
 		return;
 	}
 	note_config_map(c, m, T_UID_MAP, &c->uids, c->have_uids, "uid_map");
@@ -295,21 +359,27 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	wire_put_str(&e, T_CONTAINER_ID, c->id);
 	wire_put_u32(&e, T_PID, pid);
 	wire_put_str(&e, T_ROOT_PATH, c->root);
+	ctr_set_print(p, svc, c->print);
 	r = ctr_put_files(p, &e, c, svc, why, sizeof(why));
 	if (r == 0 && (r = child_call(&p->mounter, &e, -1, attached, op)) != 0)
 		snprintf(why, sizeof(why), "the mounter process is not available");
 	wire_enc_free(&e);
 	if (r != 0)
-		op_error(op, r, why);
+		attach_failed(op, c, r, why);
 }
 
 static void
 detached(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
 {
 	struct op *op = arg;
+	struct revoke_ctx *x = op->ctx;
 	struct wire_enc e;
+	bool ok = status == 0 || status == HUSH_E_NOTFOUND;
 
-	if (status != 0 && status != HUSH_E_NOTFOUND) {
+	if (x != NULL)
+		audit_container(op->p, "container-revoke", x->id, x->service, x->reason,
+		    x->files, ok);
+	if (!ok) {
 		op_error(op, status, detail);
 		return;
 	}
@@ -336,8 +406,13 @@ op_container_detach(struct op *op, const struct wire_msg *m)
 	/*
 	 * Sent even for a container waiting for adoption: the mounter may
 	 * hold it by the time this arrives (an adopt on its way), and a
-	 * NOTFOUND answer is success here.
+	 * NOTFOUND answer is success here.  Without its audit context the
+	 * detach goes on, unrecorded, and says so.
 	 */
+	if ((op->ctx = revoke_ctx_new(p, c, (long)c->count, "poststop")) != NULL)
+		op->ctx_free = free;
+	else
+		log_err("container %.64s: no memory for its audit record", id);
 	ctr_forget(p, c);
 	log_info("container %.64s: secrets taken back", id);
 	wire_enc_init(&e, MNTR_DETACH, child_next_id(&p->mounter), 2048);
@@ -345,35 +420,63 @@ op_container_detach(struct op *op, const struct wire_msg *m)
 	r = child_call(&p->mounter, &e, -1, detached, op);
 	wire_enc_free(&e);
 	if (r != 0)
-		op_error(op, r, "the mounter process is not available");
+		detached(op, r, NULL, -1, "the mounter process is not available");
 }
 
+/* arg: a revoke_ctx when the set changed (an audit record is due), or NULL. */
 static void
 published(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
 {
+	struct revoke_ctx *x = arg;
+	struct container *c;
+
 	if (status != 0)
 		log_err("a container's secrets could not be updated: %s",
 		    detail && *detail ? detail : hush_strerror(status));
+	if (x != NULL) {
+		/* What the container holds now, for 'container ls' and its revocation. */
+		if (status == 0 && (c = ctr_find(x->p, x->id)) != NULL && x->files >= 0)
+			c->count = (uint32_t)x->files;
+		audit_container(x->p, "container-update", x->id, x->service, x->reason,
+		    x->files, status == 0);
+	}
+	free(x);
 }
 
 bool
 ctr_publish(struct parent *p, struct container *c)
 {
+	const struct assigned_service *svc = assign_find_service(p, c->service);
+	struct revoke_ctx *x = NULL;
 	struct wire_enc e;
+	uint8_t print[16];
 	char why[512];
 	int r;
 
+	/* Only a change the container can see is an event to record. */
+	ctr_set_print(p, svc, print);
+	if (sodium_memcmp(print, c->print, sizeof(print)) != 0) {
+		memcpy(c->print, print, sizeof(print));
+		x = revoke_ctx_new(p, c, svc != NULL ? (long)svc->ngrants : 0,
+		    svc == NULL ? "service-not-placed" : NULL);
+		if (x == NULL)
+			log_err("container %.64s: no memory for its audit record", c->id);
+	}
 	wire_enc_init(&e, MNTR_PUBLISH, child_next_id(&p->mounter), WIRE_MAX_MSG);
 	wire_put_str(&e, T_CONTAINER_ID, c->id);
-	if ((r = ctr_put_files(p, &e, c, assign_find_service(p, c->service), why,
-	    sizeof(why))) != 0)
+	if ((r = ctr_put_files(p, &e, c, svc, why, sizeof(why))) != 0)
 		log_err("container %.64s: %s", c->id, why);
-	else if ((r = child_call(&p->mounter, &e, -1, published, NULL)) != 0)
+	else if ((r = child_call(&p->mounter, &e, -1, published, x)) != 0)
 		log_err("container %.64s: the mounter is not available", c->id);
 	else
 		log_info("container %.64s: secrets of service %s updated", c->id,
 		    c->service);
 	wire_enc_free(&e);
+	if (r != 0 && x != NULL) {
+		audit_container(p, "container-update", x->id, x->service, x->reason,
+		    x->files, false);
+		free(x);
+	}
 	return r == 0;
 }
 
@@ -413,6 +516,8 @@ containers_event(struct parent *p, const struct wire_msg *m)
 		return;
 	if ((c = ctr_find(p, id)) != NULL) {
 		log_info("container %.64s ended: its secrets are dropped", id);
+		audit_container(p, "container-revoke", c->id, c->service, "exit",
+		    (long)c->count, true);
 		ctr_forget(p, c);
 	}
 }

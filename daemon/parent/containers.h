@@ -43,6 +43,8 @@ struct container {
 	bool			 have_uids, have_gids;
 	enum ctr_state		 state;
 	uint64_t		 sent_gen;	/* assignments an adopt was built from */
+	/* what its /run/secrets holds (ctr_set_print), to see that a refresh changes it */
+	uint8_t			 print[16];
 };
 
 struct container *ctr_find(struct parent *p, const char *id);
@@ -53,6 +55,9 @@ int	ctr_put_files(struct parent *p, struct wire_enc *e, const struct container *
 	    const struct assigned_service *svc, char *why, size_t whylen);
 /* c's uid and gid maps as the kernel has them for c->pid. */
 int	ctr_kernel_maps(struct container *c, char *why, size_t whylen);
+/* A digest of the set svc gives a container now (svc NULL: the empty set). */
+void	ctr_set_print(const struct parent *p, const struct assigned_service *svc,
+	    uint8_t out[16]);
 /* An MNTR_PUBLISH of c's current set; false if it could not be sent. */
 bool	ctr_publish(struct parent *p, struct container *c);
 

@@ -94,12 +94,15 @@ adopt(struct parent *p, struct container *c)
 		log_err("container %.64s: %s; its files are taken away", c->id, why);
 		wire_enc_free(&e);
 		adopt_msg(p, c, &e);
+		svc = NULL;
 	}
 	if (child_call(&p->mounter, &e, -1, adopted, x) != 0) {
 		free(x);	/* not sent: stays CTR_ADOPT for the next chance */
 	} else {
 		c->state = CTR_ADOPTING;
 		c->sent_gen = p->assign.generation;
+		/* what it will hold: a later refresh records only a change from it */
+		ctr_set_print(p, svc, c->print);
 	}
 	wire_enc_free(&e);
 }

@@ -15,7 +15,9 @@
 #include "pki/pki.h"
 
 struct kek_ctx {
-	struct secbuf	 kek;
+	struct secbuf	 kek;		/* empty when no new key was made */
+	int		 autolock;	/* what an update sets it to; -1: unchanged */
+	bool		 rotate;	/* unlock-key --rotate */
 };
 
 static void
@@ -27,16 +29,20 @@ kek_ctx_free(void *arg)
 	free(x);
 }
 
+/* The op's context, with a fresh KEK in it when with_key. */
 static struct kek_ctx *
-new_kek(struct op *op)
+new_ctx(struct op *op, bool with_key)
 {
 	struct kek_ctx *x;
 
-	if ((x = calloc(1, sizeof(*x))) == NULL || secbuf_alloc(&x->kek, 32) != 0) {
+	if ((x = calloc(1, sizeof(*x))) == NULL ||
+	    (with_key && secbuf_alloc(&x->kek, 32) != 0)) {
 		free(x);
 		return NULL;
 	}
-	randombytes_buf(x->kek.p, 32);
+	if (with_key)
+		randombytes_buf(x->kek.p, 32);
+	x->autolock = -1;
 	op->ctx = x;
 	op->ctx_free = kek_ctx_free;
 	return x;
@@ -76,6 +82,7 @@ op_unlock(struct op *op, const struct wire_msg *m)
 	r = keyfile_read(p->cfg.state_dir, kek, &dek, &node);
 	if (r == HUSH_E_BADKEY) {
 		log_warn("unlock refused: the key does not open node.keys");
+		audit_unlock(p, false);
 		op_error(op, HUSH_E_BADKEY, NULL);
 		return;
 	}
@@ -85,10 +92,12 @@ op_unlock(struct op *op, const struct wire_msg *m)
 	secbuf_free(&dek);
 	secbuf_free(&node);
 	if (r != 0) {
+		audit_unlock(p, false);
 		op_error(op, r, "cannot load the node's keys");
 		return;
 	}
 	log_info("unlocked with the unlock key");
+	audit_unlock(p, true);
 	p->state = PS_STARTING;
 	/* net first: a restarted manager reaches the leader through it. */
 	cluster_start_net(p);
@@ -102,11 +111,15 @@ kek_committed(struct op *op, int status, const struct wire_msg *reply, const cha
 {
 	struct kek_ctx *x = op->ctx;
 
+	if (x->rotate)
+		audit_unlock_key_rotate(op->p, status == 0);
+	if (x->autolock >= 0)
+		audit_autolock(op->p, x->autolock == 1, status == 0);
 	if (status != 0) {
 		op_error(op, status, detail);
 		return;
 	}
-	reply_kek(op, op->type, x != NULL ? &x->kek : NULL);
+	reply_kek(op, op->type, x->kek.p != NULL ? &x->kek : NULL);
 }
 
 void
@@ -122,6 +135,8 @@ op_unlock_key(struct op *op, const struct wire_msg *m)
 
 	wire_get_bool(m, T_ROTATE, &rotate);
 	if (!p->autolock) {
+		if (rotate)
+			audit_unlock_key_rotate(p, false);
 		op_error(op, HUSH_E_NOTLOCKED, "autolock is not enabled: no unlock key is in use "
 		    "(enable it with 'hushctl update --autolock=true')");
 		return;
@@ -135,17 +150,21 @@ op_unlock_key(struct op *op, const struct wire_msg *m)
 		secbuf_free(&cur);
 		return;
 	}
-	if ((x = new_kek(op)) == NULL) {
+	if ((x = new_ctx(op, true)) == NULL) {
+		audit_unlock_key_rotate(p, false);
 		op_error(op, HUSH_E_NOMEM, NULL);
 		return;
 	}
+	x->rotate = true;
 	wire_enc_init(&cmd, CMD_CLUSTER_UPDATE, 0, 1024);
 	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
 	wire_put_bytes(&cmd, T_KEK, x->kek.p, x->kek.len);
 	r = raft_propose(op, &cmd, kek_committed);
 	wire_enc_free(&cmd);
-	if (r != 0)
+	if (r != 0) {
+		audit_unlock_key_rotate(p, false);
 		op_error(op, r, NULL);
+	}
 }
 
 void
@@ -172,24 +191,31 @@ op_update(struct op *op, const struct wire_msg *m)
 	/* Turning on what is on already keeps the current key, as Swarm does. */
 	if (has_autolock && autolock == p->autolock)
 		has_autolock = false;
-	if (has_autolock && autolock && (x = new_kek(op)) == NULL) {
-		op_error(op, HUSH_E_NOMEM, NULL);
-		return;
-	}
 	if (!has_autolock && !has_expiry) {
 		reply_kek(op, CTL_UPDATE, NULL);
 		return;
 	}
+	if ((x = new_ctx(op, has_autolock && autolock)) == NULL) {
+		if (has_autolock)
+			audit_autolock(p, autolock, false);
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	if (has_autolock)
+		x->autolock = autolock ? 1 : 0;
 	wire_enc_init(&cmd, CMD_CLUSTER_UPDATE, 0, 1024);
 	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
 	if (has_autolock)
 		wire_put_bool(&cmd, T_AUTOLOCK, autolock);
-	if (x != NULL)
+	if (x->kek.p != NULL)
 		wire_put_bytes(&cmd, T_KEK, x->kek.p, x->kek.len);
 	if (has_expiry)
 		wire_put_u64(&cmd, T_CERT_EXPIRY, expiry);
 	r = raft_propose(op, &cmd, kek_committed);
 	wire_enc_free(&cmd);
-	if (r != 0)
+	if (r != 0) {
+		if (has_autolock)
+			audit_autolock(p, autolock, false);
 		op_error(op, r, NULL);
+	}
 }

@@ -97,9 +97,35 @@ op_reply_ids(struct op *op, int status, const struct wire_msg *reply, const char
 	op_reply(op, &e);
 }
 
+/* The audit trail's name for a secret request. */
+static const char *
+audit_op(const struct op *op)
+{
+	switch (op->type) {
+	case CTL_SECRET_CREATE:
+		return "secret-create";
+	case CTL_SECRET_UPDATE:
+		return "secret-update";
+	case CTL_SECRET_RM:
+		return "secret-rm";
+	default:
+		return "secret-?";
+	}
+}
+
+/* A secret request that ends before its command reaches the store. */
+void
+op_secret_failed(struct op *op, int code, const char *detail)
+{
+	audit_secret(op->p, audit_op(op), NULL, false);
+	op_error(op, code, detail);
+}
+
+/* The store's answer to a secret command: the audit record, then the reply. */
 void
 op_secret_ids_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
+	audit_secret(op->p, audit_op(op), reply, status == 0);
 	op_reply_ids(op, status, reply, detail, T_SECRET_ID);
 }
 
@@ -115,15 +141,15 @@ op_secret_create(struct op *op, const struct wire_msg *m)
 	data = wire_find(m, T_DATA, 0);
 	req_id = wire_find(m, T_REQ_ID, 0);
 	if (secret_name_check((const char *)name->val, name->len, why, sizeof(why)) != 0) {
-		op_error(op, HUSH_E_INVAL, why);
+		op_secret_failed(op, HUSH_E_INVAL, why);
 		return;
 	}
 	if ((r = check_labels(m, why, sizeof(why))) != 0) {
-		op_error(op, r, why);
+		op_secret_failed(op, r, why);
 		return;
 	}
 	if (hush_id_new(id) != 0) {
-		op_error(op, HUSH_E_CRYPTO, NULL);
+		op_secret_failed(op, HUSH_E_CRYPTO, NULL);
 		return;
 	}
 	wire_enc_init(&cmd, CMD_SECRET_CREATE, 0, WIRE_MAX_MSG);
@@ -140,7 +166,7 @@ op_secret_create(struct op *op, const struct wire_msg *m)
 	r = raft_propose(op, &cmd, op_secret_ids_done);
 	wire_enc_free(&cmd);
 	if (r != 0)
-		op_error(op, r, NULL);
+		op_secret_failed(op, r, NULL);
 }
 
 void
@@ -160,7 +186,7 @@ op_secret_rm(struct op *op, const struct wire_msg *m)
 	r = raft_propose(op, &cmd, op_secret_ids_done);
 	wire_enc_free(&cmd);
 	if (r != 0)
-		op_error(op, r, NULL);
+		op_secret_failed(op, r, NULL);
 }
 
 void

@@ -225,13 +225,17 @@ op_secret_update(struct op *op, const struct wire_msg *m)
 {
 	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
 	struct wire_enc cmd;
+	int r;
 
 	wire_enc_init(&cmd, CMD_SECRET_UPDATE, 0, WIRE_MAX_MSG);
 	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
 	copy_all(&cmd, m, T_REF);
 	copy_all(&cmd, m, T_DATA);
 	wire_put_i64(&cmd, T_UPDATED, parent_now());
-	propose(op, &cmd, op_secret_ids_done);
+	r = raft_propose(op, &cmd, op_secret_ids_done);
+	wire_enc_free(&cmd);
+	if (r != 0)
+		op_secret_failed(op, r, NULL);
 }
 
 /* Labels only; the store knows nodes by id. */

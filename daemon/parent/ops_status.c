@@ -10,7 +10,7 @@ status_reply(struct op *op, const struct wire_msg *raft)
 {
 	struct parent *p = op->p;
 	struct wire_enc e;
-	char s[64];
+	char s[64], how[257];
 	uint64_t u;
 
 	wire_enc_init(&e, CTL_STATUS | MSG_REPLY, op->client_req, 8192);
@@ -19,6 +19,9 @@ status_reply(struct op *op, const struct wire_msg *raft)
 	wire_put_str(&e, T_HUSH_VERSION, HUSH_VERSION);
 	/* Outside the block below: a node that left may still hold containers. */
 	wire_put_u32(&e, T_CONTAINERS, (uint32_t)containers_count(p));
+	audit_status_text(p, how, sizeof(how));
+	wire_put_u8(&e, T_AUDIT_SINK, (uint8_t)p->audit.sink);
+	wire_put_str(&e, T_AUDIT_TEXT, how);
 	if (p->node.initialized) {
 		wire_put_str(&e, T_NODE_ID, p->node.node_id);
 		wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);

@@ -320,6 +320,7 @@ parent_main(const struct hushd_config *cfg)
 		fatal("%s", why);
 	if (lock_state_dir(p) != 0 || load_node(p) != 0)
 		return 1;
+	audit_events_open(p);
 	if (snprintf(raft_proc_dir, sizeof(raft_proc_dir), "%s/raft", p->cfg.state_dir) >=
 	    (int)sizeof(raft_proc_dir))
 		fatal("state directory path is too long");
@@ -392,6 +393,7 @@ parent_main(const struct hushd_config *cfg)
 	}
 	control_close_all(p);
 	shutdown_children(p);
+	audit_close(&p->audit);
 	log_info("hushd stopped");
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audit.h"
 #include "chan.h"
 #include "child.h"
 #include "id.h"
@@ -103,6 +104,7 @@ struct parent {
 	size_t			 nclients;
 	int			 lock_fd;
 	bool			 stopping;
+	struct audit		 audit;		/* audit_events.c */
 };
 
 int	parent_main(const struct hushd_config *cfg);
@@ -191,6 +193,8 @@ void	op_reply_ids(struct op *op, int status, const struct wire_msg *reply,
 	    const char *detail, uint16_t tag);
 void	op_secret_ids_done(struct op *op, int status, const struct wire_msg *reply,
 	    const char *detail);
+/* A secret create/update/rm that failed before reaching the store: audit, answer. */
+void	op_secret_failed(struct op *op, int code, const char *detail);
 void	op_secret_create(struct op *op, const struct wire_msg *m);
 void	op_secret_list(struct op *op, const struct wire_msg *m);
 void	op_secret_inspect(struct op *op, const struct wire_msg *m);
@@ -257,5 +261,18 @@ void	assign_serve_tick(struct parent *p);
 void	assign_serve_drop(struct parent *p);
 
 int64_t	parent_now(void);
+
+/* audit_events.c: the audit trail (kernel audit, or the log instead). */
+void	audit_events_open(struct parent *p);
+void	audit_unlock(struct parent *p, bool ok);
+void	audit_unlock_key_rotate(struct parent *p, bool ok);
+void	audit_autolock(struct parent *p, bool on, bool ok);
+/* op: "secret-create", "secret-update" or "secret-rm"; ids from the reply. */
+void	audit_secret(struct parent *p, const char *op, const struct wire_msg *reply, bool ok);
+/* files < 0: not known; reason: why secrets were taken back, or NULL. */
+void	audit_container(struct parent *p, const char *op, const char *container,
+	    const char *service, const char *reason, long files, bool ok);
+/* For `hushctl status`: which sink, looked at again now. */
+void	audit_status_text(struct parent *p, char *buf, size_t len);
 
 #endif

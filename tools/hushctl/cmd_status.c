@@ -38,6 +38,8 @@ struct status {
 	char		version[STR_MAX], node[STR_MAX], cluster[STR_MAX];
 	char		leader[STR_MAX], state[STR_MAX], addr[STR_MAX];
 	char		storage[STR_MAX], notice[257];
+	char		audit[257];	/* where audit records go, for people */
+	uint8_t		audit_sink;	/* 1 kernel audit, 2 the log; 0 not said */
 	bool		has_count, has_containers;
 	uint32_t	count;		/* services placed on this node */
 	uint32_t	containers;	/* containers it delivered secrets into */
@@ -60,6 +62,8 @@ read_status(const struct wire_msg *m, struct status *s)
 	(void)wire_get_str(m, T_ADVERTISE_ADDR, s->addr, sizeof(s->addr));
 	(void)wire_get_str(m, T_KEY_STORAGE, s->storage, sizeof(s->storage));
 	(void)wire_get_str(m, T_STATUS_TEXT, s->notice, sizeof(s->notice));
+	(void)wire_get_str(m, T_AUDIT_TEXT, s->audit, sizeof(s->audit));
+	(void)wire_get_u8(m, T_AUDIT_SINK, &s->audit_sink);
 	s->has_count = wire_get_u32(m, T_COUNT, &s->count) == 0;
 	s->has_containers = wire_get_u32(m, T_CONTAINERS, &s->containers) == 0;
 	if ((s->held = json_array()) != NULL) {
@@ -142,6 +146,20 @@ print_containers(const struct status *s)
 	line("Containers here:", buf);
 }
 
+/* The wire's enum audit_sink (kmod-free/audit.h) as a word. */
+static const char *
+audit_sink_name(uint8_t sink)
+{
+	switch (sink) {
+	case 1:
+		return "kernel";
+	case 2:
+		return "log";
+	default:
+		return NULL;
+	}
+}
+
 static void
 print_human(const struct status *s, int64_t now)
 {
@@ -152,6 +170,8 @@ print_human(const struct status *s, int64_t now)
 		/* 'leave' does not detach containers: say so if any remain. */
 		if (s->has_containers && s->containers > 0)
 			print_containers(s);
+		if (s->audit[0] != '\0')
+			line("Audit:", s->audit);
 		if (s->version[0] != '\0')
 			line("Version:", s->version);
 		return;
@@ -187,6 +207,8 @@ print_human(const struct status *s, int64_t now)
 	}
 	if (s->has_containers)
 		print_containers(s);
+	if (s->audit[0] != '\0')
+		line("Audit:", s->audit);
 	if (s->version[0] != '\0')
 		line("Version:", s->version);
 }
@@ -247,6 +269,10 @@ status_json(const struct status *s)
 	}
 	if (s->has_containers)
 		put(o, "containers_here", json_integer(s->containers), &bad);
+	if (audit_sink_name(s->audit_sink) != NULL)
+		put(o, "audit", json_string(audit_sink_name(s->audit_sink)), &bad);
+	if (s->audit[0] != '\0')
+		put(o, "audit_detail", json_text(s->audit), &bad);
 	if (bad) {
 		json_decref(o);
 		return NULL;

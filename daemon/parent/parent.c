@@ -310,6 +310,8 @@ parent_main(const struct hushd_config *cfg)
 	p->cfg = *cfg;
 	p->listen_fd = p->sig_fd = p->lock_fd = -1;
 	umask(077);
+	if (parent_kernel_check() != 0)
+		return 1;
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 	/* Our own session keyring: keys added here are not reachable from the

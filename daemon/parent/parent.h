@@ -102,6 +102,13 @@ struct parent {
 
 int	parent_main(const struct hushd_config *cfg);
 
+/*
+ * kernel_check.c: runs every kcheck probe and logs each missing feature
+ * with what breaks; <0 if a required one is missing (hushd must not
+ * start).  Forks its probes: call before any thread or child exists.
+ */
+int	parent_kernel_check(void);
+
 /* control.c */
 int	control_listen(struct parent *p);
 void	control_accept(struct parent *p);

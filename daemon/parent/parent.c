@@ -21,6 +21,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "parent.h"
+#include "proc_harden.h"
 #include "mounter/mounter.h"
 #include "pki/pki.h"
 #include "net/net.h"
@@ -312,6 +313,14 @@ parent_main(const struct hushd_config *cfg)
 	umask(077);
 	if (parent_kernel_check() != 0)
 		return 1;
+	/*
+	 * The parent holds every key: no core dump and no ptrace by anything
+	 * but a process with CAP_SYS_PTRACE.  The children inherit all three
+	 * settings across fork() and set them again after their own
+	 * credential changes (daemon/privsep/child.c).
+	 */
+	if (proc_harden() != 0)
+		fatal("cannot harden the process: %s", strerror(errno));
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 	/* Our own session keyring: keys added here are not reachable from the

@@ -20,6 +20,8 @@
 #define HUSH_VERSION "0.1.0"
 #define HUSH_DEFAULT_STATE_DIR "/var/lib/hush"
 #define HUSH_DEFAULT_CONTROL "/run/hush/control.sock"
+/* The system user the processes that need no root run as (pki, net). */
+#define HUSH_DEFAULT_USER "hush"
 #define HUSH_DEFAULT_PORT 4477
 #define HUSH_DEFAULT_CERT_EXPIRY ((uint64_t)90 * 24 * 3600)
 #define CONTROL_MAX_MSG (HUSH_SECRET_MAX + 65536)
@@ -36,6 +38,7 @@
 struct hushd_config {
 	char		 state_dir[HUSH_DIR_MAX];
 	char		 control_socket[108];	/* sun_path */
+	char		 user[64];	/* the unprivileged user children run as */
 	unsigned	 snapshot_threshold;
 	unsigned	 snapshot_trailing;
 };

@@ -12,6 +12,9 @@ HUSHCTL=${HUSHCTL:-$PWD/$BUILD/hushctl}
 HUSHD_TEST=${HUSHD_TEST:-$PWD/build/test/hushd}
 # a peer client presenting a node's own certificate; see tests/tools/hush-probe.c
 PROBE=${PROBE:-$PWD/build/test/hush-probe}
+# hushd runs its pki and net processes as the system user hush
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/hush_user.sh"
+ensure_hush_user || exit 1
 T_NAME=$(basename "$0" .sh)
 T_PASS=0
 T_FAIL=0

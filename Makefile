@@ -127,11 +127,13 @@ fuzz-smoke:
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-# A hushd with test hooks (e.g. HUSH_TEST_CLOCK_OFFSET) compiled in, the
-# test peer client hush-probe and the audit reader; never installed.
+# A hushd and a hush-kcheck with test hooks (e.g. HUSH_TEST_CLOCK_OFFSET,
+# HUSH_KCHECK_DISABLE) compiled in, the test peer client hush-probe and the
+# audit reader; never installed.
 test-daemon:
 	$(MAKE) --no-print-directory BUILD=build/test CPPFLAGS=-DHUSH_TEST_HOOKS \
-	    build/test/hushd build/test/hush-probe build/test/hush-audit-read
+	    build/test/hushd build/test/hush-kcheck build/test/hush-probe \
+	    build/test/hush-audit-read
 
 integration: all test-daemon
 	@bash tests/integration/run.sh $(BUILD)

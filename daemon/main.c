@@ -18,7 +18,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: hushd [--state-dir DIR] [--control-socket PATH] [--run-dir DIR]\n"
-	    "             [--log-level LEVEL] [--snapshot-threshold N]\n"
+	    "             [--log-level LEVEL] [--snapshot-threshold N] [--user NAME]\n"
 	    "\n"
 	    "  --state-dir DIR         keys, certificates and the raft log (default %s)\n"
 	    "  --control-socket PATH   where hushctl connects (default %s)\n"
@@ -26,8 +26,11 @@ usage(FILE *f)
 	    "                          hushd takes them back; a tmpfs (default %s)\n"
 	    "  --log-level LEVEL       error, warning, info or debug (default info)\n"
 	    "  --snapshot-threshold N  raft entries between snapshots (default 1024)\n"
+	    "  --user NAME             the system user the processes that need no root\n"
+	    "                          run as (default %s); it must exist\n"
 	    "  --version               print the version and exit\n",
-	    HUSH_DEFAULT_STATE_DIR, HUSH_DEFAULT_CONTROL, HUSH_DEFAULT_RUN_DIR);
+	    HUSH_DEFAULT_STATE_DIR, HUSH_DEFAULT_CONTROL, HUSH_DEFAULT_RUN_DIR,
+	    HUSH_DEFAULT_USER);
 }
 
 static int
@@ -54,6 +57,7 @@ main(int argc, char **argv)
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "snapshot-threshold", required_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -68,6 +72,7 @@ main(int argc, char **argv)
 	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", HUSH_DEFAULT_STATE_DIR);
 	snprintf(cfg.control_socket, sizeof(cfg.control_socket), "%s", HUSH_DEFAULT_CONTROL);
 	snprintf(cfg.run_dir, sizeof(cfg.run_dir), "%s", HUSH_DEFAULT_RUN_DIR);
+	snprintf(cfg.user, sizeof(cfg.user), "%s", HUSH_DEFAULT_USER);
 	cfg.snapshot_threshold = 1024;
 	cfg.snapshot_trailing = 128;
 	proc_title_init(argc, argv);
@@ -103,6 +108,14 @@ main(int argc, char **argv)
 			}
 			cfg.snapshot_threshold = (unsigned)n;
 			cfg.snapshot_trailing = (unsigned)(n / 8 > 1 ? n / 8 : 1);
+			break;
+		case 'u':
+			if (*optarg == '\0' || strlen(optarg) >= sizeof(cfg.user)) {
+				fprintf(stderr, "hushd: --user must be a user name of at most "
+				    "%zu characters\n", sizeof(cfg.user) - 1);
+				return 2;
+			}
+			snprintf(cfg.user, sizeof(cfg.user), "%s", optarg);
 			break;
 		case 'V':
 			printf("hushd %s\n", HUSH_VERSION);

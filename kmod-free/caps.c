@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <linux/securebits.h>
 #include <stdbool.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "err.h"
@@ -128,6 +130,48 @@ caps_limit(const cap_value_t *keep, size_t n)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
 		return HUSH_E_SYS;
 	return set_sets(keep, n);
+}
+
+/* Every uid and gid is the one asked for, and root's cannot come back. */
+static int
+check_switched(uid_t uid, gid_t gid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0)
+		return HUSH_E_SYS;
+	if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid ||
+	    sg != gid || getgroups(0, NULL) != 0)
+		return HUSH_E_INTERNAL;
+	/* As OpenSSH does: a setuid(0) that works means something is wrong. */
+	if (setuid(0) == 0 || setgid(0) == 0)
+		return HUSH_E_INTERNAL;
+	return 0;
+}
+
+int
+caps_limit_as(uid_t uid, gid_t gid)
+{
+	cap_value_t ncaps = cap_max_bits();
+	int r;
+
+	if (uid == 0 || gid == 0)
+		return HUSH_E_INVAL;
+	if ((r = set_securebits()) != 0)
+		return r;
+	if ((r = drop_bounding(NULL, 0, ncaps)) != 0)
+		return r;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
+		return HUSH_E_SYS;
+	/* Groups first: after the uid switch CAP_SETGID is gone. */
+	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0)
+		return HUSH_E_SYS;
+	if ((r = check_switched(uid, gid)) != 0)
+		return r;
+	/* Already empty after the switch; this also clears inheritable. */
+	return set_sets(NULL, 0);
 }
 
 static int

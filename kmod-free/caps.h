@@ -25,6 +25,20 @@
 int	caps_limit(const cap_value_t *keep, size_t n);
 
 /*
+ * caps_limit() with no capability kept, for a process that needs no root
+ * at all: between clearing the bounding and ambient sets and emptying the
+ * others it drops supplementary groups and sets the real, effective and
+ * saved gid and uid to gid and uid, then makes sure none of them can be
+ * got back.  With KEEP_CAPS off and locked, the kernel empties the
+ * permitted set at the uid switch, so nothing follows the process into
+ * the new uid.  HUSH_E_INVAL for uid or gid 0.
+ *
+ * A credential change resets the "dumpable" flag and the parent-death
+ * signal: set both again afterwards (proc_harden(), proc_die_with_parent()).
+ */
+int	caps_limit_as(uid_t uid, gid_t gid);
+
+/*
  * Reads the CapEff, CapPrm, CapBnd and CapAmb masks (bit N = capability N)
  * from /proc/PID/status; pid 0 means the calling process.  Any of the
  * output pointers may be NULL.

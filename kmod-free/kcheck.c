@@ -31,7 +31,8 @@
 /* How long to wait for the process connector to acknowledge us. */
 #define KCHECK_CN_MSEC		2000
 
-typedef bool	(*kcheck_fn)(char *detail, size_t len);
+/* netns_only: see struct kcheck_result; only the proc connector sets it. */
+typedef bool	(*kcheck_fn)(char *detail, size_t len, bool *netns_only);
 typedef int	(*kcheck_child_fn)(char *detail, size_t len);
 
 struct kcheck {
@@ -148,13 +149,13 @@ probe_keyring(char *detail, size_t len)
 }
 
 static bool
-check_keyring(char *detail, size_t len)
+check_keyring(char *detail, size_t len, bool *netns_only)
 {
 	return in_child(probe_keyring, detail, len);
 }
 
 static bool
-check_seccomp(char *detail, size_t len)
+check_seccomp(char *detail, size_t len, bool *netns_only)
 {
 	static const uint32_t actions[] = {
 		SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_ERRNO
@@ -204,7 +205,7 @@ probe_userns(char *detail, size_t len)
 }
 
 static bool
-check_userns(char *detail, size_t len)
+check_userns(char *detail, size_t len, bool *netns_only)
 {
 	if (access("/proc/self/ns/user", F_OK) == -1) {
 		failed(detail, len, "/proc/self/ns/user");
@@ -222,7 +223,7 @@ probe_mountns(char *detail, size_t len)
 }
 
 static bool
-check_mountns(char *detail, size_t len)
+check_mountns(char *detail, size_t len, bool *netns_only)
 {
 	return in_child(probe_mountns, detail, len);
 }
@@ -275,7 +276,7 @@ probe_mount_api(char *detail, size_t len)
 }
 
 static bool
-check_mount_api(char *detail, size_t len)
+check_mount_api(char *detail, size_t len, bool *netns_only)
 {
 	return in_child(probe_mount_api, detail, len);
 }
@@ -285,7 +286,7 @@ check_mount_api(char *detail, size_t len)
  * tmpfs: the kernel refuses noswap inside other user namespaces.
  */
 static bool
-check_tmpfs_noswap(char *detail, size_t len)
+check_tmpfs_noswap(char *detail, size_t len, bool *netns_only)
 {
 	char msg[128];
 	ssize_t n;
@@ -311,7 +312,7 @@ check_tmpfs_noswap(char *detail, size_t len)
 }
 
 static bool
-check_landlock(char *detail, size_t len)
+check_landlock(char *detail, size_t len, bool *netns_only)
 {
 	long abi;
 
@@ -422,7 +423,7 @@ cn_wait_ack(int fd, uint32_t cookie, uint32_t *err)
  * (CONFIG_PROC_EVENTS) is there and will talk to us.
  */
 static bool
-check_proc_connector(char *detail, size_t len)
+check_proc_connector(char *detail, size_t len, bool *netns_only)
 {
 	struct sockaddr_nl sa = {
 		.nl_family = AF_NETLINK,
@@ -451,7 +452,16 @@ check_proc_connector(char *detail, size_t len)
 		goto out;
 	}
 	if (cn_send_op(fd, cookie, PROC_CN_MCAST_LISTEN) == -1) {
-		failed(detail, len, "send(PROC_CN_MCAST_LISTEN)");
+		/*
+		 * The kernel's end of the connector lives in the initial
+		 * network namespace only; from any other the send is refused.
+		 */
+		if (errno == ECONNREFUSED) {
+			*netns_only = true;
+			snprintf(detail, len, "refused outside the initial "
+			    "network namespace; run hushd in the host's");
+		} else
+			failed(detail, len, "send(PROC_CN_MCAST_LISTEN)");
 		goto out;
 	}
 	if ((r = cn_wait_ack(fd, cookie, &err)) == -1)
@@ -472,7 +482,7 @@ out:
 }
 
 static bool
-check_audit(char *detail, size_t len)
+check_audit(char *detail, size_t len, bool *netns_only)
 {
 	int fd;
 
@@ -488,47 +498,57 @@ check_audit(char *detail, size_t len)
 	return true;
 }
 
+/*
+ * impact completes "without it, ...": what hush loses, in the operator's
+ * terms, so a MISSING line says what breaks and not only which probe failed.
+ */
 static const struct kcheck checks[] = {
 	{ "keyring", true,
-	    "the KEK, DEK and TLS key would have to live in process memory",
+	    "hushd cannot keep the unlock key, data key and node TLS key in "
+	    "the kernel keyring, and refuses to start",
 	    check_keyring },
 	{ "seccomp", true,
-	    "a compromised hush process could make any system call",
+	    "no hushd process can be held to its system-call allow-list; a "
+	    "compromised one could make any system call",
 	    check_seccomp },
 	{ "userns", true,
-	    "workers cannot be confined to their own user namespace",
+	    "no container's /proc/PID/uid_map exists, so secret files cannot "
+	    "be given their owners and every delivery fails",
 	    check_userns },
 	{ "mountns", true,
-	    "workers would see the host's whole file system",
+	    "the mounter cannot enter a container's mount namespace, so no "
+	    "secret reaches any container",
 	    check_mountns },
 	{ "mount-api", true,
-	    "the private secrets tmpfs cannot be set up",
+	    "the mounter cannot build a detached tmpfs and attach it in a "
+	    "container (fsopen/fsmount/move_mount), so no secret is delivered",
 	    check_mount_api },
 	{ "tmpfs-noswap", true,
-	    "secrets could be written to swap",
+	    "the secrets tmpfs could be swapped to disk, so the mounter "
+	    "refuses to build it and no secret is delivered",
 	    check_tmpfs_noswap },
 	{ "landlock", true,
-	    "workers could open any file their uid can reach",
+	    "no hushd process can be limited to its own paths; a compromised "
+	    "one could open any file its uid can reach",
 	    check_landlock },
 	{ "proc-connector", true,
-	    "hushd cannot tell promptly when a client process exits",
+	    "the mounter gets no container exit events and will not run, so "
+	    "no secret is delivered",
 	    check_proc_connector },
 	{ "audit", false,
-	    "security events go to the log only, not to the audit trail",
+	    "security events go to hushd's log only, not to the kernel audit "
+	    "trail",
 	    check_audit },
 };
 
 _Static_assert(sizeof(checks) / sizeof(checks[0]) <= KCHECK_MAX,
     "KCHECK_MAX too small");
 
-/*
- * The HUSH_KCHECK_DISABLE test hook: lets tests see how hush reacts to a
- * missing feature on a kernel that has it.
- */
+/* Whether name is in the comma-separated list (whole names only). */
 static bool
-disabled(const char *name)
+listed(const char *list, const char *name)
 {
-	const char *list = getenv("HUSH_KCHECK_DISABLE"), *p, *end;
+	const char *p, *end;
 	size_t nlen = strlen(name);
 
 	if (list == NULL)
@@ -543,7 +563,7 @@ disabled(const char *name)
 }
 
 size_t
-kcheck_run(struct kcheck_result *out, size_t max)
+kcheck_run(struct kcheck_result *out, size_t max, const char *pretend_missing)
 {
 	size_t n = 0;
 
@@ -554,14 +574,15 @@ kcheck_run(struct kcheck_result *out, size_t max)
 
 		r->name = c->name;
 		r->required = c->required;
+		r->netns_only = false;
 		r->detail[0] = '\0';
-		if (disabled(c->name)) {
+		if (listed(pretend_missing, c->name)) {
 			r->ok = false;
-			snprintf(r->detail, sizeof(r->detail),
-			    "disabled by HUSH_KCHECK_DISABLE");
+			snprintf(r->detail, sizeof(r->detail), "%s",
+			    KCHECK_PRETENDED);
 			continue;
 		}
-		r->ok = c->run(r->detail, sizeof(r->detail));
+		r->ok = c->run(r->detail, sizeof(r->detail), &r->netns_only);
 	}
 	return n;
 }

@@ -17,6 +17,11 @@ struct kcheck_result {
 	const char	*name;		/* "keyring", "tmpfs-noswap", ... */
 	bool		 required;	/* hushd must not run without it */
 	bool		 ok;
+	/*
+	 * Not ok, but the kernel has the feature: it answers only in the
+	 * initial network namespace and the caller runs in another one.
+	 */
+	bool		 netns_only;
 	char		 detail[160];	/* why not, or e.g. "ABI 4" */
 };
 
@@ -25,12 +30,16 @@ struct kcheck_result {
  * it ran.  Forks short-lived children for checks that change namespaces or
  * keyrings, so call it before starting threads.
  *
- * Test hook: HUSH_KCHECK_DISABLE="name1,name2" in the environment makes
- * those checks report missing, with detail "disabled by
- * HUSH_KCHECK_DISABLE", without probing.  It can only turn a check off,
- * never make a missing feature look present.
+ * pretend_missing, NULL in production, is a comma-separated list of
+ * names whose checks report missing (detail KCHECK_PRETENDED) without
+ * probing, so tests can see how hush reacts to a missing feature on a
+ * kernel that has it.  It can only turn a check off, never make a missing
+ * feature look present.  The programs take it from HUSH_KCHECK_DISABLE in
+ * test builds (-DHUSH_TEST_HOOKS) only.
  */
-size_t		 kcheck_run(struct kcheck_result *out, size_t max);
+#define KCHECK_PRETENDED	"pretended missing (test hook HUSH_KCHECK_DISABLE)"
+size_t		 kcheck_run(struct kcheck_result *out, size_t max,
+		    const char *pretend_missing);
 
 /* What breaks without feature name, for operators; NULL if unknown. */
 const char	*kcheck_impact(const char *name);

@@ -16,6 +16,8 @@ for c in runc busybox python3; do
 	command -v "$c" >/dev/null || { echo "make demo needs $c (run 'make deps')" >&2; exit 1; }
 done
 . tests/lib/rootfs.sh
+. tests/lib/hush_user.sh
+ensure_hush_user || exit 1
 DIR=$(mktemp -d /tmp/hush-demo.XXXXXX)
 SOCK=$DIR/control.sock
 export HUSH_CONTROL_SOCKET=$SOCK

@@ -137,7 +137,9 @@ net_listen_open(const char *addr, int *fdp, char *why, size_t whylen)
 	log_info("listening on %s", norm);
 	return 0;
  fail:
-	snprintf(why, whylen, "cannot listen on %s: %s", norm, strerror(errno));
+	snprintf(why, whylen, "cannot listen on %s: %s%s", norm, strerror(errno),
+	    errno == EACCES ? " (the net process runs as an unprivileged user and "
+	    "cannot bind a port below 1024)" : "");
 	if (fd >= 0)
 		close(fd);
 	freeaddrinfo(ai);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "parent.h"
+#include "proc_harden.h"
 #include "mounter/mounter.h"
 #include "pki/pki.h"
 #include "net/net.h"
@@ -91,6 +93,39 @@ load_node(struct parent *p)
 		    p->node.managers[i]);
 	/* A worker keeps no store: it is ready as soon as its keys are loaded. */
 	p->state = p->node.role == ROLE_WORKER ? PS_READY : PS_STARTING;
+	return 0;
+}
+
+/*
+ * Looks up the unprivileged user once, at start, while NSS may still read
+ * /etc/passwd: restarted children reuse the ids.  No fallback to root: the
+ * processes it is for must never run with root's file access.
+ */
+static int
+set_child_user(const char *name)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		if (errno != 0)
+			log_err("cannot look up the user '%s': %s", name, strerror(errno));
+		else
+			log_err("the system user '%s' does not exist; the pki and net "
+			    "processes run as it. Create it (useradd --system "
+			    "--no-create-home --shell /usr/sbin/nologin %s) or name "
+			    "another with --user", name, name);
+		return HUSH_E_NOTFOUND;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		log_err("the user '%s' has uid %lu and gid %lu: the processes that need "
+		    "no root must not run with uid or gid 0", name,
+		    (unsigned long)pw->pw_uid, (unsigned long)pw->pw_gid);
+		return HUSH_E_INVAL;
+	}
+	child_set_user(pw->pw_uid, pw->pw_gid);
+	log_debug("pki and net run as %s (uid %lu, gid %lu)", name,
+	    (unsigned long)pw->pw_uid, (unsigned long)pw->pw_gid);
 	return 0;
 }
 
@@ -310,6 +345,18 @@ parent_main(const struct hushd_config *cfg)
 	p->cfg = *cfg;
 	p->listen_fd = p->sig_fd = p->lock_fd = p->run_fd = -1;
 	umask(077);
+	if (parent_kernel_check() != 0)
+		return 1;
+	/*
+	 * The parent holds every key: no core dump and no ptrace by anything
+	 * but a process with CAP_SYS_PTRACE.  The children inherit all three
+	 * settings across fork() and set them again after their own
+	 * credential changes (daemon/privsep/child.c).
+	 */
+	if (proc_harden() != 0)
+		fatal("cannot harden the process: %s", strerror(errno));
+	if (set_child_user(p->cfg.user) != 0)
+		return 1;
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 	/* Our own session keyring: keys added here are not reachable from the

@@ -22,6 +22,8 @@
 #define HUSH_DEFAULT_STATE_DIR "/var/lib/hush"
 #define HUSH_DEFAULT_CONTROL "/run/hush/control.sock"
 #define HUSH_DEFAULT_RUN_DIR "/run/hush"
+/* The system user the processes that need no root run as (pki, net). */
+#define HUSH_DEFAULT_USER "hush"
 #define HUSH_DEFAULT_PORT 4477
 #define HUSH_DEFAULT_CERT_EXPIRY ((uint64_t)90 * 24 * 3600)
 #define CONTROL_MAX_MSG (HUSH_SECRET_MAX + 65536)
@@ -39,6 +41,7 @@ struct hushd_config {
 	char		 state_dir[HUSH_DIR_MAX];
 	char		 control_socket[108];	/* sun_path */
 	char		 run_dir[HUSH_DIR_MAX];	/* records of attached containers */
+	char		 user[64];	/* the unprivileged user children run as */
 	unsigned	 snapshot_threshold;
 	unsigned	 snapshot_trailing;
 };
@@ -108,6 +111,13 @@ struct parent {
 };
 
 int	parent_main(const struct hushd_config *cfg);
+
+/*
+ * kernel_check.c: runs every kcheck probe and logs each missing feature
+ * with what breaks; <0 if a required one is missing (hushd must not
+ * start).  Forks its probes: call before any thread or child exists.
+ */
+int	parent_kernel_check(void);
 
 /* control.c */
 int	control_listen(struct parent *p);

@@ -27,6 +27,7 @@ const struct child_desc pki_child = {
 	.from_child = NULL,
 	.caps = NULL,
 	.ncaps = 0,
+	.unprivileged = true,
 	.main = pki_main,
 };
 

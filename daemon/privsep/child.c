@@ -30,6 +30,37 @@ child_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The unprivileged user (0 = not set; it may never be root). */
+static uid_t	run_uid;
+static gid_t	run_gid;
+
+void
+child_set_user(uid_t uid, gid_t gid)
+{
+	run_uid = uid;
+	run_gid = gid;
+}
+
+/*
+ * For a child that needs no root: clears the bounding and ambient sets,
+ * becomes the unprivileged user with no capability left, and sets again
+ * what the uid switch reset (the dumpable flag, the parent-death signal).
+ * The caps_limit() that follows then only confirms the empty sets.
+ */
+static void
+become_unprivileged(const struct child_desc *d, pid_t parent)
+{
+	int r;
+
+	if (d->ncaps != 0 || run_uid == 0 || run_gid == 0)
+		fatal("no unprivileged user to run as");
+	if ((r = caps_limit_as(run_uid, run_gid)) != 0)
+		fatal_r(r, "cannot become uid %lu gid %lu", (unsigned long)run_uid,
+		    (unsigned long)run_gid);
+	if (proc_die_with_parent(parent) != 0 || proc_harden() != 0)
+		fatal("cannot harden the process again after the uid switch");
+}
+
 void
 child_init(struct child *c, const struct child_desc *desc)
 {
@@ -80,6 +111,8 @@ child_confine_and_run(const struct child_desc *d, int fd, pid_t parent)
 		fatal("cannot leave the parent's session keyring");
 	if (proc_harden() != 0)
 		fatal("cannot harden the process");
+	if (d->unprivileged)
+		become_unprivileged(d, parent);
 	if (caps_limit(d->caps, d->ncaps) != 0)
 		fatal("cannot drop capabilities");
 	d->main(fd);

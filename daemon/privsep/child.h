@@ -25,6 +25,12 @@ struct child_desc {
 	const uint16_t		*from_child;	/* request/event types it may send */
 	const cap_value_t	*caps;		/* capabilities it keeps */
 	size_t			 ncaps;
+	/*
+	 * Needs no root at all: runs as the unprivileged user set with
+	 * child_set_user() (`hush`), keeping no capability (caps must be
+	 * empty).
+	 */
+	bool			 unprivileged;
 	/* The child's entry point, run after confinement; never returns. */
 	void			(*main)(int fd);
 };
@@ -55,6 +61,11 @@ struct child {
 
 uint64_t child_now_ms(void);
 
+/*
+ * The uid and gid of the unprivileged user that children marked
+ * unprivileged switch to; the parent sets it once, before any spawn.
+ */
+void	child_set_user(uid_t uid, gid_t gid);
 void	child_init(struct child *c, const struct child_desc *desc);
 /* Fork and confine; returns 0 in the parent with c->pid set. */
 int	child_spawn(struct child *c);

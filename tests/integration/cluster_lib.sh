@@ -53,7 +53,7 @@ cstart() {
 	T_PIDS="$T_PIDS $!"
 	disown $!
 	for k in $(seq 1 100); do
-		[ -S "$T_DIR/n$i.sock" ] && return 0
+		sock_listening "$!" "$T_DIR/n$i.sock" && return 0
 		sleep 0.05
 	done
 	echo "# node $i did not start" >&2

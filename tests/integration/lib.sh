@@ -12,6 +12,9 @@ HUSHCTL=${HUSHCTL:-$PWD/$BUILD/hushctl}
 HUSHD_TEST=${HUSHD_TEST:-$PWD/build/test/hushd}
 # a peer client presenting a node's own certificate; see tests/tools/hush-probe.c
 PROBE=${PROBE:-$PWD/build/test/hush-probe}
+# hushd runs its pki and net processes as the system user hush
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/hush_user.sh"
+ensure_hush_user || exit 1
 T_NAME=$(basename "$0" .sh)
 T_PASS=0
 T_FAIL=0
@@ -82,6 +85,15 @@ finish() {
 	exit $?
 }
 
+# sock_listening PID PATH: a unix socket is bound at PATH in PID's network
+# namespace.  The file alone proves nothing: a node killed with -9 leaves
+# its socket file behind, and hushd first runs its kernel checks, so a
+# client would otherwise reach the dead socket before the new one exists.
+sock_listening() {
+	[ -S "$2" ] && awk -v p="$2" '$NF == p { found = 1 } END { exit !found }' \
+	    "/proc/$1/net/unix" 2>/dev/null
+}
+
 # start_node NAME [hushd args...]: state in $T_DIR/NAME, socket $T_DIR/NAME.sock,
 # records of attached containers in $T_DIR/NAME.run (never the host's /run/hush)
 start_node() {
@@ -93,7 +105,7 @@ start_node() {
 	T_PIDS="$T_PIDS $!"
 	disown $!
 	for i in $(seq 1 100); do
-		[ -S "$T_DIR/$name.sock" ] && return 0
+		sock_listening "$!" "$T_DIR/$name.sock" && return 0
 		sleep 0.05
 	done
 	echo "# $name did not create its control socket; log:" >&2

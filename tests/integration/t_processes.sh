@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Read from /proc what the kernel says about each hushd process: names,
-# sockets, NO_NEW_PRIVS, dumpability, capabilities and keyring isolation.
+# sockets, NO_NEW_PRIVS, dumpability, capabilities, uids and keyring
+# isolation.
 . "$(dirname "$0")/lib.sh"
 
 start_node a || { not_ok "hushd starts"; finish; }
@@ -46,6 +47,52 @@ for role in pki raft; do
 	eq "$role CapBnd is empty" 0000000000000000 "$(awk '/^CapBnd:/ {print $2}' /proc/$pid/status)"
 	eq "$role CapAmb is empty" 0000000000000000 "$(awk '/^CapAmb:/ {print $2}' /proc/$pid/status)"
 done
+# Who each process runs as: pki and net need no root at all and run as the
+# system user hush; the parent, raft and the mounter stay uid 0 (see the
+# README's security model for why).
+hush_uid=$(id -u hush); hush_gid=$(id -g hush)
+as_hush() { setpriv --reuid=hush --regid=hush --clear-groups "$@" 2>/dev/null; }
+ids() { # "Uid: r e s fs" and "Gid: ..." fields and the Groups list of PID
+	awk '$1 == "Uid:" || $1 == "Gid:" {$1 = ""; printf "%s;", $0} $1 == "Groups:" {$1 = ""; printf "%s", $0}' \
+	    "/proc/$1/status" | tr -s ' '
+}
+for role in pki net; do
+	pid=$(child_pid a "$role")
+	eq "$role runs as hush (uids, gids, no groups)" \
+	    " $hush_uid $hush_uid $hush_uid $hush_uid; $hush_gid $hush_gid $hush_gid $hush_gid;" "$(ids "$pid")"
+	# The kernel makes a non-dumpable process's /proc files root's: the
+	# owner differing from the process's uid is PR_SET_DUMPABLE 0 seen from
+	# outside.  It is also what stops one hush process from reading
+	# another's memory or descriptors.
+	eq "$role is non-dumpable: its /proc/PID/status belongs to root" "0:0" \
+	    "$(stat -c %u:%g /proc/$pid/status)"
+	check "the hush user cannot look into $role's descriptors" \
+	    not as_hush ls "/proc/$pid/fd"
+done
+# control: an ordinary (dumpable) process of the hush user is open to it
+setpriv --reuid=hush --regid=hush --clear-groups sleep 30 & ctl=$!
+wait_for 5 sh -c "[ \"\$(cat /proc/$ctl/comm)\" = sleep ]"
+eq "control: an ordinary hush process's /proc/PID/status is hush's" "$hush_uid:$hush_gid" \
+    "$(stat -c %u:%g /proc/$ctl/status)"
+check "control: the hush user can look into its ordinary processes' descriptors" \
+    as_hush ls "/proc/$ctl/fd"
+kill "$ctl"
+for pid in "$parent" "$(child_pid a raft)" "$(child_pid a mounter)"; do
+	eq "$(cat /proc/$pid/comm) runs as root" " 0 0 0 0; 0 0 0 0;" "$(ids "$pid")"
+done
+
+# Without its unprivileged user hushd does not start (no fallback to root).
+for u in hush-no-such-user root; do
+	"$HUSHD" --user "$u" --state-dir "$T_DIR/u-$u" --control-socket "$T_DIR/u-$u.sock" \
+	    >"$T_DIR/u-$u.log" 2>&1; rc=$?
+	eq "hushd --user $u exits 1" 1 "$rc"
+	check "hushd --user $u leaves no control socket" not test -e "$T_DIR/u-$u.sock"
+done
+check "it says the user is missing and how to create it" \
+    grep -q "the system user 'hush-no-such-user' does not exist.*useradd --system" \
+    "$T_DIR/u-hush-no-such-user.log"
+check "it refuses a user with uid 0" grep -q "must not run with uid or gid 0" "$T_DIR/u-root.log"
+
 # The data key is in hushd's private session keyring with possessor-only
 # permissions: another root session can neither see it in /proc/keys nor
 # find it (tests/unit/test_keyring.c checks the permissions themselves).

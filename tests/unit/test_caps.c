@@ -276,6 +276,47 @@ test_limit_rejects_unknown(void **state)
 	assert_int_equal(before, after);
 }
 
+/* The child's exit status names the step that failed. */
+static noreturn void
+child_as_nobody(void)
+{
+	uint64_t eff, prm, bnd, amb;
+	uid_t ru, eu, su;
+	int sb;
+
+	if (caps_limit_as(NOBODY, NOBODY) != 0)
+		_exit(10);
+	if (getresuid(&ru, &eu, &su) != 0 || ru != NOBODY || eu != NOBODY ||
+	    su != NOBODY || getgid() != NOBODY || getgroups(0, NULL) != 0)
+		_exit(11);
+	if (caps_read_status(0, &eff, &prm, &bnd, &amb) != 0 ||
+	    eff != 0 || prm != 0 || bnd != 0 || amb != 0)
+		_exit(12);
+	sb = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+	if ((sb & SECBITS_EXPECT) != SECBITS_EXPECT || (sb & SECBITS_FORBID))
+		_exit(13);
+	if (setuid(0) != -1 || setgid(0) != -1 || seteuid(0) != -1)
+		_exit(14);
+	/* a root-owned private file is out of reach */
+	if (open("/etc/shadow", O_RDONLY) != -1 || errno != EACCES)
+		_exit(15);
+	_exit(0);
+}
+
+static void
+test_limit_as_user(void **state)
+{
+	pid_t pid;
+
+	assert_int_equal(caps_limit_as(0, NOBODY), HUSH_E_INVAL);
+	assert_int_equal(caps_limit_as(NOBODY, 0), HUSH_E_INVAL);
+	assert_int_equal(getuid(), 0);
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0)
+		child_as_nobody();
+	assert_int_equal(wait_child(pid), 0);
+}
+
 int
 main(void)
 {
@@ -287,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_exec_regains_nothing),
 		cmocka_unit_test(test_read_status_self),
 		cmocka_unit_test(test_limit_rejects_unknown),
+		cmocka_unit_test(test_limit_as_user),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,6 +38,7 @@ const struct child_desc net_child = {
 	.from_child = from_net,
 	.caps = NULL,
 	.ncaps = 0,
+	.sandbox = &net_sandbox,
 	.main = net_main,
 };
 

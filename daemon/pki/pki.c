@@ -27,6 +27,7 @@ const struct child_desc pki_child = {
 	.from_child = NULL,
 	.caps = NULL,
 	.ncaps = 0,
+	.sandbox = &pki_sandbox,
 	.main = pki_main,
 };
 

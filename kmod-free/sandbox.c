@@ -1,0 +1,126 @@
+/*
+ * The seccomp filter of hushd's children; the policies themselves live
+ * beside each process (daemon/<process>/<process>_sandbox.c).
+ *
+ * Why the filter traps instead of killing outright (SCMP_ACT_KILL_PROCESS):
+ * a process killed by the kernel leaves its parent a bare "signal 31" and
+ * the system call only in the kernel's audit log, which the parent may not
+ * be able to read.  With SCMP_ACT_TRAP the kernel delivers SIGSYS with the
+ * call's number in siginfo; our handler -- installed before the filter,
+ * async-signal-safe, and unable to stop the outcome -- writes that number
+ * to a pipe the parent holds and re-raises SIGSYS with the default action,
+ * so the process still dies by SIGSYS and the parent logs which call it
+ * was.  The handler cannot be used to survive a trap: SA_RESETHAND has
+ * already restored the default action when it runs, and a second trap
+ * (from a call the handler itself is not allowed) kills at once.  A
+ * foreign architecture is not trapped but killed (SCMP_FLTATR_ACT_BADARCH).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "sandbox.h"
+
+static int trap_report_fd = -1;
+
+static void
+on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	struct sandbox_trap t;
+
+	(void)sig;
+	(void)uc;
+	t.pid = (int32_t)getpid();
+	t.nr = si->si_syscall;
+	t.arch = si->si_arch;
+	/* One small write to a pipe is atomic; nothing to do if it fails. */
+	if (trap_report_fd >= 0 && write(trap_report_fd, &t, sizeof(t)) < 0)
+		t.nr = -1;
+	/* Pending until we return; SA_RESETHAND made it fatal. */
+	syscall(SYS_tgkill, t.pid, (pid_t)syscall(SYS_gettid), SIGSYS);
+}
+
+static int
+seccomp_apply(const struct sandbox_policy *p, int report_fd)
+{
+	struct scmp_arg_cmp cmp[2];
+	struct sigaction sa;
+	scmp_filter_ctx ctx;
+	int nr, r = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) != 0)
+		return HUSH_E_SYS;
+	trap_report_fd = report_fd;
+
+	if ((ctx = seccomp_init(SCMP_ACT_TRAP)) == NULL)
+		return HUSH_E_NOMEM;
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) != 0) {
+		r = HUSH_E_SYS;
+		goto out;
+	}
+	for (const struct sandbox_call *c = p->calls; c->name != NULL; c++) {
+		if ((nr = seccomp_syscall_resolve_name(c->name)) == __NR_SCMP_ERROR) {
+			log_err("%s: unknown system call %s in the allow-list",
+			    p->role, c->name);
+			r = HUSH_E_INVAL;
+			goto out;
+		}
+		for (unsigned i = 0; i < c->ncmp && i < 2; i++) {
+			cmp[i].arg = c->cmp[i].arg;
+			cmp[i].op = SCMP_CMP_MASKED_EQ;
+			cmp[i].datum_a = c->cmp[i].mask;
+			cmp[i].datum_b = c->cmp[i].value;
+		}
+		if ((r = seccomp_rule_add_array(ctx, c->fail_errno != 0 ?
+		    SCMP_ACT_ERRNO((uint32_t)c->fail_errno) : SCMP_ACT_ALLOW, nr,
+		    c->ncmp < 2 ? c->ncmp : 2, cmp)) != 0) {
+			log_err("%s: cannot allow %s: %s", p->role, c->name, strerror(-r));
+			r = HUSH_E_SYS;
+			goto out;
+		}
+	}
+	/* The handler's own report. */
+	if (report_fd >= 0 && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (uint64_t)report_fd)) != 0) {
+		r = HUSH_E_SYS;
+		goto out;
+	}
+	if ((r = seccomp_load(ctx)) != 0) {
+		log_err("%s: seccomp_load: %s", p->role, strerror(-r));
+		r = HUSH_E_SYS;
+	}
+out:
+	seccomp_release(ctx);
+	return r;
+}
+
+int
+sandbox_apply(const struct sandbox_policy *p, int report_fd)
+{
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return HUSH_E_INVAL;
+	return seccomp_apply(p, report_fd);
+}
+
+void
+sandbox_trap_describe(const struct sandbox_trap *t, char *buf, size_t len)
+{
+	char *name = seccomp_syscall_resolve_num_arch(t->arch, t->nr);
+
+	snprintf(buf, len, "forbidden system call %s (nr %d)",
+	    name != NULL ? name : "?", (int)t->nr);
+	free(name);
+}

@@ -1,5 +1,5 @@
 /*
- * The seccomp filter of hushd's children; the policies themselves live
+ * Landlock and seccomp for hushd's children; the policies themselves live
  * beside each process (daemon/<process>/<process>_sandbox.c).
  *
  * Why the filter traps instead of killing outright (SCMP_ACT_KILL_PROCESS):
@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/landlock.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,7 +31,119 @@
 #include "log.h"
 #include "sandbox.h"
 
+/*
+ * Landlock's access rights by the ABI that introduced them; Debian's
+ * headers may predate the newer ones, and the values are kernel ABI.
+ */
+#define LL_FS_V1	((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
+#define LL_FS_REFER	(1ULL << 13)		/* ABI 2 */
+#define LL_FS_TRUNCATE	(1ULL << 14)		/* ABI 3 */
+#define LL_FS_IOCTL_DEV	(1ULL << 15)		/* ABI 5 */
+#define LL_FS_EXECUTE	(1ULL << 0)
+#define LL_FS_READ_FILE	(1ULL << 2)
+#define LL_NET_BIND_TCP	(1ULL << 0)		/* ABI 4 */
+#define LL_NET_CONNECT_TCP (1ULL << 1)
+#define LL_SCOPE_ABSTRACT_UNIX (1ULL << 0)	/* ABI 6 */
+#define LL_SCOPE_SIGNAL	(1ULL << 1)
+#define LL_RULE_PATH_BENEATH 1
+
+/* struct landlock_ruleset_attr as of ABI 6; older kernels take a prefix. */
+struct ll_ruleset_attr {
+	uint64_t	 handled_access_fs;
+	uint64_t	 handled_access_net;
+	uint64_t	 scoped;
+};
+
+struct ll_path_beneath {
+	uint64_t	 allowed_access;
+	int32_t		 parent_fd;
+} __attribute__((packed));
+
 static int trap_report_fd = -1;
+
+int
+sandbox_landlock_abi(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+
+	return abi < 0 ? 0 : (int)abi;
+}
+
+static int
+landlock_add_path(int ruleset, const char *dir, uint64_t access)
+{
+	struct ll_path_beneath pb;
+	int fd, r = 0;
+
+	if ((fd = open(dir, O_PATH | O_CLOEXEC)) < 0) {
+		log_err("landlock: cannot open %s: %s", dir, strerror(errno));
+		return HUSH_E_SYS;
+	}
+	pb.allowed_access = access;
+	pb.parent_fd = fd;
+	if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0) != 0) {
+		log_err("landlock: cannot allow %s: %s", dir, strerror(errno));
+		r = HUSH_E_SYS;
+	}
+	close(fd);
+	return r;
+}
+
+static int
+landlock_apply(const struct sandbox_policy *p)
+{
+	struct ll_ruleset_attr attr;
+	uint64_t fs_all;
+	size_t attr_size;
+	int abi, ruleset, r = 0;
+
+	if (p->fs == SB_NO_LANDLOCK)
+		return 0;
+	if ((abi = sandbox_landlock_abi()) < 1) {
+		log_warn("the kernel offers no Landlock: the %s process runs without "
+		    "file and network rules (hush-kcheck says why)", p->role);
+		return 0;
+	}
+	fs_all = LL_FS_V1;
+	if (abi >= 2)
+		fs_all |= LL_FS_REFER;
+	if (abi >= 3)
+		fs_all |= LL_FS_TRUNCATE;
+	if (abi >= 5)
+		fs_all |= LL_FS_IOCTL_DEV;
+
+	memset(&attr, 0, sizeof(attr));
+	attr_size = sizeof(attr.handled_access_fs);
+	attr.handled_access_fs = fs_all;
+	if (abi >= 4) {
+		attr_size = offsetof(struct ll_ruleset_attr, scoped);
+		attr.handled_access_net = p->tcp ? 0 :
+		    LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+	}
+	if (abi >= 6) {
+		attr_size = sizeof(attr);
+		/* No abstract unix sockets or signals outside the domain. */
+		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
+	}
+	if ((ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0)) < 0) {
+		log_err("landlock_create_ruleset: %s", strerror(errno));
+		return HUSH_E_SYS;
+	}
+	if (p->fs == SB_FS_DIRS && p->rw_dirs != NULL)
+		for (size_t i = 0; r == 0 && p->rw_dirs[i] != NULL; i++)
+			r = landlock_add_path(ruleset, p->rw_dirs[i],
+			    fs_all & ~LL_FS_EXECUTE);
+	if (p->fs == SB_FS_DIRS && p->ro_files != NULL)
+		for (size_t i = 0; r == 0 && p->ro_files[i] != NULL; i++)
+			r = landlock_add_path(ruleset, p->ro_files[i], LL_FS_READ_FILE);
+	if (r == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) {
+		log_err("landlock_restrict_self: %s", strerror(errno));
+		r = HUSH_E_SYS;
+	}
+	close(ruleset);
+	return r;
+}
 
 static void
 on_sigsys(int sig, siginfo_t *si, void *uc)
@@ -110,8 +223,12 @@ out:
 int
 sandbox_apply(const struct sandbox_policy *p, int report_fd)
 {
+	int r;
+
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		return HUSH_E_INVAL;
+	if ((r = landlock_apply(p)) != 0)
+		return r;
 	return seccomp_apply(p, report_fd);
 }
 

@@ -1,6 +1,7 @@
 /*
- * The last confinement step of every hushd child: a seccomp filter (which
- * system calls it may make).  Each process writes its policy down in one file,
+ * The last confinement step of every hushd child: a Landlock domain (which
+ * files and TCP ports it may reach) and a seccomp filter (which system
+ * calls it may make).  Each process writes its policy down in one file,
  * daemon/<process>/<process>_sandbox.c, as tables of the types below, so
  * that a reviewer reads what a process may do in one place.
  */
@@ -79,18 +80,41 @@ struct sandbox_call {
 	SB_CALL("clock_gettime"), SB_CALL("clock_nanosleep"),		\
 	SB_CALL("close")
 
+/* What Landlock lets a process reach on disk and on the network. */
+enum sandbox_fs {
+	SB_FS_NONE,		/* no file at all (beyond the fds it holds) */
+	SB_FS_DIRS,		/* only below the directories in rw_dirs */
+	/*
+	 * No Landlock domain at all.  Landlock refuses every mount operation
+	 * to a process whose domain handles file access, and any domain
+	 * refuses ptrace-mode access (opening /proc/PID/ns/mnt, for one) to
+	 * processes outside it: the mounter can have none.  Its sandbox file
+	 * says what confines it instead.
+	 */
+	SB_NO_LANDLOCK,
+};
+
 struct sandbox_policy {
 	const char		*role;
 	const struct sandbox_call *calls;	/* ends with SB_END */
+	enum sandbox_fs		 fs;
+	/* SB_FS_DIRS: directories read, written and created below. */
+	const char *const	*rw_dirs;	/* NULL-terminated */
+	/* SB_FS_DIRS: single files it may open for reading. */
+	const char *const	*ro_files;	/* NULL-terminated */
+	/* May bind and connect TCP sockets (else refused from Landlock ABI 4). */
+	bool			 tcp;
 };
 
 /*
- * Confines the calling process with policy p's seccomp filter, whose
- * default action traps; the SIGSYS handler writes one struct sandbox_trap to report_fd
+ * Confines the calling process with policy p: Landlock first (it opens
+ * the allowed directories), then the seccomp filter, whose default action
+ * traps; the SIGSYS handler writes one struct sandbox_trap to report_fd
  * (the parent's end reads it, see sandbox_trap_describe()) and the process
  * then dies by SIGSYS.  Must run single-threaded, after NO_NEW_PRIVS and
- * after every other confinement step.  A failure is returned, and the
- * caller must not run unconfined.
+ * after every other confinement step.  On a kernel without Landlock it
+ * logs a warning and goes on (hush-kcheck reports it); any other failure
+ * is returned, and the caller must not run unconfined.
  */
 int	sandbox_apply(const struct sandbox_policy *p, int report_fd);
 
@@ -103,5 +127,8 @@ struct sandbox_trap {
 
 /* "forbidden system call execve (nr 59)" */
 void	sandbox_trap_describe(const struct sandbox_trap *t, char *buf, size_t len);
+
+/* The Landlock ABI version of the running kernel, 0 if none. */
+int	sandbox_landlock_abi(void);
 
 #endif

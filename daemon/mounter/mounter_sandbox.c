@@ -4,7 +4,17 @@
  * mount namespaces from a forked, single-threaded helper (fork + setns,
  * never exec); watch process exits through the netlink proc connector;
  * read /proc for the containers' pids and namespaces.
-
+ *
+ * Landlock: none.  The kernel refuses mount(), move_mount() and every
+ * other mount-topology change to a process whose Landlock domain handles
+ * file access; any Landlock domain, even one that only restricts TCP,
+ * refuses ptrace-mode access to processes outside it, which is what
+ * opening a container's /proc/PID/ns/mnt is; and the paths it must reach
+ * -- any container's rootfs, wherever a runtime put it -- are not known in
+ * advance anyway.  What confines it instead is this list: no network (no
+ * connect(), and socket() only for the netlink proc connector), no exec,
+ * no new namespaces, setns into mount namespaces only; and openat2 with
+ * RESOLVE_IN_ROOT for paths inside a container.
  */
 #include <errno.h>
 #include <linux/netlink.h>
@@ -53,4 +63,6 @@ static const struct sandbox_call mounter_calls[] = {
 const struct sandbox_policy mounter_sandbox = {
 	.role = "mounter",
 	.calls = mounter_calls,
+	.fs = SB_NO_LANDLOCK,
+	.tcp = true,		/* no Landlock; socket() is limited above */
 };

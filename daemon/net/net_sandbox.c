@@ -31,4 +31,6 @@ static const struct sandbox_call net_calls[] = {
 const struct sandbox_policy net_sandbox = {
 	.role = "net",
 	.calls = net_calls,
+	.fs = SB_FS_NONE,
+	.tcp = true,
 };

@@ -23,4 +23,7 @@ static const struct sandbox_call pki_calls[] = {
 const struct sandbox_policy pki_sandbox = {
 	.role = "pki",
 	.calls = pki_calls,
+	/* Not one file: OpenSSL's configuration is read before (child.c). */
+	.fs = SB_FS_NONE,
+	.tcp = false,
 };

@@ -47,17 +47,52 @@ child_init(struct child *c, const struct child_desc *desc)
 #include <seccomp.h>
 
 /*
- * Test builds only.  HUSH_TEST_SANDBOX="pki=execve,raft=socket" arms, in
- * the named children, SIGUSR2 to make that system call (with zero
- * arguments; the filter should kill the process).
- * tests/integration/t_sandbox.sh sends the signal.
+ * Test builds only.  HUSH_TEST_SANDBOX="raft=socket,raft=open:/etc/hostname"
+ * arms, in the named children, SIGUSR2 to make that system call (with zero
+ * arguments; the filter should kill the process) and SIGUSR1 to try to
+ * open that path and write the outcome to the log (Landlock should refuse
+ * it).  tests/integration/t_sandbox.sh sends the signals.
  */
 static long test_nr = -1;
+static char test_path[256];
+
+static size_t
+test_put(char *buf, size_t at, size_t len, const char *s)
+{
+	while (*s != '\0' && at < len)
+		buf[at++] = *s++;
+	return at;
+}
 
 static void
 test_fault(int sig)
 {
-	syscall(test_nr, 0, 0, 0, 0, 0, 0);
+	char line[400], num[16];
+	size_t n = 0, k = sizeof(num);
+	int fd, e;
+
+	if (sig == SIGUSR2) {
+		syscall(test_nr, 0, 0, 0, 0, 0, 0);
+		return;
+	}
+	fd = open(test_path, O_RDONLY | O_CLOEXEC);
+	e = errno;
+	num[--k] = '\0';
+	do
+		num[--k] = (char)('0' + e % 10);
+	while ((e /= 10) != 0 && k > 0);
+	n = test_put(line, n, sizeof(line) - 1, "hushd: test: open ");
+	n = test_put(line, n, sizeof(line) - 1, test_path);
+	if (fd >= 0) {
+		n = test_put(line, n, sizeof(line) - 1, ": opened\n");
+		close(fd);
+	} else {
+		n = test_put(line, n, sizeof(line) - 1, ": refused, errno ");
+		n = test_put(line, n, sizeof(line) - 1, num + k);
+		n = test_put(line, n, sizeof(line) - 1, "\n");
+	}
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
 }
 
 static void
@@ -73,15 +108,19 @@ test_faults_arm(const char *role)
 		if (strncmp(item, role, rl) != 0 || item[rl] != '=')
 			continue;
 		act = item + rl + 1;
-		if ((test_nr = seccomp_syscall_resolve_name(act)) >= 0)
+		if (strncmp(act, "open:", 5) == 0) {
+			snprintf(test_path, sizeof(test_path), "%s", act + 5);
+			signal(SIGUSR1, test_fault);
+		} else if ((test_nr = seccomp_syscall_resolve_name(act)) >= 0) {
 			signal(SIGUSR2, test_fault);
+		}
 	}
 }
 #endif
 
 /*
  * Libraries that read files the first time they are used: load them now,
- * before the seccomp filter takes the calls away.  OpenSSL
+ * before Landlock and seccomp take the files and the calls away.  OpenSSL
  * reads its configuration (openssl.cnf), glibc the time zone.
  */
 static void
@@ -95,9 +134,9 @@ child_preload(void)
 /*
  * Runs in the new process.  The order is the one OpenSSH uses: first cut
  * every inherited handle (fds, keyring possession, signal state), then
- * rlimits and NO_NEW_PRIVS, then capabilities; the seccomp filter comes
- * last so the confinement steps themselves need no syscalls it would
- * forbid.
+ * rlimits and NO_NEW_PRIVS, then capabilities; Landlock and the seccomp
+ * filter come last so the confinement steps themselves need no syscalls
+ * the filter would forbid.
  */
 static void
 child_confine_and_run(const struct child_desc *d, int fd, int trap_fd, pid_t parent)

@@ -25,7 +25,7 @@ static const struct sandbox_call raft_calls[] = {
 	SB_CALL("set_robust_list"), SB_CALL("rseq"), SB_CALL("sched_yield"),
 	SB_PTR("prlimit64", 2, 0),	/* pthread reads RLIMIT_STACK */
 	SB_CALL("rt_sigaction"),	/* glibc's own signals for threads */
-	/* the raft directory */
+	/* the raft directory (Landlock limits these to it) */
 	SB_CALL("openat"), SB_CALL("newfstatat"), SB_CALL("statx"),
 	SB_CALL("fstat"), SB_CALL("getdents64"), SB_CALL("lseek"),
 	SB_CALL("read"), SB_CALL("pread64"), SB_CALL("preadv"),
@@ -39,7 +39,15 @@ static const struct sandbox_call raft_calls[] = {
 	SB_END
 };
 
+/* libuv opens /dev/null at start to keep an fd in reserve. */
+static const char *const raft_files[] = { "/dev/null", NULL };
+static const char *const raft_dirs[] = { raft_proc_dir, NULL };
+
 const struct sandbox_policy raft_sandbox = {
 	.role = "raft",
 	.calls = raft_calls,
+	.fs = SB_FS_DIRS,
+	.rw_dirs = raft_dirs,
+	.ro_files = raft_files,
+	.tcp = false,
 };

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Every child runs under its seccomp filter (daemon/*/*_sandbox.c).  The
-# test build of hushd (make test-daemon) arms, through HUSH_TEST_SANDBOX, a
-# forbidden system call in each child on SIGUSR2: the call must kill the
-# child with SIGSYS, the parent must name the call in its log and restart
-# the child.
+# Every child runs under its seccomp filter and Landlock domain
+# (daemon/*/*_sandbox.c).  The test build of hushd (make test-daemon) arms,
+# through HUSH_TEST_SANDBOX, a forbidden system call in each child on
+# SIGUSR2 and an open() outside the raft process's directory on SIGUSR1:
+# the call must kill the child with SIGSYS, the parent must name the call
+# in its log and restart the child, and the open must be refused.
 . "$(dirname "$0")/lib.sh"
 
 if [ ! -x "$HUSHD_TEST" ]; then
@@ -13,7 +14,7 @@ fi
 HUSHD=$HUSHD_TEST
 # what each child is made to call: none of these is on its list
 declare -A forbidden=([pki]=execve [raft]=socket [net]=mount [mounter]=execve)
-export HUSH_TEST_SANDBOX="pki=execve,raft=socket,net=mount,mounter=execve"
+export HUSH_TEST_SANDBOX="pki=execve,raft=socket,net=mount,mounter=execve,raft=open:$T_DIR/a/node.json"
 start_node a || { not_ok "hushd starts"; finish; }
 hc a init >/dev/null || not_ok "init"
 printf 'v' | hc a secret create s1 - >/dev/null || not_ok "secret create"
@@ -29,6 +30,13 @@ for role in pki raft net mounter; do
 done
 # the parent itself is not filtered (it forks the children)
 eq "the parent has no filter" 0 "$(status_of "$(node_pid a)" Seccomp)"
+
+# Landlock: raft may open files in <state>/raft only, not node.json beside it
+raft=$(child_pid a raft)
+kill -USR1 "$raft"
+check "raft cannot open the state dir's node.json (Landlock: EACCES)" \
+    wait_for 5 grep -q "test: open $T_DIR/a/node.json: refused, errno 13" "$T_DIR/a.log"
+check "raft still runs after the refused open" kill -0 "$raft"
 
 for role in pki raft net mounter; do
 	old=$(child_pid a "$role")

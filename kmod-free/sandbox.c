@@ -77,6 +77,8 @@ landlock_add_path(int ruleset, const char *dir, uint64_t access)
 	int fd, r = 0;
 
 	if ((fd = open(dir, O_PATH | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT && access == LL_FS_READ_FILE)
+			return 0;	/* an optional file, e.g. /etc/gai.conf */
 		log_err("landlock: cannot open %s: %s", dir, strerror(errno));
 		return HUSH_E_SYS;
 	}
@@ -134,7 +136,7 @@ landlock_apply(const struct sandbox_policy *p)
 		for (size_t i = 0; r == 0 && p->rw_dirs[i] != NULL; i++)
 			r = landlock_add_path(ruleset, p->rw_dirs[i],
 			    fs_all & ~LL_FS_EXECUTE);
-	if (p->fs == SB_FS_DIRS && p->ro_files != NULL)
+	if (p->ro_files != NULL)
 		for (size_t i = 0; r == 0 && p->ro_files[i] != NULL; i++)
 			r = landlock_add_path(ruleset, p->ro_files[i], LL_FS_READ_FILE);
 	if (r == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) {

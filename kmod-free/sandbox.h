@@ -54,6 +54,8 @@ struct sandbox_call {
 				  .cmp = { { (a), ~(uint64_t)0, (uint64_t)(v) } } }
 /* Fails with errno e (e.g. ENOSYS so that glibc falls back to a call we can check). */
 #define SB_FAIL(n, e)		{ .name = (n), .ncmp = 0, .fail_errno = (e) }
+#define SB_FAIL_ARG(n, a, v, e)	{ .name = (n), .ncmp = 1, \
+				  .cmp = { { (a), SB_INT, (uint64_t)(v) } }, .fail_errno = (e) }
 #define SB_END			{ .name = NULL }
 
 /*
@@ -100,7 +102,7 @@ struct sandbox_policy {
 	enum sandbox_fs		 fs;
 	/* SB_FS_DIRS: directories read, written and created below. */
 	const char *const	*rw_dirs;	/* NULL-terminated */
-	/* SB_FS_DIRS: single files it may open for reading. */
+	/* Single files it may open for reading (skipped if absent). */
 	const char *const	*ro_files;	/* NULL-terminated */
 	/* May bind and connect TCP sockets (else refused from Landlock ABI 4). */
 	bool			 tcp;

@@ -2,9 +2,14 @@
  * What the net process may do: TCP with TLS (OpenSSL) to and from other
  * nodes, and the socketpairs that carry plaintext streams to the parent
  * and the raft process.  Its certificate and key come over the channel
- * from the parent: it reads no file (not the state dir) and executes
- * nothing.
+ * from the parent: it reads no file (not the state dir) but what glibc's
+ * resolver needs to look a peer's name up, and executes nothing.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "net.h"
@@ -25,12 +30,32 @@ static const struct sandbox_call net_calls[] = {
 	SB_ARG("socketpair", 0, AF_UNIX),
 	/* OpenSSL asks how much memory there is for its secure heap */
 	SB_CALL("sysinfo"),
+	/*
+	 * Peer names: getaddrinfo_a() resolves in helper threads, reads the
+	 * resolver's files (Landlock: net_files below, read-only), asks the
+	 * kernel which address families are configured (AI_ADDRCONFIG: a
+	 * NETLINK_ROUTE dump) and queries DNS over UDP.  Its attempt to
+	 * reach nscd is refused rather than trapped.
+	 */
+	SB_ALL_OF("clone", 0, CLONE_THREAD), SB_FAIL("clone3", ENOSYS),
+	SB_CALL("set_robust_list"), SB_CALL("rseq"), SB_CALL("rt_sigaction"),
+	SB_NONE_OF("openat", 2, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND),
+	SB_CALL("newfstatat"), SB_CALL("fstat"), SB_CALL("lseek"), SB_CALL("uname"),
+	SB_ARG2("socket", 0, AF_NETLINK, 2, NETLINK_ROUTE),
+	SB_FAIL_ARG("socket", 0, AF_UNIX, EACCES),
+	SB_CALL("sendmmsg"), SB_ARG("ioctl", 1, FIONREAD),
 	SB_END
+};
+
+static const char *const net_files[] = {
+	"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/host.conf",
+	"/etc/gai.conf", NULL
 };
 
 const struct sandbox_policy net_sandbox = {
 	.role = "net",
 	.calls = net_calls,
 	.fs = SB_FS_NONE,
+	.ro_files = net_files,
 	.tcp = true,
 };

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,17 +119,31 @@ test_faults_arm(const char *role)
 }
 #endif
 
+static void *
+preload_thread(void *arg)
+{
+	pthread_exit(arg);
+}
+
 /*
  * Libraries that read files the first time they are used: load them now,
  * before Landlock and seccomp take the files and the calls away.  OpenSSL
- * reads its configuration (openssl.cnf), glibc the time zone.
+ * reads its configuration (openssl.cnf), glibc the time zone; and glibc
+ * dlopen()s libgcc_s the first time a thread ends in pthread_exit(), as
+ * getaddrinfo_a()'s helper threads in net do -- that would need files
+ * and executable mappings, so one thread ends that way here.
  */
 static void
 child_preload(void)
 {
+	pthread_t t;
+
 	tzset();
 	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
 		fatal("cannot initialise OpenSSL");
+	if (pthread_create(&t, NULL, preload_thread, NULL) != 0 ||
+	    pthread_join(t, NULL) != 0)
+		fatal("cannot start a thread");
 }
 
 /*

@@ -27,6 +27,8 @@
 #define MOUNTER_TARGET		"/run/secrets"
 
 extern const struct child_desc mounter_child;
+/* Its Landlock rules and system call allow-list: mounter_sandbox.c */
+extern const struct sandbox_policy mounter_sandbox;
 
 /* The mounter's main loop over the parent's channel fd; returns at EOF. */
 void	mounter_main(int fd);

@@ -70,6 +70,7 @@ const struct child_desc mounter_child = {
 	.from_child = from_mounter,
 	.caps = mounter_caps,
 	.ncaps = sizeof(mounter_caps) / sizeof(mounter_caps[0]),
+	.sandbox = &mounter_sandbox,
 	.main = mounter_main,
 };
 

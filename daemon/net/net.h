@@ -17,6 +17,8 @@
 #define NET_MAX_MSG	WIRE_MAX_MSG
 
 extern const struct child_desc net_child;
+/* Its Landlock rules and system call allow-list: net_sandbox.c */
+extern const struct sandbox_policy net_sandbox;
 
 /* The child's entry point; never returns (exits when the parent goes). */
 noreturn void net_main(int fd);

@@ -165,16 +165,19 @@ static void
 reap(struct parent *p)
 {
 	struct child *c;
+	char detail[512];
 	pid_t pid;
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((c = child_by_pid(p, pid)) == NULL)
 			continue;
+		child_death_detail(c, detail, sizeof(detail));
 		if (WIFSIGNALED(status))
-			log_err("%s process (pid %ld) was killed by signal %d (%s)%s",
+			log_err("%s process (pid %ld) was killed by signal %d (%s)%s%s",
 			    c->desc->name, (long)pid, WTERMSIG(status),
-			    strsignal(WTERMSIG(status)), p->stopping ? "" : "; restarting it");
+			    strsignal(WTERMSIG(status)), detail,
+			    p->stopping ? "" : "; restarting it");
 		else if (!p->stopping)
 			log_err("%s process (pid %ld) exited with status %d; restarting it",
 			    c->desc->name, (long)pid, WEXITSTATUS(status));

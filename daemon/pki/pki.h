@@ -14,5 +14,7 @@
 #define PKI_CERT_MAX_LIFETIME ((uint64_t)10 * 365 * 24 * 3600)
 
 extern const struct child_desc pki_child;
+/* Its Landlock rules and system call allow-list: pki_sandbox.c */
+extern const struct sandbox_policy pki_sandbox;
 
 #endif

@@ -1,10 +1,13 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +19,7 @@
 #include "log.h"
 #include "msg.h"
 #include "proc_harden.h"
+#include "sandbox.h"
 
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	10000
@@ -67,21 +71,125 @@ child_init(struct child *c, const struct child_desc *desc)
 	memset(c, 0, sizeof(*c));
 	c->desc = desc;
 	c->ch.fd = -1;
+	c->trap_fd = -1;
 	c->backoff_ms = BACKOFF_MIN_MS;
+}
+
+#ifdef HUSH_TEST_HOOKS
+#include <seccomp.h>
+
+/*
+ * Test builds only.  HUSH_TEST_SANDBOX="raft=socket,raft=open:/etc/hostname"
+ * arms, in the named children, SIGUSR2 to make that system call (with zero
+ * arguments; the filter should kill the process) and SIGUSR1 to try to
+ * open that path and write the outcome to the log (Landlock should refuse
+ * it).  tests/integration/t_sandbox.sh sends the signals.
+ */
+static long test_nr = -1;
+static char test_path[256];
+
+static size_t
+test_put(char *buf, size_t at, size_t len, const char *s)
+{
+	while (*s != '\0' && at < len)
+		buf[at++] = *s++;
+	return at;
+}
+
+static void
+test_fault(int sig)
+{
+	char line[400], num[16];
+	size_t n = 0, k = sizeof(num);
+	int fd, e;
+
+	if (sig == SIGUSR2) {
+		syscall(test_nr, 0, 0, 0, 0, 0, 0);
+		return;
+	}
+	fd = open(test_path, O_RDONLY | O_CLOEXEC);
+	e = errno;
+	num[--k] = '\0';
+	do
+		num[--k] = (char)('0' + e % 10);
+	while ((e /= 10) != 0 && k > 0);
+	n = test_put(line, n, sizeof(line) - 1, "hushd: test: open ");
+	n = test_put(line, n, sizeof(line) - 1, test_path);
+	if (fd >= 0) {
+		n = test_put(line, n, sizeof(line) - 1, ": opened\n");
+		close(fd);
+	} else {
+		n = test_put(line, n, sizeof(line) - 1, ": refused, errno ");
+		n = test_put(line, n, sizeof(line) - 1, num + k);
+		n = test_put(line, n, sizeof(line) - 1, "\n");
+	}
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
+}
+
+static void
+test_faults_arm(const char *role)
+{
+	const char *env = getenv("HUSH_TEST_SANDBOX");
+	char spec[512], *item, *save, *act;
+	size_t rl = strlen(role);
+
+	if (env == NULL || snprintf(spec, sizeof(spec), "%s", env) >= (int)sizeof(spec))
+		return;
+	for (item = strtok_r(spec, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		if (strncmp(item, role, rl) != 0 || item[rl] != '=')
+			continue;
+		act = item + rl + 1;
+		if (strncmp(act, "open:", 5) == 0) {
+			snprintf(test_path, sizeof(test_path), "%s", act + 5);
+			signal(SIGUSR1, test_fault);
+		} else if ((test_nr = seccomp_syscall_resolve_name(act)) >= 0) {
+			signal(SIGUSR2, test_fault);
+		}
+	}
+}
+#endif
+
+static void *
+preload_thread(void *arg)
+{
+	pthread_exit(arg);
+}
+
+/*
+ * Libraries that read files the first time they are used: load them now,
+ * before Landlock and seccomp take the files and the calls away.  OpenSSL
+ * reads its configuration (openssl.cnf), glibc the time zone; and glibc
+ * dlopen()s libgcc_s the first time a thread ends in pthread_exit(), as
+ * getaddrinfo_a()'s helper threads in net do -- that would need files
+ * and executable mappings, so one thread ends that way here.
+ */
+static void
+child_preload(void)
+{
+	pthread_t t;
+
+	tzset();
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		fatal("cannot initialise OpenSSL");
+	if (pthread_create(&t, NULL, preload_thread, NULL) != 0 ||
+	    pthread_join(t, NULL) != 0)
+		fatal("cannot start a thread");
 }
 
 /*
  * Runs in the new process.  The order is the one OpenSSH uses: first cut
  * every inherited handle (fds, keyring possession, signal state), then
- * rlimits and NO_NEW_PRIVS, then capabilities; the seccomp filter comes last
- * so the confinement steps themselves need no syscalls it would forbid.
+ * rlimits and NO_NEW_PRIVS, then capabilities; Landlock and the seccomp
+ * filter come last so the confinement steps themselves need no syscalls
+ * the filter would forbid.
  */
 static void
-child_confine_and_run(const struct child_desc *d, int fd, pid_t parent)
+child_confine_and_run(const struct child_desc *d, int fd, int trap_fd, pid_t parent)
 {
 	char title[32];
 	sigset_t none;
-	int keep[1] = { fd }, devnull;
+	int keep[2] = { fd, trap_fd }, devnull, r;
 
 	if (proc_die_with_parent(parent) != 0)
 		_exit(1);
@@ -99,7 +207,7 @@ child_confine_and_run(const struct child_desc *d, int fd, pid_t parent)
 		if (devnull > STDERR_FILENO)
 			close(devnull);
 	}
-	if (proc_close_fds_from(STDERR_FILENO + 1, keep, 1) != 0)
+	if (proc_close_fds_from(STDERR_FILENO + 1, keep, 2) != 0)
 		fatal("cannot close inherited descriptors");
 
 	snprintf(title, sizeof(title), "hushd: %s", d->name);
@@ -115,6 +223,14 @@ child_confine_and_run(const struct child_desc *d, int fd, pid_t parent)
 		become_unprivileged(d, parent);
 	if (caps_limit(d->caps, d->ncaps) != 0)
 		fatal("cannot drop capabilities");
+	child_preload();
+#ifdef HUSH_TEST_HOOKS
+	test_faults_arm(d->name);
+#endif
+	if (d->sandbox == NULL)
+		fatal("no sandbox policy for the %s process", d->name);
+	if ((r = sandbox_apply(d->sandbox, trap_fd)) != 0)
+		fatal_r(r, "cannot sandbox the %s process", d->name);
 	d->main(fd);
 	_exit(0);
 }
@@ -123,23 +239,38 @@ int
 child_spawn(struct child *c)
 {
 	const struct child_desc *d = c->desc;
-	int sv[2], flags;
+	int sv[2], tp[2], flags;
 	pid_t pid, parent = getpid();
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		return HUSH_E_SYS;
-	fflush(NULL);
-	if ((pid = fork()) < 0) {
+	/* The child writes at most a few records: a pipe's buffer holds them. */
+	if (pipe2(tp, O_CLOEXEC) != 0) {
 		close(sv[0]);
 		close(sv[1]);
 		return HUSH_E_SYS;
 	}
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		close(tp[0]);
+		close(tp[1]);
+		return HUSH_E_SYS;
+	}
 	if (pid == 0) {
 		close(sv[0]);
-		child_confine_and_run(d, sv[1], parent);
+		close(tp[0]);
+		child_confine_and_run(d, sv[1], tp[1], parent);
 		_exit(1);
 	}
 	close(sv[1]);
+	close(tp[1]);
+	if (c->trap_fd >= 0)
+		close(c->trap_fd);
+	c->trap_fd = tp[0];
+	flags = fcntl(tp[0], F_GETFL);
+	fcntl(tp[0], F_SETFL, flags | O_NONBLOCK);
 	flags = fcntl(sv[0], F_GETFL);
 	fcntl(sv[0], F_SETFL, flags | O_NONBLOCK);
 	chan_init(&c->ch, sv[0], d->name, d->max_msg, d->allow_fds);
@@ -165,11 +296,37 @@ fail_calls(struct child *c, int status, const char *why)
 }
 
 void
+child_death_detail(struct child *c, char *buf, size_t len)
+{
+	struct sandbox_trap t;
+	char what[128];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (c->trap_fd < 0)
+		return;
+	/* Its own record, and any from a process it forked (the mounter's). */
+	while (read(c->trap_fd, &t, sizeof(t)) == (ssize_t)sizeof(t)) {
+		sandbox_trap_describe(&t, what, sizeof(what));
+		if (t.pid != c->pid)
+			snprintf(buf + n, len - n, "%s%s in its child %ld",
+			    n ? "; " : ": ", what, (long)t.pid);
+		else
+			snprintf(buf + n, len - n, "%s%s", n ? "; " : ": ", what);
+		n = strlen(buf);
+	}
+}
+
+void
 child_exited(struct child *c)
 {
 	uint64_t now = child_now_ms();
 
 	chan_close(&c->ch);
+	if (c->trap_fd >= 0) {
+		close(c->trap_fd);
+		c->trap_fd = -1;
+	}
 	c->pid = 0;
 	if (now - c->started_ms >= STABLE_MS)
 		c->backoff_ms = BACKOFF_MIN_MS;

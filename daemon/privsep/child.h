@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "chan.h"
+#include "sandbox.h"
 #include "wire.h"
 
 struct child;
@@ -31,6 +32,11 @@ struct child_desc {
 	 * empty).
 	 */
 	bool			 unprivileged;
+	/*
+	 * Its Landlock rules and seccomp allow-list (kmod-free/sandbox.h),
+	 * applied last; written down in daemon/<name>/<name>_sandbox.c.
+	 */
+	const struct sandbox_policy *sandbox;
 	/* The child's entry point, run after confinement; never returns. */
 	void			(*main)(int fd);
 };
@@ -51,6 +57,8 @@ struct child {
 	const struct child_desc	*desc;
 	pid_t			 pid;		/* 0 while not running */
 	struct chan		 ch;
+	/* Read end of the pipe its SIGSYS handler reports a trapped call on. */
+	int			 trap_fd;
 	uint32_t		 next_id;
 	struct call		*calls;
 	unsigned		 backoff_ms;
@@ -75,6 +83,11 @@ int	child_spawn(struct child *c);
  * exponential back-off, reset after a minute of stable running.
  */
 void	child_exited(struct child *c);
+/*
+ * Why the child died, for the reaper's log line: the system call its
+ * seccomp filter trapped, if it reported one, else "".
+ */
+void	child_death_detail(struct child *c, char *buf, size_t len);
 /* Kill the child for a protocol violation; the reaper restarts it. */
 void	child_kill(struct child *c, const char *why);
 

@@ -37,6 +37,7 @@ const struct child_desc raft_child = {
 	.from_child = from_raft,
 	.caps = NULL,
 	.ncaps = 0,
+	.sandbox = &raft_sandbox,
 	.main = raft_proc_main,
 };
 

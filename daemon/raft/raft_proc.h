@@ -23,6 +23,8 @@
 #define SNAPSHOT_MAGIC "HUSHSNP1"
 
 extern const struct child_desc raft_child;
+/* Its Landlock rules and system call allow-list: raft_sandbox.c */
+extern const struct sandbox_policy raft_sandbox;
 
 /* Set by the parent before the child is forked. */
 extern char raft_proc_dir[PATH_MAX];

@@ -1,0 +1,269 @@
+/*
+ * Landlock and seccomp for hushd's children; the policies themselves live
+ * beside each process (daemon/<process>/<process>_sandbox.c).
+ *
+ * Why the filter traps instead of killing outright (SCMP_ACT_KILL_PROCESS):
+ * a process killed by the kernel leaves its parent a bare "signal 31" and
+ * the system call only in the kernel's audit log, which the parent may not
+ * be able to read.  With SCMP_ACT_TRAP the kernel delivers SIGSYS with the
+ * call's number in siginfo; our handler -- installed before the filter,
+ * async-signal-safe, and unable to stop the outcome -- writes that number
+ * to a pipe the parent holds and re-raises SIGSYS with the default action,
+ * so the process still dies by SIGSYS and the parent logs which call it
+ * was.  The handler cannot be used to survive a trap: SA_RESETHAND has
+ * already restored the default action when it runs, and a second trap
+ * (from a call the handler itself is not allowed) kills at once.  A
+ * foreign architecture is not trapped but killed (SCMP_FLTATR_ACT_BADARCH).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "sandbox.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
+/*
+ * Landlock's access rights by the ABI that introduced them; Debian's
+ * headers may predate the newer ones, and the values are kernel ABI.
+ */
+#define LL_FS_V1	((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
+#define LL_FS_REFER	(1ULL << 13)		/* ABI 2 */
+#define LL_FS_TRUNCATE	(1ULL << 14)		/* ABI 3 */
+#define LL_FS_IOCTL_DEV	(1ULL << 15)		/* ABI 5 */
+#define LL_FS_EXECUTE	(1ULL << 0)
+#define LL_FS_READ_FILE	(1ULL << 2)
+#define LL_NET_BIND_TCP	(1ULL << 0)		/* ABI 4 */
+#define LL_NET_CONNECT_TCP (1ULL << 1)
+#define LL_SCOPE_ABSTRACT_UNIX (1ULL << 0)	/* ABI 6 */
+#define LL_SCOPE_SIGNAL	(1ULL << 1)
+#define LL_RULE_PATH_BENEATH 1
+
+/* struct landlock_ruleset_attr as of ABI 6; older kernels take a prefix. */
+struct ll_ruleset_attr {
+	uint64_t	 handled_access_fs;
+	uint64_t	 handled_access_net;
+	uint64_t	 scoped;
+};
+
+struct ll_path_beneath {
+	uint64_t	 allowed_access;
+	int32_t		 parent_fd;
+} __attribute__((packed));
+
+static int trap_report_fd = -1;
+
+int
+sandbox_landlock_abi(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+
+	return abi < 0 ? 0 : (int)abi;
+}
+
+static int
+landlock_add_path(int ruleset, const char *dir, uint64_t access)
+{
+	struct ll_path_beneath pb;
+	int fd, r = 0;
+
+	if ((fd = open(dir, O_PATH | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT && access == LL_FS_READ_FILE)
+			return 0;	/* an optional file, e.g. /etc/gai.conf */
+		log_err("landlock: cannot open %s: %s", dir, strerror(errno));
+		return HUSH_E_SYS;
+	}
+	pb.allowed_access = access;
+	pb.parent_fd = fd;
+	if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0) != 0) {
+		log_err("landlock: cannot allow %s: %s", dir, strerror(errno));
+		r = HUSH_E_SYS;
+	}
+	close(fd);
+	return r;
+}
+
+static int
+landlock_apply(const struct sandbox_policy *p)
+{
+	struct ll_ruleset_attr attr;
+	uint64_t fs_all;
+	size_t attr_size;
+	int abi, ruleset, r = 0;
+
+	if (p->fs == SB_NO_LANDLOCK)
+		return 0;
+	if ((abi = sandbox_landlock_abi()) < 1) {
+		log_warn("the kernel offers no Landlock: the %s process runs without "
+		    "file and network rules (hush-kcheck says why)", p->role);
+		return 0;
+	}
+	fs_all = LL_FS_V1;
+	if (abi >= 2)
+		fs_all |= LL_FS_REFER;
+	if (abi >= 3)
+		fs_all |= LL_FS_TRUNCATE;
+	if (abi >= 5)
+		fs_all |= LL_FS_IOCTL_DEV;
+
+	memset(&attr, 0, sizeof(attr));
+	attr_size = sizeof(attr.handled_access_fs);
+	attr.handled_access_fs = fs_all;
+	if (abi >= 4) {
+		attr_size = offsetof(struct ll_ruleset_attr, scoped);
+		attr.handled_access_net = p->tcp ? 0 :
+		    LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+	}
+	if (abi >= 6) {
+		attr_size = sizeof(attr);
+		/* No abstract unix sockets or signals outside the domain. */
+		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
+	}
+	if ((ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0)) < 0) {
+		log_err("landlock_create_ruleset: %s", strerror(errno));
+		return HUSH_E_SYS;
+	}
+	if (p->fs == SB_FS_DIRS && p->rw_dirs != NULL)
+		for (size_t i = 0; r == 0 && p->rw_dirs[i] != NULL; i++)
+			r = landlock_add_path(ruleset, p->rw_dirs[i],
+			    fs_all & ~LL_FS_EXECUTE);
+	if (p->ro_files != NULL)
+		for (size_t i = 0; r == 0 && p->ro_files[i] != NULL; i++)
+			r = landlock_add_path(ruleset, p->ro_files[i], LL_FS_READ_FILE);
+	if (r == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) {
+		log_err("landlock_restrict_self: %s", strerror(errno));
+		r = HUSH_E_SYS;
+	}
+	close(ruleset);
+	return r;
+}
+
+static void
+on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	struct sandbox_trap t;
+
+	(void)sig;
+	(void)uc;
+	t.pid = (int32_t)getpid();
+	t.nr = si->si_syscall;
+	t.arch = si->si_arch;
+	/* One small write to a pipe is atomic; nothing to do if it fails. */
+	if (trap_report_fd >= 0 && write(trap_report_fd, &t, sizeof(t)) < 0)
+		t.nr = -1;
+	/* Pending until we return; SA_RESETHAND made it fatal. */
+	syscall(SYS_tgkill, t.pid, (pid_t)syscall(SYS_gettid), SIGSYS);
+}
+
+static int
+seccomp_apply(const struct sandbox_policy *p, int report_fd)
+{
+	struct scmp_arg_cmp cmp[2];
+	struct sigaction sa;
+	scmp_filter_ctx ctx;
+	int nr, r = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) != 0)
+		return HUSH_E_SYS;
+	trap_report_fd = report_fd;
+
+	if ((ctx = seccomp_init(SCMP_ACT_TRAP)) == NULL)
+		return HUSH_E_NOMEM;
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) != 0) {
+		r = HUSH_E_SYS;
+		goto out;
+	}
+	for (const struct sandbox_call *c = p->calls; c->name != NULL; c++) {
+		if ((nr = seccomp_syscall_resolve_name(c->name)) == __NR_SCMP_ERROR) {
+			log_err("%s: unknown system call %s in the allow-list",
+			    p->role, c->name);
+			r = HUSH_E_INVAL;
+			goto out;
+		}
+		for (unsigned i = 0; i < c->ncmp && i < 2; i++) {
+			cmp[i].arg = c->cmp[i].arg;
+			cmp[i].op = SCMP_CMP_MASKED_EQ;
+			cmp[i].datum_a = c->cmp[i].mask;
+			cmp[i].datum_b = c->cmp[i].value;
+		}
+		if ((r = seccomp_rule_add_array(ctx, c->fail_errno != 0 ?
+		    SCMP_ACT_ERRNO((uint32_t)c->fail_errno) : SCMP_ACT_ALLOW, nr,
+		    c->ncmp < 2 ? c->ncmp : 2, cmp)) != 0) {
+			log_err("%s: cannot allow %s: %s", p->role, c->name, strerror(-r));
+			r = HUSH_E_SYS;
+			goto out;
+		}
+	}
+#ifdef __SANITIZE_ADDRESS__
+	/*
+	 * AddressSanitizer builds (make unit-asan) only: the runtime takes
+	 * down each thread's alternate signal stack when the thread ends.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 0) != 0) {
+		r = HUSH_E_SYS;
+		goto out;
+	}
+#endif
+	/* The handler's own report. */
+	if (report_fd >= 0 && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (uint64_t)report_fd)) != 0) {
+		r = HUSH_E_SYS;
+		goto out;
+	}
+	if ((r = seccomp_load(ctx)) != 0) {
+		log_err("%s: seccomp_load: %s", p->role, strerror(-r));
+		r = HUSH_E_SYS;
+	}
+out:
+	seccomp_release(ctx);
+	return r;
+}
+
+int
+sandbox_apply(const struct sandbox_policy *p, int report_fd)
+{
+	int r;
+
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return HUSH_E_INVAL;
+#ifdef __SANITIZE_ADDRESS__
+	/*
+	 * AddressSanitizer builds only.  LeakSanitizer's end-of-process check
+	 * stops the world with a ptrace()ing thread and reads /proc/self:
+	 * nothing a sandboxed process may do.  Check now instead, which also
+	 * turns the check at exit off; what the sandboxed process leaks from
+	 * here on goes unreported.
+	 */
+	__lsan_do_leak_check();
+#endif
+	if ((r = landlock_apply(p)) != 0)
+		return r;
+	return seccomp_apply(p, report_fd);
+}
+
+void
+sandbox_trap_describe(const struct sandbox_trap *t, char *buf, size_t len)
+{
+	char *name = seccomp_syscall_resolve_num_arch(t->arch, t->nr);
+
+	snprintf(buf, len, "forbidden system call %s (nr %d)",
+	    name != NULL ? name : "?", (int)t->nr);
+	free(name);
+}

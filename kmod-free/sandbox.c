@@ -221,9 +221,9 @@ seccomp_apply(const struct sandbox_policy *p, int report_fd)
 		goto out;
 	}
 #endif
-	/* The handler's own report. */
+	/* The handler's own report (datum_b spelled out: clang wants every field). */
 	if (report_fd >= 0 && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-	    SCMP_A0(SCMP_CMP_EQ, (uint64_t)report_fd)) != 0) {
+	    SCMP_A0(SCMP_CMP_EQ, (uint64_t)report_fd, 0)) != 0) {
 		r = HUSH_E_SYS;
 		goto out;
 	}

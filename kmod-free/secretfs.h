@@ -264,6 +264,12 @@ struct secretfs_bind {
 	const char	*target;	/* absolute path in the rootfs */
 	int		 fd;		/* secretfs_file_clone(); -1: remove */
 	uint64_t	 old_id;	/* the mount there now; 0: none yet */
+	/* a removal with old_id 0: the mount of this file (see below) */
+	dev_t		 dev;
+	ino_t		 ino;
+	/* secretfs_binds_view(): a published name instead of fd */
+	const char	*from;
+	uint64_t	 new_id;	/* out: the mount made of it */
 };
 
 /*
@@ -275,6 +281,10 @@ struct secretfs_bind {
  *	fd set, old_id set	mount fd beneath the mount old_id there,
  *				then unmount old_id: a swap
  *	fd -1, old_id set	unmount old_id
+ *	fd -1, old_id 0		unmount the mount on top at target if it
+ *				is of the file dev, ino (st_dev, st_ino of
+ *				a published file): for one whose mount id
+ *				was lost with the mounter that made it
  *
  * Targets must be distinct.  The rootfs is hostile, as for
  * secretfs_attach(): a symlink anywhere in a target, the last component
@@ -299,5 +309,20 @@ struct secretfs_bind {
 int	secretfs_binds(pid_t pid, const char *root,
 	    const struct secretfs_bind *b, size_t n, size_t *done, char *why,
 	    size_t whylen);
+
+/*
+ * secretfs_binds(), but each file to mount is named by b[i].from (a
+ * published name, fd -1) and cloned inside the container's namespace
+ * from its view, the mount with unique id view_id on top at view_target
+ * (as secretfs_detach() finds it); b[i].new_id gets the new mount's id.
+ * This is the one way for a mounter that adopted the tmpfs: the kernel
+ * clones a detached mount only in the namespace it came from (a clone of
+ * the view made in the container's namespace is refused elsewhere with
+ * EINVAL), and a fresh tmpfs works the same way.  The clones are made
+ * before any mount changes, so a missing name changes nothing.
+ */
+int	secretfs_binds_view(pid_t pid, const char *root,
+	    const char *view_target, uint64_t view_id, struct secretfs_bind *b,
+	    size_t n, size_t *done, char *why, size_t whylen);
 
 #endif

@@ -23,13 +23,45 @@
 #define MOVE_MOUNT_BENEATH	0x00000200
 #endif
 
+/*
+ * The clone of ..data/<name> below dir, read-only; -1 with errno (EINVAL
+ * for anything but a regular file).
+ */
+static int
+clone_file(int dir, const char *name)
+{
+	char path[SECRETFS_NAME_MAX + 16];
+	struct mount_attr attr;
+	struct stat st;
+	int c, e;
+
+	/* ..data is ours: following it gives the current generation. */
+	snprintf(path, sizeof(path), "..data/%s", name);
+	if ((c = open_tree(dir, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) ==
+	    -1)
+		return -1;
+	if (fstat(c, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(c);
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	if (mount_setattr(c, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == -1) {
+		e = errno;
+		close(c);
+		errno = e;
+		return -1;
+	}
+	return c;
+}
+
 int
 secretfs_file_clone(int wfd, const char *name, int *fd, uint64_t *id,
     char *why, size_t whylen)
 {
-	char path[SECRETFS_NAME_MAX + 16], detail[256];
-	struct mount_attr attr;
-	struct stat st;
+	char detail[256];
 	int c, r;
 
 	if (why != NULL && whylen > 0)
@@ -43,29 +75,12 @@ secretfs_file_clone(int wfd, const char *name, int *fd, uint64_t *id,
 		    name == NULL || wfd < 0 ? "none" : detail);
 		return HUSH_E_INVAL;
 	}
-	/* ..data is ours: following it gives the current generation. */
-	snprintf(path, sizeof(path), "..data/%s", name);
-	if ((c = open_tree(wfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) ==
-	    -1) {
+	if ((c = clone_file(wfd, name)) == -1) {
 		r = errno;
-		set_why(why, whylen, "open_tree(OPEN_TREE_CLONE) of a published "
-		    "file: %s", strerror(r));
-		return r == ENOENT ? HUSH_E_NOTFOUND : HUSH_E_SYS;
-	}
-	if (fstat(c, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(c);
-		set_why(why, whylen, "the published name is not a regular file");
-		return HUSH_E_INVAL;
-	}
-	memset(&attr, 0, sizeof(attr));
-	attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-	if (mount_setattr(c, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == -1) {
-		r = errno;
-		close(c);
-		set_why(why, whylen, "mount_setattr(read-only) of a file clone: "
-		    "%s", strerror(r));
-		return HUSH_E_SYS;
+		set_why(why, whylen, "cloning a published file: %s",
+		    strerror(r));
+		return r == ENOENT ? HUSH_E_NOTFOUND : r == EINVAL ?
+		    HUSH_E_INVAL : HUSH_E_SYS;
 	}
 	if ((r = secretfs_mount_id(c, id, why, whylen)) != 0) {
 		close(c);
@@ -120,6 +135,8 @@ struct bind_at {
 	int		 top;		/* what is on top at the target, O_PATH */
 	const char	*leaf;		/* into path */
 	bool		 skip;		/* a removal with nothing to remove */
+	uint64_t	 id;		/* swap, removal: the mount to unmount */
+	int		 fd;		/* the mount to move there, or -1 */
 	char		 path[PATH_MAX];
 	char		 shown[SFS_ECHO_MAX + 1];
 };
@@ -129,8 +146,8 @@ struct bind_at {
  * and file and checks what is on top there.
  */
 static int
-check_one(int rootfd, const struct secretfs_bind *b, struct bind_at *at,
-    struct sfs_report *rep)
+check_one(int rootfd, const struct secretfs_bind *b, int fd,
+    struct bind_at *at, struct sfs_report *rep)
 {
 	struct statx stx;
 	struct stat st;
@@ -149,7 +166,7 @@ check_one(int rootfd, const struct secretfs_bind *b, struct bind_at *at,
 	} else {
 		*slash = '\0';
 		at->leaf = slash + 1;
-		if (b->old_id == 0) {
+		if (fd != -1 && b->old_id == 0) {
 			if ((r = sfs_walk_make(rootfd, at->path, &at->dir,
 			    rep)) != 0)
 				return r;
@@ -169,7 +186,7 @@ check_one(int rootfd, const struct secretfs_bind *b, struct bind_at *at,
 			}
 			if (cur == -1) {
 				e = errno;
-				if (b->fd == -1 && e != ELOOP) {
+				if (fd == -1 && e != ELOOP) {
 					at->skip = true;
 					return 0;
 				}
@@ -182,7 +199,7 @@ check_one(int rootfd, const struct secretfs_bind *b, struct bind_at *at,
 		}
 	}
 	if ((at->top = open_leaf(at->dir, at->leaf)) == -1 && errno == ENOENT &&
-	    b->old_id == 0) {
+	    fd != -1 && b->old_id == 0) {
 		if ((e = make_file(at->dir, at->leaf)) != 0)
 			return sfs_report(rep, e == EROFS ? HUSH_E_PERM :
 			    HUSH_E_SYS, "making %s in the rootfs: %s",
@@ -194,7 +211,7 @@ check_one(int rootfd, const struct secretfs_bind *b, struct bind_at *at,
 		if (e == ELOOP)
 			return sfs_report(rep, HUSH_E_PERM, "%s in the rootfs "
 			    "is a symlink; refusing to follow it", at->shown);
-		if (e == ENOENT && b->fd == -1) {
+		if (e == ENOENT && fd == -1) {
 			at->skip = true;
 			return 0;
 		}
@@ -208,11 +225,20 @@ check_one(int rootfd, const struct secretfs_bind *b, struct bind_at *at,
 	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0)
 		return sfs_report(rep, HUSH_E_SYS, "stat of %s: %s", at->shown,
 		    strerror(errno));
+	at->id = b->old_id;
+	if (fd == -1 && b->old_id == 0) {
+		if ((stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0 &&
+		    st.st_dev == b->dev && st.st_ino == b->ino)
+			at->id = stx.stx_mnt_id;
+		else
+			at->skip = true;
+		return 0;
+	}
 	if (b->old_id != 0) {
 		if (stx.stx_mnt_id == b->old_id &&
 		    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0)
 			return 0;
-		if (b->fd == -1) {
+		if (fd == -1) {
 			at->skip = true;
 			return 0;
 		}
@@ -264,28 +290,54 @@ binds_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 {
 	static struct bind_at at[SECRETFS_MAX_FILES];
 	const struct secretfs_bind *b;
-	int rootfd, r = 0;
+	int rootfd, view = -1, r = 0;
 	char s[SFS_ECHO_MAX + 1];
+	struct statx stx;
 	size_t i;
 
 	(void)passfd;
 	umask(022);
-	for (i = 0; i < j->nbinds; i++)
+	for (i = 0; i < j->nbinds; i++) {
+		memset(&at[i], 0, sizeof(at[i]));
 		at[i].dir = at[i].top = -1;
+		at[i].fd = j->binds[i].fd;
+	}
+	/* secretfs_binds_view(): the clones, from the view in here */
+	if (j->mnt_id != 0 && (r = sfs_open_view(j->root, j->target,
+	    j->mnt_id, &view, rep)) != 0)
+		return r;
+	for (i = 0; i < j->nbinds && r == 0; i++) {
+		if (j->binds[i].from == NULL)
+			continue;
+		if ((at[i].fd = clone_file(view, j->binds[i].from)) == -1 ||
+		    statx(at[i].fd, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE,
+		    &stx) == -1 || (stx.stx_mask & STATX_MNT_ID_UNIQUE) == 0)
+			r = sfs_report(rep, errno == ENOENT ? HUSH_E_NOTFOUND :
+			    HUSH_E_SYS, "cloning a published file for %s: %s",
+			    sfs_sanitize(j->binds[i].target,
+			    strlen(j->binds[i].target), s, sizeof(s)),
+			    strerror(errno));
+		else
+			rep->ids[i] = stx.stx_mnt_id;
+	}
+	if (view != -1)
+		close(view);
+	if (r != 0)
+		return r;
 	if ((rootfd = open(j->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return sfs_report(rep, errno == ENOENT ? HUSH_E_NOTFOUND :
 		    HUSH_E_SYS, "opening rootfs %s: %s", sfs_sanitize(j->root,
 		    strlen(j->root), s, sizeof(s)), strerror(errno));
 	for (i = 0; i < j->nbinds && r == 0; i++)
-		r = check_one(rootfd, &j->binds[i], &at[i], rep);
+		r = check_one(rootfd, &j->binds[i], at[i].fd, &at[i], rep);
 	close(rootfd);
 	for (i = 0; i < j->nbinds && r == 0; i++) {
 		b = &j->binds[i];
 		if (at[i].skip)
 			;
-		else if (b->fd == -1)
-			r = unmount_old(&at[i], b->old_id, rep);
-		else if (move_mount(b->fd, "", at[i].top, "",
+		else if (at[i].fd == -1)
+			r = unmount_old(&at[i], at[i].id, rep);
+		else if (move_mount(at[i].fd, "", at[i].top, "",
 		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH |
 		    (b->old_id != 0 ? MOVE_MOUNT_BENEATH : 0)) == -1)
 			r = sfs_report(rep, HUSH_E_SYS, "move_mount%s onto %s: "
@@ -300,12 +352,14 @@ binds_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 	return r;
 }
 
-int
-secretfs_binds(pid_t pid, const char *root, const struct secretfs_bind *b,
-    size_t n, size_t *done, char *why, size_t whylen)
+static int
+binds(pid_t pid, const char *root, const char *view_target,
+    uint64_t view_id, const struct secretfs_bind *b, size_t n, size_t *done,
+    uint64_t *ids, char *why, size_t whylen)
 {
 	struct sfs_job j;
 	unsigned int d = 0;
+	bool mount;
 	int r;
 
 	if (why != NULL && whylen > 0)
@@ -320,10 +374,12 @@ secretfs_binds(pid_t pid, const char *root, const struct secretfs_bind *b,
 		return HUSH_E_INVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
+		mount = view_id != 0 ? b[i].from != NULL : b[i].fd != -1;
 		if (b[i].target == NULL || b[i].target[0] != '/' ||
 		    !sfs_target_ok(b[i].target) ||
-		    (b[i].fd == -1 && b[i].old_id == 0) ||
-		    (b[i].fd < -1)) {
+		    (!mount && b[i].old_id == 0 && b[i].ino == 0) ||
+		    b[i].fd < -1 || (view_id != 0 && b[i].fd != -1) ||
+		    (view_id == 0 && b[i].from != NULL)) {
 			set_why(why, whylen, "mount %zu: the target must be an "
 			    "absolute path without '.', '..' or empty "
 			    "components, with a mount, an old one, or both",
@@ -343,11 +399,45 @@ secretfs_binds(pid_t pid, const char *root, const struct secretfs_bind *b,
 	j.fn = binds_child;
 	j.rofd = -1;
 	j.root = root;
-	j.target = "/";
+	j.target = view_id != 0 ? view_target : "/";
+	j.mnt_id = view_id;
 	j.binds = b;
 	j.nbinds = n;
-	r = sfs_run_in_ns_done(&j, pid, NULL, &d, why, whylen);
+	r = sfs_run_in_ns_done(&j, pid, NULL, &d, ids, why, whylen);
 	if (done != NULL)
 		*done = r == 0 ? n : d;
+	return r;
+}
+
+int
+secretfs_binds(pid_t pid, const char *root, const struct secretfs_bind *b,
+    size_t n, size_t *done, char *why, size_t whylen)
+{
+	return binds(pid, root, NULL, 0, b, n, done, NULL, why, whylen);
+}
+
+int
+secretfs_binds_view(pid_t pid, const char *root, const char *view_target,
+    uint64_t view_id, struct secretfs_bind *b, size_t n, size_t *done,
+    char *why, size_t whylen)
+{
+	uint64_t ids[SECRETFS_MAX_FILES];
+	size_t d = 0;
+	int r;
+
+	if (done != NULL)
+		*done = 0;
+	if (view_id == 0 || !sfs_target_ok(view_target) ||
+	    n > SECRETFS_MAX_FILES) {
+		set_why(why, whylen, "no view to clone the files from, or too "
+		    "many mounts");
+		return HUSH_E_INVAL;
+	}
+	memset(ids, 0, sizeof(ids));
+	r = binds(pid, root, view_target, view_id, b, n, &d, ids, why, whylen);
+	for (size_t i = 0; i < n; i++)
+		b[i].new_id = i < d ? ids[i] : 0;
+	if (done != NULL)
+		*done = d;
 	return r;
 }

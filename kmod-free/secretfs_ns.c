@@ -309,12 +309,15 @@ int
 sfs_run_in_ns(const struct sfs_job *jp, pid_t pid, int *fdout, char *why,
     size_t whylen)
 {
-	return sfs_run_in_ns_done(jp, pid, fdout, NULL, why, whylen);
+	return sfs_run_in_ns_done(jp, pid, fdout, NULL, NULL, why, whylen);
 }
+
+_Static_assert(sizeof(((struct sfs_report *)0)->ids) / sizeof(uint64_t) ==
+    SECRETFS_MAX_FILES, "a report holds an id per file");
 
 int
 sfs_run_in_ns_done(const struct sfs_job *jp, pid_t pid, int *fdout,
-    unsigned int *done, char *why, size_t whylen)
+    unsigned int *done, uint64_t *ids, char *why, size_t whylen)
 {
 	char nspath[64];
 	struct sfs_report rep;
@@ -402,6 +405,8 @@ sfs_run_in_ns_done(const struct sfs_job *jp, pid_t pid, int *fdout,
 		rep.msg[sizeof(rep.msg) - 1] = '\0';
 		if (done != NULL)
 			*done = rep.done <= j.nbinds ? rep.done : 0;
+		if (ids != NULL && j.nbinds > 0)
+			memcpy(ids, rep.ids, j.nbinds * sizeof(*ids));
 		if (rep.code != 0)
 			set_why(why, whylen, "%s", rep.msg);
 		r = rep.code;

@@ -26,6 +26,7 @@
 struct sfs_report {
 	int	code;		/* 0 or a HUSH_E_* code */
 	unsigned int done;	/* binds: how many were carried out */
+	uint64_t ids[512];	/* binds from a view: the mounts made */
 	char	msg[512];	/* why, when code is not 0 */
 };
 
@@ -61,9 +62,12 @@ struct secretfs_bind;
  */
 int	sfs_run_in_ns(const struct sfs_job *j, pid_t pid, int *fdout,
 	    char *why, size_t whylen);
-/* The same, also giving the report's done count (0 unless set). */
+/*
+ * The same, also giving the report's done count (0 unless set) and, with
+ * ids non-NULL, its first j->nbinds ids.
+ */
 int	sfs_run_in_ns_done(const struct sfs_job *j, pid_t pid, int *fdout,
-	    unsigned int *done, char *why, size_t whylen);
+	    unsigned int *done, uint64_t *ids, char *why, size_t whylen);
 
 /* Fills rep and returns code. */
 int	sfs_report(struct sfs_report *rep, int code, const char *fmt, ...)

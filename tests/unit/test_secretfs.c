@@ -1286,6 +1286,7 @@ bind_one(struct fx *fx, const char *name, const char *target,
 	if (name != NULL && (r = secretfs_file_clone(fx->wfd, name, &fd, &id,
 	    why, whylen)) != 0)
 		fail_msg("file_clone: %s: %s", hush_strerror(r), why);
+	memset(&b, 0, sizeof(b));
 	b.target = target;
 	b.fd = fd;
 	b.old_id = old_id;
@@ -1346,6 +1347,7 @@ test_binds(void **state)
 	};
 	struct fx *fx = *state;
 	char why[512] = "", path[512];
+	struct secretfs_bind b;
 	uint64_t id1, id2;
 	struct stat st;
 
@@ -1392,6 +1394,19 @@ test_binds(void **state)
 	assert_int_equal(bind_one(fx, ABS_NAME, ABS_TARGET, 0, &id1, why,
 	    sizeof(why)), 0);
 	check_abs(fx, ABS_TARGET, v2, 33, 0400);
+
+	/* removal by the file shown, its mount id unknown (adoption) */
+	assert_int_equal(fstatat(fx->wfd, "..data/" ABS_NAME, &st, 0), 0);
+	b = (struct secretfs_bind){ .target = ABS_TARGET, .fd = -1,
+	    .dev = st.st_dev, .ino = st.st_ino + 1 };
+	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, &b, 1, NULL, why,
+	    sizeof(why)), 0);
+	check_abs(fx, ABS_TARGET, v2, 33, 0400);	/* another file: kept */
+	b.ino = st.st_ino;
+	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, &b, 1, NULL, why,
+	    sizeof(why)), 0);
+	snprintf(path, sizeof(path), "%s" ABS_TARGET, fx->rootfs);
+	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
 }
 
 struct abs_counts {
@@ -1571,8 +1586,8 @@ test_binds_refused(void **state)
 	    sizeof(why)), 0);
 	assert_int_equal(secretfs_file_clone(fx->wfd, ABS_NAME, &fd2, &id, why,
 	    sizeof(why)), 0);
-	b[0] = (struct secretfs_bind){ "/etc/first", fd, 0 };
-	b[1] = (struct secretfs_bind){ ABS_TARGET, fd2, 0 };
+	b[0] = (struct secretfs_bind){ .target = "/etc/first", .fd = fd };
+	b[1] = (struct secretfs_bind){ .target = ABS_TARGET, .fd = fd2 };
 	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 2, &done, why,
 	    sizeof(why)), HUSH_E_INUSE);
 	assert_int_equal(done, 0);
@@ -1588,16 +1603,19 @@ test_binds_refused(void **state)
 	close(fd2);
 
 	/* bad arguments */
-	b[0] = (struct secretfs_bind){ "etc/x", -1, 5 };
+	b[0] = (struct secretfs_bind){ .target = "etc/x", .fd = -1,
+	    .old_id = 5 };
 	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 1, &done, why,
 	    sizeof(why)), HUSH_E_INVAL);
-	b[0] = (struct secretfs_bind){ "/etc/../x", -1, 5 };
+	b[0] = (struct secretfs_bind){ .target = "/etc/../x", .fd = -1,
+	    .old_id = 5 };
 	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 1, &done, why,
 	    sizeof(why)), HUSH_E_INVAL);
-	b[0] = (struct secretfs_bind){ "/etc/x", -1, 0 };
+	b[0] = (struct secretfs_bind){ .target = "/etc/x", .fd = -1 };
 	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 1, &done, why,
 	    sizeof(why)), HUSH_E_INVAL);
-	b[0] = b[1] = (struct secretfs_bind){ "/etc/x", -1, 5 };
+	b[0] = b[1] = (struct secretfs_bind){ .target = "/etc/x", .fd = -1,
+	    .old_id = 5 };
 	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 2, &done, why,
 	    sizeof(why)), HUSH_E_INVAL);
 	assert_int_equal(secretfs_file_clone(fx->wfd, "nonexistent", &fd, &id,
@@ -1607,6 +1625,67 @@ test_binds_refused(void **state)
 	assert_int_equal(secretfs_file_clone(fx->wfd, "../x", &fd, &id, why,
 	    sizeof(why)), HUSH_E_INVAL);
 	assert_int_equal(fd, -1);
+}
+
+/*
+ * A tmpfs taken back with secretfs_adopt() can only be cloned inside the
+ * container's namespace: secretfs_binds_view() mounts and swaps from the
+ * view there.
+ */
+static void
+test_binds_view(void **state)
+{
+	static const char v1[] = "one", v2[] = "two";
+	struct secretfs_file f = { ABS_NAME, (const uint8_t *)v1,
+	    sizeof(v1) - 1, 33, 0, 0400 };
+	struct fx *fx = *state;
+	char why[512] = "", path[512];
+	struct secretfs_bind b;
+	uint64_t view, id, first;
+	int wfd2 = -1, fd = -1;
+
+	bring_up(fx, 64 * 1024, &f, 1);
+	assert_int_equal(secretfs_mount_id(fx->rofd, &view, why, sizeof(why)),
+	    0);
+	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, TARGET, view,
+	    &wfd2, why, sizeof(why)), 0);
+	/* the kernel refuses to clone the adopted mount out here */
+	assert_int_not_equal(secretfs_file_clone(wfd2, ABS_NAME, &fd, &id, why,
+	    sizeof(why)), 0);
+	assert_int_equal(fd, -1);
+
+	b = (struct secretfs_bind){ .target = ABS_TARGET, .fd = -1,
+	    .from = ABS_NAME };
+	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	    &b, 1, NULL, why, sizeof(why)), 0);
+	assert_true(b.new_id != 0);
+	check_abs(fx, ABS_TARGET, v1, 33, 0400);
+	first = b.new_id;
+
+	f.data = (const uint8_t *)v2;
+	publish_ok(wfd2, &f, 1);
+	b.old_id = first;
+	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	    &b, 1, NULL, why, sizeof(why)), 0);
+	assert_true(b.new_id != 0 && b.new_id != first);
+	check_abs(fx, ABS_TARGET, v2, 33, 0400);
+
+	/* a name not published: refused before anything changes */
+	b = (struct secretfs_bind){ .target = "/etc/other", .fd = -1,
+	    .from = "nonexistent" };
+	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	    &b, 1, NULL, why, sizeof(why)), HUSH_E_NOTFOUND);
+	snprintf(path, sizeof(path), "%s/etc/other", fx->rootfs);
+	assert_int_equal(access(path, F_OK), -1);
+	/* a view that is not there */
+	b.from = ABS_NAME;
+	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET,
+	    view + 1000, &b, 1, NULL, why, sizeof(why)), HUSH_E_NOTFOUND);
+	/* an fd is for secretfs_binds() */
+	b.fd = 0;
+	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	    &b, 1, NULL, why, sizeof(why)), HUSH_E_INVAL);
+	close(wfd2);
 }
 
 int
@@ -1641,6 +1720,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_binds_atomic, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_binds_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_binds_view, setup,
 		    teardown),
 	};
 

@@ -13,10 +13,14 @@
  *				the container's mount namespace
  *	secretfs_adopt()	a new writable fd for a view attached
  *				earlier, after the old one was lost
+ *	secretfs_file_clone()	one published file as a detached,
+ *				read-only mount of its own
+ *	secretfs_binds()	put such files at absolute paths in the
+ *				container's rootfs, swap or remove them
  *
  * secretfs.c has the mounts, secretfs_publish.c the layout,
- * secretfs_attach.c and secretfs_adopt.c the trips into the container's
- * namespace (secretfs_ns.c the machinery they share).
+ * secretfs_attach.c, secretfs_adopt.c and secretfs_binds.c the trips into
+ * the container's namespace (secretfs_ns.c the machinery they share).
  *
  * Both mounts share one superblock, so every later publish through the
  * writable fd is what the container reads.  The layout is Kubernetes'
@@ -231,5 +235,94 @@ int	secretfs_detach(pid_t pid, const char *root, const char *target,
  */
 int	secretfs_adopt(pid_t pid, const char *root, const char *target,
 	    uint64_t view_id, int *wfd, char *why, size_t whylen);
+
+/*
+ * Files outside /run/secrets (a grant's absolute target such as
+ * /etc/ssl/private/web.key) are published in the tmpfs like the others,
+ * and each is also bind-mounted on its own at its target.  A bind mount
+ * of one file pins that file's inode, not the name: the atomic-writer
+ * swap of ..data does not reach it.  So every new version is a new mount,
+ * put *beneath* the old one (MOVE_MOUNT_BENEATH, Linux 6.5+) and the old
+ * one then unmounted: the path shows the old file or the new one, never
+ * the empty mount point between them.  The old generation's inode stays
+ * alive (and counts against the tmpfs's cap) until its mount goes.
+ */
+
+/*
+ * *fd becomes a new detached mount of the single published file name
+ * (as it is now: ..data/<name>) of wfd's tmpfs, read-only, nosuid, nodev,
+ * noexec, and *id its unique mount id (see secretfs_mount_id()), which
+ * names it for a later swap or removal.  HUSH_E_NOTFOUND when no such
+ * file is published, HUSH_E_INVAL for a bad name or one that is not a
+ * regular file.  Needs Linux 6.15 or later, as secretfs_ro_view() does.
+ */
+int	secretfs_file_clone(int wfd, const char *name, int *fd, uint64_t *id,
+	    char *why, size_t whylen);
+
+/* One change secretfs_binds() makes. */
+struct secretfs_bind {
+	const char	*target;	/* absolute path in the rootfs */
+	int		 fd;		/* secretfs_file_clone(); -1: remove */
+	uint64_t	 old_id;	/* the mount there now; 0: none yet */
+	/* a removal with old_id 0: the mount of this file (see below) */
+	dev_t		 dev;
+	ino_t		 ino;
+	/* secretfs_binds_view(): a published name instead of fd */
+	const char	*from;
+	uint64_t	 new_id;	/* out: the mount made of it */
+};
+
+/*
+ * Makes the changes b[0..n) to single-file mounts inside rootfs root, in
+ * the mount namespace of pid (root as for secretfs_attach()), in one trip
+ * into the namespace, in order:
+ *
+ *	fd set, old_id 0	mount fd at target
+ *	fd set, old_id set	mount fd beneath the mount old_id there,
+ *				then unmount old_id: a swap
+ *	fd -1, old_id set	unmount old_id
+ *	fd -1, old_id 0		unmount the mount on top at target if it
+ *				is of the file dev, ino (st_dev, st_ino of
+ *				a published file): for one whose mount id
+ *				was lost with the mounter that made it
+ *
+ * Targets must be distinct.  The rootfs is hostile, as for
+ * secretfs_attach(): a symlink anywhere in a target, the last component
+ * included, is refused (HUSH_E_PERM); missing directories are made 0755
+ * and owned like their parent, and a missing file becomes an empty one,
+ * 0644 and owned like its directory: the mount point, which stays in the
+ * rootfs when the mount is removed.  A target that is a directory or
+ * anything but a regular file is refused (HUSH_E_EXISTS), and so is one
+ * where something is mounted already (HUSH_E_INUSE), for a new mount.
+ * For a swap, the mount on top at target must be old_id (else
+ * HUSH_E_NOTFOUND: the container moved it or mounted over it); a removal
+ * whose mount is not on top any more is skipped, as secretfs_detach()
+ * would leave it: it goes with the namespace.
+ *
+ * Every target is checked (and its mount point made) before any mount
+ * changes, so a refusal changes no mount.  A failure of the kernel after
+ * that stops at the change that failed: *done (may be NULL) says how many
+ * were made, b[0..*done), and the rest were not.  On success every fd in
+ * b refers to an attached mount: close them, and do not pass them again.
+ * Same threading rule as secretfs_attach().
+ */
+int	secretfs_binds(pid_t pid, const char *root,
+	    const struct secretfs_bind *b, size_t n, size_t *done, char *why,
+	    size_t whylen);
+
+/*
+ * secretfs_binds(), but each file to mount is named by b[i].from (a
+ * published name, fd -1) and cloned inside the container's namespace
+ * from its view, the mount with unique id view_id on top at view_target
+ * (as secretfs_detach() finds it); b[i].new_id gets the new mount's id.
+ * This is the one way for a mounter that adopted the tmpfs: the kernel
+ * clones a detached mount only in the namespace it came from (a clone of
+ * the view made in the container's namespace is refused elsewhere with
+ * EINVAL), and a fresh tmpfs works the same way.  The clones are made
+ * before any mount changes, so a missing name changes nothing.
+ */
+int	secretfs_binds_view(pid_t pid, const char *root,
+	    const char *view_target, uint64_t view_id, struct secretfs_bind *b,
+	    size_t n, size_t *done, char *why, size_t whylen);
 
 #endif

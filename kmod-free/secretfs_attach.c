@@ -70,87 +70,6 @@ describe_mount(int procfd, uint64_t id, char *out, size_t outlen)
 }
 
 /*
- * Makes a missing directory of the target (usually run/secrets itself,
- * the mount point) owned like its parent.  In a user-namespaced
- * container the rootfs belongs to the mapped root: host root could not
- * make the directory without CAP_DAC_OVERRIDE, and a mount point left
- * owned by host root would be one the container's own root cannot
- * remove.  Returns 0 or an errno; EEXIST is success (someone was
- * faster, or a dangling symlink, which the caller's open refuses).
- */
-static int
-make_dir(int dir, const char *name)
-{
-	struct stat st;
-	int e;
-
-	if (fstat(dir, &st) == -1)
-		return errno;
-	if (mkdirat(dir, name, 0755) == -1)
-		return errno == EEXIST ? 0 : errno;
-	if (fchownat(dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) == -1) {
-		e = errno;
-		(void)unlinkat(dir, name, AT_REMOVEDIR);
-		return e;
-	}
-	return 0;
-}
-
-/*
- * Finds or makes target below rootfd, one directory at a time; *dirp
- * becomes the target directory.
- */
-static int
-walk_target(int rootfd, const char *target, int *dirp, struct sfs_report *rep)
-{
-	char path[PATH_MAX], shown[PATH_MAX], s[SFS_ECHO_MAX + 1];
-	char *comp, *slash;
-	size_t sl = 0;
-	int cur, next, e;
-
-	*dirp = -1;
-	snprintf(path, sizeof(path), "%s", target[0] == '/' ? target + 1 :
-	    target);
-	shown[0] = '\0';
-	if ((cur = dup(rootfd)) == -1)
-		return sfs_report(rep, HUSH_E_SYS, "dup: %s", strerror(errno));
-	for (comp = path; *comp != '\0'; comp = slash != NULL ? slash + 1 :
-	    comp + strlen(comp)) {
-		if ((slash = strchr(comp, '/')) != NULL)
-			*slash = '\0';
-		sl += (size_t)snprintf(shown + sl, sizeof(shown) - sl, "/%s",
-		    comp);
-		sfs_sanitize(shown, sl, s, sizeof(s));
-		if ((next = sfs_open_dir(cur, comp)) == -1 && errno == ENOENT) {
-			if ((e = make_dir(cur, comp)) != 0) {
-				close(cur);
-				return sfs_report(rep, e == EROFS ? HUSH_E_PERM :
-				    HUSH_E_SYS, "making %s in the rootfs: %s",
-				    s, strerror(e));
-			}
-			next = sfs_open_dir(cur, comp);
-		}
-		if (next == -1) {
-			e = errno;
-			close(cur);
-			if (e == ELOOP)
-				return sfs_report(rep, HUSH_E_PERM, "%s in the "
-				    "rootfs is a symlink; refusing to "
-				    "follow it", s);
-			if (e == ENOTDIR)
-				return sfs_report(rep, HUSH_E_EXISTS, "%s in the "
-				    "rootfs is not a directory", s);
-			return sfs_report(rep, HUSH_E_SYS, "opening %s in the "
-			    "rootfs: %s", s, strerror(e));
-		}
-		close(cur);
-		cur = next;
-	}
-	*dirp = cur;
-	return 0;
-}
-
-/*
  * Runs in the forked child.  After setns() our root and cwd are the
  * namespace's root, and root names the rootfs as mounted in there.
  *
@@ -172,7 +91,7 @@ attach_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 		return sfs_report(rep, errno == ENOENT ? HUSH_E_NOTFOUND :
 		    HUSH_E_SYS, "opening rootfs %s: %s", sfs_sanitize(j->root,
 		    strlen(j->root), s, sizeof(s)), strerror(errno));
-	r = walk_target(rootfd, j->target, &dir, rep);
+	r = sfs_walk_make(rootfd, j->target, &dir, rep);
 	close(rootfd);
 	if (r != 0)
 		return r;

@@ -20,6 +20,7 @@
 
 #include "err.h"
 #include "proc_harden.h"
+#include "secretfs.h"
 #include "secretfs_ns.h"
 
 int
@@ -96,6 +97,83 @@ sfs_open_dir(int dir, const char *name)
 	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
 	    RESOLVE_NO_MAGICLINKS;
 	return (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
+}
+
+/*
+ * Makes a missing directory of the target (usually run/secrets itself,
+ * the mount point) owned like its parent.  In a user-namespaced
+ * container the rootfs belongs to the mapped root: host root could not
+ * make the directory without CAP_DAC_OVERRIDE, and a mount point left
+ * owned by host root would be one the container's own root cannot
+ * remove.  Returns 0 or an errno; EEXIST is success (someone was
+ * faster, or a dangling symlink, which the caller's open refuses).
+ */
+static int
+make_dir(int dir, const char *name)
+{
+	struct stat st;
+	int e;
+
+	if (fstat(dir, &st) == -1)
+		return errno;
+	if (mkdirat(dir, name, 0755) == -1)
+		return errno == EEXIST ? 0 : errno;
+	if (fchownat(dir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) == -1) {
+		e = errno;
+		(void)unlinkat(dir, name, AT_REMOVEDIR);
+		return e;
+	}
+	return 0;
+}
+
+int
+sfs_walk_make(int rootfd, const char *target, int *dirp, struct sfs_report *rep)
+{
+	char path[PATH_MAX], shown[PATH_MAX], s[SFS_ECHO_MAX + 1];
+	char *comp, *slash;
+	size_t sl = 0;
+	int cur, next, e;
+
+	*dirp = -1;
+	snprintf(path, sizeof(path), "%s", target[0] == '/' ? target + 1 :
+	    target);
+	shown[0] = '\0';
+	if ((cur = dup(rootfd)) == -1)
+		return sfs_report(rep, HUSH_E_SYS, "dup: %s", strerror(errno));
+	for (comp = path; *comp != '\0'; comp = slash != NULL ? slash + 1 :
+	    comp + strlen(comp)) {
+		if ((slash = strchr(comp, '/')) != NULL)
+			*slash = '\0';
+		sl += (size_t)snprintf(shown + sl, sizeof(shown) - sl, "/%s",
+		    comp);
+		sfs_sanitize(shown, sl, s, sizeof(s));
+		if ((next = sfs_open_dir(cur, comp)) == -1 && errno == ENOENT) {
+			if ((e = make_dir(cur, comp)) != 0) {
+				close(cur);
+				return sfs_report(rep, e == EROFS ? HUSH_E_PERM :
+				    HUSH_E_SYS, "making %s in the rootfs: %s",
+				    s, strerror(e));
+			}
+			next = sfs_open_dir(cur, comp);
+		}
+		if (next == -1) {
+			e = errno;
+			close(cur);
+			if (e == ELOOP)
+				return sfs_report(rep, HUSH_E_PERM, "%s in the "
+				    "rootfs is a symlink; refusing to "
+				    "follow it", s);
+			if (e == ENOTDIR)
+				return sfs_report(rep, HUSH_E_EXISTS, "%s in the "
+				    "rootfs is not a directory", s);
+			return sfs_report(rep, HUSH_E_SYS, "opening %s in the "
+			    "rootfs: %s", s, strerror(e));
+		}
+		close(cur);
+		cur = next;
+	}
+	*dirp = cur;
+	return 0;
 }
 
 int
@@ -231,6 +309,16 @@ int
 sfs_run_in_ns(const struct sfs_job *jp, pid_t pid, int *fdout, char *why,
     size_t whylen)
 {
+	return sfs_run_in_ns_done(jp, pid, fdout, NULL, NULL, why, whylen);
+}
+
+_Static_assert(sizeof(((struct sfs_report *)0)->ids) / sizeof(uint64_t) ==
+    SECRETFS_MAX_FILES, "a report holds an id per file");
+
+int
+sfs_run_in_ns_done(const struct sfs_job *jp, pid_t pid, int *fdout,
+    unsigned int *done, uint64_t *ids, char *why, size_t whylen)
+{
 	char nspath[64];
 	struct sfs_report rep;
 	struct sfs_job j = *jp;
@@ -239,7 +327,14 @@ sfs_run_in_ns(const struct sfs_job *jp, pid_t pid, int *fdout, char *why,
 
 	if (fdout != NULL)
 		*fdout = -1;
+	if (done != NULL)
+		*done = 0;
 	j.nsfd = j.procfd = -1;
+	if (j.nbinds > SECRETFS_MAX_FILES) {
+		set_why(why, whylen, "more than %d mounts at once",
+		    SECRETFS_MAX_FILES);
+		return HUSH_E_INVAL;
+	}
 	snprintf(nspath, sizeof(nspath), "/proc/%ld/ns/mnt", (long)pid);
 	if ((j.nsfd = open(nspath, O_RDONLY | O_CLOEXEC)) == -1) {
 		r = errno == ENOENT || errno == ESRCH ? HUSH_E_NOTFOUND :
@@ -264,12 +359,18 @@ sfs_run_in_ns(const struct sfs_job *jp, pid_t pid, int *fdout, char *why,
 	}
 	if (child == 0) {
 		/* Into the container's namespace with nothing else open. */
-		const int keep[] = { j.rofd, j.nsfd, j.procfd, sv[1] };
+		int keep[4 + SECRETFS_MAX_FILES];
+		size_t nkeep = 0;
 		int pass = -1;
 
+		keep[nkeep++] = j.rofd;
+		keep[nkeep++] = j.nsfd;
+		keep[nkeep++] = j.procfd;
+		keep[nkeep++] = sv[1];
+		for (size_t i = 0; i < j.nbinds; i++)
+			keep[nkeep++] = j.binds[i].fd;
 		memset(&rep, 0, sizeof(rep));
-		if (proc_close_fds_from(3, keep, sizeof(keep) / sizeof(keep[0]))
-		    != 0)
+		if (proc_close_fds_from(3, keep, nkeep) != 0)
 			sfs_report(&rep, HUSH_E_SYS, "closing fds: %s",
 			    strerror(errno));
 		else if (setns(j.nsfd, CLONE_NEWNS) == -1)
@@ -302,6 +403,10 @@ sfs_run_in_ns(const struct sfs_job *jp, pid_t pid, int *fdout, char *why,
 		r = HUSH_E_INTERNAL;
 	} else {
 		rep.msg[sizeof(rep.msg) - 1] = '\0';
+		if (done != NULL)
+			*done = rep.done <= j.nbinds ? rep.done : 0;
+		if (ids != NULL && j.nbinds > 0)
+			memcpy(ids, rep.ids, j.nbinds * sizeof(*ids));
 		if (rep.code != 0)
 			set_why(why, whylen, "%s", rep.msg);
 		r = rep.code;

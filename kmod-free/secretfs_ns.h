@@ -25,6 +25,8 @@
 /* What the child tells the parent: one datagram, read whole. */
 struct sfs_report {
 	int	code;		/* 0 or a HUSH_E_* code */
+	unsigned int done;	/* binds: how many were carried out */
+	uint64_t ids[512];	/* binds from a view: the mounts made */
 	char	msg[512];	/* why, when code is not 0 */
 };
 
@@ -44,7 +46,12 @@ struct sfs_job {
 	const char	*root;
 	const char	*target;
 	unsigned int	 flags;
+	/* binds: the single-file mounts to make, swap or remove */
+	const struct secretfs_bind *binds;
+	size_t		 nbinds;
 };
+
+struct secretfs_bind;
 
 /*
  * Runs j->fn in a forked child that has entered the mount namespace of
@@ -55,6 +62,12 @@ struct sfs_job {
  */
 int	sfs_run_in_ns(const struct sfs_job *j, pid_t pid, int *fdout,
 	    char *why, size_t whylen);
+/*
+ * The same, also giving the report's done count (0 unless set) and, with
+ * ids non-NULL, its first j->nbinds ids.
+ */
+int	sfs_run_in_ns_done(const struct sfs_job *j, pid_t pid, int *fdout,
+	    unsigned int *done, uint64_t *ids, char *why, size_t whylen);
 
 /* Fills rep and returns code. */
 int	sfs_report(struct sfs_report *rep, int code, const char *fmt, ...)
@@ -71,6 +84,16 @@ bool	sfs_target_ok(const char *target);
  * every symlink (see secretfs_attach.c for why).  -1 with errno.
  */
 int	sfs_open_dir(int dir, const char *name);
+
+/*
+ * In the child: finds or makes target below rootfd, one directory at a
+ * time through sfs_open_dir(); a missing directory is made 0755 and owned
+ * like its parent.  *dirp becomes the target directory.  HUSH_E_PERM for
+ * a symlink in the way (or a read-only rootfs), HUSH_E_EXISTS for a
+ * component that is not a directory, with the reason in rep.
+ */
+int	sfs_walk_make(int rootfd, const char *target, int *dirp,
+	    struct sfs_report *rep);
 
 /*
  * In the child: opens root, then target below it one existing component

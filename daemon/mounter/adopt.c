@@ -56,9 +56,22 @@ mnt_adopt(struct mnt_ctr *c, const struct wire_msg *m,
 	if ((r = secretfs_adopt(c->pid, c->root, c->target, c->view_id,
 	    &c->wfd, why, whylen)) != 0)
 		return r;
+	/*
+	 * The file mounts at absolute targets pin the files they were made
+	 * of: this mounter cannot swap them (their ids died with the one
+	 * that made them), so they go first and are made again below.  A
+	 * reader of such a file may find it empty for that moment.
+	 */
+	if ((r = mnt_binds_adopt(c, why, whylen)) != 0) {
+		withdraw(c);
+		return r;
+	}
 	/* The previous set is kept a moment: readers never see a gap. */
 	if ((r = secretfs_publish_flags(c->wfd, fs->f, fs->n,
-	    SECRETFS_KEEP_PREVIOUS | SECRETFS_GROW, why, whylen)) != 0)
+	    SECRETFS_KEEP_PREVIOUS | SECRETFS_GROW, why, whylen)) != 0 ||
+	    (r = mnt_binds_sync(c, fs, why, whylen)) != 0) {
+		mnt_binds_drop(c, true);
 		withdraw(c);
+	}
 	return r;
 }

@@ -25,6 +25,16 @@
 #define MOUNTER_MAX_MSG		WIRE_MAX_MSG
 /* Where a container's files appear when MNTR_ATTACH names no target. */
 #define MOUNTER_TARGET		"/run/secrets"
+/*
+ * A grant whose target is absolute (/etc/app/db.conf) is published in
+ * the tmpfs as MOUNTER_ABS_DIR plus its target (".@abs/etc/app/db.conf")
+ * and bind-mounted, that one file alone, at its target in the rootfs.  No
+ * relative target can clash with it: '@' is not a character a target may
+ * have (lib/secret_ref.c).  The container also sees the file at
+ * /run/secrets/.@abs/etc/app/db.conf, a hidden name, with the same owner
+ * and mode: nothing it could not read anyway.
+ */
+#define MOUNTER_ABS_DIR		".@abs"
 
 extern const struct child_desc mounter_child;
 /* Its Landlock rules and system call allow-list: mounter_sandbox.c */

@@ -34,6 +34,12 @@ int	mnt_files_decode(const struct wire_msg *m, struct mnt_files *out,
 	    char *why, size_t whylen);
 void	mnt_files_free(struct mnt_files *fs);
 
+/* A file mounted on its own at an absolute target (see mounter.h). */
+struct mnt_bind {
+	char		 target[SECRETFS_NAME_MAX + 1];
+	uint64_t	 id;		/* its unique mount id */
+};
+
 /* One container the mounter holds. */
 struct mnt_ctr {
 	struct mnt_ctr	*next;
@@ -46,6 +52,25 @@ struct mnt_ctr {
 	char		*target;
 	size_t		 nfiles;
 	uint64_t	 prune_at;	/* monotonic ms; 0: nothing kept */
+	struct mnt_bind	*binds;		/* the file mounts made, in binds.c */
+	size_t		 nbinds;
 };
+
+/*
+ * After fs has been published into c's tmpfs: mounts each file of fs
+ * with an absolute target at that target, or swaps it in for the one
+ * there, and unmounts those of c->binds fs no longer has.  c->binds
+ * follows what was done, also on failure.
+ */
+int	mnt_binds_sync(struct mnt_ctr *c, const struct mnt_files *fs,
+	    char *why, size_t whylen);
+/*
+ * For an adopted c, before anything is published into it: unmounts the
+ * file mounts an earlier mounter made, found by the files of the current
+ * generation they show (their ids were lost with that mounter).
+ */
+int	mnt_binds_adopt(struct mnt_ctr *c, char *why, size_t whylen);
+/* Unmounts every file mount of c (errors are logged) and forgets them. */
+void	mnt_binds_drop(struct mnt_ctr *c, bool unmount);
 
 #endif

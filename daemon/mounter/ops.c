@@ -80,11 +80,14 @@ mnt_ctr_drop(struct mnt_ctr *c, bool unmount)
 	/* Only into the process we attached to, not one that reused its pid. */
 	if (unmount && proc_start_time(c->pid, &start, &dead) == 0 &&
 	    start == c->start && !dead) {
+		/* the file mounts first: they are clones of the view's files */
+		mnt_binds_drop(c, true);
 		r = secretfs_detach(c->pid, c->root, c->target, c->view_id,
 		    why, sizeof(why));
 		if (r != 0 && r != HUSH_E_NOTFOUND)
 			log_warn("container %.64s: %s", c->id, why);
 	}
+	mnt_binds_drop(c, false);
 	close(c->wfd);
 	free(c->root);
 	free(c->target);
@@ -104,11 +107,17 @@ mnt_ctr_prune(struct mnt_ctr *c)
 		log_warn("container %.64s: %s", c->id, why);
 }
 
-/* A fresh tmpfs with fs, its read-only view attached in the container. */
+/*
+ * A fresh tmpfs with fs, its read-only view attached in the container,
+ * and the files with absolute targets mounted at them.  All or nothing:
+ * if a file mount is refused (a symlink in its path, say) the view is
+ * taken away again.
+ */
 static int
 attach_new(struct mnt_ctr *c, const struct mnt_files *fs, bool force,
     char *why, size_t whylen)
 {
+	char why2[512];
 	int r, rofd = -1;
 
 	/* The cap starts at one page and grows to the data (SECRETFS_GROW). */
@@ -124,6 +133,13 @@ attach_new(struct mnt_ctr *c, const struct mnt_files *fs, bool force,
 		return r;
 	}
 	close(rofd);
+	if ((r = mnt_binds_sync(c, fs, why, whylen)) != 0) {
+		mnt_binds_drop(c, true);
+		if (secretfs_detach(c->pid, c->root, c->target, c->view_id,
+		    why2, sizeof(why2)) != 0)
+			log_warn("container %.64s: %s", c->id, why2);
+		return r;
+	}
 	return 0;
 }
 
@@ -204,6 +220,7 @@ mnt_attach(const struct wire_msg *m, struct wire_enc *e, uint64_t now_ms,
 	mnt_files_free(&fs);
 	return 0;
  fail:
+	mnt_binds_drop(c, false);
 	if (c->wfd != -1)
 		close(c->wfd);
 	mnt_files_free(&fs);
@@ -233,6 +250,11 @@ mnt_publish(const struct wire_msg *m, struct wire_enc *e, uint64_t now_ms,
 		return r;
 	r = secretfs_publish_flags(c->wfd, fs.f, fs.n, SECRETFS_KEEP_PREVIOUS |
 	    SECRETFS_GROW, why, whylen);
+	if (r == 0) {
+		/* the new set is visible under /run/secrets: prune it soon */
+		c->prune_at = now_ms + MNT_KEEP_MS;
+		r = mnt_binds_sync(c, &fs, why, whylen);
+	}
 	if (r == 0) {
 		c->nfiles = fs.n;
 		c->prune_at = now_ms + MNT_KEEP_MS;

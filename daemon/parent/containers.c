@@ -22,6 +22,8 @@
 #include "containers.h"
 #include "err.h"
 #include "log.h"
+#include "mounter/mounter.h"
+#include "secretfs.h"
 
 /* /proc/PID/uid_map: IDMAP_MAX lines of at most 33 bytes, with room. */
 #define KERNEL_MAP_MAX	16384
@@ -157,15 +159,18 @@ static int
 put_file(struct wire_enc *e, const struct assigned_grant *g, const struct assigned_value *v,
     const struct idmap *uids, const struct idmap *gids, char *why, size_t whylen)
 {
+	char name[SECRETFS_NAME_MAX + 1];
 	struct wire_enc f;
 	const uint8_t *buf;
 	uint32_t uid = g->uid, gid = g->gid;
 	size_t len;
 	int r;
 
-	if (g->target[0] == '/') {
-		snprintf(why, whylen, "secret target '%.64s' is outside /run/secrets, which "
-		    "this version of hush cannot deliver", g->target);
+	/* An absolute target travels as its name in the tmpfs (mounter.h). */
+	if (snprintf(name, sizeof(name), "%s%s", g->target[0] == '/' ?
+	    MOUNTER_ABS_DIR : "", g->target) >= (int)sizeof(name)) {
+		snprintf(why, whylen, "secret target '%.64s...' is too long to "
+		    "deliver outside /run/secrets", g->target);
 		return HUSH_E_INVAL;
 	}
 	if ((uids != NULL && idmap_to_host(uids, g->uid, &uid) != 0) ||
@@ -175,7 +180,7 @@ put_file(struct wire_enc *e, const struct assigned_grant *g, const struct assign
 		return HUSH_E_INVAL;
 	}
 	wire_enc_init_fields(&f, HUSH_SECRET_MAX + 1024);
-	wire_put_str(&f, T_NAME, g->target);
+	wire_put_str(&f, T_NAME, name);
 	wire_put_u32(&f, T_UID, uid);
 	wire_put_u32(&f, T_GID, gid);
 	wire_put_u32(&f, T_MODE, g->mode);

@@ -13,7 +13,8 @@ start_node a || { not_ok "hushd starts"; finish; }
 hc a init >/dev/null
 echo -n "db v1" | hc a secret create db >/dev/null
 echo -n "api token" | hc a secret create token >/dev/null
-hc a service create web --secret db,uid=33,gid=44,mode=0400 --secret token,target=api/token >/dev/null
+hc a service create web --secret db,uid=33,gid=44,mode=0400 --secret token,target=api/token \
+    --secret db,target=/etc/app/db.conf,mode=0400 >/dev/null
 hc a service create rootsvc --secret db,mode=0400 >/dev/null
 placed() { [ "$(hc a service ls --placed -q | grep -c .)" = 2 ]; }
 check "both services are placed on this node" wait_for 10 placed
@@ -47,6 +48,11 @@ has() { nsenter -t "$1" -m test -e "$T_DIR/$2$S/$3"; }
 reads() { [ "$(rd "$1" "$2" "$3")" = "$4" ]; }
 ids() { hc a container ls -q "$@" | sort | tr '\n' ' ' || echo "hushctl failed"; }
 records() { ls "$RUN" | grep -c '\.json$'; }
+# the file web grants at an absolute target, and the mounts there
+A=/rootfs/etc/app/db.conf
+rda() { nsenter -t "$1" -m cat "$T_DIR/$2$A" 2>/dev/null; }
+reads_abs() { [ "$(rda "$1" "$2")" = "$3" ]; }
+abs_mounts() { nsenter -t "$1" -m awk -v t="$T_DIR/$2$A" '$5 == t' /proc/self/mountinfo | grep -c . ; }
 mounter_pid() { child_pid a mounter; }
 
 # ---- the mounter is killed ----------------------------------------------
@@ -55,6 +61,7 @@ check "attach c1" hook createRuntime c1 C1 "$C1" web
 check "attach c3, user-namespaced" hook createRuntime c3 C3 "$C3" rootsvc
 eq "c1 reads db" "db v1" "$(rd "$C1" C1 db)"
 eq "c3 reads db" "db v1" "$(rd "$C3" C3 db)"
+eq "c1 reads db at its absolute target" "db v1" "$(rda "$C1" C1)"
 eq "a record per container in the run dir" 2 "$(records)"
 eq "... which is private" 700 "$(stat -c %a "$RUN")"
 
@@ -65,7 +72,7 @@ new_mounter() { local m; m=$(mounter_pid) && [ "$m" != "$old" ]; }
 check "the mounter is restarted" wait_for 15 new_mounter
 check "... and takes both containers back" wait_for 15 sh -c \
     "[ \"\$('$HUSHCTL' --control-socket '$T_DIR/a.sock' container ls --mounter -q | sort | tr '\n' ' ')\" = 'c1 c3 ' ]"
-check "hushd says so" grep -q "container c1: adopted again, 2 file(s) of service web" "$T_DIR/a.log"
+check "hushd says so" grep -q "container c1: adopted again, 3 file(s) of service web" "$T_DIR/a.log"
 eq "both are still listed by hushd" "c1 c3 " "$(ids)"
 
 # what reached nobody before adoption existed
@@ -74,6 +81,10 @@ check "... revokes the file in the running container" wait_for 10 not has "$C1" 
 echo -n "db v2" | hc a secret update db >/dev/null
 check "secret update reaches c1" wait_for 10 reads "$C1" C1 db "db v2"
 check "... and the user-namespaced c3" wait_for 10 reads "$C3" C3 db "db v2"
+check "... and c1's file at its absolute target" wait_for 10 reads_abs "$C1" C1 "db v2"
+eq "... one mount there: the old mounter's was taken away" 1 "$(abs_mounts "$C1" C1)"
+check "the new mounter said so" grep -q \
+    "container c1: 1 file mount(s) of the previous mounter taken away" "$T_DIR/a.log"
 mnt=$(nsenter -t "$C1" -m awk -v t="$T_DIR/C1$S" '$5 == t' /proc/self/mountinfo)
 check "the view is still read-only" sh -c "printf '%s' '$mnt' | awk '{print \$6}' | grep -q '^ro,'"
 check "... one mount, not a second one on top" test "$(printf '%s\n' "$mnt" | grep -c .)" = 1
@@ -100,6 +111,8 @@ eq "... and its file is gone" 2 "$(records)"
 echo -n "db v3" | hc a secret update db >/dev/null
 check "secret update reaches c1 after the restart" wait_for 10 reads "$C1" C1 db "db v3"
 check "... and c3" wait_for 10 reads "$C3" C3 db "db v3"
+check "... and c1's file at its absolute target" wait_for 10 reads_abs "$C1" C1 "db v3"
+eq "... still one mount there" 1 "$(abs_mounts "$C1" C1)"
 check "service rm takes c3's files away" hc a service rm rootsvc
 check "... in the running container" wait_for 10 not has "$C3" C3 db
 
@@ -151,6 +164,7 @@ check "... and updates reach them" wait_for 10 reads "$C1" C1 db "db v4"
 # ---- and done ------------------------------------------------------------
 check "poststop c1" hook poststop c1 C1 "$C1" web
 check "... drops its view" not has "$C1" C1 db
+eq "... and the file mount at the absolute target" 0 "$(abs_mounts "$C1" C1)"
 eq "... and its record" 1 "$(records)"
 kill -9 "$C3"
 check "c3's exit is noticed after adoption" wait_for 10 sh -c "[ \"\$(ls '$RUN' | grep -c '\.json\$')\" = 0 ]"

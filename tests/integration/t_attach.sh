@@ -117,11 +117,53 @@ check "hushd notices the exit" wait_for 10 grep -q "container c4 ended: its secr
 check "after the kill both lists empty out" wait_for 10 both_empty
 eq "... and status counts none" "0" "$(held_in_status)"
 
+# A grant at an absolute target: the file is mounted on its own at
+# <rootfs>/etc/app/db.conf inside the container's namespace, and swapped
+# on each update.  (The current value of db is "new password".)
+hc a service create abs --secret db,target=/etc/app/db.conf,uid=33,mode=0400 --secret token >/dev/null
+check "abs is placed" wait_for 10 sh -c "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -c . | grep -qx 2"
+unshare -m --propagation private sleep 600 &
+CPID=$!
+disown "$CPID"
+T_PIDS="$T_PIDS $CPID"
+A=$B/rootfs/etc/app/db.conf
+abs_mounts() { nsenter -t "$CPID" -m awk -v t="$A" '$5 == t' /proc/self/mountinfo | grep -c . ; }
+check "an absolute target: attach" hook createRuntime "$(state a1 abs)"
+eq "the container reads it at its target" "new password" "$(in_ctr cat "$A")"
+eq "... with the granted owner and mode" "33:0 400" "$(in_ctr stat -c '%u:%g %a' "$A")"
+eq "... one mount there" "1" "$(abs_mounts)"
+check "... read-only, nosuid, nodev, noexec" sh -c "nsenter -t $CPID -m awk -v t='$A' '\$5 == t {print \$6}' /proc/self/mountinfo | grep -q '^ro,nosuid,nodev,noexec'"
+check "... the container cannot write it" sh -c "! nsenter -t $CPID -m sh -c 'echo x > $A' 2>/dev/null"
+eq "the host sees only the empty mount point" "0 644" "$(stat -c '%s %a' "$A")"
+check "... and no mount there" sh -c "! awk -v t='$A' '\$5 == t' /proc/self/mountinfo | grep -q ."
+eq "/run/secrets has the relative one" "api token" "$(in_ctr cat "$S/token")"
+echo -n "third password" | hc a secret update db >/dev/null
+check "secret update: the new value at the target" \
+    wait_for 10 sh -c "[ \"\$(nsenter -t $CPID -m cat '$A')\" = 'third password' ]"
+eq "... swapped: still one mount there" "1" "$(abs_mounts)"
+eq "... same owner and mode" "33:0 400" "$(in_ctr stat -c '%u:%g %a' "$A")"
+check "service update --secret-rm: the mount goes" hc a service update abs --secret-rm db
+check "... from the running container" wait_for 10 sh -c "[ \"\$(nsenter -t $CPID -m awk -v t='$A' '\$5 == t' /proc/self/mountinfo | grep -c .)\" = 0 ]"
+eq "... leaving the empty mount point" "" "$(in_ctr cat "$A")"
+check "service update --secret-add: back" hc a service update abs --secret-add db,target=/etc/app/db.conf,uid=33,mode=0400
+check "... in the running container" \
+    wait_for 10 sh -c "[ \"\$(nsenter -t $CPID -m cat '$A')\" = 'third password' ]"
+check "poststop: the hook succeeds" hook poststop "$(state a1 abs)"
+eq "... and the file mount is gone" "0" "$(abs_mounts)"
+check "... as is /run/secrets" sh -c "! nsenter -t $CPID -m awk -v t='$S' '\$5 == t' /proc/self/mountinfo | grep -q ."
+mkdir -p "$B/rootfs/etc/dir/db.conf"
+hc a service create absdir --secret db,target=/etc/dir/db.conf >/dev/null
+check "absdir is placed" wait_for 10 sh -c "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -c . | grep -qx 3"
+expect_fail "a target that is a directory in the rootfs is refused" \
+    "/etc/dir/db.conf in the rootfs is a directory" hook createRuntime "$(state a2 absdir)"
+check "... and nothing is left mounted" sh -c "! nsenter -t $CPID -m awk -v t='$S' '\$5 == t' /proc/self/mountinfo | grep -q ."
+kill -9 "$CPID"
+
 # The owners come from the kernel's id maps, not from config.json: a
 # process in a user namespace that maps only its root (0 -> 0), and a
 # bundle claiming 0 -> 100000 for 65536 ids.
 hc a service create rootsvc --secret db,mode=0400 >/dev/null
-check "rootsvc is placed" wait_for 10 sh -c "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -c . | grep -qx 2"
+check "rootsvc is placed" wait_for 10 sh -c "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -c . | grep -qx 4"
 unshare -U -m --map-root-user --propagation private sleep 600 &
 CPID=$!
 disown "$CPID"

@@ -26,8 +26,9 @@ hc a service create web --secret db,uid=33,gid=44,mode=0400 \
 hc a service create api --secret cert,uid=33,gid=44,mode=0440 >/dev/null
 hc a service create rot --secret big,uid=33,gid=44 >/dev/null
 hc a service create elsewhere --secret cert --constraint node.role==worker >/dev/null
+hc a service create absrt --secret db,target=/etc/app/db.conf,uid=33,mode=0400 >/dev/null
 check "the services are placed on this node" wait_for 10 sh -c \
-    "[ \$('$HUSHCTL' --control-socket '$SOCK' service ls --placed -q | wc -l) -eq 3 ]"
+    "[ \$('$HUSHCTL' --control-socket '$SOCK' service ls --placed -q | wc -l) -eq 4 ]"
 
 hooked() { # hooked RUNTIME NAME [make-bundle options] -- ARGS
 	local r=$1 n=$2
@@ -80,6 +81,19 @@ for R in runc crun; do
 	eq "$R: ... with its content and mode" "cert bytes 440" \
 	    "$(as_www "$R" "$R-api" sh -c 'echo "$(cat /run/secrets/cert) $(stat -L -c %a /run/secrets/cert)"')"
 	check "$R: web's container still sees no cert" not rt "$R" exec "$R-web" test -e /run/secrets/cert
+
+	# a grant at an absolute target, outside /run/secrets
+	hooked "$R" abs --service absrt --user 33:44 -- sleep 600
+	check "$R: a container with a secret at /etc/app/db.conf starts" \
+	    rt_start "$R" "$R-abs" "$T_DIR/$R-abs"
+	eq "$R: ... it reads the file there" "db password" \
+	    "$(as_www "$R" "$R-abs" cat /etc/app/db.conf)"
+	eq "$R: ... with the granted owner and mode" "33:0 400" \
+	    "$(as_www "$R" "$R-abs" stat -c '%u:%g %a' /etc/app/db.conf)"
+	check "$R: ... and cannot write it" \
+	    not rt "$R" exec "$R-abs" sh -c '{ echo x > /etc/app/db.conf; } 2>/dev/null'
+	check "$R: ... nor is it mounted on the host" not grep -qF "/etc/app/db.conf" /proc/self/mountinfo
+	rt_rm "$R" "$R-abs"
 
 	# the hook is wired but the container has no annotation
 	hooked "$R" plain -- sleep 600

@@ -684,6 +684,113 @@ test_rec_file_decode(void **state)
 	}
 }
 
+/* The file of an absolute target, as the container sees it. */
+static const char *
+abs_path(const struct fx *fx, const char *target, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/%d/root%s%s", (int)fx->ctr, fx->rootfs,
+	    target);
+	return buf;
+}
+
+static void
+publish_abs(struct fx *fx, const char *data)
+{
+	struct wire_enc e;
+
+	req_init(fx, &e, MNTR_PUBLISH);
+	wire_put_str(&e, T_CONTAINER_ID, "ctr-abs");
+	put_file(&e, "db_pw", 0, 0, 0400, "hunter2");
+	if (data != NULL)
+		put_file(&e, MOUNTER_ABS_DIR "/etc/app/db.conf", 33, 0, 0400,
+		    data);
+	call_ok(fx, &e);
+}
+
+static void
+check_abs(const struct fx *fx, const char *data)
+{
+	char path[512], mnt[512], info[1024], buf[64];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	abs_path(fx, "/etc/app/db.conf", path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		fail_msg("open %s: %s", path, strerror(errno));
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	assert_int_equal(n, strlen(data));
+	assert_memory_equal(buf, data, (size_t)n);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, 33);
+	assert_int_equal(st.st_mode & 07777, 0400);
+	snprintf(mnt, sizeof(mnt), "%s/etc/app/db.conf", fx->rootfs);
+	mountinfo_at(fx->ctr, mnt, info, sizeof(info));	/* one at most */
+	assert_non_null(strstr(info, " ro,nosuid,nodev,noexec"));
+	mountinfo_at(getpid(), mnt, info, sizeof(info));
+	assert_string_equal(info, "");
+}
+
+static bool
+abs_mounted(const struct fx *fx)
+{
+	char mnt[512], info[1024];
+
+	snprintf(mnt, sizeof(mnt), "%s/etc/app/db.conf", fx->rootfs);
+	mountinfo_at(fx->ctr, mnt, info, sizeof(info));
+	return info[0] != '\0';
+}
+
+static void
+test_abs_targets(void **state)
+{
+	struct fx *fx = *state;
+	char path[512], info[1024];
+	struct wire_enc e;
+	struct listed l;
+
+	ctr_start(fx);
+	attach_req(fx, &e, "ctr-abs");
+	put_file(&e, "db_pw", 0, 0, 0400, "hunter2");
+	put_file(&e, MOUNTER_ABS_DIR "/etc/app/db.conf", 33, 0, 0400, "v1");
+	call_ok(fx, &e);
+	check_abs(fx, "v1");
+	/* also under its hidden name in the view */
+	check_file(fx, MOUNTER_ABS_DIR "/etc/app/db.conf", "v1", 33, 0, 0400);
+
+	publish_abs(fx, "v2");
+	check_abs(fx, "v2");
+	publish_abs(fx, NULL);
+	assert_false(abs_mounted(fx));
+	/* the empty mount point stays */
+	assert_int_equal(access(abs_path(fx, "/etc/app/db.conf", path,
+	    sizeof(path)), F_OK), 0);
+	publish_abs(fx, "v3");
+	check_abs(fx, "v3");
+
+	req_init(fx, &e, MNTR_DETACH);
+	wire_put_str(&e, T_CONTAINER_ID, "ctr-abs");
+	call_ok(fx, &e);
+	assert_false(abs_mounted(fx));
+	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	assert_string_equal(info, "");
+
+	/* a symlink on the way: refused, and the view is taken away too */
+	snprintf(path, sizeof(path), "%s/opt", fx->rootfs);
+	assert_int_equal(symlink("/tmp", path), 0);
+	attach_req(fx, &e, "ctr-abs2");
+	put_file(&e, "db_pw", 0, 0, 0400, "hunter2");
+	put_file(&e, MOUNTER_ABS_DIR "/opt/hush-test-abs.conf", 33, 0, 0400,
+	    "v1");
+	call_refused(fx, &e, HUSH_E_PERM, "symlink");
+	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	assert_string_equal(info, "");
+	assert_int_equal(access("/tmp/hush-test-abs.conf", F_OK), -1);
+	list(fx, &l);
+	assert_int_equal(l.n, 0);
+}
+
 static void
 test_proc_start(void **state)
 {
@@ -826,6 +933,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abs_targets, setup,
+		    teardown),
 	};
 	int r;
 

@@ -1260,6 +1260,434 @@ test_adopt_refused(void **state)
 	    &fd, why, sizeof(why)), HUSH_E_NOTFOUND);
 }
 
+/* ---- single files at absolute targets ---------------------------------- */
+
+#define ABS_NAME	"abs/etc/app/db.conf"
+#define ABS_TARGET	"/etc/app/db.conf"
+
+/* A path in the container's rootfs, reached from here. */
+static const char *
+ctr_rootfs_path(const struct fx *fx, const char *abs, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/%d/root%s%s", (int)fx->ctr, fx->rootfs, abs);
+	return buf;
+}
+
+/* Clones name from fx->wfd and makes one change at target. */
+static int
+bind_one(struct fx *fx, const char *name, const char *target,
+    uint64_t old_id, uint64_t *new_id, char *why, size_t whylen)
+{
+	struct secretfs_bind b;
+	size_t done = 99;
+	uint64_t id = 0;
+	int fd = -1, r;
+
+	if (name != NULL && (r = secretfs_file_clone(fx->wfd, name, &fd, &id,
+	    why, whylen)) != 0)
+		fail_msg("file_clone: %s: %s", hush_strerror(r), why);
+	memset(&b, 0, sizeof(b));
+	b.target = target;
+	b.fd = fd;
+	b.old_id = old_id;
+	r = secretfs_binds(fx->ctr, fx->rootfs, &b, 1, &done, why, whylen);
+	assert_int_equal(done, r == 0 ? 1 : 0);
+	if (fd != -1)
+		close(fd);
+	if (new_id != NULL)
+		*new_id = r == 0 ? id : 0;
+	return r;
+}
+
+static int
+write_fails_erofs(const struct fx *fx, void *arg)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s%s", fx->rootfs, (const char *)arg);
+	if ((fd = open(path, O_WRONLY)) != -1)
+		return 1;
+	return errno == EROFS ? 0 : 2;
+}
+
+static void
+check_abs(const struct fx *fx, const char *target, const char *data,
+    uid_t uid, mode_t mode)
+{
+	char path[512], buf[256];
+	struct stat st;
+	struct mnt m;
+
+	ctr_rootfs_path(fx, target, path, sizeof(path));
+	assert_int_equal(slurp(path, buf, sizeof(buf)), strlen(data));
+	assert_memory_equal(buf, data, strlen(data));
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_uid, uid);
+	assert_int_equal(st.st_mode & 07777, mode);
+	snprintf(path, sizeof(path), "%s%s", fx->rootfs, target);
+	assert_int_equal(mounts_at(fx->ctr, path, &m), 1);
+	assert_true(has_opt(m.opts, "ro"));
+	assert_true(has_opt(m.opts, "nosuid"));
+	assert_true(has_opt(m.opts, "nodev"));
+	assert_true(has_opt(m.opts, "noexec"));
+	assert_string_equal(m.fstype, "tmpfs");
+	assert_int_equal(in_ctr(fx, write_fails_erofs, (void *)target), 0);
+}
+
+static void
+test_binds(void **state)
+{
+	static const char v1[] = "user=app\npass=one\n";
+	static const char v2[] = "user=app\npass=two\n";
+	struct secretfs_file f[] = {
+		{ "db_pw", (const uint8_t *)pw1, sizeof(pw1) - 1, 0, 0, 0444 },
+		{ ABS_NAME, (const uint8_t *)v1, sizeof(v1) - 1, 33, 33, 0400 },
+	};
+	struct fx *fx = *state;
+	char why[512] = "", path[512];
+	struct secretfs_bind b;
+	uint64_t id1, id2;
+	struct stat st;
+
+	bring_up(fx, 64 * 1024, f, 2);
+	assert_int_equal(bind_one(fx, ABS_NAME, ABS_TARGET, 0, &id1, why,
+	    sizeof(why)), 0);
+	check_abs(fx, ABS_TARGET, v1, 33, 0400);
+	/* the directories and the mount point were made, root's as /etc */
+	snprintf(path, sizeof(path), "%s/etc/app", fx->rootfs);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755);
+	/* the host sees the empty mount point only, and no mount */
+	snprintf(path, sizeof(path), "%s" ABS_TARGET, fx->rootfs);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(mounts_at(getpid(), path, NULL), 0);
+
+	/* a new version: swapped beneath, one mount there still */
+	f[1].data = (const uint8_t *)v2;
+	publish_ok(fx->wfd, f, 2);
+	assert_int_equal(bind_one(fx, ABS_NAME, ABS_TARGET, id1, &id2, why,
+	    sizeof(why)), 0);
+	assert_true(id2 != id1);
+	check_abs(fx, ABS_TARGET, v2, 33, 0400);
+
+	/* the old id is gone: a swap or removal by it finds nothing */
+	assert_int_equal(bind_one(fx, ABS_NAME, ABS_TARGET, id1, NULL, why,
+	    sizeof(why)), HUSH_E_NOTFOUND);
+	check_abs(fx, ABS_TARGET, v2, 33, 0400);
+	assert_int_equal(bind_one(fx, NULL, ABS_TARGET, id1, NULL, why,
+	    sizeof(why)), 0);
+	check_abs(fx, ABS_TARGET, v2, 33, 0400);
+
+	/* removed: the empty mount point stays */
+	assert_int_equal(bind_one(fx, NULL, ABS_TARGET, id2, NULL, why,
+	    sizeof(why)), 0);
+	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
+	assert_int_equal(stat(ctr_rootfs_path(fx, ABS_TARGET, path,
+	    sizeof(path)), &st), 0);
+	assert_int_equal(st.st_size, 0);
+	/* and may take a new mount */
+	assert_int_equal(bind_one(fx, ABS_NAME, ABS_TARGET, 0, &id1, why,
+	    sizeof(why)), 0);
+	check_abs(fx, ABS_TARGET, v2, 33, 0400);
+
+	/* removal by the file shown, its mount id unknown (adoption) */
+	assert_int_equal(fstatat(fx->wfd, "..data/" ABS_NAME, &st, 0), 0);
+	b = (struct secretfs_bind){ .target = ABS_TARGET, .fd = -1,
+	    .dev = st.st_dev, .ino = st.st_ino + 1 };
+	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, &b, 1, NULL, why,
+	    sizeof(why)), 0);
+	check_abs(fx, ABS_TARGET, v2, 33, 0400);	/* another file: kept */
+	b.ino = st.st_ino;
+	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, &b, 1, NULL, why,
+	    sizeof(why)), 0);
+	snprintf(path, sizeof(path), "%s" ABS_TARGET, fx->rootfs);
+	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
+}
+
+struct abs_counts {
+	struct counts	c;
+	volatile int	stop;	/* set once enough swaps were made */
+};
+
+/* Reads <rootfs>/blob until told to stop, and at least READS times. */
+static int
+abs_reader(const struct fx *fx, void *arg)
+{
+	struct abs_counts *ac = arg;
+	struct counts *c = &ac->c;
+	char path[512], buf[2 * BLOB];
+	size_t len;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/blob", fx->rootfs);
+	while (c->reads < READS || !ac->stop) {
+		if ((fd = open(path, O_RDONLY)) == -1) {
+			c->noent++;
+			return 1;
+		}
+		len = 0;
+		while ((n = read(fd, buf + len, sizeof(buf) - len)) > 0)
+			len += (size_t)n;
+		close(fd);
+		if (n == -1) {
+			c->errors++;
+			return 2;
+		}
+		if (len != BLOB) {
+			c->shortr++;
+			continue;
+		}
+		if (memchr(buf, buf[0] == 'A' ? 'B' : 'A', len) != NULL ||
+		    (buf[0] != 'A' && buf[0] != 'B')) {
+			c->mixed++;
+			continue;
+		}
+		c->reads++;
+		if (buf[0] == 'A')
+			c->a++;
+		else
+			c->b++;
+	}
+	return 0;
+}
+
+/* Readers of a swapped file mount see the old or the new file, whole. */
+static void
+test_binds_atomic(void **state)
+{
+	static uint8_t as[BLOB], bs[BLOB];
+	struct secretfs_file f = { "blob", as, BLOB, 1000, 1000, 0444 };
+	struct fx *fx = *state;
+	char why[512] = "";
+	struct abs_counts *ac;
+	struct counts *c;
+	long swaps = 0;
+	uint64_t id, next;
+	pid_t pid;
+	int st, r;
+
+	memset(as, 'A', sizeof(as));
+	memset(bs, 'B', sizeof(bs));
+	/* the pinned old file counts too until its mount goes */
+	bring_up(fx, 4 * BLOB, &f, 1);
+	assert_int_equal(bind_one(fx, "blob", "/blob", 0, &id, why,
+	    sizeof(why)), 0);
+	ac = mmap(NULL, sizeof(*ac), PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS, -1, 0);
+	assert_true(ac != MAP_FAILED);
+	memset(ac, 0, sizeof(*ac));
+	c = &ac->c;
+
+	pid = in_ctr_start(fx, abs_reader, ac);
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (swaps == 300)
+			ac->stop = 1;
+		f.data = (swaps % 2 == 0) ? bs : as;
+		publish_ok(fx->wfd, &f, 1);
+		if ((r = bind_one(fx, "blob", "/blob", id, &next, why,
+		    sizeof(why))) != 0)
+			fail_msg("swap %ld: %s: %s", swaps, hush_strerror(r),
+			    why);
+		id = next;
+		swaps++;
+	}
+	print_message("%ld reads, %ld swaps, A %ld, B %ld\n", c->reads, swaps,
+	    c->a, c->b);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_true(c->reads >= READS);
+	assert_int_equal(c->mixed, 0);
+	assert_int_equal(c->shortr, 0);
+	assert_int_equal(c->errors, 0);
+	assert_int_equal(c->noent, 0);
+	assert_true(c->a > 0);
+	assert_true(c->b > 0);
+	assert_true(swaps >= 300);
+	/* one mount left on the path: every old one was taken away */
+	snprintf(why, sizeof(why), "%s/blob", fx->rootfs);
+	assert_int_equal(mounts_at(fx->ctr, why, NULL), 1);
+	munmap(ac, sizeof(*ac));
+}
+
+static int
+premount_file(const struct fx *fx, void *arg)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s%s", fx->rootfs, (const char *)arg);
+	return mount("/dev/null", path, NULL, MS_BIND, NULL) == -1;
+}
+
+static void
+test_binds_refused(void **state)
+{
+	struct secretfs_file f[] = {
+		{ ABS_NAME, (const uint8_t *)pw1, sizeof(pw1) - 1, 0, 0, 0400 },
+		{ "db_pw", (const uint8_t *)pw1, sizeof(pw1) - 1, 0, 0, 0400 },
+	};
+	struct fx *fx = *state;
+	char why[512] = "", path[512], outside[128];
+	struct secretfs_bind b[2];
+	uint64_t id;
+	size_t done;
+	int fd, fd2;
+
+	bring_up(fx, 64 * 1024, f, 2);
+	snprintf(outside, sizeof(outside), "%s/outside", fx->dir);
+	assert_int_equal(mkdir(outside, 0755), 0);
+
+	/* a symlink on the way: /etc -> <host dir> */
+	snprintf(path, sizeof(path), "%s/etc", fx->rootfs);
+	assert_int_equal(symlink(outside, path), 0);
+	assert_int_equal(bind_one(fx, ABS_NAME, ABS_TARGET, 0, NULL, why,
+	    sizeof(why)), HUSH_E_PERM);
+	assert_non_null(strstr(why, "symlink"));
+	snprintf(path, sizeof(path), "%s/app", outside);
+	assert_int_equal(access(path, F_OK), -1);
+
+	/* the last component a symlink, even a dangling one */
+	snprintf(path, sizeof(path), "%s/etc", fx->rootfs);
+	assert_int_equal(unlink(path), 0);
+	mkdirs(fx->rootfs, "etc/app");
+	snprintf(path, sizeof(path), "%s" ABS_TARGET, fx->rootfs);
+	assert_int_equal(symlink("/nonexistent", path), 0);
+	assert_int_equal(bind_one(fx, ABS_NAME, ABS_TARGET, 0, NULL, why,
+	    sizeof(why)), HUSH_E_PERM);
+	assert_non_null(strstr(why, "symlink"));
+	assert_int_equal(access("/nonexistent", F_OK), -1);
+
+	/* a directory */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(bind_one(fx, ABS_NAME, ABS_TARGET, 0, NULL, why,
+	    sizeof(why)), HUSH_E_EXISTS);
+	assert_non_null(strstr(why, "directory"));
+	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
+
+	/* something mounted there already */
+	assert_int_equal(rmdir(path), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(in_ctr(fx, premount_file, (void *)ABS_TARGET), 0);
+	assert_int_equal(bind_one(fx, ABS_NAME, ABS_TARGET, 0, NULL, why,
+	    sizeof(why)), HUSH_E_INUSE);
+	assert_non_null(strstr(why, "mount point"));
+	assert_int_equal(mounts_at(fx->ctr, path, NULL), 1);
+
+	/* one refusal in a batch: nothing is mounted, not even the first */
+	assert_int_equal(secretfs_file_clone(fx->wfd, "db_pw", &fd, &id, why,
+	    sizeof(why)), 0);
+	assert_int_equal(secretfs_file_clone(fx->wfd, ABS_NAME, &fd2, &id, why,
+	    sizeof(why)), 0);
+	b[0] = (struct secretfs_bind){ .target = "/etc/first", .fd = fd };
+	b[1] = (struct secretfs_bind){ .target = ABS_TARGET, .fd = fd2 };
+	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 2, &done, why,
+	    sizeof(why)), HUSH_E_INUSE);
+	assert_int_equal(done, 0);
+	snprintf(path, sizeof(path), "%s/etc/first", fx->rootfs);
+	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
+	/* the clones stay detached: usable elsewhere */
+	b[1].target = "/etc/second";
+	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 2, &done, why,
+	    sizeof(why)), 0);
+	assert_int_equal(done, 2);
+	assert_int_equal(mounts_at(fx->ctr, path, NULL), 1);
+	close(fd);
+	close(fd2);
+
+	/* bad arguments */
+	b[0] = (struct secretfs_bind){ .target = "etc/x", .fd = -1,
+	    .old_id = 5 };
+	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 1, &done, why,
+	    sizeof(why)), HUSH_E_INVAL);
+	b[0] = (struct secretfs_bind){ .target = "/etc/../x", .fd = -1,
+	    .old_id = 5 };
+	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 1, &done, why,
+	    sizeof(why)), HUSH_E_INVAL);
+	b[0] = (struct secretfs_bind){ .target = "/etc/x", .fd = -1 };
+	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 1, &done, why,
+	    sizeof(why)), HUSH_E_INVAL);
+	b[0] = b[1] = (struct secretfs_bind){ .target = "/etc/x", .fd = -1,
+	    .old_id = 5 };
+	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 2, &done, why,
+	    sizeof(why)), HUSH_E_INVAL);
+	assert_int_equal(secretfs_file_clone(fx->wfd, "nonexistent", &fd, &id,
+	    why, sizeof(why)), HUSH_E_NOTFOUND);
+	assert_int_equal(secretfs_file_clone(fx->wfd, "abs", &fd, &id, why,
+	    sizeof(why)), HUSH_E_INVAL);
+	assert_int_equal(secretfs_file_clone(fx->wfd, "../x", &fd, &id, why,
+	    sizeof(why)), HUSH_E_INVAL);
+	assert_int_equal(fd, -1);
+}
+
+/*
+ * A tmpfs taken back with secretfs_adopt() can only be cloned inside the
+ * container's namespace: secretfs_binds_view() mounts and swaps from the
+ * view there.
+ */
+static void
+test_binds_view(void **state)
+{
+	static const char v1[] = "one", v2[] = "two";
+	struct secretfs_file f = { ABS_NAME, (const uint8_t *)v1,
+	    sizeof(v1) - 1, 33, 0, 0400 };
+	struct fx *fx = *state;
+	char why[512] = "", path[512];
+	struct secretfs_bind b;
+	uint64_t view, id, first;
+	int wfd2 = -1, fd = -1;
+
+	bring_up(fx, 64 * 1024, &f, 1);
+	assert_int_equal(secretfs_mount_id(fx->rofd, &view, why, sizeof(why)),
+	    0);
+	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, TARGET, view,
+	    &wfd2, why, sizeof(why)), 0);
+	/* the kernel refuses to clone the adopted mount out here */
+	assert_int_not_equal(secretfs_file_clone(wfd2, ABS_NAME, &fd, &id, why,
+	    sizeof(why)), 0);
+	assert_int_equal(fd, -1);
+
+	b = (struct secretfs_bind){ .target = ABS_TARGET, .fd = -1,
+	    .from = ABS_NAME };
+	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	    &b, 1, NULL, why, sizeof(why)), 0);
+	assert_true(b.new_id != 0);
+	check_abs(fx, ABS_TARGET, v1, 33, 0400);
+	first = b.new_id;
+
+	f.data = (const uint8_t *)v2;
+	publish_ok(wfd2, &f, 1);
+	b.old_id = first;
+	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	    &b, 1, NULL, why, sizeof(why)), 0);
+	assert_true(b.new_id != 0 && b.new_id != first);
+	check_abs(fx, ABS_TARGET, v2, 33, 0400);
+
+	/* a name not published: refused before anything changes */
+	b = (struct secretfs_bind){ .target = "/etc/other", .fd = -1,
+	    .from = "nonexistent" };
+	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	    &b, 1, NULL, why, sizeof(why)), HUSH_E_NOTFOUND);
+	snprintf(path, sizeof(path), "%s/etc/other", fx->rootfs);
+	assert_int_equal(access(path, F_OK), -1);
+	/* a view that is not there */
+	b.from = ABS_NAME;
+	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET,
+	    view + 1000, &b, 1, NULL, why, sizeof(why)), HUSH_E_NOTFOUND);
+	/* an fd is for secretfs_binds() */
+	b.fd = 0;
+	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	    &b, 1, NULL, why, sizeof(why)), HUSH_E_INVAL);
+	close(wfd2);
+}
+
 int
 main(void)
 {
@@ -1287,6 +1715,13 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_binds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_binds_atomic, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_binds_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_binds_view, setup,
 		    teardown),
 	};
 

@@ -595,3 +595,13 @@ kcheck_impact(const char *name)
 			return checks[i].impact;
 	return NULL;
 }
+
+const char *
+kcheck_test_missing(void)
+{
+#ifdef HUSH_TEST_HOOKS
+	return getenv("HUSH_KCHECK_DISABLE");
+#else
+	return NULL;
+#endif
+}

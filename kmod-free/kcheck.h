@@ -43,5 +43,12 @@ size_t		 kcheck_run(struct kcheck_result *out, size_t max,
 
 /* What breaks without feature name, for operators; NULL if unknown. */
 const char	*kcheck_impact(const char *name);
+/*
+ * What kcheck_run() should pretend is missing: $HUSH_KCHECK_DISABLE in
+ * builds with HUSH_TEST_HOOKS (tests/integration/t_kcheck.sh), NULL in
+ * every other build, so a production hushd cannot be talked out of its
+ * checks by its environment.
+ */
+const char	*kcheck_test_missing(void);
 
 #endif

@@ -27,17 +27,6 @@ usage(FILE *f)
 	    "missing, 2 on a usage error.\n");
 }
 
-/* Test builds only: which features to report missing without probing. */
-static const char *
-pretend_missing(void)
-{
-#ifdef HUSH_TEST_HOOKS
-	return getenv("HUSH_KCHECK_DISABLE");
-#else
-	return NULL;
-#endif
-}
-
 int
 main(int argc, char **argv)
 {
@@ -71,7 +60,7 @@ main(int argc, char **argv)
 		    "namespace and mount checks will fail\n");
 	/* The checks fork; nothing buffered may be duplicated. */
 	fflush(stdout);
-	n = kcheck_run(res, KCHECK_MAX, pretend_missing());
+	n = kcheck_run(res, KCHECK_MAX, kcheck_test_missing());
 	for (size_t i = 0; i < n; i++) {
 		const struct kcheck_result *r = &res[i];
 		const char *impact = kcheck_impact(r->name);

@@ -11,24 +11,13 @@
 #include "log.h"
 #include "parent.h"
 
-/* Test builds only: which features to report missing without probing. */
-static const char *
-pretend_missing(void)
-{
-#ifdef HUSH_TEST_HOOKS
-	return getenv("HUSH_KCHECK_DISABLE");
-#else
-	return NULL;
-#endif
-}
-
 int
 parent_kernel_check(void)
 {
 	struct kcheck_result res[KCHECK_MAX];
 	size_t n, missing = 0;
 
-	n = kcheck_run(res, KCHECK_MAX, pretend_missing());
+	n = kcheck_run(res, KCHECK_MAX, kcheck_test_missing());
 	for (size_t i = 0; i < n; i++) {
 		const struct kcheck_result *r = &res[i];
 		const char *impact = kcheck_impact(r->name);

@@ -12,7 +12,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 pass=0; fail=0; failed=""
 for t in tests/integration/t_*.sh; do
-	[ -n "${ONLY:-}" ] && [[ "$t" != *"$ONLY"* ]] && continue
+	if [ -n "${ONLY:-}" ]; then	# space-separated name fragments
+		want=0
+		for o in $ONLY; do [[ "$t" == *"$o"* ]] && want=1; done
+		[ $want = 1 ] || continue
+	fi
 	echo "# $t"
 	t0=$SECONDS
 	out=$(bash "$t" 2>&1); rc=$?

@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "secretfs.h"
+#include "secretfs_ns.h"
 
 /*
  * Inodes one tmpfs may have: two sets during a publish (see
@@ -18,23 +19,6 @@
  */
 #define NR_INODES	(2 * SECRETFS_SET_INODES + 3)
 
-/* A HUSH_E_* code for an errno from a file system call. */
-static int
-errno_code(int e)
-{
-	switch (e) {
-	case ENOSPC:
-	case EDQUOT:
-		return HUSH_E_NOSPACE;
-	case ENOMEM:
-		return HUSH_E_NOMEM;
-	case EPERM:
-	case EACCES:
-		return HUSH_E_PERM;
-	default:
-		return HUSH_E_SYS;
-	}
-}
 
 /* Reports a failed fsconfig() with the kernel's own words if it left any. */
 static int
@@ -51,7 +35,7 @@ fs_fail(int fs, const char *what, char *why, size_t whylen)
 		set_why(why, whylen, "%s: %s", what, msg + 2);
 	} else
 		set_why(why, whylen, "%s: %s", what, strerror(e));
-	return errno_code(e);
+	return sfs_errno_code(e);
 }
 
 /* cap_bytes rounded up to whole pages, at least one (size=0 is no cap). */
@@ -93,7 +77,7 @@ secretfs_create(size_t cap_bytes, int *wfd, char *why, size_t whylen)
 		return r;
 
 	if ((fs = fsopen("tmpfs", FSOPEN_CLOEXEC)) == -1) {
-		r = errno_code(errno);
+		r = sfs_errno_code(errno);
 		set_why(why, whylen, "fsopen(tmpfs): %s", strerror(errno));
 		return r;
 	}
@@ -130,7 +114,7 @@ secretfs_create(size_t cap_bytes, int *wfd, char *why, size_t whylen)
 	}
 	if ((mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID |
 	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) == -1) {
-		r = errno_code(errno);
+		r = sfs_errno_code(errno);
 		set_why(why, whylen, "fsmount: %s", strerror(errno));
 		goto out;
 	}
@@ -155,7 +139,7 @@ secretfs_resize(int wfd, size_t cap_bytes, char *why, size_t whylen)
 	if ((r = cap_pages(cap_bytes, &size, why, whylen)) != 0)
 		return r;
 	if ((fs = fspick(wfd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC)) == -1) {
-		r = errno_code(errno);
+		r = sfs_errno_code(errno);
 		set_why(why, whylen, "fspick: %s", strerror(errno));
 		return r;
 	}
@@ -196,7 +180,7 @@ secretfs_ro_view(int wfd, int *rofd, char *why, size_t whylen)
 	 */
 	if ((fd = open_tree(wfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
 	    AT_EMPTY_PATH)) == -1) {
-		r = errno_code(errno);
+		r = sfs_errno_code(errno);
 		set_why(why, whylen, "open_tree(OPEN_TREE_CLONE) of the tmpfs: "
 		    "%s%s", strerror(errno), errno == EINVAL ?
 		    " (cloning a detached mount needs Linux 6.15)" : "");
@@ -206,7 +190,7 @@ secretfs_ro_view(int wfd, int *rofd, char *why, size_t whylen)
 	attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == -1) {
-		r = errno_code(errno);
+		r = sfs_errno_code(errno);
 		set_why(why, whylen, "mount_setattr(read-only): %s",
 		    strerror(errno));
 		close(fd);

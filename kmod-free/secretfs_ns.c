@@ -428,3 +428,21 @@ sfs_run_in_ns_done(const struct sfs_job *jp, pid_t pid, int *fdout,
 		close(j.nsfd);
 	return r;
 }
+
+/* A HUSH_E_* code for an errno from a file system call. */
+int
+sfs_errno_code(int e)
+{
+	switch (e) {
+	case ENOSPC:
+	case EDQUOT:
+		return HUSH_E_NOSPACE;
+	case ENOMEM:
+		return HUSH_E_NOMEM;
+	case EPERM:
+	case EACCES:
+		return HUSH_E_PERM;
+	default:
+		return HUSH_E_SYS;
+	}
+}

@@ -1,7 +1,8 @@
 /*
  * Internal to kmod-free/secretfs_*.c: the trip into a container's mount
  * namespace that attach, detach and adopt share, and the hostile-rootfs
- * path walk they all rely on.  Not part of secretfs.h's interface.
+ * path walk they all rely on, and the errno mapping every secretfs file
+ * uses.  Not part of secretfs.h's interface.
  */
 #ifndef HUSH_SECRETFS_NS_H
 #define HUSH_SECRETFS_NS_H
@@ -18,6 +19,9 @@
 #ifndef STATX_MNT_ID_UNIQUE
 #define STATX_MNT_ID_UNIQUE	0x00004000U
 #endif
+
+/* A HUSH_E_* code for an errno from a file system call. */
+int	sfs_errno_code(int e);
 
 /* Longest piece of a path echoed back in a message. */
 #define SFS_ECHO_MAX	80

@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "secretfs.h"
+#include "secretfs_ns.h"
 
 /*
  * The layout's own entries all start with "..", which no published name
@@ -52,23 +53,6 @@ struct plan {
 	uint64_t	  inodes;	/* ..data_N, files, dirs, top links */
 };
 
-/* A HUSH_E_* code for an errno from a file system call. */
-static int
-errno_code(int e)
-{
-	switch (e) {
-	case ENOSPC:
-	case EDQUOT:
-		return HUSH_E_NOSPACE;
-	case ENOMEM:
-		return HUSH_E_NOMEM;
-	case EPERM:
-	case EACCES:
-		return HUSH_E_PERM;
-	default:
-		return HUSH_E_SYS;
-	}
-}
 
 /*
  * Copies at most ECHO_MAX bytes of s into buf, printable ASCII as is and
@@ -339,7 +323,7 @@ current_gen(int wfd, uint64_t *gen, char *why, size_t whylen)
 			return 0;
 		set_why(why, whylen, "reading " DATA_LINK ": %s",
 		    strerror(errno));
-		return errno_code(errno);
+		return sfs_errno_code(errno);
 	}
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
@@ -413,7 +397,7 @@ sweep(int wfd, uint64_t keep, char *why, size_t whylen)
 	    (d = fdopendir(fd)) == NULL) {
 		set_why(why, whylen, "reading the tmpfs root: %s",
 		    strerror(errno));
-		r = errno_code(errno);
+		r = sfs_errno_code(errno);
 		if (fd != -1)
 			close(fd);
 		return r;
@@ -427,7 +411,7 @@ sweep(int wfd, uint64_t keep, char *why, size_t whylen)
 		if (remove_tree(fd, de->d_name, 0) == -1 && r == 0) {
 			set_why(why, whylen, "removing stale %s: %s",
 			    de->d_name, strerror(errno));
-			r = errno_code(errno);
+			r = sfs_errno_code(errno);
 		}
 	}
 	closedir(d);
@@ -527,7 +511,7 @@ write_file(int gendir, const struct secretfs_file *f, char *why,
 		close(fd);
 	if (dir != -1)
 		close(dir);
-	return errno_code(e);
+	return sfs_errno_code(e);
 }
 
 /*
@@ -546,20 +530,20 @@ write_generation(int wfd, const char *gen_name, const struct plan *p,
 	if (mkdirat(wfd, gen_name, 0700) == -1) {
 		set_why(why, whylen, "making %s: %s", gen_name,
 		    strerror(errno));
-		return errno_code(errno);
+		return sfs_errno_code(errno);
 	}
 	if ((dir = openat(wfd, gen_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
 		set_why(why, whylen, "opening %s: %s", gen_name,
 		    strerror(errno));
-		return errno_code(errno);
+		return sfs_errno_code(errno);
 	}
 	for (size_t i = 0; i < p->n && r == 0; i++)
 		r = write_file(dir, p->sorted[i], why, whylen);
 	if (r == 0 && fchmod(dir, 0755) == -1) {
 		set_why(why, whylen, "chmod of %s: %s", gen_name,
 		    strerror(errno));
-		r = errno_code(errno);
+		r = sfs_errno_code(errno);
 	}
 	close(dir);
 	return r;
@@ -607,7 +591,7 @@ ensure_top_link(int wfd, const char *name, size_t len, char *why,
 		return 0;
 	set_why(why, whylen, "linking '%s': %s", quote(top, q, sizeof(q)),
 	    strerror(errno));
-	return errno_code(errno);
+	return sfs_errno_code(errno);
 }
 
 /* Whether top-level entry t is the top component of a name in the set. */
@@ -637,7 +621,7 @@ drop_stale_links(int wfd, const struct plan *p, char *why, size_t whylen)
 	    (d = fdopendir(fd)) == NULL) {
 		set_why(why, whylen, "reading the tmpfs root: %s",
 		    strerror(errno));
-		r = errno_code(errno);
+		r = sfs_errno_code(errno);
 		if (fd != -1)
 			close(fd);
 		return r;
@@ -652,7 +636,7 @@ drop_stale_links(int wfd, const struct plan *p, char *why, size_t whylen)
 		if (unlinkat(fd, de->d_name, 0) == -1 && r == 0) {
 			set_why(why, whylen, "removing the link '%s': %s",
 			    quote(de->d_name, q, sizeof(q)), strerror(errno));
-			r = errno_code(errno);
+			r = sfs_errno_code(errno);
 		}
 	}
 	closedir(d);
@@ -713,7 +697,7 @@ check_tmpfs(int wfd, struct statfs *sfs, char *why, size_t whylen)
 	}
 	if (fstatfs(wfd, sfs) == -1) {
 		set_why(why, whylen, "statfs: %s", strerror(errno));
-		return errno_code(errno);
+		return sfs_errno_code(errno);
 	}
 	if (sfs->f_type != TMPFS_MAGIC || sfs->f_bsize <= 0) {
 		set_why(why, whylen, "fd %d is not a tmpfs", wfd);
@@ -741,7 +725,7 @@ grow(int wfd, const struct plan *p, struct statfs *sfs, char *why,
 		return r;
 	if (fstatfs(wfd, sfs) == -1) {
 		set_why(why, whylen, "statfs: %s", strerror(errno));
-		return errno_code(errno);
+		return sfs_errno_code(errno);
 	}
 	return 0;
 }
@@ -807,7 +791,7 @@ secretfs_publish_flags(int wfd, const struct secretfs_file *files, size_t n,
 	/* again: the sweep may have freed space */
 	if (fstatfs(wfd, &sfs) == -1) {
 		set_why(why, whylen, "statfs: %s", strerror(errno));
-		r = errno_code(errno);
+		r = sfs_errno_code(errno);
 		goto out;
 	}
 	if ((flags & SECRETFS_GROW) != 0 && p.pages > (uint64_t)sfs.f_bfree &&
@@ -822,7 +806,7 @@ secretfs_publish_flags(int wfd, const struct secretfs_file *files, size_t n,
 	if (replace_link(wfd, gen_name, DATA_LINK) == -1) {
 		set_why(why, whylen, "swapping " DATA_LINK " to %s: %s",
 		    gen_name, strerror(errno));
-		r = errno_code(errno);
+		r = sfs_errno_code(errno);
 		goto undo;
 	}
 
@@ -847,7 +831,7 @@ secretfs_publish_flags(int wfd, const struct secretfs_file *files, size_t n,
 		if (remove_tree(wfd, old_name, 0) == -1) {
 			set_why(why, whylen, "published, but removing %s: %s",
 			    old_name, strerror(errno));
-			r = errno_code(errno);
+			r = sfs_errno_code(errno);
 		}
 	}
 	goto out;

@@ -257,7 +257,6 @@ mnt_publish(const struct wire_msg *m, struct wire_enc *e, uint64_t now_ms,
 	}
 	if (r == 0) {
 		c->nfiles = fs.n;
-		c->prune_at = now_ms + MNT_KEEP_MS;
 		wire_put_u32(e, T_COUNT, (uint32_t)fs.n);
 	}
 	mnt_files_free(&fs);

@@ -45,6 +45,7 @@
 #define LL_FS_IOCTL_DEV	(1ULL << 15)		/* ABI 5 */
 #define LL_FS_EXECUTE	(1ULL << 0)
 #define LL_FS_READ_FILE	(1ULL << 2)
+#define LL_FS_READ_DIR	(1ULL << 3)
 #define LL_NET_BIND_TCP	(1ULL << 0)		/* ABI 4 */
 #define LL_NET_CONNECT_TCP (1ULL << 1)
 #define LL_SCOPE_ABSTRACT_UNIX (1ULL << 0)	/* ABI 6 */
@@ -64,6 +65,12 @@ struct ll_path_beneath {
 } __attribute__((packed));
 
 static int trap_report_fd = -1;
+
+int
+sandbox_report_fd(void)
+{
+	return trap_report_fd;
+}
 
 int
 sandbox_landlock_abi(void)
@@ -143,6 +150,10 @@ landlock_apply(const struct sandbox_policy *p)
 	if (p->ro_files != NULL)
 		for (size_t i = 0; r == 0 && p->ro_files[i] != NULL; i++)
 			r = landlock_add_path(ruleset, p->ro_files[i], LL_FS_READ_FILE);
+	if (p->ro_dirs != NULL)
+		for (size_t i = 0; r == 0 && p->ro_dirs[i] != NULL; i++)
+			r = landlock_add_path(ruleset, p->ro_dirs[i],
+			    LL_FS_READ_FILE | LL_FS_READ_DIR);
 	if (r == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) {
 		log_err("landlock_restrict_self: %s", strerror(errno));
 		r = HUSH_E_SYS;
@@ -223,6 +234,30 @@ seccomp_apply(const struct sandbox_policy *p, int report_fd)
 		r = HUSH_E_SYS;
 		goto out;
 	}
+	/*
+	 * LeakSanitizer's check at exit: a helper task sharing our memory
+	 * (clone without CLONE_THREAD) ptrace()s every thread, lists them in
+	 * /proc/self/task and reads /proc/self/maps, with the legacy open and
+	 * getdents.  It blocks SIGSYS, so a call missing here kills it
+	 * silently and leaves the process spinning at exit.
+	 */
+	if (p->lsan_at_exit) {
+		const int lsan_calls[] = {
+			SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(prctl),
+			SCMP_SYS(wait4), SCMP_SYS(rt_sigaction), SCMP_SYS(getppid),
+			SCMP_SYS(sched_yield), SCMP_SYS(open), SCMP_SYS(openat),
+			SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(read),
+			SCMP_SYS(exit), SCMP_SYS(gettid),
+			SCMP_SYS(ioctl),	/* the report: is stderr a tty? */
+		};
+
+		for (size_t i = 0; i < sizeof(lsan_calls) / sizeof(lsan_calls[0]); i++) {
+			if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, lsan_calls[i], 0) != 0) {
+				r = HUSH_E_SYS;
+				goto out;
+			}
+		}
+	}
 #endif
 	/* The handler's own report (datum_b spelled out: clang wants every field). */
 	if (report_fd >= 0 && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
@@ -252,9 +287,14 @@ sandbox_apply(const struct sandbox_policy *p, int report_fd)
 	 * stops the world with a ptrace()ing thread and reads /proc/self:
 	 * nothing a sandboxed process may do.  Check now instead, which also
 	 * turns the check at exit off; what the sandboxed process leaks from
-	 * here on goes unreported.
+	 * here on goes unreported -- except for a policy that asks to keep the
+	 * check at exit, which then stays ptrace()able by itself (dumpable;
+	 * it has no CAP_SYS_PTRACE) and gets the calls below.
 	 */
-	__lsan_do_leak_check();
+	if (!p->lsan_at_exit)
+		__lsan_do_leak_check();
+	else if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+		return HUSH_E_SYS;
 #endif
 	if ((r = landlock_apply(p)) != 0)
 		return r;

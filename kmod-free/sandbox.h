@@ -104,8 +104,17 @@ struct sandbox_policy {
 	const char *const	*rw_dirs;	/* NULL-terminated */
 	/* Single files it may open for reading (skipped if absent). */
 	const char *const	*ro_files;	/* NULL-terminated */
+	/* Directories below which it may read files and list directories. */
+	const char *const	*ro_dirs;	/* NULL-terminated */
 	/* May bind and connect TCP sockets (else refused from Landlock ABI 4). */
 	bool			 tcp;
+	/*
+	 * AddressSanitizer builds only: keep LeakSanitizer's check at exit
+	 * (see sandbox.c) rather than checking once when confined.  For a
+	 * process whose leaks matter after start-up and that can afford the
+	 * extra calls in a test build: the parent.
+	 */
+	bool			 lsan_at_exit;
 };
 
 /*
@@ -119,6 +128,12 @@ struct sandbox_policy {
  * is returned, and the caller must not run unconfined.
  */
 int	sandbox_apply(const struct sandbox_policy *p, int report_fd);
+
+/*
+ * The fd a sandboxed process's SIGSYS handler reports on (-1 if none): a
+ * process it forks must keep it open to be heard.
+ */
+int	sandbox_report_fd(void);
 
 /* What a trapped process tells its parent before it dies. */
 struct sandbox_trap {

@@ -5,12 +5,16 @@
  * with a report and, for adopt, one fd.
  */
 #include <errno.h>
+#ifdef HUSH_TEST_HOOKS
+#include <seccomp.h>
+#endif
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +25,7 @@
 #include "err.h"
 #include "proc_harden.h"
 #include "secretfs.h"
+#include "sandbox.h"
 #include "secretfs_ns.h"
 
 int
@@ -305,6 +310,24 @@ send_report(int sock, const struct sfs_report *rep, int fd)
 		_exit(2);
 }
 
+#ifdef HUSH_TEST_HOOKS
+/*
+ * Test builds only: HUSH_TEST_NS_HELPER_CALL=NAME makes the helper call
+ * that system call (zero arguments) once it is in the container's
+ * namespace; tests/integration/t_sandbox.sh checks the filter kills it
+ * and the parent hears of it at once.
+ */
+static void
+test_helper_fault(void)
+{
+	const char *name = getenv("HUSH_TEST_NS_HELPER_CALL");
+	int nr;
+
+	if (name != NULL && (nr = seccomp_syscall_resolve_name(name)) >= 0)
+		syscall(nr, 0, 0, 0, 0, 0, 0);
+}
+#endif
+
 int
 sfs_run_in_ns(const struct sfs_job *jp, pid_t pid, int *fdout, char *why,
     size_t whylen)
@@ -369,6 +392,9 @@ sfs_run_in_ns_done(const struct sfs_job *jp, pid_t pid, int *fdout,
 		keep[nkeep++] = sv[1];
 		for (size_t i = 0; i < j.nbinds; i++)
 			keep[nkeep++] = j.binds[i].fd;
+		/* A trapped call here is reported as the mounter's would be. */
+		if (sandbox_report_fd() >= 0)
+			keep[nkeep++] = sandbox_report_fd();
 		memset(&rep, 0, sizeof(rep));
 		if (proc_close_fds_from(3, keep, nkeep) != 0)
 			sfs_report(&rep, HUSH_E_SYS, "closing fds: %s",
@@ -377,8 +403,12 @@ sfs_run_in_ns_done(const struct sfs_job *jp, pid_t pid, int *fdout,
 			sfs_report(&rep, errno == EPERM ? HUSH_E_PERM :
 			    HUSH_E_SYS, "setns into the container's mount "
 			    "namespace: %s", strerror(errno));
-		else
+		else {
+#ifdef HUSH_TEST_HOOKS
+			test_helper_fault();
+#endif
 			j.fn(&j, &rep, &pass);
+		}
 		send_report(sv[1], &rep, rep.code == 0 ? pass : -1);
 		_exit(0);
 	}
@@ -389,7 +419,11 @@ sfs_run_in_ns_done(const struct sfs_job *jp, pid_t pid, int *fdout,
 	recv_report(sv[0], &rep, &fd);
 	while (waitpid(child, &st, 0) == -1 && errno == EINTR)
 		;
-	if (rep.code == 1) {
+	if (rep.code == 1 && WIFSIGNALED(st)) {
+		set_why(why, whylen, "the namespace helper was killed by signal "
+		    "%d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+		r = HUSH_E_INTERNAL;
+	} else if (rep.code == 1) {
 		set_why(why, whylen, "the namespace helper ended without a "
 		    "usable report (wait status %#x)", (unsigned int)st);
 		r = HUSH_E_INTERNAL;

@@ -70,39 +70,85 @@ fail:
 	return r;
 }
 
+/*
+ * The raft process runs as the unprivileged user and must reach its
+ * directory, and nothing else, below a state dir of root's.  So the state
+ * dir is root's with group `hush` allowed only to pass through (0710):
+ * every file in it stays root's and 0600.  The raft dir is the user's,
+ * with group root allowed in (0770) so that the parent, which keeps no
+ * capability over file permissions once confined, can still empty it
+ * (leave, a failed init); it never reads what raft writes there.
+ */
 static int
-mkdir_private(const char *path)
+prepare_dir(const char *path, uid_t uid, gid_t gid, mode_t mode)
 {
 	struct stat st;
+	int fd, r = 0;
 
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+	if (mkdir(path, mode) != 0 && errno != EEXIST)
 		return HUSH_E_IO;
-	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return HUSH_E_IO;
-	/* Everything below holds key material or ciphertext: owner only. */
-	if ((st.st_mode & 077) != 0 && chmod(path, 0700) != 0)
+	if (fstat(fd, &st) != 0 ||
+	    ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) != 0) ||
+	    ((st.st_mode & 07777) != mode && fchmod(fd, mode) != 0))
+		r = HUSH_E_IO;
+	close(fd);
+	return r;
+}
+
+/*
+ * A raft log written before the raft process ran as the user: hand its
+ * files over.  Only plain files with one link that are root's -- never
+ * through a symlink, never a hard link to a file elsewhere.
+ */
+static int
+adopt_raft_files(const char *raft_dir, uid_t uid, gid_t gid)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int r = 0;
+
+	if ((d = opendir(raft_dir)) == NULL)
 		return HUSH_E_IO;
-	return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != 0)
+			continue;
+		if (fchownat(dirfd(d), de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+			r = HUSH_E_IO;
+	}
+	closedir(d);
+	return r;
 }
 
 int
-node_state_prepare(const char *state_dir, char *why, size_t whylen)
+node_state_prepare(const char *state_dir, uid_t raft_uid, gid_t raft_gid, char *why,
+    size_t whylen)
 {
 	char path[PATH_MAX];
-	const char *sub[] = { "certificates", "raft" };
 
-	if (mkdir_private(state_dir) != 0) {
+	if (prepare_dir(state_dir, 0, raft_gid, 0710) != 0) {
 		snprintf(why, whylen, "cannot create state directory %s: %s", state_dir,
 		    strerror(errno));
 		return HUSH_E_IO;
 	}
-	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-		if (path_in(path, sizeof(path), state_dir, sub[i]) != 0 ||
-		    mkdir_private(path) != 0) {
-			snprintf(why, whylen, "cannot create %s/%s: %s", state_dir, sub[i],
-			    strerror(errno));
-			return HUSH_E_IO;
-		}
+	if (path_in(path, sizeof(path), state_dir, "certificates") != 0 ||
+	    prepare_dir(path, 0, 0, 0700) != 0) {
+		snprintf(why, whylen, "cannot create %s/certificates: %s", state_dir,
+		    strerror(errno));
+		return HUSH_E_IO;
+	}
+	if (path_in(path, sizeof(path), state_dir, "raft") != 0 ||
+	    prepare_dir(path, raft_uid, 0, 0770) != 0 ||
+	    adopt_raft_files(path, raft_uid, raft_gid) != 0) {
+		snprintf(why, whylen, "cannot create %s/raft for its user: %s", state_dir,
+		    strerror(errno));
+		return HUSH_E_IO;
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #define HUSH_NODE_STATE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include "id.h"
@@ -40,8 +41,12 @@ int	node_state_write_cert(const char *state_dir, const char *name, const char *p
 char	*node_state_read_cert(const char *state_dir, const char *name);
 /* Refuse to start on a state dir left half-initialized by a crash. */
 bool	node_state_has_leftovers(const char *state_dir);
-/* Create the state dir tree with private permissions. */
-int	node_state_prepare(const char *state_dir, char *why, size_t whylen);
+/*
+ * Create the state dir tree with private permissions (see node_state.c):
+ * raft_uid/raft_gid are the user the raft process runs as.
+ */
+int	node_state_prepare(const char *state_dir, uid_t raft_uid, gid_t raft_gid,
+	    char *why, size_t whylen);
 /* Unlink every file directly in dir (the raft log, the certificates). */
 void	remove_dir_files(const char *dir);
 /* Write a file atomically: temp file, fsync, rename, fsync the directory. */

@@ -20,6 +20,7 @@
 
 #include "err.h"
 #include "keyring.h"
+#include "launcher.h"
 #include "log.h"
 #include "parent.h"
 #include "proc_harden.h"
@@ -102,7 +103,7 @@ load_node(struct parent *p)
  * processes it is for must never run with root's file access.
  */
 static int
-set_child_user(const char *name)
+set_child_user(struct parent *p, const char *name)
 {
 	struct passwd *pw;
 
@@ -111,8 +112,8 @@ set_child_user(const char *name)
 		if (errno != 0)
 			log_err("cannot look up the user '%s': %s", name, strerror(errno));
 		else
-			log_err("the system user '%s' does not exist; the pki and net "
-			    "processes run as it. Create it (useradd --system "
+			log_err("the system user '%s' does not exist; the pki, net and "
+			    "raft processes run as it. Create it (useradd --system "
 			    "--no-create-home --shell /usr/sbin/nologin %s) or name "
 			    "another with --user", name, name);
 		return HUSH_E_NOTFOUND;
@@ -124,7 +125,9 @@ set_child_user(const char *name)
 		return HUSH_E_INVAL;
 	}
 	child_set_user(pw->pw_uid, pw->pw_gid);
-	log_debug("pki and net run as %s (uid %lu, gid %lu)", name,
+	p->user_uid = pw->pw_uid;
+	p->user_gid = pw->pw_gid;
+	log_debug("pki, net and raft run as %s (uid %lu, gid %lu)", name,
 	    (unsigned long)pw->pw_uid, (unsigned long)pw->pw_gid);
 	return 0;
 }
@@ -161,33 +164,62 @@ child_by_pid(struct parent *p, pid_t pid)
 	return NULL;
 }
 
+/* The launcher reported that a child's process ended. */
 static void
-reap(struct parent *p)
+child_gone(struct parent *p, pid_t pid, int status)
 {
 	struct child *c;
 	char detail[512];
+
+	if ((c = child_by_pid(p, pid)) == NULL)
+		return;
+	child_death_detail(c, detail, sizeof(detail));
+	if (WIFSIGNALED(status))
+		log_err("%s process (pid %ld) was killed by signal %d (%s)%s%s",
+		    c->desc->name, (long)pid, WTERMSIG(status),
+		    strsignal(WTERMSIG(status)), detail,
+		    p->stopping ? "" : "; restarting it");
+	else if (!p->stopping)
+		log_err("%s process (pid %ld) exited with status %d; restarting it",
+		    c->desc->name, (long)pid, WEXITSTATUS(status));
+	if (c == &p->raft)
+		p->raft_ready = false;
+	if (c == &p->net)
+		p->net_started = false;
+	if (c == &p->mounter)
+		containers_mounter_lost(p);
+	child_exited(c);
+}
+
+static void
+launcher_reports(struct parent *p)
+{
+	pid_t pid;
+	int status, r;
+
+	while ((r = launcher_next_exit(&pid, &status)) == 1)
+		child_gone(p, pid, status);
+	if (r < 0 && !p->stopping)
+		fatal("lost the launcher process: %s; the children went with it, "
+		    "stopping", hush_strerror(r));
+}
+
+/* The parent's one child is the launcher; the others are its children. */
+static void
+reap(struct parent *p)
+{
 	pid_t pid;
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if ((c = child_by_pid(p, pid)) == NULL)
+		if (pid != launcher_pid() || p->stopping)
 			continue;
-		child_death_detail(c, detail, sizeof(detail));
 		if (WIFSIGNALED(status))
-			log_err("%s process (pid %ld) was killed by signal %d (%s)%s%s",
-			    c->desc->name, (long)pid, WTERMSIG(status),
-			    strsignal(WTERMSIG(status)), detail,
-			    p->stopping ? "" : "; restarting it");
-		else if (!p->stopping)
-			log_err("%s process (pid %ld) exited with status %d; restarting it",
-			    c->desc->name, (long)pid, WEXITSTATUS(status));
-		if (c == &p->raft)
-			p->raft_ready = false;
-		if (c == &p->net)
-			p->net_started = false;
-		if (c == &p->mounter)
-			containers_mounter_lost(p);
-		child_exited(c);
+			fatal("the launcher process (pid %ld) was killed by signal %d (%s); "
+			    "the children went with it, stopping", (long)pid,
+			    WTERMSIG(status), strsignal(WTERMSIG(status)));
+		fatal("the launcher process (pid %ld) exited with status %d; the "
+		    "children went with it, stopping", (long)pid, WEXITSTATUS(status));
 	}
 }
 
@@ -319,18 +351,17 @@ shutdown_children(struct parent *p)
 		chan_close(&kids[i]->ch);
 	while (child_now_ms() < deadline && (p->raft.pid > 0 || p->pki.pid > 0 ||
 	    p->net.pid > 0 || p->mounter.pid > 0)) {
-		struct pollfd pfd = { .fd = p->sig_fd, .events = POLLIN };
+		struct pollfd pfd[2] = {
+			{ .fd = p->sig_fd, .events = POLLIN },
+			{ .fd = launcher_fd(), .events = POLLIN },
+		};
 
-		poll(&pfd, 1, 100);
+		poll(pfd, 2, 100);
 		handle_signals(p);
+		launcher_reports(p);
 	}
-	for (size_t i = 0; i < nkids; i++) {
-		if (kids[i]->pid > 0) {
-			log_warn("%s process did not stop; killing it", kids[i]->desc->name);
-			kill(kids[i]->pid, SIGKILL);
-			waitpid(kids[i]->pid, NULL, 0);
-		}
-	}
+	/* The launcher SIGKILLs what is left, and says so. */
+	launcher_stop();
 }
 
 int
@@ -338,7 +369,12 @@ parent_main(const struct hushd_config *cfg)
 {
 	static struct parent P;
 	struct parent *p = &P;
-	struct pollfd pfd[8 + MAX_CLIENTS];
+	static const struct child_desc *const roles[] = {
+		&pki_child, &raft_child, &net_child, &mounter_child,
+	};
+	struct child *kids[] = { &p->pki, &p->raft, &p->net, &p->mounter };
+	struct pollfd pfd[16 + MAX_CLIENTS];
+	size_t trap_at;
 	struct client *who[MAX_CLIENTS];
 	char why[512];
 	size_t n, nc;
@@ -358,22 +394,26 @@ parent_main(const struct hushd_config *cfg)
 	 */
 	if (proc_harden() != 0)
 		fatal("cannot harden the process: %s", strerror(errno));
-	if (set_child_user(p->cfg.user) != 0)
+	if (set_child_user(p, p->cfg.user) != 0)
 		return 1;
+	if (snprintf(raft_proc_dir, sizeof(raft_proc_dir), "%s/raft", p->cfg.state_dir) >=
+	    (int)sizeof(raft_proc_dir))
+		fatal("state directory path is too long");
+	/* First, while no key is in this process's memory: see launcher.c. */
+	if (launcher_start(roles, sizeof(roles) / sizeof(roles[0])) != 0)
+		fatal("cannot start the launcher process: %s", strerror(errno));
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 	/* Our own session keyring: keys added here are not reachable from the
 	 * shell or service manager that started us. */
 	if ((r = keyring_join_private()) != 0)
 		fatal_r(r, "cannot create a private session keyring");
-	if ((r = node_state_prepare(p->cfg.state_dir, why, sizeof(why))) != 0)
+	if ((r = node_state_prepare(p->cfg.state_dir, p->user_uid, p->user_gid, why,
+	    sizeof(why))) != 0)
 		fatal("%s", why);
 	if (lock_state_dir(p) != 0 || load_node(p) != 0)
 		return 1;
 	audit_events_open(p);
-	if (snprintf(raft_proc_dir, sizeof(raft_proc_dir), "%s/raft", p->cfg.state_dir) >=
-	    (int)sizeof(raft_proc_dir))
-		fatal("state directory path is too long");
 	if (setup_signals(p) != 0)
 		fatal("cannot set up signal handling");
 	if (control_listen(p) != 0)
@@ -389,6 +429,8 @@ parent_main(const struct hushd_config *cfg)
 	if ((p->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
 	    timerfd_settime(p->timer_fd, 0, &(struct itimerspec){ { 2, 0 }, { 2, 0 } }, NULL) != 0)
 		fatal("cannot create the heartbeat timer");
+	if ((r = parent_confine(&p->cfg, launcher_parent_trap_fd())) != 0)
+		fatal_r(r, "cannot confine the parent process");
 	log_info("hushd %s serving %s (state in %s, containers in %s)", HUSH_VERSION,
 	    p->cfg.control_socket, p->cfg.state_dir, p->cfg.run_dir);
 
@@ -411,6 +453,10 @@ parent_main(const struct hushd_config *cfg)
 		pfd[n++] = (struct pollfd){ .fd = p->timer_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = p->mounter.ch.fd,
 		    .events = POLLIN | (chan_pending(&p->mounter.ch) ? POLLOUT : 0) };
+		pfd[n++] = (struct pollfd){ .fd = launcher_fd(), .events = POLLIN };
+		trap_at = n;
+		for (size_t i = 0; i < 4; i++)
+			pfd[n++] = (struct pollfd){ .fd = kids[i]->trap_fd, .events = POLLIN };
 		nc = control_pollfds(p, pfd + n, who, MAX_CLIENTS);
 		if (poll(pfd, n + nc, timeout) < 0) {
 			if (errno == EINTR)
@@ -433,6 +479,11 @@ parent_main(const struct hushd_config *cfg)
 		}
 		if (pfd[6].revents && p->mounter.ch.fd >= 0)
 			child_io(p, &p->mounter, pfd[6].revents);
+		for (size_t i = 0; i < 4; i++)
+			if (pfd[trap_at + i].revents & POLLIN)
+				child_trap_read(kids[i]);
+		/* Also exits queued while a spawn waited for its answer. */
+		launcher_reports(p);
 		/* Clients last: handlers above may have closed some. */
 		for (size_t i = 0; i < nc; i++) {
 			if (pfd[n + i].revents && control_client_alive(p, who[i]))

@@ -72,6 +72,9 @@ struct parent {
 	enum parent_state	 state;
 	struct node_state	 node;
 	struct child		 pki, raft, net, mounter;
+	/* The unprivileged user pki, net and raft run as (--user). */
+	uid_t			 user_uid;
+	gid_t			 user_gid;
 	bool			 net_started;	/* NET_START answered */
 	bool			 net_start_sent;
 	/* Membership as last reported by the raft process (or the join). */
@@ -118,6 +121,14 @@ int	parent_main(const struct hushd_config *cfg);
  * start).  Forks its probes: call before any thread or child exists.
  */
 int	parent_kernel_check(void);
+/*
+ * The parent's own confinement (parent_sandbox.c), after start-up: its
+ * capabilities cut to the audit ones it holds, then its Landlock domain
+ * (state dir, run dir, control socket's directory, /proc read-only) and
+ * seccomp allow-list; trap_fd is where a trapped call is reported (the
+ * launcher reads it and logs the call's name).
+ */
+int	parent_confine(const struct hushd_config *cfg, int trap_fd);
 
 /* control.c */
 int	control_listen(struct parent *p);

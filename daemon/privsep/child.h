@@ -59,6 +59,8 @@ struct child {
 	struct chan		 ch;
 	/* Read end of the pipe its SIGSYS handler reports a trapped call on. */
 	int			 trap_fd;
+	/* ": forbidden system call X" once it reported one, else "". */
+	char			 trap_note[160];
 	uint32_t		 next_id;
 	struct call		*calls;
 	unsigned		 backoff_ms;
@@ -75,8 +77,17 @@ uint64_t child_now_ms(void);
  */
 void	child_set_user(uid_t uid, gid_t gid);
 void	child_init(struct child *c, const struct child_desc *desc);
-/* Fork and confine; returns 0 in the parent with c->pid set. */
+/*
+ * Has the launcher start c's process (daemon/privsep/launcher.h); returns
+ * 0 with c->pid set and its channel open.
+ */
 int	child_spawn(struct child *c);
+/*
+ * The same, forked from the calling process itself rather than through
+ * the launcher: for the unit tests, which drive one kind of process alone
+ * (several at once) and reap it themselves.
+ */
+int	child_spawn_here(struct child *c);
 /*
  * The child's process is gone (reaped by the parent): fail its pending
  * calls with HUSH_E_UNAVAIL, close the channel and schedule a restart with
@@ -84,11 +95,20 @@ int	child_spawn(struct child *c);
  */
 void	child_exited(struct child *c);
 /*
+ * Reads what arrived on c->trap_fd (poll it): a trapped call of a process
+ * the child forked is logged at once, the child's own kept for
+ * child_death_detail().
+ */
+void	child_trap_read(struct child *c);
+/*
  * Why the child died, for the reaper's log line: the system call its
  * seccomp filter trapped, if it reported one, else "".
  */
 void	child_death_detail(struct child *c, char *buf, size_t len);
-/* Kill the child for a protocol violation; the reaper restarts it. */
+/*
+ * Kill the child for a protocol violation (through the launcher, whose
+ * child it is); its exit report restarts it.
+ */
 void	child_kill(struct child *c, const char *why);
 
 /* A request id for a message that child_call() will send. */
@@ -101,5 +121,28 @@ uint32_t child_next_id(struct child *c);
 int	child_call(struct child *c, struct wire_enc *req, int fd, call_cb cb, void *arg);
 /* Route a reply from the child to its waiting call; <0 = violation. */
 int	child_reply(struct child *c, const uint8_t *buf, size_t len, int fd);
+
+/*
+ * The child side (child_run.c).  child_run() confines the new process as
+ * d says and runs d->main(fd); trap_fd is where its SIGSYS handler
+ * reports, parent the pid that forked it (it dies with it).
+ */
+void	child_run(const struct child_desc *d, int fd, int trap_fd, pid_t parent)
+	    __attribute__((__noreturn__));
+/*
+ * Forks a process that runs child_run(d, ...): 0 with its pid, the
+ * caller's end of its channel and the read end of its SIGSYS report pipe,
+ * or -errno.
+ */
+int	child_fork(const struct child_desc *d, pid_t *pid, int *chan_fd, int *trap_fd);
+/*
+ * Loads what libraries read from files on first use (time zone, OpenSSL's
+ * configuration, libgcc_s), before a sandbox takes the files away.
+ */
+void	child_preload(void);
+#ifdef HUSH_TEST_HOOKS
+/* HUSH_TEST_SANDBOX's faults for the process named role (child_run.c). */
+void	child_test_faults_arm(const char *role);
+#endif
 
 #endif

@@ -37,6 +37,8 @@ const struct child_desc raft_child = {
 	.from_child = from_raft,
 	.caps = NULL,
 	.ncaps = 0,
+	/* Its directory is the user's (daemon/parent/node_state.c). */
+	.unprivileged = true,
 	.sandbox = &raft_sandbox,
 	.main = raft_proc_main,
 };

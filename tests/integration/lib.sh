@@ -79,7 +79,32 @@ eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
 }
 
+# Sanitizer builds (make integration-asan sets HUSH_SANITIZED): stop every
+# node with SIGTERM so that LeakSanitizer runs as the parent exits, then
+# fail on any sanitizer report in any node's log.  A report in a child
+# (halt_on_error) kills only that child, which is restarted: without this
+# a test could pass over it.
+sanitizer_check() {
+	local v pid i found
+	for v in ${!PID_*}; do
+		pid=${!v}
+		kill -TERM "$pid" 2>/dev/null || continue
+		for i in $(seq 1 200); do
+			gone "$pid" && break
+			sleep 0.05
+		done
+	done
+	found=$(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T_DIR"/*.log 2>/dev/null)
+	if [ -z "$found" ]; then
+		ok "no sanitizer report in any node's log"
+	else
+		not_ok "sanitizer reports in: $found"
+		grep -h -A30 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" $found | sed 's/^/#   /' | head -80
+	fi
+}
+
 finish() {
+	if [ -n "${HUSH_SANITIZED:-}" ]; then sanitizer_check; fi
 	echo "$T_NAME: $T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
 	exit $?
@@ -126,9 +151,11 @@ stop_node() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	# children must be gone too (they die with the parent)
+	# children must be gone too (they die with the parent and its launcher)
+	local l
+	l=$(pgrep -x "hushd: launcher" -P "$pid" 2>/dev/null | head -1)
 	for i in $(seq 1 50); do
-		pgrep -f "^hushd: (pki|raft)" -P "$pid" >/dev/null 2>&1 || break
+		[ -n "$l" ] && pgrep -f "^hushd: (pki|raft|net|mounter)" -P "$l" >/dev/null 2>&1 || break
 		sleep 0.05
 	done
 	return 0
@@ -148,11 +175,18 @@ hc() {
 	"$HUSHCTL" --control-socket "$T_DIR/$name.sock" "$@"
 }
 
-# child_pid NAME ROLE: pid of the pki, raft, net or mounter child of node NAME
+# launcher_pid NAME: the launcher, the parent's one child, which starts the others
+launcher_pid() {
+	pgrep -x "hushd: launcher" -P "$(node_pid "$1")" | head -1
+}
+
+# child_pid NAME ROLE: pid of the pki, raft, net or mounter process of node
+# NAME (children of its launcher)
 child_pid() {
-	local parent role=$2 p
-	parent=$(node_pid "$1")
-	for p in $(pgrep -P "$parent"); do
+	local launcher role=$2 p
+	launcher=$(launcher_pid "$1") || return 1
+	[ -n "$launcher" ] || return 1
+	for p in $(pgrep -P "$launcher"); do
 		if [ "$(cat /proc/$p/comm 2>/dev/null)" = "hushd: $role" ]; then
 			echo "$p"
 			return 0

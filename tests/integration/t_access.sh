@@ -28,7 +28,19 @@ check "the daemon logged the refused uid" grep -q "refused control connection fr
 chmod 0600 "$T_DIR/a.sock"
 eq "nothing was created by the refused user" "s1" "$(hc a secret ls --format json | python3 -c 'import json,sys; print(" ".join(s["Name"] for s in json.load(sys.stdin)))')"
 
-# state dir is private
-eq "state dir is mode 0700" "700" "$(stat -c %a "$T_DIR/a")"
-eq "node.keys is mode 0600" "600" "$(stat -c %a "$T_DIR/a/node.keys")"
+# state dir is private: root's; group hush (the raft process) may only pass
+# through to raft/, which is hush's with group root let in to empty it
+eq "state dir is root:hush mode 0710" "root:hush 710" "$(stat -c '%U:%G %a' "$T_DIR/a")"
+eq "node.keys is root's, mode 0600" "root:root 600" "$(stat -c '%U:%G %a' "$T_DIR/a/node.keys")"
+eq "certificates/ is root's, mode 0700" "root:root 700" "$(stat -c '%U:%G %a' "$T_DIR/a/certificates")"
+eq "raft/ is hush:root mode 0770" "hush:root 770" "$(stat -c '%U:%G %a' "$T_DIR/a/raft")"
+eq "every file raft wrote is hush's and 0600" "" \
+    "$(find "$T_DIR/a/raft" -type f \( ! -user hush -o -perm /077 \) -printf '%p ')"
+chmod 0711 "$T_DIR"	# so that only the state dir's own mode stands in the way
+check "(another user reaches the state dir itself)" \
+    setpriv --reuid=65534 --regid=65534 --clear-groups stat "$T_DIR/a" >/dev/null
+check "another user can neither list nor enter the state dir" \
+    sh -c "! setpriv --reuid=65534 --regid=65534 --clear-groups ls '$T_DIR/a' 2>/dev/null &&
+           ! setpriv --reuid=65534 --regid=65534 --clear-groups ls '$T_DIR/a/raft' 2>/dev/null"
+chmod 0700 "$T_DIR"
 finish

@@ -86,7 +86,7 @@ crash_child() {
 	old=$(child_pid a "$role")
 	crash "$old" "$sig" || { not_ok "$role (pid $old) did not die of SIG$sig"; return; }
 	check "$role is restarted after SIG$sig" \
-	    wait_for 15 sh -c "p=\$(pgrep -P $parent -x 'hushd: $role') && [ \"\$p\" != $old ]"
+	    wait_for 15 sh -c "p=\$(pgrep -P \$(pgrep -P $parent -x 'hushd: launcher') -x 'hushd: $role') && [ \"\$p\" != $old ]"
 	new=$(child_pid a "$role")
 	check "the log names $role's SIG$sig" grep -q "$role process (pid $old) was killed by signal" \
 	    "$T_DIR/a.log"

@@ -11,7 +11,10 @@ pki=$(child_pid a pki)
 raft=$(child_pid a raft)
 net=$(child_pid a net)
 
-eq "five hushd processes" 5 "$( (echo "$parent"; pgrep -P "$parent") | wc -l)"
+launcher=$(launcher_pid a)
+eq "the parent's one child is the launcher" "hushd: launcher" "$(pgrep -P "$parent" | xargs -I{} cat /proc/{}/comm)"
+eq "the launcher starts the four others" "hushd: mounter;hushd: net;hushd: pki;hushd: raft;" \
+    "$(pgrep -P "$launcher" | xargs -I{} cat /proc/{}/comm | sort | tr '\n' ';')"
 eq "net child is named 'hushd: net'" "hushd: net" "$(cat /proc/$net/comm)"
 # net is the one child that touches the network; it still holds no privilege
 for f in NoNewPrivs:1 CapEff:0000000000000000 CapBnd:0000000000000000 CapPrm:0000000000000000; do
@@ -25,6 +28,18 @@ for f in NoNewPrivs:1 CapEff:00000000002c100b CapBnd:00000000002c100b CapAmb:000
 	eq "mounter ${f%%:*}" "${f#*:}" "$(awk -v k="${f%%:*}:" '$1 == k {print $2}' /proc/$mounter/status)"
 done
 eq "parent is named hushd" "hushd" "$(cat /proc/$parent/comm)"
+# The parent keeps only the audit capabilities (AUDIT_WRITE, AUDIT_CONTROL:
+# bits 29, 30), bounding set included (daemon/parent/parent_sandbox.c).
+for f in NoNewPrivs:1 CapEff:0000000060000000 CapPrm:0000000060000000 CapBnd:0000000060000000 CapAmb:0000000000000000; do
+	eq "parent ${f%%:*}" "${f#*:}" "$(awk -v k="${f%%:*}:" '$1 == k {print $2}' /proc/$parent/status)"
+done
+# The launcher keeps the mounter's set plus what handing out users and
+# capability sets takes: KILL SETGID SETUID SETPCAP (bits 5-8), 0x2c11eb.
+for f in NoNewPrivs:1 CapEff:00000000002c11eb CapBnd:00000000002c11eb CapAmb:0000000000000000; do
+	eq "launcher ${f%%:*}" "${f#*:}" "$(awk -v k="${f%%:*}:" '$1 == k {print $2}' /proc/$launcher/status)"
+done
+check "the launcher holds no socket but its socketpair to the parent" \
+    test "$(for fd in /proc/$launcher/fd/*; do readlink "$fd"; done | grep -c '^socket:')" -eq 1
 eq "pki child is named 'hushd: pki'" "hushd: pki" "$(cat /proc/$pki/comm)"
 eq "raft child is named 'hushd: raft'" "hushd: raft" "$(cat /proc/$raft/comm)"
 eq "ps shows the pki title" "hushd: pki" "$(tr '\0' ' ' < /proc/$pki/cmdline | sed 's/ *$//')"
@@ -47,16 +62,16 @@ for role in pki raft; do
 	eq "$role CapBnd is empty" 0000000000000000 "$(awk '/^CapBnd:/ {print $2}' /proc/$pid/status)"
 	eq "$role CapAmb is empty" 0000000000000000 "$(awk '/^CapAmb:/ {print $2}' /proc/$pid/status)"
 done
-# Who each process runs as: pki and net need no root at all and run as the
-# system user hush; the parent, raft and the mounter stay uid 0 (see the
-# README's security model for why).
+# Who each process runs as: pki, net and raft need no root at all and run as
+# the system user hush; the parent, the launcher and the mounter stay uid 0
+# (see the README's security model for why).
 hush_uid=$(id -u hush); hush_gid=$(id -g hush)
 as_hush() { setpriv --reuid=hush --regid=hush --clear-groups "$@" 2>/dev/null; }
 ids() { # "Uid: r e s fs" and "Gid: ..." fields and the Groups list of PID
 	awk '$1 == "Uid:" || $1 == "Gid:" {$1 = ""; printf "%s;", $0} $1 == "Groups:" {$1 = ""; printf "%s", $0}' \
 	    "/proc/$1/status" | tr -s ' '
 }
-for role in pki net; do
+for role in pki net raft; do
 	pid=$(child_pid a "$role")
 	eq "$role runs as hush (uids, gids, no groups)" \
 	    " $hush_uid $hush_uid $hush_uid $hush_uid; $hush_gid $hush_gid $hush_gid $hush_gid;" "$(ids "$pid")"
@@ -77,7 +92,7 @@ eq "control: an ordinary hush process's /proc/PID/status is hush's" "$hush_uid:$
 check "control: the hush user can look into its ordinary processes' descriptors" \
     as_hush ls "/proc/$ctl/fd"
 kill "$ctl"
-for pid in "$parent" "$(child_pid a raft)" "$(child_pid a mounter)"; do
+for pid in "$parent" "$launcher" "$(child_pid a mounter)"; do
 	eq "$(cat /proc/$pid/comm) runs as root" " 0 0 0 0; 0 0 0 0;" "$(ids "$pid")"
 done
 

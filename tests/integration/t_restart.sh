@@ -26,7 +26,7 @@ for role in raft pki; do
 	pid=$(child_pid a "$role")
 	kill -9 "$pid"
 	check "the $role process is restarted after kill -9" \
-	    wait_for 10 sh -c "p=\$(pgrep -P $(node_pid a) -f '^hushd: $role'); [ -n \"\$p\" ] && [ \"\$p\" != $pid ]"
+	    wait_for 10 sh -c "p=\$(pgrep -P $(launcher_pid a) -f '^hushd: $role'); [ -n \"\$p\" ] && [ \"\$p\" != $pid ]"
 	check "secrets still listed after killing $role" wait_for 10 node_ready a
 	grep -q "$role process (pid $pid) was killed by signal 9" "$T_DIR/a.log" &&
 	    ok "the parent logged why $role died" || not_ok "the parent logged why $role died"

@@ -4,7 +4,7 @@
  * main() first moves this process into a mount namespace of its own,
  * private all the way down, with a tmpfs on its temporary directory, so
  * nothing made here reaches the host.  Each test spawns the real mounter
- * with the privsep machinery (child_init + child_spawn: confinement and
+ * with the privsep machinery (child_init + child_spawn_here: confinement and
  * the capability set of mounter_child included) and talks to it over its
  * channel as the parent would.  A "container" is a forked child that
  * unshares its mount namespace and waits on a pipe; we look into it
@@ -73,7 +73,7 @@ setup(void **state)
 	snprintf(fx->view, sizeof(fx->view), "%s" TARGET, fx->rootfs);
 	assert_int_equal(mkdir(fx->rootfs, 0755), 0);
 	child_init(&fx->mounter, &mounter_child);
-	assert_int_equal(child_spawn(&fx->mounter), 0);
+	assert_int_equal(child_spawn_here(&fx->mounter), 0);
 	*state = fx;
 	return 0;
 }
@@ -834,7 +834,7 @@ mounter_restart(struct fx *fx)
 	assert_true(WIFSIGNALED(st));
 	chan_close(&fx->mounter.ch);
 	child_init(&fx->mounter, &mounter_child);
-	assert_int_equal(child_spawn(&fx->mounter), 0);
+	assert_int_equal(child_spawn_here(&fx->mounter), 0);
 }
 
 static void

@@ -168,7 +168,7 @@ spawn(struct proc *p, const char *name)
 	memset(p, 0, sizeof(*p));
 	p->name = name;
 	child_init(&p->c, &net_child);
-	assert_int_equal(child_spawn(&p->c), 0);
+	assert_int_equal(child_spawn_here(&p->c), 0);
 	procs[nprocs++] = p;
 }
 

@@ -110,6 +110,28 @@ $(BUILD)/hush-audit-read: $(call obj,tests/tools/hush-audit-read.c)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
+# ---- documentation -------------------------------------------------------
+# One man page per program, written in scdoc(5):
+# doc/man/<program>.<section>.scd becomes $(BUILD)/man/<program>.<section>.
+# scdoc takes the date in the page's header from SOURCE_DATE_EPOCH when it
+# is set (reproducible builds).
+MAN_SRC   := $(sort $(wildcard doc/man/*.scd))
+MAN_PAGES := $(patsubst doc/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
+
+.PHONY: man check-docs
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: doc/man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc <$< >$@.tmp && mv $@.tmp $@
+
+# The pages render without groff warnings and document every option the
+# programs' --help print; the bash completion for hushctl
+# (tools/hushctl/hushctl.bash-completion) offers every command and option,
+# and completes names from a real hushd (as root).  See tests/docs/run.sh.
+check-docs: all man
+	@bash tests/docs/run.sh $(BUILD)
+
 # ---- dependencies --------------------------------------------------------
 deps:
 	@sh tests/deps.sh
@@ -156,6 +178,7 @@ integration: all test-daemon
 check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory check-docs
 	$(MAKE) --no-print-directory unit-asan
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory integration

@@ -10,6 +10,9 @@ libuv1-dev libjansson-dev libcmocka-dev libsystemd-dev \
 keyutils iproute2 procps util-linux openssl python3 passwd \
 runc crun podman busybox-static"
 BACKPORTS_PKGS="libraft-dev"
+# make check-docs: scdoc builds the man pages, man -l renders them, and the
+# hushctl completion is tested with bash-completion's helpers loaded.
+PKGS="$PKGS scdoc man-db groff-base bash-completion"
 
 missing=""
 for p in $PKGS; do

@@ -144,7 +144,8 @@ trans hushd_t tmpfs_t lnk_file hushd_secret_t             -- per-file links labe
 allow hushd_t hushd_secret_t file create,write,setattr,rename,unlink,mounton -- write secret files, bind one
 allow hushd_t hushd_secret_t lnk_file create,rename,unlink -- ..data and per-file links
 allow hushd_t var_lib_t dir mounton,create,add_name,search -- run/secrets in a rootfs under /var/lib
-allow hushd_t etc_t file mounton,create                    -- an absolute target's empty file
+allow hushd_t etc_t file mounton,create,setattr,unlink     -- an absolute target's empty file
+allow hushd_t var_lib_t dir setattr,rmdir,remove_name      -- run/secrets owned like its parent
 allow hushd_t unconfined_t file read                       -- /proc/PID of a container (ptrace read check)
 allow hushd_t unconfined_t dir search                      -- /proc/PID
 allow hushd_t nsfs_t file read,open                        -- /proc/PID/ns/mnt

@@ -87,7 +87,8 @@ cp -a /var/lib/selinux "$root/var/lib/" && cp -a /etc/selinux "$root/etc/" ||
 semodule -p "$root" -s default -n -i "$pp" >"$work/semodule.log" 2>&1 ||
 	{ cat "$work/semodule.log"; die "the module does not link into Debian's reference policy"; }
 ok
-policy=$(ls "$root"/etc/selinux/default/policy/policy.* 2>/dev/null | head -1)
+policy=
+for f in "$root"/etc/selinux/default/policy/policy.*; do [ -f "$f" ] && policy=$f; done
 fcfile=$root/etc/selinux/default/contexts/files/file_contexts
 [ -n "$policy" ] && [ -f "$fcfile" ] || die "semodule wrote no kernel policy or file_contexts"
 if semodule -p "$root" -s default -l | grep -qx 'hushd'; then ok; else bad "semodule -l does not list hushd"; fi

@@ -61,7 +61,8 @@ PROGS += $(BUILD)/hush-oci-hook
 endif
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all check unit unit-asan integration integration-asan fuzz fuzz-smoke demo install clean deps bench test-daemon
+.PHONY: all check unit unit-asan integration integration-asan fuzz fuzz-smoke demo install clean deps bench test-daemon \
+        selinux selinux-check
 all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
@@ -177,6 +178,7 @@ integration: all test-daemon
 
 check: deps
 	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory selinux-check
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory check-docs
 	$(MAKE) --no-print-directory unit-asan
@@ -190,6 +192,30 @@ demo: deps
 
 bench: deps all
 	@bash tests/bench/run.sh $(BUILD)
+
+# ---- SELinux policy module -------------------------------------------------
+# selinux/ built with the reference policy's devel Makefile (Debian's
+# selinux-policy-dev) in a copy under $(BUILD)/selinux, as that Makefile
+# writes tmp/ and the .pp beside its sources.  It runs with MAKEFLAGS
+# cleared so none of our command-line variables reach it.
+# tests/selinux/run.sh checks what the module holds and links it into
+# Debian's reference policy (selinux-policy-default) in a scratch root.
+SELINUX_DEVEL ?= /usr/share/selinux/devel/Makefile
+SELINUX_SRC   := selinux/hushd.te selinux/hushd.fc selinux/hushd.if
+
+$(BUILD)/selinux/hushd.pp: $(SELINUX_SRC)
+	@test -f $(SELINUX_DEVEL) || { echo "selinux: $(SELINUX_DEVEL) is missing: install selinux-policy-dev ('make deps')" >&2; exit 1; }
+	rm -rf $(BUILD)/selinux
+	mkdir -p $(BUILD)/selinux
+	cp $(SELINUX_SRC) $(BUILD)/selinux/
+	cd $(BUILD)/selinux && MAKEFLAGS= $(MAKE) -f $(SELINUX_DEVEL) hushd.pp >build.log 2>&1 || \
+	    { cat build.log; rm -f hushd.pp; exit 1; }
+	@cat $(BUILD)/selinux/build.log
+
+selinux: $(BUILD)/selinux/hushd.pp
+
+selinux-check: selinux
+	@bash tests/selinux/run.sh $(BUILD)/selinux/hushd.pp
 
 # ---- install -------------------------------------------------------------
 # The hooks.d definitions name the hook where it is installed: podman

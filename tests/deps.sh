@@ -8,7 +8,9 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev \
 libssl-dev libsodium-dev libkeyutils-dev libseccomp-dev libcap-dev libmnl-dev \
 libuv1-dev libjansson-dev libcmocka-dev libsystemd-dev \
 keyutils iproute2 procps util-linux openssl python3 passwd \
-runc crun podman busybox-static"
+runc crun podman busybox-static \
+selinux-policy-dev selinux-policy-default semodule-utils checkpolicy policycoreutils \
+selinux-utils setools"
 BACKPORTS_PKGS="libraft-dev"
 # make check-docs: scdoc builds the man pages, man -l renders them, and the
 # hushctl completion is tested with bash-completion's helpers loaded.

@@ -5,6 +5,7 @@
 #                   fuzz smoke runs and integration tests
 #   make demo       a throw-away daemon walked through init/autolock/restart/unlock
 #   make install    DESTDIR=… PREFIX=… (default /usr/local)
+#   make package-test  build the Debian package twice and check it (tests/package/)
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (default 60)
 #   make bench      benchmarks; they print figures and assert nothing
 
@@ -29,7 +30,10 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lkeyutils -lraft
 WARN := -Wall -Wextra -Werror -Wswitch-enum -Wshadow -Wformat=2 -Wvla \
         -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
 ifeq ($(SAN),)
-OPT := -O2 -D_FORTIFY_SOURCE=3
+# -U first: a packager's CPPFLAGS (dpkg-buildflags passes -D_FORTIFY_SOURCE=2)
+# come earlier on the command line, and redefining the macro would be an
+# error under -Werror.  Level 3 is the stronger one, so it wins.
+OPT := -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3
 else ifeq ($(SAN),fuzz)
 # Library objects for libFuzzer harnesses (tests/fuzz/run.sh links them).
 OPT := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -DHUSH_FUZZING
@@ -62,7 +66,7 @@ endif
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all check unit unit-asan integration integration-asan fuzz fuzz-smoke demo install clean deps bench test-daemon \
-        selinux selinux-check
+        selinux selinux-check package-test
 all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
@@ -185,6 +189,7 @@ check: deps
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory integration-asan
+	$(MAKE) --no-print-directory package-test
 
 demo: deps
 	$(MAKE) --no-print-directory all
@@ -218,9 +223,35 @@ selinux-check: selinux
 	@bash tests/selinux/run.sh $(BUILD)/selinux/hushd.pp
 
 # ---- install -------------------------------------------------------------
-# The hooks.d definitions name the hook where it is installed: podman
-# refuses a definition whose path does not exist.
-install: all
+# Where the files from systemd/, doc/man/, selinux/ and the completion go.
+# systemd reads units, sysusers.d and tmpfiles.d under /usr/local/lib too, so
+# the defaults work for PREFIX=/usr/local.  debian/rules sets
+# SYSTEMDUNITDIR=/lib/systemd/system, where bookworm's debhelper looks.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SELINUXDIR ?= $(PREFIX)/share/selinux/packages
+
+# Each part is installed when its source is in the tree.
+UNIT_FILES := $(sort $(wildcard systemd/*.service systemd/*.socket systemd/*.path systemd/*.timer))
+MAN_SCD    := $(sort $(wildcard doc/man/*.scd))
+MAN_PAGES  := $(patsubst doc/man/%.scd,$(BUILD)/man/%,$(MAN_SCD))
+SELINUX_TE := $(wildcard selinux/hushd.te)
+COMPLETION := $(wildcard tools/hushctl/hushctl.bash-completion)
+
+# Units and hooks.d definitions name the programs where they are installed
+# (podman refuses a hook definition whose path does not exist); the sources
+# use the /usr paths, so with PREFIX=/usr this changes nothing.
+SUBST_PATHS := sed -e 's|/usr/sbin/hush|$(SBINDIR)/hush|g' \
+                   -e 's|/usr/bin/hushctl|$(BINDIR)/hushctl|g' \
+                   -e 's|/usr/libexec/hush/|$(LIBEXECDIR)/|g'
+
+.PHONY: install-programs install-systemd install-man install-completion install-selinux
+install: install-programs install-systemd install-man install-completion install-selinux
+
+install-programs: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BUILD)/hushd $(DESTDIR)$(SBINDIR)/hushd
 	install -m 0755 $(BUILD)/hushctl $(DESTDIR)$(BINDIR)/hushctl
@@ -229,10 +260,51 @@ install: all
 	    install -m 0755 $(BUILD)/hush-oci-hook $(DESTDIR)$(LIBEXECDIR)/hush-oci-hook; fi
 	if [ -x $(BUILD)/hush-oci-hook ]; then install -d $(DESTDIR)$(HOOKSDIR) && \
 	    for f in tools/hush-oci-hook/hooks.d/*.json; do \
-	        sed 's|"/usr/libexec/hush/hush-oci-hook"|"$(LIBEXECDIR)/hush-oci-hook"|' \
-	            "$$f" >$(DESTDIR)$(HOOKSDIR)/$$(basename "$$f") && \
+	        $(SUBST_PATHS) "$$f" >$(DESTDIR)$(HOOKSDIR)/$$(basename "$$f") && \
 	        chmod 0644 $(DESTDIR)$(HOOKSDIR)/$$(basename "$$f") || exit 1; \
 	    done; fi
+
+install-systemd:
+ifneq ($(UNIT_FILES),)
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for f in $(UNIT_FILES); do \
+	    $(SUBST_PATHS) "$$f" >$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$f") && \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename "$$f") || exit 1; \
+	done
+endif
+ifneq ($(wildcard systemd/hush.sysusers),)
+	install -D -m 0644 systemd/hush.sysusers $(DESTDIR)$(SYSUSERSDIR)/hush.conf
+endif
+ifneq ($(wildcard systemd/hush.tmpfiles),)
+	install -D -m 0644 systemd/hush.tmpfiles $(DESTDIR)$(TMPFILESDIR)/hush.conf
+endif
+
+# build/man/hushd.8 goes to $(MANDIR)/man8/hushd.8.
+install-man: $(if $(MAN_SCD),man)
+ifneq ($(MAN_SCD),)
+	for p in $(MAN_PAGES); do \
+	    install -D -m 0644 "$$p" "$(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/}" || exit 1; \
+	done
+endif
+
+install-completion:
+ifneq ($(COMPLETION),)
+	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/hushctl
+endif
+
+# The module is only installed here; debian/hush.postinst loads it with
+# semodule when SELinux is enabled (by hand: semodule -i $(SELINUXDIR)/hushd.pp).
+install-selinux: $(if $(SELINUX_TE),selinux)
+ifneq ($(SELINUX_TE),)
+	install -D -m 0644 $(BUILD)/selinux/hushd.pp $(DESTDIR)$(SELINUXDIR)/hushd.pp
+endif
+
+# ---- Debian package ------------------------------------------------------
+# Builds the .deb twice from copies of the tree, runs lintian and
+# hardening-check, installs it into a throw-away root and compares the two
+# builds byte for byte (tests/package/run.sh).
+package-test: deps
+	@bash tests/package/run.sh
 
 clean:
 	rm -rf build

@@ -10,7 +10,8 @@ libuv1-dev libjansson-dev libcmocka-dev libsystemd-dev \
 keyutils iproute2 procps util-linux openssl python3 passwd \
 runc crun podman busybox-static \
 selinux-policy-dev selinux-policy-default semodule-utils checkpolicy policycoreutils \
-selinux-utils setools"
+selinux-utils setools \
+debhelper dpkg-dev fakeroot lintian devscripts"
 BACKPORTS_PKGS="libraft-dev"
 # make check-docs: scdoc builds the man pages, man -l renders them, and the
 # hushctl completion is tested with bash-completion's helpers loaded.

@@ -20,6 +20,7 @@
 #include <linux/landlock.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,9 +181,47 @@ on_sigsys(int sig, siginfo_t *si, void *uc)
 }
 
 static int
-seccomp_apply(const struct sandbox_policy *p, int report_fd)
+rule_add(scmp_filter_ctx ctx, const char *role, const struct sandbox_call *c, int nr)
 {
 	struct scmp_arg_cmp cmp[2];
+	int r;
+
+	for (unsigned i = 0; i < c->ncmp && i < 2; i++) {
+		cmp[i].arg = c->cmp[i].arg;
+		cmp[i].op = SCMP_CMP_MASKED_EQ;
+		cmp[i].datum_a = c->cmp[i].mask;
+		cmp[i].datum_b = c->cmp[i].value;
+	}
+	if ((r = seccomp_rule_add_array(ctx, c->fail_errno != 0 ?
+	    SCMP_ACT_ERRNO((uint32_t)c->fail_errno) : SCMP_ACT_ALLOW, nr,
+	    c->ncmp < 2 ? c->ncmp : 2, cmp)) != 0) {
+		log_err("%s: cannot allow %s: %s", role, c->name, strerror(-r));
+		return HUSH_E_SYS;
+	}
+	return 0;
+}
+
+/* Does any list allow (not fail) the call named name? */
+static bool
+allowed_in(const struct sandbox_call *const *lists, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		for (const struct sandbox_call *c = lists[i]; c->name != NULL; c++)
+			if (c->fail_errno == 0 && strcmp(c->name, name) == 0)
+				return true;
+	return false;
+}
+
+/*
+ * One filter allowing what any of the lists allows.  With one list that
+ * is the list; with several (the launcher's union) a call that one list
+ * fails with an errno and another allows is allowed, and a rule that
+ * repeats another is skipped.
+ */
+static int
+seccomp_apply(const char *role, const struct sandbox_call *const *lists, size_t n,
+    bool lsan_at_exit, int report_fd)
+{
 	struct sigaction sa;
 	scmp_filter_ctx ctx;
 	int nr, r = 0;
@@ -201,25 +240,18 @@ seccomp_apply(const struct sandbox_policy *p, int report_fd)
 		r = HUSH_E_SYS;
 		goto out;
 	}
-	for (const struct sandbox_call *c = p->calls; c->name != NULL; c++) {
-		if ((nr = seccomp_syscall_resolve_name(c->name)) == __NR_SCMP_ERROR) {
-			log_err("%s: unknown system call %s in the allow-list",
-			    p->role, c->name);
-			r = HUSH_E_INVAL;
-			goto out;
-		}
-		for (unsigned i = 0; i < c->ncmp && i < 2; i++) {
-			cmp[i].arg = c->cmp[i].arg;
-			cmp[i].op = SCMP_CMP_MASKED_EQ;
-			cmp[i].datum_a = c->cmp[i].mask;
-			cmp[i].datum_b = c->cmp[i].value;
-		}
-		if ((r = seccomp_rule_add_array(ctx, c->fail_errno != 0 ?
-		    SCMP_ACT_ERRNO((uint32_t)c->fail_errno) : SCMP_ACT_ALLOW, nr,
-		    c->ncmp < 2 ? c->ncmp : 2, cmp)) != 0) {
-			log_err("%s: cannot allow %s: %s", p->role, c->name, strerror(-r));
-			r = HUSH_E_SYS;
-			goto out;
+	for (size_t l = 0; l < n; l++) {
+		for (const struct sandbox_call *c = lists[l]; c->name != NULL; c++) {
+			if ((nr = seccomp_syscall_resolve_name(c->name)) == __NR_SCMP_ERROR) {
+				log_err("%s: unknown system call %s in the allow-list",
+				    role, c->name);
+				r = HUSH_E_INVAL;
+				goto out;
+			}
+			if (n > 1 && c->fail_errno != 0 && allowed_in(lists, n, c->name))
+				continue;
+			if ((r = rule_add(ctx, role, c, nr)) != 0)
+				goto out;
 		}
 	}
 #ifdef __SANITIZE_ADDRESS__
@@ -241,7 +273,7 @@ seccomp_apply(const struct sandbox_policy *p, int report_fd)
 	 * getdents.  It blocks SIGSYS, so a call missing here kills it
 	 * silently and leaves the process spinning at exit.
 	 */
-	if (p->lsan_at_exit) {
+	if (lsan_at_exit) {
 		const int lsan_calls[] = {
 			SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(prctl),
 			SCMP_SYS(wait4), SCMP_SYS(rt_sigaction), SCMP_SYS(getppid),
@@ -266,7 +298,7 @@ seccomp_apply(const struct sandbox_policy *p, int report_fd)
 		goto out;
 	}
 	if ((r = seccomp_load(ctx)) != 0) {
-		log_err("%s: seccomp_load: %s", p->role, strerror(-r));
+		log_err("%s: seccomp_load: %s", role, strerror(-r));
 		r = HUSH_E_SYS;
 	}
 out:
@@ -277,6 +309,7 @@ out:
 int
 sandbox_apply(const struct sandbox_policy *p, int report_fd)
 {
+	const struct sandbox_call *lists[1] = { p->calls };
 	int r;
 
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
@@ -298,7 +331,32 @@ sandbox_apply(const struct sandbox_policy *p, int report_fd)
 #endif
 	if ((r = landlock_apply(p)) != 0)
 		return r;
-	return seccomp_apply(p, report_fd);
+	return seccomp_apply(p->role, lists, 1, p->lsan_at_exit, report_fd);
+}
+
+int
+sandbox_apply_union(const char *role, const struct sandbox_call *own,
+    const struct sandbox_policy *const *ps, size_t n, int report_fd)
+{
+	const struct sandbox_call *lists[16];
+
+	if (n + 1 > sizeof(lists) / sizeof(lists[0]))
+		return HUSH_E_INVAL;
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return HUSH_E_INVAL;
+#ifdef __SANITIZE_ADDRESS__
+	__lsan_do_leak_check();
+#endif
+	lists[0] = own;
+	for (size_t i = 0; i < n; i++)
+		lists[i + 1] = ps[i]->calls;
+	return seccomp_apply(role, lists, n + 1, false, report_fd);
+}
+
+void
+sandbox_set_report_fd(int fd)
+{
+	trap_report_fd = fd;
 }
 
 void

@@ -130,10 +130,22 @@ struct sandbox_policy {
 int	sandbox_apply(const struct sandbox_policy *p, int report_fd);
 
 /*
+ * A seccomp filter (no Landlock) allowing what own or any of ps[0..n)
+ * allows: for a process whose children stack their own filters on it
+ * (the launcher), so that it has one at all.  Same trap and report as
+ * sandbox_apply().
+ */
+int	sandbox_apply_union(const char *role, const struct sandbox_call *own,
+	    const struct sandbox_policy *const *ps, size_t n, int report_fd);
+
+/*
  * The fd a sandboxed process's SIGSYS handler reports on (-1 if none): a
- * process it forks must keep it open to be heard.
+ * process it forks must keep it open to be heard, or name its own with
+ * sandbox_set_report_fd() (a child in the making under its launcher's
+ * filter).
  */
 int	sandbox_report_fd(void);
+void	sandbox_set_report_fd(int fd);
 
 /* What a trapped process tells its parent before it dies. */
 struct sandbox_trap {

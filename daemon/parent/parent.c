@@ -211,13 +211,16 @@ reap(struct parent *p)
 	pid_t pid;
 	int status;
 
+	char detail[160];
+
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid != launcher_pid() || p->stopping)
 			continue;
+		launcher_death_detail(detail, sizeof(detail));
 		if (WIFSIGNALED(status))
-			fatal("the launcher process (pid %ld) was killed by signal %d (%s); "
+			fatal("the launcher process (pid %ld) was killed by signal %d (%s)%s; "
 			    "the children went with it, stopping", (long)pid,
-			    WTERMSIG(status), strsignal(WTERMSIG(status)));
+			    WTERMSIG(status), strsignal(WTERMSIG(status)), detail);
 		fatal("the launcher process (pid %ld) exited with status %d; the "
 		    "children went with it, stopping", (long)pid, WEXITSTATUS(status));
 	}

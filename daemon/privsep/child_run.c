@@ -173,6 +173,8 @@ child_run(const struct child_desc *d, int fd, int trap_fd, pid_t parent)
 	sigset_t none;
 	int keep[2] = { fd, trap_fd }, devnull, r;
 
+	/* Under the launcher's filter until our own: report as ourselves. */
+	sandbox_set_report_fd(trap_fd);
 	if (proc_die_with_parent(parent) != 0)
 		_exit(1);
 	sigemptyset(&none);

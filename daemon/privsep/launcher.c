@@ -19,13 +19,14 @@
  * Requests are fixed-size records checked field by field; anything else
  * ends the launcher, and with it every child.
  *
- * The launcher itself has no seccomp filter or Landlock domain of its own:
- * both would be inherited by the children it forks, so the best it could
- * have is the union of theirs.  It is confined by what it holds instead:
- * no key, no network or control socket, one socketpair to the parent, and
- * capabilities cut to the children's union plus SETUID, SETGID, SETPCAP
- * (to hand out users and capability sets) and KILL (its children may run
- * as another uid).
+ * The launcher's own confinement is bounded by its children's, since they
+ * inherit it: capabilities cut to the union of theirs plus SETUID, SETGID,
+ * SETPCAP (to hand out users and capability sets) and KILL (its children
+ * may run as another uid); a seccomp filter allowing its own calls
+ * (launcher_sandbox.c) and any child's, on which each child stacks its
+ * own -- so no hushd process may execve, ptrace or load a module; and no
+ * Landlock domain, which would forbid the mounter to mount.  It holds no
+ * key and no socket but its socketpair to the parent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +71,10 @@ static size_t	 nroles;
 static int	 lfd = -1;
 static pid_t	 lpid;
 static int	 parent_trap_w = -1;
+static int	 launcher_trap_r = -1;	/* the launcher's own SIGSYS reports */
+
+/* Launcher side: where its own SIGSYS handler reports (the parent reads). */
+static int	 own_trap_w = -1;
 static struct launch_ev queued[MAX_QUEUED];
 static size_t	 nqueued;
 
@@ -233,6 +238,18 @@ launcher_confine(void)
 	}
 	if (caps_limit(keep, n) != 0)
 		fatal("cannot limit the launcher's capabilities");
+	/* Loaded once here, so that no child reads a file to load it. */
+	child_preload();
+	{
+		const struct sandbox_policy *ps[MAX_ROLES];
+		int r;
+
+		for (size_t i = 0; i < nroles; i++)
+			ps[i] = roles[i]->sandbox;
+		if ((r = sandbox_apply_union("launcher", launcher_calls, ps, nroles,
+		    own_trap_w)) != 0)
+			fatal_r(r, "cannot sandbox the launcher");
+	}
 }
 
 static void __attribute__((__noreturn__))
@@ -265,6 +282,9 @@ launcher_main(int fd, int tfd)
 		fatal("cannot create a signalfd");
 	if (keyring_join_private() != 0)
 		fatal("cannot leave the inherited session keyring");
+	/* The parent set these already; they are the launcher's own too. */
+	if (proc_harden() != 0)
+		fatal("cannot harden the process");
 	launcher_confine();
 
 	for (;;) {
@@ -308,7 +328,7 @@ launcher_main(int fd, int tfd)
 int
 launcher_start(const struct child_desc *const *r, size_t n)
 {
-	int sv[2], tp[2], keep[2];
+	int sv[2], tp[2], lt[2], keep[3];
 	pid_t pid;
 
 	if (n == 0 || n > MAX_ROLES)
@@ -322,27 +342,40 @@ launcher_start(const struct child_desc *const *r, size_t n)
 		close(sv[1]);
 		return HUSH_E_SYS;
 	}
-	fflush(NULL);
-	if ((pid = fork()) < 0) {
+	if (pipe2(lt, O_CLOEXEC | O_NONBLOCK) != 0) {
 		close(sv[0]);
 		close(sv[1]);
 		close(tp[0]);
 		close(tp[1]);
 		return HUSH_E_SYS;
 	}
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		close(tp[0]);
+		close(tp[1]);
+		close(lt[0]);
+		close(lt[1]);
+		return HUSH_E_SYS;
+	}
 	if (pid == 0) {
 		keep[0] = sv[1];
 		keep[1] = tp[0];
-		if (proc_close_fds_from(STDERR_FILENO + 1, keep, 2) != 0)
+		keep[2] = lt[1];
+		if (proc_close_fds_from(STDERR_FILENO + 1, keep, 3) != 0)
 			fatal("cannot close inherited descriptors");
 		fcntl(tp[0], F_SETFL, fcntl(tp[0], F_GETFL) | O_NONBLOCK);
+		own_trap_w = lt[1];
 		launcher_main(sv[1], tp[0]);
 	}
 	close(sv[1]);
 	close(tp[0]);
+	close(lt[1]);
 	lfd = sv[0];
 	lpid = pid;
 	parent_trap_w = tp[1];
+	launcher_trap_r = lt[0];
 	log_info("started launcher process (pid %ld)", (long)pid);
 	return 0;
 }
@@ -363,6 +396,20 @@ int
 launcher_parent_trap_fd(void)
 {
 	return parent_trap_w;
+}
+
+void
+launcher_death_detail(char *buf, size_t len)
+{
+	struct sandbox_trap t;
+	char what[128];
+
+	buf[0] = '\0';
+	if (launcher_trap_r >= 0 &&
+	    read(launcher_trap_r, &t, sizeof(t)) == (ssize_t)sizeof(t)) {
+		sandbox_trap_describe(&t, what, sizeof(what));
+		snprintf(buf, len, ": %s", what);
+	}
 }
 
 static size_t

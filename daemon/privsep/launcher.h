@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "child.h"
+#include "sandbox.h"
 
 /*
  * Forks the launcher.  roles are every child it may ever start, the same
@@ -32,6 +33,11 @@ int	launcher_fd(void);
  * the launcher outlives a trapped parent long enough to log the call.
  */
 int	launcher_parent_trap_fd(void);
+/*
+ * Why the launcher died, for the parent's last log line: ": forbidden
+ * system call X" if its filter trapped one, else "".
+ */
+void	launcher_death_detail(char *buf, size_t len);
 
 /*
  * Starts the child d.  Blocks until the launcher answers; exit reports
@@ -52,6 +58,9 @@ int	launcher_next_exit(pid_t *pid, int *status);
  * reap it and exit; waits for it (at most a few seconds).
  */
 void	launcher_stop(void);
+
+/* The launcher's own system calls (launcher_sandbox.c). */
+extern const struct sandbox_call launcher_calls[];
 
 /*
  * A request from the parent, as the launcher reads it: a fixed-size

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every process but the launcher runs under its seccomp filter and Landlock
-# domain (daemon/*/*_sandbox.c).  The test build of hushd (make test-daemon)
+# Every process runs under a seccomp filter, and all but the launcher under a
+# Landlock domain (daemon/*/*_sandbox.c).  The test build of hushd (make test-daemon)
 # arms, through HUSH_TEST_SANDBOX, a forbidden system call in each process
 # on SIGUSR2 and an open() outside its allowed paths on SIGUSR1: the call
 # must kill the process with SIGSYS, the log must name the call, a child
@@ -32,10 +32,14 @@ done
 parent=$(node_pid a)
 eq "the parent runs under a seccomp filter (Seccomp: 2)" 2 "$(status_of "$parent" Seccomp)"
 eq "the parent NoNewPrivs" 1 "$(status_of "$parent" NoNewPrivs)"
-# the launcher is not filtered: its children would inherit the filter
-# (daemon/privsep/launcher.c says what confines it instead)
-eq "the launcher has no filter" 0 "$(status_of "$(launcher_pid a)" Seccomp)"
+# the launcher's filter is the union of its own list and every child's,
+# which its children inherit and stack their own on
+eq "the launcher runs under a seccomp filter (Seccomp: 2)" 2 "$(status_of "$(launcher_pid a)" Seccomp)"
 eq "the launcher NoNewPrivs" 1 "$(status_of "$(launcher_pid a)" NoNewPrivs)"
+for role in pki raft net mounter; do
+	eq "$role runs under two filters, the launcher's and its own" 2 \
+	    "$(status_of "$(child_pid a "$role")" Seccomp_filters)"
+done
 
 # Landlock: the parent may open files below its state, run and socket dirs
 # and /proc only

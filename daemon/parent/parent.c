@@ -371,11 +371,16 @@ parent_main(const struct hushd_config *cfg)
 	if (lock_state_dir(p) != 0 || load_node(p) != 0)
 		return 1;
 	audit_events_open(p);
+	unlock_from_cache(p);
 	if (snprintf(raft_proc_dir, sizeof(raft_proc_dir), "%s/raft", p->cfg.state_dir) >=
 	    (int)sizeof(raft_proc_dir))
 		fatal("state directory path is too long");
 	if (setup_signals(p) != 0)
 		fatal("cannot set up signal handling");
+	if (notify_open(why, sizeof(why)) != 0) {
+		log_err("%s", why);
+		return 1;
+	}
 	if (control_listen(p) != 0)
 		return 1;
 	if (containers_run_dir_open(p, why, sizeof(why)) != 0) {
@@ -391,8 +396,10 @@ parent_main(const struct hushd_config *cfg)
 		fatal("cannot create the heartbeat timer");
 	log_info("hushd %s serving %s (state in %s, containers in %s)", HUSH_VERSION,
 	    p->cfg.control_socket, p->cfg.state_dir, p->cfg.run_dir);
+	notify_ready(p);
 
 	while (!p->stopping) {
+		notify_state(p);
 		timeout = -1;
 		supervise(p, &p->pki, &timeout);
 		supervise(p, &p->raft, &timeout);
@@ -441,9 +448,11 @@ parent_main(const struct hushd_config *cfg)
 		if (pfd[1].revents)
 			control_accept(p);
 	}
+	notify_stopping();
 	control_close_all(p);
 	shutdown_children(p);
 	audit_close(&p->audit);
+	notify_close();
 	log_info("hushd stopped");
 	return 0;
 }

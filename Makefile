@@ -2,7 +2,7 @@
 #
 #   make            build the four programs into $(BUILD)/
 #   make check      install build deps, build, run unit (also under ASan+UBSan),
-#                   fuzz smoke runs and integration tests
+#                   fuzz smoke runs, integration tests and the systemd unit checks
 #   make demo       a throw-away daemon walked through init/autolock/restart/unlock
 #   make install    DESTDIR=… PREFIX=… (default /usr/local)
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (default 60)
@@ -61,7 +61,7 @@ PROGS += $(BUILD)/hush-oci-hook
 endif
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all check unit unit-asan integration integration-asan fuzz fuzz-smoke demo install clean deps bench test-daemon
+.PHONY: all check unit unit-asan integration integration-asan fuzz fuzz-smoke demo install clean deps bench test-daemon systemd-check
 all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
@@ -149,6 +149,11 @@ test-daemon:
 integration: all test-daemon
 	@bash tests/integration/run.sh $(BUILD)
 
+# The units in systemd/: systemd-analyze verify (offline), their exposure
+# score, and the sysusers/tmpfiles entries applied to a throw-away root.
+systemd-check: all
+	@bash tests/systemd/units.sh $(BUILD)
+
 check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory unit
@@ -156,6 +161,7 @@ check: deps
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory integration-asan
+	$(MAKE) --no-print-directory systemd-check
 
 demo: deps
 	$(MAKE) --no-print-directory all

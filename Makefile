@@ -125,7 +125,7 @@ unit-asan:
 # exercise every process (the sandbox lets the sanitizer runtime in; see
 # kmod-free/sandbox.c).  A sanitizer report aborts the process, which the
 # tests see as a failure.
-ASAN_INTEGRATION ?= t_processes t_attach t_services t_restart
+ASAN_INTEGRATION ?= t_processes t_attach t_services t_restart t_keyring_unlock
 integration-asan:
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/hushd \
 	    build/asan/hushctl build/asan/hush-oci-hook

@@ -23,14 +23,23 @@
 #include "log.h"
 #include "parent.h"
 
+#define NOTIFY_ENV	"NOTIFY_SOCKET"
+
 static int notify_fd = -1;
 static int notify_last = -1;	/* the state last reported; -1: none */
+/*
+ * The "NOTIFY_SOCKET=..." string, which unsetenv() drops from environ
+ * without freeing it: main()'s proc_title_init() copied the environment to
+ * the heap, and the leak checker of a sanitizer build (which hushd's
+ * children run before their seccomp filter) would report it.
+ */
+static const char *volatile notify_env_string;	/* volatile: a store never read */
 
 int
 notify_open(char *why, size_t whylen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *env = getenv("NOTIFY_SOCKET");
+	const char *env = getenv(NOTIFY_ENV);
 	socklen_t salen;
 	size_t len;
 	int fd;
@@ -61,7 +70,8 @@ notify_open(char *why, size_t whylen)
 	}
 	notify_fd = fd;
 	/* Our children and the programs they run are not the service's main process. */
-	unsetenv("NOTIFY_SOCKET");
+	notify_env_string = env - strlen(NOTIFY_ENV "=");
+	unsetenv(NOTIFY_ENV);
 	return 0;
 }
 

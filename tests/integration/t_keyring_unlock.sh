@@ -120,6 +120,18 @@ check "its log says it did" log_has "unlocked with the cached 'hush-unlock' key 
 eq "the secret is there" kept "$(hc a secret ls --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Name"])')"
 check "the cached key stays for the next restart" cached_ids
 
+# As hushd.service runs it (KeyringMode=private): a fresh session keyring
+# that does not hold the user keyring.  keyctl execs hushd in it.
+cat > "$T_DIR/private-keyring-hushd" <<WRAP
+#!/bin/sh
+exec keyctl session - "$HUSHD" "\$@"
+WRAP
+chmod +x "$T_DIR/private-keyring-hushd"
+HUSHD="$T_DIR/private-keyring-hushd" restart || not_ok "restart in a fresh session keyring"
+check "started in a session keyring without the user keyring, hushd still finds the key" \
+    wait_for 15 node_ready a
+check "and says so" log_has "unlocked with the cached 'hush-unlock' key"
+
 # What systemd keeps after two prompts (a NUL-separated list, oldest first),
 # each as typed with a trailing newline: a stale one and the current one.
 printf 'HUSHKEY-1-old\n\0%s\n' "$key1" > "$T_DIR/k.payload"

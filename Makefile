@@ -2,7 +2,7 @@
 #
 #   make            build the four programs into $(BUILD)/
 #   make check      install build deps, build, run unit (also under ASan+UBSan),
-#                   fuzz smoke runs and integration tests
+#                   fuzz smoke runs, integration tests and the systemd unit checks
 #   make demo       a throw-away daemon walked through init/autolock/restart/unlock
 #   make install    DESTDIR=… PREFIX=… (default /usr/local)
 #   make package-test  build the Debian package twice and check it (tests/package/)
@@ -66,7 +66,7 @@ endif
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all check unit unit-asan integration integration-asan fuzz fuzz-smoke demo install clean deps bench test-daemon \
-        selinux selinux-check package-test
+        selinux selinux-check package-test systemd-check
 all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
@@ -151,11 +151,13 @@ unit-asan:
 # The daemon itself under ASan+UBSan, through the integration tests that
 # exercise every process (the sandbox lets the sanitizer runtime in; see
 # kmod-free/sandbox.c): one node with containers, restarts and re-adoption,
-# autolock, and a three-manager cluster in network namespaces (TLS, joins,
-# raft replication).  Each test ends by stopping its nodes and failing on
-# any sanitizer report in their logs (tests/integration/lib.sh), including
-# LeakSanitizer's check of the parent at exit.
-ASAN_INTEGRATION ?= t_processes t_attach t_services t_restart t_adopt t_autolock. t_cluster.
+# autolock and the cached-key unlock, and a three-manager cluster in network
+# namespaces (TLS, joins, raft replication).  Each test ends by stopping its
+# nodes and failing on any sanitizer report in their logs
+# (tests/integration/lib.sh), including LeakSanitizer's check of the parent
+# at exit.
+ASAN_INTEGRATION ?= t_processes t_attach t_services t_restart t_adopt t_autolock. t_cluster. \
+                    t_keyring_unlock
 # (a trailing dot names one test: t_cluster. is not t_cluster_faults)
 integration-asan:
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/hushd \
@@ -180,6 +182,11 @@ test-daemon:
 integration: all test-daemon
 	@bash tests/integration/run.sh $(BUILD)
 
+# The units in systemd/: systemd-analyze verify (offline), their exposure
+# score, and the sysusers/tmpfiles entries applied to a throw-away root.
+systemd-check: all
+	@bash tests/systemd/units.sh $(BUILD)
+
 check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory selinux-check
@@ -189,6 +196,7 @@ check: deps
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory integration-asan
+	$(MAKE) --no-print-directory systemd-check
 	$(MAKE) --no-print-directory package-test
 
 demo: deps

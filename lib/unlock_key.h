@@ -17,6 +17,12 @@
 #define UNLOCK_KEY_BYTES	32
 #define UNLOCK_KEY_B64_CHARS	43
 #define UNLOCK_KEY_LEN		53	/* without the NUL */
+/*
+ * The kernel keyring "user" key (in root's user keyring) under which
+ * `hushctl unlock --ask` has systemd-ask-password cache what was typed, and
+ * which a locked hushd reads at start.
+ */
+#define UNLOCK_KEY_CACHE_NAME	"hush-unlock"
 
 /* Writes the key text and a NUL; HUSH_E_TOOBIG if outcap < LEN + 1. */
 int	unlock_key_format(const uint8_t key[UNLOCK_KEY_BYTES], char *out,

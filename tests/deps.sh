@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev \
 libssl-dev libsodium-dev libkeyutils-dev libseccomp-dev libcap-dev libmnl-dev \
 libuv1-dev libjansson-dev libcmocka-dev libsystemd-dev \
 keyutils iproute2 procps util-linux openssl python3 passwd \
-runc crun podman busybox-static \
+runc crun podman busybox-static tmux systemd \
 selinux-policy-dev selinux-policy-default semodule-utils checkpolicy policycoreutils \
 selinux-utils setools \
 debhelper dpkg-dev fakeroot lintian devscripts"

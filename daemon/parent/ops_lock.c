@@ -13,6 +13,7 @@
 #include "log.h"
 #include "parent.h"
 #include "pki/pki.h"
+#include "unlock_key.h"
 
 struct kek_ctx {
 	struct secbuf	 kek;		/* empty when no new key was made */
@@ -69,28 +70,47 @@ unlocked(struct op *op, int status, const char *detail)
 	reply_kek(op, CTL_UNLOCK, NULL);
 }
 
+/*
+ * Opens node.keys with kek and loads the node's keys into the keyring; the
+ * node is then STARTING and the caller brings the store up.  HUSH_E_BADKEY
+ * when kek does not open node.keys: nothing changed.
+ */
+static int
+unlock_with(struct parent *p, const uint8_t *kek, size_t len)
+{
+	struct secbuf dek = SECBUF_INIT, node = SECBUF_INIT;
+	int r;
+
+	r = keyfile_read(p->cfg.state_dir, kek, &dek, &node);
+	if (r == 0 && (r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0 &&
+	    (r = keyring_put(KEY_NODE, node.p, node.len)) == 0)
+		r = keyring_put(KEY_KEK, kek, len);
+	secbuf_free(&dek);
+	secbuf_free(&node);
+	if (r != 0)
+		return r;
+	p->state = PS_STARTING;
+	/* net first: a restarted manager reaches the leader through it. */
+	cluster_start_net(p);
+	return 0;
+}
+
 void
 op_unlock(struct op *op, const struct wire_msg *m)
 {
 	struct parent *p = op->p;
-	struct secbuf dek = SECBUF_INIT, node = SECBUF_INIT;
 	const uint8_t *kek;
 	size_t len;
 	int r;
 
 	wire_get_bytes(m, T_KEK, &kek, &len);
-	r = keyfile_read(p->cfg.state_dir, kek, &dek, &node);
+	r = unlock_with(p, kek, len);
 	if (r == HUSH_E_BADKEY) {
 		log_warn("unlock refused: the key does not open node.keys");
 		audit_unlock(p, false);
 		op_error(op, HUSH_E_BADKEY, NULL);
 		return;
 	}
-	if (r == 0 && (r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0 &&
-	    (r = keyring_put(KEY_NODE, node.p, node.len)) == 0)
-		r = keyring_put(KEY_KEK, kek, len);
-	secbuf_free(&dek);
-	secbuf_free(&node);
 	if (r != 0) {
 		audit_unlock(p, false);
 		op_error(op, r, "cannot load the node's keys");
@@ -98,12 +118,111 @@ op_unlock(struct op *op, const struct wire_msg *m)
 	}
 	log_info("unlocked with the unlock key");
 	audit_unlock(p, true);
-	p->state = PS_STARTING;
-	/* net first: a restarted manager reaches the leader through it. */
-	cluster_start_net(p);
 	op->on_ready = unlocked;
 	lifecycle_wait_ready(p, op);
 	lifecycle_start_raft(p, false);
+}
+
+/* Most entries of a cached key tried; systemd appends one per prompt. */
+#define CACHED_MAX_ENTRIES	16
+
+static bool
+is_blank(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * Tries one entry of the cached list: HUSH_E_BADKEY (and a reason in why)
+ * when it is no unlock key or not this node's.
+ */
+static int
+try_cached_entry(struct parent *p, const uint8_t *s, size_t len, char *why, size_t whylen)
+{
+	struct secbuf kek = SECBUF_INIT;
+	int r;
+
+	/* What was typed may end in a newline (keyctl add, a pasted line). */
+	while (len > 0 && is_blank(s[0])) {
+		s++;
+		len--;
+	}
+	while (len > 0 && is_blank(s[len - 1]))
+		len--;
+	if (len == 0) {
+		snprintf(why, whylen, "it is empty");
+		return HUSH_E_BADKEY;
+	}
+	if ((r = secbuf_alloc(&kek, UNLOCK_KEY_BYTES)) != 0) {
+		snprintf(why, whylen, "%s", hush_strerror(r));
+		return r;
+	}
+	if (unlock_key_parse((const char *)s, len, kek.p, why, whylen) != 0) {
+		secbuf_free(&kek);
+		return HUSH_E_BADKEY;
+	}
+	r = unlock_with(p, kek.p, kek.len);
+	secbuf_free(&kek);
+	if (r == HUSH_E_BADKEY)
+		snprintf(why, whylen, "it is an unlock key, but it does not open node.keys "
+		    "(another node's, or an older key)");
+	else if (r != 0)
+		snprintf(why, whylen, "cannot load the node's keys: %s", hush_strerror(r));
+	return r;
+}
+
+void
+unlock_from_cache(struct parent *p)
+{
+	struct secbuf cached = SECBUF_INIT;
+	char why[256];
+	size_t off, n = 0, i = 0, elen;
+	const uint8_t *end;
+	int r;
+
+	if (p->state != PS_LOCKED)
+		return;
+	r = keyring_user_lookup(UNLOCK_KEY_CACHE_NAME, &cached);
+	if (r == HUSH_E_NOTFOUND) {
+		log_info("no cached '%s' key in the user keyring: waiting for "
+		    "'hushctl unlock'", UNLOCK_KEY_CACHE_NAME);
+		return;
+	}
+	if (r != 0) {
+		log_warn("cannot read the cached '%s' key from the user keyring: %s; "
+		    "waiting for 'hushctl unlock'", UNLOCK_KEY_CACHE_NAME, hush_strerror(r));
+		return;
+	}
+	/* systemd-ask-password caches a list: entries separated by NUL bytes. */
+	for (off = 0; off < cached.len; off += elen + 1) {
+		end = memchr(cached.p + off, '\0', cached.len - off);
+		elen = end != NULL ? (size_t)(end - (cached.p + off)) : cached.len - off;
+		n++;
+	}
+	for (off = 0; off < cached.len && i < CACHED_MAX_ENTRIES; off += elen + 1) {
+		end = memchr(cached.p + off, '\0', cached.len - off);
+		elen = end != NULL ? (size_t)(end - (cached.p + off)) : cached.len - off;
+		i++;
+		r = try_cached_entry(p, cached.p + off, elen, why, sizeof(why));
+		if (r == 0) {
+			log_info("unlocked with the cached '%s' key from the user keyring "
+			    "(entry %zu of %zu)", UNLOCK_KEY_CACHE_NAME, i, n);
+			audit_unlock(p, true);
+			secbuf_free(&cached);
+			return;
+		}
+		log_warn("the cached '%s' key, entry %zu of %zu, does not unlock this node: %s",
+		    UNLOCK_KEY_CACHE_NAME, i, n, why);
+		if (r != HUSH_E_BADKEY)
+			break;
+	}
+	if (i < n)
+		log_warn("the cached '%s' key holds %zu entries; only the first %zu were tried",
+		    UNLOCK_KEY_CACHE_NAME, n, i);
+	secbuf_free(&cached);
+	audit_unlock(p, false);
+	log_warn("still locked: no cached '%s' key unlocks this node; run 'hushctl unlock'",
+	    UNLOCK_KEY_CACHE_NAME);
 }
 
 static void

@@ -417,8 +417,13 @@ parent_main(const struct hushd_config *cfg)
 	if (lock_state_dir(p) != 0 || load_node(p) != 0)
 		return 1;
 	audit_events_open(p);
+	unlock_from_cache(p);
 	if (setup_signals(p) != 0)
 		fatal("cannot set up signal handling");
+	if (notify_open(why, sizeof(why)) != 0) {
+		log_err("%s", why);
+		return 1;
+	}
 	if (control_listen(p) != 0)
 		return 1;
 	if (containers_run_dir_open(p, why, sizeof(why)) != 0) {
@@ -436,8 +441,10 @@ parent_main(const struct hushd_config *cfg)
 		fatal_r(r, "cannot confine the parent process");
 	log_info("hushd %s serving %s (state in %s, containers in %s)", HUSH_VERSION,
 	    p->cfg.control_socket, p->cfg.state_dir, p->cfg.run_dir);
+	notify_ready(p);
 
 	while (!p->stopping) {
+		notify_state(p);
 		timeout = -1;
 		supervise(p, &p->pki, &timeout);
 		supervise(p, &p->raft, &timeout);
@@ -495,9 +502,11 @@ parent_main(const struct hushd_config *cfg)
 		if (pfd[1].revents)
 			control_accept(p);
 	}
+	notify_stopping();
 	control_close_all(p);
 	shutdown_children(p);
 	audit_close(&p->audit);
+	notify_close();
 	log_info("hushd stopped");
 	return 0;
 }

@@ -156,6 +156,17 @@ void	op_reply(struct op *op, struct wire_enc *e);	/* finishes the op */
 void	op_error(struct op *op, int code, const char *detail);
 void	op_free(struct op *op);
 
+/*
+ * notify.c: systemd's Type=notify protocol.  notify_open() connects to
+ * $NOTIFY_SOCKET (if set) once at start and unsets it; the others send one
+ * datagram each on that socket and do nothing without one.
+ */
+int	notify_open(char *why, size_t whylen);
+void	notify_ready(const struct parent *p);	/* READY=1 and the state */
+void	notify_state(const struct parent *p);	/* STATUS= if it changed */
+void	notify_stopping(void);
+void	notify_close(void);
+
 /* lifecycle.c: bringing the store up and keeping the children fed. */
 void	lifecycle_child_started(struct parent *p, struct child *c);
 int	lifecycle_start_raft(struct parent *p, bool bootstrap);
@@ -222,6 +233,14 @@ void	op_secret_inspect(struct op *op, const struct wire_msg *m);
 void	op_secret_rm(struct op *op, const struct wire_msg *m);
 void	op_update(struct op *op, const struct wire_msg *m);
 void	op_unlock(struct op *op, const struct wire_msg *m);
+/*
+ * A node that starts locked tries the unlock key cached in the user
+ * keyring (UNLOCK_KEY_CACHE_NAME, where `hushctl unlock --ask` has
+ * systemd-ask-password keep it for a while) and is STARTING if one opens
+ * node.keys; else it stays locked and the log says why.  Before the
+ * children start.
+ */
+void	unlock_from_cache(struct parent *p);
 void	op_unlock_key(struct op *op, const struct wire_msg *m);
 
 /* ops_service.c */

@@ -52,7 +52,12 @@ vals = dict(re.findall(r"#define (CAP_[A-Z_]+)\s+(\d+)\n",
 print("%016x" % sum(1 << int(vals[c]) for c in sys.argv[1:]))
 PY
 )
-eq "its bounding set is exactly the unit's" "$want" "$(awk '/^CapBnd:/ {print $2}' /proc/$pid/status)"
+# The parent keeps only the audit capabilities and the launcher the
+# children's: the unit's set is exactly the two together, nothing unused.
+bnd() { awk '/^CapBnd:/ {print $2}' "/proc/$1/status"; }
+launcher=$(launcher_pid a)
+eq "its processes' bounding sets together are exactly the unit's" "$want" \
+    "$(printf '%016x' $((0x$(bnd "$pid") | 0x$(bnd "$launcher"))))"
 for role in pki raft net mounter; do
 	check "its $role process runs" child_pid a $role
 done

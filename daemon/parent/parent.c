@@ -191,6 +191,35 @@ child_gone(struct parent *p, pid_t pid, int status)
 	child_exited(c);
 }
 
+/*
+ * The launcher is gone (its channel closed, or SIGCHLD): the children went
+ * with it, and the parent cannot start new ones.  Say why, and stop; the
+ * service manager restarts hushd.
+ */
+static void __attribute__((__noreturn__))
+launcher_lost(pid_t pid, int status, bool have_status)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	char detail[160];
+
+	for (int i = 0; !have_status && i < 100; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			have_status = true;
+		else
+			nanosleep(&pause, NULL);
+	}
+	launcher_death_detail(detail, sizeof(detail));
+	if (have_status && WIFSIGNALED(status))
+		fatal("the launcher process (pid %ld) was killed by signal %d (%s)%s; "
+		    "the children went with it, stopping", (long)pid,
+		    WTERMSIG(status), strsignal(WTERMSIG(status)), detail);
+	if (have_status)
+		fatal("the launcher process (pid %ld) exited with status %d; the "
+		    "children went with it, stopping", (long)pid, WEXITSTATUS(status));
+	fatal("lost the launcher process (pid %ld); the children went with it, "
+	    "stopping", (long)pid);
+}
+
 static void
 launcher_reports(struct parent *p)
 {
@@ -200,8 +229,7 @@ launcher_reports(struct parent *p)
 	while ((r = launcher_next_exit(&pid, &status)) == 1)
 		child_gone(p, pid, status);
 	if (r < 0 && !p->stopping)
-		fatal("lost the launcher process: %s; the children went with it, "
-		    "stopping", hush_strerror(r));
+		launcher_lost(launcher_pid(), 0, false);
 }
 
 /* The parent's one child is the launcher; the others are its children. */
@@ -211,19 +239,9 @@ reap(struct parent *p)
 	pid_t pid;
 	int status;
 
-	char detail[160];
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid != launcher_pid() || p->stopping)
-			continue;
-		launcher_death_detail(detail, sizeof(detail));
-		if (WIFSIGNALED(status))
-			fatal("the launcher process (pid %ld) was killed by signal %d (%s)%s; "
-			    "the children went with it, stopping", (long)pid,
-			    WTERMSIG(status), strsignal(WTERMSIG(status)), detail);
-		fatal("the launcher process (pid %ld) exited with status %d; the "
-		    "children went with it, stopping", (long)pid, WEXITSTATUS(status));
-	}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (pid == launcher_pid() && !p->stopping)
+			launcher_lost(pid, status, true);
 }
 
 static void

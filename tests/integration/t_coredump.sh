@@ -118,4 +118,16 @@ for pat in file pipe; do
 	sleep 0.5
 	eq "no core from the parent ($pat pattern)" "" "$(cores)"
 done
+# The launcher too: its death takes the children, and the parent stops.
+for pat in file pipe; do
+	use_$pat
+	start_node "l$pat" || { not_ok "hushd l$pat starts"; continue; }
+	pid=$(launcher_pid "l$pat")
+	eq "launcher l$pat: RLIMIT_CORE 0 0" "0 0" "$(core_limit "$pid")"
+	check "launcher l$pat dies of SIGSEGV" crash "$pid" SEGV
+	check "... and its parent stops, naming the signal" wait_for 10 grep -q \
+	    "the launcher process (pid $pid) was killed by signal 11" "$T_DIR/l$pat.log"
+	sleep 0.5
+	eq "no core from the launcher ($pat pattern)" "" "$(cores)"
+done
 finish

@@ -20,7 +20,7 @@ HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
 CC      ?= cc
 SAN     ?=
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SMOKE_SECONDS ?= 6
 
 PKGS := openssl libsodium libseccomp libcap libmnl libuv jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -549,7 +549,16 @@ launcher_stop(void)
 			return;
 		nanosleep(&pause, NULL);
 	}
-	log_warn("the launcher did not stop; killing it");
-	kill(lpid, SIGKILL);
+	/*
+	 * A confined parent may not signal it (Landlock scopes signals to
+	 * the domain): then say so and go; the kernel reparents it, and its
+	 * children die with it when it ends.
+	 */
+	if (kill(lpid, SIGKILL) != 0) {
+		log_warn("the launcher did not stop and cannot be killed from here: %s",
+		    strerror(errno));
+		return;
+	}
+	log_warn("the launcher did not stop; killed it");
 	waitpid(lpid, NULL, 0);
 }

@@ -71,13 +71,13 @@ fail:
 }
 
 /*
- * The raft process runs as the unprivileged user and must reach its
- * directory, and nothing else, below a state dir of root's.  So the state
- * dir is root's with group `hush` allowed only to pass through (0710):
- * every file in it stays root's and 0600.  The raft dir is the user's,
- * with group root allowed in (0770) so that the parent, which keeps no
- * capability over file permissions once confined, can still empty it
- * (leave, a failed init); it never reads what raft writes there.
+ * The raft process runs as the unprivileged user in a directory of its
+ * own below a state dir that stays root's and 0700: it is started in it
+ * while still root (child_desc.workdir), so it never walks the path.  The
+ * raft dir is the user's, with group root allowed in (0770) so that the
+ * parent, which keeps no capability over file permissions once confined,
+ * can still empty it (leave, a failed init); it never reads what raft
+ * writes there.
  */
 static int
 prepare_dir(const char *path, uid_t uid, gid_t gid, mode_t mode)
@@ -132,7 +132,7 @@ node_state_prepare(const char *state_dir, uid_t raft_uid, gid_t raft_gid, char *
 {
 	char path[PATH_MAX];
 
-	if (prepare_dir(state_dir, 0, raft_gid, 0710) != 0) {
+	if (prepare_dir(state_dir, 0, 0, 0700) != 0) {
 		snprintf(why, whylen, "cannot create state directory %s: %s", state_dir,
 		    strerror(errno));
 		return HUSH_E_IO;

@@ -33,6 +33,12 @@ struct child_desc {
 	 */
 	bool			 unprivileged;
 	/*
+	 * Its working directory, entered while still root: a process that
+	 * runs as the user reaches a directory of its own below a path it
+	 * could not walk (raft's below the state dir).  NULL: "/".
+	 */
+	const char		*workdir;
+	/*
 	 * Its Landlock rules and seccomp allow-list (kmod-free/sandbox.h),
 	 * applied last; written down in daemon/<name>/<name>_sandbox.c.
 	 */

@@ -198,6 +198,9 @@ child_run(const struct child_desc *d, int fd, int trap_fd, pid_t parent)
 	proc_set_title(title);
 	log_set_role(title);
 
+	if (chdir(d->workdir != NULL ? d->workdir : "/") != 0)
+		fatal("cannot enter %s: %s", d->workdir != NULL ? d->workdir : "/",
+		    strerror(errno));
 	/* Not the session keyring of whoever started hushd. */
 	if (keyring_join_private() != 0)
 		fatal("cannot leave the inherited session keyring");

@@ -30,6 +30,7 @@ const struct sandbox_call launcher_calls[] = {
 	/* ... then in the child, up to its own filter */
 	SB_CALL("close_range"), SB_CALL("openat"), SB_CALL("dup2"),	/* /dev/null */
 	SB_CALL("getppid"), SB_CALL("rt_sigaction"), SB_CALL("prctl"),
+	SB_CALL("chdir"),		/* child_desc.workdir, else "/" */
 	SB_CALL("keyctl"),		/* a session keyring of its own */
 	SB_CALL("prlimit64"),		/* RLIMIT_CORE 0 */
 	SB_CALL("capget"), SB_CALL("capset"),

@@ -39,6 +39,7 @@ const struct child_desc raft_child = {
 	.ncaps = 0,
 	/* Its directory is the user's (daemon/parent/node_state.c). */
 	.unprivileged = true,
+	.workdir = raft_proc_dir,
 	.sandbox = &raft_sandbox,
 	.main = raft_proc_main,
 };
@@ -234,7 +235,12 @@ do_start(const struct wire_msg *m)
 	    (r = fsm_init(&R.fsm, &R.store, R.dek.p)) != 0 ||
 	    (r = transport_init(&R.transport, &R.ch)) != 0)
 		fatal_r(r, "initialising the state machine");
-	if ((r = raft_uv_init(&R.io, R.loop, raft_proc_dir, &R.transport)) != 0)
+	/*
+	 * "." is raft_proc_dir: the process was started in it as root
+	 * (child_desc.workdir), and as the user hush it could not reach it
+	 * by its path through a state dir that is root's and 0700.
+	 */
+	if ((r = raft_uv_init(&R.io, R.loop, ".", &R.transport)) != 0)
 		goto raft_failed;
 	/* A damaged segment must stop this node, never be skipped. */
 	raft_uv_set_auto_recovery(&R.io, false);

@@ -41,7 +41,8 @@ static const struct sandbox_call raft_calls[] = {
 
 /* libuv opens /dev/null at start to keep an fd in reserve. */
 static const char *const raft_files[] = { "/dev/null", NULL };
-static const char *const raft_dirs[] = { raft_proc_dir, NULL };
+/* Its working directory, raft_proc_dir (see child_desc.workdir). */
+static const char *const raft_dirs[] = { ".", NULL };
 
 const struct sandbox_policy raft_sandbox = {
 	.role = "raft",

@@ -28,9 +28,9 @@ check "the daemon logged the refused uid" grep -q "refused control connection fr
 chmod 0600 "$T_DIR/a.sock"
 eq "nothing was created by the refused user" "s1" "$(hc a secret ls --format json | python3 -c 'import json,sys; print(" ".join(s["Name"] for s in json.load(sys.stdin)))')"
 
-# state dir is private: root's; group hush (the raft process) may only pass
-# through to raft/, which is hush's with group root let in to empty it
-eq "state dir is root:hush mode 0710" "root:hush 710" "$(stat -c '%U:%G %a' "$T_DIR/a")"
+# state dir is private: root's, 0700; raft/ is hush's (the raft process is
+# started inside it) with group root let in to empty it
+eq "state dir is root:root mode 0700" "root:root 700" "$(stat -c '%U:%G %a' "$T_DIR/a")"
 eq "node.keys is root's, mode 0600" "root:root 600" "$(stat -c '%U:%G %a' "$T_DIR/a/node.keys")"
 eq "certificates/ is root's, mode 0700" "root:root 700" "$(stat -c '%U:%G %a' "$T_DIR/a/certificates")"
 eq "raft/ is hush:root mode 0770" "hush:root 770" "$(stat -c '%U:%G %a' "$T_DIR/a/raft")"

@@ -15,7 +15,7 @@ fi
 HUSHD=$HUSHD_TEST
 # what each child is made to call: none of these is on its list
 declare -A forbidden=([pki]=execve [raft]=socket [net]=mount [mounter]=execve)
-export HUSH_TEST_SANDBOX="pki=execve,raft=socket,net=mount,mounter=execve,raft=open:$T_DIR/a/node.json,parent=execve,parent=open:/etc/hostname"
+export HUSH_TEST_SANDBOX="pki=execve,raft=socket,net=mount,mounter=execve,raft=open:/etc/passwd,parent=execve,parent=open:/etc/hostname"
 start_node a || { not_ok "hushd starts"; finish; }
 hc a init >/dev/null || not_ok "init"
 printf 'v' | hc a secret create s1 - >/dev/null || not_ok "secret create"
@@ -49,11 +49,13 @@ check "the parent cannot open /etc/hostname (Landlock: EACCES)" \
 check "the parent still serves after the refused open" sh -c \
     "'$HUSHCTL' --control-socket '$T_DIR/a.sock' secret ls | grep -qw s1"
 
-# Landlock: raft may open files in <state>/raft only, not node.json beside it
+# Landlock: raft may open files in <state>/raft only, not even a file anyone
+# may read (so that it is Landlock refusing, not the file's mode)
 raft=$(child_pid a raft)
 kill -USR1 "$raft"
-check "raft cannot open the state dir's node.json (Landlock: EACCES)" \
-    wait_for 5 grep -q "test: open $T_DIR/a/node.json: refused, errno 13" "$T_DIR/a.log"
+check "(/etc/passwd is readable by anyone)" test "$(stat -c %A /etc/passwd | cut -c8)" = r
+check "raft cannot open /etc/passwd (Landlock: EACCES)" \
+    wait_for 5 grep -q "test: open /etc/passwd: refused, errno 13" "$T_DIR/a.log"
 check "raft still runs after the refused open" kill -0 "$raft"
 
 for role in pki raft net mounter; do

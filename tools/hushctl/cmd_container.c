@@ -143,48 +143,22 @@ print_views_json(const struct container_view *v, size_t n, bool mounter)
 static int
 container_ls(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "quiet",	no_argument,	   NULL, 'q' },
-		{ "format",	required_argument, NULL, OPT_FORMAT },
-		{ "mounter",	no_argument,	   NULL, OPT_MOUNTER },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *cmd = "container ls";
-	enum out_format format = FORMAT_TABLE;
 	struct container_view *v;
-	bool quiet = false, mounter = false;
-	char why[160];
+	struct ls_opts o;
+	bool mounter;
 	size_t n;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case OPT_FORMAT:
-			if (arg_format(optarg, true, &format, why, sizeof(why)) != 0)
-				return usage_error(cmd, "%s", why);
-			break;
-		case OPT_MOUNTER:
-			mounter = true;
-			break;
-		case 'h':
-			return show_help(ls_help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
-	if (optind < argc)
-		return usage_error(cmd, "unexpected argument '%.64s'", argv[optind]);
-
+	if ((r = ls_options(cmd, ls_help, "mounter", argc, argv, &o)) >= 0)
+		return r;
+	mounter = o.extra;
 	if ((r = fetch(ctl, cmd, mounter, &v, &n)) != 0)
 		return r;
 	container_views_sort(v, n);
-	if (quiet)		/* IDs only, whatever the format */
+	if (o.quiet)		/* IDs only, whatever the format */
 		r = print_ids(v, n);
-	else if (format == FORMAT_TABLE)
+	else if (o.format == FORMAT_TABLE)
 		r = container_views_table(v, n, mounter, (int64_t)time(NULL), stdout);
 	else
 		r = print_views_json(v, n, mounter);

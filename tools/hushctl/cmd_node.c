@@ -195,44 +195,21 @@ print_nodes_json(const struct node_view *v, size_t n, bool inspect)
 static int
 node_ls(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "quiet",	no_argument,	   NULL, 'q' },
-		{ "format",	required_argument, NULL, OPT_FORMAT },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *cmd = "node ls";
-	enum out_format format = FORMAT_TABLE;
 	struct node_view *v;
+	struct ls_opts o;
 	struct wire_enc e;
 	struct reply rep;
-	bool quiet = false, mark;
-	char why[160], self[HUSH_ID_LEN + 1];
+	bool mark;
+	char self[HUSH_ID_LEN + 1];
 	size_t n, i;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case OPT_FORMAT:
-			if (arg_format(optarg, true, &format, why,
-			    sizeof(why)) != 0)
-				return usage_error(cmd, "%s", why);
-			break;
-		case 'h':
-			return show_help(ls_help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
-	if (optind < argc)
-		return usage_error(cmd, "unexpected argument '%.64s'",
-		    argv[optind]);
+	if ((r = ls_options(cmd, ls_help, NULL, argc, argv, &o)) >= 0)
+		return r;
 
 	/* Only the table marks this node, so only it needs to ask which. */
-	mark = !quiet && format == FORMAT_TABLE;
+	mark = !o.quiet && o.format == FORMAT_TABLE;
 	self[0] = '\0';
 	if (mark && local_node_id(ctl, cmd, self, sizeof(self)) != 0)
 		return EXIT_FAIL;
@@ -249,11 +226,11 @@ node_ls(const struct ctl *ctl, int argc, char **argv)
 	node_views_sort(v, n);
 
 	r = 0;
-	if (quiet) {
+	if (o.quiet) {
 		for (i = 0; i < n; i++)
 			printf("%s\n", v[i].id);
 	} else {
-		switch (format) {
+		switch (o.format) {
 		case FORMAT_TABLE:
 			r = node_views_table(v, n, self[0] != '\0' ? self : NULL,
 			    stdout);

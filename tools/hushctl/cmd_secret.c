@@ -307,42 +307,16 @@ print_views_json(const struct secret_view *v, size_t n)
 static int
 secret_ls(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "quiet",	no_argument,	   NULL, 'q' },
-		{ "format",	required_argument, NULL, OPT_FORMAT },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *cmd = "secret ls";
-	enum out_format format = FORMAT_TABLE;
 	struct secret_view *v;
+	struct ls_opts o;
 	struct wire_enc e;
 	struct reply rep;
-	bool quiet = false;
-	char why[160];
 	size_t n, i;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case OPT_FORMAT:
-			if (arg_format(optarg, true, &format, why,
-			    sizeof(why)) != 0)
-				return usage_error(cmd, "%s", why);
-			break;
-		case 'h':
-			return show_help(ls_help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
-	if (optind < argc)
-		return usage_error(cmd, "unexpected argument '%.64s'",
-		    argv[optind]);
-
+	if ((r = ls_options(cmd, ls_help, NULL, argc, argv, &o)) >= 0)
+		return r;
 	client_request(&e, CTL_SECRET_LIST);
 	r = client_call(ctl->socket, cmd, &e, &rep);
 	wire_enc_free(&e);
@@ -355,11 +329,11 @@ secret_ls(const struct ctl *ctl, int argc, char **argv)
 	secret_views_sort(v, n);
 
 	r = 0;
-	if (quiet) {
+	if (o.quiet) {
 		for (i = 0; i < n; i++)
 			printf("%s\n", v[i].id);
 	} else {
-		switch (format) {
+		switch (o.format) {
 		case FORMAT_TABLE:
 			r = secret_views_table(v, n, (int64_t)time(NULL), stdout);
 			break;

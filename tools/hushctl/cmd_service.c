@@ -442,13 +442,6 @@ print_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *r
 static int
 service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 {
-	static const struct option ls_opts[] = {
-		{ "quiet",	no_argument,	   NULL, 'q' },
-		{ "format",	required_argument, NULL, OPT_FORMAT },
-		{ "placed",	no_argument,	   NULL, OPT_PLACED },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const struct option inspect_opts[] = {
 		{ "format",	required_argument, NULL, 'f' },
 		{ "help",	no_argument,	   NULL, 'h' },
@@ -465,28 +458,27 @@ service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 	bool quiet = false, placed = false;
 	int c, i, r;
 
-	while ((c = getopt_long(argc, argv, inspect ? ":f:h" : ":qh",
-	    inspect ? inspect_opts : ls_opts, NULL)) != -1) {
+	if (!inspect) {
+		struct ls_opts o;
+
+		if ((r = ls_options(cmd, ls_help, "placed", argc, argv, &o)) >= 0)
+			return r;
+		quiet = o.quiet;
+		format = o.format;
+		placed = o.extra;
+	}
+	while (inspect && (c = getopt_long(argc, argv, ":f:h", inspect_opts, NULL)) != -1) {
 		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case OPT_PLACED:
-			placed = true;
-			break;
 		case 'f':
-		case OPT_FORMAT:
-			if (arg_format(optarg, !inspect, &format, why, sizeof(why)) != 0)
+			if (arg_format(optarg, false, &format, why, sizeof(why)) != 0)
 				return usage_error(cmd, "%s", why);
 			break;
 		case 'h':
-			return show_help(inspect ? inspect_help : ls_help);
+			return show_help(inspect_help);
 		default:
 			return getopt_error(cmd, c, argv);
 		}
 	}
-	if (!inspect && optind < argc)
-		return usage_error(cmd, "unexpected argument '%.64s'", argv[optind]);
 	if (inspect && optind >= argc)
 		return usage_error(cmd, "requires at least one SERVICE (a name or an ID)");
 	if (inspect && argc - optind > REFS_MAX + 1)

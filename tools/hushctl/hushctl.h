@@ -9,6 +9,9 @@
 #ifndef HUSHCTL_H
 #define HUSHCTL_H
 
+#include <stdbool.h>
+
+#include "args.h"
 
 #ifndef HUSHCTL_VERSION
 #define HUSHCTL_VERSION		"0.1.0"
@@ -58,6 +61,21 @@ int	getopt_error(const char *cmd, int c, char **argv);
 int	fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes a command's help text to stdout and returns EXIT_OK. */
 int	show_help(const char *text);
+
+/* What an `ls` was asked for (ls_options.c). */
+struct ls_opts {
+	bool		 quiet;		/* -q: IDs only */
+	enum out_format	 format;	/* --format table|json */
+	bool		 extra;		/* its own flag, e.g. --mounter */
+};
+/*
+ * Parses the options every `ls` takes: -q, --format table|json, --help,
+ * and, when extra is not NULL, one flag of its own by that long name.
+ * Returns -1 when the listing should go on with *out filled, else the
+ * exit status to return (help printed, or a usage error reported).
+ */
+int	ls_options(const char *cmd, const char *help, const char *extra, int argc,
+	    char **argv, struct ls_opts *out);
 
 /* A command with subcommands ("secret", "node", "service"). */
 struct subcommand {

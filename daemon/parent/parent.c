@@ -199,15 +199,10 @@ child_gone(struct parent *p, pid_t pid, int status)
 static void __attribute__((__noreturn__))
 launcher_lost(pid_t pid, int status, bool have_status)
 {
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	char detail[160];
 
-	for (int i = 0; !have_status && i < 100; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			have_status = true;
-		else
-			nanosleep(&pause, NULL);
-	}
+	if (!have_status)
+		have_status = launcher_reap(&status, 2000) == 1;
 	launcher_death_detail(detail, sizeof(detail));
 	if (have_status && WIFSIGNALED(status))
 		fatal("the launcher process (pid %ld) was killed by signal %d (%s)%s; "

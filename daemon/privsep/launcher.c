@@ -535,20 +535,34 @@ launcher_next_exit(pid_t *pid, int *status)
 	return 1;
 }
 
+int
+launcher_reap(int *status, unsigned ms)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	pid_t r;
+
+	for (unsigned waited = 0;; waited += 20) {
+		if ((r = waitpid(lpid, status, WNOHANG)) == lpid)
+			return 1;
+		if (r < 0)
+			return -1;
+		if (waited >= ms)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+}
+
 void
 launcher_stop(void)
 {
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	int status;
 
 	if (lfd < 0)
 		return;
 	close(lfd);
 	lfd = -1;
-	for (int tries = 0; tries < 400; tries++) {
-		if (waitpid(lpid, NULL, WNOHANG) != 0)
-			return;
-		nanosleep(&pause, NULL);
-	}
+	if (launcher_reap(&status, 8000) != 0)
+		return;
 	/*
 	 * A confined parent may not signal it (Landlock scopes signals to
 	 * the domain): then say so and go; the kernel reparents it, and its

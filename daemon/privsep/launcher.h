@@ -58,6 +58,11 @@ int	launcher_next_exit(pid_t *pid, int *status);
  * reap it and exit; waits for it (at most a few seconds).
  */
 void	launcher_stop(void);
+/*
+ * Waits up to ms milliseconds for the launcher to end and reaps it: 1 with
+ * its wait status, 0 if it still runs, -1 if it was reaped already.
+ */
+int	launcher_reap(int *status, unsigned ms);
 
 /* The launcher's own system calls (launcher_sandbox.c). */
 extern const struct sandbox_call launcher_calls[];

@@ -72,6 +72,7 @@ child_spawn_here(struct child *c)
 	int chan_fd, trap_fd, r;
 	pid_t pid;
 
+	child_preload();
 	if ((r = child_fork(c->desc, &pid, &chan_fd, &trap_fd)) != 0) {
 		errno = -r;
 		return HUSH_E_SYS;

@@ -138,7 +138,8 @@ void	child_run(const struct child_desc *d, int fd, int trap_fd, pid_t parent)
 /*
  * Forks a process that runs child_run(d, ...): 0 with its pid, the
  * caller's end of its channel and the read end of its SIGSYS report pipe,
- * or -errno.
+ * or -errno.  The caller has run child_preload() once: the child inherits
+ * what it loaded and reads no file for it.
  */
 int	child_fork(const struct child_desc *d, pid_t *pid, int *chan_fd, int *trap_fd);
 /*

@@ -210,7 +210,7 @@ child_run(const struct child_desc *d, int fd, int trap_fd, pid_t parent)
 		become_unprivileged(d, parent);
 	if (caps_limit(d->caps, d->ncaps) != 0)
 		fatal("cannot drop capabilities");
-	child_preload();
+	/* The libraries' files were loaded before the fork (child_fork()). */
 #ifdef HUSH_TEST_HOOKS
 	child_test_faults_arm(d->name);
 #endif

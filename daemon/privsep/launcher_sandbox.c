@@ -7,9 +7,10 @@
  * hushd.  This list is the launcher's own work and what a new child does
  * before its own filter (daemon/privsep/child_run.c): close inherited fds,
  * leave the session keyring, set its limits, drop capabilities or switch
- * user, and install Landlock and seccomp.
+ * user, and install Landlock and seccomp.  The libraries' lazily read
+ * files are loaded before this filter (child_preload()), once, and the
+ * children inherit them.
  */
-#include <errno.h>
 #include <sched.h>
 
 #include "launcher.h"
@@ -25,6 +26,7 @@ const struct sandbox_call launcher_calls[] = {
 	/* a new child: fork (into no new namespace), its channel and pipe */
 	SB_NONE_OF("clone", 0, CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
 	    CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP),
+	SB_CALL("set_robust_list"),	/* glibc's fork, in the new child */
 	SB_CALL("socketpair"), SB_CALL("pipe2"),
 	SB_CALL("fcntl"),
 	/* ... then in the child, up to its own filter */
@@ -40,9 +42,5 @@ const struct sandbox_call launcher_calls[] = {
 	SB_CALL("getgid"), SB_CALL("getegid"), SB_CALL("getgroups"),
 	SB_CALL("landlock_create_ruleset"), SB_CALL("landlock_add_rule"),
 	SB_CALL("landlock_restrict_self"), SB_CALL("seccomp"),
-	/* the libraries' first use, loaded already: a stat and a thread */
-	SB_CALL("newfstatat"), SB_CALL("fstat"),
-	SB_FAIL("clone3", ENOSYS),	/* glibc falls back to clone, checked above */
-	SB_CALL("set_robust_list"), SB_CALL("rseq"),
 	SB_END
 };

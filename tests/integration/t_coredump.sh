@@ -108,26 +108,22 @@ eq "no core through the pipe either: every child is non-dumpable" "" "$(cores)"
 eq "the secret is still there" db_pw "$(hc a secret ls --format json |
     python3 -c 'import json,sys; print(" ".join(s["Name"] for s in json.load(sys.stdin)))')"
 
-# The parent, in instances of its own: crashing it ends that daemon.
-for pat in file pipe; do
-	use_$pat
-	start_node "p$pat" || { not_ok "hushd p$pat starts"; continue; }
-	pid=$(node_pid "p$pat")
-	eq "parent p$pat: RLIMIT_CORE 0 0" "0 0" "$(core_limit "$pid")"
-	check "parent p$pat dies of SIGSEGV" crash "$pid" SEGV
-	sleep 0.5
-	eq "no core from the parent ($pat pattern)" "" "$(cores)"
-done
-# The launcher too: its death takes the children, and the parent stops.
-for pat in file pipe; do
-	use_$pat
-	start_node "l$pat" || { not_ok "hushd l$pat starts"; continue; }
-	pid=$(launcher_pid "l$pat")
-	eq "launcher l$pat: RLIMIT_CORE 0 0" "0 0" "$(core_limit "$pid")"
-	check "launcher l$pat dies of SIGSEGV" crash "$pid" SEGV
-	check "... and its parent stops, naming the signal" wait_for 10 grep -q \
-	    "the launcher process (pid $pid) was killed by signal 11" "$T_DIR/l$pat.log"
-	sleep 0.5
-	eq "no core from the launcher ($pat pattern)" "" "$(cores)"
+# The parent and the launcher, in instances of their own: crashing either
+# ends that daemon (the launcher's children die with it, and the parent
+# stops, naming the signal).
+for who in parent launcher; do
+	for pat in file pipe; do
+		use_$pat
+		node=${who:0:1}$pat
+		start_node "$node" || { not_ok "hushd $node starts"; continue; }
+		if [ "$who" = parent ]; then pid=$(node_pid "$node"); else pid=$(launcher_pid "$node"); fi
+		eq "$who $node: RLIMIT_CORE 0 0" "0 0" "$(core_limit "$pid")"
+		check "$who $node dies of SIGSEGV" crash "$pid" SEGV
+		[ "$who" = launcher ] && check "... and its parent stops, naming the signal" \
+		    wait_for 10 grep -q "the launcher process (pid $pid) was killed by signal 11" \
+		    "$T_DIR/$node.log"
+		sleep 0.5
+		eq "no core from the $who ($pat pattern)" "" "$(cores)"
+	done
 done
 finish

@@ -501,6 +501,9 @@ static const struct wire_field_spec f_rec_service[] = {
 	F(T_VERSION, WIRE_U64, REQ, 0, 0),
 	F_GRANTS,
 	F_CONSTRAINTS,
+	/* absent: no claim issued yet, and no container may have its secrets */
+	F(T_CLAIM_DIGEST, WIRE_BYTES, 0, 32, 32),
+	F(T_CLAIM_ISSUED, WIRE_I64, 0, 0, 0),
 };
 static const struct wire_field_spec f_service_records[] = {
 	F_RECORDS(T_SERVICE),
@@ -528,7 +531,10 @@ static const struct wire_field_spec f_cmd_service_create[] = {
 	F_GRANTS, \
 	F(T_SECRET_RM, WIRE_STR, REP, 1, 64), \
 	F_CONSTRAINTS, \
-	F(T_CONSTRAINT_RM, WIRE_STR, REP, 1, HUSH_CONSTRAINT_MAX)
+	F(T_CONSTRAINT_RM, WIRE_STR, REP, 1, HUSH_CONSTRAINT_MAX), \
+	/* a new claim (hushctl service claim); T_ROTATE: replace one */ \
+	F(T_CLAIM_DIGEST, WIRE_BYTES, 0, 32, 32), \
+	F(T_ROTATE, WIRE_BOOL, 0, 0, 0)
 static const struct wire_field_spec f_ctl_service_update[] = {
 	F_REQ_ID,
 	F_SERVICE_CHANGES,
@@ -565,6 +571,8 @@ static const struct wire_field_spec f_container_attach[] = {
 	F(T_PID, WIRE_U32, REQ, 0, 0),
 	F(T_ROOT_PATH, WIRE_STR, REQ, 1, HUSH_PATH_MAX),
 	F(T_BUNDLE, WIRE_STR, REQ, 1, HUSH_PATH_MAX),
+	/* absent: the container gave none, which hushd refuses with a reason */
+	F(T_CLAIM, WIRE_STR, 0, 1, 128),
 	/* both absent: the container shares the host's user namespace */
 	F_IDMAP(T_UID_MAP),
 	F_IDMAP(T_GID_MAP),

@@ -134,6 +134,9 @@ enum msg_tag {
 	T_START_TIME,		/* u64: a process's start, clock ticks since boot */
 	T_AUDIT_SINK,		/* u8: enum audit_sink, where audit records go */
 	T_AUDIT_TEXT,		/* which audit sink, and why, for people */
+	T_CLAIM,		/* a container's claim on its service, as given (claim.h) */
+	T_CLAIM_DIGEST,		/* 32 bytes: the digest of a service's current claim */
+	T_CLAIM_ISSUED,		/* i64: when that claim was issued, unix time */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -193,6 +196,10 @@ enum msg_type {
 	 * config.json, which the hook cannot vouch for: the daemon checks
 	 * them again (service_name_check, idmap_decode) and prefers what the
 	 * kernel says about T_PID (/proc/PID/ns/mnt, /proc/PID/uid_map).
+	 * An ATTACH carries a pidfd of T_PID (SCM_RIGHTS), taken by the hook
+	 * as soon as it read the state, so that the process the secrets go to
+	 * is the one the runtime named; and T_CLAIM, the proof that whoever
+	 * started the container holds the service's claim (lib/claim.h).
 	 */
 	CTL_CONTAINER_ATTACH,
 	CTL_CONTAINER_DETACH,

@@ -1,0 +1,295 @@
+#include <sodium.h>
+#include <string.h>
+
+#include "base36.h"
+#include "claim.h"
+#include "err.h"
+#include "id.h"
+#include "join_token.h"
+#include "unlock_key.h"
+
+#define PREFIX_LEN	(sizeof(CLAIM_PREFIX) - 1)
+#define HEAD		CLAIM_PREFIX CLAIM_VERSION "-"
+#define HEAD_LEN	(sizeof(HEAD) - 1)
+
+_Static_assert(HEAD_LEN + HUSH_ID_LEN + 1 + CLAIM_SECRET_CHARS == CLAIM_LEN,
+    "claim layout");
+/* The other texts an operator holds share the prefix's length. */
+_Static_assert(sizeof(JOIN_TOKEN_PREFIX) - 1 == PREFIX_LEN &&
+    sizeof(UNLOCK_KEY_PREFIX) - 1 == PREFIX_LEN, "operator text prefixes");
+
+/*
+ * BLAKE2b personalisation, so a claim's digest never equals a hash of the
+ * same bytes made for anything else; zero-padded to 16 bytes by the
+ * initialiser.
+ */
+#define PERSONAL	"hush-claim-v1"
+_Static_assert(sizeof(PERSONAL) <= crypto_generichash_blake2b_PERSONALBYTES,
+    "claim personalisation");
+static const unsigned char claim_personal[
+    crypto_generichash_blake2b_PERSONALBYTES] = PERSONAL;
+/* With these sizes the BLAKE2b call in claim_digest() cannot fail. */
+_Static_assert(CLAIM_DIGEST_BYTES >= crypto_generichash_blake2b_BYTES_MIN &&
+    CLAIM_DIGEST_BYTES <= crypto_generichash_blake2b_BYTES_MAX,
+    "claim digest size");
+
+/* Longest version we echo back; longer ones are not versions at all. */
+#define VERSION_ECHO_MAX	9
+
+#define MIN(a, b)	((a) < (b) ? (a) : (b))
+
+/*
+ * Length of the field at p: up to the next '-', at most max bytes.  The
+ * cap keeps every scan within the claim's fixed layout, so even a wildly
+ * wrong len makes the parser read no more than a claim's worth.
+ */
+static size_t
+field_len(const char *p, size_t max)
+{
+	const char *dash;
+
+	dash = memchr(p, '-', max);
+	return dash == NULL ? max : (size_t)(dash - p);
+}
+
+int
+claim_new(const char *service_id, struct claim *out)
+{
+	if (out == NULL)
+		return HUSH_E_INVAL;
+	sodium_memzero(out, sizeof(*out));
+	if (!hush_id_valid(service_id))
+		return HUSH_E_INVAL;
+	memcpy(out->service_id, service_id, HUSH_ID_LEN);
+	out->service_id[HUSH_ID_LEN] = '\0';
+	randombytes_buf(out->secret, sizeof(out->secret));
+	return 0;
+}
+
+int
+claim_format(const struct claim *c, char *out, size_t outcap)
+{
+	char *p;
+	int r;
+
+	if (c == NULL || out == NULL)
+		return HUSH_E_INVAL;
+	if (outcap < CLAIM_LEN + 1) {
+		if (outcap > 0)
+			out[0] = '\0';
+		return HUSH_E_TOOBIG;
+	}
+	/* hush_id_valid also bounds the id: exactly HUSH_ID_LEN, terminated. */
+	if (!hush_id_valid(c->service_id)) {
+		out[0] = '\0';
+		return HUSH_E_INVAL;
+	}
+	p = out;
+	memcpy(p, HEAD, HEAD_LEN);
+	p += HEAD_LEN;
+	memcpy(p, c->service_id, HUSH_ID_LEN);
+	p += HUSH_ID_LEN;
+	*p++ = '-';
+	/* 36^50 > 256^32: every secret fits its width, so this cannot fail. */
+	if ((r = base36_encode(c->secret, sizeof(c->secret),
+	    CLAIM_SECRET_CHARS, p, CLAIM_SECRET_CHARS + 1)) != 0) {
+		sodium_memzero(out, CLAIM_LEN + 1);
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * Checks the version field at p (rem bytes left) and returns 0 with *vlenp
+ * set, or an error with why filled in.  Only a short all-digit field is
+ * echoed, so secret characters of a claim missing its dashes never reach
+ * the message.
+ */
+static int
+parse_version(const char *p, size_t rem, size_t *vlenp, char *why,
+    size_t whylen)
+{
+	size_t i, vlen;
+
+	vlen = field_len(p, MIN(rem, VERSION_ECHO_MAX + 1));
+	if (vlen == 0) {
+		set_why(why, whylen, "claim version is missing "
+		    "(expected " HEAD "...)");
+		return HUSH_E_FORMAT;
+	}
+	for (i = 0; i < vlen; i++) {
+		if (p[i] < '0' || p[i] > '9') {
+			set_why(why, whylen, "claim version must be a number "
+			    "(expected " HEAD "...)");
+			return HUSH_E_FORMAT;
+		}
+	}
+	if (vlen > VERSION_ECHO_MAX) {
+		set_why(why, whylen, "unsupported claim version");
+		return HUSH_E_VERSION;
+	}
+	if (vlen != sizeof(CLAIM_VERSION) - 1 ||
+	    memcmp(p, CLAIM_VERSION, vlen) != 0) {
+		set_why(why, whylen, "unsupported claim version '%.*s'",
+		    (int)vlen, p);
+		return HUSH_E_VERSION;
+	}
+	*vlenp = vlen;
+	return 0;
+}
+
+/*
+ * The service id is not secret, but it is not echoed either: in a claim
+ * that lost its dashes the "id" runs into the secret.
+ */
+static int
+parse_service_id(const char *p, size_t n, struct claim *t, char *why,
+    size_t whylen)
+{
+	uint8_t raw[HUSH_ID_BYTES];
+	int r;
+
+	if (n != HUSH_ID_LEN) {
+		set_why(why, whylen, "claim service id must be %d base36 "
+		    "characters", HUSH_ID_LEN);
+		return HUSH_E_FORMAT;
+	}
+	memcpy(t->service_id, p, HUSH_ID_LEN);
+	t->service_id[HUSH_ID_LEN] = '\0';
+	if (hush_id_valid(t->service_id))
+		return 0;
+	/* Only to tell the operator which rule the id broke. */
+	r = base36_decode(p, n, raw, sizeof(raw));
+	if (r == HUSH_E_RANGE) {
+		set_why(why, whylen, "claim service id is out of range");
+		return HUSH_E_RANGE;
+	}
+	set_why(why, whylen, "claim service id is not valid base36 "
+	    "(0-9 and lowercase a-z)");
+	return HUSH_E_ENCODING;
+}
+
+/*
+ * Positions are tracked as p plus rem bytes left, never as s + len: a
+ * caller's len is only trusted as far as the claim's layout needs it.
+ */
+int
+claim_parse(const char *s, size_t len, struct claim *out, char *why,
+    size_t whylen)
+{
+	struct claim t;
+	const char *p;
+	size_t n, rem;
+	int r;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (out == NULL)
+		return HUSH_E_INVAL;
+	sodium_memzero(out, sizeof(*out));
+	if (s == NULL) {
+		set_why(why, whylen, "claim is missing");
+		return HUSH_E_INVAL;
+	}
+	memset(&t, 0, sizeof(t));
+
+	if (len < PREFIX_LEN || memcmp(s, CLAIM_PREFIX, PREFIX_LEN) != 0) {
+		/* The operator holds three such texts; name the wrong one. */
+		if (len >= PREFIX_LEN &&
+		    memcmp(s, JOIN_TOKEN_PREFIX, PREFIX_LEN) == 0)
+			set_why(why, whylen, "this is a join token, not a "
+			    "claim (a claim starts with " CLAIM_PREFIX ")");
+		else if (len >= PREFIX_LEN &&
+		    memcmp(s, UNLOCK_KEY_PREFIX, PREFIX_LEN) == 0)
+			set_why(why, whylen, "this is an unlock key, not a "
+			    "claim (a claim starts with " CLAIM_PREFIX ")");
+		else
+			set_why(why, whylen, "claim must start with "
+			    CLAIM_PREFIX);
+		return HUSH_E_PREFIX;
+	}
+	p = s + PREFIX_LEN;
+	rem = len - PREFIX_LEN;
+
+	if ((r = parse_version(p, rem, &n, why, whylen)) != 0)
+		return r;
+	if (n == rem) {
+		set_why(why, whylen, "claim is truncated after the version");
+		return HUSH_E_FORMAT;
+	}
+	p += n + 1;	/* and the '-' */
+	rem -= n + 1;
+
+	n = field_len(p, MIN(rem, HUSH_ID_LEN + 1));
+	if ((r = parse_service_id(p, n, &t, why, whylen)) != 0)
+		return r;
+	if (n == rem) {
+		set_why(why, whylen, "claim is missing its secret");
+		return HUSH_E_FORMAT;
+	}
+	p += n + 1;	/* and the '-' */
+	rem -= n + 1;
+
+	/*
+	 * The secret runs to the end; anything past its fixed width is
+	 * reported as trailing data, the usual result of a sloppy paste.
+	 */
+	if (rem < CLAIM_SECRET_CHARS) {
+		set_why(why, whylen, "claim secret must be %d base36 "
+		    "characters", CLAIM_SECRET_CHARS);
+		return HUSH_E_FORMAT;
+	}
+	switch ((r = base36_decode(p, CLAIM_SECRET_CHARS, t.secret,
+	    sizeof(t.secret)))) {
+	case 0:
+		break;
+	case HUSH_E_RANGE:
+		set_why(why, whylen, "claim secret is out of range");
+		goto fail;
+	default:
+		set_why(why, whylen, "claim secret is not valid base36 "
+		    "(0-9 and lowercase a-z)");
+		r = HUSH_E_ENCODING;
+		goto fail;
+	}
+	if (rem != CLAIM_SECRET_CHARS) {
+		set_why(why, whylen, "claim has trailing data");
+		r = HUSH_E_FORMAT;
+		goto fail;
+	}
+	memcpy(out, &t, sizeof(t));
+	sodium_memzero(&t, sizeof(t));
+	return 0;
+
+ fail:
+	sodium_memzero(&t, sizeof(t));
+	return r;
+}
+
+/*
+ * The service id is deliberately not hashed: hushctl computes the digest
+ * it sends to hushd before it knows anything but the secret, so the
+ * digest must depend on the secret alone.  The id in a claim only lets
+ * hushd say "this claim is for another service" instead of a bare refusal.
+ */
+void
+claim_digest(const struct claim *c, uint8_t out[CLAIM_DIGEST_BYTES])
+{
+	/* No key, no salt; cannot fail (see the _Static_asserts above). */
+	(void)crypto_generichash_blake2b_salt_personal(out, CLAIM_DIGEST_BYTES,
+	    c->secret, sizeof(c->secret), NULL, 0, NULL, claim_personal);
+}
+
+bool
+claim_digest_equal(const uint8_t a[CLAIM_DIGEST_BYTES],
+    const uint8_t b[CLAIM_DIGEST_BYTES])
+{
+	return sodium_memcmp(a, b, CLAIM_DIGEST_BYTES) == 0;
+}
+
+void
+claim_wipe(struct claim *c)
+{
+	if (c != NULL)
+		sodium_memzero(c, sizeof(*c));
+}

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -24,6 +25,7 @@ struct call {
 	const char	*socket, *what;
 	const uint8_t	*buf;
 	size_t		 len;
+	int		 fd;		/* sent each attempt; -1: none */
 	uint16_t	 type;
 	bool		 retrying;
 	bool		 reached;	/* some attempt got a connection */
@@ -163,10 +165,11 @@ attempt(struct call *call, struct ctl_reply *rep, int timeout_ms)
 			return RETRY;
 		return FAILED;
 	}
-	chan_init(&c, fd, "control", WIRE_MAX_MSG, false);
+	/* A channel takes fds both ways or not at all: see the reply below. */
+	chan_init(&c, fd, "control", WIRE_MAX_MSG, call->fd >= 0);
 	/* From here on a failure may come after hushd acted on the request. */
 	call->err->unknown = true;
-	if ((r = chan_send_wait(&c, call->buf, call->len, -1)) != 0) {
+	if ((r = chan_send_wait(&c, call->buf, call->len, call->fd)) != 0) {
 		chan_close(&c);
 		if (r == HUSH_E_TOOBIG) {
 			set_err(call, r, "%s: request too large", call->what);
@@ -178,6 +181,11 @@ attempt(struct call *call, struct ctl_reply *rep, int timeout_ms)
 	}
 	r = chan_recv_wait(&c, &rep->raw, timeout_ms);
 	chan_close(&c);
+	if (r == 1 && rep->raw.fd >= 0) {
+		/* As the channel would have said, had it not allowed ours. */
+		chan_msg_free(&rep->raw);
+		r = HUSH_E_PROTO;
+	}
 	switch (r) {
 	case 1:
 		break;
@@ -216,7 +224,7 @@ int
 ctl_call(const char *socket, const char *what, struct wire_enc *e,
     struct ctl_reply *rep, const struct ctl_opts *opts, struct ctl_error *err)
 {
-	static const struct ctl_opts defaults = { 0, 0, false };
+	static const struct ctl_opts defaults = { .send_fd = false };
 	struct call call;
 	struct wire_hdr hdr;
 	int64_t end = 0, deadline = 0, left;
@@ -245,6 +253,16 @@ ctl_call(const char *socket, const char *what, struct wire_enc *e,
 		return r;
 	}
 	call.type = hdr.type;
+	call.fd = -1;
+	if (opts->send_fd) {
+		/* Refused before connecting: the caller's mistake. */
+		if (opts->fd < 0 || fcntl(opts->fd, F_GETFD) < 0) {
+			set_err(&call, HUSH_E_INVAL, "%s: no file descriptor "
+			    "to pass with the request", what);
+			return HUSH_E_INVAL;
+		}
+		call.fd = opts->fd;
+	}
 	if ((rep->msg = malloc(sizeof(*rep->msg))) == NULL) {
 		set_err(&call, HUSH_E_NOMEM, "%s", hush_strerror(HUSH_E_NOMEM));
 		return HUSH_E_NOMEM;

@@ -36,6 +36,15 @@ struct ctl_opts {
 	 */
 	int	budget_ms;
 	bool	once;		/* never resend the request */
+	/*
+	 * Pass fd (SCM_RIGHTS) with the request, with every attempt: the
+	 * hook's pidfd of a container's process.  A flag, not fd >= 0, as
+	 * callers zero their opts and fd 0 must never go by accident.  The
+	 * caller keeps fd.  A reply never carries one: one that does is a
+	 * bad reply.
+	 */
+	bool	send_fd;
+	int	fd;
 };
 
 struct ctl_reply {

@@ -3,7 +3,9 @@
  * and root.path resolution on the same bytes as a path.  On success the
  * root must be absolute and normalised (resolving it again changes
  * nothing) and the id maps must be ones the kernel would take and that
- * translate; on failure a printable message and nothing left behind.
+ * translate, claims have the shape oci.h promises, and picking between
+ * the annotation's and the environment's never quotes either; on failure
+ * a printable message and nothing left behind.
  * The hook's sources are not in libhush.a, so they are compiled in here.
  */
 #include <stdint.h>
@@ -85,6 +87,70 @@ check_map(const struct idmap *m)
 	}
 }
 
+/*
+ * A claim as oci.h promises it: 1..OCI_CLAIM_MAX bytes of printable
+ * ASCII without spaces, NUL-padded to the end of its array (which
+ * oci_claim_pick relies on to compare whole arrays).
+ */
+static void
+check_claim(const char *c, size_t cap)
+{
+	size_t i, len = strnlen(c, cap);
+
+	if (len == 0 || len > OCI_CLAIM_MAX)
+		abort();
+	for (i = 0; i < len; i++) {
+		if (c[i] <= ' ' || c[i] > '~')
+			abort();
+	}
+	for (; i < cap; i++) {
+		if (c[i] != '\0')
+			abort();
+	}
+}
+
+static void
+check_no_claim(const char *c, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < cap; i++) {
+		if (c[i] != '\0')
+			abort();
+	}
+}
+
+/* Picking between the two never quotes either claim. */
+static void
+check_pick(void)
+{
+	const char *claim;
+	char why[512];
+	int r;
+
+	r = oci_claim_pick(&cfg.ann, &cfg, &claim, why, sizeof(why));
+	if (r != 0) {
+		if (!cfg.ann.has_claim || !cfg.has_env_claim || claim != NULL ||
+		    strcmp(cfg.ann.claim, cfg.env_claim) == 0)
+			abort();
+		check_why(why);
+		if ((strlen(cfg.ann.claim) >= 8 &&
+		    strstr(why, cfg.ann.claim) != NULL) ||
+		    (strlen(cfg.env_claim) >= 8 &&
+		    strstr(why, cfg.env_claim) != NULL))
+			abort();
+		return;
+	}
+	if (why[0] != '\0')
+		abort();
+	if (cfg.ann.has_claim ? claim != cfg.ann.claim :
+	    cfg.has_env_claim ? claim != cfg.env_claim : claim != NULL)
+		abort();
+	if (claim != NULL && cfg.ann.has_claim && cfg.has_env_claim &&
+	    strcmp(cfg.ann.claim, cfg.env_claim) != 0)
+		abort();
+}
+
 static void
 fuzz_config(const char *buf, size_t size, enum oci_stage stage)
 {
@@ -103,11 +169,25 @@ fuzz_config(const char *buf, size_t size, enum oci_stage stage)
 	if (cfg.ann.has_service && (!cfg.ann.present || service_name_check(
 	    cfg.ann.service, strlen(cfg.ann.service), NULL, 0) != 0))
 		abort();
+	/* A claim only beside a service, and only where it is used. */
+	if (cfg.ann.has_claim) {
+		if (!cfg.ann.has_service || stage != OCI_CREATE_RUNTIME)
+			abort();
+		check_claim(cfg.ann.claim, sizeof(cfg.ann.claim));
+	} else
+		check_no_claim(cfg.ann.claim, sizeof(cfg.ann.claim));
+	if (cfg.has_env_claim) {
+		if (stage != OCI_CREATE_RUNTIME)
+			abort();
+		check_claim(cfg.env_claim, sizeof(cfg.env_claim));
+	} else
+		check_no_claim(cfg.env_claim, sizeof(cfg.env_claim));
 	if (stage == OCI_POSTSTOP) {
 		if (cfg.root[0] != '\0' || cfg.userns || cfg.uid.n != 0)
 			abort();
 		return;
 	}
+	check_pick();
 	check_normal(cfg.root);
 	if (cfg.userns != (cfg.uid.n > 0) || cfg.userns != (cfg.gid.n > 0))
 		abort();

@@ -25,6 +25,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	if (sodium_init() < 0)
 		abort();
+	/* As the hook runs it (fuzz_oci_config keeps jansson's default). */
+	oci_json_wipe_freed();
 	return 0;
 }
 
@@ -70,6 +72,25 @@ check_state(enum oci_stage stage)
 			abort();
 	} else if (st.ann.service[0] != '\0')
 		abort();
+	/*
+	 * A claim only beside a service, only at createRuntime; printable,
+	 * no space, NUL-padded to the end (oci_claim_pick compares arrays).
+	 */
+	len = strnlen(st.ann.claim, sizeof(st.ann.claim));
+	if (st.ann.has_claim) {
+		if (!st.ann.has_service || stage != OCI_CREATE_RUNTIME ||
+		    len == 0 || len > OCI_CLAIM_MAX)
+			abort();
+		for (i = 0; i < len; i++) {
+			if (st.ann.claim[i] <= ' ' || st.ann.claim[i] > '~')
+				abort();
+		}
+	} else if (len != 0)
+		abort();
+	for (i = len; i < sizeof(st.ann.claim); i++) {
+		if (st.ann.claim[i] != '\0')
+			abort();
+	}
 }
 
 int

@@ -63,6 +63,7 @@ state_bad(const char *json, size_t len, enum oci_stage stage, int r,
 	assert_string_equal(st.id, "");
 	assert_int_equal(st.pid, 0);
 	assert_false(st.ann.has_service);
+	assert_false(st.ann.has_claim);
 }
 
 static void
@@ -96,6 +97,8 @@ config_bad(const char *json, const char *bundle, int r, const char *field)
 		fail_msg("message '%s' does not start with '%s'", why, field);
 	assert_string_equal(cfg.root, "");
 	assert_false(cfg.userns);
+	assert_false(cfg.ann.has_claim);
+	assert_false(cfg.has_env_claim);
 }
 
 /* ---- states ------------------------------------------------------------- */
@@ -603,6 +606,358 @@ test_config_mappings(void **state)
 	free(json);
 }
 
+/* ---- claims ------------------------------------------------------------- */
+
+/* As `hushctl service claim` prints them: 86 bytes. */
+#define CLAIM_A	"HUSHCLM-1-0123456789abcdefghijklmno-" \
+		"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmn"
+#define CLAIM_B	"HUSHCLM-1-0123456789abcdefghijklmno-" \
+		"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmz"
+#define STATE_ANN(ann) \
+	"{\"ociVersion\":\"1.0.2\",\"id\":\"c\",\"status\":\"creating\"," \
+	"\"pid\":7,\"bundle\":\"/b\",\"annotations\":{" ann "}}"
+#define SVC_CLAIM(v) \
+	"\"io.hush.service\":\"web\",\"io.hush.claim\":\"" v "\""
+#define CFG(rest)	"{\"root\":{\"path\":\"r\"}" rest "}"
+#define ENV(list)	",\"process\":{\"args\":[\"sh\"],\"env\":[" list "]}"
+
+/*
+ * No run of 6 bytes of claim is in why: a message may say where a claim
+ * is wrong, never what it says.
+ */
+static void
+no_claim_in(const char *why, const char *claim)
+{
+	char run[7];
+	size_t i, n = strlen(claim);
+
+	for (i = 0; i + 6 <= n; i++) {
+		memcpy(run, claim + i, 6);
+		run[6] = '\0';
+		if (strstr(why, run) != NULL)
+			fail_msg("message '%s' quotes the claim ('%s')", why, run);
+	}
+}
+
+static void
+state_claim_bad(const char *json, int r, const char *msg, const char *claim)
+{
+	char why[512];
+
+	assert_int_equal(oci_state_parse(json, strlen(json), OCI_CREATE_RUNTIME,
+	    &st, why, sizeof(why)), r);
+	assert_string_equal(why, msg);
+	no_claim_in(why, claim);
+	assert_false(st.ann.has_claim);
+	assert_string_equal(st.ann.claim, "");
+}
+
+static void
+config_claim_bad(const char *json, int r, const char *msg, const char *claim)
+{
+	char why[512];
+
+	assert_int_equal(oci_config_parse(json, strlen(json), "/b",
+	    OCI_CREATE_RUNTIME, &cfg, why, sizeof(why)), r);
+	assert_string_equal(why, msg);
+	no_claim_in(why, claim);
+	assert_false(cfg.has_env_claim);
+	assert_string_equal(cfg.env_claim, "");
+}
+
+static void
+test_claim_state_annotation(void **state)
+{
+	(void)state;
+	state_ok(STATE_ANN(SVC_CLAIM(CLAIM_A)), OCI_CREATE_RUNTIME);
+	assert_true(st.ann.has_service);
+	assert_true(st.ann.has_claim);
+	assert_string_equal(st.ann.claim, CLAIM_A);
+	/* Poststop proves nothing: the claim is not even read. */
+	state_ok(STATE_ANN(SVC_CLAIM(CLAIM_A)), OCI_POSTSTOP);
+	assert_true(st.ann.has_service);
+	assert_false(st.ann.has_claim);
+	assert_string_equal(st.ann.claim, "");
+	/* A service without a claim still goes to hushd, which says why not. */
+	state_ok(STATE_ANN("\"io.hush.service\":\"web\""), OCI_CREATE_RUNTIME);
+	assert_true(st.ann.has_service);
+	assert_false(st.ann.has_claim);
+	/* Without a service the container is not hush's, whatever it claims. */
+	state_ok(STATE_ANN("\"io.hush.claim\":\"" CLAIM_A "\""),
+	    OCI_CREATE_RUNTIME);
+	assert_false(st.ann.has_service);
+	assert_false(st.ann.has_claim);
+	state_ok(STATE_ANN("\"io.hush.claim\":\"not a claim\""),
+	    OCI_CREATE_RUNTIME);
+	assert_false(st.ann.has_claim);
+	/* Like any annotation, a string. */
+	state_bad_str(STATE_ANN("\"io.hush.service\":\"web\","
+	    "\"io.hush.claim\":86"), HUSH_E_FORMAT, "annotations: the value of "
+	    "'io.hush.claim' must be a string, not an integer");
+}
+
+static void
+test_claim_config_annotation(void **state)
+{
+	(void)state;
+	config_ok(CFG(",\"annotations\":{" SVC_CLAIM(CLAIM_B) "}"), "/b",
+	    OCI_CREATE_RUNTIME);
+	assert_true(cfg.ann.has_claim);
+	assert_string_equal(cfg.ann.claim, CLAIM_B);
+	assert_false(cfg.has_env_claim);
+	/* The hook's opt-in look (OCI_POSTSTOP depth) leaves it alone. */
+	config_ok(CFG(",\"annotations\":{" SVC_CLAIM("x y") "}"), "/b",
+	    OCI_POSTSTOP);
+	assert_true(cfg.ann.has_service);
+	assert_false(cfg.ann.has_claim);
+	config_bad(CFG(",\"annotations\":{" SVC_CLAIM("x y") "}"), "/b",
+	    HUSH_E_FORMAT, "annotations.io.hush.claim: malformed claim (3 "
+	    "bytes, byte 1 is a space");
+}
+
+static void
+test_claim_env(void **state)
+{
+	(void)state;
+	config_ok(CFG(ENV("\"PATH=/usr/bin:/bin\",\"HUSH_CLAIM=" CLAIM_A "\","
+	    "\"TERM=xterm\"")), "/b", OCI_CREATE_RUNTIME);
+	assert_true(cfg.has_env_claim);
+	assert_string_equal(cfg.env_claim, CLAIM_A);
+	assert_false(cfg.ann.has_claim);
+	/* Only HUSH_CLAIM=... defines it. */
+	config_ok(CFG(ENV("\"HUSH_CLAIMS=" CLAIM_A "\",\"HUSH_CLAIM\","
+	    "\"XHUSH_CLAIM=x\",\"hush_claim=x\",\"\"")), "/b",
+	    OCI_CREATE_RUNTIME);
+	assert_false(cfg.has_env_claim);
+	assert_string_equal(cfg.env_claim, "");
+	/* No process, no env, an empty env: no claim. */
+	config_ok(CFG(""), "/b", OCI_CREATE_RUNTIME);
+	assert_false(cfg.has_env_claim);
+	config_ok(CFG(",\"process\":{\"args\":[\"sh\"]}"), "/b",
+	    OCI_CREATE_RUNTIME);
+	assert_false(cfg.has_env_claim);
+	config_ok(CFG(ENV("")), "/b", OCI_CREATE_RUNTIME);
+	assert_false(cfg.has_env_claim);
+	/* Twice, the same: the process sees the claim hushd is sent. */
+	config_ok(CFG(ENV("\"HUSH_CLAIM=" CLAIM_A "\",\"A=b\","
+	    "\"HUSH_CLAIM=" CLAIM_A "\"")), "/b", OCI_CREATE_RUNTIME);
+	assert_true(cfg.has_env_claim);
+	assert_string_equal(cfg.env_claim, CLAIM_A);
+	/* Twice, different: which one would the process believe? */
+	config_claim_bad(CFG(ENV("\"HUSH_CLAIM=" CLAIM_A "\",\"A=b\","
+	    "\"HUSH_CLAIM=" CLAIM_B "\"")), HUSH_E_FORMAT, "process.env: the "
+	    "container gives two different claims (environment HUSH_CLAIM, at "
+	    "[0] and [2]); give one", CLAIM_A);
+	/* ... even when one is the start of the other. */
+	config_claim_bad(CFG(ENV("\"HUSH_CLAIM=" CLAIM_A "\","
+	    "\"HUSH_CLAIM=HUSHCLM-1-0123456789\"")), HUSH_E_FORMAT,
+	    "process.env: the container gives two different claims "
+	    "(environment HUSH_CLAIM, at [0] and [1]); give one", CLAIM_A);
+	/* The runtime-spec's types, held to. */
+	config_bad(CFG(ENV("\"A=b\",7")), "/b", HUSH_E_FORMAT,
+	    "process.env[1]: must be a string, not an integer");
+	config_bad(CFG(",\"process\":{\"env\":\"HUSH_CLAIM=x\"}"), "/b",
+	    HUSH_E_FORMAT, "process.env: must be an array, not a string");
+	config_bad(CFG(",\"process\":[]"), "/b", HUSH_E_FORMAT,
+	    "process: must be an object, not an array");
+	/* poststop reads no environment at all. */
+	config_ok(CFG(ENV("\"HUSH_CLAIM=\",7")), "/b", OCI_POSTSTOP);
+	assert_false(cfg.has_env_claim);
+}
+
+static void
+test_claim_pick(void **state)
+{
+	struct oci_annotations ann;
+	const char *claim;
+	char why[512];
+
+	(void)state;
+	/* In the state's annotations and in the environment, the same. */
+	state_ok(STATE_ANN(SVC_CLAIM(CLAIM_A)), OCI_CREATE_RUNTIME);
+	config_ok(CFG(ENV("\"HUSH_CLAIM=" CLAIM_A "\"")), "/b",
+	    OCI_CREATE_RUNTIME);
+	assert_int_equal(oci_claim_pick(&st.ann, &cfg, &claim, why,
+	    sizeof(why)), 0);
+	assert_string_equal(why, "");
+	assert_non_null(claim);
+	assert_string_equal(claim, CLAIM_A);
+
+	/* Different: refused, and neither is quoted. */
+	config_ok(CFG(ENV("\"HUSH_CLAIM=" CLAIM_B "\"")), "/b",
+	    OCI_CREATE_RUNTIME);
+	claim = "unset";
+	assert_int_equal(oci_claim_pick(&st.ann, &cfg, &claim, why,
+	    sizeof(why)), HUSH_E_FORMAT);
+	assert_null(claim);
+	assert_string_equal(why, "the container gives two different claims "
+	    "(annotation io.hush.claim and environment HUSH_CLAIM); give one");
+	no_claim_in(why, CLAIM_A);
+	no_claim_in(why, CLAIM_B);
+	/* A prefix is a different claim too. */
+	config_ok(CFG(ENV("\"HUSH_CLAIM=HUSHCLM-1-0123456789abcdefghijklmno\"")),
+	    "/b", OCI_CREATE_RUNTIME);
+	assert_int_equal(oci_claim_pick(&st.ann, &cfg, &claim, why,
+	    sizeof(why)), HUSH_E_FORMAT);
+
+	/* Only the environment, with the service from config.json. */
+	config_ok(CFG(",\"annotations\":{\"io.hush.service\":\"web\"}"
+	    ENV("\"HUSH_CLAIM=" CLAIM_B "\"")), "/b", OCI_CREATE_RUNTIME);
+	assert_int_equal(oci_claim_pick(&cfg.ann, &cfg, &claim, why,
+	    sizeof(why)), 0);
+	assert_string_equal(claim, CLAIM_B);
+	/* Only the annotation. */
+	config_ok(CFG(""), "/b", OCI_CREATE_RUNTIME);
+	assert_int_equal(oci_claim_pick(&st.ann, &cfg, &claim, why,
+	    sizeof(why)), 0);
+	assert_string_equal(claim, CLAIM_A);
+	/* Neither: no claim, no error; hushd refuses and says why. */
+	memset(&ann, 0, sizeof(ann));
+	claim = "unset";
+	assert_int_equal(oci_claim_pick(&ann, &cfg, &claim, why, sizeof(why)),
+	    0);
+	assert_null(claim);
+	assert_string_equal(why, "");
+}
+
+static void
+test_claim_malformed(void **state)
+{
+	static const struct {
+		const char	*json;	/* the value, as JSON writes it */
+		int		 r;
+		const char	*why;	/* after the field */
+	} bad[] = {
+		{ "", HUSH_E_FORMAT, "malformed claim (0 bytes; expected 1 to 128 "
+		    "printable ASCII characters without spaces)" },
+		{ CLAIM_A CLAIM_A, HUSH_E_TOOBIG, "malformed claim (172 bytes; "
+		    "expected 1 to 128 printable ASCII characters without "
+		    "spaces)" },
+		{ CLAIM_A " ", HUSH_E_FORMAT, "malformed claim (87 bytes, byte 86 "
+		    "is a space, a control character or not ASCII; expected 1 "
+		    "to 128 printable ASCII characters without spaces)" },
+		{ " " CLAIM_A, HUSH_E_FORMAT, "malformed claim (87 bytes, byte 0 "
+		    "is a space, a control character or not ASCII; expected 1 "
+		    "to 128 printable ASCII characters without spaces)" },
+		{ "HUSHCLM-1-\\t" CLAIM_A, HUSH_E_FORMAT, "malformed claim (97 "
+		    "bytes, byte 10 is a space, a control character or not "
+		    "ASCII; expected" },
+		{ "HUSHCLM-1-\\u001b[2J" CLAIM_A, HUSH_E_FORMAT, "malformed claim "
+		    "(100 bytes, byte 10 is a space" },
+		{ "HUSHCLM-1-\\u007f" CLAIM_A, HUSH_E_FORMAT, "malformed claim "
+		    "(97 bytes, byte 10 is a space" },
+		{ "HUSHCLM-1-caf\\u00e9" CLAIM_A, HUSH_E_FORMAT, "malformed claim "
+		    "(101 bytes, byte 13 is a space" },
+		/* `echo CLAIM | podman secret create`: a common slip, named. */
+		{ CLAIM_A "\\n", HUSH_E_FORMAT, "malformed claim (87 bytes, the "
+		    "last one a newline; expected 1 to 128 printable ASCII "
+		    "characters without spaces)" },
+	};
+	char json[1024], why[512], claim[OCI_CLAIM_MAX + 2];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* From the annotations of the state... */
+		snprintf(json, sizeof(json), STATE_ANN(SVC_CLAIM("%s")),
+		    bad[i].json);
+		snprintf(why, sizeof(why), "unset");
+		assert_int_equal(oci_state_parse(json, strlen(json),
+		    OCI_CREATE_RUNTIME, &st, why, sizeof(why)), bad[i].r);
+		n = strlen("annotations.io.hush.claim: ");
+		if (strncmp(why, "annotations.io.hush.claim: ", n) != 0 ||
+		    strncmp(why + n, bad[i].why, strlen(bad[i].why)) != 0)
+			fail_msg("%zu: message '%s'", i, why);
+		no_claim_in(why, CLAIM_A);
+		assert_false(st.ann.has_claim);
+		/* ... and from the environment in config.json. */
+		snprintf(json, sizeof(json), CFG(ENV("\"A=b\","
+		    "\"HUSH_CLAIM=%s\"")), bad[i].json);
+		assert_int_equal(oci_config_parse(json, strlen(json), "/b",
+		    OCI_CREATE_RUNTIME, &cfg, why, sizeof(why)), bad[i].r);
+		n = strlen("process.env[1] (HUSH_CLAIM): ");
+		if (strncmp(why, "process.env[1] (HUSH_CLAIM): ", n) != 0 ||
+		    strncmp(why + n, bad[i].why, strlen(bad[i].why)) != 0)
+			fail_msg("%zu: message '%s'", i, why);
+		no_claim_in(why, CLAIM_A);
+		assert_false(cfg.has_env_claim);
+	}
+
+	/* 1 and 128 bytes are the bounds; the hook does not judge the form. */
+	state_ok(STATE_ANN(SVC_CLAIM("x")), OCI_CREATE_RUNTIME);
+	assert_string_equal(st.ann.claim, "x");
+	memset(claim, '~', sizeof(claim));
+	claim[0] = '!';
+	claim[OCI_CLAIM_MAX] = '\0';
+	snprintf(json, sizeof(json), STATE_ANN(SVC_CLAIM("%s")), claim);
+	state_ok(json, OCI_CREATE_RUNTIME);
+	assert_string_equal(st.ann.claim, claim);
+	snprintf(json, sizeof(json), CFG(ENV("\"HUSH_CLAIM=%s\"")), claim);
+	config_ok(json, "/b", OCI_CREATE_RUNTIME);
+	assert_string_equal(cfg.env_claim, claim);
+	claim[OCI_CLAIM_MAX] = '~';
+	claim[OCI_CLAIM_MAX + 1] = '\0';
+	snprintf(json, sizeof(json), STATE_ANN(SVC_CLAIM("%s")), claim);
+	state_claim_bad(json, HUSH_E_TOOBIG, "annotations.io.hush.claim: "
+	    "malformed claim (129 bytes; expected 1 to 128 printable ASCII "
+	    "characters without spaces)", claim);
+	snprintf(json, sizeof(json), CFG(ENV("\"HUSH_CLAIM=%s\"")), claim);
+	config_claim_bad(json, HUSH_E_TOOBIG, "process.env[0] (HUSH_CLAIM): "
+	    "malformed claim (129 bytes; expected 1 to 128 printable ASCII "
+	    "characters without spaces)", claim);
+}
+
+/*
+ * jansson quotes the token it stopped at; in a claim that would be the
+ * claim's start.  Only a duplicated key is still named.
+ */
+static void
+test_claim_json_errors(void **state)
+{
+	static const char ctl[] = STATE_ANN("\"io.hush.service\":\"web\","
+	    "\"io.hush.claim\":\"HUSHCLM-1-0123\x01\"");
+	static const char utf8[] = STATE_ANN("\"io.hush.service\":\"web\","
+	    "\"io.hush.claim\":\"HUSHCLM-1-0123\xff\"");
+	static const char esc[] = STATE_ANN("\"io.hush.service\":\"web\","
+	    "\"io.hush.claim\":\"HUSHCLM-1-0123\\q\"");
+	static const char *const docs[] = { ctl, utf8, esc };
+	char why[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		assert_int_equal(oci_state_parse(docs[i], strlen(docs[i]),
+		    OCI_CREATE_RUNTIME, &st, why, sizeof(why)), HUSH_E_FORMAT);
+		if (strncmp(why, "not valid JSON: ", 16) != 0 ||
+		    strstr(why, "(line 1, column ") == NULL)
+			fail_msg("message '%s'", why);
+		no_claim_in(why, "HUSHCLM-1-0123");
+		printable(why);
+	}
+	state_bad_str(BASE("\"c\"", "1", "\"/b\"", ",\"id\":\"d\""),
+	    HUSH_E_FORMAT, "not valid JSON: duplicate object key near '\"id\"'");
+}
+
+/* What the hook lets through, T_CLAIM carries (lib/msg.c). */
+static void
+test_claim_bound_is_the_wire_bound(void **state)
+{
+	const struct wire_msg_spec *spec;
+	size_t i;
+
+	(void)state;
+	assert_non_null(spec = msg_spec(CTL_CONTAINER_ATTACH));
+	for (i = 0; i < spec->nfields; i++) {
+		if (spec->fields[i].tag != T_CLAIM)
+			continue;
+		assert_int_equal(spec->fields[i].kind, WIRE_STR);
+		assert_int_equal(spec->fields[i].min_len, 1);
+		assert_int_equal(spec->fields[i].max_len, OCI_CLAIM_MAX);
+		return;
+	}
+	fail_msg("CTL_CONTAINER_ATTACH has no T_CLAIM");
+}
+
 int
 main(void)
 {
@@ -624,9 +979,18 @@ main(void)
 		cmocka_unit_test(test_config_root_path),
 		cmocka_unit_test(test_config_annotations),
 		cmocka_unit_test(test_config_mappings),
+		cmocka_unit_test(test_claim_state_annotation),
+		cmocka_unit_test(test_claim_config_annotation),
+		cmocka_unit_test(test_claim_env),
+		cmocka_unit_test(test_claim_pick),
+		cmocka_unit_test(test_claim_malformed),
+		cmocka_unit_test(test_claim_json_errors),
+		cmocka_unit_test(test_claim_bound_is_the_wire_bound),
 	};
 
 	if (sodium_init() < 0)
 		return 1;
+	/* As the hook runs: jansson wipes what it frees (under ASan too). */
+	oci_json_wipe_freed();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

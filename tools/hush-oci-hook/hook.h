@@ -1,9 +1,11 @@
 /*
  * hush-oci-hook: run by an OCI runtime (runc, crun; podman and CRI-O through
  * hooks.d) at createRuntime and poststop with the container's state on
- * stdin.  A container that carries the io.hush.service annotation gets
- * that service's secrets from the local hushd; any other container is
- * left alone without hushd even being asked.
+ * stdin.  A container that carries the io.hush.service annotation, and
+ * the service's claim (annotation io.hush.claim or environment
+ * HUSH_CLAIM), gets that service's secrets from the local hushd, which
+ * judges the claim; any other container is left alone without hushd even
+ * being asked.
  *
  * Exit statuses: 0 done (or nothing to do), 1 failed (one line on
  * stderr), 2 wrong command line.  A non-zero status at createRuntime
@@ -42,6 +44,7 @@
  * Reads fd to its end into a fresh buffer of at most max bytes (plus a
  * NUL the parsers do not need but a debugger likes).  HUSH_E_TOOBIG when
  * there is more; what names the input in why ("OCI state on stdin").
+ * The bytes may hold a claim: wipe them before freeing.
  */
 int	read_all(int fd, size_t max, const char *what, char **buf, size_t *len,
 	    char *why, size_t whylen);
@@ -56,9 +59,14 @@ struct hook {
 	int64_t		 deadline_ms;	/* hook_now_ms() by which hushd answers */
 };
 
-/* createRuntime: CTL_CONTAINER_ATTACH for service, which st or cfg named. */
+/*
+ * createRuntime: CTL_CONTAINER_ATTACH for service, which st or cfg named,
+ * with claim (NULL: the container gave none) and pidfd, a pidfd of
+ * st->pid passed along with every attempt.
+ */
 int	hook_attach(const struct hook *h, const struct oci_state *st,
-	    const char *service, const struct oci_config *cfg);
+	    const char *service, const char *claim, int pidfd,
+	    const struct oci_config *cfg);
 /* poststop: CTL_CONTAINER_DETACH. */
 int	hook_detach(const struct hook *h, const struct oci_state *st);
 

@@ -1,10 +1,12 @@
 /*
  * Reading what the runtime gives the hook, always with a bound: the state
  * on stdin and the bundle's config.json.  Neither is trusted to be small.
+ * Either may hold a claim, so no copy is freed unwiped.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +36,17 @@ read_all(int fd, size_t max, const char *what, char **out, size_t *outlen,
 			cap = cap == 0 ? READ_CHUNK : cap * 2;
 			if (cap > max + 1)
 				cap = max + 1;
-			if ((nbuf = realloc(buf, cap + 1)) == NULL) {
+			/* Not realloc(): the old block is wiped first. */
+			if ((nbuf = malloc(cap + 1)) == NULL) {
 				r = HUSH_E_NOMEM;
 				oci_why(why, whylen, "%s: %s", what,
 				    hush_strerror(r));
 				goto fail;
+			}
+			if (buf != NULL) {
+				memcpy(nbuf, buf, len);
+				sodium_memzero(buf, len);
+				free(buf);
 			}
 			buf = nbuf;
 		}
@@ -71,6 +79,8 @@ read_all(int fd, size_t max, const char *what, char **out, size_t *outlen,
 	*outlen = len;
 	return 0;
 fail:
+	if (buf != NULL)
+		sodium_memzero(buf, len);
 	free(buf);
 	return r;
 }

@@ -11,21 +11,39 @@
  * nothing printed, hushd not contacted) before anything else is looked
  * at.  Only then is the rest of config.json held to hush's rules.
  *
+ * At createRuntime the container's process is pinned by a pidfd as soon
+ * as the state names it, and the pidfd goes to hushd with the request:
+ * if that process dies and its pid is reused meanwhile, hushd can tell,
+ * instead of handing secrets to whatever now has the number.  Taking the
+ * pidfd is the one thing done before the opt-in is known; its failure
+ * is only reported to a container that asked for secrets.
+ *
+ * The claim (the proof, from `hushctl service claim`, that whoever
+ * started the container may have the service's secrets) is read from
+ * the same annotations as the service and from config.json's
+ * process.env, forwarded, and wiped; it never appears in a message.
+ *
  * poststop: a failure to reach hushd is reported and the status is 1,
  * like any other failure.  The runtime-spec has runtimes log a failed
  * poststop hook and carry on, so this only puts the line in the log;
  * hushd also drops a container's secrets when its process exits.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "hook.h"
+#include "oci_json.h"
 
 /*
  * What SIGALRM prints.  Two slots so the line can be changed (once the
@@ -78,8 +96,10 @@ usage(FILE *out)
 	    "OCI runtime hook.  With the container's state on stdin, asks the\n"
 	    "local hushd to deliver the secrets of the service the container\n"
 	    "names in its io.hush.service annotation (createRuntime), or to\n"
-	    "drop them (poststop).  Containers without the annotation are left\n"
-	    "alone.\n"
+	    "drop them (poststop).  The container proves it may have them with\n"
+	    "the service's claim ('hushctl service claim NAME'), given in its\n"
+	    "io.hush.claim annotation or its HUSH_CLAIM environment variable.\n"
+	    "Containers without io.hush.service are left alone.\n"
 	    "\n"
 	    "Options:\n"
 	    "      --control-socket PATH   hushd's control socket (default: $"
@@ -121,6 +141,14 @@ fail(const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
+/* What read_all() gave: it may hold a claim. */
+static void
+free_input(char *buf, size_t len)
+{
+	sodium_memzero(buf, len);
+	free(buf);
+}
+
 /*
  * The bundle's config.json at the depth stage needs; cfg is left zeroed
  * on failure, which has been reported.
@@ -136,10 +164,58 @@ load_config(const struct oci_state *st, enum oci_stage stage,
 	if ((r = read_config(st->bundle, &buf, &len, why, sizeof(why))) != 0)
 		return fail("%s: %s", st->id, why);
 	r = oci_config_parse(buf, len, st->bundle, stage, cfg, why, sizeof(why));
-	free(buf);
+	free_input(buf, len);
 	if (r != 0)
 		return fail("%s: %s/config.json: %s", st->id, st->bundle, why);
 	return EXIT_OK;
+}
+
+/*
+ * A pidfd of pid, or -1 with errno set.  glibc has had pidfd_open(2)
+ * since 2.36 only; the system call is the same everywhere (Linux 5.3).
+ */
+static int
+pin(uint32_t pid)
+{
+	long fd;
+
+	fd = syscall(SYS_pidfd_open, (pid_t)pid, 0u);
+	return fd < 0 ? -1 : (int)fd;
+}
+
+/* The one line for a pidfd that could not be had; e is pin()'s errno. */
+static int
+pin_failed(const struct oci_state *st, int e)
+{
+	if (e == ESRCH)
+		return fail("%s: process %u does not exist (the runtime's state "
+		    "names it)", st->id, (unsigned int)st->pid);
+	return fail("%s: cannot pin process %u: %s%s", st->id,
+	    (unsigned int)st->pid, strerror(e),
+	    e == ENOSYS ? " (pidfd_open needs Linux 5.3 or later)" : "");
+}
+
+/* createRuntime, once the container has opted in. */
+static int
+attach(const struct hook *h, struct oci_state *st, struct oci_config *cfg,
+    int pidfd)
+{
+	const struct oci_annotations *ann;
+	const char *claim;
+	char why[256];
+
+	if (load_config(st, OCI_CREATE_RUNTIME, cfg) != EXIT_OK)
+		return EXIT_FAIL;
+	/* The claim must come from where the service came from. */
+	ann = st->ann.present ? &st->ann : &cfg->ann;
+	if (!ann->has_service)
+		return fail("%s: %s/config.json: changed while it was being "
+		    "read (it no longer has " OCI_SERVICE_ANNOTATION ")",
+		    st->id, st->bundle);
+	if (oci_claim_pick(ann, cfg, &claim, why, sizeof(why)) != 0)
+		return fail("%s: %s", st->id, why);
+	return hook_attach(h, st, ann->service, claim, pidfd, cfg) == 0 ?
+	    EXIT_OK : EXIT_FAIL;
 }
 
 static int
@@ -150,37 +226,52 @@ run(const struct hook *h, enum oci_stage stage)
 	const struct oci_annotations *ann;
 	char why[1024], *buf;
 	size_t len;
-	int r;
+	int r, pidfd = -1, pin_errno = 0;
 
 	if ((r = read_all(STDIN_FILENO, OCI_STATE_MAX, "OCI state on stdin",
 	    &buf, &len, why, sizeof(why))) != 0)
 		return fail("%s", why);
 	r = oci_state_parse(buf, len, stage, &st, why, sizeof(why));
-	free(buf);
+	free_input(buf, len);
 	if (r != 0)
 		return fail("OCI state on stdin: %s", why);
 	set_alarm_line(HOOK_NAME ": %s: gave up after %d s (hushd at %s did "
 	    "not answer in time)\n", st.id, HOOK_TIMEOUT_S, h->socket);
 
 	/*
+	 * Before anything else is read: the longer the wait, the longer the
+	 * pid of a process that died could be reused.
+	 */
+	if (stage == OCI_CREATE_RUNTIME && (pidfd = pin(st.pid)) < 0)
+		pin_errno = errno;
+
+	/*
 	 * Runtimes copy the config's annotations into the state, but leave
 	 * the member out when there are none: only then look at the config.
 	 */
 	ann = &st.ann;
+	r = EXIT_OK;
 	if (!st.ann.present) {
-		if (load_config(&st, OCI_POSTSTOP, &cfg) != EXIT_OK)
-			return EXIT_FAIL;
+		if ((r = load_config(&st, OCI_POSTSTOP, &cfg)) != EXIT_OK)
+			goto out;
 		ann = &cfg.ann;
 	}
 	if (!ann->has_service)
-		return EXIT_OK;
+		goto out;
 
 	if (stage == OCI_POSTSTOP)
-		return hook_detach(h, &st) == 0 ? EXIT_OK : EXIT_FAIL;
-	if (load_config(&st, OCI_CREATE_RUNTIME, &cfg) != EXIT_OK)
-		return EXIT_FAIL;
-	return hook_attach(h, &st, ann->service, &cfg) == 0 ? EXIT_OK :
-	    EXIT_FAIL;
+		r = hook_detach(h, &st) == 0 ? EXIT_OK : EXIT_FAIL;
+	else if (pidfd < 0)
+		r = pin_failed(&st, pin_errno);
+	else
+		r = attach(h, &st, &cfg, pidfd);
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	/* Both hold the claim, if there is one. */
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(&cfg, sizeof(cfg));
+	return r;
 }
 
 int
@@ -240,6 +331,15 @@ main(int argc, char **argv)
 		h.socket = env != NULL && *env != '\0' ? env :
 		    HOOK_DEFAULT_SOCKET;
 	}
+
+	/*
+	 * A claim passes through this process, in jansson's memory and
+	 * ours: keep it out of core files, and wipe what is freed.  Best
+	 * effort; neither call fails in practice.
+	 */
+	(void)setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	oci_json_wipe_freed();
 
 	/* The runtime waits on us: bound the whole run, whatever blocks. */
 	set_alarm_line(HOOK_NAME ": gave up after %d s reading the OCI state\n",

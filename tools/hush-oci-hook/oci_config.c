@@ -3,12 +3,14 @@
  * forwards to hushd:
  *
  *	{"root": {"path": "rootfs"},
+ *	 "process": {"env": ["PATH=/bin", "HUSH_CLAIM=HUSHCLM-1-..."]},
  *	 "annotations": {"io.hush.service": "web"},
  *	 "linux": {"uidMappings": [{"containerID": 0, "hostID": 100000,
  *				     "size": 65536}],
  *		   "gidMappings": [...]}}
  */
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -220,6 +222,95 @@ get_userns(const json_t *doc, struct oci_config *cfg, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * OCI_CLAIM_ENV in process.env, an array of "KEY=VALUE" strings as
+ * execve(2) takes them.  An entry without '=' defines nothing and is
+ * skipped.  The variable given twice is refused unless both say the same:
+ * the process sees one of them (getenv(3) the first), hushd would be
+ * sent the other.
+ */
+static int
+get_env_claim(const json_t *doc, struct oci_config *cfg, char *why,
+    size_t whylen)
+{
+	static const char prefix[] = OCI_CLAIM_ENV "=";
+	const json_t *proc, *env, *e;
+	const char *s;
+	char field[64];
+	size_t i, len, first = 0;
+	int r;
+
+	if ((proc = json_object_get(doc, "process")) == NULL)
+		return 0;
+	if (!json_is_object(proc)) {
+		oci_why(why, whylen, "process: must be an object, not %s",
+		    oci_type_name(proc));
+		return HUSH_E_FORMAT;
+	}
+	if ((env = json_object_get(proc, "env")) == NULL)
+		return 0;
+	if (!json_is_array(env)) {
+		oci_why(why, whylen, "process.env: must be an array, not %s",
+		    oci_type_name(env));
+		return HUSH_E_FORMAT;
+	}
+	json_array_foreach(env, i, e) {
+		if (!json_is_string(e)) {
+			oci_why(why, whylen, "process.env[%zu]: must be a "
+			    "string, not %s", i, oci_type_name(e));
+			return HUSH_E_FORMAT;
+		}
+		s = json_string_value(e);
+		len = json_string_length(e);
+		if (len < sizeof(prefix) - 1 ||
+		    memcmp(s, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		s += sizeof(prefix) - 1;
+		len -= sizeof(prefix) - 1;
+		snprintf(field, sizeof(field), "process.env[%zu] (%s)", i,
+		    OCI_CLAIM_ENV);
+		if ((r = oci_claim_check(field, s, len, why, whylen)) != 0)
+			return r;
+		if (!cfg->has_env_claim) {
+			memcpy(cfg->env_claim, s, len);
+			cfg->has_env_claim = true;
+			first = i;
+			continue;
+		}
+		if (len != strlen(cfg->env_claim) ||
+		    sodium_memcmp(cfg->env_claim, s, len) != 0) {
+			oci_why(why, whylen, "process.env: the container gives "
+			    "two different claims (environment %s, at [%zu] and "
+			    "[%zu]); give one", OCI_CLAIM_ENV, first, i);
+			return HUSH_E_FORMAT;
+		}
+	}
+	return 0;
+}
+
+int
+oci_claim_pick(const struct oci_annotations *ann, const struct oci_config *cfg,
+    const char **claim, char *why, size_t whylen)
+{
+	*claim = NULL;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	/* Both arrays are NUL-padded: comparing them whole compares lengths. */
+	if (ann->has_claim && cfg->has_env_claim &&
+	    sodium_memcmp(ann->claim, cfg->env_claim,
+	    sizeof(ann->claim)) != 0) {
+		oci_why(why, whylen, "the container gives two different claims "
+		    "(annotation %s and environment %s); give one",
+		    OCI_CLAIM_ANNOTATION, OCI_CLAIM_ENV);
+		return HUSH_E_FORMAT;
+	}
+	if (ann->has_claim)
+		*claim = ann->claim;
+	else if (cfg->has_env_claim)
+		*claim = cfg->env_claim;
+	return 0;
+}
+
 int
 oci_config_parse(const char *buf, size_t len, const char *bundle,
     enum oci_stage stage, struct oci_config *cfg, char *why, size_t whylen)
@@ -232,17 +323,18 @@ oci_config_parse(const char *buf, size_t len, const char *bundle,
 		why[0] = '\0';
 	if ((r = oci_load(buf, len, &doc, why, whylen)) != 0)
 		return r;
-	if ((r = oci_get_annotations(doc, &cfg->ann, why, whylen)) != 0)
+	if ((r = oci_get_annotations(doc, stage, &cfg->ann, why, whylen)) != 0)
 		goto out;
 	/* After the container is gone, only whether it opted in matters. */
 	if (stage == OCI_POSTSTOP)
 		goto out;
-	if ((r = get_root(doc, bundle, cfg->root, why, whylen)) != 0)
+	if ((r = get_root(doc, bundle, cfg->root, why, whylen)) != 0 ||
+	    (r = get_userns(doc, cfg, why, whylen)) != 0)
 		goto out;
-	r = get_userns(doc, cfg, why, whylen);
+	r = get_env_claim(doc, cfg, why, whylen);
 out:
 	json_decref(doc);
 	if (r != 0)
-		memset(cfg, 0, sizeof(*cfg));
+		sodium_memzero(cfg, sizeof(*cfg));
 	return r;
 }

@@ -1,11 +1,56 @@
 #include <jansson.h>
+#include <sodium.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
 #include "names.h"
 #include "oci_json.h"
+
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
+/* What a claim may look like, for messages. */
+#define CLAIM_SHAPE	"expected 1 to " XSTR(OCI_CLAIM_MAX) " printable " \
+			"ASCII characters without spaces"
+
+/* Before each block jansson allocates: its size, so the block can be wiped. */
+union wiped_hdr {
+	size_t		len;
+	max_align_t	align;
+};
+
+static void *
+wiped_malloc(size_t len)
+{
+	union wiped_hdr *h;
+
+	if (len > SIZE_MAX - sizeof(*h) ||
+	    (h = malloc(sizeof(*h) + len)) == NULL)
+		return NULL;
+	h->len = len;
+	return h + 1;
+}
+
+static void
+wiped_free(void *p)
+{
+	union wiped_hdr *h;
+
+	if (p == NULL)
+		return;
+	h = (union wiped_hdr *)p - 1;
+	sodium_memzero(p, h->len);
+	free(h);
+}
+
+void
+oci_json_wipe_freed(void)
+{
+	json_set_alloc_funcs(wiped_malloc, wiped_free);
+}
 
 void
 oci_why(char *why, size_t whylen, const char *fmt, ...)
@@ -66,7 +111,7 @@ oci_excerpt(const char *s, size_t len, char *buf, size_t cap)
 int
 oci_load(const char *buf, size_t len, json_t **out, char *why, size_t whylen)
 {
-	char text[OCI_EXCERPT_MAX + 4];
+	char text[OCI_EXCERPT_MAX + 4], *near;
 	json_error_t jerr;
 	json_t *doc;
 
@@ -80,7 +125,15 @@ oci_load(const char *buf, size_t len, json_t **out, char *why, size_t whylen)
 	 * runtime and the hook each believe a different one.
 	 */
 	if ((doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		/* jansson quotes the offending token, which may be anything. */
+		/*
+		 * jansson quotes up to 20 bytes of the token it stopped at
+		 * ("invalid token near 'xyz'"), which may be the start of a
+		 * claim: keep its words and the position only.  A duplicated
+		 * key is still named, as a key is never a claim.
+		 */
+		if (json_error_code(&jerr) != json_error_duplicate_key &&
+		    (near = strstr(jerr.text, " near '")) != NULL)
+			*near = '\0';
 		oci_why(why, whylen, "not valid JSON: %s (line %d, column %d)",
 		    oci_excerpt(jerr.text, strlen(jerr.text), text,
 		    sizeof(text)), jerr.line, jerr.column);
@@ -146,8 +199,41 @@ oci_path_check(const char *field, const char *s, size_t len, char *why,
 }
 
 int
-oci_get_annotations(const json_t *doc, struct oci_annotations *ann,
-    char *why, size_t whylen)
+oci_claim_check(const char *field, const char *s, size_t len, char *why,
+    size_t whylen)
+{
+	size_t i;
+
+	if (len == 0) {
+		oci_why(why, whylen, "%s: malformed claim (0 bytes; "
+		    CLAIM_SHAPE ")", field);
+		return HUSH_E_FORMAT;
+	}
+	if (len > OCI_CLAIM_MAX) {
+		oci_why(why, whylen, "%s: malformed claim (%zu bytes; "
+		    CLAIM_SHAPE ")", field, len);
+		return HUSH_E_TOOBIG;
+	}
+	/* Where, never what: the other bytes may be a good claim. */
+	for (i = 0; i < len; i++) {
+		if (s[i] > 0x20 && s[i] < 0x7f)
+			continue;
+		if (i == len - 1 && s[i] == '\n')
+			oci_why(why, whylen, "%s: malformed claim (%zu bytes, "
+			    "the last one a newline; " CLAIM_SHAPE ")", field,
+			    len);
+		else
+			oci_why(why, whylen, "%s: malformed claim (%zu bytes, "
+			    "byte %zu is a space, a control character or "
+			    "not ASCII; " CLAIM_SHAPE ")", field, len, i);
+		return HUSH_E_FORMAT;
+	}
+	return 0;
+}
+
+int
+oci_get_annotations(const json_t *doc, enum oci_stage stage,
+    struct oci_annotations *ann, char *why, size_t whylen)
 {
 	char ex[OCI_EXCERPT_MAX + 4], sub[256];
 	const char *key, *s;
@@ -185,5 +271,17 @@ oci_get_annotations(const json_t *doc, struct oci_annotations *ann,
 	memcpy(ann->service, s, len);
 	ann->service[len] = '\0';
 	ann->has_service = true;
+
+	/* The claim goes with the service, and only createRuntime sends it. */
+	if (stage == OCI_POSTSTOP ||
+	    (v = json_object_get(obj, OCI_CLAIM_ANNOTATION)) == NULL)
+		return 0;
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if ((r = oci_claim_check("annotations." OCI_CLAIM_ANNOTATION, s, len,
+	    why, whylen)) != 0)
+		return r;
+	memcpy(ann->claim, s, len);
+	ann->has_claim = true;
 	return 0;
 }

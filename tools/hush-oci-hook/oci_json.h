@@ -49,8 +49,17 @@ int	oci_path_check(const char *field, const char *s, size_t len, char *why,
 /*
  * The "annotations" member of doc, if any: an object whose values are all
  * strings; OCI_SERVICE_ANNOTATION, if there, must be a valid service name.
+ * With a service, at OCI_CREATE_RUNTIME, OCI_CLAIM_ANNOTATION too, if
+ * there, must pass oci_claim_check().  A claim without a service is not
+ * looked at: such a container is not hush's.
  */
-int	oci_get_annotations(const json_t *doc, struct oci_annotations *ann,
-	    char *why, size_t whylen);
+int	oci_get_annotations(const json_t *doc, enum oci_stage stage,
+	    struct oci_annotations *ann, char *why, size_t whylen);
+
+/*
+ * From now on jansson wipes every block it frees (documents, the lexer's
+ * buffers): they may hold a claim.  Process-wide; for the hook's main().
+ */
+void	oci_json_wipe_freed(void);
 
 #endif

@@ -3,9 +3,11 @@
  *
  *	{"ociVersion": "1.0.2", "id": "web", "status": "creating",
  *	 "pid": 4242, "bundle": "/run/containers/web",
- *	 "annotations": {"io.hush.service": "web"}}
+ *	 "annotations": {"io.hush.service": "web",
+ *			 "io.hush.claim": "HUSHCLM-1-..."}}
  */
 #include <jansson.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "err.h"
@@ -123,12 +125,12 @@ oci_state_parse(const char *buf, size_t len, enum oci_stage stage,
 		goto out;
 	memcpy(st->bundle, s, n + 1);
 
-	r = oci_get_annotations(doc, &st->ann, why, whylen);
+	r = oci_get_annotations(doc, stage, &st->ann, why, whylen);
 out:
 	json_decref(doc);
 	if (r != 0) {
 		/* Nothing half-parsed leaks out. */
-		memset(st, 0, sizeof(*st));
+		sodium_memzero(st, sizeof(*st));
 	}
 	return r;
 }

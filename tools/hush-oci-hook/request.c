@@ -2,9 +2,12 @@
  * The two requests the hook makes of hushd, and the one-line error a
  * runtime shows its user when one fails.  Both are safe to resend (hushd
  * keys them by container id, msg.h), so an unknown outcome is retried
- * until the hook's deadline.
+ * until the hook's deadline.  An attach passes the pidfd of the
+ * container's process with every attempt, so that each one names the
+ * process the runtime meant, not merely its number.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,9 +57,10 @@ report(const struct hook *h, const char *id, const struct ctl_error *err)
 	fprintf(stderr, HOOK_NAME ": %s%s\n", err->text, gave_up);
 }
 
+/* fd: passed with the request (each attempt), or -1 for none. */
 static int
 call(const struct hook *h, const struct oci_state *st, struct wire_enc *e,
-    struct ctl_reply *rep)
+    int fd, struct ctl_reply *rep)
 {
 	struct ctl_opts opts;
 	struct ctl_error err;
@@ -64,6 +68,10 @@ call(const struct hook *h, const struct oci_state *st, struct wire_enc *e,
 
 	memset(&opts, 0, sizeof(opts));
 	opts.budget_ms = budget_ms(h);
+	if (fd >= 0) {
+		opts.send_fd = true;
+		opts.fd = fd;
+	}
 	if ((r = ctl_call(h->socket, st->id, e, rep, &opts, &err)) != 0)
 		report(h, st->id, &err);
 	return r;
@@ -71,7 +79,8 @@ call(const struct hook *h, const struct oci_state *st, struct wire_enc *e,
 
 int
 hook_attach(const struct hook *h, const struct oci_state *st,
-    const char *service, const struct oci_config *cfg)
+    const char *service, const char *claim, int pidfd,
+    const struct oci_config *cfg)
 {
 	struct wire_enc e;
 	struct ctl_reply rep;
@@ -83,11 +92,15 @@ hook_attach(const struct hook *h, const struct oci_state *st,
 	wire_put_u32(&e, T_PID, st->pid);
 	wire_put_str(&e, T_ROOT_PATH, cfg->root);
 	wire_put_str(&e, T_BUNDLE, st->bundle);
+	/* None given: hushd refuses the container and says why. */
+	if (claim != NULL)
+		wire_put_str(&e, T_CLAIM, claim);
 	if (cfg->userns) {
 		idmap_put(&e, T_UID_MAP, &cfg->uid);
 		idmap_put(&e, T_GID_MAP, &cfg->gid);
 	}
-	r = call(h, st, &e, &rep);
+	/* wire_enc_free() wipes the encoded claim. */
+	r = call(h, st, &e, pidfd, &rep);
 	wire_enc_free(&e);
 	if (r == 0)
 		ctl_reply_free(&rep);
@@ -103,7 +116,7 @@ hook_detach(const struct hook *h, const struct oci_state *st)
 
 	ctl_request(&e, CTL_CONTAINER_DETACH);
 	wire_put_str(&e, T_CONTAINER_ID, st->id);
-	r = call(h, st, &e, &rep);
+	r = call(h, st, &e, -1, &rep);
 	wire_enc_free(&e);
 	if (r == 0)
 		ctl_reply_free(&rep);

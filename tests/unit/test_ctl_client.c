@@ -1,0 +1,409 @@
+/*
+ * lib/ctl_client.c against a stand-in hushd on a real SOCK_SEQPACKET
+ * socket, served by a thread of this process: the file descriptor a
+ * caller asks to pass (the hook's pidfd) goes with the request on every
+ * attempt, a zeroed ctl_opts never passes fd 0, and a reply carrying a
+ * descriptor is refused whichever way the channel was opened.
+ * The thread only records what it saw; the test thread asserts.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "ctl_client.h"
+#include "err.h"
+#include "msg.h"
+#include "wire.h"
+
+#define MAX_CONNS	4
+#define ACCEPT_MS	5000	/* how long the stand-in waits for a client */
+#define REQ_MAX		512	/* the longest request it keeps a copy of */
+
+enum answer {
+	ANSWER_OK,		/* the request's reply, no fields */
+	ANSWER_UNAVAIL,		/* MSG_ERROR HUSH_E_UNAVAIL: try again */
+	ANSWER_WITH_FD,		/* the request's reply, with an fd attached */
+	ANSWER_CLOSE,		/* today's hushd on an fd: hang up, no reply */
+};
+
+struct server {
+	int		 lfd;
+	int		 nconns;		/* connections to serve */
+	enum answer	 answer[MAX_CONNS];
+	/* what it saw */
+	int		 served;
+	bool		 had_fd[MAX_CONNS];
+	dev_t		 fd_dev[MAX_CONNS];
+	ino_t		 fd_ino[MAX_CONNS];
+	uint16_t	 type[MAX_CONNS];
+	uint8_t		 req[MAX_CONNS][REQ_MAX];
+	size_t		 reqlen[MAX_CONNS];
+};
+
+static char dir[64], sock[96];
+static struct server srv;
+static pthread_t thread;
+static int pipefd[2];
+
+static int
+count_fds(void)
+{
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+answer(struct chan *c, uint16_t type, enum answer how)
+{
+	struct wire_enc e;
+	const uint8_t *buf;
+	size_t len;
+
+	if (how == ANSWER_UNAVAIL)
+		(void)msg_error_reply(&e, CTL_REQUEST_ID, HUSH_E_UNAVAIL,
+		    "the raft store is starting");
+	else
+		wire_enc_init(&e, type | MSG_REPLY, CTL_REQUEST_ID, WIRE_MAX_MSG);
+	if (wire_enc_finish(&e, &buf, &len) == 0)
+		(void)chan_send_wait(c, buf, len,
+		    how == ANSWER_WITH_FD ? STDERR_FILENO : -1);
+	wire_enc_free(&e);
+}
+
+static void *
+serve(void *arg)
+{
+	struct server *s = arg;
+	struct pollfd pfd;
+	struct chan_msg m;
+	struct wire_hdr hdr;
+	struct chan c;
+	struct stat sb;
+	int i, fd;
+
+	for (i = 0; i < s->nconns; i++) {
+		pfd.fd = s->lfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, ACCEPT_MS) != 1 ||
+		    (fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			break;
+		chan_init(&c, fd, "control", WIRE_MAX_MSG, true);
+		if (chan_recv_wait(&c, &m, ACCEPT_MS) != 1) {
+			chan_close(&c);
+			break;
+		}
+		if (m.fd >= 0 && fstat(m.fd, &sb) == 0) {
+			s->had_fd[i] = true;
+			s->fd_dev[i] = sb.st_dev;
+			s->fd_ino[i] = sb.st_ino;
+		}
+		if (wire_peek_hdr(m.buf, m.len, &hdr) == 0)
+			s->type[i] = hdr.type;
+		if (m.len <= REQ_MAX) {
+			memcpy(s->req[i], m.buf, m.len);
+			s->reqlen[i] = m.len;
+		}
+		chan_msg_free(&m);
+		s->served = i + 1;
+		if (s->answer[i] != ANSWER_CLOSE)
+			answer(&c, hdr.type, s->answer[i]);
+		chan_close(&c);
+	}
+	return NULL;
+}
+
+/* Starts the stand-in for n connections, answered as the list says. */
+static void
+start(int n, ...)
+{
+	struct sockaddr_un sun;
+	va_list ap;
+	int i;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.nconns = n;
+	va_start(ap, n);
+	for (i = 0; i < n; i++)
+		srv.answer[i] = (enum answer)va_arg(ap, int);
+	va_end(ap);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	srv.lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	assert_true(srv.lfd >= 0);
+	assert_int_equal(bind(srv.lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(srv.lfd, MAX_CONNS), 0);
+	assert_int_equal(pthread_create(&thread, NULL, serve, &srv), 0);
+}
+
+static void
+stop(void)
+{
+	/* Wakes the stand-in if it still waits for a connection. */
+	(void)shutdown(srv.lfd, SHUT_RDWR);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	close(srv.lfd);
+	unlink(sock);
+}
+
+/* The request whose fd the tests pass; hushd would get a pidfd. */
+static void
+detach_request(struct wire_enc *e)
+{
+	ctl_request(e, CTL_CONTAINER_DETACH);
+	wire_put_str(e, T_CONTAINER_ID, "c1");
+}
+
+/* Whether the stand-in's i-th request came with the write end of pipefd. */
+static bool
+got_pipe(int i)
+{
+	struct stat sb;
+
+	assert_int_equal(fstat(pipefd[1], &sb), 0);
+	return srv.had_fd[i] && srv.fd_dev[i] == sb.st_dev &&
+	    srv.fd_ino[i] == sb.st_ino;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/hush-ctl-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(sock, sizeof(sock), "%s/control.sock", dir);
+	return pipe2(pipefd, O_CLOEXEC);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	close(pipefd[0]);
+	close(pipefd[1]);
+	unlink(sock);
+	return rmdir(dir);
+}
+
+static void
+test_fd_goes_with_the_request(void **state)
+{
+	struct ctl_opts opts;
+	struct ctl_reply rep;
+	struct ctl_error err;
+	struct wire_enc e;
+	int before;
+
+	(void)state;
+	before = count_fds();
+	start(1, ANSWER_OK);
+	detach_request(&e);
+	memset(&opts, 0, sizeof(opts));
+	opts.send_fd = true;
+	opts.fd = pipefd[1];
+	assert_int_equal(ctl_call(sock, "c1", &e, &rep, &opts, &err), 0);
+	assert_int_equal(rep.msg->hdr.type, CTL_CONTAINER_DETACH | MSG_REPLY);
+	ctl_reply_free(&rep);
+	wire_enc_free(&e);
+	stop();
+	assert_int_equal(srv.served, 1);
+	assert_int_equal(srv.type[0], CTL_CONTAINER_DETACH);
+	assert_true(got_pipe(0));
+	/* The caller keeps its fd; the library keeps none. */
+	assert_true(fcntl(pipefd[1], F_GETFD) >= 0);
+	assert_int_equal(count_fds(), before);
+}
+
+/* Callers zero their opts: that must never pass fd 0. */
+static void
+test_zeroed_opts_pass_nothing(void **state)
+{
+	struct ctl_opts opts;
+	struct ctl_reply rep;
+	struct ctl_error err;
+	struct wire_enc e;
+
+	(void)state;
+	assert_true(fcntl(0, F_GETFD) >= 0 || dup2(pipefd[0], 0) == 0);
+	start(2, ANSWER_OK, ANSWER_OK);
+	memset(&opts, 0, sizeof(opts));
+	opts.fd = 0;
+	detach_request(&e);
+	assert_int_equal(ctl_call(sock, "c1", &e, &rep, &opts, &err), 0);
+	ctl_reply_free(&rep);
+	/* hushctl's way: no opts at all. */
+	assert_int_equal(ctl_call(sock, "c1", &e, &rep, NULL, &err), 0);
+	ctl_reply_free(&rep);
+	wire_enc_free(&e);
+	stop();
+	assert_int_equal(srv.served, 2);
+	assert_false(srv.had_fd[0]);
+	assert_false(srv.had_fd[1]);
+}
+
+/* "Unavailable", then an answer: the resent request carries the fd too. */
+static void
+test_fd_goes_with_every_attempt(void **state)
+{
+	struct ctl_opts opts;
+	struct ctl_reply rep;
+	struct ctl_error err;
+	struct wire_enc e;
+
+	(void)state;
+	start(3, ANSWER_UNAVAIL, ANSWER_UNAVAIL, ANSWER_OK);
+	detach_request(&e);
+	memset(&opts, 0, sizeof(opts));
+	opts.send_fd = true;
+	opts.fd = pipefd[1];
+	opts.budget_ms = 5000;
+	assert_int_equal(ctl_call(sock, "c1", &e, &rep, &opts, &err), 0);
+	ctl_reply_free(&rep);
+	wire_enc_free(&e);
+	stop();
+	assert_int_equal(srv.served, 3);
+	assert_true(got_pipe(0));
+	assert_true(got_pipe(1));
+	assert_true(got_pipe(2));
+	/* Byte for byte the same request each time. */
+	assert_true(srv.reqlen[0] > 0);
+	assert_int_equal(srv.reqlen[0], srv.reqlen[2]);
+	assert_memory_equal(srv.req[0], srv.req[2], srv.reqlen[0]);
+}
+
+/*
+ * Today's hushd hangs up on a control request that carries an fd: the
+ * outcome is unknown, so the call retries, with the fd, until its budget
+ * is spent, and says it gave up.
+ */
+static void
+test_hangup_is_retried_until_the_budget(void **state)
+{
+	struct ctl_opts opts;
+	struct ctl_reply rep;
+	struct ctl_error err;
+	struct wire_enc e;
+
+	(void)state;
+	start(4, ANSWER_CLOSE, ANSWER_CLOSE, ANSWER_CLOSE, ANSWER_CLOSE);
+	detach_request(&e);
+	memset(&opts, 0, sizeof(opts));
+	opts.send_fd = true;
+	opts.fd = pipefd[1];
+	opts.budget_ms = 600;
+	assert_int_equal(ctl_call(sock, "c1", &e, &rep, &opts, &err),
+	    HUSH_E_IO);
+	wire_enc_free(&e);
+	assert_true(err.gave_up);
+	assert_true(err.unknown);
+	assert_false(err.unreachable);
+	assert_string_equal(err.text, "c1: hushd closed the connection before "
+	    "replying");
+	stop();
+	assert_true(srv.served >= 1);
+	assert_true(got_pipe(0));
+	if (srv.served > 1)
+		assert_true(got_pipe(1));
+}
+
+/* A reply with a descriptor is a bad reply, whether or not we sent one. */
+static void
+test_reply_with_fd_is_refused(void **state)
+{
+	struct ctl_opts opts;
+	struct ctl_reply rep;
+	struct ctl_error err;
+	struct wire_enc e;
+	int before, i;
+
+	(void)state;
+	before = count_fds();
+	for (i = 0; i < 2; i++) {
+		start(1, ANSWER_WITH_FD);
+		detach_request(&e);
+		memset(&opts, 0, sizeof(opts));
+		opts.send_fd = i == 0;
+		opts.fd = pipefd[1];
+		assert_int_equal(ctl_call(sock, "c1", &e, &rep, &opts, &err),
+		    HUSH_E_PROTO);
+		assert_string_equal(err.text, "c1: bad reply from hushd: "
+		    "protocol violation");
+		assert_null(rep.msg);
+		wire_enc_free(&e);
+		stop();
+		assert_int_equal(srv.served, 1);
+	}
+	assert_int_equal(count_fds(), before);
+}
+
+/* Nothing to pass: refused before connecting, nothing is sent. */
+static void
+test_bad_fd_is_refused_up_front(void **state)
+{
+	static const int bad[] = { -1, 1000000 };
+	struct ctl_opts opts;
+	struct ctl_reply rep;
+	struct ctl_error err;
+	struct wire_enc e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		detach_request(&e);
+		memset(&opts, 0, sizeof(opts));
+		opts.send_fd = true;
+		opts.fd = bad[i];
+		/* No one listens at sock: a connection would say so. */
+		assert_int_equal(ctl_call(sock, "c1", &e, &rep, &opts, &err),
+		    HUSH_E_INVAL);
+		assert_false(err.unreachable);
+		assert_int_equal(err.sys_errno, 0);
+		assert_string_equal(err.text, "c1: no file descriptor to pass "
+		    "with the request");
+		assert_null(rep.msg);
+		wire_enc_free(&e);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fd_goes_with_the_request),
+		cmocka_unit_test(test_zeroed_opts_pass_nothing),
+		cmocka_unit_test(test_fd_goes_with_every_attempt),
+		cmocka_unit_test(test_hangup_is_retried_until_the_budget),
+		cmocka_unit_test(test_reply_with_fd_is_refused),
+		cmocka_unit_test(test_bad_fd_is_refused_up_front),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

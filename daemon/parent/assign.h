@@ -40,6 +40,9 @@ struct assigned_service {
 	uint64_t		 version;
 	struct assigned_grant	*grants;
 	size_t			 ngrants;
+	/* what a container must prove (lib/claim.h); none issued: nobody can */
+	bool			 has_claim;
+	uint8_t			 claim_digest[32];
 	uint8_t			*raw;		/* the REC_SERVICE record, for hushctl */
 	size_t			 rawlen;
 };

@@ -91,6 +91,7 @@ static int
 take_service(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
 {
 	struct take_ctx *t = arg;
+	const struct wire_field *claim;
 	struct assigned_service *s;
 	struct wire_msg g;
 	char why[128];
@@ -111,6 +112,11 @@ take_service(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *r
 	    (r = wire_get_str(rec, T_NAME, s->name, sizeof(s->name))) != 0 ||
 	    (r = wire_get_u64(rec, T_VERSION, &s->version)) != 0)
 		return r;
+	if ((claim = wire_find(rec, T_CLAIM_DIGEST, 0)) != NULL) {
+		/* the schema holds it to 32 bytes */
+		memcpy(s->claim_digest, claim->val, sizeof(s->claim_digest));
+		s->has_claim = true;
+	}
 	if ((s->raw = malloc(len)) == NULL)
 		return HUSH_E_NOMEM;
 	memcpy(s->raw, raw, len);

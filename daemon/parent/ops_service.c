@@ -177,6 +177,9 @@ op_service_update(struct op *op, const struct wire_msg *m)
 	copy_all(&cmd, m, T_SECRET_RM);
 	copy_all(&cmd, m, T_CONSTRAINT);
 	copy_all(&cmd, m, T_CONSTRAINT_RM);
+	/* only the digest: the claim itself stays with hushctl (claim.h) */
+	copy_all(&cmd, m, T_CLAIM_DIGEST);
+	copy_all(&cmd, m, T_ROTATE);
 	wire_put_i64(&cmd, T_UPDATED, parent_now());
 	propose(op, &cmd, service_ids_done);
 }

@@ -92,6 +92,14 @@ struct store_service {
 	size_t		 ngrants;
 	char		**constraints;	/* canonical text */
 	size_t		 nconstraints;
+	/*
+	 * The digest of the service's claim (lib/claim.h), which a container
+	 * must present to get its secrets; the claim itself is never stored.
+	 * No claim yet: no container gets them.
+	 */
+	bool		 has_claim;
+	uint8_t		 claim_digest[32];
+	int64_t		 claim_issued;
 };
 
 /* What a command did, remembered so a retried request gets the same answer. */

@@ -360,6 +360,34 @@ apply_create(struct store *s, const struct wire_msg *m, char *ids, size_t idslen
 }
 
 /*
+ * A new claim digest in an update (hushctl service claim), into *digest;
+ * NULL when the update brings none.  A service that has a claim keeps it
+ * unless the command says T_ROTATE: two operators issuing claims at once
+ * must not silently cut off the containers of the one who came first.
+ */
+static int
+take_claim(const struct wire_msg *m, const struct store_service *x,
+    const uint8_t **digest, char *why, size_t whylen)
+{
+	const struct wire_field *f = wire_find(m, T_CLAIM_DIGEST, 0);
+	bool rotate = false;
+
+	*digest = NULL;
+	if (f == NULL)
+		return 0;
+	if (f->len != sizeof(x->claim_digest))
+		return HUSH_E_PROTO;
+	(void)wire_get_bool(m, T_ROTATE, &rotate);
+	if (x->has_claim && !rotate) {
+		snprintf(why, whylen, "service '%s' already has a claim; --rotate "
+		    "replaces it (new containers then need the new one)", x->name);
+		return HUSH_E_EXISTS;
+	}
+	*digest = f->val;
+	return 0;
+}
+
+/*
  * Removals first, then additions, so one update can move a secret to
  * another target: --secret-rm db --secret-add db,target=new.
  */
@@ -369,7 +397,8 @@ apply_update(struct store *s, const struct wire_msg *m, char *ids, size_t idslen
 {
 	struct store_service *x;
 	struct store_secret *sec;
-	struct draft *d;
+	struct draft *d = NULL;
+	const uint8_t *claim = NULL;
 	char ref[65];
 	int64_t updated;
 	size_t i, j, w, before;
@@ -401,6 +430,8 @@ apply_update(struct store *s, const struct wire_msg *m, char *ids, size_t idslen
 			goto out;
 		}
 	}
+	if ((r = take_claim(m, x, &claim, why, whylen)) != 0)
+		goto out;
 	for (i = 0; i < wire_count(m, T_CONSTRAINT_RM); i++) {
 		char canon[HUSH_CONSTRAINT_MAX + 1];
 
@@ -428,6 +459,11 @@ apply_update(struct store *s, const struct wire_msg *m, char *ids, size_t idslen
 		goto out;
 	x->version++;
 	x->updated = updated;
+	if (claim != NULL) {
+		memcpy(x->claim_digest, claim, sizeof(x->claim_digest));
+		x->has_claim = true;
+		x->claim_issued = updated;
+	}
 	snprintf(ids, idslen, "%s", x->id);
 out:
 	if (d != NULL)
@@ -533,6 +569,11 @@ put_service_fields(struct store *s, struct wire_enc *e, const struct store_servi
 		put_grant(s, e, &x->grants[i], names);
 	for (size_t i = 0; i < x->nconstraints; i++)
 		wire_put_str(e, T_CONSTRAINT, x->constraints[i]);
+	if (x->has_claim) {
+		wire_put_bytes(e, T_CLAIM_DIGEST, x->claim_digest,
+		    sizeof(x->claim_digest));
+		wire_put_i64(e, T_CLAIM_ISSUED, x->claim_issued);
+	}
 }
 
 void
@@ -559,6 +600,7 @@ store_service_put(struct store *s, struct wire_enc *e, uint16_t tag, const struc
 int
 store_service_restore(struct store *s, const struct wire_msg *m)
 {
+	const struct wire_field *f;
 	struct store_service x;
 	struct draft *d;
 	char why[256];
@@ -573,6 +615,14 @@ store_service_restore(struct store *s, const struct wire_msg *m)
 		return HUSH_E_CORRUPT;
 	if (check_new(s, &x, why, sizeof(why)) != 0)
 		return HUSH_E_CORRUPT;
+	/* a snapshot of a hush before claims has none: its services wait for one */
+	if ((f = wire_find(m, T_CLAIM_DIGEST, 0)) != NULL) {
+		if (f->len != sizeof(x.claim_digest) ||
+		    wire_get_i64(m, T_CLAIM_ISSUED, &x.claim_issued) != 0)
+			return HUSH_E_CORRUPT;
+		memcpy(x.claim_digest, f->val, sizeof(x.claim_digest));
+		x.has_claim = true;
+	}
 	if ((r = draft_from(&d, NULL)) != 0)
 		return r;
 	if ((r = draft_add_grants(s, d, m, REC_SERVICE_GRANT, why, sizeof(why))) == 0 &&

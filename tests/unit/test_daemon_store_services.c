@@ -592,6 +592,125 @@ test_snapshot_round_trip(void **state)
 }
 
 
+static int assignments(struct store *s, const char *id, const uint8_t *digest,
+    const char *have);
+
+/* A claim digest of the byte b, and the update that sets it. */
+static void
+claim_update(struct wire_enc *e, uint8_t rid[16], const char *ref, uint8_t b, bool rotate)
+{
+	uint8_t d[32];
+
+	memset(d, b, sizeof(d));
+	begin_update(e, rid, ref);
+	wire_put_bytes(e, T_CLAIM_DIGEST, d, sizeof(d));
+	if (rotate)
+		wire_put_bool(e, T_ROTATE, true);
+}
+
+/* rec's claim digest is 32 bytes of b (0: rec has none). */
+static void
+assert_claim(uint8_t b)
+{
+	const struct wire_field *f = wire_find(&rec, T_CLAIM_DIGEST, 0);
+	uint8_t want[32];
+	int64_t issued;
+
+	if (b == 0) {
+		assert_null(f);
+		assert_null(wire_find(&rec, T_CLAIM_ISSUED, 0));
+		return;
+	}
+	memset(want, b, sizeof(want));
+	assert_non_null(f);
+	assert_int_equal(f->len, 32);
+	assert_memory_equal(f->val, want, 32);
+	assert_int_equal(wire_get_i64(&rec, T_CLAIM_ISSUED, &issued), 0);
+	assert_int_equal(issued, 1700000300);
+}
+
+/*
+ * A service's claim: none at creation, one set by an update, kept against
+ * a second one unless rotated, carried by the answers, by a snapshot, and
+ * by the assignment a node gets -- the digest only, there is nothing else.
+ */
+static void
+test_claims(void **state)
+{
+	struct store *s = new_store(), *t = malloc(sizeof(*t));
+	struct wire_enc e;
+	uint8_t rid[16], *snap;
+	const char *why;
+	uint64_t v;
+	size_t len;
+
+	assert_non_null(t);
+	assert_int_equal(store_init(t), 0);
+	secret(s, "a", NULL);
+	begin_create(&e, rid, "web", NULL);
+	put_grant(&e, "a", NULL, 0400);
+	assert_int_equal(run(s, &e, rid, NULL), 0);
+	assert_int_equal(get_service(s, "web"), 1);
+	assert_claim(0);
+
+	claim_update(&e, rid, "web", 0x11, false);
+	assert_int_equal(run(s, &e, rid, NULL), 0);
+	assert_int_equal(get_service(s, "web"), 1);
+	assert_claim(0x11);
+	/* a new claim is a change the service's nodes must hear of */
+	assert_int_equal(wire_get_u64(&rec, T_VERSION, &v), 0);
+	assert_int_equal(v, 2);
+
+	/* a second one without --rotate: refused, the first stays */
+	claim_update(&e, rid, "web", 0x22, false);
+	assert_int_equal(run(s, &e, rid, &why), HUSH_E_EXISTS);
+	assert_non_null(strstr(why, "already has a claim"));
+	assert_int_equal(get_service(s, "web"), 1);
+	assert_claim(0x11);
+	claim_update(&e, rid, "web", 0x22, true);
+	assert_int_equal(run(s, &e, rid, NULL), 0);
+	assert_int_equal(get_service(s, "web"), 1);
+	assert_claim(0x22);
+	/* rotating the claim of a service that has none is just issuing one */
+	begin_create(&e, rid, "api", NULL);
+	assert_int_equal(run(s, &e, rid, NULL), 0);
+	claim_update(&e, rid, "api", 0x33, true);
+	assert_int_equal(run(s, &e, rid, NULL), 0);
+	/* a digest of the wrong size never gets past the schema */
+	{
+		struct wire_enc bad;
+		const uint8_t *buf;
+		size_t blen;
+		char w[256];
+
+		begin_update(&bad, rid, "web");
+		wire_put_bytes(&bad, T_CLAIM_DIGEST, "short", 5);
+		assert_int_equal(wire_enc_finish(&bad, &buf, &blen), 0);
+		assert_int_not_equal(msg_parse(buf, blen, WIRE_MAX_MSG, cmd_types, &cmd, w,
+		    sizeof(w)), 0);
+		wire_enc_free(&bad);
+	}
+
+	/* the assignment a node gets carries the digest */
+	assert_int_equal(assignments(s, node_id, NULL, NULL), 0);
+	{
+		int n = 0;
+
+		assert_int_equal(msg_records_each(&reply, T_SERVICE, REC_SERVICE, first_record,
+		    &n), 0);
+		assert_true(n >= 1);
+	}
+
+	/* through a snapshot */
+	assert_int_equal(store_snapshot(s, &snap, &len), 0);
+	assert_int_equal(store_restore(t, snap, len), 0);
+	free(snap);
+	assert_int_equal(get_service(t, "web"), 1);
+	assert_claim(0x22);
+	del_store(s);
+	del_store(t);
+}
+
 /* ---- assignments (store_assign.c) ------------------------------------- */
 
 /* QRY_ASSIGNMENTS for node id, parsed into reply; returns its status. */
@@ -732,6 +851,7 @@ main(void)
 		cmocka_unit_test(test_secret_update),
 		cmocka_unit_test(test_node_labels),
 		cmocka_unit_test(test_snapshot_round_trip),
+		cmocka_unit_test(test_claims),
 		cmocka_unit_test(test_assignments_placement),
 	};
 

@@ -1,16 +1,19 @@
 /*
- * service create | ls | inspect | update | rm.  A hush service is a named
+ * service create | ls | inspect | update | rm | claim.  A hush service is a named
  * grant: which secrets, as which files, on which nodes.  The --secret
  * syntax is docker's; the daemon checks everything again.
  */
 #include <getopt.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "args.h"
+#include "claim.h"
 #include "client.h"
 #include "err.h"
 #include "hushctl.h"
@@ -25,6 +28,7 @@ static const char service_help[] =
     "Manage services: named grants of secrets to containers\n"
     "\n"
     "Commands:\n"
+    "  claim       Issue the claim a service's containers must present\n"
     "  create      Create a service\n"
     "  inspect     Display detailed information on one or more services\n"
     "  ls          List services\n"
@@ -37,7 +41,8 @@ static const char create_help[] =
     "Usage:  hushctl service create [OPTIONS] NAME\n"
     "\n"
     "Create a service.  Containers started with the OCI annotation\n"
-    "io.hush.service=NAME get its secrets under /run/secrets.\n"
+    "io.hush.service=NAME and the service's claim (see 'hushctl service\n"
+    "claim') get its secrets under /run/secrets.\n"
     "\n"
     "Options:\n"
     "      --constraint EXPR   Placement constraint: node.id, node.role or\n"
@@ -82,6 +87,20 @@ static const char inspect_help[] =
     "Options:\n"
     "  -f, --format json   Output format; json is the only one and the default\n"
     "  -h, --help          Print this help\n";
+
+static const char claim_help[] =
+    "Usage:  hushctl service claim [OPTIONS] SERVICE\n"
+    "\n"
+    "Issue the claim a container must present to get the secrets of SERVICE\n"
+    "(by name or ID), and print it.  hushd keeps only a digest of it: this is\n"
+    "the one time it is shown.  Give it to the container as the annotation\n"
+    "io.hush.claim=CLAIM or the environment variable HUSH_CLAIM=CLAIM (a\n"
+    "podman secret with type=env, a Kubernetes secretKeyRef).\n"
+    "\n"
+    "Options:\n"
+    "      --rotate   Replace the claim the service has: containers already\n"
+    "                 running keep their secrets, new ones need the new claim\n"
+    "  -h, --help     Print this help\n";
 
 static const char rm_help[] =
     "Usage:  hushctl service rm SERVICE [SERVICE...]\n"
@@ -436,6 +455,9 @@ print_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *r
 			return r;
 		json_array_append_new(cons, json_text(text));
 	}
+	/* when the claim in force was issued; never the claim, nor its digest */
+	json_object_set_new(o, "ClaimIssuedAt", wire_get_i64(rec, T_CLAIM_ISSUED,
+	    &created) == 0 ? time_json(created) : json_null());
 	return 0;
 }
 
@@ -539,6 +561,79 @@ service_inspect(const struct ctl *ctl, int argc, char **argv)
 	return service_show(ctl, argc, argv, true);
 }
 
+/*
+ * The claim is made here, not in hushd: its secret is random bytes from
+ * this process, and only their digest goes to hushd, to the raft log and
+ * to the nodes the service is placed on.  The service's id, which the
+ * claim names so that hushd can tell a claim for another service from a
+ * wrong one, comes back in the reply.
+ */
+static int
+service_claim(const struct ctl *ctl, int argc, char **argv)
+{
+	enum { OPT_ROTATE = OPT_LONG_BASE };
+	static const struct option opts[] = {
+		{ "rotate",	no_argument, NULL, OPT_ROTATE },
+		{ "help",	no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "service claim";
+	uint8_t digest[CLAIM_DIGEST_BYTES];
+	char text[CLAIM_LEN + 1], why[160];
+	struct wire_enc e;
+	struct reply rep;
+	struct claim cl;
+	bool rotate = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROTATE:
+			rotate = true;
+			break;
+		case 'h':
+			return show_help(claim_help);
+		default:
+			return getopt_error(cmd, c, argv);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error(cmd, optind >= argc ? "requires exactly one SERVICE" :
+		    "unexpected argument '%.64s'", argv[optind + (optind < argc)]);
+	if (arg_ref(argv[optind], why, sizeof(why)) != 0)
+		return usage_error(cmd, "%s", why);
+
+	memset(&cl, 0, sizeof(cl));
+	randombytes_buf(cl.secret, sizeof(cl.secret));
+	claim_digest(&cl, digest);
+	client_request(&e, CTL_SERVICE_UPDATE);
+	client_put_req_id(&e);
+	wire_put_str(&e, T_REF, argv[optind]);
+	wire_put_bytes(&e, T_CLAIM_DIGEST, digest, sizeof(digest));
+	if (rotate)
+		wire_put_bool(&e, T_ROTATE, true);
+	r = client_call(ctl->socket, cmd, &e, &rep);
+	wire_enc_free(&e);
+	if (r != 0) {
+		claim_wipe(&cl);
+		return EXIT_FAIL;
+	}
+	if (wire_get_str(rep.msg, T_SERVICE_ID, cl.service_id, sizeof(cl.service_id)) != 0 ||
+	    claim_format(&cl, text, sizeof(text)) != 0)
+		r = fail("%s: bad reply from hushd: no service id", cmd);
+	else {
+		printf("%s\n", text);
+		if (isatty(STDOUT_FILENO))
+			fprintf(stderr, "hushd keeps only a digest of this claim: "
+			    "store it now, it is not shown again.\n");
+		r = EXIT_OK;
+	}
+	reply_free(&rep);
+	claim_wipe(&cl);
+	sodium_memzero(text, sizeof(text));
+	return r;
+}
+
 static int
 service_rm(const struct ctl *ctl, int argc, char **argv)
 {
@@ -586,6 +681,7 @@ int
 cmd_service(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct subcommand subs[] = {
+		{ "claim",	service_claim },
 		{ "create",	service_create },
 		{ "ls",		service_ls },
 		{ "list",	service_ls },

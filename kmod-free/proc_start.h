@@ -18,4 +18,27 @@
  */
 int	proc_start_time(pid_t pid, uint64_t *start, bool *dead);
 
+/*
+ * A pid is only a name; a pidfd is the process itself.  The hook takes
+ * one as soon as it has read the runtime's state, hushd keeps it with the
+ * container, and whatever hushd opens under /proc/PID is used only if the
+ * pidfd's process still lives afterwards (proc_pidfd_alive()): a pid
+ * reused by another process in between is then never mistaken for it.
+ */
+
+/*
+ * The pid pidfd refers to, from /proc/self/fdinfo ("Pid:").  HUSH_E_INVAL
+ * when fd is not a pidfd, HUSH_E_NOTFOUND when its process has ended and
+ * been reaped.
+ */
+int	proc_pidfd_pid(int pidfd, pid_t *pid);
+/* 0 while pidfd's process runs; HUSH_E_NOTFOUND once it has exited. */
+int	proc_pidfd_alive(int pidfd);
+/*
+ * A pidfd of pid, provided pid is still the process that started at
+ * start (proc_start_time()): for a process known only by name, from a
+ * record that outlived the pidfd.  HUSH_E_NOTFOUND when it is not.
+ */
+int	proc_pin(pid_t pid, uint64_t start, int *pidfd);
+
 #endif

@@ -172,29 +172,79 @@ int	secretfs_shrink(int wfd, char *why, size_t whylen);
 int	secretfs_ro_view(int wfd, int *rofd, char *why, size_t whylen);
 
 /*
- * Attaches the detached mount rofd at target inside rootfs root, in the
- * mount namespace of pid.  root is an absolute path as seen in that
- * namespace (the OCI bundle's root.path); target is a path inside the
- * rootfs such as "/run/secrets".
+ * A container as the mounter reaches it: pid, its init as the host sees
+ * it; pidfd, a pidfd of that process (pidfd_open()), which pins it: the
+ * namespace is entered through the pidfd, and a /proc path opened for pid
+ * is used only if the pidfd's process is still alive afterwards, so a pid
+ * reused by another process is never entered.  root is the rootfs as the
+ * runtime gave it (the bundle's root.path), a path in the container's
+ * mount namespace only until the runtime pivots into it.
+ *
+ * Finding the rootfs.  The runtime runs its createRuntime hooks after it
+ * has mounted the rootfs at root and before pivot_root(), so at attach
+ * the rootfs is root below the process's root, which is still the host's
+ * (a copy of it, in the container's namespace).  After pivot_root() the
+ * process's root is the rootfs itself, and root names nothing -- or
+ * whatever the container made there, since it owns every path in its
+ * namespace.  So every later trip (detach, adopt, file mounts) starts
+ * from the view instead: the rootfs is the directory, of the two
+ * candidates /proc/PID/root and root below it, under which the mount
+ * with the view's unique id is on top at the view's target.  Unique
+ * mount ids are never reused, and the container cannot make another
+ * mount carry ours, so no path it controls can redirect the walk.
+ */
+struct secretfs_ctr {
+	pid_t		 pid;
+	int		 pidfd;
+	const char	*root;
+};
+
+/*
+ * How long a trip into a container's namespace may take.  A rootfs is
+ * the image's, and a FUSE mount in it may never answer a lookup; the
+ * helper that walks it is then killed (an alarm it sets itself) and the
+ * request fails, rather than the mounter waiting with every other
+ * container behind it.
+ */
+#define SECRETFS_HELPER_DEADLINE_S	4
+
+/*
+ * Attaches the detached mount rofd at target inside the rootfs of the
+ * container c, in its mount namespace.  target is a path inside the
+ * rootfs such as "/run/secrets".  The rootfs is found by path (see
+ * struct secretfs_ctr): call this before the runtime pivots into it, as
+ * a createRuntime hook runs.
  *
  * The rootfs is the image's and hostile: a symlink anywhere in target
  * (e.g. /run -> /etc) is refused with HUSH_E_PERM naming it, rather than
  * followed even within the root, so the mount lands exactly where asked or
  * nowhere.  Missing directories are created, 0755 and root's.  An existing
  * mount at target (say the runtime's own secrets) is refused with
- * HUSH_E_INUSE naming it, unless flags has SECRETFS_ALLOW_OVER_MOUNT.
+ * HUSH_E_INUSE naming it, unless flags has SECRETFS_ALLOW_OVER_MOUNT.  A
+ * target on a shared mount is refused with HUSH_E_PERM: the view would
+ * propagate to the mount's peers, which may be the host's.
  *
  * On failure rofd is still detached and may be attached elsewhere.  On
  * success it refers to the attached mount: close it, and do not pass it
  * here again (move_mount() would move the attached mount).
  *
  * Works in a forked child, because setns() into a mount namespace needs a
- * single-threaded caller; the child reports back through a pipe.  Call it
- * from a single-threaded process: the child formats its report with
- * snprintf() before exiting.
+ * single-threaded caller; the child reports back through a socketpair.
+ * Call it from a single-threaded process: the child formats its report
+ * with snprintf() before exiting.  HUSH_E_TIMEOUT when the child did not
+ * finish within SECRETFS_HELPER_DEADLINE_S.
  */
-int	secretfs_attach(int rofd, pid_t pid, const char *root,
+int	secretfs_attach(int rofd, const struct secretfs_ctr *c,
 	    const char *target, unsigned int flags, char *why, size_t whylen);
+
+/*
+ * Children of ours whose trip into a container did not end by its
+ * deadline and who could not be reaped then (a task waiting on a FUSE
+ * request its server has read and never answers cannot die until the
+ * server does).  Call now and then: reaps those that have ended since,
+ * and returns how many are left.
+ */
+size_t	secretfs_reap_strays(void);
 
 /*
  * The unique id of the mount rofd refers to (STATX_MNT_ID_UNIQUE, Linux
@@ -205,14 +255,14 @@ int	secretfs_mount_id(int rofd, uint64_t *id, char *why, size_t whylen);
 
 /*
  * Unmounts (MNT_DETACH) the view with unique mount id mnt_id from target
- * inside rootfs root, in the mount namespace of pid, by the same walk as
- * secretfs_attach().  Only that mount is ever removed: if something else
- * is on top at target (the container mounted over it, or it is gone) the
- * answer is HUSH_E_NOTFOUND and nothing changes; the view then goes away
- * with the namespace.  HUSH_E_NOTFOUND too when pid no longer exists.
- * Same threading rule as secretfs_attach().
+ * in the container c, found as struct secretfs_ctr says.  Only that mount
+ * is ever removed: if something else is on top at target (the container
+ * mounted over it, or it is gone) the answer is HUSH_E_NOTFOUND and
+ * nothing changes; the view then goes away with the namespace.
+ * HUSH_E_NOTFOUND too when the process has ended.  Same threading rule
+ * as secretfs_attach().
  */
-int	secretfs_detach(pid_t pid, const char *root, const char *target,
+int	secretfs_detach(const struct secretfs_ctr *c, const char *target,
 	    uint64_t mnt_id, char *why, size_t whylen);
 
 /*
@@ -221,19 +271,18 @@ int	secretfs_detach(pid_t pid, const char *root, const char *target,
  * writable, detached mount of the same tmpfs, as secretfs_create() gave,
  * so publishes through it reach the container again.
  *
- * The view is found as secretfs_detach() finds it: by the same walk into
- * pid's mount namespace, and only if the mount on top at target is the
- * one with unique id view_id, at its root, and a tmpfs.  A clone of it
- * (open_tree(OPEN_TREE_CLONE)) comes back over a socketpair, and the
- * read-only flag is cleared on that clone only: the flag belongs to the
- * mount, the superblock underneath was always writable, and the
- * container's view stays read-only.
+ * The view is found as secretfs_detach() finds it, and only if the mount
+ * on top at target is the one with unique id view_id, at its root, and a
+ * tmpfs.  A clone of it (open_tree(OPEN_TREE_CLONE)) comes back over a
+ * socketpair, and the read-only flag is cleared on that clone only: the
+ * flag belongs to the mount, the superblock underneath was always
+ * writable, and the container's view stays read-only.
  *
- * HUSH_E_NOTFOUND when pid, the target or the view is gone, or another
- * mount is on top; HUSH_E_PERM when a symlink is in the way or the mount
- * is not a tmpfs.  Same threading rule as secretfs_attach().
+ * HUSH_E_NOTFOUND when the process, the target or the view is gone, or
+ * another mount is on top; HUSH_E_PERM when the mount is not a tmpfs.
+ * Same threading rule as secretfs_attach().
  */
-int	secretfs_adopt(pid_t pid, const char *root, const char *target,
+int	secretfs_adopt(const struct secretfs_ctr *c, const char *target,
 	    uint64_t view_id, int *wfd, char *why, size_t whylen);
 
 /*
@@ -273,9 +322,8 @@ struct secretfs_bind {
 };
 
 /*
- * Makes the changes b[0..n) to single-file mounts inside rootfs root, in
- * the mount namespace of pid (root as for secretfs_attach()), in one trip
- * into the namespace, in order:
+ * Makes the changes b[0..n) to single-file mounts inside the rootfs of the
+ * container c, in its mount namespace, in one trip, in order:
  *
  *	fd set, old_id 0	mount fd at target
  *	fd set, old_id set	mount fd beneath the mount old_id there,
@@ -286,6 +334,10 @@ struct secretfs_bind {
  *				a published file): for one whose mount id
  *				was lost with the mounter that made it
  *
+ * The rootfs is the one under which the view view_id is on top at
+ * view_target (struct secretfs_ctr); with view_id 0 it is found by path,
+ * which is right only before the runtime pivots into it.
+ *
  * Targets must be distinct.  The rootfs is hostile, as for
  * secretfs_attach(): a symlink anywhere in a target, the last component
  * included, is refused (HUSH_E_PERM); missing directories are made 0755
@@ -293,7 +345,8 @@ struct secretfs_bind {
  * 0644 and owned like its directory: the mount point, which stays in the
  * rootfs when the mount is removed.  A target that is a directory or
  * anything but a regular file is refused (HUSH_E_EXISTS), and so is one
- * where something is mounted already (HUSH_E_INUSE), for a new mount.
+ * where something is mounted already (HUSH_E_INUSE), for a new mount, and
+ * one on a shared mount (HUSH_E_PERM), for a new mount or a swap.
  * For a swap, the mount on top at target must be old_id (else
  * HUSH_E_NOTFOUND: the container moved it or mounted over it); a removal
  * whose mount is not on top any more is skipped, as secretfs_detach()
@@ -306,9 +359,9 @@ struct secretfs_bind {
  * b refers to an attached mount: close them, and do not pass them again.
  * Same threading rule as secretfs_attach().
  */
-int	secretfs_binds(pid_t pid, const char *root,
-	    const struct secretfs_bind *b, size_t n, size_t *done, char *why,
-	    size_t whylen);
+int	secretfs_binds(const struct secretfs_ctr *c, const char *view_target,
+	    uint64_t view_id, const struct secretfs_bind *b, size_t n,
+	    size_t *done, char *why, size_t whylen);
 
 /*
  * secretfs_binds(), but each file to mount is named by b[i].from (a
@@ -321,7 +374,7 @@ int	secretfs_binds(pid_t pid, const char *root,
  * EINVAL), and a fresh tmpfs works the same way.  The clones are made
  * before any mount changes, so a missing name changes nothing.
  */
-int	secretfs_binds_view(pid_t pid, const char *root,
+int	secretfs_binds_view(const struct secretfs_ctr *c,
 	    const char *view_target, uint64_t view_id, struct secretfs_bind *b,
 	    size_t n, size_t *done, char *why, size_t whylen);
 

@@ -30,10 +30,11 @@ adopt_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 {
 	char s[SFS_ECHO_MAX + 1];
 	struct statfs sfs;
-	int view, clone, r;
+	int root, view, clone, r;
 
-	if ((r = sfs_open_view(j->root, j->target, j->mnt_id, &view, rep)) != 0)
+	if ((r = sfs_ctr_root(j, &root, &view, rep)) != 0)
 		return r;
+	close(root);
 	sfs_sanitize(j->target, strlen(j->target), s, sizeof(s));
 	if (fstatfs(view, &sfs) == -1) {
 		r = errno;
@@ -60,7 +61,7 @@ adopt_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 }
 
 int
-secretfs_adopt(pid_t pid, const char *root, const char *target,
+secretfs_adopt(const struct secretfs_ctr *c, const char *target,
     uint64_t view_id, int *wfd, char *why, size_t whylen)
 {
 	struct mount_attr attr;
@@ -72,18 +73,19 @@ secretfs_adopt(pid_t pid, const char *root, const char *target,
 	if (wfd == NULL)
 		return HUSH_E_INVAL;
 	*wfd = -1;
-	if (pid <= 0 || root == NULL || root[0] != '/' ||
-	    strnlen(root, PATH_MAX) >= PATH_MAX || !sfs_target_ok(target)) {
-		set_why(why, whylen, "no process, or a bad rootfs or target");
+	if ((r = sfs_ctr_ok(c, why, whylen)) != 0)
+		return r;
+	if (!sfs_target_ok(target) || view_id == 0) {
+		set_why(why, whylen, "a bad target, or no view");
 		return HUSH_E_INVAL;
 	}
 	memset(&j, 0, sizeof(j));
 	j.fn = adopt_child;
+	j.ctr = c;
 	j.rofd = -1;
 	j.mnt_id = view_id;
-	j.root = root;
 	j.target = target;
-	if ((r = sfs_run_in_ns(&j, pid, &fd, why, whylen)) != 0)
+	if ((r = sfs_run_in_ns(&j, &fd, why, whylen)) != 0)
 		return r;
 	/*
 	 * Writable again, on our clone only.  nosuid, nodev and noexec stay

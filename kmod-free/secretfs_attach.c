@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "proc_start.h"
 #include "secretfs.h"
 #include "secretfs_ns.h"
 
@@ -24,60 +25,33 @@
 static void
 describe_mount(int procfd, uint64_t id, char *out, size_t outlen)
 {
-	char buf[4096], a[SFS_ECHO_MAX + 1], b[SFS_ECHO_MAX + 1];
-	char *line, *nl, *end, *sep, *fstype, *src;
-	size_t have = 0, rest;
-	bool skipping = false;
-	ssize_t n;
-	int fd;
+	char line[4096], a[SFS_ECHO_MAX + 1], b[SFS_ECHO_MAX + 1];
+	char *sep, *fstype, *src;
 
 	out[0] = '\0';
-	if ((fd = openat(procfd, "self/mountinfo", O_RDONLY | O_CLOEXEC)) == -1)
+	/* "36 35 98:0 /r /mnt rw master:1 - ext4 /dev/x rw" */
+	if (!sfs_mountinfo_line(procfd, id, line, sizeof(line)) ||
+	    (sep = strstr(line, " - ")) == NULL)
 		return;
-	while ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
-		have += (size_t)n;
-		line = buf;
-		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
-			*nl = '\0';
-			/* "36 35 98:0 /r /mnt rw master:1 - ext4 /dev/x rw" */
-			if (!skipping && strtoull(line, &end, 10) == id &&
-			    *end == ' ' && (sep = strstr(end, " - ")) != NULL) {
-				fstype = sep + 3;
-				src = fstype + strcspn(fstype, " ");
-				if (*src == ' ')
-					src++;
-				snprintf(out, outlen, "%s '%s'",
-				    sfs_sanitize(fstype, strcspn(fstype, " "), a,
-				    sizeof(a)),
-				    sfs_sanitize(src, strcspn(src, " "), b,
-				    sizeof(b)));
-				close(fd);
-				return;
-			}
-			skipping = false;
-			line = nl + 1;
-		}
-		rest = have - (size_t)(line - buf);
-		if (rest == sizeof(buf) - 1) {
-			/* a line longer than buf: drop it up to its end */
-			skipping = true;
-			rest = 0;
-		}
-		memmove(buf, line, rest);
-		have = rest;
-	}
-	close(fd);
+	fstype = sep + 3;
+	src = fstype + strcspn(fstype, " ");
+	if (*src == ' ')
+		src++;
+	snprintf(out, outlen, "%s '%s'", sfs_sanitize(fstype, strcspn(fstype,
+	    " "), a, sizeof(a)), sfs_sanitize(src, strcspn(src, " "), b,
+	    sizeof(b)));
 }
 
 /*
  * Runs in the forked child.  After setns() our root and cwd are the
- * namespace's root, and root names the rootfs as mounted in there.
+ * namespace's root; the rootfs is found through the pinned process's
+ * root (sfs_ctr_root()), before pivot_root as createRuntime runs.
  *
  * The new mount takes the propagation of the mount it lands on: under a
  * shared mount it would appear in that mount's peers too.  Runtimes make
  * the container's mounts slave or private before createRuntime hooks run
- * (runc: rslave unless rootfsPropagation says otherwise), so nothing
- * reaches the host.
+ * (runc: rslave unless rootfsPropagation says otherwise), and a target on
+ * a shared mount is refused, so nothing reaches the host.
  */
 static int
 attach_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
@@ -87,10 +61,8 @@ attach_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 	int rootfd, dir, r;
 
 	umask(022);
-	if ((rootfd = open(j->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return sfs_report(rep, errno == ENOENT ? HUSH_E_NOTFOUND :
-		    HUSH_E_SYS, "opening rootfs %s: %s", sfs_sanitize(j->root,
-		    strlen(j->root), s, sizeof(s)), strerror(errno));
+	if ((r = sfs_ctr_root(j, &rootfd, NULL, rep)) != 0)
+		return r;
 	r = sfs_walk_make(rootfd, j->target, &dir, rep);
 	close(rootfd);
 	if (r != 0)
@@ -122,6 +94,14 @@ attach_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 		    (uint64_t)stx.stx_mnt_id);
 		goto out;
 	}
+	if ((r = sfs_check_unshared(j, dir, s, rep)) != 0)
+		goto out;
+	/* The last moment to see that the process is the one pinned. */
+	if (proc_pidfd_alive(j->ctr->pidfd) != 0) {
+		r = sfs_report(rep, HUSH_E_NOTFOUND, "process %ld has ended",
+		    (long)j->ctr->pid);
+		goto out;
+	}
 	if (move_mount(j->rofd, "", dir, "", MOVE_MOUNT_F_EMPTY_PATH |
 	    MOVE_MOUNT_T_EMPTY_PATH) == -1) {
 		r = sfs_report(rep, HUSH_E_SYS, "move_mount onto %s: %s", s,
@@ -135,24 +115,22 @@ attach_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 }
 
 int
-secretfs_attach(int rofd, pid_t pid, const char *root, const char *target,
+secretfs_attach(int rofd, const struct secretfs_ctr *c, const char *target,
     unsigned int flags, char *why, size_t whylen)
 {
 	struct sfs_job j;
+	int r;
 
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	memset(&j, 0, sizeof(j));
-	j.nsfd = j.procfd = -1;
-	if (rofd < 0 || pid <= 0) {
-		set_why(why, whylen, "no mount or no process");
+	j.procfd = -1;
+	if (rofd < 0) {
+		set_why(why, whylen, "no mount to attach");
 		return HUSH_E_INVAL;
 	}
-	if (root == NULL || root[0] != '/' ||
-	    strnlen(root, PATH_MAX) >= PATH_MAX) {
-		set_why(why, whylen, "rootfs must be an absolute path");
-		return HUSH_E_INVAL;
-	}
+	if ((r = sfs_ctr_ok(c, why, whylen)) != 0)
+		return r;
 	if (!sfs_target_ok(target)) {
 		set_why(why, whylen, "target must be a path such as "
 		    "/run/secrets, without '.', '..' or empty components");
@@ -163,11 +141,11 @@ secretfs_attach(int rofd, pid_t pid, const char *root, const char *target,
 		return HUSH_E_INVAL;
 	}
 	j.fn = attach_child;
+	j.ctr = c;
 	j.rofd = rofd;
-	j.root = root;
 	j.target = target;
 	j.flags = flags;
-	return sfs_run_in_ns(&j, pid, NULL, why, whylen);
+	return sfs_run_in_ns(&j, NULL, why, whylen);
 }
 
 int
@@ -192,24 +170,25 @@ secretfs_mount_id(int rofd, uint64_t *id, char *why, size_t whylen)
 
 /*
  * Runs in the forked child, in the container's mount namespace.  The
- * walk is attach's, minus making directories: whatever the container did
- * to its rootfs since, we only ever unmount the mount we put there, found
- * by its unique id, never "whatever is at /run/secrets".  umount2(".")
- * with the mount's root as our cwd unmounts exactly the mount the fd
- * pins, with no second path lookup to race.
+ * view is found by its unique id (sfs_ctr_root()), making nothing:
+ * whatever the container did to its rootfs since, we only ever unmount
+ * the mount we put there, never "whatever is at /run/secrets".
+ * umount2(".") with the mount's root as our cwd unmounts exactly the
+ * mount the fd pins, with no second path lookup to race.
  */
 static int
 detach_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 {
 	char s[SFS_ECHO_MAX + 1];
-	int cur, r;
+	int root, cur, r;
 
-	if ((r = sfs_open_view(j->root, j->target, j->mnt_id, &cur, rep)) != 0) {
+	if ((r = sfs_ctr_root(j, &root, &cur, rep)) != 0) {
 		/* a symlink in the way: our view is not there either */
 		if (r == HUSH_E_PERM)
 			rep->code = r = HUSH_E_NOTFOUND;
 		return r;
 	}
+	close(root);
 	if (fchdir(cur) == -1 || umount2(".", MNT_DETACH) == -1) {
 		r = errno;
 		close(cur);
@@ -222,23 +201,25 @@ detach_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 }
 
 int
-secretfs_detach(pid_t pid, const char *root, const char *target,
+secretfs_detach(const struct secretfs_ctr *c, const char *target,
     uint64_t mnt_id, char *why, size_t whylen)
 {
 	struct sfs_job j;
+	int r;
 
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	memset(&j, 0, sizeof(j));
-	if (pid <= 0 || root == NULL || root[0] != '/' ||
-	    strnlen(root, PATH_MAX) >= PATH_MAX || !sfs_target_ok(target)) {
-		set_why(why, whylen, "no process, or a bad rootfs or target");
+	if ((r = sfs_ctr_ok(c, why, whylen)) != 0)
+		return r;
+	if (!sfs_target_ok(target) || mnt_id == 0) {
+		set_why(why, whylen, "a bad target, or no view");
 		return HUSH_E_INVAL;
 	}
 	j.fn = detach_child;
+	j.ctr = c;
 	j.rofd = -1;
 	j.mnt_id = mnt_id;
-	j.root = root;
 	j.target = target;
-	return sfs_run_in_ns(&j, pid, NULL, why, whylen);
+	return sfs_run_in_ns(&j, NULL, why, whylen);
 }

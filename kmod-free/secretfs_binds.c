@@ -146,8 +146,8 @@ struct bind_at {
  * and file and checks what is on top there.
  */
 static int
-check_one(int rootfd, const struct secretfs_bind *b, int fd,
-    struct bind_at *at, struct sfs_report *rep)
+check_one(const struct sfs_job *j, int rootfd, const struct secretfs_bind *b,
+    int fd, struct bind_at *at, struct sfs_report *rep)
 {
 	struct statx stx;
 	struct stat st;
@@ -226,6 +226,9 @@ check_one(int rootfd, const struct secretfs_bind *b, int fd,
 		return sfs_report(rep, HUSH_E_SYS, "stat of %s: %s", at->shown,
 		    strerror(errno));
 	at->id = b->old_id;
+	/* a new mount, or one put beneath ours: not where it would propagate */
+	if (fd != -1 && (r = sfs_check_unshared(j, at->dir, at->shown, rep)) != 0)
+		return r;
 	if (fd == -1 && b->old_id == 0) {
 		if ((stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0 &&
 		    st.st_dev == b->dev && st.st_ino == b->ino)
@@ -302,11 +305,11 @@ binds_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 		at[i].dir = at[i].top = -1;
 		at[i].fd = j->binds[i].fd;
 	}
-	/* secretfs_binds_view(): the clones, from the view in here */
-	if (j->mnt_id != 0 && (r = sfs_open_view(j->root, j->target,
-	    j->mnt_id, &view, rep)) != 0)
+	/* the rootfs, named by the view (or its path, before pivot_root) */
+	if ((r = sfs_ctr_root(j, &rootfd, &view, rep)) != 0)
 		return r;
-	for (i = 0; i < j->nbinds && r == 0; i++) {
+	/* secretfs_binds_view(): the clones, from the view in here */
+	for (i = 0; i < j->nbinds && r == 0 && j->from_view; i++) {
 		if (j->binds[i].from == NULL)
 			continue;
 		if ((at[i].fd = clone_file(view, j->binds[i].from)) == -1 ||
@@ -322,14 +325,8 @@ binds_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 	}
 	if (view != -1)
 		close(view);
-	if (r != 0)
-		return r;
-	if ((rootfd = open(j->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return sfs_report(rep, errno == ENOENT ? HUSH_E_NOTFOUND :
-		    HUSH_E_SYS, "opening rootfs %s: %s", sfs_sanitize(j->root,
-		    strlen(j->root), s, sizeof(s)), strerror(errno));
 	for (i = 0; i < j->nbinds && r == 0; i++)
-		r = check_one(rootfd, &j->binds[i], at[i].fd, &at[i], rep);
+		r = check_one(j, rootfd, &j->binds[i], at[i].fd, &at[i], rep);
 	close(rootfd);
 	for (i = 0; i < j->nbinds && r == 0; i++) {
 		b = &j->binds[i];
@@ -353,8 +350,8 @@ binds_child(const struct sfs_job *j, struct sfs_report *rep, int *passfd)
 }
 
 static int
-binds(pid_t pid, const char *root, const char *view_target,
-    uint64_t view_id, const struct secretfs_bind *b, size_t n, size_t *done,
+binds(const struct secretfs_ctr *c, const char *view_target, uint64_t view_id,
+    bool from_view, const struct secretfs_bind *b, size_t n, size_t *done,
     uint64_t *ids, char *why, size_t whylen)
 {
 	struct sfs_job j;
@@ -366,20 +363,20 @@ binds(pid_t pid, const char *root, const char *view_target,
 		why[0] = '\0';
 	if (done != NULL)
 		*done = 0;
-	if (pid <= 0 || root == NULL || root[0] != '/' ||
-	    strnlen(root, PATH_MAX) >= PATH_MAX || (n > 0 && b == NULL) ||
-	    n > SECRETFS_MAX_FILES) {
-		set_why(why, whylen, "no process, a bad rootfs, or too many "
-		    "mounts");
+	if ((r = sfs_ctr_ok(c, why, whylen)) != 0)
+		return r;
+	if ((n > 0 && b == NULL) || n > SECRETFS_MAX_FILES ||
+	    (view_id != 0 && !sfs_target_ok(view_target))) {
+		set_why(why, whylen, "a bad view target, or too many mounts");
 		return HUSH_E_INVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		mount = view_id != 0 ? b[i].from != NULL : b[i].fd != -1;
+		mount = from_view ? b[i].from != NULL : b[i].fd != -1;
 		if (b[i].target == NULL || b[i].target[0] != '/' ||
 		    !sfs_target_ok(b[i].target) ||
 		    (!mount && b[i].old_id == 0 && b[i].ino == 0) ||
-		    b[i].fd < -1 || (view_id != 0 && b[i].fd != -1) ||
-		    (view_id == 0 && b[i].from != NULL)) {
+		    b[i].fd < -1 || (from_view && b[i].fd != -1) ||
+		    (!from_view && b[i].from != NULL)) {
 			set_why(why, whylen, "mount %zu: the target must be an "
 			    "absolute path without '.', '..' or empty "
 			    "components, with a mount, an old one, or both",
@@ -397,27 +394,30 @@ binds(pid_t pid, const char *root, const char *view_target,
 		return 0;
 	memset(&j, 0, sizeof(j));
 	j.fn = binds_child;
+	j.ctr = c;
 	j.rofd = -1;
-	j.root = root;
 	j.target = view_id != 0 ? view_target : "/";
 	j.mnt_id = view_id;
+	j.from_view = from_view;
 	j.binds = b;
 	j.nbinds = n;
-	r = sfs_run_in_ns_done(&j, pid, NULL, &d, ids, why, whylen);
+	r = sfs_run_in_ns_done(&j, NULL, &d, ids, why, whylen);
 	if (done != NULL)
 		*done = r == 0 ? n : d;
 	return r;
 }
 
 int
-secretfs_binds(pid_t pid, const char *root, const struct secretfs_bind *b,
-    size_t n, size_t *done, char *why, size_t whylen)
+secretfs_binds(const struct secretfs_ctr *c, const char *view_target,
+    uint64_t view_id, const struct secretfs_bind *b, size_t n, size_t *done,
+    char *why, size_t whylen)
 {
-	return binds(pid, root, NULL, 0, b, n, done, NULL, why, whylen);
+	return binds(c, view_target, view_id, false, b, n, done, NULL, why,
+	    whylen);
 }
 
 int
-secretfs_binds_view(pid_t pid, const char *root, const char *view_target,
+secretfs_binds_view(const struct secretfs_ctr *c, const char *view_target,
     uint64_t view_id, struct secretfs_bind *b, size_t n, size_t *done,
     char *why, size_t whylen)
 {
@@ -434,7 +434,7 @@ secretfs_binds_view(pid_t pid, const char *root, const char *view_target,
 		return HUSH_E_INVAL;
 	}
 	memset(ids, 0, sizeof(ids));
-	r = binds(pid, root, view_target, view_id, b, n, &d, ids, why, whylen);
+	r = binds(c, view_target, view_id, true, b, n, &d, ids, why, whylen);
 	for (size_t i = 0; i < n; i++)
 		b[i].new_id = i < d ? ids[i] : 0;
 	if (done != NULL)

@@ -43,35 +43,73 @@ struct sfs_job {
 	 */
 	int		(*fn)(const struct sfs_job *, struct sfs_report *,
 			    int *passfd);
-	uint64_t	 mnt_id;	/* detach, adopt: the view's mount id */
+	const struct secretfs_ctr *ctr;	/* whose namespace, pinned by pidfd */
+	/*
+	 * The view's unique mount id, which names the rootfs on every trip
+	 * but attach (struct secretfs_ctr); 0: the rootfs by path.
+	 */
+	uint64_t	 mnt_id;
 	int		 rofd;		/* attach: the mount to move in */
-	int		 nsfd;		/* /proc/PID/ns/mnt */
-	int		 procfd;	/* /proc, for our own mountinfo */
-	const char	*root;
-	const char	*target;
+	int		 procfd;	/* the host's /proc: PID/root, our mountinfo */
+	const char	*target;	/* the view's place: attach's, or where it is */
 	unsigned int	 flags;
 	/* binds: the single-file mounts to make, swap or remove */
 	const struct secretfs_bind *binds;
 	size_t		 nbinds;
+	bool		 from_view;	/* binds: clone each file from the view */
 };
 
 struct secretfs_bind;
+struct secretfs_ctr;
+
+/* Checks c's fields before a trip: HUSH_E_INVAL with why if one is off. */
+int	sfs_ctr_ok(const struct secretfs_ctr *c, char *why, size_t whylen);
 
 /*
  * Runs j->fn in a forked child that has entered the mount namespace of
- * pid, and returns its report's code (why gets its message).  With fdout
- * non-NULL, a successful child must pass exactly one fd, which lands in
- * *fdout (close-on-exec); with fdout NULL, passing one is an error.
- * Call from a single-threaded process (see secretfs_attach()).
+ * j->ctr's process (through its pidfd), and returns its report's code
+ * (why gets its message).  With fdout non-NULL, a successful child must
+ * pass exactly one fd, which lands in *fdout (close-on-exec); with fdout
+ * NULL, passing one is an error.  The child has
+ * SECRETFS_HELPER_DEADLINE_S to report (HUSH_E_TIMEOUT).  Call from a
+ * single-threaded process (see secretfs_attach()).
  */
-int	sfs_run_in_ns(const struct sfs_job *j, pid_t pid, int *fdout,
-	    char *why, size_t whylen);
+int	sfs_run_in_ns(const struct sfs_job *j, int *fdout, char *why,
+	    size_t whylen);
 /*
  * The same, also giving the report's done count (0 unless set) and, with
  * ids non-NULL, its first j->nbinds ids.
  */
-int	sfs_run_in_ns_done(const struct sfs_job *j, pid_t pid, int *fdout,
+int	sfs_run_in_ns_done(const struct sfs_job *j, int *fdout,
 	    unsigned int *done, uint64_t *ids, char *why, size_t whylen);
+
+/*
+ * In the child: the container's rootfs, into *rootfd (O_PATH), found as
+ * struct secretfs_ctr says: with j->mnt_id 0 by its path below the
+ * process's root; otherwise the candidate under which the view j->mnt_id
+ * is on top at j->target, and *viewfd (may be NULL) becomes the view's
+ * root.  Each path is opened only while the pidfd's process lives.
+ * HUSH_E_NOTFOUND when the process or the view is gone, HUSH_E_PERM for a
+ * symlink in the way, with the reason in rep.
+ */
+int	sfs_ctr_root(const struct sfs_job *j, int *rootfd, int *viewfd,
+	    struct sfs_report *rep);
+
+/*
+ * In the child: HUSH_E_PERM, with the reason in rep, when the mount that
+ * dir (an fd of the directory or file a new mount goes on) lies on is
+ * shared, so that a mount made there would propagate to its peers --
+ * another namespace's, the host's among them.  what names the place in
+ * the message.
+ */
+int	sfs_check_unshared(const struct sfs_job *j, int dir, const char *what,
+	    struct sfs_report *rep);
+
+/*
+ * In the child: mountinfo's line for the mount with (non-unique) id, as
+ * this namespace shows it, into line; false if there is none.
+ */
+bool	sfs_mountinfo_line(int procfd, uint64_t id, char *line, size_t cap);
 
 /* Fills rep and returns code. */
 int	sfs_report(struct sfs_report *rep, int code, const char *fmt, ...)
@@ -100,14 +138,14 @@ int	sfs_walk_make(int rootfd, const char *target, int *dirp,
 	    struct sfs_report *rep);
 
 /*
- * In the child: opens root, then target below it one existing component
- * at a time through sfs_open_dir(), making nothing, and checks that what
- * is on top there is the mount with unique id mnt_id, at its root.  *fdp
- * becomes that mount's root.  HUSH_E_NOTFOUND when a component is
- * missing or another mount is on top, HUSH_E_PERM for a symlink in the
- * way, with the reason in rep.
+ * In the child: walks target below the directory rootfd one existing
+ * component at a time through sfs_open_dir(), making nothing, and checks
+ * that what is on top there is the mount with unique id mnt_id, at its
+ * root.  *fdp becomes that mount's root.  HUSH_E_NOTFOUND when a
+ * component is missing or another mount is on top, HUSH_E_PERM for a
+ * symlink in the way, with the reason in rep.
  */
-int	sfs_open_view(const char *root, const char *target, uint64_t mnt_id,
+int	sfs_open_view(int rootfd, const char *target, uint64_t mnt_id,
 	    int *fdp, struct sfs_report *rep);
 
 #endif

@@ -4,7 +4,6 @@
  * hushd), and the view kept what it last held; until it is adopted no
  * update or revocation reaches the container.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -21,13 +20,14 @@
 static void
 withdraw(struct mnt_ctr *c)
 {
+	struct secretfs_ctr sc;
 	char why[512];
 	int r;
 
 	if ((r = secretfs_publish(c->wfd, NULL, 0, why, sizeof(why))) != 0)
 		log_warn("container %.64s: emptying its secrets: %s", c->id, why);
-	r = secretfs_detach(c->pid, c->root, c->target, c->view_id, why,
-	    sizeof(why));
+	sc = mnt_ctr_sfs(c);
+	r = secretfs_detach(&sc, c->target, c->view_id, why, sizeof(why));
 	if (r != 0 && r != HUSH_E_NOTFOUND)
 		log_warn("container %.64s: %s", c->id, why);
 }
@@ -36,25 +36,17 @@ int
 mnt_adopt(struct mnt_ctr *c, const struct wire_msg *m,
     const struct mnt_files *fs, char *why, size_t whylen)
 {
-	uint64_t start;
+	struct secretfs_ctr sc;
 	int r;
 
-	if (wire_get_u64(m, T_VIEW_ID, &c->view_id) != 0 ||
-	    wire_get_u64(m, T_START_TIME, &start) != 0) {
-		snprintf(why, whylen, "adopting needs the view's mount id and "
-		    "the process's start time");
+	/* the start time was checked against T_START_TIME with the pidfd */
+	if (wire_get_u64(m, T_VIEW_ID, &c->view_id) != 0) {
+		snprintf(why, whylen, "adopting needs the view's mount id");
 		return HUSH_E_PROTO;
 	}
-	/* A reused pid: the process we attached to is gone, and its view. */
-	if (start != c->start) {
-		snprintf(why, whylen, "container %.64s: process %ld is not the "
-		    "one its secrets were attached for (it started at %" PRIu64
-		    ", that one at %" PRIu64 ")", c->id, (long)c->pid, c->start,
-		    start);
-		return HUSH_E_NOTFOUND;
-	}
-	if ((r = secretfs_adopt(c->pid, c->root, c->target, c->view_id,
-	    &c->wfd, why, whylen)) != 0)
+	sc = mnt_ctr_sfs(c);
+	if ((r = secretfs_adopt(&sc, c->target, c->view_id, &c->wfd, why,
+	    whylen)) != 0)
 		return r;
 	/*
 	 * The file mounts at absolute targets pin the files they were made

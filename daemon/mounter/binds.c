@@ -55,6 +55,7 @@ mnt_binds_sync(struct mnt_ctr *c, const struct mnt_files *fs, char *why,
     size_t whylen)
 {
 	struct secretfs_bind *b = NULL;
+	struct secretfs_ctr sc;
 	struct mnt_bind *now = NULL, *old;
 	size_t na = 0, n = 0, nnow = 0, done = 0;
 	const char *t;
@@ -98,8 +99,9 @@ mnt_binds_sync(struct mnt_ctr *c, const struct mnt_files *fs, char *why,
 		b[n].old_id = c->binds[i].id;
 		n++;
 	}
-	r = secretfs_binds_view(c->pid, c->root, c->target, c->view_id, b, n,
-	    &done, why, whylen);
+	sc = mnt_ctr_sfs(c);
+	r = secretfs_binds_view(&sc, c->target, c->view_id, b, n, &done, why,
+	    whylen);
 	/* What is mounted now: what was done, and what was there before. */
 	for (size_t i = 0; i < n; i++) {
 		if (b[i].from != NULL && i < done)
@@ -186,6 +188,7 @@ collect(int dir, const char *rel, struct adopt_list *l, char *why,
 int
 mnt_binds_adopt(struct mnt_ctr *c, char *why, size_t whylen)
 {
+	struct secretfs_ctr sc;
 	struct adopt_list *l;
 	int dir, r;
 
@@ -196,9 +199,10 @@ mnt_binds_adopt(struct mnt_ctr *c, char *why, size_t whylen)
 		close(dir);
 		return HUSH_E_NOMEM;
 	}
+	sc = mnt_ctr_sfs(c);
 	if ((r = collect(dir, "", l, why, whylen)) == 0)
-		r = secretfs_binds(c->pid, c->root, l->b, l->n, NULL, why,
-		    whylen);
+		r = secretfs_binds(&sc, c->target, c->view_id, l->b, l->n, NULL,
+		    why, whylen);
 	if (r == 0 && l->n > 0)
 		log_info("container %.64s: %zu file mount(s) of the previous "
 		    "mounter taken away, to be made again", c->id, l->n);
@@ -209,6 +213,7 @@ mnt_binds_adopt(struct mnt_ctr *c, char *why, size_t whylen)
 void
 mnt_binds_drop(struct mnt_ctr *c, bool unmount)
 {
+	struct secretfs_ctr sc;
 	struct secretfs_bind *b;
 	char why[512];
 	int r;
@@ -220,8 +225,10 @@ mnt_binds_drop(struct mnt_ctr *c, bool unmount)
 			b[i].fd = -1;
 			b[i].old_id = c->binds[i].id;
 		}
-		if ((r = secretfs_binds(c->pid, c->root, b, c->nbinds, NULL,
-		    why, sizeof(why))) != 0 && r != HUSH_E_NOTFOUND)
+		sc = mnt_ctr_sfs(c);
+		if ((r = secretfs_binds(&sc, c->target, c->view_id, b,
+		    c->nbinds, NULL, why, sizeof(why))) != 0 &&
+		    r != HUSH_E_NOTFOUND)
 			log_warn("container %.64s: %s", c->id, why);
 		free(b);
 	}

@@ -46,6 +46,7 @@ struct mnt_ctr {
 	char		 id[MNT_ID_MAX + 1];
 	pid_t		 pid;
 	uint64_t	 start;		/* /proc/PID/stat field 22 */
+	int		 pidfd;		/* pins pid: see proc_start.h */
 	int		 wfd;		/* the writable tmpfs: keeps it alive */
 	uint64_t	 view_id;	/* unique mount id of the container's view */
 	char		*root;
@@ -55,6 +56,9 @@ struct mnt_ctr {
 	struct mnt_bind	*binds;		/* the file mounts made, in binds.c */
 	size_t		 nbinds;
 };
+
+/* c as secretfs reaches it: pid, pidfd, rootfs path. */
+struct secretfs_ctr mnt_ctr_sfs(const struct mnt_ctr *c);
 
 /*
  * After fs has been published into c's tmpfs: mounts each file of fs

@@ -66,7 +66,7 @@ static const cap_value_t mounter_caps[] = {
 const struct child_desc mounter_child = {
 	.name = "mounter",
 	.max_msg = MOUNTER_MAX_MSG,
-	.allow_fds = false,
+	.allow_fds = true,	/* an attach's pidfd, from the parent */
 	.from_child = from_mounter,
 	.caps = mounter_caps,
 	.ncaps = sizeof(mounter_caps) / sizeof(mounter_caps[0]),
@@ -163,7 +163,7 @@ check_all(void)
 }
 
 static void
-handle(const struct chan_msg *cm)
+handle(struct chan_msg *cm)
 {
 	const struct wire_msg_spec *spec;
 	struct wire_enc e;
@@ -181,10 +181,15 @@ handle(const struct chan_msg *cm)
 		    msg_type_name(type));
 	wire_enc_init(&e, type | MSG_REPLY, pm->hdr.request_id,
 	    MOUNTER_MAX_MSG);
-	if ((r = wire_validate(pm, spec, why, sizeof(why))) == 0) {
+	if ((r = wire_validate(pm, spec, why, sizeof(why))) == 0 &&
+	    cm->fd >= 0 && type != MNTR_ATTACH) {
+		/* only an attach brings a pidfd; chan_msg_free() closes it */
+		snprintf(why, sizeof(why), "an fd came with %s", msg_type_name(type));
+		r = HUSH_E_PROTO;
+	} else if (r == 0) {
 		switch (type) {
 		case MNTR_ATTACH:
-			r = mnt_attach(pm, &e, now_ms(), why, sizeof(why));
+			r = mnt_attach(pm, &cm->fd, &e, now_ms(), why, sizeof(why));
 			break;
 		case MNTR_PUBLISH:
 			r = mnt_publish(pm, &e, now_ms(), why, sizeof(why));
@@ -230,7 +235,7 @@ mounter_main(int fd)
 	struct pollfd pfd[2];
 	struct chan_msg cm;
 	char why[256];
-	int r;
+	int r, timeout;
 
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
@@ -242,13 +247,17 @@ mounter_main(int fd)
 	 */
 	if ((r = procwatch_open(&w, why, sizeof(why))) != 0)
 		fatal_r(r, "process exit events: %s", why);
-	chan_init(&ch, fd, "parent", MOUNTER_MAX_MSG, false);
+	chan_init(&ch, fd, "parent", MOUNTER_MAX_MSG, mounter_child.allow_fds);
 	for (;;) {
 		pfd[0].fd = ch.fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = w.fd;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, prune_due()) == -1) {
+		/* helpers stuck past their deadline: looked for once a second */
+		timeout = prune_due();
+		if (secretfs_reap_strays() > 0 && (timeout < 0 || timeout > 1000))
+			timeout = 1000;
+		if (poll(pfd, 2, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll: %s", strerror(errno));

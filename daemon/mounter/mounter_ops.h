@@ -5,12 +5,13 @@
 #include "mounter.h"
 #include "mounter_int.h"
 
-int	mnt_attach(const struct wire_msg *m, struct wire_enc *e,
+/* *fdp: the pidfd that came with the request, or -1; taken. */
+int	mnt_attach(const struct wire_msg *m, int *fdp, struct wire_enc *e,
 	    uint64_t now_ms, char *why, size_t whylen);
 /*
- * The T_ADOPT half of mnt_attach(), in adopt.c: c has its id, pid, start,
- * root and target; this checks the start time the parent recorded, sets
- * c->view_id and c->wfd, and publishes fs.  On failure c->wfd may be set
+ * The T_ADOPT half of mnt_attach(), in adopt.c: c has its id, pid, pidfd,
+ * start (already checked against the one the parent recorded), root and
+ * target; this sets c->view_id and c->wfd, and publishes fs.  On failure c->wfd may be set
  * (the caller closes it) and the view has been emptied and unmounted if
  * it could be adopted at all.
  */

@@ -47,6 +47,14 @@ static const struct sandbox_call mounter_calls[] = {
 	SB_CALL("set_robust_list"), SB_CALL("wait4"), SB_CALL("pipe2"),
 	/* does a container's process still exist?  (signal 0 only) */
 	SB_ARG("kill", 1, 0),
+	/*
+	 * A container's process pinned: a pidfd of a pid, which the helper
+	 * enters (setns above takes it) and which, polled, says whether what
+	 * /proc/PID showed was still that process.
+	 */
+	SB_CALL("pidfd_open"),
+	/* the helper's deadline, on itself (secretfs_ns.c) */
+	SB_CALL("alarm"),
 	/* files: /proc, container paths, the secret files it writes */
 	SB_CALL("openat"), SB_CALL("openat2"), SB_CALL("read"), SB_CALL("write"),
 	SB_CALL("close_range"), SB_CALL("dup"), SB_CALL("fcntl"),

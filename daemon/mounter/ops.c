@@ -3,6 +3,7 @@
  * reply, or returns an error with a detail for the operator.  Details
  * may name containers and files, never their content.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,17 @@ get_id(const struct wire_msg *m, char *id, char *why, size_t whylen)
 	return 0;
 }
 
+struct secretfs_ctr
+mnt_ctr_sfs(const struct mnt_ctr *c)
+{
+	struct secretfs_ctr sc;
+
+	sc.pid = c->pid;
+	sc.pidfd = c->pidfd;
+	sc.root = c->root;
+	return sc;
+}
+
 /*
  * Forgets c: the writable fd goes, and with it our hold on the tmpfs and
  * its bytes; the view goes with an unmount if the namespace still exists
@@ -67,27 +79,26 @@ get_id(const struct wire_msg *m, char *id, char *why, size_t whylen)
 void
 mnt_ctr_drop(struct mnt_ctr *c, bool unmount)
 {
+	struct secretfs_ctr sc = mnt_ctr_sfs(c);
 	struct mnt_ctr **pp;
 	char why[512];
-	uint64_t start;
-	bool dead;
 	int r;
 
 	for (pp = &ctrs; *pp != NULL && *pp != c; pp = &(*pp)->next)
 		;
 	if (*pp == c)
 		*pp = c->next;
-	/* Only into the process we attached to, not one that reused its pid. */
-	if (unmount && proc_start_time(c->pid, &start, &dead) == 0 &&
-	    start == c->start && !dead) {
+	/* Only into the process we attached to: the pidfd says it lives. */
+	if (unmount && c->pidfd >= 0 && proc_pidfd_alive(c->pidfd) == 0) {
 		/* the file mounts first: they are clones of the view's files */
 		mnt_binds_drop(c, true);
-		r = secretfs_detach(c->pid, c->root, c->target, c->view_id,
-		    why, sizeof(why));
+		r = secretfs_detach(&sc, c->target, c->view_id, why, sizeof(why));
 		if (r != 0 && r != HUSH_E_NOTFOUND)
 			log_warn("container %.64s: %s", c->id, why);
 	}
 	mnt_binds_drop(c, false);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
 	close(c->wfd);
 	free(c->root);
 	free(c->target);
@@ -117,6 +128,7 @@ static int
 attach_new(struct mnt_ctr *c, const struct mnt_files *fs, bool force,
     char *why, size_t whylen)
 {
+	struct secretfs_ctr sc = mnt_ctr_sfs(c);
 	char why2[512];
 	int r, rofd = -1;
 
@@ -126,7 +138,7 @@ attach_new(struct mnt_ctr *c, const struct mnt_files *fs, bool force,
 	    whylen)) != 0 ||
 	    (r = secretfs_ro_view(c->wfd, &rofd, why, whylen)) != 0 ||
 	    (r = secretfs_mount_id(rofd, &c->view_id, why, whylen)) != 0 ||
-	    (r = secretfs_attach(rofd, c->pid, c->root, c->target,
+	    (r = secretfs_attach(rofd, &sc, c->target,
 	    force ? SECRETFS_ALLOW_OVER_MOUNT : 0, why, whylen)) != 0) {
 		if (rofd != -1)
 			close(rofd);
@@ -135,10 +147,69 @@ attach_new(struct mnt_ctr *c, const struct mnt_files *fs, bool force,
 	close(rofd);
 	if ((r = mnt_binds_sync(c, fs, why, whylen)) != 0) {
 		mnt_binds_drop(c, true);
-		if (secretfs_detach(c->pid, c->root, c->target, c->view_id,
-		    why2, sizeof(why2)) != 0)
+		if (secretfs_detach(&sc, c->target, c->view_id, why2,
+		    sizeof(why2)) != 0)
 			log_warn("container %.64s: %s", c->id, why2);
 		return r;
+	}
+	return 0;
+}
+
+/*
+ * The process c names, pinned: the pidfd that came with the request
+ * (*fdp, taken), which must be of c->pid; or, for an adopt after hushd
+ * restarted (the parent lost its pidfd with it), one made here for the
+ * process that started at the time the parent recorded.  c->start is
+ * read while the pidfd lives, so it is that process's.
+ */
+static int
+pin(struct mnt_ctr *c, int *fdp, bool adopt, const struct wire_msg *m,
+    char *why, size_t whylen)
+{
+	uint64_t recorded = 0;
+	pid_t named;
+	bool dead;
+	int r;
+
+	if (adopt && (wire_get_u64(m, T_START_TIME, &recorded) != 0 ||
+	    wire_find(m, T_VIEW_ID, 0) == NULL)) {
+		snprintf(why, whylen, "adopting needs the view's mount id and "
+		    "the process's start time");
+		return HUSH_E_PROTO;
+	}
+	if (*fdp >= 0) {
+		c->pidfd = *fdp;
+		*fdp = -1;
+		if ((r = proc_pidfd_pid(c->pidfd, &named)) != 0 ||
+		    named != c->pid) {
+			snprintf(why, whylen, "container %.64s: the pidfd sent is "
+			    "%s process %ld", c->id, r == HUSH_E_NOTFOUND ?
+			    "of an ended process, not" : "not of", (long)c->pid);
+			return r == HUSH_E_NOTFOUND ? r : HUSH_E_PROTO;
+		}
+	} else if (!adopt) {
+		snprintf(why, whylen, "container %.64s: no pidfd came with the "
+		    "request", c->id);
+		return HUSH_E_PROTO;
+	} else if ((r = proc_pin(c->pid, recorded, &c->pidfd)) != 0) {
+		snprintf(why, whylen, "container %.64s: process %ld is not the "
+		    "one its secrets were attached for (or has ended)", c->id,
+		    (long)c->pid);
+		return HUSH_E_NOTFOUND;
+	}
+	if (proc_start_time(c->pid, &c->start, &dead) != 0 || dead ||
+	    proc_pidfd_alive(c->pidfd) != 0) {
+		snprintf(why, whylen, "container %.64s: no process %ld", c->id,
+		    (long)c->pid);
+		return HUSH_E_NOTFOUND;
+	}
+	/* A reused pid: the process we attached to is gone, and its view. */
+	if (adopt && c->start != recorded) {
+		snprintf(why, whylen, "container %.64s: process %ld is not the "
+		    "one its secrets were attached for (it started at %" PRIu64
+		    ", that one at %" PRIu64 ")", c->id, (long)c->pid, c->start,
+		    recorded);
+		return HUSH_E_NOTFOUND;
 	}
 	return 0;
 }
@@ -147,21 +218,22 @@ attach_new(struct mnt_ctr *c, const struct mnt_files *fs, bool force,
  * MNTR_ATTACH.  Without T_ADOPT: a new tmpfs and view.  With it: the view
  * an earlier mounter attached (mnt_adopt()).  Either way the reply
  * carries what the parent keeps to adopt it again after a restart: the
- * view's mount id and the process's start time.
+ * view's mount id and the process's start time.  *fdp is the pidfd that
+ * came with the request, or -1; it is taken.
  */
 int
-mnt_attach(const struct wire_msg *m, struct wire_enc *e, uint64_t now_ms,
-    char *why, size_t whylen)
+mnt_attach(const struct wire_msg *m, int *fdp, struct wire_enc *e,
+    uint64_t now_ms, char *why, size_t whylen)
 {
 	struct mnt_files fs;
 	struct mnt_ctr *c;
 	uint32_t pid;
-	bool force = false, adopt = false, dead;
+	bool force = false, adopt = false;
 	int r;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return HUSH_E_NOMEM;
-	c->wfd = -1;
+	c->wfd = c->pidfd = -1;
 	memset(&fs, 0, sizeof(fs));
 	if ((r = get_id(m, c->id, why, whylen)) != 0)
 		goto fail;
@@ -193,12 +265,8 @@ mnt_attach(const struct wire_msg *m, struct wire_enc *e, uint64_t now_ms,
 		goto fail;
 	}
 	c->pid = (pid_t)pid;
-	if ((r = proc_start_time(c->pid, &c->start, &dead)) != 0 || dead) {
-		snprintf(why, whylen, "container %.64s: no process %u",
-		    c->id, pid);
-		r = HUSH_E_NOTFOUND;
+	if ((r = pin(c, fdp, adopt, m, why, whylen)) != 0)
 		goto fail;
-	}
 	if ((r = mnt_files_decode(m, &fs, why, whylen)) != 0)
 		goto fail;
 	if (adopt)
@@ -223,6 +291,8 @@ mnt_attach(const struct wire_msg *m, struct wire_enc *e, uint64_t now_ms,
 	mnt_binds_drop(c, false);
 	if (c->wfd != -1)
 		close(c->wfd);
+	if (c->pidfd != -1)
+		close(c->pidfd);
 	mnt_files_free(&fs);
 	free(c->root);
 	free(c->target);

@@ -19,10 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "claim.h"
 #include "containers.h"
 #include "err.h"
 #include "log.h"
 #include "mounter/mounter.h"
+#include "proc_start.h"
 #include "secretfs.h"
 
 /* /proc/PID/uid_map: IDMAP_MAX lines of at most 33 bytes, with room. */
@@ -31,6 +33,26 @@
 struct attach_ctx {
 	struct container	*c;	/* not yet on the list */
 };
+
+struct container *
+ctr_new(void)
+{
+	struct container *c;
+
+	if ((c = calloc(1, sizeof(*c))) != NULL)
+		c->pidfd = -1;
+	return c;
+}
+
+void
+ctr_free(struct container *c)
+{
+	if (c == NULL)
+		return;
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	free(c);
+}
 
 struct container *
 ctr_find(struct parent *p, const char *id)
@@ -51,7 +73,7 @@ ctr_forget(struct parent *p, struct container *c)
 		}
 	}
 	ctr_record_remove(p, c->id);
-	free(c);
+	ctr_free(c);
 }
 
 /* A detach or refresh on its way to the mounter, for the audit record. */
@@ -109,10 +131,17 @@ ctr_set_print(const struct parent *p, const struct assigned_service *svc, uint8_
 
 /* Every failure of an attach after the request was read ends here. */
 static void
+attach_refused(struct op *op, const struct container *c, int code, const char *why,
+    const char *reason)
+{
+	audit_container(op->p, "container-deliver", c->id, c->service, reason, -1, false);
+	op_error(op, code, why);
+}
+
+static void
 attach_failed(struct op *op, const struct container *c, int code, const char *why)
 {
-	audit_container(op->p, "container-deliver", c->id, c->service, NULL, -1, false);
-	op_error(op, code, why);
+	attach_refused(op, c, code, why, NULL);
 }
 
 static void
@@ -120,8 +149,95 @@ attach_ctx_free(void *arg)
 {
 	struct attach_ctx *x = arg;
 
-	free(x->c);
+	ctr_free(x->c);
 	free(x);
+}
+
+/*
+ * Whether the container proved that whoever started it was given svc's
+ * claim (lib/claim.h): its T_CLAIM must be a claim hushctl issued for this
+ * service and not since rotated.  The service name, the annotation, the
+ * image: anything else about a container can be chosen by whoever builds
+ * the image or writes the pod spec.  The claim's text is never logged or
+ * echoed, only the way it failed; *reason is that way, for the audit
+ * record.
+ */
+static int
+check_claim(const struct wire_msg *m, const struct container *c,
+    const struct assigned_service *svc, const char **reason, char *why, size_t whylen)
+{
+	char text[CLAIM_LEN + 2], sub[256];
+	uint8_t digest[CLAIM_DIGEST_BYTES];
+	struct claim cl;
+	int r = HUSH_E_PERM;
+
+	*reason = "bad-claim";
+	if (!svc->has_claim) {
+		*reason = "no-claim";
+		snprintf(why, whylen, "service '%s' has no claim yet: run 'hushctl service "
+		    "claim %s' on a manager and give the container what it prints",
+		    c->service, c->service);
+		return r;
+	}
+	if (wire_find(m, T_CLAIM, 0) == NULL) {
+		*reason = "no-claim";
+		snprintf(why, whylen, "service '%s' needs a claim: give the container the "
+		    "annotation io.hush.claim or the environment variable HUSH_CLAIM, "
+		    "as 'hushctl service claim' issued it", c->service);
+		return r;
+	}
+	if (wire_get_str(m, T_CLAIM, text, sizeof(text)) != 0 ||
+	    claim_parse(text, strlen(text), &cl, sub, sizeof(sub)) != 0) {
+		snprintf(why, whylen, "the container's claim is malformed (%s)",
+		    wire_get_str(m, T_CLAIM, text, sizeof(text)) != 0 ? "too long" : sub);
+	} else if (strcmp(cl.service_id, svc->id) != 0) {
+		snprintf(why, whylen, "the container's claim is for another service, "
+		    "not '%s'", c->service);
+	} else {
+		claim_digest(&cl, digest);
+		if (claim_digest_equal(digest, svc->claim_digest))
+			r = 0;
+		else
+			snprintf(why, whylen, "the container's claim does not match "
+			    "service '%s' (it was rotated, or never issued)", c->service);
+	}
+	claim_wipe(&cl);
+	sodium_memzero(text, sizeof(text));
+	sodium_memzero(digest, sizeof(digest));
+	if (r != 0)
+		log_warn("container %.64s: refused the secrets of service %s: %s", c->id,
+		    c->service, why);
+	return r;
+}
+
+/*
+ * The pidfd the hook took of the container's process, which must be of
+ * the pid it names.  Taken from op into c.
+ */
+static int
+take_pidfd(struct op *op, struct container *c, char *why, size_t whylen)
+{
+	pid_t named;
+	int r;
+
+	if (!op->has_fd) {
+		snprintf(why, whylen, "no pidfd of the container's process came with "
+		    "the request (an older hush-oci-hook?)");
+		return HUSH_E_PROTO;
+	}
+	c->pidfd = op->fd;
+	op->has_fd = false;
+	if ((r = proc_pidfd_pid(c->pidfd, &named)) != 0 || named != c->pid) {
+		snprintf(why, whylen, "the pidfd that came with the request is %s",
+		    r == HUSH_E_NOTFOUND ? "of a process that has ended" :
+		    r != 0 ? "not a pidfd" : "of another process");
+		return r == HUSH_E_NOTFOUND ? r : HUSH_E_INVAL;
+	}
+	if (proc_pidfd_alive(c->pidfd) != 0) {
+		snprintf(why, whylen, "process %ld has ended", (long)c->pid);
+		return HUSH_E_NOTFOUND;
+	}
+	return 0;
 }
 
 static void
@@ -303,13 +419,13 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	struct attach_ctx *x;
 	struct container *c;
 	struct wire_enc e;
-	struct stat st;
-	char why[512], proc[64];
+	const char *reason;
+	char why[512];
 	uint32_t pid;
 	int r;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL || (x = calloc(1, sizeof(*x))) == NULL) {
-		free(c);
+	if ((c = ctr_new()) == NULL || (x = calloc(1, sizeof(*x))) == NULL) {
+		ctr_free(c);
 		op_error(op, HUSH_E_NOMEM, NULL);
 		return;
 	}
@@ -328,10 +444,24 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 		    "not absolute" : why);
 		return;
 	}
-	snprintf(proc, sizeof(proc), "/proc/%u", pid);
-	if (pid <= 1 || stat(proc, &st) != 0) {
-		snprintf(why, sizeof(why), "container %.64s: no process %u", c->id, pid);
+	if (pid <= 1 || pid > (uint32_t)INT32_MAX) {
+		snprintf(why, sizeof(why), "no process %u", pid);
 		attach_failed(op, c, HUSH_E_INVAL, why);
+		return;
+	}
+	if ((r = take_pidfd(op, c, why, sizeof(why))) != 0) {
+		attach_failed(op, c, r, why);
+		return;
+	}
+	if ((svc = assign_find_service(p, c->service)) == NULL) {
+		snprintf(why, sizeof(why), "service '%s' is not placed on this node (or does "
+		    "not exist)", c->service);
+		attach_failed(op, c, HUSH_E_NOTFOUND, why);
+		return;
+	}
+	/* Before anything else about it: a resent request proves it again. */
+	if ((r = check_claim(m, c, svc, &reason, why, sizeof(why))) != 0) {
+		attach_refused(op, c, r, why, reason);
 		return;
 	}
 	/* The same request again answers as the first did. */
@@ -348,12 +478,6 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 		op_reply(op, &e);
 		return;
 	}
-	if ((svc = assign_find_service(p, c->service)) == NULL) {
-		snprintf(why, sizeof(why), "service '%s' is not placed on this node (or does "
-		    "not exist)", c->service);
-		attach_failed(op, c, HUSH_E_NOTFOUND, why);
-		return;
-	}
 	if ((r = ctr_kernel_maps(c, why, sizeof(why))) != 0) {
 		attach_failed(op, c, r == HUSH_E_NOMEM ? r : HUSH_E_INVAL, why);
 		return;
@@ -366,7 +490,8 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	wire_put_str(&e, T_ROOT_PATH, c->root);
 	ctr_set_print(p, svc, c->print);
 	r = ctr_put_files(p, &e, c, svc, why, sizeof(why));
-	if (r == 0 && (r = child_call(&p->mounter, &e, -1, attached, op)) != 0)
+	/* the mounter gets a copy of the pidfd; ours pins it for adoption */
+	if (r == 0 && (r = child_call(&p->mounter, &e, c->pidfd, attached, op)) != 0)
 		snprintf(why, sizeof(why), "the mounter process is not available");
 	wire_enc_free(&e);
 	if (r != 0)

@@ -34,6 +34,12 @@ struct container {
 	char			 root[HUSH_PATH_MAX + 1];
 	char			 target[HUSH_PATH_MAX + 1];
 	pid_t			 pid;
+	/*
+	 * A pidfd of pid, from the hook (-1 for a container known from its
+	 * record after hushd restarted): what the mounter enters, and what
+	 * an adopt after a mounter restart is pinned by.
+	 */
+	int			 pidfd;
 	uint64_t		 start;		/* pid's start time: names the process */
 	uint64_t		 view_id;	/* unique mount id of its view */
 	uint32_t		 count;
@@ -47,6 +53,9 @@ struct container {
 	uint8_t			 print[16];
 };
 
+/* A zeroed container with no pidfd, or NULL; ctr_free() undoes it. */
+struct container *ctr_new(void);
+void	ctr_free(struct container *c);
 struct container *ctr_find(struct parent *p, const char *id);
 /* Off the list, its record removed, freed. */
 void	ctr_forget(struct parent *p, struct container *c);

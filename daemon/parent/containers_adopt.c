@@ -96,7 +96,8 @@ adopt(struct parent *p, struct container *c)
 		adopt_msg(p, c, &e);
 		svc = NULL;
 	}
-	if (child_call(&p->mounter, &e, -1, adopted, x) != 0) {
+	/* without a pidfd (a record from before hushd restarted) the mounter pins it */
+	if (child_call(&p->mounter, &e, c->pidfd, adopted, x) != 0) {
 		free(x);	/* not sent: stays CTR_ADOPT for the next chance */
 	} else {
 		c->state = CTR_ADOPTING;

@@ -377,7 +377,7 @@ load_one(struct parent *p, int dir, const char *name)
 	size_t len = 0;
 	int r;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = ctr_new()) == NULL)
 		return;
 	if ((r = read_record(dir, name, &text, &len, why, sizeof(why))) == 0) {
 		if ((r = ctr_record_parse(name, text, len, c, boot, why, sizeof(why))) == 0)
@@ -396,7 +396,7 @@ load_one(struct parent *p, int dir, const char *name)
 	if (r != 0) {
 		if (r != 1 && r != HUSH_E_NOMEM)
 			(void)unlinkat(dir, name, 0);
-		free(c);
+		ctr_free(c);
 		return;
 	}
 	c->state = CTR_ADOPT;

@@ -188,6 +188,8 @@ op_free(struct op *op)
 		op->client->op = NULL;
 	if (op->ctx_free != NULL && op->ctx != NULL)
 		op->ctx_free(op->ctx);
+	if (op->has_fd)
+		close(op->fd);
 	free(op);
 }
 
@@ -230,7 +232,8 @@ control_accept(struct parent *p)
 		close(fd);
 		return;
 	}
-	chan_init(&c->ch, fd, "control", CONTROL_MAX_MSG, false);
+	/* fds: an attach's pidfd; dispatch() refuses them on anything else */
+	chan_init(&c->ch, fd, "control", CONTROL_MAX_MSG, true);
 	c->pid = cred.pid;
 	if (cred.uid != 0 || p->nclients >= MAX_CLIENTS) {
 		if (cred.uid != 0)
@@ -293,7 +296,7 @@ refuse(struct parent *p, struct op *op)
 }
 
 static void
-dispatch(struct parent *p, struct client *c, const struct chan_msg *cm)
+dispatch(struct parent *p, struct client *c, struct chan_msg *cm)
 {
 	struct wire_msg *m;
 	struct op *op;
@@ -327,6 +330,17 @@ dispatch(struct parent *p, struct client *c, const struct chan_msg *cm)
 	}
 	op->client_req = m->hdr.request_id;
 	op->type = m->hdr.type;
+	if (cm->fd >= 0) {
+		if (op->type != CTL_CONTAINER_ATTACH) {
+			op_error(op, HUSH_E_PROTO, "a file descriptor came with a "
+			    "request that takes none");
+			free(m);
+			return;
+		}
+		op->has_fd = true;
+		op->fd = cm->fd;
+		cm->fd = -1;
+	}
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 		if (handlers[i].type != m->hdr.type)
 			continue;

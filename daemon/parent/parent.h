@@ -150,6 +150,13 @@ struct op {
 	void		(*on_ready)(struct op *, int status, const char *detail);
 	void		*ctx;
 	void		(*ctx_free)(void *);
+	/*
+	 * An fd that came with the request (only CTL_CONTAINER_ATTACH may
+	 * bring one: the container's pidfd); closed with the op unless a
+	 * handler took it (has_fd false).
+	 */
+	bool		 has_fd;
+	int		 fd;
 };
 
 void	op_reply(struct op *op, struct wire_enc *e);	/* finishes the op */

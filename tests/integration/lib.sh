@@ -210,3 +210,13 @@ wait_for() {
 node_ready() {
 	hc "$1" secret ls -q >/dev/null 2>&1
 }
+
+# issue_claim NAME SERVICE: issue SERVICE's claim on node NAME and keep it in
+# $T_DIR/claim.SERVICE, where the tests' containers take it from (claim
+# SERVICE prints it); fails if hushctl does not print one
+issue_claim() {
+	hc "$1" service claim "$2" >"$T_DIR/claim.$2" && [ -s "$T_DIR/claim.$2" ]
+}
+claim() {
+	cat "$T_DIR/claim.$1" 2>/dev/null
+}

@@ -12,6 +12,7 @@ echo -n "db password" | hc a secret create db >/dev/null
 echo -n "api token" | hc a secret create token >/dev/null
 hc a service create web --secret db,uid=33,gid=44,mode=0400 --secret token,target=api/token >/dev/null
 hc a service create other --secret token --constraint node.role==worker >/dev/null
+check "web's claim is issued" issue_claim a web
 check "web is placed on this node" wait_for 10 sh -c "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -q ."
 
 # a "container": a process in a mount namespace of its own, and a bundle
@@ -21,9 +22,9 @@ unshare -m --propagation private sleep 600 &
 CPID=$!
 disown "$CPID"
 T_PIDS="$T_PIDS $CPID"
-state() { # state ID SERVICE
-	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":%d,"bundle":"%s","annotations":{"io.hush.service":"%s"}}' \
-	    "$1" "$CPID" "$B" "$2"
+state() { # state ID SERVICE: with the service's claim, when it has one
+	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":%d,"bundle":"%s","annotations":{"io.hush.service":"%s"%s}}' \
+	    "$1" "$CPID" "$B" "$2" "$(c=$(claim "$2") && printf ',"io.hush.claim":"%s"' "$c")"
 }
 printf '{"ociVersion":"1.0.2","root":{"path":"rootfs"}}' > "$B/config.json"
 hook() { # hook STAGE STATE
@@ -121,6 +122,7 @@ eq "... and status counts none" "0" "$(held_in_status)"
 # <rootfs>/etc/app/db.conf inside the container's namespace, and swapped
 # on each update.  (The current value of db is "new password".)
 hc a service create abs --secret db,target=/etc/app/db.conf,uid=33,mode=0400 --secret token >/dev/null
+issue_claim a abs
 check "abs is placed" wait_for 10 sh -c "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -c . | grep -qx 2"
 unshare -m --propagation private sleep 600 &
 CPID=$!
@@ -153,6 +155,7 @@ eq "... and the file mount is gone" "0" "$(abs_mounts)"
 check "... as is /run/secrets" sh -c "! nsenter -t $CPID -m awk -v t='$S' '\$5 == t' /proc/self/mountinfo | grep -q ."
 mkdir -p "$B/rootfs/etc/dir/db.conf"
 hc a service create absdir --secret db,target=/etc/dir/db.conf >/dev/null
+issue_claim a absdir
 check "absdir is placed" wait_for 10 sh -c "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -c . | grep -qx 3"
 expect_fail "a target that is a directory in the rootfs is refused" \
     "/etc/dir/db.conf in the rootfs is a directory" hook createRuntime "$(state a2 absdir)"
@@ -163,6 +166,7 @@ kill -9 "$CPID"
 # process in a user namespace that maps only its root (0 -> 0), and a
 # bundle claiming 0 -> 100000 for 65536 ids.
 hc a service create rootsvc --secret db,mode=0400 >/dev/null
+issue_claim a rootsvc
 check "rootsvc is placed" wait_for 10 sh -c "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -c . | grep -qx 4"
 unshare -U -m --map-root-user --propagation private sleep 600 &
 CPID=$!

@@ -25,6 +25,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,7 +47,9 @@ struct fx {
 	char		 view[192];	/* <rootfs>/run/secrets */
 	struct child	 mounter;
 	pid_t		 ctr;
+	int		 ctr_pidfd;	/* pins ctr, as the hook's does */
 	int		 ctr_pipe;
+	int		 send_fd;	/* goes with the next request, or -1 */
 	uint32_t	 next_id;
 	struct chan_msg	 cm;		/* the last message received */
 	struct wire_msg	 m;		/* parsed from cm */
@@ -67,7 +70,7 @@ setup(void **state)
 
 	assert_non_null(fx = calloc(1, sizeof(*fx)));
 	fx->ctr = -1;
-	fx->ctr_pipe = -1;
+	fx->ctr_pidfd = fx->ctr_pipe = fx->send_fd = -1;
 	fx->cm.fd = -1;
 	snprintf(fx->rootfs, sizeof(fx->rootfs), "%s/rootfs%u", tmpdir, seq++);
 	snprintf(fx->view, sizeof(fx->view), "%s" TARGET, fx->rootfs);
@@ -85,8 +88,10 @@ ctr_stop(struct fx *fx)
 		close(fx->ctr_pipe);
 	if (fx->ctr > 0)
 		(void)waitpid(fx->ctr, NULL, 0);
+	if (fx->ctr_pidfd != -1)
+		close(fx->ctr_pidfd);
 	fx->ctr = -1;
-	fx->ctr_pipe = -1;
+	fx->ctr_pidfd = fx->ctr_pipe = -1;
 }
 
 static int
@@ -141,6 +146,7 @@ ctr_start(struct fx *fx)
 	close(up[0]);
 	fx->ctr = pid;
 	fx->ctr_pipe = down[1];
+	assert_true((fx->ctr_pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) >= 0);
 }
 
 static void
@@ -193,7 +199,8 @@ call(struct fx *fx, struct wire_enc *e, char *detail, size_t dlen)
 	uint32_t id = fx->next_id;
 
 	assert_int_equal(wire_enc_finish(e, &b, &l), 0);
-	assert_int_equal(chan_send_wait(&fx->mounter.ch, b, l, -1), 0);
+	assert_int_equal(chan_send_wait(&fx->mounter.ch, b, l, fx->send_fd), 0);
+	fx->send_fd = -1;
 	wire_enc_free(e);
 	recv_msg(fx, 10000);
 	assert_int_equal(fx->m.hdr.request_id, id);
@@ -230,6 +237,7 @@ attach_req(struct fx *fx, struct wire_enc *e, const char *id)
 	wire_put_str(e, T_CONTAINER_ID, id);
 	wire_put_u32(e, T_PID, (uint32_t)fx->ctr);
 	wire_put_str(e, T_ROOT_PATH, fx->rootfs);
+	fx->send_fd = fx->ctr_pidfd;
 }
 
 static void
@@ -500,12 +508,21 @@ test_refused(void **state)
 	}
 	call_refused(fx, &e, HUSH_E_PROTO, "MODE");
 
-	/* a pid that is no process */
+	/* a pid that is no process, with a pidfd of another */
 	req_init(fx, &e, MNTR_ATTACH);
 	wire_put_str(&e, T_CONTAINER_ID, "c");
 	wire_put_u32(&e, T_PID, 0x3ffffffe);
 	wire_put_str(&e, T_ROOT_PATH, fx->rootfs);
-	call_refused(fx, &e, HUSH_E_NOTFOUND, "no process");
+	fx->send_fd = fx->ctr_pidfd;
+	call_refused(fx, &e, HUSH_E_PROTO, "is not of process");
+	/* no pidfd at all: a new attach must come pinned */
+	attach_req(fx, &e, "c");
+	fx->send_fd = -1;
+	call_refused(fx, &e, HUSH_E_PROTO, "no pidfd");
+	/* a pidfd on a request that takes none */
+	req_init(fx, &e, MNTR_LIST);
+	fx->send_fd = fx->ctr_pidfd;
+	call_refused(fx, &e, HUSH_E_PROTO, "an fd came with");
 
 	/* unknown containers */
 	req_init(fx, &e, MNTR_PUBLISH);
@@ -882,8 +899,10 @@ test_adopt(void **state)
 	list(fx, &l);
 	assert_int_equal(l.n, 0);
 
-	/* adopted with a new set: a new value, app/cfg revoked */
+	/* adopted with a new set: a new value, app/cfg revoked; and with no
+	 * pidfd, as after hushd restarted: the mounter pins it itself */
 	adopt_req(fx, &e, "ctr-a", view, start);
+	fx->send_fd = -1;
 	put_file(&e, "db_pw", 1000, 1001, 0400, "rotated");
 	call_ok(fx, &e);
 	assert_int_equal(wire_get_u32(&fx->m, T_COUNT, &n), 0);

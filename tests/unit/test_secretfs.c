@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +38,8 @@
 #include "secretfs.h"
 
 #define TARGET		"/run/secrets"
+/* The container of fx as secretfs takes it, with root as its rootfs path. */
+#define CTR(fx, r)	(&(struct secretfs_ctr){ (fx)->ctr, (fx)->ctr_pidfd, (r) })
 #define BLOB		4096
 #define READS		10000
 
@@ -45,6 +48,7 @@ struct fx {
 	char	 rootfs[96];	/* <dir>/rootfs */
 	char	 view[160];	/* <rootfs>/run/secrets */
 	pid_t	 ctr;		/* the container: holds its mount ns */
+	int	 ctr_pidfd;	/* ... pinned */
 	int	 ctr_pipe;	/* closing it ends the container */
 	int	 wfd;
 	int	 rofd;
@@ -90,7 +94,7 @@ setup(void **state)
 
 	assert_non_null(fx = calloc(1, sizeof(*fx)));
 	fx->ctr = -1;
-	fx->ctr_pipe = fx->wfd = fx->rofd = -1;
+	fx->ctr_pidfd = fx->ctr_pipe = fx->wfd = fx->rofd = -1;
 	/* Private first: nothing below may propagate to the host. */
 	if (unshare(CLONE_NEWNS) == -1)
 		fail_msg("unshare(CLONE_NEWNS): %s (tests need root)",
@@ -113,8 +117,10 @@ ctr_stop(struct fx *fx)
 		close(fx->ctr_pipe);
 	if (fx->ctr > 0)
 		(void)waitpid(fx->ctr, NULL, 0);
+	if (fx->ctr_pidfd != -1)
+		close(fx->ctr_pidfd);
 	fx->ctr = -1;
-	fx->ctr_pipe = -1;
+	fx->ctr_pidfd = fx->ctr_pipe = -1;
 }
 
 static int
@@ -168,6 +174,22 @@ ctr_start(struct fx *fx)
 	close(up[0]);
 	fx->ctr = pid;
 	fx->ctr_pipe = down[1];
+	if ((fx->ctr_pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1)
+		fail_msg("pidfd_open: %s", strerror(errno));
+}
+
+/* A process that has ended and been reaped, and a pidfd of it. */
+static pid_t
+gone_process(int *pidfd)
+{
+	pid_t pid;
+
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_true((*pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) >= 0);
+	assert_int_equal(wait_child(pid), 0);
+	return pid;
 }
 
 /* Forks a helper in the container's mount namespace running fn(arg). */
@@ -244,7 +266,7 @@ bring_up(struct fx *fx, size_t cap, const struct secretfs_file *f, size_t n)
 	if ((r = secretfs_ro_view(fx->wfd, &fx->rofd, why, sizeof(why))) != 0)
 		fail_msg("ro_view: %s: %s", hush_strerror(r), why);
 	ctr_start(fx);
-	if ((r = secretfs_attach(fx->rofd, fx->ctr, fx->rootfs, TARGET, 0, why,
+	if ((r = secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), TARGET, 0, why,
 	    sizeof(why))) != 0)
 		fail_msg("attach: %s: %s", hush_strerror(r), why);
 }
@@ -689,7 +711,7 @@ expect_attach_refused(struct fx *fx, const char *what)
 	char why[512] = "";
 	int r;
 
-	r = secretfs_attach(fx->rofd, fx->ctr, fx->rootfs, TARGET, 0, why,
+	r = secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), TARGET, 0, why,
 	    sizeof(why));
 	assert_int_equal(r, HUSH_E_PERM);
 	if (strstr(why, what) == NULL || strstr(why, "symlink") == NULL)
@@ -765,7 +787,7 @@ test_hostile_rootfs(void **state)
 
 	/* refusals leave the mount detached and usable */
 	assert_int_equal(unlink(fx->view), 0);
-	assert_int_equal(secretfs_attach(fx->rofd, fx->ctr, fx->rootfs, TARGET,
+	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), TARGET,
 	    0, why, sizeof(why)), 0);
 	assert_int_equal(mounts_at(fx->ctr, fx->view, NULL), 1);
 	check_file(fx, &set1[0]);
@@ -805,7 +827,7 @@ test_over_mount(void **state)
 	mkdirs(fx->rootfs, "run/secrets");
 	assert_int_equal(in_ctr(fx, premount, NULL), 0);
 
-	assert_int_equal(secretfs_attach(fx->rofd, fx->ctr, fx->rootfs, TARGET,
+	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), TARGET,
 	    0, why, sizeof(why)), HUSH_E_INUSE);
 	if (strstr(why, TARGET) == NULL || strstr(why, "mount point") == NULL ||
 	    strstr(why, "tmpfs") == NULL)
@@ -816,7 +838,7 @@ test_over_mount(void **state)
 	    &st), 0);
 
 	/* asked to, we stack on top and hide it */
-	assert_int_equal(secretfs_attach(fx->rofd, fx->ctr, fx->rootfs, TARGET,
+	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), TARGET,
 	    SECRETFS_ALLOW_OVER_MOUNT, why, sizeof(why)), 0);
 	assert_int_equal(mounts_at(fx->ctr, fx->view, &m), 2);
 	assert_true(has_opt(m.opts, "ro"));
@@ -832,36 +854,43 @@ test_attach_args(void **state)
 	struct fx *fx = *state;
 	char why[256];
 	pid_t gone;
+	int gonefd;
 
 	assert_int_equal(secretfs_create(4096, &fx->wfd, why, sizeof(why)), 0);
 	assert_int_equal(secretfs_ro_view(fx->wfd, &fx->rofd, why,
 	    sizeof(why)), 0);
 	ctr_start(fx);
-	assert_int_equal(secretfs_attach(fx->rofd, fx->ctr, "rootfs", TARGET,
+	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, "rootfs"), TARGET,
 	    0, why, sizeof(why)), HUSH_E_INVAL);
-	assert_int_equal(secretfs_attach(fx->rofd, fx->ctr, fx->rootfs,
+	/* a container not pinned by a pidfd */
+	assert_int_equal(secretfs_attach(fx->rofd, &(struct secretfs_ctr){
+	    fx->ctr, -1, fx->rootfs }, TARGET, 0, why, sizeof(why)), HUSH_E_INVAL);
+	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs),
 	    "/run/../etc", 0, why, sizeof(why)), HUSH_E_INVAL);
-	assert_int_equal(secretfs_attach(fx->rofd, fx->ctr, fx->rootfs, "/", 0,
+	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), "/", 0,
 	    why, sizeof(why)), HUSH_E_INVAL);
-	assert_int_equal(secretfs_attach(fx->rofd, fx->ctr, fx->rootfs,
+	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs),
 	    "/run//secrets", 0, why, sizeof(why)), HUSH_E_INVAL);
-	assert_int_equal(secretfs_attach(fx->rofd, fx->ctr, fx->rootfs, TARGET,
+	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), TARGET,
 	    0x80, why, sizeof(why)), HUSH_E_INVAL);
-	assert_int_equal(secretfs_attach(fx->rofd, fx->ctr, fx->rootfs, NULL,
+	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), NULL,
 	    0, why, sizeof(why)), HUSH_E_INVAL);
-	assert_int_equal(secretfs_attach(-1, fx->ctr, fx->rootfs, TARGET, 0,
+	assert_int_equal(secretfs_attach(-1, CTR(fx, fx->rootfs), TARGET, 0,
 	    why, sizeof(why)), HUSH_E_INVAL);
 	/* a rootfs that is not there (in the container) */
-	assert_int_equal(secretfs_attach(fx->rofd, fx->ctr, "/nonexistent/rfs",
+	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, "/nonexistent/rfs"),
 	    TARGET, 0, why, sizeof(why)), HUSH_E_NOTFOUND);
 	assert_non_null(strstr(why, "/nonexistent/rfs"));
 	/* a process that is gone */
-	assert_true((gone = fork()) >= 0);
-	if (gone == 0)
-		_exit(0);
-	assert_int_equal(wait_child(gone), 0);
-	assert_int_equal(secretfs_attach(fx->rofd, gone, fx->rootfs, TARGET, 0,
-	    why, sizeof(why)), HUSH_E_NOTFOUND);
+	gone = gone_process(&gonefd);
+	assert_int_equal(secretfs_attach(fx->rofd, &(struct secretfs_ctr){
+	    gone, gonefd, fx->rootfs }, TARGET, 0, why, sizeof(why)),
+	    HUSH_E_NOTFOUND);
+	/* a live pid, but the pidfd of another process: the pidfd wins */
+	assert_int_equal(secretfs_attach(fx->rofd, &(struct secretfs_ctr){
+	    fx->ctr, gonefd, fx->rootfs }, TARGET, 0, why, sizeof(why)),
+	    HUSH_E_NOTFOUND);
+	close(gonefd);
 	/* and nothing was attached by any of it */
 	assert_int_equal(mounts_at(fx->ctr, fx->view, NULL), 0);
 }
@@ -1164,7 +1193,7 @@ test_adopt(void **state)
 	fx->wfd = fx->rofd = -1;
 	check_file(fx, &set1[0]);
 
-	if ((r = secretfs_adopt(fx->ctr, fx->rootfs, TARGET, view, &fx->wfd,
+	if ((r = secretfs_adopt(CTR(fx, fx->rootfs), TARGET, view, &fx->wfd,
 	    why, sizeof(why))) != 0)
 		fail_msg("adopt: %s: %s", hush_strerror(r), why);
 	assert_true(fx->wfd >= 0);
@@ -1200,7 +1229,7 @@ test_adopt(void **state)
 	{
 		int again = -1;
 
-		assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, TARGET,
+		assert_int_equal(secretfs_adopt(CTR(fx, fx->rootfs), TARGET,
 		    view, &again, why, sizeof(why)), 0);
 		close(again);
 	}
@@ -1214,32 +1243,32 @@ test_adopt_refused(void **state)
 	char why[512] = "";
 	uint64_t view, other;
 	pid_t dead;
-	int fd = 7, fs, ram;
+	int fd = 7, fs, ram, deadfd;
 
 	bring_up(fx, 3 * 4096, set1, NSET1);
 	assert_int_equal(secretfs_mount_id(fx->rofd, &view, why, sizeof(why)),
 	    0);
 
 	/* another id: gone, or something else is on top */
-	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, TARGET, view + 1,
+	assert_int_equal(secretfs_adopt(CTR(fx, fx->rootfs), TARGET, view + 1,
 	    &fd, why, sizeof(why)), HUSH_E_NOTFOUND);
 	assert_int_equal(fd, -1);
 	assert_non_null(strstr(why, "not on top at /run/secrets"));
 	/* no such target */
-	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, "/run/other",
+	assert_int_equal(secretfs_adopt(CTR(fx, fx->rootfs), "/run/other",
 	    view, &fd, why, sizeof(why)), HUSH_E_NOTFOUND);
 	assert_non_null(strstr(why, "/run/other"));
 	/* no such process */
-	assert_true((dead = fork()) >= 0);
-	if (dead == 0)
-		_exit(0);
-	assert_int_equal(wait_child(dead), 0);
-	assert_int_equal(secretfs_adopt(dead, fx->rootfs, TARGET, view, &fd,
-	    why, sizeof(why)), HUSH_E_NOTFOUND);
+	dead = gone_process(&deadfd);
+	assert_int_equal(secretfs_adopt(&(struct secretfs_ctr){ dead, deadfd,
+	    fx->rootfs }, TARGET, view, &fd, why, sizeof(why)), HUSH_E_NOTFOUND);
+	close(deadfd);
 	/* bad arguments */
-	assert_int_equal(secretfs_adopt(fx->ctr, "rel", TARGET, view, &fd, why,
+	assert_int_equal(secretfs_adopt(CTR(fx, "rel"), TARGET, view, &fd, why,
 	    sizeof(why)), HUSH_E_INVAL);
-	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, "/run/../etc",
+	assert_int_equal(secretfs_adopt(CTR(fx, fx->rootfs), TARGET, 0, &fd, why,
+	    sizeof(why)), HUSH_E_INVAL);
+	assert_int_equal(secretfs_adopt(CTR(fx, fx->rootfs), "/run/../etc",
 	    view, &fd, why, sizeof(why)), HUSH_E_INVAL);
 
 	/* a ramfs stacked on top, adopted by its own id: not a tmpfs */
@@ -1248,15 +1277,15 @@ test_adopt_refused(void **state)
 	assert_true((ram = fsmount(fs, FSMOUNT_CLOEXEC, 0)) >= 0);
 	close(fs);
 	assert_int_equal(secretfs_mount_id(ram, &other, why, sizeof(why)), 0);
-	assert_int_equal(secretfs_attach(ram, fx->ctr, fx->rootfs, TARGET,
+	assert_int_equal(secretfs_attach(ram, CTR(fx, fx->rootfs), TARGET,
 	    SECRETFS_ALLOW_OVER_MOUNT, why, sizeof(why)), 0);
 	close(ram);
-	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, TARGET, other,
+	assert_int_equal(secretfs_adopt(CTR(fx, fx->rootfs), TARGET, other,
 	    &fd, why, sizeof(why)), HUSH_E_PERM);
 	assert_non_null(strstr(why, "not a tmpfs"));
 	assert_int_equal(fd, -1);
 	/* and ours, now underneath, is not on top any more */
-	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, TARGET, view,
+	assert_int_equal(secretfs_adopt(CTR(fx, fx->rootfs), TARGET, view,
 	    &fd, why, sizeof(why)), HUSH_E_NOTFOUND);
 }
 
@@ -1290,7 +1319,7 @@ bind_one(struct fx *fx, const char *name, const char *target,
 	b.target = target;
 	b.fd = fd;
 	b.old_id = old_id;
-	r = secretfs_binds(fx->ctr, fx->rootfs, &b, 1, &done, why, whylen);
+	r = secretfs_binds(CTR(fx, fx->rootfs), TARGET, 0, &b, 1, &done, why, whylen);
 	assert_int_equal(done, r == 0 ? 1 : 0);
 	if (fd != -1)
 		close(fd);
@@ -1399,11 +1428,11 @@ test_binds(void **state)
 	assert_int_equal(fstatat(fx->wfd, "..data/" ABS_NAME, &st, 0), 0);
 	b = (struct secretfs_bind){ .target = ABS_TARGET, .fd = -1,
 	    .dev = st.st_dev, .ino = st.st_ino + 1 };
-	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, &b, 1, NULL, why,
+	assert_int_equal(secretfs_binds(CTR(fx, fx->rootfs), TARGET, 0, &b, 1, NULL, why,
 	    sizeof(why)), 0);
 	check_abs(fx, ABS_TARGET, v2, 33, 0400);	/* another file: kept */
 	b.ino = st.st_ino;
-	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, &b, 1, NULL, why,
+	assert_int_equal(secretfs_binds(CTR(fx, fx->rootfs), TARGET, 0, &b, 1, NULL, why,
 	    sizeof(why)), 0);
 	snprintf(path, sizeof(path), "%s" ABS_TARGET, fx->rootfs);
 	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
@@ -1588,14 +1617,14 @@ test_binds_refused(void **state)
 	    sizeof(why)), 0);
 	b[0] = (struct secretfs_bind){ .target = "/etc/first", .fd = fd };
 	b[1] = (struct secretfs_bind){ .target = ABS_TARGET, .fd = fd2 };
-	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 2, &done, why,
+	assert_int_equal(secretfs_binds(CTR(fx, fx->rootfs), TARGET, 0, b, 2, &done, why,
 	    sizeof(why)), HUSH_E_INUSE);
 	assert_int_equal(done, 0);
 	snprintf(path, sizeof(path), "%s/etc/first", fx->rootfs);
 	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
 	/* the clones stay detached: usable elsewhere */
 	b[1].target = "/etc/second";
-	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 2, &done, why,
+	assert_int_equal(secretfs_binds(CTR(fx, fx->rootfs), TARGET, 0, b, 2, &done, why,
 	    sizeof(why)), 0);
 	assert_int_equal(done, 2);
 	assert_int_equal(mounts_at(fx->ctr, path, NULL), 1);
@@ -1605,18 +1634,18 @@ test_binds_refused(void **state)
 	/* bad arguments */
 	b[0] = (struct secretfs_bind){ .target = "etc/x", .fd = -1,
 	    .old_id = 5 };
-	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 1, &done, why,
+	assert_int_equal(secretfs_binds(CTR(fx, fx->rootfs), TARGET, 0, b, 1, &done, why,
 	    sizeof(why)), HUSH_E_INVAL);
 	b[0] = (struct secretfs_bind){ .target = "/etc/../x", .fd = -1,
 	    .old_id = 5 };
-	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 1, &done, why,
+	assert_int_equal(secretfs_binds(CTR(fx, fx->rootfs), TARGET, 0, b, 1, &done, why,
 	    sizeof(why)), HUSH_E_INVAL);
 	b[0] = (struct secretfs_bind){ .target = "/etc/x", .fd = -1 };
-	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 1, &done, why,
+	assert_int_equal(secretfs_binds(CTR(fx, fx->rootfs), TARGET, 0, b, 1, &done, why,
 	    sizeof(why)), HUSH_E_INVAL);
 	b[0] = b[1] = (struct secretfs_bind){ .target = "/etc/x", .fd = -1,
 	    .old_id = 5 };
-	assert_int_equal(secretfs_binds(fx->ctr, fx->rootfs, b, 2, &done, why,
+	assert_int_equal(secretfs_binds(CTR(fx, fx->rootfs), TARGET, 0, b, 2, &done, why,
 	    sizeof(why)), HUSH_E_INVAL);
 	assert_int_equal(secretfs_file_clone(fx->wfd, "nonexistent", &fd, &id,
 	    why, sizeof(why)), HUSH_E_NOTFOUND);
@@ -1647,7 +1676,7 @@ test_binds_view(void **state)
 	bring_up(fx, 64 * 1024, &f, 1);
 	assert_int_equal(secretfs_mount_id(fx->rofd, &view, why, sizeof(why)),
 	    0);
-	assert_int_equal(secretfs_adopt(fx->ctr, fx->rootfs, TARGET, view,
+	assert_int_equal(secretfs_adopt(CTR(fx, fx->rootfs), TARGET, view,
 	    &wfd2, why, sizeof(why)), 0);
 	/* the kernel refuses to clone the adopted mount out here */
 	assert_int_not_equal(secretfs_file_clone(wfd2, ABS_NAME, &fd, &id, why,
@@ -1656,7 +1685,7 @@ test_binds_view(void **state)
 
 	b = (struct secretfs_bind){ .target = ABS_TARGET, .fd = -1,
 	    .from = ABS_NAME };
-	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	assert_int_equal(secretfs_binds_view(CTR(fx, fx->rootfs), TARGET, view,
 	    &b, 1, NULL, why, sizeof(why)), 0);
 	assert_true(b.new_id != 0);
 	check_abs(fx, ABS_TARGET, v1, 33, 0400);
@@ -1665,7 +1694,7 @@ test_binds_view(void **state)
 	f.data = (const uint8_t *)v2;
 	publish_ok(wfd2, &f, 1);
 	b.old_id = first;
-	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	assert_int_equal(secretfs_binds_view(CTR(fx, fx->rootfs), TARGET, view,
 	    &b, 1, NULL, why, sizeof(why)), 0);
 	assert_true(b.new_id != 0 && b.new_id != first);
 	check_abs(fx, ABS_TARGET, v2, 33, 0400);
@@ -1673,17 +1702,17 @@ test_binds_view(void **state)
 	/* a name not published: refused before anything changes */
 	b = (struct secretfs_bind){ .target = "/etc/other", .fd = -1,
 	    .from = "nonexistent" };
-	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	assert_int_equal(secretfs_binds_view(CTR(fx, fx->rootfs), TARGET, view,
 	    &b, 1, NULL, why, sizeof(why)), HUSH_E_NOTFOUND);
 	snprintf(path, sizeof(path), "%s/etc/other", fx->rootfs);
 	assert_int_equal(access(path, F_OK), -1);
 	/* a view that is not there */
 	b.from = ABS_NAME;
-	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET,
+	assert_int_equal(secretfs_binds_view(CTR(fx, fx->rootfs), TARGET,
 	    view + 1000, &b, 1, NULL, why, sizeof(why)), HUSH_E_NOTFOUND);
 	/* an fd is for secretfs_binds() */
 	b.fd = 0;
-	assert_int_equal(secretfs_binds_view(fx->ctr, fx->rootfs, TARGET, view,
+	assert_int_equal(secretfs_binds_view(CTR(fx, fx->rootfs), TARGET, view,
 	    &b, 1, NULL, why, sizeof(why)), HUSH_E_INVAL);
 	close(wfd2);
 }

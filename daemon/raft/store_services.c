@@ -146,7 +146,9 @@ draft_from(struct draft **out, const struct store_service *x)
 		return HUSH_E_NOMEM;
 	if (x == NULL)
 		return 0;
-	memcpy(d->grants, x->grants, x->ngrants * sizeof(*x->grants));
+	/* a service may grant nothing: no array to copy from */
+	if (x->ngrants > 0)
+		memcpy(d->grants, x->grants, x->ngrants * sizeof(*x->grants));
 	d->ngrants = x->ngrants;
 	for (size_t i = 0; i < x->nconstraints; i++) {
 		if ((d->constraints[i] = strdup(x->constraints[i])) == NULL)

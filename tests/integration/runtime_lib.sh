@@ -44,6 +44,13 @@ rt_argv() {
 	runc) RT_ARGV=(runc --root "$RT_STATE/runc") ;;
 	crun) RT_ARGV=(unshare -m sh -c 'umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@"'
 	    crun crun --root "$RT_STATE/crun" --cgroup-manager=disabled) ;;
+	# crun-peer: crun as above, but its mount namespace keeps the host's
+	# propagation everywhere except /sys (made private there first, so
+	# that swapping the cgroup view never reaches the host): a mount the
+	# host shares stays a peer of the container's copy.  t_pivot.sh uses
+	# it to show what a shared mount would carry out to the host.
+	crun-peer) RT_ARGV=(unshare -m --propagation unchanged sh -c 'mount --make-rprivate /sys && umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@"'
+	    crun crun --root "$RT_STATE/crun" --cgroup-manager=disabled) ;;
 	*) echo "rt: unknown runtime $1" >&2; return 2 ;;
 	esac
 }

@@ -3,12 +3,22 @@
 # killed, or hushd stops and starts again, the running containers keep
 # their /run/secrets views; the node must take them back ("adopt" them),
 # or no later update -- and no revocation -- would ever reach them.
-# Containers are processes in mount namespaces of their own, given to the
-# real hush-oci-hook as in t_attach.sh.
+#
+# The containers are real runc and crun ones, wired to the real
+# hush-oci-hook through their config.json (as in t_runtimes.sh), so they
+# have pivoted into their rootfs by the time anything is adopted: the
+# rootfs's host path means nothing in their namespace then.  (This test
+# once used `unshare -m` processes, which never pivot, and passed while
+# adoption of every real container failed.)  Every check is made once per
+# runtime, reading what the process inside the container sees.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/runtime_lib.sh"
 
-HOOK=$PWD/$BUILD/hush-oci-hook
+need_runtimes runc crun busybox python3
 RUN=$T_DIR/a.run
+SOCK=$T_DIR/a.sock
+RTS="runc crun"
+make_rootfs "$T_DIR/rootfs" || { not_ok "busybox rootfs built"; finish; }
 start_node a || { not_ok "hushd starts"; finish; }
 hc a init >/dev/null
 echo -n "db v1" | hc a secret create db >/dev/null
@@ -19,50 +29,87 @@ hc a service create rootsvc --secret db,mode=0400 >/dev/null
 placed() { [ "$(hc a service ls --placed -q | grep -c .)" = 2 ]; }
 check "both services are placed on this node" wait_for 10 placed
 
-# ctr NAME [unshare args]: a "container" process, its pid in $NAME, with
-# a bundle of its own; it counts as started once it is in a namespace of
-# its own (before that, a mount would land in ours)
-in_own_ns() { [ "$(readlink /proc/$1/ns/mnt)" != "$(readlink /proc/$$/ns/mnt)" ]; }
+# hooked RUNTIME NAME SERVICE [make-bundle options] -- ARGS: the bundle of
+# the container RUNTIME-NAME; the one place this test makes a container
+hooked() {
+	local r=$1 n=$2 svc=$3
+	shift 3
+	# crun drops a hook's stderr unless told where to put it
+	make_bundle "$T_DIR/$r-$n" --hook "$HOOK" --socket "$SOCK" \
+	    --annotation "run.oci.hooks.stderr=$T_DIR/$r-$n/hook.err" \
+	    --service "$svc" "$@"
+}
+# ctr RUNTIME NAME SERVICE [make-bundle options]: the container
+# RUNTIME-NAME of SERVICE, started (its createRuntime hook attaches it);
+# its init's pid in PID[RUNTIME-NAME]
+declare -A PID
 ctr() {
-	local name=$1 pid
-	shift
-	mkdir -p "$T_DIR/$name/rootfs/run"
-	printf '{"ociVersion":"1.0.2","root":{"path":"rootfs"}}' > "$T_DIR/$name/config.json"
-	unshare -m --propagation private "$@" sleep 600 &
-	pid=$!
-	disown "$pid"
-	T_PIDS="$T_PIDS $pid"
-	eval "$name=$pid"
-	wait_for 5 in_own_ns "$pid"
+	local r=$1 n=$2 svc=$3 userns=""
+	shift 3
+	[[ " $* " == *" --userns "* ]] && userns=1
+	hooked "$r" "$n" "$svc" "$@" -- sleep 600 || return 1
+	# a user-namespaced container's rootfs belongs to its mapped root
+	[ -n "$userns" ] && chown -R 100000:100000 "$T_DIR/$r-$n/rootfs"
+	rt_start "$r" "$r-$n" "$T_DIR/$r-$n" || return 1
+	PID[$r-$n]=$(rt_pid "$r" "$r-$n")
+	[ -n "${PID[$r-$n]}" ]
 }
-# attach|detach ID BUNDLE PID SERVICE
-hook() {
-	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":%d,"bundle":"%s","annotations":{"io.hush.service":"%s"}}' \
-	    "$2" "$4" "$T_DIR/$3" "$5" | "$HOOK" --control-socket "$T_DIR/a.sock" "$1"
-}
-# in PID BUNDLE cmd...: run cmd in that container's mount namespace, with
-# $S its /run/secrets as the host path of its rootfs
-S=/rootfs/run/secrets
-rd() { nsenter -t "$1" -m cat "$T_DIR/$2$S/$3" 2>/dev/null; }
-has() { nsenter -t "$1" -m test -e "$T_DIR/$2$S/$3"; }
+# the uid:gid each container's files are granted to (web: 33:44 for db)
+declare -A AS=([c1]=33:44 [c2]=33:44 [c3]=0:0)
+# rd R NAME FILE: FILE under the container's /run/secrets, read inside it
+# as the uid it was granted to
+rd() { rt "$1" exec --user "${AS[$2]}" "$1-$2" cat "/run/secrets/$3" 2>/dev/null; }
 reads() { [ "$(rd "$1" "$2" "$3")" = "$4" ]; }
+# lacks R NAME FILE: the container (which answers) has no /run/secrets/FILE
+lacks() { rt "$1" exec "$1-$2" sh -c '[ ! -e "$1" ] && [ ! -L "$1" ]' sh "/run/secrets/$3" 2>/dev/null; }
 ids() { hc a container ls -q "$@" | sort | tr '\n' ' ' || echo "hushctl failed"; }
 records() { ls "$RUN" | grep -c '\.json$'; }
-# the file web grants at an absolute target, and the mounts there
-A=/rootfs/etc/app/db.conf
-rda() { nsenter -t "$1" -m cat "$T_DIR/$2$A" 2>/dev/null; }
+# the file web grants at an absolute target (root's, 0400), and the mounts there
+rda() { rt "$1" exec "$1-$2" cat /etc/app/db.conf 2>/dev/null; }
 reads_abs() { [ "$(rda "$1" "$2")" = "$3" ]; }
-abs_mounts() { nsenter -t "$1" -m awk -v t="$T_DIR/$2$A" '$5 == t' /proc/self/mountinfo | grep -c . ; }
+# mounts at PATH in the container's mountinfo; "?" when it does not answer
+mounts_at() {
+	local n
+	n=$(rt "$1" exec "$1-$2" sh -c 'echo "n=$(awk -v t="$1" "\$5 == t" /proc/self/mountinfo | grep -c .)"' \
+	    sh "$3" 2>/dev/null | sed -n 's/^n=//p')
+	echo "${n:-?}"
+}
+abs_mounts() { mounts_at "$1" "$2" /etc/app/db.conf; }
+view_line() { rt "$1" exec "$1-$2" awk '$5 == "/run/secrets"' /proc/self/mountinfo 2>/dev/null; }
 mounter_pid() { child_pid a mounter; }
+# the ids of container NAME in every runtime, as `ids` prints them
+all_of() { local n out=""; for n in "$@"; do out="$out crun-$n runc-$n"; done; printf '%s\n' $out | sort | tr '\n' ' '; }
+mounter_holds() { [ "$(ids --mounter)" = "$(all_of "$@")" ]; }
+
+# each SECS WHAT CMD ARGS...: "CMD R ARGS..." must hold for each runtime R;
+# both are awaited together (SECS at most), then checked one by one
+each() {
+	local secs=$1 what=$2 R
+	shift 2
+	wait_for "$secs" for_both "$@"
+	for R in $RTS; do
+		check "$R: $what" "$1" "$R" "${@:2}"
+	done
+}
+for_both() { local R; for R in $RTS; do "$1" "$R" "${@:2}" || return 1; done; }
+# each_eq WHAT EXPECTED CMD ARGS...: eq, per runtime, with "CMD R ARGS..."'s output
+each_eq() {
+	local what=$1 want=$2 R
+	shift 2
+	for R in $RTS; do
+		eq "$R: $what" "$want" "$("$1" "$R" "${@:2}")"
+	done
+}
 
 # ---- the mounter is killed ----------------------------------------------
-ctr C1 && ctr C3 -U --map-root-user
-check "attach c1" hook createRuntime c1 C1 "$C1" web
-check "attach c3, user-namespaced" hook createRuntime c3 C3 "$C3" rootsvc
-eq "c1 reads db" "db v1" "$(rd "$C1" C1 db)"
-eq "c3 reads db" "db v1" "$(rd "$C3" C3 db)"
-eq "c1 reads db at its absolute target" "db v1" "$(rda "$C1" C1)"
-eq "a record per container in the run dir" 2 "$(records)"
+for R in $RTS; do
+	check "$R: attach c1 (the container starts: its createRuntime hook attached it)" ctr "$R" c1 web
+	check "$R: attach c3, user-namespaced" ctr "$R" c3 rootsvc --userns 100000:65536
+done
+each_eq "c1 reads db" "db v1" rd c1 db
+each_eq "c3 reads db" "db v1" rd c3 db
+each_eq "c1 reads db at its absolute target" "db v1" rda c1
+eq "a record per container in the run dir" 4 "$(records)"
 eq "... which is private" 700 "$(stat -c %a "$RUN")"
 
 old=$(mounter_pid)
@@ -70,60 +117,72 @@ check "the mounter runs" test -n "$old"
 kill -9 "$old"
 new_mounter() { local m; m=$(mounter_pid) && [ "$m" != "$old" ]; }
 check "the mounter is restarted" wait_for 15 new_mounter
-check "... and takes both containers back" wait_for 15 sh -c \
-    "[ \"\$('$HUSHCTL' --control-socket '$T_DIR/a.sock' container ls --mounter -q | sort | tr '\n' ' ')\" = 'c1 c3 ' ]"
-check "hushd says so" grep -q "container c1: adopted again, 3 file(s) of service web" "$T_DIR/a.log"
-eq "both are still listed by hushd" "c1 c3 " "$(ids)"
+check "... and takes both containers back" wait_for 10 mounter_holds c1 c3
+said_adopted() { grep -q "container $1-c1: adopted again, 3 file(s) of service web" "$T_DIR/a.log"; }
+each 0 "hushd says so" said_adopted
+eq "both are still listed by hushd" "$(all_of c1 c3)" "$(ids)"
 
 # what reached nobody before adoption existed
 check "service update --secret-rm after the restart" hc a service update web --secret-rm token
-check "... revokes the file in the running container" wait_for 10 not has "$C1" C1 api/token
+each 5 "... revokes the file in the running container" lacks c1 api/token
 echo -n "db v2" | hc a secret update db >/dev/null
-check "secret update reaches c1" wait_for 10 reads "$C1" C1 db "db v2"
-check "... and the user-namespaced c3" wait_for 10 reads "$C3" C3 db "db v2"
-check "... and c1's file at its absolute target" wait_for 10 reads_abs "$C1" C1 "db v2"
-eq "... one mount there: the old mounter's was taken away" 1 "$(abs_mounts "$C1" C1)"
-check "the new mounter said so" grep -q \
-    "container c1: 1 file mount(s) of the previous mounter taken away" "$T_DIR/a.log"
-mnt=$(nsenter -t "$C1" -m awk -v t="$T_DIR/C1$S" '$5 == t' /proc/self/mountinfo)
-check "the view is still read-only" sh -c "printf '%s' '$mnt' | awk '{print \$6}' | grep -q '^ro,'"
-check "... one mount, not a second one on top" test "$(printf '%s\n' "$mnt" | grep -c .)" = 1
-check "the container still cannot write there" \
-    not nsenter -t "$C1" -m sh -c "echo x > '$T_DIR/C1$S/new'" 2>/dev/null
+each 5 "secret update reaches c1" reads c1 db "db v2"
+each 2 "... and the user-namespaced c3" reads c3 db "db v2"
+each 2 "... and c1's file at its absolute target" reads_abs c1 "db v2"
+each_eq "... one mount there: the old mounter's was taken away" 1 abs_mounts c1
+said_taken() { grep -q "container $1-c1: 1 file mount(s) of the previous mounter taken away" "$T_DIR/a.log"; }
+each 0 "the new mounter said so" said_taken
+view_ro() { view_line "$1" c1 | awk '{print $6}' | grep -q '^ro,'; }
+each 0 "the view is still read-only" view_ro
+view_once() { [ "$(view_line "$1" c1 | grep -c .)" = 1 ]; }
+each 0 "... one mount, not a second one on top" view_once
+cannot_write() { rt "$1" exec "$1-c1" sh -c '! { echo x > /run/secrets/new; } 2>/dev/null' 2>/dev/null; }
+each 0 "the container still cannot write there" cannot_write
 
 # ---- hushd stops and starts again -------------------------------------
-ctr C2
-check "attach c2" hook createRuntime c2 C2 "$C2" web
-eq "three records" 3 "$(records)"
+for R in $RTS; do
+	check "$R: attach c2" ctr "$R" c2 web
+done
+eq "three records per runtime" 6 "$(records)"
 stop_node a
-eq "the containers keep their files while hushd is down" "db v2" "$(rd "$C1" C1 db)"
-eq "... and their records stay" 3 "$(records)"
-kill -9 "$C2"
-wait_for 5 gone "$C2"
+each_eq "the containers keep their files while hushd is down" "db v2" rd c1 db
+eq "... and their records stay" 6 "$(records)"
+for R in $RTS; do
+	kill -9 "${PID[$R-c2]}"
+	wait_for 5 gone "${PID[$R-c2]}"
+done
 start_node a || not_ok "hushd starts again"
 check "hushd is ready again" wait_for 15 node_ready a
-check "c1 and c3 are taken back" wait_for 15 sh -c \
-    "[ \"\$('$HUSHCTL' --control-socket '$T_DIR/a.sock' container ls --mounter -q | sort | tr '\n' ' ')\" = 'c1 c3 ' ]"
-eq "hushd lists them, and not c2" "c1 c3 " "$(ids)"
-check "c2's process ended while hushd was down: its record is dropped" \
-    grep -q "container c2: process $C2 ended while hushd was not running; its record is removed" "$T_DIR/a.log"
-eq "... and its file is gone" 2 "$(records)"
+check "c1 and c3 are taken back" wait_for 10 mounter_holds c1 c3
+eq "hushd lists them, and not c2" "$(all_of c1 c3)" "$(ids)"
+c2_dropped() { grep -q "container $1-c2: process ${PID[$1-c2]} ended while hushd was not running; its record is removed" "$T_DIR/a.log"; }
+each 0 "c2's process ended while hushd was down: its record is dropped" c2_dropped
+eq "... and its file is gone" 4 "$(records)"
 echo -n "db v3" | hc a secret update db >/dev/null
-check "secret update reaches c1 after the restart" wait_for 10 reads "$C1" C1 db "db v3"
-check "... and c3" wait_for 10 reads "$C3" C3 db "db v3"
-check "... and c1's file at its absolute target" wait_for 10 reads_abs "$C1" C1 "db v3"
-eq "... still one mount there" 1 "$(abs_mounts "$C1" C1)"
+each 5 "secret update reaches c1 after the restart" reads c1 db "db v3"
+each 2 "... and c3" reads c3 db "db v3"
+each 2 "... and c1's file at its absolute target" reads_abs c1 "db v3"
+each_eq "... still one mount there" 1 abs_mounts c1
 check "service rm takes c3's files away" hc a service rm rootsvc
-check "... in the running container" wait_for 10 not has "$C3" C3 db
+each 5 "... in the running container" lacks c3 db
 
 # ---- records that must not be believed ----------------------------------
 stop_node a
-# "ghost": well formed and correctly named, but from another boot
-python3 - "$RUN" <<'EOF'
-import hashlib, json, os, sys
-run = sys.argv[1]
+# "ghost": well formed and correctly named, but from another boot; made
+# from runc-c1's record or, should hushd have dropped that one, from the
+# same fields (these checks must not depend on adoption having worked)
+python3 - "$RUN" "${PID[runc-c1]}" "$T_DIR/runc-c1/rootfs" <<'EOF'
+import hashlib, json, os, sys, time
+run, pid, root = sys.argv[1:4]
 name = lambda i: hashlib.blake2b(i.encode(), digest_size=16).hexdigest() + ".json"
-rec = json.load(open(os.path.join(run, name("c1"))))
+try:
+    rec = json.load(open(os.path.join(run, name("runc-c1"))))
+except FileNotFoundError:
+    print("# (runc-c1 has no record: the bad ones are made from scratch)")
+    stat = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+    rec = dict(version=1, id="runc-c1", service="web", pid=int(pid), start=int(stat[19]),
+               boot_id="", root=root, target="/run/secrets", view_id=1,
+               attached=int(time.time()))
 rec.update(id="ghost", boot_id="00000000-0000-0000-0000-000000000000")
 json.dump(rec, open(os.path.join(run, name("ghost")), "w"))
 rec.update(id="evil", boot_id=open("/proc/sys/kernel/random/boot_id").read().strip(),
@@ -131,18 +190,18 @@ rec.update(id="evil", boot_id=open("/proc/sys/kernel/random/boot_id").read().str
 json.dump(rec, open(os.path.join(run, name("evil")), "w"))
 open(os.path.join(run, "0123456789abcdef0123456789abcdef.json"), "w").write("{not json")
 EOF
-eq "five records, three of them bad" 5 "$(records)"
+eq "seven records, three of them bad" 7 "$(records)"
 start_node a || not_ok "hushd starts with bad records"
 check "hushd serves" wait_for 15 node_ready a
-check "c1 is taken back again" wait_for 15 sh -c \
-    "'$HUSHCTL' --control-socket '$T_DIR/a.sock' container ls --mounter -q | grep -qx c1"
+held_c1() { hc a container ls --mounter -q | grep -qx "$1-c1"; }
+each 10 "c1 is taken back again" held_c1
 check "the corrupt record is logged" grep -q \
     "a.run/0123456789abcdef0123456789abcdef.json: a bad container record (not JSON" "$T_DIR/a.log"
 check "the relative root is refused" grep -q "a bad container record (the root and target must be absolute paths)" "$T_DIR/a.log"
 check "the record of another boot is dropped" \
     grep -q "container ghost: it was attached in an earlier boot; its record is removed" "$T_DIR/a.log"
-eq "... and all three files are gone" 2 "$(records)"
-eq "hushd lists only the real ones" "c1 c3 " "$(ids)"
+eq "... and all three files are gone" 4 "$(records)"
+eq "hushd lists only the real ones" "$(all_of c1 c3)" "$(ids)"
 
 # ---- a locked manager adopts once it is unlocked -------------------------
 hc a update --autolock=true > "$T_DIR/lock.out"
@@ -154,19 +213,28 @@ start_node a || not_ok "hushd starts locked"
 check "hushd is locked" wait_for 10 sh -c \
     "'$HUSHCTL' --control-socket '$T_DIR/a.sock' status | grep -q 'Locked: *yes'"
 eq "locked, it has taken nothing back: it has no values yet" "" "$(ids --mounter)"
-eq "c1 keeps its files meanwhile" "db v3" "$(rd "$C1" C1 db)"
+each_eq "c1 keeps its files meanwhile" "db v3" rd c1 db
 check "unlock" sh -c "echo '$key' | '$HUSHCTL' --control-socket '$T_DIR/a.sock' unlock"
-check "after unlock c1 and c3 are taken back" wait_for 15 sh -c \
-    "[ \"\$('$HUSHCTL' --control-socket '$T_DIR/a.sock' container ls --mounter -q | sort | tr '\n' ' ')\" = 'c1 c3 ' ]"
+check "after unlock c1 and c3 are taken back" wait_for 10 mounter_holds c1 c3
 hc a secret update db "$T_DIR/v4" >/dev/null
-check "... and updates reach them" wait_for 10 reads "$C1" C1 db "db v4"
+each 5 "... and updates reach them" reads c1 db "db v4"
 
 # ---- and done ------------------------------------------------------------
-check "poststop c1" hook poststop c1 C1 "$C1" web
-check "... drops its view" not has "$C1" C1 db
-eq "... and the file mount at the absolute target" 0 "$(abs_mounts "$C1" C1)"
-eq "... and its record" 1 "$(records)"
-kill -9 "$C3"
+# poststop comes from the runtime once the container has ended, when its
+# view can no longer be looked at; here the hook is run by hand with the
+# runtime's own state while c1 still runs, to see what it takes away.
+poststop() { rt "$1" state "$1-c1" | "$HOOK" --control-socket "$SOCK" poststop; }
+each 0 "poststop c1 (the runtime's state, the container still running)" poststop
+no_view() {
+	rt "$1" exec "$1-c1" sh -c '! awk "\$5 == \"/run/secrets\"" /proc/self/mountinfo | grep -q . &&
+	    [ ! -e /run/secrets/db ]' 2>/dev/null
+}
+each 0 "... drops its view" no_view
+each_eq "... and the file mount at the absolute target" 0 abs_mounts c1
+eq "... and its record" 2 "$(records)"
+for R in $RTS; do
+	kill -9 "${PID[$R-c3]}"
+done
 check "c3's exit is noticed after adoption" wait_for 10 sh -c "[ \"\$(ls '$RUN' | grep -c '\.json\$')\" = 0 ]"
 eq "nothing is listed" "" "$(ids)"
 finish

@@ -47,7 +47,11 @@ def main():
     ap.add_argument("--no-poststop", action="store_true")
     ap.add_argument("--user", default="0:0", help="UID:GID of the process")
     ap.add_argument("--userns", help="HOSTID:SIZE: a user namespace mapping 0 to HOSTID")
-    ap.add_argument("--bind", action="append", default=[], help="HOSTPATH:CTRPATH, read-write")
+    ap.add_argument("--bind", action="append", default=[],
+                    help="HOSTPATH:CTRPATH[:OPT,...], read-write; OPTs (e.g. rshared) "
+                    "are added to the mount's options")
+    ap.add_argument("--rootfs-propagation",
+                    help="linux.rootfsPropagation (shared, slave, private, ...)")
     ap.add_argument("--readonly", action="store_true", help="read-only rootfs")
     ap.add_argument("args", nargs="+")
     o = ap.parse_args()
@@ -76,9 +80,12 @@ def main():
         },
     }
     for b in o.bind:
-        src, dst = b.split(":", 1)
+        src, dst, *extra = b.split(":", 2)
+        opts = ["rbind", "rw"] + (extra[0].split(",") if extra else [])
         c["mounts"].append({"destination": dst, "type": "none", "source": src,
-                            "options": ["rbind", "rw"]})
+                            "options": opts})
+    if o.rootfs_propagation:
+        c["linux"]["rootfsPropagation"] = o.rootfs_propagation
     if o.userns:
         host, size = (int(x) for x in o.userns.split(":"))
         c["linux"]["namespaces"].append({"type": "user"})

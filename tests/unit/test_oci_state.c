@@ -673,6 +673,9 @@ test_claim_state_annotation(void **state)
 	assert_true(st.ann.has_service);
 	assert_true(st.ann.has_claim);
 	assert_string_equal(st.ann.claim, CLAIM_A);
+	/* `hushctl service claim | ...` leaves a newline: one is dropped */
+	state_ok(STATE_ANN(SVC_CLAIM(CLAIM_A "\\n")), OCI_CREATE_RUNTIME);
+	assert_string_equal(st.ann.claim, CLAIM_A);
 	/* Poststop proves nothing: the claim is not even read. */
 	state_ok(STATE_ANN(SVC_CLAIM(CLAIM_A)), OCI_POSTSTOP);
 	assert_true(st.ann.has_service);
@@ -724,6 +727,9 @@ test_claim_env(void **state)
 	assert_true(cfg.has_env_claim);
 	assert_string_equal(cfg.env_claim, CLAIM_A);
 	assert_false(cfg.ann.has_claim);
+	/* a podman secret made with `hushctl service claim | podman secret create` */
+	config_ok(CFG(ENV("\"HUSH_CLAIM=" CLAIM_A "\\n\"")), "/b", OCI_CREATE_RUNTIME);
+	assert_string_equal(cfg.env_claim, CLAIM_A);
 	/* Only HUSH_CLAIM=... defines it. */
 	config_ok(CFG(ENV("\"HUSH_CLAIMS=" CLAIM_A "\",\"HUSH_CLAIM\","
 	    "\"XHUSH_CLAIM=x\",\"hush_claim=x\",\"\"")), "/b",
@@ -848,10 +854,11 @@ test_claim_malformed(void **state)
 		    "(97 bytes, byte 10 is a space" },
 		{ "HUSHCLM-1-caf\\u00e9" CLAIM_A, HUSH_E_FORMAT, "malformed claim "
 		    "(101 bytes, byte 13 is a space" },
-		/* `echo CLAIM | podman secret create`: a common slip, named. */
-		{ CLAIM_A "\\n", HUSH_E_FORMAT, "malformed claim (87 bytes, the "
+		/* one trailing newline is dropped (below); a second is named */
+		{ CLAIM_A "\\n\\n", HUSH_E_FORMAT, "malformed claim (87 bytes, the "
 		    "last one a newline; expected 1 to 128 printable ASCII "
 		    "characters without spaces)" },
+		{ "\\n", HUSH_E_FORMAT, "malformed claim (0 bytes; expected" },
 	};
 	char json[1024], why[512], claim[OCI_CLAIM_MAX + 2];
 	size_t i, n;

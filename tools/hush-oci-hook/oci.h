@@ -135,6 +135,13 @@ int	oci_config_parse(const char *buf, size_t len, const char *bundle,
  */
 int	oci_claim_check(const char *field, const char *s, size_t len,
 	    char *why, size_t whylen);
+/*
+ * *len less one trailing newline, if s[0..*len) ends with one: what
+ * `hushctl service claim web | podman secret create web-claim -` and a
+ * Kubernetes secret made from a file both leave.  A claim holds no
+ * whitespace, so dropping it can make no claim out of another.
+ */
+void	oci_claim_trim(const char *s, size_t *len);
 
 /*
  * The claim a container gives, from ann (the annotations its service

@@ -269,6 +269,7 @@ get_env_claim(const json_t *doc, struct oci_config *cfg, char *why,
 		len -= sizeof(prefix) - 1;
 		snprintf(field, sizeof(field), "process.env[%zu] (%s)", i,
 		    OCI_CLAIM_ENV);
+		oci_claim_trim(s, &len);
 		if ((r = oci_claim_check(field, s, len, why, whylen)) != 0)
 			return r;
 		if (!cfg->has_env_claim) {

@@ -198,6 +198,13 @@ oci_path_check(const char *field, const char *s, size_t len, char *why,
 	return 0;
 }
 
+void
+oci_claim_trim(const char *s, size_t *len)
+{
+	if (*len > 0 && s[*len - 1] == '\n')
+		(*len)--;
+}
+
 int
 oci_claim_check(const char *field, const char *s, size_t len, char *why,
     size_t whylen)
@@ -278,6 +285,7 @@ oci_get_annotations(const json_t *doc, enum oci_stage stage,
 		return 0;
 	s = json_string_value(v);
 	len = json_string_length(v);
+	oci_claim_trim(s, &len);
 	if ((r = oci_claim_check("annotations." OCI_CLAIM_ANNOTATION, s, len,
 	    why, whylen)) != 0)
 		return r;

@@ -87,14 +87,23 @@ for i in $(seq 1 100); do
 done
 run "$HUSHCTL" service ls --placed
 
-say "A runc container annotated io.hush.service=web, the hook wired in, reads it"
+say "The service's claim: what a container must present to get its secrets"
+echo "(an annotation only names a service; an image could carry that. The claim is"
+echo " shown once: hushd keeps only its digest)"
+printf '$ %s\n' "$HUSHCTL service claim web"
+CLAIM=$("$HUSHCTL" service claim web)
+echo "${CLAIM%-*}-…"
+
+say "A runc container annotated io.hush.service=web, with the claim, the hook wired in, reads it"
 echo "(a busybox rootfs in $DIR/bundle/rootfs; the process runs as uid 33)"
 make_rootfs "$DIR/bundle/rootfs"
 CMD='id; cat /run/secrets/db_password; echo; grep " /run/secrets " /proc/self/mountinfo'
 printf '$ %s\n' "python3 tests/tools/make-bundle.py --bundle $DIR/bundle --rootfs rootfs \\
-    --service web --hook $HOOK --socket $SOCK --user 33:33 -- sh -c '$CMD'"
+    --service web --annotation io.hush.claim=\$CLAIM --hook $HOOK --socket $SOCK \\
+    --user 33:33 -- sh -c '$CMD'"
 python3 tests/tools/make-bundle.py --bundle "$DIR/bundle" --rootfs rootfs \
-    --service web --hook "$HOOK" --socket "$SOCK" --user 33:33 -- sh -c "$CMD"
+    --service web --annotation "io.hush.claim=$CLAIM" --hook "$HOOK" --socket "$SOCK" \
+    --user 33:33 -- sh -c "$CMD"
 run runc --root "$DIR/runc" run --bundle "$DIR/bundle" demo </dev/null | tee "$DIR/container.out"
 if ! grep -qxF -- "$VALUE" "$DIR/container.out"; then
 	echo "the container did not print the secret's value" >&2

@@ -85,6 +85,9 @@ placed() {
 	    "live svc1 svc10 svc100" ]
 }
 wait_for 20 placed || die "the services were not placed on the node"
+for s in svc1 svc10 svc100 live; do
+	issue_claim a "$s" || die "service claim $s failed"
+done
 echo "# setup: 101 secrets of $SIZE bytes, 4 services, in $((($(date +%s%N) - t0) / 1000000)) ms"
 
 # ---- bundles ---------------------------------------------------------------

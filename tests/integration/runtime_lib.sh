@@ -28,13 +28,32 @@ need_runtimes() {
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/rootfs.sh"
 
 # make_bundle DIR [make-bundle.py options] -- ARGS...: a bundle whose
-# rootfs is a copy of $T_DIR/rootfs, hooks wired to node a unless told
+# rootfs is a copy of $T_DIR/rootfs, hooks wired to node a unless told.
+# With --service S it also carries S's claim (issue_claim, lib.sh) as the
+# io.hush.claim annotation, as an operator wires it, unless S has none or
+# --no-claim is given (the tests of the claim itself).
 make_bundle() {
-	local b=$1
+	local b=$1 a svc="" claimed=1 args=()
 	shift
+	for a in "$@"; do
+		[ "$a" = -- ] && break
+		[ "$a" = --no-claim ] && claimed=0
+	done
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--) args+=("$@"); break ;;
+		--no-claim) ;;
+		--service) svc=$2; args+=("$1" "$2"); shift ;;
+		*) args+=("$1") ;;
+		esac
+		shift
+	done
+	if [ -n "$svc" ] && [ $claimed = 1 ] && [ -n "$(claim "$svc")" ]; then
+		args=(--annotation "io.hush.claim=$(claim "$svc")" "${args[@]}")
+	fi
 	mkdir -p "$b"
 	[ -d "$b/rootfs" ] || cp -a "$T_DIR/rootfs" "$b/rootfs"
-	python3 "$MAKE_BUNDLE" --bundle "$b" --rootfs rootfs "$@"
+	python3 "$MAKE_BUNDLE" --bundle "$b" --rootfs rootfs "${args[@]}"
 }
 
 # rt_argv RUNTIME: set the array RT_ARGV to the command line that runs

@@ -26,6 +26,7 @@ echo -n "api token" | hc a secret create token >/dev/null
 hc a service create web --secret db,uid=33,gid=44,mode=0400 --secret token,target=api/token \
     --secret db,target=/etc/app/db.conf,mode=0400 >/dev/null
 hc a service create rootsvc --secret db,mode=0400 >/dev/null
+check "their claims are issued" eval 'issue_claim a web && issue_claim a rootsvc'
 placed() { [ "$(hc a service ls --placed -q | grep -c .)" = 2 ]; }
 check "both services are placed on this node" wait_for 10 placed
 

@@ -109,6 +109,7 @@ has "unlock key rotated" "op=unlock-key-rotate node=$node res=success"
 echo -n "api token" | hc a secret create token >/dev/null
 tok=$(secret_id token)
 hc a service create web --secret db --secret token >/dev/null
+check "web's claim is issued" issue_claim a web
 check "web is placed on this node" wait_for 10 sh -c "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -q ."
 B=$T_DIR/bundle
 mkdir -p "$B/rootfs/run"
@@ -117,9 +118,10 @@ ctr() { # ctr: start a container process, print its pid
 	unshare -m --propagation private sleep 600 >/dev/null 2>&1 &
 	echo $!
 }
-state() { # state ID PID SERVICE
-	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":%d,"bundle":"%s","annotations":{"io.hush.service":"%s"}}' \
-	    "$1" "$2" "$B" "$3"
+state() { # state ID PID SERVICE [CLAIM]: CLAIM defaults to the service's own; "" for none
+	local c=${4-$(claim "$3")}
+	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":%d,"bundle":"%s","annotations":{"io.hush.service":"%s"%s}}' \
+	    "$1" "$2" "$B" "$3" "${c:+,\"io.hush.claim\":\"$c\"}"
 }
 hook() { printf '%s' "$2" | "$HOOK" --control-socket "$T_DIR/a.sock" "$1"; }
 P1=$(ctr); P2=$(ctr)
@@ -128,6 +130,13 @@ check "delivery into c1" hook createRuntime "$(state c1 "$P1" web)"
 has "delivery" "op=container-deliver node=$node container=\"c1\" service=\"web\" files=2 res=success"
 hook createRuntime "$(state c3 "$P1" nowhere)" >/dev/null 2>&1
 has "a refused delivery" "op=container-deliver node=$node container=\"c3\" service=\"nowhere\" res=failed"
+forged=$(claim web | sed 's/-[0-9a-z]*$/-00000000000000000000000000000000000000000000000abc/')
+hook createRuntime "$(state c4 "$P1" web "$forged")" >/dev/null 2>&1
+has "a delivery refused for a wrong claim" "op=container-deliver node=$node container=\"c4\" service=\"web\" reason=bad-claim res=failed"
+check "... and no claim, given or real, is in the audit trail or the log" sh -c \
+    "! grep -qsF -e '${forged##*-}' -e '$(claim web | cut -d- -f4)' '$T_DIR/records' '$T_DIR/a.log'"
+hook createRuntime "$(state c5 "$P1" web "")" >/dev/null 2>&1
+has "a delivery refused for no claim" "op=container-deliver node=$node container=\"c5\" service=\"web\" reason=no-claim res=failed"
 echo -n "db password 3" | hc a secret update db - >/dev/null
 has "a new version reaching a running container" "op=container-update node=$node container=\"c1\" service=\"web\" files=2 res=success"
 hc a service update web --secret-rm token >/dev/null

@@ -14,6 +14,7 @@ hc a init >/dev/null
 SOCK=$T_DIR/a.sock
 echo -n "db password" | hc a secret create db >/dev/null
 hc a service create web --secret db,uid=33,gid=44,mode=0400 >/dev/null
+check "web's claim is issued" issue_claim a web
 check "web is placed on this node" wait_for 10 sh -c \
     "'$HUSHCTL' --control-socket '$SOCK' service ls --placed -q | grep -q ."
 
@@ -49,8 +50,12 @@ rt_cleanup() {
 	"${P[@]}" rm -af -t 0 >/dev/null 2>&1
 	"${P[@]}" secret rm -a >/dev/null 2>&1
 }
+# web's claim as the README tells an operator to give it: a podman secret
+# that podman puts in the container's environment as HUSH_CLAIM
+claim web | "${P[@]}" secret create web-claim - >/dev/null 2>&1
+CLAIMED=(--secret web-claim,type=env,target=HUSH_CLAIM)
 
-out=$(prun --annotation io.hush.service=web --user 33:44 -- \
+out=$(prun --annotation io.hush.service=web "${CLAIMED[@]}" --user 33:44 -- \
     sh -c 'cat /run/secrets/db; echo; stat -L -c "%u:%g %a" /run/secrets/db; awk "\$5 == \"/run/secrets\"" /proc/self/mountinfo' 2>&1)
 eq "an annotated container reads its secret" "db password" "$(printf '%s\n' "$out" | sed -n 1p)"
 eq "... with the granted owner and mode" "33:44 400" "$(printf '%s\n' "$out" | sed -n 2p)"
@@ -72,12 +77,12 @@ eq "podman's own --secret works without hush" "podman secret" \
     "$(prun --secret psec -- cat /run/secrets/psec 2>&1)"
 expect_fail "with both, the container is refused: hush does not hide podman's secrets" \
     "/run/secrets in the rootfs is already a mount point" \
-    prun --secret psec --annotation io.hush.service=web -- true
+    prun --secret psec --annotation io.hush.service=web "${CLAIMED[@]}" -- true
 expect_fail "... and the reason names the way out" "use those or hush's, not both" \
-    prun --secret psec --annotation io.hush.service=web -- true
+    prun --secret psec --annotation io.hush.service=web "${CLAIMED[@]}" -- true
 
 # a detached container, removed by force: podman's cleanup runs poststop
-"${P[@]}" run -d --name long "${LIMITS[@]}" --annotation io.hush.service=web --user 33:44 \
+"${P[@]}" run -d --name long "${LIMITS[@]}" --annotation io.hush.service=web "${CLAIMED[@]}" --user 33:44 \
     --rootfs "$T_DIR/rootfs" sleep 600 >/dev/null 2>&1
 check "a detached container is listed by hushd" wait_for 5 listed \
     "$("${P[@]}" inspect -f '{{.Id}}' long 2>/dev/null)"

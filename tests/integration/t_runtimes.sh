@@ -27,6 +27,9 @@ hc a service create api --secret cert,uid=33,gid=44,mode=0440 >/dev/null
 hc a service create rot --secret big,uid=33,gid=44 >/dev/null
 hc a service create elsewhere --secret cert --constraint node.role==worker >/dev/null
 hc a service create absrt --secret db,target=/etc/app/db.conf,uid=33,mode=0400 >/dev/null
+for s in web api rot absrt; do
+	issue_claim a "$s" || not_ok "$s's claim is issued"
+done
 check "the services are placed on this node" wait_for 10 sh -c \
     "[ \$('$HUSHCTL' --control-socket '$SOCK' service ls --placed -q | wc -l) -eq 4 ]"
 

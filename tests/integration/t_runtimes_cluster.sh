@@ -22,6 +22,7 @@ echo -n "only on a" | hc a secret create s-a >/dev/null
 echo -n "everywhere" | hc a secret create s-all >/dev/null
 hc a service create on-a --secret s-a --constraint "node.id==$ID_A" >/dev/null
 hc a service create all --secret s-all >/dev/null
+check "their claims are issued" eval 'issue_claim a on-a && issue_claim a all'
 check "node a holds both services" wait_for 15 sh -c \
     "[ \"\$('$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | wc -l)\" = 2 ]"
 check "node b holds one" wait_for 15 sh -c \
@@ -58,6 +59,7 @@ check "... the file is gone from the container on node b" wait_for 15 \
 # a node taken out of the cluster keeps no secret, in memory or in containers
 ID_B=$(hc b status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["node_id"])')
 hc a service create again --secret s-all >/dev/null
+issue_claim a again
 check "node b holds the new service" wait_for 15 sh -c \
     "'$HUSHCTL' --control-socket '$T_DIR/b.sock' service ls --placed -q | grep -q ."
 on b b-again again
@@ -82,6 +84,7 @@ wait_for 5 test -S "$T_DIR/c.sock"
 hc c init >/dev/null
 echo -n "never delivered" | hc c secret create s >/dev/null
 hc c service create svc --secret s >/dev/null
+issue_claim c svc
 check "hushd in a network namespace says where it must run" wait_for 10 grep -q \
     "answers in the initial network namespace only; run hushd in the host's network namespace" \
     "$T_DIR/c.log"

@@ -95,11 +95,12 @@ HUSH_TEST_NS_HELPER_CALL=execve start_node b || { not_ok "hushd b starts"; finis
 hc b init >/dev/null || not_ok "init b"
 printf 'v' | hc b secret create s1 - >/dev/null
 hc b service create web --secret s1 >/dev/null
+issue_claim b web || not_ok "web's claim is issued on b"
 wait_for 10 sh -c "'$HUSHCTL' --control-socket '$T_DIR/b.sock' service ls --placed -q | grep -q ." ||
     not_ok "web is placed on b"
 mounter=$(child_pid b mounter)
-out=$(printf '{"ociVersion":"1.0.2","id":"c1","status":"creating","pid":%d,"bundle":"%s","annotations":{"io.hush.service":"web"}}' \
-    "$CPID" "$B" | "$PWD/$BUILD/hush-oci-hook" --control-socket "$T_DIR/b.sock" createRuntime 2>&1); rc=$?
+out=$(printf '{"ociVersion":"1.0.2","id":"c1","status":"creating","pid":%d,"bundle":"%s","annotations":{"io.hush.service":"web","io.hush.claim":"%s"}}' \
+    "$CPID" "$B" "$(claim web)" | "$PWD/$BUILD/hush-oci-hook" --control-socket "$T_DIR/b.sock" createRuntime 2>&1); rc=$?
 check "the attach fails (rc $rc)" test "$rc" -ne 0
 check "... saying the helper was killed by SIGSYS ($out)" sh -c \
     "printf '%s' '$out' | grep -q 'namespace helper was killed by signal 31'"

@@ -66,6 +66,7 @@ hc a init --autolock >/dev/null
 SOCK=$T_DIR/a.sock
 echo -n "db password" | hc a secret create db >/dev/null
 hc a service create web --secret db,uid=33,gid=44,mode=0400 >/dev/null
+check "web's claim is issued" issue_claim a web
 check "web is placed on this node" wait_for 10 sh -c \
     "'$HUSHCTL' --control-socket '$SOCK' service ls --placed -q | grep -q ."
 

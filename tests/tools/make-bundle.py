@@ -53,6 +53,8 @@ def main():
     ap.add_argument("--rootfs-propagation",
                     help="linux.rootfsPropagation (shared, slave, private, ...)")
     ap.add_argument("--readonly", action="store_true", help="read-only rootfs")
+    ap.add_argument("--env", action="append", default=[],
+                    help="KEY=VALUE added to process.env (e.g. HUSH_CLAIM)")
     ap.add_argument("args", nargs="+")
     o = ap.parse_args()
 
@@ -64,7 +66,7 @@ def main():
             "terminal": False,
             "user": {"uid": uid, "gid": gid},
             "args": o.args,
-            "env": ["PATH=/bin", "HOME=/"],
+            "env": ["PATH=/bin", "HOME=/"] + o.env,
             "cwd": "/",
             "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
             "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],

@@ -83,6 +83,7 @@ struct revoke_ctx {
 	char			 service[SERVICE_NAME_MAX + 1];
 	long			 files;
 	const char		*reason;
+	bool			 audit;		/* a publish: the set changed, record it */
 };
 
 static struct revoke_ctx *
@@ -553,7 +554,7 @@ op_container_detach(struct op *op, const struct wire_msg *m)
 		detached(op, r, NULL, -1, "the mounter process is not available");
 }
 
-/* arg: a revoke_ctx when the set changed (an audit record is due), or NULL. */
+/* arg: the container's revoke_ctx (audit set when the set changed), or NULL. */
 static void
 published(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
 {
@@ -561,9 +562,10 @@ published(void *arg, int status, const struct wire_msg *reply, int fd, const cha
 	struct container *c;
 
 	if (status != 0)
-		log_err("a container's secrets could not be updated: %s",
-		    detail && *detail ? detail : hush_strerror(status));
-	if (x != NULL) {
+		log_err("container %.64s: its secrets could not be updated: %s",
+		    x != NULL ? x->id : "?", detail && *detail ? detail :
+		    hush_strerror(status));
+	if (x != NULL && x->audit) {
 		/* What the container holds now, for 'container ls' and its revocation. */
 		if (status == 0 && (c = ctr_find(x->p, x->id)) != NULL && x->files >= 0)
 			c->count = (uint32_t)x->files;
@@ -585,12 +587,14 @@ ctr_publish(struct parent *p, struct container *c)
 
 	/* Only a change the container can see is an event to record. */
 	ctr_set_print(p, svc, print);
+	x = revoke_ctx_new(p, c, svc != NULL ? (long)svc->ngrants : 0,
+	    svc == NULL ? "service-not-placed" : NULL);
 	if (sodium_memcmp(print, c->print, sizeof(print)) != 0) {
 		memcpy(c->print, print, sizeof(print));
-		x = revoke_ctx_new(p, c, svc != NULL ? (long)svc->ngrants : 0,
-		    svc == NULL ? "service-not-placed" : NULL);
 		if (x == NULL)
 			log_err("container %.64s: no memory for its audit record", c->id);
+		else
+			x->audit = true;
 	}
 	wire_enc_init(&e, MNTR_PUBLISH, child_next_id(&p->mounter), WIRE_MAX_MSG);
 	wire_put_str(&e, T_CONTAINER_ID, c->id);
@@ -603,8 +607,9 @@ ctr_publish(struct parent *p, struct container *c)
 		    c->service);
 	wire_enc_free(&e);
 	if (r != 0 && x != NULL) {
-		audit_container(p, "container-update", x->id, x->service, x->reason,
-		    x->files, false);
+		if (x->audit)
+			audit_container(p, "container-update", x->id, x->service,
+			    x->reason, x->files, false);
 		free(x);
 	}
 	return r == 0;

@@ -6,6 +6,7 @@
 #include "err.h"
 #include "id.h"
 #include "join_token.h"
+#include "keytext.h"
 #include "unlock_key.h"
 
 #define PREFIX_LEN	(sizeof(CLAIM_PREFIX) - 1)
@@ -32,25 +33,6 @@ static const unsigned char claim_personal[
 _Static_assert(CLAIM_DIGEST_BYTES >= crypto_generichash_blake2b_BYTES_MIN &&
     CLAIM_DIGEST_BYTES <= crypto_generichash_blake2b_BYTES_MAX,
     "claim digest size");
-
-/* Longest version we echo back; longer ones are not versions at all. */
-#define VERSION_ECHO_MAX	9
-
-#define MIN(a, b)	((a) < (b) ? (a) : (b))
-
-/*
- * Length of the field at p: up to the next '-', at most max bytes.  The
- * cap keeps every scan within the claim's fixed layout, so even a wildly
- * wrong len makes the parser read no more than a claim's worth.
- */
-static size_t
-field_len(const char *p, size_t max)
-{
-	const char *dash;
-
-	dash = memchr(p, '-', max);
-	return dash == NULL ? max : (size_t)(dash - p);
-}
 
 int
 claim_new(const char *service_id, struct claim *out)
@@ -100,45 +82,6 @@ claim_format(const struct claim *c, char *out, size_t outcap)
 }
 
 /*
- * Checks the version field at p (rem bytes left) and returns 0 with *vlenp
- * set, or an error with why filled in.  Only a short all-digit field is
- * echoed, so secret characters of a claim missing its dashes never reach
- * the message.
- */
-static int
-parse_version(const char *p, size_t rem, size_t *vlenp, char *why,
-    size_t whylen)
-{
-	size_t i, vlen;
-
-	vlen = field_len(p, MIN(rem, VERSION_ECHO_MAX + 1));
-	if (vlen == 0) {
-		set_why(why, whylen, "claim version is missing "
-		    "(expected " HEAD "...)");
-		return HUSH_E_FORMAT;
-	}
-	for (i = 0; i < vlen; i++) {
-		if (p[i] < '0' || p[i] > '9') {
-			set_why(why, whylen, "claim version must be a number "
-			    "(expected " HEAD "...)");
-			return HUSH_E_FORMAT;
-		}
-	}
-	if (vlen > VERSION_ECHO_MAX) {
-		set_why(why, whylen, "unsupported claim version");
-		return HUSH_E_VERSION;
-	}
-	if (vlen != sizeof(CLAIM_VERSION) - 1 ||
-	    memcmp(p, CLAIM_VERSION, vlen) != 0) {
-		set_why(why, whylen, "unsupported claim version '%.*s'",
-		    (int)vlen, p);
-		return HUSH_E_VERSION;
-	}
-	*vlenp = vlen;
-	return 0;
-}
-
-/*
  * The service id is not secret, but it is not echoed either: in a claim
  * that lost its dashes the "id" runs into the secret.
  */
@@ -159,13 +102,10 @@ parse_service_id(const char *p, size_t n, struct claim *t, char *why,
 	if (hush_id_valid(t->service_id))
 		return 0;
 	/* Only to tell the operator which rule the id broke. */
-	r = base36_decode(p, n, raw, sizeof(raw));
-	if (r == HUSH_E_RANGE) {
-		set_why(why, whylen, "claim service id is out of range");
-		return HUSH_E_RANGE;
-	}
-	set_why(why, whylen, "claim service id is not valid base36 "
-	    "(0-9 and lowercase a-z)");
+	if ((r = keytext_base36("claim service id", p, n, raw, sizeof(raw), why,
+	    whylen)) != 0)
+		return r;
+	set_why(why, whylen, "claim service id is not a service id");
 	return HUSH_E_ENCODING;
 }
 
@@ -211,7 +151,8 @@ claim_parse(const char *s, size_t len, struct claim *out, char *why,
 	p = s + PREFIX_LEN;
 	rem = len - PREFIX_LEN;
 
-	if ((r = parse_version(p, rem, &n, why, whylen)) != 0)
+	if ((r = keytext_version("claim", HEAD "...", CLAIM_VERSION, p, rem, &n,
+	    why, whylen)) != 0)
 		return r;
 	if (n == rem) {
 		set_why(why, whylen, "claim is truncated after the version");
@@ -220,7 +161,7 @@ claim_parse(const char *s, size_t len, struct claim *out, char *why,
 	p += n + 1;	/* and the '-' */
 	rem -= n + 1;
 
-	n = field_len(p, MIN(rem, HUSH_ID_LEN + 1));
+	n = keytext_field_len(p, KEYTEXT_MIN(rem, HUSH_ID_LEN + 1));
 	if ((r = parse_service_id(p, n, &t, why, whylen)) != 0)
 		return r;
 	if (n == rem) {
@@ -230,33 +171,9 @@ claim_parse(const char *s, size_t len, struct claim *out, char *why,
 	p += n + 1;	/* and the '-' */
 	rem -= n + 1;
 
-	/*
-	 * The secret runs to the end; anything past its fixed width is
-	 * reported as trailing data, the usual result of a sloppy paste.
-	 */
-	if (rem < CLAIM_SECRET_CHARS) {
-		set_why(why, whylen, "claim secret must be %d base36 "
-		    "characters", CLAIM_SECRET_CHARS);
-		return HUSH_E_FORMAT;
-	}
-	switch ((r = base36_decode(p, CLAIM_SECRET_CHARS, t.secret,
-	    sizeof(t.secret)))) {
-	case 0:
-		break;
-	case HUSH_E_RANGE:
-		set_why(why, whylen, "claim secret is out of range");
+	if ((r = keytext_tail_base36("claim", "secret", p, rem, CLAIM_SECRET_CHARS, t.secret,
+	    sizeof(t.secret), why, whylen)) != 0)
 		goto fail;
-	default:
-		set_why(why, whylen, "claim secret is not valid base36 "
-		    "(0-9 and lowercase a-z)");
-		r = HUSH_E_ENCODING;
-		goto fail;
-	}
-	if (rem != CLAIM_SECRET_CHARS) {
-		set_why(why, whylen, "claim has trailing data");
-		r = HUSH_E_FORMAT;
-		goto fail;
-	}
 	memcpy(out, &t, sizeof(t));
 	sodium_memzero(&t, sizeof(t));
 	return 0;

@@ -6,6 +6,7 @@
 #include "base36.h"
 #include "err.h"
 #include "join_token.h"
+#include "keytext.h"
 
 #define PREFIX_LEN	(sizeof(JOIN_TOKEN_PREFIX) - 1)
 #define HEAD		JOIN_TOKEN_PREFIX JOIN_TOKEN_VERSION "-"
@@ -13,25 +14,6 @@
 
 _Static_assert(HEAD_LEN + JOIN_TOKEN_DIGEST_CHARS + 1 +
     JOIN_TOKEN_SECRET_CHARS == JOIN_TOKEN_LEN, "join token layout");
-
-/* Longest version we echo back; longer ones are not versions at all. */
-#define VERSION_ECHO_MAX	9
-
-/*
- * Length of the field at p: up to the next '-', at most max bytes.  The
- * cap keeps every scan within the token's fixed layout, so even a wildly
- * wrong len makes the parser read no more than a token's worth.
- */
-static size_t
-field_len(const char *p, size_t max)
-{
-	const char *dash;
-
-	dash = memchr(p, '-', max);
-	return dash == NULL ? max : (size_t)(dash - p);
-}
-
-#define MIN(a, b)	((a) < (b) ? (a) : (b))
 
 int
 join_token_format(const struct join_token *t, char *out, size_t outcap)
@@ -66,46 +48,6 @@ join_token_format(const struct join_token *t, char *out, size_t outcap)
 }
 
 /*
- * Checks the version field at p (rem bytes left) and returns 0 with *vlenp
- * set, or an error with why filled in.  Only a short all-digit field is
- * echoed, so secret characters of a token missing its dashes never reach
- * the message.
- */
-static int
-parse_version(const char *p, size_t rem, size_t *vlenp, char *why,
-    size_t whylen)
-{
-	size_t i, vlen;
-
-	vlen = field_len(p, MIN(rem, VERSION_ECHO_MAX + 1));
-	if (vlen == 0) {
-		set_why(why, whylen, "join token version is missing "
-		    "(expected HUSHTKN-" JOIN_TOKEN_VERSION "-...)");
-		return HUSH_E_FORMAT;
-	}
-	for (i = 0; i < vlen; i++) {
-		if (p[i] < '0' || p[i] > '9') {
-			set_why(why, whylen, "join token version must be a "
-			    "number (expected HUSHTKN-" JOIN_TOKEN_VERSION
-			    "-...)");
-			return HUSH_E_FORMAT;
-		}
-	}
-	if (vlen > VERSION_ECHO_MAX) {
-		set_why(why, whylen, "unsupported join token version");
-		return HUSH_E_VERSION;
-	}
-	if (vlen != sizeof(JOIN_TOKEN_VERSION) - 1 ||
-	    memcmp(p, JOIN_TOKEN_VERSION, vlen) != 0) {
-		set_why(why, whylen, "unsupported join token version '%.*s'",
-		    (int)vlen, p);
-		return HUSH_E_VERSION;
-	}
-	*vlenp = vlen;
-	return 0;
-}
-
-/*
  * Positions are tracked as p plus rem bytes left, never as s + len: a
  * caller's len is only trusted as far as the token's layout needs it.
  */
@@ -137,7 +79,8 @@ join_token_parse(const char *s, size_t len, struct join_token *out,
 	p = s + PREFIX_LEN;
 	rem = len - PREFIX_LEN;
 
-	if ((r = parse_version(p, rem, &n, why, whylen)) != 0)
+	if ((r = keytext_version("join token", HEAD "...", JOIN_TOKEN_VERSION, p,
+	    rem, &n, why, whylen)) != 0)
 		return r;
 	if (n == rem) {
 		set_why(why, whylen, "join token is truncated after the "
@@ -147,22 +90,15 @@ join_token_parse(const char *s, size_t len, struct join_token *out,
 	p += n + 1;	/* and the '-' */
 	rem -= n + 1;
 
-	n = field_len(p, MIN(rem, JOIN_TOKEN_DIGEST_CHARS + 1));
+	n = keytext_field_len(p, KEYTEXT_MIN(rem, JOIN_TOKEN_DIGEST_CHARS + 1));
 	if (n != JOIN_TOKEN_DIGEST_CHARS) {
 		set_why(why, whylen, "join token digest must be %d base36 "
 		    "characters", JOIN_TOKEN_DIGEST_CHARS);
 		return HUSH_E_FORMAT;
 	}
-	switch ((r = base36_decode(p, n, t.digest, sizeof(t.digest)))) {
-	case 0:
-		break;
-	case HUSH_E_RANGE:
-		set_why(why, whylen, "join token digest is out of range");
+	if ((r = keytext_base36("join token digest", p, n, t.digest,
+	    sizeof(t.digest), why, whylen)) != 0)
 		return r;
-	default:
-		set_why(why, whylen, "join token digest is not valid base36");
-		return HUSH_E_ENCODING;
-	}
 	if (n == rem) {
 		set_why(why, whylen, "join token is missing its secret");
 		return HUSH_E_FORMAT;
@@ -170,32 +106,9 @@ join_token_parse(const char *s, size_t len, struct join_token *out,
 	p += n + 1;	/* and the '-' */
 	rem -= n + 1;
 
-	/*
-	 * The secret runs to the end; anything past its fixed width is
-	 * reported as trailing data, the usual result of a sloppy paste.
-	 */
-	if (rem < JOIN_TOKEN_SECRET_CHARS) {
-		set_why(why, whylen, "join token secret must be %d base36 "
-		    "characters", JOIN_TOKEN_SECRET_CHARS);
-		return HUSH_E_FORMAT;
-	}
-	switch ((r = base36_decode(p, JOIN_TOKEN_SECRET_CHARS, t.secret,
-	    sizeof(t.secret)))) {
-	case 0:
-		break;
-	case HUSH_E_RANGE:
-		set_why(why, whylen, "join token secret is out of range");
+	if ((r = keytext_tail_base36("join token", "secret", p, rem, JOIN_TOKEN_SECRET_CHARS, t.secret,
+	    sizeof(t.secret), why, whylen)) != 0)
 		goto fail;
-	default:
-		set_why(why, whylen, "join token secret is not valid base36");
-		r = HUSH_E_ENCODING;
-		goto fail;
-	}
-	if (rem != JOIN_TOKEN_SECRET_CHARS) {
-		set_why(why, whylen, "join token has trailing data");
-		r = HUSH_E_FORMAT;
-		goto fail;
-	}
 	memcpy(out, &t, sizeof(t));
 	sodium_memzero(&t, sizeof(t));
 	return 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "keytext.h"
 #include "unlock_key.h"
 
 #define PREFIX_LEN	(sizeof(UNLOCK_KEY_PREFIX) - 1)
@@ -15,9 +16,6 @@ _Static_assert(HEAD_LEN + UNLOCK_KEY_B64_CHARS == UNLOCK_KEY_LEN,
     "unlock key layout");
 _Static_assert(sodium_base64_ENCODED_LEN(UNLOCK_KEY_BYTES, B64_VARIANT) ==
     UNLOCK_KEY_B64_CHARS + 1, "unlock key base64 length");
-
-/* Longest version we echo back; longer ones are not versions at all. */
-#define VERSION_ECHO_MAX	9
 
 static int
 is_b64(char c)
@@ -40,51 +38,6 @@ unlock_key_format(const uint8_t key[UNLOCK_KEY_BYTES], char *out,
 	memcpy(out, HEAD, HEAD_LEN);
 	sodium_bin2base64(out + HEAD_LEN, outcap - HEAD_LEN, key,
 	    UNLOCK_KEY_BYTES, B64_VARIANT);
-	return 0;
-}
-
-#define MIN(a, b)	((a) < (b) ? (a) : (b))
-
-/*
- * Checks the version field at p (rem bytes left).  The scan stops within
- * a few bytes whatever rem says, and only a short all-digit field is
- * echoed, so key characters of a text missing its dash never reach the
- * message.
- */
-static int
-parse_version(const char *p, size_t rem, size_t *vlenp, char *why,
-    size_t whylen)
-{
-	const char *dash;
-	size_t i, vlen, max;
-
-	max = MIN(rem, VERSION_ECHO_MAX + 1);
-	dash = memchr(p, '-', max);
-	vlen = dash == NULL ? max : (size_t)(dash - p);
-	if (vlen == 0) {
-		set_why(why, whylen, "unlock key version is missing "
-		    "(expected HUSHKEY-" UNLOCK_KEY_VERSION "-...)");
-		return HUSH_E_FORMAT;
-	}
-	for (i = 0; i < vlen; i++) {
-		if (p[i] < '0' || p[i] > '9') {
-			set_why(why, whylen, "unlock key version must be a "
-			    "number (expected HUSHKEY-" UNLOCK_KEY_VERSION
-			    "-...)");
-			return HUSH_E_FORMAT;
-		}
-	}
-	if (vlen > VERSION_ECHO_MAX) {
-		set_why(why, whylen, "unsupported unlock key version");
-		return HUSH_E_VERSION;
-	}
-	if (vlen != sizeof(UNLOCK_KEY_VERSION) - 1 ||
-	    memcmp(p, UNLOCK_KEY_VERSION, vlen) != 0) {
-		set_why(why, whylen, "unsupported unlock key version '%.*s'",
-		    (int)vlen, p);
-		return HUSH_E_VERSION;
-	}
-	*vlenp = vlen;
 	return 0;
 }
 
@@ -118,7 +71,8 @@ unlock_key_parse(const char *s, size_t len, uint8_t key[UNLOCK_KEY_BYTES],
 	}
 	p = s + PREFIX_LEN;
 	rem = len - PREFIX_LEN;
-	if ((r = parse_version(p, rem, &n, why, whylen)) != 0)
+	if ((r = keytext_version("unlock key", HEAD "...", UNLOCK_KEY_VERSION, p,
+	    rem, &n, why, whylen)) != 0)
 		return r;
 	if (n == rem) {
 		set_why(why, whylen, "unlock key is truncated after the "

@@ -191,7 +191,7 @@ test_parse_digest(void **state)
 	expect_fail("HUSHTKN-1-"
 	    "44O1g4dnt0kxyfg8dktpys2zdblcob3q0nhgg64krrw1sib73l-" SECRET36,
 	    JOIN_TOKEN_LEN, HUSH_E_ENCODING,
-	    "join token digest is not valid base36");
+	    "join token digest is not valid base36 (0-9 and lowercase a-z)");
 	expect_fail("HUSHTKN-1-"
 	    "44o1g4dnt0kxyfg8dktpys2zdbl_ob3q0nhgg64krrw1sib73l-" SECRET36,
 	    JOIN_TOKEN_LEN, HUSH_E_ENCODING, NULL);
@@ -211,7 +211,7 @@ test_parse_secret(void **state)
 	    "join token secret must be 25 base36 characters");
 	expect_fail("HUSHTKN-1-" DIGEST36 "-" "000avh9he7dy896m08s18udxR",
 	    JOIN_TOKEN_LEN, HUSH_E_ENCODING,
-	    "join token secret is not valid base36");
+	    "join token secret is not valid base36 (0-9 and lowercase a-z)");
 	expect_fail("HUSHTKN-1-" DIGEST36 "-" "000avh9he7dy896m08s1-udxr",
 	    JOIN_TOKEN_LEN, HUSH_E_ENCODING, NULL);
 	expect_fail("HUSHTKN-1-" DIGEST36 "-" "f5lxx1zz5pnorynqglhzmsp34",

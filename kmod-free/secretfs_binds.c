@@ -94,13 +94,8 @@ secretfs_file_clone(int wfd, const char *name, int *fd, uint64_t *id,
 static int
 open_leaf(int dir, const char *name)
 {
-	struct open_how how;
-
-	memset(&how, 0, sizeof(how));
-	how.flags = O_PATH | O_CLOEXEC;
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
-	    RESOLVE_NO_MAGICLINKS;
-	return (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
+	return sfs_openat2(dir, name, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT |
+	    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 /*

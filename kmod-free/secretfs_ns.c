@@ -97,15 +97,21 @@ sfs_target_ok(const char *target)
  * is refused too.
  */
 int
-sfs_open_dir(int dir, const char *name)
+sfs_openat2(int dir, const char *name, uint64_t flags, uint64_t resolve)
 {
 	struct open_how how;
 
 	memset(&how, 0, sizeof(how));
-	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
-	    RESOLVE_NO_MAGICLINKS;
+	how.flags = flags;
+	how.resolve = resolve;
 	return (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
+}
+
+int
+sfs_open_dir(int dir, const char *name)
+{
+	return sfs_openat2(dir, name, O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 /*
@@ -255,12 +261,8 @@ sfs_ctr_ok(const struct secretfs_ctr *c, char *why, size_t whylen)
 static int
 open_rootfs_path(int dir, const char *root)
 {
-	struct open_how how;
-
-	memset(&how, 0, sizeof(how));
-	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	return (int)syscall(SYS_openat2, dir, root, &how, sizeof(how));
+	return sfs_openat2(dir, root, O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 int

@@ -121,6 +121,9 @@ const char *sfs_sanitize(const char *s, size_t len, char *buf, size_t cap);
 /* A target such as "/run/secrets": no ".", "..", empty parts or controls. */
 bool	sfs_target_ok(const char *target);
 
+/* openat2(dir, name) with these open flags and RESOLVE_* flags; -1 with errno. */
+int	sfs_openat2(int dir, const char *name, uint64_t flags, uint64_t resolve);
+
 /*
  * Opens directory name in dir as O_PATH, confined to dir and refusing
  * every symlink (see secretfs_attach.c for why).  -1 with errno.

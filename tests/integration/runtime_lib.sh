@@ -56,6 +56,18 @@ make_bundle() {
 	python3 "$MAKE_BUNDLE" --bundle "$b" --rootfs rootfs "${args[@]}"
 }
 
+# hooked RUNTIME NAME SERVICE [make-bundle options] -- ARGS: the bundle
+# $T_DIR/RUNTIME-NAME of a container of SERVICE, its hooks wired to the
+# hushd at $SOCK, the hook's stderr kept in hook.err (crun drops it unless
+# told where to put it)
+hooked() {
+	local r=$1 n=$2 svc=$3
+	shift 3
+	make_bundle "$T_DIR/$r-$n" --hook "$HOOK" --socket "$SOCK" \
+	    --annotation "run.oci.hooks.stderr=$T_DIR/$r-$n/hook.err" \
+	    --service "$svc" "$@"
+}
+
 # rt_argv RUNTIME: set the array RT_ARGV to the command line that runs
 # RUNTIME with its state under $T_DIR (the benchmarks time it directly)
 rt_argv() {
@@ -134,4 +146,28 @@ none_listed() {
 	local out
 	out=$(hc a container ls -q "$@") || return 2
 	[ -z "$out" ]
+}
+
+# podman_wired SOCK: podman wired as a distribution ships hush: `make
+# install` of the programs and the hooks.d definitions into $T_DIR/inst,
+# the definitions' one change being the control socket of this test's
+# hushd (not the default /run/hush/control.sock).  Sets P, the podman
+# command line with its state under $T_DIR and those definitions, and
+# LIMITS, the options this machine needs (see README).
+podman_wired() {
+	local f I=$T_DIR/inst
+	P=(podman --root "$T_DIR/pod/root" --runroot "$T_DIR/pod/run" --runtime runc
+	    --hooks-dir "$I/hooks.d")
+	LIMITS=(--ulimit nofile=20000:20000 --ulimit nproc=4096:4096 --network none)
+	make -s --no-print-directory install-programs BUILD="$BUILD" DESTDIR= PREFIX="$I" \
+	    SBINDIR="$I/sbin" BINDIR="$I/bin" LIBEXECDIR="$I/libexec" HOOKSDIR="$I/hooks.d" ||
+	    return 1
+	for f in "$I"/hooks.d/*.json; do
+		python3 - "$f" "$1" <<'PY' || return 1
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["hook"]["env"] = ["HUSH_CONTROL_SOCKET=" + sys.argv[2]]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+	done
 }

@@ -30,16 +30,6 @@ check "their claims are issued" eval 'issue_claim a web && issue_claim a rootsvc
 placed() { [ "$(hc a service ls --placed -q | grep -c .)" = 2 ]; }
 check "both services are placed on this node" wait_for 10 placed
 
-# hooked RUNTIME NAME SERVICE [make-bundle options] -- ARGS: the bundle of
-# the container RUNTIME-NAME; the one place this test makes a container
-hooked() {
-	local r=$1 n=$2 svc=$3
-	shift 3
-	# crun drops a hook's stderr unless told where to put it
-	make_bundle "$T_DIR/$r-$n" --hook "$HOOK" --socket "$SOCK" \
-	    --annotation "run.oci.hooks.stderr=$T_DIR/$r-$n/hook.err" \
-	    --service "$svc" "$@"
-}
 # ctr RUNTIME NAME SERVICE [make-bundle options]: the container
 # RUNTIME-NAME of SERVICE, started (its createRuntime hook attaches it);
 # its init's pid in PID[RUNTIME-NAME]

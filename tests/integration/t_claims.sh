@@ -46,21 +46,7 @@ expect_fail "service claim needs exactly one service" "requires exactly one SERV
     hc a service claim
 
 # ---- podman, wired as a distribution ships it -----------------------------
-I=$T_DIR/inst
-check "make install puts the hook and its definitions in place" \
-    make -s --no-print-directory install-programs BUILD="$BUILD" DESTDIR= PREFIX="$I" \
-    SBINDIR="$I/sbin" BINDIR="$I/bin" LIBEXECDIR="$I/libexec" HOOKSDIR="$I/hooks.d"
-for f in "$I"/hooks.d/*.json; do
-	python3 - "$f" "$SOCK" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["hook"]["env"] = ["HUSH_CONTROL_SOCKET=" + sys.argv[2]]
-json.dump(c, open(sys.argv[1], "w"))
-PY
-done
-P=(podman --root "$T_DIR/pod/root" --runroot "$T_DIR/pod/run" --runtime runc
-    --hooks-dir "$I/hooks.d")
-LIMITS=(--ulimit nofile=20000:20000 --ulimit nproc=4096:4096 --network none)
+check "make install puts the hook and its definitions in place" podman_wired "$SOCK"
 rt_cleanup() {
 	"${P[@]}" rm -af -t 0 >/dev/null 2>&1
 	"${P[@]}" rmi -af >/dev/null 2>&1

@@ -46,21 +46,8 @@ SHR=""			# phase E's shared host mount
 FUSE_PIDS=""		# phase F's FUSE servers (that never serve)
 
 # ---- podman, wired as t_podman.sh wires it --------------------------------
-I=$T_DIR/inst
-P=(podman --root "$T_DIR/pod/root" --runroot "$T_DIR/pod/run" --runtime runc
-    --hooks-dir "$I/hooks.d")
-LIMITS=(--ulimit nofile=20000:20000 --ulimit nproc=4096:4096 --network none)
 check "make install puts the hook and its definitions in place (for podman)" \
-    make -s --no-print-directory install BUILD="$BUILD" DESTDIR= PREFIX="$I" \
-    SBINDIR="$I/sbin" BINDIR="$I/bin" LIBEXECDIR="$I/libexec" HOOKSDIR="$I/hooks.d"
-for f in "$I"/hooks.d/*.json; do
-	python3 - "$f" "$SOCK" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["hook"]["env"] = ["HUSH_CONTROL_SOCKET=" + sys.argv[2]]
-json.dump(c, open(sys.argv[1], "w"))
-PY
-done
+    podman_wired "$SOCK"
 
 rt_cleanup() {
 	local e m
@@ -83,16 +70,6 @@ rt_cleanup() {
 # it by (podman's is its long id).
 declare -A RT_OF CID
 
-# hooked RUNTIME NAME SERVICE [make-bundle options] -- ARGS: the bundle of
-# a runc or crun container of SERVICE, hooks wired to node a
-hooked() {
-	local r=$1 n=$2 svc=$3
-	shift 3
-	# crun drops a hook's stderr unless told where to put it
-	make_bundle "$T_DIR/$r-$n" --hook "$HOOK" --socket "$SOCK" \
-	    --annotation "run.oci.hooks.stderr=$T_DIR/$r-$n/hook.err" \
-	    --service "$svc" "$@"
-}
 # pod_run KEY SERVICE: the one place a podman container is made (detached,
 # its own copy of the rootfs, the hooks from the installed definitions)
 pod_run() {

@@ -20,26 +20,10 @@ check "web is placed on this node" wait_for 10 sh -c \
 
 # the install rule, into a throw-away prefix
 I=$T_DIR/inst
-check "make install puts the hook and its definitions in place" \
-    make -s --no-print-directory install BUILD="$BUILD" DESTDIR= PREFIX="$I" \
-    SBINDIR="$I/sbin" BINDIR="$I/bin" LIBEXECDIR="$I/libexec" HOOKSDIR="$I/hooks.d"
+check "make install puts the hook and its definitions in place" podman_wired "$SOCK"
 eq "the definitions name the installed hook" "$I/libexec/hush-oci-hook $I/libexec/hush-oci-hook" \
     "$(python3 -c 'import json,sys; print(*(json.load(open(f))["hook"]["path"] for f in sys.argv[1:]))' \
     "$I"/hooks.d/hush-createRuntime.json "$I"/hooks.d/hush-poststop.json)"
-# this test's hushd is not at the default /run/hush/control.sock: the one
-# change made to the installed files
-for f in "$I"/hooks.d/*.json; do
-	python3 - "$f" "$SOCK" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["hook"]["env"] = ["HUSH_CONTROL_SOCKET=" + sys.argv[2]]
-json.dump(c, open(sys.argv[1], "w"))
-PY
-done
-
-P=(podman --root "$T_DIR/pod/root" --runroot "$T_DIR/pod/run" --runtime runc
-    --hooks-dir "$I/hooks.d")
-LIMITS=(--ulimit nofile=20000:20000 --ulimit nproc=4096:4096 --network none)
 prun() { # prun [podman run options] -- CMD...: the rootfs comes last, as podman wants
 	local opts=()
 	while [ "$1" != -- ]; do opts+=("$1"); shift; done

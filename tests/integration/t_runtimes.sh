@@ -33,7 +33,7 @@ done
 check "the services are placed on this node" wait_for 10 sh -c \
     "[ \$('$HUSHCTL' --control-socket '$SOCK' service ls --placed -q | wc -l) -eq 4 ]"
 
-hooked() { # hooked RUNTIME NAME [make-bundle options] -- ARGS
+rt_bundle() { # rt_bundle RUNTIME NAME [make-bundle options] -- ARGS
 	local r=$1 n=$2
 	shift 2
 	# crun drops a hook's stderr unless told where to put it
@@ -55,7 +55,7 @@ host_mounts_at() { # any mount at PATH in the host's namespace
 for R in runc crun; do
 	echo "# --- $R"
 	# a container of service web, running as the uid the files belong to
-	hooked "$R" web --service web --user 33:44 -- sleep 600
+	rt_bundle "$R" web --service web --user 33:44 -- sleep 600
 	check "$R: a container of service web starts" rt_start "$R" "$R-web" "$T_DIR/$R-web"
 	eq "$R: it reads db" "db password" "$(as_www "$R" "$R-web" cat /run/secrets/db)"
 	eq "$R: ... and the nested target api/token" "api token" \
@@ -78,7 +78,7 @@ for R in runc crun; do
 	check "$R: nothing is mounted on the host" not grep -qF "$T_DIR/" /proc/self/mountinfo
 
 	# another service's container sees only its own
-	hooked "$R" api --service api --user 33:44 -- sleep 600
+	rt_bundle "$R" api --service api --user 33:44 -- sleep 600
 	check "$R: a container of service api starts" rt_start "$R" "$R-api" "$T_DIR/$R-api"
 	eq "$R: it sees only cert" "cert" "$(as_www "$R" "$R-api" ls /run/secrets | tr '\n' ' ' | sed 's/ $//')"
 	eq "$R: ... with its content and mode" "cert bytes 440" \
@@ -86,7 +86,7 @@ for R in runc crun; do
 	check "$R: web's container still sees no cert" not rt "$R" exec "$R-web" test -e /run/secrets/cert
 
 	# a grant at an absolute target, outside /run/secrets
-	hooked "$R" abs --service absrt --user 33:44 -- sleep 600
+	rt_bundle "$R" abs --service absrt --user 33:44 -- sleep 600
 	check "$R: a container with a secret at /etc/app/db.conf starts" \
 	    rt_start "$R" "$R-abs" "$T_DIR/$R-abs"
 	eq "$R: ... it reads the file there" "db password" \
@@ -99,13 +99,13 @@ for R in runc crun; do
 	rt_rm "$R" "$R-abs"
 
 	# the hook is wired but the container has no annotation
-	hooked "$R" plain -- sleep 600
+	rt_bundle "$R" plain -- sleep 600
 	check "$R: a container without the annotation starts" rt_start "$R" "$R-plain" "$T_DIR/$R-plain"
 	eq "$R: ... and has no /run/secrets mount" "" "$(secrets_mount "$R" "$R-plain")"
 	check "$R: ... and no /run/secrets at all" not rt "$R" exec "$R-plain" test -e /run/secrets
 
 	# a service not placed on this node: the runtime refuses the container
-	hooked "$R" elsewhere --service elsewhere -- sleep 600
+	rt_bundle "$R" elsewhere --service elsewhere -- sleep 600
 	check "$R: a container of a service not placed here does not start" \
 	    not rt_start "$R" "$R-elsewhere" "$T_DIR/$R-elsewhere"
 	check "$R: ... with the hook's error" hook_said "$R" elsewhere \
@@ -123,7 +123,7 @@ for R in runc crun; do
 	# value, whole
 	mkdir -p "$T_DIR/$R-out"
 	chmod 0777 "$T_DIR/$R-out"
-	hooked "$R" rot --service rot --user 33:44 --bind "$T_DIR/$R-out:/out" -- \
+	rt_bundle "$R" rot --service rot --user 33:44 --bind "$T_DIR/$R-out:/out" -- \
 	    sh -c 'while [ ! -e /out/stop ]; do
 		s=$(md5sum /run/secrets/big 2>/dev/null | cut -c1-32)
 		case $s in '"$SUM_OLD"') echo o ;; '"$SUM_NEW"') echo n ;; *) echo "bad:$s" ;; esac
@@ -143,7 +143,7 @@ for R in runc crun; do
 	check "$R: ... ending on the last one" sh -c "[ \"\$(tail -1 '$T_DIR/$R-out/reads')\" = n ]"
 
 	# SIGKILL, and the runtime never runs poststop
-	hooked "$R" kill --service web --no-poststop -- sleep 600
+	rt_bundle "$R" kill --service web --no-poststop -- sleep 600
 	check "$R: a container without a poststop hook starts" rt_start "$R" "$R-kill" "$T_DIR/$R-kill"
 	pid=$(rt_pid "$R" "$R-kill")
 	check "$R: hushd lists it" listed "$R-kill"
@@ -155,7 +155,7 @@ for R in runc crun; do
 
 	# a user-namespaced container: files owned by the granted ids as the
 	# container sees them, by the mapped ids on the host
-	hooked "$R" userns --service web --userns 100000:65536 --user 33:44 -- sleep 600
+	rt_bundle "$R" userns --service web --userns 100000:65536 --user 33:44 -- sleep 600
 	chown -R 100000:100000 "$T_DIR/$R-userns/rootfs"
 	check "$R: a user-namespaced container starts" rt_start "$R" "$R-userns" "$T_DIR/$R-userns"
 	upid=$(rt_pid "$R" "$R-userns")
@@ -169,7 +169,7 @@ for R in runc crun; do
 
 	# a rootfs whose /run is a symlink to a host path
 	mkdir -p "$T_DIR/$R-hostrun"
-	hooked "$R" symlink --service web -- sleep 600
+	rt_bundle "$R" symlink --service web -- sleep 600
 	rm -rf "$T_DIR/$R-symlink/rootfs/run"
 	ln -s "$T_DIR/$R-hostrun" "$T_DIR/$R-symlink/rootfs/run"
 	check "$R: a rootfs with /run -> a host path does not start" \

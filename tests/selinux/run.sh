@@ -159,6 +159,7 @@ allow hushd_t init_t unix_dgram_socket sendto              -- sd_notify
 
 # The hook: the control socket, and none of hushd's own files.
 allow hushd_hook_t hushd_t unix_stream_socket connectto    -- hook connects to hushd
+allow hushd_t hushd_hook_t fd use                           -- hushd takes the pidfd the hook sends
 allow hushd_hook_t hushd_control_sock_t sock_file write    -- hook opens the control socket
 allow hushd_hook_t var_run_t file read,open                -- hook reads a bundle's config.json
 deny hushd_hook_t hushd_var_lib_t file read                -- hook reads the state dir

@@ -90,6 +90,12 @@ eq "... and so does its json" "1" \
 
 expect_fail "a service not placed here is refused" "service 'other' is not placed on this node" \
     hook createRuntime "$(state c2 other)"
+# the claim, the one thing a container must prove (t_claims.sh has the rest)
+expect_fail "a container without web's claim is refused" "c5: service 'web' needs a claim" \
+    hook createRuntime "$(state c5 web | sed 's/,"io.hush.claim":"[^"]*"//')"
+expect_fail "... and one with a forged claim" "c6: the container's claim does not match service 'web'" \
+    hook createRuntime "$(state c6 web | sed 's/"io.hush.claim":"\(HUSHCLM-1-[0-9a-z]*\)-[0-9a-z]*"/"io.hush.claim":"\1-00000000000000000000000000000000000000000000000001"/')"
+eq "... neither is held" "c1" "$(ids)"
 expect_fail "an unknown service is refused the same way" "service 'nosuch' is not placed on this node" \
     hook createRuntime "$(state c3 nosuch)"
 

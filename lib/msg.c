@@ -393,8 +393,15 @@ static const struct wire_field_spec f_join_request[] = {
 	F_CSR,
 	F_ADDR(T_ADVERTISE_ADDR, REQ),
 };
-static const struct wire_field_spec f_dsp_forward[] = {
-	F(T_COMMAND, WIRE_BYTES, REQ, WIRE_HDR_LEN, HUSH_SECRET_MAX + 65536),
+/*
+ * What managers forward to the leader (DSP_FORWARD, DSP_QUERY) and its
+ * answers travel sealed with the cluster's DEK, which the managers'
+ * parents hold and their net processes do not (peer_seal.c): a command,
+ * a query or an answer may hold a secret value, a key or a secret's name.
+ */
+#define F_SEALED	F(T_SEALED, WIRE_BYTES, REQ, 1, WIRE_MAX_MSG - 1024)
+static const struct wire_field_spec f_dsp_sealed[] = {
+	F_SEALED,
 };
 static const struct wire_field_spec f_dsp_renew[] = {
 	F_CSR,
@@ -762,10 +769,10 @@ static const struct wire_msg_spec specs[] = {
 	S(JOIN_HELLO, f_join_hello),
 	S(JOIN_REQUEST, f_join_request),
 	S(JOIN_REQUEST | MSG_REPLY, f_join_result),
-	S(DSP_FORWARD, f_dsp_forward),
-	S(DSP_FORWARD | MSG_REPLY, f_raft_propose_r),
-	S(DSP_QUERY, f_raft_query),
-	S(DSP_QUERY | MSG_REPLY, f_raft_query),
+	S(DSP_FORWARD, f_dsp_sealed),
+	S(DSP_FORWARD | MSG_REPLY, f_dsp_sealed),
+	S(DSP_QUERY, f_dsp_sealed),
+	S(DSP_QUERY | MSG_REPLY, f_dsp_sealed),
 	S(DSP_RENEW, f_dsp_renew),
 	S(DSP_RENEW | MSG_REPLY, f_dsp_renew_r),
 	S(DSP_HEARTBEAT, f_dsp_heartbeat),

@@ -137,6 +137,9 @@ enum msg_tag {
 	T_CLAIM,		/* a container's claim on its service, as given (claim.h) */
 	T_CLAIM_DIGEST,		/* 32 bytes: the digest of a service's current claim */
 	T_CLAIM_ISSUED,		/* i64: when that claim was issued, unix time */
+	T_SEALED,		/* a message sealed between two parents (daemon/parent/peer_seal.c) */
+	T_SEAL_PUB,		/* 32 bytes: a node's sealing public key (X25519), its parent's */
+	T_JOIN_PROOF,		/* 32 bytes: HMAC of a join request under the token's secret */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };

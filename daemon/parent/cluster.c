@@ -256,21 +256,65 @@ cluster_peer_error(struct peer_op *x, int code, const char *detail)
 	wire_enc_free(&f);
 }
 
+/*
+ * The answer to a sealed DSP_FORWARD or DSP_QUERY: msg (what our raft
+ * process answered, or an error) sealed for the request's nonce.  Even an
+ * error is sealed: its text may name a secret.
+ */
+static void
+peer_sealed_reply(struct peer_op *x, const uint8_t *msg, size_t len)
+{
+	struct wire_enc f;
+	int r;
+
+	wire_enc_init(&f, x->dsp_type | MSG_REPLY, x->dsp_req, WIRE_MAX_MSG);
+	r = peer_seal(x->dsp_type == DSP_QUERY ? PURPOSE_DSP_QUERY_R : PURPOSE_DSP_FORWARD_R,
+	    x->nonce, msg, len, &f);
+	if (r == 0)
+		cluster_peer_reply(x, &f);
+	else
+		cluster_peer_error(x, r, "the manager could not seal its answer");
+	wire_enc_free(&f);
+}
+
+static void
+peer_sealed_error(struct peer_op *x, int code, const char *detail)
+{
+	struct wire_enc e;
+	const uint8_t *buf;
+	size_t len;
+
+	/* NOTLEADER here means leadership moved under us: the caller retries. */
+	if (code == HUSH_E_NOTLEADER)
+		code = HUSH_E_UNAVAIL;
+	msg_error_reply(&e, 0, code, detail);
+	if (wire_enc_finish(&e, &buf, &len) == 0)
+		peer_sealed_reply(x, buf, len);
+	else
+		cluster_peer_error(x, code, NULL);
+	wire_enc_free(&e);
+}
+
 static void
 peer_op_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	struct peer_op *x = op->ctx;
 	struct wire_enc f;
+	const uint8_t *buf;
+	size_t len;
 
 	if (status != 0) {
-		cluster_peer_error(x, status, detail);
+		peer_sealed_error(x, status, detail);
 		op_free(op);
 		return;
 	}
-	wire_enc_init(&f, x->dsp_type | MSG_REPLY, x->dsp_req, WIRE_MAX_MSG);
+	wire_enc_init(&f, RAFTP_PROPOSE | MSG_REPLY, 0, WIRE_MAX_MSG);
 	for (size_t i = 0; i < reply->nfields; i++)
 		wire_put_bytes(&f, reply->fields[i].tag, reply->fields[i].val, reply->fields[i].len);
-	cluster_peer_reply(x, &f);
+	if (wire_enc_finish(&f, &buf, &len) == 0)
+		peer_sealed_reply(x, buf, len);
+	else
+		peer_sealed_error(x, HUSH_E_TOOBIG, "the answer does not fit in a message");
 	wire_enc_free(&f);
 	op_free(op);
 }
@@ -282,9 +326,10 @@ peer_query_done(struct op *op, int status, const struct wire_msg *reply, const c
 	struct wire_enc f, inner;
 	const uint8_t *buf;
 	size_t len;
+	int r;
 
 	if (status != 0) {
-		cluster_peer_error(x, status, detail);
+		peer_sealed_error(x, status, detail);
 		op_free(op);
 		return;
 	}
@@ -293,10 +338,15 @@ peer_query_done(struct op *op, int status, const struct wire_msg *reply, const c
 	for (size_t i = 0; i < reply->nfields; i++)
 		wire_put_bytes(&inner, reply->fields[i].tag, reply->fields[i].val,
 		    reply->fields[i].len);
-	wire_enc_init(&f, DSP_QUERY | MSG_REPLY, x->dsp_req, WIRE_MAX_MSG);
-	if (wire_enc_finish(&inner, &buf, &len) == 0)
+	wire_enc_init(&f, RAFTP_QUERY | MSG_REPLY, 0, WIRE_MAX_MSG);
+	if ((r = wire_enc_finish(&inner, &buf, &len)) == 0) {
 		wire_put_bytes(&f, T_QUERY, buf, len);
-	cluster_peer_reply(x, &f);
+		r = wire_enc_finish(&f, &buf, &len);
+	}
+	if (r == 0)
+		peer_sealed_reply(x, buf, len);
+	else
+		peer_sealed_error(x, r, "the answer does not fit in a message");
 	wire_enc_free(&f);
 	wire_enc_free(&inner);
 	op_free(op);
@@ -572,16 +622,31 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			break;
 		}
 		{
-			const struct wire_field *emb = wire_find(dsp,
-			    dsp->hdr.type == DSP_FORWARD ? T_COMMAND : T_QUERY, 0);
+			struct secbuf emb = SECBUF_INIT;
 
+			/*
+			 * Only a manager's parent can seal with the DEK: a peer
+			 * certificate alone, or a net process speaking for one,
+			 * gets nothing from the store (peer_seal.c).
+			 */
+			if (peer_open(dsp->hdr.type == DSP_FORWARD ? PURPOSE_DSP_FORWARD :
+			    PURPOSE_DSP_QUERY, dsp, x->nonce, &emb) != 0) {
+				snprintf(why, sizeof(why), "a %s from node %s was not sealed "
+				    "with the cluster's data key: refused", dsp->hdr.type ==
+				    DSP_FORWARD ? "forwarded command" : "query", peer);
+				log_warn("%s", why);
+				cluster_peer_error(x, HUSH_E_PERM, why);
+				op_free(op);
+				break;
+			}
 			/* The raft process checks the embedded message's schema. */
 			r = dsp->hdr.type == DSP_FORWARD ?
-			    raft_propose_raw(op, emb->val, emb->len, peer_op_done) :
-			    raft_query_raw(op, emb->val, emb->len, peer_query_done);
+			    raft_propose_raw(op, emb.p, emb.len, peer_op_done) :
+			    raft_query_raw(op, emb.p, emb.len, peer_query_done);
+			secbuf_free(&emb);
 		}
 		if (r != 0) {
-			cluster_peer_error(x, r, NULL);
+			peer_sealed_error(x, r, NULL);
 			op_free(op);
 		}
 		break;

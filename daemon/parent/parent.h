@@ -279,9 +279,35 @@ struct peer_op {
 	uint32_t	 net_req;
 	uint16_t	 dsp_type;
 	uint32_t	 dsp_req;
+	uint8_t		 nonce[16];	/* of a sealed request, for its answer */
 };
 void	cluster_peer_reply(struct peer_op *x, const struct wire_enc *frame);
 void	cluster_peer_error(struct peer_op *x, int code, const char *detail);
+
+/*
+ * peer_seal.c: what managers' parents say to each other through the net
+ * processes, sealed with the DEK (DSP_FORWARD, DSP_QUERY and their
+ * answers).  peer_seal() appends T_SEALED to e; peer_open() takes m's
+ * T_SEALED and gives the message and the request's nonce back, or
+ * HUSH_E_AUTH for anything that was not sealed so, for this purpose,
+ * within PEER_SEAL_WINDOW seconds of now.
+ */
+#define PEER_NONCE_BYTES	16
+#define PEER_SEAL_WINDOW	60
+#define PURPOSE_DSP_FORWARD	"hush/dsp-forward"
+#define PURPOSE_DSP_FORWARD_R	"hush/dsp-forward-answer"
+#define PURPOSE_DSP_QUERY	"hush/dsp-query"
+#define PURPOSE_DSP_QUERY_R	"hush/dsp-query-answer"
+int	peer_seal(const char *purpose, const uint8_t nonce[PEER_NONCE_BYTES],
+	    const uint8_t *msg, size_t len, struct wire_enc *e);
+int	peer_open(const char *purpose, const struct wire_msg *m,
+	    uint8_t nonce[PEER_NONCE_BYTES], struct secbuf *msg);
+/* The same with the DEK and the time given (the test peer tests/tools/hush-probe). */
+int	peer_seal_with(const uint8_t dek[32], const char *purpose,
+	    const uint8_t nonce[PEER_NONCE_BYTES], int64_t now, const uint8_t *msg,
+	    size_t len, struct wire_enc *e);
+int	peer_open_with(const uint8_t dek[32], const char *purpose, int64_t now,
+	    const struct wire_msg *m, uint8_t nonce[PEER_NONCE_BYTES], struct secbuf *msg);
 
 /* containers.c: the OCI hook's requests, carried out by the mounter */
 void	op_container_attach(struct op *op, const struct wire_msg *m);

@@ -5,6 +5,7 @@
  * request through the net process.  Every answer is validated here against
  * the schema of what was asked.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct raft_call {
 	bool		 local;
 	uint8_t		*raw;		/* the command or query, for forwarding */
 	size_t		 rawlen;
+	uint8_t		 nonce[PEER_NONCE_BYTES];	/* its answer must bring it back */
 };
 
 static void
@@ -29,8 +31,6 @@ call_free(struct raft_call *rc)
 	free(rc->raw);
 	free(rc);
 }
-
-
 
 /* Parse the QRY_* answer carried in T_QUERY of m and hand it to the caller. */
 static void
@@ -62,31 +62,56 @@ finish_query(struct raft_call *rc, const struct wire_msg *m)
 	free(inner);
 }
 
+/*
+ * The leader's answer: sealed with the DEK for this request (peer_seal.c),
+ * and inside, what its raft process answered (or its error); or an error
+ * the leader gave before it could open the request.
+ */
 static void
 forwarded(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
 {
 	struct raft_call *rc = arg;
-	struct wire_msg *m;
-	char d[1100];
+	struct secbuf inner = SECBUF_INIT;
+	struct wire_msg *m = NULL, *im = NULL;
+	uint8_t nonce[PEER_NONCE_BYTES];
+	uint16_t allowed[3] = { 0, MSG_ERROR, 0 };
+	char d[1100], why[256];
 
 	if (status != 0) {
 		rc->cb(rc->op, status == HUSH_E_TIMEOUT ? HUSH_E_UNAVAIL : status, NULL, detail);
 		goto out;
 	}
-	if ((m = malloc(sizeof(*m))) == NULL) {
+	if ((m = malloc(sizeof(*m))) == NULL || (im = malloc(sizeof(*im))) == NULL) {
 		rc->cb(rc->op, HUSH_E_NOMEM, NULL, NULL);
 		goto out;
 	}
-	status = cluster_rpc_unwrap(reply, rc->query_type ? DSP_QUERY : DSP_FORWARD, m, d,
-	    sizeof(d));
-	if (status != 0)
+	if ((status = cluster_rpc_unwrap(reply, rc->query_type ? DSP_QUERY : DSP_FORWARD, m, d,
+	    sizeof(d))) != 0) {
 		rc->cb(rc->op, status, NULL, d);
-	else if (rc->query_type)
-		finish_query(rc, m);
-	else
-		rc->cb(rc->op, 0, m, NULL);
-	free(m);
+		goto out;
+	}
+	if (peer_open(rc->query_type ? PURPOSE_DSP_QUERY_R : PURPOSE_DSP_FORWARD_R, m, nonce,
+	    &inner) != 0 || sodium_memcmp(nonce, rc->nonce, sizeof(nonce)) != 0) {
+		log_err("the raft leader's answer was not sealed for this request: refused");
+		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "the raft leader's answer could not be "
+		    "authenticated");
+		goto out;
+	}
+	allowed[0] = (rc->query_type ? RAFTP_QUERY : RAFTP_PROPOSE) | MSG_REPLY;
+	if (msg_parse(inner.p, inner.len, WIRE_MAX_MSG, allowed, im, why, sizeof(why)) != 0) {
+		log_err("malformed answer from the raft leader: %s", why);
+		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "a malformed answer was refused");
+	} else if ((status = msg_reply_status(im, d, sizeof(d))) != 0) {
+		rc->cb(rc->op, status, NULL, d);
+	} else if (rc->query_type) {
+		finish_query(rc, im);
+	} else {
+		rc->cb(rc->op, 0, im, NULL);
+	}
 out:
+	secbuf_free(&inner);
+	free(im);
+	free(m);
 	call_free(rc);
 }
 
@@ -106,9 +131,12 @@ leader_known(void *arg, int status, const struct wire_msg *reply, int fd, const 
 		call_free(rc);
 		return;
 	}
+	/* Sealed: neither net process may read a command, a query or its answer. */
+	randombytes_buf(rc->nonce, sizeof(rc->nonce));
 	wire_enc_init(&req, rc->query_type ? DSP_QUERY : DSP_FORWARD, 1, WIRE_MAX_MSG);
-	wire_put_bytes(&req, rc->query_type ? T_QUERY : T_COMMAND, rc->raw, rc->rawlen);
-	r = cluster_rpc(p, addr, &req, forwarded, rc);
+	if ((r = peer_seal(rc->query_type ? PURPOSE_DSP_QUERY : PURPOSE_DSP_FORWARD, rc->nonce,
+	    rc->raw, rc->rawlen, &req)) == 0)
+		r = cluster_rpc(p, addr, &req, forwarded, rc);
 	wire_enc_free(&req);
 	if (r != 0) {
 		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "cannot reach the raft leader");

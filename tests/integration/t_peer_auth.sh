@@ -69,6 +69,20 @@ expect_probe "manager 2's certificate may query the secrets" 0 "" 2 query-secret
 expect_probe "manager 2's certificate may create a secret" 0 "" 2 create-secret from-probe
 eq "node 1 lists the secret manager 2's probe created" "from-probe" "$(names_on_1)"
 
+# ---- a manager's certificate without its parent's DEK -----------------------------
+# What a compromised net process of node 2, or a thief of its certificate
+# and key, can send: the same requests, not sealed with the cluster's DEK.
+refused_or_closed() { # the probe's status: refused (1) or cut off (3), never served
+	local rc
+	probe "$@" >/dev/null 2>"$T_DIR/probe.err"
+	rc=$?
+	[ "$rc" = 1 ] || [ "$rc" = 3 ]
+}
+check "manager 2's certificate alone may not query the secrets" \
+    refused_or_closed 2 --no-seal query-secrets
+check "... nor create a secret" refused_or_closed 2 --no-seal create-secret from-thief
+eq "... which stored nothing" "from-probe" "$(names_on_1)"
+
 # ---- a worker's certificate: heartbeats only -------------------------------------
 WORKER_REFUSED="probe: refused: node $ID3 is a worker: manager operations are refused"
 expect_probe "worker 3's certificate may not query the secrets" 1 "$WORKER_REFUSED" \

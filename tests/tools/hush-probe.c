@@ -1,13 +1,29 @@
 /*
  * hush-probe: a test-only peer client, never installed.  It presents a real
  * node's certificate and key, read from that node's state dir, over real
- * mutual TLS to a manager, sends one hush-dispatch/1 request and reports
- * the answer.  hushctl refuses manager operations on a worker before
+ * mutual TLS to a manager, sends hush-dispatch/1 requests and reports the
+ * answers.  hushctl refuses manager operations on a worker before
  * anything reaches the network, so this is how the integration tests check
  * that the *manager* refuses them too.
  *
  *	hush-probe --state-dir DIR --connect HOST:PORT [--trust-ca-of DIR2]
- *	    (heartbeat | query-secrets | create-secret NAME)
+ *	    [--no-seal] (heartbeat | query-secrets | create-secret NAME)
+ *	hush-probe --state-dir DIR --connect HOST:PORT sweep
+ *	    [--forbid-key HUSHKEY-1-...] [--forbid-token HUSHTKN-1-...]...
+ *	    [--forbid-text TEXT]...
+ *
+ * A manager's parent seals what it forwards to the leader with the
+ * cluster's DEK (daemon/parent/peer_seal.c); so does the probe, with the
+ * DEK in DIR/node.keys, unless --no-seal: then it is what a compromised
+ * net process, or a thief of the node's certificate and key, could send.
+ *
+ * sweep sends every peer request there is, as such a thief (no DEK): a
+ * heartbeat, a renewal, the node's assignments, every query, a forwarded
+ * command -- sealed with garbage, and in the form before sealing -- and
+ * checks every answer for key material: the DEK of DIR/node.keys, the
+ * unlock key and join-token secrets given, texts given (secret values),
+ * and any DER private key whose public half is the CA's.  It prints one
+ * line per request and one per leak, and exits 5 if there was any.
  *
  * --trust-ca-of also accepts a server certificate signed by the CA in
  * DIR2/certificates/ca.crt.  It lets a node of another cluster get past its
@@ -20,6 +36,7 @@
  *	2  "probe: TLS handshake refused: REASON"
  *	3  "probe: connection closed by the peer"
  *	4  usage, local errors, a timeout, a server that is not ours
+ *	5  sweep: an answer held key material
  *
  * With TLS 1.3 the client finishes its handshake before the server has
  * judged the client's certificate, so the server's alert can arrive only on
@@ -46,19 +63,27 @@
 
 #include "err.h"
 #include "id.h"
+#include "join_token.h"
 #include "msg.h"
 #include "net/net_int.h"
 #include "net/netframe.h"
 #include "parent/node_state.h"
+#include "parent/parent.h"
 #include "secbuf.h"
+#include "unlock_key.h"
+#include "x509.h"
 #include "wire.h"
 
 #define PROBE_TIMEOUT_S	10
 #define PROBE_REQ_ID	1	/* 0 is for messages about the connection */
 
 enum {
-	EXIT_OK = 0, EXIT_REFUSED, EXIT_TLS, EXIT_CLOSED, EXIT_LOCAL
+	EXIT_OK = 0, EXIT_REFUSED, EXIT_TLS, EXIT_CLOSED, EXIT_LOCAL, EXIT_LEAK
 };
+
+/* The node's DEK, from its key file: what its parent seals with. */
+static struct secbuf probe_dek = SECBUF_INIT;
+static bool no_seal;
 
 static noreturn void die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -80,8 +105,11 @@ static noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: hush-probe --state-dir DIR --connect HOST:PORT "
-	    "[--trust-ca-of DIR]\n"
-	    "                  (heartbeat | query-secrets | create-secret NAME)\n");
+	    "[--trust-ca-of DIR] [--no-seal]\n"
+	    "                  (heartbeat | query-secrets | create-secret NAME)\n"
+	    "       hush-probe --state-dir DIR --connect HOST:PORT sweep\n"
+	    "                  [--forbid-key KEY] [--forbid-token TOKEN]... "
+	    "[--forbid-text TEXT]...\n");
 	exit(EXIT_LOCAL);
 }
 
@@ -103,7 +131,7 @@ load_ident(const char *dir)
 		die(EXIT_LOCAL, "cannot read %s/node.keys: %s%s", dir, hush_strerror(r),
 		    r == HUSH_E_LOCKED ? " (sealed by autolock; the probe needs an "
 		    "unsealed key file)" : "");
-	secbuf_free(&dek);
+	probe_dek = dek;
 	r = tls_ident_new(cert, strlen(cert), &key, ca, strlen(ca), &id, why, sizeof(why));
 	secbuf_free(&key);
 	free(cert);
@@ -212,16 +240,59 @@ tls_connect(struct tls_ident *id, int fd, const char *addr, bool check_server)
 
 /* ---- the request --------------------------------------------------------- */
 
+static uint8_t seal_nonce[16];
+
+/*
+ * req becomes the DSP request type carrying inner (a CMD_* or QRY_*
+ * message): sealed with the DEK as a manager's parent seals it, or
+ * (no_seal) as it went before sealing, which the server must refuse.
+ */
+static void
+wrap_inner(uint16_t type, struct wire_enc *inner, struct wire_enc *req)
+{
+	const uint8_t *buf;
+	size_t len;
+
+	if (wire_enc_finish(inner, &buf, &len) != 0)
+		die(EXIT_LOCAL, "cannot encode the request");
+	wire_enc_init(req, type, PROBE_REQ_ID, NETFRAME_DSP_MAX);
+	if (no_seal) {
+		wire_put_bytes(req, type == DSP_QUERY ? T_QUERY : T_COMMAND, buf, len);
+	} else {
+		if (probe_dek.len != 32)
+			die(EXIT_LOCAL, "no DEK in the key file to seal with");
+		randombytes_buf(seal_nonce, sizeof(seal_nonce));
+		if (peer_seal_with(probe_dek.p, type == DSP_QUERY ? PURPOSE_DSP_QUERY :
+		    PURPOSE_DSP_FORWARD, seal_nonce, (int64_t)time(NULL), buf, len, req) != 0)
+			die(EXIT_LOCAL, "cannot seal the request");
+	}
+	wire_enc_free(inner);
+}
+
+/* CMD_SECRET_CREATE, as op_secret_create() builds it for raft_propose(). */
+static void
+secret_create_cmd(const char *name, struct wire_enc *inner)
+{
+	static const char value[] = "probe-value";
+	uint8_t req_id[HUSH_REQ_ID_LEN];
+	char secret_id[HUSH_ID_LEN + 1];
+
+	randombytes_buf(req_id, sizeof(req_id));
+	if (hush_id_new(secret_id) != 0)
+		die(EXIT_LOCAL, "cannot make a secret id");
+	wire_enc_init(inner, CMD_SECRET_CREATE, 0, WIRE_MAX_MSG);
+	wire_put_bytes(inner, T_REQ_ID, req_id, sizeof(req_id));
+	wire_put_str(inner, T_SECRET_ID, secret_id);
+	wire_put_str(inner, T_NAME, name);
+	wire_put_bytes(inner, T_DATA, value, sizeof(value) - 1);
+	wire_put_i64(inner, T_CREATED, (int64_t)time(NULL));
+}
+
 /* req is the DSP_* request for cmd, not yet finished; *type is its type. */
 static void
 build_request(const char *cmd, const char *name, struct wire_enc *req, uint16_t *type)
 {
-	static const char value[] = "probe-value";
 	struct wire_enc inner;
-	uint8_t req_id[HUSH_REQ_ID_LEN];
-	char secret_id[HUSH_ID_LEN + 1];
-	const uint8_t *buf;
-	size_t len;
 
 	if (strcmp(cmd, "heartbeat") == 0) {
 		*type = DSP_HEARTBEAT;
@@ -232,25 +303,12 @@ build_request(const char *cmd, const char *name, struct wire_enc *req, uint16_t 
 		*type = DSP_QUERY;
 		wire_enc_init(&inner, QRY_SECRET_LIST, 0, 64);
 	} else if (strcmp(cmd, "create-secret") == 0 && name != NULL) {
-		/* As op_secret_create() builds it for raft_propose(). */
 		*type = DSP_FORWARD;
-		randombytes_buf(req_id, sizeof(req_id));
-		if (hush_id_new(secret_id) != 0)
-			die(EXIT_LOCAL, "cannot make a secret id");
-		wire_enc_init(&inner, CMD_SECRET_CREATE, 0, WIRE_MAX_MSG);
-		wire_put_bytes(&inner, T_REQ_ID, req_id, sizeof(req_id));
-		wire_put_str(&inner, T_SECRET_ID, secret_id);
-		wire_put_str(&inner, T_NAME, name);
-		wire_put_bytes(&inner, T_DATA, value, sizeof(value) - 1);
-		wire_put_i64(&inner, T_CREATED, (int64_t)time(NULL));
+		secret_create_cmd(name, &inner);
 	} else {
 		usage();
 	}
-	if (wire_enc_finish(&inner, &buf, &len) != 0)
-		die(EXIT_LOCAL, "cannot encode the %s request", cmd);
-	wire_enc_init(req, *type, PROBE_REQ_ID, NETFRAME_DSP_MAX);
-	wire_put_bytes(req, *type == DSP_QUERY ? T_QUERY : T_COMMAND, buf, len);
-	wire_enc_free(&inner);
+	wrap_inner(*type, &inner, req);
 }
 
 /*
@@ -342,67 +400,319 @@ parse_answer(const uint8_t *frame, size_t len, uint16_t type, struct wire_msg *m
 	return status;
 }
 
-/* A DSP_QUERY answer carries the query's own answer, which may be an error. */
+/*
+ * A DSP_QUERY or DSP_FORWARD answer, sealed for our nonce: what the
+ * leader's raft process answered, the query's own answer inside for a
+ * query, either of which may be an error.
+ */
 static int
-parse_query_answer(const struct wire_msg *m, uint16_t qtype, char *detail,
+parse_sealed_answer(const struct wire_msg *m, uint16_t type, uint16_t qtype, char *detail,
     size_t detaillen)
 {
-	static struct wire_msg inner;
-	uint16_t allowed[3] = { (uint16_t)(qtype | MSG_REPLY), MSG_ERROR, 0 };
+	static struct wire_msg mid, inner;
+	struct secbuf pt = SECBUF_INIT;
+	uint16_t allowed[3] = { 0, MSG_ERROR, 0 };
+	uint8_t nonce[16];
 	const uint8_t *buf;
 	size_t len;
 	char why[512];
 	int status;
 
-	if (wire_get_bytes(m, T_QUERY, &buf, &len) != 0 ||
+	if (peer_open_with(probe_dek.p, type == DSP_QUERY ? PURPOSE_DSP_QUERY_R :
+	    PURPOSE_DSP_FORWARD_R, (int64_t)time(NULL), m, nonce, &pt) != 0 ||
+	    sodium_memcmp(nonce, seal_nonce, sizeof(nonce)) != 0)
+		die(EXIT_LOCAL, "the answer was not sealed for this request");
+	allowed[0] = (type == DSP_QUERY ? RAFTP_QUERY : RAFTP_PROPOSE) | MSG_REPLY;
+	if (msg_parse(pt.p, pt.len, WIRE_MAX_MSG, allowed, &mid, why, sizeof(why)) != 0)
+		die(EXIT_LOCAL, "malformed sealed answer: %s", why);
+	if ((status = msg_reply_status(&mid, detail, detaillen)) != 0 || type != DSP_QUERY)
+		goto out;
+	allowed[0] = (uint16_t)(qtype | MSG_REPLY);
+	if (wire_get_bytes(&mid, T_QUERY, &buf, &len) != 0 ||
 	    msg_parse(buf, len, WIRE_MAX_MSG, allowed, &inner, why, sizeof(why)) != 0)
 		die(EXIT_LOCAL, "malformed query answer");
-	if ((status = msg_reply_status(&inner, detail, detaillen)) != 0 && detail[0] == '\0')
+	status = msg_reply_status(&inner, detail, detaillen);
+ out:
+	if (status != 0 && detail[0] == '\0')
 		snprintf(detail, detaillen, "%s", hush_strerror(status));
+	secbuf_free(&pt);
 	return status;
+}
+
+/* ---- sweep: every request a certificate thief could send ------------------ */
+
+struct forbidden {
+	const char	*what;
+	uint8_t		 bytes[512];
+	size_t		 len;
+};
+
+#define FORBID_MAX	32
+static struct forbidden forbid[FORBID_MAX];
+static size_t nforbid;
+static EVP_PKEY *ca_pub;
+static int leaks;
+
+static void
+forbid_add(const char *what, const void *p, size_t len)
+{
+	if (nforbid == FORBID_MAX || len == 0 || len > sizeof(forbid[0].bytes))
+		die(EXIT_LOCAL, "too many or too long --forbid values");
+	forbid[nforbid].what = what;
+	memcpy(forbid[nforbid].bytes, p, len);
+	forbid[nforbid++].len = len;
+}
+
+/* A DER private key anywhere in buf whose public half is the CA's. */
+static bool
+holds_ca_key(const uint8_t *buf, size_t len)
+{
+	for (size_t off = 0; off + 2 < len; off++) {
+		const unsigned char *q = buf + off;
+		EVP_PKEY *k;
+		bool same;
+
+		if (buf[off] != 0x30)
+			continue;
+		if ((k = d2i_AutoPrivateKey(NULL, &q, (long)(len - off))) == NULL)
+			continue;
+		same = EVP_PKEY_eq(k, ca_pub) == 1;
+		EVP_PKEY_free(k);
+		if (same)
+			return true;
+	}
+	ERR_clear_error();
+	return false;
+}
+
+static void
+scan(const char *req, const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < nforbid; i++) {
+		for (size_t off = 0; off + forbid[i].len <= len; off++) {
+			if (memcmp(buf + off, forbid[i].bytes, forbid[i].len) == 0) {
+				printf("LEAK: the answer to %s holds %s\n", req, forbid[i].what);
+				leaks++;
+				break;
+			}
+		}
+	}
+	if (holds_ca_key(buf, len)) {
+		printf("LEAK: the answer to %s holds the CA's private key\n", req);
+		leaks++;
+	}
+}
+
+/*
+ * Sends req (finished) on a new connection and scans what comes back.
+ * The connection may be refused or closed: that is an answer too.
+ */
+static void
+sweep_one(struct tls_ident *id, const char *addr, const char *what, struct wire_enc *req)
+{
+	struct netframe_rd rd;
+	uint8_t chunk[16384], *frame = NULL;
+	const uint8_t *buf;
+	size_t len, framelen = 0, used, got = 0, off;
+	time_t deadline = time(NULL) + PROBE_TIMEOUT_S;
+	int fd, n;
+	SSL *ssl;
+
+	if (wire_enc_finish(req, &buf, &len) != 0)
+		die(EXIT_LOCAL, "cannot encode %s", what);
+	fd = tcp_connect(addr);
+	ssl = tls_connect(id, fd, addr, true);
+	send_frame(ssl, buf, len);
+	wire_enc_free(req);
+	netframe_rd_init(&rd, NETFRAME_DSP_MAX);
+	while (frame == NULL && time(NULL) <= deadline) {
+		ERR_clear_error();
+		if ((n = SSL_read(ssl, chunk, sizeof(chunk))) <= 0)
+			break;
+		got += (size_t)n;
+		/* every byte counts, framed or not */
+		scan(what, chunk, (size_t)n);
+		for (off = 0; off < (size_t)n && frame == NULL; off += used)
+			if (netframe_rd_feed(&rd, chunk + off, (size_t)n - off, &used, &frame,
+			    &framelen) != 0)
+				break;
+	}
+	if (frame != NULL) {
+		uint16_t type = (uint16_t)(frame[2] << 8 | frame[3]);
+
+		scan(what, frame, framelen);
+		printf("%s: %s, %zu bytes\n", what, type == MSG_ERROR ? "refused" : "answered",
+		    framelen);
+		netframe_free(frame, framelen);
+	} else {
+		printf("%s: no answer (%zu bytes before the connection ended)\n", what, got);
+	}
+	netframe_rd_free(&rd);
+	sodium_memzero(chunk, sizeof(chunk));
+	(void)SSL_shutdown(ssl);
+	SSL_free(ssl);
+	close(fd);
+}
+
+/* inner (a CMD_ or QRY_ message) as type, once unsealed, once sealed with garbage */
+static void
+sweep_inner(struct tls_ident *id, const char *addr, uint16_t type, struct wire_enc *inner)
+{
+	struct wire_enc req;
+	const uint8_t *buf;
+	uint8_t junk[128];
+	size_t len;
+	char what[128];
+
+	if (wire_enc_finish(inner, &buf, &len) != 0)
+		die(EXIT_LOCAL, "cannot encode a request");
+	snprintf(what, sizeof(what), "%s{%s} in the clear", msg_type_name(type),
+	    msg_type_name((uint16_t)(buf[2] << 8 | buf[3])));
+	wire_enc_init(&req, type, PROBE_REQ_ID, NETFRAME_DSP_MAX);
+	wire_put_bytes(&req, type == DSP_QUERY ? T_QUERY : T_COMMAND, buf, len);
+	sweep_one(id, addr, what, &req);
+	/* as sealed, with what a thief can make: the request under no key */
+	snprintf(what, sizeof(what), "%s{%s} sealed without the DEK", msg_type_name(type),
+	    msg_type_name((uint16_t)(buf[2] << 8 | buf[3])));
+	randombytes_buf(junk, sizeof(junk));
+	wire_enc_init(&req, type, PROBE_REQ_ID, NETFRAME_DSP_MAX);
+	wire_put_bytes(&req, T_SEALED, junk, sizeof(junk));
+	sweep_one(id, addr, what, &req);
+	wire_enc_free(inner);
+}
+
+static int
+sweep(struct tls_ident *id, const char *addr, const char *node_id)
+{
+	static const uint16_t queries[] = { QRY_CLUSTER, QRY_SECRET_LIST, QRY_NODE_LIST,
+	    QRY_SERVICE_LIST, 0 };
+	struct secbuf key = SECBUF_INIT;
+	struct wire_enc req, inner;
+	uint8_t *csr;
+	size_t csrlen;
+
+	wire_enc_init(&req, DSP_HEARTBEAT, PROBE_REQ_ID, 256);
+	sweep_one(id, addr, "DSP_HEARTBEAT", &req);
+	if (x509_key_generate(&key) != 0 || x509_csr_create(&key, &csr, &csrlen) != 0)
+		die(EXIT_LOCAL, "cannot make a CSR");
+	wire_enc_init(&req, DSP_RENEW, PROBE_REQ_ID, 65536);
+	wire_put_bytes(&req, T_CSR, csr, csrlen);
+	sweep_one(id, addr, "DSP_RENEW", &req);
+	free(csr);
+	secbuf_free(&key);
+	wire_enc_init(&req, DSP_ASSIGNMENTS, PROBE_REQ_ID, 256);
+	sweep_one(id, addr, "DSP_ASSIGNMENTS", &req);
+	for (size_t i = 0; queries[i] != 0; i++) {
+		wire_enc_init(&inner, queries[i], 0, 64);
+		sweep_inner(id, addr, DSP_QUERY, &inner);
+	}
+	/* the queries that name something: this node, and everything by id */
+	wire_enc_init(&inner, QRY_NODE_GET, 0, 256);
+	wire_put_str(&inner, T_REF, node_id);
+	sweep_inner(id, addr, DSP_QUERY, &inner);
+	wire_enc_init(&inner, QRY_ASSIGNMENTS, 0, 256);
+	wire_put_str(&inner, T_NODE_ID, node_id);
+	sweep_inner(id, addr, DSP_QUERY, &inner);
+	secret_create_cmd("from-sweep", &inner);
+	sweep_inner(id, addr, DSP_FORWARD, &inner);
+	printf("%d leak(s)\n", leaks);
+	return leaks > 0 ? EXIT_LEAK : EXIT_OK;
 }
 
 int
 main(int argc, char **argv)
 {
 	static struct wire_msg m;	/* big: keep it off the stack */
-	const char *dir = NULL, *addr = NULL, *trust = NULL, *cmd, *name;
+	const char *dir = NULL, *addr = NULL, *trust = NULL, *cmd = NULL, *name = NULL;
 	struct tls_ident *id;
 	struct wire_enc req;
+	struct node_state ns;
 	const uint8_t *buf;
-	uint8_t *frame;
+	uint8_t *frame, raw[64];
 	size_t len, framelen;
 	uint16_t type;
-	char detail[1100];
+	char detail[1100], *pem;
 	int i, fd, status;
 	SSL *ssl;
 
-	for (i = 1; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
-		if (strcmp(argv[i], "--state-dir") == 0)
-			dir = argv[i + 1];
-		else if (strcmp(argv[i], "--connect") == 0)
-			addr = argv[i + 1];
-		else if (strcmp(argv[i], "--trust-ca-of") == 0)
-			trust = argv[i + 1];
-		else
-			usage();
-	}
-	if (dir == NULL || addr == NULL || i >= argc || argc - i > 2)
-		usage();
-	cmd = argv[i];
-	name = i + 1 < argc ? argv[i + 1] : NULL;
-	if ((strcmp(cmd, "create-secret") == 0) != (name != NULL))
-		usage();
 	if (sodium_init() < 0)
 		die(EXIT_LOCAL, "cannot initialise libsodium");
-	signal(SIGPIPE, SIG_IGN);
+	for (i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-	build_request(cmd, name, &req, &type);
-	if (wire_enc_finish(&req, &buf, &len) != 0)
-		die(EXIT_LOCAL, "cannot encode the %s request", cmd);
+		if (strcmp(argv[i], "--no-seal") == 0) {
+			no_seal = true;
+			continue;
+		}
+		if (strncmp(argv[i], "--", 2) != 0) {
+			if (cmd == NULL)
+				cmd = argv[i];
+			else if (name == NULL)
+				name = argv[i];
+			else
+				usage();
+			continue;
+		}
+		if (v == NULL)
+			usage();
+		i++;
+		if (strcmp(argv[i - 1], "--state-dir") == 0)
+			dir = v;
+		else if (strcmp(argv[i - 1], "--connect") == 0)
+			addr = v;
+		else if (strcmp(argv[i - 1], "--trust-ca-of") == 0)
+			trust = v;
+		else if (strcmp(argv[i - 1], "--forbid-text") == 0)
+			forbid_add(v, v, strlen(v));
+		else if (strcmp(argv[i - 1], "--forbid-key") == 0) {
+			if (unlock_key_parse(v, strlen(v), raw, detail, sizeof(detail)) != 0)
+				die(EXIT_LOCAL, "--forbid-key: %s", detail);
+			forbid_add("the unlock key (KEK)", raw, 32);
+			forbid_add("the unlock key's text", v, strlen(v));
+		} else if (strcmp(argv[i - 1], "--forbid-token") == 0) {
+			struct join_token t;
+
+			if (join_token_parse(v, strlen(v), &t, detail, sizeof(detail)) != 0)
+				die(EXIT_LOCAL, "--forbid-token: %s", detail);
+			forbid_add("a join token's secret", t.secret, sizeof(t.secret));
+			forbid_add("a join token's text", v, strlen(v));
+		} else
+			usage();
+	}
+	if (dir == NULL || addr == NULL || cmd == NULL)
+		usage();
+	if ((strcmp(cmd, "create-secret") == 0) != (name != NULL) ||
+	    (strcmp(cmd, "sweep") == 0 && name != NULL))
+		usage();
+	signal(SIGPIPE, SIG_IGN);
 	id = load_ident(dir);
 	if (trust != NULL)
 		trust_ca_of(id, trust);
+
+	if (strcmp(cmd, "sweep") == 0) {
+		BIO *bio;
+		X509 *x = NULL;
+
+		if (probe_dek.len > 0)
+			forbid_add("the DEK", probe_dek.p, probe_dek.len);
+		if ((pem = node_state_read_cert(dir, "ca.crt")) == NULL ||
+		    (bio = BIO_new_mem_buf(pem, -1)) == NULL ||
+		    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL ||
+		    (ca_pub = X509_get_pubkey(x)) == NULL)
+			die(EXIT_LOCAL, "cannot read the CA certificate in %s", dir);
+		X509_free(x);
+		BIO_free(bio);
+		free(pem);
+		if (node_state_load(dir, &ns, detail, sizeof(detail)) != 0)
+			die(EXIT_LOCAL, "cannot read %s/node.json: %s", dir, detail);
+		status = sweep(id, addr, ns.node_id);
+		EVP_PKEY_free(ca_pub);
+		tls_ident_unref(id);
+		return status;
+	}
+	build_request(cmd, name, &req, &type);
+	if (wire_enc_finish(&req, &buf, &len) != 0)
+		die(EXIT_LOCAL, "cannot encode the %s request", cmd);
 	fd = tcp_connect(addr);
 	ssl = tls_connect(id, fd, addr, trust == NULL);
 	send_frame(ssl, buf, len);
@@ -410,8 +720,8 @@ main(int argc, char **argv)
 
 	frame = read_frame(ssl, &framelen);
 	status = parse_answer(frame, framelen, type, &m, detail, sizeof(detail));
-	if (status == 0 && type == DSP_QUERY)
-		status = parse_query_answer(&m, QRY_SECRET_LIST, detail, sizeof(detail));
+	if (status == 0 && !no_seal && (type == DSP_QUERY || type == DSP_FORWARD))
+		status = parse_sealed_answer(&m, type, QRY_SECRET_LIST, detail, sizeof(detail));
 	netframe_free(frame, framelen);
 	(void)SSL_shutdown(ssl);
 	SSL_free(ssl);

@@ -80,7 +80,9 @@ struct sandbox_call {
 	SB_CALL("mlock"), SB_CALL("munlock"),				\
 	SB_CALL("futex"), SB_CALL("getrandom"),				\
 	SB_CALL("clock_gettime"), SB_CALL("clock_nanosleep"),		\
-	SB_CALL("close")
+	SB_CALL("close"),						\
+	/* a call interrupted by a stop (SIGSTOP, ptrace) resumes with it */ \
+	SB_CALL("restart_syscall")
 
 /* What Landlock lets a process reach on disk and on the network. */
 enum sandbox_fs {

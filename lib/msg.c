@@ -55,10 +55,16 @@ static const struct wire_field_spec f_ctl_assignments_r[] = {
 	F_HAVE,
 	F_KEY32(T_DIGEST, 0),
 };
+/*
+ * A value for the node it is placed on, sealed to that node's sealing key
+ * (crypto_box_seal: 48 bytes more than the value) by the raft process that
+ * read it: neither net process in between, nor the manager's parent, can
+ * open it.
+ */
 static const struct wire_field_spec f_rec_secret_data[] = {
 	F_ID(T_SECRET_ID, REQ),
 	F(T_VERSION, WIRE_U32, REQ, 0, 0),
-	F_SECRET_DATA,
+	F(T_SEALED, WIRE_BYTES, REQ, 1 + 48, HUSH_SECRET_MAX + 48),
 };
 
 static const struct wire_field_spec f_error[] = {
@@ -245,6 +251,7 @@ static const struct wire_field_spec f_cmd_cluster_init[] = {
 	F_ID(T_NODE_ID, REQ),
 	F_ADDR(T_ADVERTISE_ADDR, REQ),
 	F(T_CREATED, WIRE_I64, REQ, 0, 0),
+	F_KEY32(T_SEAL_PUB, 0),
 };
 static const struct wire_field_spec f_cmd_token_rotate[] = {
 	F_REQ_ID,
@@ -310,6 +317,8 @@ static const struct wire_field_spec f_snap_dedup[] = {
 static const struct wire_field_spec f_rec_keyfile[] = {
 	F_KEY32(T_DEK, REQ),
 	F(T_NODE_KEY, WIRE_BYTES, REQ, 1, 2048),
+	/* absent in a key file of a hush before sealing keys: one is made */
+	F_KEY32(T_SEAL_KEY, 0),
 };
 
 #define F_CERT(flags)		F(T_CERT, WIRE_STR, flags, 1, 16384)
@@ -348,15 +357,25 @@ static const struct wire_field_spec f_net_inbound[] = {
 	F_PEER,
 	F_ADDR(T_ADDRESS, REQ),
 };
+/*
+ * A join proves the token without sending it: T_JOIN_PROOF is an HMAC of
+ * the request (CSR, sealing key, address) under the token's secret, which
+ * neither net process ever holds (ops_join.c).  T_DIGEST, the CA digest
+ * the token names, is for the joiner's net to pin the manager's CA.
+ */
+#define F_JOIN_REQUEST \
+	F_CSR, \
+	F_KEY32(T_SEAL_PUB, REQ), \
+	F_KEY32(T_JOIN_PROOF, REQ), \
+	F_ADDR(T_ADVERTISE_ADDR, REQ)
 static const struct wire_field_spec f_net_join[] = {
 	F_ADDR(T_ADDRESS, REQ),
-	F_TOKEN,
-	F_CSR,
-	F_ADDR(T_ADVERTISE_ADDR, REQ),
+	F_KEY32(T_DIGEST, REQ),
+	F_JOIN_REQUEST,
 };
 static const struct wire_field_spec f_join_result[] = {
 	/* for a manager: the cluster's DEK (and KEK under autolock), sealed to
-	 * the key in the joiner's CSR so that no process in between sees them */
+	 * the joiner's sealing key so that no process in between sees them */
 	F(T_DEK, WIRE_BYTES, 0, 1, 512),
 	F(T_KEK, WIRE_BYTES, 0, 1, 512),
 	F_ID(T_NODE_ID, REQ),
@@ -369,9 +388,7 @@ static const struct wire_field_spec f_join_result[] = {
 	F_ID(T_PEER_ID, REP),		/* the managers' ids, in T_MANAGER_ADDR's order */
 };
 static const struct wire_field_spec f_net_join_serve[] = {
-	F_TOKEN,
-	F_CSR,
-	F_ADDR(T_ADVERTISE_ADDR, REQ),
+	F_JOIN_REQUEST,
 	F_ADDR(T_ADDRESS, REQ),
 };
 static const struct wire_field_spec f_net_rpc[] = {
@@ -389,9 +406,7 @@ static const struct wire_field_spec f_join_hello[] = {
 	F_CA_CERT(REQ),
 };
 static const struct wire_field_spec f_join_request[] = {
-	F_TOKEN,
-	F_CSR,
-	F_ADDR(T_ADVERTISE_ADDR, REQ),
+	F_JOIN_REQUEST,
 };
 /*
  * What managers forward to the leader (DSP_FORWARD, DSP_QUERY) and its
@@ -428,7 +443,10 @@ static const struct wire_field_spec f_dsp_heartbeat[] = {
 	F(T_AVAILABILITY, WIRE_STR, REQ, 1, 16), \
 	F(T_CREATED, WIRE_I64, REQ, 0, 0), \
 	F(T_STATUS_TEXT, WIRE_STR, 0, 1, 16), \
-	F_LABELS
+	F_LABELS, \
+	/* what a node's assignments and keys are sealed to; absent for a \
+	 * node that joined with a hush before sealing keys */ \
+	F_KEY32(T_SEAL_PUB, 0)
 
 static const struct wire_field_spec f_rec_node[] = {
 	F_NODE_FIELDS,
@@ -446,10 +464,13 @@ static const struct wire_field_spec f_cmd_node_add[] = {
 	F(T_ROLE, WIRE_U8, REQ, 0, 0),
 	F_ADDR(T_ADVERTISE_ADDR, REQ),
 	F(T_CREATED, WIRE_I64, REQ, 0, 0),
+	F_KEY32(T_SEAL_PUB, REQ),
 };
 static const struct wire_field_spec f_cmd_node_update[] = {
 	F_REQ_ID,
 	F_ID(T_NODE_ID, REQ),
+	/* a manager's own, once: one that had none before sealing keys */
+	F_KEY32(T_SEAL_PUB, 0),
 	F(T_ROLE, WIRE_U8, 0, 0, 0),
 	F(T_AVAILABILITY, WIRE_STR, 0, 1, 16),
 	F_LABELS,				/* labels to add or replace */

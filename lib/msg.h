@@ -140,6 +140,7 @@ enum msg_tag {
 	T_SEALED,		/* a message sealed between two parents (daemon/parent/peer_seal.c) */
 	T_SEAL_PUB,		/* 32 bytes: a node's sealing public key (X25519), its parent's */
 	T_JOIN_PROOF,		/* 32 bytes: HMAC of a join request under the token's secret */
+	T_SEAL_KEY,		/* 32 bytes: the node's sealing secret key, in node.keys only */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };

@@ -2,15 +2,19 @@
  * hush-join/1: a node without a certificate asks a manager for one.
  *
  *	manager -> joiner	JOIN_HELLO {CA certificate}
- *	joiner -> manager	JOIN_REQUEST {token, CSR, advertise address}
+ *	joiner -> manager	JOIN_REQUEST {CSR, sealing key, proof, address}
  *	manager -> joiner	JOIN_REQUEST|MSG_REPLY {node id, cert, ...} or MSG_ERROR
  *
  * The joiner cannot verify the manager during the handshake: it has no CA
- * yet.  It pins the CA the manager sends against the digest in the join
- * token, then verifies the manager's TLS certificate against that CA, and
- * only then sends the token, whose secret half must never reach anyone
- * else.  The manager side needs no client certificate for this ALPN and
- * allows one request per connection within NET_JOIN_MS.
+ * yet.  It pins the CA the manager sends against the digest the join
+ * token names (the parent passes the digest, never the token), then
+ * verifies the manager's TLS certificate against that CA, and only then
+ * sends the request.  The request proves the token without carrying it:
+ * its proof is an HMAC under the token's secret that the joiner's parent
+ * computed, and the manager's parent checks (daemon/parent/ops_join.c);
+ * neither net process ever holds the secret.  The manager side needs no
+ * client certificate for this ALPN and allows one request per connection
+ * within NET_JOIN_MS.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -31,8 +35,9 @@ enum jc_stage { JC_HELLO, JC_RESULT, JC_DONE };
 
 struct join_client {
 	enum jc_stage	 stage;
-	struct secbuf	 token;		/* the token as typed: sent once verified */
-	struct secbuf	 parsed;	/* struct join_token */
+	uint8_t		 digest[JOIN_TOKEN_DIGEST_BYTES];	/* the CA's, pinned */
+	uint8_t		 seal_pub[32];
+	uint8_t		 proof[32];
 	uint8_t		*csr;
 	size_t		 csrlen;
 	char		 adv[ADDR_MAX + 1];
@@ -48,8 +53,6 @@ jc_free(struct join_client *jc)
 {
 	if (jc == NULL)
 		return;
-	secbuf_free(&jc->token);
-	secbuf_free(&jc->parsed);
 	free(jc->csr);
 	free(jc->ca_pem);
 	free(jc);
@@ -59,9 +62,9 @@ void
 join_start(const struct wire_msg *m)
 {
 	struct join_client *jc;
-	const uint8_t *tok, *csr;
-	char addr[ADDR_MAX + 1], why[300], msg[1024];
-	size_t toklen, csrlen;
+	const uint8_t *csr, *digest, *seal_pub, *proof;
+	char addr[ADDR_MAX + 1], why[300];
+	size_t len, csrlen;
 	struct conn *c;
 	int r;
 
@@ -69,29 +72,25 @@ join_start(const struct wire_msg *m)
 		net_error_parent(m->hdr.request_id, HUSH_E_NOMEM, "out of memory");
 		return;
 	}
+	/* the schema held the three keys to 32 bytes each */
 	if (wire_get_str(m, T_ADDRESS, addr, sizeof(addr)) != 0 ||
-	    wire_get_bytes(m, T_TOKEN, &tok, &toklen) != 0 ||
+	    wire_get_bytes(m, T_DIGEST, &digest, &len) != 0 ||
+	    wire_get_bytes(m, T_SEAL_PUB, &seal_pub, &len) != 0 ||
+	    wire_get_bytes(m, T_JOIN_PROOF, &proof, &len) != 0 ||
 	    wire_get_bytes(m, T_CSR, &csr, &csrlen) != 0 ||
 	    wire_get_str(m, T_ADVERTISE_ADDR, jc->adv, sizeof(jc->adv)) != 0) {
 		jc_free(jc);
 		net_error_parent(m->hdr.request_id, HUSH_E_PROTO, "NET_JOIN without its fields");
 		return;
 	}
-	if ((r = secbuf_alloc(&jc->parsed, sizeof(struct join_token))) != 0 ||
-	    (r = secbuf_dup(&jc->token, tok, toklen)) != 0 ||
-	    (jc->csr = malloc(csrlen)) == NULL) {
+	if ((jc->csr = malloc(csrlen)) == NULL) {
 		jc_free(jc);
 		net_error_parent(m->hdr.request_id, HUSH_E_NOMEM, "out of memory");
 		return;
 	}
-	/* why never quotes the token's secret characters. */
-	if ((r = join_token_parse((const char *)jc->token.p, jc->token.len,
-	    (struct join_token *)jc->parsed.p, why, sizeof(why))) != 0) {
-		jc_free(jc);
-		snprintf(msg, sizeof(msg), "invalid join token: %s", why);
-		net_error_parent(m->hdr.request_id, r, msg);
-		return;
-	}
+	memcpy(jc->digest, digest, sizeof(jc->digest));
+	memcpy(jc->seal_pub, seal_pub, sizeof(jc->seal_pub));
+	memcpy(jc->proof, proof, sizeof(jc->proof));
 	memcpy(jc->csr, csr, csrlen);
 	jc->csrlen = csrlen;
 	if ((c = conn_connect(PROTO_JOIN, addr, NULL, &r, why, sizeof(why))) == NULL) {
@@ -156,10 +155,11 @@ server_frame(struct conn *c, uint8_t *frame, size_t len)
 		return;
 	}
 	c->join_got_request = true;
-	/* The token stays in wiped buffers: this encoder and the frame. */
+	/* The proof, not a token: the manager's parent checks it. */
 	wire_enc_init(&e, NET_JOIN_SERVE, net_next_call_id(), NET_MAX_MSG);
-	copy_field(&e, &fm, T_TOKEN);
 	copy_field(&e, &fm, T_CSR);
+	copy_field(&e, &fm, T_SEAL_PUB);
+	copy_field(&e, &fm, T_JOIN_PROOF);
 	copy_field(&e, &fm, T_ADVERTISE_ADDR);
 	wire_put_str(&e, T_ADDRESS, c->addr);
 	net_call_parent(&e, NET_JOIN_SERVE, c->id, fm.hdr.request_id, JOIN_REQUEST);
@@ -173,12 +173,11 @@ join_fail(struct conn *c, int code, const char *msg)
 	conn_close(c, code, msg);
 }
 
-/* The greeting: pin the CA, then verify the manager, then send the token. */
+/* The greeting: pin the CA, then verify the manager, then send the request. */
 static void
 client_hello(struct conn *c, uint8_t *frame, size_t len)
 {
 	struct join_client *jc = c->jc;
-	const struct join_token *jt = (const struct join_token *)jc->parsed.p;
 	struct x509_cert_info cainfo, info;
 	uint8_t digest[JOIN_TOKEN_DIGEST_BYTES];
 	const uint8_t *ca;
@@ -195,7 +194,7 @@ client_hello(struct conn *c, uint8_t *frame, size_t len)
 		return;
 	}
 	if (join_token_digest_pem(ca, calen, digest) != 0 ||
-	    sodium_memcmp(digest, jt->digest, sizeof(digest)) != 0) {
+	    sodium_memcmp(digest, jc->digest, sizeof(digest)) != 0) {
 		join_fail(c, HUSH_E_AUTH, "remote CA does not match the join token");
 		return;
 	}
@@ -228,13 +227,12 @@ client_hello(struct conn *c, uint8_t *frame, size_t len)
 	jc->server_o[HUSH_ID_LEN] = '\0';
 
 	wire_enc_init(&e, JOIN_REQUEST, JOIN_WIRE_ID, NETFRAME_JOIN_MAX);
-	wire_put_bytes(&e, T_TOKEN, jc->token.p, jc->token.len);
 	wire_put_bytes(&e, T_CSR, jc->csr, jc->csrlen);
+	wire_put_bytes(&e, T_SEAL_PUB, jc->seal_pub, sizeof(jc->seal_pub));
+	wire_put_bytes(&e, T_JOIN_PROOF, jc->proof, sizeof(jc->proof));
 	wire_put_str(&e, T_ADVERTISE_ADDR, jc->adv);
 	if (conn_queue_enc(c, &e) != 0)
 		return;
-	/* Sent: this process has no further use for it. */
-	secbuf_free(&jc->token);
 	jc->stage = JC_RESULT;
 }
 

@@ -158,7 +158,8 @@ take_value(struct assignments *a, const struct wire_field *f)
 {
 	struct wire_msg rec;
 	struct assigned_value *v = NULL;
-	const uint8_t *data;
+	struct secbuf value = SECBUF_INIT;
+	const uint8_t *box;
 	char id[HUSH_ID_LEN + 1], why[128];
 	uint32_t version;
 	size_t len;
@@ -167,16 +168,23 @@ take_value(struct assignments *a, const struct wire_field *f)
 	if ((r = msg_parse_record(f->val, f->len, REC_SECRET_DATA, &rec, why, sizeof(why))) != 0 ||
 	    (r = wire_get_str(&rec, T_SECRET_ID, id, sizeof(id))) != 0 ||
 	    (r = wire_get_u32(&rec, T_VERSION, &version)) != 0 ||
-	    (r = wire_get_bytes(&rec, T_DATA, &data, &len)) != 0)
+	    (r = wire_get_bytes(&rec, T_SEALED, &box, &len)) != 0)
 		return r != 0 ? r : HUSH_E_PROTO;
+	/* Sealed to this node by the raft process that read it (store_assign.c). */
+	if ((r = seal_key_open(box, len, &value)) != 0) {
+		log_err("a value for secret %s is not sealed to this node's key: refused", id);
+		return r;
+	}
 	for (size_t i = 0; i < a->nval; i++)
 		if (strcmp(a->val[i].secret_id, id) == 0)
 			v = &a->val[i];
 	if (v == NULL) {
 		struct assigned_value *nv = reallocarray(a->val, a->nval + 1, sizeof(*nv));
 
-		if (nv == NULL)
+		if (nv == NULL) {
+			secbuf_free(&value);
 			return HUSH_E_NOMEM;
+		}
 		a->val = nv;
 		v = &a->val[a->nval++];
 		memset(v, 0, sizeof(*v));
@@ -184,7 +192,8 @@ take_value(struct assignments *a, const struct wire_field *f)
 	}
 	secbuf_free(&v->data);
 	v->version = version;
-	return secbuf_dup(&v->data, data, len);
+	v->data = value;	/* guarded memory, owned by v now */
+	return 0;
 }
 
 /* Apply a manager's answer (QRY_ASSIGNMENTS or DSP_ASSIGNMENTS reply). */

@@ -359,6 +359,13 @@ struct renew_serve {
 	size_t		 csrlen;
 	char		 peer[HUSH_ID_LEN + 1];
 	bool		 manager;
+	/*
+	 * The peer's sealing key, from the node table: a promoted node's
+	 * keys are sealed to it, never to the CSR's key, which the peer's
+	 * net holds (and anyone with the peer's certificate could send).
+	 */
+	bool		 has_seal;
+	uint8_t		 seal_pub[SEAL_PUB_BYTES];
 };
 
 static void
@@ -381,7 +388,15 @@ renew_signed(void *arg, int status, const struct wire_msg *reply, int fd, const 
 		wire_enc_init(&f, DSP_RENEW | MSG_REPLY, x->dsp_req, 65536);
 		wire_put_bytes(&f, T_CERT, c->val, c->len);
 		wire_put_i64(&f, T_CERT_NOT_AFTER, na);
-		if (rs->manager && join_wrap_keys(op->p, &f, rs->csr, rs->csrlen) != 0) {
+		if (rs->manager && !rs->has_seal) {
+			wire_enc_free(&f);
+			cluster_peer_error(x, HUSH_E_PERM, "this node has no sealing key in the "
+			    "node table (it joined with an older hush): it cannot be given "
+			    "the cluster's keys; make it leave and join again");
+			op_free(op);
+			return;
+		}
+		if (rs->manager && join_wrap_keys(op->p, &f, rs->seal_pub) != 0) {
 			wire_enc_free(&f);
 			cluster_peer_error(x, HUSH_E_CRYPTO, "cannot hand over the cluster keys");
 			op_free(op);
@@ -397,12 +412,15 @@ struct role_seen {
 	uint8_t		 role;
 	bool		 removed;
 	bool		 found;
+	bool		 has_seal;
+	uint8_t		 seal_pub[SEAL_PUB_BYTES];
 };
 
 static int
 first_role(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
 {
 	struct role_seen *rs = arg;
+	const struct wire_field *f;
 	char st[17];
 
 	if (rs->found)
@@ -410,6 +428,11 @@ first_role(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec
 	rs->found = true;
 	wire_get_u8(rec, T_ROLE, &rs->role);
 	rs->removed = wire_get_str(rec, T_STATUS_TEXT, st, sizeof(st)) == 0;
+	if ((f = wire_find(rec, T_SEAL_PUB, 0)) != NULL) {
+		/* the schema holds it to 32 bytes */
+		memcpy(rs->seal_pub, f->val, sizeof(rs->seal_pub));
+		rs->has_seal = true;
+	}
 	return 0;
 }
 
@@ -419,12 +442,13 @@ renew_role_read(struct op *op, int status, const struct wire_msg *reply, const c
 	struct parent *p = op->p;
 	struct peer_op *x = op->ctx;
 	struct renew_serve *rs = (struct renew_serve *)(x + 1);
-	struct role_seen seen_role = { 0, false, false };
+	struct role_seen seen_role;
 	struct wire_enc e;
 	char why[256];
 	uint8_t role;
 	int r;
 
+	memset(&seen_role, 0, sizeof(seen_role));
 	if (status != 0 ||
 	    msg_records_each(reply, T_NODE, REC_NODE, first_role, &seen_role) != 0 ||
 	    !seen_role.found) {
@@ -440,6 +464,8 @@ renew_role_read(struct op *op, int status, const struct wire_msg *reply, const c
 	}
 	role = seen_role.role;
 	rs->manager = role == ROLE_MANAGER;
+	rs->has_seal = seen_role.has_seal;
+	memcpy(rs->seal_pub, seen_role.seal_pub, sizeof(rs->seal_pub));
 	wire_enc_init(&e, PKI_ISSUE, child_next_id(&p->pki), 65536);
 	wire_put_bytes(&e, T_CSR, rs->csr, rs->csrlen);
 	wire_put_str(&e, T_SUBJ_CN, rs->peer);

@@ -91,7 +91,7 @@ keyfile_is_wrapped(const char *state_dir, bool *wrapped)
 
 int
 keyfile_write(const char *state_dir, const struct secbuf *dek, const struct secbuf *node_key,
-    const uint8_t *kek)
+    const struct secbuf *seal_key, const uint8_t *kek)
 {
 	char path[PATH_MAX];
 	struct wire_enc e;
@@ -105,6 +105,8 @@ keyfile_write(const char *state_dir, const struct secbuf *dek, const struct secb
 	wire_enc_init(&e, REC_KEYFILE, 0, KF_MAX);
 	wire_put_bytes(&e, T_DEK, dek->p, dek->len);
 	wire_put_bytes(&e, T_NODE_KEY, node_key->p, node_key->len);
+	if (seal_key != NULL && seal_key->len > 0)
+		wire_put_bytes(&e, T_SEAL_KEY, seal_key->p, seal_key->len);
 	if ((r = wire_enc_finish(&e, &msg, &msglen)) != 0)
 		goto out;
 	if ((r = secbuf_alloc(&out, KF_MAGIC_LEN + 1 + msglen + SEAL_OVERHEAD)) != 0)
@@ -129,7 +131,7 @@ out:
 
 int
 keyfile_read(const char *state_dir, const uint8_t *kek, struct secbuf *dek,
-    struct secbuf *node_key)
+    struct secbuf *node_key, struct secbuf *seal_key)
 {
 	struct secbuf raw = SECBUF_INIT, plain = SECBUF_INIT;
 	struct wire_msg *m = NULL;
@@ -177,6 +179,12 @@ keyfile_read(const char *state_dir, const uint8_t *kek, struct secbuf *dek,
 	if ((r = wire_get_bytes(m, T_NODE_KEY, &p, &len)) != 0 ||
 	    (r = secbuf_dup(node_key, p, len)) != 0) {
 		secbuf_free(dek);
+		goto out;
+	}
+	if (seal_key != NULL && wire_get_bytes(m, T_SEAL_KEY, &p, &len) == 0 &&
+	    (r = secbuf_dup(seal_key, p, len)) != 0) {
+		secbuf_free(dek);
+		secbuf_free(node_key);
 		goto out;
 	}
 out:

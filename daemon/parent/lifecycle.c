@@ -125,6 +125,7 @@ raft_started(void *arg, int status, const struct wire_msg *reply, int fd, const 
 	log_info("the raft store is ready");
 	cluster_start_net(p);
 	lifecycle_load_ca(p);
+	seal_key_register(p);
 	wake_waiting(p, 0, NULL);
 }
 
@@ -197,7 +198,7 @@ sync_keyfile(struct parent *p, bool autolock, const uint8_t *kek)
 		    hush_strerror(r));
 		goto out;
 	}
-	if ((r = keyfile_write(p->cfg.state_dir, &dek, &node, autolock ? kek : NULL)) != 0) {
+	if ((r = seal_key_write_keyfile(p, &dek, &node, autolock ? kek : NULL)) != 0) {
 		log_err("cannot re-seal node.keys: %s", hush_strerror(r));
 		goto out;
 	}

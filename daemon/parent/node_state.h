@@ -54,11 +54,17 @@ int	write_file_atomic(const char *path, const void *data, size_t len, int mode);
 
 /* keyfile.c */
 int	keyfile_is_wrapped(const char *state_dir, bool *wrapped);
-/* kek NULL: stored in clear (autolock off). */
+/*
+ * node.keys: the DEK, the node's TLS key and its sealing key (an X25519
+ * secret key, seal_key.c).  kek NULL: stored in clear (autolock off).
+ */
 int	keyfile_write(const char *state_dir, const struct secbuf *dek,
-	    const struct secbuf *node_key, const uint8_t *kek);
-/* HUSH_E_BADKEY when the KEK does not open it. */
+	    const struct secbuf *node_key, const struct secbuf *seal_key, const uint8_t *kek);
+/*
+ * HUSH_E_BADKEY when the KEK does not open it.  seal_key may be NULL; it
+ * is left empty for a key file written before sealing keys.
+ */
 int	keyfile_read(const char *state_dir, const uint8_t *kek, struct secbuf *dek,
-	    struct secbuf *node_key);
+	    struct secbuf *node_key, struct secbuf *seal_key);
 
 #endif

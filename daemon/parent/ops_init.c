@@ -30,6 +30,7 @@
 
 struct init_ctx {
 	uint8_t		 req_id[16];
+	uint8_t		 seal_pub[32];	/* this node's, for the node table */
 	bool		 autolock;
 	uint64_t	 expiry;
 	char		*ca_cert;
@@ -154,6 +155,7 @@ init_raft_ready(struct op *op, int status, const char *detail)
 	wire_put_str(&cmd, T_NODE_ID, p->node.node_id);
 	wire_put_str(&cmd, T_ADVERTISE_ADDR, p->node.advertise);
 	wire_put_i64(&cmd, T_CREATED, parent_now());
+	wire_put_bytes(&cmd, T_SEAL_PUB, x->seal_pub, sizeof(x->seal_pub));
 	r = raft_propose(op, &cmd, init_committed);
 	wire_enc_free(&cmd);
 	if (r != 0)
@@ -166,14 +168,17 @@ init_persist(struct op *op, const char *node_cert, char *why, size_t whylen)
 {
 	struct parent *p = op->p;
 	struct init_ctx *x = op->ctx;
-	struct secbuf dek = SECBUF_INIT;
+	struct secbuf dek = SECBUF_INIT, seal = SECBUF_INIT;
 	int r;
 
-	if ((r = secbuf_alloc(&dek, 32)) != 0)
+	if ((r = secbuf_alloc(&dek, 32)) != 0 ||
+	    (r = seal_key_new(&seal, x->seal_pub)) != 0) {
+		secbuf_free(&dek);
 		return r;
+	}
 	randombytes_buf(dek.p, dek.len);
 	x->wrote_state = true;
-	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->node_key,
+	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->node_key, &seal,
 	    x->autolock ? x->kek.p : NULL)) != 0) {
 		snprintf(why, whylen, "cannot write node.keys: %s", hush_strerror(r));
 		goto out;
@@ -185,6 +190,7 @@ init_persist(struct op *op, const char *node_cert, char *why, size_t whylen)
 	}
 	if ((r = keyring_put(KEY_DEK, dek.p, dek.len)) != 0 ||
 	    (r = keyring_put(KEY_NODE, x->node_key.p, x->node_key.len)) != 0 ||
+	    (r = keyring_put(KEY_SEAL, seal.p, seal.len)) != 0 ||
 	    (x->autolock && (r = keyring_put(KEY_KEK, x->kek.p, x->kek.len)) != 0)) {
 		snprintf(why, whylen, "cannot store keys in the kernel keyring: %s",
 		    hush_strerror(r));
@@ -192,6 +198,7 @@ init_persist(struct op *op, const char *node_cert, char *why, size_t whylen)
 	}
 out:
 	secbuf_free(&dek);
+	secbuf_free(&seal);
 	return r;
 }
 

@@ -1,17 +1,25 @@
 /*
  * Joining a cluster, both ends.
  *
- * Manager side (join_serve): net has already shown the joiner our CA and
- * read its request.  The token is checked here in constant time against
- * the store's current secrets (so a rotated token fails at once), the role
- * comes from which secret matched, pki signs the CSR, the node is committed
- * to the store, and — for a manager — the cluster's DEK (and KEK) go back
- * sealed to the CSR's key.  The raft leader then adds the new manager to
- * its configuration by itself (daemon/raft/membership.c).
+ * The join token never leaves the joiner's parent.  Its digest half pins
+ * the manager's CA (the joiner's net checks it); its secret half keys an
+ * HMAC over the request (join_proof()), which the manager's parent checks
+ * against both tokens' secrets.  Neither net process, which terminate the
+ * TLS in between, holds the secret, so neither can forge a request, change
+ * one, or use a token it saw pass.
  *
- * Joiner side (op_join): make a key and CSR, let net run the protocol
- * (it refuses a CA that does not match the token before sending the
- * token), check what came back, and persist it exactly like init does.
+ * Manager side (join_serve): net has already shown the joiner our CA and
+ * read its request.  The proof is checked in constant time against the
+ * store's current secrets (so a rotated token fails at once), the role
+ * comes from which secret matched, pki signs the CSR, the node is committed
+ * to the store with its sealing key, and -- for a manager -- the cluster's
+ * DEK (and KEK) go back sealed to that sealing key (seal_key.c), which the
+ * joiner's parent holds and its net does not.  The raft leader then adds
+ * the new manager to its configuration by itself (daemon/raft/membership.c).
+ *
+ * Joiner side (op_join): make a TLS key and CSR and a sealing key, prove
+ * the token, let net run the protocol, check what came back, and persist
+ * it exactly like init does.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -22,20 +30,53 @@
 #include "err.h"
 #include "join_token.h"
 #include "keyring.h"
-#include "keywrap.h"
 #include "log.h"
 #include "parent.h"
 #include "pki/pki.h"
 #include "x509.h"
 
-#define PURPOSE_JOIN_DEK "hush/join-dek"
-#define PURPOSE_JOIN_KEK "hush/join-kek"
+#define JOIN_PROOF_DOMAIN	"hush-join-proof-1"
+
+static void
+hmac_len(crypto_auth_hmacsha256_state *st, size_t len)
+{
+	uint8_t n[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+	    (uint8_t)len };
+
+	crypto_auth_hmacsha256_update(st, n, sizeof(n));
+}
+
+/*
+ * What a join request carries instead of its token: HMAC-SHA256 under the
+ * token's secret over everything the manager acts on -- the CSR it signs,
+ * the sealing key it records and seals the cluster's keys to, the address
+ * it records -- each behind its length.
+ */
+static void
+join_proof(const uint8_t secret[JOIN_TOKEN_SECRET_BYTES], const uint8_t *csr, size_t csrlen,
+    const uint8_t seal_pub[SEAL_PUB_BYTES], const char *advertise,
+    uint8_t out[crypto_auth_hmacsha256_BYTES])
+{
+	crypto_auth_hmacsha256_state st;
+
+	crypto_auth_hmacsha256_init(&st, secret, JOIN_TOKEN_SECRET_BYTES);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)JOIN_PROOF_DOMAIN,
+	    sizeof(JOIN_PROOF_DOMAIN));
+	hmac_len(&st, csrlen);
+	crypto_auth_hmacsha256_update(&st, csr, csrlen);
+	crypto_auth_hmacsha256_update(&st, seal_pub, SEAL_PUB_BYTES);
+	hmac_len(&st, strlen(advertise));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)advertise, strlen(advertise));
+	crypto_auth_hmacsha256_final(&st, out);
+	sodium_memzero(&st, sizeof(st));
+}
 
 /* ---- manager side ----------------------------------------------------- */
 
 struct serve_ctx {
 	uint32_t	 net_req;
-	uint8_t		 secret[16];
+	uint8_t		 proof[32];
+	uint8_t		 seal_pub[SEAL_PUB_BYTES];
 	uint8_t		*csr;
 	size_t		 csrlen;
 	char		 advertise[263];
@@ -69,36 +110,32 @@ serve_fail(struct op *op, int code, const char *detail)
 	op_free(op);
 }
 
+/* key sealed to seal_pub, a node's sealing key (seal_key.c), as tag. */
 static int
-put_wrapped(struct wire_enc *e, uint16_t tag, const struct serve_ctx *x, const char *purpose,
+put_sealed(struct wire_enc *e, uint16_t tag, const uint8_t seal_pub[SEAL_PUB_BYTES],
     const uint8_t *key, size_t keylen)
 {
-	uint8_t blob[KEYWRAP_BLOB_MAX];
-	size_t len;
-	int r;
+	uint8_t box[64 + crypto_box_SEALBYTES];
 
-	if ((r = keywrap_seal_to_csr(x->csr, x->csrlen, purpose, key, keylen, blob,
-	    sizeof(blob), &len)) != 0)
-		return r;
-	wire_put_bytes(e, tag, blob, len);
+	if (keylen > 64)
+		return HUSH_E_TOOBIG;
+	if (crypto_box_seal(box, key, keylen, seal_pub) != 0)
+		return HUSH_E_CRYPTO;
+	wire_put_bytes(e, tag, box, keylen + crypto_box_SEALBYTES);
 	return 0;
 }
 
-/* The cluster's DEK, and KEK under autolock, sealed to the key of a CSR. */
+/* The cluster's DEK, and KEK under autolock, sealed to a node's sealing key. */
 int
-join_wrap_keys(struct parent *p, struct wire_enc *e, const uint8_t *csr, size_t csrlen)
+join_wrap_keys(struct parent *p, struct wire_enc *e, const uint8_t seal_pub[SEAL_PUB_BYTES])
 {
 	struct secbuf dek = SECBUF_INIT, kek = SECBUF_INIT;
-	struct serve_ctx tmp;
 	int r;
 
-	memset(&tmp, 0, sizeof(tmp));
-	tmp.csr = (uint8_t *)csr;
-	tmp.csrlen = csrlen;
 	if ((r = keyring_get(KEY_DEK, &dek)) == 0)
-		r = put_wrapped(e, T_DEK, &tmp, PURPOSE_JOIN_DEK, dek.p, dek.len);
+		r = put_sealed(e, T_DEK, seal_pub, dek.p, dek.len);
 	if (r == 0 && p->autolock && (r = keyring_get(KEY_KEK, &kek)) == 0)
-		r = put_wrapped(e, T_KEK, &tmp, PURPOSE_JOIN_KEK, kek.p, kek.len);
+		r = put_sealed(e, T_KEK, seal_pub, kek.p, kek.len);
 	secbuf_free(&dek);
 	secbuf_free(&kek);
 	return r;
@@ -136,9 +173,9 @@ serve_committed(struct op *op, int status, const struct wire_msg *reply, const c
 	}
 	if (x->role == ROLE_MANAGER) {
 		if ((r = keyring_get(KEY_DEK, &dek)) == 0)
-			r = put_wrapped(&e, T_DEK, x, PURPOSE_JOIN_DEK, dek.p, dek.len);
+			r = put_sealed(&e, T_DEK, x->seal_pub, dek.p, dek.len);
 		if (r == 0 && x->autolock)
-			r = put_wrapped(&e, T_KEK, x, PURPOSE_JOIN_KEK, x->kek, sizeof(x->kek));
+			r = put_sealed(&e, T_KEK, x->seal_pub, x->kek, sizeof(x->kek));
 		secbuf_free(&dek);
 	}
 	if (r != 0) {
@@ -179,6 +216,7 @@ serve_signed(void *arg, int status, const struct wire_msg *reply, int fd, const 
 	wire_put_u8(&cmd, T_ROLE, x->role);
 	wire_put_str(&cmd, T_ADVERTISE_ADDR, x->advertise);
 	wire_put_i64(&cmd, T_CREATED, parent_now());
+	wire_put_bytes(&cmd, T_SEAL_PUB, x->seal_pub, sizeof(x->seal_pub));
 	r = raft_propose(op, &cmd, serve_committed);
 	wire_enc_free(&cmd);
 	if (r != 0)
@@ -207,11 +245,17 @@ serve_checked(struct op *op, int status, const struct wire_msg *reply, const cha
 		serve_fail(op, HUSH_E_PROTO, NULL);
 		return;
 	}
-	/* Compare with both, always, so timing says nothing about which. */
+	/* Check against both, always, so timing says nothing about which. */
 	{
-		bool is_w = join_token_secret_equal(x->secret, w);
-		bool is_m = join_token_secret_equal(x->secret, m);
+		uint8_t pw[32], pm[32];
+		bool is_w, is_m;
 
+		join_proof(w, x->csr, x->csrlen, x->seal_pub, x->advertise, pw);
+		join_proof(m, x->csr, x->csrlen, x->seal_pub, x->advertise, pm);
+		is_w = crypto_verify_32(pw, x->proof) == 0;
+		is_m = crypto_verify_32(pm, x->proof) == 0;
+		sodium_memzero(pw, sizeof(pw));
+		sodium_memzero(pm, sizeof(pm));
 		x->role = is_m ? ROLE_MANAGER : is_w ? ROLE_WORKER : 0;
 	}
 	if (x->role == 0) {
@@ -244,11 +288,10 @@ void
 join_serve(struct parent *p, const struct wire_msg *m)
 {
 	struct serve_ctx *x;
-	struct join_token t;
 	struct op *op;
 	struct wire_enc q;
-	const uint8_t *csr;
-	char token[JOIN_TOKEN_LEN + 1], why[256];
+	const uint8_t *csr, *b;
+	size_t len;
 	int r;
 
 	if ((x = calloc(1, sizeof(*x))) == NULL || (op = calloc(1, sizeof(*op))) == NULL) {
@@ -267,16 +310,17 @@ join_serve(struct parent *p, const struct wire_msg *m)
 		serve_fail(op, HUSH_E_UNAVAIL, "this manager is not ready to accept nodes");
 		return;
 	}
-	if (wire_get_str(m, T_TOKEN, token, sizeof(token)) != 0 ||
-	    join_token_parse(token, strlen(token), &t, why, sizeof(why)) != 0 ||
-	    sodium_memcmp(t.digest, p->token_digest, sizeof(t.digest)) != 0) {
-		sodium_memzero(token, sizeof(token));
+	/* the schema holds the proof and the sealing key to 32 bytes */
+	if (wire_get_bytes(m, T_JOIN_PROOF, &b, &len) != 0 || len != sizeof(x->proof)) {
 		serve_fail(op, HUSH_E_PERM, "invalid join token");
 		return;
 	}
-	sodium_memzero(token, sizeof(token));
-	memcpy(x->secret, t.secret, sizeof(x->secret));
-	sodium_memzero(&t, sizeof(t));
+	memcpy(x->proof, b, sizeof(x->proof));
+	if (wire_get_bytes(m, T_SEAL_PUB, &b, &len) != 0 || len != sizeof(x->seal_pub)) {
+		serve_fail(op, HUSH_E_PROTO, "a join request without a sealing key");
+		return;
+	}
+	memcpy(x->seal_pub, b, sizeof(x->seal_pub));
 	if (wire_get_bytes(m, T_CSR, &csr, &x->csrlen) != 0 ||
 	    (x->csr = malloc(x->csrlen)) == NULL) {
 		serve_fail(op, HUSH_E_NOMEM, NULL);
@@ -295,6 +339,7 @@ join_serve(struct parent *p, const struct wire_msg *m)
 
 struct join_ctx {
 	struct secbuf	 node_key;
+	struct secbuf	 seal_key;	/* this node's sealing key, made here */
 	char		 remote[263];
 };
 
@@ -304,6 +349,7 @@ join_ctx_free(void *arg)
 	struct join_ctx *x = arg;
 
 	secbuf_free(&x->node_key);
+	secbuf_free(&x->seal_key);
 	free(x);
 }
 
@@ -343,24 +389,22 @@ join_raft_ready(struct op *op, int status, const char *detail)
 	join_reply(op);
 }
 
+/* tag of m (T_DEK or T_KEK), sealed to this node's sealing key, opened. */
 int
-join_unwrap(const struct wire_msg *m, uint16_t tag, const struct secbuf *key, struct secbuf *out)
+join_unwrap(const struct wire_msg *m, uint16_t tag, struct secbuf *out)
 {
-	const char *purpose = tag == T_DEK ? PURPOSE_JOIN_DEK : PURPOSE_JOIN_KEK;
 	const uint8_t *blob;
-	size_t len, outlen;
+	size_t len;
 	int r;
 
 	if (wire_get_bytes(m, tag, &blob, &len) != 0)
 		return HUSH_E_NOTFOUND;
-	if ((r = secbuf_alloc(out, KEYWRAP_MAX)) != 0)
+	if ((r = seal_key_open(blob, len, out)) != 0)
 		return r;
-	if ((r = keywrap_open(key, purpose, blob, len, out->p, out->len, &outlen)) != 0 ||
-	    outlen != 32) {
+	if (out->len != 32) {
 		secbuf_free(out);
-		return r != 0 ? r : HUSH_E_FORMAT;
+		return HUSH_E_FORMAT;
 	}
-	out->len = 32;
 	return 0;
 }
 
@@ -401,12 +445,17 @@ join_persist(struct op *op, const struct wire_msg *m, char *why, size_t whylen)
 		goto out;
 	}
 	p->node.role = role;
+	/* In the keyring first: the cluster's keys come sealed to it. */
+	if ((r = keyring_put(KEY_SEAL, x->seal_key.p, x->seal_key.len)) != 0) {
+		snprintf(why, whylen, "cannot store keys in the kernel keyring");
+		goto out;
+	}
 	if (role == ROLE_MANAGER) {
-		if ((r = join_unwrap(m, T_DEK, &x->node_key, &dek)) != 0) {
+		if ((r = join_unwrap(m, T_DEK, &dek)) != 0) {
 			snprintf(why, whylen, "the manager did not hand over the cluster's data key");
 			goto out;
 		}
-		r = join_unwrap(m, T_KEK, &x->node_key, &kek);
+		r = join_unwrap(m, T_KEK, &kek);
 		if (r != 0 && r != HUSH_E_NOTFOUND) {
 			snprintf(why, whylen, "the cluster's unlock key does not open");
 			goto out;
@@ -426,7 +475,7 @@ join_persist(struct op *op, const struct wire_msg *m, char *why, size_t whylen)
 	for (size_t i = 0; i < wire_count(m, T_PEER_ID) && i < MAX_PEERS; i++)
 		wire_field_str(wire_find(m, T_PEER_ID, i), p->manager_ids[p->nmanager_ids++],
 		    sizeof(p->manager_ids[0]));
-	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->node_key,
+	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->node_key, &x->seal_key,
 	    p->autolock ? kek.p : NULL)) != 0 ||
 	    (r = node_state_write_cert(p->cfg.state_dir, "ca.crt", ca)) != 0 ||
 	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", cert)) != 0) {
@@ -495,7 +544,7 @@ op_join(struct op *op, const struct wire_msg *m)
 	struct wire_enc e;
 	struct join_token t;
 	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], host[64], why[256];
-	uint8_t *csr = NULL;
+	uint8_t *csr = NULL, seal_pub[SEAL_PUB_BYTES], proof[crypto_auth_hmacsha256_BYTES];
 	size_t csrlen;
 	int r;
 
@@ -507,8 +556,9 @@ op_join(struct op *op, const struct wire_msg *m)
 	op->ctx_free = join_ctx_free;
 	wire_get_str(m, T_TOKEN, token, sizeof(token));
 	r = join_token_parse(token, strlen(token), &t, why, sizeof(why));
-	sodium_memzero(&t, sizeof(t));
+	sodium_memzero(token, sizeof(token));
 	if (r != 0) {
+		sodium_memzero(&t, sizeof(t));
 		op_error(op, r, why);
 		return;
 	}
@@ -536,17 +586,24 @@ op_join(struct op *op, const struct wire_msg *m)
 		return;
 	}
 	if ((r = x509_key_generate(&x->node_key)) != 0 ||
-	    (r = x509_csr_create(&x->node_key, &csr, &csrlen)) != 0) {
+	    (r = x509_csr_create(&x->node_key, &csr, &csrlen)) != 0 ||
+	    (r = seal_key_new(&x->seal_key, seal_pub)) != 0) {
+		sodium_memzero(&t, sizeof(t));
+		free(csr);
 		op_error(op, r, "cannot create the node key");
 		return;
 	}
+	/* The token stays here: net gets the CA digest and the proof. */
+	join_proof(t.secret, csr, csrlen, seal_pub, p->node.advertise, proof);
 	p->state = PS_INITIALIZING;
 	wire_enc_init(&e, NET_JOIN, child_next_id(&p->net), 65536);
 	wire_put_str(&e, T_ADDRESS, x->remote);
-	wire_put_str(&e, T_TOKEN, token);
+	wire_put_bytes(&e, T_DIGEST, t.digest, sizeof(t.digest));
 	wire_put_bytes(&e, T_CSR, csr, csrlen);
+	wire_put_bytes(&e, T_SEAL_PUB, seal_pub, sizeof(seal_pub));
+	wire_put_bytes(&e, T_JOIN_PROOF, proof, sizeof(proof));
 	wire_put_str(&e, T_ADVERTISE_ADDR, p->node.advertise);
-	sodium_memzero(token, sizeof(token));
+	sodium_memzero(&t, sizeof(t));
 	free(csr);
 	r = child_call(&p->net, &e, -1, joined, op);
 	wire_enc_free(&e);

@@ -78,15 +78,17 @@ unlocked(struct op *op, int status, const char *detail)
 static int
 unlock_with(struct parent *p, const uint8_t *kek, size_t len)
 {
-	struct secbuf dek = SECBUF_INIT, node = SECBUF_INIT;
+	struct secbuf dek = SECBUF_INIT, node = SECBUF_INIT, seal = SECBUF_INIT;
 	int r;
 
-	r = keyfile_read(p->cfg.state_dir, kek, &dek, &node);
+	r = keyfile_read(p->cfg.state_dir, kek, &dek, &node, &seal);
 	if (r == 0 && (r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0 &&
-	    (r = keyring_put(KEY_NODE, node.p, node.len)) == 0)
-		r = keyring_put(KEY_KEK, kek, len);
+	    (r = keyring_put(KEY_NODE, node.p, node.len)) == 0 &&
+	    (r = keyring_put(KEY_KEK, kek, len)) == 0)
+		r = seal_key_load(p, &seal, kek);
 	secbuf_free(&dek);
 	secbuf_free(&node);
+	secbuf_free(&seal);
 	if (r != 0)
 		return r;
 	p->state = PS_STARTING;

@@ -50,7 +50,7 @@ lock_state_dir(struct parent *p)
 static int
 load_node(struct parent *p)
 {
-	struct secbuf dek = SECBUF_INIT, node = SECBUF_INIT;
+	struct secbuf dek = SECBUF_INIT, node = SECBUF_INIT, seal = SECBUF_INIT;
 	char why[512] = "";
 	bool wrapped;
 	int r;
@@ -80,11 +80,13 @@ load_node(struct parent *p)
 		log_info("node %s is locked: run 'hushctl unlock'", p->node.node_id);
 		return 0;
 	}
-	if ((r = keyfile_read(p->cfg.state_dir, NULL, &dek, &node)) == 0 &&
-	    (r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0)
-		r = keyring_put(KEY_NODE, node.p, node.len);
+	if ((r = keyfile_read(p->cfg.state_dir, NULL, &dek, &node, &seal)) == 0 &&
+	    (r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0 &&
+	    (r = keyring_put(KEY_NODE, node.p, node.len)) == 0)
+		r = seal_key_load(p, &seal, NULL);
 	secbuf_free(&dek);
 	secbuf_free(&node);
+	secbuf_free(&seal);
 	if (r != 0) {
 		log_err("cannot load this node's keys: %s", hush_strerror(r));
 		return r;

@@ -33,6 +33,7 @@
 #define KEY_DEK "hush:dek"
 #define KEY_KEK "hush:kek"
 #define KEY_NODE "hush:node-key"
+#define KEY_SEAL "hush:seal-key"
 
 /* Short enough that every file name below it fits in PATH_MAX. */
 #define HUSH_DIR_MAX 1024
@@ -97,6 +98,8 @@ struct parent {
 	uint8_t			 token_digest[32];
 	bool			 have_digest;
 	bool			 removed_self;	/* a manager said this node was removed */
+	/* a sealing key made at start, not yet in the node table (seal_key.c) */
+	bool			 seal_key_unregistered;
 	struct assignments	 assign;	/* services placed here, values held */
 	struct container	*containers;	/* holding this node's secrets now */
 	bool			 containers_loaded;	/* the run dir's records read */
@@ -207,10 +210,10 @@ bool	renew_now(struct parent *p);
 /* ops_join.c */
 void	op_join(struct op *op, const struct wire_msg *m);
 void	join_serve(struct parent *p, const struct wire_msg *m);
-int	join_wrap_keys(struct parent *p, struct wire_enc *e, const uint8_t *csr, size_t csrlen);
-/* Open the wrapped keys of a join or renewal reply with the node key. */
-int	join_unwrap(const struct wire_msg *m, uint16_t tag, const struct secbuf *key,
-	    struct secbuf *out);
+/* The cluster's DEK (and KEK under autolock) sealed to a node's sealing key. */
+int	join_wrap_keys(struct parent *p, struct wire_enc *e, const uint8_t seal_pub[32]);
+/* Open the sealed keys of a join or renewal reply with this node's sealing key. */
+int	join_unwrap(const struct wire_msg *m, uint16_t tag, struct secbuf *out);
 
 /* ops_node.c */
 void	op_node_list(struct op *op, const struct wire_msg *m);
@@ -308,6 +311,24 @@ int	peer_seal_with(const uint8_t dek[32], const char *purpose,
 	    size_t len, struct wire_enc *e);
 int	peer_open_with(const uint8_t dek[32], const char *purpose, int64_t now,
 	    const struct wire_msg *m, uint8_t nonce[PEER_NONCE_BYTES], struct secbuf *msg);
+
+/*
+ * seal_key.c: the node's sealing key (X25519), the parent's alone; what
+ * other nodes must send it past net is sealed to its public half.
+ * seal_key_load() puts the key from node.keys in the keyring, or makes
+ * one when the file predates sealing keys and rewrites node.keys (DEK and
+ * node key from the keyring; kek as the file is sealed, or NULL).
+ */
+#define SEAL_PUB_BYTES	32
+int	seal_key_public(uint8_t pub[SEAL_PUB_BYTES]);
+int	seal_key_open(const uint8_t *box, size_t len, struct secbuf *out);
+int	seal_key_new(struct secbuf *sk, uint8_t pub[SEAL_PUB_BYTES]);
+int	seal_key_load(struct parent *p, const struct secbuf *from_file, const uint8_t *kek);
+/* A manager records a sealing key it made at start in the node table. */
+void	seal_key_register(struct parent *p);
+/* keyfile_write() with the sealing key in the keyring. */
+int	seal_key_write_keyfile(struct parent *p, const struct secbuf *dek,
+	    const struct secbuf *node, const uint8_t *kek);
 
 /* containers.c: the OCI hook's requests, carried out by the mounter */
 void	op_container_attach(struct op *op, const struct wire_msg *m);

@@ -36,7 +36,7 @@ static const struct sandbox_call parent_calls[] = {
 	/* exit, SIGSYS report, memory, locks, random, clocks (sandbox.h) */
 	SANDBOX_BASE_CALLS,
 	/* the poll loop: control clients, children's channels, signalfd, timer */
-	SB_CALL("poll"), SB_CALL("read"), SB_CALL("write"), SB_CALL("restart_syscall"),
+	SB_CALL("poll"), SB_CALL("read"), SB_CALL("write"),
 	SB_CALL("accept4"), SB_CALL("recvmsg"), SB_CALL("sendmsg"),
 	SB_CALL("sendto"), SB_CALL("recvfrom"),	/* launcher, audit netlink */
 	SB_ARG2("getsockopt", 1, SOL_SOCKET, 2, SO_PEERCRED),	/* who a client is */

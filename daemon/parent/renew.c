@@ -107,9 +107,9 @@ role_keys(struct renew_ctx *x, const struct wire_msg *reply, int new_role,
 		return 0;
 	}
 	if (new_role == ROLE_MANAGER) {
-		if (reply == NULL || (r = join_unwrap(reply, T_DEK, &x->key, dek)) != 0)
+		if (reply == NULL || (r = join_unwrap(reply, T_DEK, dek)) != 0)
 			return HUSH_E_AUTH;
-		r = join_unwrap(reply, T_KEK, &x->key, kek);
+		r = join_unwrap(reply, T_KEK, kek);
 		if (r != 0 && r != HUSH_E_NOTFOUND)
 			return r;
 		p->autolock = r == 0;
@@ -147,7 +147,7 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	}
 	/* node.keys first: a crash after it leaves a key the old cert lacks,
 	 * which the next renewal repairs; the other order could lose the key. */
-	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->key, p->autolock ? kek.p : NULL)) != 0 ||
+	if ((r = seal_key_write_keyfile(p, &dek, &x->key, p->autolock ? kek.p : NULL)) != 0 ||
 	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", cert)) != 0 ||
 	    (r = keyring_put(KEY_NODE, x->key.p, x->key.len)) != 0 ||
 	    (r = keyring_put(KEY_DEK, dek.p, dek.len)) != 0 ||

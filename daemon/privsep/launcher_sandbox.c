@@ -21,7 +21,7 @@ const struct sandbox_call launcher_calls[] = {
 	SANDBOX_BASE_CALLS,
 	/* its loop: the parent's requests, signalfd, children's exits */
 	SB_CALL("poll"), SB_CALL("read"), SB_CALL("write"),
-	SB_CALL("recvfrom"), SB_CALL("sendmsg"), SB_CALL("restart_syscall"),
+	SB_CALL("recvfrom"), SB_CALL("sendmsg"),
 	SB_CALL("wait4"), SB_CALL("kill"),
 	/* a new child: fork (into no new namespace), its channel and pipe */
 	SB_NONE_OF("clone", 0, CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |

@@ -388,12 +388,16 @@ apply_cluster_init(struct store *s, const struct wire_msg *m, char *why, size_t 
 	{
 		char node[HUSH_ID_LEN + 1];
 
-		if (wire_get_str(m, T_NODE_ID, node, sizeof(node)) != 0 ||
-		    (r = store_node_add(s, node, ROLE_MANAGER, c->advertise, c->created,
+		if (wire_get_str(m, T_NODE_ID, node, sizeof(node)) != 0) {
+			cluster_free(c);
+			return HUSH_E_PROTO;
+		}
+		if ((r = store_node_add(s, node, ROLE_MANAGER, c->advertise, c->created,
 		    why, whylen)) != 0) {
 			cluster_free(c);
-			return r != 0 ? r : HUSH_E_PROTO;
+			return r;
 		}
+		store_node_take_seal(&s->nodes[s->nnodes - 1], m);
 	}
 	return 0;
 }

@@ -69,6 +69,13 @@ struct store_node {
 	bool		 removed;
 	char		**labels;	/* "key=value", for placement constraints */
 	size_t		 nlabels;
+	/*
+	 * The node parent's sealing key (daemon/parent/seal_key.c): what the
+	 * node's assignments, and a manager's keys, are sealed to.  A node
+	 * that joined with a hush before sealing keys has none.
+	 */
+	bool		 has_seal;
+	uint8_t		 seal_pub[32];
 };
 
 /* One secret granted to a service, as a file in its containers. */
@@ -151,6 +158,8 @@ int	store_restore(struct store *s, const uint8_t *buf, size_t len);
 int	store_node_add(struct store *s, const char *id, uint8_t role, const char *addr,
 	    int64_t created, char *why, size_t whylen);
 int	store_node_apply(struct store *s, const struct wire_msg *cmd, char *why, size_t whylen);
+/* cmd's T_SEAL_PUB (if any) as n's sealing key. */
+void	store_node_take_seal(struct store_node *n, const struct wire_msg *cmd);
 void	store_node_put(struct wire_enc *e, uint16_t tag, const struct store_node *n,
 	    uint16_t rec_type);
 struct store_node *store_node_find(struct store *s, const char *ref);

@@ -108,12 +108,19 @@ node_has(const struct wire_msg *q, const struct store_secret *x)
 	return false;
 }
 
+/*
+ * The value of x for node, sealed to the node parent's sealing key: from
+ * here to that parent it passes the manager's parent and, for another
+ * node, two net processes, none of which may read it.
+ */
 static int
-put_value(struct store *s, struct wire_enc *e, const struct store_secret *x)
+put_value(struct store *s, struct wire_enc *e, const struct store_secret *x,
+    const struct store_node *node)
 {
 	struct secbuf plain = SECBUF_INIT;
 	struct wire_enc rec;
 	const uint8_t *buf;
+	uint8_t *box;
 	size_t outlen, len;
 	int r;
 
@@ -125,11 +132,21 @@ put_value(struct store *s, struct wire_enc *e, const struct store_secret *x)
 		secbuf_free(&plain);
 		return r;
 	}
+	if ((box = malloc(outlen + crypto_box_SEALBYTES)) == NULL) {
+		secbuf_free(&plain);
+		return HUSH_E_NOMEM;
+	}
+	r = crypto_box_seal(box, plain.p, outlen, node->seal_pub) == 0 ? 0 : HUSH_E_CRYPTO;
+	secbuf_free(&plain);
+	if (r != 0) {
+		free(box);
+		return r;
+	}
 	wire_enc_init(&rec, REC_SECRET_DATA, 0, HUSH_SECRET_MAX + 1024);
 	wire_put_str(&rec, T_SECRET_ID, x->id);
 	wire_put_u32(&rec, T_VERSION, x->version);
-	wire_put_bytes(&rec, T_DATA, plain.p, outlen);
-	secbuf_free(&plain);
+	wire_put_bytes(&rec, T_SEALED, box, outlen + crypto_box_SEALBYTES);
+	free(box);
 	if ((r = wire_enc_finish(&rec, &buf, &len)) == 0)
 		wire_put_bytes(e, T_SECRET_DATA, buf + WIRE_HDR_LEN, len - WIRE_HDR_LEN);
 	wire_enc_free(&rec);	/* wipes: the encoder held the value too */
@@ -146,7 +163,7 @@ store_assignments(struct store *s, const struct wire_msg *q, struct wire_enc *e)
 	struct facts *fx;
 	struct wire_enc list;
 	bool *on, *sent, more = false;
-	char id[HUSH_ID_LEN + 1], why[128];
+	char id[HUSH_ID_LEN + 1], why[256];
 	size_t havelen, used;
 	int r = 0;
 
@@ -157,6 +174,12 @@ store_assignments(struct store *s, const struct wire_msg *q, struct wire_enc *e)
 		    "node %s was removed from the cluster", id);
 		return msg_error_reply(e, q->hdr.request_id, node == NULL ? HUSH_E_NOTFOUND :
 		    HUSH_E_PERM, why);
+	}
+	if (!node->has_seal) {
+		wire_enc_free(e);
+		snprintf(why, sizeof(why), "node %s has no sealing key (it joined with an older "
+		    "hush): nothing can be sent to it; make it leave and join again", id);
+		return msg_error_reply(e, q->hdr.request_id, HUSH_E_PERM, why);
 	}
 	fx = calloc(1, sizeof(*fx));
 	on = calloc(s->nservices + 1, sizeof(bool));
@@ -223,7 +246,7 @@ store_assignments(struct store *s, const struct wire_msg *q, struct wire_enc *e)
 			}
 			sent[x - s->secrets] = true;
 			used += x->data_len + VALUE_OVERHEAD;
-			r = put_value(s, e, x);
+			r = put_value(s, e, x, node);
 		}
 	}
 	if (more)

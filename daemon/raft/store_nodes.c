@@ -181,6 +181,17 @@ store_node_add(struct store *s, const char *id, uint8_t role, const char *addr,
 	return 0;
 }
 
+void
+store_node_take_seal(struct store_node *n, const struct wire_msg *m)
+{
+	const struct wire_field *f = wire_find(m, T_SEAL_PUB, 0);
+
+	if (f != NULL && f->len == sizeof(n->seal_pub)) {
+		memcpy(n->seal_pub, f->val, sizeof(n->seal_pub));
+		n->has_seal = true;
+	}
+}
+
 int
 store_node_apply(struct store *s, const struct wire_msg *m, char *why, size_t whylen)
 {
@@ -188,6 +199,7 @@ store_node_apply(struct store *s, const struct wire_msg *m, char *why, size_t wh
 	struct store_node *n;
 	int64_t created;
 	uint8_t role;
+	int r;
 
 	if (wire_get_str(m, T_NODE_ID, id, sizeof(id)) != 0)
 		return HUSH_E_PROTO;
@@ -196,7 +208,10 @@ store_node_apply(struct store *s, const struct wire_msg *m, char *why, size_t wh
 		    wire_get_str(m, T_ADVERTISE_ADDR, addr, sizeof(addr)) != 0 ||
 		    wire_get_i64(m, T_CREATED, &created) != 0)
 			return HUSH_E_PROTO;
-		return store_node_add(s, id, role, addr, created, why, whylen);
+		if ((r = store_node_add(s, id, role, addr, created, why, whylen)) != 0)
+			return r;
+		store_node_take_seal(&s->nodes[s->nnodes - 1], m);
+		return 0;
 	}
 	if ((n = store_node_find(s, id)) == NULL || n->removed) {
 		snprintf(why, whylen, n ? "node %s was removed from the cluster" :
@@ -211,11 +226,23 @@ store_node_apply(struct store *s, const struct wire_msg *m, char *why, size_t wh
 		n->removed = true;
 		return 0;
 	}
+	/*
+	 * A sealing key is set once, for a node that had none (a manager
+	 * whose node.keys predates them): replacing one would let whoever
+	 * could propose it read what is sealed to the node from then on.
+	 */
+	if (wire_find(m, T_SEAL_PUB, 0) != NULL) {
+		if (n->has_seal) {
+			snprintf(why, whylen, "node %s already has a sealing key", id);
+			return HUSH_E_EXISTS;
+		}
+		store_node_take_seal(n, m);
+		return 0;
+	}
 	/* CMD_NODE_UPDATE: everything is checked before anything changes. */
 	if (wire_count(m, T_LABEL) + wire_count(m, T_LABEL_RM) > 0) {
 		char **labels;
 		size_t nlabels;
-		int r;
 
 		if (wire_get_u8(m, T_ROLE, &role) == 0 ||
 		    wire_find(m, T_AVAILABILITY, 0) != NULL) {
@@ -264,6 +291,8 @@ put_node_fields(struct wire_enc *e, const struct store_node *n)
 		wire_put_str(e, T_STATUS_TEXT, "removed");
 	for (size_t i = 0; i < n->nlabels; i++)
 		wire_put_str(e, T_LABEL, n->labels[i]);
+	if (n->has_seal)
+		wire_put_bytes(e, T_SEAL_PUB, n->seal_pub, sizeof(n->seal_pub));
 }
 
 /* tag 0: the fields go straight into e; else a nested record under tag. */
@@ -306,6 +335,7 @@ store_node_restore(struct store *s, const struct wire_msg *m)
 		return r == HUSH_E_NOMEM ? r : HUSH_E_CORRUPT;
 	n = &s->nodes[s->nnodes - 1];
 	snprintf(n->availability, sizeof(n->availability), "%s", avail);
+	store_node_take_seal(n, m);
 	if ((r = labels_build(n, m, true, &n->labels, &n->nlabels, why, sizeof(why))) != 0)
 		return r == HUSH_E_NOMEM ? r : HUSH_E_CORRUPT;
 	if (wire_get_str(m, T_STATUS_TEXT, status, sizeof(status)) == 0) {

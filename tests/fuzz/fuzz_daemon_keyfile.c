@@ -57,7 +57,7 @@ try_read(const uint8_t *k)
 	struct secbuf dek = SECBUF_INIT, node_key = SECBUF_INIT;
 	int r;
 
-	r = keyfile_read(dir, k, &dek, &node_key);
+	r = keyfile_read(dir, k, &dek, &node_key, NULL);
 	if (r == 0) {
 		if (dek.len != 32 || node_key.len < 1 || node_key.len > 2048)
 			abort();

@@ -64,6 +64,7 @@
 #include "err.h"
 #include "id.h"
 #include "join_token.h"
+#include "keywrap.h"
 #include "msg.h"
 #include "net/net_int.h"
 #include "net/netframe.h"
@@ -127,7 +128,7 @@ load_ident(const char *dir)
 	    (ca = node_state_read_cert(dir, "ca.crt")) == NULL)
 		die(EXIT_LOCAL, "cannot read the certificates in %s/certificates", dir);
 	/* No KEK: a key file sealed by autolock is refused, not guessed at. */
-	if ((r = keyfile_read(dir, NULL, &dek, &key)) != 0)
+	if ((r = keyfile_read(dir, NULL, &dek, &key, NULL)) != 0)
 		die(EXIT_LOCAL, "cannot read %s/node.keys: %s%s", dir, hush_strerror(r),
 		    r == HUSH_E_LOCKED ? " (sealed by autolock; the probe needs an "
 		    "unsealed key file)" : "");
@@ -507,8 +508,44 @@ scan(const char *req, const uint8_t *buf, size_t len)
  * Sends req (finished) on a new connection and scans what comes back.
  * The connection may be refused or closed: that is an answer too.
  */
+/*
+ * A renewal's answer for a manager carries the cluster's keys: sealed to
+ * the node's sealing key they are safe; sealed to the key of the CSR the
+ * renewal sent -- ours, the thief's -- they are not.  Older hushd did the
+ * latter (purposes of lib/keywrap.c).
+ */
 static void
-sweep_one(struct tls_ident *id, const char *addr, const char *what, struct wire_enc *req)
+check_renew_keys(const uint8_t *frame, size_t len, const struct secbuf *csr_key)
+{
+	static const uint16_t allowed[] = { DSP_RENEW | MSG_REPLY, MSG_ERROR, 0 };
+	static struct wire_msg m;
+	static const struct { uint16_t tag; const char *purpose, *what; } keys[] = {
+		{ T_DEK, "hush/join-dek", "the DEK" },
+		{ T_KEK, "hush/join-kek", "the unlock key (KEK)" },
+	};
+	uint8_t out[KEYWRAP_MAX];
+	const uint8_t *blob;
+	size_t bloblen, outlen;
+	char why[256];
+
+	if (msg_parse(frame, len, NETFRAME_DSP_MAX, allowed, &m, why, sizeof(why)) != 0)
+		return;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (wire_get_bytes(&m, keys[i].tag, &blob, &bloblen) != 0)
+			continue;
+		if (keywrap_open(csr_key, keys[i].purpose, blob, bloblen, out, sizeof(out),
+		    &outlen) == 0) {
+			printf("LEAK: the answer to DSP_RENEW holds %s, sealed to the key of "
+			    "the probe's own CSR\n", keys[i].what);
+			leaks++;
+		}
+		sodium_memzero(out, sizeof(out));
+	}
+}
+
+static void
+sweep_one(struct tls_ident *id, const char *addr, const char *what, struct wire_enc *req,
+    const struct secbuf *csr_key)
 {
 	struct netframe_rd rd;
 	uint8_t chunk[16384], *frame = NULL;
@@ -541,6 +578,8 @@ sweep_one(struct tls_ident *id, const char *addr, const char *what, struct wire_
 		uint16_t type = (uint16_t)(frame[2] << 8 | frame[3]);
 
 		scan(what, frame, framelen);
+		if (csr_key != NULL)
+			check_renew_keys(frame, framelen, csr_key);
 		printf("%s: %s, %zu bytes\n", what, type == MSG_ERROR ? "refused" : "answered",
 		    framelen);
 		netframe_free(frame, framelen);
@@ -570,14 +609,14 @@ sweep_inner(struct tls_ident *id, const char *addr, uint16_t type, struct wire_e
 	    msg_type_name((uint16_t)(buf[2] << 8 | buf[3])));
 	wire_enc_init(&req, type, PROBE_REQ_ID, NETFRAME_DSP_MAX);
 	wire_put_bytes(&req, type == DSP_QUERY ? T_QUERY : T_COMMAND, buf, len);
-	sweep_one(id, addr, what, &req);
+	sweep_one(id, addr, what, &req, NULL);
 	/* as sealed, with what a thief can make: the request under no key */
 	snprintf(what, sizeof(what), "%s{%s} sealed without the DEK", msg_type_name(type),
 	    msg_type_name((uint16_t)(buf[2] << 8 | buf[3])));
 	randombytes_buf(junk, sizeof(junk));
 	wire_enc_init(&req, type, PROBE_REQ_ID, NETFRAME_DSP_MAX);
 	wire_put_bytes(&req, T_SEALED, junk, sizeof(junk));
-	sweep_one(id, addr, what, &req);
+	sweep_one(id, addr, what, &req, NULL);
 	wire_enc_free(inner);
 }
 
@@ -592,16 +631,16 @@ sweep(struct tls_ident *id, const char *addr, const char *node_id)
 	size_t csrlen;
 
 	wire_enc_init(&req, DSP_HEARTBEAT, PROBE_REQ_ID, 256);
-	sweep_one(id, addr, "DSP_HEARTBEAT", &req);
+	sweep_one(id, addr, "DSP_HEARTBEAT", &req, NULL);
 	if (x509_key_generate(&key) != 0 || x509_csr_create(&key, &csr, &csrlen) != 0)
 		die(EXIT_LOCAL, "cannot make a CSR");
 	wire_enc_init(&req, DSP_RENEW, PROBE_REQ_ID, 65536);
 	wire_put_bytes(&req, T_CSR, csr, csrlen);
-	sweep_one(id, addr, "DSP_RENEW", &req);
+	sweep_one(id, addr, "DSP_RENEW", &req, &key);
 	free(csr);
 	secbuf_free(&key);
 	wire_enc_init(&req, DSP_ASSIGNMENTS, PROBE_REQ_ID, 256);
-	sweep_one(id, addr, "DSP_ASSIGNMENTS", &req);
+	sweep_one(id, addr, "DSP_ASSIGNMENTS", &req, NULL);
 	for (size_t i = 0; queries[i] != 0; i++) {
 		wire_enc_init(&inner, queries[i], 0, 64);
 		sweep_inner(id, addr, DSP_QUERY, &inner);

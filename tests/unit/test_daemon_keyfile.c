@@ -34,7 +34,7 @@
 struct kf_test {
 	char		 dir[64];
 	char		 path[96];
-	struct secbuf	 dek, node_key;
+	struct secbuf	 dek, node_key, seal_key;
 	uint8_t		 kek[32], kek2[32];
 };
 
@@ -49,9 +49,11 @@ setup(void **state)
 	if (mkdtemp(t->dir) == NULL)
 		return -1;
 	snprintf(t->path, sizeof(t->path), "%s/node.keys", t->dir);
-	if (secbuf_alloc(&t->dek, 32) != 0 || secbuf_alloc(&t->node_key, NODE_KEY_LEN) != 0)
+	if (secbuf_alloc(&t->dek, 32) != 0 || secbuf_alloc(&t->node_key, NODE_KEY_LEN) != 0 ||
+	    secbuf_alloc(&t->seal_key, 32) != 0)
 		return -1;
 	randombytes_buf(t->dek.p, t->dek.len);
+	randombytes_buf(t->seal_key.p, t->seal_key.len);
 	randombytes_buf(t->node_key.p, t->node_key.len);
 	for (size_t i = 0; i < sizeof(t->kek); i++)
 		t->kek[i] = (uint8_t)i;
@@ -80,6 +82,7 @@ teardown(void **state)
 	rmdir(t->dir);
 	secbuf_free(&t->dek);
 	secbuf_free(&t->node_key);
+	secbuf_free(&t->seal_key);
 	free(t);
 	return 0;
 }
@@ -116,21 +119,25 @@ spit(const char *path, const uint8_t *p, size_t len)
 static int
 read_check(struct kf_test *t, const uint8_t *kek)
 {
-	struct secbuf dek = SECBUF_INIT, nk = SECBUF_INIT;
+	struct secbuf dek = SECBUF_INIT, nk = SECBUF_INIT, sk = SECBUF_INIT;
 	int r;
 
-	r = keyfile_read(t->dir, kek, &dek, &nk);
+	r = keyfile_read(t->dir, kek, &dek, &nk, &sk);
 	if (r == 0) {
 		assert_int_equal(dek.len, t->dek.len);
 		assert_memory_equal(dek.p, t->dek.p, dek.len);
 		assert_int_equal(nk.len, t->node_key.len);
 		assert_memory_equal(nk.p, t->node_key.p, nk.len);
+		assert_int_equal(sk.len, t->seal_key.len);
+		assert_memory_equal(sk.p, t->seal_key.p, sk.len);
 	} else {
 		assert_null(dek.p);
 		assert_null(nk.p);
+		assert_null(sk.p);
 	}
 	secbuf_free(&dek);
 	secbuf_free(&nk);
+	secbuf_free(&sk);
 	return r;
 }
 
@@ -141,7 +148,7 @@ read_any(struct kf_test *t, const uint8_t *kek)
 	struct secbuf dek = SECBUF_INIT, nk = SECBUF_INIT;
 	int r;
 
-	r = keyfile_read(t->dir, kek, &dek, &nk);
+	r = keyfile_read(t->dir, kek, &dek, &nk, NULL);
 	if (r == 0) {
 		assert_int_equal(dek.len, 32);
 		assert_true(nk.len >= 1 && nk.len <= 2048);
@@ -204,7 +211,7 @@ test_clear_roundtrip(void **state)
 	size_t len;
 	bool wrapped = true;
 
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, NULL), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, NULL), 0);
 	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped), 0);
 	assert_false(wrapped);
 	assert_int_equal(read_check(t, NULL), 0);
@@ -229,7 +236,7 @@ test_sealed_roundtrip(void **state)
 	size_t len;
 	bool wrapped = false;
 
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, t->kek), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, t->kek), 0);
 	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped), 0);
 	assert_true(wrapped);
 	assert_int_equal(read_check(t, t->kek), 0);
@@ -245,9 +252,9 @@ test_sealed_roundtrip(void **state)
 	write_seed("sealed", t->path);
 
 	/* Rewritten clear (autolock off), then sealed again under another key. */
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, NULL), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, NULL), 0);
 	assert_int_equal(read_check(t, NULL), 0);
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, t->kek2), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, t->kek2), 0);
 	assert_int_equal(read_check(t, t->kek2), 0);
 	assert_int_equal(read_check(t, t->kek), HUSH_E_BADKEY);
 	assert_int_equal(count_entries(t->dir), 1);
@@ -261,7 +268,7 @@ test_wrong_kek(void **state)
 	uint8_t *before, *after;
 	size_t lb, la;
 
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, t->kek), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, t->kek), 0);
 	assert_int_equal(stat(t->path, &st1), 0);
 	before = slurp(t->path, &lb);
 	assert_int_equal(read_check(t, t->kek2), HUSH_E_BADKEY);
@@ -287,16 +294,41 @@ test_file_mode(void **state)
 
 	/* Even under a permissive umask. */
 	old = umask(0);
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, t->kek), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, t->kek), 0);
 	umask(old);
 	assert_int_equal(stat(t->path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0600);
 	/* Replacing a file that was left world-readable fixes the mode. */
 	assert_int_equal(chmod(t->path, 0644), 0);
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, NULL), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, NULL), 0);
 	assert_int_equal(stat(t->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
+}
+
+/*
+ * A key file of a hush before sealing keys: read, with no sealing key,
+ * which the parent then makes (seal_key.c); and a sealing key is not
+ * asked for when the caller does not want it.
+ */
+static void
+test_no_seal_key(void **state)
+{
+	struct kf_test *t = *state;
+	struct secbuf dek = SECBUF_INIT, nk = SECBUF_INIT, sk = SECBUF_INIT;
+
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, NULL, t->kek), 0);
+	assert_int_equal(keyfile_read(t->dir, t->kek, &dek, &nk, &sk), 0);
+	assert_int_equal(dek.len, 32);
+	assert_int_equal(nk.len, t->node_key.len);
+	assert_int_equal(sk.len, 0);
+	assert_null(sk.p);
+	secbuf_free(&dek);
+	secbuf_free(&nk);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, NULL), 0);
+	assert_int_equal(keyfile_read(t->dir, NULL, &dek, &nk, NULL), 0);
+	secbuf_free(&dek);
+	secbuf_free(&nk);
 }
 
 static void
@@ -308,9 +340,9 @@ test_byte_flips_sealed(void **state)
 	size_t len;
 	int r;
 
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, t->kek), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, t->kek), 0);
 	orig = slurp(t->path, &len);
-	assert_int_equal(len, KF_HDR + 12 + 6 + 32 + 6 + NODE_KEY_LEN + SEAL_OVERHEAD);
+	assert_int_equal(len, KF_HDR + 12 + 6 + 32 + 6 + NODE_KEY_LEN + 6 + 32 + SEAL_OVERHEAD);
 	for (size_t i = 0; i < len; i++) {
 		for (size_t k = 0; k < sizeof(masks); k++) {
 			orig[i] ^= masks[k];
@@ -339,7 +371,7 @@ test_byte_flips_clear(void **state)
 	uint8_t *orig;
 	size_t len;
 
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, NULL), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, NULL), 0);
 	orig = slurp(t->path, &len);
 	for (size_t i = 0; i < len; i++) {
 		orig[i] ^= 0xff;
@@ -360,9 +392,9 @@ test_truncated(void **state)
 	uint8_t *sealed, *clear;
 	size_t slen, clen;
 
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, t->kek), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, t->kek), 0);
 	sealed = slurp(t->path, &slen);
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, NULL), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, NULL), 0);
 	clear = slurp(t->path, &clen);
 
 	for (size_t n = 0; n < slen; n++) {
@@ -395,7 +427,7 @@ test_bad_mode_and_size(void **state)
 	size_t len;
 	bool wrapped;
 
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, NULL), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, NULL), 0);
 	p = slurp(t->path, &len);
 	p[8] = 2;
 	spit(t->path, p, len);
@@ -509,7 +541,7 @@ test_not_a_file(void **state)
 	struct kf_test *t = *state;
 	char other[128];
 
-	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, NULL), 0);
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, NULL), 0);
 	snprintf(other, sizeof(other), "%s/elsewhere", t->dir);
 	assert_int_equal(rename(t->path, other), 0);
 	assert_int_equal(symlink("elsewhere", t->path), 0);
@@ -529,6 +561,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sealed_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_kek, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_seal_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_byte_flips_sealed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_byte_flips_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),

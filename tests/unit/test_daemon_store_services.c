@@ -22,7 +22,7 @@
 #include "wire.h"
 
 static const uint16_t cmd_types[] = {
-	CMD_CLUSTER_INIT, CMD_SECRET_CREATE, CMD_SECRET_RM, CMD_NODE_UPDATE,
+	CMD_CLUSTER_INIT, CMD_SECRET_CREATE, CMD_SECRET_RM, CMD_NODE_ADD, CMD_NODE_UPDATE,
 	CMD_SERVICE_CREATE, CMD_SERVICE_UPDATE, CMD_SERVICE_RM, CMD_SECRET_UPDATE, 0
 };
 static const uint16_t qry_types[] = { QRY_SERVICE_LIST, QRY_SERVICE_GET, QRY_NODE_GET,
@@ -31,6 +31,8 @@ static const uint16_t qry_types[] = { QRY_SERVICE_LIST, QRY_SERVICE_GET, QRY_NOD
 static struct wire_msg cmd, qry, reply, rec, grant;
 static uint32_t req_counter;
 static char node_id[HUSH_ID_LEN + 1];
+/* the first node's sealing key pair: its values come sealed to it */
+static uint8_t seal_pub[crypto_box_PUBLICKEYBYTES], seal_sk[crypto_box_SECRETKEYBYTES];
 
 static void
 next_req(uint8_t rid[16])
@@ -96,6 +98,8 @@ new_store(void)
 	wire_put_str(&e, T_NODE_ID, node_id);
 	wire_put_str(&e, T_ADVERTISE_ADDR, "192.0.2.1:4477");
 	wire_put_i64(&e, T_CREATED, 1700000000);
+	assert_int_equal(crypto_box_keypair(seal_pub, seal_sk), 0);
+	wire_put_bytes(&e, T_SEAL_PUB, seal_pub, sizeof(seal_pub));
 	assert_int_equal(run(s, &e, rid, NULL), 0);
 	return s;
 }
@@ -713,6 +717,7 @@ test_claims(void **state)
 
 /* ---- assignments (store_assign.c) ------------------------------------- */
 
+
 /* QRY_ASSIGNMENTS for node id, parsed into reply; returns its status. */
 static int
 assignments(struct store *s, const char *id, const uint8_t *digest, const char *have)
@@ -790,11 +795,18 @@ test_assignments_placement(void **state)
 		struct wire_msg v;
 		char why[128], id[HUSH_ID_LEN + 1];
 
+		uint8_t value[8];
+
 		p = wire_find(&reply, T_SECRET_DATA, 0)->val;
 		len = wire_find(&reply, T_SECRET_DATA, 0)->len;
 		assert_int_equal(msg_parse_record(p, len, REC_SECRET_DATA, &v, why, sizeof(why)), 0);
 		assert_int_equal(wire_get_str(&v, T_SECRET_ID, id, sizeof(id)), 0);
 		assert_string_equal(id, sa);
+		/* the value, sealed to the node's key: only its parent opens it */
+		assert_int_equal(wire_get_bytes(&v, T_SEALED, &p, &len), 0);
+		assert_int_equal(len, 1 + crypto_box_SEALBYTES);
+		assert_int_equal(crypto_box_seal_open(value, p, len, seal_pub, seal_sk), 0);
+		assert_memory_equal(value, "v", 1);
 	}
 	assert_int_equal(wire_get_bytes(&reply, T_DIGEST, &p, &len), 0);
 	memcpy(d1, p, 32);
@@ -840,6 +852,64 @@ test_assignments_placement(void **state)
 	del_store(s);
 }
 
+/*
+ * Sealing keys in the node table: a node that joined with an older hush
+ * has none and is sent nothing, saying why; its own key may then be set
+ * once, never replaced.
+ */
+static void
+test_seal_keys(void **state)
+{
+	struct store *s = new_store();
+	struct store_node *n;
+	struct wire_enc e;
+	uint8_t rid[16], other[32];
+	char why[256];
+	const char *msg;
+
+	secret(s, "sa", NULL);
+	placed_service(s, "a", "sa", NULL);
+	assert_int_equal(assignments(s, node_id, NULL, NULL), 0);
+	/* as a node from before sealing keys */
+	assert_non_null(n = store_node_find(s, node_id));
+	n->has_seal = false;
+	assert_int_equal(assignments(s, node_id, NULL, NULL), HUSH_E_PERM);
+	assert_int_equal(msg_reply_status(&reply, why, sizeof(why)), HUSH_E_PERM);
+	assert_non_null(strstr(why, "has no sealing key"));
+	/* the node records its key: set once */
+	begin(&e, CMD_NODE_UPDATE, rid);
+	wire_put_str(&e, T_NODE_ID, node_id);
+	wire_put_bytes(&e, T_SEAL_PUB, seal_pub, sizeof(seal_pub));
+	assert_int_equal(run(s, &e, rid, NULL), 0);
+	assert_int_equal(assignments(s, node_id, NULL, NULL), 0);
+	memset(other, 0x42, sizeof(other));
+	begin(&e, CMD_NODE_UPDATE, rid);
+	wire_put_str(&e, T_NODE_ID, node_id);
+	wire_put_bytes(&e, T_SEAL_PUB, other, sizeof(other));
+	assert_int_equal(run(s, &e, rid, &msg), HUSH_E_EXISTS);
+	assert_non_null(strstr(msg, "already has a sealing key"));
+	assert_memory_equal(n->seal_pub, seal_pub, sizeof(seal_pub));
+	/* a node is added with its key, or not at all */
+	{
+		struct wire_enc bad;
+		const uint8_t *buf;
+		size_t len;
+		char node2[HUSH_ID_LEN + 1], w[256];
+
+		assert_int_equal(hush_id_new(node2), 0);
+		begin(&bad, CMD_NODE_ADD, rid);
+		wire_put_str(&bad, T_NODE_ID, node2);
+		wire_put_u8(&bad, T_ROLE, ROLE_WORKER);
+		wire_put_str(&bad, T_ADVERTISE_ADDR, "192.0.2.2:4477");
+		wire_put_i64(&bad, T_CREATED, 1700000400);
+		assert_int_equal(wire_enc_finish(&bad, &buf, &len), 0);
+		assert_int_not_equal(msg_parse(buf, len, WIRE_MAX_MSG, cmd_types, &cmd, w,
+		    sizeof(w)), 0);
+		wire_enc_free(&bad);
+	}
+	del_store(s);
+}
+
 int
 main(void)
 {
@@ -852,6 +922,7 @@ main(void)
 		cmocka_unit_test(test_node_labels),
 		cmocka_unit_test(test_snapshot_round_trip),
 		cmocka_unit_test(test_claims),
+		cmocka_unit_test(test_seal_keys),
 		cmocka_unit_test(test_assignments_placement),
 	};
 

@@ -79,6 +79,51 @@ ctl_put_req_id(struct wire_enc *e)
 	wire_put_bytes(e, T_REQ_ID, id, sizeof(id));
 }
 
+/*
+ * Whether the process serving fd, a connected control socket, is root;
+ * if not, or if the kernel will not say, -1 with call->err set.  Called
+ * before a byte goes out on fd.
+ *
+ * The path proves nothing: a user who can write the socket's directory,
+ * or could while hushd was down, can bind a socket there first and wait
+ * for an unlock key, a secret's value or a container's claim and pidfd
+ * (hushd then refuses to start, but only once a client may have talked).  The
+ * kernel's word is proof: SO_PEERCRED gives the credentials the server
+ * had at listen(), and hushd listens in its parent process, which stays
+ * root.  Only uid 0 is asked for, not a pid or a program: root is
+ * trusted anyway (it can read hushd's memory), and an unprivileged
+ * process cannot appear as root, not even as root of a user namespace,
+ * which the kernel maps back to its real uid (or to the overflow uid).
+ */
+static int
+served_by_root(struct call *call, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int saved;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		saved = errno;
+	else
+		saved = len == sizeof(cred) ? 0 : EPROTO;
+	if (saved != 0) {
+		set_err(call, HUSH_E_SYS, "cannot tell who serves %s: %s",
+		    call->socket, strerror(saved));
+		call->err->sys_errno = saved;
+		return -1;
+	}
+	if (cred.uid == 0)
+		return 0;
+	set_err(call, HUSH_E_AUTH, "%s is served by uid %u (pid %ld), not "
+	    "root: refusing to send anything to it (is someone impersonating "
+	    "hushd?)", call->socket, (unsigned int)cred.uid, (long)cred.pid);
+	call->err->impostor = true;
+	call->err->peer_uid = cred.uid;
+	call->err->peer_pid = cred.pid;
+	call->err->sys_errno = 0;
+	return -1;
+}
+
 /* Returns the connected socket, or -1 with call->err set. */
 static int
 dial(struct call *call)
@@ -113,6 +158,10 @@ dial(struct call *call)
 			set_err(call, HUSH_E_IO, "cannot connect to hushd at %s: "
 			    "%s (is hushd running?)", call->socket, strerror(saved));
 		call->err->sys_errno = saved;
+		return -1;
+	}
+	if (served_by_root(call, fd) != 0) {
+		close(fd);
 		return -1;
 	}
 	call->reached = true;
@@ -159,9 +208,12 @@ attempt(struct call *call, struct ctl_reply *rep, int timeout_ms)
 	if ((fd = dial(call)) < 0) {
 		/*
 		 * Refused before anything was sent: hushd is not there.  Once
-		 * a request may have reached it, it is restarting, so wait.
+		 * a request may have reached it, it is restarting, so wait;
+		 * but not at a socket we may not use, nor at an impostor's,
+		 * which would be sent the very bytes we are retrying.
 		 */
-		if (call->retrying && call->err->code != HUSH_E_PERM)
+		if (call->retrying && call->err->code != HUSH_E_PERM &&
+		    !call->err->impostor)
 			return RETRY;
 		return FAILED;
 	}
@@ -213,7 +265,8 @@ static int
 failed(struct call *call, struct ctl_reply *rep)
 {
 	ctl_reply_free(rep);
-	call->err->unreachable = !call->reached;
+	/* An impostor was reached, though never hushd: not "is it running?" */
+	call->err->unreachable = !call->reached && !call->err->impostor;
 	if (call->err->code >= 0)
 		call->err->code = call->retrying ? HUSH_E_UNAVAIL :
 		    HUSH_E_INTERNAL;

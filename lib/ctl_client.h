@@ -8,6 +8,12 @@
  * write carries a T_REQ_ID, a container attach is keyed by its container
  * id (msg.h).  Any other request is sent once (ctl_opts.once).
  *
+ * Every connection is checked before a byte goes out: the process
+ * serving the socket must be root (SO_PEERCRED).  The path is only a
+ * name: whoever can write its directory, or could while hushd was down,
+ * can put a socket of their own there and wait for an unlock key, a
+ * secret's value or a container's claim.
+ *
  * Nothing here prints: a failure comes back as a ctl_error, and each
  * program words it for its own audience.
  */
@@ -17,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "chan.h"
 #include "wire.h"
@@ -63,6 +70,17 @@ struct ctl_error {
 	int	sys_errno;
 	bool	unknown;	/* the request may or may not have taken effect */
 	bool	gave_up;	/* retried until the time ran out */
+	/*
+	 * The socket is served by a process that is not root, so not by
+	 * hushd (whose control socket is always its parent's, which stays
+	 * root): peer_uid and peer_pid are the kernel's word for who, as of
+	 * its listen().  Nothing was sent to it, and nothing will be: this
+	 * is never retried, since a retry would go to the same process.
+	 * code is HUSH_E_AUTH; text names the socket, the uid and the pid.
+	 */
+	bool	impostor;
+	uid_t	peer_uid;
+	pid_t	peer_pid;
 	char	text[1400];	/* "WHAT: reason", or the connection problem */
 };
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,12 +87,125 @@ static const uint16_t control_requests[] = {
 	CTL_SERVICE_RM, 0
 };
 
+/* What every refusal of the socket's directory ends with: what to do. */
+#define CONTROL_DIR_RULE "the control socket's directory and every " \
+	"directory above it must be owned by root and writable by root only " \
+	"(those above it may instead be sticky, like /tmp)"
+
+/*
+ * Why a user other than root could replace an entry of the directory st,
+ * or add one (own: the socket's own directory, else one above it), or
+ * NULL if none could.  A sticky directory, like /tmp, stops others from
+ * renaming or removing root's entries, so it will do above the socket's
+ * directory; in the socket's own it would not, as anyone could take the
+ * socket's name while hushd is down.  An ACL that lets another user
+ * write sets the group write bit (its mask), so the mode tells.
+ */
+static const char *
+dir_unsafe(const struct stat *st, bool own)
+{
+	if (!S_ISDIR(st->st_mode))
+		return "not a directory";
+	if (st->st_uid != 0)
+		return "not owned by root";
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0 ||
+	    (!own && (st->st_mode & S_ISVTX) != 0))
+		return NULL;
+	return "writable by group/others";
+}
+
+/*
+ * Checks that only root can replace the control socket sock, whose
+ * directory is dir, as OpenSSH's StrictModes checks a user's files: dir
+ * and every directory above it must pass dir_unsafe().  A user who could
+ * replace the socket, or bind its name first while hushd is down, would
+ * be sent unlock keys, secrets and containers' claims by whoever trusts
+ * the path (clients also check who serves it, lib/ctl_client.c), and
+ * would keep hushd from starting.
+ *
+ * A symlink is judged by where it points: dir is resolved first, and on
+ * success resolved holds the path to bind, in the directory checked (not
+ * through a symlink someone else could change afterwards).  Each
+ * component is then opened from / without following symlinks, so one
+ * that changed since is refused, never followed.  Logs why it refuses.
+ */
+static int
+control_dir_check(const char *sock, const char *dir, char *resolved,
+    size_t resolvedlen)
+{
+	char real[PATH_MAX], name[PATH_MAX], base[PATH_MAX];
+	const char *comp, *end, *why;
+	struct stat st;
+	int dfd, nfd, n;
+	bool own;
+
+	if (realpath(dir, real) == NULL) {
+		log_err("cannot serve %s: cannot resolve %s: %s", sock, dir,
+		    strerror(errno));
+		return HUSH_E_IO;
+	}
+	if ((dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		log_err("cannot serve %s: cannot open /: %s", sock,
+		    strerror(errno));
+		return HUSH_E_IO;
+	}
+	/* real is absolute and canonical: no "//", ".", ".." or final '/'. */
+	for (comp = real + 1, end = real;; comp = end + 1) {
+		own = *end == '\0' || real[1] == '\0';
+		if (fstat(dfd, &st) != 0) {
+			log_err("cannot serve %s: cannot stat %.*s: %s", sock,
+			    end == real ? 1 : (int)(end - real), real,
+			    strerror(errno));
+			close(dfd);
+			return HUSH_E_IO;
+		}
+		if ((why = dir_unsafe(&st, own)) != NULL) {
+			log_err("cannot serve %s: %.*s is %s (mode %04o, owner "
+			    "uid %u); " CONTROL_DIR_RULE, sock,
+			    end == real ? 1 : (int)(end - real), real, why,
+			    (unsigned int)(st.st_mode & 07777),
+			    (unsigned int)st.st_uid);
+			close(dfd);
+			return HUSH_E_PERM;
+		}
+		if (own)
+			break;
+		if ((end = strchr(comp, '/')) == NULL)
+			end = comp + strlen(comp);
+		snprintf(name, sizeof(name), "%.*s", (int)(end - comp), comp);
+		nfd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		close(dfd);
+		if (nfd < 0) {
+			log_err("cannot serve %s: %.*s changed while it was "
+			    "being checked: %s", sock, (int)(end - real), real,
+			    strerror(errno));
+			return HUSH_E_IO;
+		}
+		dfd = nfd;
+	}
+	close(dfd);
+
+	snprintf(base, sizeof(base), "%s", sock);
+	n = snprintf(resolved, resolvedlen, "%s/%s",
+	    real[1] == '\0' ? "" : real, basename(base));
+	if (n < 0 || (size_t)n >= resolvedlen) {
+		log_err("control socket path is too long: %s (%s resolved)",
+		    sock, real);
+		return HUSH_E_TOOBIG;
+	}
+	return 0;
+}
+
 int
 control_listen(struct parent *p)
 {
 	struct sockaddr_un sun;
-	char dir[PATH_MAX];
-	int fd, probe;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char dir[PATH_MAX], resolved[sizeof(p->cfg.control_socket)];
+	const char *sockdir;
+	int fd, probe, r;
 	mode_t old;
 
 	memset(&sun, 0, sizeof(sun));
@@ -100,17 +214,42 @@ control_listen(struct parent *p)
 		log_err("control socket path is too long: %s", p->cfg.control_socket);
 		return HUSH_E_TOOBIG;
 	}
-	memcpy(sun.sun_path, p->cfg.control_socket, strlen(p->cfg.control_socket) + 1);
 	snprintf(dir, sizeof(dir), "%s", p->cfg.control_socket);
-	if (mkdir(dirname(dir), 0755) != 0 && errno != EEXIST) {
-		log_err("cannot create %s: %s", dir, strerror(errno));
+	sockdir = dirname(dir);
+	if (mkdir(sockdir, 0755) != 0 && errno != EEXIST) {
+		log_err("cannot create %s: %s", sockdir, strerror(errno));
 		return HUSH_E_IO;
 	}
-	/* A live daemon answers; a stale socket file from a crash does not. */
+	if ((r = control_dir_check(p->cfg.control_socket, sockdir, resolved,
+	    sizeof(resolved))) != 0)
+		return r;
+	/* From here on, the path checked: bound, unlinked, confined to. */
+	if (strcmp(resolved, p->cfg.control_socket) != 0) {
+		log_info("control socket %s resolves to %s",
+		    p->cfg.control_socket, resolved);
+		snprintf(p->cfg.control_socket, sizeof(p->cfg.control_socket),
+		    "%s", resolved);
+	}
+	memcpy(sun.sun_path, p->cfg.control_socket, strlen(p->cfg.control_socket) + 1);
+	/*
+	 * A live daemon answers; a stale socket file from a crash does not.
+	 * One that answers as another user is no hushd: a socket left from
+	 * before the directory was made safe, still served.
+	 */
 	if ((probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) >= 0) {
 		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			r = getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &cred, &len);
 			close(probe);
-			log_err("another hushd is serving %s", p->cfg.control_socket);
+			if (r == 0 && cred.uid != 0)
+				log_err("cannot serve %s: it is already served "
+				    "by uid %u (pid %ld), not root; stop that "
+				    "process and find out how it got there "
+				    "before starting hushd",
+				    p->cfg.control_socket,
+				    (unsigned int)cred.uid, (long)cred.pid);
+			else
+				log_err("another hushd is serving %s",
+				    p->cfg.control_socket);
 			return HUSH_E_EXISTS;
 		}
 		close(probe);

@@ -5,6 +5,12 @@
  * attempt, a zeroed ctl_opts never passes fd 0, and a reply carrying a
  * descriptor is refused whichever way the channel was opened.
  * The thread only records what it saw; the test thread asserts.
+ *
+ * And an impostor: a process of another user that bound the socket path
+ * first gets not a byte, whatever the call would have sent it.  It runs
+ * in a child of its own, as the kernel records a listener's credentials
+ * when it calls listen().  Both need root, as the real hushctl does:
+ * ctl_call() talks only to a server running as root.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,11 +24,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "chan.h"
@@ -34,6 +42,8 @@
 #define MAX_CONNS	4
 #define ACCEPT_MS	5000	/* how long the stand-in waits for a client */
 #define REQ_MAX		512	/* the longest request it keeps a copy of */
+#define NOBODY		65534	/* the impostor's uid and gid */
+#define IMPOSTOR_MS	3000	/* how long it waits for one more connection */
 
 enum answer {
 	ANSWER_OK,		/* the request's reply, no fields */
@@ -56,7 +66,19 @@ struct server {
 	size_t		 reqlen[MAX_CONNS];
 };
 
-static char dir[64], sock[96];
+/* What the impostor saw, sent to the test when it is told to stop. */
+struct impostor_saw {
+	long	conns;		/* connections it accepted */
+	long	bytes;		/* bytes they carried to it */
+};
+
+struct impostor {
+	pid_t	pid;
+	int	done;		/* closed by the test when it has called */
+	int	saw;		/* a struct impostor_saw comes out of it */
+};
+
+static char dir[64], sock[96], idir[64], isock[96];
 static struct server srv;
 static pthread_t thread;
 static int pipefd[2];
@@ -190,10 +212,118 @@ got_pipe(int i)
 	    srv.fd_ino[i] == sb.st_ino;
 }
 
+/*
+ * The impostor's side, in the child: as nobody, listen at isock, then
+ * count every connection and every byte until the test closes done (or
+ * IMPOSTOR_MS pass without a connection).  It never answers: nothing a
+ * client sends it may depend on an answer.
+ */
+static void
+impostor_serve(int ready, int done, int saw)
+{
+	struct sockaddr_un sun;
+	struct impostor_saw counts = { 0, 0 };
+	struct pollfd pfd[2], cpfd;
+	char buf[4096];
+	ssize_t n;
+	int lfd, fd;
+
+	if (setgroups(0, NULL) != 0 ||
+	    setresgid(NOBODY, NOBODY, NOBODY) != 0 ||
+	    setresuid(NOBODY, NOBODY, NOBODY) != 0)
+		_exit(2);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", isock);
+	if ((lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(lfd, MAX_CONNS) != 0)
+		_exit(3);
+	if (write(ready, "r", 1) != 1)
+		_exit(4);
+	close(ready);
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = done, .events = POLLIN };
+		if (poll(pfd, 2, IMPOSTOR_MS) <= 0)
+			break;
+		/* A connection already queued is counted before stopping. */
+		if (!(pfd[0].revents & POLLIN))
+			break;
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			break;
+		counts.conns++;
+		/* MSG_TRUNC: the whole datagram's length, however long. */
+		cpfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+		while (poll(&cpfd, 1, IMPOSTOR_MS) == 1 &&
+		    (n = recv(fd, buf, sizeof(buf), MSG_TRUNC)) > 0)
+			counts.bytes += n;
+		close(fd);
+	}
+	if (write(saw, &counts, sizeof(counts)) != (ssize_t)sizeof(counts))
+		_exit(5);
+	_exit(0);
+}
+
+/* Starts the impostor; returns once it listens at isock. */
+static void
+impostor_start(struct impostor *imp)
+{
+	int ready[2], done[2], saw[2];
+	char c;
+
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(done, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(saw, O_CLOEXEC), 0);
+	imp->pid = fork();
+	assert_true(imp->pid >= 0);
+	if (imp->pid == 0) {
+		close(ready[0]);
+		close(done[1]);
+		close(saw[0]);
+		impostor_serve(ready[1], done[0], saw[1]);
+	}
+	close(ready[1]);
+	close(done[0]);
+	close(saw[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	imp->done = done[1];
+	imp->saw = saw[0];
+}
+
+/* Stops the impostor and returns what it saw. */
+static struct impostor_saw
+impostor_stop(struct impostor *imp)
+{
+	struct impostor_saw counts;
+	int status;
+
+	close(imp->done);
+	assert_int_equal(read(imp->saw, &counts, sizeof(counts)),
+	    sizeof(counts));
+	close(imp->saw);
+	assert_int_equal(waitpid(imp->pid, &status, 0), imp->pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	unlink(isock);
+	return counts;
+}
+
 static int
 setup(void **state)
 {
 	(void)state;
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_ctl_client needs root: ctl_call() talks "
+		    "only to a server running as root\n");
+		return -1;
+	}
+	/* The impostor's own directory, where nobody may bind. */
+	snprintf(idir, sizeof(idir), "/tmp/hush-ctl-imp-XXXXXX");
+	if (mkdtemp(idir) == NULL || chown(idir, NOBODY, NOBODY) != 0)
+		return -1;
+	snprintf(isock, sizeof(isock), "%s/control.sock", idir);
 	snprintf(dir, sizeof(dir), "/tmp/hush-ctl-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return -1;
@@ -208,6 +338,8 @@ teardown(void **state)
 	close(pipefd[0]);
 	close(pipefd[1]);
 	unlink(sock);
+	unlink(isock);
+	(void)rmdir(idir);
 	return rmdir(dir);
 }
 
@@ -391,6 +523,96 @@ test_bad_fd_is_refused_up_front(void **state)
 	}
 }
 
+/* The exact line hushctl and the hook print after their own name. */
+static void
+assert_impostor_err(const struct ctl_error *err, pid_t pid)
+{
+	char want[256];
+
+	snprintf(want, sizeof(want), "%s is served by uid %d (pid %ld), not "
+	    "root: refusing to send anything to it (is someone impersonating "
+	    "hushd?)", isock, NOBODY, (long)pid);
+	assert_string_equal(err->text, want);
+	assert_int_equal(err->code, HUSH_E_AUTH);
+	assert_true(err->impostor);
+	assert_int_equal(err->peer_uid, NOBODY);
+	assert_int_equal(err->peer_pid, pid);
+	/* Not "hushd is not running", nor an outcome to wonder about. */
+	assert_false(err->unreachable);
+	assert_false(err->unknown);
+	assert_false(err->gave_up);
+	assert_int_equal(err->sys_errno, 0);
+}
+
+/*
+ * hushctl's unlock: its key would go to whoever listens.  Called the way
+ * hushctl calls (no opts: a lost request is retried), the impostor gets
+ * one connection, not a byte, and no second try.
+ */
+static void
+test_impostor_gets_no_unlock_key(void **state)
+{
+	struct impostor imp;
+	struct impostor_saw saw;
+	struct ctl_reply rep;
+	struct ctl_error err;
+	struct wire_enc e;
+	uint8_t kek[32];
+	int r;
+
+	(void)state;
+	impostor_start(&imp);
+	memset(kek, 0x4b, sizeof(kek));
+	ctl_request(&e, CTL_UNLOCK);
+	wire_put_bytes(&e, T_KEK, kek, sizeof(kek));
+	r = ctl_call(isock, "unlock", &e, &rep, NULL, &err);
+	wire_enc_free(&e);
+	saw = impostor_stop(&imp);
+	assert_int_equal(saw.bytes, 0);
+	assert_int_equal(saw.conns, 1);
+	assert_int_equal(r, HUSH_E_AUTH);
+	assert_null(rep.msg);
+	assert_impostor_err(&err, imp.pid);
+}
+
+/*
+ * The hook's attach: a claim, and the container's pidfd, which would let
+ * the impostor act on the container's process.  Same refusal, within the
+ * hook's budget, and the library keeps no descriptor.
+ */
+static void
+test_impostor_gets_no_claim_or_fd(void **state)
+{
+	struct impostor imp;
+	struct impostor_saw saw;
+	struct ctl_opts opts;
+	struct ctl_reply rep;
+	struct ctl_error err;
+	struct wire_enc e;
+	int before, r;
+
+	(void)state;
+	before = count_fds();
+	impostor_start(&imp);
+	ctl_request(&e, CTL_CONTAINER_ATTACH);
+	wire_put_str(&e, T_CONTAINER_ID, "c1");
+	wire_put_str(&e, T_SERVICE_NAME, "web");
+	wire_put_str(&e, T_CLAIM, "HUSHCLM-1-not-a-real-claim");
+	memset(&opts, 0, sizeof(opts));
+	opts.send_fd = true;
+	opts.fd = pipefd[1];
+	opts.budget_ms = 5000;
+	r = ctl_call(isock, "c1", &e, &rep, &opts, &err);
+	wire_enc_free(&e);
+	saw = impostor_stop(&imp);
+	assert_int_equal(saw.bytes, 0);
+	assert_int_equal(saw.conns, 1);
+	assert_int_equal(r, HUSH_E_AUTH);
+	assert_null(rep.msg);
+	assert_impostor_err(&err, imp.pid);
+	assert_int_equal(count_fds(), before);
+}
+
 int
 main(void)
 {
@@ -401,6 +623,8 @@ main(void)
 		cmocka_unit_test(test_hangup_is_retried_until_the_budget),
 		cmocka_unit_test(test_reply_with_fd_is_refused),
 		cmocka_unit_test(test_bad_fd_is_refused_up_front),
+		cmocka_unit_test(test_impostor_gets_no_unlock_key),
+		cmocka_unit_test(test_impostor_gets_no_claim_or_fd),
 	};
 
 	if (sodium_init() < 0)

@@ -41,6 +41,14 @@ report(const struct hook *h, const char *id, const struct ctl_error *err)
 	const char *gave_up = err->gave_up ? " (gave up waiting for hushd)" : "";
 	int e = err->sys_errno;
 
+	if (err->impostor) {
+		/*
+		 * Not hushd, and sent nothing: the text names the socket and
+		 * who serves it, which is about the node, not the container.
+		 */
+		fprintf(stderr, HOOK_NAME ": %s\n", err->text);
+		return;
+	}
 	if (err->unreachable && e != 0) {
 		/* Nothing was sent, so say only what stopped the connection. */
 		fprintf(stderr, HOOK_NAME ": cannot reach hushd at %s: %s%s\n",

@@ -1,7 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -9,6 +8,7 @@
 
 #include "chan.h"
 #include "err.h"
+#include "lockmem.h"
 #include "wire.h"
 
 struct chan_out {
@@ -17,15 +17,6 @@ struct chan_out {
 	size_t		 len, off;
 	int		 fd;		/* passed with the first chunk */
 };
-
-static void
-wipe_free(uint8_t *p, size_t len)
-{
-	if (p == NULL)
-		return;
-	sodium_memzero(p, len);
-	free(p);
-}
 
 void
 chan_init(struct chan *c, int fd, const char *name, size_t max_msg, bool allow_fds)
@@ -41,7 +32,7 @@ chan_init(struct chan *c, int fd, const char *name, size_t max_msg, bool allow_f
 static void
 reset_rx(struct chan *c)
 {
-	wipe_free(c->rbuf, c->rneed);
+	lockmem_free(c->rbuf);
 	c->rbuf = NULL;
 	c->rlen = c->rneed = 0;
 	if (c->rfd >= 0)
@@ -56,7 +47,7 @@ chan_close(struct chan *c)
 
 	for (o = c->out_head; o != NULL; o = next) {
 		next = o->next;
-		wipe_free(o->buf, o->len);
+		lockmem_free(o->buf);
 		if (o->fd >= 0)
 			close(o->fd);
 		free(o);
@@ -89,7 +80,7 @@ chan_send(struct chan *c, const uint8_t *msg, size_t len, int fd)
 		return HUSH_E_INVAL;
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return HUSH_E_NOMEM;
-	if ((o->buf = malloc(len)) == NULL) {
+	if ((o->buf = lockmem_alloc(len)) == NULL) {
 		free(o);
 		return HUSH_E_NOMEM;
 	}
@@ -97,7 +88,7 @@ chan_send(struct chan *c, const uint8_t *msg, size_t len, int fd)
 	o->len = len;
 	o->fd = -1;
 	if (fd >= 0 && (o->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) {
-		wipe_free(o->buf, len);
+		lockmem_free(o->buf);
 		free(o);
 		return HUSH_E_SYS;
 	}
@@ -172,7 +163,7 @@ chan_flush(struct chan *c)
 			if (c->out_head == NULL)
 				c->out_tail = NULL;
 			c->out_bytes -= o->len;
-			wipe_free(o->buf, o->len);
+			lockmem_free(o->buf);
 			free(o);
 		}
 	}
@@ -217,28 +208,122 @@ take_fds(struct chan *c, struct msghdr *mh, bool first, int *fd_out)
 	return 0;
 }
 
+/* Takes a refused datagram off the socket and closes what it carried. */
+static void
+drop_datagram(struct chan *c)
+{
+	union {
+		struct cmsghdr	align;
+		char		buf[CMSG_SPACE(sizeof(int) * 8)];
+	} cm;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *cmsg;
+	uint8_t b[1];
+	size_t i, n;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = b;
+	iov.iov_len = sizeof(b);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	if (recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+		return;
+	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg != NULL; cmsg = CMSG_NXTHDR(&mh, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+			close(fd);
+		}
+	}
+}
+
+/*
+ * Starts a message: peeks at its header alone (no file descriptors come
+ * with a peek that offers no room for them) so that the message can go
+ * straight into locked memory of its own size, never through the stack.
+ * Returns 1 when c->rbuf is ready, 0 if nothing is waiting, or an error.
+ */
+static int
+start_rx(struct chan *c)
+{
+	uint8_t hb[WIRE_HDR_LEN];
+	struct msghdr mh;
+	struct iovec iov;
+	struct wire_hdr hdr;
+	ssize_t n;
+	size_t total;
+	int r;
+
+	/* recvmsg(), not recv(): the sandboxes allow the one call. */
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = hb;
+	iov.iov_len = sizeof(hb);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	do {
+		n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_PEEK);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		return HUSH_E_IO;
+	}
+	/* SEQPACKET: a zero-length read is the peer closing. */
+	if (n == 0)
+		return HUSH_E_IO;
+	if ((r = wire_peek_hdr(hb, (size_t)n, &hdr)) == 0) {
+		total = (size_t)WIRE_HDR_LEN + hdr.length;
+		if (hdr.length > c->max_msg || total > c->max_msg)
+			r = HUSH_E_TOOBIG;
+		else if ((c->rbuf = lockmem_alloc(total)) == NULL)
+			r = HUSH_E_NOMEM;
+	}
+	if (r != 0) {
+		drop_datagram(c);
+		return r;
+	}
+	c->rneed = total;
+	c->rlen = 0;
+	return 1;
+}
+
 int
 chan_recv(struct chan *c, struct chan_msg *m)
 {
-	uint8_t chunk[CHAN_CHUNK];
 	union {
 		struct cmsghdr	align;
 		char		buf[CMSG_SPACE(sizeof(int) * 4)];
 	} cm;
 	struct msghdr mh;
 	struct iovec iov;
-	struct wire_hdr hdr;
 	ssize_t n;
-	size_t total;
+	size_t want;
+	bool first;
 	int fd, r;
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 	if (c->fd < 0)
 		return HUSH_E_IO;
+	if (c->rbuf == NULL && (r = start_rx(c)) <= 0) {
+		if (r < 0)
+			reset_rx(c);
+		return r;
+	}
+	first = c->rlen == 0;
+	want = c->rneed - c->rlen;
+	if (want > CHAN_CHUNK)
+		want = CHAN_CHUNK;
 	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = chunk;
-	iov.iov_len = sizeof(chunk);
+	iov.iov_base = c->rbuf + c->rlen;
+	iov.iov_len = want;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = cm.buf;
@@ -251,8 +336,9 @@ chan_recv(struct chan *c, struct chan_msg *m)
 			return 0;
 		return HUSH_E_IO;
 	}
-	if ((r = take_fds(c, &mh, c->rbuf == NULL, &fd)) != 0)
+	if ((r = take_fds(c, &mh, first, &fd)) != 0)
 		goto violation;
+	/* Longer than the header promised, or than a chunk. */
 	if (mh.msg_flags & MSG_TRUNC) {
 		r = HUSH_E_PROTO;
 		goto violation_fd;
@@ -260,42 +346,16 @@ chan_recv(struct chan *c, struct chan_msg *m)
 	if (n == 0) {
 		if (fd >= 0)
 			close(fd);
-		/* SEQPACKET: a zero-length read is the peer closing. */
-		return c->rbuf != NULL ? HUSH_E_TRUNCATED : HUSH_E_IO;
+		return first ? HUSH_E_IO : HUSH_E_TRUNCATED;
 	}
-
-	if (c->rbuf == NULL) {
-		if ((r = wire_peek_hdr(chunk, (size_t)n, &hdr)) != 0)
-			goto violation_fd;
-		total = (size_t)WIRE_HDR_LEN + hdr.length;
-		if (hdr.length > c->max_msg || total > c->max_msg) {
-			r = HUSH_E_TOOBIG;
-			goto violation_fd;
-		}
-		if ((size_t)n > total) {
-			r = HUSH_E_PROTO;
-			goto violation_fd;
-		}
-		/* Only a full-sized first chunk may be followed by more. */
-		if ((size_t)n < total && (size_t)n != CHAN_CHUNK) {
-			r = HUSH_E_TRUNCATED;
-			goto violation_fd;
-		}
-		if ((c->rbuf = malloc(total)) == NULL) {
-			r = HUSH_E_NOMEM;
-			goto violation_fd;
-		}
-		c->rneed = total;
-		c->rlen = 0;
+	/* Only a full-sized chunk may be followed by more. */
+	if ((size_t)n < want) {
+		r = first ? HUSH_E_TRUNCATED : HUSH_E_PROTO;
+		goto violation_fd;
+	}
+	if (first)
 		c->rfd = fd;
-	} else if ((size_t)n > c->rneed - c->rlen ||
-	    ((size_t)n < c->rneed - c->rlen && (size_t)n != CHAN_CHUNK)) {
-		r = HUSH_E_PROTO;
-		goto violation;
-	}
-	memcpy(c->rbuf + c->rlen, chunk, (size_t)n);
 	c->rlen += (size_t)n;
-	sodium_memzero(chunk, (size_t)n);
 	if (c->rlen < c->rneed)
 		return 0;
 
@@ -311,7 +371,6 @@ violation_fd:
 	if (fd >= 0)
 		close(fd);
 violation:
-	sodium_memzero(chunk, sizeof(chunk));
 	reset_rx(c);
 	return r;
 }
@@ -319,7 +378,7 @@ violation:
 void
 chan_msg_free(struct chan_msg *m)
 {
-	wipe_free(m->buf, m->len);
+	lockmem_free(m->buf);
 	m->buf = NULL;
 	m->len = 0;
 	if (m->fd >= 0)

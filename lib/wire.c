@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "lockmem.h"
 #include "wire.h"
 
 /* Small first allocation: most control messages are a few dozen bytes. */
@@ -588,13 +589,13 @@ enc_reserve(struct wire_enc *e, size_t need)
 	}
 	if (ncap > e->max)
 		ncap = e->max;
-	if ((nbuf = malloc(ncap)) == NULL)
+	/* Locked memory (lockmem.h): the message may carry a secret value. */
+	if ((nbuf = lockmem_alloc(ncap)) == NULL)
 		return HUSH_E_NOMEM;
 	if (e->buf != NULL) {
 		if (e->len > 0)
 			memcpy(nbuf, e->buf, e->len);
-		sodium_memzero(e->buf, e->cap);
-		free(e->buf);
+		lockmem_free(e->buf);	/* wipes */
 	}
 	e->buf = nbuf;
 	e->cap = ncap;
@@ -796,9 +797,6 @@ wire_enc_free(struct wire_enc *e)
 {
 	if (e == NULL)
 		return;
-	if (e->buf != NULL) {
-		sodium_memzero(e->buf, e->cap);
-		free(e->buf);
-	}
+	lockmem_free(e->buf);	/* wipes; NULL is fine */
 	memset(e, 0, sizeof(*e));
 }

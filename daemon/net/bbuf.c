@@ -1,13 +1,15 @@
 /*
  * Byte queues with a hard maximum for plaintext on its way into or out of
  * TLS.  Every byte that leaves a queue, or is left behind by a move, is
- * wiped: these hold secret values, join tokens and raft entries.
+ * wiped, and they live in locked memory (lockmem.h): these hold secret
+ * values, join tokens and raft entries.
  */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
+#include "lockmem.h"
 #include "net_int.h"
 
 void
@@ -41,14 +43,11 @@ bbuf_reserve(struct bbuf *b, size_t want)
 		ncap *= 2;
 	if (ncap > b->max)
 		ncap = b->max;
-	if ((np = malloc(ncap)) == NULL)
+	if ((np = lockmem_alloc(ncap)) == NULL)
 		return HUSH_E_NOMEM;
 	if (b->len > 0)
 		memcpy(np, b->p, b->len);
-	if (b->p != NULL) {
-		sodium_memzero(b->p, b->cap);
-		free(b->p);
-	}
+	lockmem_free(b->p);	/* wipes */
 	b->p = np;
 	b->cap = ncap;
 	return 0;
@@ -101,10 +100,7 @@ bbuf_consume(struct bbuf *b, size_t n)
 void
 bbuf_free(struct bbuf *b)
 {
-	if (b->p != NULL) {
-		sodium_memzero(b->p, b->cap);
-		free(b->p);
-	}
+	lockmem_free(b->p);	/* wipes */
 	b->p = NULL;
 	b->off = b->len = b->cap = 0;
 }

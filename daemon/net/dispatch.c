@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "lockmem.h"
 #include "log.h"
 #include "net_int.h"
 
@@ -126,7 +127,7 @@ dsp_rpc(const struct wire_msg *m)
 		net_error_parent(m->hdr.request_id, HUSH_E_UNAVAIL, why);
 		return;
 	}
-	if ((k = calloc(1, sizeof(*k))) == NULL || (k->frame = malloc(len)) == NULL) {
+	if ((k = calloc(1, sizeof(*k))) == NULL || (k->frame = lockmem_alloc(len)) == NULL) {
 		free(k);
 		net_error_parent(m->hdr.request_id, HUSH_E_NOMEM, "out of memory");
 		return;
@@ -399,7 +400,7 @@ dsp_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
 			conn_kick(c);
 		return;
 	}
-	if ((copy = malloc(len)) == NULL) {
+	if ((copy = lockmem_alloc(len)) == NULL) {
 		conn_close(c, HUSH_E_NOMEM, "out of memory");
 		return;
 	}

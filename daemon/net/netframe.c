@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "lockmem.h"
 #include "netframe.h"
 
 const uint16_t netframe_dsp_requests[] = {
@@ -28,10 +29,8 @@ netframe_rd_init(struct netframe_rd *rd, size_t max)
 void
 netframe_free(uint8_t *frame, size_t len)
 {
-	if (frame == NULL)
-		return;
-	sodium_memzero(frame, len);
-	free(frame);
+	(void)len;
+	lockmem_free(frame);	/* wipes; NULL is fine */
 }
 
 void
@@ -76,7 +75,7 @@ netframe_rd_feed(struct netframe_rd *rd, const uint8_t *p, size_t len,
 		if (h.length > rd->max - WIRE_HDR_LEN)
 			return HUSH_E_TOOBIG;
 		rd->need = WIRE_HDR_LEN + (size_t)h.length;
-		if ((rd->buf = malloc(rd->need)) == NULL)
+		if ((rd->buf = lockmem_alloc(rd->need)) == NULL)
 			return HUSH_E_NOMEM;
 		memcpy(rd->buf, rd->hdr, WIRE_HDR_LEN);
 		rd->have = WIRE_HDR_LEN;

@@ -128,6 +128,12 @@ ctx_common(SSL_CTX *ctx)
 	 */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/*
+	 * OpenSSL keeps each record's plaintext in its own read buffer until
+	 * the next record overwrites it; our copy of it goes into locked,
+	 * wiped memory (bbuf.c), so have OpenSSL wipe its own at once.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_CLEANSE_PLAINTEXT);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	/*

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "lockmem.h"
 #include "log.h"
 #include "parent.h"
 
@@ -28,7 +29,7 @@ struct raft_call {
 static void
 call_free(struct raft_call *rc)
 {
-	free(rc->raw);
+	lockmem_free(rc->raw);	/* wipes: a command may carry a secret value */
 	free(rc);
 }
 
@@ -197,7 +198,7 @@ start(struct op *op, const uint8_t *raw, size_t len, bool query, bool forward_ok
 		return HUSH_E_UNAVAIL;
 	if (len < WIRE_HDR_LEN || (rc = calloc(1, sizeof(*rc))) == NULL)
 		return len < WIRE_HDR_LEN ? HUSH_E_PROTO : HUSH_E_NOMEM;
-	if ((rc->raw = malloc(len)) == NULL) {
+	if ((rc->raw = lockmem_alloc(len)) == NULL) {
 		free(rc);
 		return HUSH_E_NOMEM;
 	}

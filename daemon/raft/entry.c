@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "lockmem.h"
 #include "raft_proc.h"
 #include "seal.h"
 #include "wire.h"
@@ -17,17 +18,17 @@ entry_seal(const uint8_t *dek, const uint8_t *cmd, size_t len, struct raft_buffe
 	padded = len;
 	while ((padded + SEAL_OVERHEAD) % 8 != 0)
 		padded++;
-	if ((plain = calloc(1, padded)) == NULL)
+	/* The command in clear: a secret value, until sealed (lockmem.h). */
+	if ((plain = lockmem_alloc(padded)) == NULL)
 		return HUSH_E_NOMEM;
 	memcpy(plain, cmd, len);
 	out->len = padded + SEAL_OVERHEAD;
 	if ((out->base = raft_malloc(out->len)) == NULL) {
-		free(plain);
+		lockmem_free(plain);
 		return HUSH_E_NOMEM;
 	}
 	r = seal(dek, 0, ENTRY_PURPOSE, plain, padded, out->base, out->len, &sealed);
-	sodium_memzero(plain, padded);
-	free(plain);
+	lockmem_free(plain);	/* wipes */
 	if (r != 0) {
 		raft_free(out->base);
 		out->base = NULL;
@@ -46,7 +47,7 @@ entry_open(const uint8_t *dek, const struct raft_buffer *in, uint8_t **plain,
 
 	if (in->len < SEAL_OVERHEAD + WIRE_HDR_LEN)
 		return HUSH_E_TRUNCATED;
-	if ((p = malloc(in->len)) == NULL)
+	if ((p = lockmem_alloc(in->len)) == NULL)
 		return HUSH_E_NOMEM;
 	if ((r = seal_open(dek, ENTRY_PURPOSE, in->base, in->len, p, in->len, &plen)) != 0 ||
 	    (r = wire_peek_hdr(p, plen, &hdr)) != 0)
@@ -68,7 +69,6 @@ entry_open(const uint8_t *dek, const struct raft_buffer *in, uint8_t **plain,
 	*cmdlen = n;
 	return 0;
 fail:
-	sodium_memzero(p, in->len);
-	free(p);
+	lockmem_free(p);	/* wipes */
 	return r;
 }

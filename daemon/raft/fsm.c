@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "lockmem.h"
 #include "log.h"
 #include "raft_proc.h"
 #include "seal.h"
@@ -47,8 +48,7 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	    sizeof(why))) != 0)
 		fatal("a committed raft entry is not a valid command: %s", why);
 	r = store_apply(st->store, &st->m, &changed);
-	sodium_memzero(plain, plen);
-	free(plain);
+	lockmem_free(plain);	/* wipes */
 	if (r != 0)
 		fatal_r(r, "applying a committed command");
 	if (changed != 0)

@@ -37,7 +37,7 @@ void	raft_heap_install_zeroing(void);
  * are multiples of 8; the command's own header says where it ends.
  */
 int	entry_seal(const uint8_t *dek, const uint8_t *cmd, size_t len, struct raft_buffer *out);
-/* Opens into *plain (malloc'd, caller wipes and frees); *cmdlen excludes padding. */
+/* Opens into *plain (free with lockmem_free(), which wipes); *cmdlen excludes padding. */
 int	entry_open(const uint8_t *dek, const struct raft_buffer *in, uint8_t **plain,
 	    size_t *plainlen, size_t *cmdlen);
 

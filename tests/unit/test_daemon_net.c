@@ -40,6 +40,7 @@
 #include "chan.h"
 #include "child.h"
 #include "err.h"
+#include "lockmem.h"
 #include "id.h"
 #include "join_token.h"
 #include "msg.h"
@@ -370,7 +371,7 @@ net_connect(struct proc *p, const char *addr, const char *expect, int *fd,
 	uint32_t id = next_id++;
 	int r;
 
-	free(cm.buf);
+	lockmem_free(cm.buf);
 	cm.buf = NULL;
 	wire_enc_init(&e, NET_CONNECT, id, 4096);
 	wire_put_str(&e, T_ADDRESS, addr);

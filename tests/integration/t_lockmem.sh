@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# A secret value in transit sits only in locked memory (lib/lockmem.h),
+# checked in the processes' own memory: tests/tools/hush-memscan.py reads
+# /proc/PID/mem of every hushd process and of hushctl, finds every copy of
+# a marker the value is made of, and says whether its page is locked
+# (VmFlags "lo" in smaps).  Values are caught in transit, not afterwards:
+#
+#  - half a control message: a client sends the first 32 KiB datagram of a
+#    message and stops, so the parent holds it mid-reassembly;
+#  - a write stalled on its way to raft: node 1's raft process is stopped
+#    (SIGSTOP) while a 400 KiB secret is created on node 2, so the value
+#    waits in hushctl, in node 2's parent, through both nets (sealed) and
+#    in node 1's parent, queued for its raft process;
+#  - then, the write done: no copy is left in any process.
+#  - the limit: a node whose RLIMIT_MEMLOCK is 1 MiB still takes 480 KiB
+#    secrets; each process says once that its buffers can now be swapped.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_lib.sh"
+
+MEMSCAN="python3 $PWD/tests/tools/hush-memscan.py"
+net_setup 2 || { not_ok "network namespaces"; finish; }
+for i in 1 2; do cstart "$i" || not_ok "node $i starts"; done
+chc 1 init --advertise-addr "$(addr_of 1)" --listen-addr "$(addr_of 1):4477" >/dev/null
+check "node 2 joins as a manager" cjoin 2 "$(chc 1 join-token -q manager)"
+
+# every hushd process of node I: parent, launcher and its children
+procs_of() {
+	local p l
+	p=$(node_pid "n$1")
+	l=$(launcher_pid "n$1")
+	echo "$p $l $(pgrep -P "$l" | tr '\n' ' ')"
+}
+P1=$(node_pid n1)
+R1=$(child_pid n1 raft)
+check "the parent holds no CAP_IPC_LOCK, so the limit applies to it" \
+    sh -c "! capsh --decode=\$(awk '/^CapEff/ {print \$2}' /proc/$P1/status) | grep -q cap_ipc_lock"
+
+MARK=LOCKMARK$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+
+# --- half a control message --------------------------------------------
+cat >"$T_DIR/half.py" <<'EOS'
+import socket, struct, sys, time
+sock, mark = sys.argv[1], sys.argv[2].encode()
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sock)
+body = (mark * (32768 // len(mark) + 1))[:32768 - 12]
+# version 1, some type, request 1, a body of 400 KiB of which this is the start
+s.send(struct.pack(">HHII", 1, 1, 1, 400 * 1024) + body)
+print("sent", flush=True)
+time.sleep(60)
+EOS
+python3 "$T_DIR/half.py" "$T_DIR/n1.sock" "$MARK" >"$T_DIR/half.out" 2>&1 &
+HALF=$!
+T_PIDS="$T_PIDS $HALF"
+check "the parent is holding half a message with the marker" \
+    wait_for 10 $MEMSCAN --expect --quiet "$MARK" "$P1"
+$MEMSCAN --quiet "$MARK" "$P1" >"$T_DIR/scan.half" 2>&1
+eq "...and every copy of it is in locked memory" "0 not locked" "$(tail -1 "$T_DIR/scan.half" | sed 's/.*, //')"
+# the scan must be able to fail: the sender's own copy is ordinary heap
+check "the scan finds an unlocked copy where there is one (the sender's)" \
+    sh -c "$MEMSCAN --quiet '$MARK' $HALF; [ \$? -eq 1 ]"
+kill "$HALF" 2>/dev/null
+
+# --- a write stalled on its way to raft ----------------------------------
+python3 -c "import sys; m=sys.argv[1]; sys.stdout.write((m*(400*1024//len(m)))[:400*1024])" \
+    "$MARK" >"$T_DIR/big"
+kill -STOP "$R1"
+"$HUSHCTL" --control-socket "$T_DIR/n2.sock" secret create big "$T_DIR/big" \
+    >"$T_DIR/create.out" 2>&1 &
+CLI=$!
+T_PIDS="$T_PIDS $CLI"
+check "the value reaches node 1's parent and waits there" \
+    wait_for 15 $MEMSCAN --expect --quiet "$MARK" "$P1"
+ALL="$(procs_of 1) $(procs_of 2) $CLI"
+$MEMSCAN --quiet "$MARK" $ALL >"$T_DIR/scan.stall" 2>&1
+eq "while it waits, every copy in hushctl and both nodes is locked" \
+    "0 not locked" "$(tail -1 "$T_DIR/scan.stall" | sed 's/.*, //')"
+check "...hushctl's copy among them" $MEMSCAN --expect --quiet "$MARK" "$CLI"
+check "neither net process holds a copy at all (values cross sealed)" \
+    sh -c "out=\$($MEMSCAN '$MARK' $(child_pid n1 net) $(child_pid n2 net)); echo \"\$out\" | grep -q '^# 0 copies'"
+kill -CONT "$R1"
+check "the write completes once raft runs again" wait_for 20 sh -c "! kill -0 $CLI 2>/dev/null"
+wait "$CLI"
+eq "...successfully" 0 "$?"
+check "the secret is there" sh -c "'$HUSHCTL' --control-socket '$T_DIR/n1.sock' secret ls -q | grep -q ."
+
+# --- afterwards ----------------------------------------------------------
+gone_everywhere() {
+	$MEMSCAN "$MARK" $(procs_of 1) $(procs_of 2) | grep -q '^# 0 copies'
+}
+check "afterwards no copy is left in any hushd process" wait_for 10 gone_everywhere
+
+# --- the limit -------------------------------------------------------------
+cat >"$T_DIR/hushd-1m" <<EOS
+#!/bin/sh
+exec prlimit --memlock=1048576:1048576 "$HUSHD" "\$@"
+EOS
+chmod +x "$T_DIR/hushd-1m"
+HUSHD="$T_DIR/hushd-1m" start_node tight || not_ok "a node with RLIMIT_MEMLOCK 1 MiB starts"
+hc tight init >/dev/null
+check "its parent runs under the 1 MiB limit" \
+    grep -q "^Max locked memory *1048576 " "/proc/$(node_pid tight)/limits"
+head -c $((480 * 1024)) "$T_DIR/big" >"$T_DIR/big480"
+check "it takes a 480 KiB secret" hc tight secret create first "$T_DIR/big480"
+check "...and another" hc tight secret create second "$T_DIR/big480"
+check "...and a third" hc tight secret create third "$T_DIR/big480"
+eq "all three are stored" 3 "$(hc tight secret ls -q | wc -l)"
+warned() { grep -c "can now be swapped out" "$T_DIR/tight.log"; }
+check "a process says its buffers can now be swapped" test "$(warned)" -ge 1
+check "...naming the setting to raise" grep -q "LimitMEMLOCK=" "$T_DIR/tight.log"
+# once per process: no role says it twice
+check "...once per process, not once per message" \
+    sh -c "grep 'can now be swapped out' '$T_DIR/tight.log' | awk '{print \$1, \$2}' | sort | uniq -d | grep -q . && exit 1 || exit 0"
+finish

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "keyheap.h"
 #include "log.h"
 #include "parent/parent.h"
 #include "proc_harden.h"
@@ -68,6 +69,12 @@ main(int argc, char **argv)
 	unsigned long n;
 	int ch;
 
+	/* Before OpenSSL's first allocation, or it will not take it. */
+	if (keyheap_wipe_openssl_frees() != 0) {
+		fprintf(stderr, "hushd: OpenSSL was used before hushd could set its "
+		    "allocator\n");
+		return 1;
+	}
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", HUSH_DEFAULT_STATE_DIR);
 	snprintf(cfg.control_socket, sizeof(cfg.control_socket), "%s", HUSH_DEFAULT_CONTROL);

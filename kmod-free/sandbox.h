@@ -65,7 +65,8 @@ struct sandbox_call {
  *   record, then re-raises the signal with tgkill and returns through
  *   rt_sigreturn into the default action);
  * - memory: malloc (brk, mmap, munmap, mremap, madvise), sodium_malloc's
- *   guard pages and locking (mprotect, mlock, munlock) -- never
+ *   guard pages and locking (mprotect, mlock, munlock), and OpenSSL's
+ *   secure heap, which locks with mlock2 (lib/keyheap.h) -- never
  *   executable memory: no new code may appear in a sandboxed process;
  * - glibc's locks (futex), random bytes (getrandom), clocks, and writes to
  *   stderr, which is the daemon's log.
@@ -77,7 +78,7 @@ struct sandbox_call {
 	SB_CALL("brk"), SB_NONE_OF("mmap", 2, PROT_EXEC),		\
 	SB_CALL("munmap"), SB_CALL("mremap"), SB_CALL("madvise"),	\
 	SB_NONE_OF("mprotect", 2, PROT_EXEC),				\
-	SB_CALL("mlock"), SB_CALL("munlock"),				\
+	SB_CALL("mlock"), SB_CALL("mlock2"), SB_CALL("munlock"),	\
 	SB_CALL("futex"), SB_CALL("getrandom"),				\
 	SB_CALL("clock_gettime"), SB_CALL("clock_nanosleep"),		\
 	SB_CALL("close"),						\

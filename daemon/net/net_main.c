@@ -39,6 +39,7 @@ const struct child_desc net_child = {
 	.caps = NULL,
 	.ncaps = 0,
 	.unprivileged = true,
+	.keyheap = true,
 	.sandbox = &net_sandbox,
 	.main = net_main,
 };

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "keyheap.h"
 #include "keyring.h"
 #include "launcher.h"
 #include "log.h"
@@ -422,6 +423,9 @@ parent_main(const struct hushd_config *cfg)
 		fatal("cannot start the launcher process: %s", strerror(errno));
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
+	/* After the launcher's fork: locks are not inherited (keyheap.h). */
+	if (keyheap_init() != 0)
+		fatal("cannot set up the heap for private keys");
 	/* Our own session keyring: keys added here are not reachable from the
 	 * shell or service manager that started us. */
 	if ((r = keyring_join_private()) != 0)

@@ -28,6 +28,7 @@ const struct child_desc pki_child = {
 	.caps = NULL,
 	.ncaps = 0,
 	.unprivileged = true,
+	.keyheap = true,
 	.sandbox = &pki_sandbox,
 	.main = pki_main,
 };

@@ -39,6 +39,11 @@ struct child_desc {
 	 */
 	const char		*workdir;
 	/*
+	 * Holds private keys in OpenSSL (net: the TLS key; pki: the CA key):
+	 * gets OpenSSL's locked secure heap (lib/keyheap.h) before its sandbox.
+	 */
+	bool			 keyheap;
+	/*
 	 * Its Landlock rules and seccomp allow-list (kmod-free/sandbox.h),
 	 * applied last; written down in daemon/<name>/<name>_sandbox.c.
 	 */

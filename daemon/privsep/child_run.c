@@ -20,6 +20,7 @@
 #include "caps.h"
 #include "child.h"
 #include "err.h"
+#include "keyheap.h"
 #include "keyring.h"
 #include "log.h"
 #include "proc_harden.h"
@@ -214,6 +215,8 @@ child_run(const struct child_desc *d, int fd, int trap_fd, pid_t parent)
 #ifdef HUSH_TEST_HOOKS
 	child_test_faults_arm(d->name);
 #endif
+	if (d->keyheap && keyheap_init() != 0)
+		fatal("cannot set up the %s process's heap for private keys", d->name);
 	if (d->sandbox == NULL)
 		fatal("no sandbox policy for the %s process", d->name);
 	if ((r = sandbox_apply(d->sandbox, trap_fd)) != 0)

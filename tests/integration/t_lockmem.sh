@@ -14,6 +14,8 @@
 #  - then, the write done: no copy is left in any process.
 #  - the limit: a node whose RLIMIT_MEMLOCK is 1 MiB still takes 480 KiB
 #    secrets; each process says once that its buffers can now be swapped.
+#  - keys OpenSSL holds (lib/keyheap.h): the scalar of node 1's TLS key,
+#    in either byte order, is on locked pages only in its net and parent.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 
@@ -89,6 +91,19 @@ gone_everywhere() {
 	$MEMSCAN "$MARK" $(procs_of 1) $(procs_of 2) | grep -q '^# 0 copies'
 }
 check "afterwards no copy is left in any hushd process" wait_for 10 gone_everywhere
+
+# --- keys held by OpenSSL -------------------------------------------------
+if [ -x "$PROBE" ] && "$PROBE" --state-dir "$T_DIR/n1" key-scalar >"$T_DIR/scalar"; then
+	N1NET=$(child_pid n1 net)
+	check "net holds its TLS key's scalar, on locked pages only" \
+	    $MEMSCAN --expect --quiet --hex "$(sed -n 2p "$T_DIR/scalar")" "$N1NET"
+	check "...and not in big-endian form anywhere unlocked in net or the parent" \
+	    $MEMSCAN --quiet --hex "$(sed -n 1p "$T_DIR/scalar")" "$N1NET" "$P1"
+	check "the parent's copies are on locked pages too" \
+	    $MEMSCAN --quiet --hex "$(sed -n 2p "$T_DIR/scalar")" "$P1"
+else
+	not_ok "hush-probe prints node 1's TLS key scalar (make test-daemon)"
+fi
 
 # --- the limit -------------------------------------------------------------
 cat >"$T_DIR/hushd-1m" <<EOS

@@ -3,7 +3,9 @@
 copy, whether the page it sits in is locked (VmFlags "lo" in
 /proc/PID/smaps).  Reads /proc/PID/mem, so it needs root.
 
-    hush-memscan.py [--expect] [--quiet] MARKER PID...
+    hush-memscan.py [--expect] [--quiet] [--hex] MARKER PID...
+
+With --hex, MARKER is hex for the bytes to look for (a key, say).
 
 Prints one line per copy: "PID ADDRESS locked|UNLOCKED MAPPING".  Exit
 status: 0 when every copy is locked (and, with --expect, at least one was
@@ -63,19 +65,25 @@ def scan(pid, marker):
 
 
 def main(argv):
-    expect = quiet = False
+    expect = quiet = hexa = False
     args = []
     for a in argv[1:]:
         if a == "--expect":
             expect = True
         elif a == "--quiet":
             quiet = True
+        elif a == "--hex":
+            hexa = True
         else:
             args.append(a)
     if len(args) < 2:
         print(__doc__, file=sys.stderr)
         return 3
-    marker = args[0].encode()
+    try:
+        marker = bytes.fromhex(args[0]) if hexa else args[0].encode()
+    except ValueError:
+        print("hush-memscan: --hex: the marker is not hex", file=sys.stderr)
+        return 3
     if len(marker) < 8:
         print("hush-memscan: a marker under 8 bytes would match by chance",
               file=sys.stderr)

@@ -11,6 +11,12 @@
  *	hush-probe --state-dir DIR --connect HOST:PORT sweep
  *	    [--forbid-key HUSHKEY-1-...] [--forbid-token HUSHTKN-1-...]...
  *	    [--forbid-text TEXT]...
+ *	hush-probe --state-dir DIR key-scalar
+ *
+ * key-scalar connects nowhere: it prints the private scalar of the node's
+ * TLS key in hex, big-endian and then as OpenSSL keeps it in memory
+ * (little-endian words), one per line, for a test that looks for the key
+ * in a process's memory (tests/tools/hush-memscan.py --hex).
  *
  * A manager's parent seals what it forwards to the leader with the
  * cluster's DEK (daemon/parent/peer_seal.c); so does the probe, with the
@@ -56,7 +62,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -72,6 +81,7 @@
 #include "parent/parent.h"
 #include "secbuf.h"
 #include "unlock_key.h"
+#define HUSH_X509_INTERNAL	/* x509_key_decode, for key-scalar */
 #include "x509.h"
 #include "wire.h"
 
@@ -110,11 +120,46 @@ usage(void)
 	    "                  (heartbeat | query-secrets | create-secret NAME)\n"
 	    "       hush-probe --state-dir DIR --connect HOST:PORT sweep\n"
 	    "                  [--forbid-key KEY] [--forbid-token TOKEN]... "
-	    "[--forbid-text TEXT]...\n");
+	    "[--forbid-text TEXT]...\n"
+	    "       hush-probe --state-dir DIR key-scalar\n");
 	exit(EXIT_LOCAL);
 }
 
 /* ---- the node's identity ------------------------------------------------- */
+
+static void
+print_hex(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", p[i]);
+	putchar('\n');
+}
+
+static int
+key_scalar(const char *dir)
+{
+	struct secbuf dek = SECBUF_INIT, key = SECBUF_INIT;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *d = NULL;
+	uint8_t be[32], le[32];
+	int r;
+
+	if ((r = keyfile_read(dir, NULL, &dek, &key, NULL)) != 0)
+		die(EXIT_LOCAL, "cannot read %s/node.keys: %s", dir, hush_strerror(r));
+	if ((r = x509_key_decode(&key, &pkey)) != 0 ||
+	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
+	    BN_bn2binpad(d, be, sizeof(be)) != (int)sizeof(be))
+		die(EXIT_LOCAL, "cannot take the scalar of the TLS key in %s", dir);
+	for (size_t i = 0; i < sizeof(be); i++)
+		le[i] = be[sizeof(be) - 1 - i];
+	print_hex(be, sizeof(be));
+	print_hex(le, sizeof(le));
+	BN_clear_free(d);
+	EVP_PKEY_free(pkey);
+	secbuf_free(&key);
+	secbuf_free(&dek);
+	return 0;
+}
 
 static struct tls_ident *
 load_ident(const char *dir)
@@ -718,6 +763,9 @@ main(int argc, char **argv)
 		} else
 			usage();
 	}
+	if (dir != NULL && cmd != NULL && strcmp(cmd, "key-scalar") == 0 &&
+	    addr == NULL && name == NULL)
+		return key_scalar(dir);
 	if (dir == NULL || addr == NULL || cmd == NULL)
 		usage();
 	if ((strcmp(cmd, "create-secret") == 0) != (name != NULL) ||

@@ -1,0 +1,170 @@
+/*
+ * Unit tests for lib/keyheap.c: once the secure heap exists, the private
+ * keys OpenSSL holds for us (made, or decoded from DER in guarded memory)
+ * are on locked pages only.  Checked by searching this process's own
+ * memory for the key's scalar, in both byte orders (OpenSSL keeps it as
+ * little-endian words), and asking /proc/self/smaps about every page it
+ * is found on.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdio.h>
+
+#include "keyheap.h"
+#include "secbuf.h"
+#define HUSH_X509_INTERNAL	/* the key helpers the daemon uses */
+#include "x509.h"
+
+struct range {
+	unsigned long	lo, hi;
+	int		readable, locked;
+	char		name[64];
+};
+
+static size_t
+read_maps(struct range *r, size_t max)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512], perms[8];
+	size_t n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3) {
+			assert_true(n < max);
+			memset(&r[n], 0, sizeof(r[n]));
+			r[n].lo = lo;
+			r[n].hi = hi;
+			r[n].readable = perms[0] == 'r';
+			if (strchr(line, '[') != NULL)
+				snprintf(r[n].name, sizeof(r[n].name), "%s", strchr(line, '['));
+			else if (strchr(line, '/') != NULL)
+				snprintf(r[n].name, sizeof(r[n].name), "/file");
+			n++;
+		} else if (n > 0 && strncmp(line, "VmFlags:", 8) == 0) {
+			r[n - 1].locked = strstr(line, " lo") != NULL;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* Copies of pat[0..len) in this process: *unlocked gets those not locked. */
+static int
+find_copies(const uint8_t *pat, size_t len, int *unlocked)
+{
+	static struct range r[4096];
+	size_t n = read_maps(r, 4096), i;
+	int found = 0;
+
+	*unlocked = 0;
+	for (i = 0; i < n; i++) {
+		const uint8_t *p, *end;
+
+		/*
+		 * Anonymous memory, heap and stack: where keys can be.  A file
+		 * mapping can fault past the file's end, the kernel's pages
+		 * cannot be read at all.
+		 */
+		if (!r[i].readable || (r[i].name[0] != '\0' &&
+		    strcmp(r[i].name, "[heap]\n") != 0 &&
+		    strcmp(r[i].name, "[stack]\n") != 0))
+			continue;
+		p = (const uint8_t *)r[i].lo;
+		end = (const uint8_t *)r[i].hi;
+		while ((p = memmem(p, (size_t)(end - p), pat, len)) != NULL) {
+			/* The pattern itself is in guarded (locked) memory: fine. */
+			found++;
+			if (!r[i].locked)
+				(*unlocked)++;
+			p++;
+			if (p >= end)
+				break;
+		}
+	}
+	return found;
+}
+
+/* The scalar of pkey, big-endian and reversed, in guarded memory. */
+static void
+scalar_of(EVP_PKEY *pkey, struct secbuf *be, struct secbuf *le)
+{
+	BIGNUM *d = NULL;
+	size_t i;
+
+	assert_int_equal(EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d), 1);
+	assert_int_equal(secbuf_alloc(be, 32), 0);
+	assert_int_equal(secbuf_alloc(le, 32), 0);
+	assert_int_equal(BN_bn2binpad(d, be->p, 32), 32);
+	BN_clear_free(d);
+	for (i = 0; i < 32; i++)
+		le->p[i] = be->p[31 - i];
+}
+
+static void
+test_keys_on_locked_pages(void **state)
+{
+	struct secbuf be = SECBUF_INIT, le = SECBUF_INIT, der = SECBUF_INIT;
+	EVP_PKEY *pkey = NULL, *again = NULL;
+	size_t before;
+	int unlocked, n;
+
+	(void)state;
+	assert_int_equal(keyheap_init(), 0);
+	assert_int_equal(keyheap_init(), 0);		/* once is enough */
+	before = keyheap_used();
+
+	assert_int_equal(x509_key_new(&pkey), 0);
+	assert_true(keyheap_used() > before);
+	scalar_of(pkey, &be, &le);
+	n = find_copies(le.p, 32, &unlocked);
+	/* At least OpenSSL's own copy beside ours. */
+	assert_true(n >= 2);
+	assert_int_equal(unlocked, 0);
+	n = find_copies(be.p, 32, &unlocked);
+	assert_int_equal(unlocked, 0);
+
+	/* A key decoded from guarded memory, as net and pki load theirs. */
+	assert_int_equal(x509_key_encode(pkey, &der), 0);
+	EVP_PKEY_free(pkey);
+	pkey = NULL;
+	assert_int_equal(x509_key_decode(&der, &again), 0);
+	n = find_copies(le.p, 32, &unlocked);
+	assert_true(n >= 2);
+	assert_int_equal(unlocked, 0);
+	(void)find_copies(be.p, 32, &unlocked);
+	assert_int_equal(unlocked, 0);
+
+	/* Freed, the scalar is gone from the secure heap too (wiped). */
+	EVP_PKEY_free(again);
+	n = find_copies(le.p, 32, &unlocked);
+	assert_int_equal(n, 1);		/* ours */
+	secbuf_free(&der);
+	secbuf_free(&be);
+	secbuf_free(&le);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keys_on_locked_pages),
+	};
+
+	if (keyheap_wipe_openssl_frees() != 0 || sodium_init() < 0)
+		return 1;
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

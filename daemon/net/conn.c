@@ -20,12 +20,12 @@
 #include "log.h"
 #include "net_int.h"
 
-struct conn *
-conn_alloc(void)
+static struct conn *
+conn_new(void)
 {
 	struct conn *c;
 
-	if (N.nconns >= NET_MAX_CONNS || (c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->id = ++N.next_conn_id;
 	c->fd = -1;
@@ -38,8 +38,53 @@ conn_alloc(void)
 	bbuf_init(&c->to_local, NET_RELAY_BUF);
 	c->next = N.conns;
 	N.conns = c;
+	return c;
+}
+
+struct conn *
+conn_alloc(void)
+{
+	struct conn *c;
+
+	if (N.nconns >= NET_MAX_CONNS || (c = conn_new()) == NULL)
+		return NULL;
 	N.nconns++;
 	return c;
+}
+
+/* admit.c has already counted it; NPFD in net_main.c has room for NET_HS_MAX. */
+struct conn *
+conn_alloc_inbound(void)
+{
+	struct conn *c;
+
+	if (N.nhandshakes >= NET_HS_MAX || (c = conn_new()) == NULL)
+		return NULL;
+	c->counted_hs = true;
+	N.nhandshakes++;
+	return c;
+}
+
+bool
+conn_authenticated(struct conn *c)
+{
+	uint64_t now = net_now();
+
+	if (!c->counted_hs)
+		return true;
+	/* It has proven itself whether or not there is room for it. */
+	admit_learn(&N.adm, &c->src, now);
+	if (N.nconns >= NET_MAX_CONNS) {
+		unauth_log(LOG_LVL_WARN, "closing the connection from %s: %d "
+		    "connections are open already", c->addr, NET_MAX_CONNS);
+		conn_close(c, HUSH_E_UNAVAIL, "too many connections");
+		return false;
+	}
+	admit_release(&N.adm, &c->src, c->hs_pool, FAULT_NONE, now);
+	c->counted_hs = false;
+	N.nhandshakes--;
+	N.nconns++;
+	return true;
 }
 
 struct conn *
@@ -78,8 +123,11 @@ conn_close(struct conn *c, int code, const char *why)
 		break;
 	}
 	if (c->counted_hs) {
+		admit_release(&N.adm, &c->src, c->hs_pool, c->fault, net_now());
 		N.nhandshakes--;
 		c->counted_hs = false;
+	} else {
+		N.nconns--;
 	}
 	if (c->ssl != NULL) {
 		/* A courtesy close_notify; a peer that needs it has it queued. */
@@ -90,6 +138,11 @@ conn_close(struct conn *c, int code, const char *why)
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 		ERR_clear_error();
+	}
+	if (c->fd >= 0 && c->abort_close) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
 	if (c->fd >= 0)
 		close(c->fd);
@@ -110,7 +163,6 @@ conn_close(struct conn *c, int code, const char *why)
 	tls_ident_unref(c->ident);
 	c->ident = NULL;
 	c->state = CS_DEAD;
-	N.nconns--;
 }
 
 void
@@ -282,9 +334,17 @@ static void
 peer_eof(struct conn *c)
 {
 	char msg[1024];
+	bool partial;
 
 	if (c->inbound) {
-		if (netframe_rd_partial(&c->rd) || c->in.len > 0)
+		partial = netframe_rd_partial(&c->rd) || c->in.len > 0;
+		/* A joiner that leaves without asking. */
+		if (c->counted_hs && !c->join_got_request)
+			c->fault = FAULT_EOF;
+		if (partial && c->counted_hs)
+			unauth_log(LOG_LVL_INFO, "%s connection from %s ended in the "
+			    "middle of a frame", tls_proto_alpn(c->proto), c->addr);
+		else if (partial)
 			log_info("%s connection from %s ended in the middle of a frame",
 			    tls_proto_alpn(c->proto), c->addr);
 		conn_close(c, HUSH_E_IO, "closed by the peer");
@@ -331,8 +391,15 @@ framed_pump(struct conn *c)
 				snprintf(msg, sizeof(msg), "the node at %s sent a bad frame: %s",
 				    c->addr, r == HUSH_E_TOOBIG ? "over the size limit" :
 				    hush_strerror(r));
-				log_warn("closing %s connection %s %s: %s",
-				    tls_proto_alpn(c->proto), conn_dir(c), c->addr, msg);
+				if (c->counted_hs) {
+					c->fault = FAULT_BAD;
+					unauth_log(LOG_LVL_WARN, "closing %s connection "
+					    "%s %s: %s", tls_proto_alpn(c->proto), conn_dir(c),
+					    c->addr, msg);
+				} else {
+					log_warn("closing %s connection %s %s: %s",
+					    tls_proto_alpn(c->proto), conn_dir(c), c->addr, msg);
+				}
 				conn_close(c, HUSH_E_PROTO, msg);
 				return;
 			}
@@ -448,7 +515,14 @@ deadline_passed(struct conn *c)
 	case CS_CONNECTING:
 	case CS_HANDSHAKE:
 		if (c->inbound) {
-			log_info("TLS handshake from %s timed out", c->addr);
+			c->fault = c->got_bytes ? FAULT_SLOW : FAULT_IDLE;
+			c->abort_close = true;
+			if (c->got_bytes)
+				unauth_log(LOG_LVL_INFO, "TLS handshake from %s did not "
+				    "finish within %d s", c->addr, NET_HS_INBOUND_MS / 1000);
+			else
+				unauth_log(LOG_LVL_INFO, "connection from %s sent nothing "
+				    "within %d s", c->addr, NET_FIRST_BYTE_MS / 1000);
 			conn_close(c, HUSH_E_TIMEOUT, "handshake timed out");
 			return;
 		}
@@ -459,7 +533,13 @@ deadline_passed(struct conn *c)
 		return;
 	case CS_OPEN:
 		if (c->proto == PROTO_JOIN) {
-			if (c->inbound) {
+			if (c->inbound && !c->join_got_request) {
+				c->fault = FAULT_IDLE;
+				c->abort_close = true;
+				unauth_log(LOG_LVL_INFO, "join connection from %s sent no "
+				    "request within %d s", c->addr, NET_JOIN_REQUEST_MS / 1000);
+				conn_close(c, HUSH_E_TIMEOUT, "join timed out");
+			} else if (c->inbound) {
 				log_info("join from %s did not finish within %d s",
 				    c->addr, NET_JOIN_MS / 1000);
 				conn_close(c, HUSH_E_TIMEOUT, "join timed out");

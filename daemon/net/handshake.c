@@ -23,7 +23,9 @@ established_inbound(struct conn *c, enum net_proto proto)
 	int r;
 
 	if (proto == PROTO_NONE) {
-		log_info("connection from %s chose no hush protocol; closing", c->addr);
+		c->fault = FAULT_BAD;
+		unauth_log(LOG_LVL_INFO, "connection from %s chose no hush protocol; "
+		    "closing", c->addr);
 		conn_close(c, HUSH_E_PROTO, "no ALPN");
 		return;
 	}
@@ -34,14 +36,27 @@ established_inbound(struct conn *c, enum net_proto proto)
 		return;
 	}
 	if ((r = tls_peer_check(c->ssl, c->ident, &c->peer, why, sizeof(why))) != 0) {
-		log_warn("refusing %s connection from %s: %s", tls_proto_alpn(proto),
-		    c->addr, why);
+		/* A stranger is charged for it; a removed member is known and is not. */
+		c->fault = FAULT_BAD;
+		/*
+		 * A certificate that verified is our CA's (a removed node's, say):
+		 * always worth a line.  Anyone can send none.
+		 */
+		if (SSL_get0_peer_certificate(c->ssl) != NULL)
+			log_warn("refusing %s connection from %s: %s",
+			    tls_proto_alpn(proto), c->addr, why);
+		else
+			unauth_log(LOG_LVL_WARN, "refusing %s connection from %s: %s",
+			    tls_proto_alpn(proto), c->addr, why);
 		if (r == HUSH_E_PERM && proto == PROTO_DISPATCH)
 			dsp_refuse(c, r, why);
 		else
 			conn_close(c, r, why);
 		return;
 	}
+	/* A member of this cluster: out of the strangers' way, into its own budget. */
+	if (!conn_authenticated(c))
+		return;
 	if (proto == PROTO_RAFT &&
 	    (c->peer.role != ROLE_MANAGER || c->ident->role != ROLE_MANAGER)) {
 		log_warn("refusing %s connection from node %s (%s) at %s: only managers "
@@ -108,17 +123,30 @@ conn_handshake(struct conn *c)
 	char err[200], msg[1024];
 	int ok, e;
 
-	ERR_clear_error();
-	if ((ok = SSL_do_handshake(c->ssl)) == 1) {
-		/*
-		 * A joiner stays unauthenticated for its whole connection, so it
-		 * keeps counting against the handshake limit: strangers can never
-		 * fill the slots authenticated peers need.
-		 */
-		if (c->counted_hs && tls_alpn_proto(c->ssl) != PROTO_JOIN) {
-			N.nhandshakes--;
-			c->counted_hs = false;
+	/* Inbound: no TLS state, and none of its buffers, until the peer speaks. */
+	if (c->ssl == NULL) {
+		if ((c->ssl = SSL_new(c->ident->server)) == NULL ||
+		    !SSL_set_fd(c->ssl, c->fd)) {
+			ERR_clear_error();
+			c->ssl_failed = true;
+			conn_close(c, HUSH_E_CRYPTO, "cannot set up a TLS session");
+			return;
 		}
+		SSL_set_accept_state(c->ssl);
+	}
+	ERR_clear_error();
+	ok = SSL_do_handshake(c->ssl);
+	/* The first byte: from now on the whole handshake has its own deadline. */
+	if (c->inbound && !c->got_bytes && BIO_number_read(SSL_get_rbio(c->ssl)) > 0) {
+		c->got_bytes = true;
+		c->deadline = c->started + NET_HS_INBOUND_MS;
+	}
+	if (ok == 1) {
+		/*
+		 * An inbound connection keeps its admission slot until
+		 * established_inbound() has seen a certificate of ours; a joiner
+		 * keeps it for its whole connection.
+		 */
 		c->state = CS_OPEN;
 		c->deadline = 0;
 		c->last_active = net_now();
@@ -140,10 +168,15 @@ conn_handshake(struct conn *c)
 		return;
 	}
 	c->ssl_failed = true;
+	/* A peer that hung up, or one that sent what is not our TLS. */
+	if (c->inbound)
+		c->fault = e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN ||
+		    ERR_GET_REASON(ERR_peek_last_error()) ==
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING ? FAULT_EOF : FAULT_BAD;
 	/* A joiner verifies later, by hand: its verify result means nothing. */
 	tls_error_string(c->ident != NULL ? c->ssl : NULL, err, sizeof(err));
 	if (c->inbound) {
-		log_info("TLS handshake from %s failed: %s", c->addr, err);
+		unauth_log(LOG_LVL_INFO, "TLS handshake from %s failed: %s", c->addr, err);
 		conn_close(c, HUSH_E_AUTH, err);
 		return;
 	}

@@ -118,7 +118,11 @@ join_established(struct conn *c)
 		c->jc->stage = JC_HELLO;
 		return;
 	}
-	log_info("join connection from %s", c->addr);
+	/* A stranger holds its slot only as long as a joiner needs to ask. */
+	if (net_now() + NET_JOIN_REQUEST_MS < c->deadline)
+		c->deadline = net_now() + NET_JOIN_REQUEST_MS;
+	/* Its outcome is what the log says: accepted, refused, or counted. */
+	log_debug("join connection from %s", c->addr);
 	wire_enc_init(&e, JOIN_HELLO, 0, NETFRAME_JOIN_MAX);
 	wire_put_str(&e, T_CA_CERT, c->ident->ca_pem);
 	(void)conn_queue_enc(c, &e);
@@ -149,12 +153,15 @@ server_frame(struct conn *c, uint8_t *frame, size_t len)
 
 	if (netframe_parse(frame, len, NETFRAME_JOIN_MAX, netframe_join_requests, &fm,
 	    why, sizeof(why)) != 0) {
-		log_warn("closing join connection from %s: %s", c->addr, why);
+		c->fault = FAULT_BAD;
+		unauth_log(LOG_LVL_WARN, "closing join connection from %s: %s", c->addr, why);
 		netframe_free(frame, len);
 		conn_close(c, HUSH_E_PROTO, why);
 		return;
 	}
 	c->join_got_request = true;
+	/* The parent may take its time (a raft commit): the whole join's deadline. */
+	c->deadline = c->started + NET_JOIN_MS;
 	/* The proof, not a token: the manager's parent checks it. */
 	wire_enc_init(&e, NET_JOIN_SERVE, net_next_call_id(), NET_MAX_MSG);
 	copy_field(&e, &fm, T_CSR);
@@ -369,10 +376,16 @@ join_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
 		return;
 	}
 	if (status != 0) {
-		log_info("join from %s refused: %s", c->addr,
+		/* A wrong token or a malformed request, not our own trouble. */
+		if (status == HUSH_E_PERM || status == HUSH_E_AUTH || status == HUSH_E_PROTO ||
+		    status == HUSH_E_INVAL)
+			c->fault = FAULT_BAD;
+		unauth_log(LOG_LVL_INFO, "join from %s refused: %s", c->addr,
 		    detail != NULL && detail[0] != '\0' ? detail : hush_strerror(status));
 		msg_error_reply(&e, pc->peer_req, status, detail);
 	} else {
+		/* Its next connections will come with a certificate from here. */
+		admit_learn(&N.adm, &c->src, net_now());
 		wire_enc_init(&e, JOIN_REQUEST | MSG_REPLY, pc->peer_req, NETFRAME_JOIN_MAX);
 		for (i = 0; i < m->nfields; i++)
 			if (m->fields[i].tag != T_CA_CERT)

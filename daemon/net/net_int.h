@@ -3,7 +3,8 @@
  * listening socket and every connection.  A connection (struct conn) is a
  * TCP socket with a TLS session whose purpose, chosen by ALPN, decides who
  * consumes its bytes: relay.c (hush-raft/1), dispatch.c (hush-dispatch/1)
- * or join.c (hush-join/1).  sock.c gets a connection to the handshake,
+ * or join.c (hush-join/1).  sock.c gets a connection to the handshake
+ * (admit.c decides which inbound ones may have a go, and for how long),
  * handshake.c decides who the peer is and hands the connection to its
  * protocol, and conn.c owns the TLS I/O, the timers and the teardown; the
  * protocol files only see whole frames or byte buffers and call back into
@@ -26,6 +27,7 @@
 #include <openssl/ssl.h>
 
 #include "addr.h"
+#include "admit.h"
 #include "chan.h"
 #include "id.h"
 #include "msg.h"
@@ -35,9 +37,17 @@
 #include "wire.h"
 
 #define NET_DEFAULT_PORT	4477
-#define NET_MAX_CONNS		256	/* all connections, both directions */
-#define NET_MAX_HANDSHAKES	64	/* inbound, unauthenticated: handshakes and joins */
-#define NET_HANDSHAKE_MS	10000	/* connect + TLS handshake */
+/*
+ * Authenticated connections (verified peers, both directions) and our own
+ * outbound ones.  Inbound connections that have not authenticated yet
+ * (handshakes and joins) have a budget of their own, NET_HS_MAX in admit.h,
+ * so strangers can never use this one up.
+ */
+#define NET_MAX_CONNS		256
+#define NET_HANDSHAKE_MS	10000	/* outbound: connect + TLS handshake */
+#define NET_ACCEPT_BATCH	64	/* accept()s per loop turn */
+#define NET_ACCEPT_PAUSE_MS	100	/* after accept() failed for want of resources */
+#define NET_LISTEN_BACKLOG	1024
 #define NET_RPC_MS		10000	/* one dispatch request */
 #define NET_JOIN_MS		10000	/* a whole join, either side */
 #define NET_LINGER_MS		2000	/* waiting for the peer's EOF after ours */
@@ -116,7 +126,12 @@ struct conn {
 	short			 hs_wait, rd_wait, wr_wait;	/* what SSL last asked for */
 	bool			 tcp_hup;	/* poll said HUP/ERR: stop polling it */
 	bool			 ssl_failed;	/* no close_notify after a fatal error */
-	bool			 counted_hs;	/* counts in nhandshakes */
+	bool			 counted_hs;	/* unauthenticated: holds an admission slot */
+	enum admit_pool		 hs_pool;	/* ...in this pool */
+	struct admit_key	 src;		/* inbound: the source it counts against */
+	enum admit_fault	 fault;		/* charged to src if it ends unauthenticated */
+	bool			 got_bytes;	/* inbound: the peer has sent something */
+	bool			 abort_close;	/* close with a reset: nothing left to say */
 	bool			 close_after_flush;
 	struct bbuf		 out;		/* plaintext to write into TLS */
 	struct bbuf		 in;		/* plaintext read, not yet framed */
@@ -160,10 +175,13 @@ struct net {
 	struct tls_ident	*ident;		/* NULL until NET_START */
 	SSL_CTX			*join_ctx;	/* outbound joins: no cert yet */
 	int			 listen_fd;
+	uint64_t		 accept_resume;	/* ms: poll listen_fd again from then */
 	char			 listen_addr[ADDR_MAX + 1];	/* what listen_fd is bound to */
 	char			 want_listen[ADDR_MAX + 1];	/* from NET_START, for any role */
 	struct conn		*conns;
-	size_t			 nconns, nhandshakes;
+	size_t			 nconns;	/* authenticated and outbound: NET_MAX_CONNS */
+	size_t			 nhandshakes;	/* inbound unauthenticated: NET_HS_MAX */
+	struct admit		 adm;
 	uint64_t		 next_conn_id;
 	struct pcall		*pcalls;
 	uint32_t		 next_call_id;
@@ -228,6 +246,14 @@ void	bbuf_free(struct bbuf *b);
 /* sock.c: the way in */
 int	net_listen_open(const char *addr, int *fdp, char *why, size_t whylen);
 void	conn_accept_all(int lfd);
+/*
+ * One line about one unauthenticated connection, at level lvl (log.h),
+ * unless there have been too many lately: then admit.c counts it instead.
+ */
+#define unauth_log(lvl, ...) do {					\
+		if (admit_log_ok(&N.adm, net_now()))			\
+			log_msg((lvl), __func__, __VA_ARGS__);		\
+	} while (0)
 /* A new outbound connection, not started yet; NULL (and *err, why) if refused. */
 struct conn *conn_connect(enum net_proto proto, const char *addr,
 	    struct tls_ident *ident, int *err, char *why, size_t whylen);
@@ -249,6 +275,10 @@ void	conn_handshake(struct conn *c);
 #define CONN_EOF	(-1)
 #define CONN_ERR	(-2)
 struct conn *conn_alloc(void);
+/* An accepted connection, counted by admission rather than NET_MAX_CONNS. */
+struct conn *conn_alloc_inbound(void);
+/* It authenticated: move it to NET_MAX_CONNS; false (and closed) if full. */
+bool	conn_authenticated(struct conn *c);
 struct conn *conn_find(uint64_t id);
 /* Tear down both sides; the protocol's close hook reports code/why to whoever waits. */
 void	conn_close(struct conn *c, int code, const char *why);

@@ -437,8 +437,11 @@ parent_io(short revents)
 	return true;
 }
 
-/* Two descriptors per connection at most, plus the channel and the listener. */
-#define NPFD	(2 + 2 * NET_MAX_CONNS)
+/*
+ * The channel and the listener, two descriptors per authenticated or
+ * outbound connection, one per unauthenticated one.
+ */
+#define NPFD	(2 + 2 * NET_MAX_CONNS + NET_HS_MAX)
 
 noreturn void
 net_main(int fd)
@@ -447,7 +450,7 @@ net_main(int fd)
 	static struct conn *who[NPFD];
 	static bool is_local[NPFD];
 	struct conn *c;
-	uint64_t now, next;
+	uint64_t now, next, d;
 	int n, i, lidx, timeout;
 	short te, le;
 	bool kick;
@@ -459,11 +462,16 @@ net_main(int fd)
 	chan_init(&N.ch, fd, "parent", NET_MAX_MSG, true);
 	if ((N.join_ctx = tls_join_ctx_new()) == NULL)
 		fatal("cannot set up TLS");
+	admit_init(&N.adm);
 
 	for (;;) {
 		now = net_now();
 		conn_resolvers();
 		next = conn_timers(now);
+		if ((d = admit_timer(&N.adm, now)) != 0 && (next == 0 || d < next))
+			next = d;
+		if ((d = N.accept_resume) > now && (next == 0 || d < next))
+			next = d;
 		conn_reap();
 
 		n = 0;
@@ -471,9 +479,11 @@ net_main(int fd)
 		pfd[n].events = POLLIN | (chan_pending(&N.ch) ? POLLOUT : 0);
 		who[n++] = NULL;
 		lidx = -1;
-		/* At a limit, new connections wait in the kernel's backlog. */
-		if (N.listen_fd >= 0 && N.ident != NULL && N.nconns < NET_MAX_CONNS &&
-		    N.nhandshakes < NET_MAX_HANDSHAKES) {
+		/*
+		 * Always: a connection over a limit is refused at accept(),
+		 * never left in the backlog in front of one that is welcome.
+		 */
+		if (N.listen_fd >= 0 && N.ident != NULL && now >= N.accept_resume) {
 			lidx = n;
 			pfd[n].fd = N.listen_fd;
 			pfd[n].events = POLLIN;

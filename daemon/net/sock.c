@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +131,7 @@ net_listen_open(const char *addr, int *fdp, char *why, size_t whylen)
 			r = HUSH_E_INUSE;
 		goto fail;
 	}
-	if (listen(fd, 128) != 0)
+	if (listen(fd, NET_LISTEN_BACKLOG) != 0)
 		goto fail;
 	freeaddrinfo(ai);
 	*fdp = fd;
@@ -174,11 +175,15 @@ unreachable(struct conn *c, const char *reason)
 static void
 start_connect(struct conn *c)
 {
+	struct admit_key key;
 	struct addrinfo *ai;
 	int fd;
 
 	while ((ai = c->ai_next) != NULL) {
 		c->ai_next = ai->ai_next;
+		/* The parent named it: a manager, or the one we join through. */
+		admit_key_from_sockaddr(ai->ai_addr, ai->ai_addrlen, &key);
+		admit_learn(&N.adm, &key, net_now());
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			c->connect_errno = errno;
@@ -353,49 +358,140 @@ conn_resolving(void)
 	return false;
 }
 
+/* Close at once with a reset: no FIN to wait for, no TIME_WAIT left behind. */
+static void
+close_reset(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/*
+ * The slot to take from victim in pool: a connection that has sent
+ * nothing, else its oldest; never a join whose request the parent is
+ * answering, which has shown all a stranger can.
+ */
+static struct conn *
+evictable(const struct admit_key *victim, enum admit_pool pool)
+{
+	struct conn *c, *best = NULL;
+
+	for (c = N.conns; c != NULL; c = c->next) {
+		if (!c->counted_hs || c->state == CS_DEAD || c->hs_pool != pool ||
+		    c->join_got_request || !admit_key_equal(&c->src, victim))
+			continue;
+		if (best == NULL || (!c->got_bytes && best->got_bytes) ||
+		    (c->got_bytes == best->got_bytes && c->started < best->started))
+			best = c;
+	}
+	return best;
+}
+
+/*
+ * The pool is full and nobody holds more than a newcomer would: the oldest
+ * connection that has had NET_HS_STALE_MS and is still a stranger's
+ * handshake (or a join that has not asked) gives up its slot.  A real peer
+ * is done with both in a few round trips; whoever holds slots by being slow
+ * holds the oldest ones.
+ */
+static struct conn *
+stale(enum admit_pool pool, uint64_t now)
+{
+	struct conn *c, *best = NULL;
+
+	for (c = N.conns; c != NULL; c = c->next) {
+		if (!c->counted_hs || c->state == CS_DEAD || c->hs_pool != pool ||
+		    c->join_got_request || now - c->started < NET_HS_STALE_MS)
+			continue;
+		if (best == NULL || c->started < best->started)
+			best = c;
+	}
+	return best;
+}
+
+/*
+ * Drain the backlog every turn, whatever the load: a connection we do not
+ * want is refused here, at once and for almost nothing, instead of waiting
+ * in the kernel's queue in front of one we do (admit.h says who is which).
+ * An admitted one gets no TLS state until it sends something (conn.c).
+ */
 void
 conn_accept_all(int lfd)
 {
 	struct sockaddr_storage ss;
+	struct admit_key key, victim;
+	enum admit_verdict v;
+	enum admit_pool pool;
+	struct conn *c, *old;
 	socklen_t sl;
-	struct conn *c;
+	uint64_t now;
 	int fd, i;
 
-	for (i = 0; i < 32; i++) {
-		if (N.ident == NULL || N.nconns >= NET_MAX_CONNS ||
-		    N.nhandshakes >= NET_MAX_HANDSHAKES)
-			return;
+	for (i = 0; i < NET_ACCEPT_BATCH; i++) {
 		sl = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warn("accept: %s", strerror(errno));
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* Out of descriptors or memory: let the backlog wait a moment. */
+			unauth_log(LOG_LVL_WARN, "accept: %s", strerror(errno));
+			N.accept_resume = net_now() + NET_ACCEPT_PAUSE_MS;
 			return;
 		}
-		if ((c = conn_alloc()) == NULL) {
-			close(fd);
-			return;
+		if (N.ident == NULL) {
+			close_reset(fd);
+			continue;
 		}
+		now = net_now();
+		admit_key_from_sockaddr((struct sockaddr *)&ss, sl, &key);
+		v = admit_decide(&N.adm, &key, now, randombytes_uniform(100), &pool, &victim);
+		old = NULL;
+		if (v == ADMIT_POOL_FULL && (old = stale(pool, now)) != NULL) {
+			/* As good as its deadline, for its source's charge. */
+			old->fault = old->got_bytes ? FAULT_SLOW : FAULT_IDLE;
+			v = ADMIT_EVICT;
+		}
+		if (v == ADMIT_EVICT) {
+			if (old != NULL || (old = evictable(&victim, pool)) != NULL) {
+				admit_note(&N.adm, &old->src, ADMIT_EVICT, now);
+				log_debug("closing the unauthenticated connection from %s "
+				    "to make room", old->addr);
+				old->abort_close = true;
+				conn_close(old, HUSH_E_UNAVAIL, "evicted to make room");
+			} else {
+				v = ADMIT_POOL_FULL;
+			}
+		}
+		if (v != ADMIT_OK && v != ADMIT_EVICT) {
+			admit_note(&N.adm, &key, v, now);
+			close_reset(fd);
+			continue;
+		}
+		if (admit_take(&N.adm, &key, pool, now) != 0) {
+			close_reset(fd);
+			continue;
+		}
+		if ((c = conn_alloc_inbound()) == NULL) {
+			admit_release(&N.adm, &key, pool, FAULT_NONE, now);
+			close_reset(fd);
+			continue;
+		}
+		c->src = key;
+		c->hs_pool = pool;
 		c->inbound = true;
 		c->fd = fd;
 		sockaddr_string(&ss, c->addr, sizeof(c->addr));
 		c->ident = N.ident;
 		tls_ident_ref(c->ident);
 		sock_tune(fd);
-		c->counted_hs = true;
-		N.nhandshakes++;
 		c->state = CS_HANDSHAKE;
-		c->deadline = net_now() + NET_HANDSHAKE_MS;
-		if ((c->ssl = SSL_new(c->ident->server)) == NULL || !SSL_set_fd(c->ssl, fd)) {
-			ERR_clear_error();
-			c->ssl_failed = true;
-			conn_close(c, HUSH_E_CRYPTO, "cannot set up a TLS session");
-			continue;
-		}
-		SSL_set_accept_state(c->ssl);
-		log_debug("connection from %s", c->addr);
+		c->deadline = now + NET_FIRST_BYTE_MS;
+		log_debug("connection from %s (%s)", c->addr,
+		    pool == POOL_KNOWN ? "a known address" : "a stranger");
 	}
 }
 

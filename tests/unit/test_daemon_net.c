@@ -44,6 +44,7 @@
 #include "id.h"
 #include "join_token.h"
 #include "msg.h"
+#include "net/admit.h"
 #include "net/net.h"
 #include "net/netframe.h"
 #include "secbuf.h"
@@ -470,9 +471,31 @@ raw_close(struct raw *r)
 	ERR_clear_error();
 }
 
-/* Connect to 127.0.0.1:port offering alpn, with n's certificate (if any). */
+/* A blocking TCP connection to 127.0.0.1:port from the loopback address src. */
+static int
+tcp_from(const char *src, int port)
+{
+	struct sockaddr_in sin;
+	int fd;
+
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, src, &sin.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+/*
+ * Connect to 127.0.0.1:port from src (NULL: any) offering alpn, with n's
+ * certificate (if any).
+ */
 static bool
-raw_connect(struct raw *r, int port, const struct node *n, const char *alpn)
+raw_connect_from(struct raw *r, const char *src, int port, const struct node *n,
+    const char *alpn)
 {
 	struct sockaddr_in sin;
 	struct timeval tv = { 5, 0 };
@@ -496,19 +519,29 @@ raw_connect(struct raw *r, int port, const struct node *n, const char *alpn)
 		X509_free(x);
 		EVP_PKEY_free(pkey);
 	}
-	assert_true((r->fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	if (src != NULL) {
+		r->fd = tcp_from(src, port);
+	} else {
+		assert_true((r->fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(connect(r->fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	}
 	setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(r->fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	assert_non_null(r->ssl = SSL_new(r->ctx));
 	SSL_set_fd(r->ssl, r->fd);
 	wire[0] = (unsigned char)strlen(alpn);
 	memcpy(wire + 1, alpn, strlen(alpn));
 	assert_int_equal(SSL_set_alpn_protos(r->ssl, wire, wire[0] + 1u), 0);
 	return SSL_connect(r->ssl) == 1;
+}
+
+static bool
+raw_connect(struct raw *r, int port, const struct node *n, const char *alpn)
+{
+	return raw_connect_from(r, NULL, port, n, alpn);
 }
 
 /* The server ends the session: EOF or an alert, not a timeout. */
@@ -1117,7 +1150,7 @@ test_rpc_timeout(void **state)
 	check_rpc_reply(&wm, DSP_HEARTBEAT | MSG_REPLY, 42);
 	chan_msg_free(&cm);
 	expect_quiet(&pW);
-	/* Its handshake timed out too (10 s), and A closed it. */
+	/* It sent nothing within 2 s, and A closed it long ago. */
 	{
 		struct pollfd pfd = { .fd = silent, .events = POLLIN };
 		uint8_t b;
@@ -1495,6 +1528,499 @@ test_join_refused(void **state)
 	stop(&jp);
 }
 
+/* ---- admission of unauthenticated connections (admit.c) ------------------------ */
+
+static struct admit adm;
+
+static struct admit_key
+v4(uint32_t host_order)
+{
+	struct sockaddr_in sin;
+	struct admit_key k;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(host_order);
+	admit_key_from_sockaddr((struct sockaddr *)&sin, sizeof(sin), &k);
+	return k;
+}
+
+static struct admit_key
+v6(const char *text)
+{
+	struct sockaddr_in6 s6;
+	struct admit_key k;
+
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, text, &s6.sin6_addr), 1);
+	admit_key_from_sockaddr((struct sockaddr *)&s6, sizeof(s6), &k);
+	return k;
+}
+
+/* Decide and, if admitted, take the slot (closing the victim's first). */
+static enum admit_verdict
+admit_one(const struct admit_key *k, uint64_t now, uint32_t pct, enum admit_pool *pool)
+{
+	struct admit_key victim;
+	enum admit_verdict v;
+
+	v = admit_decide(&adm, k, now, pct, pool, &victim);
+	if (v == ADMIT_EVICT)
+		admit_release(&adm, &victim, *pool, FAULT_NONE, now);
+	if (v == ADMIT_OK || v == ADMIT_EVICT)
+		assert_int_equal(admit_take(&adm, k, *pool, now), 0);
+	else
+		admit_note(&adm, k, v, now);
+	return v;
+}
+
+static void
+test_admit_keys(void **state)
+{
+	struct admit_key a, b;
+	char buf[64];
+
+	a = v4(0x0a000001);
+	admit_key_string(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.1");
+	/* An IPv4 peer on a dual-stack listener is the same source. */
+	b = v6("::ffff:10.0.0.1");
+	assert_true(admit_key_equal(&a, &b));
+	/* One IPv6 /64 is one source; the next /64 is another. */
+	a = v6("2001:db8:1:2::1");
+	b = v6("2001:db8:1:2:ffff:ffff:ffff:fffe");
+	assert_true(admit_key_equal(&a, &b));
+	admit_key_string(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8:1:2::/64");
+	b = v6("2001:db8:1:3::1");
+	assert_false(admit_key_equal(&a, &b));
+	/* Never confused across families. */
+	a = v4(0x20010db8);
+	b = v6("2001:db8::");
+	assert_false(admit_key_equal(&a, &b));
+	/* Anything else is one source of its own, and never "known". */
+	{
+		struct sockaddr sa = { .sa_family = AF_UNIX };
+
+		admit_key_from_sockaddr(&sa, sizeof(sa), &a);
+		assert_int_equal(a.fam, 0);
+		admit_init(&adm);
+		admit_learn(&adm, &a, 1);
+		assert_false(admit_is_known(&adm, &a));
+	}
+}
+
+static void
+test_admit_per_source(void **state)
+{
+	struct admit_key s = v4(0x0a000064), t = v4(0x0a000065);
+	enum admit_pool pool;
+	unsigned i;
+
+	admit_init(&adm);
+	/* pct 99: no early drop gets in the way here */
+	for (i = 0; i < NET_HS_PER_SOURCE; i++)
+		assert_int_equal(admit_one(&s, 1000, 99, &pool), ADMIT_OK);
+	assert_int_equal(pool, POOL_STRANGER);
+	assert_int_equal(admit_one(&s, 1000, 99, &pool), ADMIT_SOURCE_FULL);
+	assert_int_equal(admit_held(&adm, &s, POOL_STRANGER), NET_HS_PER_SOURCE);
+	/* Another source is not affected. */
+	assert_int_equal(admit_one(&t, 1000, 99, &pool), ADMIT_OK);
+	/* A slot given back is a slot to take again. */
+	admit_release(&adm, &s, POOL_STRANGER, FAULT_NONE, 1000);
+	assert_int_equal(admit_one(&s, 1000, 99, &pool), ADMIT_OK);
+	assert_int_equal(admit_used(&adm, POOL_STRANGER), NET_HS_PER_SOURCE + 1);
+	/* Every slot back: nothing is left in the table. */
+	for (i = 0; i < NET_HS_PER_SOURCE; i++)
+		admit_release(&adm, &s, POOL_STRANGER, FAULT_NONE, 1000);
+	admit_release(&adm, &t, POOL_STRANGER, FAULT_NONE, 1000);
+	assert_int_equal(admit_used(&adm, POOL_STRANGER), 0);
+	assert_int_equal(adm.nsrc, 0);
+}
+
+static void
+test_admit_early_drop(void **state)
+{
+	struct admit_key k, fresh = v4(0x0b000001);
+	struct admit_key victim;
+	enum admit_pool pool;
+	unsigned i, drops, pct;
+
+	admit_init(&adm);
+	/* Up to NET_HS_EARLY nothing is dropped, whatever the dice say. */
+	for (i = 0; i < NET_HS_EARLY; i++) {
+		k = v4(0x0a000000 + i / 2);
+		assert_int_equal(admit_one(&k, 1, 0, &pool), ADMIT_OK);
+	}
+	/* From there a source's second connection is dropped 30 % of the time... */
+	k = v4(0x0a000000);
+	for (drops = 0, pct = 0; pct < 100; pct++)
+		drops += admit_decide(&adm, &k, 1, pct, &pool, &victim) == ADMIT_EARLY_DROP;
+	assert_int_equal(drops, NET_HS_EARLY_PCT);
+	/* ...but a source's first never is. */
+	for (pct = 0; pct < 100; pct++)
+		assert_int_equal(admit_decide(&adm, &fresh, 1, pct, &pool, &victim), ADMIT_OK);
+	/* The rate rises with the pool: 40 of 64 in use drops 65 %. */
+	for (i = NET_HS_EARLY; i < 40; i++) {
+		k = v4(0x0c000000 + i);
+		assert_int_equal(admit_one(&k, 1, 0, &pool), ADMIT_OK);
+	}
+	k = v4(0x0a000000);
+	for (drops = 0, pct = 0; pct < 100; pct++)
+		drops += admit_decide(&adm, &k, 1, pct, &pool, &victim) == ADMIT_EARLY_DROP;
+	assert_int_equal(drops, NET_HS_EARLY_PCT + (100 - NET_HS_EARLY_PCT) *
+	    (40 - NET_HS_EARLY) / (NET_HS_STRANGERS - NET_HS_EARLY));
+	assert_int_equal(adm.st.verdicts[ADMIT_EARLY_DROP], 0);	/* decide changes nothing */
+}
+
+static void
+test_admit_fair_eviction(void **state)
+{
+	struct admit_key k, victim, x = v4(0x0b000001), y = v4(0x0b000002);
+	enum admit_pool pool;
+	unsigned i;
+
+	admit_init(&adm);
+	/* Eight sources fill the pool, eight slots each. */
+	for (i = 0; i < NET_HS_STRANGERS; i++) {
+		k = v4(0x0a000000 + i % 8);
+		assert_int_equal(admit_take(&adm, &k, POOL_STRANGER, 1), 0);
+	}
+	assert_int_equal(admit_used(&adm, POOL_STRANGER), NET_HS_STRANGERS);
+	/* A newcomer takes a slot from the busiest; so does the next one. */
+	assert_int_equal(admit_decide(&adm, &x, 1, 99, &pool, &victim), ADMIT_EVICT);
+	assert_int_equal(victim.fam, 4);
+	assert_int_equal(admit_held(&adm, &victim, POOL_STRANGER), 8);
+	assert_int_equal(admit_one(&x, 1, 99, &pool), ADMIT_EVICT);
+	assert_int_equal(admit_one(&y, 1, 99, &pool), ADMIT_EVICT);
+	assert_int_equal(admit_used(&adm, POOL_STRANGER), NET_HS_STRANGERS);
+	assert_int_equal(admit_held(&adm, &x, POOL_STRANGER), 1);
+	/* The victim is never someone who would end up with more than the newcomer. */
+	admit_init(&adm);
+	for (i = 0; i < NET_HS_STRANGERS; i++) {
+		k = v4(0x0a000000 + i);
+		assert_int_equal(admit_take(&adm, &k, POOL_STRANGER, 1), 0);
+	}
+	/* 64 sources with one slot each: a 65th waits for penalties and deadlines. */
+	assert_int_equal(admit_decide(&adm, &x, 1, 99, &pool, &victim), ADMIT_POOL_FULL);
+	/* A source with one slot when the busiest holds two does not take it. */
+	k = v4(0x0a000000);
+	admit_release(&adm, &k, POOL_STRANGER, FAULT_NONE, 1);
+	k = v4(0x0a000001);
+	assert_int_equal(admit_take(&adm, &k, POOL_STRANGER, 1), 0);
+	k = v4(0x0a000002);
+	assert_int_equal(admit_decide(&adm, &k, 1, 99, &pool, &victim), ADMIT_POOL_FULL);
+	assert_int_equal(admit_decide(&adm, &x, 1, 99, &pool, &victim), ADMIT_EVICT);
+	k = v4(0x0a000001);
+	assert_true(admit_key_equal(&victim, &k));
+}
+
+static void
+test_admit_known_reserved(void **state)
+{
+	struct admit_key k, member = v4(0x0a0000fe), other = v4(0x0a0000fd), victim;
+	enum admit_pool pool;
+	unsigned i;
+
+	admit_init(&adm);
+	admit_learn(&adm, &member, 1);
+	assert_true(admit_is_known(&adm, &member));
+	assert_false(admit_is_known(&adm, &other));
+	/* Strangers fill their whole pool, from as many addresses as they like. */
+	for (i = 0; i < NET_HS_STRANGERS; i++) {
+		k = v4(0x0a010000 + i);
+		assert_int_equal(admit_take(&adm, &k, POOL_STRANGER, 1), 0);
+	}
+	assert_int_equal(admit_decide(&adm, &other, 1, 99, &pool, &victim), ADMIT_POOL_FULL);
+	/* The member is served from its own pool, as if they were not there. */
+	for (i = 0; i < NET_HS_PER_SOURCE; i++) {
+		assert_int_equal(admit_one(&member, 1, 0, &pool), ADMIT_OK);
+		assert_int_equal(pool, POOL_KNOWN);
+	}
+	/* Bounded there too: the per-source limit and the pool. */
+	assert_int_equal(admit_one(&member, 1, 0, &pool), ADMIT_SOURCE_FULL);
+	for (i = 1; i < NET_HS_KNOWN / NET_HS_PER_SOURCE; i++) {
+		k = v4(0x0a0000f0 + i);
+		admit_learn(&adm, &k, 1);
+		while (admit_held(&adm, &k, POOL_KNOWN) < NET_HS_PER_SOURCE)
+			assert_int_equal(admit_one(&k, 1, 0, &pool), ADMIT_OK);
+	}
+	assert_int_equal(admit_used(&adm, POOL_KNOWN), NET_HS_KNOWN);
+	/* A member with nothing yet takes a slot from one that holds the most. */
+	admit_learn(&adm, &other, 1);
+	assert_int_equal(admit_one(&other, 1, 0, &pool), ADMIT_EVICT);
+	assert_int_equal(pool, POOL_KNOWN);
+	assert_int_equal(admit_used(&adm, POOL_KNOWN), NET_HS_KNOWN);
+	/* The known table is bounded; the least recently seen goes first. */
+	admit_init(&adm);
+	for (i = 0; i < NET_KNOWN_MAX + 10; i++) {
+		k = v4(0x0a020000 + i);
+		admit_learn(&adm, &k, 100 + i);
+	}
+	assert_int_equal(adm.nknown, NET_KNOWN_MAX);
+	k = v4(0x0a020000);
+	assert_false(admit_is_known(&adm, &k));
+	k = v4(0x0a020000 + NET_KNOWN_MAX + 9);
+	assert_true(admit_is_known(&adm, &k));
+}
+
+static void
+test_admit_penalties(void **state)
+{
+	struct admit_key s = v4(0x0a000064), m = v4(0x0a000002), k;
+	uint64_t t = 1000000;
+	enum admit_pool pool;
+	unsigned i;
+
+	admit_init(&adm);
+	/* One connection that idles to its deadline is forgiven... */
+	assert_int_equal(admit_one(&s, t, 99, &pool), ADMIT_OK);
+	admit_release(&adm, &s, pool, FAULT_IDLE, t);
+	assert_false(admit_penalised(&adm, &s, t));
+	assert_int_equal(admit_one(&s, t, 99, &pool), ADMIT_OK);
+	/* ...two are not: refused until the charge (20 s) has run out. */
+	admit_release(&adm, &s, pool, FAULT_IDLE, t);
+	assert_true(admit_penalised(&adm, &s, t));
+	assert_int_equal(admit_one(&s, t, 99, &pool), ADMIT_PENALISED);
+	assert_int_equal(admit_one(&s, t + 2 * NET_PEN_IDLE_MS - 1, 99, &pool),
+	    ADMIT_PENALISED);
+	assert_int_equal(admit_one(&s, t + 2 * NET_PEN_IDLE_MS, 99, &pool), ADMIT_OK);
+	admit_release(&adm, &s, pool, FAULT_NONE, t + 2 * NET_PEN_IDLE_MS);
+	assert_int_equal(adm.nsrc, 0);
+
+	/* Hanging up costs a second; one a second drains as fast as it fills. */
+	t += 100000;
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(admit_one(&s, t + i * 1000, 99, &pool), ADMIT_OK);
+		admit_release(&adm, &s, pool, FAULT_EOF, t + i * 1000);
+	}
+	assert_false(admit_penalised(&adm, &s, t + 100 * 1000));
+	/* Sixteen at once are more than NET_PEN_MIN_MS. */
+	t += 1000000;
+	for (i = 0; i < NET_PEN_MIN_MS / NET_PEN_EOF_MS; i++) {
+		assert_int_equal(admit_take(&adm, &s, POOL_STRANGER, t), 0);
+		admit_release(&adm, &s, POOL_STRANGER, FAULT_EOF, t);
+	}
+	assert_false(admit_penalised(&adm, &s, t));
+	assert_int_equal(admit_take(&adm, &s, POOL_STRANGER, t), 0);
+	admit_release(&adm, &s, POOL_STRANGER, FAULT_EOF, t);
+	assert_true(admit_penalised(&adm, &s, t));
+
+	/* However bad, a charge ends within NET_PEN_MAX_MS. */
+	t += 1000000;
+	for (i = 0; i < 1000; i++) {
+		assert_int_equal(admit_take(&adm, &s, POOL_STRANGER, t), 0);
+		admit_release(&adm, &s, POOL_STRANGER, FAULT_SLOW, t);
+	}
+	assert_true(admit_penalised(&adm, &s, t + NET_PEN_MAX_MS - 1));
+	assert_false(admit_penalised(&adm, &s, t + NET_PEN_MAX_MS));
+
+	/* A known source is never charged; proving itself clears a charge. */
+	admit_learn(&adm, &m, t);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(admit_one(&m, t, 0, &pool), ADMIT_OK);
+		assert_int_equal(pool, POOL_KNOWN);
+		admit_release(&adm, &m, pool, FAULT_BAD, t);
+	}
+	assert_false(admit_penalised(&adm, &m, t));
+	t += NET_PEN_MAX_MS;
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(admit_take(&adm, &s, POOL_STRANGER, t), 0);
+		admit_release(&adm, &s, POOL_STRANGER, FAULT_BAD, t);
+	}
+	assert_true(admit_penalised(&adm, &s, t));
+	admit_learn(&adm, &s, t);
+	assert_false(admit_penalised(&adm, &s, t));
+	assert_int_equal(admit_one(&s, t, 0, &pool), ADMIT_OK);
+	assert_int_equal(pool, POOL_KNOWN);
+
+	/* The table is bounded: charges of the many are forgotten, slots never. */
+	admit_init(&adm);
+	t = 1000000;
+	for (i = 0; i < 64; i++) {
+		k = v4(0x0a030000 + i);
+		assert_int_equal(admit_take(&adm, &k, POOL_STRANGER, t), 0);
+	}
+	for (i = 0; i < 5 * NET_SRC_MAX; i++) {
+		k = v4(0x0b000000 + i);
+		assert_int_equal(admit_take(&adm, &k, POOL_STRANGER, t), 0);
+		admit_release(&adm, &k, POOL_STRANGER, FAULT_IDLE, t);
+		assert_true(adm.nsrc <= NET_SRC_MAX);
+	}
+	assert_true(adm.st.forgotten > 0);
+	for (i = 0; i < 64; i++) {
+		k = v4(0x0a030000 + i);
+		assert_int_equal(admit_held(&adm, &k, POOL_STRANGER), 1);
+	}
+	assert_int_equal(admit_used(&adm, POOL_STRANGER), 64);
+}
+
+/*
+ * The log: a few lines about single connections; past that one line to say
+ * connections are being limited, summaries at doubling intervals, and one
+ * line when it is over.
+ */
+static void
+test_admit_log(void **state)
+{
+	struct admit_key s = v4(0x0a000064);
+	enum admit_pool pool;
+	uint64_t t = 1000000, u;
+	unsigned i, reports;
+
+	admit_init(&adm);
+	assert_int_equal(admit_timer(&adm, t), 0);
+	/* A few per-connection lines are fine; past the burst, counted instead. */
+	for (i = 0; i < NET_ADMIT_LOG_BURST; i++)
+		assert_true(admit_log_ok(&adm, t));
+	assert_false(admit_log_ok(&adm, t));
+	assert_int_equal(adm.st.unlogged, 1);
+	assert_int_equal(adm.limiting_since, t);
+	assert_int_equal(admit_timer(&adm, t), t + NET_ADMIT_REPORT_MS);
+	/* Thousands of refusals: counted for the summary, one line at most. */
+	for (i = 0; i < NET_HS_PER_SOURCE; i++)
+		assert_int_equal(admit_one(&s, t, 99, &pool), ADMIT_OK);
+	for (i = 0; i < 5000; i++)
+		assert_int_equal(admit_one(&s, t + i, 99, &pool), ADMIT_SOURCE_FULL);
+	assert_int_equal(adm.st.verdicts[ADMIT_SOURCE_FULL], 5000);
+	/* While limiting, no line per connection at all. */
+	assert_false(admit_log_ok(&adm, t + 4999));
+	/* The summary is due, and resets the counts; the next is twice as far. */
+	assert_int_equal(admit_timer(&adm, t + NET_ADMIT_REPORT_MS),
+	    t + 4999 + NET_ADMIT_QUIET_MS);
+	assert_int_equal(adm.st.verdicts[ADMIT_SOURCE_FULL], 0);
+	assert_int_equal(adm.report_every, 2 * NET_ADMIT_REPORT_MS);
+	assert_int_equal(adm.refused_total, 5000);
+	/* Quiet for NET_ADMIT_QUIET_MS: over, and single lines are back. */
+	assert_int_equal(admit_timer(&adm, t + 4999 + NET_ADMIT_QUIET_MS - 1),
+	    t + 4999 + NET_ADMIT_QUIET_MS);
+	assert_int_equal(admit_timer(&adm, t + 4999 + NET_ADMIT_QUIET_MS), 0);
+	assert_int_equal(adm.limiting_since, 0);
+	assert_true(admit_log_ok(&adm, t + 4999 + NET_ADMIT_QUIET_MS));
+
+	/* A flood that lasts hours: summaries at most every NET_ADMIT_REPORT_MAX_MS. */
+	t += 1000000;
+	for (reports = 0, u = 0; u < 3 * 3600 * 1000ull; u += 1000) {
+		assert_int_equal(admit_one(&s, t + u, 99, &pool), ADMIT_SOURCE_FULL);
+		if (admit_timer(&adm, t + u) != 0 && adm.period_start == t + u)
+			reports++;
+	}
+	assert_int_equal(adm.report_every, NET_ADMIT_REPORT_MAX_MS);
+	/* 30, 60, 120, 240, 480 s, then every 600 s */
+	assert_true(reports <= 3 * 3600 / (NET_ADMIT_REPORT_MAX_MS / 1000) + 5);
+	assert_true(reports >= 3 * 3600 / (NET_ADMIT_REPORT_MAX_MS / 1000));
+}
+
+/*
+ * The real thing: a net child refuses a stranger's flood of silent
+ * connections at accept(), keeps serving a member and another stranger
+ * meanwhile, closes what it did hold after NET_FIRST_BYTE_MS, a stalled
+ * handshake after NET_HS_INBOUND_MS, and then refuses the flooder outright.
+ */
+static void
+test_admission_live(void **state)
+{
+	int fds[40], slow, fd, held, i;
+	struct chan_msg in;
+	struct raw r;
+	uint8_t b;
+	ssize_t n;
+
+	/* 127.0.0.5 starts a TLS record and stalls. */
+	slow = tcp_from("127.0.0.5", portA);
+	assert_int_equal(write(slow, "\x16\x03\x01\x40", 4), 4);
+	/* 127.0.0.2 sends nothing, forty times. */
+	for (i = 0; i < 40; i++)
+		fds[i] = tcp_from("127.0.0.2", portA);
+	usleep(500000);
+	for (held = 0, i = 0; i < 40; i++) {
+		n = recv(fds[i], &b, 1, MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			held++;
+	}
+	assert_int_equal(held, NET_HS_PER_SOURCE);
+	/* Meanwhile a stranger with a certificate of ours is served. */
+	assert_true(raw_connect_from(&r, "127.0.0.3", portA, &mB, ALPN_RAFT));
+	take_event(&pA, NET_INBOUND, &in, &wm2);
+	assert_true(in.fd >= 0);
+	close(in.fd);
+	in.fd = -1;
+	chan_msg_free(&in);
+	raw_close(&r);
+	/* The silent ones go after NET_FIRST_BYTE_MS (with a reset). */
+	for (i = 0; i < 40; i++) {
+		struct pollfd pfd = { .fd = fds[i], .events = POLLIN };
+
+		assert_int_equal(poll(&pfd, 1, NET_FIRST_BYTE_MS + 2000), 1);
+		assert_true(recv(fds[i], &b, 1, MSG_DONTWAIT) <= 0);
+		close(fds[i]);
+	}
+	/* Eight silent connections cost 80 s: 127.0.0.2 is refused at once. */
+	fd = tcp_from("127.0.0.2", portA);
+	{
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		assert_int_equal(poll(&pfd, 1, 1000), 1);
+		assert_true(recv(fd, &b, 1, MSG_DONTWAIT) <= 0);
+		close(fd);
+	}
+	/* A member is not a stranger, whatever strangers did. */
+	assert_true(raw_connect(&r, portA, &mB, ALPN_RAFT));
+	take_event(&pA, NET_INBOUND, &in, &wm2);
+	close(in.fd);
+	in.fd = -1;
+	chan_msg_free(&in);
+	raw_close(&r);
+	/* The stalled handshake went when its NET_HS_INBOUND_MS were up. */
+	{
+		struct pollfd pfd = { .fd = slow, .events = POLLIN };
+
+		assert_int_equal(poll(&pfd, 1, NET_HS_INBOUND_MS), 1);
+		assert_true(recv(slow, &b, 1, MSG_DONTWAIT) <= 0);
+		close(slow);
+	}
+
+	/*
+	 * One silent connection from each of NET_HS_STRANGERS addresses: the
+	 * pool is full and nobody holds more than a newcomer.  A second later
+	 * the oldest of them gives its slot to a stranger that speaks.
+	 */
+	{
+		int many[NET_HS_STRANGERS], closed = 0;
+		char src[32];
+
+		for (i = 0; i < NET_HS_STRANGERS; i++) {
+			snprintf(src, sizeof(src), "127.0.1.%d", i + 1);
+			many[i] = tcp_from(src, portA);
+		}
+		usleep(200000);
+		/* Full: another stranger waits (a reset, here). */
+		fd = tcp_from("127.0.2.2", portA);
+		{
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+			assert_int_equal(poll(&pfd, 1, 500), 1);
+			assert_true(recv(fd, &b, 1, MSG_DONTWAIT) <= 0);
+			close(fd);
+		}
+		usleep(NET_HS_STALE_MS * 1000);
+		assert_true(raw_connect_from(&r, "127.0.2.1", portA, &mB, ALPN_RAFT));
+		take_event(&pA, NET_INBOUND, &in, &wm2);
+		close(in.fd);
+		in.fd = -1;
+		chan_msg_free(&in);
+		raw_close(&r);
+		for (i = 0; i < NET_HS_STRANGERS; i++) {
+			if (recv(many[i], &b, 1, MSG_DONTWAIT) <= 0 && errno != EAGAIN)
+				closed++;
+			close(many[i]);
+		}
+		assert_true(closed >= 1);
+	}
+	drain(&pA);
+}
+
 int
 main(void)
 {
@@ -1513,6 +2039,14 @@ main(void)
 		cmocka_unit_test(test_join_ok),
 		cmocka_unit_test(test_join_wrong_digest),
 		cmocka_unit_test(test_join_refused),
+		cmocka_unit_test(test_admit_keys),
+		cmocka_unit_test(test_admit_per_source),
+		cmocka_unit_test(test_admit_early_drop),
+		cmocka_unit_test(test_admit_fair_eviction),
+		cmocka_unit_test(test_admit_known_reserved),
+		cmocka_unit_test(test_admit_penalties),
+		cmocka_unit_test(test_admit_log),
+		cmocka_unit_test(test_admission_live),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

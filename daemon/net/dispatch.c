@@ -41,7 +41,7 @@ static struct wire_msg fm;
 static void
 rpc_free(struct rpc *k)
 {
-	netframe_free(k->frame, k->framelen);
+	netframe_free(k->frame);
 	free(k);
 }
 
@@ -72,7 +72,7 @@ send_rpc_frame(struct conn *c, struct rpc *k)
 
 	k->frame = NULL;
 	r = conn_queue(c, frame, len);
-	netframe_free(frame, len);
+	netframe_free(frame);
 	return r;
 }
 
@@ -211,7 +211,7 @@ server_frame(struct conn *c, uint8_t *frame, size_t len)
 	    why, sizeof(why)) != 0) {
 		log_warn("closing dispatch connection from node %s at %s: %s", c->peer.id,
 		    c->addr, why);
-		netframe_free(frame, len);
+		netframe_free(frame);
 		conn_close(c, HUSH_E_PROTO, why);
 		return;
 	}
@@ -222,7 +222,7 @@ server_frame(struct conn *c, uint8_t *frame, size_t len)
 	wire_put_bytes(&e, T_PAYLOAD, frame, len);
 	net_call_parent(&e, NET_PEER_REQUEST, c->id, fm.hdr.request_id, fm.hdr.type);
 	c->inflight++;
-	netframe_free(frame, len);
+	netframe_free(frame);
 }
 
 static void
@@ -242,12 +242,12 @@ client_frame(struct conn *c, uint8_t *frame, size_t len)
 		    sizeof(why)) != 0) {
 			snprintf(msg, sizeof(msg), "manager at %s broke the protocol: %s",
 			    c->addr, why);
-			netframe_free(frame, len);
+			netframe_free(frame);
 			conn_close(c, HUSH_E_PROTO, msg);
 			return;
 		}
 		status = msg_reply_status(&fm, detail, sizeof(detail));
-		netframe_free(frame, len);
+		netframe_free(frame);
 		log_warn("manager at %s refused this node: %s", c->addr,
 		    detail[0] != '\0' ? detail : hush_strerror(status));
 		conn_close(c, status, detail[0] != '\0' ? detail : hush_strerror(status));
@@ -260,7 +260,7 @@ client_frame(struct conn *c, uint8_t *frame, size_t len)
 		snprintf(msg, sizeof(msg), "manager at %s answered request %u that was "
 		    "never sent", c->addr, id);
 		log_warn("%s", msg);
-		netframe_free(frame, len);
+		netframe_free(frame);
 		conn_close(c, HUSH_E_PROTO, msg);
 		return;
 	}
@@ -273,7 +273,7 @@ client_frame(struct conn *c, uint8_t *frame, size_t len)
 		snprintf(msg, sizeof(msg), "manager at %s sent a malformed reply: %s",
 		    c->addr, why);
 		log_warn("%s", msg);
-		netframe_free(frame, len);
+		netframe_free(frame);
 		conn_close(c, HUSH_E_PROTO, msg);
 		return;
 	}
@@ -284,7 +284,7 @@ client_frame(struct conn *c, uint8_t *frame, size_t len)
 		wire_put_bytes(&e, T_PAYLOAD, frame, len);
 		net_send_parent(&e, -1);
 	}
-	netframe_free(frame, len);
+	netframe_free(frame);
 	rpc_free(k);
 }
 
@@ -408,5 +408,5 @@ dsp_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
 	netframe_set_id(copy, pc->peer_req);
 	if (conn_queue(c, copy, len) == 0)
 		conn_kick(c);
-	netframe_free(copy, len);
+	netframe_free(copy);
 }

@@ -155,7 +155,7 @@ server_frame(struct conn *c, uint8_t *frame, size_t len)
 	    why, sizeof(why)) != 0) {
 		c->fault = FAULT_BAD;
 		unauth_log(LOG_LVL_WARN, "closing join connection from %s: %s", c->addr, why);
-		netframe_free(frame, len);
+		netframe_free(frame);
 		conn_close(c, HUSH_E_PROTO, why);
 		return;
 	}
@@ -170,7 +170,7 @@ server_frame(struct conn *c, uint8_t *frame, size_t len)
 	copy_field(&e, &fm, T_ADVERTISE_ADDR);
 	wire_put_str(&e, T_ADDRESS, c->addr);
 	net_call_parent(&e, NET_JOIN_SERVE, c->id, fm.hdr.request_id, JOIN_REQUEST);
-	netframe_free(frame, len);
+	netframe_free(frame);
 }
 
 static void
@@ -348,7 +348,7 @@ join_frame(struct conn *c, uint8_t *frame, size_t len)
 		client_hello(c, frame, len);
 	else if (c->jc->stage == JC_RESULT)
 		client_result(c, frame, len);
-	netframe_free(frame, len);
+	netframe_free(frame);
 }
 
 void

@@ -27,16 +27,15 @@ netframe_rd_init(struct netframe_rd *rd, size_t max)
 }
 
 void
-netframe_free(uint8_t *frame, size_t len)
+netframe_free(uint8_t *frame)
 {
-	(void)len;
 	lockmem_free(frame);	/* wipes; NULL is fine */
 }
 
 void
 netframe_rd_free(struct netframe_rd *rd)
 {
-	netframe_free(rd->buf, rd->need);
+	netframe_free(rd->buf);
 	sodium_memzero(rd->hdr, sizeof(rd->hdr));
 	rd->buf = NULL;
 	rd->hlen = rd->need = rd->have = 0;

@@ -48,7 +48,7 @@ void	netframe_rd_init(struct netframe_rd *rd, size_t max);
 /*
  * Takes bytes from p[0..len): *used says how many were consumed (always
  * all of them unless a frame completed first).  When a frame is complete,
- * *frame and *framelen hand it over (malloc'd; release it with
+ * *frame and *framelen hand it over (locked memory; release it with
  * netframe_free()); otherwise *frame is NULL.  Errors, after which the
  * stream is unusable: HUSH_E_VERSION for a foreign header, HUSH_E_TOOBIG
  * for a length over max, HUSH_E_NOMEM.
@@ -59,8 +59,8 @@ int	netframe_rd_feed(struct netframe_rd *rd, const uint8_t *p, size_t len,
 int	netframe_rd_partial(const struct netframe_rd *rd);
 /* Wipes whatever is buffered. */
 void	netframe_rd_free(struct netframe_rd *rd);
-/* Wipes and frees a frame from netframe_rd_feed(). */
-void	netframe_free(uint8_t *frame, size_t len);
+/* Wipes and frees a frame from netframe_rd_feed() (locked memory, lockmem.h). */
+void	netframe_free(uint8_t *frame);
 
 /*
  * One complete frame against the allowed types (0-terminated) and their

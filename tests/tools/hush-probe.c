@@ -627,7 +627,7 @@ sweep_one(struct tls_ident *id, const char *addr, const char *what, struct wire_
 			check_renew_keys(frame, framelen, csr_key);
 		printf("%s: %s, %zu bytes\n", what, type == MSG_ERROR ? "refused" : "answered",
 		    framelen);
-		netframe_free(frame, framelen);
+		netframe_free(frame);
 	} else {
 		printf("%s: no answer (%zu bytes before the connection ended)\n", what, got);
 	}
@@ -809,7 +809,7 @@ main(int argc, char **argv)
 	status = parse_answer(frame, framelen, type, &m, detail, sizeof(detail));
 	if (status == 0 && !no_seal && (type == DSP_QUERY || type == DSP_FORWARD))
 		status = parse_sealed_answer(&m, type, QRY_SECRET_LIST, detail, sizeof(detail));
-	netframe_free(frame, framelen);
+	netframe_free(frame);
 	(void)SSL_shutdown(ssl);
 	SSL_free(ssl);
 	close(fd);

@@ -208,6 +208,29 @@ take_fds(struct chan *c, struct msghdr *mh, bool first, int *fd_out)
 	return 0;
 }
 
+/*
+ * One datagram (or a peek at one) into buf, with room for ctllen bytes of
+ * control data; recvmsg(), not recv(): the sandboxes allow the one call.
+ */
+static ssize_t
+recv_dgram(int fd, struct msghdr *mh, struct iovec *iov, void *buf, size_t len,
+    void *ctl, size_t ctllen, int flags)
+{
+	ssize_t n;
+
+	memset(mh, 0, sizeof(*mh));
+	iov->iov_base = buf;
+	iov->iov_len = len;
+	mh->msg_iov = iov;
+	mh->msg_iovlen = 1;
+	mh->msg_control = ctl;
+	mh->msg_controllen = ctllen;
+	do {
+		n = recvmsg(fd, mh, MSG_DONTWAIT | flags);
+	} while (n < 0 && errno == EINTR);
+	return n;
+}
+
 /* Takes a refused datagram off the socket and closes what it carried. */
 static void
 drop_datagram(struct chan *c)
@@ -222,14 +245,8 @@ drop_datagram(struct chan *c)
 	uint8_t b[1];
 	size_t i, n;
 
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = b;
-	iov.iov_len = sizeof(b);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	if (recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+	if (recv_dgram(c->fd, &mh, &iov, b, sizeof(b), cm.buf, sizeof(cm.buf),
+	    MSG_CMSG_CLOEXEC) < 0)
 		return;
 	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg != NULL; cmsg = CMSG_NXTHDR(&mh, cmsg)) {
 		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
@@ -261,16 +278,7 @@ start_rx(struct chan *c)
 	size_t total;
 	int r;
 
-	/* recvmsg(), not recv(): the sandboxes allow the one call. */
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = hb;
-	iov.iov_len = sizeof(hb);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	do {
-		n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_PEEK);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0) {
+	if ((n = recv_dgram(c->fd, &mh, &iov, hb, sizeof(hb), NULL, 0, MSG_PEEK)) < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
 		return HUSH_E_IO;
@@ -321,17 +329,8 @@ chan_recv(struct chan *c, struct chan_msg *m)
 	want = c->rneed - c->rlen;
 	if (want > CHAN_CHUNK)
 		want = CHAN_CHUNK;
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = c->rbuf + c->rlen;
-	iov.iov_len = want;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	do {
-		n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0) {
+	if ((n = recv_dgram(c->fd, &mh, &iov, c->rbuf + c->rlen, want, cm.buf,
+	    sizeof(cm.buf), MSG_CMSG_CLOEXEC)) < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
 		return HUSH_E_IO;

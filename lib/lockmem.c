@@ -149,18 +149,8 @@ atfork_parent(void)
 static void
 atfork_child(void)
 {
-	unsigned k;
-
 	/* The cache's pages came over unlocked; give them back. */
-	for (k = 0; k < LM_NCLASS; k++) {
-		while (lm.nfree[k] > 0) {
-			struct lm_hdr *h = lm.free[k][--lm.nfree[k]];
-
-			LM_UNPOISON((uint8_t *)h + LM_HDR, h->map_len - LM_HDR);
-			munmap(h, h->map_len);
-		}
-	}
-	lm.cached = 0;
+	drain_cache();
 	lm.locked = 0;
 	lm.unlocked_allocs = 0;
 	lm.gen++;

@@ -17,10 +17,13 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "keyheap.h"
+#include "lockmem.h"
 #include "secbuf.h"
 #define HUSH_X509_INTERNAL	/* the key helpers the daemon uses */
 #include "x509.h"
@@ -61,39 +64,61 @@ read_maps(struct range *r, size_t max)
 	return n;
 }
 
-/* Copies of pat[0..len) in this process: *unlocked gets those not locked. */
+#define SCAN_CHUNK	(1024u * 1024)
+#define SCAN_SKIP	(1024ul * 1024 * 1024)	/* a sanitizer's shadow */
+
+/*
+ * Copies of pat[0..len) in this process: *unlocked gets those not locked.
+ * Memory is read through /proc/self/mem into a locked scratch buffer, not
+ * touched in place: a page that cannot be read then fails the read rather
+ * than the process, and AddressSanitizer does not object to its shadow.
+ */
 static int
 find_copies(const uint8_t *pat, size_t len, int *unlocked)
 {
 	static struct range r[4096];
 	size_t n = read_maps(r, 4096), i;
-	int found = 0;
+	uint8_t *buf;
+	int found = 0, fd;
 
 	*unlocked = 0;
+	buf = lockmem_alloc(SCAN_CHUNK);
+	assert_non_null(buf);
+	assert_true((fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC)) >= 0);
 	for (i = 0; i < n; i++) {
-		const uint8_t *p, *end;
+		unsigned long at;
 
 		/*
-		 * Anonymous memory, heap and stack: where keys can be.  A file
-		 * mapping can fault past the file's end, the kernel's pages
-		 * cannot be read at all.
+		 * Anonymous memory, heap and stack: where keys can be.  The
+		 * scratch buffer is skipped: it holds what it last read.
 		 */
-		if (!r[i].readable || (r[i].name[0] != '\0' &&
-		    strcmp(r[i].name, "[heap]\n") != 0 &&
+		if (!r[i].readable || r[i].hi - r[i].lo > SCAN_SKIP ||
+		    ((unsigned long)buf >= r[i].lo && (unsigned long)buf < r[i].hi) ||
+		    (r[i].name[0] != '\0' && strcmp(r[i].name, "[heap]\n") != 0 &&
 		    strcmp(r[i].name, "[stack]\n") != 0))
 			continue;
-		p = (const uint8_t *)r[i].lo;
-		end = (const uint8_t *)r[i].hi;
-		while ((p = memmem(p, (size_t)(end - p), pat, len)) != NULL) {
-			/* The pattern itself is in guarded (locked) memory: fine. */
-			found++;
-			if (!r[i].locked)
-				(*unlocked)++;
-			p++;
-			if (p >= end)
+		/* Chunks overlap by len - 1 so that no copy straddles two unseen. */
+		for (at = r[i].lo; at < r[i].hi; at += SCAN_CHUNK - (len - 1)) {
+			size_t want = r[i].hi - at < SCAN_CHUNK ? r[i].hi - at : SCAN_CHUNK;
+			ssize_t got = pread(fd, buf, want, (off_t)at);
+			const uint8_t *p = buf, *end;
+
+			if (got < (ssize_t)len)
+				break;
+			end = buf + got;
+			while ((p = memmem(p, (size_t)(end - p), pat, len)) != NULL) {
+				found++;
+				if (!r[i].locked)
+					(*unlocked)++;
+				if (++p >= end)
+					break;
+			}
+			if ((size_t)got < want || at + (size_t)got >= r[i].hi)
 				break;
 		}
 	}
+	close(fd);
+	lockmem_free(buf);	/* wipes */
 	return found;
 }
 

@@ -230,6 +230,8 @@ static const struct wire_field_spec f_raft_event[] = {
 	F(T_AUTOLOCK, WIRE_BOOL, 0, 0, 0),
 	F_KEY32(T_KEK, 0),
 	F(T_CERT_EXPIRY, WIRE_U64, 0, 0, 0),
+	F_ADDR(T_LEADER_ADDR, 0),	/* EV_LEADERSHIP: absent while none is known */
+	F(T_RAFT_TERM, WIRE_U64, 0, 0, 0),
 };
 static const struct wire_field_spec f_raft_connect[] = {
 	F_ADDR(T_ADDRESS, REQ),

@@ -148,7 +148,7 @@ enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
 /* Events the raft process reports unprompted (T_EVENT of RAFTP_EVENT). */
 enum raft_event_kind {
 	EV_APPLIED_CLUSTER = 1,	/* cluster record changed (KEK, expiry, tokens) */
-	EV_LEADERSHIP,		/* became or stopped being leader */
+	EV_LEADERSHIP,		/* the leader changed: where it is now, if known */
 	EV_NODES,		/* membership changed: removed nodes, manager addresses */
 	EV_ASSIGNMENTS,		/* secrets, services or node labels changed */
 };

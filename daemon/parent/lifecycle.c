@@ -220,6 +220,7 @@ void
 lifecycle_raft_event(struct parent *p, const struct wire_msg *m)
 {
 	const uint8_t *kek = NULL;
+	char leader[263] = "";
 	size_t len;
 	uint16_t ev;
 	bool autolock = false;
@@ -242,6 +243,10 @@ lifecycle_raft_event(struct parent *p, const struct wire_msg *m)
 		break;
 	case EV_ASSIGNMENTS:
 		assign_store_changed(p);
+		break;
+	case EV_LEADERSHIP:
+		wire_get_str(m, T_LEADER_ADDR, leader, sizeof(leader));
+		raft_leader_moved(p, leader);
 		break;
 	default:
 		log_warn("unknown event %u from the raft process", ev);

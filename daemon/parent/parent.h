@@ -67,6 +67,7 @@ struct peer_seen {
 };
 
 struct container;
+struct raft_call;
 
 struct parent {
 	struct hushd_config	 cfg;
@@ -89,6 +90,8 @@ struct parent {
 	size_t			 nseen;
 	int			 timer_fd;	/* heartbeats */
 	bool			 raft_ready;	/* RAFTP_START answered */
+	/* Requests forwarded to the raft leader, waiting (raft_calls.c). */
+	struct raft_call	*forwards;
 	bool			 raft_start_sent;
 	bool			 ca_loaded;
 	bool			 bootstrap;	/* first start after init */
@@ -275,6 +278,11 @@ int	raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, raft_done_cb
 int	raft_query_raw(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb);
 /* The same for a query this replica answers even as a follower. */
 int	raft_query_raw_local(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb);
+/*
+ * The raft leader is now at addr ("" while none is known): requests
+ * forwarded to another address fail at once as "outcome unknown, retry".
+ */
+void	raft_leader_moved(struct parent *p, const char *addr);
 
 /* A peer's DSP_* request being answered (cluster.c). */
 struct peer_op {

@@ -16,6 +16,8 @@
 #include "parent.h"
 
 struct raft_call {
+	struct raft_call *next;		/* in parent.forwards while with a leader */
+	char		 target[263];	/* the leader it went to */
 	struct op	*op;
 	raft_done_cb	 cb;
 	uint16_t	 query_type;	/* 0 for a proposal */
@@ -25,6 +27,20 @@ struct raft_call {
 	size_t		 rawlen;
 	uint8_t		 nonce[PEER_NONCE_BYTES];	/* its answer must bring it back */
 };
+
+/* Takes rc off the list of requests waiting on another manager's answer. */
+static void
+forward_unlink(struct raft_call *rc)
+{
+	struct raft_call **rp;
+
+	for (rp = &rc->op->p->forwards; *rp != NULL; rp = &(*rp)->next) {
+		if (*rp == rc) {
+			*rp = rc->next;
+			return;
+		}
+	}
+}
 
 static void
 call_free(struct raft_call *rc)
@@ -78,6 +94,7 @@ forwarded(void *arg, int status, const struct wire_msg *reply, int fd, const cha
 	uint16_t allowed[3] = { 0, MSG_ERROR, 0 };
 	char d[1100], why[256];
 
+	forward_unlink(rc);
 	if (status != 0) {
 		rc->cb(rc->op, status == HUSH_E_TIMEOUT ? HUSH_E_UNAVAIL : status, NULL, detail);
 		goto out;
@@ -141,6 +158,43 @@ leader_known(void *arg, int status, const struct wire_msg *reply, int fd, const 
 	wire_enc_free(&req);
 	if (r != 0) {
 		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "cannot reach the raft leader");
+		call_free(rc);
+		return;
+	}
+	snprintf(rc->target, sizeof(rc->target), "%s", addr);
+	rc->next = p->forwards;
+	p->forwards = rc;
+}
+
+/*
+ * The raft process reports a new leader (addr; "" while none is known).
+ * A request with the former leader may never be answered: that process
+ * can be stopped or starved rather than dead, and then its connection
+ * stays open until net's 10 s deadline, or until it resumes.  So the
+ * moment the leader moves, each such request fails as "outcome unknown",
+ * which the client retries under the same request id: the new leader
+ * applies it, or finds it already applied (the dedup table, raft/store.c)
+ * and says so.  A late answer from the former leader is dropped.
+ */
+void
+raft_leader_moved(struct parent *p, const char *addr)
+{
+	struct raft_call *rc, **rp;
+	char detail[700];
+
+	for (rp = &p->forwards; (rc = *rp) != NULL;) {
+		if (*addr != '\0' && strcmp(rc->target, addr) == 0) {
+			rp = &rc->next;
+			continue;
+		}
+		*rp = rc->next;
+		child_call_abandon(&p->net, rc);
+		snprintf(detail, sizeof(detail), "the raft leader changed while this "
+		    "request was with the former leader at %s%s%s; its outcome is "
+		    "unknown: retry it", rc->target, *addr != '\0' ? ", the leader "
+		    "is now at " : "", addr);
+		log_info("%s", detail);
+		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, detail);
 		call_free(rc);
 	}
 }

@@ -194,6 +194,24 @@ child_call(struct child *c, struct wire_enc *req, int fd, call_cb cb, void *arg)
 	return 0;
 }
 
+static void
+abandoned(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+void
+child_call_abandon(struct child *c, void *arg)
+{
+	for (struct call *k = c->calls; k != NULL; k = k->next) {
+		if (k->arg == arg) {
+			k->cb = abandoned;
+			k->arg = NULL;
+		}
+	}
+}
+
 int
 child_reply(struct child *c, const uint8_t *buf, size_t len, int fd)
 {

@@ -130,6 +130,11 @@ uint32_t child_next_id(struct child *c);
  * logged, nothing else).  On failure cb is not called.
  */
 int	child_call(struct child *c, struct wire_enc *req, int fd, call_cb cb, void *arg);
+/*
+ * The caller gives up on every call made with arg: their replies, when
+ * they come, are dropped quietly (descriptors closed).
+ */
+void	child_call_abandon(struct child *c, void *arg);
 /* Route a reply from the child to its waiting call; <0 = violation. */
 int	child_reply(struct child *c, const uint8_t *buf, size_t len, int fd);
 

@@ -81,6 +81,10 @@ static struct {
 	bool			 started, ready, barrier_pending, closing;
 	uint32_t		 start_reply_id;
 	struct raft_barrier	 barrier;
+	raft_id			 leader;	/* as last reported to the parent */
+	uint64_t		 leader_term;
+	uint64_t		 last_tick_ms;	/* uv_now() at the last tick */
+	uv_timer_t		 resume;	/* see poll_cb() */
 } R;
 
 static void update_poll(void);
@@ -143,6 +147,45 @@ raft_proc_changed(unsigned what)
 	}
 }
 
+/*
+ * Tells the parent where the leader is whenever that changes, so a
+ * request it forwarded to a leader that has since been replaced fails at
+ * once, for the client to retry, instead of waiting on a stalled process
+ * (daemon/parent/raft_calls.c).  Also the operator's record of elections.
+ */
+static void
+report_leader(bool force)
+{
+	struct wire_enc e;
+	raft_id lid = 0;
+	const char *laddr = NULL;
+	uint64_t term = raft_current_term(&R.raft);
+
+	raft_leader(&R.raft, &lid, &laddr);
+	if (!force && lid == R.leader && term == R.leader_term)
+		return;
+	if (lid != R.leader) {
+		if (lid == 0)
+			log_info("no raft leader is known (term %llu)",
+			    (unsigned long long)term);
+		else
+			log_info("the raft leader is now %016llx at %s (term %llu)%s",
+			    (unsigned long long)lid, laddr != NULL ? laddr : "?",
+			    (unsigned long long)term,
+			    raft_state(&R.raft) == RAFT_LEADER ? ": this manager" : "");
+	}
+	R.leader = lid;
+	R.leader_term = term;
+	if (!R.ready)
+		return;
+	wire_enc_init(&e, RAFTP_EVENT, 0, 512);
+	wire_put_u16(&e, T_EVENT, EV_LEADERSHIP);
+	if (lid != 0 && laddr != NULL && *laddr != '\0')
+		wire_put_str(&e, T_LEADER_ADDR, laddr);
+	wire_put_u64(&e, T_RAFT_TERM, term);
+	raft_proc_send(&e);
+}
+
 static void
 become_ready(void)
 {
@@ -156,6 +199,7 @@ become_ready(void)
 	raft_proc_send(&e);
 	if (R.store.cluster.present)
 		raft_proc_changed(STORE_CHG_CLUSTER | STORE_CHG_NODES | STORE_CHG_ASSIGN);
+	report_leader(true);
 }
 
 static void
@@ -175,8 +219,10 @@ tick_cb(uv_timer_t *t)
 {
 	int r;
 
+	R.last_tick_ms = uv_now(R.loop);
 	if (!R.started || R.closing)
 		return;
+	report_leader(false);
 	if (R.ready) {
 		membership_reconcile(&R.raft, &R.store, uv_now(R.loop));
 		return;
@@ -528,10 +574,43 @@ shutdown_raft(void)
 	R.closing = true;
 	uv_poll_stop(&R.poll);
 	uv_timer_stop(&R.tick);
+	uv_timer_stop(&R.resume);
 	if (R.started)
 		raft_close(&R.raft, close_cb);
 	else
 		uv_stop(R.loop);
+}
+
+/*
+ * How late the 50 ms tick may be before this process counts as having
+ * been stalled: stopped (SIGSTOP, a frozen VM or container) or starved.
+ */
+#define STALL_MS 150
+
+static void
+resume_cb(uv_timer_t *t)
+{
+	update_poll();
+}
+
+/*
+ * A process that was stalled wakes in the middle of epoll with the
+ * parent's requests ready.  Answered at once, a leader that lost its
+ * quorum while it stood still would still say "leader" (and take a
+ * write it can no longer commit), because libraft's tick, which steps
+ * such a leader down, has not run yet.  libuv runs due timers at the
+ * start of the next loop iteration, libraft's tick among them, before
+ * our zero-delay resume timer: so the channel waits one iteration.
+ */
+static bool
+defer_if_stalled(void)
+{
+	uv_update_time(R.loop);
+	if (!R.started || uv_now(R.loop) - R.last_tick_ms <= STALL_MS)
+		return false;
+	uv_poll_stop(&R.poll);
+	uv_timer_start(&R.resume, resume_cb, 0, 0);
+	return true;
 }
 
 static void
@@ -549,6 +628,8 @@ poll_cb(uv_poll_t *h, int status, int events)
 			return;
 		}
 	}
+	if ((events & UV_READABLE) && defer_if_stalled())
+		return;
 	if (events & UV_READABLE) {
 		while ((r = chan_recv(&R.ch, &cm)) == 1) {
 			handle(&cm);
@@ -587,7 +668,8 @@ raft_proc_main(int fd)
 	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 	R.loop = uv_default_loop();
 	chan_init(&R.ch, fd, "parent", RAFT_PROC_MAX_MSG, true);
-	if (uv_poll_init(R.loop, &R.poll, fd) != 0 || uv_timer_init(R.loop, &R.tick) != 0)
+	if (uv_poll_init(R.loop, &R.poll, fd) != 0 || uv_timer_init(R.loop, &R.tick) != 0 ||
+	    uv_timer_init(R.loop, &R.resume) != 0)
 		fatal("cannot set up the event loop");
 	uv_timer_start(&R.tick, tick_cb, 50, 50);
 	update_poll();

@@ -94,6 +94,9 @@ static const struct wire_field_spec f_status_r[] = {
 	F(T_CONTAINERS, WIRE_U32, 0, 0, 0),	/* containers it delivered into */
 	F(T_AUDIT_SINK, WIRE_U8, 0, 0, 0),	/* kernel audit (1) or the log (2) */
 	F(T_AUDIT_TEXT, WIRE_STR, 0, 1, 256),
+	F(T_STATE_DIR, WIRE_STR, 0, 1, HUSH_PATH_MAX),
+	F(T_DISK_FREE, WIRE_U64, 0, 0, 0),
+	F(T_DISK_NEED, WIRE_U64, 0, 0, 0),
 };
 
 static const struct wire_field_spec f_init[] = {

@@ -141,6 +141,9 @@ enum msg_tag {
 	T_SEAL_PUB,		/* 32 bytes: a node's sealing public key (X25519), its parent's */
 	T_JOIN_PROOF,		/* 32 bytes: HMAC of a join request under the token's secret */
 	T_SEAL_KEY,		/* 32 bytes: the node's sealing secret key, in node.keys only */
+	T_STATE_DIR,		/* the node's state directory */
+	T_DISK_FREE,		/* u64: bytes free there */
+	T_DISK_NEED,		/* u64: bytes it needs free to take writes */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };

@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "disk_space.h"
 #include "err.h"
 #include "log.h"
 #include "parent.h"
@@ -412,6 +413,8 @@ state_bit(const struct parent *p)
 static void
 refuse(struct parent *p, struct op *op)
 {
+	char why[PATH_MAX + 128];
+
 	switch (p->state) {
 	case PS_UNINITIALIZED:
 		op_error(op, HUSH_E_NOTINIT, NULL);
@@ -420,10 +423,15 @@ refuse(struct parent *p, struct op *op)
 		op_error(op, HUSH_E_LOCKED, NULL);
 		return;
 	case PS_INITIALIZING:
-		op_error(op, HUSH_E_UNAVAIL, "the node is being initialized");
-		return;
 	case PS_STARTING:
-		op_error(op, HUSH_E_UNAVAIL, "the raft store is starting");
+		/* A store that cannot write cannot start: say why it waits. */
+		if (disk_check(p->cfg.state_dir, NULL, HUSH_RAFT_DISK_NEED, why,
+		    sizeof(why)) == HUSH_E_NOSPACE) {
+			op_error(op, HUSH_E_NOSPACE, why);
+			return;
+		}
+		op_error(op, HUSH_E_UNAVAIL, p->state == PS_STARTING ?
+		    "the raft store is starting" : "the node is being initialized");
 		return;
 	case PS_READY:
 		if (op->type == CTL_INIT || op->type == CTL_JOIN)

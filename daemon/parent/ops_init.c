@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "disk_space.h"
 #include "err.h"
 #include "join_token.h"
 #include "keyring.h"
@@ -287,10 +288,16 @@ op_init(struct op *op, const struct wire_msg *m)
 	struct init_ctx *x;
 	struct wire_enc e;
 	const uint8_t *req_id;
-	char addr[ADDR_MAX + 1], host[64], why[256];
+	char addr[ADDR_MAX + 1], host[64], why[PATH_MAX + 128];
 	size_t len;
 	int r;
 
+	/* At once, before anything is created: the raft log needs its room. */
+	if (disk_check(p->cfg.state_dir, NULL, HUSH_RAFT_DISK_NEED, why,
+	    sizeof(why)) == HUSH_E_NOSPACE) {
+		op_error(op, HUSH_E_NOSPACE, why);
+		return;
+	}
 	if ((x = calloc(1, sizeof(*x))) == NULL) {
 		op_error(op, HUSH_E_NOMEM, NULL);
 		return;

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "disk_space.h"
 #include "err.h"
 #include "join_token.h"
 #include "keyring.h"
@@ -543,11 +544,22 @@ op_join(struct op *op, const struct wire_msg *m)
 	struct join_ctx *x;
 	struct wire_enc e;
 	struct join_token t;
-	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], host[64], why[256];
+	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], host[64], why[PATH_MAX + 128];
 	uint8_t *csr = NULL, seal_pub[SEAL_PUB_BYTES], proof[crypto_auth_hmacsha256_BYTES];
 	size_t csrlen;
 	int r;
 
+	/*
+	 * The role comes with the manager's answer, after the cluster counted
+	 * this node in: ask here for what either role needs.  A manager's raft
+	 * store that finds too little room waits for it (raft_proc.c), and
+	 * 'hushctl status' says how much is free.
+	 */
+	if (disk_check(p->cfg.state_dir, NULL, HUSH_DISK_FLOOR, why, sizeof(why)) ==
+	    HUSH_E_NOSPACE) {
+		op_error(op, HUSH_E_NOSPACE, why);
+		return;
+	}
 	if ((x = calloc(1, sizeof(*x))) == NULL) {
 		op_error(op, HUSH_E_NOMEM, NULL);
 		return;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk_space.h"
 #include "err.h"
 #include "parent.h"
 
@@ -22,6 +23,12 @@ status_reply(struct op *op, const struct wire_msg *raft)
 	audit_status_text(p, how, sizeof(how));
 	wire_put_u8(&e, T_AUDIT_SINK, (uint8_t)p->audit.sink);
 	wire_put_str(&e, T_AUDIT_TEXT, how);
+	/* A full disk stops a manager's writes (lib/disk_space.h): show it coming. */
+	wire_put_str(&e, T_STATE_DIR, p->cfg.state_dir);
+	if (disk_free(p->cfg.state_dir, &u) == 0)
+		wire_put_u64(&e, T_DISK_FREE, u);
+	wire_put_u64(&e, T_DISK_NEED, p->node.initialized && p->node.role == ROLE_WORKER ?
+	    HUSH_DISK_FLOOR : HUSH_RAFT_DISK_NEED);
 	if (p->node.initialized) {
 		wire_put_str(&e, T_NODE_ID, p->node.node_id);
 		wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);

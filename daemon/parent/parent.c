@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "disk_space.h"
 #include "err.h"
 #include "keyheap.h"
 #include "keyring.h"
@@ -182,11 +183,22 @@ child_gone(struct parent *p, pid_t pid, int status)
 		    c->desc->name, (long)pid, WTERMSIG(status),
 		    strsignal(WTERMSIG(status)), detail,
 		    p->stopping ? "" : "; restarting it");
+	else if (c == &p->raft && WEXITSTATUS(status) == RAFT_EXIT_REFRESH)
+		log_info("the raft process (pid %ld) ended to start afresh after "
+		    "a shortage of disk space; restarting it", (long)pid);
+	else if (c == &p->raft && WEXITSTATUS(status) == RAFT_EXIT_DISK)
+		log_warn("the raft process (pid %ld) stopped for want of disk space; "
+		    "it starts again once %llu bytes are free in %s", (long)pid,
+		    (unsigned long long)HUSH_RAFT_DISK_NEED, p->cfg.state_dir);
 	else if (!p->stopping)
 		log_err("%s process (pid %ld) exited with status %d; restarting it",
 		    c->desc->name, (long)pid, WEXITSTATUS(status));
-	if (c == &p->raft)
+	if (c == &p->raft) {
 		p->raft_ready = false;
+		/* It said why in its own log line: restart it when it can work. */
+		if (WIFEXITED(status) && WEXITSTATUS(status) == RAFT_EXIT_DISK)
+			p->raft_disk_wait = true;
+	}
 	if (c == &p->net)
 		p->net_started = false;
 	if (c == &p->mounter)
@@ -334,6 +346,26 @@ child_io(struct parent *p, struct child *c, short revents)
 	}
 }
 
+/*
+ * Whether the raft process must still wait for space, checked once a
+ * second; says once when the wait is over.
+ */
+static bool
+raft_disk_still_short(struct parent *p, uint64_t now)
+{
+	char why[PATH_MAX + 128];
+
+	if (now - p->raft_disk_checked_ms < 1000)
+		return true;
+	p->raft_disk_checked_ms = now;
+	if (disk_check(p->cfg.state_dir, NULL, HUSH_RAFT_DISK_NEED, why,
+	    sizeof(why)) == HUSH_E_NOSPACE)
+		return true;
+	log_info("%s has room again: starting the raft process", p->cfg.state_dir);
+	p->raft_disk_wait = false;
+	return false;
+}
+
 static void
 supervise(struct parent *p, struct child *c, int *timeout)
 {
@@ -342,6 +374,11 @@ supervise(struct parent *p, struct child *c, int *timeout)
 
 	if (c->pid > 0 || p->stopping)
 		return;
+	if (c == &p->raft && p->raft_disk_wait && raft_disk_still_short(p, now)) {
+		c->restart_at_ms = p->raft_disk_checked_ms + 1000;
+		if (c->restart_at_ms <= now)
+			c->restart_at_ms = now + 1000;
+	}
 	if (c->restart_at_ms > now) {
 		int wait = (int)(c->restart_at_ms - now);
 
@@ -433,6 +470,13 @@ parent_main(const struct hushd_config *cfg)
 	if ((r = node_state_prepare(p->cfg.state_dir, p->user_uid, p->user_gid, why,
 	    sizeof(why))) != 0)
 		fatal("%s", why);
+	if (disk_check(p->cfg.state_dir, NULL, HUSH_DISK_FLOOR, why, sizeof(why)) ==
+	    HUSH_E_NOSPACE) {
+		log_err("hushd cannot start: %s: below that it could not be sure to "
+		    "write its node files and keys whole; free space there, then "
+		    "start it again", why);
+		return 1;
+	}
 	if (lock_state_dir(p) != 0 || load_node(p) != 0)
 		return 1;
 	audit_events_open(p);

@@ -90,6 +90,9 @@ struct parent {
 	size_t			 nseen;
 	int			 timer_fd;	/* heartbeats */
 	bool			 raft_ready;	/* RAFTP_START answered */
+	/* The raft process stopped for want of space: restart when there is. */
+	bool			 raft_disk_wait;
+	uint64_t		 raft_disk_checked_ms;
 	/* Requests forwarded to the raft leader, waiting (raft_calls.c). */
 	struct raft_call	*forwards;
 	bool			 raft_start_sent;

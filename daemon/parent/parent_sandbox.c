@@ -54,6 +54,7 @@ static const struct sandbox_call parent_calls[] = {
 	SB_CALL("keyctl"), SB_CALL("add_key"),
 	/* state dir, run dir, /proc (Landlock limits these to them) */
 	SB_CALL("openat"), SB_CALL("newfstatat"), SB_CALL("fstat"), SB_CALL("statx"),
+	SB_CALL("statfs"),	/* free space in the state dir (lib/disk_space.c) */
 	SB_CALL("lseek"), SB_CALL("getdents64"), SB_CALL("pread64"),
 	SB_CALL("fsync"), SB_CALL("fdatasync"), SB_CALL("ftruncate"), SB_CALL("fchmod"),
 	SB_CALL("rename"), SB_CALL("renameat"), SB_CALL("unlink"), SB_CALL("unlinkat"),

@@ -187,7 +187,14 @@ child_call(struct child *c, struct wire_enc *req, int fd, call_cb cb, void *arg)
 	k->arg = arg;
 	if ((r = chan_send(&c->ch, buf, len, fd)) != 0) {
 		free(k);
-		return r;
+		/*
+		 * A broken channel means the process is dying and the reaper
+		 * will restart it: to the caller that is "unavailable, retry",
+		 * the same as if the death had been noticed first.  Seen as a
+		 * create failing with a bare "I/O error" when the raft process
+		 * was killed between two requests.
+		 */
+		return r == HUSH_E_IO ? HUSH_E_UNAVAIL : r;
 	}
 	k->next = c->calls;
 	c->calls = k;

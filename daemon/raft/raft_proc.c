@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "disk_space.h"
 #include "err.h"
 #include "id.h"
 #include "log.h"
@@ -85,6 +86,8 @@ static struct {
 	uint64_t		 leader_term;
 	uint64_t		 last_tick_ms;	/* uv_now() at the last tick */
 	uv_timer_t		 resume;	/* see poll_cb() */
+	bool			 space_short;	/* see space_for() */
+	uint64_t		 space_checked_ms;
 } R;
 
 static void update_poll(void);
@@ -202,10 +205,66 @@ become_ready(void)
 	report_leader(true);
 }
 
+/* Exits with code once the parent has every answer already queued. */
+static void __attribute__((__noreturn__))
+flush_and_exit(int code)
+{
+	int flags = fcntl(R.ch.fd, F_GETFL);
+
+	if (flags >= 0 && fcntl(R.ch.fd, F_SETFL, flags & ~O_NONBLOCK) == 0)
+		(void)chan_flush(&R.ch);
+	_exit(code);
+}
+
+/*
+ * libraft failed to write.  Its disk I/O never recovers from that in the
+ * same process (raft_uv marks itself errored), so this process ends, after
+ * its answers are out, and the parent starts a new one once there is room.
+ */
+static void __attribute__((__noreturn__))
+disk_failed(const char *what, int status)
+{
+	log_err("%s: %s (%s); the raft store stops and starts again once %llu "
+	    "bytes are free in %s", what, raft_strerror(status),
+	    R.io.errmsg[0] != '\0' ? R.io.errmsg : raft_errmsg(&R.raft),
+	    (unsigned long long)HUSH_RAFT_DISK_NEED, raft_proc_dir);
+	flush_and_exit(RAFT_EXIT_DISK);
+}
+
+static bool
+disk_status(int status)
+{
+	return status == RAFT_NOSPACE || status == RAFT_IOERR;
+}
+
+/*
+ * Whether libraft may be asked to write extra bytes more: it needs its
+ * spare segments' worth free as well (disk_space.h).  Logs each change
+ * between short and not, never each refusal.  After a shortage the
+ * process restarts (see tick_cb()): a spare segment libraft failed to
+ * prepare meanwhile would fail a later write, with no error before.
+ */
+static bool
+space_for(uint64_t extra, char *why, size_t whylen)
+{
+	bool ok;
+
+	ok = disk_check(".", raft_proc_dir, HUSH_RAFT_DISK_NEED + extra, why,
+	    whylen) != HUSH_E_NOSPACE;
+	R.space_checked_ms = uv_now(R.loop);
+	if (!ok && !R.space_short)
+		log_warn("%s: the raft store takes no writes until space is freed", why);
+	if (!ok)
+		R.space_short = true;
+	return ok;
+}
+
 static void
 barrier_cb(struct raft_barrier *req, int status)
 {
 	R.barrier_pending = false;
+	if (disk_status(status))
+		disk_failed("cannot write the start-up barrier", status);
 	if (status != 0) {
 		log_warn("start-up barrier failed: %s", raft_strerror(status));
 		return;		/* the tick tries again */
@@ -217,12 +276,22 @@ barrier_cb(struct raft_barrier *req, int status)
 static void
 tick_cb(uv_timer_t *t)
 {
+	char why[PATH_MAX + 128];
 	int r;
 
 	R.last_tick_ms = uv_now(R.loop);
 	if (!R.started || R.closing)
 		return;
 	report_leader(false);
+	/* Followers too: libraft appends what the leader sends without us. */
+	if (!R.space_short && R.last_tick_ms - R.space_checked_ms >= 1000)
+		(void)space_for(0, why, sizeof(why));
+	else if (R.space_short && R.last_tick_ms - R.space_checked_ms >= 1000 &&
+	    space_for(0, why, sizeof(why))) {
+		log_info("%s has room again: restarting the raft store to drop "
+		    "any write libraft failed meanwhile", raft_proc_dir);
+		flush_and_exit(RAFT_EXIT_REFRESH);
+	}
 	if (R.ready) {
 		membership_reconcile(&R.raft, &R.store, uv_now(R.loop));
 		return;
@@ -241,7 +310,7 @@ tick_cb(uv_timer_t *t)
 			become_ready();
 		return;
 	}
-	if (raft_state(&R.raft) != RAFT_LEADER)
+	if (raft_state(&R.raft) != RAFT_LEADER || !space_for(0, why, sizeof(why)))
 		return;
 	R.barrier_pending = true;
 	if ((r = raft_barrier(&R.raft, &R.barrier, barrier_cb)) != 0) {
@@ -290,6 +359,8 @@ do_start(const struct wire_msg *m)
 		goto raft_failed;
 	/* A damaged segment must stop this node, never be skipped. */
 	raft_uv_set_auto_recovery(&R.io, false);
+	/* Said, not assumed: disk_space.h reserves room by this size. */
+	raft_uv_set_segment_size(&R.io, HUSH_RAFT_SEGMENT_BYTES);
 	/* Payloads are ciphertext: compression would only cost time. */
 	raft_uv_set_snapshot_compression(&R.io, false);
 	/* Followers hold no streams to each other until an election needs
@@ -382,6 +453,12 @@ apply_cb(struct raft_apply *req, int status, void *result)
 	struct proposal *p = req->data;
 	const struct store_outcome *o;
 
+	if (disk_status(status)) {
+		raft_proc_error(p->parent_id, status == RAFT_NOSPACE ? HUSH_E_NOSPACE :
+		    HUSH_E_IO, "the raft log could not be written; the raft store "
+		    "restarts: retry");
+		disk_failed("cannot append to the raft log", status);
+	}
 	if (status != 0) {
 		/* The entry may or may not commit later: only a retry with the
 		 * same request id can tell, and the dedup table makes it safe. */
@@ -406,14 +483,20 @@ do_propose(const struct wire_msg *m)
 	struct proposal *p;
 	struct raft_buffer buf;
 	size_t rawlen, len;
-	char why[256];
+	char why[PATH_MAX + 128];
 	int r;
 
+	if (wire_get_bytes(m, T_COMMAND, &raw, &rawlen) != 0)
+		fatal("RAFTP_PROPOSE without a command");
+	/* Before the leader test: a follower must hold the entry as well. */
+	if (R.started && !space_for(rawlen, why, sizeof(why))) {
+		raft_proc_error(m->hdr.request_id, HUSH_E_NOSPACE, why);
+		return;
+	}
 	if (not_ready(m->hdr.request_id))
 		return;
-	if (wire_get_bytes(m, T_COMMAND, &raw, &rawlen) != 0 ||
-	    (cmd = malloc(sizeof(*cmd))) == NULL)
-		fatal("RAFTP_PROPOSE without a command");
+	if ((cmd = malloc(sizeof(*cmd))) == NULL)
+		fatal("out of memory");
 	if ((r = msg_parse(raw, rawlen, WIRE_MAX_MSG, cmd_types, cmd, why, sizeof(why))) != 0)
 		fatal("the parent proposed an invalid command: %s", why);
 	wire_get_bytes(cmd, T_REQ_ID, &req_id, &len);

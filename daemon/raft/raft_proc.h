@@ -18,6 +18,14 @@
 #include "store.h"
 
 #define RAFT_PROC_MAX_MSG (WIRE_MAX_MSG)
+/*
+ * The raft process's exit status when libraft's disk I/O may have failed
+ * for good (see raft_proc.c, space_changed()): the parent starts it again
+ * once the state directory has HUSH_RAFT_DISK_NEED free.
+ */
+#define RAFT_EXIT_DISK 75
+/* The same, once space is back: the parent starts it again at once. */
+#define RAFT_EXIT_REFRESH 76
 #define ENTRY_PURPOSE "hush/raft-entry"
 #define SNAPSHOT_PURPOSE "hush/snapshot"
 #define SNAPSHOT_MAGIC "HUSHSNP1"

@@ -27,6 +27,7 @@ static const struct sandbox_call raft_calls[] = {
 	SB_CALL("rt_sigaction"),	/* glibc's own signals for threads */
 	/* the raft directory (Landlock limits these to it) */
 	SB_CALL("openat"), SB_CALL("newfstatat"), SB_CALL("statx"),
+	SB_CALL("statfs"),	/* room left for the log (lib/disk_space.c) */
 	SB_CALL("fstat"), SB_CALL("getdents64"), SB_CALL("lseek"),
 	SB_CALL("read"), SB_CALL("pread64"), SB_CALL("preadv"),
 	SB_CALL("write"), SB_CALL("writev"), SB_CALL("pwrite64"), SB_CALL("pwritev"),

@@ -40,7 +40,9 @@ struct status {
 	char		storage[STR_MAX], notice[257];
 	char		audit[257];	/* where audit records go, for people */
 	uint8_t		audit_sink;	/* 1 kernel audit, 2 the log; 0 not said */
-	bool		has_count, has_containers;
+	bool		has_count, has_containers, has_free, has_need;
+	char		state_dir[4097];
+	uint64_t	disk_free, disk_need;
 	uint32_t	count;		/* services placed on this node */
 	uint32_t	containers;	/* containers it delivered secrets into */
 	json_t		*held;		/* "secret id:version" it holds */
@@ -66,6 +68,9 @@ read_status(const struct wire_msg *m, struct status *s)
 	(void)wire_get_u8(m, T_AUDIT_SINK, &s->audit_sink);
 	s->has_count = wire_get_u32(m, T_COUNT, &s->count) == 0;
 	s->has_containers = wire_get_u32(m, T_CONTAINERS, &s->containers) == 0;
+	(void)wire_get_str(m, T_STATE_DIR, s->state_dir, sizeof(s->state_dir));
+	s->has_free = wire_get_u64(m, T_DISK_FREE, &s->disk_free) == 0;
+	s->has_need = wire_get_u64(m, T_DISK_NEED, &s->disk_need) == 0;
 	if ((s->held = json_array()) != NULL) {
 		char have[64];
 
@@ -146,6 +151,47 @@ print_containers(const struct status *s)
 	line("Containers here:", buf);
 }
 
+/* n bytes as people read them: "512 KiB", "31.5 MiB", "2.0 GiB". */
+static void
+fmt_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu bytes", (unsigned long long)n);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[u]);
+}
+
+/*
+ * "/var/lib/hush (1.2 GiB free)", and when that is below what the node
+ * needs to take writes, says so: a full disk is the first thing to rule
+ * out when writes fail.
+ */
+static void
+print_disk(const struct status *s)
+{
+	char fr[32], nd[32], buf[4097 + 128];
+
+	if (s->state_dir[0] == '\0' || !s->has_free)
+		return;
+	fmt_bytes(s->disk_free, fr, sizeof(fr));
+	if (s->has_need && s->disk_free < s->disk_need) {
+		fmt_bytes(s->disk_need, nd, sizeof(nd));
+		snprintf(buf, sizeof(buf), "%s (%s free: too little, %s needed "
+		    "to take writes)", s->state_dir, fr, nd);
+	} else {
+		snprintf(buf, sizeof(buf), "%s (%s free)", s->state_dir, fr);
+	}
+	line("State dir:", buf);
+}
+
 /* The wire's enum audit_sink (kmod-free/audit.h) as a word. */
 static const char *
 audit_sink_name(uint8_t sink)
@@ -170,6 +216,7 @@ print_human(const struct status *s, int64_t now)
 		/* 'leave' does not detach containers: say so if any remain. */
 		if (s->has_containers && s->containers > 0)
 			print_containers(s);
+		print_disk(s);
 		if (s->audit[0] != '\0')
 			line("Audit:", s->audit);
 		if (s->version[0] != '\0')
@@ -207,6 +254,7 @@ print_human(const struct status *s, int64_t now)
 	}
 	if (s->has_containers)
 		print_containers(s);
+	print_disk(s);
 	if (s->audit[0] != '\0')
 		line("Audit:", s->audit);
 	if (s->version[0] != '\0')
@@ -269,6 +317,12 @@ status_json(const struct status *s)
 	}
 	if (s->has_containers)
 		put(o, "containers_here", json_integer(s->containers), &bad);
+	if (s->state_dir[0] != '\0')
+		put(o, "state_dir", json_text(s->state_dir), &bad);
+	if (s->has_free)
+		put(o, "disk_free_bytes", json_integer((json_int_t)s->disk_free), &bad);
+	if (s->has_need)
+		put(o, "disk_needed_bytes", json_integer((json_int_t)s->disk_need), &bad);
 	if (audit_sink_name(s->audit_sink) != NULL)
 		put(o, "audit", json_string(audit_sink_name(s->audit_sink)), &bad);
 	if (s->audit[0] != '\0')

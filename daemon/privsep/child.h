@@ -129,8 +129,10 @@ uint32_t child_next_id(struct child *c);
  * to run cb when the matching reply arrives (cb NULL: an error reply is
  * logged, nothing else).  On failure cb is not called.
  */
+__attribute__((warn_unused_result))
 int	child_call(struct child *c, struct wire_enc *req, int fd, call_cb cb, void *arg);
 /* Route a reply from the child to its waiting call; <0 = violation. */
+__attribute__((warn_unused_result))
 int	child_reply(struct child *c, const uint8_t *buf, size_t len, int fd);
 
 /*

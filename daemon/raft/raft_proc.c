@@ -104,7 +104,8 @@ raft_proc_error(uint32_t id, int code, const char *detail)
 {
 	struct wire_enc e;
 
-	msg_error_reply(&e, id, code, detail);
+	/* A failure fails e, and raft_proc_send() is fatal on that. */
+	(void)!msg_error_reply(&e, id, code, detail);
 	raft_proc_send(&e);
 }
 
@@ -282,7 +283,8 @@ raft_failed:
 		    raft_strerror(r), R.io.errmsg[0] ? R.io.errmsg : raft_errmsg(&R.raft));
 		raft_proc_error(m->hdr.request_id, HUSH_E_CORRUPT, detail);
 	}
-	chan_flush(&R.ch);
+	/* Best effort: the process ends either way, and the parent sees it. */
+	(void)!chan_flush(&R.ch);
 	_exit(3);
 }
 

@@ -425,9 +425,23 @@ test_create_list_get(void **state)
 	assert_int_equal(query(s, QRY_SECRET_LIST, NULL, 0, &e), 0);
 	assert_int_equal(reply.hdr.type, QRY_SECRET_LIST | MSG_REPLY);
 	assert_int_equal(wire_count(&items, T_SECRET), 3);
-	check_record(0, ida, "alpha", 7, labels_a);
-	check_record(1, idb, "beta", 2, labels_b);
-	check_record(2, idc, "gamma.1", 1, labels_c);
+	/* A list goes in id order (store_page.c), whatever the order of creation. */
+	{
+		const char *ids[3] = { ida, idb, idc }, *names[3] = { "alpha", "beta", "gamma.1" };
+		const char *const *lbl[3] = { labels_a, labels_b, labels_c };
+		size_t lens[3] = { 7, 2, 1 }, order[3] = { 0, 1, 2 }, t;
+
+		for (size_t i = 0; i < 3; i++)
+			for (size_t j = i + 1; j < 3; j++)
+				if (strcmp(ids[order[j]], ids[order[i]]) < 0) {
+					t = order[i];
+					order[i] = order[j];
+					order[j] = t;
+				}
+		for (size_t i = 0; i < 3; i++)
+			check_record(i, ids[order[i]], names[order[i]], lens[order[i]],
+			    lbl[order[i]]);
+	}
 	wire_enc_free(&e);
 
 	/* Get by name and by id, in the order asked. */

@@ -143,9 +143,10 @@ inspect_all(const char *socket, const char *cmd, uint16_t type, char *const *ref
 		r = page(arg, rep.msg);
 		if (r == 0) {
 			/* Absent: every ref asked was answered. */
-			if ((r = wire_get_u32(rep.msg, T_COUNT, &answered)) == HUSH_E_NOTFOUND)
+			if ((r = wire_get_u32(rep.msg, T_COUNT, &answered)) == HUSH_E_NOTFOUND) {
 				answered = (uint32_t)(nrefs - done);
-			else if (r != 0 || answered == 0 || answered >= nrefs - done)
+				r = 0;
+			} else if (r != 0 || answered == 0 || answered >= nrefs - done)
 				r = fail("%s: bad reply from hushd: %s", cmd, r != 0 ?
 				    hush_strerror(r) : "a page answered no name or too many");
 		}

@@ -493,6 +493,16 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	wire_put_str(&e, T_ROOT_PATH, c->root);
 	ctr_set_print(p, svc, c->print);
 	r = ctr_put_files(p, &e, c, svc, why, sizeof(why));
+	/*
+	 * One delivery is one mounter message: a service whose files do not
+	 * fit in it is refused now, saying so, rather than never answered.
+	 */
+	if (r == 0 && e.err == HUSH_E_TOOBIG) {
+		r = HUSH_E_TOOBIG;
+		snprintf(why, sizeof(why), "the secrets of service '%s' are larger "
+		    "than one delivery can carry (%u bytes in all)", c->service,
+		    (unsigned)MOUNTER_MAX_MSG);
+	}
 	/* the mounter gets a copy of the pidfd; ours pins it for adoption */
 	if (r == 0 && (r = child_call(&p->mounter, &e, c->pidfd, attached, op)) != 0)
 		snprintf(why, sizeof(why), "the mounter process is not available");

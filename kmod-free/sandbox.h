@@ -82,6 +82,8 @@ struct sandbox_call {
 	SB_CALL("futex"), SB_CALL("getrandom"),				\
 	SB_CALL("clock_gettime"), SB_CALL("clock_nanosleep"),		\
 	SB_CALL("close"),						\
+	/* glibc's qsort() asks the memory size for arrays over 1 KiB */ \
+	SB_CALL("sysinfo"),						\
 	/* a call interrupted by a stop (SIGSTOP, ptrace) resumes with it */ \
 	SB_CALL("restart_syscall")
 

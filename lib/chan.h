@@ -49,9 +49,11 @@ void	chan_close(struct chan *c);
  * it (-1 for none; the fd is dup'ed, the caller keeps its own), then try to
  * send.  Returns 0 when queued or sent; <0 on a dead socket.
  */
+__attribute__((warn_unused_result))
 int	chan_send(struct chan *c, const uint8_t *msg, size_t len, int fd);
 /* Send what is queued; 0 when the queue is empty, HUSH_E_UNAVAIL if the
  * socket is full, <0 if the peer is gone. */
+__attribute__((warn_unused_result))
 int	chan_flush(struct chan *c);
 bool	chan_pending(const struct chan *c);
 
@@ -65,6 +67,7 @@ int	chan_recv(struct chan *c, struct chan_msg *m);
 void	chan_msg_free(struct chan_msg *m);
 
 /* Blocking helpers for single-purpose processes and the CLI. */
+__attribute__((warn_unused_result))
 int	chan_send_wait(struct chan *c, const uint8_t *msg, size_t len, int fd);
 int	chan_recv_wait(struct chan *c, struct chan_msg *m, int timeout_ms);
 

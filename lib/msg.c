@@ -27,6 +27,14 @@
 #define F_CA_KEY(flags)		F(T_CA_KEY, WIRE_BYTES, flags, 1, 2048)
 #define F_SECRET_DATA		F(T_DATA, WIRE_BYTES, REQ, 1, HUSH_SECRET_MAX)
 #define F_RECORDS(tag)		F(T_RECORDS, WIRE_BYTES, REQ, 0, WIRE_MAX_MSG - 4096)
+/* Paging (msg.h, HUSH_PAGE_BYTES): where a list goes on, how much an inspect answered. */
+#define F_CURSOR		F(T_CURSOR, WIRE_STR, 0, 1, HUSH_CURSOR_MAX)
+#define F_ANSWERED		F(T_COUNT, WIRE_U32, 0, 0, 0)
+
+/* A list request: from the start, or after T_CURSOR. */
+static const struct wire_field_spec f_list[] = {
+	F_CURSOR,
+};
 
 /*
  * Assignments: a node says what it holds (the digest of its last complete
@@ -54,6 +62,7 @@ static const struct wire_field_spec f_ctl_assignments_r[] = {
 	F(T_RECORDS, WIRE_BYTES, REQ, 0, WIRE_MAX_MSG - 4096),
 	F_HAVE,
 	F_KEY32(T_DIGEST, 0),
+	F_CURSOR,
 };
 /*
  * A value for the node it is placed on, sealed to that node's sealing key
@@ -69,7 +78,7 @@ static const struct wire_field_spec f_rec_secret_data[] = {
 
 static const struct wire_field_spec f_error[] = {
 	F(T_ERRCODE, WIRE_U32, REQ, 0, 0),
-	F(T_ERRMSG, WIRE_STR, 0, 0, 1024),
+	F(T_ERRMSG, WIRE_STR, 0, 0, MSG_ERRMSG_MAX),
 };
 
 static const struct wire_field_spec f_status_r[] = {
@@ -135,8 +144,13 @@ static const struct wire_field_spec f_secret_id_r[] = {
 	F_ID(T_SECRET_ID, REQ | REP),
 	F(T_DUPLICATE, WIRE_BOOL, 0, 0, 0),
 };
+static const struct wire_field_spec f_secret_list_r[] = {
+	F_RECORDS(T_SECRET),
+	F_CURSOR,
+};
 static const struct wire_field_spec f_secret_records[] = {
 	F_RECORDS(T_SECRET),
+	F_ANSWERED,
 };
 static const struct wire_field_spec f_refs[] = {
 	F(T_REF, WIRE_STR, REQ | REP, 1, 64),
@@ -315,7 +329,7 @@ static const struct wire_field_spec f_snap_secret[] = {
 static const struct wire_field_spec f_snap_dedup[] = {
 	F_REQ_ID,
 	F(T_ERRCODE, WIRE_U32, REQ, 0, 0),
-	F(T_ERRMSG, WIRE_STR, 0, 0, 1024),
+	F(T_ERRMSG, WIRE_STR, 0, 0, MSG_ERRMSG_MAX),
 	F_ID(T_SECRET_ID, REP),
 };
 
@@ -485,8 +499,13 @@ static const struct wire_field_spec f_cmd_node_remove[] = {
 	F_REQ_ID,
 	F_ID(T_NODE_ID, REQ),
 };
+static const struct wire_field_spec f_node_list_r[] = {
+	F_RECORDS(T_NODE),
+	F_CURSOR,
+};
 static const struct wire_field_spec f_node_records[] = {
 	F_RECORDS(T_NODE),
+	F_ANSWERED,
 };
 static const struct wire_field_spec f_ctl_join[] = {
 	F_TOKEN,
@@ -538,8 +557,13 @@ static const struct wire_field_spec f_rec_service[] = {
 	F(T_CLAIM_DIGEST, WIRE_BYTES, 0, 32, 32),
 	F(T_CLAIM_ISSUED, WIRE_I64, 0, 0, 0),
 };
+static const struct wire_field_spec f_service_list_r[] = {
+	F_RECORDS(T_SERVICE),
+	F_CURSOR,
+};
 static const struct wire_field_spec f_service_records[] = {
 	F_RECORDS(T_SERVICE),
+	F_ANSWERED,
 };
 static const struct wire_field_spec f_service_id_r[] = {
 	F_ID(T_SERVICE_ID, REQ | REP),
@@ -618,10 +642,12 @@ static const struct wire_field_spec f_container_detach[] = {
 };
 static const struct wire_field_spec f_container_list[] = {
 	F(T_MOUNTER, WIRE_BOOL, 0, 0, 0),
+	F_CURSOR,
 };
 /* T_CONTAINER items (REC_CONTAINER), or T_MOUNT (REC_MOUNT) if T_MOUNTER asked. */
 static const struct wire_field_spec f_container_list_r[] = {
 	F_RECORDS(T_CONTAINER),
+	F_CURSOR,
 };
 static const struct wire_field_spec f_rec_container[] = {
 	F_CONTAINER_ID,
@@ -673,6 +699,7 @@ static const struct wire_field_spec f_mnt_container[] = {
 };
 static const struct wire_field_spec f_mnt_records[] = {
 	F_RECORDS(T_MOUNT),
+	F_CURSOR,
 };
 static const struct wire_field_spec f_mnt_event[] = {
 	F_CONTAINER_ID,
@@ -705,8 +732,8 @@ static const struct wire_msg_spec specs[] = {
 	S(CTL_JOIN_TOKEN | MSG_REPLY, f_join_token_r),
 	S(CTL_SECRET_CREATE, f_secret_create),
 	S(CTL_SECRET_CREATE | MSG_REPLY, f_secret_id_r),
-	S0(CTL_SECRET_LIST),
-	S(CTL_SECRET_LIST | MSG_REPLY, f_secret_records),
+	S(CTL_SECRET_LIST, f_list),
+	S(CTL_SECRET_LIST | MSG_REPLY, f_secret_list_r),
 	S(CTL_SECRET_INSPECT, f_refs),
 	S(CTL_SECRET_INSPECT | MSG_REPLY, f_secret_records),
 	S(CTL_SECRET_RM, f_secret_rm),
@@ -721,8 +748,8 @@ static const struct wire_msg_spec specs[] = {
 	S0(CTL_TEST_FAULT | MSG_REPLY),
 	S(CTL_JOIN, f_ctl_join),
 	S(CTL_JOIN | MSG_REPLY, f_ctl_join_r),
-	S0(CTL_NODE_LIST),
-	S(CTL_NODE_LIST | MSG_REPLY, f_node_records),
+	S(CTL_NODE_LIST, f_list),
+	S(CTL_NODE_LIST | MSG_REPLY, f_node_list_r),
 	S(CTL_NODE_INSPECT, f_refs),
 	S(CTL_NODE_INSPECT | MSG_REPLY, f_node_records),
 	S(CTL_NODE_PROMOTE, f_ctl_node_refs),
@@ -735,8 +762,8 @@ static const struct wire_msg_spec specs[] = {
 	S0(CTL_LEAVE | MSG_REPLY),
 	S(CTL_SERVICE_CREATE, f_ctl_service_create),
 	S(CTL_SERVICE_CREATE | MSG_REPLY, f_service_id_r),
-	S0(CTL_SERVICE_LIST),
-	S(CTL_SERVICE_LIST | MSG_REPLY, f_service_records),
+	S(CTL_SERVICE_LIST, f_list),
+	S(CTL_SERVICE_LIST | MSG_REPLY, f_service_list_r),
 	S(CTL_SERVICE_INSPECT, f_refs),
 	S(CTL_SERVICE_INSPECT | MSG_REPLY, f_service_records),
 	S(CTL_SERVICE_UPDATE, f_ctl_service_update),
@@ -747,7 +774,7 @@ static const struct wire_msg_spec specs[] = {
 	S(CTL_SECRET_UPDATE | MSG_REPLY, f_secret_id_r),
 	S(CTL_NODE_UPDATE, f_ctl_node_update),
 	S0(CTL_NODE_UPDATE | MSG_REPLY),
-	S0(CTL_ASSIGNMENTS),
+	S(CTL_ASSIGNMENTS, f_list),
 	S(CTL_ASSIGNMENTS | MSG_REPLY, f_ctl_assignments_r),
 	S(CTL_CONTAINER_ATTACH, f_container_attach),
 	S(CTL_CONTAINER_ATTACH | MSG_REPLY, f_container_attach_r),
@@ -821,16 +848,16 @@ static const struct wire_msg_spec specs[] = {
 
 	S0(QRY_CLUSTER),
 	S(QRY_CLUSTER | MSG_REPLY, f_cluster),
-	S0(QRY_SECRET_LIST),
-	S(QRY_SECRET_LIST | MSG_REPLY, f_secret_records),
+	S(QRY_SECRET_LIST, f_list),
+	S(QRY_SECRET_LIST | MSG_REPLY, f_secret_list_r),
 	S(QRY_SECRET_GET, f_refs),
 	S(QRY_SECRET_GET | MSG_REPLY, f_secret_records),
-	S0(QRY_NODE_LIST),
-	S(QRY_NODE_LIST | MSG_REPLY, f_node_records),
+	S(QRY_NODE_LIST, f_list),
+	S(QRY_NODE_LIST | MSG_REPLY, f_node_list_r),
 	S(QRY_NODE_GET, f_refs),
 	S(QRY_NODE_GET | MSG_REPLY, f_node_records),
-	S0(QRY_SERVICE_LIST),
-	S(QRY_SERVICE_LIST | MSG_REPLY, f_service_records),
+	S(QRY_SERVICE_LIST, f_list),
+	S(QRY_SERVICE_LIST | MSG_REPLY, f_service_list_r),
 	S(QRY_SERVICE_GET, f_refs),
 	S(QRY_SERVICE_GET | MSG_REPLY, f_service_records),
 	S(QRY_ASSIGNMENTS, f_qry_assignments),
@@ -857,7 +884,7 @@ static const struct wire_msg_spec specs[] = {
 	S(MNTR_PUBLISH | MSG_REPLY, f_mnt_count_r),
 	S(MNTR_DETACH, f_mnt_container),
 	S0(MNTR_DETACH | MSG_REPLY),
-	S0(MNTR_LIST),
+	S(MNTR_LIST, f_list),
 	S(MNTR_LIST | MSG_REPLY, f_mnt_records),
 	S(MNTR_EVENT, f_mnt_event),
 	S(REC_FILE, f_rec_file),
@@ -965,13 +992,26 @@ msg_records_each(const struct wire_msg *m, uint16_t item_tag, uint16_t rec_type,
 	return r < 0 ? r : 0;
 }
 
+/*
+ * A detail longer than T_ERRMSG allows is cut (at a character boundary)
+ * rather than failing the reply: the receiver would refuse the whole
+ * message and the caller would learn nothing at all.
+ */
 int
 msg_error_reply(struct wire_enc *e, uint32_t request_id, int code, const char *detail)
 {
+	size_t n;
+
 	wire_enc_init(e, MSG_ERROR, request_id, 2048);
 	wire_put_u32(e, T_ERRCODE, (uint32_t)-code);
-	if (detail != NULL && *detail != '\0')
-		wire_put_str(e, T_ERRMSG, detail);
+	if (detail != NULL && *detail != '\0') {
+		if ((n = strlen(detail)) > MSG_ERRMSG_MAX) {
+			n = MSG_ERRMSG_MAX;
+			while (n > 0 && ((unsigned char)detail[n] & 0xc0) == 0x80)
+				n--;
+		}
+		wire_put_bytes(e, T_ERRMSG, detail, n);
+	}
 	return e->err;
 }
 

@@ -28,6 +28,24 @@
 #define HUSH_ASSIGN_ANSWER_MAX (1024 * 1024 + 65536)
 /* Longest OCI container id accepted (runc's are 64 hex digits). */
 #define HUSH_CONTAINER_ID_MAX 1024
+/*
+ * Lists and inspects answer a page at a time: at most HUSH_PAGE_BYTES of
+ * records (and at least one record, which every kind keeps under
+ * HUSH_SERVICE_RECORD_MAX), well under the smallest cap a reply crosses:
+ * the raft process's answer (WIRE_MAX_MSG), a leader's sealed answer to a
+ * follower (HUSH_ASSIGN_ANSWER_MAX) and the control socket
+ * (CONTROL_MAX_MSG, daemon/parent/parent.h), with room for what the
+ * parent adds to each record (a node's live state).  A list request may
+ * carry T_CURSOR and its answer carries T_CURSOR while records remain;
+ * an inspect answers its T_REFs in order and, when they do not all fit,
+ * says in T_COUNT how many it answered, so the client asks again for the
+ * rest.  Each page is read on its own: a record present from the first
+ * page to the last is listed exactly once, one created or removed
+ * meanwhile may or may not be.
+ */
+#define HUSH_PAGE_BYTES (256 * 1024)
+/* A cursor is a record's key: a store id, or a container id. */
+#define HUSH_CURSOR_MAX HUSH_CONTAINER_ID_MAX
 /* Longest path in a message: PATH_MAX less its NUL. */
 #define HUSH_PATH_MAX 4095
 
@@ -144,6 +162,12 @@ enum msg_tag {
 	T_STATE_DIR,		/* the node's state directory */
 	T_DISK_FREE,		/* u64: bytes free there */
 	T_DISK_NEED,		/* u64: bytes it needs free to take writes */
+	/*
+	 * Paging of lists: in a request, the key (an id) of the last record
+	 * of the page before, so the answer starts after it; in an answer,
+	 * present when more records follow, the key to ask again with.
+	 */
+	T_CURSOR,
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -350,7 +374,13 @@ typedef int (*msg_record_fn)(void *arg, const uint8_t *raw, size_t len,
 int msg_records_each(const struct wire_msg *m, uint16_t item_tag, uint16_t rec_type,
     msg_record_fn fn, void *arg);
 
-/* Helpers for the common reply shapes. */
+/*
+ * Helpers for the common reply shapes.  msg_error_reply() cuts a detail
+ * to MSG_ERRMSG_MAX bytes; it fails only when memory runs out, and then
+ * e is in error too (its wire_enc_finish() says so).
+ */
+#define MSG_ERRMSG_MAX 1024
+__attribute__((warn_unused_result))
 int msg_error_reply(struct wire_enc *e, uint32_t request_id, int code, const char *detail);
 /* If m is MSG_ERROR, return its (negative) code and copy the detail. */
 int msg_reply_status(const struct wire_msg *m, char *detail, size_t detaillen);

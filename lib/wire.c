@@ -792,6 +792,34 @@ wire_enc_finish(struct wire_enc *e, const uint8_t **buf, size_t *len)
 	return 0;
 }
 
+uint32_t
+wire_enc_request_id(const struct wire_enc *e)
+{
+	if (e->hdrlen == 0 || e->buf == NULL || e->len < WIRE_HDR_LEN)
+		return 0;
+	return (uint32_t)e->buf[4] << 24 | (uint32_t)e->buf[5] << 16 |
+	    (uint32_t)e->buf[6] << 8 | e->buf[7];
+}
+
+size_t
+wire_enc_len(const struct wire_enc *e)
+{
+	return e->len;
+}
+
+void
+wire_enc_rewind(struct wire_enc *e, size_t len)
+{
+	if (e->err != 0)
+		return;
+	if (!e->list || len > e->len) {
+		enc_fail(e, HUSH_E_INVAL);
+		return;
+	}
+	sodium_memzero(e->buf + len, e->len - len);
+	e->len = len;
+}
+
 void
 wire_enc_free(struct wire_enc *e)
 {

@@ -200,7 +200,18 @@ void	wire_put_bytes(struct wire_enc *e, uint16_t tag, const void *p, size_t len)
  * describe the encoding, which stays owned by e until wire_enc_free(); on
  * failure they are NULL/0.
  */
+__attribute__((warn_unused_result))
 int	wire_enc_finish(struct wire_enc *e, const uint8_t **buf, size_t *len);
+/* The request id e was started with; 0 for a field list or a failed start. */
+uint32_t wire_enc_request_id(const struct wire_enc *e);
+/* How many bytes e holds so far: what a page of records has used. */
+size_t	wire_enc_len(const struct wire_enc *e);
+/*
+ * Drops, and wipes, what a record list (wire_enc_init_list) took after
+ * it held len bytes: the record that overfilled a page.  Anything else,
+ * or a len beyond what e holds, is an error of e.
+ */
+void	wire_enc_rewind(struct wire_enc *e, size_t len);
 /* Wipes and frees; idempotent. */
 void	wire_enc_free(struct wire_enc *e);
 

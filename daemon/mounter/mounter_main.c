@@ -198,7 +198,7 @@ handle(struct chan_msg *cm)
 			r = mnt_detach(pm, why, sizeof(why));
 			break;
 		case MNTR_LIST:
-			r = mnt_list(&e);
+			r = mnt_list(pm, &e);
 			break;
 		default:
 			fatal("unhandled request type 0x%04x", type);
@@ -208,7 +208,8 @@ handle(struct chan_msg *cm)
 		r = e.err;
 	if (r != 0) {
 		wire_enc_free(&e);
-		msg_error_reply(&e, pm->hdr.request_id, r, why);
+		/* A failure fails e, and send_parent() is fatal on that. */
+		(void)!msg_error_reply(&e, pm->hdr.request_id, r, why);
 	}
 	send_parent(&e);
 }

@@ -20,7 +20,7 @@ int	mnt_adopt(struct mnt_ctr *c, const struct wire_msg *m,
 int	mnt_publish(const struct wire_msg *m, struct wire_enc *e,
 	    uint64_t now_ms, char *why, size_t whylen);
 int	mnt_detach(const struct wire_msg *m, char *why, size_t whylen);
-int	mnt_list(struct wire_enc *e);
+int	mnt_list(const struct wire_msg *m, struct wire_enc *e);
 
 /* The containers held, for the exit checks. */
 struct mnt_ctr *mnt_ctr_list(void);

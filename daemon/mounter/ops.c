@@ -4,6 +4,7 @@
  * may name containers and files, never their content.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "err.h"
 #include "log.h"
 #include "mounter_ops.h"
+#include "page.h"
 
 /*
  * A tmpfs's cap is the data it holds, to the page: grown by the publish
@@ -351,16 +353,35 @@ mnt_detach(const struct wire_msg *m, char *why, size_t whylen)
 	return 0;
 }
 
+/* A page of what the mounter holds (lib/page.h), by container id. */
 int
-mnt_list(struct wire_enc *e)
+mnt_list(const struct wire_msg *m, struct wire_enc *e)
 {
 	struct wire_enc list, rec;
 	const uint8_t *buf;
-	size_t len;
+	const char **ids = NULL, *cursor = NULL;
+	char from[HUSH_CURSOR_MAX + 1];
+	size_t len, n = 0, i, k;
 	int r;
 
-	wire_enc_init_list(&list, WIRE_MAX_MSG - 8192);
-	for (struct mnt_ctr *c = ctrs; c != NULL; c = c->next) {
+	if (wire_get_str(m, T_CURSOR, from, sizeof(from)) == 0)
+		cursor = from;
+
+	for (struct mnt_ctr *c = ctrs; c != NULL; c = c->next)
+		n++;
+	if (n > 0 && (ids = calloc(n, sizeof(*ids))) == NULL)
+		return HUSH_E_NOMEM;
+	n = 0;
+	for (struct mnt_ctr *c = ctrs; c != NULL; c = c->next)
+		ids[n++] = c->id;
+	k = page_keys_after(ids, n, cursor);
+	wire_enc_init_list(&list, PAGE_LIST_MAX);
+	for (i = 0; i < k; i++) {
+		/* ids[i] is the id member of its mnt_ctr */
+		const struct mnt_ctr *c = (const struct mnt_ctr *)(const void *)
+		    (ids[i] - offsetof(struct mnt_ctr, id));
+		size_t before = wire_enc_len(&list);
+
 		wire_enc_init_fields(&rec, 2048);
 		wire_put_str(&rec, T_CONTAINER_ID, c->id);
 		wire_put_u32(&rec, T_PID, (uint32_t)c->pid);
@@ -370,11 +391,17 @@ mnt_list(struct wire_enc *e)
 		wire_enc_free(&rec);
 		if (r != 0) {
 			wire_enc_free(&list);
+			free(ids);
 			return r;
 		}
+		if (!page_keep(&list, before, i))
+			break;
 	}
 	if ((r = wire_enc_finish(&list, &buf, &len)) == 0)
 		wire_put_bytes(e, T_RECORDS, buf, len);
+	if (r == 0 && i < k)
+		wire_put_str(e, T_CURSOR, ids[i - 1]);
 	wire_enc_free(&list);
+	free(ids);
 	return r != 0 ? r : e->err;
 }

@@ -193,9 +193,12 @@ dsp_refuse(struct conn *c, int code, const char *why)
 	c->proto = PROTO_DISPATCH;
 	c->out.max = NET_DSP_OUT_MAX;
 	/* Request id 0: about the connection, not about any request. */
-	msg_error_reply(&e, 0, code, why);
-	if (conn_queue_enc(c, &e) == 0)
-		conn_finish(c);
+	if (msg_error_reply(&e, 0, code, why) != 0 || conn_queue_enc(c, &e) != 0) {
+		wire_enc_free(&e);
+		conn_close(c, code, why);
+		return;
+	}
+	conn_finish(c);
 }
 
 static void
@@ -383,9 +386,14 @@ dsp_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
 	if (c->inflight > 0)
 		c->inflight--;
 	if (status != 0) {
-		msg_error_reply(&e, pc->peer_req, status, detail);
-		if (conn_queue_enc(c, &e) == 0)
-			conn_kick(c);
+		/* The peer waits for an answer: without one, end the connection. */
+		if (msg_error_reply(&e, pc->peer_req, status, detail) != 0 ||
+		    conn_queue_enc(c, &e) != 0) {
+			wire_enc_free(&e);
+			conn_close(c, HUSH_E_NOMEM, "cannot queue an error answer");
+			return;
+		}
+		conn_kick(c);
 		return;
 	}
 	if (wire_get_bytes(m, T_PAYLOAD, &payload, &len) != 0 ||
@@ -394,10 +402,14 @@ dsp_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
 	    sizeof(why)) != 0) {
 		/* Our parent's bug, not the peer's: answer, keep the connection. */
 		log_err("the parent's answer to %s is malformed", msg_type_name(pc->req_type));
-		msg_error_reply(&e, pc->peer_req, HUSH_E_INTERNAL,
-		    "the manager could not answer this request");
-		if (conn_queue_enc(c, &e) == 0)
-			conn_kick(c);
+		if (msg_error_reply(&e, pc->peer_req, HUSH_E_INTERNAL,
+		    "the manager could not answer this request") != 0 ||
+		    conn_queue_enc(c, &e) != 0) {
+			wire_enc_free(&e);
+			conn_close(c, HUSH_E_NOMEM, "cannot queue an error answer");
+			return;
+		}
+		conn_kick(c);
 		return;
 	}
 	if ((copy = lockmem_alloc(len)) == NULL) {

@@ -370,6 +370,7 @@ join_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
 	struct wire_enc e;
 	struct conn *c;
 	size_t i;
+	int r;
 
 	if ((c = conn_find(pc->conn_id)) == NULL || c->state != CS_OPEN) {
 		log_info("the joiner left before its answer was ready");
@@ -382,7 +383,8 @@ join_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
 			c->fault = FAULT_BAD;
 		unauth_log(LOG_LVL_INFO, "join from %s refused: %s", c->addr,
 		    detail != NULL && detail[0] != '\0' ? detail : hush_strerror(status));
-		msg_error_reply(&e, pc->peer_req, status, detail);
+		/* A failure fails e: conn_queue_enc() below then closes. */
+		(void)!msg_error_reply(&e, pc->peer_req, status, detail);
 	} else {
 		/* Its next connections will come with a certificate from here. */
 		admit_learn(&N.adm, &c->src, net_now());
@@ -395,8 +397,10 @@ join_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
 		wire_put_str(&e, T_CA_CERT, c->ident->ca_pem);
 		log_info("join from %s accepted", c->addr);
 	}
-	if (conn_queue_enc(c, &e) != 0)
+	if ((r = conn_queue_enc(c, &e)) != 0) {
+		conn_close(c, r, "cannot queue the answer to a join");
 		return;
+	}
 	conn_finish(c);
 	conn_kick(c);
 }

@@ -89,7 +89,8 @@ net_error_parent(uint32_t id, int code, const char *detail)
 {
 	struct wire_enc e;
 
-	msg_error_reply(&e, id, code, detail);
+	/* A failure fails e, and net_send_parent() is fatal on that. */
+	(void)!msg_error_reply(&e, id, code, detail);
 	net_send_parent(&e, -1);
 }
 

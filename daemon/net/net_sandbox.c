@@ -28,8 +28,7 @@ static const struct sandbox_call net_calls[] = {
 	SB_CALL("read"), SB_CALL("write"), SB_CALL("recvfrom"), SB_CALL("sendto"),
 	/* the plaintext side of each relayed stream */
 	SB_ARG("socketpair", 0, AF_UNIX),
-	/* OpenSSL asks how much memory there is for its secure heap */
-	SB_CALL("sysinfo"),
+	/* (sysinfo, which OpenSSL's secure heap asks too, is in the base list) */
 	/*
 	 * Peer names: getaddrinfo_a() resolves in helper threads, reads the
 	 * resolver's files (Landlock: net_files below, read-only), asks the

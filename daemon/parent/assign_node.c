@@ -6,12 +6,14 @@
  * own store when the store says something changed.
  */
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
 #include "log.h"
+#include "page.h"
 #include "parent.h"
 
 /* Worst case of one request: the have-list stays within the field cap. */
@@ -367,26 +369,49 @@ op_assignments(struct op *op, const struct wire_msg *m)
 	struct assignments *a = &op->p->assign;
 	struct wire_enc e, list;
 	const uint8_t *buf;
-	char have[HUSH_ID_LEN + 16];
-	size_t len;
+	const char **ids = NULL;
+	char have[HUSH_ID_LEN + 16], cursor[HUSH_CURSOR_MAX + 1];
+	size_t len, n, i, before;
+	bool from = wire_get_str(m, T_CURSOR, cursor, sizeof(cursor)) == 0;
 	int r;
 
-	wire_enc_init_list(&list, WIRE_MAX_MSG - 8192);
-	for (size_t i = 0; i < a->nsvc; i++)
-		wire_put_bytes(&list, T_SERVICE, a->svc[i].raw, a->svc[i].rawlen);
+	/* The services a page at a time (lib/page.h), by id. */
+	if (a->nsvc > 0 && (ids = calloc(a->nsvc, sizeof(*ids))) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	for (i = 0; i < a->nsvc; i++)
+		ids[i] = a->svc[i].id;
+	n = page_keys_after(ids, a->nsvc, from ? cursor : NULL);
+	wire_enc_init_list(&list, PAGE_LIST_MAX);
+	for (i = 0; i < n; i++) {
+		/* ids[i] is the id member of its assigned_service */
+		const struct assigned_service *svc = (const struct assigned_service *)
+		    (const void *)(ids[i] - offsetof(struct assigned_service, id));
+
+		before = wire_enc_len(&list);
+		wire_put_bytes(&list, T_SERVICE, svc->raw, svc->rawlen);
+		if (!page_keep(&list, before, i))
+			break;
+	}
 	if ((r = wire_enc_finish(&list, &buf, &len)) != 0) {
 		wire_enc_free(&list);
+		free(ids);
 		op_error(op, r, NULL);
 		return;
 	}
 	wire_enc_init(&e, CTL_ASSIGNMENTS | MSG_REPLY, op->client_req, WIRE_MAX_MSG);
 	wire_put_bytes(&e, T_RECORDS, buf, len);
 	wire_enc_free(&list);
-	for (size_t i = 0; i < a->nval && i < ASSIGN_HAVE_MAX; i++) {
+	if (i < n)
+		wire_put_str(&e, T_CURSOR, ids[i - 1]);
+	free(ids);
+	/* What the node holds comes with the first page only. */
+	for (i = 0; !from && i < a->nval && i < ASSIGN_HAVE_MAX; i++) {
 		snprintf(have, sizeof(have), "%s:%u", a->val[i].secret_id, a->val[i].version);
 		wire_put_str(&e, T_HAVE, have);
 	}
-	if (a->complete)
+	if (a->complete && !from)
 		wire_put_bytes(&e, T_DIGEST, a->digest, sizeof(a->digest));
 	op_reply(op, &e);
 }

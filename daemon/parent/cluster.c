@@ -32,15 +32,40 @@ parent_mono(void)
 	return (int64_t)ts.tv_sec;
 }
 
+/*
+ * A child waits for every answer it asked for, so one that cannot be
+ * encoded or queued becomes an error answer to the same request, and is
+ * logged; only a channel already gone (the child is being restarted) is
+ * left alone.
+ */
 void
 child_answer(struct child *c, struct wire_enc *e, int fd)
 {
+	struct wire_enc err;
 	const uint8_t *buf;
 	size_t len;
+	uint32_t id = wire_enc_request_id(e);
+	int r;
 
-	if (wire_enc_finish(e, &buf, &len) == 0 && c->ch.fd >= 0)
-		chan_send(&c->ch, buf, len, fd);
+	if (c->ch.fd < 0) {
+		wire_enc_free(e);
+		return;
+	}
+	if ((r = wire_enc_finish(e, &buf, &len)) == 0 &&
+	    (r = chan_send(&c->ch, buf, len, fd)) == 0) {
+		wire_enc_free(e);
+		return;
+	}
 	wire_enc_free(e);
+	if (r == HUSH_E_IO)
+		return;
+	log_err("cannot answer the %s process's request %u: %s", c->desc->name, id,
+	    hush_strerror(r));
+	if (msg_error_reply(&err, id, r, "the parent could not send its answer") != 0 ||
+	    wire_enc_finish(&err, &buf, &len) != 0 ||
+	    chan_send(&c->ch, buf, len, -1) != 0)
+		child_kill(c, "a request that cannot be answered");
+	wire_enc_free(&err);
 }
 
 void
@@ -48,7 +73,9 @@ child_answer_error(struct child *c, uint32_t id, int code, const char *detail)
 {
 	struct wire_enc e;
 
-	msg_error_reply(&e, id, code, detail);
+	/* A failure here is e's own: child_answer() sees it when it finishes e. */
+	if (msg_error_reply(&e, id, code, detail) != 0)
+		log_err("no memory for an error answer to the %s process", c->desc->name);
 	child_answer(c, &e, -1);
 }
 
@@ -235,9 +262,15 @@ cluster_peer_reply(struct peer_op *x, const struct wire_enc *frame)
 	} else {
 		/* The peer gets an answer even when ours could not be encoded. */
 		log_err("cannot encode the answer to a peer: %s", hush_strerror(r));
-		msg_error_reply(&err, x->dsp_req, r, "the manager could not encode its answer");
-		if (wire_enc_finish(&err, &buf, &len) == 0)
-			wire_put_bytes(&e, T_PAYLOAD, buf, len);
+		if (msg_error_reply(&err, x->dsp_req, r, "the manager could not encode "
+		    "its answer") != 0 || wire_enc_finish(&err, &buf, &len) != 0) {
+			/* net answers the peer itself when we fail its request */
+			wire_enc_free(&err);
+			wire_enc_free(&e);
+			child_answer_error(&x->p->net, x->net_req, r, NULL);
+			return;
+		}
+		wire_put_bytes(&e, T_PAYLOAD, buf, len);
 		wire_enc_free(&err);
 	}
 	child_answer(&x->p->net, &e, -1);
@@ -251,7 +284,9 @@ cluster_peer_error(struct peer_op *x, int code, const char *detail)
 	/* NOTLEADER here means leadership moved under us: the caller retries. */
 	if (code == HUSH_E_NOTLEADER)
 		code = HUSH_E_UNAVAIL;
-	msg_error_reply(&f, x->dsp_req, code, detail);
+	/* A failure here fails f, which cluster_peer_reply() handles. */
+	if (msg_error_reply(&f, x->dsp_req, code, detail) != 0)
+		log_err("no memory for an error answer to a peer");
 	cluster_peer_reply(x, &f);
 	wire_enc_free(&f);
 }
@@ -287,8 +322,8 @@ peer_sealed_error(struct peer_op *x, int code, const char *detail)
 	/* NOTLEADER here means leadership moved under us: the caller retries. */
 	if (code == HUSH_E_NOTLEADER)
 		code = HUSH_E_UNAVAIL;
-	msg_error_reply(&e, 0, code, detail);
-	if (wire_enc_finish(&e, &buf, &len) == 0)
+	if (msg_error_reply(&e, 0, code, detail) == 0 &&
+	    wire_enc_finish(&e, &buf, &len) == 0)
 		peer_sealed_reply(x, buf, len);
 	else
 		cluster_peer_error(x, code, NULL);

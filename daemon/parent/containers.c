@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "err.h"
 #include "log.h"
 #include "mounter/mounter.h"
+#include "page.h"
 #include "proc_start.h"
 #include "secretfs.h"
 
@@ -491,6 +493,16 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	wire_put_str(&e, T_ROOT_PATH, c->root);
 	ctr_set_print(p, svc, c->print);
 	r = ctr_put_files(p, &e, c, svc, why, sizeof(why));
+	/*
+	 * One delivery is one mounter message: a service whose files do not
+	 * fit in it is refused now, saying so, rather than never answered.
+	 */
+	if (r == 0 && e.err == HUSH_E_TOOBIG) {
+		r = HUSH_E_TOOBIG;
+		snprintf(why, sizeof(why), "the secrets of service '%s' are larger "
+		    "than one delivery can carry (%u bytes in all)", c->service,
+		    (unsigned)MOUNTER_MAX_MSG);
+	}
 	/* the mounter gets a copy of the pidfd; ours pins it for adoption */
 	if (r == 0 && (r = child_call(&p->mounter, &e, c->pidfd, attached, op)) != 0)
 		snprintf(why, sizeof(why), "the mounter process is not available");
@@ -689,30 +701,49 @@ put_container(struct wire_enc *list, const struct container *c)
 }
 
 /*
- * The parent's own table.  Bounded by what the control socket carries, so
- * that a list too long for it is an error the operator sees, not a reply
- * the channel drops.
+ * The parent's own table, a page at a time (lib/page.h): by container id,
+ * from after the request's cursor (NULL: from the start).
  */
 static void
-list_own(struct op *op)
+list_own(struct op *op, const char *cursor)
 {
 	struct wire_enc e, list;
 	const uint8_t *buf;
-	size_t len;
+	const char **ids = NULL;
+	size_t len, n = 0, m, i, before;
 	int r = 0;
 
-	wire_enc_init_list(&list, CONTROL_MAX_MSG - 1024);
-	for (const struct container *c = op->p->containers; c != NULL && r == 0; c = c->next)
-		r = put_container(&list, c);
+	for (const struct container *c = op->p->containers; c != NULL; c = c->next)
+		n++;
+	if (n > 0 && (ids = calloc(n, sizeof(*ids))) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	n = 0;
+	for (const struct container *c = op->p->containers; c != NULL; c = c->next)
+		ids[n++] = c->id;
+	m = page_keys_after(ids, n, cursor);
+	wire_enc_init_list(&list, PAGE_LIST_MAX);
+	for (i = 0; i < m && r == 0; i++) {
+		before = wire_enc_len(&list);
+		/* ids[i] is the id member of its container */
+		r = put_container(&list, (const struct container *)(const void *)
+		    (ids[i] - offsetof(struct container, id)));
+		if (r == 0 && !page_keep(&list, before, i))
+			break;
+	}
 	if (r != 0 || (r = wire_enc_finish(&list, &buf, &len)) != 0) {
 		wire_enc_free(&list);
-		op_error(op, r, r == HUSH_E_TOOBIG ? "too many containers to list in "
-		    "one reply" : NULL);
+		free(ids);
+		op_error(op, r, NULL);
 		return;
 	}
 	wire_enc_init(&e, CTL_CONTAINER_LIST | MSG_REPLY, op->client_req, CONTROL_MAX_MSG);
 	wire_put_bytes(&e, T_RECORDS, buf, len);
+	if (i < m)
+		wire_put_str(&e, T_CURSOR, ids[i - 1]);
 	wire_enc_free(&list);
+	free(ids);
 	op_reply(op, &e);
 }
 
@@ -747,6 +778,7 @@ mounter_listed(void *arg, int status, const struct wire_msg *reply, int fd, cons
 	wire_get_bytes(reply, T_RECORDS, &list, &len);
 	wire_enc_init(&e, CTL_CONTAINER_LIST | MSG_REPLY, op->client_req, CONTROL_MAX_MSG);
 	wire_put_bytes(&e, T_RECORDS, list, len);
+	page_mark_out(&e, reply);
 	op_reply(op, &e);
 }
 
@@ -764,15 +796,18 @@ op_container_list(struct op *op, const struct wire_msg *m)
 {
 	struct parent *p = op->p;
 	struct wire_enc e;
-	bool mounter = false;
+	char cursor[HUSH_CURSOR_MAX + 1];
+	bool mounter = false, from = false;
 	int r;
 
 	(void)wire_get_bool(m, T_MOUNTER, &mounter);
+	from = wire_get_str(m, T_CURSOR, cursor, sizeof(cursor)) == 0;
 	if (!mounter) {
-		list_own(op);
+		list_own(op, from ? cursor : NULL);
 		return;
 	}
-	wire_enc_init(&e, MNTR_LIST, child_next_id(&p->mounter), 64);
+	wire_enc_init(&e, MNTR_LIST, child_next_id(&p->mounter), HUSH_CURSOR_MAX + 64);
+	page_cursor_in(&e, m);
 	r = child_call(&p->mounter, &e, -1, mounter_listed, op);
 	wire_enc_free(&e);
 	if (r != 0)

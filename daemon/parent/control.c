@@ -274,20 +274,39 @@ control_listen(struct parent *p)
 	return 0;
 }
 
+/*
+ * A client waits for its reply, so every reply gets there or is replaced
+ * by an error that says why it could not (a reply over CONTROL_MAX_MSG,
+ * no memory); if not even that can be queued, the connection is shut so
+ * that the client sees it end at once instead of waiting.
+ */
 static void
 client_send(struct client *c, struct wire_enc *e)
 {
+	struct wire_enc err;
 	const uint8_t *buf;
-	size_t len;
+	size_t len = 0;
+	uint32_t id = wire_enc_request_id(e);
+	char why[160];
 	int r;
 
-	if ((r = wire_enc_finish(e, &buf, &len)) != 0) {
-		wire_enc_free(e);
-		msg_error_reply(e, 1, r, "the reply does not fit in a message");
-		if (wire_enc_finish(e, &buf, &len) != 0)
-			return;
-	}
-	chan_send(&c->ch, buf, len, -1);
+	if ((r = wire_enc_finish(e, &buf, &len)) == 0 &&
+	    (r = chan_send(&c->ch, buf, len, -1)) == 0)
+		return;
+	if (r == HUSH_E_IO)
+		return;		/* the client is gone: its poll slot closes it */
+	if (r == HUSH_E_TOOBIG)
+		snprintf(why, sizeof(why), "the reply%s is larger than the control "
+		    "socket carries (%u bytes)", len > 0 ? "" : " does not fit in a message: it",
+		    (unsigned)CONTROL_MAX_MSG);
+	else
+		snprintf(why, sizeof(why), "the reply could not be sent: %s", hush_strerror(r));
+	log_err("control client (pid %ld): %s", (long)c->pid, why);
+	if (msg_error_reply(&err, id, r, why) != 0 ||
+	    wire_enc_finish(&err, &buf, &len) != 0 ||
+	    chan_send(&c->ch, buf, len, -1) != 0)
+		shutdown(c->ch.fd, SHUT_RDWR);
+	wire_enc_free(&err);
 }
 
 static void
@@ -349,7 +368,8 @@ op_error(struct op *op, int code, const char *detail)
 
 	if (code == 0)
 		code = HUSH_E_INTERNAL;
-	msg_error_reply(&e, op->client_req, code, detail);
+	/* A failure here fails e, and op_reply() answers with why. */
+	(void)!msg_error_reply(&e, op->client_req, code, detail);
 	op_reply(op, &e);
 }
 
@@ -379,7 +399,8 @@ control_accept(struct parent *p)
 		if (cred.uid != 0)
 			log_warn("refused control connection from uid %u (pid %ld)",
 			    (unsigned)cred.uid, (long)cred.pid);
-		msg_error_reply(&e, 1, cred.uid != 0 ? HUSH_E_PERM : HUSH_E_UNAVAIL,
+		/* Best effort: the connection is closed right after, answer or not. */
+		(void)!msg_error_reply(&e, 1, cred.uid != 0 ? HUSH_E_PERM : HUSH_E_UNAVAIL,
 		    cred.uid != 0 ? "permission denied: only root may use the hush control socket"
 		    : "too many control connections");
 		client_send(c, &e);

@@ -28,6 +28,13 @@ struct node_ctx {
 	bool		 force;
 	char		 refs[MAX_PEERS][65];
 	size_t		 nrefs;
+	/* a page at a time: where the next one starts (node ls, and the targets) */
+	char		 cursor[HUSH_CURSOR_MAX + 1];
+	bool		 has_cursor;
+	/* what the targets' pages said so far */
+	bool		 ref_found[MAX_PEERS];
+	uint8_t		 ref_role[MAX_PEERS];
+	size_t		 managers, reachable_managers;
 };
 
 static struct node_ctx *
@@ -104,6 +111,7 @@ nodes_read(struct op *op, int status, const struct wire_msg *reply, const char *
 	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, WIRE_MAX_MSG);
 	wire_put_bytes(&e, T_RECORDS, buf, len);
 	wire_enc_free(&lc.list);
+	page_mark_out(&e, reply);
 	op_reply(op, &e);
 }
 
@@ -120,6 +128,8 @@ leader_read(void *arg, int status, const struct wire_msg *reply, int fd, const c
 	wire_enc_init(&q, x->query, 0, 65536);
 	for (size_t i = 0; i < x->nrefs; i++)
 		wire_put_str(&q, T_REF, x->refs[i]);
+	if (x->has_cursor)
+		wire_put_str(&q, T_CURSOR, x->cursor);
 	r = raft_query_local(op, &q, nodes_read);
 	wire_enc_free(&q);
 	if (r != 0)
@@ -139,7 +149,8 @@ read_nodes(struct op *op, const struct wire_msg *m, uint16_t query)
 		return;
 	}
 	x->query = query;
-	for (size_t i = 0; m != NULL && i < wire_count(m, T_REF) && i < MAX_PEERS; i++)
+	x->has_cursor = wire_get_str(m, T_CURSOR, x->cursor, sizeof(x->cursor)) == 0;
+	for (size_t i = 0; query == QRY_NODE_GET && i < wire_count(m, T_REF) && i < MAX_PEERS; i++)
 		wire_field_str(wire_find(m, T_REF, i), x->refs[x->nrefs++], sizeof(x->refs[0]));
 	wire_enc_init(&e, RAFTP_STATUS, child_next_id(&p->raft), 64);
 	r = child_call(&p->raft, &e, -1, leader_read, op);
@@ -151,7 +162,7 @@ read_nodes(struct op *op, const struct wire_msg *m, uint16_t query)
 void
 op_node_list(struct op *op, const struct wire_msg *m)
 {
-	read_nodes(op, NULL, QRY_NODE_LIST);
+	read_nodes(op, m, QRY_NODE_LIST);
 }
 
 void
@@ -202,79 +213,73 @@ change_next(struct op *op)
 		op_error(op, r, NULL);
 }
 
-struct node_brief {
-	char		 id[HUSH_ID_LEN + 1];
-	uint8_t		 role;
-};
+static void targets_query(struct op *op);
 
-struct brief_list {
-	struct node_brief	 n[MAX_PEERS * 4];
-	size_t			 count;
-};
-
+/* One node of a page: is it a target, is it a manager (and reachable)? */
 static int
-collect(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+scan_target(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
 {
-	struct brief_list *b = arg;
-	char st[17];
+	struct op *op = arg;
+	struct node_ctx *x = op->ctx;
+	char id[HUSH_ID_LEN + 1], st[17];
+	uint8_t role;
 
-	if (wire_get_str(rec, T_STATUS_TEXT, st, sizeof(st)) == 0 || b->count == MAX_PEERS * 4)
+	if (wire_get_str(rec, T_STATUS_TEXT, st, sizeof(st)) == 0)
 		return 0;	/* removed nodes are not targets and do not count */
-	wire_get_str(rec, T_NODE_ID, b->n[b->count].id, sizeof(b->n[0].id));
-	wire_get_u8(rec, T_ROLE, &b->n[b->count].role);
-	b->count++;
+	if (wire_get_str(rec, T_NODE_ID, id, sizeof(id)) != 0 ||
+	    wire_get_u8(rec, T_ROLE, &role) != 0)
+		return HUSH_E_PROTO;
+	for (size_t k = 0; k < x->nrefs; k++) {
+		if (strcmp(x->refs[k], id) != 0)
+			continue;
+		x->ref_found[k] = true;
+		x->ref_role[k] = role;
+	}
+	if (role == ROLE_MANAGER) {
+		x->managers++;
+		x->reachable_managers += cluster_peer_reachable(op->p, id);
+	}
 	return 0;
 }
 
+/*
+ * A page of the node table; the decision waits for the last one, since a
+ * target or a manager may be on any page.
+ */
 static void
 targets_read(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	struct parent *p = op->p;
 	struct node_ctx *x = op->ctx;
-	struct brief_list *b;
 	char why[512];
-	size_t managers = 0, reachable = 0, demoted_reachable = 0, demoted = 0;
-	bool found;
+	size_t managers, reachable, demoted_reachable = 0, demoted = 0;
 
 	if (status != 0) {
 		op_error(op, status, detail);
 		return;
 	}
-	if ((b = calloc(1, sizeof(*b))) == NULL) {
-		op_error(op, HUSH_E_NOMEM, NULL);
-		return;
-	}
-	if (msg_records_each(reply, T_NODE, REC_NODE, collect, b) != 0) {
-		free(b);
+	if (msg_records_each(reply, T_NODE, REC_NODE, scan_target, op) != 0) {
 		op_error(op, HUSH_E_PROTO, "a malformed node record was refused");
 		return;
 	}
-	/* Resolve every ref, and count managers and reachable managers. */
+	if (wire_get_str(reply, T_CURSOR, x->cursor, sizeof(x->cursor)) == 0) {
+		x->has_cursor = true;
+		targets_query(op);
+		return;
+	}
 	for (size_t k = 0; k < x->nrefs; k++) {
-		found = false;
-		for (size_t i = 0; i < b->count && !found; i++) {
-			if (strcmp(b->n[i].id, x->refs[k]) != 0)
-				continue;
-			snprintf(x->ids[x->nids], sizeof(x->ids[0]), "%s", b->n[i].id);
-			x->roles[x->nids] = b->n[i].role;
-			x->reachable[x->nids] = cluster_peer_reachable(p, b->n[i].id);
-			x->nids++;
-			found = true;
-		}
-		if (!found) {
+		if (!x->ref_found[k]) {
 			snprintf(why, sizeof(why), "node '%s' not found", x->refs[k]);
-			free(b);
 			op_error(op, HUSH_E_NOTFOUND, why);
 			return;
 		}
+		snprintf(x->ids[x->nids], sizeof(x->ids[0]), "%s", x->refs[k]);
+		x->roles[x->nids] = x->ref_role[k];
+		x->reachable[x->nids] = cluster_peer_reachable(p, x->refs[k]);
+		x->nids++;
 	}
-	for (size_t i = 0; i < b->count; i++) {
-		if (b->n[i].role != ROLE_MANAGER)
-			continue;
-		managers++;
-		reachable += cluster_peer_reachable(p, b->n[i].id);
-	}
-	free(b);
+	managers = x->managers;
+	reachable = x->reachable_managers;
 	for (size_t i = 0; i < x->nids; i++) {
 		const char *nid = x->ids[i];
 
@@ -320,8 +325,6 @@ change_nodes(struct op *op, const struct wire_msg *m)
 {
 	struct node_ctx *x;
 	const struct wire_field *rid = wire_find(m, T_REQ_ID, 0);
-	struct wire_enc q;
-	int r;
 
 	if ((x = node_ctx(op)) == NULL) {
 		op_error(op, HUSH_E_NOMEM, NULL);
@@ -335,7 +338,19 @@ change_nodes(struct op *op, const struct wire_msg *m)
 	}
 	for (size_t i = 0; i < wire_count(m, T_REF) && i < MAX_PEERS; i++)
 		wire_field_str(wire_find(m, T_REF, i), x->refs[x->nrefs++], sizeof(x->refs[0]));
-	wire_enc_init(&q, QRY_NODE_LIST, 0, 64);
+	targets_query(op);
+}
+
+static void
+targets_query(struct op *op)
+{
+	struct node_ctx *x = op->ctx;
+	struct wire_enc q;
+	int r;
+
+	wire_enc_init(&q, QRY_NODE_LIST, 0, HUSH_CURSOR_MAX + 64);
+	if (x->has_cursor)
+		wire_put_str(&q, T_CURSOR, x->cursor);
 	r = raft_query(op, &q, targets_read);
 	wire_enc_free(&q);
 	if (r != 0)

@@ -50,6 +50,7 @@ copy_records(struct op *op, const struct wire_msg *from, struct wire_enc *to)
 	}
 	wire_get_bytes(from, T_RECORDS, &list, &len);
 	wire_put_bytes(to, T_RECORDS, list, len);
+	page_mark_out(to, from);
 	return 0;
 }
 
@@ -195,7 +196,8 @@ op_secret_list(struct op *op, const struct wire_msg *m)
 	struct wire_enc q;
 	int r;
 
-	wire_enc_init(&q, QRY_SECRET_LIST, 0, 64);
+	wire_enc_init(&q, QRY_SECRET_LIST, 0, HUSH_CURSOR_MAX + 64);
+	page_cursor_in(&q, m);
 	r = raft_query(op, &q, records_done);
 	wire_enc_free(&q);
 	if (r != 0)

@@ -57,6 +57,7 @@ records_done(struct op *op, int status, const struct wire_msg *reply, const char
 	wire_get_bytes(reply, T_RECORDS, &list, &len);
 	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, WIRE_MAX_MSG);
 	wire_put_bytes(&e, T_RECORDS, list, len);
+	page_mark_out(&e, reply);
 	op_reply(op, &e);
 }
 
@@ -203,8 +204,10 @@ query(struct op *op, const struct wire_msg *m, uint16_t type)
 	int r;
 
 	wire_enc_init(&q, type, 0, 65536);
-	if (m != NULL)
+	if (type == QRY_SERVICE_GET)
 		copy_all(&q, m, T_REF);
+	else
+		page_cursor_in(&q, m);
 	r = raft_query(op, &q, records_done);
 	wire_enc_free(&q);
 	if (r != 0)
@@ -214,7 +217,7 @@ query(struct op *op, const struct wire_msg *m, uint16_t type)
 void
 op_service_list(struct op *op, const struct wire_msg *m)
 {
-	query(op, NULL, QRY_SERVICE_LIST);
+	query(op, m, QRY_SERVICE_LIST);
 }
 
 void

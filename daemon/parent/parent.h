@@ -221,6 +221,14 @@ int	join_wrap_keys(struct parent *p, struct wire_enc *e, const uint8_t seal_pub[
 /* Open the sealed keys of a join or renewal reply with this node's sealing key. */
 int	join_unwrap(const struct wire_msg *m, uint16_t tag, struct secbuf *out);
 
+/*
+ * paging.c: a list request's T_CURSOR (m may be NULL) into the store's
+ * query q; the store's T_CURSOR or T_COUNT from its reply into the
+ * client's reply e.
+ */
+void	page_cursor_in(struct wire_enc *q, const struct wire_msg *m);
+void	page_mark_out(struct wire_enc *e, const struct wire_msg *reply);
+
 /* ops_node.c */
 void	op_node_list(struct op *op, const struct wire_msg *m);
 void	op_node_inspect(struct op *op, const struct wire_msg *m);

@@ -201,7 +201,8 @@ pki_main(int fd)
 			r = e.err;
 		if (r != 0) {
 			wire_enc_free(&e);
-			msg_error_reply(&e, m->hdr.request_id, r, why);
+			/* A failure fails e: fatal just below. */
+			(void)!msg_error_reply(&e, m->hdr.request_id, r, why);
 		}
 		chan_msg_free(&cm);
 		if ((r = wire_enc_finish(&e, &out, &outlen)) != 0 ||

@@ -129,6 +129,7 @@ uint32_t child_next_id(struct child *c);
  * to run cb when the matching reply arrives (cb NULL: an error reply is
  * logged, nothing else).  On failure cb is not called.
  */
+__attribute__((warn_unused_result))
 int	child_call(struct child *c, struct wire_enc *req, int fd, call_cb cb, void *arg);
 /*
  * The caller gives up on every call made with arg: their replies, when
@@ -136,6 +137,7 @@ int	child_call(struct child *c, struct wire_enc *req, int fd, call_cb cb, void *
  */
 void	child_call_abandon(struct child *c, void *arg);
 /* Route a reply from the child to its waiting call; <0 = violation. */
+__attribute__((warn_unused_result))
 int	child_reply(struct child *c, const uint8_t *buf, size_t len, int fd);
 
 /*

@@ -111,7 +111,8 @@ raft_proc_error(uint32_t id, int code, const char *detail)
 {
 	struct wire_enc e;
 
-	msg_error_reply(&e, id, code, detail);
+	/* A failure fails e, and raft_proc_send() is fatal on that. */
+	(void)!msg_error_reply(&e, id, code, detail);
 	raft_proc_send(&e);
 }
 
@@ -212,7 +213,7 @@ flush_and_exit(int code)
 	int flags = fcntl(R.ch.fd, F_GETFL);
 
 	if (flags >= 0 && fcntl(R.ch.fd, F_SETFL, flags & ~O_NONBLOCK) == 0)
-		(void)chan_flush(&R.ch);
+		(void)!chan_flush(&R.ch);	/* exiting either way */
 	_exit(code);
 }
 
@@ -399,7 +400,8 @@ raft_failed:
 		    raft_strerror(r), R.io.errmsg[0] ? R.io.errmsg : raft_errmsg(&R.raft));
 		raft_proc_error(m->hdr.request_id, HUSH_E_CORRUPT, detail);
 	}
-	chan_flush(&R.ch);
+	/* Best effort: the process ends either way, and the parent sees it. */
+	(void)!chan_flush(&R.ch);
 	_exit(3);
 }
 

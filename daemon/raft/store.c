@@ -543,8 +543,8 @@ put_record(struct wire_enc *e, uint16_t tag, struct wire_enc *rec)
 	wire_put_bytes(e, tag, buf + WIRE_HDR_LEN, len - WIRE_HDR_LEN);
 }
 
-static void
-put_secret_meta(struct wire_enc *e, const struct store_secret *x)
+void
+store_secret_put(struct wire_enc *e, const struct store_secret *x)
 {
 	struct wire_enc rec;
 
@@ -587,100 +587,35 @@ store_cluster_event(const struct store *s, struct wire_enc *e)
 	wire_put_u64(e, T_CERT_EXPIRY, s->cluster.cert_expiry);
 }
 
-/* Close a record list and carry it in T_RECORDS of e. */
-static int
-put_list(struct wire_enc *e, struct wire_enc *list)
-{
-	const uint8_t *buf;
-	size_t len;
-	int r;
-
-	if ((r = wire_enc_finish(list, &buf, &len)) == 0)
-		wire_put_bytes(e, T_RECORDS, buf, len);
-	wire_enc_free(list);
-	return r != 0 ? r : e->err;
-}
-
 int
 store_query(struct store *s, const struct wire_msg *q, struct wire_enc *e)
 {
-	struct wire_enc list;
-	char ref[65], why[256];
 	uint32_t id = q->hdr.request_id;
-	bool node = q->hdr.type == QRY_NODE_LIST || q->hdr.type == QRY_NODE_GET;
-	int r;
 
-	wire_enc_init(e, q->hdr.type | MSG_REPLY, id, WIRE_MAX_MSG - 1024);
-	wire_enc_init_list(&list, WIRE_MAX_MSG - 8192);
 	switch (q->hdr.type) {
 	case QRY_CLUSTER:
-		wire_enc_free(&list);
+		wire_enc_init(e, q->hdr.type | MSG_REPLY, id, WIRE_MAX_MSG - 1024);
 		if (!s->cluster.present)
 			break;
 		put_cluster(e, &s->cluster);
 		return e->err;
 	case QRY_SECRET_LIST:
-		for (size_t i = 0; i < s->nsecrets; i++)
-			put_secret_meta(&list, &s->secrets[i]);
-		return put_list(e, &list);
 	case QRY_NODE_LIST:
-		for (size_t i = 0; i < s->nnodes; i++)
-			store_node_put(&list, T_NODE, &s->nodes[i], REC_NODE);
-		return put_list(e, &list);
 	case QRY_SERVICE_LIST:
-		for (size_t i = 0; i < s->nservices; i++)
-			store_service_put(s, &list, T_SERVICE, &s->services[i]);
-		return put_list(e, &list);
-	case QRY_ASSIGNMENTS:
-		wire_enc_free(&list);
-		return store_assignments(s, q, e);
-	case QRY_SERVICE_GET:
-		for (size_t i = 0; i < wire_count(q, T_REF); i++) {
-			const struct wire_field *f = wire_find(q, T_REF, i);
-			struct store_service *x;
-
-			memcpy(ref, f->val, f->len);
-			ref[f->len] = '\0';
-			if ((x = store_service_find(s, ref)) == NULL) {
-				wire_enc_free(&list);
-				wire_enc_free(e);
-				snprintf(why, sizeof(why), "service '%s' not found", ref);
-				return msg_error_reply(e, id, HUSH_E_NOTFOUND, why);
-			}
-			store_service_put(s, &list, T_SERVICE, x);
-		}
-		return put_list(e, &list);
 	case QRY_SECRET_GET:
 	case QRY_NODE_GET:
-		for (size_t i = 0; i < wire_count(q, T_REF); i++) {
-			const struct wire_field *f = wire_find(q, T_REF, i);
-			struct store_secret *x = NULL;
-			struct store_node *n = NULL;
-
-			memcpy(ref, f->val, f->len);
-			ref[f->len] = '\0';
-			if (node ? (n = store_node_find(s, ref)) == NULL :
-			    (x = store_secret_find(s, ref)) == NULL) {
-				wire_enc_free(&list);
-				wire_enc_free(e);
-				snprintf(why, sizeof(why), "%s '%s' not found", node ? "node" : "secret",
-				    ref);
-				return msg_error_reply(e, id, HUSH_E_NOTFOUND, why);
-			}
-			if (node)
-				store_node_put(&list, T_NODE, n, REC_NODE);
-			else
-				put_secret_meta(&list, x);
-		}
-		return put_list(e, &list);
+	case QRY_SERVICE_GET:
+		return store_page(s, q, e);
+	case QRY_ASSIGNMENTS:
+		wire_enc_init(e, q->hdr.type | MSG_REPLY, id, WIRE_MAX_MSG - 1024);
+		return store_assignments(s, q, e);
 	default:
-		wire_enc_free(&list);
+		wire_enc_init(e, q->hdr.type | MSG_REPLY, id, 64);
 		wire_enc_free(e);
 		return msg_error_reply(e, id, HUSH_E_PROTO, "unknown query");
 	}
 	wire_enc_free(e);
-	r = msg_error_reply(e, id, HUSH_E_NOTINIT, NULL);
-	return r;
+	return msg_error_reply(e, id, HUSH_E_NOTINIT, NULL);
 }
 
 /* Snapshot plaintext: a run of complete wire messages, header first. */

@@ -176,6 +176,14 @@ int	store_assignments(struct store *s, const struct wire_msg *q, struct wire_enc
 
 /* store.c: a secret by id, else by name. */
 struct store_secret *store_secret_find(struct store *s, const char *ref);
+/* A secret's public metadata: a REC_SECRET nested under T_SECRET of e. */
+void	store_secret_put(struct wire_enc *e, const struct store_secret *x);
+
+/*
+ * store_page.c: QRY_{SECRET,NODE,SERVICE}_{LIST,GET}, answered a page at
+ * a time (msg.h, HUSH_PAGE_BYTES); e gets the reply or an error reply.
+ */
+int	store_page(struct store *s, const struct wire_msg *q, struct wire_enc *e);
 
 /* store_services.c */
 int	store_service_apply(struct store *s, const struct wire_msg *cmd, char *ids, size_t idslen,

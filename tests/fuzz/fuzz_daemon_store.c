@@ -3,7 +3,10 @@
  * is restored into one long-lived store (store_restore() empties it first).
  * When it is accepted, the store must answer QRY_SECRET_LIST, write a
  * snapshot, accept that snapshot back, and write exactly the same snapshot
- * again: a state the store accepted is a state it can reproduce.
+ * again: a state the store accepted is a state it can reproduce.  And its
+ * secret, node and service lists, walked a page at a time after each
+ * T_CURSOR (store_page.c), must give every record exactly once, each page
+ * within HUSH_PAGE_BYTES, each cursor after the one before.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +47,48 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* Every page of one list; aborts on a broken page or a wrong total. */
+static void
+walk(uint16_t type, size_t want)
+{
+	static struct wire_msg q, reply;
+	uint16_t types[] = { type, 0 }, allowed[] = { type | MSG_REPLY, 0 };
+	char cursor[HUSH_CURSOR_MAX + 1] = "", next[HUSH_CURSOR_MAX + 1], why[256];
+	struct wire_enc qe, e;
+	const uint8_t *buf, *list, *val;
+	size_t len, llen, off, vlen, seen = 0, pages = 0;
+	uint16_t tag;
+
+	for (;;) {
+		wire_enc_init(&qe, type, 1, 2048);
+		if (cursor[0] != '\0')
+			wire_put_str(&qe, T_CURSOR, cursor);
+		if (wire_enc_finish(&qe, &buf, &len) != 0 ||
+		    msg_parse(buf, len, 2048, types, &q, why, sizeof(why)) != 0 ||
+		    store_query(&st, &q, &e) != 0 || wire_enc_finish(&e, &buf, &len) != 0 ||
+		    msg_parse(buf, len, WIRE_MAX_MSG, allowed, &reply, why, sizeof(why)) != 0 ||
+		    wire_get_bytes(&reply, T_RECORDS, &list, &llen) != 0 ||
+		    llen > HUSH_PAGE_BYTES + HUSH_SERVICE_RECORD_MAX)
+			abort();
+		for (off = 0; wire_list_next(list, llen, &off, &tag, &val, &vlen) == 1;)
+			seen++;
+		if (++pages > want + 1)
+			abort();
+		if (wire_get_str(&reply, T_CURSOR, next, sizeof(next)) != 0) {
+			wire_enc_free(&e);
+			wire_enc_free(&qe);
+			break;
+		}
+		if (strcmp(next, cursor) <= 0)
+			abort();
+		memcpy(cursor, next, sizeof(cursor));
+		wire_enc_free(&e);
+		wire_enc_free(&qe);
+	}
+	if (seen != want)
+		abort();
+}
+
 static void
 snap_free(uint8_t *p, size_t len)
 {
@@ -73,6 +118,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wire_enc_free(&e);
 	if (r == HUSH_E_NOMEM)
 		abort();
+	walk(QRY_SECRET_LIST, st.nsecrets);
+	walk(QRY_NODE_LIST, st.nnodes);
+	walk(QRY_SERVICE_LIST, st.nservices);
 
 	if (store_snapshot(&st, &snap1, &len1) != 0)
 		abort();

@@ -107,12 +107,13 @@ answer(struct chan *c, uint16_t type, enum answer how)
 	size_t len;
 
 	if (how == ANSWER_UNAVAIL)
-		(void)msg_error_reply(&e, CTL_REQUEST_ID, HUSH_E_UNAVAIL,
+		(void)!msg_error_reply(&e, CTL_REQUEST_ID, HUSH_E_UNAVAIL,
 		    "the raft store is starting");
 	else
 		wire_enc_init(&e, type | MSG_REPLY, CTL_REQUEST_ID, WIRE_MAX_MSG);
+	/* A failure fails the test: the client under test then sees no answer. */
 	if (wire_enc_finish(&e, &buf, &len) == 0)
-		(void)chan_send_wait(c, buf, len,
+		(void)!chan_send_wait(c, buf, len,
 		    how == ANSWER_WITH_FD ? STDERR_FILENO : -1);
 	wire_enc_free(&e);
 }

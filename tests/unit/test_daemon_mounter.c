@@ -605,7 +605,7 @@ static void b_no_mode(struct wire_enc *e)
 	wire_put_str(&f, T_NAME, "a");
 	wire_put_u32(&f, T_UID, 0);
 	wire_put_u32(&f, T_GID, 0);
-	(void)wire_enc_finish(&f, &b, &l);
+	assert_int_equal(wire_enc_finish(&f, &b, &l), 0);
 	wire_put_bytes(e, T_FILE, b, l);
 	wire_enc_free(&f);
 }
@@ -621,7 +621,7 @@ static void b_unknown_tag(struct wire_enc *e)
 	wire_put_u32(&f, T_GID, 0);
 	wire_put_u32(&f, T_MODE, 0400);
 	wire_put_u32(&f, T_PID, 1);
-	(void)wire_enc_finish(&f, &b, &l);
+	assert_int_equal(wire_enc_finish(&f, &b, &l), 0);
 	wire_put_bytes(e, T_FILE, b, l);
 	wire_enc_free(&f);
 }

@@ -422,7 +422,7 @@ answer_peer(struct proc *p, uint32_t id, int code, const char *detail)
 	size_t fl;
 
 	if (code != 0) {
-		msg_error_reply(&e, id, code, detail);
+		assert_int_equal(msg_error_reply(&e, id, code, detail), 0);
 		send_enc(p, &e);
 		return;
 	}
@@ -1481,7 +1481,8 @@ test_join_refused(void **state)
 	spawn(&jp, "J3");
 	make_joiner(&j, &ca1);
 	id = send_join(&jp, addrA, &j);
-	msg_error_reply(&e, take_join_serve(&j), HUSH_E_AUTH, "invalid join token");
+	assert_int_equal(msg_error_reply(&e, take_join_serve(&j), HUSH_E_AUTH,
+	    "invalid join token"), 0);
 	send_enc(&pA, &e);
 	assert_int_equal(take_reply(&jp, id, NET_JOIN, &cm, &wm, detail, sizeof(detail)),
 	    HUSH_E_AUTH);

@@ -38,6 +38,7 @@ static const uint16_t qry_types[] = { QRY_CLUSTER, QRY_SECRET_LIST, QRY_SECRET_G
 static struct wire_msg cmd, qry, reply, rec;
 /* The records of a list reply (T_RECORDS), as fields: tests stay under 256. */
 static struct wire_msg items;
+static struct wire_enc page_enc;	/* the last page_query() answer */
 static uint32_t req_counter;
 static int seed_no;
 
@@ -425,9 +426,23 @@ test_create_list_get(void **state)
 	assert_int_equal(query(s, QRY_SECRET_LIST, NULL, 0, &e), 0);
 	assert_int_equal(reply.hdr.type, QRY_SECRET_LIST | MSG_REPLY);
 	assert_int_equal(wire_count(&items, T_SECRET), 3);
-	check_record(0, ida, "alpha", 7, labels_a);
-	check_record(1, idb, "beta", 2, labels_b);
-	check_record(2, idc, "gamma.1", 1, labels_c);
+	/* A list goes in id order (store_page.c), whatever the order of creation. */
+	{
+		const char *ids[3] = { ida, idb, idc }, *names[3] = { "alpha", "beta", "gamma.1" };
+		const char *const *lbl[3] = { labels_a, labels_b, labels_c };
+		size_t lens[3] = { 7, 2, 1 }, order[3] = { 0, 1, 2 }, t;
+
+		for (size_t i = 0; i < 3; i++)
+			for (size_t j = i + 1; j < 3; j++)
+				if (strcmp(ids[order[j]], ids[order[i]]) < 0) {
+					t = order[i];
+					order[i] = order[j];
+					order[j] = t;
+				}
+		for (size_t i = 0; i < 3; i++)
+			check_record(i, ids[order[i]], names[order[i]], lens[order[i]],
+			    lbl[order[i]]);
+	}
 	wire_enc_free(&e);
 
 	/* Get by name and by id, in the order asked. */
@@ -1399,6 +1414,130 @@ test_oversized_labels_refused(void **state)
 	del_store(s);
 }
 
+
+/*
+ * One page of a list (cursor NULL: the first) or of an inspect (refs);
+ * the reply parsed into `reply`.  Returns how many records it holds.
+ */
+static size_t
+page_query(struct store *s, uint16_t type, const char *cursor, const char *const *refs,
+    size_t nrefs)
+{
+	static const uint16_t types[] = { QRY_SECRET_LIST, QRY_SECRET_GET, 0 };
+	uint16_t allowed[] = { (uint16_t)(type | MSG_REPLY), 0 };
+	struct wire_enc q, *out = &page_enc;
+	const uint8_t *buf, *list, *val;
+	size_t len, llen, off = 0, vlen, n = 0;
+	uint16_t tag;
+	char why[256];
+
+	wire_enc_free(out);
+	wire_enc_init(&q, type, 5, 65536);
+	if (cursor != NULL)
+		wire_put_str(&q, T_CURSOR, cursor);
+	for (size_t i = 0; i < nrefs; i++)
+		wire_put_str(&q, T_REF, refs[i]);
+	assert_int_equal(wire_enc_finish(&q, &buf, &len), 0);
+	if (msg_parse(buf, len, WIRE_MAX_MSG, types, &qry, why, sizeof(why)) != 0)
+		fail_msg("query: %s", why);
+	assert_int_equal(store_query(s, &qry, out), 0);
+	wire_enc_free(&q);
+	assert_int_equal(wire_enc_finish(out, &buf, &len), 0);
+	if (msg_parse(buf, len, WIRE_MAX_MSG, allowed, &reply, why, sizeof(why)) != 0)
+		fail_msg("reply: %s", why);
+	assert_int_equal(wire_get_bytes(&reply, T_RECORDS, &list, &llen), 0);
+	assert_true(llen <= HUSH_PAGE_BYTES);
+	while (wire_list_next(list, llen, &off, &tag, &val, &vlen) == 1) {
+		assert_int_equal(tag, T_SECRET);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Lists and inspects larger than a page (store_page.c): a list walked
+ * after each T_CURSOR gives every secret once, in id order, each page
+ * within HUSH_PAGE_BYTES; a cursor naming no secret (one removed since)
+ * goes on from where it would sort; an inspect too large for one page
+ * says in T_COUNT how many refs it answered.
+ */
+static void
+test_pages(void **state)
+{
+	enum { N = 1500 };
+	static char ids[N][HUSH_ID_LEN + 1], names[N][16];
+	static const char *refs[N];
+	static char lbl[8][520];
+	const char *labels[9];
+	struct store *s = new_store();
+	char cursor[HUSH_CURSOR_MAX + 1] = "", last[HUSH_ID_LEN + 1] = "", next[HUSH_CURSOR_MAX + 1];
+	size_t seen = 0, pages = 0, n, done;
+	uint32_t count;
+
+	init_cluster(s, NULL);
+	for (int k = 0; k < 8; k++) {
+		snprintf(lbl[k], sizeof(lbl[k]), "l%d=", k);
+		memset(lbl[k] + 3, 'v', 500);
+		lbl[k][503] = '\0';
+		labels[k] = lbl[k];
+	}
+	labels[8] = NULL;
+	/* ~4 KiB each: ~6 MB in all, more than any one message may hold */
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "s%05d", i);
+		assert_int_equal(create(s, names[i], "v", labels, ids[i], NULL), 0);
+		refs[i] = names[i];
+	}
+	for (;;) {
+		n = page_query(s, QRY_SECRET_LIST, pages == 0 ? NULL : cursor, NULL, 0);
+		assert_true(n > 0);
+		for (size_t i = 0; i < n; i++) {
+			char id[HUSH_ID_LEN + 1];
+			const struct wire_field *f;
+			const uint8_t *list, *val;
+			size_t llen, off = 0, vlen;
+			uint16_t tag;
+
+			assert_int_equal(wire_get_bytes(&reply, T_RECORDS, &list, &llen), 0);
+			for (size_t k = 0; k <= i; k++)
+				assert_int_equal(wire_list_next(list, llen, &off, &tag, &val, &vlen), 1);
+			assert_int_equal(msg_parse_record(val, vlen, REC_SECRET, &rec, NULL, 0), 0);
+			f = wire_find(&rec, T_SECRET_ID, 0);
+			assert_non_null(f);
+			assert_int_equal(wire_field_str(f, id, sizeof(id)), 0);
+			assert_true(strcmp(id, last) > 0);	/* in id order, none twice */
+			memcpy(last, id, sizeof(last));
+		}
+		seen += n;
+		pages++;
+		if (wire_get_str(&reply, T_CURSOR, next, sizeof(next)) != 0)
+			break;
+		assert_string_equal(next, last);
+		memcpy(cursor, next, sizeof(cursor));
+	}
+	assert_int_equal(seen, N);
+	assert_true(pages >= N * 4000 / HUSH_PAGE_BYTES);
+
+	/* a cursor that names no secret: the ones after it */
+	assert_int_equal(page_query(s, QRY_SECRET_LIST, "zzzzzzzzzzzzzzzzzzzzzzzzz", NULL, 0), 0);
+	assert_int_equal(wire_get_str(&reply, T_CURSOR, next, sizeof(next)), HUSH_E_NOTFOUND);
+
+	/* an inspect of 256: pages of refs, in the order asked */
+	for (done = 0; done < 256;) {
+		n = page_query(s, QRY_SECRET_GET, NULL, refs + done, 256 - done);
+		if (wire_get_u32(&reply, T_COUNT, &count) == 0) {
+			assert_int_equal(count, n);
+			assert_true(n > 0 && n < 256 - done);
+		} else {
+			assert_int_equal(n, 256 - done);
+		}
+		done += n;
+	}
+	assert_int_equal(done, 256);
+	wire_enc_free(&page_enc);
+	del_store(s);
+}
+
 int
 main(void)
 {
@@ -1421,6 +1560,7 @@ main(void)
 		cmocka_unit_test(test_restore_refuses_malformed_dedup_id),
 		cmocka_unit_test(test_rm_bounded_by_snapshot_record),
 		cmocka_unit_test(test_oversized_labels_refused),
+		cmocka_unit_test(test_pages),
 	};
 
 	if (sodium_init() < 0)

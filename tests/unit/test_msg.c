@@ -699,6 +699,117 @@ test_mnt_attach_adopt(void **state)
 	wire_enc_free(&e);
 }
 
+
+/*
+ * Paging fields (msg.h, HUSH_PAGE_BYTES): T_CURSOR in list requests and
+ * list replies, T_COUNT in inspect replies, each bounded and of one kind,
+ * and neither where the other belongs.
+ */
+static void
+test_paging_fields(void **state)
+{
+	static const uint16_t lists[] = { CTL_SECRET_LIST, CTL_NODE_LIST, CTL_SERVICE_LIST,
+		CTL_ASSIGNMENTS, CTL_CONTAINER_LIST, QRY_SECRET_LIST, QRY_NODE_LIST,
+		QRY_SERVICE_LIST, MNTR_LIST, 0 };
+	static const uint16_t list_r[] = { CTL_SECRET_LIST | MSG_REPLY, 0 };
+	static const uint16_t get_r[] = { CTL_SECRET_INSPECT | MSG_REPLY, 0 };
+	char why[256], *longest;
+	struct wire_enc e;
+	uint16_t one[2] = { 0, 0 };
+
+	assert_non_null(longest = malloc(HUSH_CURSOR_MAX + 2));
+	memset(longest, 'k', HUSH_CURSOR_MAX + 1);
+	longest[HUSH_CURSOR_MAX + 1] = '\0';
+	for (const uint16_t *t = lists; *t != 0; t++) {
+		one[0] = *t;
+		/* none (from the start), and the longest key */
+		wire_enc_init(&e, *t, 1, 4096);
+		assert_int_equal(parse_enc(&e, one, why, sizeof(why)), 0);
+		wire_enc_free(&e);
+		wire_enc_init(&e, *t, 1, 4096);
+		longest[HUSH_CURSOR_MAX] = '\0';
+		wire_put_str(&e, T_CURSOR, longest);
+		assert_int_equal(parse_enc(&e, one, why, sizeof(why)), 0);
+		wire_enc_free(&e);
+		/* one byte longer */
+		wire_enc_init(&e, *t, 1, 4096);
+		longest[HUSH_CURSOR_MAX] = 'k';
+		wire_put_str(&e, T_CURSOR, longest);
+		assert_int_equal(parse_enc(&e, one, why, sizeof(why)), HUSH_E_TOOBIG);
+		assert_non_null(strstr(why, "CURSOR"));
+		wire_enc_free(&e);
+		/* empty, twice, with a NUL, of another kind */
+		wire_enc_init(&e, *t, 1, 4096);
+		wire_put_bytes(&e, T_CURSOR, "", 0);
+		assert_int_equal(parse_enc(&e, one, why, sizeof(why)), HUSH_E_PROTO);
+		wire_enc_free(&e);
+		wire_enc_init(&e, *t, 1, 4096);
+		wire_put_str(&e, T_CURSOR, "a");
+		wire_put_str(&e, T_CURSOR, "b");
+		assert_int_equal(parse_enc(&e, one, why, sizeof(why)), HUSH_E_PROTO);
+		wire_enc_free(&e);
+		wire_enc_init(&e, *t, 1, 4096);
+		wire_put_bytes(&e, T_CURSOR, "a\0b", 3);
+		assert_int_equal(parse_enc(&e, one, why, sizeof(why)), HUSH_E_PROTO);
+		wire_enc_free(&e);
+		/* a count is an inspect's, never a list request's */
+		wire_enc_init(&e, *t, 1, 4096);
+		wire_put_u32(&e, T_COUNT, 1);
+		assert_int_equal(parse_enc(&e, one, why, sizeof(why)), HUSH_E_PROTO);
+		wire_enc_free(&e);
+	}
+	free(longest);
+
+	/* A list reply: T_CURSOR yes, T_COUNT no. */
+	wire_enc_init(&e, CTL_SECRET_LIST | MSG_REPLY, 1, 4096);
+	wire_put_bytes(&e, T_RECORDS, "", 0);
+	wire_put_str(&e, T_CURSOR, "0123456789abcdefghijklmno");
+	assert_int_equal(parse_enc(&e, list_r, why, sizeof(why)), 0);
+	wire_enc_free(&e);
+	wire_enc_init(&e, CTL_SECRET_LIST | MSG_REPLY, 1, 4096);
+	wire_put_bytes(&e, T_RECORDS, "", 0);
+	wire_put_u32(&e, T_COUNT, 3);
+	assert_int_equal(parse_enc(&e, list_r, why, sizeof(why)), HUSH_E_PROTO);
+	wire_enc_free(&e);
+
+	/* An inspect reply: T_COUNT a u32, exactly; no T_CURSOR. */
+	wire_enc_init(&e, CTL_SECRET_INSPECT | MSG_REPLY, 1, 4096);
+	wire_put_bytes(&e, T_RECORDS, "", 0);
+	wire_put_u32(&e, T_COUNT, 3);
+	assert_int_equal(parse_enc(&e, get_r, why, sizeof(why)), 0);
+	wire_enc_free(&e);
+	wire_enc_init(&e, CTL_SECRET_INSPECT | MSG_REPLY, 1, 4096);
+	wire_put_bytes(&e, T_RECORDS, "", 0);
+	wire_put_u16(&e, T_COUNT, 3);
+	assert_int_equal(parse_enc(&e, get_r, why, sizeof(why)), HUSH_E_PROTO);
+	wire_enc_free(&e);
+	wire_enc_init(&e, CTL_SECRET_INSPECT | MSG_REPLY, 1, 4096);
+	wire_put_bytes(&e, T_RECORDS, "", 0);
+	wire_put_str(&e, T_CURSOR, "x");
+	assert_int_equal(parse_enc(&e, get_r, why, sizeof(why)), HUSH_E_PROTO);
+	wire_enc_free(&e);
+}
+
+/* An error's detail is cut to what T_ERRMSG allows, never refused. */
+static void
+test_error_detail_cut(void **state)
+{
+	static const uint16_t err[] = { MSG_ERROR, 0 };
+	char big[3000], why[256], got[MSG_ERRMSG_MAX + 1];
+	struct wire_enc e;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	/* a two-byte character across the cut is not split */
+	big[MSG_ERRMSG_MAX - 1] = (char)0xc3;
+	big[MSG_ERRMSG_MAX] = (char)0xa9;
+	assert_int_equal(msg_error_reply(&e, 5, HUSH_E_TOOBIG, big), 0);
+	assert_int_equal(parse_enc(&e, err, why, sizeof(why)), 0);
+	assert_int_equal(msg_reply_status(&msg, got, sizeof(got)), HUSH_E_TOOBIG);
+	assert_int_equal(strlen(got), MSG_ERRMSG_MAX - 1);
+	wire_enc_free(&e);
+}
+
 int
 main(void)
 {
@@ -715,6 +826,8 @@ main(void)
 		cmocka_unit_test(test_parse_max),
 		cmocka_unit_test(test_rec_secret_roundtrip),
 		cmocka_unit_test(test_records_stray_entry),
+		cmocka_unit_test(test_paging_fields),
+		cmocka_unit_test(test_error_detail_cut),
 		cmocka_unit_test(test_container_list),
 		cmocka_unit_test(test_mnt_attach_adopt),
 	};

@@ -82,27 +82,47 @@ decode_mount(const struct wire_msg *rec, void *view)
 	return 0;
 }
 
-/* Asks hushd; on success *v holds *n views (free with free()). */
+struct container_pages {
+	const char		*cmd;
+	bool			 mounter;
+	struct container_view	*v;
+	size_t			 n;
+};
+
+static void
+ask_mounter(struct wire_enc *e, const void *xarg)
+{
+	if (((const struct container_pages *)xarg)->mounter)
+		wire_put_bool(e, T_MOUNTER, true);
+}
+
+/* One page of the list: its records join the others. */
+static int
+decode_page(void *arg, const struct wire_msg *m)
+{
+	struct container_pages *cp = arg;
+
+	return decode_records(cp->cmd, m, cp->mounter ? T_MOUNT : T_CONTAINER,
+	    cp->mounter ? REC_MOUNT : REC_CONTAINER, sizeof(*cp->v),
+	    cp->mounter ? decode_mount : decode_container, NULL, (void **)&cp->v, &cp->n);
+}
+
+/* Asks hushd, every page; on success *v holds *n views (free with free()). */
 static int
 fetch(const struct ctl *ctl, const char *cmd, bool mounter, struct container_view **v,
     size_t *n)
 {
-	struct wire_enc e;
-	struct reply rep;
+	struct container_pages cp = { cmd, mounter, NULL, 0 };
 	int r;
 
-	client_request(&e, CTL_CONTAINER_LIST);
-	if (mounter)
-		wire_put_bool(&e, T_MOUNTER, true);
-	r = client_call(ctl->socket, cmd, &e, &rep);
-	wire_enc_free(&e);
-	if (r != 0)
-		return EXIT_FAIL;
-	r = decode_records(cmd, rep.msg, mounter ? T_MOUNT : T_CONTAINER,
-	    mounter ? REC_MOUNT : REC_CONTAINER, sizeof(**v),
-	    mounter ? decode_mount : decode_container, NULL, (void **)v, n);
-	reply_free(&rep);
-	return r;
+	if ((r = list_all(ctl->socket, cmd, CTL_CONTAINER_LIST, ask_mounter, &cp,
+	    decode_page, &cp)) != 0) {
+		free(cp.v);
+		return r;
+	}
+	*v = cp.v;
+	*n = cp.n;
+	return 0;
 }
 
 /* One id a line; a runtime's id is free text, and this goes to a terminal. */

@@ -146,13 +146,21 @@ decode_node(const struct wire_msg *rec, void *view)
 	return view_from_record(rec, view);
 }
 
-/* The records in T_RECORDS of a list or inspect reply. */
+/* The views of every page so far. */
+struct node_pages {
+	const char		*cmd;
+	struct node_view	*v;
+	size_t			 n;
+};
+
+/* One page of a list or inspect reply: its records join the others. */
 static int
-decode_nodes(const char *cmd, const struct wire_msg *m,
-    struct node_view **out, size_t *nout)
+decode_page(void *arg, const struct wire_msg *m)
 {
-	return decode_records(cmd, m, T_NODE, REC_NODE, sizeof(**out), decode_node, NULL,
-	    (void **)out, nout);
+	struct node_pages *np = arg;
+
+	return decode_records(np->cmd, m, T_NODE, REC_NODE, sizeof(*np->v), decode_node,
+	    NULL, (void **)&np->v, &np->n);
 }
 
 /* Asks hushd which node it is; self is "" when it does not say. */
@@ -196,10 +204,9 @@ static int
 node_ls(const struct ctl *ctl, int argc, char **argv)
 {
 	const char *cmd = "node ls";
+	struct node_pages np = { cmd, NULL, 0 };
 	struct node_view *v;
 	struct ls_opts o;
-	struct wire_enc e;
-	struct reply rep;
 	bool mark;
 	char self[HUSH_ID_LEN + 1];
 	size_t n, i;
@@ -213,16 +220,13 @@ node_ls(const struct ctl *ctl, int argc, char **argv)
 	self[0] = '\0';
 	if (mark && local_node_id(ctl, cmd, self, sizeof(self)) != 0)
 		return EXIT_FAIL;
-	client_request(&e, CTL_NODE_LIST);
-	r = client_call(ctl->socket, cmd, &e, &rep);
-	wire_enc_free(&e);
-	if (r != 0)
-		return EXIT_FAIL;
-	r = decode_nodes(cmd, rep.msg, &v, &n);
-	reply_free(&rep);
-	if (r != 0)
+	if ((r = list_all(ctl->socket, cmd, CTL_NODE_LIST, NULL, NULL, decode_page,
+	    &np)) != 0) {
+		free(np.v);
 		return r;
-	n = node_views_live(v, n);
+	}
+	v = np.v;
+	n = node_views_live(v, np.n);
 	node_views_sort(v, n);
 
 	r = 0;
@@ -273,13 +277,12 @@ node_inspect(const struct ctl *ctl, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "node inspect";
+	struct node_pages np = { cmd, NULL, 0 };
 	enum out_format format;
 	struct node_view *v;
-	struct wire_enc e;
-	struct reply rep;
 	char why[160];
 	size_t n, i, live;
-	int c, k, r, status = EXIT_OK;
+	int c, r, status = EXIT_OK;
 
 	while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -298,17 +301,13 @@ node_inspect(const struct ctl *ctl, int argc, char **argv)
 	if ((r = take_nodes(cmd, argc, argv, INSPECT_REFS_MAX)) != 0)
 		return r;
 
-	client_request(&e, CTL_NODE_INSPECT);
-	for (k = optind; k < argc; k++)
-		wire_put_str(&e, T_REF, argv[k]);
-	r = client_call(ctl->socket, cmd, &e, &rep);
-	wire_enc_free(&e);
-	if (r != 0)
-		return EXIT_FAIL;
-	r = decode_nodes(cmd, rep.msg, &v, &n);
-	reply_free(&rep);
-	if (r != 0)
+	if ((r = inspect_all(ctl->socket, cmd, CTL_NODE_INSPECT, argv + optind,
+	    (size_t)(argc - optind), decode_page, &np)) != 0) {
+		free(np.v);
 		return r;
+	}
+	v = np.v;
+	n = np.n;
 	/* A removed node is no longer in the cluster: as docker, no such node. */
 	for (i = 0; i < n; i++)
 		if (node_removed(&v[i]))

@@ -283,13 +283,21 @@ decode_view(const struct wire_msg *rec, void *view)
 	return view_from_record(rec, view);
 }
 
-/* The records in T_RECORDS of a list or inspect reply. */
+/* The views of every page so far. */
+struct secret_pages {
+	const char		*cmd;
+	struct secret_view	*v;
+	size_t			 n;
+};
+
+/* One page of a list or inspect reply: its records join the others. */
 static int
-decode_views(const char *cmd, const struct wire_msg *m,
-    struct secret_view **out, size_t *nout)
+decode_page(void *arg, const struct wire_msg *m)
 {
-	return decode_records(cmd, m, T_SECRET, REC_SECRET, sizeof(**out), decode_view,
-	    free_view, (void **)out, nout);
+	struct secret_pages *sp = arg;
+
+	return decode_records(sp->cmd, m, T_SECRET, REC_SECRET, sizeof(*sp->v), decode_view,
+	    free_view, (void **)&sp->v, &sp->n);
 }
 
 static json_t *
@@ -308,24 +316,21 @@ static int
 secret_ls(const struct ctl *ctl, int argc, char **argv)
 {
 	const char *cmd = "secret ls";
+	struct secret_pages sp = { cmd, NULL, 0 };
 	struct secret_view *v;
 	struct ls_opts o;
-	struct wire_enc e;
-	struct reply rep;
 	size_t n, i;
 	int r;
 
 	if ((r = ls_options(cmd, ls_help, NULL, argc, argv, &o)) >= 0)
 		return r;
-	client_request(&e, CTL_SECRET_LIST);
-	r = client_call(ctl->socket, cmd, &e, &rep);
-	wire_enc_free(&e);
-	if (r != 0)
-		return EXIT_FAIL;
-	r = decode_views(cmd, rep.msg, &v, &n);
-	reply_free(&rep);
-	if (r != 0)
+	if ((r = list_all(ctl->socket, cmd, CTL_SECRET_LIST, NULL, NULL, decode_page,
+	    &sp)) != 0) {
+		views_free(sp.v, sp.n);
 		return r;
+	}
+	v = sp.v;
+	n = sp.n;
 	secret_views_sort(v, n);
 
 	r = 0;
@@ -376,13 +381,10 @@ secret_inspect(const struct ctl *ctl, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "secret inspect";
+	struct secret_pages sp = { cmd, NULL, 0 };
 	enum out_format format;
-	struct secret_view *v;
-	struct wire_enc e;
-	struct reply rep;
 	char why[160];
-	size_t n;
-	int c, i, r;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -402,19 +404,13 @@ secret_inspect(const struct ctl *ctl, int argc, char **argv)
 	if ((r = take_refs(cmd, argc, argv, REFS_MAX + 1)) != 0)
 		return r;
 
-	client_request(&e, CTL_SECRET_INSPECT);
-	for (i = optind; i < argc; i++)
-		wire_put_str(&e, T_REF, argv[i]);
-	r = client_call(ctl->socket, cmd, &e, &rep);
-	wire_enc_free(&e);
-	if (r != 0)
-		return EXIT_FAIL;
-	r = decode_views(cmd, rep.msg, &v, &n);
-	reply_free(&rep);
-	if (r != 0)
+	if ((r = inspect_all(ctl->socket, cmd, CTL_SECRET_INSPECT, argv + optind,
+	    (size_t)(argc - optind), decode_page, &sp)) != 0) {
+		views_free(sp.v, sp.n);
 		return r;
-	r = print_views_json(v, n);
-	views_free(v, n);
+	}
+	r = print_views_json(sp.v, sp.n);
+	views_free(sp.v, sp.n);
 	if (r != 0)
 		return fail("%s: %s", cmd, hush_strerror(r));
 	return EXIT_OK;

@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "names.h"
 #include "output.h"
+#include "records.h"
 #include "service_args.h"
 
 static const char service_help[] =
@@ -334,6 +335,7 @@ service_update(const struct ctl *ctl, int argc, char **argv)
 /* ---- ls and inspect ----------------------------------------------------- */
 
 struct print_ctx {
+	const char	*cmd;
 	json_t		*arr;
 	struct table	*t;
 	bool		 quiet, inspect;
@@ -461,6 +463,18 @@ print_record(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *r
 	return 0;
 }
 
+/* One page of a list or inspect: its services join the table or array. */
+static int
+print_page(void *arg, const struct wire_msg *reply)
+{
+	struct print_ctx *pc = arg;
+	int r;
+
+	if ((r = msg_records_each(reply, T_SERVICE, REC_SERVICE, print_record, pc)) != 0)
+		return fail("%s: %s", pc->cmd, hush_strerror(r));
+	return 0;
+}
+
 static int
 service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 {
@@ -474,8 +488,6 @@ service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 	enum out_format format = inspect ? FORMAT_JSON : FORMAT_TABLE;
 	struct print_ctx *pc;
 	struct table t;
-	struct wire_enc e;
-	struct reply rep;
 	char why[160];
 	bool quiet = false, placed = false;
 	int c, i, r;
@@ -509,18 +521,9 @@ service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 		if (arg_ref(argv[i], why, sizeof(why)) != 0)
 			return usage_error(cmd, "%s", why);
 
-	client_request(&e, inspect ? CTL_SERVICE_INSPECT : placed ? CTL_ASSIGNMENTS :
-	    CTL_SERVICE_LIST);
-	for (i = optind; i < argc; i++)
-		wire_put_str(&e, T_REF, argv[i]);
-	r = client_call(ctl->socket, cmd, &e, &rep);
-	wire_enc_free(&e);
-	if (r != 0)
-		return EXIT_FAIL;
-	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
-		reply_free(&rep);
+	if ((pc = calloc(1, sizeof(*pc))) == NULL)
 		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
-	}
+	pc->cmd = cmd;
 	pc->inspect = inspect;
 	pc->now = (int64_t)time(NULL);
 	pc->quiet = quiet;
@@ -533,20 +536,30 @@ service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 	} else if (format == FORMAT_JSON && (pc->arr = json_array()) == NULL) {
 		r = HUSH_E_NOMEM;
 	}
-	if (r == 0)
-		r = msg_records_each(rep.msg, T_SERVICE, REC_SERVICE, print_record, pc);
-	reply_free(&rep);
+	if (r == 0) {
+		/* Every page's records go into one table or array, then print. */
+		if (inspect)
+			r = inspect_all(ctl->socket, cmd, CTL_SERVICE_INSPECT, argv + optind,
+			    (size_t)(argc - optind), print_page, pc);
+		else
+			r = list_all(ctl->socket, cmd, placed ? CTL_ASSIGNMENTS :
+			    CTL_SERVICE_LIST, NULL, NULL, print_page, pc);
+		if (r != 0)
+			r = EXIT_FAIL;
+	} else {
+		r = fail("%s: %s", cmd, hush_strerror(r));
+	}
 	if (r == 0 && pc->t != NULL)
 		r = table_print(&t, stdout);
 	else if (r == 0 && pc->arr != NULL)
 		r = print_json(pc->arr, stdout);
+	if (r < 0)
+		r = fail("%s: %s", cmd, hush_strerror(r));
 	if (pc->t != NULL)
 		table_free(&t);
 	json_decref(pc->arr);
 	free(pc);
-	if (r != 0)
-		return fail("%s: %s", cmd, hush_strerror(r));
-	return EXIT_OK;
+	return r != 0 ? r : EXIT_OK;
 }
 
 static int

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Create many secrets fast, for tests that need a big store (t_big_lists).
+
+Speaks hushd's control protocol directly (lib/wire.h: a 12-byte header
+{u16 version, u16 type, u32 request id, u32 length} and TLV fields
+{u16 tag, u32 len, bytes}; lib/msg.h for the numbers) over several
+connections at once, one CTL_SECRET_CREATE at a time on each, as hushctl
+would; starting one hushctl per secret costs more than the commit.  Every
+reply must be a CTL_SECRET_CREATE reply: anything else fails the run.  What
+the store then holds is checked by the test, with hushctl.
+
+usage: bulk_create.py SOCKET PREFIX FIRST LAST [LABEL...]
+creates PREFIX + "%06d" % i for i in FIRST..LAST, value "v", with the labels.
+"""
+import os
+import selectors
+import socket
+import struct
+import sys
+
+WIRE_VERSION = 1
+CTL_SECRET_CREATE = 0x0104
+MSG_REPLY = 0x8000
+MSG_ERROR = 0x7FFF
+T_ERRMSG, T_REQ_ID, T_NAME, T_DATA, T_LABEL = 2, 3, 16, 17, 18
+CONNECTIONS = 24
+
+
+def field(tag, val):
+    return struct.pack(">HI", tag, len(val)) + val
+
+
+def request(name, labels):
+    body = field(T_REQ_ID, os.urandom(16)) + field(T_NAME, name.encode()) + \
+        field(T_DATA, b"v")
+    for lbl in labels:
+        body += field(T_LABEL, lbl.encode())
+    return struct.pack(">HHII", WIRE_VERSION, CTL_SECRET_CREATE, 1, len(body)) + body
+
+
+def error_text(msg):
+    off = 12
+    while off + 6 <= len(msg):
+        tag, n = struct.unpack(">HI", msg[off:off + 6])
+        if tag == T_ERRMSG:
+            return msg[off + 6:off + 6 + n].decode(errors="replace")
+        off += 6 + n
+    return "(no detail)"
+
+
+def main():
+    sock, prefix, first, last = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    labels = sys.argv[5:]
+    todo = [prefix + "%06d" % i for i in range(first, last + 1)]
+    todo.reverse()
+    sel = selectors.DefaultSelector()
+    busy = 0
+    for _ in range(min(CONNECTIONS, len(todo))):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(sock)
+        s.send(request(todo.pop(), labels))
+        sel.register(s, selectors.EVENT_READ)
+        busy += 1
+    while busy:
+        for key, _ in sel.select(timeout=30):
+            s = key.fileobj
+            msg = s.recv(65536)
+            if len(msg) < 12:
+                sys.exit("bulk_create: hushd closed a connection")
+            _, typ, _, _ = struct.unpack(">HHII", msg[:12])
+            if typ != CTL_SECRET_CREATE | MSG_REPLY:
+                sys.exit("bulk_create: hushd refused a secret: " +
+                         (error_text(msg) if typ == MSG_ERROR else "type 0x%04x" % typ))
+            if todo:
+                s.send(request(todo.pop(), labels))
+            else:
+                sel.unregister(s)
+                s.close()
+                busy -= 1
+
+
+if __name__ == "__main__":
+    main()

@@ -140,6 +140,25 @@ send_ev(int fd, const struct launch_ev *ev, const int *fds, size_t nfds)
 	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*ev) ? 0 : HUSH_E_IO;
 }
 
+static void launcher_exit(int tfd) __attribute__((__noreturn__));
+static int	 trap_rd = -1;	/* the parent's trap pipe, for launcher_exit() */
+static bool	 parent_lost;	/* a report could not go: the parent is gone */
+
+/* What a send to the parent failing with e means: it is gone. */
+static bool
+gone(int e)
+{
+	return e == EPIPE || e == ECONNRESET || e == ENOTCONN;
+}
+
+/* The parent went while we told it something: see launcher_exit(). */
+static void __attribute__((__noreturn__))
+lost_parent(void)
+{
+	parent_lost = true;
+	launcher_exit(trap_rd);
+}
+
 static void
 launch(int fd, uint32_t role)
 {
@@ -155,19 +174,24 @@ launch(int fd, uint32_t role)
 		running[role] = pid;
 		ev.kind = LAUNCH_STARTED;
 		ev.pid = pid;
-		if (send_ev(fd, &ev, fds, 2) != 0)
-			log_err("cannot hand the %s process to the parent", roles[role]->name);
+		r = send_ev(fd, &ev, fds, 2) == 0 ? 0 : errno;
 		close(fds[0]);
 		close(fds[1]);
+		if (r != 0 && gone(r))
+			lost_parent();
+		if (r != 0)
+			log_err("cannot hand the %s process to the parent: %s",
+			    roles[role]->name, strerror(r));
 		return;
 	}
-	if (send_ev(fd, &ev, NULL, 0) != 0)
-		log_err("cannot tell the parent that %s did not start", roles[role]->name);
+	if (send_ev(fd, &ev, NULL, 0) != 0) {
+		if (gone(errno))
+			lost_parent();
+		log_err("cannot tell the parent that %s did not start",
+		    roles[role]->name);
+	}
 }
 
-static void launcher_exit(int tfd) __attribute__((__noreturn__));
-static int	 trap_rd = -1;	/* the parent's trap pipe, for launcher_exit() */
-static bool	 parent_lost;	/* a report could not go: the parent is gone */
 
 /*
  * Reports each child that ended to the parent (fd), or to no one (-1).
@@ -193,17 +217,15 @@ reap_children(int fd)
 				continue;
 			if (send_ev(fd, &ev, NULL, 0) == 0)
 				continue;
-			if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
+			if (gone(errno))
 				lost = true;
 			else
 				log_err("cannot report the end of the %s process: %s",
 				    roles[i]->name, strerror(errno));
 		}
 	}
-	if (lost) {
-		parent_lost = true;
-		launcher_exit(trap_rd);
-	}
+	if (lost)
+		lost_parent();
 }
 
 /* The parent's own sandbox reported a trapped call: say which, it cannot. */

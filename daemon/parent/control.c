@@ -32,6 +32,7 @@ enum client_state {
 	CL_PENDING,		/* its request has not arrived whole */
 	CL_SERVING,		/* the request is being carried out */
 	CL_CLOSING,		/* answered: the reply is on its way out */
+	CL_GONE,		/* closed; freed at the next control_tick() */
 };
 
 /* What a request draws on, by its type (request_pool()). */
@@ -60,6 +61,12 @@ TAILQ_HEAD(client_list, client);
 
 struct control {
 	struct client_list clients;
+	/*
+	 * Closed this turn of the poll loop, whose pollfd table may still
+	 * name them: freed at the start of the next, so that "is it still
+	 * there?" is a look at its state, not a walk of the list.
+	 */
+	struct client_list gone;
 	size_t		 npending;
 	size_t		 nserving[NPOOLS];	/* SERVING and CLOSING */
 	uint64_t	 accept_resume_ms;	/* after accept() ran out of fds */
@@ -323,6 +330,7 @@ control_listen(struct parent *p)
 		return HUSH_E_NOMEM;
 	}
 	TAILQ_INIT(&p->ctl->clients);
+	TAILQ_INIT(&p->ctl->gone);
 	p->listen_fd = fd;
 	return 0;
 }
@@ -356,6 +364,8 @@ client_close(struct parent *p, struct client *c)
 {
 	struct control *ctl = p->ctl;
 
+	if (c->state == CL_GONE)
+		return;
 	TAILQ_REMOVE(&ctl->clients, c, entry);
 	if (c->state == CL_PENDING)
 		ctl->npending--;
@@ -368,7 +378,20 @@ client_close(struct parent *p, struct client *c)
 	if (c->ch.fd >= 0 && shutdown(c->ch.fd, SHUT_RD) == 0)
 		(void)chan_discard_input(&c->ch, DISCARD_MAX);
 	chan_close(&c->ch);
-	free(c);
+	c->op = NULL;
+	c->state = CL_GONE;
+	TAILQ_INSERT_TAIL(&ctl->gone, c, entry);
+}
+
+static void
+free_gone(struct control *ctl)
+{
+	struct client *c;
+
+	while ((c = TAILQ_FIRST(&ctl->gone)) != NULL) {
+		TAILQ_REMOVE(&ctl->gone, c, entry);
+		free(c);
+	}
 }
 
 /*
@@ -400,6 +423,7 @@ control_close_all(struct parent *p)
 	if (p->ctl != NULL) {
 		while (!TAILQ_EMPTY(&p->ctl->clients))
 			client_close(p, TAILQ_FIRST(&p->ctl->clients));
+		free_gone(p->ctl);
 		free(p->ctl);
 		p->ctl = NULL;
 	}
@@ -727,20 +751,15 @@ control_client_io(struct parent *p, struct client *c, short revents)
 		if (!chan_pending(&c->ch) || (revents & (POLLHUP | POLLERR)))
 			client_close(p, c);
 		return;
+	case CL_GONE:
+		return;
 	}
 }
 
 bool
 control_client_alive(struct parent *p, const struct client *c)
 {
-	const struct client *x;
-
-	if (p->ctl == NULL)
-		return false;
-	TAILQ_FOREACH(x, &p->ctl->clients, entry)
-		if (x == c)
-			return true;
-	return false;
+	return p->ctl != NULL && c->state != CL_GONE;
 }
 
 /* For the poll loop in parent.c. */
@@ -786,6 +805,7 @@ control_tick(struct parent *p, int *timeout)
 		*timeout = due;
 	if (p->ctl == NULL)
 		return;
+	free_gone(p->ctl);
 	if (p->ctl->accept_resume_ms > now)
 		lower(timeout, p->ctl->accept_resume_ms, now);
 	for (c = TAILQ_FIRST(&p->ctl->clients); c != NULL; c = next) {
@@ -802,6 +822,7 @@ control_tick(struct parent *p, int *timeout)
 			client_refuse(p, c, REFUSED_IDLE, HUSH_E_TIMEOUT, detail);
 			break;
 		case CL_SERVING:
+		case CL_GONE:
 			break;
 		case CL_CLOSING:
 			if (!chan_pending(&c->ch)) {

@@ -231,8 +231,11 @@ recv_dgram(int fd, struct msghdr *mh, struct iovec *iov, void *buf, size_t len,
 	return n;
 }
 
-/* Takes a refused datagram off the socket and closes what it carried. */
-static void
+/*
+ * Takes a refused datagram off the socket and closes what it carried;
+ * recvmsg()'s result (0 at the end of the stream).
+ */
+static ssize_t
 drop_datagram(struct chan *c)
 {
 	union {
@@ -244,10 +247,11 @@ drop_datagram(struct chan *c)
 	struct cmsghdr *cmsg;
 	uint8_t b[1];
 	size_t i, n;
+	ssize_t got;
 
-	if (recv_dgram(c->fd, &mh, &iov, b, sizeof(b), cm.buf, sizeof(cm.buf),
-	    MSG_CMSG_CLOEXEC) < 0)
-		return;
+	if ((got = recv_dgram(c->fd, &mh, &iov, b, sizeof(b), cm.buf, sizeof(cm.buf),
+	    MSG_CMSG_CLOEXEC | MSG_TRUNC)) < 0)
+		return got;
 	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg != NULL; cmsg = CMSG_NXTHDR(&mh, cmsg)) {
 		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -259,6 +263,18 @@ drop_datagram(struct chan *c)
 			close(fd);
 		}
 	}
+	return got;
+}
+
+size_t
+chan_discard_input(struct chan *c, size_t max)
+{
+	size_t n = 0;
+
+	reset_rx(c);
+	while (c->fd >= 0 && n < max && drop_datagram(c) > 0)
+		n++;
+	return n;
 }
 
 /*
@@ -288,8 +304,10 @@ start_rx(struct chan *c)
 		return HUSH_E_IO;
 	if ((r = wire_peek_hdr(hb, (size_t)n, &hdr)) == 0) {
 		total = (size_t)WIRE_HDR_LEN + hdr.length;
-		if (hdr.length > c->max_msg || total > c->max_msg)
+		if (hdr.length > c->max_msg || total > c->max_msg) {
+			c->refused_len = total;
 			r = HUSH_E_TOOBIG;
+		}
 		else if ((c->rbuf = lockmem_alloc(total)) == NULL)
 			r = HUSH_E_NOMEM;
 	}

@@ -28,6 +28,8 @@ struct chan {
 	uint8_t		*rbuf;
 	size_t		 rlen, rneed;
 	int		 rfd;
+	/* what the header of a message refused as too big claimed, in bytes */
+	size_t		 refused_len;
 	/* outbound queue, flushed when the socket is writable */
 	struct chan_out	*out_head, *out_tail;
 	size_t		 out_bytes;
@@ -65,6 +67,15 @@ bool	chan_pending(const struct chan *c);
  */
 int	chan_recv(struct chan *c, struct chan_msg *m);
 void	chan_msg_free(struct chan_msg *m);
+
+/*
+ * Throws away every datagram waiting on the socket (and any fd one
+ * carries), at most max of them; the number thrown away.  Before closing
+ * a socket whose peer may still be sending: a Unix socket closed with
+ * unread data resets its peer, which may then never read the reply it
+ * was sent.  Shut the socket for reading first, so that the peer stops.
+ */
+size_t	chan_discard_input(struct chan *c, size_t max);
 
 /* Blocking helpers for single-purpose processes and the CLI. */
 __attribute__((warn_unused_result))

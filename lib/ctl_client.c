@@ -29,6 +29,7 @@ struct call {
 	uint16_t	 type;
 	bool		 retrying;
 	bool		 reached;	/* some attempt got a connection */
+	bool		 busy;		/* last refused, unread: safe to resend */
 	struct ctl_error *err;		/* of the last failure */
 };
 
@@ -195,7 +196,12 @@ judge(struct call *call, struct ctl_reply *rep)
 	    detail[0] != '\0' ? detail : hush_strerror(r));
 	/* An answer, even "unavailable": hushd says what became of it. */
 	call->err->unknown = false;
-	return r == HUSH_E_UNAVAIL ? RETRY : FAILED;
+	/*
+	 * Busy: hushd had no room for this connection and did nothing with
+	 * the request, so even one sent only once may go again.
+	 */
+	call->busy = r == HUSH_E_BUSY;
+	return r == HUSH_E_UNAVAIL || r == HUSH_E_BUSY ? RETRY : FAILED;
 }
 
 static enum outcome
@@ -205,6 +211,7 @@ attempt(struct call *call, struct ctl_reply *rep, int timeout_ms)
 	enum outcome o;
 	int fd, r;
 
+	call->busy = false;
 	if ((fd = dial(call)) < 0) {
 		/*
 		 * Refused before anything was sent: hushd is not there.  Once
@@ -222,6 +229,22 @@ attempt(struct call *call, struct ctl_reply *rep, int timeout_ms)
 	/* From here on a failure may come after hushd acted on the request. */
 	call->err->unknown = true;
 	if ((r = chan_send_wait(&c, call->buf, call->len, call->fd)) != 0) {
+		/*
+		 * hushd refuses a request it will not read (too large, or no
+		 * room) with an error and stops reading, so the rest of ours
+		 * cannot go: its answer is waiting here.
+		 */
+		if (r == HUSH_E_IO && chan_recv_wait(&c, &rep->raw, 0) == 1) {
+			chan_close(&c);
+			if (rep->raw.fd < 0 && (o = judge(call, rep)) != DONE) {
+				chan_msg_free(&rep->raw);
+				return o;
+			}
+			chan_msg_free(&rep->raw);
+			set_err(call, HUSH_E_PROTO, "%s: bad reply from hushd: an "
+			    "answer to a request it did not read whole", call->what);
+			return FAILED;
+		}
 		chan_close(&c);
 		if (r == HUSH_E_TOOBIG) {
 			set_err(call, r, "%s: request too large", call->what);
@@ -331,7 +354,7 @@ ctl_call(const char *socket, const char *what, struct wire_enc *e,
 			break;
 		}
 		/* Not deduplicated: say what happened and stop there. */
-		if (opts->once)
+		if (opts->once && !call.busy)
 			return failed(&call, rep);
 		if (!call.retrying) {
 			call.retrying = true;

@@ -37,7 +37,8 @@
 	X(HUSH_E_TIMEOUT,     -26, "timed out")                                   \
 	X(HUSH_E_NOTLOCKED,   -27, "autolock is not enabled on this cluster")     \
 	X(HUSH_E_CORRUPT,     -28, "stored data is corrupt")                      \
-	X(HUSH_E_NOSPACE,     -29, "no space left on device")
+	X(HUSH_E_NOSPACE,     -29, "no space left on device")                     \
+	X(HUSH_E_BUSY,        -30, "hushd is busy: too many control connections, try again")
 
 enum hush_err {
 #define HUSH_ERR_ENUM(name, value, text) name = value,
@@ -45,7 +46,7 @@ enum hush_err {
 #undef HUSH_ERR_ENUM
 };
 
-#define HUSH_E_MIN (-29)
+#define HUSH_E_MIN (-30)
 
 /* Text for a code; never NULL, unknown codes get a generic string. */
 const char *hush_strerror(int code);

@@ -97,10 +97,19 @@ send_parent(struct wire_enc *e)
 	size_t len;
 	int r;
 
-	if ((r = wire_enc_finish(e, &buf, &len)) != 0 ||
-	    (r = chan_send_wait(&ch, buf, len, -1)) != 0)
-		fatal_r(r, "sending to the parent");
+	if ((r = wire_enc_finish(e, &buf, &len)) == 0)
+		r = chan_send_wait(&ch, buf, len, -1);
 	wire_enc_free(e);
+	/*
+	 * The parent is gone (killed, say): stop, as when it closes.  The
+	 * mounts stay with their containers; a restarted hushd adopts them.
+	 */
+	if (r == HUSH_E_IO) {
+		log_debug("the parent is gone; shutting down");
+		_exit(0);
+	}
+	if (r != 0)
+		fatal_r(r, "sending to the parent");
 }
 
 /* The container's init is gone: forget it and tell the parent. */

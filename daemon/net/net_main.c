@@ -70,6 +70,8 @@ net_role_ou(uint8_t role)
 	    role == ROLE_WORKER ? X509_OU_WORKER : "unknown role";
 }
 
+static noreturn void shutdown_net(void);
+
 void
 net_send_parent(struct wire_enc *e, int fd)
 {
@@ -79,9 +81,13 @@ net_send_parent(struct wire_enc *e, int fd)
 
 	if ((r = wire_enc_finish(e, &buf, &len)) != 0)
 		fatal_r(r, "encoding a message for the parent");
-	if ((r = chan_send(&N.ch, buf, len, fd)) != 0)
-		fatal_r(r, "sending to the parent");
+	r = chan_send(&N.ch, buf, len, fd);
 	wire_enc_free(e);
+	/* The parent is gone (killed, say): stop, as when it closes. */
+	if (r == HUSH_E_IO)
+		shutdown_net();
+	if (r != 0)
+		fatal_r(r, "sending to the parent");
 }
 
 void
@@ -398,7 +404,7 @@ shutdown_net(void)
 {
 	struct pcall *pc;
 
-	log_debug("parent closed the channel; shutting down");
+	log_debug("the parent closed the channel, or is gone; shutting down");
 	conn_close_all();
 	while ((pc = N.pcalls) != NULL) {
 		N.pcalls = pc->next;

@@ -2,6 +2,13 @@
  * The control socket.  Who may use it is decided by the kernel (SO_PEERCRED),
  * never by anything the client writes; which requests a client may make
  * depends only on the node's state (uninitialized, locked, ready).
+ *
+ * One request per connection, and every connection bounded (parent.h,
+ * "connection limits"): PENDING until its request has arrived whole, by
+ * a deadline; SERVING while the request is carried out, drawing on the
+ * pool of its kind; CLOSING once the reply is queued, until it has gone
+ * out or its reader is too slow.  Every way out of the first two is an
+ * answer the client can read: a reply, or an error saying why not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,12 +29,56 @@
 #include "log.h"
 #include "parent.h"
 
+enum client_state {
+	CL_PENDING,		/* its request has not arrived whole */
+	CL_SERVING,		/* the request is being carried out */
+	CL_CLOSING,		/* answered: the reply is on its way out */
+	CL_GONE,		/* closed; freed at the next control_tick() */
+};
+
+/* What a request draws on, by its type (request_pool()). */
+enum client_pool {
+	POOL_CLI,		/* hushctl and anything else */
+	POOL_HOOK,		/* hush-oci-hook: container attach and detach */
+	NPOOLS
+};
+
+static const size_t pool_max[NPOOLS] = {
+	[POOL_CLI] = CONTROL_CLI_MAX,
+	[POOL_HOOK] = CONTROL_HOOK_MAX,
+};
+
 struct client {
-	struct client	*next;
+	TAILQ_ENTRY(client) entry;	/* oldest first */
 	struct chan	 ch;
 	struct op	*op;		/* the request being served */
 	pid_t		 pid;
+	enum client_state state;
+	enum client_pool pool;		/* SERVING and CLOSING */
+	uint64_t	 since_ms;	/* accepted (PENDING), answered (CLOSING) */
 };
+
+TAILQ_HEAD(client_list, client);
+
+struct control {
+	struct client_list clients;
+	/*
+	 * Closed this turn of the poll loop, whose pollfd table may still
+	 * name them: freed at the start of the next, so that "is it still
+	 * there?" is a look at its state, not a walk of the list.
+	 */
+	struct client_list gone;
+	size_t		 npending;
+	size_t		 nserving[NPOOLS];	/* SERVING and CLOSING */
+	uint64_t	 accept_resume_ms;	/* after accept() ran out of fds */
+};
+
+/* A short pause in accepting when out of descriptors, not a busy loop. */
+#define ACCEPT_PAUSE_MS	100
+/* Connections accepted per turn of the poll loop, so all get read. */
+#define ACCEPT_BATCH	32
+/* Datagrams dropped before closing a refused connection (chan.h). */
+#define DISCARD_MAX	256
 
 /* When a request is allowed, by node state. */
 #define W_UNINIT	0x1
@@ -266,12 +318,30 @@ control_listen(struct parent *p)
 		return HUSH_E_IO;
 	}
 	umask(old);
-	if (chmod(p->cfg.control_socket, 0600) != 0 || listen(fd, 16) != 0) {
+	/*
+	 * The kernel's largest backlog: a burst of container starts waits
+	 * in it for accept() rather than failing to connect.
+	 */
+	if (chmod(p->cfg.control_socket, 0600) != 0 || listen(fd, SOMAXCONN) != 0) {
 		close(fd);
 		return HUSH_E_IO;
 	}
+	if ((p->ctl = calloc(1, sizeof(*p->ctl))) == NULL) {
+		close(fd);
+		return HUSH_E_NOMEM;
+	}
+	TAILQ_INIT(&p->ctl->clients);
+	TAILQ_INIT(&p->ctl->gone);
 	p->listen_fd = fd;
 	return 0;
+}
+
+int
+control_listen_fd(struct parent *p)
+{
+	if (p->ctl == NULL || child_now_ms() < p->ctl->accept_resume_ms)
+		return -1;
+	return p->listen_fd;
 }
 
 /*
@@ -312,27 +382,72 @@ client_send(struct client *c, struct wire_enc *e)
 static void
 client_close(struct parent *p, struct client *c)
 {
-	struct client **cp;
+	struct control *ctl = p->ctl;
 
-	for (cp = &p->clients; *cp != NULL; cp = &(*cp)->next) {
-		if (*cp == c) {
-			*cp = c->next;
-			break;
-		}
-	}
+	if (c->state == CL_GONE)
+		return;
+	TAILQ_REMOVE(&ctl->clients, c, entry);
+	if (c->state == CL_PENDING)
+		ctl->npending--;
+	else
+		ctl->nserving[c->pool]--;
 	/* The operation carries on (a commit must finish); its answer is dropped. */
 	if (c->op != NULL)
 		c->op->client = NULL;
+	/* Anything it sent past its request, unread, would reset it (chan.h). */
+	if (c->ch.fd >= 0 && shutdown(c->ch.fd, SHUT_RD) == 0)
+		(void)chan_discard_input(&c->ch, DISCARD_MAX);
 	chan_close(&c->ch);
-	free(c);
-	p->nclients--;
+	c->op = NULL;
+	c->state = CL_GONE;
+	TAILQ_INSERT_TAIL(&ctl->gone, c, entry);
+}
+
+static void
+free_gone(struct control *ctl)
+{
+	struct client *c;
+
+	while ((c = TAILQ_FIRST(&ctl->gone)) != NULL) {
+		TAILQ_REMOVE(&ctl->gone, c, entry);
+		free(c);
+	}
+}
+
+/*
+ * Ends a connection hushd will not serve (further), with an error the
+ * client can read.  The socket is shut for reading first and what the
+ * client had sent thrown away: closed with unread data, a Unix socket
+ * resets its peer, which might then lose the reply (chan.h).  Best
+ * effort: a client that does not read cannot be told.
+ */
+static void
+client_refuse(struct parent *p, struct client *c, enum control_refusal why,
+    int code, const char *detail)
+{
+	struct wire_enc e;
+	const uint8_t *buf;
+	size_t len;
+
+	control_refused(why, c->pid, detail);
+	/* Best effort, as said: the connection ends here either way. */
+	if (msg_error_reply(&e, 1, code, detail) == 0 &&
+	    wire_enc_finish(&e, &buf, &len) == 0)
+		(void)!chan_send(&c->ch, buf, len, -1);
+	wire_enc_free(&e);
+	client_close(p, c);
 }
 
 void
 control_close_all(struct parent *p)
 {
-	while (p->clients != NULL)
-		client_close(p, p->clients);
+	if (p->ctl != NULL) {
+		while (!TAILQ_EMPTY(&p->ctl->clients))
+			client_close(p, TAILQ_FIRST(&p->ctl->clients));
+		free_gone(p->ctl);
+		free(p->ctl);
+		p->ctl = NULL;
+	}
 	if (p->listen_fd >= 0) {
 		close(p->listen_fd);
 		unlink(p->cfg.control_socket);
@@ -343,8 +458,12 @@ control_close_all(struct parent *p)
 void
 op_free(struct op *op)
 {
-	if (op->client != NULL)
+	/* One request per connection: this one is done with. */
+	if (op->client != NULL) {
 		op->client->op = NULL;
+		op->client->state = CL_CLOSING;
+		op->client->since_ms = child_now_ms();
+	}
 	if (op->ctx_free != NULL && op->ctx != NULL)
 		op->ctx_free(op->ctx);
 	if (op->has_fd)
@@ -373,45 +492,79 @@ op_error(struct op *op, int code, const char *detail)
 	op_reply(op, &e);
 }
 
-void
-control_accept(struct parent *p)
+/* Room for one more pending connection: the oldest pending one goes. */
+static void
+evict_oldest_pending(struct parent *p)
+{
+	struct client *c;
+	char detail[200];
+
+	TAILQ_FOREACH(c, &p->ctl->clients, entry) {
+		if (c->state != CL_PENDING)
+			continue;
+		snprintf(detail, sizeof(detail), "closed after %llu ms without a whole "
+		    "request: %d connections were waiting to send one, the most "
+		    "hushd keeps, and this was the oldest; send the request right "
+		    "after connecting", (unsigned long long)(child_now_ms() - c->since_ms),
+		    CONTROL_PENDING_MAX);
+		client_refuse(p, c, REFUSED_EVICTED, HUSH_E_BUSY, detail);
+		return;
+	}
+}
+
+static void client_read(struct parent *p, struct client *c);
+
+/* Accepts one connection; false when none is waiting, or none can be taken. */
+static bool
+accept_one(struct parent *p)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct client *c;
-	struct wire_enc e;
+	char detail[160];
 	int fd;
 
-	if ((fd = accept4(p->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-		close(fd);
-		return;
+	if ((fd = accept4(p->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+		    errno == ECONNABORTED)
+			return errno == ECONNABORTED;
+		/* EMFILE, ENFILE, ENOBUFS, ENOMEM: the backlog keeps them a moment. */
+		snprintf(detail, sizeof(detail), "cannot accept a connection: %s; "
+		    "pausing %d ms", strerror(errno), ACCEPT_PAUSE_MS);
+		control_refused(REFUSED_ACCEPT, 0, detail);
+		p->ctl->accept_resume_ms = child_now_ms() + ACCEPT_PAUSE_MS;
+		return false;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
-		return;
+		return true;
 	}
 	/* fds: an attach's pidfd; dispatch() refuses them on anything else */
 	chan_init(&c->ch, fd, "control", CONTROL_MAX_MSG, true);
 	c->pid = cred.pid;
-	if (cred.uid != 0 || p->nclients >= MAX_CLIENTS) {
-		if (cred.uid != 0)
-			log_warn("refused control connection from uid %u (pid %ld)",
-			    (unsigned)cred.uid, (long)cred.pid);
-		/* Best effort: the connection is closed right after, answer or not. */
-		(void)!msg_error_reply(&e, 1, cred.uid != 0 ? HUSH_E_PERM : HUSH_E_UNAVAIL,
-		    cred.uid != 0 ? "permission denied: only root may use the hush control socket"
-		    : "too many control connections");
-		client_send(c, &e);
-		wire_enc_free(&e);
-		chan_close(&c->ch);
-		free(c);
-		return;
+	c->state = CL_PENDING;
+	c->since_ms = child_now_ms();
+	if (p->ctl->npending >= CONTROL_PENDING_MAX)
+		evict_oldest_pending(p);
+	TAILQ_INSERT_TAIL(&p->ctl->clients, c, entry);
+	p->ctl->npending++;
+	if (cred.uid != 0) {
+		snprintf(detail, sizeof(detail), "permission denied: only root may use "
+		    "the hush control socket (uid %u)", (unsigned)cred.uid);
+		client_refuse(p, c, REFUSED_NOT_ROOT, HUSH_E_PERM, detail);
+		return true;
 	}
-	c->next = p->clients;
-	p->clients = c;
-	p->nclients++;
+	/* Clients write right after connecting: most requests are here already. */
+	client_read(p, c);
+	return true;
+}
+
+void
+control_accept(struct parent *p)
+{
+	for (int i = 0; i < ACCEPT_BATCH && accept_one(p); i++)
+		;
 }
 
 static unsigned
@@ -463,6 +616,45 @@ refuse(struct parent *p, struct op *op)
 	}
 }
 
+/*
+ * The pool a request draws on.  Only the type counts, which any root
+ * client may write: the pools keep one kind of *work* from crowding out
+ * the other, they do not tell the hook from hushctl.
+ */
+static enum client_pool
+request_pool(const struct chan_msg *cm)
+{
+	struct wire_hdr hdr;
+
+	if (wire_peek_hdr(cm->buf, cm->len, &hdr) == 0 &&
+	    (hdr.type == CTL_CONTAINER_ATTACH || hdr.type == CTL_CONTAINER_DETACH))
+		return POOL_HOOK;
+	return POOL_CLI;
+}
+
+/* A whole request has arrived: it leaves the pending pool for its own. */
+static bool
+admit_request(struct parent *p, struct client *c, const struct chan_msg *cm)
+{
+	enum client_pool pool = request_pool(cm);
+	char detail[240];
+
+	if (p->ctl->nserving[pool] >= pool_max[pool]) {
+		snprintf(detail, sizeof(detail), "hushd is busy: %zu %s requests are "
+		    "in progress, the most it serves at once; this one was not "
+		    "carried out, try again", pool_max[pool],
+		    pool == POOL_HOOK ? "container" : "hushctl");
+		client_refuse(p, c, pool == POOL_HOOK ? REFUSED_HOOK_FULL :
+		    REFUSED_CLI_FULL, HUSH_E_BUSY, detail);
+		return false;
+	}
+	p->ctl->npending--;
+	p->ctl->nserving[pool]++;
+	c->pool = pool;
+	c->state = CL_SERVING;
+	return true;
+}
+
 static void
 dispatch(struct parent *p, struct client *c, struct chan_msg *cm)
 {
@@ -471,12 +663,8 @@ dispatch(struct parent *p, struct client *c, struct chan_msg *cm)
 	char why[256];
 	int r;
 
-	if (c->op != NULL) {
-		log_warn("control client (pid %ld) sent a second request while one is "
-		    "in progress", (long)c->pid);
-		client_close(p, c);
+	if (!admit_request(p, c, cm))
 		return;
-	}
 	if ((m = malloc(sizeof(*m))) == NULL || (op = calloc(1, sizeof(*op))) == NULL) {
 		free(m);
 		client_close(p, c);
@@ -526,10 +714,45 @@ dispatch(struct parent *p, struct client *c, struct chan_msg *cm)
 	free(m);
 }
 
+/* What chan_recv() refused, answered before the connection goes. */
+static void
+refuse_input(struct parent *p, struct client *c, int r)
+{
+	char detail[240];
+
+	if (r == HUSH_E_TOOBIG) {
+		snprintf(detail, sizeof(detail), "request too large: %zu bytes, and "
+		    "hushd's control socket takes at most %u bytes per request "
+		    "(a secret value at most %u bytes)", c->ch.refused_len,
+		    (unsigned)CONTROL_MAX_MSG, (unsigned)HUSH_SECRET_MAX);
+		client_refuse(p, c, REFUSED_TOOBIG, HUSH_E_TOOBIG, detail);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "malformed request: %s", hush_strerror(r));
+	client_refuse(p, c, REFUSED_MALFORMED, r == HUSH_E_NOMEM ? r : HUSH_E_PROTO,
+	    detail);
+}
+
+/* Reads what a pending client sent; serves its request once whole. */
+static void
+client_read(struct parent *p, struct client *c)
+{
+	struct chan_msg cm;
+	int r;
+
+	if ((r = chan_recv(&c->ch, &cm)) == 1) {
+		dispatch(p, c, &cm);
+		chan_msg_free(&cm);
+	} else if (r == HUSH_E_IO) {
+		client_close(p, c);	/* it hung up */
+	} else if (r < 0) {
+		refuse_input(p, c, r);
+	}
+}
+
 void
 control_client_io(struct parent *p, struct client *c, short revents)
 {
-	struct chan_msg cm;
 	int r;
 
 	if (revents & POLLOUT) {
@@ -539,40 +762,109 @@ control_client_io(struct parent *p, struct client *c, short revents)
 			return;
 		}
 	}
-	if (revents & (POLLIN | POLLHUP | POLLERR)) {
-		r = chan_recv(&c->ch, &cm);
-		if (r == 1) {
-			dispatch(p, c, &cm);
-			chan_msg_free(&cm);
-		} else if (r < 0) {
-			if (r != HUSH_E_IO)
-				log_warn("control client (pid %ld): %s", (long)c->pid,
-				    hush_strerror(r));
+	switch (c->state) {
+	case CL_PENDING:
+		if (revents & (POLLIN | POLLHUP | POLLERR))
+			client_read(p, c);
+		return;
+	case CL_SERVING:
+		/*
+		 * Hung up: the answer has no one to go to.  Nothing more is
+		 * read from it (one request per connection), so a second
+		 * request stays unread until the connection closes.
+		 */
+		if (revents & (POLLHUP | POLLERR))
 			client_close(p, c);
-		}
+		return;
+	case CL_CLOSING:
+		if (!chan_pending(&c->ch) || (revents & (POLLHUP | POLLERR)))
+			client_close(p, c);
+		return;
+	case CL_GONE:
+		return;
 	}
 }
 
 bool
 control_client_alive(struct parent *p, const struct client *c)
 {
-	for (const struct client *x = p->clients; x != NULL; x = x->next)
-		if (x == c)
-			return true;
-	return false;
+	return p->ctl != NULL && c->state != CL_GONE;
 }
 
 /* For the poll loop in parent.c. */
 size_t
 control_pollfds(struct parent *p, struct pollfd *pfd, struct client **who, size_t max)
 {
+	struct client *c;
 	size_t n = 0;
 
-	for (struct client *c = p->clients; c != NULL && n < max; c = c->next) {
+	if (p->ctl == NULL)
+		return 0;
+	TAILQ_FOREACH(c, &p->ctl->clients, entry) {
+		if (n >= max)
+			break;
 		pfd[n].fd = c->ch.fd;
-		pfd[n].events = POLLIN | (chan_pending(&c->ch) ? POLLOUT : 0);
+		/* Past PENDING, input is not read: POLLHUP still says it left. */
+		pfd[n].events = (c->state == CL_PENDING ? POLLIN : 0) |
+		    (chan_pending(&c->ch) ? POLLOUT : 0);
 		pfd[n].revents = 0;
 		who[n++] = c;
 	}
 	return n;
+}
+
+static void
+lower(int *timeout, uint64_t due, uint64_t now)
+{
+	int left = due > now ? (int)(due - now) : 0;
+
+	if (*timeout < 0 || left < *timeout)
+		*timeout = left;
+}
+
+void
+control_tick(struct parent *p, int *timeout)
+{
+	struct client *c, *next;
+	uint64_t now = child_now_ms();
+	char detail[200];
+	int due;
+
+	if ((due = control_refusals_flush()) >= 0 && (*timeout < 0 || due < *timeout))
+		*timeout = due;
+	if (p->ctl == NULL)
+		return;
+	free_gone(p->ctl);
+	if (p->ctl->accept_resume_ms > now)
+		lower(timeout, p->ctl->accept_resume_ms, now);
+	for (c = TAILQ_FIRST(&p->ctl->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		switch (c->state) {
+		case CL_PENDING:
+			if (now - c->since_ms < CONTROL_REQUEST_MS) {
+				lower(timeout, c->since_ms + CONTROL_REQUEST_MS, now);
+				break;
+			}
+			snprintf(detail, sizeof(detail), "closed: no whole request "
+			    "within %d ms of connecting (hushctl and hush-oci-hook "
+			    "send theirs at once)", CONTROL_REQUEST_MS);
+			client_refuse(p, c, REFUSED_IDLE, HUSH_E_TIMEOUT, detail);
+			break;
+		case CL_SERVING:
+		case CL_GONE:
+			break;
+		case CL_CLOSING:
+			if (!chan_pending(&c->ch)) {
+				client_close(p, c);
+			} else if (now - c->since_ms >= CONTROL_DRAIN_MS) {
+				snprintf(detail, sizeof(detail), "the client did not read "
+				    "its reply within %d ms", CONTROL_DRAIN_MS);
+				control_refused(REFUSED_UNREAD, c->pid, detail);
+				client_close(p, c);
+			} else {
+				lower(timeout, c->since_ms + CONTROL_DRAIN_MS, now);
+			}
+			break;
+		}
+	}
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -30,6 +31,42 @@
 #include "pki/pki.h"
 #include "net/net.h"
 #include "raft/raft_proc.h"
+
+/*
+ * The parent's own descriptors in the poll loop: signals, the control
+ * socket, four children's channels, the timer, the launcher and four trap
+ * pipes, with room to spare; control connections come after them.
+ */
+#define PARENT_PFDS	16
+
+/*
+ * Descriptors the parent may need at once: every control connection with
+ * a pidfd beside it (an attach in progress) and one pidfd per container
+ * holding secrets.  The usual soft limit, 1024, is too low for a busy
+ * node; the hard limit (systemd's default is 524288) is what the
+ * administrator allows, so take it.  Only the parent: the launcher and
+ * its children were forked before this and keep the inherited limit.
+ */
+#define PARENT_FDS_WANTED	(2 * CONTROL_CONNS_MAX + 1024)
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return;
+	}
+	if (rl.rlim_cur < PARENT_FDS_WANTED)
+		log_warn("the open-file limit is %llu, below the %d that %d control "
+		    "connections and as many containers may need; raise it "
+		    "(LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
+		    PARENT_FDS_WANTED, CONTROL_CONNS_MAX);
+}
 
 static int
 lock_state_dir(struct parent *p)
@@ -429,9 +466,9 @@ parent_main(const struct hushd_config *cfg)
 		&pki_child, &raft_child, &net_child, &mounter_child,
 	};
 	struct child *kids[] = { &p->pki, &p->raft, &p->net, &p->mounter };
-	struct pollfd pfd[16 + MAX_CLIENTS];
+	struct pollfd *pfd;
 	size_t trap_at;
-	struct client *who[MAX_CLIENTS];
+	struct client **who;
 	char why[512];
 	size_t n, nc;
 	int timeout, r;
@@ -458,6 +495,7 @@ parent_main(const struct hushd_config *cfg)
 	/* First, while no key is in this process's memory: see launcher.c. */
 	if (launcher_start(roles, sizeof(roles) / sizeof(roles[0])) != 0)
 		fatal("cannot start the launcher process: %s", strerror(errno));
+	raise_fd_limit();
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 	/* After the launcher's fork: locks are not inherited (keyheap.h). */
@@ -489,6 +527,10 @@ parent_main(const struct hushd_config *cfg)
 	}
 	if (control_listen(p) != 0)
 		return 1;
+	/* The parent's own descriptors, then one per control connection. */
+	if ((pfd = calloc(PARENT_PFDS + CONTROL_CONNS_MAX, sizeof(*pfd))) == NULL ||
+	    (who = calloc(CONTROL_CONNS_MAX, sizeof(*who))) == NULL)
+		fatal("out of memory");
 	if (containers_run_dir_open(p, why, sizeof(why)) != 0) {
 		log_err("%s", why);
 		return 1;
@@ -513,10 +555,12 @@ parent_main(const struct hushd_config *cfg)
 		supervise(p, &p->raft, &timeout);
 		supervise(p, &p->net, &timeout);
 		supervise(p, &p->mounter, &timeout);
+		/* Idle clients past their deadline go; the next one's is the wake-up. */
+		control_tick(p, &timeout);
 
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = p->sig_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = p->listen_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = control_listen_fd(p), .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = p->pki.ch.fd,
 		    .events = POLLIN | (chan_pending(&p->pki.ch) ? POLLOUT : 0) };
 		pfd[n++] = (struct pollfd){ .fd = p->raft.ch.fd,
@@ -530,7 +574,7 @@ parent_main(const struct hushd_config *cfg)
 		trap_at = n;
 		for (size_t i = 0; i < 4; i++)
 			pfd[n++] = (struct pollfd){ .fd = kids[i]->trap_fd, .events = POLLIN };
-		nc = control_pollfds(p, pfd + n, who, MAX_CLIENTS);
+		nc = control_pollfds(p, pfd + n, who, CONTROL_CONNS_MAX);
 		if (poll(pfd, n + nc, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -567,6 +611,8 @@ parent_main(const struct hushd_config *cfg)
 	}
 	notify_stopping();
 	control_close_all(p);
+	free(pfd);
+	free(who);
 	shutdown_children(p);
 	audit_close(&p->audit);
 	notify_close();

@@ -27,7 +27,32 @@
 #define HUSH_DEFAULT_PORT 4477
 #define HUSH_DEFAULT_CERT_EXPIRY ((uint64_t)90 * 24 * 3600)
 #define CONTROL_MAX_MSG (HUSH_SECRET_MAX + 65536)
-#define MAX_CLIENTS 64
+
+/*
+ * The control socket's connection limits (control.c; README "Control
+ * socket limits" and hushd(8) say the same).  Every client is root, so
+ * this is about buggy or hung tools, not attackers: still, everything a
+ * connection can hold is bounded in number and in time.
+ *
+ * A connection is *pending* until its request has arrived whole; it must
+ * arrive within CONTROL_REQUEST_MS of connecting (hushctl and the hook
+ * send theirs right after connect()).  At most CONTROL_PENDING_MAX are
+ * pending: one more evicts the oldest, so that a burst of idle connects
+ * cannot keep out a client that writes at once.  A request then draws on
+ * one of two pools, by its type: the hook's (container attach and detach)
+ * or everyone else's (hushctl), so hushctl sessions can never take the
+ * room container starts need.  A request in progress (say, waiting for a
+ * raft commit) is never idle.  Its reply must be read within
+ * CONTROL_DRAIN_MS.  A connection refused for room is answered
+ * HUSH_E_BUSY, which clients may resend: hushd never read the request, or
+ * did nothing with it.
+ */
+#define CONTROL_PENDING_MAX	128
+#define CONTROL_CLI_MAX		64
+#define CONTROL_HOOK_MAX	512	/* 256 container starts and their stops, at once */
+#define CONTROL_CONNS_MAX	(CONTROL_PENDING_MAX + CONTROL_CLI_MAX + CONTROL_HOOK_MAX)
+#define CONTROL_REQUEST_MS	2000
+#define CONTROL_DRAIN_MS	10000
 
 /* Keyring descriptions (hushd's private session keyring). */
 #define KEY_DEK "hush:dek"
@@ -56,6 +81,7 @@ enum parent_state {
 };
 
 struct client;
+struct control;
 struct op;
 
 #define MAX_PEERS 64
@@ -115,8 +141,7 @@ struct parent {
 	struct op		*waiting_ready;
 	int			 listen_fd;
 	int			 sig_fd;
-	struct client		*clients;
-	size_t			 nclients;
+	struct control		*ctl;		/* control.c: the clients */
 	int			 lock_fd;
 	bool			 stopping;
 	struct audit		 audit;		/* audit_events.c */
@@ -141,12 +166,38 @@ int	parent_confine(const struct hushd_config *cfg, int trap_fd);
 
 /* control.c */
 int	control_listen(struct parent *p);
+/* The listening socket while accepting, else -1 (poll() skips it). */
+int	control_listen_fd(struct parent *p);
+/* Accepts what is waiting, a bounded batch; reads what each has sent. */
 void	control_accept(struct parent *p);
 void	control_client_io(struct parent *p, struct client *c, short revents);
 void	control_close_all(struct parent *p);
 bool	control_client_alive(struct parent *p, const struct client *c);
 struct pollfd;
 size_t	control_pollfds(struct parent *p, struct pollfd *pfd, struct client **who, size_t max);
+/* Closes the connections past their deadline; lowers *timeout to the next. */
+void	control_tick(struct parent *p, int *timeout);
+
+/*
+ * control_refusals.c: refused control connections, counted and logged at
+ * most once per CONTROL_LOG_EVERY_MS whatever their number.
+ */
+enum control_refusal {
+	REFUSED_NOT_ROOT,
+	REFUSED_IDLE,		/* no whole request within CONTROL_REQUEST_MS */
+	REFUSED_EVICTED,	/* oldest pending, when CONTROL_PENDING_MAX were */
+	REFUSED_CLI_FULL,
+	REFUSED_HOOK_FULL,
+	REFUSED_TOOBIG,
+	REFUSED_MALFORMED,
+	REFUSED_UNREAD,		/* a reply not read within CONTROL_DRAIN_MS */
+	REFUSED_ACCEPT,		/* accept() failed: out of descriptors or memory */
+	REFUSED_KINDS
+};
+#define CONTROL_LOG_EVERY_MS	10000
+void	control_refused(enum control_refusal why, pid_t pid, const char *detail);
+/* Logs what was counted, once its time has come; when the next is due, or -1. */
+int	control_refusals_flush(void);
 
 /* An operation: a control request in progress, possibly over several calls. */
 struct op {

@@ -38,6 +38,8 @@ static const struct sandbox_call parent_calls[] = {
 	/* the poll loop: control clients, children's channels, signalfd, timer */
 	SB_CALL("poll"), SB_CALL("read"), SB_CALL("write"),
 	SB_CALL("accept4"), SB_CALL("recvmsg"), SB_CALL("sendmsg"),
+	/* a refused client's socket is shut for reading before it is closed */
+	SB_CALL("shutdown"),
 	SB_CALL("sendto"), SB_CALL("recvfrom"),	/* launcher, audit netlink */
 	SB_ARG2("getsockopt", 1, SOL_SOCKET, 2, SO_PEERCRED),	/* who a client is */
 	SB_CALL("fcntl"), SB_CALL("dup"),

@@ -205,10 +205,16 @@ pki_main(int fd)
 			(void)!msg_error_reply(&e, m->hdr.request_id, r, why);
 		}
 		chan_msg_free(&cm);
-		if ((r = wire_enc_finish(&e, &out, &outlen)) != 0 ||
-		    (r = chan_send_wait(&ch, out, outlen, -1)) != 0)
-			fatal_r(r, "replying to the parent");
+		if ((r = wire_enc_finish(&e, &out, &outlen)) == 0)
+			r = chan_send_wait(&ch, out, outlen, -1);
 		wire_enc_free(&e);
+		/* The parent went while we worked: stop, as when it closes. */
+		if (r == HUSH_E_IO) {
+			log_debug("the parent is gone; shutting down");
+			break;
+		}
+		if (r != 0)
+			fatal_r(r, "replying to the parent");
 	}
 	ca_forget();
 	free(m);

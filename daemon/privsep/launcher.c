@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,12 @@
 #define MAX_ROLES	8
 #define MAX_QUEUED	32
 #define SPAWN_WAIT_MS	10000
+/*
+ * How long children get to end by themselves once the parent is gone:
+ * each sees its channel close and stops (raft closes its log) well
+ * within it.  Only one still running after that is worth a warning.
+ */
+#define CHILD_GRACE_MS	2000
 
 enum launch_kind { LAUNCH_STARTED = 1, LAUNCH_FAILED = 2, LAUNCH_EXITED = 3 };
 
@@ -75,6 +82,7 @@ static int	 launcher_trap_r = -1;	/* the launcher's own SIGSYS reports */
 
 /* Launcher side: where its own SIGSYS handler reports (the parent reads). */
 static int	 own_trap_w = -1;
+static pid_t	 parent_pid;	/* the parent that forked the launcher */
 static struct launch_ev queued[MAX_QUEUED];
 static size_t	 nqueued;
 
@@ -132,6 +140,25 @@ send_ev(int fd, const struct launch_ev *ev, const int *fds, size_t nfds)
 	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*ev) ? 0 : HUSH_E_IO;
 }
 
+static void launcher_exit(int tfd) __attribute__((__noreturn__));
+static int	 trap_rd = -1;	/* the parent's trap pipe, for launcher_exit() */
+static bool	 parent_lost;	/* a report could not go: the parent is gone */
+
+/* What a send to the parent failing with e means: it is gone. */
+static bool
+gone(int e)
+{
+	return e == EPIPE || e == ECONNRESET || e == ENOTCONN;
+}
+
+/* The parent went while we told it something: see launcher_exit(). */
+static void __attribute__((__noreturn__))
+lost_parent(void)
+{
+	parent_lost = true;
+	launcher_exit(trap_rd);
+}
+
 static void
 launch(int fd, uint32_t role)
 {
@@ -147,22 +174,37 @@ launch(int fd, uint32_t role)
 		running[role] = pid;
 		ev.kind = LAUNCH_STARTED;
 		ev.pid = pid;
-		if (send_ev(fd, &ev, fds, 2) != 0)
-			log_err("cannot hand the %s process to the parent", roles[role]->name);
+		r = send_ev(fd, &ev, fds, 2) == 0 ? 0 : errno;
 		close(fds[0]);
 		close(fds[1]);
+		if (r != 0 && gone(r))
+			lost_parent();
+		if (r != 0)
+			log_err("cannot hand the %s process to the parent: %s",
+			    roles[role]->name, strerror(r));
 		return;
 	}
-	if (send_ev(fd, &ev, NULL, 0) != 0)
-		log_err("cannot tell the parent that %s did not start", roles[role]->name);
+	if (send_ev(fd, &ev, NULL, 0) != 0) {
+		if (gone(errno))
+			lost_parent();
+		log_err("cannot tell the parent that %s did not start",
+		    roles[role]->name);
+	}
 }
 
+
+/*
+ * Reports each child that ended to the parent (fd), or to no one (-1).
+ * A report that cannot go means the parent is gone, and so the children
+ * are ending, which is what launcher_exit() is for.
+ */
 static void
 reap_children(int fd)
 {
 	struct launch_ev ev;
 	pid_t pid;
 	int status;
+	bool lost = false;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (size_t i = 0; i < nroles; i++) {
@@ -171,10 +213,19 @@ reap_children(int fd)
 			running[i] = 0;
 			ev = (struct launch_ev){ .kind = LAUNCH_EXITED, .role = (uint32_t)i,
 			    .pid = pid, .status = status };
-			if (fd >= 0 && send_ev(fd, &ev, NULL, 0) != 0)
-				log_err("cannot report the end of the %s process", roles[i]->name);
+			if (fd < 0 || lost)
+				continue;
+			if (send_ev(fd, &ev, NULL, 0) == 0)
+				continue;
+			if (gone(errno))
+				lost = true;
+			else
+				log_err("cannot report the end of the %s process: %s",
+				    roles[i]->name, strerror(errno));
 		}
 	}
+	if (lost)
+		lost_parent();
 }
 
 /* The parent's own sandbox reported a trapped call: say which, it cannot. */
@@ -191,28 +242,68 @@ read_parent_trap(int tfd)
 	}
 }
 
-/* The parent is gone or done: nothing may outlive it. */
-static void __attribute__((__noreturn__))
-launcher_exit(int tfd)
+static size_t
+children_running(void)
+{
+	size_t alive = 0;
+
+	for (size_t i = 0; i < nroles; i++)
+		alive += running[i] > 0;
+	return alive;
+}
+
+/* Reaps children until none runs or ms have passed; how many still run. */
+static size_t
+wait_children(int ms)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
-	int alive;
+
+	for (int waited = 0;; waited += 20) {
+		reap_children(-1);
+		if (children_running() == 0 || waited >= ms)
+			return children_running();
+		nanosleep(&pause, NULL);
+	}
+}
+
+/*
+ * The parent is gone or done: nothing may outlive it.  After a clean
+ * stop the parent has waited for its children, so none is left; after
+ * it died (kill -9, a crash) they are all stopping by themselves, as
+ * their channels to it closed.  That is expected and said once, calmly;
+ * a child that will not stop is not, and is killed with a warning.
+ */
+static void
+launcher_exit(int tfd)
+{
+	char names[128] = "";
+	size_t off = 0;
+	int n;
 
 	read_parent_trap(tfd);
 	for (size_t i = 0; i < nroles; i++) {
-		if (running[i] > 0) {
-			log_warn("%s process did not stop; killing it", roles[i]->name);
-			kill(running[i], SIGKILL);
-		}
+		if (running[i] <= 0)
+			continue;
+		n = snprintf(names + off, sizeof(names) - off, "%s%s",
+		    off == 0 ? "" : ", ", roles[i]->name);
+		if (n > 0 && (size_t)n < sizeof(names) - off)
+			off += (size_t)n;
 	}
-	for (int tries = 0; tries < 250; tries++) {
-		reap_children(-1);
-		alive = 0;
-		for (size_t i = 0; i < nroles; i++)
-			alive += running[i] > 0;
-		if (alive == 0)
-			break;
-		nanosleep(&pause, NULL);
+	if (off > 0 || parent_lost)
+		log_info("the parent process (pid %ld) %s; its children stop with "
+		    "it%s%s%s", (long)parent_pid, getppid() != parent_pid ?
+		    "is gone" : "closed its channel", off > 0 ? " (still running: " :
+		    "", names, off > 0 ? ")" : "");
+	if (wait_children(CHILD_GRACE_MS) > 0) {
+		for (size_t i = 0; i < nroles; i++) {
+			if (running[i] > 0) {
+				log_warn("%s process did not stop within %d ms of the "
+				    "parent's end; killing it", roles[i]->name,
+				    CHILD_GRACE_MS);
+				kill(running[i], SIGKILL);
+			}
+		}
+		(void)wait_children(5000);
 	}
 	_exit(0);
 }
@@ -286,6 +377,7 @@ launcher_main(int fd, int tfd)
 	if (proc_harden() != 0)
 		fatal("cannot harden the process");
 	launcher_confine();
+	trap_rd = tfd;
 
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
@@ -333,6 +425,7 @@ launcher_start(const struct child_desc *const *r, size_t n)
 
 	if (n == 0 || n > MAX_ROLES)
 		return HUSH_E_INVAL;
+	parent_pid = getpid();
 	roles = r;
 	nroles = n;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)

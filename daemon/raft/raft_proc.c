@@ -91,6 +91,7 @@ static struct {
 } R;
 
 static void update_poll(void);
+static void shutdown_raft(void);
 
 void
 raft_proc_send(struct wire_enc *e)
@@ -99,10 +100,18 @@ raft_proc_send(struct wire_enc *e)
 	size_t len;
 	int r;
 
-	if ((r = wire_enc_finish(e, &buf, &len)) != 0 ||
-	    (r = chan_send(&R.ch, buf, len, -1)) != 0)
-		fatal_r(r, "sending to the parent");
+	if ((r = wire_enc_finish(e, &buf, &len)) == 0)
+		r = chan_send(&R.ch, buf, len, -1);
 	wire_enc_free(e);
+	/* The parent is gone (killed, say): close the log, as when it closes. */
+	if (r == HUSH_E_IO) {
+		if (!R.closing)
+			log_debug("the parent is gone; shutting down");
+		shutdown_raft();
+		return;
+	}
+	if (r != 0)
+		fatal_r(r, "sending to the parent");
 	update_poll();
 }
 
@@ -704,6 +713,15 @@ poll_cb(uv_poll_t *h, int status, int events)
 	struct chan_msg cm;
 	int r;
 
+	/*
+	 * libuv says EBADF for POLLERR: the channel was reset, which is
+	 * the parent dying with a message of ours unread.  Expected then.
+	 */
+	if (status == UV_EBADF) {
+		log_debug("the parent is gone; shutting down");
+		shutdown_raft();
+		return;
+	}
 	if (status < 0)
 		fatal("polling the parent channel: %s", uv_strerror(status));
 	if (events & UV_WRITABLE) {

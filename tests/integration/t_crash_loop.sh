@@ -12,17 +12,23 @@
 
 ROUNDS=${ROUNDS:-30}
 NET="127.$(( $$ % 200 + 20 )).$(( RANDOM % 250 + 1 ))"
+# not 4477: a node listening on 0.0.0.0:4477 elsewhere on the host would take it
+PORT=$(( 20000 + $$ % 20000 ))
 addr_of() { echo "$NET.$1"; }
 cstart() { start_node "n$1"; }
 chc() { local i=$1; shift; hc "n$i" "$@"; }
 for i in 1 2 3; do cstart "$i" || not_ok "node $i starts"; done
-chc 1 init --advertise-addr "$(addr_of 1)" --listen-addr "$(addr_of 1):4477" >/dev/null
+chc 1 init --advertise-addr "$(addr_of 1):$PORT" --listen-addr "$(addr_of 1):$PORT" >/dev/null
 MT=$(chc 1 join-token -q manager)
 for i in 2 3; do
-	chc "$i" join --token "$MT" "$(addr_of 1):4477" --advertise-addr "$(addr_of "$i")" \
-	    --listen-addr "$(addr_of "$i"):4477" >/dev/null || not_ok "node $i joins"
+	chc "$i" join --token "$MT" "$(addr_of 1):$PORT" --advertise-addr "$(addr_of "$i"):$PORT" \
+	    --listen-addr "$(addr_of "$i"):$PORT" >/dev/null || not_ok "node $i joins"
 done
-check "three managers reachable" wait_for 20 sh -c "[ \"\$('$HUSHCTL' --control-socket '$T_DIR/n1.sock' node ls --format json | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin) if n[\"ManagerStatus\"] in (\"Leader\",\"Reachable\")))')\" = 3 ]"
+if ! wait_for 20 sh -c "[ \"\$('$HUSHCTL' --control-socket '$T_DIR/n1.sock' node ls --format json | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin) if n[\"ManagerStatus\"] in (\"Leader\",\"Reachable\")))')\" = 3 ]"; then
+	not_ok "three managers reachable"
+	finish
+fi
+ok "three managers reachable"
 
 raft_up() { # node I has a live raft store that knows a leader
 	chc "$1" status --format json 2>/dev/null |

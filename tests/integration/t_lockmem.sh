@@ -6,7 +6,8 @@
 # (VmFlags "lo" in smaps).  Values are caught in transit, not afterwards:
 #
 #  - half a control message: a client sends the first 32 KiB datagram of a
-#    message and stops, so the parent holds it mid-reassembly;
+#    message and stops, so the parent holds it mid-reassembly (until the
+#    request deadline, 2 s: the client starts another each second);
 #  - a write stalled on its way to raft: node 1's raft process is stopped
 #    (SIGSTOP) while a 400 KiB secret is created on node 2, so the value
 #    waits in hushctl, in node 2's parent, through both nets (sealed) and
@@ -43,13 +44,18 @@ MARK=LOCKMARK$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 cat >"$T_DIR/half.py" <<'EOS'
 import socket, struct, sys, time
 sock, mark = sys.argv[1], sys.argv[2].encode()
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sock)
 body = (mark * (32768 // len(mark) + 1))[:32768 - 12]
-# version 1, some type, request 1, a body of 400 KiB of which this is the start
-s.send(struct.pack(">HHII", 1, 1, 1, 400 * 1024) + body)
-print("sent", flush=True)
-time.sleep(60)
+# version 1, some type, request 1, a body of 400 KiB of which this is the
+# start.  hushd closes a connection whose request is not whole within 2 s:
+# a new one every second keeps a half message in the parent at all times.
+held = []
+for i in range(60):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sock)
+    s.send(struct.pack(">HHII", 1, 1, 1, 400 * 1024) + body)
+    held = held[-3:] + [s]
+    print("sent", flush=True)
+    time.sleep(1)
 EOS
 python3 "$T_DIR/half.py" "$T_DIR/n1.sock" "$MARK" >"$T_DIR/half.out" 2>&1 &
 HALF=$!

@@ -488,8 +488,54 @@ test_oversized_length(void **state)
 	msg = mkmsg_raw(CHAN_CHUNK, WIRE_VERSION, 1, 1, 4 * CHAN_CHUNK);
 	raw_send(c.sv[0], msg, CHAN_CHUNK, NULL, 0);
 	expect_violation(&c.rx, HUSH_E_TOOBIG);
+	/* The size the header claimed, header included, for the refusal. */
+	assert_int_equal(c.rx.refused_len, WIRE_HDR_LEN + 4 * CHAN_CHUNK);
 	free(msg);
 	case_close_and_reuse(&c, BIG_MAX, false);
+}
+
+/*
+ * Refusing a peer that is still sending: shut for reading, what it sent
+ * is thrown away (fds closed), its further sends fail, and it can still
+ * read the answer it was given, not a reset.
+ */
+static void
+test_discard_input(void **state)
+{
+	struct chan tx, rx;
+	struct chan_msg m;
+	uint8_t *msg;
+	int sv[2], pfd[2], before;
+
+	(void)state;
+	before = count_fds();
+	mkpair(sv);
+	assert_int_equal(pipe(pfd), 0);
+	chan_init(&tx, sv[0], "tx", BIG_MAX, true);
+	chan_init(&rx, sv[1], "rx", 1024, true);
+	msg = mkmsg_raw(CHAN_CHUNK, WIRE_VERSION, 1, 1, 4 * CHAN_CHUNK);
+	raw_send(sv[0], msg, CHAN_CHUNK, &pfd[0], 1);
+	raw_send(sv[0], msg + WIRE_HDR_LEN, CHAN_CHUNK - WIRE_HDR_LEN, &pfd[1], 1);
+	raw_send(sv[0], msg + WIRE_HDR_LEN, CHAN_CHUNK - WIRE_HDR_LEN, NULL, 0);
+	close(pfd[0]);
+	close(pfd[1]);
+	assert_int_equal(chan_recv(&rx, &m), HUSH_E_TOOBIG);
+	free(msg);
+	msg = mkmsg(64, 1);
+	assert_int_equal(chan_send(&rx, msg, 64, -1), 0);
+	assert_int_equal(shutdown(sv[1], SHUT_RD), 0);
+	/* the first datagram went with the refusal: two are left */
+	assert_int_equal(chan_discard_input(&rx, 16), 2);
+	assert_int_equal(chan_discard_input(&rx, 16), 0);
+	chan_close(&rx);
+	assert_int_equal(chan_send(&tx, msg, 64, -1), HUSH_E_IO);
+	assert_int_equal(chan_recv(&tx, &m), 1);
+	assert_int_equal(m.len, 64);
+	assert_memory_equal(m.buf, msg, 64);
+	chan_msg_free(&m);
+	free(msg);
+	chan_close(&tx);
+	assert_int_equal(count_fds(), before);
 }
 
 static void
@@ -818,6 +864,7 @@ main(void)
 		cmocka_unit_test(test_fd_not_allowed),
 		cmocka_unit_test(test_short_first_datagram),
 		cmocka_unit_test(test_oversized_length),
+		cmocka_unit_test(test_discard_input),
 		cmocka_unit_test(test_trailing_bytes),
 		cmocka_unit_test(test_continuation_errors),
 		cmocka_unit_test(test_two_fds),

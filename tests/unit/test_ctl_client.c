@@ -50,6 +50,8 @@ enum answer {
 	ANSWER_UNAVAIL,		/* MSG_ERROR HUSH_E_UNAVAIL: try again */
 	ANSWER_WITH_FD,		/* the request's reply, with an fd attached */
 	ANSWER_CLOSE,		/* today's hushd on an fd: hang up, no reply */
+	ANSWER_BUSY,		/* MSG_ERROR HUSH_E_BUSY: no room, not read */
+	ANSWER_TOOBIG,		/* HUSH_E_TOOBIG at once, the request unread */
 };
 
 struct server {
@@ -109,6 +111,12 @@ answer(struct chan *c, uint16_t type, enum answer how)
 	if (how == ANSWER_UNAVAIL)
 		(void)!msg_error_reply(&e, CTL_REQUEST_ID, HUSH_E_UNAVAIL,
 		    "the raft store is starting");
+	else if (how == ANSWER_BUSY)
+		assert_int_equal(msg_error_reply(&e, CTL_REQUEST_ID, HUSH_E_BUSY,
+		    "hushd is busy: 64 hushctl requests are in progress"), 0);
+	else if (how == ANSWER_TOOBIG)
+		assert_int_equal(msg_error_reply(&e, CTL_REQUEST_ID, HUSH_E_TOOBIG,
+		    "request too large: 300012 bytes"), 0);
 	else
 		wire_enc_init(&e, type | MSG_REPLY, CTL_REQUEST_ID, WIRE_MAX_MSG);
 	/* A failure fails the test: the client under test then sees no answer. */
@@ -136,6 +144,15 @@ serve(void *arg)
 		    (fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 			break;
 		chan_init(&c, fd, "control", WIRE_MAX_MSG, true);
+		if (s->answer[i] == ANSWER_TOOBIG) {
+			/* As hushd refuses: answer, stop reading, drop the rest. */
+			s->served = i + 1;
+			answer(&c, 0, ANSWER_TOOBIG);
+			(void)shutdown(fd, SHUT_RD);
+			(void)chan_discard_input(&c, 256);
+			chan_close(&c);
+			continue;
+		}
 		if (chan_recv_wait(&c, &m, ACCEPT_MS) != 1) {
 			chan_close(&c);
 			break;
@@ -465,6 +482,83 @@ test_hangup_is_retried_until_the_budget(void **state)
 		assert_true(got_pipe(1));
 }
 
+/*
+ * "Busy" means hushd did nothing with the request: it is sent again, the
+ * same bytes, even by a call that sends others only once.
+ */
+static void
+test_busy_is_resent_even_once(void **state)
+{
+	struct ctl_opts opts;
+	struct ctl_reply rep;
+	struct ctl_error err;
+	struct wire_enc e;
+
+	(void)state;
+	start(2, ANSWER_BUSY, ANSWER_OK);
+	detach_request(&e);
+	memset(&opts, 0, sizeof(opts));
+	opts.once = true;
+	opts.budget_ms = 3000;
+	assert_int_equal(ctl_call(sock, "c1", &e, &rep, &opts, &err), 0);
+	wire_enc_free(&e);
+	ctl_reply_free(&rep);
+	stop();
+	assert_int_equal(srv.served, 2);
+	assert_int_equal(srv.reqlen[0], srv.reqlen[1]);
+	assert_memory_equal(srv.req[0], srv.req[1], srv.reqlen[0]);
+}
+
+/* Busy to the end: the daemon's own words, and that the call gave up. */
+static void
+test_busy_until_the_budget(void **state)
+{
+	struct ctl_opts opts;
+	struct ctl_reply rep;
+	struct ctl_error err;
+	struct wire_enc e;
+
+	(void)state;
+	start(4, ANSWER_BUSY, ANSWER_BUSY, ANSWER_BUSY, ANSWER_BUSY);
+	ctl_request(&e, CTL_STATUS);
+	memset(&opts, 0, sizeof(opts));
+	opts.once = true;
+	opts.budget_ms = 600;
+	assert_int_equal(ctl_call(sock, "status", &e, &rep, &opts, &err), HUSH_E_BUSY);
+	wire_enc_free(&e);
+	stop();
+	assert_true(err.gave_up);
+	assert_false(err.unknown);
+	assert_string_equal(err.text, "status: hushd is busy: 64 hushctl "
+	    "requests are in progress");
+}
+
+/*
+ * A request hushd refuses before reading it whole: its answer is read
+ * although the rest of the request could not be sent, and not retried.
+ */
+static void
+test_refused_unread_request_gets_its_answer(void **state)
+{
+	static uint8_t big[300000];
+	struct ctl_reply rep;
+	struct ctl_error err;
+	struct wire_enc e;
+
+	(void)state;
+	start(1, ANSWER_TOOBIG);
+	ctl_request(&e, CTL_SECRET_CREATE);
+	wire_put_bytes(&e, T_DATA, big, sizeof(big));
+	assert_int_equal(ctl_call(sock, "secret create", &e, &rep, NULL, &err),
+	    HUSH_E_TOOBIG);
+	wire_enc_free(&e);
+	stop();
+	assert_int_equal(srv.served, 1);
+	assert_string_equal(err.text, "secret create: request too large: "
+	    "300012 bytes");
+	assert_false(err.gave_up);
+}
+
 /* A reply with a descriptor is a bad reply, whether or not we sent one. */
 static void
 test_reply_with_fd_is_refused(void **state)
@@ -623,6 +717,9 @@ main(void)
 		cmocka_unit_test(test_fd_goes_with_every_attempt),
 		cmocka_unit_test(test_hangup_is_retried_until_the_budget),
 		cmocka_unit_test(test_reply_with_fd_is_refused),
+		cmocka_unit_test(test_busy_is_resent_even_once),
+		cmocka_unit_test(test_busy_until_the_budget),
+		cmocka_unit_test(test_refused_unread_request_gets_its_answer),
 		cmocka_unit_test(test_bad_fd_is_refused_up_front),
 		cmocka_unit_test(test_impostor_gets_no_unlock_key),
 		cmocka_unit_test(test_impostor_gets_no_claim_or_fd),

@@ -4,8 +4,9 @@
 Speaks hushd's control protocol directly (lib/wire.h: a 12-byte header
 {u16 version, u16 type, u32 request id, u32 length} and TLV fields
 {u16 tag, u32 len, bytes}; lib/msg.h for the numbers) over several
-connections at once, one CTL_SECRET_CREATE at a time on each, as hushctl
-would; starting one hushctl per secret costs more than the commit.  Every
+connections at once, one CTL_SECRET_CREATE per connection, as hushctl
+does (hushd serves one request per connection); starting one hushctl per
+secret costs more than the commit.  Every
 reply must be a CTL_SECRET_CREATE reply: anything else fails the run.  What
 the store then holds is checked by the test, with hushctl.
 
@@ -55,11 +56,15 @@ def main():
     todo.reverse()
     sel = selectors.DefaultSelector()
     busy = 0
-    for _ in range(min(CONNECTIONS, len(todo))):
+
+    def start():
         s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         s.connect(sock)
         s.send(request(todo.pop(), labels))
         sel.register(s, selectors.EVENT_READ)
+
+    for _ in range(min(CONNECTIONS, len(todo))):
+        start()
         busy += 1
     while busy:
         for key, _ in sel.select(timeout=30):
@@ -71,11 +76,11 @@ def main():
             if typ != CTL_SECRET_CREATE | MSG_REPLY:
                 sys.exit("bulk_create: hushd refused a secret: " +
                          (error_text(msg) if typ == MSG_ERROR else "type 0x%04x" % typ))
+            sel.unregister(s)
+            s.close()
             if todo:
-                s.send(request(todo.pop(), labels))
+                start()
             else:
-                sel.unregister(s)
-                s.close()
                 busy -= 1
 
 

@@ -141,6 +141,8 @@ enum msg_tag {
 	T_SEAL_PUB,		/* 32 bytes: a node's sealing public key (X25519), its parent's */
 	T_JOIN_PROOF,		/* 32 bytes: HMAC of a join request under the token's secret */
 	T_SEAL_KEY,		/* 32 bytes: the node's sealing secret key, in node.keys only */
+	T_SET_ASIDE,		/* RAFTP_START: move the raft files into this new subdirectory first */
+	T_HEALTH,		/* "degraded: why" when a node cannot serve (status, heartbeats, node ls) */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -215,6 +217,12 @@ enum msg_type {
 	 * not the parent's, shows that a container was really let go.
 	 */
 	CTL_CONTAINER_LIST,
+	/*
+	 * hushctl -> parent: rebuild this manager's raft data from its peers
+	 * (the old files kept, set aside); T_FORCE for a node that is not
+	 * degraded.  The reply says where the old files went (T_STATUS_TEXT).
+	 */
+	CTL_NODE_REPAIR,
 
 	/* parent <-> pki */
 	PKI_CA_CREATE = 0x0201,

@@ -95,7 +95,8 @@ cluster_start_net(struct parent *p)
 
 	if (p->net.pid <= 0 || p->net_started || p->net_start_sent || !p->node.initialized)
 		return 0;
-	if (p->state != PS_READY && p->state != PS_STARTING)
+	/* Degraded too: its heartbeats tell the managers so. */
+	if (p->state != PS_READY && p->state != PS_STARTING && p->state != PS_DEGRADED)
 		return 0;
 	if ((cert = node_state_read_cert(p->cfg.state_dir, "node.crt")) == NULL ||
 	    (ca = node_state_read_cert(p->cfg.state_dir, "ca.crt")) == NULL) {
@@ -538,7 +539,7 @@ renew_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 }
 
 static void
-seen(struct parent *p, const char *id)
+seen(struct parent *p, const char *id, bool degraded)
 {
 	size_t i;
 
@@ -551,6 +552,34 @@ seen(struct parent *p, const char *id)
 		snprintf(p->seen[p->nseen++].id, sizeof(p->seen[0].id), "%s", id);
 	}
 	p->seen[i].last_seen = parent_mono();
+	p->seen[i].degraded = degraded;
+}
+
+bool
+cluster_peer_degraded(const struct parent *p, const char *node_id)
+{
+	if (strcmp(node_id, p->node.node_id) == 0)
+		return p->state == PS_DEGRADED;
+	for (size_t i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i].id, node_id) == 0)
+			return p->seen[i].degraded;
+	return false;
+}
+
+size_t
+cluster_managers_ok(const struct parent *p, size_t *others)
+{
+	size_t ok = 0;
+
+	*others = 0;
+	for (size_t i = 0; i < p->nmanagers; i++) {
+		if (strcmp(p->managers[i], p->node.advertise) == 0)
+			continue;
+		(*others)++;
+		if (p->manager_ok[i] != 0 && parent_mono() - p->manager_ok[i] <= DOWN_AFTER_SECS)
+			ok++;
+	}
+	return ok;
 }
 
 bool
@@ -614,7 +643,7 @@ peer_request(struct parent *p, const struct wire_msg *m)
 		free(dsp);
 		return;
 	}
-	seen(p, peer);
+	seen(p, peer, dsp->hdr.type == DSP_HEARTBEAT && wire_find(dsp, T_HEALTH, 0) != NULL);
 	switch (dsp->hdr.type) {
 	case DSP_HEARTBEAT:
 		wire_enc_init(&f, DSP_HEARTBEAT | MSG_REPLY, x->dsp_req, 65536);
@@ -809,19 +838,34 @@ cluster_rpc_unwrap(const struct wire_msg *reply, uint16_t req_type, struct wire_
 	return msg_reply_status(out, detail, detaillen);
 }
 
+/* Which manager a heartbeat went to: managers[] may change meanwhile. */
+struct hb_call {
+	struct parent	*p;
+	char		 addr[263];
+};
+
 static void
 heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
 {
-	struct parent *p = arg;
+	struct hb_call *hc = arg;
+	struct parent *p = hc->p;
 	struct wire_msg *m = NULL;
 	char d[1100];
 	uint8_t role;
 
 	snprintf(d, sizeof(d), "%s", detail != NULL ? detail : "");
-	if (status == 0 && (m = malloc(sizeof(*m))) == NULL)
+	if (status == 0 && (m = malloc(sizeof(*m))) == NULL) {
+		free(hc);
 		return;
+	}
 	if (status == 0)
 		status = cluster_rpc_unwrap(reply, DSP_HEARTBEAT, m, d, sizeof(d));
+	/* A manager answers with its role table only when its store is live. */
+	if (status == 0 && wire_find(m, T_ROLE, 0) != NULL)
+		for (size_t i = 0; i < p->nmanagers; i++)
+			if (strcmp(p->managers[i], hc->addr) == 0)
+				p->manager_ok[i] = parent_mono();
+	free(hc);
 	/* A removed node learns it here, from the answer or from the refused
 	 * connection.  It stops calling the managers: every call would fail. */
 	if (status == HUSH_E_PERM && !p->removed_self) {
@@ -853,6 +897,7 @@ heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, cons
 void
 cluster_tick(struct parent *p)
 {
+	struct hb_call *hc;
 	struct wire_enc hb;
 
 	if (p->removed_self)
@@ -865,9 +910,18 @@ cluster_tick(struct parent *p)
 	for (size_t i = 0; i < p->nmanagers; i++) {
 		if (strcmp(p->managers[i], p->node.advertise) == 0)
 			continue;
-		wire_enc_init(&hb, DSP_HEARTBEAT, 1, 256);
-		if (cluster_rpc(p, p->managers[i], &hb, heartbeat_done, p) != 0)
+		if ((hc = calloc(1, sizeof(*hc))) == NULL)
+			return;
+		hc->p = p;
+		snprintf(hc->addr, sizeof(hc->addr), "%s", p->managers[i]);
+		wire_enc_init(&hb, DSP_HEARTBEAT, 1, 2048);
+		/* The managers' node ls shows a degraded node as such. */
+		if (p->health[0] != '\0')
+			wire_put_str(&hb, T_HEALTH, "degraded");
+		if (cluster_rpc(p, p->managers[i], &hb, heartbeat_done, hc) != 0) {
 			log_debug("heartbeat to %s not sent", p->managers[i]);
+			free(hc);
+		}
 		wire_enc_free(&hb);
 	}
 }

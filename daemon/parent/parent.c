@@ -177,14 +177,18 @@ child_gone(struct parent *p, pid_t pid, int status)
 	if ((c = child_by_pid(p, pid)) == NULL)
 		return;
 	child_death_detail(c, detail, sizeof(detail));
+	if (c == &p->raft)
+		degraded_raft_exited(p, status);
 	if (WIFSIGNALED(status))
 		log_err("%s process (pid %ld) was killed by signal %d (%s)%s%s",
 		    c->desc->name, (long)pid, WTERMSIG(status),
 		    strsignal(WTERMSIG(status)), detail,
 		    p->stopping ? "" : "; restarting it");
 	else if (!p->stopping)
-		log_err("%s process (pid %ld) exited with status %d; restarting it",
-		    c->desc->name, (long)pid, WEXITSTATUS(status));
+		log_err("%s process (pid %ld) exited with status %d; %s",
+		    c->desc->name, (long)pid, WEXITSTATUS(status),
+		    c == &p->raft && p->state == PS_DEGRADED ? "not restarted (degraded)" :
+		    "restarting it");
 	if (c == &p->raft)
 		p->raft_ready = false;
 	if (c == &p->net)
@@ -341,6 +345,9 @@ supervise(struct parent *p, struct child *c, int *timeout)
 	int r;
 
 	if (c->pid > 0 || p->stopping)
+		return;
+	/* Damaged raft data: restarting cannot help; node repair restarts it. */
+	if (c == &p->raft && p->state == PS_DEGRADED)
 		return;
 	if (c->restart_at_ms > now) {
 		int wait = (int)(c->restart_at_ms - now);

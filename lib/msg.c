@@ -433,6 +433,7 @@ static const struct wire_field_spec f_dsp_renew_r[] = {
 static const struct wire_field_spec f_dsp_heartbeat_r[] = {
 	F(T_ROLE, WIRE_U8, 0, 0, 0),	/* the role the store gives the sender */
 	F_ADDR(T_MANAGER_ADDR, REP),	/* where the managers are now */
+	F_ID(T_NODE_ID, REP),		/* their ids, in the same order */
 };
 static const struct wire_field_spec f_dsp_heartbeat[] = {
 	F(T_STATUS_TEXT, WIRE_STR, 0, 0, 256),

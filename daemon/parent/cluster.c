@@ -656,6 +656,9 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			wire_put_u8(&f, T_ROLE, now_role);
 			for (size_t i = 0; i < p->nmanagers; i++)
 				wire_put_str(&f, T_MANAGER_ADDR, p->managers[i]);
+			if (p->nmanager_ids == p->nmanagers)
+				for (size_t i = 0; i < p->nmanager_ids; i++)
+					wire_put_str(&f, T_NODE_ID, p->manager_ids[i]);
 		}
 		cluster_peer_reply(x, &f);
 		wire_enc_free(&f);
@@ -775,6 +778,28 @@ set_managers(struct parent *p, const struct wire_msg *m)
 		log_warn("cannot remember the managers' addresses in node.json");
 }
 
+/*
+ * A manager whose store is not up (degraded, or being repaired with an
+ * empty log) learns the managers' ids and addresses from a live one: the
+ * raft streams it accepts must be answered at the peers' raft addresses,
+ * which an empty log cannot tell it (net_inbound).
+ */
+static void
+learn_manager_ids(struct parent *p, const struct wire_msg *m)
+{
+	size_t n = wire_count(m, T_MANAGER_ADDR);
+
+	if (n == 0 || n != wire_count(m, T_NODE_ID) || n > MAX_PEERS)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->managers[i],
+		    sizeof(p->managers[0])) != 0 ||
+		    wire_field_str(wire_find(m, T_NODE_ID, i), p->manager_ids[i],
+		    sizeof(p->manager_ids[0])) != 0)
+			return;
+	p->nmanagers = p->nmanager_ids = n;
+}
+
 void
 cluster_nodes_event(struct parent *p, const struct wire_msg *m)
 {
@@ -886,6 +911,8 @@ heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, cons
 		 * a promotion or demotion reaches it as a new certificate. */
 		if (p->node.role != ROLE_MANAGER)
 			set_managers(p, m);
+		else if (!p->raft_ready)
+			learn_manager_ids(p, m);
 		if (wire_get_u8(m, T_ROLE, &role) == 0 && role != p->node.role &&
 		    renew_now(p))
 			log_info("the cluster made this node a %s: renewing its certificate",

@@ -236,6 +236,19 @@ do_start(const struct wire_msg *m)
 	if (wire_get_str(m, T_SET_ASIDE, aside, sizeof(aside)) == 0 &&
 	    raft_set_aside(aside, why, sizeof(why)) != 0)
 		raft_proc_damaged(why);
+	/*
+	 * libraft passes over a damaged snapshot .meta for an older snapshot
+	 * without a word: every file we can check is checked before it loads.
+	 */
+	{
+		char damaged[512], detail[800];
+
+		if (raft_damage_scan(R.dek.p, damaged, sizeof(damaged))) {
+			snprintf(detail, sizeof(detail), "raft data in %.200s is damaged: %s",
+			    raft_proc_dir, damaged);
+			raft_proc_damaged(detail);
+		}
+	}
 
 	if ((r = store_init(&R.store)) != 0 ||
 	    (r = fsm_init(&R.fsm, &R.store, R.dek.p)) != 0 ||

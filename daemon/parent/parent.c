@@ -53,7 +53,7 @@ load_node(struct parent *p)
 {
 	struct secbuf dek = SECBUF_INIT, node = SECBUF_INIT, seal = SECBUF_INIT;
 	char why[512] = "";
-	bool wrapped;
+	bool wrapped, old_format = false;
 	int r;
 
 	if ((r = node_state_load(p->cfg.state_dir, &p->node, why, sizeof(why))) != 0) {
@@ -71,8 +71,8 @@ load_node(struct parent *p)
 		log_info("this node is not part of a cluster yet");
 		return 0;
 	}
-	if ((r = keyfile_is_wrapped(p->cfg.state_dir, &wrapped)) != 0) {
-		log_err("cannot read %s/node.keys: %s", p->cfg.state_dir, hush_strerror(r));
+	if ((r = keyfile_is_wrapped(p->cfg.state_dir, &wrapped, why, sizeof(why))) != 0) {
+		log_err("cannot start: %s", why);
 		return r;
 	}
 	if (wrapped) {
@@ -81,10 +81,15 @@ load_node(struct parent *p)
 		log_info("node %s is locked: run 'hushctl unlock'", p->node.node_id);
 		return 0;
 	}
-	if ((r = keyfile_read(p->cfg.state_dir, NULL, &dek, &node, &seal)) == 0 &&
-	    (r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0 &&
-	    (r = keyring_put(KEY_NODE, node.p, node.len)) == 0)
-		r = seal_key_load(p, &seal, NULL);
+	if ((r = keyfile_read(p->cfg.state_dir, NULL, &dek, &node, &seal, &old_format, why,
+	    sizeof(why))) != 0) {
+		log_err("cannot start: %s", why);
+		return r;
+	}
+	if ((r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0 &&
+	    (r = keyring_put(KEY_NODE, node.p, node.len)) == 0 &&
+	    (r = seal_key_load(p, &seal, NULL)) == 0 && old_format)
+		keyfile_upgrade(p, &dek, &node, NULL);
 	secbuf_free(&dek);
 	secbuf_free(&node);
 	secbuf_free(&seal);

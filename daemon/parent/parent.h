@@ -356,6 +356,12 @@ void	seal_key_register(struct parent *p);
 /* keyfile_write() with the sealing key in the keyring. */
 int	seal_key_write_keyfile(struct parent *p, const struct secbuf *dek,
 	    const struct secbuf *node, const uint8_t *kek);
+/*
+ * node.keys was read in the format without a checksum: write it again in
+ * the current one (a failure is logged; the old file still serves).
+ */
+void	keyfile_upgrade(struct parent *p, const struct secbuf *dek,
+	    const struct secbuf *node, const uint8_t *kek);
 
 /* containers.c: the OCI hook's requests, carried out by the mounter */
 void	op_container_attach(struct op *op, const struct wire_msg *m);

@@ -74,8 +74,14 @@ net_started(void *arg, int status, const struct wire_msg *reply, int fd, const c
 
 	p->net_start_sent = false;
 	if (status != 0) {
-		log_err("the net process did not start: %s",
-		    detail && *detail ? detail : hush_strerror(status));
+		/* net never saw the files: name them when it refused the identity. */
+		if (detail != NULL && strstr(detail, "certificate") != NULL)
+			log_err("the net process did not start: %s (from %s/certificates/"
+			    "node.crt, %s/certificates/ca.crt and the key in %s/node.keys)",
+			    detail, p->cfg.state_dir, p->cfg.state_dir, p->cfg.state_dir);
+		else
+			log_err("the net process did not start: %s",
+			    detail && *detail ? detail : hush_strerror(status));
 		return;
 	}
 	p->net_started = true;
@@ -90,7 +96,7 @@ cluster_start_net(struct parent *p)
 {
 	struct secbuf key = SECBUF_INIT;
 	struct wire_enc e;
-	char *cert = NULL, *ca = NULL;
+	char *cert = NULL, *ca = NULL, why[PATH_MAX + 256];
 	int r;
 
 	if (p->net.pid <= 0 || p->net_started || p->net_start_sent || !p->node.initialized)
@@ -98,15 +104,19 @@ cluster_start_net(struct parent *p)
 	/* Degraded too: its heartbeats tell the managers so. */
 	if (p->state != PS_READY && p->state != PS_STARTING && p->state != PS_DEGRADED)
 		return 0;
+	if ((r = keyring_get(KEY_NODE, &key)) != 0) {
+		log_err("the node key is not in the keyring: %s", hush_strerror(r));
+		goto out;
+	}
+	if ((r = node_certs_check(p->cfg.state_dir, &key, why, sizeof(why))) != 0) {
+		log_err("the net process is not started: %s", why);
+		goto out;
+	}
 	if ((cert = node_state_read_cert(p->cfg.state_dir, "node.crt")) == NULL ||
 	    (ca = node_state_read_cert(p->cfg.state_dir, "ca.crt")) == NULL) {
 		log_err("cannot read this node's certificates in %s/certificates",
 		    p->cfg.state_dir);
 		r = HUSH_E_IO;
-		goto out;
-	}
-	if ((r = keyring_get(KEY_NODE, &key)) != 0) {
-		log_err("the node key is not in the keyring: %s", hush_strerror(r));
 		goto out;
 	}
 	wire_enc_init(&e, NET_START, child_next_id(&p->net), 65536);

@@ -39,6 +39,14 @@ int	node_state_write_cert(const char *state_dir, const char *name, const char *p
 /* certificates/NAME as a NUL-terminated string (malloc'd), or NULL. */
 #define NODE_CERT_MAX 16383
 char	*node_state_read_cert(const char *state_dir, const char *name);
+/*
+ * node_certs.c: certificates/ca.crt is a CA certificate, certificates/
+ * node.crt a certificate, and (node_key not NULL) node.crt carries that
+ * key; otherwise why names the file that is wrong.  HUSH_E_CORRUPT for a
+ * file that is not what it should be, HUSH_E_INVAL for a key mismatch.
+ */
+int	node_certs_check(const char *state_dir, const struct secbuf *node_key, char *why,
+	    size_t whylen);
 /* Refuse to start on a state dir left half-initialized by a crash. */
 bool	node_state_has_leftovers(const char *state_dir);
 /*

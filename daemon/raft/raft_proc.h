@@ -70,6 +70,19 @@ unsigned long long raft_proc_applying(void);
  * deleting nothing.
  */
 int	raft_damage_scan(const uint8_t *dek, char *out, size_t cap);
+/*
+ * The checks of one file's bytes (name is only for the message): 1 and
+ * what is wrong in out if damaged, 0 if sound.  Any bytes are safe to pass.
+ */
+int	raft_damage_metadata(const char *name, const uint8_t *b, size_t len, char *out,
+	    size_t cap);
+int	raft_damage_snapshot_meta(const char *name, const uint8_t *b, size_t len, char *out,
+	    size_t cap);
+int	raft_damage_snapshot(const char *name, const uint8_t *b, size_t len,
+	    const uint8_t *dek, char *out, size_t cap);
+/* open-N: a bad batch is damage unless it is the torn tail of a crash. */
+int	raft_damage_open_segment(const char *name, const uint8_t *b, size_t len, char *out,
+	    size_t cap);
 int	raft_set_aside(const char *dir, char *why, size_t whylen);
 
 /* membership.c */

@@ -106,6 +106,7 @@ static const struct wire_field_spec f_status_r[] = {
 	F(T_STATE_DIR, WIRE_STR, 0, 1, HUSH_PATH_MAX),
 	F(T_DISK_FREE, WIRE_U64, 0, 0, 0),
 	F(T_DISK_NEED, WIRE_U64, 0, 0, 0),
+	F(T_HEALTH, WIRE_STR, 0, 1, 1024),	/* "degraded: why" */
 };
 
 static const struct wire_field_spec f_init[] = {
@@ -216,6 +217,7 @@ static const struct wire_field_spec f_raft_start[] = {
 	F(T_BOOTSTRAP, WIRE_BOOL, REQ, 0, 0),
 	F(T_SNAP_THRESHOLD, WIRE_U32, REQ, 0, 0),
 	F(T_SNAP_TRAILING, WIRE_U32, REQ, 0, 0),
+	F(T_SET_ASIDE, WIRE_STR, 0, 1, 63),	/* node repair: the old files' new home */
 };
 static const struct wire_field_spec f_raft_propose[] = {
 	F(T_COMMAND, WIRE_BYTES, REQ, WIRE_HDR_LEN, HUSH_SECRET_MAX + 65536),
@@ -450,9 +452,14 @@ static const struct wire_field_spec f_dsp_renew_r[] = {
 static const struct wire_field_spec f_dsp_heartbeat_r[] = {
 	F(T_ROLE, WIRE_U8, 0, 0, 0),	/* the role the store gives the sender */
 	F_ADDR(T_MANAGER_ADDR, REP),	/* where the managers are now */
+	F_ID(T_NODE_ID, REP),		/* their ids, in the same order */
 };
 static const struct wire_field_spec f_dsp_heartbeat[] = {
 	F(T_STATUS_TEXT, WIRE_STR, 0, 0, 256),
+	F(T_HEALTH, WIRE_STR, 0, 1, 256),	/* the sender cannot serve: why */
+};
+static const struct wire_field_spec f_node_repair_r[] = {
+	F(T_STATUS_TEXT, WIRE_STR, REQ, 1, 256),
 };
 
 #define F_NODE_FIELDS \
@@ -782,6 +789,8 @@ static const struct wire_msg_spec specs[] = {
 	S0(CTL_CONTAINER_DETACH | MSG_REPLY),
 	S(CTL_CONTAINER_LIST, f_container_list),
 	S(CTL_CONTAINER_LIST | MSG_REPLY, f_container_list_r),
+	S(CTL_NODE_REPAIR, f_ctl_leave),
+	S(CTL_NODE_REPAIR | MSG_REPLY, f_node_repair_r),
 
 	S(PKI_CA_CREATE, f_pki_ca_create),
 	S(PKI_CA_CREATE | MSG_REPLY, f_pki_ca_r),

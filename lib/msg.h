@@ -168,6 +168,8 @@ enum msg_tag {
 	 * present when more records follow, the key to ask again with.
 	 */
 	T_CURSOR,
+	T_SET_ASIDE,		/* RAFTP_START: move the raft files into this new subdirectory first */
+	T_HEALTH,		/* "degraded: why" when a node cannot serve (status, heartbeats, node ls) */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -242,6 +244,12 @@ enum msg_type {
 	 * not the parent's, shows that a container was really let go.
 	 */
 	CTL_CONTAINER_LIST,
+	/*
+	 * hushctl -> parent: rebuild this manager's raft data from its peers
+	 * (the old files kept, set aside); T_FORCE for a node that is not
+	 * degraded.  The reply says where the old files went (T_STATUS_TEXT).
+	 */
+	CTL_NODE_REPAIR,
 
 	/* parent <-> pki */
 	PKI_CA_CREATE = 0x0201,

@@ -101,8 +101,14 @@ net_started(void *arg, int status, const struct wire_msg *reply, int fd, const c
 
 	p->net_start_sent = false;
 	if (status != 0) {
-		log_err("the net process did not start: %s",
-		    detail && *detail ? detail : hush_strerror(status));
+		/* net never saw the files: name them when it refused the identity. */
+		if (detail != NULL && strstr(detail, "certificate") != NULL)
+			log_err("the net process did not start: %s (from %s/certificates/"
+			    "node.crt, %s/certificates/ca.crt and the key in %s/node.keys)",
+			    detail, p->cfg.state_dir, p->cfg.state_dir, p->cfg.state_dir);
+		else
+			log_err("the net process did not start: %s",
+			    detail && *detail ? detail : hush_strerror(status));
 		return;
 	}
 	p->net_started = true;
@@ -117,22 +123,27 @@ cluster_start_net(struct parent *p)
 {
 	struct secbuf key = SECBUF_INIT;
 	struct wire_enc e;
-	char *cert = NULL, *ca = NULL;
+	char *cert = NULL, *ca = NULL, why[PATH_MAX + 256];
 	int r;
 
 	if (p->net.pid <= 0 || p->net_started || p->net_start_sent || !p->node.initialized)
 		return 0;
-	if (p->state != PS_READY && p->state != PS_STARTING)
+	/* Degraded too: its heartbeats tell the managers so. */
+	if (p->state != PS_READY && p->state != PS_STARTING && p->state != PS_DEGRADED)
 		return 0;
+	if ((r = keyring_get(KEY_NODE, &key)) != 0) {
+		log_err("the node key is not in the keyring: %s", hush_strerror(r));
+		goto out;
+	}
+	if ((r = node_certs_check(p->cfg.state_dir, &key, why, sizeof(why))) != 0) {
+		log_err("the net process is not started: %s", why);
+		goto out;
+	}
 	if ((cert = node_state_read_cert(p->cfg.state_dir, "node.crt")) == NULL ||
 	    (ca = node_state_read_cert(p->cfg.state_dir, "ca.crt")) == NULL) {
 		log_err("cannot read this node's certificates in %s/certificates",
 		    p->cfg.state_dir);
 		r = HUSH_E_IO;
-		goto out;
-	}
-	if ((r = keyring_get(KEY_NODE, &key)) != 0) {
-		log_err("the node key is not in the keyring: %s", hush_strerror(r));
 		goto out;
 	}
 	wire_enc_init(&e, NET_START, child_next_id(&p->net), 65536);
@@ -573,7 +584,7 @@ renew_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 }
 
 static void
-seen(struct parent *p, const char *id)
+seen(struct parent *p, const char *id, bool degraded)
 {
 	size_t i;
 
@@ -586,6 +597,34 @@ seen(struct parent *p, const char *id)
 		snprintf(p->seen[p->nseen++].id, sizeof(p->seen[0].id), "%s", id);
 	}
 	p->seen[i].last_seen = parent_mono();
+	p->seen[i].degraded = degraded;
+}
+
+bool
+cluster_peer_degraded(const struct parent *p, const char *node_id)
+{
+	if (strcmp(node_id, p->node.node_id) == 0)
+		return p->state == PS_DEGRADED;
+	for (size_t i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i].id, node_id) == 0)
+			return p->seen[i].degraded;
+	return false;
+}
+
+size_t
+cluster_managers_ok(const struct parent *p, size_t *others)
+{
+	size_t ok = 0;
+
+	*others = 0;
+	for (size_t i = 0; i < p->nmanagers; i++) {
+		if (strcmp(p->managers[i], p->node.advertise) == 0)
+			continue;
+		(*others)++;
+		if (p->manager_ok[i] != 0 && parent_mono() - p->manager_ok[i] <= DOWN_AFTER_SECS)
+			ok++;
+	}
+	return ok;
 }
 
 bool
@@ -649,7 +688,7 @@ peer_request(struct parent *p, const struct wire_msg *m)
 		free(dsp);
 		return;
 	}
-	seen(p, peer);
+	seen(p, peer, dsp->hdr.type == DSP_HEARTBEAT && wire_find(dsp, T_HEALTH, 0) != NULL);
 	switch (dsp->hdr.type) {
 	case DSP_HEARTBEAT:
 		wire_enc_init(&f, DSP_HEARTBEAT | MSG_REPLY, x->dsp_req, 65536);
@@ -662,6 +701,9 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			wire_put_u8(&f, T_ROLE, now_role);
 			for (size_t i = 0; i < p->nmanagers; i++)
 				wire_put_str(&f, T_MANAGER_ADDR, p->managers[i]);
+			if (p->nmanager_ids == p->nmanagers)
+				for (size_t i = 0; i < p->nmanager_ids; i++)
+					wire_put_str(&f, T_NODE_ID, p->manager_ids[i]);
 		}
 		cluster_peer_reply(x, &f);
 		wire_enc_free(&f);
@@ -781,6 +823,28 @@ set_managers(struct parent *p, const struct wire_msg *m)
 		log_warn("cannot remember the managers' addresses in node.json");
 }
 
+/*
+ * A manager whose store is not up (degraded, or being repaired with an
+ * empty log) learns the managers' ids and addresses from a live one: the
+ * raft streams it accepts must be answered at the peers' raft addresses,
+ * which an empty log cannot tell it (net_inbound).
+ */
+static void
+learn_manager_ids(struct parent *p, const struct wire_msg *m)
+{
+	size_t n = wire_count(m, T_MANAGER_ADDR);
+
+	if (n == 0 || n != wire_count(m, T_NODE_ID) || n > MAX_PEERS)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->managers[i],
+		    sizeof(p->managers[0])) != 0 ||
+		    wire_field_str(wire_find(m, T_NODE_ID, i), p->manager_ids[i],
+		    sizeof(p->manager_ids[0])) != 0)
+			return;
+	p->nmanagers = p->nmanager_ids = n;
+}
+
 void
 cluster_nodes_event(struct parent *p, const struct wire_msg *m)
 {
@@ -844,19 +908,34 @@ cluster_rpc_unwrap(const struct wire_msg *reply, uint16_t req_type, struct wire_
 	return msg_reply_status(out, detail, detaillen);
 }
 
+/* Which manager a heartbeat went to: managers[] may change meanwhile. */
+struct hb_call {
+	struct parent	*p;
+	char		 addr[263];
+};
+
 static void
 heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
 {
-	struct parent *p = arg;
+	struct hb_call *hc = arg;
+	struct parent *p = hc->p;
 	struct wire_msg *m = NULL;
 	char d[1100];
 	uint8_t role;
 
 	snprintf(d, sizeof(d), "%s", detail != NULL ? detail : "");
-	if (status == 0 && (m = malloc(sizeof(*m))) == NULL)
+	if (status == 0 && (m = malloc(sizeof(*m))) == NULL) {
+		free(hc);
 		return;
+	}
 	if (status == 0)
 		status = cluster_rpc_unwrap(reply, DSP_HEARTBEAT, m, d, sizeof(d));
+	/* A manager answers with its role table only when its store is live. */
+	if (status == 0 && wire_find(m, T_ROLE, 0) != NULL)
+		for (size_t i = 0; i < p->nmanagers; i++)
+			if (strcmp(p->managers[i], hc->addr) == 0)
+				p->manager_ok[i] = parent_mono();
+	free(hc);
 	/* A removed node learns it here, from the answer or from the refused
 	 * connection.  It stops calling the managers: every call would fail. */
 	if (status == HUSH_E_PERM && !p->removed_self) {
@@ -877,6 +956,8 @@ heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, cons
 		 * a promotion or demotion reaches it as a new certificate. */
 		if (p->node.role != ROLE_MANAGER)
 			set_managers(p, m);
+		else if (!p->raft_ready)
+			learn_manager_ids(p, m);
 		if (wire_get_u8(m, T_ROLE, &role) == 0 && role != p->node.role &&
 		    renew_now(p))
 			log_info("the cluster made this node a %s: renewing its certificate",
@@ -888,6 +969,7 @@ heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, cons
 void
 cluster_tick(struct parent *p)
 {
+	struct hb_call *hc;
 	struct wire_enc hb;
 
 	if (p->removed_self)
@@ -900,9 +982,18 @@ cluster_tick(struct parent *p)
 	for (size_t i = 0; i < p->nmanagers; i++) {
 		if (strcmp(p->managers[i], p->node.advertise) == 0)
 			continue;
-		wire_enc_init(&hb, DSP_HEARTBEAT, 1, 256);
-		if (cluster_rpc(p, p->managers[i], &hb, heartbeat_done, p) != 0)
+		if ((hc = calloc(1, sizeof(*hc))) == NULL)
+			return;
+		hc->p = p;
+		snprintf(hc->addr, sizeof(hc->addr), "%s", p->managers[i]);
+		wire_enc_init(&hb, DSP_HEARTBEAT, 1, 2048);
+		/* The managers' node ls shows a degraded node as such. */
+		if (p->health[0] != '\0')
+			wire_put_str(&hb, T_HEALTH, "degraded");
+		if (cluster_rpc(p, p->managers[i], &hb, heartbeat_done, hc) != 0) {
 			log_debug("heartbeat to %s not sent", p->managers[i]);
+			free(hc);
+		}
 		wire_enc_free(&hb);
 	}
 }

@@ -86,17 +86,20 @@ struct control {
 #define W_READY		0x4
 #define W_MANAGER	0x8	/* and only on a manager */
 #define W_BUSY		0x10	/* initializing, or the raft store starting */
+#define W_DEGRADED	0x20	/* a manager whose raft data is damaged */
 
 static const struct handler {
 	uint16_t	 type;
 	unsigned	 when;
 	void		(*fn)(struct op *, const struct wire_msg *);
 } handlers[] = {
-	{ CTL_STATUS,		W_UNINIT | W_LOCKED | W_READY | W_BUSY, op_status },
+	{ CTL_STATUS,		W_UNINIT | W_LOCKED | W_READY | W_BUSY | W_DEGRADED,
+				op_status },
 	{ CTL_INIT,		W_UNINIT,			op_init },
 	{ CTL_UNLOCK,		W_LOCKED,			op_unlock },
 	{ CTL_JOIN,		W_UNINIT,			op_join },
-	{ CTL_LEAVE,		W_READY | W_LOCKED,		op_leave },
+	{ CTL_LEAVE,		W_READY | W_LOCKED | W_DEGRADED, op_leave },
+	{ CTL_NODE_REPAIR,	W_READY | W_DEGRADED | W_MANAGER, op_node_repair },
 	{ CTL_JOIN_TOKEN,	W_READY | W_MANAGER,		op_join_token },
 	{ CTL_SECRET_CREATE,	W_READY | W_MANAGER,		op_secret_create },
 	{ CTL_SECRET_LIST,	W_READY | W_MANAGER,		op_secret_list },
@@ -121,7 +124,8 @@ static const struct handler {
 	 * a node is locked only right after hushd started, when both tables
 	 * are empty, and "none" is then the true answer.
 	 */
-	{ CTL_CONTAINER_LIST,	W_UNINIT | W_LOCKED | W_READY | W_BUSY, op_container_list },
+	{ CTL_CONTAINER_LIST,	W_UNINIT | W_LOCKED | W_READY | W_BUSY | W_DEGRADED,
+				op_container_list },
 	{ CTL_SECRET_UPDATE,	W_READY | W_MANAGER,		op_secret_update },
 	{ CTL_SERVICE_CREATE,	W_READY | W_MANAGER,		op_service_create },
 	{ CTL_SERVICE_LIST,	W_READY | W_MANAGER,		op_service_list },
@@ -137,7 +141,7 @@ static const uint16_t control_requests[] = {
 	CTL_NODE_PROMOTE, CTL_NODE_DEMOTE, CTL_NODE_RM, CTL_NODE_UPDATE, CTL_SECRET_UPDATE,
 	CTL_ASSIGNMENTS, CTL_CONTAINER_ATTACH, CTL_CONTAINER_DETACH, CTL_CONTAINER_LIST,
 	CTL_SERVICE_CREATE, CTL_SERVICE_LIST, CTL_SERVICE_INSPECT, CTL_SERVICE_UPDATE,
-	CTL_SERVICE_RM, 0
+	CTL_SERVICE_RM, CTL_NODE_REPAIR, 0
 };
 
 /* What every refusal of the socket's directory ends with: what to do. */
@@ -580,6 +584,8 @@ state_bit(const struct parent *p)
 	case PS_INITIALIZING:
 	case PS_STARTING:
 		return W_BUSY;
+	case PS_DEGRADED:
+		return W_DEGRADED;
 	}
 	return 0;
 }
@@ -606,6 +612,10 @@ refuse(struct parent *p, struct op *op)
 		}
 		op_error(op, HUSH_E_UNAVAIL, p->state == PS_STARTING ?
 		    "the raft store is starting" : "the node is being initialized");
+		return;
+	case PS_DEGRADED:
+		/* Not UNAVAIL: retrying cannot help, the client must not wait. */
+		op_error(op, HUSH_E_CORRUPT, p->health);
 		return;
 	case PS_READY:
 		if (op->type == CTL_INIT || op->type == CTL_JOIN)

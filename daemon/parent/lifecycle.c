@@ -115,10 +115,15 @@ raft_started(void *arg, int status, const struct wire_msg *reply, int fd, const 
 	if (status != 0) {
 		log_err("the raft store did not start: %s",
 		    detail && *detail ? detail : hush_strerror(status));
+		/* What degraded.c reports if the process exits as damaged. */
+		snprintf(p->raft_error, sizeof(p->raft_error), "%s",
+		    detail && *detail ? detail : hush_strerror(status));
 		wake_waiting(p, status, detail);
 		return;
 	}
 	p->raft_ready = true;
+	p->raft_damaged = 0;
+	p->raft_error[0] = '\0';
 	p->bootstrap = false;
 	if (p->state == PS_STARTING)
 		p->state = PS_READY;
@@ -149,6 +154,10 @@ lifecycle_start_raft(struct parent *p, bool bootstrap)
 	wire_put_bool(&e, T_BOOTSTRAP, bootstrap);
 	wire_put_u32(&e, T_SNAP_THRESHOLD, p->cfg.snapshot_threshold);
 	wire_put_u32(&e, T_SNAP_TRAILING, p->cfg.snapshot_trailing);
+	/* Once: a later restart must not set the rebuilt log aside again. */
+	if (p->repair_aside[0] != '\0')
+		wire_put_str(&e, T_SET_ASIDE, p->repair_aside);
+	p->repair_aside[0] = '\0';
 	secbuf_free(&dek);
 	r = child_call(&p->raft, &e, -1, raft_started, p);
 	wire_enc_free(&e);

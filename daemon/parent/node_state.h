@@ -39,6 +39,14 @@ int	node_state_write_cert(const char *state_dir, const char *name, const char *p
 /* certificates/NAME as a NUL-terminated string (malloc'd), or NULL. */
 #define NODE_CERT_MAX 16383
 char	*node_state_read_cert(const char *state_dir, const char *name);
+/*
+ * node_certs.c: certificates/ca.crt is a CA certificate, certificates/
+ * node.crt a certificate, and (node_key not NULL) node.crt carries that
+ * key; otherwise why names the file that is wrong.  HUSH_E_CORRUPT for a
+ * file that is not what it should be, HUSH_E_INVAL for a key mismatch.
+ */
+int	node_certs_check(const char *state_dir, const struct secbuf *node_key, char *why,
+	    size_t whylen);
 /* Refuse to start on a state dir left half-initialized by a crash. */
 bool	node_state_has_leftovers(const char *state_dir);
 /*
@@ -52,19 +60,26 @@ void	remove_dir_files(const char *dir);
 /* Write a file atomically: temp file, fsync, rename, fsync the directory. */
 int	write_file_atomic(const char *path, const void *data, size_t len, int mode);
 
-/* keyfile.c */
-int	keyfile_is_wrapped(const char *state_dir, bool *wrapped);
 /*
- * node.keys: the DEK, the node's TLS key and its sealing key (an X25519
- * secret key, seal_key.c).  kek NULL: stored in clear (autolock off).
+ * keyfile.c: node.keys, the DEK, the node's TLS key and its sealing key (an
+ * X25519 secret key, seal_key.c), with a checksum that every read checks.
+ * Every failure leaves a message naming the file in why: HUSH_E_CORRUPT
+ * ("<state dir>/node.keys is damaged: ...") when its bytes are not what
+ * was written, HUSH_E_NOTFOUND when it is missing.
  */
+int	keyfile_is_wrapped(const char *state_dir, bool *wrapped, char *why, size_t whylen);
+/* kek NULL: stored in clear (autolock off).  Always writes the current format. */
 int	keyfile_write(const char *state_dir, const struct secbuf *dek,
 	    const struct secbuf *node_key, const struct secbuf *seal_key, const uint8_t *kek);
 /*
- * HUSH_E_BADKEY when the KEK does not open it.  seal_key may be NULL; it
- * is left empty for a key file written before sealing keys.
+ * HUSH_E_BADKEY when the KEK does not open it (the checksum matched, so it
+ * is the key, not the file), HUSH_E_LOCKED when it is sealed and kek is
+ * NULL.  seal_key may be NULL; it is left empty for a key file written
+ * before sealing keys.  *old_format (may be NULL) is set when the file is
+ * in the format without a checksum, which the caller should rewrite.
  */
 int	keyfile_read(const char *state_dir, const uint8_t *kek, struct secbuf *dek,
-	    struct secbuf *node_key, struct secbuf *seal_key);
+	    struct secbuf *node_key, struct secbuf *seal_key, bool *old_format, char *why,
+	    size_t whylen);
 
 #endif

@@ -102,6 +102,8 @@ state_status(enum parent_state s)
 		return "starting";
 	case PS_READY:
 		return "serving";
+	case PS_DEGRADED:
+		return "degraded";
 	}
 	fatal("unknown parent state %d", (int)s);
 }
@@ -119,11 +121,14 @@ notify_ready(const struct parent *p)
 void
 notify_state(const struct parent *p)
 {
-	char msg[64];
+	char msg[1100];
 
 	if (notify_last < 0 || notify_last == (int)p->state)
 		return;			/* before READY=1, or unchanged */
-	snprintf(msg, sizeof(msg), "STATUS=%s", state_status(p->state));
+	if (p->state == PS_DEGRADED)	/* p->health starts "degraded: " */
+		snprintf(msg, sizeof(msg), "STATUS=%s", p->health);
+	else
+		snprintf(msg, sizeof(msg), "STATUS=%s", state_status(p->state));
 	notify_send(msg);
 	notify_last = (int)p->state;
 }

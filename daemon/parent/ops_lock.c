@@ -76,16 +76,20 @@ unlocked(struct op *op, int status, const char *detail)
  * when kek does not open node.keys: nothing changed.
  */
 static int
-unlock_with(struct parent *p, const uint8_t *kek, size_t len)
+unlock_with(struct parent *p, const uint8_t *kek, size_t len, char *why, size_t whylen)
 {
 	struct secbuf dek = SECBUF_INIT, node = SECBUF_INIT, seal = SECBUF_INIT;
+	bool old_format = false;
 	int r;
 
-	r = keyfile_read(p->cfg.state_dir, kek, &dek, &node, &seal);
-	if (r == 0 && (r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0 &&
-	    (r = keyring_put(KEY_NODE, node.p, node.len)) == 0 &&
-	    (r = keyring_put(KEY_KEK, kek, len)) == 0)
-		r = seal_key_load(p, &seal, kek);
+	r = keyfile_read(p->cfg.state_dir, kek, &dek, &node, &seal, &old_format, why, whylen);
+	if (r == 0 && ((r = keyring_put(KEY_DEK, dek.p, dek.len)) != 0 ||
+	    (r = keyring_put(KEY_NODE, node.p, node.len)) != 0 ||
+	    (r = keyring_put(KEY_KEK, kek, len)) != 0 ||
+	    (r = seal_key_load(p, &seal, kek)) != 0))
+		snprintf(why, whylen, "cannot load the node's keys: %s", hush_strerror(r));
+	if (r == 0 && old_format)
+		keyfile_upgrade(p, &dek, &node, kek);
 	secbuf_free(&dek);
 	secbuf_free(&node);
 	secbuf_free(&seal);
@@ -102,20 +106,22 @@ op_unlock(struct op *op, const struct wire_msg *m)
 {
 	struct parent *p = op->p;
 	const uint8_t *kek;
+	char why[512] = "";
 	size_t len;
 	int r;
 
 	wire_get_bytes(m, T_KEK, &kek, &len);
-	r = unlock_with(p, kek, len);
+	r = unlock_with(p, kek, len, why, sizeof(why));
 	if (r == HUSH_E_BADKEY) {
-		log_warn("unlock refused: the key does not open node.keys");
+		log_warn("unlock refused: %s", why);
 		audit_unlock(p, false);
 		op_error(op, HUSH_E_BADKEY, NULL);
 		return;
 	}
 	if (r != 0) {
+		log_err("unlock failed: %s", why);
 		audit_unlock(p, false);
-		op_error(op, r, "cannot load the node's keys");
+		op_error(op, r, why);
 		return;
 	}
 	log_info("unlocked with the unlock key");
@@ -163,13 +169,11 @@ try_cached_entry(struct parent *p, const uint8_t *s, size_t len, char *why, size
 		secbuf_free(&kek);
 		return HUSH_E_BADKEY;
 	}
-	r = unlock_with(p, kek.p, kek.len);
+	r = unlock_with(p, kek.p, kek.len, why, whylen);
 	secbuf_free(&kek);
 	if (r == HUSH_E_BADKEY)
 		snprintf(why, whylen, "it is an unlock key, but it does not open node.keys "
 		    "(another node's, or an older key)");
-	else if (r != 0)
-		snprintf(why, whylen, "cannot load the node's keys: %s", hush_strerror(r));
 	return r;
 }
 

@@ -76,9 +76,11 @@ put_live_node(void *arg, const uint8_t *raw, size_t rawlen, const struct wire_ms
 	for (size_t i = 0; i < rec->nfields; i++)
 		wire_put_bytes(&out, rec->fields[i].tag, rec->fields[i].val, rec->fields[i].len);
 	wire_put_bool(&out, T_REACHABLE, cluster_peer_reachable(lc->p, id));
+	/* A manager that answers but whose store is down must not look ready. */
 	if (role == ROLE_MANAGER)
 		wire_put_str(&out, T_RAFT_STATE, strcmp(id, lc->leader) == 0 ? "leader" :
-		    cluster_peer_reachable(lc->p, id) ? "reachable" : "unreachable");
+		    !cluster_peer_reachable(lc->p, id) ? "unreachable" :
+		    cluster_peer_degraded(lc->p, id) ? "degraded" : "reachable");
 	if ((r = wire_enc_finish(&out, &buf, &len)) == 0)
 		wire_put_bytes(&lc->list, T_NODE, buf + WIRE_HDR_LEN, len - WIRE_HDR_LEN);
 	wire_enc_free(&out);

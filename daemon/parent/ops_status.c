@@ -59,8 +59,11 @@ status_reply(struct op *op, const struct wire_msg *raft)
 		if (wire_get_str(raft, T_RAFT_LEADER, s, sizeof(s)) == 0)
 			wire_put_str(&e, T_RAFT_LEADER, s);
 	} else if (p->node.initialized && p->node.role == ROLE_MANAGER) {
-		wire_put_str(&e, T_RAFT_STATE, p->state == PS_LOCKED ? "locked" : "starting");
+		wire_put_str(&e, T_RAFT_STATE, p->state == PS_LOCKED ? "locked" :
+		    p->state == PS_DEGRADED ? "degraded" : "starting");
 	}
+	if (p->health[0] != '\0')
+		wire_put_str(&e, T_HEALTH, p->health);
 	op_reply(op, &e);
 }
 

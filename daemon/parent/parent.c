@@ -91,7 +91,7 @@ load_node(struct parent *p)
 {
 	struct secbuf dek = SECBUF_INIT, node = SECBUF_INIT, seal = SECBUF_INIT;
 	char why[512] = "";
-	bool wrapped;
+	bool wrapped, old_format = false;
 	int r;
 
 	if ((r = node_state_load(p->cfg.state_dir, &p->node, why, sizeof(why))) != 0) {
@@ -109,8 +109,8 @@ load_node(struct parent *p)
 		log_info("this node is not part of a cluster yet");
 		return 0;
 	}
-	if ((r = keyfile_is_wrapped(p->cfg.state_dir, &wrapped)) != 0) {
-		log_err("cannot read %s/node.keys: %s", p->cfg.state_dir, hush_strerror(r));
+	if ((r = keyfile_is_wrapped(p->cfg.state_dir, &wrapped, why, sizeof(why))) != 0) {
+		log_err("cannot start: %s", why);
 		return r;
 	}
 	if (wrapped) {
@@ -119,10 +119,15 @@ load_node(struct parent *p)
 		log_info("node %s is locked: run 'hushctl unlock'", p->node.node_id);
 		return 0;
 	}
-	if ((r = keyfile_read(p->cfg.state_dir, NULL, &dek, &node, &seal)) == 0 &&
-	    (r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0 &&
-	    (r = keyring_put(KEY_NODE, node.p, node.len)) == 0)
-		r = seal_key_load(p, &seal, NULL);
+	if ((r = keyfile_read(p->cfg.state_dir, NULL, &dek, &node, &seal, &old_format, why,
+	    sizeof(why))) != 0) {
+		log_err("cannot start: %s", why);
+		return r;
+	}
+	if ((r = keyring_put(KEY_DEK, dek.p, dek.len)) == 0 &&
+	    (r = keyring_put(KEY_NODE, node.p, node.len)) == 0 &&
+	    (r = seal_key_load(p, &seal, NULL)) == 0 && old_format)
+		keyfile_upgrade(p, &dek, &node, NULL);
 	secbuf_free(&dek);
 	secbuf_free(&node);
 	secbuf_free(&seal);
@@ -215,6 +220,8 @@ child_gone(struct parent *p, pid_t pid, int status)
 	if ((c = child_by_pid(p, pid)) == NULL)
 		return;
 	child_death_detail(c, detail, sizeof(detail));
+	if (c == &p->raft)
+		degraded_raft_exited(p, status);
 	if (WIFSIGNALED(status))
 		log_err("%s process (pid %ld) was killed by signal %d (%s)%s%s",
 		    c->desc->name, (long)pid, WTERMSIG(status),
@@ -228,8 +235,10 @@ child_gone(struct parent *p, pid_t pid, int status)
 		    "it starts again once %llu bytes are free in %s", (long)pid,
 		    (unsigned long long)HUSH_RAFT_DISK_NEED, p->cfg.state_dir);
 	else if (!p->stopping)
-		log_err("%s process (pid %ld) exited with status %d; restarting it",
-		    c->desc->name, (long)pid, WEXITSTATUS(status));
+		log_err("%s process (pid %ld) exited with status %d; %s",
+		    c->desc->name, (long)pid, WEXITSTATUS(status),
+		    c == &p->raft && p->state == PS_DEGRADED ? "not restarted (degraded)" :
+		    "restarting it");
 	if (c == &p->raft) {
 		p->raft_ready = false;
 		/* It said why in its own log line: restart it when it can work. */
@@ -410,6 +419,9 @@ supervise(struct parent *p, struct child *c, int *timeout)
 	int r;
 
 	if (c->pid > 0 || p->stopping)
+		return;
+	/* Damaged raft data: restarting cannot help; node repair restarts it. */
+	if (c == &p->raft && p->state == PS_DEGRADED)
 		return;
 	if (c == &p->raft && p->raft_disk_wait && raft_disk_still_short(p, now)) {
 		c->restart_at_ms = p->raft_disk_checked_ms + 1000;

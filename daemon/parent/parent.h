@@ -78,6 +78,12 @@ enum parent_state {
 	PS_LOCKED,		/* keys sealed by the KEK; waiting for unlock */
 	PS_STARTING,		/* keys in the keyring, raft loading */
 	PS_READY,
+	/*
+	 * A manager whose raft data is damaged: the raft process failed to
+	 * start RAFT_DAMAGED_TRIES times in a row and is not restarted;
+	 * p->health says why.  Left by `hushctl node repair` (degraded.c).
+	 */
+	PS_DEGRADED,
 };
 
 struct client;
@@ -90,6 +96,7 @@ struct op;
 struct peer_seen {
 	char		 id[HUSH_ID_LEN + 1];
 	int64_t		 last_seen;	/* monotonic seconds; 0 = never */
+	bool		 degraded;	/* its last heartbeat said so (T_HEALTH) */
 };
 
 struct container;
@@ -145,6 +152,13 @@ struct parent {
 	int			 lock_fd;
 	bool			 stopping;
 	struct audit		 audit;		/* audit_events.c */
+	/* degraded.c: damaged raft data */
+	char			 health[1024];	/* "degraded: why", or "" */
+	char			 raft_error[900]; /* the last failed start's detail */
+	unsigned		 raft_damaged;	/* damaged exits in a row */
+	char			 repair_aside[64]; /* for the next RAFTP_START */
+	/* When each of managers[] last answered a heartbeat with a live store. */
+	int64_t			 manager_ok[MAX_PEERS];
 };
 
 int	parent_main(const struct hushd_config *cfg);
@@ -243,6 +257,15 @@ void	lifecycle_raft_event(struct parent *p, const struct wire_msg *m);
 /* Load the CA from the store into the pki process. */
 void	lifecycle_load_ca(struct parent *p);
 
+/*
+ * degraded.c: a raft process that exits with RAFT_EXIT_DAMAGED is restarted
+ * RAFT_DAMAGED_TRIES times, then the node is PS_DEGRADED until `hushctl
+ * node repair` (op_node_repair) rebuilds its raft data from its peers.
+ */
+#define RAFT_DAMAGED_TRIES	3
+void	degraded_raft_exited(struct parent *p, int status);
+void	op_node_repair(struct op *op, const struct wire_msg *m);
+
 /* cluster.c: the net process and what crosses it. */
 void	cluster_child_started(struct parent *p, struct child *c);
 int	cluster_start_net(struct parent *p);
@@ -251,6 +274,10 @@ void	cluster_raft_connect(struct parent *p, const struct wire_msg *m);
 void	cluster_nodes_event(struct parent *p, const struct wire_msg *m);
 void	cluster_tick(struct parent *p);
 bool	cluster_peer_reachable(const struct parent *p, const char *node_id);
+/* Its last heartbeat said it cannot serve (a degraded manager). */
+bool	cluster_peer_degraded(const struct parent *p, const char *node_id);
+/* Other managers whose heartbeat answer came from a live store lately. */
+size_t	cluster_managers_ok(const struct parent *p, size_t *others);
 int64_t	parent_mono(void);
 /* Send a DSP_* request to a manager through net; cb gets the reply frame. */
 int	cluster_rpc(struct parent *p, const char *addr, struct wire_enc *req, call_cb cb, void *arg);
@@ -398,6 +425,12 @@ int	seal_key_load(struct parent *p, const struct secbuf *from_file, const uint8_
 void	seal_key_register(struct parent *p);
 /* keyfile_write() with the sealing key in the keyring. */
 int	seal_key_write_keyfile(struct parent *p, const struct secbuf *dek,
+	    const struct secbuf *node, const uint8_t *kek);
+/*
+ * node.keys was read in the format without a checksum: write it again in
+ * the current one (a failure is logged; the old file still serves).
+ */
+void	keyfile_upgrade(struct parent *p, const struct secbuf *dek,
 	    const struct secbuf *node, const uint8_t *kek);
 
 /* containers.c: the OCI hook's requests, carried out by the mounter */

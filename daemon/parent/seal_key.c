@@ -121,6 +121,20 @@ seal_key_write_keyfile(struct parent *p, const struct secbuf *dek, const struct 
 	return r;
 }
 
+void
+keyfile_upgrade(struct parent *p, const struct secbuf *dek, const struct secbuf *node,
+    const uint8_t *kek)
+{
+	int r;
+
+	if ((r = seal_key_write_keyfile(p, dek, node, kek)) != 0)
+		log_warn("cannot rewrite %s/node.keys with a checksum: %s (it is read as "
+		    "it is, without one)", p->cfg.state_dir, hush_strerror(r));
+	else
+		log_info("%s/node.keys rewritten in the current format, with a checksum",
+		    p->cfg.state_dir);
+}
+
 static void
 registered(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {

@@ -4,6 +4,7 @@
  * is where they are sealed and opened.
  */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,12 +42,20 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	int r;
 
 	*result = NULL;
-	if ((r = entry_open(st->dek, buf, &plain, &plen, &cmdlen)) != 0)
-		fatal_r(r, "a committed raft entry does not open with this node's "
-		    "data key; the raft log is damaged or foreign");
+	if ((r = entry_open(st->dek, buf, &plain, &plen, &cmdlen)) != 0) {
+		snprintf(why, sizeof(why), "committed raft entry %llu (%zu bytes) does not "
+		    "open with this node's data key (%s): the raft log in %.100s is damaged or "
+		    "foreign", raft_proc_applying(), buf->len, hush_strerror(r), raft_proc_dir);
+		raft_proc_damaged(why);
+	}
 	if ((r = msg_parse(plain, cmdlen, WIRE_MAX_MSG, cmd_types, &st->m, why,
-	    sizeof(why))) != 0)
-		fatal("a committed raft entry is not a valid command: %s", why);
+	    sizeof(why))) != 0) {
+		char detail[400];
+
+		snprintf(detail, sizeof(detail), "committed raft entry %llu is not a valid "
+		    "command: %s", raft_proc_applying(), why);
+		raft_proc_damaged(detail);
+	}
 	r = store_apply(st->store, &st->m, &changed);
 	lockmem_free(plain);	/* wipes */
 	if (r != 0)
@@ -105,7 +114,7 @@ fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 	int r;
 
 	if (buf->len < ml + SEAL_OVERHEAD || memcmp(buf->base, SNAPSHOT_MAGIC, ml) != 0) {
-		log_err("snapshot does not start with the hush header");
+		log_err("a snapshot of %zu bytes does not start with the hush header", buf->len);
 		return RAFT_CORRUPT;
 	}
 	if ((plain = malloc(buf->len)) == NULL)
@@ -117,7 +126,7 @@ fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 	sodium_memzero(plain, buf->len);
 	free(plain);
 	if (r != 0) {
-		log_err("cannot restore snapshot: %s", hush_strerror(r));
+		log_err("cannot restore a snapshot of %zu bytes: %s", buf->len, hush_strerror(r));
 		return r == HUSH_E_NOMEM ? RAFT_NOMEM : RAFT_CORRUPT;
 	}
 	raft_free(buf->base);

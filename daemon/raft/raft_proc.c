@@ -336,6 +336,7 @@ do_start(const struct wire_msg *m)
 	char address[263];
 	const uint8_t *dek;
 	size_t deklen;
+	char aside[64], why[300];
 	bool bootstrap;
 	uint32_t threshold, trailing;
 	raft_id id;
@@ -355,6 +356,24 @@ do_start(const struct wire_msg *m)
 	if ((r = secbuf_dup(&R.dek, dek, deklen)) != 0)
 		fatal_r(r, "keeping the data key");
 	id = hush_id_raft(R.node_id);
+	R.start_reply_id = m->hdr.request_id;
+	/* `hushctl node repair`: start from an empty log, the old one kept. */
+	if (wire_get_str(m, T_SET_ASIDE, aside, sizeof(aside)) == 0 &&
+	    raft_set_aside(aside, why, sizeof(why)) != 0)
+		raft_proc_damaged(why);
+	/*
+	 * libraft passes over a damaged snapshot .meta for an older snapshot
+	 * without a word: every file we can check is checked before it loads.
+	 */
+	{
+		char damaged[512], detail[800];
+
+		if (raft_damage_scan(R.dek.p, damaged, sizeof(damaged))) {
+			snprintf(detail, sizeof(detail), "raft data in %.200s is damaged: %s",
+			    raft_proc_dir, damaged);
+			raft_proc_damaged(detail);
+		}
+	}
 
 	if ((r = store_init(&R.store)) != 0 ||
 	    (r = fsm_init(&R.fsm, &R.store, R.dek.p)) != 0 ||
@@ -396,22 +415,43 @@ do_start(const struct wire_msg *m)
 	if ((r = raft_start(&R.raft)) != 0)
 		goto raft_failed;
 	R.started = true;
-	R.start_reply_id = m->hdr.request_id;
 	log_info("raft started in %s as %016llx", raft_proc_dir, (unsigned long long)id);
 	return;
 
 raft_failed:
-	log_err("raft cannot start: %s (%s)", raft_strerror(r), raft_errmsg(&R.raft));
 	{
-		char detail[600];
+		char detail[900], damaged[512];
 
-		snprintf(detail, sizeof(detail), "raft cannot start: %s: %s",
-		    raft_strerror(r), R.io.errmsg[0] ? R.io.errmsg : raft_errmsg(&R.raft));
-		raft_proc_error(m->hdr.request_id, HUSH_E_CORRUPT, detail);
+		const char *lib = R.io.errmsg[0] ? R.io.errmsg : raft_errmsg(&R.raft);
+
+		snprintf(detail, sizeof(detail), "raft cannot start in %.200s: %s%s%s",
+		    raft_proc_dir, raft_strerror(r), *lib ? ": " : "", lib);
+		/* libraft does not name every damaged file: look for one ourselves. */
+		if (raft_damage_scan(R.dek.p, damaged, sizeof(damaged)))
+			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
+			    "; damaged: %s", damaged);
+		raft_proc_damaged(detail);
+	}
+}
+
+void
+raft_proc_damaged(const char *detail)
+{
+	log_err("%s", detail);
+	/* Said once, to the start request if it is still waiting. */
+	if (!R.ready && R.start_reply_id != 0) {
+		raft_proc_error(R.start_reply_id, HUSH_E_CORRUPT, detail);
+		R.start_reply_id = 0;
 	}
 	/* Best effort: the process ends either way, and the parent sees it. */
 	(void)!chan_flush(&R.ch);
-	_exit(3);
+	_exit(RAFT_EXIT_DAMAGED);
+}
+
+unsigned long long
+raft_proc_applying(void)
+{
+	return R.started ? (unsigned long long)raft_last_applied(&R.raft) + 1 : 0;
 }
 
 static int

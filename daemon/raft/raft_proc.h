@@ -59,6 +59,40 @@ void	raft_proc_changed(unsigned what);
 void	raft_proc_send(struct wire_enc *e);
 void	raft_proc_error(uint32_t id, int code, const char *detail);
 
+/*
+ * How the raft process exits when its data is damaged (a file does not
+ * load, a committed entry does not open): the parent counts these and,
+ * after a few, stops restarting it and reports the node degraded.
+ */
+#define RAFT_EXIT_DAMAGED	3
+/* raft_proc.c: the start failed or an entry is damaged; reports and exits. */
+void	raft_proc_damaged(const char *detail) __attribute__((__noreturn__));
+/* The index of the entry being applied (for naming a damaged one). */
+unsigned long long raft_proc_applying(void);
+
+/*
+ * damage.c: raft_damage_scan() names the first damaged file of the raft
+ * directory (the working directory) it can tell, with its byte range or
+ * entry index, in out; 1 if it found one.  raft_set_aside() moves every
+ * file of the directory into the new subdirectory dir (a plain name),
+ * deleting nothing.
+ */
+int	raft_damage_scan(const uint8_t *dek, char *out, size_t cap);
+/*
+ * The checks of one file's bytes (name is only for the message): 1 and
+ * what is wrong in out if damaged, 0 if sound.  Any bytes are safe to pass.
+ */
+int	raft_damage_metadata(const char *name, const uint8_t *b, size_t len, char *out,
+	    size_t cap);
+int	raft_damage_snapshot_meta(const char *name, const uint8_t *b, size_t len, char *out,
+	    size_t cap);
+int	raft_damage_snapshot(const char *name, const uint8_t *b, size_t len,
+	    const uint8_t *dek, char *out, size_t cap);
+/* open-N: a bad batch is damage unless it is the torn tail of a crash. */
+int	raft_damage_open_segment(const char *name, const uint8_t *b, size_t len, char *out,
+	    size_t cap);
+int	raft_set_aside(const char *dir, char *why, size_t whylen);
+
 /* membership.c */
 void	membership_reconcile(struct raft *raft, struct store *store, uint64_t now_ms);
 

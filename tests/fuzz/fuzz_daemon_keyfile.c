@@ -3,7 +3,9 @@
  * state directory's node.keys (in a temporary directory private to this
  * process) and is read with a fixed KEK, bytes 0x00..0x1f (the seeds in
  * corpus/daemon_keyfile were sealed under it), and without one.  Whatever
- * opens must hold a 32-byte DEK and a node key of 1..2048 bytes.
+ * opens must hold a 32-byte DEK and a node key of 1..2048 bytes.  Seeds:
+ * clear and sealed in format 1 (no checksum), clear-v2 and sealed-v2 in
+ * format 2 (BLAKE2b-256 at the end).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,7 +59,9 @@ try_read(const uint8_t *k)
 	struct secbuf dek = SECBUF_INIT, node_key = SECBUF_INIT;
 	int r;
 
-	r = keyfile_read(dir, k, &dek, &node_key, NULL);
+	char why[512];
+
+	r = keyfile_read(dir, k, &dek, &node_key, NULL, NULL, why, sizeof(why));
 	if (r == 0) {
 		if (dek.len != 32 || node_key.len < 1 || node_key.len > 2048)
 			abort();
@@ -72,6 +76,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	bool wrapped = false;
+	char why[512];
 	int fd, rk, rn, rw;
 	size_t off = 0;
 	ssize_t n;
@@ -89,7 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rk = try_read(kek);
 	rn = try_read(NULL);
-	rw = keyfile_is_wrapped(dir, &wrapped);
+	rw = keyfile_is_wrapped(dir, &wrapped, why, sizeof(why));
 	/* A sealed file never opens without the key; a clear one reads the same either way. */
 	if (rw == 0 && wrapped && rn != HUSH_E_LOCKED)
 		abort();

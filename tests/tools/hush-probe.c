@@ -142,10 +142,11 @@ key_scalar(const char *dir)
 	EVP_PKEY *pkey = NULL;
 	BIGNUM *d = NULL;
 	uint8_t be[32], le[32];
+	char why[512];
 	int r;
 
-	if ((r = keyfile_read(dir, NULL, &dek, &key, NULL)) != 0)
-		die(EXIT_LOCAL, "cannot read %s/node.keys: %s", dir, hush_strerror(r));
+	if ((r = keyfile_read(dir, NULL, &dek, &key, NULL, NULL, why, sizeof(why))) != 0)
+		die(EXIT_LOCAL, "%s", why);
 	if ((r = x509_key_decode(&key, &pkey)) != 0 ||
 	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
 	    BN_bn2binpad(d, be, sizeof(be)) != (int)sizeof(be))
@@ -173,8 +174,8 @@ load_ident(const char *dir)
 	    (ca = node_state_read_cert(dir, "ca.crt")) == NULL)
 		die(EXIT_LOCAL, "cannot read the certificates in %s/certificates", dir);
 	/* No KEK: a key file sealed by autolock is refused, not guessed at. */
-	if ((r = keyfile_read(dir, NULL, &dek, &key, NULL)) != 0)
-		die(EXIT_LOCAL, "cannot read %s/node.keys: %s%s", dir, hush_strerror(r),
+	if ((r = keyfile_read(dir, NULL, &dek, &key, NULL, NULL, why, sizeof(why))) != 0)
+		die(EXIT_LOCAL, "%s%s", why,
 		    r == HUSH_E_LOCKED ? " (sealed by autolock; the probe needs an "
 		    "unsealed key file)" : "");
 	probe_dek = dek;

@@ -1,6 +1,8 @@
 /*
  * Unit tests for daemon/parent/keyfile.c: node.keys in clear and sealed
- * form, in a private temporary state directory per test.
+ * form, in a private temporary state directory per test; the checksum of
+ * format 2 (every flipped byte is "damaged", never a wrong key), and files
+ * of format 1 (no checksum) still read and reported as old.
  *
  * Setting HUSH_KEYFILE_SEED_DIR writes a clear and a sealed key file (the
  * latter under KEK bytes 0x00..0x1f, the key the fuzz harness uses) into
@@ -28,7 +30,8 @@
 #include "secbuf.h"
 #include "wire.h"
 
-#define KF_HDR		9	/* "HUSHKF01" + mode */
+#define KF_HDR		9	/* "HUSHKF02" + mode */
+#define KF_SUM		32	/* BLAKE2b-256 of everything before it */
 #define NODE_KEY_LEN	138	/* a P-256 PKCS#8 key is about this long */
 
 struct kf_test {
@@ -36,6 +39,7 @@ struct kf_test {
 	char		 path[96];
 	struct secbuf	 dek, node_key, seal_key;
 	uint8_t		 kek[32], kek2[32];
+	char		 why[512];
 };
 
 static int
@@ -122,7 +126,7 @@ read_check(struct kf_test *t, const uint8_t *kek)
 	struct secbuf dek = SECBUF_INIT, nk = SECBUF_INIT, sk = SECBUF_INIT;
 	int r;
 
-	r = keyfile_read(t->dir, kek, &dek, &nk, &sk);
+	r = keyfile_read(t->dir, kek, &dek, &nk, &sk, NULL, t->why, sizeof(t->why));
 	if (r == 0) {
 		assert_int_equal(dek.len, t->dek.len);
 		assert_memory_equal(dek.p, t->dek.p, dek.len);
@@ -148,7 +152,7 @@ read_any(struct kf_test *t, const uint8_t *kek)
 	struct secbuf dek = SECBUF_INIT, nk = SECBUF_INIT;
 	int r;
 
-	r = keyfile_read(t->dir, kek, &dek, &nk, NULL);
+	r = keyfile_read(t->dir, kek, &dek, &nk, NULL, NULL, t->why, sizeof(t->why));
 	if (r == 0) {
 		assert_int_equal(dek.len, 32);
 		assert_true(nk.len >= 1 && nk.len <= 2048);
@@ -200,7 +204,7 @@ test_missing(void **state)
 
 	assert_int_equal(read_check(t, NULL), HUSH_E_NOTFOUND);
 	assert_int_equal(read_check(t, t->kek), HUSH_E_NOTFOUND);
-	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped), HUSH_E_NOTFOUND);
+	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped, t->why, sizeof(t->why)), HUSH_E_NOTFOUND);
 }
 
 static void
@@ -212,13 +216,13 @@ test_clear_roundtrip(void **state)
 	bool wrapped = true;
 
 	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, NULL), 0);
-	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped), 0);
+	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped, t->why, sizeof(t->why)), 0);
 	assert_false(wrapped);
 	assert_int_equal(read_check(t, NULL), 0);
 	/* A clear file needs no key, and one given is not an error. */
 	assert_int_equal(read_check(t, t->kek), 0);
 	p = slurp(t->path, &len);
-	assert_memory_equal(p, "HUSHKF01", 8);
+	assert_memory_equal(p, "HUSHKF02", 8);
 	assert_int_equal(p[8], 0);
 	/* The clear form does hold the DEK (the sealed one must not). */
 	assert_non_null(memmem(p, len, t->dek.p, 32));
@@ -237,12 +241,12 @@ test_sealed_roundtrip(void **state)
 	bool wrapped = false;
 
 	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, t->kek), 0);
-	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped), 0);
+	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped, t->why, sizeof(t->why)), 0);
 	assert_true(wrapped);
 	assert_int_equal(read_check(t, t->kek), 0);
 	assert_int_equal(read_check(t, NULL), HUSH_E_LOCKED);
 	p = slurp(t->path, &len);
-	assert_memory_equal(p, "HUSHKF01", 8);
+	assert_memory_equal(p, "HUSHKF02", 8);
 	assert_int_equal(p[8], 1);
 	/* Neither key appears in clear. */
 	assert_null(memmem(p, len, t->dek.p, 32));
@@ -318,7 +322,8 @@ test_no_seal_key(void **state)
 	struct secbuf dek = SECBUF_INIT, nk = SECBUF_INIT, sk = SECBUF_INIT;
 
 	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, NULL, t->kek), 0);
-	assert_int_equal(keyfile_read(t->dir, t->kek, &dek, &nk, &sk), 0);
+	assert_int_equal(keyfile_read(t->dir, t->kek, &dek, &nk, &sk, NULL, t->why,
+	    sizeof(t->why)), 0);
 	assert_int_equal(dek.len, 32);
 	assert_int_equal(nk.len, t->node_key.len);
 	assert_int_equal(sk.len, 0);
@@ -326,11 +331,27 @@ test_no_seal_key(void **state)
 	secbuf_free(&dek);
 	secbuf_free(&nk);
 	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, NULL), 0);
-	assert_int_equal(keyfile_read(t->dir, NULL, &dek, &nk, NULL), 0);
+	assert_int_equal(keyfile_read(t->dir, NULL, &dek, &nk, NULL, NULL, t->why,
+	    sizeof(t->why)), 0);
 	secbuf_free(&dek);
 	secbuf_free(&nk);
 }
 
+/* why names the file and says it is damaged. */
+static void
+assert_damaged(struct kf_test *t)
+{
+	char want[160];
+
+	snprintf(want, sizeof(want), "%s is damaged: ", t->path);
+	if (strncmp(t->why, want, strlen(want)) != 0)
+		fail_msg("why does not start with '%s': '%s'", want, t->why);
+}
+
+/*
+ * Every flipped byte of a sealed file is reported as damage, naming the
+ * file, and never as a wrong unlock key: the checksum is checked first.
+ */
 static void
 test_byte_flips_sealed(void **state)
 {
@@ -338,32 +359,37 @@ test_byte_flips_sealed(void **state)
 	struct kf_test *t = *state;
 	uint8_t *orig;
 	size_t len;
-	int r;
+	bool wrapped;
 
 	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, t->kek), 0);
 	orig = slurp(t->path, &len);
-	assert_int_equal(len, KF_HDR + 12 + 6 + 32 + 6 + NODE_KEY_LEN + 6 + 32 + SEAL_OVERHEAD);
+	assert_int_equal(len, KF_HDR + 12 + 6 + 32 + 6 + NODE_KEY_LEN + 6 + 32 + SEAL_OVERHEAD +
+	    KF_SUM);
 	for (size_t i = 0; i < len; i++) {
 		for (size_t k = 0; k < sizeof(masks); k++) {
 			orig[i] ^= masks[k];
 			spit(t->path, orig, len);
-			r = read_check(t, t->kek);
-			if (r == 0)
-				fail_msg("byte %zu ^ 0x%02x accepted", i, masks[k]);
-			/* Magic and mode: corrupt; the record itself: refused by the AEAD. */
-			if (i < KF_HDR)
-				assert_int_equal(r, HUSH_E_CORRUPT);
-			else
-				assert_true(r == HUSH_E_BADKEY || r == HUSH_E_VERSION);
+			t->why[0] = '\0';
+			assert_int_equal(read_check(t, t->kek), HUSH_E_CORRUPT);
+			assert_damaged(t);
+			/* Damage is found before the key is asked for, and at start. */
+			assert_int_equal(read_check(t, NULL), HUSH_E_CORRUPT);
+			assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped, t->why,
+			    sizeof(t->why)), HUSH_E_CORRUPT);
+			assert_damaged(t);
 			orig[i] ^= masks[k];
 		}
 	}
 	spit(t->path, orig, len);
 	assert_int_equal(read_check(t, t->kek), 0);
+	/* Intact, with another key: that is a wrong key, not damage. */
+	assert_int_equal(read_check(t, t->kek2), HUSH_E_BADKEY);
+	assert_non_null(strstr(t->why, "the unlock key does not open"));
+	assert_non_null(strstr(t->why, t->path));
 	free(orig);
 }
 
-/* A clear file has no integrity, but no flip may crash or return bad sizes. */
+/* A clear file: every flipped byte is found too (format 1 had no check). */
 static void
 test_byte_flips_clear(void **state)
 {
@@ -374,14 +400,15 @@ test_byte_flips_clear(void **state)
 	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, NULL), 0);
 	orig = slurp(t->path, &len);
 	for (size_t i = 0; i < len; i++) {
-		orig[i] ^= 0xff;
+		orig[i] ^= 0x01;
 		spit(t->path, orig, len);
-		if (i < KF_HDR)
-			assert_int_equal(read_any(t, NULL), HUSH_E_CORRUPT);
-		else
-			(void)read_any(t, NULL);
-		orig[i] ^= 0xff;
+		t->why[0] = '\0';
+		assert_int_equal(read_any(t, NULL), HUSH_E_CORRUPT);
+		assert_damaged(t);
+		orig[i] ^= 0x01;
 	}
+	spit(t->path, orig, len);
+	assert_int_equal(read_check(t, NULL), 0);
 	free(orig);
 }
 
@@ -398,25 +425,106 @@ test_truncated(void **state)
 	clear = slurp(t->path, &clen);
 
 	for (size_t n = 0; n < slen; n++) {
-		/* Every length up to the header, then a sample of the rest. */
-		if (n > 20 && n % 13 != 0 && n != slen - 1 &&
-		    n != KF_HDR + SEAL_OVERHEAD - 1 && n != KF_HDR + SEAL_OVERHEAD)
+		/* Every length up to the header and checksum, then a sample. */
+		if (n > KF_HDR + KF_SUM + 2 && n % 13 != 0 && n != slen - 1)
 			continue;
 		spit(t->path, sealed, n);
-		if (n < KF_HDR)
-			assert_int_equal(read_check(t, t->kek), HUSH_E_CORRUPT);
-		else
-			assert_true(read_check(t, t->kek) < 0);
-		/* Without a key a sealed file is locked, however short. */
-		if (n >= KF_HDR)
-			assert_int_equal(read_check(t, NULL), HUSH_E_LOCKED);
+		assert_int_equal(read_check(t, t->kek), HUSH_E_CORRUPT);
+		assert_damaged(t);
+		assert_int_equal(read_check(t, NULL), HUSH_E_CORRUPT);
 	}
 	for (size_t n = 0; n < clen; n++) {
 		spit(t->path, clear, n);
 		assert_int_equal(read_check(t, NULL), HUSH_E_CORRUPT);
+		assert_damaged(t);
 	}
+	/* One byte more: the checksum no longer sits at the end. */
+	clear = realloc(clear, clen + 1);
+	assert_non_null(clear);
+	clear[clen] = 0;
+	spit(t->path, clear, clen + 1);
+	assert_int_equal(read_check(t, NULL), HUSH_E_CORRUPT);
 	free(sealed);
 	free(clear);
+}
+
+/* A key file as format 1 wrote it: no checksum. */
+static void
+write_v1(struct kf_test *t, const uint8_t *kek)
+{
+	struct wire_enc e;
+	const uint8_t *msg;
+	size_t msglen, sealed;
+	uint8_t out[4096];
+
+	wire_enc_init(&e, REC_KEYFILE, 0, 4096);
+	wire_put_bytes(&e, T_DEK, t->dek.p, t->dek.len);
+	wire_put_bytes(&e, T_NODE_KEY, t->node_key.p, t->node_key.len);
+	wire_put_bytes(&e, T_SEAL_KEY, t->seal_key.p, t->seal_key.len);
+	assert_int_equal(wire_enc_finish(&e, &msg, &msglen), 0);
+	memcpy(out, "HUSHKF01", 8);
+	out[8] = kek != NULL;
+	if (kek != NULL)
+		assert_int_equal(seal(kek, 0, "hush/keyfile", msg, msglen, out + KF_HDR,
+		    sizeof(out) - KF_HDR, &sealed), 0);
+	else {
+		memcpy(out + KF_HDR, msg, msglen);
+		sealed = msglen;
+	}
+	spit(t->path, out, KF_HDR + sealed);
+	wire_enc_free(&e);
+}
+
+/* keyfile_read with old_format; checks the keys on success. */
+static int
+read_old(struct kf_test *t, const uint8_t *kek, bool *old_format)
+{
+	struct secbuf dek = SECBUF_INIT, nk = SECBUF_INIT, sk = SECBUF_INIT;
+	int r;
+
+	*old_format = false;
+	r = keyfile_read(t->dir, kek, &dek, &nk, &sk, old_format, t->why, sizeof(t->why));
+	if (r == 0) {
+		assert_memory_equal(dek.p, t->dek.p, 32);
+		assert_int_equal(nk.len, t->node_key.len);
+		assert_int_equal(sk.len, 32);
+	}
+	secbuf_free(&dek);
+	secbuf_free(&nk);
+	secbuf_free(&sk);
+	return r;
+}
+
+/* Format 1 still reads, says it is old, and the next write is format 2. */
+static void
+test_old_format(void **state)
+{
+	struct kf_test *t = *state;
+	bool old, wrapped;
+	uint8_t *p;
+	size_t len;
+
+	write_v1(t, NULL);
+	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped, t->why, sizeof(t->why)), 0);
+	assert_false(wrapped);
+	assert_int_equal(read_old(t, NULL, &old), 0);
+	assert_true(old);
+	write_v1(t, t->kek);
+	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped, t->why, sizeof(t->why)), 0);
+	assert_true(wrapped);
+	assert_int_equal(read_old(t, t->kek, &old), 0);
+	assert_true(old);
+	assert_int_equal(read_old(t, NULL, &old), HUSH_E_LOCKED);
+	/* Without a checksum a wrong key and damage look alike, and it says so. */
+	assert_int_equal(read_old(t, t->kek2, &old), HUSH_E_BADKEY);
+	assert_non_null(strstr(t->why, "may also be damaged"));
+
+	assert_int_equal(keyfile_write(t->dir, &t->dek, &t->node_key, &t->seal_key, t->kek), 0);
+	p = slurp(t->path, &len);
+	assert_memory_equal(p, "HUSHKF02", 8);
+	free(p);
+	assert_int_equal(read_old(t, t->kek, &old), 0);
+	assert_false(old);
 }
 
 static void
@@ -433,14 +541,14 @@ test_bad_mode_and_size(void **state)
 	spit(t->path, p, len);
 	assert_int_equal(read_check(t, NULL), HUSH_E_CORRUPT);
 	assert_int_equal(read_check(t, t->kek), HUSH_E_CORRUPT);
-	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped), HUSH_E_CORRUPT);
+	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped, t->why, sizeof(t->why)), HUSH_E_CORRUPT);
 	p[8] = 0xff;
 	spit(t->path, p, len);
 	assert_int_equal(read_check(t, NULL), HUSH_E_CORRUPT);
 
-	/* Bad magic. */
+	/* Bad magic (a format 3 that does not exist). */
 	p[8] = 0;
-	p[7] = '2';
+	p[7] = '3';
 	spit(t->path, p, len);
 	assert_int_equal(read_check(t, NULL), HUSH_E_CORRUPT);
 	free(p);
@@ -451,7 +559,7 @@ test_bad_mode_and_size(void **state)
 	memcpy(big, "HUSHKF01", 8);
 	spit(t->path, big, 8193);
 	assert_int_equal(read_check(t, NULL), HUSH_E_CORRUPT);
-	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped), HUSH_E_CORRUPT);
+	assert_int_equal(keyfile_is_wrapped(t->dir, &wrapped, t->why, sizeof(t->why)), HUSH_E_CORRUPT);
 	big[8] = 1;
 	spit(t->path, big, 8193);
 	assert_int_equal(read_check(t, t->kek), HUSH_E_CORRUPT);
@@ -534,6 +642,64 @@ test_bad_record(void **state)
 	wire_enc_free(&e);
 }
 
+/* A format 2 file around body, with a checksum that matches. */
+static void
+spit_v2(struct kf_test *t, uint8_t mode, const uint8_t *body, size_t len)
+{
+	uint8_t out[8192];
+
+	assert_true(KF_HDR + len + KF_SUM <= sizeof(out));
+	memcpy(out, "HUSHKF02", 8);
+	out[8] = mode;
+	memcpy(out + KF_HDR, body, len);
+	crypto_generichash(out + KF_HDR + len, KF_SUM, out, KF_HDR + len, NULL, 0);
+	spit(t->path, out, KF_HDR + len + KF_SUM);
+}
+
+/*
+ * Checksums that match bytes that were never a key file (a bug, or a
+ * forger): still refused, as damaged, naming the file.
+ */
+static void
+test_bad_record_v2(void **state)
+{
+	struct kf_test *t = *state;
+	struct wire_enc e;
+	const uint8_t *buf;
+	size_t len, sealed;
+	uint8_t key[64], box[256];
+
+	memset(key, 7, sizeof(key));
+	wire_enc_init(&e, REC_KEYFILE, 0, 4096);
+	wire_put_bytes(&e, T_DEK, key, 31);
+	wire_put_bytes(&e, T_NODE_KEY, key, 10);
+	assert_int_equal(wire_enc_finish(&e, &buf, &len), 0);
+	spit_v2(t, 0, buf, len);
+	assert_int_equal(read_check(t, NULL), HUSH_E_CORRUPT);
+	assert_damaged(t);
+	/* The same, sealed under the right key. */
+	assert_int_equal(seal(t->kek, 0, "hush/keyfile", buf, len, box, sizeof(box), &sealed), 0);
+	spit_v2(t, 1, box, sealed);
+	assert_int_equal(read_check(t, t->kek), HUSH_E_CORRUPT);
+	assert_damaged(t);
+	/* An unknown sealing version. */
+	box[0] = SEAL_VERSION + 1;
+	spit_v2(t, 1, box, sealed);
+	assert_int_equal(read_check(t, t->kek), HUSH_E_CORRUPT);
+	assert_damaged(t);
+	wire_enc_free(&e);
+	/* Mode 2, nothing else wrong. */
+	spit_v2(t, 2, key, 0);
+	assert_int_equal(read_check(t, NULL), HUSH_E_CORRUPT);
+	assert_non_null(strstr(t->why, "byte 8"));
+	/* Empty bodies. */
+	spit_v2(t, 0, key, 0);
+	assert_int_equal(read_check(t, NULL), HUSH_E_CORRUPT);
+	spit_v2(t, 1, key, 0);
+	assert_int_equal(read_check(t, t->kek), HUSH_E_CORRUPT);
+	assert_int_equal(read_check(t, NULL), HUSH_E_LOCKED);
+}
+
 /* node.keys must be a regular file reached without following a link. */
 static void
 test_not_a_file(void **state)
@@ -565,8 +731,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_byte_flips_sealed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_byte_flips_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_mode_and_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_record_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_file, setup, teardown),
 	};
 

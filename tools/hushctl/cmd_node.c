@@ -28,10 +28,26 @@ static const char node_help[] =
     "  inspect     Display detailed information on one or more nodes\n"
     "  ls          List the nodes of the cluster\n"
     "  promote     Promote one or more workers to managers\n"
+    "  repair      Rebuild this manager's raft data from the other managers\n"
     "  rm          Remove one or more nodes from the cluster\n"
     "  update      Update a node's labels\n"
     "\n"
     "Run 'hushctl node COMMAND --help' for more information on a command.\n";
+
+static const char repair_help[] =
+    "Usage:  hushctl node repair [OPTIONS]\n"
+    "\n"
+    "Rebuild this manager's raft data from the other managers: its raft files\n"
+    "are moved aside into STATE_DIR/raft/damaged-DATE (kept, never deleted),\n"
+    "and it rejoins as the same node and catches up from the leader.  Run it\n"
+    "on the damaged manager, once 'hushctl status' says it is degraded.  It is\n"
+    "refused on the only manager (there is no peer to copy from: restore the\n"
+    "state directory from a backup) and while too few other managers answer\n"
+    "to keep a quorum without this one.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --force   Rebuild a manager that is not degraded\n"
+    "  -h, --help    Print this help\n";
 
 static const char ls_help[] =
     "Usage:  hushctl node ls [OPTIONS]\n"
@@ -489,6 +505,51 @@ out:
 	return r;
 }
 
+static int
+node_repair(const struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force",	no_argument, NULL, 'f' },
+		{ "help",	no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* Catching up by snapshot can take longer than a usual request. */
+	static const struct client_opts once = { 120000, true,
+	    "the repair may still be running: see 'hushctl status'" };
+	const char *cmd = "node repair";
+	struct wire_enc e;
+	struct reply rep;
+	char text[257], clean[257];
+	bool force = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			return show_help(repair_help);
+		default:
+			return getopt_error(cmd, c, argv);
+		}
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%.64s'", argv[optind]);
+	client_request(&e, CTL_NODE_REPAIR);
+	wire_put_bool(&e, T_FORCE, force);
+	r = client_call_opts(ctl->socket, cmd, &e, &rep, &once);
+	wire_enc_free(&e);
+	if (r != 0)
+		return EXIT_FAIL;
+	if (wire_get_str(rep.msg, T_STATUS_TEXT, text, sizeof(text)) != 0)
+		text[0] = '\0';
+	reply_free(&rep);
+	sanitize(text, clean, sizeof(clean));
+	printf("%s\n", clean);
+	return EXIT_OK;
+}
+
 int
 cmd_node(const struct ctl *ctl, int argc, char **argv)
 {
@@ -498,6 +559,7 @@ cmd_node(const struct ctl *ctl, int argc, char **argv)
 		{ "inspect",	node_inspect },
 		{ "promote",	node_promote },
 		{ "demote",	node_demote },
+		{ "repair",	node_repair },
 		{ "rm",		node_rm },
 		{ "remove",	node_rm },
 		{ "update",	node_update },

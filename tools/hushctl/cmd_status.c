@@ -38,6 +38,7 @@ struct status {
 	char		version[STR_MAX], node[STR_MAX], cluster[STR_MAX];
 	char		leader[STR_MAX], state[STR_MAX], addr[STR_MAX];
 	char		storage[STR_MAX], notice[257];
+	char		health[1025];	/* "degraded: why", or "" when healthy */
 	char		audit[257];	/* where audit records go, for people */
 	uint8_t		audit_sink;	/* 1 kernel audit, 2 the log; 0 not said */
 	bool		has_count, has_containers, has_free, has_need;
@@ -64,6 +65,7 @@ read_status(const struct wire_msg *m, struct status *s)
 	(void)wire_get_str(m, T_ADVERTISE_ADDR, s->addr, sizeof(s->addr));
 	(void)wire_get_str(m, T_KEY_STORAGE, s->storage, sizeof(s->storage));
 	(void)wire_get_str(m, T_STATUS_TEXT, s->notice, sizeof(s->notice));
+	(void)wire_get_str(m, T_HEALTH, s->health, sizeof(s->health));
 	(void)wire_get_str(m, T_AUDIT_TEXT, s->audit, sizeof(s->audit));
 	(void)wire_get_u8(m, T_AUDIT_SINK, &s->audit_sink);
 	s->has_count = wire_get_u32(m, T_COUNT, &s->count) == 0;
@@ -111,7 +113,7 @@ yesno(bool b)
 static void
 line(const char *label, const char *value)
 {
-	char v[512];
+	char v[1100];
 
 	sanitize(value, v, sizeof(v));
 	printf("%-18s%s\n", label, v);
@@ -225,6 +227,7 @@ print_human(const struct status *s, int64_t now)
 	}
 	if (s->notice[0] != '\0')
 		line("Attention:", s->notice);
+	line("Health:", s->health[0] != '\0' ? s->health : "ok");
 	if (s->node[0] != '\0')
 		line("Node ID:", s->node);
 	if (s->has_role)
@@ -280,6 +283,8 @@ status_json(const struct status *s)
 		return NULL;
 	put(o, "initialized", json_boolean(s->initialized), &bad);
 	put(o, "locked", json_boolean(s->locked), &bad);
+	put(o, "health", json_text(s->health[0] != '\0' ? s->health : "ok"), &bad);
+	put(o, "degraded", json_boolean(strncmp(s->health, "degraded", 8) == 0), &bad);
 	if (s->node[0] != '\0')
 		put(o, "node_id", json_text(s->node), &bad);
 	if (s->has_role)

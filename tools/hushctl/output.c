@@ -425,6 +425,9 @@ node_views_live(struct node_view *v, size_t n)
 const char *
 node_status(const struct node_view *v)
 {
+	/* A manager that answers but cannot serve its store is not ready. */
+	if (v->reachable && strcmp(v->raft_state, "degraded") == 0)
+		return "Degraded";
 	return v->reachable ? "Ready" : "Down";
 }
 
@@ -439,6 +442,8 @@ node_manager_status(const struct node_view *v)
 		return "Reachable";
 	if (strcmp(v->raft_state, "unreachable") == 0)
 		return "Unreachable";
+	if (strcmp(v->raft_state, "degraded") == 0)
+		return "Unhealthy";
 	return "Unknown";
 }
 
@@ -617,8 +622,8 @@ node_view_inspect_json(const struct node_view *v)
 	bad |= set(spec, "Labels", labels_json(v->labels)) != 0;
 	bad |= set(spec, "Role", json_string(node_role_name(v->role))) != 0;
 	bad |= set(spec, "Availability", json_text(v->availability)) != 0;
-	bad |= set(status, "State", json_string(v->reachable ? "ready" :
-	    "down")) != 0;
+	bad |= set(status, "State", json_string(!v->reachable ? "down" :
+	    strcmp(v->raft_state, "degraded") == 0 ? "degraded" : "ready")) != 0;
 	bad |= set(status, "Addr", json_text(v->addr)) != 0;
 	if (v->status_text[0] != '\0')
 		bad |= set(status, "Message", json_text(v->status_text)) != 0;
@@ -631,6 +636,8 @@ node_view_inspect_json(const struct node_view *v)
 			reach = "reachable";
 		else if (strcmp(v->raft_state, "unreachable") == 0)
 			reach = "unreachable";
+		else if (strcmp(v->raft_state, "degraded") == 0)
+			reach = "unhealthy";
 		else
 			reach = "unknown";
 		bad |= set(mgr, "Leader", json_boolean(strcmp(v->raft_state,

@@ -1,0 +1,139 @@
+/*
+ * A manager whose raft data is damaged, and its repair.
+ *
+ * The raft process exits with RAFT_EXIT_DAMAGED when its files do not load
+ * or a committed entry does not open, after naming the file (and the byte
+ * or entry) in its answer to RAFTP_START.  Restarting it cannot help, so
+ * after RAFT_DAMAGED_TRIES such exits in a row the parent stops: the node
+ * is PS_DEGRADED, says why in `hushctl status`, in systemd's STATUS= and in
+ * its heartbeats (the managers' `node ls` then shows it unhealthy), and
+ * refuses store requests at once with that reason instead of "starting".
+ *
+ * `hushctl node repair` rebuilds the data from the other managers: the raft
+ * process is started with T_SET_ASIDE, moves every file of its directory
+ * into raft/damaged-<UTC time>/ (kept for forensics, never deleted) and
+ * starts empty under the same node id; the leader, which still has it in
+ * its configuration, sends it a snapshot and the entries after it.  That is
+ * only safe while the others hold a quorum without this node: whatever this
+ * node had acknowledged is then on a majority of them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "err.h"
+#include "log.h"
+#include "parent.h"
+#include "raft/raft_proc.h"
+
+static void
+enter_degraded(struct parent *p)
+{
+	size_t others;
+
+	(void)cluster_managers_ok(p, &others);
+	snprintf(p->health, sizeof(p->health), "degraded: %s; %s", p->raft_error[0] != '\0' ?
+	    p->raft_error : "the raft process found damaged data (see the log)",
+	    others > 0 ? "run 'hushctl node repair' to rebuild the raft data from the "
+	    "other managers" : "this is the only manager, so there is no peer to "
+	    "repair from: restore the state directory from a backup");
+	p->state = PS_DEGRADED;
+	log_err("the raft store stopped after %u failed starts, and is not restarted: "
+	    "this node is %s", p->raft_damaged, p->health);
+}
+
+void
+degraded_raft_exited(struct parent *p, int status)
+{
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != RAFT_EXIT_DAMAGED ||
+	    p->node.role != ROLE_MANAGER || p->stopping)
+		return;
+	if (++p->raft_damaged < RAFT_DAMAGED_TRIES) {
+		log_warn("the raft store found damaged data (try %u of %u): %s",
+		    p->raft_damaged, RAFT_DAMAGED_TRIES, p->raft_error[0] != '\0' ?
+		    p->raft_error : "see the raft process's log");
+		return;
+	}
+	enter_degraded(p);
+}
+
+static void
+repaired(struct op *op, int status, const char *detail)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+	char text[256];
+
+	if (status != 0) {
+		op_error(op, status, detail);
+		return;
+	}
+	snprintf(text, sizeof(text), "raft data rebuilt from the other managers; the "
+	    "old files are kept in %.120s/raft/%s", p->cfg.state_dir, (char *)op->ctx);
+	log_info("%s", text);
+	wire_enc_init(&e, CTL_NODE_REPAIR | MSG_REPLY, op->client_req, 512);
+	wire_put_str(&e, T_STATUS_TEXT, text);
+	op_reply(op, &e);
+}
+
+void
+op_node_repair(struct op *op, const struct wire_msg *m)
+{
+	struct parent *p = op->p;
+	size_t others, ok, quorum;
+	bool force = false;
+	char why[512], *aside;
+	struct tm tm;
+	time_t now;
+
+	wire_get_bool(m, T_FORCE, &force);
+	if (p->state != PS_DEGRADED && !force) {
+		op_error(op, HUSH_E_INVAL, "this manager is not degraded: nothing to repair "
+		    "(--force rebuilds its raft data from the other managers anyway)");
+		return;
+	}
+	ok = cluster_managers_ok(p, &others);
+	if (others == 0) {
+		op_error(op, HUSH_E_INVAL, "this is the only manager: there is no peer to "
+		    "repair its raft data from. Restore the state directory from a backup");
+		return;
+	}
+	/* Without this node, the others must still be a majority of all managers. */
+	quorum = (others + 1) / 2 + 1;
+	if (ok < quorum) {
+		snprintf(why, sizeof(why), "only %zu of the %zu other managers answer with a "
+		    "live store, and %zu are needed for a quorum without this one: "
+		    "repairing now could lose acknowledged writes; bring them back first",
+		    ok, others, quorum);
+		op_error(op, HUSH_E_UNAVAIL, why);
+		return;
+	}
+	if ((aside = calloc(1, sizeof(p->repair_aside))) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(aside, sizeof(p->repair_aside), "damaged-%Y%m%dT%H%M%SZ", &tm);
+	snprintf(p->repair_aside, sizeof(p->repair_aside), "%s", aside);
+	op->ctx = aside;
+	op->ctx_free = free;
+	op->on_ready = repaired;
+	log_warn("repair requested: the raft files go to %s/raft/%s and the store is "
+	    "rebuilt from the other managers", p->cfg.state_dir, aside);
+	p->health[0] = '\0';
+	p->raft_error[0] = '\0';
+	p->raft_damaged = 0;
+	p->raft_ready = false;
+	p->state = PS_STARTING;
+	lifecycle_wait_ready(p, op);
+	if (p->raft.pid > 0) {
+		/* Closing its channel stops it cleanly; it is restarted at once. */
+		chan_close(&p->raft.ch);
+		p->raft.backoff_ms = 100;
+	} else {
+		p->raft.restart_at_ms = 0;
+	}
+}

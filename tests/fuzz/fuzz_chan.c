@@ -38,8 +38,12 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FD_WATCH	64	/* descriptors below this are compared per input */
 
 static int devnull = -1;
+/*
+ * Taken afresh for every input: between two inputs libFuzzer itself may
+ * open descriptors for good (the pipes to its symbolizer, the first time
+ * it prints a NEW_FUNC), which are no leak of ours.
+ */
 static bool fd_open_before[FD_WATCH];
-static bool fd_baseline;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -107,10 +111,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	if (!fd_baseline) {
-		fd_snapshot(fd_open_before);
-		fd_baseline = true;
-	}
+	fd_snapshot(fd_open_before);
 	config = data[0];
 	max_msg = (config & 2) ? 4096 : 600 * 1024;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)

@@ -255,6 +255,9 @@ static const struct wire_field_spec f_raft_event[] = {
 static const struct wire_field_spec f_raft_connect[] = {
 	F_ADDR(T_ADDRESS, REQ),
 };
+static const struct wire_field_spec f_raft_demote[] = {
+	F_ID(T_NODE_ID, REQ),
+};
 static const struct wire_field_spec f_raft_inbound[] = {
 	F_ID(T_PEER_ID, REQ),
 	F_ADDR(T_ADDRESS, REQ),
@@ -811,6 +814,8 @@ static const struct wire_msg_spec specs[] = {
 	S(RAFTP_CONNECT, f_raft_connect),
 	S0(RAFTP_CONNECT | MSG_REPLY),
 	S(RAFTP_INBOUND, f_raft_inbound),
+	S(RAFTP_DEMOTE, f_raft_demote),
+	S0(RAFTP_DEMOTE | MSG_REPLY),
 
 	S(NET_START, f_net_start),
 	S0(NET_START | MSG_REPLY),
@@ -841,6 +846,9 @@ static const struct wire_msg_spec specs[] = {
 	S(DSP_HEARTBEAT | MSG_REPLY, f_dsp_heartbeat_r),
 	S(DSP_ASSIGNMENTS, f_dsp_assignments),
 	S(DSP_ASSIGNMENTS | MSG_REPLY, f_assignments_r),
+	/* Who is to become a spare is the peer's certificate, never a field. */
+	S0(DSP_REPAIR),
+	S0(DSP_REPAIR | MSG_REPLY),
 
 	S(CMD_CLUSTER_INIT, f_cmd_cluster_init),
 	S(CMD_TOKEN_ROTATE, f_cmd_token_rotate),

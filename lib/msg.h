@@ -264,6 +264,7 @@ enum msg_type {
 	RAFTP_EVENT,		/* raft -> parent, unsolicited */
 	RAFTP_CONNECT,		/* raft -> parent: stream to a peer, please */
 	RAFTP_INBOUND,		/* parent -> raft: an authenticated peer stream (fd) */
+	RAFTP_DEMOTE,		/* parent -> raft (leader): this manager becomes a spare */
 
 	/*
 	 * parent <-> net.  net is the only process that touches the network:
@@ -291,6 +292,7 @@ enum msg_type {
 	DSP_RENEW,		/* node -> manager: sign this CSR for me */
 	DSP_HEARTBEAT,		/* node -> manager: I am alive */
 	DSP_ASSIGNMENTS,	/* node -> manager: my services and secrets, when they change */
+	DSP_REPAIR,		/* manager -> leader: make me a non-voter, my log is going */
 
 	/* replicated commands, carried in T_COMMAND and in the raft log */
 	CMD_CLUSTER_INIT = 0x0401,

@@ -14,7 +14,7 @@
 #include "netframe.h"
 
 const uint16_t netframe_dsp_requests[] = {
-	DSP_FORWARD, DSP_QUERY, DSP_RENEW, DSP_HEARTBEAT, DSP_ASSIGNMENTS, 0
+	DSP_FORWARD, DSP_QUERY, DSP_RENEW, DSP_HEARTBEAT, DSP_ASSIGNMENTS, DSP_REPAIR, 0
 };
 const uint16_t netframe_join_requests[] = { JOIN_REQUEST, 0 };
 const uint16_t netframe_join_hello[] = { JOIN_HELLO, 0 };
@@ -129,6 +129,7 @@ netframe_reply_types(uint16_t req_type, uint16_t out[3])
 	case DSP_RENEW:
 	case DSP_HEARTBEAT:
 	case DSP_ASSIGNMENTS:
+	case DSP_REPAIR:
 	case JOIN_REQUEST:
 		break;
 	default:

@@ -640,10 +640,59 @@ cluster_peer_reachable(const struct parent *p, const char *node_id)
 }
 
 static void
+repair_demoted(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+{
+	struct op *op = arg;
+	struct peer_op *x = op->ctx;
+	struct wire_enc f;
+
+	if (status != 0) {
+		cluster_peer_error(x, status, detail);
+	} else {
+		wire_enc_init(&f, DSP_REPAIR | MSG_REPLY, x->dsp_req, 64);
+		cluster_peer_reply(x, &f);
+		wire_enc_free(&f);
+	}
+	op_free(op);
+}
+
+/*
+ * A manager about to rebuild its raft log from nothing asks the leader to
+ * make it a spare first (raft/membership.c says why).  Which node is the
+ * peer's verified certificate, so a node can only demote itself: what a
+ * stolen manager identity could do anyway, by not answering.
+ */
+static void
+repair_serve(struct op *op, const char *peer, uint8_t role)
+{
+	struct parent *p = op->p;
+	struct peer_op *x = op->ctx;
+	struct wire_enc e;
+	int r;
+
+	if (role != ROLE_MANAGER || p->node.role != ROLE_MANAGER || !p->raft_ready) {
+		cluster_peer_error(x, role != ROLE_MANAGER ? HUSH_E_PERM : HUSH_E_UNAVAIL,
+		    role != ROLE_MANAGER ? "only a manager is repaired" :
+		    "this manager's store is not ready");
+		op_free(op);
+		return;
+	}
+	log_info("manager %s asks to stop voting while it rebuilds its raft data", peer);
+	wire_enc_init(&e, RAFTP_DEMOTE, child_next_id(&p->raft), 128);
+	wire_put_str(&e, T_NODE_ID, peer);
+	r = child_call(&p->raft, &e, -1, repair_demoted, op);
+	wire_enc_free(&e);
+	if (r != 0) {
+		cluster_peer_error(x, HUSH_E_UNAVAIL, "this manager's store is not ready");
+		op_free(op);
+	}
+}
+
+static void
 peer_request(struct parent *p, const struct wire_msg *m)
 {
 	static const uint16_t dsp_types[] = { DSP_FORWARD, DSP_QUERY, DSP_RENEW, DSP_HEARTBEAT,
-	    DSP_ASSIGNMENTS, 0 };
+	    DSP_ASSIGNMENTS, DSP_REPAIR, 0 };
 	struct wire_msg *dsp;
 	struct peer_op *x;
 	struct op *op;
@@ -755,6 +804,9 @@ peer_request(struct parent *p, const struct wire_msg *m)
 		break;
 	case DSP_RENEW:
 		renew_serve(op, peer, dsp);
+		break;
+	case DSP_REPAIR:
+		repair_serve(op, peer, role);
 		break;
 	case DSP_ASSIGNMENTS:
 		/* Any member, worker or manager, asks for its own. */

@@ -15,7 +15,11 @@
  * starts empty under the same node id; the leader, which still has it in
  * its configuration, sends it a snapshot and the entries after it.  That is
  * only safe while the others hold a quorum without this node: whatever this
- * node had acknowledged is then on a majority of them.
+ * node had acknowledged is then on a majority of them.  And this node must
+ * not vote while its log is empty, or it could help elect a manager that
+ * lacks entries only its lost copy held: so before its raft process starts
+ * afresh, it asks the leader (DSP_REPAIR) to make it a spare, and the
+ * leader promotes it back once it has caught up (raft/membership.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,10 +63,23 @@ degraded_raft_exited(struct parent *p, int status)
 	enter_degraded(p);
 }
 
+struct repair {
+	char	aside[sizeof(((struct parent *)0)->repair_aside)];
+	size_t	next;			/* the next manager to ask */
+	char	last[512];		/* why the last one said no */
+};
+
+static void
+repair_free(void *arg)
+{
+	free(arg);
+}
+
 static void
 repaired(struct op *op, int status, const char *detail)
 {
 	struct parent *p = op->p;
+	struct repair *rp = op->ctx;
 	struct wire_enc e;
 	char text[256];
 
@@ -71,11 +88,92 @@ repaired(struct op *op, int status, const char *detail)
 		return;
 	}
 	snprintf(text, sizeof(text), "raft data rebuilt from the other managers; the "
-	    "old files are kept in %.120s/raft/%s", p->cfg.state_dir, (char *)op->ctx);
+	    "old files are kept in %.100s/raft/%s", p->cfg.state_dir, rp->aside);
 	log_info("%s", text);
 	wire_enc_init(&e, CTL_NODE_REPAIR | MSG_REPLY, op->client_req, 512);
 	wire_put_str(&e, T_STATUS_TEXT, text);
 	op_reply(op, &e);
+}
+
+/* The leader made this node a spare: its raft process starts afresh. */
+static void
+restart_empty(struct op *op)
+{
+	struct parent *p = op->p;
+	struct repair *rp = op->ctx;
+
+	snprintf(p->repair_aside, sizeof(p->repair_aside), "%s", rp->aside);
+	op->on_ready = repaired;
+	log_warn("repair: the raft files go to %s/raft/%s and the store is rebuilt "
+	    "from the other managers", p->cfg.state_dir, rp->aside);
+	p->health[0] = '\0';
+	p->raft_error[0] = '\0';
+	p->raft_damaged = 0;
+	p->raft_ready = false;
+	p->repair_hold = false;
+	p->state = PS_STARTING;
+	lifecycle_wait_ready(p, op);
+	p->raft.backoff_ms = 100;
+	p->raft.restart_at_ms = 0;
+}
+
+static void ask_next(struct op *op);
+
+static void
+demote_answered(void *arg, int status, const struct wire_msg *reply, int fd,
+    const char *detail)
+{
+	struct op *op = arg;
+	struct wire_msg *m;
+	char d[512];
+
+	if (status == 0 && (m = malloc(sizeof(*m))) != NULL) {
+		status = cluster_rpc_unwrap(reply, DSP_REPAIR, m, d, sizeof(d));
+		free(m);
+		detail = d;
+	} else if (status == 0) {
+		status = HUSH_E_NOMEM;
+	}
+	if (status == 0) {
+		restart_empty(op);
+		return;
+	}
+	snprintf(((struct repair *)op->ctx)->last, sizeof(((struct repair *)op->ctx)->last),
+	    "%s", detail != NULL && *detail != '\0' ? detail : hush_strerror(status));
+	ask_next(op);
+}
+
+/*
+ * Asks the managers in turn until the leader answers DSP_REPAIR; the
+ * others say they are not the leader.  If none does, nothing changed: the
+ * raft process is let run again (if it may) and the operator told why.
+ */
+static void
+ask_next(struct op *op)
+{
+	struct parent *p = op->p;
+	struct repair *rp = op->ctx;
+	struct wire_enc req;
+	char why[700];
+
+	while (rp->next < p->nmanagers) {
+		const char *addr = p->managers[rp->next++];
+
+		if (strcmp(addr, p->node.advertise) == 0)
+			continue;
+		wire_enc_init(&req, DSP_REPAIR, 1, 64);
+		if (cluster_rpc(p, addr, &req, demote_answered, op) == 0) {
+			wire_enc_free(&req);
+			return;
+		}
+		wire_enc_free(&req);
+	}
+	p->repair_hold = false;
+	snprintf(why, sizeof(why), "the raft leader did not make this manager a spare "
+	    "before its repair%s%s; nothing was changed: try again once 'hushctl node "
+	    "ls' on another manager shows a leader", rp->last[0] != '\0' ? ": " : "",
+	    rp->last);
+	op_error(op, HUSH_E_UNAVAIL, why);
 }
 
 void
@@ -84,7 +182,8 @@ op_node_repair(struct op *op, const struct wire_msg *m)
 	struct parent *p = op->p;
 	size_t others, ok, quorum;
 	bool force = false;
-	char why[512], *aside;
+	char why[512];
+	struct repair *rp;
 	struct tm tm;
 	time_t now;
 
@@ -110,30 +209,19 @@ op_node_repair(struct op *op, const struct wire_msg *m)
 		op_error(op, HUSH_E_UNAVAIL, why);
 		return;
 	}
-	if ((aside = calloc(1, sizeof(p->repair_aside))) == NULL) {
+	if ((rp = calloc(1, sizeof(*rp))) == NULL) {
 		op_error(op, HUSH_E_NOMEM, NULL);
 		return;
 	}
 	now = time(NULL);
 	gmtime_r(&now, &tm);
-	strftime(aside, sizeof(p->repair_aside), "damaged-%Y%m%dT%H%M%SZ", &tm);
-	snprintf(p->repair_aside, sizeof(p->repair_aside), "%s", aside);
-	op->ctx = aside;
-	op->ctx_free = free;
-	op->on_ready = repaired;
-	log_warn("repair requested: the raft files go to %s/raft/%s and the store is "
-	    "rebuilt from the other managers", p->cfg.state_dir, aside);
-	p->health[0] = '\0';
-	p->raft_error[0] = '\0';
-	p->raft_damaged = 0;
-	p->raft_ready = false;
-	p->state = PS_STARTING;
-	lifecycle_wait_ready(p, op);
-	if (p->raft.pid > 0) {
-		/* Closing its channel stops it cleanly; it is restarted at once. */
+	strftime(rp->aside, sizeof(rp->aside), "damaged-%Y%m%dT%H%M%SZ", &tm);
+	op->ctx = rp;
+	op->ctx_free = repair_free;
+	/* Its old log must not vote again either: stopped, and kept stopped. */
+	p->repair_hold = true;
+	if (p->raft.pid > 0)
 		chan_close(&p->raft.ch);
-		p->raft.backoff_ms = 100;
-	} else {
-		p->raft.restart_at_ms = 0;
-	}
+	p->raft_ready = false;
+	ask_next(op);
 }

@@ -421,7 +421,7 @@ supervise(struct parent *p, struct child *c, int *timeout)
 	if (c->pid > 0 || p->stopping)
 		return;
 	/* Damaged raft data: restarting cannot help; node repair restarts it. */
-	if (c == &p->raft && p->state == PS_DEGRADED)
+	if (c == &p->raft && (p->state == PS_DEGRADED || p->repair_hold))
 		return;
 	if (c == &p->raft && p->raft_disk_wait && raft_disk_still_short(p, now)) {
 		c->restart_at_ms = p->raft_disk_checked_ms + 1000;

@@ -157,6 +157,8 @@ struct parent {
 	char			 raft_error[900]; /* the last failed start's detail */
 	unsigned		 raft_damaged;	/* damaged exits in a row */
 	char			 repair_aside[64]; /* for the next RAFTP_START */
+	/* node repair: the raft process stays stopped until the leader made us a spare */
+	bool			 repair_hold;
 	/* When each of managers[] last answered a heartbeat with a live store. */
 	int64_t			 manager_ok[MAX_PEERS];
 };

@@ -7,6 +7,12 @@
  * or removed — leaves.  A step that fails (an unreachable new manager, a
  * lost leadership) is simply tried again later, so no operator command can
  * leave the configuration half-changed.
+ *
+ * A manager about to rebuild its log from nothing (`hushctl node repair`)
+ * is first made a spare, on its own request: a voter with an empty log
+ * could vote in a leader that lacks entries only its lost copy held.  The
+ * reconcile then promotes it again, and libraft promotes a spare only
+ * once its log has caught up with the leader's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +27,16 @@ struct change {
 	struct raft_change	 req;
 	raft_id			 id;
 	char			 node[HUSH_ID_LEN + 1];
-	int			 step;		/* 1 add, 2 assign, 3 remove */
+	int			 step;		/* 1 add, 2 assign, 3 remove, 4 demote */
+	void			(*done)(void *, int);	/* step 4: who asked */
+	void			*arg;
 };
 
 static bool in_flight;
 static uint64_t next_try_ms;
 
-static const char *const step_names[] = { "", "adding", "promoting", "removing" };
+static const char *const step_names[] = { "", "adding", "promoting", "removing",
+	"demoting (for its repair)" };
 
 static const struct raft_server *
 config_find(struct raft *r, raft_id id)
@@ -49,6 +58,8 @@ change_done(struct raft_change *req, int status)
 		    step_names[c->step], c->node, raft_strerror(status));
 	else
 		log_info("raft configuration: %s %s done", step_names[c->step], c->node);
+	if (c->done != NULL)
+		c->done(c->arg, status);
 	free(c);
 }
 
@@ -71,12 +82,49 @@ start_change(struct raft *raft, const char *node, raft_id id, const char *addr, 
 	case 2:
 		r = raft_assign(raft, &c->req, id, RAFT_VOTER, change_done);
 		break;
+	case 4:
+		r = raft_assign(raft, &c->req, id, RAFT_SPARE, change_done);
+		break;
 	default:
 		r = raft_remove(raft, &c->req, id, change_done);
 		break;
 	}
 	if (r != 0) {
 		log_debug("%s %s: %s", step_names[step], node, raft_strerror(r));
+		free(c);
+		return r;
+	}
+	in_flight = true;
+	return 0;
+}
+
+int
+membership_demote(struct raft *raft, const char *node, void (*done)(void *, int),
+    void *arg)
+{
+	const struct raft_server *srv;
+	raft_id id = hush_id_raft(node);
+	struct change *c;
+	int r;
+
+	if (raft_state(raft) != RAFT_LEADER)
+		return RAFT_NOTLEADER;
+	/* Not a voter already (never was, or demoted before): nothing to wait for. */
+	if ((srv = config_find(raft, id)) == NULL || srv->role != RAFT_VOTER)
+		return 1;
+	if (id == raft->id)
+		return RAFT_BADROLE;	/* a leader is not repaired: it would step down first */
+	if (in_flight || raft->configuration_uncommitted_index != 0)
+		return RAFT_CANTCHANGE;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return RAFT_NOMEM;
+	c->req.data = c;
+	c->id = id;
+	c->step = 4;
+	c->done = done;
+	c->arg = arg;
+	snprintf(c->node, sizeof(c->node), "%s", node);
+	if ((r = raft_assign(raft, &c->req, id, RAFT_SPARE, change_done)) != 0) {
 		free(c);
 		return r;
 	}

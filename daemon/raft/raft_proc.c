@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ const struct child_desc raft_child = {
 };
 
 static const uint16_t from_parent[] = {
-	RAFTP_START, RAFTP_PROPOSE, RAFTP_QUERY, RAFTP_STATUS, RAFTP_INBOUND,
+	RAFTP_START, RAFTP_PROPOSE, RAFTP_QUERY, RAFTP_STATUS, RAFTP_INBOUND, RAFTP_DEMOTE,
 	RAFTP_CONNECT | MSG_REPLY, MSG_ERROR, 0
 };
 static const uint16_t cmd_types[] = {
@@ -615,6 +616,40 @@ do_query(const struct wire_msg *m)
 }
 
 static void
+demoted(void *arg, int status)
+{
+	uint32_t id = (uint32_t)(uintptr_t)arg;
+	struct wire_enc e;
+
+	if (status != 0) {
+		raft_proc_error(id, HUSH_E_UNAVAIL, raft_strerror(status));
+		return;
+	}
+	wire_enc_init(&e, RAFTP_DEMOTE | MSG_REPLY, id, 64);
+	raft_proc_send(&e);
+}
+
+/* A manager asks to stop voting before it rebuilds its log (membership.c). */
+static void
+do_demote(const struct wire_msg *m)
+{
+	char node[HUSH_ID_LEN + 1];
+	int r;
+
+	if (not_ready(m->hdr.request_id))
+		return;
+	if (wire_get_str(m, T_NODE_ID, node, sizeof(node)) != 0)
+		fatal("RAFTP_DEMOTE without a node");
+	r = membership_demote(&R.raft, node, demoted, (void *)(uintptr_t)m->hdr.request_id);
+	if (r == 1)
+		demoted((void *)(uintptr_t)m->hdr.request_id, 0);
+	else if (r != 0)
+		raft_proc_error(m->hdr.request_id, r == RAFT_NOTLEADER ? HUSH_E_NOTLEADER :
+		    HUSH_E_UNAVAIL, r == RAFT_CANTCHANGE ? "another change of the raft "
+		    "configuration is under way; retry" : raft_strerror(r));
+}
+
+static void
 do_status(const struct wire_msg *m)
 {
 	struct wire_enc e;
@@ -665,6 +700,9 @@ handle(struct chan_msg *cm)
 		break;
 	case RAFTP_STATUS:
 		do_status(&R.m);
+		break;
+	case RAFTP_DEMOTE:
+		do_demote(&R.m);
 		break;
 	case RAFTP_INBOUND:
 		if (cm->fd < 0 || !R.started ||

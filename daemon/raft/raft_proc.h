@@ -94,6 +94,14 @@ int	raft_damage_open_segment(const char *name, const uint8_t *b, size_t len, cha
 int	raft_set_aside(const char *dir, char *why, size_t whylen);
 
 /* membership.c */
+/*
+ * Makes manager node a spare (the leader only), for its repair; calls
+ * done(arg, status) once the change has committed or failed.  Returns 0
+ * when started, 1 when node is no voter already (done is not called),
+ * else a RAFT_* error (RAFT_CANTCHANGE: another change is under way).
+ */
+int	membership_demote(struct raft *raft, const char *node, void (*done)(void *, int),
+	    void *arg);
 void	membership_reconcile(struct raft *raft, struct store *store, uint64_t now_ms);
 
 /* transport.c: libraft's streams come from the parent, not from sockets. */

@@ -116,6 +116,17 @@ if [ $rc -eq 0 ] && printf '%s' "$out" | grep -q "kept in .*/raft/damaged-"; the
 else
 	not_ok "node repair (rc=$rc: $out)"
 fi
+# an empty log must not vote: the leader made it a spare first, and a voter
+# again only after it caught up (libraft promotes a spare once caught up)
+demoted_then_promoted() {
+	cat "$T_DIR/n1.log" "$T_DIR/n2.log" | awk -v id="$ID3" '
+	    index($0, "demoting (for its repair) " id " done") { d = 1 }
+	    d && index($0, "promoting " id " done") { p = 1 }
+	    END { exit !(d && p) }'
+}
+check "the leader made manager 3 a spare before its log was rebuilt" \
+    grep -q "demoting (for its repair) $ID3 done" "$T_DIR/n1.log" "$T_DIR/n2.log"
+check "and made it a voter again once it had caught up" wait_for 20 demoted_then_promoted
 aside=$(ls -d "$T_DIR"/n3/raft/damaged-* 2>/dev/null | head -1)
 check "the damaged files are kept, not deleted" test -f "$aside/$S3"
 check "manager 3 is healthy again" sh -c "chc() { '$HUSHCTL' --control-socket '$T_DIR/n3.sock' \"\$@\"; }; chc status | grep -q '^Health: *ok'"

@@ -687,6 +687,9 @@ sweep(struct tls_ident *id, const char *addr, const char *node_id)
 	secbuf_free(&key);
 	wire_enc_init(&req, DSP_ASSIGNMENTS, PROBE_REQ_ID, 256);
 	sweep_one(id, addr, "DSP_ASSIGNMENTS", &req, NULL);
+	/* the leader makes the probed manager a spare for a while: no key either */
+	wire_enc_init(&req, DSP_REPAIR, PROBE_REQ_ID, 64);
+	sweep_one(id, addr, "DSP_REPAIR", &req, NULL);
 	for (size_t i = 0; queries[i] != 0; i++) {
 		wire_enc_init(&inner, queries[i], 0, 64);
 		sweep_inner(id, addr, DSP_QUERY, &inner);

@@ -1,12 +1,13 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "msg.h"
 #include "page.h"
 
 /*
- * Heapsort, not qsort(3): glibc's qsort asks the kernel how much memory
- * there is (sysinfo) before sorting a large array, a call no sandboxed
- * hush process is allowed; and this needs no memory of its own.
+ * Heapsort, not qsort(3): glibc's qsort used to need a system call
+ * (sysinfo) the sandboxes did not allow; and this needs no memory of its
+ * own.
  */
 static void
 sift_down(const char **k, size_t root, size_t n)
@@ -54,10 +55,33 @@ page_keys_after(const char **keys, size_t n, const char *cursor)
 	return m;
 }
 
+/*
+ * How full a page may get.  Test builds only: HUSH_TEST_PAGE_BYTES makes
+ * pages small, so that lists a test can build in seconds (a handful of
+ * nodes or containers) still cross pages in every process that pages.
+ */
+static size_t
+page_limit(void)
+{
+#ifdef HUSH_TEST_HOOKS
+	static size_t limit;
+
+	if (limit == 0) {
+		const char *s = getenv("HUSH_TEST_PAGE_BYTES");
+		unsigned long v = s != NULL ? strtoul(s, NULL, 10) : 0;
+
+		limit = v > 0 && v < HUSH_PAGE_BYTES ? (size_t)v : HUSH_PAGE_BYTES;
+	}
+	return limit;
+#else
+	return HUSH_PAGE_BYTES;
+#endif
+}
+
 bool
 page_keep(struct wire_enc *list, size_t before, size_t taken)
 {
-	if (taken == 0 || wire_enc_len(list) <= HUSH_PAGE_BYTES)
+	if (taken == 0 || wire_enc_len(list) <= page_limit())
 		return true;
 	wire_enc_rewind(list, before);
 	return false;

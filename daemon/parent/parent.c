@@ -227,6 +227,9 @@ child_gone(struct parent *p, pid_t pid, int status)
 		    c->desc->name, (long)pid, WTERMSIG(status),
 		    strsignal(WTERMSIG(status)), detail,
 		    p->stopping ? "" : "; restarting it");
+	else if (c == &p->raft && p->repair_hold)
+		log_info("the raft process (pid %ld) stopped for the repair: it starts "
+		    "again once the leader has made this manager a spare", (long)pid);
 	else if (c == &p->raft && WEXITSTATUS(status) == RAFT_EXIT_REFRESH)
 		log_info("the raft process (pid %ld) ended to start afresh after "
 		    "a shortage of disk space; restarting it", (long)pid);

@@ -76,3 +76,35 @@ link_up() { ip -n "$HUB" link set "hv$$x$1" up; }
 # leader_of I: the node id node I reports as raft leader
 leader_of() { chc "$1" status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("raft_leader",""))'; }
 node_id_of() { chc "$1" status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("node_id",""))'; }
+
+# managers_reachable I N: node I's node ls shows N managers Leader/Reachable
+managers_reachable() {
+	[ "$(chc "$1" node ls --format json 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin) if n["ManagerStatus"] in ("Leader","Reachable")))' 2>/dev/null)" = "$2" ]
+}
+
+# form_managers N: N namespaces, N nodes, node 1 initialised and the others
+# joined as managers through it; checks "N managers reachable" and sets
+# ID_1..ID_N to the node ids.  index_of ID then gives a node's number.
+form_managers() {
+	local n=$1 i mt
+	net_setup "$n" || { not_ok "network namespaces"; return 1; }
+	for i in $(seq 1 "$n"); do cstart "$i" || not_ok "node $i starts"; done
+	chc 1 init --advertise-addr "$(addr_of 1)" --listen-addr "$(addr_of 1):4477" >/dev/null
+	mt=$(chc 1 join-token -q manager)
+	for i in $(seq 2 "$n"); do cjoin "$i" "$mt" >/dev/null || not_ok "node $i joins"; done
+	check "$n managers reachable" wait_for 20 managers_reachable 1 "$n"
+	FORMED=$n
+	for i in $(seq 1 "$n"); do eval "ID_$i=$(node_id_of "$i")"; done
+}
+index_of() {
+	local i
+	for i in $(seq 1 "${FORMED:-0}"); do
+		[ -n "$1" ] && [ "$(eval echo \$ID_$i)" = "$1" ] && echo "$i" && return
+	done
+}
+# leader_fast I: the leader node I reports, with hushctl and sed alone:
+# starting python3 costs ~0.3 s here, which a failover test would count.
+leader_fast() {
+	chc "$1" status --format json 2>/dev/null |
+	    sed -n 's/.*"raft_leader": *"\([a-z0-9]*\)".*/\1/p'
+}

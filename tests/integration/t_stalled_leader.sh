@@ -5,24 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 
-net_setup 3 || { not_ok "network namespaces"; finish; }
-for i in 1 2 3; do cstart "$i" || not_ok "node $i starts"; done
-chc 1 init --advertise-addr "$(addr_of 1)" --listen-addr "$(addr_of 1):4477" >/dev/null
-MT=$(chc 1 join-token -q manager)
-for i in 2 3; do
-	chc "$i" join --token "$MT" "$(addr_of 1):4477" --advertise-addr "$(addr_of "$i")" \
-	    --listen-addr "$(addr_of "$i"):4477" >/dev/null || not_ok "node $i joins"
-done
-check "three managers reachable" wait_for 20 sh -c "[ \"\$('$HUSHCTL' --control-socket '$T_DIR/n1.sock' node ls --format json | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin) if n[\"ManagerStatus\"] in (\"Leader\",\"Reachable\")))')\" = 3 ]"
-for i in 1 2 3; do eval "ID_$i=$(node_id_of "$i")"; done
-index_of() {
-	local i
-	for i in 1 2 3; do [ "$(eval echo \$ID_$i)" = "$1" ] && [ -n "$1" ] && echo "$i" && return; done
-}
-leader_fast() {
-	chc "$1" status --format json 2>/dev/null |
-	    sed -n 's/.*"raft_leader": *"\([a-z0-9]*\)".*/\1/p'
-}
+form_managers 3
 state_fast() {
 	chc "$1" status --format json 2>/dev/null |
 	    sed -n 's/.*"raft_state": *"\([a-z]*\)".*/\1/p'

@@ -91,6 +91,12 @@ static struct {
 	uint64_t		 space_checked_ms;
 } R;
 
+/*
+ * How late the 50 ms tick may be before this process counts as having
+ * been stalled: stopped (SIGSTOP, a frozen VM or container) or starved.
+ */
+#define STALL_MS 150
+
 static void update_poll(void);
 static void shutdown_raft(void);
 
@@ -290,6 +296,9 @@ tick_cb(uv_timer_t *t)
 	char why[PATH_MAX + 128];
 	int r;
 
+	/* A tick far behind its time: the process stood still (stall.c). */
+	if (R.started && R.last_tick_ms != 0 && uv_now(R.loop) - R.last_tick_ms > STALL_MS)
+		stall_seen(&R.raft, uv_now(R.loop));
 	R.last_tick_ms = uv_now(R.loop);
 	if (!R.started || R.closing)
 		return;
@@ -471,6 +480,11 @@ not_ready(uint32_t id)
 		snprintf(detail, sizeof(detail), "this manager is not the raft leader%s%s",
 		    laddr ? "; the leader is at " : "", laddr ? laddr : "");
 		raft_proc_error(id, HUSH_E_NOTLEADER, detail);
+		return 1;
+	}
+	if (stall_unconfirmed(&R.raft, uv_now(R.loop))) {
+		raft_proc_error(id, HUSH_E_UNAVAIL, "this manager stood still as the raft "
+		    "leader and is confirming that it still leads; retry");
 		return 1;
 	}
 	return 0;
@@ -658,7 +672,12 @@ do_status(const struct wire_msg *m)
 	char leader[HUSH_ID_LEN + 1] = "";
 
 	wire_enc_init(&e, RAFTP_STATUS | MSG_REPLY, m->hdr.request_id, 1024);
-	if (R.started) {
+	if (R.started && stall_unconfirmed(&R.raft, uv_now(R.loop))) {
+		/* Not "leader" until a quorum says so again (stall.c). */
+		wire_put_u64(&e, T_RAFT_TERM, raft_current_term(&R.raft));
+		wire_put_str(&e, T_RAFT_STATE, "confirming");
+		wire_put_u64(&e, T_RAFT_INDEX, raft_last_applied(&R.raft));
+	} else if (R.started) {
 		raft_leader(&R.raft, &lid, &laddr);
 		for (size_t i = 0; lid != 0 && i < R.store.nnodes; i++)
 			if (hush_id_raft(R.store.nodes[i].id) == lid)
@@ -753,11 +772,6 @@ shutdown_raft(void)
 		uv_stop(R.loop);
 }
 
-/*
- * How late the 50 ms tick may be before this process counts as having
- * been stalled: stopped (SIGSTOP, a frozen VM or container) or starved.
- */
-#define STALL_MS 150
 
 static void
 resume_cb(uv_timer_t *t)
@@ -780,6 +794,7 @@ defer_if_stalled(void)
 	uv_update_time(R.loop);
 	if (!R.started || uv_now(R.loop) - R.last_tick_ms <= STALL_MS)
 		return false;
+	stall_seen(&R.raft, uv_now(R.loop));
 	uv_poll_stop(&R.poll);
 	uv_timer_start(&R.resume, resume_cb, 0, 0);
 	return true;

@@ -95,6 +95,12 @@ int	raft_set_aside(const char *dir, char *why, size_t whylen);
 
 /* membership.c */
 /*
+ * stall.c: the process was seen to stand still at now_ms; while
+ * stall_unconfirmed(), a leader does not answer as one.
+ */
+void	stall_seen(struct raft *raft, uint64_t now_ms);
+bool	stall_unconfirmed(struct raft *raft, uint64_t now_ms);
+/*
  * Makes manager node a spare (the leader only), for its repair; calls
  * done(arg, status) once the change has committed or failed.  Returns 0
  * when started, 1 when node is no voter already (done is not called),

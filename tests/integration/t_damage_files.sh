@@ -125,11 +125,14 @@ PY
 NOTIFY_PID=$!
 wait_for 5 test -S "$T_DIR/notify.sock" || not_ok "the notify listener did not start"
 
-# Writes, then kill -9: the segment being written stays open (open-N).
+# Writes, then kill -9 of the raft process with its parent: the segment
+# being written stays open (open-N).  (Killing the parent alone is not
+# enough: the raft process then closes its log cleanly.)
 restore a
 start_node a || not_ok "node a starts for writes"
 wait_for 15 node_ready a
 for k in 1 2 3; do printf 'v%d' "$k" | hc a secret create "late$k" - >/dev/null || not_ok "write late$k"; done
+kill -9 "$(child_pid a raft)" "$(node_pid a)"
 stop_node a KILL
 OPEN=$(cd "$T_DIR/a/raft" && for f in open-*; do
 	[ "$(od -An -tu8 -N8 "$f" | tr -d ' ')" = 1 ] && echo "$f"; done | head -1)

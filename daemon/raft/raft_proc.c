@@ -297,8 +297,8 @@ tick_cb(uv_timer_t *t)
 	int r;
 
 	/* A tick far behind its time: the process stood still (stall.c). */
-	if (R.started && R.last_tick_ms != 0 && uv_now(R.loop) - R.last_tick_ms > STALL_MS)
-		stall_seen(&R.raft, uv_now(R.loop));
+	if (R.started && R.last_tick_ms != 0)
+		stall_seen(&R.raft, uv_now(R.loop) - R.last_tick_ms, uv_now(R.loop));
 	R.last_tick_ms = uv_now(R.loop);
 	if (!R.started || R.closing)
 		return;
@@ -794,7 +794,7 @@ defer_if_stalled(void)
 	uv_update_time(R.loop);
 	if (!R.started || uv_now(R.loop) - R.last_tick_ms <= STALL_MS)
 		return false;
-	stall_seen(&R.raft, uv_now(R.loop));
+	stall_seen(&R.raft, uv_now(R.loop) - R.last_tick_ms, uv_now(R.loop));
 	uv_poll_stop(&R.poll);
 	uv_timer_start(&R.resume, resume_cb, 0, 0);
 	return true;

@@ -95,10 +95,11 @@ int	raft_set_aside(const char *dir, char *why, size_t whylen);
 
 /* membership.c */
 /*
- * stall.c: the process was seen to stand still at now_ms; while
- * stall_unconfirmed(), a leader does not answer as one.
+ * stall.c: the process's tick came late_ms late at now_ms (a stall if
+ * that is an election timeout or more); while stall_unconfirmed(), a
+ * leader does not answer as one.
  */
-void	stall_seen(struct raft *raft, uint64_t now_ms);
+void	stall_seen(struct raft *raft, uint64_t late_ms, uint64_t now_ms);
 bool	stall_unconfirmed(struct raft *raft, uint64_t now_ms);
 /*
  * Makes manager node a spare (the leader only), for its repair; calls

@@ -4,7 +4,8 @@
  * replaced meanwhile, yet libraft still calls it leader until its own
  * check-quorum runs, and that check may pass once more on contact from
  * before the stall.  For that window the process would answer "leader" and
- * take writes it can no longer commit.  So after a stall its leadership is
+ * take writes it can no longer commit.  So after a stall of an election
+ * timeout or more, in a cluster of more than one voter, its leadership is
  * unconfirmed until a barrier commits in the current term (a quorum still
  * follows it) or, failing that, until two election timeouts have passed
  * with it still leader (libraft's check-quorum has then run with fresh
@@ -34,10 +35,28 @@ confirmed(struct raft_barrier *req, int status)
 	}
 }
 
-void
-stall_seen(struct raft *raft, uint64_t now_ms)
+/* Voters in the configuration: with one, no other leader can arise. */
+static unsigned
+voters(const struct raft *raft)
 {
-	if (raft_state(raft) != RAFT_LEADER)
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < raft->configuration.n; i++)
+		if (raft->configuration.servers[i].role == RAFT_VOTER)
+			n++;
+	return n;
+}
+
+void
+stall_seen(struct raft *raft, uint64_t late_ms, uint64_t now_ms)
+{
+	/*
+	 * Shorter than an election timeout, no follower can have started an
+	 * election (a busy loop is late by that much under load, and must
+	 * not cost a round of refusals); and a lone voter has no rival.
+	 */
+	if (late_ms < raft->election_timeout || raft_state(raft) != RAFT_LEADER ||
+	    voters(raft) <= 1)
 		return;
 	if (!S.unconfirmed)
 		log_info("this process stood still as raft leader: confirming that "

@@ -18,12 +18,14 @@ import selectors
 import socket
 import struct
 import sys
+import time
 
 WIRE_VERSION = 1
 CTL_SECRET_CREATE = 0x0104
 MSG_REPLY = 0x8000
 MSG_ERROR = 0x7FFF
-T_ERRMSG, T_REQ_ID, T_NAME, T_DATA, T_LABEL = 2, 3, 16, 17, 18
+T_ERRCODE, T_ERRMSG, T_REQ_ID, T_NAME, T_DATA, T_LABEL = 1, 2, 3, 16, 17, 18
+HUSH_E_UNAVAIL, HUSH_E_BUSY = 20, 30   # lib/err.h, as positive wire codes
 CONNECTIONS = 24
 
 
@@ -37,6 +39,16 @@ def request(name, labels):
     for lbl in labels:
         body += field(T_LABEL, lbl.encode())
     return struct.pack(">HHII", WIRE_VERSION, CTL_SECRET_CREATE, 1, len(body)) + body
+
+
+def error_code(msg):
+    off = 12
+    while off + 6 <= len(msg):
+        tag, n = struct.unpack(">HI", msg[off:off + 6])
+        if tag == T_ERRCODE and n == 4:
+            return struct.unpack(">I", msg[off + 6:off + 10])[0]
+        off += 6 + n
+    return 0
 
 
 def error_text(msg):
@@ -55,12 +67,16 @@ def main():
     todo = [prefix + "%06d" % i for i in range(first, last + 1)]
     todo.reverse()
     sel = selectors.DefaultSelector()
+    sent = {}
     busy = 0
 
-    def start():
+    def start(req=None):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         s.connect(sock)
-        s.send(request(todo.pop(), labels))
+        if req is None:
+            req = request(todo.pop(), labels)
+        s.send(req)
+        sent[s] = req
         sel.register(s, selectors.EVENT_READ)
 
     for _ in range(min(CONNECTIONS, len(todo))):
@@ -73,11 +89,18 @@ def main():
             if len(msg) < 12:
                 sys.exit("bulk_create: hushd closed a connection")
             _, typ, _, _ = struct.unpack(">HHII", msg[:12])
+            sel.unregister(s)
+            s.close()
+            req = sent.pop(s)
+            if typ == MSG_ERROR and error_code(msg) in (HUSH_E_UNAVAIL, HUSH_E_BUSY):
+                # "unavailable" or "busy", retry: the same bytes (same request id),
+                # as hushctl does; the store applies them once
+                time.sleep(0.05)
+                start(req)
+                continue
             if typ != CTL_SECRET_CREATE | MSG_REPLY:
                 sys.exit("bulk_create: hushd refused a secret: " +
                          (error_text(msg) if typ == MSG_ERROR else "type 0x%04x" % typ))
-            sel.unregister(s)
-            s.close()
             if todo:
                 start()
             else:

@@ -220,3 +220,17 @@ issue_claim() {
 claim() {
 	cat "$T_DIR/claim.$1" 2>/dev/null
 }
+
+# bare_bundle: an OCI bundle in $B=$T_DIR/bundle (config.json, a rootfs
+# with /run) for driving the real hook without a runtime
+bare_bundle() {
+	B=$T_DIR/bundle
+	mkdir -p "$B/rootfs/run"
+	printf '{"ociVersion":"1.0.2","root":{"path":"rootfs"}}' >"$B/config.json"
+}
+# oci_state ID PID SERVICE: the state a runtime pipes to its hooks for
+# container ID (process PID) of SERVICE in $B, with the claim issue_claim saved
+oci_state() {
+	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":%d,"bundle":"%s","annotations":{"io.hush.service":"%s","io.hush.claim":"%s"}}' \
+	    "$1" "$2" "$B" "$3" "$(claim "$3")"
+}

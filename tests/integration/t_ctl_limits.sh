@@ -19,10 +19,7 @@ check "web is placed on this node" wait_for 10 sh -c \
     "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -q ."
 
 # "containers": processes in mount namespaces of their own, one bundle
-B=$T_DIR/bundle
-mkdir -p "$B/rootfs/run"
-printf '{"ociVersion":"1.0.2","root":{"path":"rootfs"}}' >"$B/config.json"
-CLAIM=$(claim web)
+bare_bundle
 HOSTNS=$(readlink /proc/self/ns/mnt)
 ctr() { # ctr FILE: start one, add its pid to FILE
 	unshare -m --propagation private sleep 600 >/dev/null 2>&1 &
@@ -37,10 +34,7 @@ in_own_ns() {
 		[ "$(readlink /proc/$p/ns/mnt)" != "$HOSTNS" ] || return 1
 	done
 }
-state() { # state ID PID
-	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":%d,"bundle":"%s","annotations":{"io.hush.service":"web","io.hush.claim":"%s"}}' \
-	    "$1" "$2" "$B" "$CLAIM"
-}
+state() { oci_state "$1" "$2" web; }	# state ID PID
 hook() { # hook STAGE ID PID
 	state "$2" "$3" | "$HOOK" --control-socket "$T_DIR/a.sock" "$1"
 }

@@ -40,13 +40,8 @@ hc a service create web --secret s01,mode=0400 >/dev/null
 check "web's claim is issued" issue_claim a web
 check "web is placed on this node" wait_for 10 sh -c \
     "'$HUSHCTL' --control-socket '$T_DIR/a.sock' service ls --placed -q | grep -q ."
-B=$T_DIR/bundle
-mkdir -p "$B/rootfs/run"
-printf '{"ociVersion":"1.0.2","root":{"path":"rootfs"}}' >"$B/config.json"
-state() { # state ID PID
-	printf '{"ociVersion":"1.0.2","id":"%s","status":"creating","pid":%d,"bundle":"%s","annotations":{"io.hush.service":"web","io.hush.claim":"%s"}}' \
-	    "$1" "$2" "$B" "$(claim web)"
-}
+bare_bundle
+state() { oci_state "$1" "$2" web; }	# state ID PID
 N=20
 : >"$T_DIR/pids"
 for i in $(seq 1 $N); do

@@ -84,11 +84,11 @@ net_reload_removed(struct parent *p)
 {
 	struct wire_enc e;
 
-	if (!p->net_started)
+	if ((p->view.net != NET_UP))
 		return;
 	wire_enc_init(&e, NET_RELOAD, child_next_id(&p->net), 65536);
-	for (size_t i = 0; i < p->nremoved; i++)
-		wire_put_str(&e, T_PEER_ID, p->removed[i]);
+	for (size_t i = 0; i < p->view.nremoved; i++)
+		wire_put_str(&e, T_PEER_ID, p->view.removed[i]);
 	if (child_call(&p->net, &e, -1, NULL, NULL) != 0)
 		log_warn("cannot update the net process's removed-node list");
 	wire_enc_free(&e);
@@ -99,8 +99,8 @@ net_started(void *arg, int status, const struct wire_msg *reply, int fd, const c
 {
 	struct parent *p = arg;
 
-	p->net_start_sent = false;
 	if (status != 0) {
+		p->view.net = NET_IDLE;
 		/* net never saw the files: name them when it refused the identity. */
 		if (detail != NULL && strstr(detail, "certificate") != NULL)
 			log_err("the net process did not start: %s (from %s/certificates/"
@@ -111,10 +111,17 @@ net_started(void *arg, int status, const struct wire_msg *reply, int fd, const c
 			    detail && *detail ? detail : hush_strerror(status));
 		return;
 	}
-	p->net_started = true;
+	p->view.net = NET_UP;
 	log_info("net process serving %s (%s)", p->node.listen,
 	    p->node.role == ROLE_MANAGER ? "manager: accepting peers" : "worker");
 	net_reload_removed(p);
+}
+
+void
+cluster_view_reset(struct cluster_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->net = NET_IDLE;
 }
 
 /* Give net our identity once keys are in the keyring. */
@@ -126,7 +133,7 @@ cluster_start_net(struct parent *p)
 	char *cert = NULL, *ca = NULL, why[PATH_MAX + 256];
 	int r;
 
-	if (p->net.pid <= 0 || p->net_started || p->net_start_sent || !p->node.initialized)
+	if (p->net.pid <= 0 || p->view.net != NET_IDLE || !p->node.initialized)
 		return 0;
 	/* Degraded too: its heartbeats tell the managers so. */
 	if (p->state != PS_READY && p->state != PS_STARTING && p->state != PS_DEGRADED)
@@ -157,7 +164,7 @@ cluster_start_net(struct parent *p)
 	r = child_call(&p->net, &e, -1, net_started, p);
 	wire_enc_free(&e);
 	if (r == 0)
-		p->net_start_sent = true;
+		p->view.net = NET_STARTING;
 out:
 	secbuf_free(&key);
 	free(cert);
@@ -169,8 +176,7 @@ void
 cluster_child_started(struct parent *p, struct child *c)
 {
 	if (c == &p->net) {
-		p->net_started = false;
-		p->net_start_sent = false;
+		p->view.net = NET_IDLE;
 		cluster_start_net(p);
 	}
 }
@@ -210,7 +216,7 @@ cluster_raft_connect(struct parent *p, const struct wire_msg *m)
 
 	if (wire_get_str(m, T_ADDRESS, addr, sizeof(addr)) != 0)
 		return;
-	if (!p->net_started || (x = calloc(1, sizeof(*x))) == NULL) {
+	if ((p->view.net != NET_UP) || (x = calloc(1, sizeof(*x))) == NULL) {
 		child_answer_error(&p->raft, m->hdr.request_id, HUSH_E_UNAVAIL,
 		    "the net process is not ready");
 		return;
@@ -242,15 +248,15 @@ net_inbound(struct parent *p, const struct wire_msg *m, int fd)
 		return;
 	if (strcmp(alpn, ALPN_RAFT) != 0 || role != ROLE_MANAGER ||
 	    p->node.role != ROLE_MANAGER || p->raft.pid <= 0 ||
-	    (!p->raft_ready && !p->raft_start_sent)) {
+	    p->store.phase == RAFT_IDLE) {
 		log_debug("dropping an inbound %s stream from %s", alpn, peer);
 		return;		/* the fd is closed by our caller */
 	}
 	/* libraft answers a peer at the address it is given here: that must be
 	 * the peer's advertised (raft) address, not the connection's source. */
-	for (size_t i = 0; i < p->nmanager_ids && i < p->nmanagers; i++)
-		if (strcmp(p->manager_ids[i], peer) == 0)
-			snprintf(addr, sizeof(addr), "%s", p->managers[i]);
+	for (size_t i = 0; i < p->view.nmanager_ids && i < p->view.nmanagers; i++)
+		if (strcmp(p->view.manager_ids[i], peer) == 0)
+			snprintf(addr, sizeof(addr), "%s", p->view.managers[i]);
 	wire_enc_init(&e, RAFTP_INBOUND, 0, 1024);
 	wire_put_str(&e, T_PEER_ID, peer);
 	wire_put_str(&e, T_ADDRESS, addr);
@@ -518,7 +524,7 @@ renew_role_read(struct op *op, int status, const struct wire_msg *reply, const c
 	wire_put_str(&e, T_SUBJ_OU, role == ROLE_MANAGER ? "hush-manager" : "hush-worker");
 	wire_put_str(&e, T_SUBJ_O, p->node.cluster_id);
 	wire_put_i64(&e, T_NOW, parent_now());
-	wire_put_u64(&e, T_LIFETIME, p->cert_expiry ? p->cert_expiry : HUSH_DEFAULT_CERT_EXPIRY);
+	wire_put_u64(&e, T_LIFETIME, p->settings.cert_expiry ? p->settings.cert_expiry : HUSH_DEFAULT_CERT_EXPIRY);
 	r = child_call(&p->pki, &e, -1, renew_signed, op);
 	wire_enc_free(&e);
 	if (r != 0) {
@@ -548,7 +554,7 @@ renew_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 	size_t len;
 	int r;
 
-	if (p->node.role != ROLE_MANAGER || !p->raft_ready || !p->ca_loaded) {
+	if (p->node.role != ROLE_MANAGER || (p->store.phase != RAFT_UP) || (p->settings.ca != PKI_CA_LOADED)) {
 		cluster_peer_error(x, HUSH_E_UNAVAIL, "this manager cannot sign certificates yet");
 		op_free(op);
 		return;
@@ -588,16 +594,16 @@ seen(struct parent *p, const char *id, bool degraded)
 {
 	size_t i;
 
-	for (i = 0; i < p->nseen; i++)
-		if (strcmp(p->seen[i].id, id) == 0)
+	for (i = 0; i < p->view.nseen; i++)
+		if (strcmp(p->view.seen[i].id, id) == 0)
 			break;
-	if (i == p->nseen) {
-		if (p->nseen == MAX_PEERS)
+	if (i == p->view.nseen) {
+		if (p->view.nseen == MAX_PEERS)
 			return;
-		snprintf(p->seen[p->nseen++].id, sizeof(p->seen[0].id), "%s", id);
+		snprintf(p->view.seen[p->view.nseen++].id, sizeof(p->view.seen[0].id), "%s", id);
 	}
-	p->seen[i].last_seen = parent_mono();
-	p->seen[i].degraded = degraded;
+	p->view.seen[i].last_seen = parent_mono();
+	p->view.seen[i].degraded = degraded;
 }
 
 bool
@@ -605,9 +611,9 @@ cluster_peer_degraded(const struct parent *p, const char *node_id)
 {
 	if (strcmp(node_id, p->node.node_id) == 0)
 		return p->state == PS_DEGRADED;
-	for (size_t i = 0; i < p->nseen; i++)
-		if (strcmp(p->seen[i].id, node_id) == 0)
-			return p->seen[i].degraded;
+	for (size_t i = 0; i < p->view.nseen; i++)
+		if (strcmp(p->view.seen[i].id, node_id) == 0)
+			return p->view.seen[i].degraded;
 	return false;
 }
 
@@ -617,11 +623,11 @@ cluster_managers_ok(const struct parent *p, size_t *others)
 	size_t ok = 0;
 
 	*others = 0;
-	for (size_t i = 0; i < p->nmanagers; i++) {
-		if (strcmp(p->managers[i], p->node.advertise) == 0)
+	for (size_t i = 0; i < p->view.nmanagers; i++) {
+		if (strcmp(p->view.managers[i], p->node.advertise) == 0)
 			continue;
 		(*others)++;
-		if (p->manager_ok[i] != 0 && parent_mono() - p->manager_ok[i] <= DOWN_AFTER_SECS)
+		if (p->view.manager_ok[i] != 0 && parent_mono() - p->view.manager_ok[i] <= DOWN_AFTER_SECS)
 			ok++;
 	}
 	return ok;
@@ -632,10 +638,10 @@ cluster_peer_reachable(const struct parent *p, const char *node_id)
 {
 	if (strcmp(node_id, p->node.node_id) == 0)
 		return true;
-	for (size_t i = 0; i < p->nseen; i++)
-		if (strcmp(p->seen[i].id, node_id) == 0)
-			return p->seen[i].last_seen != 0 &&
-			    parent_mono() - p->seen[i].last_seen <= DOWN_AFTER_SECS;
+	for (size_t i = 0; i < p->view.nseen; i++)
+		if (strcmp(p->view.seen[i].id, node_id) == 0)
+			return p->view.seen[i].last_seen != 0 &&
+			    parent_mono() - p->view.seen[i].last_seen <= DOWN_AFTER_SECS;
 	return false;
 }
 
@@ -670,7 +676,7 @@ repair_serve(struct op *op, const char *peer, uint8_t role)
 	struct wire_enc e;
 	int r;
 
-	if (role != ROLE_MANAGER || p->node.role != ROLE_MANAGER || !p->raft_ready) {
+	if (role != ROLE_MANAGER || p->node.role != ROLE_MANAGER || (p->store.phase != RAFT_UP)) {
 		cluster_peer_error(x, role != ROLE_MANAGER ? HUSH_E_PERM : HUSH_E_UNAVAIL,
 		    role != ROLE_MANAGER ? "only a manager is repaired" :
 		    "this manager's store is not ready");
@@ -728,8 +734,8 @@ peer_request(struct parent *p, const struct wire_msg *m)
 	x->dsp_type = dsp->hdr.type;
 	x->dsp_req = dsp->hdr.request_id;
 	/* net refuses removed nodes too; this holds even if its list lags ours. */
-	for (size_t i = 0; i < p->nremoved; i++) {
-		if (strcmp(p->removed[i], peer) != 0)
+	for (size_t i = 0; i < p->view.nremoved; i++) {
+		if (strcmp(p->view.removed[i], peer) != 0)
 			continue;
 		snprintf(why, sizeof(why), "node %s was removed from the cluster", peer);
 		cluster_peer_error(x, HUSH_E_PERM, why);
@@ -741,18 +747,18 @@ peer_request(struct parent *p, const struct wire_msg *m)
 	switch (dsp->hdr.type) {
 	case DSP_HEARTBEAT:
 		wire_enc_init(&f, DSP_HEARTBEAT | MSG_REPLY, x->dsp_req, 65536);
-		if (p->node.role == ROLE_MANAGER && p->raft_ready) {
+		if (p->node.role == ROLE_MANAGER && (p->store.phase == RAFT_UP)) {
 			uint8_t now_role = ROLE_WORKER;
 
-			for (size_t i = 0; i < p->nmanager_ids; i++)
-				if (strcmp(p->manager_ids[i], peer) == 0)
+			for (size_t i = 0; i < p->view.nmanager_ids; i++)
+				if (strcmp(p->view.manager_ids[i], peer) == 0)
 					now_role = ROLE_MANAGER;
 			wire_put_u8(&f, T_ROLE, now_role);
-			for (size_t i = 0; i < p->nmanagers; i++)
-				wire_put_str(&f, T_MANAGER_ADDR, p->managers[i]);
-			if (p->nmanager_ids == p->nmanagers)
-				for (size_t i = 0; i < p->nmanager_ids; i++)
-					wire_put_str(&f, T_NODE_ID, p->manager_ids[i]);
+			for (size_t i = 0; i < p->view.nmanagers; i++)
+				wire_put_str(&f, T_MANAGER_ADDR, p->view.managers[i]);
+			if (p->view.nmanager_ids == p->view.nmanagers)
+				for (size_t i = 0; i < p->view.nmanager_ids; i++)
+					wire_put_str(&f, T_NODE_ID, p->view.manager_ids[i]);
 		}
 		cluster_peer_reply(x, &f);
 		wire_enc_free(&f);
@@ -768,7 +774,7 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			op_free(op);
 			break;
 		}
-		if (p->node.role != ROLE_MANAGER || !p->raft_ready) {
+		if (p->node.role != ROLE_MANAGER || (p->store.phase != RAFT_UP)) {
 			cluster_peer_error(x, HUSH_E_UNAVAIL, "this manager's store is not ready");
 			op_free(op);
 			break;
@@ -856,20 +862,20 @@ set_managers(struct parent *p, const struct wire_msg *m)
 
 	if (n == 0)
 		return;
-	p->nmanagers = 0;
+	p->view.nmanagers = 0;
 	for (size_t i = 0; i < n && i < MAX_PEERS; i++)
-		if (wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->managers[p->nmanagers],
-		    sizeof(p->managers[0])) == 0)
-			p->nmanagers++;
-	keep = p->nmanagers < NODE_MAX_MANAGERS ? p->nmanagers : NODE_MAX_MANAGERS;
+		if (wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->view.managers[p->view.nmanagers],
+		    sizeof(p->view.managers[0])) == 0)
+			p->view.nmanagers++;
+	keep = p->view.nmanagers < NODE_MAX_MANAGERS ? p->view.nmanagers : NODE_MAX_MANAGERS;
 	same = keep == ns->nmanagers;
 	for (size_t i = 0; same && i < keep; i++)
-		same = strcmp(ns->managers[i], p->managers[i]) == 0;
+		same = strcmp(ns->managers[i], p->view.managers[i]) == 0;
 	/* Before init or join completes, node.json must not exist yet. */
 	if (same || !ns->initialized)
 		return;
 	for (size_t i = 0; i < keep; i++)
-		snprintf(ns->managers[i], sizeof(ns->managers[0]), "%s", p->managers[i]);
+		snprintf(ns->managers[i], sizeof(ns->managers[0]), "%s", p->view.managers[i]);
 	ns->nmanagers = keep;
 	if (node_state_save(p->cfg.state_dir, ns) != 0)
 		log_warn("cannot remember the managers' addresses in node.json");
@@ -889,12 +895,12 @@ learn_manager_ids(struct parent *p, const struct wire_msg *m)
 	if (n == 0 || n != wire_count(m, T_NODE_ID) || n > MAX_PEERS)
 		return;
 	for (size_t i = 0; i < n; i++)
-		if (wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->managers[i],
-		    sizeof(p->managers[0])) != 0 ||
-		    wire_field_str(wire_find(m, T_NODE_ID, i), p->manager_ids[i],
-		    sizeof(p->manager_ids[0])) != 0)
+		if (wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->view.managers[i],
+		    sizeof(p->view.managers[0])) != 0 ||
+		    wire_field_str(wire_find(m, T_NODE_ID, i), p->view.manager_ids[i],
+		    sizeof(p->view.manager_ids[0])) != 0)
 			return;
-	p->nmanagers = p->nmanager_ids = n;
+	p->view.nmanagers = p->view.nmanager_ids = n;
 }
 
 void
@@ -904,17 +910,17 @@ cluster_nodes_event(struct parent *p, const struct wire_msg *m)
 
 	set_managers(p, m);
 	n = wire_count(m, T_NODE_ID);
-	p->nmanager_ids = 0;
+	p->view.nmanager_ids = 0;
 	for (size_t i = 0; i < n && i < MAX_PEERS; i++)
-		wire_field_str(wire_find(m, T_NODE_ID, i), p->manager_ids[p->nmanager_ids++],
-		    sizeof(p->manager_ids[0]));
+		wire_field_str(wire_find(m, T_NODE_ID, i), p->view.manager_ids[p->view.nmanager_ids++],
+		    sizeof(p->view.manager_ids[0]));
 	n = wire_count(m, T_PEER_ID);
-	p->nremoved = 0;
+	p->view.nremoved = 0;
 	for (size_t i = 0; i < n && i < MAX_PEERS * 4; i++)
-		wire_field_str(wire_find(m, T_PEER_ID, i), p->removed[p->nremoved++],
-		    sizeof(p->removed[0]));
-	for (size_t i = 0; i < p->nremoved; i++)
-		if (strcmp(p->removed[i], p->node.node_id) == 0)
+		wire_field_str(wire_find(m, T_PEER_ID, i), p->view.removed[p->view.nremoved++],
+		    sizeof(p->view.removed[0]));
+	for (size_t i = 0; i < p->view.nremoved; i++)
+		if (strcmp(p->view.removed[i], p->node.node_id) == 0)
 			log_err("this node (%s) was removed from the cluster", p->node.node_id);
 	net_reload_removed(p);
 }
@@ -929,7 +935,7 @@ cluster_rpc(struct parent *p, const char *addr, struct wire_enc *req, call_cb cb
 	size_t len;
 	int r;
 
-	if (!p->net_started)
+	if ((p->view.net != NET_UP))
 		return HUSH_E_UNAVAIL;
 	if ((r = wire_enc_finish(req, &buf, &len)) != 0)
 		return r;
@@ -984,16 +990,16 @@ heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, cons
 		status = cluster_rpc_unwrap(reply, DSP_HEARTBEAT, m, d, sizeof(d));
 	/* A manager answers with its role table only when its store is live. */
 	if (status == 0 && wire_find(m, T_ROLE, 0) != NULL)
-		for (size_t i = 0; i < p->nmanagers; i++)
-			if (strcmp(p->managers[i], hc->addr) == 0)
-				p->manager_ok[i] = parent_mono();
+		for (size_t i = 0; i < p->view.nmanagers; i++)
+			if (strcmp(p->view.managers[i], hc->addr) == 0)
+				p->view.manager_ok[i] = parent_mono();
 	free(hc);
 	/* A removed node learns it here, from the answer or from the refused
 	 * connection.  It stops calling the managers: every call would fail. */
-	if (status == HUSH_E_PERM && !p->removed_self) {
+	if (status == HUSH_E_PERM && !p->view.removed_self) {
 		log_err("%s; run 'hushctl leave' to reset this node",
 		    d[0] != '\0' ? d : "the cluster refused this node");
-		p->removed_self = true;
+		p->view.removed_self = true;
 		/*
 		 * Removed (rm --force while it was away, or another cluster's
 		 * certificate): it may no longer hold the cluster's secrets, so
@@ -1008,7 +1014,7 @@ heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, cons
 		 * a promotion or demotion reaches it as a new certificate. */
 		if (p->node.role != ROLE_MANAGER)
 			set_managers(p, m);
-		else if (!p->raft_ready)
+		else if ((p->store.phase != RAFT_UP))
 			learn_manager_ids(p, m);
 		if (wire_get_u8(m, T_ROLE, &role) == 0 && role != p->node.role &&
 		    renew_now(p))
@@ -1024,26 +1030,26 @@ cluster_tick(struct parent *p)
 	struct hb_call *hc;
 	struct wire_enc hb;
 
-	if (p->removed_self)
+	if (p->view.removed_self)
 		return;
 	renew_tick(p);
 	assign_serve_tick(p);
 	assign_tick(p);
-	if (!p->net_started)
+	if ((p->view.net != NET_UP))
 		return;
-	for (size_t i = 0; i < p->nmanagers; i++) {
-		if (strcmp(p->managers[i], p->node.advertise) == 0)
+	for (size_t i = 0; i < p->view.nmanagers; i++) {
+		if (strcmp(p->view.managers[i], p->node.advertise) == 0)
 			continue;
 		if ((hc = calloc(1, sizeof(*hc))) == NULL)
 			return;
 		hc->p = p;
-		snprintf(hc->addr, sizeof(hc->addr), "%s", p->managers[i]);
+		snprintf(hc->addr, sizeof(hc->addr), "%s", p->view.managers[i]);
 		wire_enc_init(&hb, DSP_HEARTBEAT, 1, 2048);
 		/* The managers' node ls shows a degraded node as such. */
-		if (p->health[0] != '\0')
+		if (p->store.health[0] != '\0')
 			wire_put_str(&hb, T_HEALTH, "degraded");
-		if (cluster_rpc(p, p->managers[i], &hb, heartbeat_done, hc) != 0) {
-			log_debug("heartbeat to %s not sent", p->managers[i]);
+		if (cluster_rpc(p, p->view.managers[i], &hb, heartbeat_done, hc) != 0) {
+			log_debug("heartbeat to %s not sent", p->view.managers[i]);
 			free(hc);
 		}
 		wire_enc_free(&hb);

@@ -575,6 +575,8 @@ static unsigned
 state_bit(const struct parent *p)
 {
 	switch (p->state) {
+	case PS_BOOTING:		/* not listening yet */
+		return 0;
 	case PS_UNINITIALIZED:
 		return W_UNINIT;
 	case PS_LOCKED:
@@ -596,6 +598,9 @@ refuse(struct parent *p, struct op *op)
 	char why[PATH_MAX + 128];
 
 	switch (p->state) {
+	case PS_BOOTING:
+		op_error(op, HUSH_E_UNAVAIL, "hushd is starting");
+		return;
 	case PS_UNINITIALIZED:
 		op_error(op, HUSH_E_NOTINIT, NULL);
 		return;
@@ -615,7 +620,7 @@ refuse(struct parent *p, struct op *op)
 		return;
 	case PS_DEGRADED:
 		/* Not UNAVAIL: retrying cannot help, the client must not wait. */
-		op_error(op, HUSH_E_CORRUPT, p->health);
+		op_error(op, HUSH_E_CORRUPT, p->store.health);
 		return;
 	case PS_READY:
 		if (op->type == CTL_INIT || op->type == CTL_JOIN)

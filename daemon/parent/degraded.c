@@ -32,39 +32,23 @@
 #include "parent.h"
 #include "raft/raft_proc.h"
 
-static void
-enter_degraded(struct parent *p)
-{
-	size_t others;
-
-	(void)cluster_managers_ok(p, &others);
-	snprintf(p->health, sizeof(p->health), "degraded: %s; %s", p->raft_error[0] != '\0' ?
-	    p->raft_error : "the raft process found damaged data (see the log)",
-	    others > 0 ? "run 'hushctl node repair' to rebuild the raft data from the "
-	    "other managers" : "this is the only manager, so there is no peer to "
-	    "repair from: restore the state directory from a backup");
-	p->state = PS_DEGRADED;
-	log_err("the raft store stopped after %u failed starts, and is not restarted: "
-	    "this node is %s", p->raft_damaged, p->health);
-}
-
 void
 degraded_raft_exited(struct parent *p, int status)
 {
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != RAFT_EXIT_DAMAGED ||
 	    p->node.role != ROLE_MANAGER || p->stopping)
 		return;
-	if (++p->raft_damaged < RAFT_DAMAGED_TRIES) {
+	if (++p->store.damaged < RAFT_DAMAGED_TRIES) {
 		log_warn("the raft store found damaged data (try %u of %u): %s",
-		    p->raft_damaged, RAFT_DAMAGED_TRIES, p->raft_error[0] != '\0' ?
-		    p->raft_error : "see the raft process's log");
+		    p->store.damaged, RAFT_DAMAGED_TRIES, p->store.error[0] != '\0' ?
+		    p->store.error : "see the raft process's log");
 		return;
 	}
-	enter_degraded(p);
+	(void)node_event(p, NE_STORE_DAMAGED);
 }
 
 struct repair {
-	char	aside[sizeof(((struct parent *)0)->repair_aside)];
+	char	aside[sizeof(((struct store_part *)0)->repair_aside)];
 	size_t	next;			/* the next manager to ask */
 	char	last[512];		/* why the last one said no */
 };
@@ -102,16 +86,13 @@ restart_empty(struct op *op)
 	struct parent *p = op->p;
 	struct repair *rp = op->ctx;
 
-	snprintf(p->repair_aside, sizeof(p->repair_aside), "%s", rp->aside);
+	snprintf(p->store.repair_aside, sizeof(p->store.repair_aside), "%s", rp->aside);
 	op->on_ready = repaired;
 	log_warn("repair: the raft files go to %s/raft/%s and the store is rebuilt "
 	    "from the other managers", p->cfg.state_dir, rp->aside);
-	p->health[0] = '\0';
-	p->raft_error[0] = '\0';
-	p->raft_damaged = 0;
-	p->raft_ready = false;
-	p->repair_hold = false;
-	p->state = PS_STARTING;
+	p->store.phase = RAFT_IDLE;
+	(void)node_event(p, NE_REPAIR);
+	p->store.hold = RAFT_RUN;
 	lifecycle_wait_ready(p, op);
 	p->raft.backoff_ms = 100;
 	p->raft.restart_at_ms = 0;
@@ -156,8 +137,8 @@ ask_next(struct op *op)
 	struct wire_enc req;
 	char why[700];
 
-	while (rp->next < p->nmanagers) {
-		const char *addr = p->managers[rp->next++];
+	while (rp->next < p->view.nmanagers) {
+		const char *addr = p->view.managers[rp->next++];
 
 		if (strcmp(addr, p->node.advertise) == 0)
 			continue;
@@ -168,7 +149,7 @@ ask_next(struct op *op)
 		}
 		wire_enc_free(&req);
 	}
-	p->repair_hold = false;
+	p->store.hold = RAFT_RUN;
 	snprintf(why, sizeof(why), "the raft leader did not make this manager a spare "
 	    "before its repair%s%s; nothing was changed: try again once 'hushctl node "
 	    "ls' on another manager shows a leader", rp->last[0] != '\0' ? ": " : "",
@@ -219,9 +200,9 @@ op_node_repair(struct op *op, const struct wire_msg *m)
 	op->ctx = rp;
 	op->ctx_free = repair_free;
 	/* Its old log must not vote again either: stopped, and kept stopped. */
-	p->repair_hold = true;
+	p->store.hold = RAFT_HOLD_REPAIR;
 	if (p->raft.pid > 0)
 		chan_close(&p->raft.ch);
-	p->raft_ready = false;
+	p->store.phase = RAFT_IDLE;
 	ask_next(op);
 }

@@ -18,20 +18,50 @@
 void
 lifecycle_wait_ready(struct parent *p, struct op *op)
 {
-	op->next_waiting = p->waiting_ready;
-	p->waiting_ready = op;
+	op->next_waiting = p->store.waiting_ready;
+	p->store.waiting_ready = op;
+}
+
+/*
+ * The lists (ops waiting, forwarded calls) are not dropped: their ops
+ * still have clients to answer, and their owners drain them.
+ */
+void
+store_part_reset(struct store_part *s)
+{
+	s->phase = RAFT_IDLE;
+	s->hold = RAFT_RUN;
+	s->disk_checked_ms = 0;
+	s->bootstrap = false;
+	s->damaged = 0;
+	s->error[0] = '\0';
+	s->health[0] = '\0';
+	s->repair_aside[0] = '\0';
+}
+
+void
+cluster_settings_reset(struct cluster_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->ca = PKI_NO_CA;
 }
 
 static void
 wake_waiting(struct parent *p, int status, const char *detail)
 {
-	struct op *op = p->waiting_ready, *next;
+	struct op *op = p->store.waiting_ready, *next;
 
-	p->waiting_ready = NULL;
+	p->store.waiting_ready = NULL;
 	for (; op != NULL; op = next) {
 		next = op->next_waiting;
 		op->on_ready(op, status, detail);
 	}
+}
+
+void
+lifecycle_fail_waiting(struct parent *p, int status, const char *detail)
+{
+	wake_waiting(p, status, detail);
 }
 
 static void
@@ -47,9 +77,9 @@ ca_loaded(void *arg, int status, const struct wire_msg *reply, int fd, const cha
 		return;
 	}
 	if (wire_get_bytes(reply, T_DIGEST, &d, &len) == 0) {
-		memcpy(p->token_digest, d, sizeof(p->token_digest));
-		p->have_digest = true;
-		p->ca_loaded = true;
+		memcpy(p->settings.token_digest, d, sizeof(p->settings.token_digest));
+		p->settings.have_digest = true;
+		p->settings.ca = PKI_CA_LOADED;
 		log_debug("root CA loaded into the pki process");
 	}
 }
@@ -73,8 +103,8 @@ cluster_read(struct op *op, int status, const struct wire_msg *reply, const char
 		return;
 	}
 	if (wire_get_bool(reply, T_AUTOLOCK, &autolock) == 0)
-		p->autolock = autolock;
-	wire_get_u64(reply, T_CERT_EXPIRY, &p->cert_expiry);
+		p->settings.autolock = autolock;
+	wire_get_u64(reply, T_CERT_EXPIRY, &p->settings.cert_expiry);
 	if ((cert = wire_find(reply, T_CA_CERT, 0)) == NULL ||
 	    wire_get_bytes(reply, T_CA_KEY, &key, &keylen) != 0) {
 		op_free(op);
@@ -95,7 +125,7 @@ lifecycle_load_ca(struct parent *p)
 	struct op *op;
 	struct wire_enc q;
 
-	if (!p->raft_ready || p->pki.pid <= 0)
+	if ((p->store.phase != RAFT_UP) || p->pki.pid <= 0)
 		return;
 	if ((op = calloc(1, sizeof(*op))) == NULL)
 		return;
@@ -111,24 +141,22 @@ raft_started(void *arg, int status, const struct wire_msg *reply, int fd, const 
 {
 	struct parent *p = arg;
 
-	p->raft_start_sent = false;
 	if (status != 0) {
+		p->store.phase = RAFT_IDLE;
 		log_err("the raft store did not start: %s",
 		    detail && *detail ? detail : hush_strerror(status));
 		/* What degraded.c reports if the process exits as damaged. */
-		snprintf(p->raft_error, sizeof(p->raft_error), "%s",
+		snprintf(p->store.error, sizeof(p->store.error), "%s",
 		    detail && *detail ? detail : hush_strerror(status));
 		wake_waiting(p, status, detail);
 		return;
 	}
-	p->raft_ready = true;
-	p->raft_damaged = 0;
-	p->raft_error[0] = '\0';
-	p->bootstrap = false;
-	if (p->state == PS_STARTING)
-		p->state = PS_READY;
+	p->store.phase = RAFT_UP;
+	p->store.damaged = 0;
+	p->store.error[0] = '\0';
+	p->store.bootstrap = false;
 	log_info("the raft store is ready");
-	cluster_start_net(p);
+	(void)node_event(p, NE_STORE_UP);
 	lifecycle_load_ca(p);
 	seal_key_register(p);
 	wake_waiting(p, 0, NULL);
@@ -141,8 +169,10 @@ lifecycle_start_raft(struct parent *p, bool bootstrap)
 	struct wire_enc e;
 	int r;
 
-	if (p->raft.pid <= 0 || p->raft_start_sent || p->raft_ready)
-		return p->raft_ready ? 0 : (p->raft_start_sent ? 0 : HUSH_E_UNAVAIL);
+	if (p->store.phase != RAFT_IDLE)
+		return 0;
+	if (p->raft.pid <= 0 || p->store.hold != RAFT_RUN || p->node.role != ROLE_MANAGER)
+		return HUSH_E_UNAVAIL;
 	if ((r = keyring_get(KEY_DEK, &dek)) != 0) {
 		log_err("the data key is not in the keyring: %s", hush_strerror(r));
 		return r;
@@ -155,14 +185,14 @@ lifecycle_start_raft(struct parent *p, bool bootstrap)
 	wire_put_u32(&e, T_SNAP_THRESHOLD, p->cfg.snapshot_threshold);
 	wire_put_u32(&e, T_SNAP_TRAILING, p->cfg.snapshot_trailing);
 	/* Once: a later restart must not set the rebuilt log aside again. */
-	if (p->repair_aside[0] != '\0')
-		wire_put_str(&e, T_SET_ASIDE, p->repair_aside);
-	p->repair_aside[0] = '\0';
+	if (p->store.repair_aside[0] != '\0')
+		wire_put_str(&e, T_SET_ASIDE, p->store.repair_aside);
+	p->store.repair_aside[0] = '\0';
 	secbuf_free(&dek);
 	r = child_call(&p->raft, &e, -1, raft_started, p);
 	wire_enc_free(&e);
 	if (r == 0)
-		p->raft_start_sent = true;
+		p->store.phase = RAFT_STARTING;
 	return r;
 }
 
@@ -170,16 +200,15 @@ void
 lifecycle_child_started(struct parent *p, struct child *c)
 {
 	if (c == &p->raft) {
-		p->raft_ready = false;
-		p->raft_start_sent = false;
+		p->store.phase = RAFT_IDLE;
 		if (p->node.role != ROLE_MANAGER)
 			return;		/* workers (and new nodes) keep no store */
-		if (p->state == PS_READY)
-			p->state = PS_STARTING;
-		if (p->state == PS_STARTING || (p->state == PS_INITIALIZING && p->bootstrap))
-			lifecycle_start_raft(p, p->bootstrap);
+		/* READY becomes STARTING, whose entry starts the store. */
+		(void)node_event(p, NE_STORE_DOWN);
+		if (p->state == PS_STARTING || (p->state == PS_INITIALIZING && p->store.bootstrap))
+			lifecycle_start_raft(p, p->store.bootstrap);
 	} else if (c == &p->pki) {
-		p->ca_loaded = false;
+		p->settings.ca = PKI_NO_CA;
 		lifecycle_load_ca(p);
 	} else if (c == &p->mounter) {
 		containers_mounter_started(p);
@@ -239,12 +268,12 @@ lifecycle_raft_event(struct parent *p, const struct wire_msg *m)
 	switch (ev) {
 	case EV_APPLIED_CLUSTER:
 		wire_get_bool(m, T_AUTOLOCK, &autolock);
-		wire_get_u64(m, T_CERT_EXPIRY, &p->cert_expiry);
+		wire_get_u64(m, T_CERT_EXPIRY, &p->settings.cert_expiry);
 		if (autolock && wire_get_bytes(m, T_KEK, &kek, &len) != 0) {
 			child_kill(&p->raft, "autolock event without a key");
 			return;
 		}
-		p->autolock = autolock;
+		p->settings.autolock = autolock;
 		sync_keyfile(p, autolock, kek);
 		break;
 	case EV_NODES:

@@ -92,6 +92,8 @@ static const char *
 state_status(enum parent_state s)
 {
 	switch (s) {
+	case PS_BOOTING:
+		return "reading its state";
 	case PS_UNINITIALIZED:
 		return "uninitialized";
 	case PS_INITIALIZING:
@@ -125,8 +127,8 @@ notify_state(const struct parent *p)
 
 	if (notify_last < 0 || notify_last == (int)p->state)
 		return;			/* before READY=1, or unchanged */
-	if (p->state == PS_DEGRADED)	/* p->health starts "degraded: " */
-		snprintf(msg, sizeof(msg), "STATUS=%s", p->health);
+	if (p->state == PS_DEGRADED)	/* p->store.health starts "degraded: " */
+		snprintf(msg, sizeof(msg), "STATUS=%s", p->store.health);
 	else
 		snprintf(msg, sizeof(msg), "STATUS=%s", state_status(p->state));
 	notify_send(msg);

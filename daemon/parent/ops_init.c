@@ -40,7 +40,6 @@ struct init_ctx {
 	struct secbuf	 kek;
 	uint8_t		 digest[32];
 	uint8_t		 worker[16], manager[16];
-	bool		 wrote_state;
 };
 
 static void
@@ -60,26 +59,10 @@ init_ctx_free(void *arg)
 static void
 init_fail(struct op *op, int code, const char *detail)
 {
-	struct parent *p = op->p;
-	struct init_ctx *x = op->ctx;
-	char path[PATH_MAX];
 
 	log_err("init failed: %s", detail && *detail ? detail : hush_strerror(code));
-	if (x->wrote_state) {
-		/* The raft process may have the log open: restart it on a clean dir. */
-		child_kill(&p->raft, "rolling back a failed init");
-		remove_dir_files(raft_proc_dir);
-		snprintf(path, sizeof(path), "%s/node.keys", p->cfg.state_dir);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/certificates", p->cfg.state_dir);
-		remove_dir_files(path);
-		keyring_drop(KEY_DEK);
-		keyring_drop(KEY_NODE);
-		keyring_drop(KEY_KEK);
-	}
-	memset(&p->node, 0, sizeof(p->node));
-	p->bootstrap = false;
-	p->state = PS_UNINITIALIZED;
+	/* Undoes whatever was written: files, keys, the store, the pki's CA. */
+	(void)node_event(op->p, NE_SETUP_FAILED);
 	op_error(op, code, detail);
 }
 
@@ -103,15 +86,13 @@ init_committed(struct op *op, int status, const struct wire_msg *reply, const ch
 		init_fail(op, r, "cannot write node.json");
 		return;
 	}
-	p->state = PS_READY;
-	p->autolock = x->autolock;
-	p->cert_expiry = x->expiry;
-	memcpy(p->token_digest, x->digest, 32);
-	p->have_digest = true;
-	p->ca_loaded = true;
+	p->settings.autolock = x->autolock;
+	p->settings.cert_expiry = x->expiry;
+	memcpy(p->settings.token_digest, x->digest, 32);
+	p->settings.have_digest = true;
 	log_info("initialized cluster %s; this node (%s) is its first manager",
 	    p->node.cluster_id, p->node.node_id);
-	cluster_start_net(p);
+	(void)node_event(p, NE_SETUP_DONE);
 
 	wire_enc_init(&e, CTL_INIT | MSG_REPLY, op->client_req, 4096);
 	wire_put_str(&e, T_NODE_ID, p->node.node_id);
@@ -178,7 +159,6 @@ init_persist(struct op *op, const char *node_cert, char *why, size_t whylen)
 		return r;
 	}
 	randombytes_buf(dek.p, dek.len);
-	x->wrote_state = true;
 	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->node_key, &seal,
 	    x->autolock ? x->kek.p : NULL)) != 0) {
 		snprintf(why, whylen, "cannot write node.keys: %s", hush_strerror(r));
@@ -228,7 +208,7 @@ init_issued(void *arg, int status, const struct wire_msg *reply, int fd, const c
 		init_fail(op, r, why);
 		return;
 	}
-	p->bootstrap = true;
+	p->store.bootstrap = true;
 	op->on_ready = init_raft_ready;
 	lifecycle_wait_ready(p, op);
 	if ((r = lifecycle_start_raft(p, true)) != 0)
@@ -261,6 +241,8 @@ init_ca_created(void *arg, int status, const struct wire_msg *reply, int fd, con
 		return;
 	}
 	memcpy(x->digest, b, 32);
+	/* The pki process keeps the CA it made: the store gets it at commit. */
+	p->settings.ca = PKI_CA_LOADED;
 	/* The node key is made here and never leaves this process's keyring. */
 	if ((r = x509_key_generate(&x->node_key)) != 0 ||
 	    (r = x509_csr_create(&x->node_key, &csr, &csrlen)) != 0) {
@@ -343,7 +325,7 @@ op_init(struct op *op, const struct wire_msg *m)
 		}
 		randombytes_buf(x->kek.p, 32);
 	}
-	p->state = PS_INITIALIZING;
+	(void)node_event(p, NE_SETUP_BEGIN);
 	wire_enc_init(&e, PKI_CA_CREATE, child_next_id(&p->pki), 256);
 	wire_put_i64(&e, T_NOW, parent_now());
 	wire_put_u64(&e, T_LIFETIME, PKI_CA_LIFETIME);

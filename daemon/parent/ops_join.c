@@ -135,7 +135,7 @@ join_wrap_keys(struct parent *p, struct wire_enc *e, const uint8_t seal_pub[SEAL
 
 	if ((r = keyring_get(KEY_DEK, &dek)) == 0)
 		r = put_sealed(e, T_DEK, seal_pub, dek.p, dek.len);
-	if (r == 0 && p->autolock && (r = keyring_get(KEY_KEK, &kek)) == 0)
+	if (r == 0 && p->settings.autolock && (r = keyring_get(KEY_KEK, &kek)) == 0)
 		r = put_sealed(e, T_KEK, seal_pub, kek.p, kek.len);
 	secbuf_free(&dek);
 	secbuf_free(&kek);
@@ -163,10 +163,10 @@ serve_committed(struct op *op, int status, const struct wire_msg *reply, const c
 	wire_put_i64(&e, T_CERT_NOT_AFTER, x->not_after);
 	/* Ids and addresses of the managers, so the new node's raft answers the
 	 * leader at its advertised address from the very first message. */
-	if (p->nmanagers == p->nmanager_ids && p->nmanagers > 0) {
-		for (size_t i = 0; i < p->nmanagers; i++) {
-			wire_put_str(&e, T_MANAGER_ADDR, p->managers[i]);
-			wire_put_str(&e, T_PEER_ID, p->manager_ids[i]);
+	if (p->view.nmanagers == p->view.nmanager_ids && p->view.nmanagers > 0) {
+		for (size_t i = 0; i < p->view.nmanagers; i++) {
+			wire_put_str(&e, T_MANAGER_ADDR, p->view.managers[i]);
+			wire_put_str(&e, T_PEER_ID, p->view.manager_ids[i]);
 		}
 	} else {
 		wire_put_str(&e, T_MANAGER_ADDR, p->node.advertise);
@@ -306,8 +306,8 @@ join_serve(struct parent *p, const struct wire_msg *m)
 	x->net_req = m->hdr.request_id;
 	wire_get_str(m, T_ADDRESS, x->peer, sizeof(x->peer));
 	wire_get_str(m, T_ADVERTISE_ADDR, x->advertise, sizeof(x->advertise));
-	if (p->node.role != ROLE_MANAGER || p->state != PS_READY || !p->raft_ready ||
-	    !p->have_digest) {
+	if (p->node.role != ROLE_MANAGER || p->state != PS_READY || (p->store.phase != RAFT_UP) ||
+	    !p->settings.have_digest) {
 		serve_fail(op, HUSH_E_UNAVAIL, "this manager is not ready to accept nodes");
 		return;
 	}
@@ -360,10 +360,9 @@ join_fail(struct op *op, int code, const char *detail)
 	struct parent *p = op->p;
 
 	log_err("join failed: %s", detail && *detail ? detail : hush_strerror(code));
-	if (p->state == PS_INITIALIZING) {
-		memset(&p->node, 0, sizeof(p->node));
-		p->state = PS_UNINITIALIZED;
-	}
+	/* Before its files were written; after, the join is done and this is the store. */
+	if (p->state == PS_INITIALIZING)
+		(void)node_event(p, NE_SETUP_FAILED);
 	op_error(op, code, detail);
 }
 
@@ -461,23 +460,23 @@ join_persist(struct op *op, const struct wire_msg *m, char *why, size_t whylen)
 			snprintf(why, whylen, "the cluster's unlock key does not open");
 			goto out;
 		}
-		p->autolock = r == 0;
+		p->settings.autolock = r == 0;
 	} else {
 		/* A worker holds no store; its data key protects nothing yet. */
 		if ((r = secbuf_alloc(&dek, 32)) != 0)
 			goto out;
 		randombytes_buf(dek.p, dek.len);
-		p->autolock = false;
+		p->settings.autolock = false;
 	}
-	p->nmanagers = p->nmanager_ids = 0;
+	p->view.nmanagers = p->view.nmanager_ids = 0;
 	for (size_t i = 0; i < wire_count(m, T_MANAGER_ADDR) && i < MAX_PEERS; i++)
-		wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->managers[p->nmanagers++],
-		    sizeof(p->managers[0]));
+		wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->view.managers[p->view.nmanagers++],
+		    sizeof(p->view.managers[0]));
 	for (size_t i = 0; i < wire_count(m, T_PEER_ID) && i < MAX_PEERS; i++)
-		wire_field_str(wire_find(m, T_PEER_ID, i), p->manager_ids[p->nmanager_ids++],
-		    sizeof(p->manager_ids[0]));
+		wire_field_str(wire_find(m, T_PEER_ID, i), p->view.manager_ids[p->view.nmanager_ids++],
+		    sizeof(p->view.manager_ids[0]));
 	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->node_key, &x->seal_key,
-	    p->autolock ? kek.p : NULL)) != 0 ||
+	    p->settings.autolock ? kek.p : NULL)) != 0 ||
 	    (r = node_state_write_cert(p->cfg.state_dir, "ca.crt", ca)) != 0 ||
 	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", cert)) != 0) {
 		snprintf(why, whylen, "cannot write this node's keys and certificates: %s",
@@ -486,13 +485,13 @@ join_persist(struct op *op, const struct wire_msg *m, char *why, size_t whylen)
 	}
 	if ((r = keyring_put(KEY_DEK, dek.p, dek.len)) != 0 ||
 	    (r = keyring_put(KEY_NODE, x->node_key.p, x->node_key.len)) != 0 ||
-	    (p->autolock && (r = keyring_put(KEY_KEK, kek.p, kek.len)) != 0)) {
+	    (p->settings.autolock && (r = keyring_put(KEY_KEK, kek.p, kek.len)) != 0)) {
 		snprintf(why, whylen, "cannot store keys in the kernel keyring");
 		goto out;
 	}
-	for (size_t i = 0; i < p->nmanagers && i < NODE_MAX_MANAGERS; i++)
-		snprintf(p->node.managers[i], sizeof(p->node.managers[0]), "%s", p->managers[i]);
-	p->node.nmanagers = p->nmanagers < NODE_MAX_MANAGERS ? p->nmanagers : NODE_MAX_MANAGERS;
+	for (size_t i = 0; i < p->view.nmanagers && i < NODE_MAX_MANAGERS; i++)
+		snprintf(p->node.managers[i], sizeof(p->node.managers[0]), "%s", p->view.managers[i]);
+	p->node.nmanagers = p->view.nmanagers < NODE_MAX_MANAGERS ? p->view.nmanagers : NODE_MAX_MANAGERS;
 	p->node.initialized = true;
 	if ((r = node_state_save(p->cfg.state_dir, &p->node)) != 0) {
 		p->node.initialized = false;
@@ -524,17 +523,14 @@ joined(void *arg, int status, const struct wire_msg *reply, int fd, const char *
 	}
 	log_info("joined cluster %s as %s %s", p->node.cluster_id,
 	    p->node.role == ROLE_MANAGER ? "manager" : "worker", p->node.node_id);
+	/* A worker is READY; a manager STARTING, its net and store starting. */
+	(void)node_event(p, NE_SETUP_DONE);
 	if (p->node.role == ROLE_WORKER) {
-		p->state = PS_READY;
-		cluster_start_net(p);
 		join_reply(op);
 		return;
 	}
-	p->state = PS_STARTING;
-	cluster_start_net(p);
 	op->on_ready = join_raft_ready;
 	lifecycle_wait_ready(p, op);
-	lifecycle_start_raft(p, false);
 }
 
 void
@@ -607,7 +603,7 @@ op_join(struct op *op, const struct wire_msg *m)
 	}
 	/* The token stays here: net gets the CA digest and the proof. */
 	join_proof(t.secret, csr, csrlen, seal_pub, p->node.advertise, proof);
-	p->state = PS_INITIALIZING;
+	(void)node_event(p, NE_SETUP_BEGIN);
 	wire_enc_init(&e, NET_JOIN, child_next_id(&p->net), 65536);
 	wire_put_str(&e, T_ADDRESS, x->remote);
 	wire_put_bytes(&e, T_DIGEST, t.digest, sizeof(t.digest));

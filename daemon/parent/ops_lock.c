@@ -95,9 +95,8 @@ unlock_with(struct parent *p, const uint8_t *kek, size_t len, char *why, size_t 
 	secbuf_free(&seal);
 	if (r != 0)
 		return r;
-	p->state = PS_STARTING;
-	/* net first: a restarted manager reaches the leader through it. */
-	cluster_start_net(p);
+	/* STARTING: net first, then the store (node_fsm.c). */
+	(void)node_event(p, NE_KEYS_LOADED);
 	return 0;
 }
 
@@ -128,7 +127,6 @@ op_unlock(struct op *op, const struct wire_msg *m)
 	audit_unlock(p, true);
 	op->on_ready = unlocked;
 	lifecycle_wait_ready(p, op);
-	lifecycle_start_raft(p, false);
 }
 
 /* Most entries of a cached key tried; systemd appends one per prompt. */
@@ -259,7 +257,7 @@ op_unlock_key(struct op *op, const struct wire_msg *m)
 	int r;
 
 	wire_get_bool(m, T_ROTATE, &rotate);
-	if (!p->autolock) {
+	if (!p->settings.autolock) {
 		if (rotate)
 			audit_unlock_key_rotate(p, false);
 		op_error(op, HUSH_E_NOTLOCKED, "autolock is not enabled: no unlock key is in use "
@@ -314,7 +312,7 @@ op_update(struct op *op, const struct wire_msg *m)
 		return;
 	}
 	/* Turning on what is on already keeps the current key, as Swarm does. */
-	if (has_autolock && autolock == p->autolock)
+	if (has_autolock && autolock == p->settings.autolock)
 		has_autolock = false;
 	if (!has_autolock && !has_expiry) {
 		reply_kek(op, CTL_UPDATE, NULL);

@@ -386,7 +386,6 @@ op_leave(struct op *op, const struct wire_msg *m)
 {
 	struct parent *p = op->p;
 	struct wire_enc e;
-	char path[PATH_MAX];
 	bool force = false;
 
 	wire_get_bool(m, T_FORCE, &force);
@@ -397,28 +396,8 @@ op_leave(struct op *op, const struct wire_msg *m)
 		return;
 	}
 	log_info("leaving cluster %s", p->node.cluster_id);
-	child_kill(&p->raft, "the node is leaving the cluster");
-	child_kill(&p->net, "the node is leaving the cluster");
-	snprintf(path, sizeof(path), "%s/node.json", p->cfg.state_dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/node.keys", p->cfg.state_dir);
-	unlink(path);
-	remove_dir_files(raft_proc_dir);
-	snprintf(path, sizeof(path), "%s/certificates", p->cfg.state_dir);
-	remove_dir_files(path);
-	keyring_drop(KEY_DEK);
-	keyring_drop(KEY_NODE);
-	keyring_drop(KEY_KEK);
-	assign_serve_drop(p);
-	assign_clear(p);
-	/* A node outside any cluster holds no secrets, in memory or in containers. */
-	containers_refresh(p);
-	memset(&p->node, 0, sizeof(p->node));
-	p->state = PS_UNINITIALIZED;
-	p->autolock = false;
-	p->nmanagers = p->nremoved = p->nseen = 0;
-	p->have_digest = false;
-	p->removed_self = false;
+	/* Files, keys, children's state, assignments, containers' secrets: all go. */
+	(void)node_event(p, NE_LEFT);
 	wire_enc_init(&e, CTL_LEAVE | MSG_REPLY, op->client_req, 64);
 	op_reply(op, &e);
 }

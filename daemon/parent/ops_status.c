@@ -33,19 +33,19 @@ status_reply(struct op *op, const struct wire_msg *raft)
 		wire_put_str(&e, T_NODE_ID, p->node.node_id);
 		wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);
 		wire_put_u8(&e, T_ROLE, (uint8_t)p->node.role);
-		wire_put_bool(&e, T_AUTOLOCK, p->autolock);
+		wire_put_bool(&e, T_AUTOLOCK, p->settings.autolock);
 		wire_put_i64(&e, T_CERT_NOT_AFTER, p->node.cert_not_after);
 		wire_put_str(&e, T_ADVERTISE_ADDR, p->node.advertise);
 		wire_put_str(&e, T_KEY_STORAGE, "kernel keyring (hushd session)");
-		if (p->cert_expiry != 0)
-			wire_put_u64(&e, T_CERT_EXPIRY, p->cert_expiry);
+		if (p->settings.cert_expiry != 0)
+			wire_put_u64(&e, T_CERT_EXPIRY, p->settings.cert_expiry);
 		wire_put_u32(&e, T_COUNT, (uint32_t)p->assign.nsvc);
 		for (size_t i = 0; i < p->assign.nval && i < 200; i++) {
 			snprintf(s, sizeof(s), "%s:%u", p->assign.val[i].secret_id,
 			    p->assign.val[i].version);
 			wire_put_str(&e, T_HAVE, s);
 		}
-		if (p->removed_self)
+		if (p->view.removed_self)
 			wire_put_str(&e, T_STATUS_TEXT, "this node was removed from the "
 			    "cluster: run 'hushctl leave' to reset it, then join again");
 	}
@@ -62,8 +62,8 @@ status_reply(struct op *op, const struct wire_msg *raft)
 		wire_put_str(&e, T_RAFT_STATE, p->state == PS_LOCKED ? "locked" :
 		    p->state == PS_DEGRADED ? "degraded" : "starting");
 	}
-	if (p->health[0] != '\0')
-		wire_put_str(&e, T_HEALTH, p->health);
+	if (p->store.health[0] != '\0')
+		wire_put_str(&e, T_HEALTH, p->store.health);
 	op_reply(op, &e);
 }
 
@@ -79,7 +79,7 @@ op_status(struct op *op, const struct wire_msg *m)
 	struct parent *p = op->p;
 	struct wire_enc e;
 
-	if (p->raft_ready) {
+	if ((p->store.phase == RAFT_UP)) {
 		wire_enc_init(&e, RAFTP_STATUS, child_next_id(&p->raft), 64);
 		if (child_call(&p->raft, &e, -1, raft_status_done, op) == 0) {
 			wire_enc_free(&e);

@@ -30,7 +30,7 @@ token_cluster(struct op *op, int status, const struct wire_msg *reply, const cha
 		op_error(op, status, detail);
 		return;
 	}
-	if (!p->have_digest) {
+	if (!p->settings.have_digest) {
 		op_error(op, HUSH_E_UNAVAIL, "the root CA is still loading");
 		return;
 	}
@@ -39,7 +39,7 @@ token_cluster(struct op *op, int status, const struct wire_msg *reply, const cha
 		op_error(op, HUSH_E_PROTO, NULL);
 		return;
 	}
-	memcpy(t.digest, p->token_digest, 32);
+	memcpy(t.digest, p->settings.token_digest, 32);
 	memcpy(t.secret, secret, 16);
 	join_token_format(&t, tok, sizeof(tok));
 	wire_enc_init(&e, CTL_JOIN_TOKEN | MSG_REPLY, op->client_req, 1024);

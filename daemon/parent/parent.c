@@ -105,20 +105,14 @@ load_node(struct parent *p)
 			    "initialize again.", p->cfg.state_dir);
 			return HUSH_E_CORRUPT;
 		}
-		p->state = PS_UNINITIALIZED;
-		log_info("this node is not part of a cluster yet");
-		return 0;
+		return node_event(p, NE_BOOT_EMPTY);
 	}
 	if ((r = keyfile_is_wrapped(p->cfg.state_dir, &wrapped, why, sizeof(why))) != 0) {
 		log_err("cannot start: %s", why);
 		return r;
 	}
-	if (wrapped) {
-		p->state = PS_LOCKED;
-		p->autolock = true;
-		log_info("node %s is locked: run 'hushctl unlock'", p->node.node_id);
-		return 0;
-	}
+	if (wrapped)
+		return node_event(p, NE_BOOT_SEALED);
 	if ((r = keyfile_read(p->cfg.state_dir, NULL, &dek, &node, &seal, &old_format, why,
 	    sizeof(why))) != 0) {
 		log_err("cannot start: %s", why);
@@ -136,11 +130,10 @@ load_node(struct parent *p)
 		return r;
 	}
 	for (size_t i = 0; i < p->node.nmanagers; i++)
-		snprintf(p->managers[p->nmanagers++], sizeof(p->managers[0]), "%s",
+		snprintf(p->view.managers[p->view.nmanagers++], sizeof(p->view.managers[0]), "%s",
 		    p->node.managers[i]);
 	/* A worker keeps no store: it is ready as soon as its keys are loaded. */
-	p->state = p->node.role == ROLE_WORKER ? PS_READY : PS_STARTING;
-	return 0;
+	return node_event(p, NE_KEYS_LOADED);
 }
 
 /*
@@ -227,7 +220,7 @@ child_gone(struct parent *p, pid_t pid, int status)
 		    c->desc->name, (long)pid, WTERMSIG(status),
 		    strsignal(WTERMSIG(status)), detail,
 		    p->stopping ? "" : "; restarting it");
-	else if (c == &p->raft && p->repair_hold)
+	else if (c == &p->raft && (p->store.hold == RAFT_HOLD_REPAIR))
 		log_info("the raft process (pid %ld) stopped for the repair: it starts "
 		    "again once the leader has made this manager a spare", (long)pid);
 	else if (c == &p->raft && WEXITSTATUS(status) == RAFT_EXIT_REFRESH)
@@ -243,13 +236,13 @@ child_gone(struct parent *p, pid_t pid, int status)
 		    c == &p->raft && p->state == PS_DEGRADED ? "not restarted (degraded)" :
 		    "restarting it");
 	if (c == &p->raft) {
-		p->raft_ready = false;
+		p->store.phase = RAFT_IDLE;
 		/* It said why in its own log line: restart it when it can work. */
 		if (WIFEXITED(status) && WEXITSTATUS(status) == RAFT_EXIT_DISK)
-			p->raft_disk_wait = true;
+			p->store.hold = RAFT_HOLD_DISK;
 	}
 	if (c == &p->net)
-		p->net_started = false;
+		p->view.net = NET_IDLE;
 	if (c == &p->mounter)
 		containers_mounter_lost(p);
 	child_exited(c);
@@ -404,14 +397,14 @@ raft_disk_still_short(struct parent *p, uint64_t now)
 {
 	char why[PATH_MAX + 128];
 
-	if (now - p->raft_disk_checked_ms < 1000)
+	if (now - p->store.disk_checked_ms < 1000)
 		return true;
-	p->raft_disk_checked_ms = now;
+	p->store.disk_checked_ms = now;
 	if (disk_check(p->cfg.state_dir, NULL, HUSH_RAFT_DISK_NEED, why,
 	    sizeof(why)) == HUSH_E_NOSPACE)
 		return true;
 	log_info("%s has room again: starting the raft process", p->cfg.state_dir);
-	p->raft_disk_wait = false;
+	p->store.hold = RAFT_RUN;
 	return false;
 }
 
@@ -424,10 +417,10 @@ supervise(struct parent *p, struct child *c, int *timeout)
 	if (c->pid > 0 || p->stopping)
 		return;
 	/* Damaged raft data: restarting cannot help; node repair restarts it. */
-	if (c == &p->raft && (p->state == PS_DEGRADED || p->repair_hold))
+	if (c == &p->raft && (p->state == PS_DEGRADED || (p->store.hold == RAFT_HOLD_REPAIR)))
 		return;
-	if (c == &p->raft && p->raft_disk_wait && raft_disk_still_short(p, now)) {
-		c->restart_at_ms = p->raft_disk_checked_ms + 1000;
+	if (c == &p->raft && (p->store.hold == RAFT_HOLD_DISK) && raft_disk_still_short(p, now)) {
+		c->restart_at_ms = p->store.disk_checked_ms + 1000;
 		if (c->restart_at_ms <= now)
 			c->restart_at_ms = now + 1000;
 	}

@@ -16,6 +16,7 @@
 #include "id.h"
 #include "assign.h"
 #include "msg.h"
+#include "node_fsm.h"
 #include "node_state.h"
 
 #define HUSH_VERSION "0.1.0"
@@ -72,20 +73,6 @@ struct hushd_config {
 	unsigned	 snapshot_trailing;
 };
 
-enum parent_state {
-	PS_UNINITIALIZED,	/* no cluster yet: only init and status */
-	PS_INITIALIZING,	/* an init is in progress */
-	PS_LOCKED,		/* keys sealed by the KEK; waiting for unlock */
-	PS_STARTING,		/* keys in the keyring, raft loading */
-	PS_READY,
-	/*
-	 * A manager whose raft data is damaged: the raft process failed to
-	 * start RAFT_DAMAGED_TRIES times in a row and is not restarted;
-	 * p->health says why.  Left by `hushctl node repair` (degraded.c).
-	 */
-	PS_DEGRADED,
-};
-
 struct client;
 struct control;
 struct op;
@@ -102,16 +89,49 @@ struct peer_seen {
 struct container;
 struct raft_call;
 
-struct parent {
-	struct hushd_config	 cfg;
-	enum parent_state	 state;
-	struct node_state	 node;
-	struct child		 pki, raft, net, mounter;
-	/* The unprivileged user pki, net and raft run as (--user). */
-	uid_t			 user_uid;
-	gid_t			 user_gid;
-	bool			 net_started;	/* NET_START answered */
-	bool			 net_start_sent;
+/*
+ * The parts of the parent's state, each owned by the files named with it:
+ * only they change its fields, and each part's reset is what `leave` and a
+ * failed init or join do to it (node_fsm.c).  The children's phases live
+ * in the part of the file that talks to the child.
+ */
+
+/* The raft process and the store it serves (lifecycle.c, degraded.c, raft_calls.c). */
+enum raft_phase {
+	RAFT_IDLE,		/* no process, or not asked to start (a worker's idles) */
+	RAFT_STARTING,		/* RAFTP_START sent */
+	RAFT_UP,		/* RAFTP_START answered: the store serves */
+};
+/* Why the raft process is not restarted when it ends (parent.c's supervisor). */
+enum raft_hold {
+	RAFT_RUN,
+	RAFT_HOLD_DISK,		/* it stopped for want of space: back once there is */
+	RAFT_HOLD_REPAIR,	/* node repair: back once the leader made this node a spare */
+};
+struct store_part {
+	enum raft_phase		 phase;
+	enum raft_hold		 hold;
+	uint64_t		 disk_checked_ms;
+	bool			 bootstrap;	/* first start after init */
+	unsigned		 damaged;	/* damaged exits in a row */
+	char			 error[900];	/* the last failed start's detail */
+	char			 health[1024];	/* "degraded: why", or "" */
+	char			 repair_aside[64]; /* for the next RAFTP_START */
+	/* Operations waiting for the store to come up. */
+	struct op		*waiting_ready;
+	/* Requests forwarded to the raft leader, waiting (raft_calls.c). */
+	struct raft_call	*forwards;
+};
+void	store_part_reset(struct store_part *s);
+
+/* The net process and the cluster as this node sees it (cluster.c, assign_node.c). */
+enum net_phase {
+	NET_IDLE,		/* no process, or without this node's identity */
+	NET_STARTING,		/* NET_START sent */
+	NET_UP,			/* serving as this node */
+};
+struct cluster_view {
+	enum net_phase		 net;
 	/* Membership as last reported by the raft process (or the join). */
 	char			 managers[MAX_PEERS][263];
 	size_t			 nmanagers;
@@ -121,46 +141,55 @@ struct parent {
 	size_t			 nremoved;
 	struct peer_seen	 seen[MAX_PEERS];
 	size_t			 nseen;
-	int			 timer_fd;	/* heartbeats */
-	bool			 raft_ready;	/* RAFTP_START answered */
-	/* The raft process stopped for want of space: restart when there is. */
-	bool			 raft_disk_wait;
-	uint64_t		 raft_disk_checked_ms;
-	/* Requests forwarded to the raft leader, waiting (raft_calls.c). */
-	struct raft_call	*forwards;
-	bool			 raft_start_sent;
-	bool			 ca_loaded;
-	bool			 bootstrap;	/* first start after init */
-	/* Cluster settings as last reported by the raft process. */
+	/* When each of managers[] last answered a heartbeat with a live store. */
+	int64_t			 manager_ok[MAX_PEERS];
+	bool			 removed_self;	/* a manager said this node was removed */
+};
+void	cluster_view_reset(struct cluster_view *v);
+
+/*
+ * The cluster's settings and CA as the store last reported them, and the
+ * pki process's copy of the CA (lifecycle.c, seal_key.c).
+ */
+enum pki_phase {
+	PKI_NO_CA,
+	PKI_CA_LOADED,		/* the store's CA is in the pki process */
+};
+struct cluster_settings {
+	enum pki_phase		 ca;
 	bool			 autolock;
 	uint64_t		 cert_expiry;
 	uint8_t			 token_digest[32];
 	bool			 have_digest;
-	bool			 removed_self;	/* a manager said this node was removed */
 	/* a sealing key made at start, not yet in the node table (seal_key.c) */
 	bool			 seal_key_unregistered;
+};
+void	cluster_settings_reset(struct cluster_settings *s);
+
+struct parent {
+	struct hushd_config	 cfg;
+	enum parent_state	 state;		/* node_fsm.c alone assigns it */
+	struct node_state	 node;
+	struct child		 pki, raft, net, mounter;
+	/* The unprivileged user pki, net and raft run as (--user). */
+	uid_t			 user_uid;
+	gid_t			 user_gid;
+	struct store_part	 store;
+	struct cluster_view	 view;
+	struct cluster_settings	 settings;
 	struct assignments	 assign;	/* services placed here, values held */
 	struct container	*containers;	/* holding this node's secrets now */
 	bool			 containers_loaded;	/* the run dir's records read */
 	int			 run_fd;	/* the run directory, locked */
 	char			 boot_id[40];	/* records of another boot are stale */
-	/* Unlock requests waiting for raft to become ready. */
-	struct op		*waiting_ready;
+	struct control		*ctl;		/* control.c: the clients */
+	struct audit		 audit;		/* audit_events.c */
+	/* The main loop's own descriptors (parent.c). */
 	int			 listen_fd;
 	int			 sig_fd;
-	struct control		*ctl;		/* control.c: the clients */
+	int			 timer_fd;	/* heartbeats */
 	int			 lock_fd;
 	bool			 stopping;
-	struct audit		 audit;		/* audit_events.c */
-	/* degraded.c: damaged raft data */
-	char			 health[1024];	/* "degraded: why", or "" */
-	char			 raft_error[900]; /* the last failed start's detail */
-	unsigned		 raft_damaged;	/* damaged exits in a row */
-	char			 repair_aside[64]; /* for the next RAFTP_START */
-	/* node repair: the raft process stays stopped until the leader made us a spare */
-	bool			 repair_hold;
-	/* When each of managers[] last answered a heartbeat with a live store. */
-	int64_t			 manager_ok[MAX_PEERS];
 };
 
 int	parent_main(const struct hushd_config *cfg);
@@ -255,6 +284,8 @@ void	lifecycle_child_started(struct parent *p, struct child *c);
 int	lifecycle_start_raft(struct parent *p, bool bootstrap);
 /* Park an op until raft is ready; its on_ready runs then. */
 void	lifecycle_wait_ready(struct parent *p, struct op *op);
+/* Runs every parked op's on_ready with this failure. */
+void	lifecycle_fail_waiting(struct parent *p, int status, const char *detail);
 void	lifecycle_raft_event(struct parent *p, const struct wire_msg *m);
 /* Load the CA from the store into the pki process. */
 void	lifecycle_load_ca(struct parent *p);

@@ -34,7 +34,7 @@ forward_unlink(struct raft_call *rc)
 {
 	struct raft_call **rp;
 
-	for (rp = &rc->op->p->forwards; *rp != NULL; rp = &(*rp)->next) {
+	for (rp = &rc->op->p->store.forwards; *rp != NULL; rp = &(*rp)->next) {
 		if (*rp == rc) {
 			*rp = rc->next;
 			return;
@@ -162,8 +162,8 @@ leader_known(void *arg, int status, const struct wire_msg *reply, int fd, const 
 		return;
 	}
 	snprintf(rc->target, sizeof(rc->target), "%s", addr);
-	rc->next = p->forwards;
-	p->forwards = rc;
+	rc->next = p->store.forwards;
+	p->store.forwards = rc;
 }
 
 /*
@@ -182,7 +182,7 @@ raft_leader_moved(struct parent *p, const char *addr)
 	struct raft_call *rc, **rp;
 	char detail[700];
 
-	for (rp = &p->forwards; (rc = *rp) != NULL;) {
+	for (rp = &p->store.forwards; (rc = *rp) != NULL;) {
 		if (*addr != '\0' && strcmp(rc->target, addr) == 0) {
 			rp = &rc->next;
 			continue;
@@ -248,7 +248,7 @@ start(struct op *op, const uint8_t *raw, size_t len, bool query, bool forward_ok
 	struct raft_call *rc;
 	int r;
 
-	if (!op->p->raft_ready)
+	if (op->p->store.phase != RAFT_UP)
 		return HUSH_E_UNAVAIL;
 	if (len < WIRE_HDR_LEN || (rc = calloc(1, sizeof(*rc))) == NULL)
 		return len < WIRE_HDR_LEN ? HUSH_E_PROTO : HUSH_E_NOMEM;

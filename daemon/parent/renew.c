@@ -102,7 +102,7 @@ role_keys(struct renew_ctx *x, const struct wire_msg *reply, int new_role,
 	if (new_role == p->node.role) {
 		if ((r = keyring_get(KEY_DEK, dek)) != 0)
 			return r;
-		if (p->autolock)
+		if (p->settings.autolock)
 			return keyring_get(KEY_KEK, kek);
 		return 0;
 	}
@@ -112,13 +112,13 @@ role_keys(struct renew_ctx *x, const struct wire_msg *reply, int new_role,
 		r = join_unwrap(reply, T_KEK, kek);
 		if (r != 0 && r != HUSH_E_NOTFOUND)
 			return r;
-		p->autolock = r == 0;
+		p->settings.autolock = r == 0;
 		return 0;
 	}
 	if ((r = secbuf_alloc(dek, 32)) != 0)
 		return r;
 	randombytes_buf(dek->p, dek->len);
-	p->autolock = false;
+	p->settings.autolock = false;
 	return 0;
 }
 
@@ -147,11 +147,11 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	}
 	/* node.keys first: a crash after it leaves a key the old cert lacks,
 	 * which the next renewal repairs; the other order could lose the key. */
-	if ((r = seal_key_write_keyfile(p, &dek, &x->key, p->autolock ? kek.p : NULL)) != 0 ||
+	if ((r = seal_key_write_keyfile(p, &dek, &x->key, p->settings.autolock ? kek.p : NULL)) != 0 ||
 	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", cert)) != 0 ||
 	    (r = keyring_put(KEY_NODE, x->key.p, x->key.len)) != 0 ||
 	    (r = keyring_put(KEY_DEK, dek.p, dek.len)) != 0 ||
-	    (r = p->autolock ? keyring_put(KEY_KEK, kek.p, kek.len) : keyring_drop(KEY_KEK)) != 0) {
+	    (r = p->settings.autolock ? keyring_put(KEY_KEK, kek.p, kek.len) : keyring_drop(KEY_KEK)) != 0) {
 		log_err("cannot install the renewed certificate: %s", hush_strerror(r));
 		goto out;
 	}
@@ -161,8 +161,8 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	wire_enc_init(&e, NET_RELOAD, child_next_id(&p->net), 65536);
 	wire_put_str(&e, T_CERT, cert);
 	wire_put_bytes(&e, T_NODE_KEY, x->key.p, x->key.len);
-	for (size_t i = 0; i < p->nremoved; i++)
-		wire_put_str(&e, T_PEER_ID, p->removed[i]);
+	for (size_t i = 0; i < p->view.nremoved; i++)
+		wire_put_str(&e, T_PEER_ID, p->view.removed[i]);
 	if (child_call(&p->net, &e, -1, NULL, NULL) != 0)
 		log_warn("the net process did not take the renewed certificate");
 	wire_enc_free(&e);
@@ -171,15 +171,10 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	renew_schedule(p);
 	if (old_role == ROLE_WORKER && new_role == ROLE_MANAGER) {
 		log_info("this node is now a manager: starting its raft store");
-		p->state = PS_STARTING;
-		lifecycle_start_raft(p, false);
+		(void)node_event(p, NE_PROMOTED);
 	} else if (old_role == ROLE_MANAGER && new_role == ROLE_WORKER) {
 		log_info("this node is now a worker: dropping its raft store");
-		child_kill(&p->raft, "the node was demoted to a worker");
-		assign_serve_drop(p);
-		p->raft_ready = false;
-		remove_dir_files(raft_proc_dir);
-		p->state = PS_READY;
+		(void)node_event(p, NE_DEMOTED);
 	}
 out:
 	secbuf_free(&dek);
@@ -233,24 +228,24 @@ ask(struct renew_ctx *x, const uint8_t *csr, size_t csrlen)
 
 	/* Sign locally only what stays a manager's certificate; a role change
 	 * goes through the leader's view of the store like any other node's. */
-	if (p->node.role == ROLE_MANAGER && p->ca_loaded && renew_at != 1) {
+	if (p->node.role == ROLE_MANAGER && (p->settings.ca == PKI_CA_LOADED) && renew_at != 1) {
 		wire_enc_init(&e, PKI_ISSUE, child_next_id(&p->pki), PKI_MAX_MSG);
 		wire_put_bytes(&e, T_CSR, csr, csrlen);
 		wire_put_str(&e, T_SUBJ_CN, p->node.node_id);
 		wire_put_str(&e, T_SUBJ_OU, "hush-manager");
 		wire_put_str(&e, T_SUBJ_O, p->node.cluster_id);
 		wire_put_i64(&e, T_NOW, parent_now());
-		wire_put_u64(&e, T_LIFETIME, p->cert_expiry ? p->cert_expiry :
+		wire_put_u64(&e, T_LIFETIME, p->settings.cert_expiry ? p->settings.cert_expiry :
 		    HUSH_DEFAULT_CERT_EXPIRY);
 		r = child_call(&p->pki, &e, -1, signed_locally, x);
 		wire_enc_free(&e);
 		return r;
 	}
-	if (p->nmanagers == 0)
+	if (p->view.nmanagers == 0)
 		return HUSH_E_UNAVAIL;
 	wire_enc_init(&e, DSP_RENEW, 1, 16384);
 	wire_put_bytes(&e, T_CSR, csr, csrlen);
-	r = cluster_rpc(p, p->managers[x->manager % p->nmanagers], &e, signed_remotely, x);
+	r = cluster_rpc(p, p->view.managers[x->manager % p->view.nmanagers], &e, signed_remotely, x);
 	wire_enc_free(&e);
 	return r;
 }
@@ -263,7 +258,7 @@ renew_tick(struct parent *p)
 	uint8_t *csr = NULL;
 	size_t csrlen;
 
-	if (renewing || !p->node.initialized || p->state != PS_READY || !p->net_started)
+	if (renewing || !p->node.initialized || p->state != PS_READY || (p->view.net != NET_UP))
 		return;
 	if (renew_at == 0)
 		renew_schedule(p);

@@ -96,7 +96,7 @@ seal_key_load(struct parent *p, const struct secbuf *from_file, const uint8_t *k
 	    (r = keyfile_write(p->cfg.state_dir, &dek, &node, &sk, kek)) != 0 ||
 	    (r = keyring_put(KEY_SEAL, sk.p, sk.len)) != 0)
 		goto out;
-	p->seal_key_unregistered = true;
+	p->settings.seal_key_unregistered = true;
 	log_warn("node.keys had no sealing key (written by an older hush): one was made%s",
 	    p->node.role == ROLE_MANAGER ? "; it is recorded in the node table once the "
 	    "store is up" : "; a worker cannot record it: run 'hushctl leave' and join "
@@ -141,7 +141,7 @@ registered(struct op *op, int status, const struct wire_msg *reply, const char *
 	struct parent *p = op->p;
 
 	if (status == 0 || status == HUSH_E_EXISTS) {
-		p->seal_key_unregistered = false;
+		p->settings.seal_key_unregistered = false;
 		log_info("this node's sealing key is in the node table");
 	} else {
 		log_warn("cannot record this node's sealing key yet: %s (tried again at "
@@ -163,7 +163,7 @@ seal_key_register(struct parent *p)
 	struct wire_enc cmd;
 	struct op *op;
 
-	if (!p->seal_key_unregistered || p->node.role != ROLE_MANAGER || !p->raft_ready ||
+	if (!p->settings.seal_key_unregistered || p->node.role != ROLE_MANAGER || (p->store.phase != RAFT_UP) ||
 	    seal_key_public(pub) != 0 || (op = calloc(1, sizeof(*op))) == NULL)
 		return;
 	op->p = p;

@@ -33,13 +33,6 @@
 #include "raft/raft_proc.h"
 
 /*
- * The parent's own descriptors in the poll loop: signals, the control
- * socket, four children's channels, the timer, the launcher and four trap
- * pipes, with room to spare; control connections come after them.
- */
-#define PARENT_PFDS	16
-
-/*
  * Descriptors the parent may need at once: every control connection with
  * a pidfd beside it (an attach in progress) and one pidfd per container
  * holding secrets.  The usual soft limit, 1024, is too low for a busy
@@ -189,17 +182,27 @@ setup_signals(struct parent *p)
 	return 0;
 }
 
+/* The children, in the order of their poll slots. */
+#define NCHILDREN	4
+
+static void
+children_of(struct parent *p, struct child *kids[NCHILDREN])
+{
+	kids[0] = &p->pki;
+	kids[1] = &p->raft;
+	kids[2] = &p->net;
+	kids[3] = &p->mounter;
+}
+
 static struct child *
 child_by_pid(struct parent *p, pid_t pid)
 {
-	if (p->pki.pid == pid)
-		return &p->pki;
-	if (p->raft.pid == pid)
-		return &p->raft;
-	if (p->net.pid == pid)
-		return &p->net;
-	if (p->mounter.pid == pid)
-		return &p->mounter;
+	struct child *kids[NCHILDREN];
+
+	children_of(p, kids);
+	for (size_t i = 0; i < NCHILDREN; i++)
+		if (kids[i]->pid == pid)
+			return kids[i];
 	return NULL;
 }
 
@@ -443,12 +446,12 @@ supervise(struct parent *p, struct child *c, int *timeout)
 static void
 shutdown_children(struct parent *p)
 {
-	struct child *kids[] = { &p->raft, &p->pki, &p->net, &p->mounter };
-	const size_t nkids = sizeof(kids) / sizeof(kids[0]);
+	struct child *kids[NCHILDREN];
 	uint64_t deadline = child_now_ms() + 5000;
 
+	children_of(p, kids);
 	/* Closing the channel asks a child to stop cleanly (raft closes its log). */
-	for (size_t i = 0; i < nkids; i++)
+	for (size_t i = 0; i < NCHILDREN; i++)
 		chan_close(&kids[i]->ch);
 	while (child_now_ms() < deadline && (p->raft.pid > 0 || p->pki.pid > 0 ||
 	    p->net.pid > 0 || p->mounter.pid > 0)) {
@@ -465,25 +468,125 @@ shutdown_children(struct parent *p)
 	launcher_stop();
 }
 
-int
-parent_main(const struct hushd_config *cfg)
+/*
+ * The poll set: the parent's own descriptors at fixed, named slots, then
+ * one slot per control connection.
+ */
+enum poll_slot {
+	SLOT_SIGNALS,
+	SLOT_LISTEN,		/* -1 while not accepting: poll() skips it */
+	SLOT_TIMER,		/* heartbeats */
+	SLOT_LAUNCHER,		/* children's exits */
+	SLOT_CHANNELS,		/* NCHILDREN of them, in children_of() order */
+	SLOT_TRAPS = SLOT_CHANNELS + NCHILDREN,	/* their seccomp trap reports */
+	SLOT_CLIENTS = SLOT_TRAPS + NCHILDREN,
+};
+
+struct poll_set {
+	struct pollfd	*pfd;		/* SLOT_CLIENTS + CONTROL_CONNS_MAX */
+	struct client	**who;		/* the client of each slot from SLOT_CLIENTS */
+	size_t		 nclients;
+};
+
+static void
+poll_fill(struct parent *p, struct poll_set *ps)
 {
-	static struct parent P;
-	struct parent *p = &P;
+	struct child *kids[NCHILDREN];
+
+	children_of(p, kids);
+	ps->pfd[SLOT_SIGNALS] = (struct pollfd){ .fd = p->sig_fd, .events = POLLIN };
+	ps->pfd[SLOT_LISTEN] = (struct pollfd){ .fd = control_listen_fd(p), .events = POLLIN };
+	ps->pfd[SLOT_TIMER] = (struct pollfd){ .fd = p->timer_fd, .events = POLLIN };
+	ps->pfd[SLOT_LAUNCHER] = (struct pollfd){ .fd = launcher_fd(), .events = POLLIN };
+	for (size_t i = 0; i < NCHILDREN; i++) {
+		ps->pfd[SLOT_CHANNELS + i] = (struct pollfd){ .fd = kids[i]->ch.fd,
+		    .events = POLLIN | (chan_pending(&kids[i]->ch) ? POLLOUT : 0) };
+		ps->pfd[SLOT_TRAPS + i] = (struct pollfd){ .fd = kids[i]->trap_fd,
+		    .events = POLLIN };
+	}
+	ps->nclients = control_pollfds(p, ps->pfd + SLOT_CLIENTS, ps->who, CONTROL_CONNS_MAX);
+}
+
+static void
+poll_dispatch(struct parent *p, struct poll_set *ps)
+{
+	struct child *kids[NCHILDREN];
+	const struct pollfd *pfd = ps->pfd;
+
+	children_of(p, kids);
+	if (pfd[SLOT_SIGNALS].revents)
+		handle_signals(p);
+	for (size_t i = 0; i < NCHILDREN; i++)
+		if (pfd[SLOT_CHANNELS + i].revents && kids[i]->ch.fd >= 0)
+			child_io(p, kids[i], pfd[SLOT_CHANNELS + i].revents);
+	if (pfd[SLOT_TIMER].revents) {
+		uint64_t ticks;
+
+		(void)!read(p->timer_fd, &ticks, sizeof(ticks));	/* drained; the count is unused */
+		cluster_tick(p);
+	}
+	for (size_t i = 0; i < NCHILDREN; i++)
+		if (pfd[SLOT_TRAPS + i].revents & POLLIN)
+			child_trap_read(kids[i]);
+	/* Also exits queued while a spawn waited for its answer. */
+	launcher_reports(p);
+	/* Clients last: handlers above may have closed some. */
+	for (size_t i = 0; i < ps->nclients; i++)
+		if (pfd[SLOT_CLIENTS + i].revents && control_client_alive(p, ps->who[i]))
+			control_client_io(p, ps->who[i], pfd[SLOT_CLIENTS + i].revents);
+	if (pfd[SLOT_LISTEN].revents)
+		control_accept(p);
+}
+
+static void
+parent_loop(struct parent *p)
+{
+	struct child *kids[NCHILDREN];
+	struct poll_set ps;
+	int timeout;
+
+	if ((ps.pfd = calloc(SLOT_CLIENTS + CONTROL_CONNS_MAX, sizeof(*ps.pfd))) == NULL ||
+	    (ps.who = calloc(CONTROL_CONNS_MAX, sizeof(*ps.who))) == NULL)
+		fatal("out of memory");
+	children_of(p, kids);
+	while (!p->stopping) {
+		notify_state(p);
+		timeout = -1;
+		for (size_t i = 0; i < NCHILDREN; i++)
+			supervise(p, kids[i], &timeout);
+		/* Idle clients past their deadline go; the next one's is the wake-up. */
+		control_tick(p, &timeout);
+		poll_fill(p, &ps);
+		if (poll(ps.pfd, SLOT_CLIENTS + ps.nclients, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll: %s", strerror(errno));
+		}
+		poll_dispatch(p, &ps);
+	}
+	free(ps.pfd);
+	free(ps.who);
+}
+
+/*
+ * Everything before the loop, in an order that matters: the launcher is
+ * forked before any key is in memory, the state dir is read before the
+ * control socket listens, the parent confines itself last.  A non-zero
+ * return is hushd's exit status; the reason has been logged.
+ */
+static int
+parent_start(struct parent *p, const struct hushd_config *cfg)
+{
 	static const struct child_desc *const roles[] = {
 		&pki_child, &raft_child, &net_child, &mounter_child,
 	};
-	struct child *kids[] = { &p->pki, &p->raft, &p->net, &p->mounter };
-	struct pollfd *pfd;
-	size_t trap_at;
-	struct client **who;
 	char why[512];
-	size_t n, nc;
-	int timeout, r;
+	int r;
 
 	memset(p, 0, sizeof(*p));
 	p->cfg = *cfg;
-	p->listen_fd = p->sig_fd = p->lock_fd = p->run_fd = -1;
+	p->state = PS_BOOTING;
+	p->listen_fd = p->sig_fd = p->lock_fd = p->run_fd = p->timer_fd = -1;
 	umask(077);
 	if (parent_kernel_check() != 0)
 		return 1;
@@ -535,10 +638,6 @@ parent_main(const struct hushd_config *cfg)
 	}
 	if (control_listen(p) != 0)
 		return 1;
-	/* The parent's own descriptors, then one per control connection. */
-	if ((pfd = calloc(PARENT_PFDS + CONTROL_CONNS_MAX, sizeof(*pfd))) == NULL ||
-	    (who = calloc(CONTROL_CONNS_MAX, sizeof(*who))) == NULL)
-		fatal("out of memory");
 	if (containers_run_dir_open(p, why, sizeof(why)) != 0) {
 		log_err("%s", why);
 		return 1;
@@ -552,75 +651,24 @@ parent_main(const struct hushd_config *cfg)
 		fatal("cannot create the heartbeat timer");
 	if ((r = parent_confine(&p->cfg, launcher_parent_trap_fd())) != 0)
 		fatal_r(r, "cannot confine the parent process");
+	return 0;
+}
+
+int
+parent_main(const struct hushd_config *cfg)
+{
+	static struct parent P;
+	struct parent *p = &P;
+	int r;
+
+	if ((r = parent_start(p, cfg)) != 0)
+		return r;
 	log_info("hushd %s serving %s (state in %s, containers in %s)", HUSH_VERSION,
 	    p->cfg.control_socket, p->cfg.state_dir, p->cfg.run_dir);
 	notify_ready(p);
-
-	while (!p->stopping) {
-		notify_state(p);
-		timeout = -1;
-		supervise(p, &p->pki, &timeout);
-		supervise(p, &p->raft, &timeout);
-		supervise(p, &p->net, &timeout);
-		supervise(p, &p->mounter, &timeout);
-		/* Idle clients past their deadline go; the next one's is the wake-up. */
-		control_tick(p, &timeout);
-
-		n = 0;
-		pfd[n++] = (struct pollfd){ .fd = p->sig_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = control_listen_fd(p), .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = p->pki.ch.fd,
-		    .events = POLLIN | (chan_pending(&p->pki.ch) ? POLLOUT : 0) };
-		pfd[n++] = (struct pollfd){ .fd = p->raft.ch.fd,
-		    .events = POLLIN | (chan_pending(&p->raft.ch) ? POLLOUT : 0) };
-		pfd[n++] = (struct pollfd){ .fd = p->net.ch.fd,
-		    .events = POLLIN | (chan_pending(&p->net.ch) ? POLLOUT : 0) };
-		pfd[n++] = (struct pollfd){ .fd = p->timer_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = p->mounter.ch.fd,
-		    .events = POLLIN | (chan_pending(&p->mounter.ch) ? POLLOUT : 0) };
-		pfd[n++] = (struct pollfd){ .fd = launcher_fd(), .events = POLLIN };
-		trap_at = n;
-		for (size_t i = 0; i < 4; i++)
-			pfd[n++] = (struct pollfd){ .fd = kids[i]->trap_fd, .events = POLLIN };
-		nc = control_pollfds(p, pfd + n, who, CONTROL_CONNS_MAX);
-		if (poll(pfd, n + nc, timeout) < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("poll: %s", strerror(errno));
-		}
-		if (pfd[0].revents)
-			handle_signals(p);
-		if (pfd[2].revents && p->pki.ch.fd >= 0)
-			child_io(p, &p->pki, pfd[2].revents);
-		if (pfd[3].revents && p->raft.ch.fd >= 0)
-			child_io(p, &p->raft, pfd[3].revents);
-		if (pfd[4].revents && p->net.ch.fd >= 0)
-			child_io(p, &p->net, pfd[4].revents);
-		if (pfd[5].revents) {
-			uint64_t ticks;
-
-			(void)!read(p->timer_fd, &ticks, sizeof(ticks));
-			cluster_tick(p);
-		}
-		if (pfd[6].revents && p->mounter.ch.fd >= 0)
-			child_io(p, &p->mounter, pfd[6].revents);
-		for (size_t i = 0; i < 4; i++)
-			if (pfd[trap_at + i].revents & POLLIN)
-				child_trap_read(kids[i]);
-		/* Also exits queued while a spawn waited for its answer. */
-		launcher_reports(p);
-		/* Clients last: handlers above may have closed some. */
-		for (size_t i = 0; i < nc; i++) {
-			if (pfd[n + i].revents && control_client_alive(p, who[i]))
-				control_client_io(p, who[i], pfd[n + i].revents);
-		}
-		if (pfd[1].revents)
-			control_accept(p);
-	}
+	parent_loop(p);
 	notify_stopping();
 	control_close_all(p);
-	free(pfd);
-	free(who);
 	shutdown_children(p);
 	audit_close(&p->audit);
 	notify_close();

@@ -312,7 +312,7 @@ ask(struct parent *p)
 	int r;
 
 	if (p->node.role == ROLE_MANAGER) {
-		if ((p->store.phase != RAFT_UP) || (op = calloc(1, sizeof(*op))) == NULL)
+		if (p->store.phase != RAFT_UP || (op = calloc(1, sizeof(*op))) == NULL)
 			return;
 		op->p = p;
 		wire_enc_init(&e, QRY_ASSIGNMENTS, 0, 65536);
@@ -327,13 +327,14 @@ ask(struct parent *p)
 		wire_enc_free(&e);
 		return;
 	}
-	if ((p->view.net != NET_UP) || p->view.nmanagers == 0 || p->view.removed_self)
+	if (p->view.net != NET_UP || p->view.nmanagers == 0 || p->view.removed_self)
 		return;
 	wire_enc_init(&e, DSP_ASSIGNMENTS, 1, 65536);
 	put_request(p, &e);
 	a->inflight = true;
 	a->again = false;
-	if ((r = cluster_rpc(p, p->view.managers[a->rotor % p->view.nmanagers], &e, remote_done, p)) != 0)
+	if ((r = cluster_rpc(p, p->view.managers[a->rotor % p->view.nmanagers], &e, remote_done,
+	    p)) != 0)
 		failed(p, r, NULL);
 	wire_enc_free(&e);
 }

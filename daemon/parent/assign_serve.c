@@ -99,7 +99,7 @@ assign_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 	const uint8_t *buf;
 	size_t len;
 
-	if (p->node.role != ROLE_MANAGER || (p->store.phase != RAFT_UP)) {
+	if (p->node.role != ROLE_MANAGER || p->store.phase != RAFT_UP) {
 		cluster_peer_error(po, HUSH_E_UNAVAIL, "this manager's store is not ready");
 		op_free(op);
 		return;

@@ -84,7 +84,7 @@ net_reload_removed(struct parent *p)
 {
 	struct wire_enc e;
 
-	if ((p->view.net != NET_UP))
+	if (p->view.net != NET_UP)
 		return;
 	wire_enc_init(&e, NET_RELOAD, child_next_id(&p->net), 65536);
 	for (size_t i = 0; i < p->view.nremoved; i++)
@@ -216,7 +216,7 @@ cluster_raft_connect(struct parent *p, const struct wire_msg *m)
 
 	if (wire_get_str(m, T_ADDRESS, addr, sizeof(addr)) != 0)
 		return;
-	if ((p->view.net != NET_UP) || (x = calloc(1, sizeof(*x))) == NULL) {
+	if (p->view.net != NET_UP || (x = calloc(1, sizeof(*x))) == NULL) {
 		child_answer_error(&p->raft, m->hdr.request_id, HUSH_E_UNAVAIL,
 		    "the net process is not ready");
 		return;
@@ -524,7 +524,8 @@ renew_role_read(struct op *op, int status, const struct wire_msg *reply, const c
 	wire_put_str(&e, T_SUBJ_OU, role == ROLE_MANAGER ? "hush-manager" : "hush-worker");
 	wire_put_str(&e, T_SUBJ_O, p->node.cluster_id);
 	wire_put_i64(&e, T_NOW, parent_now());
-	wire_put_u64(&e, T_LIFETIME, p->settings.cert_expiry ? p->settings.cert_expiry : HUSH_DEFAULT_CERT_EXPIRY);
+	wire_put_u64(&e, T_LIFETIME, p->settings.cert_expiry ? p->settings.cert_expiry :
+	    HUSH_DEFAULT_CERT_EXPIRY);
 	r = child_call(&p->pki, &e, -1, renew_signed, op);
 	wire_enc_free(&e);
 	if (r != 0) {
@@ -554,7 +555,8 @@ renew_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 	size_t len;
 	int r;
 
-	if (p->node.role != ROLE_MANAGER || (p->store.phase != RAFT_UP) || (p->settings.ca != PKI_CA_LOADED)) {
+	if (p->node.role != ROLE_MANAGER || p->store.phase != RAFT_UP ||
+	    p->settings.ca != PKI_CA_LOADED) {
 		cluster_peer_error(x, HUSH_E_UNAVAIL, "this manager cannot sign certificates yet");
 		op_free(op);
 		return;
@@ -676,7 +678,7 @@ repair_serve(struct op *op, const char *peer, uint8_t role)
 	struct wire_enc e;
 	int r;
 
-	if (role != ROLE_MANAGER || p->node.role != ROLE_MANAGER || (p->store.phase != RAFT_UP)) {
+	if (role != ROLE_MANAGER || p->node.role != ROLE_MANAGER || p->store.phase != RAFT_UP) {
 		cluster_peer_error(x, role != ROLE_MANAGER ? HUSH_E_PERM : HUSH_E_UNAVAIL,
 		    role != ROLE_MANAGER ? "only a manager is repaired" :
 		    "this manager's store is not ready");
@@ -747,7 +749,7 @@ peer_request(struct parent *p, const struct wire_msg *m)
 	switch (dsp->hdr.type) {
 	case DSP_HEARTBEAT:
 		wire_enc_init(&f, DSP_HEARTBEAT | MSG_REPLY, x->dsp_req, 65536);
-		if (p->node.role == ROLE_MANAGER && (p->store.phase == RAFT_UP)) {
+		if (p->node.role == ROLE_MANAGER && p->store.phase == RAFT_UP) {
 			uint8_t now_role = ROLE_WORKER;
 
 			for (size_t i = 0; i < p->view.nmanager_ids; i++)
@@ -774,7 +776,7 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			op_free(op);
 			break;
 		}
-		if (p->node.role != ROLE_MANAGER || (p->store.phase != RAFT_UP)) {
+		if (p->node.role != ROLE_MANAGER || p->store.phase != RAFT_UP) {
 			cluster_peer_error(x, HUSH_E_UNAVAIL, "this manager's store is not ready");
 			op_free(op);
 			break;
@@ -935,7 +937,7 @@ cluster_rpc(struct parent *p, const char *addr, struct wire_enc *req, call_cb cb
 	size_t len;
 	int r;
 
-	if ((p->view.net != NET_UP))
+	if (p->view.net != NET_UP)
 		return HUSH_E_UNAVAIL;
 	if ((r = wire_enc_finish(req, &buf, &len)) != 0)
 		return r;
@@ -1014,7 +1016,7 @@ heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, cons
 		 * a promotion or demotion reaches it as a new certificate. */
 		if (p->node.role != ROLE_MANAGER)
 			set_managers(p, m);
-		else if ((p->store.phase != RAFT_UP))
+		else if (p->store.phase != RAFT_UP)
 			learn_manager_ids(p, m);
 		if (wire_get_u8(m, T_ROLE, &role) == 0 && role != p->node.role &&
 		    renew_now(p))
@@ -1035,7 +1037,7 @@ cluster_tick(struct parent *p)
 	renew_tick(p);
 	assign_serve_tick(p);
 	assign_tick(p);
-	if ((p->view.net != NET_UP))
+	if (p->view.net != NET_UP)
 		return;
 	for (size_t i = 0; i < p->view.nmanagers; i++) {
 		if (strcmp(p->view.managers[i], p->node.advertise) == 0)

@@ -125,7 +125,7 @@ lifecycle_load_ca(struct parent *p)
 	struct op *op;
 	struct wire_enc q;
 
-	if ((p->store.phase != RAFT_UP) || p->pki.pid <= 0)
+	if (p->store.phase != RAFT_UP || p->pki.pid <= 0)
 		return;
 	if ((op = calloc(1, sizeof(*op))) == NULL)
 		return;

@@ -306,7 +306,7 @@ join_serve(struct parent *p, const struct wire_msg *m)
 	x->net_req = m->hdr.request_id;
 	wire_get_str(m, T_ADDRESS, x->peer, sizeof(x->peer));
 	wire_get_str(m, T_ADVERTISE_ADDR, x->advertise, sizeof(x->advertise));
-	if (p->node.role != ROLE_MANAGER || p->state != PS_READY || (p->store.phase != RAFT_UP) ||
+	if (p->node.role != ROLE_MANAGER || p->state != PS_READY || p->store.phase != RAFT_UP ||
 	    !p->settings.have_digest) {
 		serve_fail(op, HUSH_E_UNAVAIL, "this manager is not ready to accept nodes");
 		return;

@@ -79,7 +79,7 @@ op_status(struct op *op, const struct wire_msg *m)
 	struct parent *p = op->p;
 	struct wire_enc e;
 
-	if ((p->store.phase == RAFT_UP)) {
+	if (p->store.phase == RAFT_UP) {
 		wire_enc_init(&e, RAFTP_STATUS, child_next_id(&p->raft), 64);
 		if (child_call(&p->raft, &e, -1, raft_status_done, op) == 0) {
 			wire_enc_free(&e);

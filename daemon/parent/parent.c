@@ -223,7 +223,7 @@ child_gone(struct parent *p, pid_t pid, int status)
 		    c->desc->name, (long)pid, WTERMSIG(status),
 		    strsignal(WTERMSIG(status)), detail,
 		    p->stopping ? "" : "; restarting it");
-	else if (c == &p->raft && (p->store.hold == RAFT_HOLD_REPAIR))
+	else if (c == &p->raft && p->store.hold == RAFT_HOLD_REPAIR)
 		log_info("the raft process (pid %ld) stopped for the repair: it starts "
 		    "again once the leader has made this manager a spare", (long)pid);
 	else if (c == &p->raft && WEXITSTATUS(status) == RAFT_EXIT_REFRESH)
@@ -420,9 +420,9 @@ supervise(struct parent *p, struct child *c, int *timeout)
 	if (c->pid > 0 || p->stopping)
 		return;
 	/* Damaged raft data: restarting cannot help; node repair restarts it. */
-	if (c == &p->raft && (p->state == PS_DEGRADED || (p->store.hold == RAFT_HOLD_REPAIR)))
+	if (c == &p->raft && (p->state == PS_DEGRADED || p->store.hold == RAFT_HOLD_REPAIR))
 		return;
-	if (c == &p->raft && (p->store.hold == RAFT_HOLD_DISK) && raft_disk_still_short(p, now)) {
+	if (c == &p->raft && p->store.hold == RAFT_HOLD_DISK && raft_disk_still_short(p, now)) {
 		c->restart_at_ms = p->store.disk_checked_ms + 1000;
 		if (c->restart_at_ms <= now)
 			c->restart_at_ms = now + 1000;

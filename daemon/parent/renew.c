@@ -228,7 +228,7 @@ ask(struct renew_ctx *x, const uint8_t *csr, size_t csrlen)
 
 	/* Sign locally only what stays a manager's certificate; a role change
 	 * goes through the leader's view of the store like any other node's. */
-	if (p->node.role == ROLE_MANAGER && (p->settings.ca == PKI_CA_LOADED) && renew_at != 1) {
+	if (p->node.role == ROLE_MANAGER && p->settings.ca == PKI_CA_LOADED && renew_at != 1) {
 		wire_enc_init(&e, PKI_ISSUE, child_next_id(&p->pki), PKI_MAX_MSG);
 		wire_put_bytes(&e, T_CSR, csr, csrlen);
 		wire_put_str(&e, T_SUBJ_CN, p->node.node_id);
@@ -258,7 +258,7 @@ renew_tick(struct parent *p)
 	uint8_t *csr = NULL;
 	size_t csrlen;
 
-	if (renewing || !p->node.initialized || p->state != PS_READY || (p->view.net != NET_UP))
+	if (renewing || !p->node.initialized || p->state != PS_READY || p->view.net != NET_UP)
 		return;
 	if (renew_at == 0)
 		renew_schedule(p);

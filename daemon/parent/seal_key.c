@@ -163,7 +163,7 @@ seal_key_register(struct parent *p)
 	struct wire_enc cmd;
 	struct op *op;
 
-	if (!p->settings.seal_key_unregistered || p->node.role != ROLE_MANAGER || (p->store.phase != RAFT_UP) ||
+	if (!p->settings.seal_key_unregistered || p->node.role != ROLE_MANAGER || p->store.phase != RAFT_UP ||
 	    seal_key_public(pub) != 0 || (op = calloc(1, sizeof(*op))) == NULL)
 		return;
 	op->p = p;

@@ -59,6 +59,7 @@ pkg_libs=$(pkg-config --libs $PKGS) ||
     fail_all "pkg-config failed for: $PKGS"
 
 mkdir -p "$B/bin" "$B/corpus" "$B/crashes" || fail_all "cannot create $B"
+rm -f "$B"/*.report "$B"/*.result
 
 if ! make --no-print-directory BUILD=$B CC=clang SAN=fuzz $B/libhush.a \
     >"$B/build.log" 2>&1; then
@@ -83,9 +84,9 @@ if [ $need_hushd = 1 ] &&
 	hushd_ok=0
 fi
 
-pass=0
-fail=0
-for f in $harnesses; do
+# One harness: link, seed, run.  Prints its report; 0 iff it passed.
+run_one() {
+	f=$1
 	name=$(basename "$f" .c)
 	log=$B/$name.log
 	libs=$B/libhush.a
@@ -94,8 +95,7 @@ for f in $harnesses; do
 		if [ $hushd_ok = 0 ]; then
 			echo "fuzz $name: FAILED (see log)"
 			echo "--- $B/build-hushd.log: libhushd.a did not build"
-			fail=$((fail + 1))
-			continue
+			return 1
 		fi
 		libs="$B/libhushd.a $B/libhush.a"
 		;;
@@ -111,8 +111,7 @@ for f in $harnesses; do
 		echo "--- $log (link failed, last 20 lines)"
 		tail -n 20 "$log"
 		echo "---"
-		fail=$((fail + 1))
-		continue
+		return 1
 	fi
 
 	# Seeds live in corpus/fuzz_NAME or corpus/NAME; either is fine.
@@ -134,12 +133,49 @@ for f in $harnesses; do
 		runs=$(sed -n 's/^Done \([0-9][0-9]*\) runs.*/\1/p' "$log" |
 		    tail -n 1)
 		echo "fuzz $name: ok (${runs:-?} runs)"
-		pass=$((pass + 1))
+		return 0
 	else
 		echo "fuzz $name: FAILED (see log)"
 		echo "--- $log (exit $rc, last 30 lines)"
 		tail -n 30 "$log"
 		echo "---"
+		return 1
+	fi
+}
+
+# Two at a time (the machines this runs on have two cores or more): each
+# lane runs its share in turn and keeps its reports, which are printed in
+# the harnesses' order once both are done.
+lanes=2
+lane=0
+while [ $lane -lt $lanes ]; do
+	(
+		i=0
+		for f in $harnesses; do
+			if [ $((i % lanes)) -eq $lane ]; then
+				name=$(basename "$f" .c)
+				if run_one "$f" >"$B/$name.report" 2>&1; then
+					echo ok >"$B/$name.result"
+				else
+					echo failed >"$B/$name.result"
+				fi
+			fi
+			i=$((i + 1))
+		done
+	) &
+	lane=$((lane + 1))
+done
+wait
+
+pass=0
+fail=0
+for f in $harnesses; do
+	name=$(basename "$f" .c)
+	cat "$B/$name.report" 2>/dev/null
+	if [ "$(cat "$B/$name.result" 2>/dev/null)" = ok ]; then
+		pass=$((pass + 1))
+	else
+		[ -s "$B/$name.report" ] || echo "fuzz $name: FAILED (no report)"
 		fail=$((fail + 1))
 	fi
 done

@@ -2,15 +2,16 @@
 # Lists and inspects larger than one control message (issue 14, part 1).
 # Before paging, `secret ls` hung forever once its reply outgrew the
 # control socket's largest message (CONTROL_MAX_MSG, ~560 KiB): hushd
-# dropped the reply and logged nothing.  Here 12,000 secrets with long
-# names (~1.8 MB of records), 256 secrets with 4 KiB of labels inspected
+# dropped the reply and logged nothing.  Here 5,000 secrets with long
+# names (~750 KB of records: more than one control message, three pages of
+# the store's 256 KiB), 256 secrets with 4 KiB of labels inspected
 # at once (~1.1 MB), and 16 services of 128 grants each (~680 KB) must
 # all come back exactly once, in the table and in JSON, within a bounded
 # time: every call runs under `timeout`, which fails instead of hanging.
 . "$(dirname "$0")/lib.sh"
 export LC_ALL=C		# sort(1) in byte order, as python's sorted()
 
-N=12000
+N=5000
 PREFIX=secret-with-a-long-name-to-fill-pages-0123456789-
 BIG=256
 BULK=$(dirname "$0")/bulk_create.py

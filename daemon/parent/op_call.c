@@ -26,7 +26,7 @@ answered(void *arg, int status, const struct wire_msg *reply, int fd, const char
 	if (fd >= 0)
 		close(fd);
 	if (status == 0 && cl.decode != NULL &&
-	    (status = cl.decode(reply, cl.out, why, sizeof(why))) != 0)
+	    (status = cl.decode(cl.op, reply, cl.out, why, sizeof(why))) != 0)
 		detail = why;
 	cl.cb(cl.op, status, NULL, status != 0 ? detail : NULL);
 }
@@ -47,4 +47,17 @@ op_call(struct child *c, struct wire_enc *req, int fd, struct op *op, op_call_de
 	if ((r = child_call(c, req, fd, answered, cl)) != 0)
 		free(cl);
 	return r;
+}
+
+struct op *
+op_internal(struct parent *p, void *ctx, void (*ctx_free)(void *))
+{
+	struct op *op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		return NULL;
+	op->p = p;
+	op->ctx = ctx;
+	op->ctx_free = ctx_free;
+	return op;
 }

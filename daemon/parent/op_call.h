@@ -20,8 +20,8 @@
  * schema) into the caller's typed result out; a negative hush_err, with
  * why, for an answer the wrapper cannot use.
  */
-typedef int (*op_call_decode)(const struct wire_msg *reply, void *out, char *why,
-    size_t whylen);
+typedef int (*op_call_decode)(struct op *op, const struct wire_msg *reply, void *out,
+    char *why, size_t whylen);
 
 /*
  * Send req (with fd, or -1) to child c; when the answer comes, decode it

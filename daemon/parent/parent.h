@@ -249,6 +249,12 @@ void	op_free(struct op *op);
  */
 typedef void (*op_done_cb)(struct op *op, int status, const struct wire_msg *reply,
     const char *detail);
+/*
+ * An op of the parent's own, answering no client (a renewal, a refresh of
+ * a container's files), so its steps take the same shape; op_free() frees
+ * ctx with ctx_free.  NULL when out of memory (ctx is still the caller's).
+ */
+struct op *op_internal(struct parent *p, void *ctx, void (*ctx_free)(void *));
 
 /*
  * notify.c: systemd's Type=notify protocol.  notify_open() connects to

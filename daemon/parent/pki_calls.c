@@ -43,7 +43,8 @@ pki_send(struct op *op, struct wire_enc *e, op_call_decode decode, void *out, op
 }
 
 static int
-ca_created(const struct wire_msg *reply, void *arg, char *why, size_t whylen)
+ca_created(struct op *op, const struct wire_msg *reply, void *arg, char *why,
+    size_t whylen)
 {
 	struct pki_ca *out = arg;
 	const struct wire_field *f;
@@ -76,7 +77,8 @@ pki_ca_create(struct op *op, struct pki_ca *out, op_done_cb cb)
 }
 
 static int
-issued(const struct wire_msg *reply, void *arg, char *why, size_t whylen)
+issued(struct op *op, const struct wire_msg *reply, void *arg, char *why,
+    size_t whylen)
 {
 	struct pki_cert *out = arg;
 	const struct wire_field *f;
@@ -109,7 +111,8 @@ pki_issue(struct op *op, const struct pki_issue_req *req, struct pki_cert *out, 
 }
 
 static int
-ca_loaded(const struct wire_msg *reply, void *arg, char *why, size_t whylen)
+ca_loaded(struct op *op, const struct wire_msg *reply, void *arg, char *why,
+    size_t whylen)
 {
 	uint8_t *digest = arg;
 	const uint8_t *d;

@@ -278,14 +278,10 @@ renew_tick(struct parent *p)
 		return;
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return;
-	/* An op of its own, with no client: its steps share the parent's callback shape. */
-	if ((op = calloc(1, sizeof(*op))) == NULL) {
+	if ((op = op_internal(p, x, renew_free)) == NULL) {
 		free(x);
 		return;
 	}
-	op->p = p;
-	op->ctx = x;
-	op->ctx_free = renew_free;
 	x->p = p;
 	x->manager = rotor++;
 	if (x509_key_generate(&x->key) != 0 || x509_csr_create(&x->key, &csr, &csrlen) != 0 ||

@@ -18,6 +18,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "net/net.h"
+#include "net_calls.h"
 #include "parent.h"
 #include "pki_calls.h"
 
@@ -83,16 +84,8 @@ child_answer_error(struct child *c, uint32_t id, int code, const char *detail)
 static void
 net_reload_removed(struct parent *p)
 {
-	struct wire_enc e;
-
-	if (!p->net_started)
-		return;
-	wire_enc_init(&e, NET_RELOAD, child_next_id(&p->net), 65536);
-	for (size_t i = 0; i < p->nremoved; i++)
-		wire_put_str(&e, T_PEER_ID, p->removed[i]);
-	if (child_call(&p->net, &e, -1, NULL, NULL) != 0)
+	if (p->net_started && net_reload(p, NULL, NULL) != 0)
 		log_warn("cannot update the net process's removed-node list");
-	wire_enc_free(&e);
 }
 
 static void

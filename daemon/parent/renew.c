@@ -17,6 +17,7 @@
 #include "err.h"
 #include "keyring.h"
 #include "log.h"
+#include "net_calls.h"
 #include "parent.h"
 #include "pki_calls.h"
 #include "raft/raft_proc.h"
@@ -133,7 +134,6 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	struct parent *p = x->p;
 	struct secbuf dek = SECBUF_INIT, kek = SECBUF_INIT;
 	struct x509_cert_info info;
-	struct wire_enc e;
 	char *ca = node_state_read_cert(p->cfg.state_dir, "ca.crt"), why[256];
 	int r, new_role, old_role = p->node.role;
 
@@ -163,14 +163,8 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	p->node.role = new_role;
 	p->node.cert_not_after = info.not_after;
 	node_state_save(p->cfg.state_dir, &p->node);
-	wire_enc_init(&e, NET_RELOAD, child_next_id(&p->net), 65536);
-	wire_put_str(&e, T_CERT, cert);
-	wire_put_bytes(&e, T_NODE_KEY, x->key.p, x->key.len);
-	for (size_t i = 0; i < p->nremoved; i++)
-		wire_put_str(&e, T_PEER_ID, p->removed[i]);
-	if (child_call(&p->net, &e, -1, NULL, NULL) != 0)
+	if (net_reload(p, cert, &x->key) != 0)
 		log_warn("the net process did not take the renewed certificate");
-	wire_enc_free(&e);
 	log_info("renewed this node's certificate (%s): it now expires at %lld",
 	    info.subject.ou, (long long)info.not_after);
 	renew_schedule(p);

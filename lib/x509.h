@@ -35,6 +35,15 @@
 #define X509_OU_MANAGER		"hush-manager"
 #define X509_OU_WORKER		"hush-worker"
 
+/*
+ * A node's role (enum node_role, lib/msg.h) is the OU of its certificate:
+ * the pki signs only these two OUs and every process reads a peer's role
+ * back from them, so both directions live here.  x509_role_ou() is NULL
+ * for any other role, x509_ou_role() 0 for any other OU.
+ */
+const char *x509_role_ou(int role);
+int	x509_ou_role(const char *ou);
+
 /* NotBefore is backdated by this much so peers with a slow clock accept. */
 #define X509_CLOCK_SKEW_SECS	3600
 

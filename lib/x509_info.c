@@ -14,12 +14,30 @@
 #include <openssl/x509v3.h>
 
 #include "err.h"
+#include "msg.h"
 #include "secbuf.h"
 #define HUSH_X509_INTERNAL
 #include "x509.h"
 
 _Static_assert(sizeof(time_t) >= sizeof(int64_t),
     "certificate times need a 64-bit time_t");
+
+const char *
+x509_role_ou(int role)
+{
+	return role == ROLE_MANAGER ? X509_OU_MANAGER :
+	    role == ROLE_WORKER ? X509_OU_WORKER : NULL;
+}
+
+int
+x509_ou_role(const char *ou)
+{
+	if (strcmp(ou, X509_OU_MANAGER) == 0)
+		return ROLE_MANAGER;
+	if (strcmp(ou, X509_OU_WORKER) == 0)
+		return ROLE_WORKER;
+	return 0;
+}
 
 /*
  * One attribute into dst.  A repeated attribute is refused rather than

@@ -243,13 +243,6 @@ client_hello(struct conn *c, uint8_t *frame, size_t len)
 	jc->stage = JC_RESULT;
 }
 
-static const char *
-role_ou(uint8_t role)
-{
-	return role == ROLE_MANAGER ? X509_OU_MANAGER :
-	    role == ROLE_WORKER ? X509_OU_WORKER : NULL;
-}
-
 /* Believe the result only as far as the pinned CA vouches for it. */
 static void
 client_result(struct conn *c, uint8_t *frame, size_t len)
@@ -287,7 +280,7 @@ client_result(struct conn *c, uint8_t *frame, size_t len)
 		join_fail(c, HUSH_E_PROTO, "the manager's answer lacks its fields");
 		return;
 	}
-	if ((ou = role_ou(role)) == NULL) {
+	if ((ou = x509_role_ou(role)) == NULL) {
 		join_fail(c, HUSH_E_PROTO, "the manager assigned an unknown role");
 		return;
 	}

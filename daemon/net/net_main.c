@@ -66,8 +66,9 @@ net_now(void)
 const char *
 net_role_ou(uint8_t role)
 {
-	return role == ROLE_MANAGER ? X509_OU_MANAGER :
-	    role == ROLE_WORKER ? X509_OU_WORKER : "unknown role";
+	const char *ou = x509_role_ou(role);
+
+	return ou != NULL ? ou : "unknown role";
 }
 
 static noreturn void shutdown_net(void);

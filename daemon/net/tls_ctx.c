@@ -259,16 +259,6 @@ copy_id(char dst[HUSH_ID_LEN + 1], const char *src)
 	dst[HUSH_ID_LEN] = '\0';
 }
 
-static uint8_t
-role_of_ou(const char *ou)
-{
-	if (strcmp(ou, X509_OU_MANAGER) == 0)
-		return ROLE_MANAGER;
-	if (strcmp(ou, X509_OU_WORKER) == 0)
-		return ROLE_WORKER;
-	return 0;
-}
-
 /* The CA side of an identity: parse, check it is a CA, keep its PEM. */
 static int
 ident_alloc(const char *ca_pem, size_t ca_len, struct tls_ident **out, X509 **ca,
@@ -324,7 +314,7 @@ ident_finish(struct tls_ident *id, X509 *ca, const char *cert_pem, size_t cert_l
 		return r;
 	}
 	if (!hush_id_valid(info.subject.cn) || !hush_id_valid(info.subject.o) ||
-	    role_of_ou(info.subject.ou) == 0) {
+	    (uint8_t)x509_ou_role(info.subject.ou) == 0) {
 		snprintf(why, whylen, "this node's certificate is not a hush node "
 		    "certificate (CN=%s, OU=%s, O=%s)", info.subject.cn,
 		    info.subject.ou, info.subject.o);
@@ -332,7 +322,7 @@ ident_finish(struct tls_ident *id, X509 *ca, const char *cert_pem, size_t cert_l
 	}
 	copy_id(id->node_id, info.subject.cn);
 	copy_id(id->cluster_id, info.subject.o);
-	id->role = role_of_ou(info.subject.ou);
+	id->role = (uint8_t)x509_ou_role(info.subject.ou);
 	if ((id->server = ctx_new(true, cert, pkey, ca)) == NULL ||
 	    (id->client = ctx_new(false, cert, pkey, ca)) == NULL) {
 		snprintf(why, whylen, "cannot set up TLS: %s",
@@ -523,7 +513,7 @@ tls_peer_check(SSL *ssl, const struct tls_ident *id, struct peer_ident *peer,
 		snprintf(why, whylen, "certificate CN is not a node id");
 		goto out;
 	}
-	if ((peer->role = role_of_ou(info.subject.ou)) == 0) {
+	if ((peer->role = (uint8_t)x509_ou_role(info.subject.ou)) == 0) {
 		snprintf(why, whylen, "certificate OU '%s' is not a hush role", info.subject.ou);
 		goto out;
 	}

@@ -18,7 +18,9 @@
 #include "keyring.h"
 #include "log.h"
 #include "net/net.h"
+#include "net_calls.h"
 #include "parent.h"
+#include "pki_calls.h"
 
 #define HEARTBEAT_SECS	2
 #define DOWN_AFTER_SECS	7
@@ -82,16 +84,8 @@ child_answer_error(struct child *c, uint32_t id, int code, const char *detail)
 static void
 net_reload_removed(struct parent *p)
 {
-	struct wire_enc e;
-
-	if (p->view.net != NET_UP)
-		return;
-	wire_enc_init(&e, NET_RELOAD, child_next_id(&p->net), 65536);
-	for (size_t i = 0; i < p->view.nremoved; i++)
-		wire_put_str(&e, T_PEER_ID, p->view.removed[i]);
-	if (child_call(&p->net, &e, -1, NULL, NULL) != 0)
+	if (p->view.net == NET_UP && net_reload(p, NULL, NULL) != 0)
 		log_warn("cannot update the net process's removed-node list");
-	wire_enc_free(&e);
 }
 
 static void
@@ -418,28 +412,23 @@ struct renew_serve {
 	 */
 	bool		 has_seal;
 	uint8_t		 seal_pub[SEAL_PUB_BYTES];
+	struct pki_cert	 cert;		/* what pki issued */
 };
 
 static void
-renew_signed(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+renew_signed(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct op *op = arg;
 	struct peer_op *x = op->ctx;
 	struct wire_enc f;
-	const struct wire_field *c;
-	int64_t na;
 
 	if (status != 0) {
 		cluster_peer_error(x, status, detail);
-	} else if ((c = wire_find(reply, T_CERT, 0)) == NULL ||
-	    wire_get_i64(reply, T_CERT_NOT_AFTER, &na) != 0) {
-		cluster_peer_error(x, HUSH_E_PROTO, NULL);
 	} else {
 		struct renew_serve *rs = (struct renew_serve *)(x + 1);
 
 		wire_enc_init(&f, DSP_RENEW | MSG_REPLY, x->dsp_req, 65536);
-		wire_put_bytes(&f, T_CERT, c->val, c->len);
-		wire_put_i64(&f, T_CERT_NOT_AFTER, na);
+		wire_put_str(&f, T_CERT, rs->cert.pem);
+		wire_put_i64(&f, T_CERT_NOT_AFTER, rs->cert.not_after);
 		if (rs->manager && !rs->has_seal) {
 			wire_enc_free(&f);
 			cluster_peer_error(x, HUSH_E_PERM, "this node has no sealing key in the "
@@ -495,9 +484,8 @@ renew_role_read(struct op *op, int status, const struct wire_msg *reply, const c
 	struct peer_op *x = op->ctx;
 	struct renew_serve *rs = (struct renew_serve *)(x + 1);
 	struct role_seen seen_role;
-	struct wire_enc e;
+	struct pki_issue_req req;
 	char why[256];
-	uint8_t role;
 	int r;
 
 	memset(&seen_role, 0, sizeof(seen_role));
@@ -514,21 +502,14 @@ renew_role_read(struct op *op, int status, const struct wire_msg *reply, const c
 		op_free(op);
 		return;
 	}
-	role = seen_role.role;
-	rs->manager = role == ROLE_MANAGER;
+	rs->manager = seen_role.role == ROLE_MANAGER;
 	rs->has_seal = seen_role.has_seal;
 	memcpy(rs->seal_pub, seen_role.seal_pub, sizeof(rs->seal_pub));
-	wire_enc_init(&e, PKI_ISSUE, child_next_id(&p->pki), 65536);
-	wire_put_bytes(&e, T_CSR, rs->csr, rs->csrlen);
-	wire_put_str(&e, T_SUBJ_CN, rs->peer);
-	wire_put_str(&e, T_SUBJ_OU, role == ROLE_MANAGER ? "hush-manager" : "hush-worker");
-	wire_put_str(&e, T_SUBJ_O, p->node.cluster_id);
-	wire_put_i64(&e, T_NOW, parent_now());
-	wire_put_u64(&e, T_LIFETIME, p->settings.cert_expiry ? p->settings.cert_expiry :
-	    HUSH_DEFAULT_CERT_EXPIRY);
-	r = child_call(&p->pki, &e, -1, renew_signed, op);
-	wire_enc_free(&e);
-	if (r != 0) {
+	/* The node table's role is a manager's or, whatever else, a worker's. */
+	req = (struct pki_issue_req){ .csr = rs->csr, .csrlen = rs->csrlen,
+	    .node_id = rs->peer, .role = rs->manager ? ROLE_MANAGER : ROLE_WORKER,
+	    .cluster_id = p->node.cluster_id, .lifetime = p->settings.cert_expiry };
+	if ((r = pki_issue(op, &req, &rs->cert, renew_signed)) != 0) {
 		cluster_peer_error(x, r, NULL);
 		op_free(op);
 	}
@@ -541,6 +522,7 @@ renew_serve_free(void *arg)
 	struct renew_serve *rs = (struct renew_serve *)(x + 1);
 
 	free(rs->csr);
+	pki_cert_clear(&rs->cert);
 	free(x);
 }
 

@@ -25,6 +25,7 @@
 #include "err.h"
 #include "log.h"
 #include "mounter/mounter.h"
+#include "mounter_calls.h"
 #include "page.h"
 #include "proc_start.h"
 #include "secretfs.h"
@@ -34,6 +35,7 @@
 
 struct attach_ctx {
 	struct container	*c;	/* not yet on the list */
+	struct mounter_view	 view;	/* what the mounter made */
 };
 
 struct container *
@@ -244,9 +246,8 @@ take_pidfd(struct op *op, struct container *c, char *why, size_t whylen)
 }
 
 static void
-attached(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+attached(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct op *op = arg;
 	struct parent *p = op->p;
 	struct attach_ctx *x = op->ctx;
 	struct wire_enc e;
@@ -255,9 +256,9 @@ attached(void *arg, int status, const struct wire_msg *reply, int fd, const char
 		attach_failed(op, x->c, status, detail);
 		return;
 	}
-	wire_get_u32(reply, T_COUNT, &x->c->count);
-	wire_get_u64(reply, T_VIEW_ID, &x->c->view_id);
-	wire_get_u64(reply, T_START_TIME, &x->c->start);
+	x->c->count = x->view.count;
+	x->c->view_id = x->view.view_id;
+	x->c->start = x->view.start;
 	x->c->attached = parent_now();
 	x->c->state = CTR_HELD;
 	log_info("container %.64s: %u file(s) of service %s delivered", x->c->id,
@@ -487,34 +488,14 @@ op_container_attach(struct op *op, const struct wire_msg *m)
 	}
 	note_config_map(c, m, T_UID_MAP, &c->uids, c->have_uids, "uid_map");
 	note_config_map(c, m, T_GID_MAP, &c->gids, c->have_gids, "gid_map");
-	wire_enc_init(&e, MNTR_ATTACH, child_next_id(&p->mounter), WIRE_MAX_MSG);
-	wire_put_str(&e, T_CONTAINER_ID, c->id);
-	wire_put_u32(&e, T_PID, pid);
-	wire_put_str(&e, T_ROOT_PATH, c->root);
 	ctr_set_print(p, svc, c->print);
-	r = ctr_put_files(p, &e, c, svc, why, sizeof(why));
-	/*
-	 * One delivery is one mounter message: a service whose files do not
-	 * fit in it is refused now, saying so, rather than never answered.
-	 */
-	if (r == 0 && e.err == HUSH_E_TOOBIG) {
-		r = HUSH_E_TOOBIG;
-		snprintf(why, sizeof(why), "the secrets of service '%s' are larger "
-		    "than one delivery can carry (%u bytes in all)", c->service,
-		    (unsigned)MOUNTER_MAX_MSG);
-	}
-	/* the mounter gets a copy of the pidfd; ours pins it for adoption */
-	if (r == 0 && (r = child_call(&p->mounter, &e, c->pidfd, attached, op)) != 0)
-		snprintf(why, sizeof(why), "the mounter process is not available");
-	wire_enc_free(&e);
-	if (r != 0)
+	if ((r = mounter_attach(op, c, svc, &x->view, attached, why, sizeof(why))) != 0)
 		attach_failed(op, c, r, why);
 }
 
 static void
-detached(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+detached(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct op *op = arg;
 	struct revoke_ctx *x = op->ctx;
 	struct wire_enc e;
 	bool ok = status == 0 || status == HUSH_E_NOTFOUND;
@@ -558,19 +539,15 @@ op_container_detach(struct op *op, const struct wire_msg *m)
 		log_err("container %.64s: no memory for its audit record", id);
 	ctr_forget(p, c);
 	log_info("container %.64s: secrets taken back", id);
-	wire_enc_init(&e, MNTR_DETACH, child_next_id(&p->mounter), 2048);
-	wire_put_str(&e, T_CONTAINER_ID, id);
-	r = child_call(&p->mounter, &e, -1, detached, op);
-	wire_enc_free(&e);
-	if (r != 0)
-		detached(op, r, NULL, -1, "the mounter process is not available");
+	if ((r = mounter_detach(op, id, detached)) != 0)
+		detached(op, r, NULL, "the mounter process is not available");
 }
 
-/* arg: the container's revoke_ctx (audit set when the set changed), or NULL. */
+/* ctx: the container's revoke_ctx (audit set when the set changed), or NULL. */
 static void
-published(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+published(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct revoke_ctx *x = arg;
+	struct revoke_ctx *x = op->ctx;
 	struct container *c;
 
 	if (status != 0)
@@ -584,7 +561,7 @@ published(void *arg, int status, const struct wire_msg *reply, int fd, const cha
 		audit_container(x->p, "container-update", x->id, x->service, x->reason,
 		    x->files, status == 0);
 	}
-	free(x);
+	op_free(op);
 }
 
 bool
@@ -592,7 +569,7 @@ ctr_publish(struct parent *p, struct container *c)
 {
 	const struct assigned_service *svc = assign_find_service(p, c->service);
 	struct revoke_ctx *x = NULL;
-	struct wire_enc e;
+	struct op *op;
 	uint8_t print[16];
 	char why[512];
 	int r;
@@ -608,22 +585,25 @@ ctr_publish(struct parent *p, struct container *c)
 		else
 			x->audit = true;
 	}
-	wire_enc_init(&e, MNTR_PUBLISH, child_next_id(&p->mounter), WIRE_MAX_MSG);
-	wire_put_str(&e, T_CONTAINER_ID, c->id);
-	if ((r = ctr_put_files(p, &e, c, svc, why, sizeof(why))) != 0)
+	/* An op of its own: the refresh answers no client. */
+	if ((op = op_internal(p, x, free)) == NULL) {
+		r = HUSH_E_NOMEM;
+		snprintf(why, sizeof(why), "%s", hush_strerror(r));
+	} else {
+		r = mounter_publish(op, c, svc, published, why, sizeof(why));
+	}
+	if (r != 0)
 		log_err("container %.64s: %s", c->id, why);
-	else if ((r = child_call(&p->mounter, &e, -1, published, x)) != 0)
-		log_err("container %.64s: the mounter is not available", c->id);
 	else
 		log_info("container %.64s: secrets of service %s updated", c->id,
 		    c->service);
-	wire_enc_free(&e);
-	if (r != 0 && x != NULL) {
-		if (x->audit)
-			audit_container(p, "container-update", x->id, x->service,
-			    x->reason, x->files, false);
+	if (r != 0 && x != NULL && x->audit)
+		audit_container(p, "container-update", x->id, x->service, x->reason,
+		    x->files, false);
+	if (r != 0 && op != NULL)
+		op_free(op);
+	else if (r != 0)
 		free(x);
-	}
 	return r == 0;
 }
 
@@ -747,38 +727,22 @@ list_own(struct op *op, const char *cursor)
 	op_reply(op, &e);
 }
 
-static int
-mount_record_ok(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
-{
-	return 0;
-}
-
-/*
- * The mounter's answer, passed on as it came once every record checks
- * out: a mounter that sends garbage is restarted, not believed.
- */
 static void
-mounter_listed(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+mounter_listed(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct op *op = arg;
+	struct mounter_list *x = op->ctx;
 	struct wire_enc e;
-	const uint8_t *list;
-	size_t len;
 
 	if (status != 0) {
-		op_error(op, status, status == HUSH_E_UNAVAIL ? "the mounter process is not "
-		    "available (it is restarting); try again" : detail);
+		op_error(op, status, status == HUSH_E_UNAVAIL && !x->misbehaved ?
+		    "the mounter process is not available (it is restarting); try again" :
+		    detail);
 		return;
 	}
-	if (msg_records_each(reply, T_MOUNT, REC_MOUNT, mount_record_ok, NULL) != 0) {
-		child_kill(&op->p->mounter, "malformed mount record");
-		op_error(op, HUSH_E_UNAVAIL, "the mounter process misbehaved and was restarted");
-		return;
-	}
-	wire_get_bytes(reply, T_RECORDS, &list, &len);
 	wire_enc_init(&e, CTL_CONTAINER_LIST | MSG_REPLY, op->client_req, CONTROL_MAX_MSG);
-	wire_put_bytes(&e, T_RECORDS, list, len);
-	page_mark_out(&e, reply);
+	wire_put_bytes(&e, T_RECORDS, x->records, x->len);
+	if (x->cursor != NULL)
+		wire_put_bytes(&e, T_CURSOR, x->cursor, x->cursorlen);
 	op_reply(op, &e);
 }
 
@@ -794,11 +758,8 @@ mounter_listed(void *arg, int status, const struct wire_msg *reply, int fd, cons
 void
 op_container_list(struct op *op, const struct wire_msg *m)
 {
-	struct parent *p = op->p;
-	struct wire_enc e;
 	char cursor[HUSH_CURSOR_MAX + 1];
 	bool mounter = false, from = false;
-	int r;
 
 	(void)wire_get_bool(m, T_MOUNTER, &mounter);
 	from = wire_get_str(m, T_CURSOR, cursor, sizeof(cursor)) == 0;
@@ -806,10 +767,11 @@ op_container_list(struct op *op, const struct wire_msg *m)
 		list_own(op, from ? cursor : NULL);
 		return;
 	}
-	wire_enc_init(&e, MNTR_LIST, child_next_id(&p->mounter), HUSH_CURSOR_MAX + 64);
-	page_cursor_in(&e, m);
-	r = child_call(&p->mounter, &e, -1, mounter_listed, op);
-	wire_enc_free(&e);
-	if (r != 0)
+	if ((op->ctx = calloc(1, sizeof(struct mounter_list))) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	op->ctx_free = free;
+	if (mounter_list(op, from ? cursor : NULL, op->ctx, mounter_listed) != 0)
 		op_error(op, HUSH_E_UNAVAIL, "the mounter process is not available");
 }

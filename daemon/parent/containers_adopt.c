@@ -16,21 +16,23 @@
 #include "containers.h"
 #include "err.h"
 #include "log.h"
+#include "mounter_calls.h"
 
 /* Which container a reply is about: it may be forgotten meanwhile. */
 struct adopt_ctx {
-	struct parent	*p;
 	char		 id[HUSH_CONTAINER_ID_MAX + 1];
+	uint32_t	 count;		/* files it holds once adopted */
 };
 
 static void
-adopted(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+adopted(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct adopt_ctx *x = arg;
-	struct parent *p = x->p;
+	struct adopt_ctx *x = op->ctx;
+	struct parent *p = op->p;
 	struct container *c = ctr_find(p, x->id);
+	uint32_t count = x->count;
 
-	free(x);
+	op_free(op);
 	/* Detached meanwhile: the MNTR_DETACH sent after this one cleans up. */
 	if (c == NULL || c->state != CTR_ADOPTING)
 		return;
@@ -45,7 +47,7 @@ adopted(void *arg, int status, const struct wire_msg *reply, int fd, const char 
 		ctr_forget(p, c);
 		return;
 	}
-	wire_get_u32(reply, T_COUNT, &c->count);
+	c->count = count;
 	c->state = CTR_HELD;
 	log_info("container %.64s: adopted again, %u file(s) of service %s", c->id,
 	    c->count, c->service);
@@ -56,56 +58,36 @@ adopted(void *arg, int status, const struct wire_msg *reply, int fd, const char 
 }
 
 static void
-adopt_msg(struct parent *p, const struct container *c, struct wire_enc *e)
-{
-	wire_enc_init(e, MNTR_ATTACH, child_next_id(&p->mounter), WIRE_MAX_MSG);
-	wire_put_str(e, T_CONTAINER_ID, c->id);
-	wire_put_u32(e, T_PID, (uint32_t)c->pid);
-	wire_put_str(e, T_ROOT_PATH, c->root);
-	wire_put_str(e, T_TARGET, c->target);
-	wire_put_bool(e, T_ADOPT, true);
-	wire_put_u64(e, T_VIEW_ID, c->view_id);
-	wire_put_u64(e, T_START_TIME, c->start);
-}
-
-static void
 adopt(struct parent *p, struct container *c)
 {
 	const struct assigned_service *svc = assign_find_service(p, c->service);
 	struct adopt_ctx *x;
-	struct wire_enc e;
-	char why[512];
+	struct op *op;
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return;
-	x->p = p;
+	if ((op = op_internal(p, x, free)) == NULL) {
+		free(x);
+		return;
+	}
 	snprintf(x->id, sizeof(x->id), "%s", c->id);
-	adopt_msg(p, c, &e);
 	/*
 	 * A service no longer placed here adopts with no files: that is the
 	 * revocation the container missed.  A set that cannot be built
 	 * (an owner its maps no longer cover) does the same rather than
-	 * leave the old files in place.
+	 * leave the old files in place (mounter_adopt() sets svc NULL then).
 	 */
-	if (svc == NULL) {
+	if (svc == NULL)
 		log_info("container %.64s: service %s is no longer placed here; its "
 		    "files are taken away", c->id, c->service);
-	} else if (ctr_put_files(p, &e, c, svc, why, sizeof(why)) != 0) {
-		log_err("container %.64s: %s; its files are taken away", c->id, why);
-		wire_enc_free(&e);
-		adopt_msg(p, c, &e);
-		svc = NULL;
-	}
-	/* without a pidfd (a record from before hushd restarted) the mounter pins it */
-	if (child_call(&p->mounter, &e, c->pidfd, adopted, x) != 0) {
-		free(x);	/* not sent: stays CTR_ADOPT for the next chance */
+	if (mounter_adopt(op, c, &svc, &x->count, adopted) != 0) {
+		op_free(op);	/* not sent: stays CTR_ADOPT for the next chance */
 	} else {
 		c->state = CTR_ADOPTING;
 		c->sent_gen = p->assign.generation;
 		/* what it will hold: a later refresh records only a change from it */
 		ctr_set_print(p, svc, c->print);
 	}
-	wire_enc_free(&e);
 }
 
 void

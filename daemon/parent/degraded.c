@@ -60,7 +60,7 @@ repair_free(void *arg)
 }
 
 static void
-repaired(struct op *op, int status, const char *detail)
+repaired(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	struct parent *p = op->p;
 	struct repair *rp = op->ctx;
@@ -87,13 +87,12 @@ restart_empty(struct op *op)
 	struct repair *rp = op->ctx;
 
 	snprintf(p->store.repair_aside, sizeof(p->store.repair_aside), "%s", rp->aside);
-	op->on_ready = repaired;
 	log_warn("repair: the raft files go to %s/raft/%s and the store is rebuilt "
 	    "from the other managers", p->cfg.state_dir, rp->aside);
 	p->store.phase = RAFT_IDLE;
 	(void)node_event(p, NE_REPAIR);
 	p->store.hold = RAFT_RUN;
-	lifecycle_wait_ready(p, op);
+	lifecycle_wait_ready(p, op, repaired);
 	p->raft.backoff_ms = 100;
 	p->raft.restart_at_ms = 0;
 }

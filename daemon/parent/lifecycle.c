@@ -13,11 +13,12 @@
 #include "keyring.h"
 #include "log.h"
 #include "parent.h"
-#include "pki/pki.h"
+#include "pki_calls.h"
 
 void
-lifecycle_wait_ready(struct parent *p, struct op *op)
+lifecycle_wait_ready(struct parent *p, struct op *op, op_done_cb done)
 {
+	op->on_ready = done;
 	op->next_waiting = p->store.waiting_ready;
 	p->store.waiting_ready = op;
 }
@@ -54,7 +55,7 @@ wake_waiting(struct parent *p, int status, const char *detail)
 	p->store.waiting_ready = NULL;
 	for (; op != NULL; op = next) {
 		next = op->next_waiting;
-		op->on_ready(op, status, detail);
+		op->on_ready(op, status, NULL, detail);
 	}
 }
 
@@ -64,24 +65,22 @@ lifecycle_fail_waiting(struct parent *p, int status, const char *detail)
 	wake_waiting(p, status, detail);
 }
 
+/* ctx: the digest pki_ca_load() filled in. */
 static void
-ca_loaded(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+ca_loaded(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct parent *p = arg;
-	const uint8_t *d;
-	size_t len;
+	struct parent *p = op->p;
 
 	if (status != 0) {
 		log_err("the pki process refused the stored CA: %s",
 		    detail && *detail ? detail : hush_strerror(status));
-		return;
-	}
-	if (wire_get_bytes(reply, T_DIGEST, &d, &len) == 0) {
-		memcpy(p->settings.token_digest, d, sizeof(p->settings.token_digest));
+	} else {
+		memcpy(p->settings.token_digest, op->ctx, sizeof(p->settings.token_digest));
 		p->settings.have_digest = true;
 		p->settings.ca = PKI_CA_LOADED;
 		log_debug("root CA loaded into the pki process");
 	}
+	op_free(op);
 }
 
 static void
@@ -90,7 +89,6 @@ cluster_read(struct op *op, int status, const struct wire_msg *reply, const char
 	struct parent *p = op->p;
 	const uint8_t *key;
 	const struct wire_field *cert;
-	struct wire_enc e;
 	size_t keylen;
 	bool autolock;
 	int r;
@@ -110,13 +108,16 @@ cluster_read(struct op *op, int status, const struct wire_msg *reply, const char
 		op_free(op);
 		return;
 	}
-	wire_enc_init(&e, PKI_CA_LOAD, child_next_id(&p->pki), PKI_MAX_MSG);
-	wire_put_bytes(&e, T_CA_CERT, cert->val, cert->len);
-	wire_put_bytes(&e, T_CA_KEY, key, keylen);
-	if ((r = child_call(&p->pki, &e, -1, ca_loaded, p)) != 0)
+	/* The same op waits for pki now; the digest comes back in its ctx. */
+	if ((op->ctx = calloc(1, sizeof(p->settings.token_digest))) == NULL) {
+		op_free(op);
+		return;
+	}
+	op->ctx_free = free;
+	if ((r = pki_ca_load(op, cert->val, cert->len, key, keylen, op->ctx, ca_loaded)) != 0) {
 		log_warn("cannot send the CA to the pki process: %s", hush_strerror(r));
-	wire_enc_free(&e);
-	op_free(op);
+		op_free(op);
+	}
 }
 
 void

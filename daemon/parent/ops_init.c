@@ -26,6 +26,7 @@
 #include "log.h"
 #include "parent.h"
 #include "pki/pki.h"
+#include "pki_calls.h"
 #include "raft/raft_proc.h"
 #include "x509.h"
 
@@ -34,11 +35,10 @@ struct init_ctx {
 	uint8_t		 seal_pub[32];	/* this node's, for the node table */
 	bool		 autolock;
 	uint64_t	 expiry;
-	char		*ca_cert;
-	struct secbuf	 ca_key;
+	struct pki_ca	 ca;		/* the new root CA */
+	struct pki_cert	 cert;		/* this node's */
 	struct secbuf	 node_key;
 	struct secbuf	 kek;
-	uint8_t		 digest[32];
 	uint8_t		 worker[16], manager[16];
 };
 
@@ -47,8 +47,8 @@ init_ctx_free(void *arg)
 {
 	struct init_ctx *x = arg;
 
-	free(x->ca_cert);
-	secbuf_free(&x->ca_key);
+	pki_ca_clear(&x->ca);
+	pki_cert_clear(&x->cert);
 	secbuf_free(&x->node_key);
 	secbuf_free(&x->kek);
 	sodium_memzero(x, sizeof(*x));
@@ -88,7 +88,7 @@ init_committed(struct op *op, int status, const struct wire_msg *reply, const ch
 	}
 	p->settings.autolock = x->autolock;
 	p->settings.cert_expiry = x->expiry;
-	memcpy(p->settings.token_digest, x->digest, 32);
+	memcpy(p->settings.token_digest, x->ca.digest, 32);
 	p->settings.have_digest = true;
 	log_info("initialized cluster %s; this node (%s) is its first manager",
 	    p->node.cluster_id, p->node.node_id);
@@ -97,7 +97,7 @@ init_committed(struct op *op, int status, const struct wire_msg *reply, const ch
 	wire_enc_init(&e, CTL_INIT | MSG_REPLY, op->client_req, 4096);
 	wire_put_str(&e, T_NODE_ID, p->node.node_id);
 	wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);
-	memcpy(t.digest, x->digest, 32);
+	memcpy(t.digest, x->ca.digest, 32);
 	memcpy(t.secret, x->worker, 16);
 	join_token_format(&t, tok, sizeof(tok));
 	wire_put_str(&e, T_WORKER_TOKEN, tok);
@@ -113,7 +113,7 @@ init_committed(struct op *op, int status, const struct wire_msg *reply, const ch
 }
 
 static void
-init_raft_ready(struct op *op, int status, const char *detail)
+init_raft_ready(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	struct parent *p = op->p;
 	struct init_ctx *x = op->ctx;
@@ -127,8 +127,8 @@ init_raft_ready(struct op *op, int status, const char *detail)
 	wire_enc_init(&cmd, CMD_CLUSTER_INIT, 0, 65536);
 	wire_put_bytes(&cmd, T_REQ_ID, x->req_id, 16);
 	wire_put_str(&cmd, T_CLUSTER_ID, p->node.cluster_id);
-	wire_put_str(&cmd, T_CA_CERT, x->ca_cert);
-	wire_put_bytes(&cmd, T_CA_KEY, x->ca_key.p, x->ca_key.len);
+	wire_put_str(&cmd, T_CA_CERT, x->ca.cert);
+	wire_put_bytes(&cmd, T_CA_KEY, x->ca.key.p, x->ca.key.len);
 	wire_put_bytes(&cmd, T_WORKER_SECRET, x->worker, 16);
 	wire_put_bytes(&cmd, T_MANAGER_SECRET, x->manager, 16);
 	wire_put_u64(&cmd, T_CERT_EXPIRY, x->expiry);
@@ -164,7 +164,7 @@ init_persist(struct op *op, const char *node_cert, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot write node.keys: %s", hush_strerror(r));
 		goto out;
 	}
-	if ((r = node_state_write_cert(p->cfg.state_dir, "ca.crt", x->ca_cert)) != 0 ||
+	if ((r = node_state_write_cert(p->cfg.state_dir, "ca.crt", x->ca.cert)) != 0 ||
 	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", node_cert)) != 0) {
 		snprintf(why, whylen, "cannot write certificates: %s", hush_strerror(r));
 		goto out;
@@ -184,63 +184,42 @@ out:
 }
 
 static void
-init_issued(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+init_issued(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct op *op = arg;
 	struct parent *p = op->p;
-	char *cert = NULL, why[512];
-	const struct wire_field *f;
+	struct init_ctx *x = op->ctx;
+	char why[512];
 	int r;
 
 	if (status != 0) {
 		init_fail(op, status, detail);
 		return;
 	}
-	if ((f = wire_find(reply, T_CERT, 0)) == NULL ||
-	    wire_get_i64(reply, T_CERT_NOT_AFTER, &p->node.cert_not_after) != 0 ||
-	    (cert = strndup((const char *)f->val, f->len)) == NULL) {
-		init_fail(op, HUSH_E_PROTO, "the pki process answered without a certificate");
-		return;
-	}
-	r = init_persist(op, cert, why, sizeof(why));
-	free(cert);
-	if (r != 0) {
+	p->node.cert_not_after = x->cert.not_after;
+	if ((r = init_persist(op, x->cert.pem, why, sizeof(why))) != 0) {
 		init_fail(op, r, why);
 		return;
 	}
 	p->store.bootstrap = true;
-	op->on_ready = init_raft_ready;
-	lifecycle_wait_ready(p, op);
+	lifecycle_wait_ready(p, op, init_raft_ready);
 	if ((r = lifecycle_start_raft(p, true)) != 0)
 		log_warn("raft start deferred: %s", hush_strerror(r));
 }
 
 static void
-init_ca_created(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+init_ca_created(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct op *op = arg;
 	struct parent *p = op->p;
 	struct init_ctx *x = op->ctx;
-	const struct wire_field *f;
-	const uint8_t *b;
+	struct pki_issue_req req;
 	uint8_t *csr = NULL;
-	size_t len, csrlen;
-	struct wire_enc e;
+	size_t csrlen;
 	int r;
 
 	if (status != 0) {
 		init_fail(op, status, detail);
 		return;
 	}
-	if ((f = wire_find(reply, T_CA_CERT, 0)) == NULL ||
-	    (x->ca_cert = strndup((const char *)f->val, f->len)) == NULL ||
-	    wire_get_bytes(reply, T_CA_KEY, &b, &len) != 0 ||
-	    secbuf_dup(&x->ca_key, b, len) != 0 ||
-	    wire_get_bytes(reply, T_DIGEST, &b, &len) != 0) {
-		init_fail(op, HUSH_E_PROTO, "the pki process answered without a CA");
-		return;
-	}
-	memcpy(x->digest, b, 32);
 	/* The pki process keeps the CA it made: the store gets it at commit. */
 	p->settings.ca = PKI_CA_LOADED;
 	/* The node key is made here and never leaves this process's keyring. */
@@ -249,16 +228,11 @@ init_ca_created(void *arg, int status, const struct wire_msg *reply, int fd, con
 		init_fail(op, r, "cannot create the node key");
 		return;
 	}
-	wire_enc_init(&e, PKI_ISSUE, child_next_id(&p->pki), PKI_MAX_MSG);
-	wire_put_bytes(&e, T_CSR, csr, csrlen);
-	wire_put_str(&e, T_SUBJ_CN, p->node.node_id);
-	wire_put_str(&e, T_SUBJ_OU, "hush-manager");
-	wire_put_str(&e, T_SUBJ_O, p->node.cluster_id);
-	wire_put_i64(&e, T_NOW, parent_now());
-	wire_put_u64(&e, T_LIFETIME, x->expiry);
+	req = (struct pki_issue_req){ .csr = csr, .csrlen = csrlen,
+	    .node_id = p->node.node_id, .role = ROLE_MANAGER,
+	    .cluster_id = p->node.cluster_id, .lifetime = x->expiry };
+	r = pki_issue(op, &req, &x->cert, init_issued);
 	free(csr);
-	r = child_call(&p->pki, &e, -1, init_issued, op);
-	wire_enc_free(&e);
 	if (r != 0)
 		init_fail(op, r, "the pki process is not available");
 }
@@ -268,7 +242,6 @@ op_init(struct op *op, const struct wire_msg *m)
 {
 	struct parent *p = op->p;
 	struct init_ctx *x;
-	struct wire_enc e;
 	const uint8_t *req_id;
 	char addr[ADDR_MAX + 1], host[64], why[PATH_MAX + 128];
 	size_t len;
@@ -326,11 +299,6 @@ op_init(struct op *op, const struct wire_msg *m)
 		randombytes_buf(x->kek.p, 32);
 	}
 	(void)node_event(p, NE_SETUP_BEGIN);
-	wire_enc_init(&e, PKI_CA_CREATE, child_next_id(&p->pki), 256);
-	wire_put_i64(&e, T_NOW, parent_now());
-	wire_put_u64(&e, T_LIFETIME, PKI_CA_LIFETIME);
-	r = child_call(&p->pki, &e, -1, init_ca_created, op);
-	wire_enc_free(&e);
-	if (r != 0)
+	if ((r = pki_ca_create(op, &x->ca, init_ca_created)) != 0)
 		init_fail(op, r, "the pki process is not available");
 }

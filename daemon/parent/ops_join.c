@@ -33,7 +33,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "parent.h"
-#include "pki/pki.h"
+#include "pki_calls.h"
 #include "x509.h"
 
 #define JOIN_PROOF_DOMAIN	"hush-join-proof-1"
@@ -84,8 +84,7 @@ struct serve_ctx {
 	char		 peer[263];
 	uint8_t		 role;
 	char		 node_id[HUSH_ID_LEN + 1];
-	char		*cert;
-	int64_t		 not_after;
+	struct pki_cert	 cert;		/* what pki issued for it */
 	bool		 autolock;
 	uint8_t		 kek[32];
 };
@@ -96,7 +95,7 @@ serve_ctx_free(void *arg)
 	struct serve_ctx *x = arg;
 
 	free(x->csr);
-	free(x->cert);
+	pki_cert_clear(&x->cert);
 	sodium_memzero(x, sizeof(*x));
 	free(x);
 }
@@ -158,9 +157,9 @@ serve_committed(struct op *op, int status, const struct wire_msg *reply, const c
 	wire_enc_init(&e, NET_JOIN_SERVE | MSG_REPLY, x->net_req, 65536);
 	wire_put_str(&e, T_NODE_ID, x->node_id);
 	wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);
-	wire_put_str(&e, T_CERT, x->cert);
+	wire_put_str(&e, T_CERT, x->cert.pem);
 	wire_put_u8(&e, T_ROLE, x->role);
-	wire_put_i64(&e, T_CERT_NOT_AFTER, x->not_after);
+	wire_put_i64(&e, T_CERT_NOT_AFTER, x->cert.not_after);
 	/* Ids and addresses of the managers, so the new node's raft answers the
 	 * leader at its advertised address from the very first message. */
 	if (p->view.nmanagers == p->view.nmanager_ids && p->view.nmanagers > 0) {
@@ -191,23 +190,15 @@ serve_committed(struct op *op, int status, const struct wire_msg *reply, const c
 }
 
 static void
-serve_signed(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+serve_signed(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct op *op = arg;
 	struct serve_ctx *x = op->ctx;
-	const struct wire_field *f;
 	struct wire_enc cmd;
 	uint8_t req_id[16];
 	int r;
 
 	if (status != 0) {
 		serve_fail(op, status, detail);
-		return;
-	}
-	if ((f = wire_find(reply, T_CERT, 0)) == NULL ||
-	    wire_get_i64(reply, T_CERT_NOT_AFTER, &x->not_after) != 0 ||
-	    (x->cert = strndup((const char *)f->val, f->len)) == NULL) {
-		serve_fail(op, HUSH_E_PROTO, NULL);
 		return;
 	}
 	randombytes_buf(req_id, sizeof(req_id));
@@ -232,7 +223,7 @@ serve_checked(struct op *op, int status, const struct wire_msg *reply, const cha
 	const uint8_t *w, *m, *k;
 	size_t len;
 	uint64_t expiry = 0;
-	struct wire_enc e;
+	struct pki_issue_req req;
 	bool autolock = false;
 	int r;
 
@@ -272,16 +263,10 @@ serve_checked(struct op *op, int status, const struct wire_msg *reply, const cha
 		serve_fail(op, HUSH_E_CRYPTO, NULL);
 		return;
 	}
-	wire_enc_init(&e, PKI_ISSUE, child_next_id(&p->pki), PKI_MAX_MSG);
-	wire_put_bytes(&e, T_CSR, x->csr, x->csrlen);
-	wire_put_str(&e, T_SUBJ_CN, x->node_id);
-	wire_put_str(&e, T_SUBJ_OU, x->role == ROLE_MANAGER ? "hush-manager" : "hush-worker");
-	wire_put_str(&e, T_SUBJ_O, p->node.cluster_id);
-	wire_put_i64(&e, T_NOW, parent_now());
-	wire_put_u64(&e, T_LIFETIME, expiry ? expiry : HUSH_DEFAULT_CERT_EXPIRY);
-	r = child_call(&p->pki, &e, -1, serve_signed, op);
-	wire_enc_free(&e);
-	if (r != 0)
+	req = (struct pki_issue_req){ .csr = x->csr, .csrlen = x->csrlen,
+	    .node_id = x->node_id, .role = x->role, .cluster_id = p->node.cluster_id,
+	    .lifetime = expiry };
+	if ((r = pki_issue(op, &req, &x->cert, serve_signed)) != 0)
 		serve_fail(op, r, "the pki process is not available");
 }
 
@@ -380,7 +365,7 @@ join_reply(struct op *op)
 }
 
 static void
-join_raft_ready(struct op *op, int status, const char *detail)
+join_raft_ready(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	if (status != 0) {
 		op_error(op, status, detail);
@@ -529,8 +514,7 @@ joined(void *arg, int status, const struct wire_msg *reply, int fd, const char *
 		join_reply(op);
 		return;
 	}
-	op->on_ready = join_raft_ready;
-	lifecycle_wait_ready(p, op);
+	lifecycle_wait_ready(p, op, join_raft_ready);
 }
 
 void

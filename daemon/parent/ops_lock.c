@@ -61,7 +61,7 @@ reply_kek(struct op *op, uint16_t type, const struct secbuf *kek)
 }
 
 static void
-unlocked(struct op *op, int status, const char *detail)
+unlocked(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	if (status != 0) {
 		op_error(op, status, detail);
@@ -125,8 +125,7 @@ op_unlock(struct op *op, const struct wire_msg *m)
 	}
 	log_info("unlocked with the unlock key");
 	audit_unlock(p, true);
-	op->on_ready = unlocked;
-	lifecycle_wait_ready(p, op);
+	lifecycle_wait_ready(p, op, unlocked);
 }
 
 /* Most entries of a cached key tried; systemd appends one per prompt. */

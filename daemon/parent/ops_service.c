@@ -120,7 +120,7 @@ check_grants(const struct wire_msg *m, char *why, size_t whylen)
 }
 
 static void
-propose(struct op *op, struct wire_enc *cmd, raft_done_cb cb)
+propose(struct op *op, struct wire_enc *cmd, op_done_cb cb)
 {
 	int r = raft_propose(op, cmd, cb);
 

@@ -244,6 +244,18 @@ void	control_refused(enum control_refusal why, pid_t pid, const char *detail);
 /* Logs what was counted, once its time has come; when the next is due, or -1. */
 int	control_refusals_flush(void);
 
+/*
+ * The one shape of every step of an op that waits for a child: a raft
+ * proposal or query (raft_calls.c) or a typed call to pki, the mounter or
+ * net (pki_calls.h, mounter_calls.h, net_calls.h).  status is 0 or a
+ * negative hush_err with detail (may be NULL) saying why.  reply is the
+ * raft process's answer for raft_*(); the typed wrappers decode theirs
+ * into the result the caller gave them, and the store's coming up
+ * (lifecycle_wait_ready), pass reply NULL.
+ */
+typedef void (*op_done_cb)(struct op *op, int status, const struct wire_msg *reply,
+    const char *detail);
+
 /* An operation: a control request in progress, possibly over several calls. */
 struct op {
 	struct parent	*p;
@@ -252,7 +264,7 @@ struct op {
 	uint16_t	 type;
 	struct op	*next_waiting;
 	/* Run when the raft store becomes ready (or fails to). */
-	void		(*on_ready)(struct op *, int status, const char *detail);
+	op_done_cb	 on_ready;
 	void		*ctx;
 	void		(*ctx_free)(void *);
 	/*
@@ -269,6 +281,13 @@ void	op_error(struct op *op, int code, const char *detail);
 void	op_free(struct op *op);
 
 /*
+ * An op of the parent's own, answering no client (a renewal, a refresh of
+ * a container's files), so its steps take the same shape; op_free() frees
+ * ctx with ctx_free.  NULL when out of memory (ctx is still the caller's).
+ */
+struct op *op_internal(struct parent *p, void *ctx, void (*ctx_free)(void *));
+
+/*
  * notify.c: systemd's Type=notify protocol.  notify_open() connects to
  * $NOTIFY_SOCKET (if set) once at start and unsets it; the others send one
  * datagram each on that socket and do nothing without one.
@@ -282,8 +301,8 @@ void	notify_close(void);
 /* lifecycle.c: bringing the store up and keeping the children fed. */
 void	lifecycle_child_started(struct parent *p, struct child *c);
 int	lifecycle_start_raft(struct parent *p, bool bootstrap);
-/* Park an op until raft is ready; its on_ready runs then. */
-void	lifecycle_wait_ready(struct parent *p, struct op *op);
+/* Park an op until raft is ready; done runs then (reply NULL). */
+void	lifecycle_wait_ready(struct parent *p, struct op *op, op_done_cb done);
 /* Runs every parked op's on_ready with this failure. */
 void	lifecycle_fail_waiting(struct parent *p, int status, const char *detail);
 void	lifecycle_raft_event(struct parent *p, const struct wire_msg *m);
@@ -387,19 +406,17 @@ void	op_service_rm(struct op *op, const struct wire_msg *m);
 void	op_secret_update(struct op *op, const struct wire_msg *m);
 void	op_node_update(struct op *op, const struct wire_msg *m);
 
-/* raft_calls.c: proposals and queries, answered through a callback. */
-typedef void (*raft_done_cb)(struct op *op, int status, const struct wire_msg *reply,
-    const char *detail);
-int	raft_propose(struct op *op, struct wire_enc *cmd, raft_done_cb cb);
+/* raft_calls.c: proposals and queries, answered through an op_done_cb. */
+int	raft_propose(struct op *op, struct wire_enc *cmd, op_done_cb cb);
 /* Query; the reply handed to cb is the parsed QRY_* reply. */
-int	raft_query(struct op *op, struct wire_enc *qry, raft_done_cb cb);
+int	raft_query(struct op *op, struct wire_enc *qry, op_done_cb cb);
 /* Query this replica only (a follower's view may lag the leader's). */
-int	raft_query_local(struct op *op, struct wire_enc *qry, raft_done_cb cb);
+int	raft_query_local(struct op *op, struct wire_enc *qry, op_done_cb cb);
 /* Already-encoded command/query from a peer: this node's raft only, no forwarding. */
-int	raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, raft_done_cb cb);
-int	raft_query_raw(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb);
+int	raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, op_done_cb cb);
+int	raft_query_raw(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb);
 /* The same for a query this replica answers even as a follower. */
-int	raft_query_raw_local(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb);
+int	raft_query_raw_local(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb);
 /*
  * The raft leader is now at addr ("" while none is known): requests
  * forwarded to another address fail at once as "outcome unknown, retry".

@@ -19,7 +19,7 @@ struct raft_call {
 	struct raft_call *next;		/* in parent.forwards while with a leader */
 	char		 target[263];	/* the leader it went to */
 	struct op	*op;
-	raft_done_cb	 cb;
+	op_done_cb	 cb;
 	uint16_t	 query_type;	/* 0 for a proposal */
 	bool		 forward_ok;
 	bool		 local;
@@ -243,7 +243,7 @@ send_local(struct raft_call *rc)
 
 static int
 start(struct op *op, const uint8_t *raw, size_t len, bool query, bool forward_ok, bool local,
-    raft_done_cb cb)
+    op_done_cb cb)
 {
 	struct raft_call *rc;
 	int r;
@@ -270,7 +270,7 @@ start(struct op *op, const uint8_t *raw, size_t len, bool query, bool forward_ok
 }
 
 static int
-start_enc(struct op *op, struct wire_enc *e, bool query, bool local, raft_done_cb cb)
+start_enc(struct op *op, struct wire_enc *e, bool query, bool local, op_done_cb cb)
 {
 	const uint8_t *buf;
 	size_t len;
@@ -282,37 +282,37 @@ start_enc(struct op *op, struct wire_enc *e, bool query, bool local, raft_done_c
 }
 
 int
-raft_propose(struct op *op, struct wire_enc *cmd, raft_done_cb cb)
+raft_propose(struct op *op, struct wire_enc *cmd, op_done_cb cb)
 {
 	return start_enc(op, cmd, false, false, cb);
 }
 
 int
-raft_query(struct op *op, struct wire_enc *qry, raft_done_cb cb)
+raft_query(struct op *op, struct wire_enc *qry, op_done_cb cb)
 {
 	return start_enc(op, qry, true, false, cb);
 }
 
 int
-raft_query_local(struct op *op, struct wire_enc *qry, raft_done_cb cb)
+raft_query_local(struct op *op, struct wire_enc *qry, op_done_cb cb)
 {
 	return start_enc(op, qry, true, true, cb);
 }
 
 int
-raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, raft_done_cb cb)
+raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, op_done_cb cb)
 {
 	return start(op, cmd, len, false, false, false, cb);
 }
 
 int
-raft_query_raw(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb)
+raft_query_raw(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb)
 {
 	return start(op, qry, len, true, false, false, cb);
 }
 
 int
-raft_query_raw_local(struct op *op, const uint8_t *qry, size_t len, raft_done_cb cb)
+raft_query_raw_local(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb)
 {
 	return start(op, qry, len, true, false, true, cb);
 }

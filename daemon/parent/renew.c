@@ -17,8 +17,9 @@
 #include "err.h"
 #include "keyring.h"
 #include "log.h"
+#include "net_calls.h"
 #include "parent.h"
-#include "pki/pki.h"
+#include "pki_calls.h"
 #include "raft/raft_proc.h"
 #include "x509.h"
 
@@ -26,6 +27,7 @@ struct renew_ctx {
 	struct parent	*p;
 	struct secbuf	 key;
 	size_t		 manager;	/* which manager we are asking */
+	struct pki_cert	 cert;		/* when this manager's pki signs */
 };
 
 static bool renewing;
@@ -68,10 +70,14 @@ renew_schedule(struct parent *p)
 	    (long long)(renew_at - parent_now()));
 }
 
+/* The renewal op's ctx_free: the next renewal may start. */
 static void
-renew_free(struct renew_ctx *x)
+renew_free(void *arg)
 {
+	struct renew_ctx *x = arg;
+
 	secbuf_free(&x->key);
+	pki_cert_clear(&x->cert);
 	free(x);
 	renewing = false;
 }
@@ -128,7 +134,6 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	struct parent *p = x->p;
 	struct secbuf dek = SECBUF_INIT, kek = SECBUF_INIT;
 	struct x509_cert_info info;
-	struct wire_enc e;
 	char *ca = node_state_read_cert(p->cfg.state_dir, "ca.crt"), why[256];
 	int r, new_role, old_role = p->node.role;
 
@@ -140,7 +145,7 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 		log_err("refused a renewed certificate that does not match this node");
 		goto out;
 	}
-	new_role = strcmp(info.subject.ou, "hush-manager") == 0 ? ROLE_MANAGER : ROLE_WORKER;
+	new_role = x509_ou_role(info.subject.ou) == ROLE_MANAGER ? ROLE_MANAGER : ROLE_WORKER;
 	if ((r = role_keys(x, reply, new_role, &dek, &kek)) != 0) {
 		log_err("cannot take on the new role: the cluster keys did not come");
 		goto out;
@@ -158,14 +163,8 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	p->node.role = new_role;
 	p->node.cert_not_after = info.not_after;
 	node_state_save(p->cfg.state_dir, &p->node);
-	wire_enc_init(&e, NET_RELOAD, child_next_id(&p->net), 65536);
-	wire_put_str(&e, T_CERT, cert);
-	wire_put_bytes(&e, T_NODE_KEY, x->key.p, x->key.len);
-	for (size_t i = 0; i < p->view.nremoved; i++)
-		wire_put_str(&e, T_PEER_ID, p->view.removed[i]);
-	if (child_call(&p->net, &e, -1, NULL, NULL) != 0)
+	if (net_reload(p, cert, &x->key) != 0)
 		log_warn("the net process did not take the renewed certificate");
-	wire_enc_free(&e);
 	log_info("renewed this node's certificate (%s): it now expires at %lld",
 	    info.subject.ou, (long long)info.not_after);
 	renew_schedule(p);
@@ -182,70 +181,71 @@ out:
 	free(ca);
 }
 
+/* Both ways of signing end here: install the certificate, or say why not. */
 static void
-signed_locally(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+renew_done(struct op *op, int status, const char *cert, const struct wire_msg *reply,
+    const char *detail)
 {
-	struct renew_ctx *x = arg;
-	const struct wire_field *f;
-	char *cert;
-
-	if (status != 0 || (f = wire_find(reply, T_CERT, 0)) == NULL ||
-	    (cert = strndup((const char *)f->val, f->len)) == NULL) {
+	if (status == 0 && cert == NULL)
+		status = HUSH_E_PROTO;
+	if (status != 0)
 		log_warn("certificate renewal failed: %s", detail && *detail ? detail :
 		    hush_strerror(status));
-	} else {
-		install(x, cert, reply);
-		free(cert);
-	}
-	renew_free(x);
+	else
+		install(op->ctx, cert, reply);
+	op_free(op);
+}
+
+static void
+signed_locally(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct renew_ctx *x = op->ctx;
+
+	renew_done(op, status, x->cert.pem, NULL, detail);
 }
 
 static void
 signed_remotely(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
 {
-	struct renew_ctx *x = arg;
+	struct op *op = arg;
+	const struct wire_field *f;
 	struct wire_msg *m;
-	char d[1100];
+	char d[1100], *cert = NULL;
 
 	if (status == 0 && (m = malloc(sizeof(*m))) != NULL) {
 		status = cluster_rpc_unwrap(reply, DSP_RENEW, m, d, sizeof(d));
-		if (status == 0)
-			signed_locally(x, 0, m, -1, NULL);
-		else
-			signed_locally(x, status, NULL, -1, d);
+		if (status == 0 && (f = wire_find(m, T_CERT, 0)) != NULL)
+			cert = strndup((const char *)f->val, f->len);
+		renew_done(op, status, cert, status == 0 ? m : NULL, status == 0 ? NULL : d);
+		free(cert);
 		free(m);
 		return;
 	}
-	signed_locally(x, status ? status : HUSH_E_NOMEM, NULL, -1, detail);
+	renew_done(op, status ? status : HUSH_E_NOMEM, NULL, NULL, detail);
 }
 
 static int
-ask(struct renew_ctx *x, const uint8_t *csr, size_t csrlen)
+ask(struct op *op, const uint8_t *csr, size_t csrlen)
 {
-	struct parent *p = x->p;
+	struct parent *p = op->p;
+	struct renew_ctx *x = op->ctx;
+	struct pki_issue_req req;
 	struct wire_enc e;
 	int r;
 
 	/* Sign locally only what stays a manager's certificate; a role change
 	 * goes through the leader's view of the store like any other node's. */
 	if (p->node.role == ROLE_MANAGER && p->settings.ca == PKI_CA_LOADED && renew_at != 1) {
-		wire_enc_init(&e, PKI_ISSUE, child_next_id(&p->pki), PKI_MAX_MSG);
-		wire_put_bytes(&e, T_CSR, csr, csrlen);
-		wire_put_str(&e, T_SUBJ_CN, p->node.node_id);
-		wire_put_str(&e, T_SUBJ_OU, "hush-manager");
-		wire_put_str(&e, T_SUBJ_O, p->node.cluster_id);
-		wire_put_i64(&e, T_NOW, parent_now());
-		wire_put_u64(&e, T_LIFETIME, p->settings.cert_expiry ? p->settings.cert_expiry :
-		    HUSH_DEFAULT_CERT_EXPIRY);
-		r = child_call(&p->pki, &e, -1, signed_locally, x);
-		wire_enc_free(&e);
-		return r;
+		req = (struct pki_issue_req){ .csr = csr, .csrlen = csrlen,
+		    .node_id = p->node.node_id, .role = ROLE_MANAGER,
+		    .cluster_id = p->node.cluster_id, .lifetime = p->settings.cert_expiry };
+		return pki_issue(op, &req, &x->cert, signed_locally);
 	}
 	if (p->view.nmanagers == 0)
 		return HUSH_E_UNAVAIL;
 	wire_enc_init(&e, DSP_RENEW, 1, 16384);
 	wire_put_bytes(&e, T_CSR, csr, csrlen);
-	r = cluster_rpc(p, p->view.managers[x->manager % p->view.nmanagers], &e, signed_remotely, x);
+	r = cluster_rpc(p, p->view.managers[x->manager % p->view.nmanagers], &e, signed_remotely, op);
 	wire_enc_free(&e);
 	return r;
 }
@@ -255,6 +255,7 @@ renew_tick(struct parent *p)
 {
 	static size_t rotor;
 	struct renew_ctx *x;
+	struct op *op;
 	uint8_t *csr = NULL;
 	size_t csrlen;
 
@@ -266,12 +267,16 @@ renew_tick(struct parent *p)
 		return;
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return;
+	if ((op = op_internal(p, x, renew_free)) == NULL) {
+		free(x);
+		return;
+	}
 	x->p = p;
 	x->manager = rotor++;
 	if (x509_key_generate(&x->key) != 0 || x509_csr_create(&x->key, &csr, &csrlen) != 0 ||
-	    (renewing = true, ask(x, csr, csrlen)) != 0) {
+	    (renewing = true, ask(op, csr, csrlen)) != 0) {
 		log_warn("cannot start certificate renewal; will retry");
-		renew_free(x);
+		op_free(op);
 	}
 	free(csr);
 }

@@ -140,7 +140,7 @@ do_issue(const struct wire_msg *m, struct wire_enc *e, char *why, size_t whylen)
 		    (unsigned long long)lifetime);
 		return HUSH_E_RANGE;
 	}
-	if (strcmp(subj.ou, "hush-manager") != 0 && strcmp(subj.ou, "hush-worker") != 0) {
+	if (x509_ou_role(subj.ou) == 0) {
 		snprintf(why, whylen, "unknown node role '%s'", subj.ou);
 		return HUSH_E_INVAL;
 	}

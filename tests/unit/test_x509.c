@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "err.h"
+#include "msg.h"
 #include "secbuf.h"
 #include "x509.h"
 
@@ -1051,6 +1052,25 @@ test_cert_info_duplicate_cn(void **state)
 	EVP_PKEY_free(pkey);
 }
 
+/* The role <-> OU mapping every process uses: exactly two OUs, both ways. */
+static void
+test_role_ou(void **state)
+{
+	(void)state;
+	assert_string_equal(x509_role_ou(ROLE_MANAGER), "hush-manager");
+	assert_string_equal(x509_role_ou(ROLE_WORKER), "hush-worker");
+	assert_null(x509_role_ou(0));
+	assert_null(x509_role_ou(3));
+	assert_null(x509_role_ou(-1));
+	assert_int_equal(x509_ou_role("hush-manager"), ROLE_MANAGER);
+	assert_int_equal(x509_ou_role("hush-worker"), ROLE_WORKER);
+	assert_int_equal(x509_ou_role(""), 0);
+	assert_int_equal(x509_ou_role("hush-manager "), 0);
+	assert_int_equal(x509_ou_role("Hush-Manager"), 0);
+	assert_int_equal(x509_ou_role("hush-"), 0);
+	assert_int_equal(x509_ou_role("hush-workers"), 0);
+}
+
 int
 main(void)
 {
@@ -1075,6 +1095,7 @@ main(void)
 		cmocka_unit_test(test_matches_key),
 		cmocka_unit_test(test_cert_info_malformed),
 		cmocka_unit_test(test_cert_info_duplicate_cn),
+		cmocka_unit_test(test_role_ou),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

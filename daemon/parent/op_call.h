@@ -1,0 +1,37 @@
+/*
+ * How the parent's typed wrappers (pki_calls.c, mounter_calls.c,
+ * net_calls.c) send a request to a child and hand its answer to an op's
+ * next step.  Only those files use this: everything else in the parent
+ * calls a wrapper, never child_call() with a hand-built request.
+ *
+ * The privsep layer's call_cb (daemon/privsep/child.h) stays the
+ * mechanism underneath; op_call() turns it into the parent's one
+ * completion shape, op_done_cb (parent.h).
+ */
+#ifndef HUSH_PARENT_OP_CALL_H
+#define HUSH_PARENT_OP_CALL_H
+
+#include <stddef.h>
+
+#include "parent.h"
+
+/*
+ * A wrapper's decoder: the child's answer (already checked against its
+ * schema) into the caller's typed result out; a negative hush_err, with
+ * why, for an answer the wrapper cannot use.
+ */
+typedef int (*op_call_decode)(struct op *op, const struct wire_msg *reply, void *out,
+    char *why, size_t whylen);
+
+/*
+ * Send req (with fd, or -1) to child c; when the answer comes, decode it
+ * into out (decode may be NULL for an answer that carries nothing) and
+ * run cb(op, status, NULL, detail).  On failure nothing was sent and cb
+ * will not run.  out must live until cb has run: the op's ctx is the
+ * place for it.
+ */
+__attribute__((warn_unused_result))
+int	op_call(struct child *c, struct wire_enc *req, int fd, struct op *op,
+	    op_call_decode decode, void *out, op_done_cb cb);
+
+#endif

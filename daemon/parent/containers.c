@@ -61,7 +61,7 @@ ctr_free(struct container *c)
 struct container *
 ctr_find(struct parent *p, const char *id)
 {
-	for (struct container *c = p->containers; c != NULL; c = c->next)
+	for (struct container *c = p->containers.list; c != NULL; c = c->next)
 		if (strcmp(c->id, id) == 0)
 			return c;
 	return NULL;
@@ -70,7 +70,7 @@ ctr_find(struct parent *p, const char *id)
 void
 ctr_forget(struct parent *p, struct container *c)
 {
-	for (struct container **cp = &p->containers; *cp != NULL; cp = &(*cp)->next) {
+	for (struct container **cp = &p->containers.list; *cp != NULL; cp = &(*cp)->next) {
 		if (*cp == c) {
 			*cp = c->next;
 			break;
@@ -265,8 +265,8 @@ attached(struct op *op, int status, const struct wire_msg *reply, const char *de
 	    x->c->count, x->c->service);
 	audit_container(p, "container-deliver", x->c->id, x->c->service, NULL,
 	    (long)x->c->count, true);
-	x->c->next = p->containers;
-	p->containers = x->c;
+	x->c->next = p->containers.list;
+	p->containers.list = x->c;
 	ctr_record_write(p, x->c);
 	wire_enc_init(&e, CTL_CONTAINER_ATTACH | MSG_REPLY, op->client_req, 64);
 	wire_put_u32(&e, T_COUNT, x->c->count);
@@ -621,11 +621,11 @@ ctr_publish(struct parent *p, struct container *c)
 void
 containers_refresh(struct parent *p)
 {
-	if (!p->containers_loaded) {
-		p->containers_loaded = true;
+	if (!p->containers.loaded) {
+		p->containers.loaded = true;
 		ctr_records_load(p);
 	}
-	for (struct container *c = p->containers; c != NULL; c = c->next)
+	for (struct container *c = p->containers.list; c != NULL; c = c->next)
 		if (c->state == CTR_HELD)
 			(void)ctr_publish(p, c);
 	ctr_adopt_pending(p);
@@ -654,7 +654,7 @@ containers_count(const struct parent *p)
 {
 	size_t n = 0;
 
-	for (const struct container *c = p->containers; c != NULL; c = c->next)
+	for (const struct container *c = p->containers.list; c != NULL; c = c->next)
 		n++;
 	return n;
 }
@@ -693,14 +693,14 @@ list_own(struct op *op, const char *cursor)
 	size_t len, n = 0, m, i, before;
 	int r = 0;
 
-	for (const struct container *c = op->p->containers; c != NULL; c = c->next)
+	for (const struct container *c = op->p->containers.list; c != NULL; c = c->next)
 		n++;
 	if (n > 0 && (ids = calloc(n, sizeof(*ids))) == NULL) {
 		op_error(op, HUSH_E_NOMEM, NULL);
 		return;
 	}
 	n = 0;
-	for (const struct container *c = op->p->containers; c != NULL; c = c->next)
+	for (const struct container *c = op->p->containers.list; c != NULL; c = c->next)
 		ids[n++] = c->id;
 	m = page_keys_after(ids, n, cursor);
 	wire_enc_init_list(&list, PAGE_LIST_MAX);

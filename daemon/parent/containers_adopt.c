@@ -95,7 +95,7 @@ ctr_adopt_pending(struct parent *p)
 {
 	if (p->mounter.pid <= 0 || p->mounter.ch.fd < 0 || !p->assign.complete)
 		return;
-	for (struct container *c = p->containers; c != NULL; c = c->next)
+	for (struct container *c = p->containers.list; c != NULL; c = c->next)
 		if (c->state == CTR_ADOPT)
 			adopt(p, c);
 }
@@ -110,7 +110,7 @@ containers_mounter_lost(struct parent *p)
 {
 	size_t n = 0;
 
-	for (struct container *c = p->containers; c != NULL; c = c->next, n++)
+	for (struct container *c = p->containers.list; c != NULL; c = c->next, n++)
 		c->state = CTR_ADOPT;
 	if (n > 0 && !p->stopping)
 		log_warn("the mounter is gone: %zu container(s) will be adopted by the "

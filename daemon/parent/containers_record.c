@@ -126,11 +126,11 @@ containers_run_dir_open(struct parent *p, char *why, size_t whylen)
 		close(fd);
 		return HUSH_E_EXISTS;
 	}
-	if (read_boot_id(p->boot_id, sizeof(p->boot_id), why, whylen) != 0) {
+	if (read_boot_id(p->containers.boot_id, sizeof(p->containers.boot_id), why, whylen) != 0) {
 		close(fd);
 		return HUSH_E_SYS;
 	}
-	p->run_fd = fd;
+	p->containers.run_fd = fd;
 	return 0;
 }
 
@@ -164,15 +164,15 @@ ctr_record_write(struct parent *p, const struct container *c)
 	char *text;
 	int fd = -1;
 
-	if (p->run_fd < 0)
+	if (p->containers.run_fd < 0)
 		return;
 	ctr_record_name(c->id, ".json", name, sizeof(name));
 	ctr_record_name(c->id, ".tmp", tmp, sizeof(tmp));
-	if ((text = ctr_record_text(c, p->boot_id)) == NULL) {
+	if ((text = ctr_record_text(c, p->containers.boot_id)) == NULL) {
 		why = "its id or root path cannot be written as JSON";
 		goto out;
 	}
-	if ((fd = openat(p->run_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	if ((fd = openat(p->containers.run_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) == -1) {
 		why = strerror(errno);
 		goto out;
@@ -190,13 +190,13 @@ ctr_record_write(struct parent *p, const struct container *c)
 		goto out;
 	}
 	fd = -1;
-	if (renameat(p->run_fd, tmp, p->run_fd, name) != 0)
+	if (renameat(p->containers.run_fd, tmp, p->containers.run_fd, name) != 0)
 		why = strerror(errno);
  out:
 	if (fd != -1)
 		close(fd);
 	if (why != NULL) {
-		(void)unlinkat(p->run_fd, tmp, 0);
+		(void)unlinkat(p->containers.run_fd, tmp, 0);
 		log_warn("container %.64s: cannot record it in %s (%s); it will not be "
 		    "taken back after a restart of hushd", c->id, p->cfg.run_dir, why);
 	}
@@ -208,10 +208,10 @@ ctr_record_remove(struct parent *p, const char *id)
 {
 	char name[CTR_RECORD_NAME_MAX];
 
-	if (p->run_fd < 0)
+	if (p->containers.run_fd < 0)
 		return;
 	ctr_record_name(id, ".json", name, sizeof(name));
-	if (unlinkat(p->run_fd, name, 0) != 0 && errno != ENOENT)
+	if (unlinkat(p->containers.run_fd, name, 0) != 0 && errno != ENOENT)
 		log_warn("container %.64s: cannot remove its record from %s: %s", id,
 		    p->cfg.run_dir, strerror(errno));
 }
@@ -357,7 +357,7 @@ still_there(const struct parent *p, const struct container *c, const char *boot,
 	uint64_t start;
 	bool dead;
 
-	if (strcmp(boot, p->boot_id) != 0) {
+	if (strcmp(boot, p->containers.boot_id) != 0) {
 		snprintf(why, whylen, "it was attached in an earlier boot");
 		return HUSH_E_NOTFOUND;
 	}
@@ -400,8 +400,8 @@ load_one(struct parent *p, int dir, const char *name)
 		return;
 	}
 	c->state = CTR_ADOPT;
-	c->next = p->containers;
-	p->containers = c;
+	c->next = p->containers.list;
+	p->containers.list = c;
 	log_info("container %.64s: attached before hushd started (service %s, process "
 	    "%ld); taking it back", c->id, c->service, (long)c->pid);
 }
@@ -413,7 +413,7 @@ ctr_records_load(struct parent *p)
 	DIR *d;
 	int fd;
 
-	if (p->run_fd < 0 || (fd = dup(p->run_fd)) == -1)
+	if (p->containers.run_fd < 0 || (fd = dup(p->containers.run_fd)) == -1)
 		return;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -422,10 +422,10 @@ ctr_records_load(struct parent *p)
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (strlen(de->d_name) == CTR_RECORD_HEX + 4 && named_like(de->d_name, ".tmp"))
-			(void)unlinkat(p->run_fd, de->d_name, 0);	/* an interrupted write */
+			(void)unlinkat(p->containers.run_fd, de->d_name, 0);	/* an interrupted write */
 		else if (strlen(de->d_name) == CTR_RECORD_HEX + 5 &&
 		    named_like(de->d_name, ".json"))
-			load_one(p, p->run_fd, de->d_name);
+			load_one(p, p->containers.run_fd, de->d_name);
 	}
 	closedir(d);
 }

@@ -166,6 +166,14 @@ struct cluster_settings {
 };
 void	cluster_settings_reset(struct cluster_settings *s);
 
+/* The containers holding this node's secrets (containers*.c). */
+struct container_set {
+	struct container	*list;
+	bool			 loaded;	/* the run dir's records read */
+	int			 run_fd;	/* the run directory, locked */
+	char			 boot_id[40];	/* records of another boot are stale */
+};
+
 struct parent {
 	struct hushd_config	 cfg;
 	enum parent_state	 state;		/* node_fsm.c alone assigns it */
@@ -178,10 +186,7 @@ struct parent {
 	struct cluster_view	 view;
 	struct cluster_settings	 settings;
 	struct assignments	 assign;	/* services placed here, values held */
-	struct container	*containers;	/* holding this node's secrets now */
-	bool			 containers_loaded;	/* the run dir's records read */
-	int			 run_fd;	/* the run directory, locked */
-	char			 boot_id[40];	/* records of another boot are stale */
+	struct container_set	 containers;
 	struct control		*ctl;		/* control.c: the clients */
 	struct audit		 audit;		/* audit_events.c */
 	/* The main loop's own descriptors (parent.c). */

@@ -108,8 +108,8 @@ node_in(enum parent_state st, enum node_role role)
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->cfg.state_dir, sizeof(p->cfg.state_dir), "%s", dir);
-	p->listen_fd = p->sig_fd = p->lock_fd = p->run_fd = p->timer_fd = -1;
-	p->containers_loaded = true;	/* no run dir here */
+	p->listen_fd = p->sig_fd = p->lock_fd = p->containers.run_fd = p->timer_fd = -1;
+	p->containers.loaded = true;	/* no run dir here */
 	child_init(&p->pki, &pki_child);
 	child_init(&p->raft, &raft_child);
 	child_init(&p->net, &net_child);

@@ -248,6 +248,12 @@ enter_state(struct parent *p, enum parent_state from, enum node_event ev)
 	}
 }
 
+void
+node_fsm_init(struct parent *p)
+{
+	p->state = PS_BOOTING;
+}
+
 int
 node_event(struct parent *p, enum node_event ev)
 {

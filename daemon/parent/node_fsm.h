@@ -49,6 +49,8 @@ enum node_event {
  * it is: callers check what the control layer checks first.
  */
 int		 node_event(struct parent *p, enum node_event ev);
+/* A node that has not read its state dir yet: BOOTING. */
+void		 node_fsm_init(struct parent *p);
 /* The state ev leads to from the current one; -1 if refused. */
 int		 node_next_state(const struct parent *p, enum node_event ev);
 const char	*node_state_name(enum parent_state s);

@@ -585,7 +585,7 @@ parent_start(struct parent *p, const struct hushd_config *cfg)
 
 	memset(p, 0, sizeof(*p));
 	p->cfg = *cfg;
-	p->state = PS_BOOTING;
+	node_fsm_init(p);
 	p->listen_fd = p->sig_fd = p->lock_fd = p->containers.run_fd = p->timer_fd = -1;
 	umask(077);
 	if (parent_kernel_check() != 0)

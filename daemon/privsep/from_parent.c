@@ -33,6 +33,13 @@
 #include "log.h"
 #include "msg.h"
 
+/* "RAFTP_PROPOSE", or words for a type no schema names. */
+static const char *
+type_name(uint16_t type)
+{
+	return msg_spec(type) != NULL ? msg_type_name(type) : "message of no known type";
+}
+
 static bool
 listed(const uint16_t *types, uint16_t type)
 {
@@ -51,13 +58,13 @@ parent_msg_refuse(const struct parent_link *l, const struct wire_hdr *hdr,
 
 	if (hdr->request_id == 0) {
 		log_err("dropped a malformed %s (0x%04x) from the parent, a notice "
-		    "with nothing to answer: %s", msg_type_name(hdr->type), hdr->type, why);
+		    "with nothing to answer: %s", type_name(hdr->type), hdr->type, why);
 		return;
 	}
 	log_err("refused request %u, a malformed %s (0x%04x) from the parent: %s",
-	    hdr->request_id, msg_type_name(hdr->type), hdr->type, why);
+	    hdr->request_id, type_name(hdr->type), hdr->type, why);
 	snprintf(detail, sizeof(detail), "the %s process refused a malformed %s: %s",
-	    l->child, msg_type_name(hdr->type), why);
+	    l->child, type_name(hdr->type), why);
 	/* A failure fails e, and the child's send() says so. */
 	(void)!msg_error_reply(&e, hdr->request_id, HUSH_E_PROTO, detail);
 	l->send(&e);
@@ -90,7 +97,7 @@ parent_msg_take(const struct parent_link *l, const struct chan_msg *cm,
 	m->nfields = 0;
 	if (MSG_IS_REPLY(hdr.type) || hdr.type == MSG_ERROR) {
 		log_err("a malformed %s (0x%04x) from the parent answers request %u: %s",
-		    msg_type_name(hdr.type), hdr.type, hdr.request_id, why);
+		    type_name(hdr.type), hdr.type, hdr.request_id, why);
 		return PARENT_MSG_BAD_ANSWER;
 	}
 	parent_msg_refuse(l, &hdr, why);

@@ -107,6 +107,13 @@ parent_msg_take(const struct parent_link *l, const struct chan_msg *cm,
 void
 parent_msg_lost(const struct parent_link *l, const struct chan *ch, int r)
 {
+	/*
+	 * Not a malformed message but no memory to take one in: the request
+	 * is lost either way, and a restart at least fails the parent's
+	 * waiting call at once instead of leaving it unanswered.
+	 */
+	if (r == HUSH_E_NOMEM)
+		fatal_r(r, "receiving from the parent");
 	if (r == HUSH_E_TOOBIG)
 		log_err("dropped a message from the parent of %zu bytes, over the "
 		    "%zu this channel takes", ch->refused_len, l->max_msg);

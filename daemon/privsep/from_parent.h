@@ -63,7 +63,9 @@ void	parent_msg_refuse(const struct parent_link *l, const struct wire_hdr *hdr,
  * chan_recv() refused a message from the parent with r (framing, size,
  * descriptors; not HUSH_E_IO, the parent closing): its header is not
  * to be trusted, so it is logged and dropped.  chan_recv() has already
- * taken it off the socket.
+ * taken it off the socket.  The parent's chan_send() refuses what the
+ * channel would, so only a broken parent gets here.  HUSH_E_NOMEM is no
+ * fault of the message: that one is fatal.
  */
 void	parent_msg_lost(const struct parent_link *l, const struct chan *ch, int r);
 

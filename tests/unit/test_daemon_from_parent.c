@@ -287,6 +287,18 @@ test_refuse_after_parse(void **state)
 	assert_int_equal(nsent, 0);
 }
 
+static void
+test_channel_refused(void **state)
+{
+	struct chan ch = { .fd = -1, .refused_len = MAX_MSG + 100 };
+
+	/* What chan_recv() refused is logged and dropped: nothing to answer. */
+	parent_msg_lost(&plink, &ch, HUSH_E_TOOBIG);
+	parent_msg_lost(&plink, &ch, HUSH_E_TRUNCATED);
+	parent_msg_lost(&plink, &ch, HUSH_E_PROTO);
+	assert_int_equal(nsent, 0);
+}
+
 int
 main(void)
 {
@@ -301,6 +313,7 @@ main(void)
 		cmocka_unit_test_setup(test_notice_unanswered, setup),
 		cmocka_unit_test_setup(test_bad_answer, setup),
 		cmocka_unit_test_setup(test_refuse_after_parse, setup),
+		cmocka_unit_test_setup(test_channel_refused, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,9 @@
  *
  * Each channel has its own maximum message size and says whether it may
  * carry a file descriptor; a peer that breaks either rule, or the framing,
- * has violated the protocol and the channel must be closed.
+ * has violated the protocol.  The reader decides what follows: the parent
+ * and the control socket close the channel, a child drops the message and
+ * reads on (daemon/privsep/from_parent.c).
  */
 #ifndef HUSH_CHAN_H
 #define HUSH_CHAN_H
@@ -63,7 +65,8 @@ bool	chan_pending(const struct chan *c);
  * Read one datagram.  Returns 1 and fills *m when a whole message has
  * arrived, 0 if more datagrams are needed or nothing was there (EAGAIN),
  * HUSH_E_IO on orderly EOF, or another negative code for a protocol
- * violation (the caller closes the channel).
+ * violation; the datagram that broke the rule is gone from the socket
+ * either way.
  */
 int	chan_recv(struct chan *c, struct chan_msg *m);
 void	chan_msg_free(struct chan_msg *m);

@@ -4,13 +4,11 @@
  * the parent's channel and the proc connector, and a timer for pruning
  * old generations.
  *
- * What the parent sends is checked in two steps.  A message that does not
- * decode, or of a type this channel does not carry, means the parent is
- * broken: fatal, as in pki and net.  A message of a known type whose
- * fields break the schema (a missing pid, an over-long name) is refused
- * with MSG_ERROR and the loop goes on: its fields come from the OCI hook
- * through the parent, nothing has been touched yet, and refusing that one
- * request is enough.
+ * A message from the parent that does not parse, of a type this channel
+ * does not carry or whose fields break the schema (a missing pid, an
+ * over-long name) is refused with MSG_ERROR and the loop goes on, as in
+ * every child (daemon/privsep/from_parent.c): nothing has been touched
+ * yet, and refusing that one request is enough.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +21,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "from_parent.h"
 #include "log.h"
 #include "mounter_ops.h"
 #include "procwatch.h"
@@ -171,47 +170,45 @@ check_all(void)
 	}
 }
 
+static const uint16_t with_fd[] = { MNTR_ATTACH, 0 };	/* its pidfd */
+
+static const struct parent_link parent = {
+	.child = "mounter",
+	.max_msg = MOUNTER_MAX_MSG,
+	.allowed = from_parent,
+	.with_fd = with_fd,
+	.send = send_parent,
+};
+
 static void
 handle(struct chan_msg *cm)
 {
-	const struct wire_msg_spec *spec;
 	struct wire_enc e;
 	char why[1024] = "";
 	uint16_t type;
 	int r;
 
-	if ((r = wire_decode(cm->buf, cm->len, MOUNTER_MAX_MSG, pm)) != 0)
-		fatal_r(r, "undecodable message from the parent");
+	/* The parent sends the mounter requests only: no answer can be bad. */
+	if (parent_msg_take(&parent, cm, pm, why, sizeof(why)) != PARENT_MSG_OK)
+		return;
 	type = pm->hdr.type;
-	for (r = 0; from_parent[r] != 0 && from_parent[r] != type; r++)
-		;
-	if (from_parent[r] == 0 || (spec = msg_spec(type)) == NULL)
-		fatal("message type 0x%04x (%s) from the parent", type,
-		    msg_type_name(type));
-	wire_enc_init(&e, type | MSG_REPLY, pm->hdr.request_id,
-	    MOUNTER_MAX_MSG);
-	if ((r = wire_validate(pm, spec, why, sizeof(why))) == 0 &&
-	    cm->fd >= 0 && type != MNTR_ATTACH) {
-		/* only an attach brings a pidfd; chan_msg_free() closes it */
-		snprintf(why, sizeof(why), "an fd came with %s", msg_type_name(type));
-		r = HUSH_E_PROTO;
-	} else if (r == 0) {
-		switch (type) {
-		case MNTR_ATTACH:
-			r = mnt_attach(pm, &cm->fd, &e, now_ms(), why, sizeof(why));
-			break;
-		case MNTR_PUBLISH:
-			r = mnt_publish(pm, &e, now_ms(), why, sizeof(why));
-			break;
-		case MNTR_DETACH:
-			r = mnt_detach(pm, why, sizeof(why));
-			break;
-		case MNTR_LIST:
-			r = mnt_list(pm, &e);
-			break;
-		default:
-			fatal("unhandled request type 0x%04x", type);
-		}
+	wire_enc_init(&e, type | MSG_REPLY, pm->hdr.request_id, MOUNTER_MAX_MSG);
+	why[0] = '\0';
+	switch (type) {
+	case MNTR_ATTACH:
+		r = mnt_attach(pm, &cm->fd, &e, now_ms(), why, sizeof(why));
+		break;
+	case MNTR_PUBLISH:
+		r = mnt_publish(pm, &e, now_ms(), why, sizeof(why));
+		break;
+	case MNTR_DETACH:
+		r = mnt_detach(pm, why, sizeof(why));
+		break;
+	case MNTR_LIST:
+		r = mnt_list(pm, &e);
+		break;
+	default:
+		fatal("unhandled request type 0x%04x", type);
 	}
 	if (r == 0)
 		r = e.err;
@@ -284,7 +281,7 @@ mounter_main(int fd)
 		if ((r = chan_recv(&ch, &cm)) == HUSH_E_IO)
 			break;		/* the parent closed the channel */
 		if (r < 0)
-			fatal_r(r, "receiving from the parent");
+			parent_msg_lost(&parent, &ch, r);
 		if (r == 1) {
 			handle(&cm);
 			chan_msg_free(&cm);	/* wipes the secret bytes */

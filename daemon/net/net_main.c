@@ -6,10 +6,11 @@
  * closed connections, then poll() over the parent channel, the listening
  * socket and every connection's TCP socket and relay socket, then the I/O.
  *
- * The parent is trusted to be well-formed: a message that does not parse
- * against the schemas, an fd we did not ask for, or a reply to a request
- * we never made ends this process (the parent restarts it), as in pki and
- * raft.  Peers are never trusted; see conn.c.
+ * A message from the parent that does not parse against the schemas, or
+ * brings an fd, is refused and answered with an error, and an answer to a
+ * request we never made is dropped; the process goes on serving, as every
+ * child does (daemon/privsep/from_parent.c).  Peers are never trusted; see
+ * conn.c.
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include "err.h"
+#include "from_parent.h"
 #include "log.h"
 #include "net.h"
 #include "net_int.h"
@@ -53,6 +55,17 @@ struct net N;
 
 /* The parent's message being handled; big, so not on the stack. */
 static struct wire_msg pm;
+
+static void send_answer(struct wire_enc *e);
+
+/* No descriptor comes from the parent: streams go the other way. */
+static const struct parent_link parent = {
+	.child = "net",
+	.max_msg = NET_MAX_MSG,
+	.allowed = from_parent,
+	.with_fd = NULL,
+	.send = send_answer,
+};
 
 uint64_t
 net_now(void)
@@ -89,6 +102,12 @@ net_send_parent(struct wire_enc *e, int fd)
 		shutdown_net();
 	if (r != 0)
 		fatal_r(r, "sending to the parent");
+}
+
+static void
+send_answer(struct wire_enc *e)
+{
+	net_send_parent(e, -1);
 }
 
 void
@@ -191,8 +210,10 @@ do_start(const struct wire_msg *m)
 	    wire_get_bytes(m, T_CERT, &cert, &certlen) != 0 ||
 	    wire_get_bytes(m, T_NODE_KEY, &kp, &klen) != 0 ||
 	    wire_get_bytes(m, T_CA_CERT, &ca, &calen) != 0 ||
-	    wire_get_str(m, T_LISTEN_ADDR, laddr, sizeof(laddr)) != 0)
-		fatal("NET_START without its fields");
+	    wire_get_str(m, T_LISTEN_ADDR, laddr, sizeof(laddr)) != 0) {
+		parent_msg_refuse(&parent, &m->hdr, "a field it needs is missing");
+		return;
+	}
 	why[0] = '\0';
 	if ((r = secbuf_dup(&key, kp, klen)) != 0) {
 		snprintf(why, sizeof(why), "cannot keep the node key");
@@ -338,23 +359,32 @@ do_reload(const struct wire_msg *m)
 	reply_ok(NET_RELOAD, m->hdr.request_id);
 }
 
+/*
+ * The parent answered our call id: with m, or (m NULL) with something
+ * malformed that counts as status and detail.
+ */
 static void
-do_reply(const struct wire_msg *m)
+call_answered(uint32_t id, uint16_t type, int status, const struct wire_msg *m,
+    const char *detail)
 {
 	struct pcall **pp, *pc;
-	char detail[1100];
-	int status;
 
 	for (pp = &N.pcalls; (pc = *pp) != NULL; pp = &pc->next)
-		if (pc->id == m->hdr.request_id)
+		if (pc->id == id)
 			break;
-	if (pc == NULL)
-		fatal("the parent answered request %u that net never made", m->hdr.request_id);
-	if (m->hdr.type != MSG_ERROR && m->hdr.type != (pc->type | MSG_REPLY))
-		fatal("the parent answered %s with %s", msg_type_name(pc->type),
-		    msg_type_name(m->hdr.type));
+	if (pc == NULL) {
+		log_err("dropped an answer (%s) from the parent to request %u, which "
+		    "net never made", msg_type_name(type), id);
+		return;
+	}
+	if (m != NULL && type != MSG_ERROR && type != (pc->type | MSG_REPLY)) {
+		log_err("the parent answered %s with %s", msg_type_name(pc->type),
+		    msg_type_name(type));
+		status = HUSH_E_INTERNAL;
+		detail = "the daemon answered with the wrong message";
+		m = NULL;
+	}
 	*pp = pc->next;
-	status = msg_reply_status(m, detail, sizeof(detail));
 	if (pc->type == NET_PEER_REQUEST)
 		dsp_parent_reply(pc, status, status == 0 ? m : NULL, detail);
 	else
@@ -363,15 +393,29 @@ do_reply(const struct wire_msg *m)
 }
 
 static void
+do_reply(const struct wire_msg *m)
+{
+	char detail[1100];
+	int status;
+
+	status = msg_reply_status(m, detail, sizeof(detail));
+	call_answered(m->hdr.request_id, m->hdr.type, status, m, detail);
+}
+
+static void
 handle(struct chan_msg *cm)
 {
 	char why[300];
 
-	if (msg_parse(cm->buf, cm->len, NET_MAX_MSG, from_parent, &pm, why,
-	    sizeof(why)) != 0)
-		fatal("protocol violation from the parent: %s", why);
-	if (cm->fd >= 0)
-		fatal("the parent passed a descriptor with %s", msg_type_name(pm.hdr.type));
+	switch (parent_msg_take(&parent, cm, &pm, why, sizeof(why))) {
+	case PARENT_MSG_OK:
+		break;
+	case PARENT_MSG_BAD_ANSWER:
+		call_answered(pm.hdr.request_id, pm.hdr.type, HUSH_E_INTERNAL, NULL, why);
+		return;
+	case PARENT_MSG_REFUSED:
+		return;
+	}
 	switch (pm.hdr.type) {
 	case NET_START:
 		do_start(&pm);
@@ -440,7 +484,7 @@ parent_io(short revents)
 		if (r == HUSH_E_IO)
 			return false;
 		if (r < 0)
-			fatal_r(r, "protocol violation on the parent channel");
+			parent_msg_lost(&parent, &N.ch, r);
 	}
 	return true;
 }

@@ -88,34 +88,47 @@ struct control {
 #define W_BUSY		0x10	/* initializing, or the raft store starting */
 #define W_DEGRADED	0x20	/* a manager whose raft data is damaged */
 
-static const struct handler {
+/*
+ * Every request the control socket serves, and all the socket needs to know
+ * of it but its fields (lib/msg.c has those): in which states it is allowed,
+ * what serves it, which pool it draws on, whether a descriptor may come with
+ * it.  Adding a request is one line here; a type not listed is refused
+ * before any handler sees it.
+ */
+static const struct ctl_request {
 	uint16_t	 type;
 	unsigned	 when;
 	void		(*fn)(struct op *, const struct wire_msg *);
-} handlers[] = {
-	{ CTL_STATUS,		W_UNINIT | W_LOCKED | W_READY | W_BUSY | W_DEGRADED,
-				op_status },
-	{ CTL_INIT,		W_UNINIT,			op_init },
-	{ CTL_UNLOCK,		W_LOCKED,			op_unlock },
-	{ CTL_JOIN,		W_UNINIT,			op_join },
-	{ CTL_LEAVE,		W_READY | W_LOCKED | W_DEGRADED, op_leave },
-	{ CTL_NODE_REPAIR,	W_READY | W_DEGRADED | W_MANAGER, op_node_repair },
-	{ CTL_JOIN_TOKEN,	W_READY | W_MANAGER,		op_join_token },
-	{ CTL_SECRET_CREATE,	W_READY | W_MANAGER,		op_secret_create },
-	{ CTL_SECRET_LIST,	W_READY | W_MANAGER,		op_secret_list },
-	{ CTL_SECRET_INSPECT,	W_READY | W_MANAGER,		op_secret_inspect },
-	{ CTL_SECRET_RM,	W_READY | W_MANAGER,		op_secret_rm },
-	{ CTL_UPDATE,		W_READY | W_MANAGER,		op_update },
-	{ CTL_UNLOCK_KEY,	W_READY | W_MANAGER,		op_unlock_key },
-	{ CTL_NODE_LIST,	W_READY | W_MANAGER,		op_node_list },
-	{ CTL_NODE_INSPECT,	W_READY | W_MANAGER,		op_node_inspect },
-	{ CTL_NODE_PROMOTE,	W_READY | W_MANAGER,		op_node_promote },
-	{ CTL_NODE_DEMOTE,	W_READY | W_MANAGER,		op_node_demote },
-	{ CTL_NODE_RM,		W_READY | W_MANAGER,		op_node_rm },
-	{ CTL_NODE_UPDATE,	W_READY | W_MANAGER,		op_node_update },
-	{ CTL_ASSIGNMENTS,	W_READY,			op_assignments },
-	{ CTL_CONTAINER_ATTACH,	W_READY,			op_container_attach },
-	{ CTL_CONTAINER_DETACH,	W_READY,			op_container_detach },
+	enum client_pool pool;		/* POOL_CLI unless said */
+	bool		 takes_fd;
+} requests[] = {
+#define REQ(t, w, f, ...) { .type = (t), .when = (w), .fn = (f), __VA_ARGS__ }
+	REQ(CTL_STATUS,		W_UNINIT | W_LOCKED | W_READY | W_BUSY | W_DEGRADED,
+				op_status),
+	REQ(CTL_INIT,		W_UNINIT,			op_init),
+	REQ(CTL_UNLOCK,		W_LOCKED,			op_unlock),
+	REQ(CTL_JOIN,		W_UNINIT,			op_join),
+	REQ(CTL_LEAVE,		W_READY | W_LOCKED | W_DEGRADED, op_leave),
+	REQ(CTL_NODE_REPAIR,	W_READY | W_DEGRADED | W_MANAGER, op_node_repair),
+	REQ(CTL_JOIN_TOKEN,	W_READY | W_MANAGER,		op_join_token),
+	REQ(CTL_SECRET_CREATE,	W_READY | W_MANAGER,		op_secret_create),
+	REQ(CTL_SECRET_LIST,	W_READY | W_MANAGER,		op_secret_list),
+	REQ(CTL_SECRET_INSPECT,	W_READY | W_MANAGER,		op_secret_inspect),
+	REQ(CTL_SECRET_RM,	W_READY | W_MANAGER,		op_secret_rm),
+	REQ(CTL_UPDATE,		W_READY | W_MANAGER,		op_update),
+	REQ(CTL_UNLOCK_KEY,	W_READY | W_MANAGER,		op_unlock_key),
+	REQ(CTL_NODE_LIST,	W_READY | W_MANAGER,		op_node_list),
+	REQ(CTL_NODE_INSPECT,	W_READY | W_MANAGER,		op_node_inspect),
+	REQ(CTL_NODE_PROMOTE,	W_READY | W_MANAGER,		op_node_promote),
+	REQ(CTL_NODE_DEMOTE,	W_READY | W_MANAGER,		op_node_demote),
+	REQ(CTL_NODE_RM,	W_READY | W_MANAGER,		op_node_rm),
+	REQ(CTL_NODE_UPDATE,	W_READY | W_MANAGER,		op_node_update),
+	REQ(CTL_ASSIGNMENTS,	W_READY,			op_assignments),
+	/* The hook's; an attach brings the container's pidfd (msg.h). */
+	REQ(CTL_CONTAINER_ATTACH, W_READY,	op_container_attach,
+				.pool = POOL_HOOK, .takes_fd = true),
+	REQ(CTL_CONTAINER_DETACH, W_READY,	op_container_detach,
+				.pool = POOL_HOOK),
 	/*
 	 * Every state: the list reads only this process's and the mounter's
 	 * tables, never the store or a key, and containers outlive the states
@@ -124,25 +137,30 @@ static const struct handler {
 	 * a node is locked only right after hushd started, when both tables
 	 * are empty, and "none" is then the true answer.
 	 */
-	{ CTL_CONTAINER_LIST,	W_UNINIT | W_LOCKED | W_READY | W_BUSY | W_DEGRADED,
-				op_container_list },
-	{ CTL_SECRET_UPDATE,	W_READY | W_MANAGER,		op_secret_update },
-	{ CTL_SERVICE_CREATE,	W_READY | W_MANAGER,		op_service_create },
-	{ CTL_SERVICE_LIST,	W_READY | W_MANAGER,		op_service_list },
-	{ CTL_SERVICE_INSPECT,	W_READY | W_MANAGER,		op_service_inspect },
-	{ CTL_SERVICE_UPDATE,	W_READY | W_MANAGER,		op_service_update },
-	{ CTL_SERVICE_RM,	W_READY | W_MANAGER,		op_service_rm },
+	REQ(CTL_CONTAINER_LIST,	W_UNINIT | W_LOCKED | W_READY | W_BUSY | W_DEGRADED,
+				op_container_list),
+	REQ(CTL_SECRET_UPDATE,	W_READY | W_MANAGER,		op_secret_update),
+	REQ(CTL_SERVICE_CREATE,	W_READY | W_MANAGER,		op_service_create),
+	REQ(CTL_SERVICE_LIST,	W_READY | W_MANAGER,		op_service_list),
+	REQ(CTL_SERVICE_INSPECT, W_READY | W_MANAGER,		op_service_inspect),
+	REQ(CTL_SERVICE_UPDATE,	W_READY | W_MANAGER,		op_service_update),
+	REQ(CTL_SERVICE_RM,	W_READY | W_MANAGER,		op_service_rm),
+#undef REQ
 };
 
-static const uint16_t control_requests[] = {
-	CTL_STATUS, CTL_INIT, CTL_UNLOCK, CTL_JOIN_TOKEN, CTL_SECRET_CREATE,
-	CTL_SECRET_LIST, CTL_SECRET_INSPECT, CTL_SECRET_RM, CTL_UPDATE,
-	CTL_UNLOCK_KEY, CTL_JOIN, CTL_LEAVE, CTL_NODE_LIST, CTL_NODE_INSPECT,
-	CTL_NODE_PROMOTE, CTL_NODE_DEMOTE, CTL_NODE_RM, CTL_NODE_UPDATE, CTL_SECRET_UPDATE,
-	CTL_ASSIGNMENTS, CTL_CONTAINER_ATTACH, CTL_CONTAINER_DETACH, CTL_CONTAINER_LIST,
-	CTL_SERVICE_CREATE, CTL_SERVICE_LIST, CTL_SERVICE_INSPECT, CTL_SERVICE_UPDATE,
-	CTL_SERVICE_RM, CTL_NODE_REPAIR, 0
-};
+/* The entry for a request of this type, from its header; NULL if none. */
+static const struct ctl_request *
+ctl_request_find(const struct chan_msg *cm)
+{
+	struct wire_hdr hdr;
+
+	if (wire_peek_hdr(cm->buf, cm->len, &hdr) != 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (requests[i].type == hdr.type)
+			return &requests[i];
+	return NULL;
+}
 
 /* What every refusal of the socket's directory ends with: what to do. */
 #define CONTROL_DIR_RULE "the control socket's directory and every " \
@@ -639,12 +657,9 @@ refuse(struct parent *p, struct op *op)
 static enum client_pool
 request_pool(const struct chan_msg *cm)
 {
-	struct wire_hdr hdr;
+	const struct ctl_request *rq = ctl_request_find(cm);
 
-	if (wire_peek_hdr(cm->buf, cm->len, &hdr) == 0 &&
-	    (hdr.type == CTL_CONTAINER_ATTACH || hdr.type == CTL_CONTAINER_DETACH))
-		return POOL_HOOK;
-	return POOL_CLI;
+	return rq != NULL ? rq->pool : POOL_CLI;
 }
 
 /* A whole request has arrived: it leaves the pending pool for its own. */
@@ -673,6 +688,8 @@ admit_request(struct parent *p, struct client *c, const struct chan_msg *cm)
 static void
 dispatch(struct parent *p, struct client *c, struct chan_msg *cm)
 {
+	const struct ctl_request *rq;
+	uint16_t allowed[2] = { 0, 0 };
 	struct wire_msg *m;
 	struct op *op;
 	char why[256];
@@ -688,7 +705,10 @@ dispatch(struct parent *p, struct client *c, struct chan_msg *cm)
 	op->p = p;
 	op->client = c;
 	c->op = op;
-	if ((r = msg_parse(cm->buf, cm->len, CONTROL_MAX_MSG, control_requests, m, why,
+	/* Parsed against its own type only: one not listed is not allowed here. */
+	if ((rq = ctl_request_find(cm)) != NULL)
+		allowed[0] = rq->type;
+	if ((r = msg_parse(cm->buf, cm->len, CONTROL_MAX_MSG, allowed, m, why,
 	    sizeof(why))) != 0) {
 		/* A bad request from the CLI is answered, not fatal: say what is wrong. */
 		struct wire_hdr hdr;
@@ -702,7 +722,7 @@ dispatch(struct parent *p, struct client *c, struct chan_msg *cm)
 	op->client_req = m->hdr.request_id;
 	op->type = m->hdr.type;
 	if (cm->fd >= 0) {
-		if (op->type != CTL_CONTAINER_ATTACH) {
+		if (!rq->takes_fd) {
 			op_error(op, HUSH_E_PROTO, "a file descriptor came with a "
 			    "request that takes none");
 			free(m);
@@ -712,20 +732,13 @@ dispatch(struct parent *p, struct client *c, struct chan_msg *cm)
 		op->fd = cm->fd;
 		cm->fd = -1;
 	}
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-		if (handlers[i].type != m->hdr.type)
-			continue;
-		if ((handlers[i].when & state_bit(p)) == 0)
-			refuse(p, op);
-		else if ((handlers[i].when & W_MANAGER) && p->node.role != ROLE_MANAGER)
-			op_error(op, HUSH_E_PERM, "this node is not a manager: worker nodes "
-			    "cannot view or change the cluster's state; run this on a manager");
-		else
-			handlers[i].fn(op, m);
-		free(m);
-		return;
-	}
-	op_error(op, HUSH_E_PROTO, "unknown request");
+	if ((rq->when & state_bit(p)) == 0)
+		refuse(p, op);
+	else if ((rq->when & W_MANAGER) && p->node.role != ROLE_MANAGER)
+		op_error(op, HUSH_E_PERM, "this node is not a manager: worker nodes "
+		    "cannot view or change the cluster's state; run this on a manager");
+	else
+		rq->fn(op, m);
 	free(m);
 }
 

@@ -1,9 +1,11 @@
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 
 #include "err.h"
+#include "from_parent.h"
 #include "join_token.h"
 #include "log.h"
 #include "msg.h"
@@ -156,15 +158,44 @@ do_issue(const struct wire_msg *m, struct wire_enc *e, char *why, size_t whylen)
 	return r;
 }
 
+/* The channel to the parent; set when the parent is gone. */
+static struct chan ch;
+static bool parent_gone;
+
+static void
+pki_send(struct wire_enc *e)
+{
+	const uint8_t *out;
+	size_t outlen;
+	int r;
+
+	if ((r = wire_enc_finish(e, &out, &outlen)) == 0)
+		r = chan_send_wait(&ch, out, outlen, -1);
+	wire_enc_free(e);
+	/* The parent went while we worked: stop, as when it closes. */
+	if (r == HUSH_E_IO) {
+		log_debug("the parent is gone; shutting down");
+		parent_gone = true;
+		return;
+	}
+	if (r != 0)
+		fatal_r(r, "replying to the parent");
+}
+
+static const struct parent_link parent = {
+	.child = "pki",
+	.max_msg = PKI_MAX_MSG,
+	.allowed = pki_requests,
+	.with_fd = NULL,
+	.send = pki_send,
+};
+
 static void
 pki_main(int fd)
 {
-	struct chan ch;
 	struct chan_msg cm;
 	struct wire_msg *m;
 	struct wire_enc e;
-	const uint8_t *out;
-	size_t outlen;
 	char why[512];
 	int r;
 
@@ -173,15 +204,21 @@ pki_main(int fd)
 	if ((m = malloc(sizeof(*m))) == NULL)
 		fatal("out of memory");
 	chan_init(&ch, fd, "parent", PKI_MAX_MSG, false);
-	for (;;) {
+	while (!parent_gone) {
 		r = chan_recv_wait(&ch, &cm, -1);
 		if (r == HUSH_E_IO)
 			break;		/* parent closed the channel: shut down */
-		if (r < 0)
-			fatal_r(r, "receiving from the parent");
-		if ((r = msg_parse(cm.buf, cm.len, PKI_MAX_MSG, pki_requests, m,
-		    why, sizeof(why))) != 0)
-			fatal("protocol violation from the parent: %s", why);
+		if (r == HUSH_E_SYS)
+			fatal_r(r, "waiting for the parent");
+		if (r < 0) {
+			parent_msg_lost(&parent, &ch, r);
+			continue;
+		}
+		/* A request the parent got wrong is answered, not fatal (from_parent.c). */
+		if (parent_msg_take(&parent, &cm, m, why, sizeof(why)) != PARENT_MSG_OK) {
+			chan_msg_free(&cm);
+			continue;
+		}
 		wire_enc_init(&e, m->hdr.type | MSG_REPLY, m->hdr.request_id, PKI_MAX_MSG);
 		why[0] = '\0';
 		switch (m->hdr.type) {
@@ -201,20 +238,11 @@ pki_main(int fd)
 			r = e.err;
 		if (r != 0) {
 			wire_enc_free(&e);
-			/* A failure fails e: fatal just below. */
+			/* A failure fails e: pki_send() is fatal on that. */
 			(void)!msg_error_reply(&e, m->hdr.request_id, r, why);
 		}
 		chan_msg_free(&cm);
-		if ((r = wire_enc_finish(&e, &out, &outlen)) == 0)
-			r = chan_send_wait(&ch, out, outlen, -1);
-		wire_enc_free(&e);
-		/* The parent went while we worked: stop, as when it closes. */
-		if (r == HUSH_E_IO) {
-			log_debug("the parent is gone; shutting down");
-			break;
-		}
-		if (r != 0)
-			fatal_r(r, "replying to the parent");
+		pki_send(&e);
 	}
 	ca_forget();
 	free(m);

@@ -20,6 +20,7 @@
 #include "chan.h"
 #include "disk_space.h"
 #include "err.h"
+#include "from_parent.h"
 #include "id.h"
 #include "log.h"
 #include "raft_proc.h"
@@ -99,6 +100,17 @@ static struct {
 
 static void update_poll(void);
 static void shutdown_raft(void);
+
+/* A peer's stream comes with an inbound notice or a connect answer. */
+static const uint16_t with_fd[] = { RAFTP_INBOUND, RAFTP_CONNECT | MSG_REPLY, 0 };
+
+static const struct parent_link parent = {
+	.child = "raft",
+	.max_msg = RAFT_PROC_MAX_MSG,
+	.allowed = from_parent,
+	.with_fd = with_fd,
+	.send = raft_proc_send,
+};
 
 void
 raft_proc_send(struct wire_enc *e)
@@ -361,8 +373,10 @@ do_start(const struct wire_msg *m)
 	    wire_get_str(m, T_ADDRESS, address, sizeof(address)) != 0 ||
 	    wire_get_bool(m, T_BOOTSTRAP, &bootstrap) != 0 ||
 	    wire_get_u32(m, T_SNAP_THRESHOLD, &threshold) != 0 ||
-	    wire_get_u32(m, T_SNAP_TRAILING, &trailing) != 0)
-		fatal("RAFTP_START without its fields");
+	    wire_get_u32(m, T_SNAP_TRAILING, &trailing) != 0) {
+		parent_msg_refuse(&parent, &m->hdr, "a field it needs is missing");
+		return;
+	}
 	if ((r = secbuf_dup(&R.dek, dek, deklen)) != 0)
 		fatal_r(r, "keeping the data key");
 	id = hush_id_raft(R.node_id);
@@ -552,8 +566,10 @@ do_propose(const struct wire_msg *m)
 	char why[PATH_MAX + 128];
 	int r;
 
-	if (wire_get_bytes(m, T_COMMAND, &raw, &rawlen) != 0)
-		fatal("RAFTP_PROPOSE without a command");
+	if (wire_get_bytes(m, T_COMMAND, &raw, &rawlen) != 0) {
+		parent_msg_refuse(&parent, &m->hdr, "no command");
+		return;
+	}
 	/* Before the leader test: a follower must hold the entry as well. */
 	if (R.started && !space_for(rawlen, why, sizeof(why))) {
 		raft_proc_error(m->hdr.request_id, HUSH_E_NOSPACE, why);
@@ -563,8 +579,12 @@ do_propose(const struct wire_msg *m)
 		return;
 	if ((cmd = malloc(sizeof(*cmd))) == NULL)
 		fatal("out of memory");
-	if ((r = msg_parse(raw, rawlen, WIRE_MAX_MSG, cmd_types, cmd, why, sizeof(why))) != 0)
-		fatal("the parent proposed an invalid command: %s", why);
+	if ((r = msg_parse(raw, rawlen, WIRE_MAX_MSG, cmd_types, cmd, why, sizeof(why))) != 0) {
+		/* Never into the log: nothing is proposed. */
+		free(cmd);
+		parent_msg_refuse(&parent, &m->hdr, why);
+		return;
+	}
 	wire_get_bytes(cmd, T_REQ_ID, &req_id, &len);
 	if ((o = store_outcome(&R.store, req_id)) != NULL) {
 		/* A retry of a request that already committed. */
@@ -610,10 +630,17 @@ do_query(const struct wire_msg *m)
 	} else if (not_ready(m->hdr.request_id)) {
 		return;
 	}
-	if (wire_get_bytes(m, T_QUERY, &raw, &rawlen) != 0 || (q = malloc(sizeof(*q))) == NULL)
-		fatal("RAFTP_QUERY without a query");
-	if ((r = msg_parse(raw, rawlen, WIRE_MAX_MSG, query_types, q, why, sizeof(why))) != 0)
-		fatal("the parent sent an invalid query: %s", why);
+	if (wire_get_bytes(m, T_QUERY, &raw, &rawlen) != 0) {
+		parent_msg_refuse(&parent, &m->hdr, "no query");
+		return;
+	}
+	if ((q = malloc(sizeof(*q))) == NULL)
+		fatal("out of memory");
+	if ((r = msg_parse(raw, rawlen, WIRE_MAX_MSG, query_types, q, why, sizeof(why))) != 0) {
+		free(q);
+		parent_msg_refuse(&parent, &m->hdr, why);
+		return;
+	}
 	r = store_query(&R.store, q, &res);
 	free(q);
 	if (r == 0)
@@ -652,8 +679,10 @@ do_demote(const struct wire_msg *m)
 
 	if (not_ready(m->hdr.request_id))
 		return;
-	if (wire_get_str(m, T_NODE_ID, node, sizeof(node)) != 0)
-		fatal("RAFTP_DEMOTE without a node");
+	if (wire_get_str(m, T_NODE_ID, node, sizeof(node)) != 0) {
+		parent_msg_refuse(&parent, &m->hdr, "no node");
+		return;
+	}
 	r = membership_demote(&R.raft, node, demoted, (void *)(uintptr_t)m->hdr.request_id);
 	if (r == 1)
 		demoted((void *)(uintptr_t)m->hdr.request_id, 0);
@@ -696,17 +725,31 @@ do_status(const struct wire_msg *m)
 	raft_proc_send(&e);
 }
 
+/* The parent answered our RAFTP_CONNECT id (the stream, if any, is dup'ed). */
+static void
+connect_answered(uint32_t id, int status, int fd)
+{
+	if (!R.started || !transport_owns(&R.transport, id) ||
+	    transport_connect_reply(&R.transport, id, status, fd) != 0)
+		log_err("dropped an answer from the parent to request %u, a "
+		    "connect this process is not waiting for", id);
+}
+
 static void
 handle(struct chan_msg *cm)
 {
 	char why[256], peer[HUSH_ID_LEN + 1], address[263];
-	int r, status;
+	int status;
 
-	if ((r = msg_parse(cm->buf, cm->len, RAFT_PROC_MAX_MSG, from_parent, &R.m, why,
-	    sizeof(why))) != 0)
-		fatal("protocol violation from the parent: %s", why);
-	if (cm->fd >= 0 && R.m.hdr.type != RAFTP_INBOUND && R.m.hdr.type != (RAFTP_CONNECT | MSG_REPLY))
-		fatal("the parent passed a descriptor with %s", msg_type_name(R.m.hdr.type));
+	switch (parent_msg_take(&parent, cm, &R.m, why, sizeof(why))) {
+	case PARENT_MSG_OK:
+		break;
+	case PARENT_MSG_BAD_ANSWER:
+		connect_answered(R.m.hdr.request_id, HUSH_E_INTERNAL, -1);
+		return;
+	case PARENT_MSG_REFUSED:
+		return;
+	}
 	switch (R.m.hdr.type) {
 	case RAFTP_START:
 		do_start(&R.m);
@@ -741,10 +784,7 @@ handle(struct chan_msg *cm)
 	case RAFTP_CONNECT | MSG_REPLY:
 	case MSG_ERROR:
 		status = msg_reply_status(&R.m, why, sizeof(why));
-		if (!R.started || !transport_owns(&R.transport, R.m.hdr.request_id) ||
-		    transport_connect_reply(&R.transport, R.m.hdr.request_id, status,
-		    cm->fd) != 0)
-			fatal("a connect reply nobody asked for");
+		connect_answered(R.m.hdr.request_id, status, cm->fd);
 		break;
 	default:
 		fatal("unhandled message 0x%04x", R.m.hdr.type);
@@ -839,7 +879,7 @@ poll_cb(uv_poll_t *h, int status, int events)
 			return;
 		}
 		if (r < 0)
-			fatal_r(r, "protocol violation on the parent channel");
+			parent_msg_lost(&parent, &R.ch, r);
 	}
 	update_poll();
 }

@@ -522,7 +522,7 @@ test_refused(void **state)
 	/* a pidfd on a request that takes none */
 	req_init(fx, &e, MNTR_LIST);
 	fx->send_fd = fx->ctr_pidfd;
-	call_refused(fx, &e, HUSH_E_PROTO, "an fd came with");
+	call_refused(fx, &e, HUSH_E_PROTO, "a descriptor came with");
 
 	/* unknown containers */
 	req_init(fx, &e, MNTR_PUBLISH);

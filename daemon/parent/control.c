@@ -24,7 +24,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "disk_space.h"
 #include "err.h"
 #include "log.h"
 #include "parent.h"
@@ -79,14 +78,6 @@ struct control {
 #define ACCEPT_BATCH	32
 /* Datagrams dropped before closing a refused connection (chan.h). */
 #define DISCARD_MAX	256
-
-/* When a request is allowed, by node state. */
-#define W_UNINIT	0x1
-#define W_LOCKED	0x2
-#define W_READY		0x4
-#define W_MANAGER	0x8	/* and only on a manager */
-#define W_BUSY		0x10	/* initializing, or the raft store starting */
-#define W_DEGRADED	0x20	/* a manager whose raft data is damaged */
 
 /*
  * Every request the control socket serves, and all the socket needs to know
@@ -589,66 +580,6 @@ control_accept(struct parent *p)
 		;
 }
 
-static unsigned
-state_bit(const struct parent *p)
-{
-	switch (p->state) {
-	case PS_BOOTING:		/* not listening yet */
-		return 0;
-	case PS_UNINITIALIZED:
-		return W_UNINIT;
-	case PS_LOCKED:
-		return W_LOCKED;
-	case PS_READY:
-		return W_READY;
-	case PS_INITIALIZING:
-	case PS_STARTING:
-		return W_BUSY;
-	case PS_DEGRADED:
-		return W_DEGRADED;
-	}
-	return 0;
-}
-
-static void
-refuse(struct parent *p, struct op *op)
-{
-	char why[PATH_MAX + 128];
-
-	switch (p->state) {
-	case PS_BOOTING:
-		op_error(op, HUSH_E_UNAVAIL, "hushd is starting");
-		return;
-	case PS_UNINITIALIZED:
-		op_error(op, HUSH_E_NOTINIT, NULL);
-		return;
-	case PS_LOCKED:
-		op_error(op, HUSH_E_LOCKED, NULL);
-		return;
-	case PS_INITIALIZING:
-	case PS_STARTING:
-		/* A store that cannot write cannot start: say why it waits. */
-		if (disk_check(p->cfg.state_dir, NULL, HUSH_RAFT_DISK_NEED, why,
-		    sizeof(why)) == HUSH_E_NOSPACE) {
-			op_error(op, HUSH_E_NOSPACE, why);
-			return;
-		}
-		op_error(op, HUSH_E_UNAVAIL, p->state == PS_STARTING ?
-		    "the raft store is starting" : "the node is being initialized");
-		return;
-	case PS_DEGRADED:
-		/* Not UNAVAIL: retrying cannot help, the client must not wait. */
-		op_error(op, HUSH_E_CORRUPT, p->store.health);
-		return;
-	case PS_READY:
-		if (op->type == CTL_INIT || op->type == CTL_JOIN)
-			op_error(op, HUSH_E_ALREADYINIT, NULL);
-		else
-			op_error(op, HUSH_E_INVAL, "hush is not locked");
-		return;
-	}
-}
-
 /*
  * The pool a request draws on.  Only the type counts, which any root
  * client may write: the pools keep one kind of *work* from crowding out
@@ -732,8 +663,8 @@ dispatch(struct parent *p, struct client *c, struct chan_msg *cm)
 		op->fd = cm->fd;
 		cm->fd = -1;
 	}
-	if ((rq->when & state_bit(p)) == 0)
-		refuse(p, op);
+	if ((rq->when & node_serves(p)) == 0)
+		node_refuse(p, op);
 	else if ((rq->when & W_MANAGER) && p->node.role != ROLE_MANAGER)
 		op_error(op, HUSH_E_PERM, "this node is not a manager: worker nodes "
 		    "cannot view or change the cluster's state; run this on a manager");

@@ -37,10 +37,16 @@
  *  - DEGRADED: the reason and what to do go to p->store.health and the log.
  * On leaving DEGRADED, and on a repair, the reason and the count of damaged
  * starts are cleared.
+ *
+ * Which control requests each state serves, and what the others are told,
+ * is at the end of this file (node_serves, node_refuse); control.c's table
+ * names the states each request is allowed in.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "disk_space.h"
 #include "err.h"
 #include "keyring.h"
 #include "log.h"
@@ -274,4 +280,66 @@ node_event(struct parent *p, enum node_event ev)
 		    node_state_name(p->state), node_event_name(ev));
 	enter_state(p, from, ev);
 	return 0;
+}
+
+/* ---- what a control request gets in each state (control.c asks) ---- */
+
+unsigned
+node_serves(const struct parent *p)
+{
+	switch (p->state) {
+	case PS_BOOTING:		/* not listening yet */
+		return 0;
+	case PS_UNINITIALIZED:
+		return W_UNINIT;
+	case PS_LOCKED:
+		return W_LOCKED;
+	case PS_READY:
+		return W_READY;
+	case PS_INITIALIZING:
+	case PS_STARTING:
+		return W_BUSY;
+	case PS_DEGRADED:
+		return W_DEGRADED;
+	}
+	return 0;
+}
+
+void
+node_refuse(struct parent *p, struct op *op)
+{
+	char why[PATH_MAX + 128];
+
+	switch (p->state) {
+	case PS_BOOTING:
+		op_error(op, HUSH_E_UNAVAIL, "hushd is starting");
+		return;
+	case PS_UNINITIALIZED:
+		op_error(op, HUSH_E_NOTINIT, NULL);
+		return;
+	case PS_LOCKED:
+		op_error(op, HUSH_E_LOCKED, NULL);
+		return;
+	case PS_INITIALIZING:
+	case PS_STARTING:
+		/* A store that cannot write cannot start: say why it waits. */
+		if (disk_check(p->cfg.state_dir, NULL, HUSH_RAFT_DISK_NEED, why,
+		    sizeof(why)) == HUSH_E_NOSPACE) {
+			op_error(op, HUSH_E_NOSPACE, why);
+			return;
+		}
+		op_error(op, HUSH_E_UNAVAIL, p->state == PS_STARTING ?
+		    "the raft store is starting" : "the node is being initialized");
+		return;
+	case PS_DEGRADED:
+		/* Not UNAVAIL: retrying cannot help, the client must not wait. */
+		op_error(op, HUSH_E_CORRUPT, p->store.health);
+		return;
+	case PS_READY:
+		if (op->type == CTL_INIT || op->type == CTL_JOIN)
+			op_error(op, HUSH_E_ALREADYINIT, NULL);
+		else
+			op_error(op, HUSH_E_INVAL, "hush is not locked");
+		return;
+	}
 }

@@ -51,6 +51,22 @@ enum node_event {
 int		 node_event(struct parent *p, enum node_event ev);
 /* A node that has not read its state dir yet: BOOTING. */
 void		 node_fsm_init(struct parent *p);
+/*
+ * The control requests a state serves: each request lists the W_* bits of
+ * the states it is allowed in (control.c); node_serves() is the current
+ * state's bit, and node_refuse() answers a request the state does not
+ * serve with the state's reason (locked, not initialized, starting ...).
+ */
+#define W_UNINIT	0x1
+#define W_LOCKED	0x2
+#define W_READY		0x4
+#define W_MANAGER	0x8	/* and only on a manager */
+#define W_BUSY		0x10	/* initializing, or the raft store starting */
+#define W_DEGRADED	0x20	/* a manager whose raft data is damaged */
+struct op;
+unsigned	 node_serves(const struct parent *p);
+void		 node_refuse(struct parent *p, struct op *op);
+
 /* The state ev leads to from the current one; -1 if refused. */
 int		 node_next_state(const struct parent *p, enum node_event ev);
 const char	*node_state_name(enum parent_state s);

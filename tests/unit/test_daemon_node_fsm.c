@@ -291,6 +291,21 @@ test_restart_in_every_state(void **state)
 	}
 }
 
+/* The control requests each state serves (control.c's W_* columns). */
+static void
+test_what_each_state_serves(void **state)
+{
+	static const unsigned want[PS_COUNT] = {
+		[PS_BOOTING] = 0, [PS_UNINITIALIZED] = W_UNINIT,
+		[PS_INITIALIZING] = W_BUSY, [PS_LOCKED] = W_LOCKED,
+		[PS_STARTING] = W_BUSY, [PS_READY] = W_READY, [PS_DEGRADED] = W_DEGRADED,
+	};
+
+	for (int st = 0; st < PS_COUNT; st++)
+		assert_int_equal(node_serves(node_in((enum parent_state)st, ROLE_MANAGER)),
+		    want[st]);
+}
+
 static void
 test_names(void **state)
 {
@@ -340,6 +355,7 @@ main(void)
 		cmocka_unit_test(test_degraded_and_repair),
 		cmocka_unit_test(test_demotion_drops_the_store),
 		cmocka_unit_test(test_restart_in_every_state),
+		cmocka_unit_test(test_what_each_state_serves),
 		cmocka_unit_test(test_names),
 	};
 

@@ -550,21 +550,17 @@ node_repair(const struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
-int
-cmd_node(const struct ctl *ctl, int argc, char **argv)
-{
-	static const struct subcommand subs[] = {
-		{ "ls",		node_ls },
-		{ "list",	node_ls },
-		{ "inspect",	node_inspect },
-		{ "promote",	node_promote },
-		{ "demote",	node_demote },
-		{ "repair",	node_repair },
-		{ "rm",		node_rm },
-		{ "remove",	node_rm },
-		{ "update",	node_update },
-	};
+static const struct subcommand node_subs[] = {
+	{ "ls",		node_ls },
+	{ "list",	node_ls },
+	{ "inspect",	node_inspect },
+	{ "promote",	node_promote },
+	{ "demote",	node_demote },
+	{ "repair",	node_repair },
+	{ "rm",		node_rm },
+	{ "remove",	node_rm },
+	{ "update",	node_update },
+	{ NULL, NULL },
+};
 
-	return run_subcommand(ctl, argc, argv, "node", node_help, subs,
-	    sizeof(subs) / sizeof(subs[0]));
-}
+const struct command_group node_group = { "node", node_help, node_subs };

@@ -503,19 +503,15 @@ secret_update(const struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
-int
-cmd_secret(const struct ctl *ctl, int argc, char **argv)
-{
-	static const struct subcommand subs[] = {
-		{ "create",	secret_create },
-		{ "ls",		secret_ls },
-		{ "list",	secret_ls },
-		{ "inspect",	secret_inspect },
-		{ "rm",		secret_rm },
-		{ "remove",	secret_rm },
-		{ "update",	secret_update },
-	};
+static const struct subcommand secret_subs[] = {
+	{ "create",	secret_create },
+	{ "ls",		secret_ls },
+	{ "list",	secret_ls },
+	{ "inspect",	secret_inspect },
+	{ "rm",		secret_rm },
+	{ "remove",	secret_rm },
+	{ "update",	secret_update },
+	{ NULL, NULL },
+};
 
-	return run_subcommand(ctl, argc, argv, "secret", secret_help, subs,
-	    sizeof(subs) / sizeof(subs[0]));
-}
+const struct command_group secret_group = { "secret", secret_help, secret_subs };

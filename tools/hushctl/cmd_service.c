@@ -690,20 +690,16 @@ service_rm(const struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
-int
-cmd_service(const struct ctl *ctl, int argc, char **argv)
-{
-	static const struct subcommand subs[] = {
-		{ "claim",	service_claim },
-		{ "create",	service_create },
-		{ "ls",		service_ls },
-		{ "list",	service_ls },
-		{ "inspect",	service_inspect },
-		{ "update",	service_update },
-		{ "rm",		service_rm },
-		{ "remove",	service_rm },
-	};
+static const struct subcommand service_subs[] = {
+	{ "claim",	service_claim },
+	{ "create",	service_create },
+	{ "ls",		service_ls },
+	{ "list",	service_ls },
+	{ "inspect",	service_inspect },
+	{ "update",	service_update },
+	{ "rm",		service_rm },
+	{ "remove",	service_rm },
+	{ NULL, NULL },
+};
 
-	return run_subcommand(ctl, argc, argv, "service", service_help, subs,
-	    sizeof(subs) / sizeof(subs[0]));
-}
+const struct command_group service_group = { "service", service_help, service_subs };

@@ -38,14 +38,10 @@ int	cmd_init(const struct ctl *, int, char **);
 int	cmd_join(const struct ctl *, int, char **);
 int	cmd_join_token(const struct ctl *, int, char **);
 int	cmd_leave(const struct ctl *, int, char **);
-int	cmd_node(const struct ctl *, int, char **);
 int	cmd_update(const struct ctl *, int, char **);
 int	cmd_status(const struct ctl *, int, char **);
 int	cmd_unlock(const struct ctl *, int, char **);
 int	cmd_unlock_key(const struct ctl *, int, char **);
-int	cmd_secret(const struct ctl *, int, char **);
-int	cmd_service(const struct ctl *, int, char **);
-int	cmd_container(const struct ctl *, int, char **);
 
 /*
  * "hushctl: CMD: message" plus a pointer to "hushctl CMD --help" on
@@ -77,13 +73,21 @@ struct ls_opts {
 int	ls_options(const char *cmd, const char *help, const char *extra, int argc,
 	    char **argv, struct ls_opts *out);
 
-/* A command with subcommands ("secret", "node", "service"). */
+/*
+ * A command with subcommands ("secret", "node", "service", "container"):
+ * its table is all its file declares; main.c runs argv[1] from it, or
+ * answers help or a usage error for the group.
+ */
 struct subcommand {
 	const char	*name;
 	int		(*run)(const struct ctl *, int, char **);
 };
-/* Runs argv[1] from subs, or answers help / a usage error for group. */
-int	run_subcommand(const struct ctl *ctl, int argc, char **argv, const char *group,
-	    const char *help, const struct subcommand *subs, size_t nsubs);
+struct command_group {
+	const char		*name;
+	const char		*help;
+	const struct subcommand	*subs;		/* ends with { NULL, NULL } */
+};
+extern const struct command_group container_group, node_group, secret_group,
+	    service_group;
 
 #endif

@@ -298,9 +298,9 @@ node_inspect(const struct ctl *ctl, int argc, char **argv)
 	struct node_view *v;
 	char why[160];
 	size_t n, i, live;
-	int c, r, status = EXIT_OK;
+	int c, r, status = EXIT_OK, stop;
 
-	while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, inspect_help, argc, argv, ":f:h", opts, &stop)) != -1) {
 		switch (c) {
 		case 'f':
 			/* docker's Go templates are not offered: only json. */
@@ -308,12 +308,10 @@ node_inspect(const struct ctl *ctl, int argc, char **argv)
 			    sizeof(why)) != 0)
 				return usage_error(cmd, "%s", why);
 			break;
-		case 'h':
-			return show_help(inspect_help);
-		default:
-			return getopt_error(cmd, c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if ((r = take_nodes(cmd, argc, argv, INSPECT_REFS_MAX)) != 0)
 		return r;
 
@@ -521,19 +519,17 @@ node_repair(const struct ctl *ctl, int argc, char **argv)
 	struct reply rep;
 	char text[257], clean[257];
 	bool force = false;
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, repair_help, argc, argv, ":fh", opts, &stop)) != -1) {
 		switch (c) {
 		case 'f':
 			force = true;
 			break;
-		case 'h':
-			return show_help(repair_help);
-		default:
-			return getopt_error(cmd, c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument '%.64s'", argv[optind]);
 	client_request(&e, CTL_NODE_REPAIR);

@@ -384,9 +384,9 @@ secret_inspect(const struct ctl *ctl, int argc, char **argv)
 	struct secret_pages sp = { cmd, NULL, 0 };
 	enum out_format format;
 	char why[160];
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, inspect_help, argc, argv, ":f:h", opts, &stop)) != -1) {
 		switch (c) {
 		case 'f':
 			/* docker's Go templates are not offered: only json. */
@@ -394,12 +394,10 @@ secret_inspect(const struct ctl *ctl, int argc, char **argv)
 			    sizeof(why)) != 0)
 				return usage_error(cmd, "%s", why);
 			break;
-		case 'h':
-			return show_help(inspect_help);
-		default:
-			return getopt_error(cmd, c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	/* One T_REF per argument, and nothing else in the message. */
 	if ((r = take_refs(cmd, argc, argv, REFS_MAX + 1)) != 0)
 		return r;
@@ -426,16 +424,10 @@ secret_rm(const struct ctl *ctl, int argc, char **argv)
 	const char *cmd = "secret rm";
 	struct wire_enc e;
 	struct reply rep;
-	int c, i, r;
+	int i, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return show_help(rm_help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
+	if ((stop = cmd_flags(cmd, rm_help, argc, argv, ":h", opts)) >= 0)
+		return stop;
 	if ((r = take_refs(cmd, argc, argv, REFS_MAX)) != 0)
 		return r;
 
@@ -467,16 +459,10 @@ secret_update(const struct ctl *ctl, int argc, char **argv)
 	struct reply rep;
 	char why[160];
 	size_t len;
-	int c, r;
+	int r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return show_help(update_help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
+	if ((stop = cmd_flags(cmd, update_help, argc, argv, ":h", opts)) >= 0)
+		return stop;
 	if (optind >= argc)
 		return usage_error(cmd, "requires a SECRET (a name or an ID)");
 	ref = argv[optind++];

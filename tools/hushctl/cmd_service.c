@@ -597,19 +597,17 @@ service_claim(const struct ctl *ctl, int argc, char **argv)
 	struct reply rep;
 	struct claim cl;
 	bool rotate = false;
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, claim_help, argc, argv, ":h", opts, &stop)) != -1) {
 		switch (c) {
 		case OPT_ROTATE:
 			rotate = true;
 			break;
-		case 'h':
-			return show_help(claim_help);
-		default:
-			return getopt_error(cmd, c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if (optind + 1 != argc)
 		return usage_error(cmd, optind >= argc ? "requires exactly one SERVICE" :
 		    "unexpected argument '%.64s'", argv[optind + (optind < argc)]);
@@ -658,16 +656,10 @@ service_rm(const struct ctl *ctl, int argc, char **argv)
 	struct wire_enc e;
 	struct reply rep;
 	char why[160];
-	int c, i, r;
+	int i, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return show_help(rm_help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
+	if ((stop = cmd_flags(cmd, rm_help, argc, argv, ":h", opts)) >= 0)
+		return stop;
 	if (optind >= argc)
 		return usage_error(cmd, "requires at least one SERVICE (a name or an ID)");
 	if (argc - optind > REFS_MAX)

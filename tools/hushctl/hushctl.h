@@ -58,6 +58,23 @@ int	fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes a command's help text to stdout and returns EXIT_OK. */
 int	show_help(const char *text);
 
+struct option;
+
+/*
+ * getopt_long() for a command (cmd names it in messages, help is its
+ * --help text): the next option its loop must handle, else -1.  At -1,
+ * *stop is -1 when the options ended, or the exit status to return:
+ * -h/--help printed help, or an unknown option or a missing value was
+ * reported.  An entry of longopts with a flag is a flag: given by its
+ * long name or its short letter (val), it sets *flag = val and does
+ * not come back.
+ */
+int	cmd_getopt(const char *cmd, const char *help, int argc, char **argv,
+	    const char *shortopts, const struct option *longopts, int *stop);
+/* For a command whose options are all flags: -1 to go on, else the exit status. */
+int	cmd_flags(const char *cmd, const char *help, int argc, char **argv,
+	    const char *shortopts, const struct option *longopts);
+
 /* What an `ls` was asked for (ls_options.c). */
 struct ls_opts {
 	bool		 quiet;		/* -q: IDs only */

@@ -176,8 +176,7 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		{ "cert-expiry",   required_argument, NULL, OPT_CERT_EXPIRY },
 		{ "advertise-addr", required_argument, NULL, OPT_ADVERTISE_ADDR },
 		{ "listen-addr",   required_argument, NULL, OPT_LISTEN_ADDR },
-		{ "help",	   no_argument,	      NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	char node[HUSH_ID_LEN + 1], cluster[HUSH_ID_LEN + 1];
 	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], why[320];
@@ -263,8 +262,7 @@ cmd_join(const struct ctl *ctl, int argc, char **argv)
 		{ "token",	   required_argument, NULL, OPT_TOKEN },
 		{ "advertise-addr", required_argument, NULL, OPT_ADVERTISE_ADDR },
 		{ "listen-addr",   required_argument, NULL, OPT_LISTEN_ADDR },
-		{ "help",	   no_argument,	      NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	/*
 	 * CTL_JOIN has no T_REQ_ID: a second copy would be a second join, so
@@ -352,8 +350,7 @@ cmd_join_token(const struct ctl *ctl, int argc, char **argv)
 	const struct option opts[] = {
 		{ "quiet",	no_argument, &quiet, 'q' },
 		{ "rotate",	no_argument, &rotate, OPT_ROTATE },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], why[160];
 	const char *role_name;
@@ -404,8 +401,7 @@ cmd_leave(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "force",	no_argument, NULL, 'f' },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	/* CTL_LEAVE has no T_REQ_ID either: a repeat would find no cluster. */
 	static const struct client_opts once = { 0, true,
@@ -444,8 +440,7 @@ cmd_update(const struct ctl *ctl, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "autolock",	 optional_argument, NULL, OPT_AUTOLOCK },
 		{ "cert-expiry", required_argument, NULL, OPT_CERT_EXPIRY },
-		{ "help",	 no_argument,	    NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const uint8_t *kek;
 	struct wire_enc e;

@@ -213,8 +213,7 @@ cmd_unlock(const struct ctl *ctl, int argc, char **argv)
 	enum { OPT_ASK = OPT_LONG_BASE };
 	static const struct option opts[] = {
 		{ "ask",	no_argument, NULL, OPT_ASK },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	struct secbuf kek = SECBUF_INIT;
 	struct wire_enc e;
@@ -260,8 +259,7 @@ cmd_unlock_key(const struct ctl *ctl, int argc, char **argv)
 	const struct option opts[] = {
 		{ "quiet",	no_argument, &quiet, 'q' },
 		{ "rotate",	no_argument, &rotate, OPT_ROTATE },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	struct secbuf text = SECBUF_INIT;
 	struct wire_enc e;

@@ -156,8 +156,7 @@ secret_create(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "label",	required_argument, NULL, 'l' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "secret create", *name, *file = NULL;
 	struct labels labels = LABELS_INIT;
@@ -283,22 +282,10 @@ decode_view(const struct wire_msg *rec, void *view)
 	return view_from_record(rec, view);
 }
 
-/* The views of every page so far. */
-struct secret_pages {
-	const char		*cmd;
-	struct secret_view	*v;
-	size_t			 n;
-};
-
-/* One page of a list or inspect reply: its records join the others. */
-static int
-decode_page(void *arg, const struct wire_msg *m)
-{
-	struct secret_pages *sp = arg;
-
-	return decode_records(sp->cmd, m, T_SECRET, REC_SECRET, sizeof(*sp->v), decode_view,
-	    free_view, (void **)&sp->v, &sp->n);
-}
+/* The pages of a list or inspect reply, into secret_views. */
+#define SECRET_PAGES(cmd)	\
+	{ (cmd), T_SECRET, REC_SECRET, sizeof(struct secret_view), decode_view, free_view, \
+	    NULL, 0 }
 
 static json_t *
 secret_item(size_t i, const void *arg)
@@ -316,7 +303,7 @@ static int
 secret_ls(const struct ctl *ctl, int argc, char **argv)
 {
 	const char *cmd = "secret ls";
-	struct secret_pages sp = { cmd, NULL, 0 };
+	struct record_pages sp = SECRET_PAGES(cmd);
 	struct secret_view *v;
 	struct ls_opts o;
 	size_t n, i;
@@ -324,7 +311,7 @@ secret_ls(const struct ctl *ctl, int argc, char **argv)
 
 	if ((r = ls_options(cmd, ls_help, NULL, argc, argv, &o)) >= 0)
 		return r;
-	if ((r = list_all(ctl->socket, cmd, CTL_SECRET_LIST, NULL, NULL, decode_page,
+	if ((r = list_all(ctl->socket, cmd, CTL_SECRET_LIST, NULL, NULL, records_page,
 	    &sp)) != 0) {
 		views_free(sp.v, sp.n);
 		return r;
@@ -377,11 +364,10 @@ secret_inspect(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "format",	required_argument, NULL, 'f' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "secret inspect";
-	struct secret_pages sp = { cmd, NULL, 0 };
+	struct record_pages sp = SECRET_PAGES(cmd);
 	enum out_format format;
 	char why[160];
 	int c, r, stop;
@@ -403,7 +389,7 @@ secret_inspect(const struct ctl *ctl, int argc, char **argv)
 		return r;
 
 	if ((r = inspect_all(ctl->socket, cmd, CTL_SECRET_INSPECT, argv + optind,
-	    (size_t)(argc - optind), decode_page, &sp)) != 0) {
+	    (size_t)(argc - optind), records_page, &sp)) != 0) {
 		views_free(sp.v, sp.n);
 		return r;
 	}
@@ -418,8 +404,7 @@ static int
 secret_rm(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "secret rm";
 	struct wire_enc e;
@@ -450,8 +435,7 @@ static int
 secret_update(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "secret update", *ref, *file = NULL;
 	struct secbuf data = SECBUF_INIT;

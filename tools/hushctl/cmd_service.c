@@ -219,16 +219,14 @@ service_change(const struct ctl *ctl, int argc, char **argv, bool update)
 	static const struct option create_opts[] = {
 		{ "secret",	required_argument, NULL, OPT_SECRET },
 		{ "constraint",	required_argument, NULL, OPT_CONSTRAINT },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	static const struct option update_opts[] = {
 		{ "secret-add",	    required_argument, NULL, OPT_SECRET_ADD },
 		{ "secret-rm",	    required_argument, NULL, OPT_SECRET_RM },
 		{ "constraint-add", required_argument, NULL, OPT_CONSTRAINT_ADD },
 		{ "constraint-rm",  required_argument, NULL, OPT_CONSTRAINT_RM },
-		{ "help",	    no_argument,       NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = update ? "service update" : "service create", *name;
 	struct changes ch;
@@ -480,8 +478,7 @@ service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 {
 	static const struct option inspect_opts[] = {
 		{ "format",	required_argument, NULL, 'f' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	static const char *const headers[] = { "ID", "NAME", "SECRETS", "UPDATED" };
 	const char *cmd = inspect ? "service inspect" : "service ls";
@@ -587,8 +584,7 @@ service_claim(const struct ctl *ctl, int argc, char **argv)
 	enum { OPT_ROTATE = OPT_LONG_BASE };
 	static const struct option opts[] = {
 		{ "rotate",	no_argument, NULL, OPT_ROTATE },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "service claim";
 	uint8_t digest[CLAIM_DIGEST_BYTES];
@@ -649,8 +645,7 @@ static int
 service_rm(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "service rm";
 	struct wire_enc e;

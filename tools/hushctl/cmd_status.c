@@ -345,8 +345,7 @@ cmd_status(const struct ctl *ctl, int argc, char **argv)
 	enum { OPT_FORMAT = OPT_LONG_BASE };
 	static const struct option opts[] = {
 		{ "format",	required_argument, NULL, OPT_FORMAT },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	enum out_format format = FORMAT_TABLE;
 	struct status s;

@@ -60,6 +60,9 @@ int	show_help(const char *text);
 
 struct option;
 
+/* The end of every command's option table: -h/--help, which cmd_getopt() answers. */
+#define OPTS_HELP_END	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+
 /*
  * getopt_long() for a command (cmd names it in messages, help is its
  * --help text): the next option its loop must handle, else -1.  At -1,

@@ -103,6 +103,10 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBHUSH)
 	@mkdir -p $(dir $@)
 	$(CC) $(HUSH_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
+# The tests that mount as root share their namespace fixtures.
+$(BUILD)/tests/test_daemon_mounter $(BUILD)/tests/test_secretfs: \
+    $(call obj,tests/unit/ns_fixture.c)
+
 # A peer client for integration tests (tests/tools/hush-probe.c): presents a
 # node's real certificate to a manager.  Built by `make test-daemon` into
 # build/test/ next to the test hushd; never installed.

@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "err.h"
+#include "netlink.h"
 
 /* ---- the record ------------------------------------------------------ */
 
@@ -222,31 +223,27 @@ mono_ms(void)
 }
 
 /*
- * Not mnl_nlmsg_ok()/mnl_nlmsg_next(): they compare nlmsg_len as an int
- * (see procwatch.c).  Every header is checked before anything is taken
- * from the datagram, so a malformed one reports nothing.
+ * The walk is netlink.c's (not libmnl's, see there).  Every message is
+ * checked before anything is taken from the datagram, so a malformed one
+ * reports nothing.
  */
 int
 audit_parse_reply(const uint8_t *buf, size_t len, uint32_t seq, struct audit_reply *out)
 {
 	struct audit_status st;
 	struct nlmsghdr h;
+	const uint8_t *payload;
 	int32_t error;
-	size_t off, step, plen;
+	size_t off, plen;
 
-	for (off = 0; off < len; off += step) {
-		if (len - off < sizeof(h))
-			return HUSH_E_FORMAT;
-		memcpy(&h, buf + off, sizeof(h));
-		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
-			return HUSH_E_FORMAT;
-		step = NLMSG_ALIGN(h.nlmsg_len) < len - off ? NLMSG_ALIGN(h.nlmsg_len) : len - off;
-		plen = h.nlmsg_len - sizeof(h);
+	if (nl_check(buf, len) != 0)
+		return HUSH_E_FORMAT;
+	for (off = 0; nl_next(buf, len, &off, &h, &payload, &plen);) {
 		if (h.nlmsg_seq == seq && h.nlmsg_type == NLMSG_ERROR) {
 			/* an errno, negated, as the kernel sends it (0: an ack) */
 			if (plen < sizeof(error))
 				return HUSH_E_FORMAT;
-			memcpy(&error, buf + off + sizeof(h), sizeof(error));
+			memcpy(&error, payload, sizeof(error));
 			if (error > 0 || error < -4095)
 				return HUSH_E_FORMAT;
 		}
@@ -255,19 +252,16 @@ audit_parse_reply(const uint8_t *buf, size_t len, uint32_t seq, struct audit_rep
 		    plen < offsetof(struct audit_status, enabled) + sizeof(st.enabled))
 			return HUSH_E_FORMAT;
 	}
-	for (off = 0; off < len; off += step) {
-		memcpy(&h, buf + off, sizeof(h));
-		step = NLMSG_ALIGN(h.nlmsg_len) < len - off ? NLMSG_ALIGN(h.nlmsg_len) : len - off;
-		plen = h.nlmsg_len - sizeof(h);
+	for (off = 0; nl_next(buf, len, &off, &h, &payload, &plen);) {
 		if (h.nlmsg_seq != seq)
 			continue;	/* a late answer to an earlier request */
 		if (h.nlmsg_type == NLMSG_ERROR) {
-			memcpy(&error, buf + off + sizeof(h), sizeof(error));
+			memcpy(&error, payload, sizeof(error));
 			out->acked = true;
 			out->err = error;
 		} else if (h.nlmsg_type == AUDIT_GET) {
 			memset(&st, 0, sizeof(st));
-			memcpy(&st, buf + off + sizeof(h), plen < sizeof(st) ? plen : sizeof(st));
+			memcpy(&st, payload, plen < sizeof(st) ? plen : sizeof(st));
 			out->got_status = true;
 			out->enabled = st.enabled;
 		}
@@ -287,13 +281,12 @@ exchange(struct audit *a, uint16_t type, const void *payload, size_t plen,
 	uint8_t out[NLMSG_SPACE(HUSH_AUDIT_TEXT_MAX)] __attribute__((aligned(8)));
 	uint8_t in[RECV_BUF] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh;
-	struct sockaddr_nl from;
-	socklen_t fromlen;
 	struct audit_reply rep;
 	int64_t deadline;
 	int fd = mnl_socket_get_fd(a->nl);
 	uint32_t seq;
-	ssize_t n;
+	size_t got;
+	int r;
 
 	if (plen > HUSH_AUDIT_TEXT_MAX)
 		return -EMSGSIZE;
@@ -316,18 +309,14 @@ exchange(struct audit *a, uint16_t type, const void *payload, size_t plen,
 			return -ETIMEDOUT;
 		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
 			return -errno;
-		fromlen = sizeof(from);
-		n = recvfrom(fd, in, sizeof(in), MSG_DONTWAIT | MSG_TRUNC,
-		    (struct sockaddr *)&from, &fromlen);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == ENOBUFS)
-				continue;
-			return -errno;
-		}
 		/* Only the kernel (port 0) answers; a cut datagram is not read. */
-		if (fromlen != sizeof(from) || from.nl_pid != 0 || (size_t)n > sizeof(in))
+		r = nl_recv_kernel(fd, in, sizeof(in), MSG_DONTWAIT, &got);
+		if (r == -EINTR || r == -EAGAIN || r == -ENOBUFS ||
+		    r == NL_RECV_FOREIGN || r == NL_RECV_CUT)
 			continue;
-		if (audit_parse_reply(in, (size_t)n, seq, &rep) != 0)
+		if (r < 0)
+			return r;
+		if (audit_parse_reply(in, got, seq, &rep) != 0)
 			return -EPROTO;
 	}
 	if (enabled != NULL)

@@ -19,6 +19,7 @@
 #include <linux/netlink.h>
 
 #include "err.h"
+#include "netlink.h"
 #include "procwatch.h"
 
 /* Room for bursts of exits (each datagram is ~80 bytes) between reads. */
@@ -156,37 +157,22 @@ parse_cn(const uint8_t *p, size_t len, procwatch_exit_fn fn, void *arg)
 	return 1;
 }
 
-/*
- * Not mnl_nlmsg_ok()/mnl_nlmsg_next(): they compare nlmsg_len as an int, so
- * a length of 2^31 or more passes the check and the walk leaves the buffer
- * (found by tests/fuzz/fuzz_procwatch.c).
- */
+/* The walk is netlink.c's: see there why it is not libmnl's. */
 int
 procwatch_parse(const uint8_t *buf, size_t len, procwatch_exit_fn fn, void *arg)
 {
 	struct nlmsghdr h;
-	size_t off, step;
+	const uint8_t *payload;
+	size_t off = 0, plen;
 	int n = 0, r;
 
-	if (len > PROCWATCH_BUF)
+	/* Every header first: a bad datagram reports nothing. */
+	if (len > PROCWATCH_BUF || nl_check(buf, len) != 0)
 		return HUSH_E_FORMAT;
-	/* Validate every header first: a bad datagram reports nothing.  The
-	 * last message's alignment padding may be left out. */
-	for (off = 0; off < len; off += step) {
-		if (len - off < sizeof(h))
-			return HUSH_E_FORMAT;
-		memcpy(&h, buf + off, sizeof(h));
-		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
-			return HUSH_E_FORMAT;
-		step = NLMSG_ALIGN(h.nlmsg_len) < len - off ? NLMSG_ALIGN(h.nlmsg_len) : len - off;
-	}
-	for (off = 0; off < len; off += step) {
-		memcpy(&h, buf + off, sizeof(h));
-		step = NLMSG_ALIGN(h.nlmsg_len) < len - off ? NLMSG_ALIGN(h.nlmsg_len) : len - off;
+	while (nl_next(buf, len, &off, &h, &payload, &plen)) {
 		if (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == NLMSG_NOOP)
 			continue;
-		r = parse_cn(buf + off + sizeof(h), h.nlmsg_len - sizeof(h), fn, arg);
-		if (r < 0)
+		if ((r = parse_cn(payload, plen, fn, arg)) < 0)
 			return r;
 		n += r;
 	}
@@ -197,39 +183,24 @@ int
 procwatch_read(struct procwatch *w, procwatch_exit_fn fn, void *arg)
 {
 	uint8_t buf[PROCWATCH_BUF] __attribute__((aligned(8)));
-	struct sockaddr_nl sa;
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh;
-	ssize_t got;
+	size_t got;
 	int n = 0, r;
 	bool lost = false;
 
+	/* Only the kernel speaks on this group; a cut datagram is lost. */
 	for (;;) {
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_name = &sa;
-		mh.msg_namelen = sizeof(sa);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		got = recvmsg(w->fd, &mh, 0);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOBUFS) {
-				lost = true;
-				continue;
-			}
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			return HUSH_E_SYS;
-		}
-		/* Only the kernel speaks on this group; a truncated datagram is lost. */
-		if (mh.msg_namelen != sizeof(sa) || sa.nl_pid != 0)
+		r = nl_recv_kernel(w->fd, buf, sizeof(buf), 0, &got);
+		if (r == -EINTR || r == NL_RECV_FOREIGN)
 			continue;
-		if (mh.msg_flags & MSG_TRUNC) {
+		if (r == -ENOBUFS || r == NL_RECV_CUT) {
 			lost = true;
 			continue;
 		}
-		if ((r = procwatch_parse(buf, (size_t)got, fn, arg)) < 0)
+		if (r == -EAGAIN || r == -EWOULDBLOCK)
+			break;
+		if (r < 0)
+			return HUSH_E_SYS;
+		if ((r = procwatch_parse(buf, got, fn, arg)) < 0)
 			lost = true;
 		else
 			n += r;

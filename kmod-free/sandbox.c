@@ -368,3 +368,12 @@ sandbox_trap_describe(const struct sandbox_trap *t, char *buf, size_t len)
 	    name != NULL ? name : "?", (int)t->nr);
 	free(name);
 }
+
+bool
+sandbox_trap_read(int fd, struct sandbox_trap *t, char *what, size_t len)
+{
+	if (fd < 0 || read(fd, t, sizeof(*t)) != (ssize_t)sizeof(*t))
+		return false;
+	sandbox_trap_describe(t, what, len);
+	return true;
+}

@@ -162,6 +162,14 @@ struct sandbox_trap {
 /* "forbidden system call execve (nr 59)" */
 void	sandbox_trap_describe(const struct sandbox_trap *t, char *buf, size_t len);
 
+/*
+ * Reads one report from fd (the read end of a report pipe, non-blocking
+ * where the caller must not wait) into *t and describes it in what.
+ * false: none (fd < 0, nothing there, or a short read, which a pipe's
+ * atomic small write rules out from a real handler).
+ */
+bool	sandbox_trap_read(int fd, struct sandbox_trap *t, char *what, size_t len);
+
 /* The Landlock ABI version of the running kernel, 0 if none. */
 int	sandbox_landlock_abi(void);
 

@@ -109,10 +109,24 @@ parse_service_id(const char *p, size_t n, struct claim *t, char *why,
 	return HUSH_E_ENCODING;
 }
 
-/*
- * Positions are tracked as p plus rem bytes left, never as s + len: a
- * caller's len is only trusted as far as the claim's layout needs it.
- */
+static const struct keytext_kind kind = {
+	"claim", CLAIM_PREFIX, CLAIM_VERSION, HEAD "...",
+};
+
+/* The operator holds three such texts: name the wrong one. */
+static void
+why_wrong_text(const char *s, size_t len, char *why, size_t whylen)
+{
+	if (len < PREFIX_LEN)
+		return;
+	if (memcmp(s, JOIN_TOKEN_PREFIX, PREFIX_LEN) == 0)
+		set_why(why, whylen, "this is a join token, not a claim (a claim "
+		    "starts with " CLAIM_PREFIX ")");
+	else if (memcmp(s, UNLOCK_KEY_PREFIX, PREFIX_LEN) == 0)
+		set_why(why, whylen, "this is an unlock key, not a claim (a claim "
+		    "starts with " CLAIM_PREFIX ")");
+}
+
 int
 claim_parse(const char *s, size_t len, struct claim *out, char *why,
     size_t whylen)
@@ -122,63 +136,22 @@ claim_parse(const char *s, size_t len, struct claim *out, char *why,
 	size_t n, rem;
 	int r;
 
-	if (why != NULL && whylen > 0)
-		why[0] = '\0';
-	if (out == NULL)
-		return HUSH_E_INVAL;
-	sodium_memzero(out, sizeof(*out));
-	if (s == NULL) {
-		set_why(why, whylen, "claim is missing");
-		return HUSH_E_INVAL;
+	if ((r = keytext_begin(&kind, s, len, out, sizeof(*out), &p, &rem, why,
+	    whylen)) != 0) {
+		if (r == HUSH_E_PREFIX)
+			why_wrong_text(s, len, why, whylen);
+		return r;
 	}
 	memset(&t, 0, sizeof(t));
 
-	if (len < PREFIX_LEN || memcmp(s, CLAIM_PREFIX, PREFIX_LEN) != 0) {
-		/* The operator holds three such texts; name the wrong one. */
-		if (len >= PREFIX_LEN &&
-		    memcmp(s, JOIN_TOKEN_PREFIX, PREFIX_LEN) == 0)
-			set_why(why, whylen, "this is a join token, not a "
-			    "claim (a claim starts with " CLAIM_PREFIX ")");
-		else if (len >= PREFIX_LEN &&
-		    memcmp(s, UNLOCK_KEY_PREFIX, PREFIX_LEN) == 0)
-			set_why(why, whylen, "this is an unlock key, not a "
-			    "claim (a claim starts with " CLAIM_PREFIX ")");
-		else
-			set_why(why, whylen, "claim must start with "
-			    CLAIM_PREFIX);
-		return HUSH_E_PREFIX;
-	}
-	p = s + PREFIX_LEN;
-	rem = len - PREFIX_LEN;
-
-	if ((r = keytext_version("claim", HEAD "...", CLAIM_VERSION, p, rem, &n,
-	    why, whylen)) != 0)
-		return r;
-	if (n == rem) {
-		set_why(why, whylen, "claim is truncated after the version");
-		return HUSH_E_FORMAT;
-	}
-	p += n + 1;	/* and the '-' */
-	rem -= n + 1;
-
 	n = keytext_field_len(p, KEYTEXT_MIN(rem, HUSH_ID_LEN + 1));
-	if ((r = parse_service_id(p, n, &t, why, whylen)) != 0)
-		return r;
-	if (n == rem) {
-		set_why(why, whylen, "claim is missing its secret");
-		return HUSH_E_FORMAT;
-	}
-	p += n + 1;	/* and the '-' */
-	rem -= n + 1;
-
-	if ((r = keytext_tail_base36("claim", "secret", p, rem, CLAIM_SECRET_CHARS, t.secret,
-	    sizeof(t.secret), why, whylen)) != 0)
-		goto fail;
+	if ((r = parse_service_id(p, n, &t, why, whylen)) != 0 ||
+	    (r = keytext_skip(kind.what, "secret", &p, &rem, n, why, whylen)) != 0 ||
+	    (r = keytext_tail_base36(kind.what, "secret", p, rem,
+	    CLAIM_SECRET_CHARS, t.secret, sizeof(t.secret), why, whylen)) != 0)
+		goto out;
 	memcpy(out, &t, sizeof(t));
-	sodium_memzero(&t, sizeof(t));
-	return 0;
-
- fail:
+ out:
 	sodium_memzero(&t, sizeof(t));
 	return r;
 }

@@ -8,7 +8,6 @@
 #include "join_token.h"
 #include "keytext.h"
 
-#define PREFIX_LEN	(sizeof(JOIN_TOKEN_PREFIX) - 1)
 #define HEAD		JOIN_TOKEN_PREFIX JOIN_TOKEN_VERSION "-"
 #define HEAD_LEN	(sizeof(HEAD) - 1)
 
@@ -47,10 +46,10 @@ join_token_format(const struct join_token *t, char *out, size_t outcap)
 	return r;
 }
 
-/*
- * Positions are tracked as p plus rem bytes left, never as s + len: a
- * caller's len is only trusted as far as the token's layout needs it.
- */
+static const struct keytext_kind kind = {
+	"join token", JOIN_TOKEN_PREFIX, JOIN_TOKEN_VERSION, HEAD "...",
+};
+
 int
 join_token_parse(const char *s, size_t len, struct join_token *out,
     char *why, size_t whylen)
@@ -60,35 +59,10 @@ join_token_parse(const char *s, size_t len, struct join_token *out,
 	size_t n, rem;
 	int r;
 
-	if (why != NULL && whylen > 0)
-		why[0] = '\0';
-	if (out == NULL)
-		return HUSH_E_INVAL;
-	memset(out, 0, sizeof(*out));
-	if (s == NULL) {
-		set_why(why, whylen, "join token is missing");
-		return HUSH_E_INVAL;
-	}
-	memset(&t, 0, sizeof(t));
-
-	if (len < PREFIX_LEN || memcmp(s, JOIN_TOKEN_PREFIX, PREFIX_LEN) != 0) {
-		set_why(why, whylen, "join token must start with "
-		    JOIN_TOKEN_PREFIX);
-		return HUSH_E_PREFIX;
-	}
-	p = s + PREFIX_LEN;
-	rem = len - PREFIX_LEN;
-
-	if ((r = keytext_version("join token", HEAD "...", JOIN_TOKEN_VERSION, p,
-	    rem, &n, why, whylen)) != 0)
+	if ((r = keytext_begin(&kind, s, len, out, sizeof(*out), &p, &rem, why,
+	    whylen)) != 0)
 		return r;
-	if (n == rem) {
-		set_why(why, whylen, "join token is truncated after the "
-		    "version");
-		return HUSH_E_FORMAT;
-	}
-	p += n + 1;	/* and the '-' */
-	rem -= n + 1;
+	memset(&t, 0, sizeof(t));
 
 	n = keytext_field_len(p, KEYTEXT_MIN(rem, JOIN_TOKEN_DIGEST_CHARS + 1));
 	if (n != JOIN_TOKEN_DIGEST_CHARS) {
@@ -97,23 +71,13 @@ join_token_parse(const char *s, size_t len, struct join_token *out,
 		return HUSH_E_FORMAT;
 	}
 	if ((r = keytext_base36("join token digest", p, n, t.digest,
-	    sizeof(t.digest), why, whylen)) != 0)
-		return r;
-	if (n == rem) {
-		set_why(why, whylen, "join token is missing its secret");
-		return HUSH_E_FORMAT;
-	}
-	p += n + 1;	/* and the '-' */
-	rem -= n + 1;
-
-	if ((r = keytext_tail_base36("join token", "secret", p, rem, JOIN_TOKEN_SECRET_CHARS, t.secret,
-	    sizeof(t.secret), why, whylen)) != 0)
-		goto fail;
+	    sizeof(t.digest), why, whylen)) != 0 ||
+	    (r = keytext_skip(kind.what, "secret", &p, &rem, n, why, whylen)) != 0 ||
+	    (r = keytext_tail_base36(kind.what, "secret", p, rem,
+	    JOIN_TOKEN_SECRET_CHARS, t.secret, sizeof(t.secret), why, whylen)) != 0)
+		goto out;
 	memcpy(out, &t, sizeof(t));
-	sodium_memzero(&t, sizeof(t));
-	return 0;
-
- fail:
+ out:
 	sodium_memzero(&t, sizeof(t));
 	return r;
 }

@@ -1,9 +1,63 @@
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base36.h"
 #include "err.h"
 #include "keytext.h"
+
+/*
+ * Positions are tracked as p plus rem bytes left, never as s + len: a
+ * caller's len is only trusted as far as the text's layout needs it.
+ */
+int
+keytext_begin(const struct keytext_kind *k, const char *s, size_t len,
+    void *out, size_t outlen, const char **pp, size_t *remp, char *why,
+    size_t whylen)
+{
+	size_t plen = strlen(k->prefix), n, rem;
+	const char *p;
+	int r;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (out == NULL)
+		return HUSH_E_INVAL;
+	sodium_memzero(out, outlen);
+	if (s == NULL) {
+		set_why(why, whylen, "%s is missing", k->what);
+		return HUSH_E_INVAL;
+	}
+	if (len < plen || memcmp(s, k->prefix, plen) != 0) {
+		set_why(why, whylen, "%s must start with %s", k->what, k->prefix);
+		return HUSH_E_PREFIX;
+	}
+	p = s + plen;
+	rem = len - plen;
+	if ((r = keytext_version(k->what, k->example, k->version, p, rem, &n, why,
+	    whylen)) != 0)
+		return r;
+	if (n == rem) {
+		set_why(why, whylen, "%s is truncated after the version", k->what);
+		return HUSH_E_FORMAT;
+	}
+	*pp = p + n + 1;	/* and the '-' */
+	*remp = rem - (n + 1);
+	return 0;
+}
+
+int
+keytext_skip(const char *what, const char *next, const char **p, size_t *rem,
+    size_t n, char *why, size_t whylen)
+{
+	if (n == *rem) {
+		set_why(why, whylen, "%s is missing its %s", what, next);
+		return HUSH_E_FORMAT;
+	}
+	*p += n + 1;	/* and the '-' */
+	*rem -= n + 1;
+	return 0;
+}
 
 size_t
 keytext_field_len(const char *p, size_t max)

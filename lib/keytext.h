@@ -18,6 +18,34 @@
 
 #define KEYTEXT_MIN(a, b)	((a) < (b) ? (a) : (b))
 
+/* One kind of text: names and spelling for keytext_begin(). */
+struct keytext_kind {
+	const char	*what;		/* "join token", in messages */
+	const char	*prefix;	/* "HUSHTKN-" */
+	const char	*version;	/* "1" */
+	const char	*example;	/* "HUSHTKN-1-...", in messages */
+};
+
+/*
+ * The start every parser shares, in this order: clears why, refuses a
+ * NULL out (HUSH_E_INVAL, no message), zeroes out[0..outlen), then
+ * checks s (missing), the prefix and the version and that a field
+ * follows.  0 with *p and *rem at the first field after "PREFIX-V-";
+ * else HUSH_E_INVAL, _PREFIX, _FORMAT or _VERSION with why filled in
+ * ("<what> must start with <prefix>": a caller may say more after
+ * HUSH_E_PREFIX).
+ */
+int	keytext_begin(const struct keytext_kind *k, const char *s, size_t len,
+	    void *out, size_t outlen, const char **p, size_t *rem, char *why,
+	    size_t whylen);
+
+/*
+ * Steps *p and *rem past a middle field of n bytes and its '-'.
+ * HUSH_E_FORMAT, "<what> is missing its <next>", if the text ends there.
+ */
+int	keytext_skip(const char *what, const char *next, const char **p,
+	    size_t *rem, size_t n, char *why, size_t whylen);
+
 /* Length of the field at p: up to the next '-', at most max bytes. */
 size_t	keytext_field_len(const char *p, size_t max);
 

@@ -7,7 +7,6 @@
 #include "keytext.h"
 #include "unlock_key.h"
 
-#define PREFIX_LEN	(sizeof(UNLOCK_KEY_PREFIX) - 1)
 #define HEAD		UNLOCK_KEY_PREFIX UNLOCK_KEY_VERSION "-"
 #define HEAD_LEN	(sizeof(HEAD) - 1)
 #define B64_VARIANT	sodium_base64_VARIANT_ORIGINAL_NO_PADDING
@@ -41,46 +40,22 @@ unlock_key_format(const uint8_t key[UNLOCK_KEY_BYTES], char *out,
 	return 0;
 }
 
-/*
- * Positions are tracked as p plus rem bytes left, never as s + len: a
- * caller's len is only trusted as far as the key's layout needs it.
- */
+static const struct keytext_kind kind = {
+	"unlock key", UNLOCK_KEY_PREFIX, UNLOCK_KEY_VERSION, HEAD "...",
+};
+
 int
 unlock_key_parse(const char *s, size_t len, uint8_t key[UNLOCK_KEY_BYTES],
     char *why, size_t whylen)
 {
 	char canon[UNLOCK_KEY_B64_CHARS + 1];
 	const char *p, *b64end;
-	size_t i, n, rem, binlen;
+	size_t i, rem, binlen;
 	int r;
 
-	if (why != NULL && whylen > 0)
-		why[0] = '\0';
-	if (key == NULL)
-		return HUSH_E_INVAL;
-	sodium_memzero(key, UNLOCK_KEY_BYTES);
-	if (s == NULL) {
-		set_why(why, whylen, "unlock key is missing");
-		return HUSH_E_INVAL;
-	}
-
-	if (len < PREFIX_LEN || memcmp(s, UNLOCK_KEY_PREFIX, PREFIX_LEN) != 0) {
-		set_why(why, whylen, "unlock key must start with "
-		    UNLOCK_KEY_PREFIX);
-		return HUSH_E_PREFIX;
-	}
-	p = s + PREFIX_LEN;
-	rem = len - PREFIX_LEN;
-	if ((r = keytext_version("unlock key", HEAD "...", UNLOCK_KEY_VERSION, p,
-	    rem, &n, why, whylen)) != 0)
+	if ((r = keytext_begin(&kind, s, len, key, UNLOCK_KEY_BYTES, &p, &rem, why,
+	    whylen)) != 0)
 		return r;
-	if (n == rem) {
-		set_why(why, whylen, "unlock key is truncated after the "
-		    "version");
-		return HUSH_E_FORMAT;
-	}
-	p += n + 1;	/* and the '-' */
-	rem -= n + 1;
 
 	/*
 	 * Alphabet checked here rather than left to libsodium so the

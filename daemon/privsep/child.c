@@ -102,10 +102,7 @@ child_trap_read(struct child *c)
 	struct sandbox_trap t;
 	char what[128];
 
-	if (c->trap_fd < 0)
-		return;
-	while (read(c->trap_fd, &t, sizeof(t)) == (ssize_t)sizeof(t)) {
-		sandbox_trap_describe(&t, what, sizeof(what));
+	while (sandbox_trap_read(c->trap_fd, &t, what, sizeof(what))) {
 		/*
 		 * A process the child forked (the mounter's helpers) inherits
 		 * the pipe: its death is news now, the child's own when the

@@ -235,11 +235,9 @@ read_parent_trap(int tfd)
 	struct sandbox_trap t;
 	char what[128];
 
-	while (read(tfd, &t, sizeof(t)) == (ssize_t)sizeof(t)) {
-		sandbox_trap_describe(&t, what, sizeof(what));
+	while (sandbox_trap_read(tfd, &t, what, sizeof(what)))
 		log_err("the parent process (pid %ld) was killed by its sandbox: %s",
 		    (long)t.pid, what);
-	}
 }
 
 static size_t
@@ -498,11 +496,8 @@ launcher_death_detail(char *buf, size_t len)
 	char what[128];
 
 	buf[0] = '\0';
-	if (launcher_trap_r >= 0 &&
-	    read(launcher_trap_r, &t, sizeof(t)) == (ssize_t)sizeof(t)) {
-		sandbox_trap_describe(&t, what, sizeof(what));
+	if (sandbox_trap_read(launcher_trap_r, &t, what, sizeof(what)))
 		snprintf(buf, len, ": %s", what);
-	}
 }
 
 static size_t

@@ -8,35 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "claim.h"
 #include "err.h"
+#include "harness.h"
 #include "id.h"
-
-int	LLVMFuzzerInitialize(int *, char ***);
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	if (sodium_init() < 0)
-		abort();
-	return 0;
-}
-
-static void
-check_why(const char *why, size_t whylen)
-{
-	size_t i;
-
-	if (memchr(why, '\0', whylen) == NULL || why[0] == '\0')
-		abort();
-	for (i = 0; why[i] != '\0'; i++) {
-		if (why[i] < 0x20 || why[i] > 0x7e)
-			abort();
-	}
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -48,11 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf;
 	int r;
 
-	/* Exactly size bytes, so ASan sees any read past the end. */
-	if ((buf = malloc(size)) == NULL && size != 0)
+	if ((buf = fuzz_exact_copy(data, size)) == NULL)
 		return 0;
-	if (size > 0)
-		memcpy(buf, data, size);
 
 	/* Poisoned, so a message left unterminated is caught. */
 	memset(why, 'x', sizeof(why));
@@ -65,7 +37,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r != 0) {
 		if (r < HUSH_E_MIN || memcmp(&c, &zero, sizeof(c)) != 0)
 			abort();
-		check_why(why, sizeof(why));
+		if (memchr(why, '\0', sizeof(why)) == NULL)
+			abort();
+		fuzz_check_why(why);
 	} else {
 		if (why[0] != '\0' || size != CLAIM_LEN)
 			abort();

@@ -10,39 +10,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "constraint.h"
 #include "err.h"
+#include "harness.h"
 #include "id.h"
 #include "msg.h"
-
-int	LLVMFuzzerInitialize(int *, char ***);
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* Two valid node ids that differ. */
 #define ID_ONE	"1aaaaaaaaaaaaaaaaaaaaaaaa"
 #define ID_TWO	"1bbbbbbbbbbbbbbbbbbbbbbbb"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	if (sodium_init() < 0)
-		abort();
-	return 0;
-}
-
+/* Every message names what it is about and stays short. */
 static void
 check_why(const char *why)
 {
-	size_t i;
-
 	if (strncmp(why, "constraint", 10) != 0 || strlen(why) > 200)
 		abort();
-	for (i = 0; why[i] != '\0'; i++) {
-		if (why[i] < 0x20 || why[i] > 0x7e)
-			abort();
-	}
+	fuzz_check_why(why);
 }
 
 static bool
@@ -109,11 +93,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf;
 	int r;
 
-	/* The API takes a C string: size bytes plus the NUL, nothing more. */
-	if ((buf = malloc(size + 1)) == NULL)
+	if ((buf = fuzz_cstring(data, size)) == NULL)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
 
 	r = constraint_parse(buf, &c, why, sizeof(why));
 	if (r != 0) {

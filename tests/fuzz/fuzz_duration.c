@@ -7,34 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "duration.h"
 #include "err.h"
-
-int	LLVMFuzzerInitialize(int *, char ***);
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	if (sodium_init() < 0)
-		abort();
-	return 0;
-}
-
-static void
-check_why(const char *why)
-{
-	size_t i;
-
-	if (why[0] == '\0')
-		abort();
-	for (i = 0; why[i] != '\0'; i++) {
-		if (why[i] < 0x20 || why[i] > 0x7e)
-			abort();
-	}
-}
+#include "harness.h"
 
 static void
 check_roundtrip(uint64_t v)
@@ -56,17 +31,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf;
 	int r;
 
-	/* The API takes a C string: size bytes plus the NUL, nothing more. */
-	if ((buf = malloc(size + 1)) == NULL)
+	if ((buf = fuzz_cstring(data, size)) == NULL)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
 
 	r = duration_parse(buf, &v, why, sizeof(why));
 	if (r != 0) {
 		if (r < HUSH_E_MIN || v != 0)
 			abort();
-		check_why(why);
+		fuzz_check_why(why);
 	} else {
 		/* Only digits and the four units can have been accepted. */
 		for (i = 0; buf[i] != '\0'; i++) {

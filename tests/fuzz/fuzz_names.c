@@ -8,34 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "err.h"
+#include "harness.h"
 #include "names.h"
-
-int	LLVMFuzzerInitialize(int *, char ***);
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	if (sodium_init() < 0)
-		abort();
-	return 0;
-}
-
-static void
-check_why(const char *why)
-{
-	size_t i;
-
-	if (why[0] == '\0')
-		abort();
-	for (i = 0; why[i] != '\0'; i++) {
-		if (why[i] < 0x20 || why[i] > 0x7e)
-			abort();
-	}
-}
 
 static int
 alnum(char c)
@@ -67,11 +42,8 @@ fuzz_name(const uint8_t *data, size_t size)
 	char *buf;
 	int r;
 
-	/* Exactly size bytes, so ASan sees any read past the end. */
-	if ((buf = malloc(size)) == NULL && size != 0)
+	if ((buf = fuzz_exact_copy(data, size)) == NULL)
 		return;
-	if (size > 0)
-		memcpy(buf, data, size);
 	r = secret_name_check(buf, size, why, sizeof(why));
 	if ((r == 0) != name_oracle(buf, size))
 		abort();
@@ -81,7 +53,7 @@ fuzz_name(const uint8_t *data, size_t size)
 	if (r != 0) {
 		if (r < HUSH_E_MIN)
 			abort();
-		check_why(why);
+		fuzz_check_why(why);
 	} else if (why[0] != '\0')
 		abort();
 	free(buf);
@@ -96,18 +68,15 @@ fuzz_label(const uint8_t *data, size_t size)
 	size_t i, klen, vlen;
 	int r;
 
-	/* The API takes a C string: size bytes plus the NUL, nothing more. */
-	if ((buf = malloc(size + 1)) == NULL)
+	if ((buf = fuzz_cstring(data, size)) == NULL)
 		return;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
 
 	r = label_parse(buf, key, sizeof(key), val, sizeof(val), why,
 	    sizeof(why));
 	if (r != 0) {
 		if (r < HUSH_E_MIN || key[0] != '\0' || val[0] != '\0')
 			abort();
-		check_why(why);
+		fuzz_check_why(why);
 		free(buf);
 		return;
 	}

@@ -12,40 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "../../tools/hush-oci-hook/oci_config.c"
 #include "../../tools/hush-oci-hook/oci_json.c"
+#include "harness.h"
 
 #define BUNDLE	"/run/hush-fuzz/bundle"
-
-int	LLVMFuzzerInitialize(int *, char ***);
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct oci_config cfg;
 static const struct oci_config zero;
 static struct idmap again;
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	if (sodium_init() < 0)
-		abort();
-	return 0;
-}
-
-static void
-check_why(const char *why)
-{
-	size_t i;
-
-	if (why[0] == '\0')
-		abort();
-	for (i = 0; why[i] != '\0'; i++) {
-		if (why[i] < 0x20 || why[i] > 0x7e)
-			abort();
-	}
-}
 
 /* Absolute, no empty, "." or ".." component, no trailing '/', not "/". */
 static void
@@ -133,7 +108,7 @@ check_pick(void)
 		if (!cfg.ann.has_claim || !cfg.has_env_claim || claim != NULL ||
 		    strcmp(cfg.ann.claim, cfg.env_claim) == 0)
 			abort();
-		check_why(why);
+		fuzz_check_why(why);
 		if ((strlen(cfg.ann.claim) >= 8 &&
 		    strstr(why, cfg.ann.claim) != NULL) ||
 		    (strlen(cfg.env_claim) >= 8 &&
@@ -161,7 +136,7 @@ fuzz_config(const char *buf, size_t size, enum oci_stage stage)
 	if (r != 0) {
 		if (r < HUSH_E_MIN || memcmp(&cfg, &zero, sizeof(cfg)) != 0)
 			abort();
-		check_why(why);
+		fuzz_check_why(why);
 		return;
 	}
 	if (why[0] != '\0')
@@ -209,7 +184,7 @@ fuzz_root(const uint8_t *data, size_t size)
 	if (r != 0) {
 		if (r < HUSH_E_MIN || out[0] != '\0')
 			abort();
-		check_why(why);
+		fuzz_check_why(why);
 		return;
 	}
 	check_normal(out);
@@ -220,10 +195,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf;
 
-	/* Exactly size bytes, so ASan sees any read past the end. */
-	if ((buf = malloc(size == 0 ? 1 : size)) == NULL)
+	if ((buf = fuzz_exact_copy(data, size)) == NULL)
 		return 0;
-	memcpy(buf, data, size);
 	fuzz_config(buf, size, OCI_CREATE_RUNTIME);
 	fuzz_config(buf, size, OCI_POSTSTOP);
 	free(buf);

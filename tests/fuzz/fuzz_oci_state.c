@@ -9,39 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "../../tools/hush-oci-hook/oci_json.c"
 #include "../../tools/hush-oci-hook/oci_state.c"
-
-int	LLVMFuzzerInitialize(int *, char ***);
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+/* As the hook runs it (fuzz_oci_config keeps jansson's default). */
+#define FUZZ_SETUP()	oci_json_wipe_freed()
+#include "harness.h"
 
 static struct oci_state st;
 static const struct oci_state zero;
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	if (sodium_init() < 0)
-		abort();
-	/* As the hook runs it (fuzz_oci_config keeps jansson's default). */
-	oci_json_wipe_freed();
-	return 0;
-}
-
-static void
-check_why(const char *why)
-{
-	size_t i;
-
-	if (why[0] == '\0')
-		abort();
-	for (i = 0; why[i] != '\0'; i++) {
-		if (why[i] < 0x20 || why[i] > 0x7e)
-			abort();
-	}
-}
 
 static void
 check_state(enum oci_stage stage)
@@ -102,16 +77,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 	int r, ok[2];
 
-	/* Exactly size bytes, so ASan sees any read past the end. */
-	if ((buf = malloc(size == 0 ? 1 : size)) == NULL)
+	if ((buf = fuzz_exact_copy(data, size)) == NULL)
 		return 0;
-	memcpy(buf, data, size);
 	for (i = 0; i < 2; i++) {
 		r = oci_state_parse(buf, size, stages[i], &st, why, sizeof(why));
 		if (r != 0) {
 			if (r < HUSH_E_MIN || memcmp(&st, &zero, sizeof(st)) != 0)
 				abort();
-			check_why(why);
+			fuzz_check_why(why);
 		} else {
 			if (why[0] != '\0')
 				abort();

@@ -9,35 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "err.h"
+#include "harness.h"
 #include "names.h"
 #include "secret_ref.h"
-
-int	LLVMFuzzerInitialize(int *, char ***);
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	if (sodium_init() < 0)
-		abort();
-	return 0;
-}
 
 static void
 check_why(const char *why, const char *prefix)
 {
-	size_t i;
-
-	if (why[0] == '\0' || strlen(why) > 200 ||
-	    strncmp(why, prefix, strlen(prefix)) != 0)
+	if (strlen(why) > 200 || strncmp(why, prefix, strlen(prefix)) != 0)
 		abort();
-	for (i = 0; why[i] != '\0'; i++) {
-		if (why[i] < 0x20 || why[i] > 0x7e)
-			abort();
-	}
+	fuzz_check_why(why);
 }
 
 /* The target rule, by splitting a copy with strsep. */
@@ -144,11 +126,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf;
 
-	/* The API takes a C string: size bytes plus the NUL, nothing more. */
-	if ((buf = malloc(size + 1)) == NULL)
+	if ((buf = fuzz_cstring(data, size)) == NULL)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
 	fuzz_ref(buf);
 	fuzz_target(buf);
 	free(buf);

@@ -7,34 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "err.h"
+#include "harness.h"
 #include "unlock_key.h"
-
-int	LLVMFuzzerInitialize(int *, char ***);
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	if (sodium_init() < 0)
-		abort();
-	return 0;
-}
-
-static void
-check_why(const char *why)
-{
-	size_t i;
-
-	if (why[0] == '\0')
-		abort();
-	for (i = 0; why[i] != '\0'; i++) {
-		if (why[i] < 0x20 || why[i] > 0x7e)
-			abort();
-	}
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,11 +20,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf;
 	int r;
 
-	/* Exactly size bytes, so ASan sees any read past the end. */
-	if ((buf = malloc(size)) == NULL && size != 0)
+	if ((buf = fuzz_exact_copy(data, size)) == NULL)
 		return 0;
-	if (size > 0)
-		memcpy(buf, data, size);
 
 	r = unlock_key_parse(buf, size, key, why, sizeof(why));
 	if (unlock_key_parse(buf, size, key2, tiny, sizeof(tiny)) != r ||
@@ -58,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r != 0) {
 		if (r < HUSH_E_MIN || memcmp(key, zero, sizeof(key)) != 0)
 			abort();
-		check_why(why);
+		fuzz_check_why(why);
 	} else {
 		if (why[0] != '\0' || size != UNLOCK_KEY_LEN ||
 		    memcmp(key, key2, sizeof(key)) != 0)

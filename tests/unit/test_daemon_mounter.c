@@ -37,6 +37,7 @@
 #include "mounter/mounter.h"
 #include "mounter/mounter_int.h"
 #include "msg.h"
+#include "ns_fixture.h"
 
 #define TARGET	"/run/secrets"
 
@@ -46,9 +47,7 @@ struct fx {
 	char		 rootfs[128];
 	char		 view[192];	/* <rootfs>/run/secrets */
 	struct child	 mounter;
-	pid_t		 ctr;
-	int		 ctr_pidfd;	/* pins ctr, as the hook's does */
-	int		 ctr_pipe;
+	struct ns_ctr	 ctr;		/* the container */
 	int		 send_fd;	/* goes with the next request, or -1 */
 	uint32_t	 next_id;
 	struct chan_msg	 cm;		/* the last message received */
@@ -69,8 +68,8 @@ setup(void **state)
 	struct fx *fx;
 
 	assert_non_null(fx = calloc(1, sizeof(*fx)));
-	fx->ctr = -1;
-	fx->ctr_pidfd = fx->ctr_pipe = fx->send_fd = -1;
+	ns_ctr_init(&fx->ctr);
+	fx->send_fd = -1;
 	fx->cm.fd = -1;
 	snprintf(fx->rootfs, sizeof(fx->rootfs), "%s/rootfs%u", tmpdir, seq++);
 	snprintf(fx->view, sizeof(fx->view), "%s" TARGET, fx->rootfs);
@@ -79,19 +78,6 @@ setup(void **state)
 	assert_int_equal(child_spawn_here(&fx->mounter), 0);
 	*state = fx;
 	return 0;
-}
-
-static void
-ctr_stop(struct fx *fx)
-{
-	if (fx->ctr_pipe != -1)
-		close(fx->ctr_pipe);
-	if (fx->ctr > 0)
-		(void)waitpid(fx->ctr, NULL, 0);
-	if (fx->ctr_pidfd != -1)
-		close(fx->ctr_pidfd);
-	fx->ctr = -1;
-	fx->ctr_pidfd = fx->ctr_pipe = -1;
 }
 
 static int
@@ -109,44 +95,16 @@ teardown(void **state)
 	chan_close(&fx->mounter.ch);
 	assert_int_equal(waitpid(fx->mounter.pid, &st, 0), fx->mounter.pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	ctr_stop(fx);
+	ns_ctr_stop(&fx->ctr);
 	free(fx);
 	return 0;
 }
 
-/* A child in a mount namespace of its own, blocked until its pipe closes. */
+/* The container must not hold the mounter's channel: it would never see EOF. */
 static void
 ctr_start(struct fx *fx)
 {
-	int up[2], down[2];
-	pid_t pid;
-	char c;
-
-	assert_int_equal(pipe(up), 0);
-	assert_int_equal(pipe(down), 0);
-	assert_true((pid = fork()) >= 0);
-	if (pid == 0) {
-		close(up[0]);
-		close(down[1]);
-		/* or the mounter would never see EOF from us */
-		close(fx->mounter.ch.fd);
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		if (unshare(CLONE_NEWNS) == -1 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
-			_exit(10);
-		if (write(up[1], "r", 1) != 1)
-			_exit(12);
-		while (read(down[0], &c, 1) == -1 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(up[1]);
-	close(down[0]);
-	assert_int_equal(read(up[0], &c, 1), 1);
-	close(up[0]);
-	fx->ctr = pid;
-	fx->ctr_pipe = down[1];
-	assert_true((fx->ctr_pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) >= 0);
+	ns_ctr_start(&fx->ctr, fx->mounter.ch.fd);
 }
 
 static void
@@ -235,9 +193,9 @@ attach_req(struct fx *fx, struct wire_enc *e, const char *id)
 {
 	req_init(fx, e, MNTR_ATTACH);
 	wire_put_str(e, T_CONTAINER_ID, id);
-	wire_put_u32(e, T_PID, (uint32_t)fx->ctr);
+	wire_put_u32(e, T_PID, (uint32_t)fx->ctr.pid);
 	wire_put_str(e, T_ROOT_PATH, fx->rootfs);
-	fx->send_fd = fx->ctr_pidfd;
+	fx->send_fd = fx->ctr.pidfd;
 }
 
 static void
@@ -288,7 +246,7 @@ list(struct fx *fx, struct listed *l)
 static const char *
 ctr_path(const struct fx *fx, const char *rel, char *buf, size_t len)
 {
-	snprintf(buf, len, "/proc/%d/root%s/%s", (int)fx->ctr, fx->view, rel);
+	snprintf(buf, len, "/proc/%d/root%s/%s", (int)fx->ctr.pid, fx->view, rel);
 	return buf;
 }
 
@@ -372,7 +330,7 @@ test_attach_publish_detach(void **state)
 	check_file(fx, "app/cfg", "key=value\n", 0, 0, 0400);
 
 	/* read-only, a noswap tmpfs, in the container only */
-	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	mountinfo_at(fx->ctr.pid, fx->view, info, sizeof(info));
 	assert_true(info[0] != '\0');
 	assert_non_null(strstr(info, " ro,"));
 	assert_non_null(strstr(info, " - tmpfs "));
@@ -389,7 +347,7 @@ test_attach_publish_detach(void **state)
 	list(fx, &l);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.id, "ctr-1");
-	assert_int_equal(l.pid, (uint32_t)fx->ctr);
+	assert_int_equal(l.pid, (uint32_t)fx->ctr.pid);
 	assert_int_equal(l.count, 2);
 
 	/* an update: db_pw changes, app/cfg goes */
@@ -410,7 +368,7 @@ test_attach_publish_detach(void **state)
 	assert_true(ctr_has(fx, "..data_2/db_pw"));
 	/* the cap grew for the swap and is back to the one page left */
 	for (int i = 0; i < 50; i++) {
-		mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+		mountinfo_at(fx->ctr.pid, fx->view, info, sizeof(info));
 		if (strstr(info, ",size=4k,") != NULL)
 			break;
 		usleep(100 * 1000);
@@ -424,7 +382,7 @@ test_attach_publish_detach(void **state)
 	call_ok(fx, &e);
 	list(fx, &l);
 	assert_int_equal(l.n, 0);
-	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	mountinfo_at(fx->ctr.pid, fx->view, info, sizeof(info));
 	assert_string_equal(info, "");
 	assert_false(ctr_has(fx, "db_pw"));
 }
@@ -443,7 +401,7 @@ test_exit_event(void **state)
 	assert_int_equal(l.n, 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* not reaped yet: the mounter sees a zombie, then nothing */
-	assert_int_equal(kill(fx->ctr, SIGKILL), 0);
+	assert_int_equal(kill(fx->ctr.pid, SIGKILL), 0);
 	recv_msg(fx, 5000);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_int_equal(fx->m.hdr.type, MNTR_EVENT);
@@ -476,7 +434,7 @@ test_refused(void **state)
 	/* a relative rootfs */
 	req_init(fx, &e, MNTR_ATTACH);
 	wire_put_str(&e, T_CONTAINER_ID, "c");
-	wire_put_u32(&e, T_PID, (uint32_t)fx->ctr);
+	wire_put_u32(&e, T_PID, (uint32_t)fx->ctr.pid);
 	wire_put_str(&e, T_ROOT_PATH, "rootfs");
 	call_refused(fx, &e, HUSH_E_INVAL, "absolute");
 
@@ -513,7 +471,7 @@ test_refused(void **state)
 	wire_put_str(&e, T_CONTAINER_ID, "c");
 	wire_put_u32(&e, T_PID, 0x3ffffffe);
 	wire_put_str(&e, T_ROOT_PATH, fx->rootfs);
-	fx->send_fd = fx->ctr_pidfd;
+	fx->send_fd = fx->ctr.pidfd;
 	call_refused(fx, &e, HUSH_E_PROTO, "is not of process");
 	/* no pidfd at all: a new attach must come pinned */
 	attach_req(fx, &e, "c");
@@ -521,7 +479,7 @@ test_refused(void **state)
 	call_refused(fx, &e, HUSH_E_PROTO, "no pidfd");
 	/* a pidfd on a request that takes none */
 	req_init(fx, &e, MNTR_LIST);
-	fx->send_fd = fx->ctr_pidfd;
+	fx->send_fd = fx->ctr.pidfd;
 	call_refused(fx, &e, HUSH_E_PROTO, "a descriptor came with");
 
 	/* unknown containers */
@@ -705,7 +663,7 @@ test_rec_file_decode(void **state)
 static const char *
 abs_path(const struct fx *fx, const char *target, char *buf, size_t len)
 {
-	snprintf(buf, len, "/proc/%d/root%s%s", (int)fx->ctr, fx->rootfs,
+	snprintf(buf, len, "/proc/%d/root%s%s", (int)fx->ctr.pid, fx->rootfs,
 	    target);
 	return buf;
 }
@@ -743,7 +701,7 @@ check_abs(const struct fx *fx, const char *data)
 	assert_int_equal(st.st_uid, 33);
 	assert_int_equal(st.st_mode & 07777, 0400);
 	snprintf(mnt, sizeof(mnt), "%s/etc/app/db.conf", fx->rootfs);
-	mountinfo_at(fx->ctr, mnt, info, sizeof(info));	/* one at most */
+	mountinfo_at(fx->ctr.pid, mnt, info, sizeof(info));	/* one at most */
 	assert_non_null(strstr(info, " ro,nosuid,nodev,noexec"));
 	mountinfo_at(getpid(), mnt, info, sizeof(info));
 	assert_string_equal(info, "");
@@ -755,7 +713,7 @@ abs_mounted(const struct fx *fx)
 	char mnt[512], info[1024];
 
 	snprintf(mnt, sizeof(mnt), "%s/etc/app/db.conf", fx->rootfs);
-	mountinfo_at(fx->ctr, mnt, info, sizeof(info));
+	mountinfo_at(fx->ctr.pid, mnt, info, sizeof(info));
 	return info[0] != '\0';
 }
 
@@ -790,7 +748,7 @@ test_abs_targets(void **state)
 	wire_put_str(&e, T_CONTAINER_ID, "ctr-abs");
 	call_ok(fx, &e);
 	assert_false(abs_mounted(fx));
-	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	mountinfo_at(fx->ctr.pid, fx->view, info, sizeof(info));
 	assert_string_equal(info, "");
 
 	/* a symlink on the way: refused, and the view is taken away too */
@@ -801,7 +759,7 @@ test_abs_targets(void **state)
 	put_file(&e, MOUNTER_ABS_DIR "/opt/hush-test-abs.conf", 33, 0, 0400,
 	    "v1");
 	call_refused(fx, &e, HUSH_E_PERM, "symlink");
-	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	mountinfo_at(fx->ctr.pid, fx->view, info, sizeof(info));
 	assert_string_equal(info, "");
 	assert_int_equal(access("/tmp/hush-test-abs.conf", F_OK), -1);
 	list(fx, &l);
@@ -916,7 +874,7 @@ test_adopt(void **state)
 	for (int i = 0; i < 50 && ctr_has(fx, "..data_1"); i++)
 		usleep(100 * 1000);
 	assert_false(ctr_has(fx, "..data_1"));
-	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	mountinfo_at(fx->ctr.pid, fx->view, info, sizeof(info));
 	assert_non_null(strstr(info, " ro,"));
 	list(fx, &l);
 	assert_int_equal(l.n, 1);
@@ -933,7 +891,7 @@ test_adopt(void **state)
 	req_init(fx, &e, MNTR_DETACH);
 	wire_put_str(&e, T_CONTAINER_ID, "ctr-a");
 	call_ok(fx, &e);
-	mountinfo_at(fx->ctr, fx->view, info, sizeof(info));
+	mountinfo_at(fx->ctr.pid, fx->view, info, sizeof(info));
 	assert_string_equal(info, "");
 	/* and once it is gone, there is nothing to adopt */
 	adopt_req(fx, &e, "ctr-a", view, start);
@@ -955,24 +913,17 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_abs_targets, setup,
 		    teardown),
 	};
+	const char *step;
 	int r;
 
 	log_init("test", LOG_LVL_WARN);
-	/* Private first: nothing below may propagate to the host. */
-	if (unshare(CLONE_NEWNS) == -1) {
-		fprintf(stderr, "unshare(CLONE_NEWNS): %s (tests need root)\n",
-		    strerror(errno));
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/hush-mounter.XXXXXX");
+	if ((step = ns_private_tmpdir(tmpdir)) != NULL) {
+		fprintf(stderr, "%s: %s (tests need root)\n", step, strerror(errno));
 		return 1;
 	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
-		return 1;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/hush-mounter.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL ||
-	    mount("tmpfs", tmpdir, "tmpfs", 0, "mode=0755") == -1)
-		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	r = cmocka_run_group_tests(tests, NULL, NULL);
-	(void)umount2(tmpdir, MNT_DETACH);
-	(void)rmdir(tmpdir);
+	ns_tmpdir_remove(tmpdir);
 	return r;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <seccomp.h>
 
 #include "err.h"
 #include "sandbox.h"
@@ -190,6 +191,30 @@ open_paths(void)
 	return 0;
 }
 
+/* A whole report is read and described; no fd, nothing or half a one is none. */
+static void
+test_trap_read(void **state)
+{
+	struct sandbox_trap t, sent = { .pid = 42, .nr = SYS_getppid, .arch = 0 };
+	char what[128], want[64];
+	int p[2];
+
+	(void)state;
+	assert_false(sandbox_trap_read(-1, &t, what, sizeof(what)));
+	assert_int_equal(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+	assert_false(sandbox_trap_read(p[0], &t, what, sizeof(what)));
+	sent.arch = seccomp_arch_native();
+	assert_int_equal(write(p[1], &sent, sizeof(sent)), (ssize_t)sizeof(sent));
+	assert_int_equal(write(p[1], &sent, sizeof(sent) - 1), (ssize_t)sizeof(sent) - 1);
+	assert_true(sandbox_trap_read(p[0], &t, what, sizeof(what)));
+	assert_int_equal(t.pid, 42);
+	snprintf(want, sizeof(want), "forbidden system call getppid (nr %d)", SYS_getppid);
+	assert_string_equal(what, want);
+	assert_false(sandbox_trap_read(p[0], &t, what, sizeof(what)));
+	close(p[0]);
+	close(p[1]);
+}
+
 static void
 test_landlock(void **state)
 {
@@ -234,6 +259,7 @@ main(void)
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_base_calls_let_qsort_sort),
 		cmocka_unit_test(test_trap_names_the_call),
+		cmocka_unit_test(test_trap_read),
 		cmocka_unit_test(test_landlock),
 		cmocka_unit_test(test_needs_no_new_privs),
 	};

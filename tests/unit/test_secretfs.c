@@ -35,11 +35,12 @@
 #include <cmocka.h>
 
 #include "err.h"
+#include "ns_fixture.h"
 #include "secretfs.h"
 
 #define TARGET		"/run/secrets"
 /* The container of fx as secretfs takes it, with root as its rootfs path. */
-#define CTR(fx, r)	(&(struct secretfs_ctr){ (fx)->ctr, (fx)->ctr_pidfd, (r) })
+#define CTR(fx, r)	(&(struct secretfs_ctr){ (fx)->ctr.pid, (fx)->ctr.pidfd, (r) })
 #define BLOB		4096
 #define READS		10000
 
@@ -47,25 +48,12 @@ struct fx {
 	char	 dir[64];	/* our temporary dir, a private tmpfs */
 	char	 rootfs[96];	/* <dir>/rootfs */
 	char	 view[160];	/* <rootfs>/run/secrets */
-	pid_t	 ctr;		/* the container: holds its mount ns */
-	int	 ctr_pidfd;	/* ... pinned */
-	int	 ctr_pipe;	/* closing it ends the container */
+	struct ns_ctr	 ctr;	/* the container */
 	int	 wfd;
 	int	 rofd;
 };
 
 /* ---- plumbing ---------------------------------------------------------- */
-
-static int
-wait_child(pid_t pid)
-{
-	int st;
-
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	if (!WIFEXITED(st))
-		fail_msg("child %d died with status %#x", (int)pid, st);
-	return WEXITSTATUS(st);
-}
 
 static void
 mkdirs(const char *base, const char *rel)
@@ -91,18 +79,14 @@ static int
 setup(void **state)
 {
 	struct fx *fx;
+	const char *step;
 
 	assert_non_null(fx = calloc(1, sizeof(*fx)));
-	fx->ctr = -1;
-	fx->ctr_pidfd = fx->ctr_pipe = fx->wfd = fx->rofd = -1;
-	/* Private first: nothing below may propagate to the host. */
-	if (unshare(CLONE_NEWNS) == -1)
-		fail_msg("unshare(CLONE_NEWNS): %s (tests need root)",
-		    strerror(errno));
-	assert_int_equal(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ns_ctr_init(&fx->ctr);
+	fx->wfd = fx->rofd = -1;
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/hush-secretfs.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	assert_int_equal(mount("tmpfs", fx->dir, "tmpfs", 0, "mode=0755"), 0);
+	if ((step = ns_private_tmpdir(fx->dir)) != NULL)
+		fail_msg("%s: %s (tests need root)", step, strerror(errno));
 	snprintf(fx->rootfs, sizeof(fx->rootfs), "%s/rootfs", fx->dir);
 	snprintf(fx->view, sizeof(fx->view), "%s" TARGET, fx->rootfs);
 	assert_int_equal(mkdir(fx->rootfs, 0755), 0);
@@ -110,72 +94,19 @@ setup(void **state)
 	return 0;
 }
 
-static void
-ctr_stop(struct fx *fx)
-{
-	if (fx->ctr_pipe != -1)
-		close(fx->ctr_pipe);
-	if (fx->ctr > 0)
-		(void)waitpid(fx->ctr, NULL, 0);
-	if (fx->ctr_pidfd != -1)
-		close(fx->ctr_pidfd);
-	fx->ctr = -1;
-	fx->ctr_pidfd = fx->ctr_pipe = -1;
-}
-
 static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	ctr_stop(fx);
+	ns_ctr_stop(&fx->ctr);
 	if (fx->wfd != -1)
 		close(fx->wfd);
 	if (fx->rofd != -1)
 		close(fx->rofd);
-	(void)umount2(fx->dir, MNT_DETACH);
-	(void)rmdir(fx->dir);
+	ns_tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
-}
-
-/*
- * The container: a child in a mount namespace of its own (a copy of ours),
- * blocked until we close its pipe.
- */
-static void
-ctr_start(struct fx *fx)
-{
-	int up[2], down[2];
-	pid_t pid;
-	char c;
-
-	assert_int_equal(pipe(up), 0);
-	assert_int_equal(pipe(down), 0);
-	assert_true((pid = fork()) >= 0);
-	if (pid == 0) {
-		close(up[0]);
-		close(down[1]);
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		if (unshare(CLONE_NEWNS) == -1)
-			_exit(10);
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
-			_exit(11);
-		if (write(up[1], "r", 1) != 1)
-			_exit(12);
-		while (read(down[0], &c, 1) == -1 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(up[1]);
-	close(down[0]);
-	if (read(up[0], &c, 1) != 1)
-		fail_msg("container exited with %d", wait_child(pid));
-	close(up[0]);
-	fx->ctr = pid;
-	fx->ctr_pipe = down[1];
-	if ((fx->ctr_pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1)
-		fail_msg("pidfd_open: %s", strerror(errno));
 }
 
 /* A process that has ended and been reaped, and a pidfd of it. */
@@ -188,7 +119,7 @@ gone_process(int *pidfd)
 	if (pid == 0)
 		_exit(0);
 	assert_true((*pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) >= 0);
-	assert_int_equal(wait_child(pid), 0);
+	assert_int_equal(ns_wait_child(pid), 0);
 	return pid;
 }
 
@@ -204,7 +135,7 @@ in_ctr_start(const struct fx *fx, int (*fn)(const struct fx *, void *),
 	assert_true((pid = fork()) >= 0);
 	if (pid == 0) {
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)fx->ctr);
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)fx->ctr.pid);
 		if ((fd = open(path, O_RDONLY)) == -1 ||
 		    setns(fd, CLONE_NEWNS) == -1)
 			_exit(99);
@@ -216,14 +147,14 @@ in_ctr_start(const struct fx *fx, int (*fn)(const struct fx *, void *),
 static int
 in_ctr(const struct fx *fx, int (*fn)(const struct fx *, void *), void *arg)
 {
-	return wait_child(in_ctr_start(fx, fn, arg));
+	return ns_wait_child(in_ctr_start(fx, fn, arg));
 }
 
 /* A path in the container's view, reached from here. */
 static const char *
 ctr_path(const struct fx *fx, const char *rel, char *buf, size_t len)
 {
-	snprintf(buf, len, "/proc/%d/root%s%s%s", (int)fx->ctr, fx->view,
+	snprintf(buf, len, "/proc/%d/root%s%s%s", (int)fx->ctr.pid, fx->view,
 	    rel[0] != '\0' ? "/" : "", rel);
 	return buf;
 }
@@ -265,7 +196,7 @@ bring_up(struct fx *fx, size_t cap, const struct secretfs_file *f, size_t n)
 	publish_ok(fx->wfd, f, n);
 	if ((r = secretfs_ro_view(fx->wfd, &fx->rofd, why, sizeof(why))) != 0)
 		fail_msg("ro_view: %s: %s", hush_strerror(r), why);
-	ctr_start(fx);
+	ns_ctr_start(&fx->ctr, -1);
 	if ((r = secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), TARGET, 0, why,
 	    sizeof(why))) != 0)
 		fail_msg("attach: %s: %s", hush_strerror(r), why);
@@ -480,7 +411,7 @@ test_create_publish_attach(void **state)
 	assert_int_equal(st.st_mode & 07777, 0755);
 
 	/* mounted in the container, read-only, with the options asked for */
-	assert_int_equal(mounts_at(fx->ctr, fx->view, &m), 1);
+	assert_int_equal(mounts_at(fx->ctr.pid, fx->view, &m), 1);
 	assert_string_equal(m.fstype, "tmpfs");
 	assert_true(has_opt(m.opts, "ro"));
 	assert_true(has_opt(m.opts, "nosuid"));
@@ -726,12 +657,12 @@ assert_untouched(const struct fx *fx, const char *dir)
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/secrets", dir);
-	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
+	assert_int_equal(mounts_at(fx->ctr.pid, path, NULL), 0);
 	assert_int_equal(lstat(path, &st), -1);
 	snprintf(path, sizeof(path), "%s%s/secrets", fx->rootfs, dir);
-	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
+	assert_int_equal(mounts_at(fx->ctr.pid, path, NULL), 0);
 	assert_int_equal(lstat(path, &st), -1);
-	assert_int_equal(mounts_at(fx->ctr, fx->view, NULL), 0);
+	assert_int_equal(mounts_at(fx->ctr.pid, fx->view, NULL), 0);
 }
 
 static void
@@ -745,7 +676,7 @@ test_hostile_rootfs(void **state)
 	publish_ok(fx->wfd, set1, NSET1);
 	assert_int_equal(secretfs_ro_view(fx->wfd, &fx->rofd, why,
 	    sizeof(why)), 0);
-	ctr_start(fx);
+	ns_ctr_start(&fx->ctr, -1);
 
 	/* a host directory the image would like us to mount over */
 	snprintf(outside, sizeof(outside), "%s/outside", fx->dir);
@@ -777,7 +708,7 @@ test_hostile_rootfs(void **state)
 	assert_int_equal(mkdir(run, 0755), 0);
 	assert_int_equal(symlink(outside, fx->view), 0);
 	expect_attach_refused(fx, "/run/secrets ");
-	assert_int_equal(mounts_at(fx->ctr, outside, NULL), 0);
+	assert_int_equal(mounts_at(fx->ctr.pid, outside, NULL), 0);
 
 	/* a dangling one: mkdir sees EEXIST, the reopen refuses it */
 	assert_int_equal(unlink(fx->view), 0);
@@ -789,9 +720,9 @@ test_hostile_rootfs(void **state)
 	assert_int_equal(unlink(fx->view), 0);
 	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), TARGET,
 	    0, why, sizeof(why)), 0);
-	assert_int_equal(mounts_at(fx->ctr, fx->view, NULL), 1);
+	assert_int_equal(mounts_at(fx->ctr.pid, fx->view, NULL), 1);
 	check_file(fx, &set1[0]);
-	assert_int_equal(mounts_at(fx->ctr, outside, NULL), 0);
+	assert_int_equal(mounts_at(fx->ctr.pid, outside, NULL), 0);
 	assert_int_equal(mounts_at(getpid(), fx->view, NULL), 0);
 }
 
@@ -822,7 +753,7 @@ test_over_mount(void **state)
 	publish_ok(fx->wfd, set1, NSET1);
 	assert_int_equal(secretfs_ro_view(fx->wfd, &fx->rofd, why,
 	    sizeof(why)), 0);
-	ctr_start(fx);
+	ns_ctr_start(&fx->ctr, -1);
 	/* the runtime's own secrets, mounted in the container only */
 	mkdirs(fx->rootfs, "run/secrets");
 	assert_int_equal(in_ctr(fx, premount, NULL), 0);
@@ -833,14 +764,14 @@ test_over_mount(void **state)
 	    strstr(why, "tmpfs") == NULL)
 		fail_msg("why does not say what is there: %s", why);
 	print_message("refused: %s\n", why);
-	assert_int_equal(mounts_at(fx->ctr, fx->view, NULL), 1);
+	assert_int_equal(mounts_at(fx->ctr.pid, fx->view, NULL), 1);
 	assert_int_equal(stat(ctr_path(fx, "podman-secret", path, sizeof(path)),
 	    &st), 0);
 
 	/* asked to, we stack on top and hide it */
 	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), TARGET,
 	    SECRETFS_ALLOW_OVER_MOUNT, why, sizeof(why)), 0);
-	assert_int_equal(mounts_at(fx->ctr, fx->view, &m), 2);
+	assert_int_equal(mounts_at(fx->ctr.pid, fx->view, &m), 2);
 	assert_true(has_opt(m.opts, "ro"));
 	assert_true(has_opt(m.super, "noswap"));
 	check_file(fx, &set1[0]);
@@ -859,12 +790,12 @@ test_attach_args(void **state)
 	assert_int_equal(secretfs_create(4096, &fx->wfd, why, sizeof(why)), 0);
 	assert_int_equal(secretfs_ro_view(fx->wfd, &fx->rofd, why,
 	    sizeof(why)), 0);
-	ctr_start(fx);
+	ns_ctr_start(&fx->ctr, -1);
 	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, "rootfs"), TARGET,
 	    0, why, sizeof(why)), HUSH_E_INVAL);
 	/* a container not pinned by a pidfd */
 	assert_int_equal(secretfs_attach(fx->rofd, &(struct secretfs_ctr){
-	    fx->ctr, -1, fx->rootfs }, TARGET, 0, why, sizeof(why)), HUSH_E_INVAL);
+	    fx->ctr.pid, -1, fx->rootfs }, TARGET, 0, why, sizeof(why)), HUSH_E_INVAL);
 	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs),
 	    "/run/../etc", 0, why, sizeof(why)), HUSH_E_INVAL);
 	assert_int_equal(secretfs_attach(fx->rofd, CTR(fx, fx->rootfs), "/", 0,
@@ -888,11 +819,11 @@ test_attach_args(void **state)
 	    HUSH_E_NOTFOUND);
 	/* a live pid, but the pidfd of another process: the pidfd wins */
 	assert_int_equal(secretfs_attach(fx->rofd, &(struct secretfs_ctr){
-	    fx->ctr, gonefd, fx->rootfs }, TARGET, 0, why, sizeof(why)),
+	    fx->ctr.pid, gonefd, fx->rootfs }, TARGET, 0, why, sizeof(why)),
 	    HUSH_E_NOTFOUND);
 	close(gonefd);
 	/* and nothing was attached by any of it */
-	assert_int_equal(mounts_at(fx->ctr, fx->view, NULL), 0);
+	assert_int_equal(mounts_at(fx->ctr.pid, fx->view, NULL), 0);
 }
 
 static void
@@ -1219,7 +1150,7 @@ test_adopt(void **state)
 	    &st), -1);
 
 	/* the container's view: the same mount, still read-only */
-	assert_int_equal(mounts_at(fx->ctr, fx->view, &m), 1);
+	assert_int_equal(mounts_at(fx->ctr.pid, fx->view, &m), 1);
 	assert_true(has_opt(m.opts, "ro"));
 	assert_true(has_opt(m.opts, "nosuid"));
 	assert_true(has_opt(m.super, "noswap"));
@@ -1298,7 +1229,7 @@ test_adopt_refused(void **state)
 static const char *
 ctr_rootfs_path(const struct fx *fx, const char *abs, char *buf, size_t len)
 {
-	snprintf(buf, len, "/proc/%d/root%s%s", (int)fx->ctr, fx->rootfs, abs);
+	snprintf(buf, len, "/proc/%d/root%s%s", (int)fx->ctr.pid, fx->rootfs, abs);
 	return buf;
 }
 
@@ -1356,7 +1287,7 @@ check_abs(const struct fx *fx, const char *target, const char *data,
 	assert_int_equal(st.st_uid, uid);
 	assert_int_equal(st.st_mode & 07777, mode);
 	snprintf(path, sizeof(path), "%s%s", fx->rootfs, target);
-	assert_int_equal(mounts_at(fx->ctr, path, &m), 1);
+	assert_int_equal(mounts_at(fx->ctr.pid, path, &m), 1);
 	assert_true(has_opt(m.opts, "ro"));
 	assert_true(has_opt(m.opts, "nosuid"));
 	assert_true(has_opt(m.opts, "nodev"));
@@ -1415,7 +1346,7 @@ test_binds(void **state)
 	/* removed: the empty mount point stays */
 	assert_int_equal(bind_one(fx, NULL, ABS_TARGET, id2, NULL, why,
 	    sizeof(why)), 0);
-	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
+	assert_int_equal(mounts_at(fx->ctr.pid, path, NULL), 0);
 	assert_int_equal(stat(ctr_rootfs_path(fx, ABS_TARGET, path,
 	    sizeof(path)), &st), 0);
 	assert_int_equal(st.st_size, 0);
@@ -1435,7 +1366,7 @@ test_binds(void **state)
 	assert_int_equal(secretfs_binds(CTR(fx, fx->rootfs), TARGET, 0, &b, 1, NULL, why,
 	    sizeof(why)), 0);
 	snprintf(path, sizeof(path), "%s" ABS_TARGET, fx->rootfs);
-	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
+	assert_int_equal(mounts_at(fx->ctr.pid, path, NULL), 0);
 }
 
 struct abs_counts {
@@ -1540,7 +1471,7 @@ test_binds_atomic(void **state)
 	assert_true(swaps >= 300);
 	/* one mount left on the path: every old one was taken away */
 	snprintf(why, sizeof(why), "%s/blob", fx->rootfs);
-	assert_int_equal(mounts_at(fx->ctr, why, NULL), 1);
+	assert_int_equal(mounts_at(fx->ctr.pid, why, NULL), 1);
 	munmap(ac, sizeof(*ac));
 }
 
@@ -1597,7 +1528,7 @@ test_binds_refused(void **state)
 	assert_int_equal(bind_one(fx, ABS_NAME, ABS_TARGET, 0, NULL, why,
 	    sizeof(why)), HUSH_E_EXISTS);
 	assert_non_null(strstr(why, "directory"));
-	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
+	assert_int_equal(mounts_at(fx->ctr.pid, path, NULL), 0);
 
 	/* something mounted there already */
 	assert_int_equal(rmdir(path), 0);
@@ -1608,7 +1539,7 @@ test_binds_refused(void **state)
 	assert_int_equal(bind_one(fx, ABS_NAME, ABS_TARGET, 0, NULL, why,
 	    sizeof(why)), HUSH_E_INUSE);
 	assert_non_null(strstr(why, "mount point"));
-	assert_int_equal(mounts_at(fx->ctr, path, NULL), 1);
+	assert_int_equal(mounts_at(fx->ctr.pid, path, NULL), 1);
 
 	/* one refusal in a batch: nothing is mounted, not even the first */
 	assert_int_equal(secretfs_file_clone(fx->wfd, "db_pw", &fd, &id, why,
@@ -1621,13 +1552,13 @@ test_binds_refused(void **state)
 	    sizeof(why)), HUSH_E_INUSE);
 	assert_int_equal(done, 0);
 	snprintf(path, sizeof(path), "%s/etc/first", fx->rootfs);
-	assert_int_equal(mounts_at(fx->ctr, path, NULL), 0);
+	assert_int_equal(mounts_at(fx->ctr.pid, path, NULL), 0);
 	/* the clones stay detached: usable elsewhere */
 	b[1].target = "/etc/second";
 	assert_int_equal(secretfs_binds(CTR(fx, fx->rootfs), TARGET, 0, b, 2, &done, why,
 	    sizeof(why)), 0);
 	assert_int_equal(done, 2);
-	assert_int_equal(mounts_at(fx->ctr, path, NULL), 1);
+	assert_int_equal(mounts_at(fx->ctr.pid, path, NULL), 1);
 	close(fd);
 	close(fd2);
 

@@ -84,36 +84,15 @@ arg_cert_expiry(const char *s, uint64_t *secs, char *why, size_t whylen)
 	return 0;
 }
 
-int
-arg_addr(const char *s, char *why, size_t whylen)
+/*
+ * An address as typed, before anything parses it: not empty, within the
+ * schema's bound, and no spaces or control characters (it is printed
+ * inside a command to copy, and addr_normalize() quotes it in why).
+ */
+static int
+addr_text(const char *what, const char *s, char *why, size_t whylen)
 {
 	size_t len = strlen(s);
-
-	if (len == 0) {
-		set_why(why, whylen, "--advertise-addr is empty");
-		return HUSH_E_FORMAT;
-	}
-	if (len > ADDR_MAX) {
-		set_why(why, whylen, "--advertise-addr is longer than %d characters",
-		    ADDR_MAX);
-		return HUSH_E_TOOBIG;
-	}
-	/* Spaces too: the address is printed inside a command to copy. */
-	if (!printable(s) || strchr(s, ' ') != NULL) {
-		set_why(why, whylen, "--advertise-addr contains spaces or "
-		    "control characters");
-		return HUSH_E_FORMAT;
-	}
-	return 0;
-}
-
-int
-arg_hostport(const char *what, const char *s, char *out, size_t outcap,
-    char *why, size_t whylen)
-{
-	char d[320];
-	size_t len = strlen(s);
-	int r;
 
 	if (len == 0) {
 		set_why(why, whylen, "%s is empty", what);
@@ -124,12 +103,29 @@ arg_hostport(const char *what, const char *s, char *out, size_t outcap,
 		    ADDR_MAX);
 		return HUSH_E_TOOBIG;
 	}
-	/* addr_normalize() quotes its input in why: keep escapes out of it. */
 	if (!printable(s) || strchr(s, ' ') != NULL) {
 		set_why(why, whylen, "%s contains spaces or control characters",
 		    what);
 		return HUSH_E_FORMAT;
 	}
+	return 0;
+}
+
+int
+arg_addr(const char *s, char *why, size_t whylen)
+{
+	return addr_text("--advertise-addr", s, why, whylen);
+}
+
+int
+arg_hostport(const char *what, const char *s, char *out, size_t outcap,
+    char *why, size_t whylen)
+{
+	char d[320];
+	int r;
+
+	if ((r = addr_text(what, s, why, whylen)) != 0)
+		return r;
 	if ((r = addr_normalize(s, DEFAULT_PORT, out, outcap, d,
 	    sizeof(d))) != 0) {
 		set_why(why, whylen, "%s: %s", what, d);

@@ -176,8 +176,7 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		{ "cert-expiry",   required_argument, NULL, OPT_CERT_EXPIRY },
 		{ "advertise-addr", required_argument, NULL, OPT_ADVERTISE_ADDR },
 		{ "listen-addr",   required_argument, NULL, OPT_LISTEN_ADDR },
-		{ "help",	   no_argument,	      NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	char node[HUSH_ID_LEN + 1], cluster[HUSH_ID_LEN + 1];
 	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], why[320];
@@ -188,9 +187,9 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 	struct reply rep;
 	bool autolock = false, have_expiry = false, have_listen = false;
 	uint64_t expiry = 0;
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt("init", init_help, argc, argv, ":h", opts, &stop)) != -1) {
 		switch (c) {
 		case OPT_AUTOLOCK:
 			if ((r = opt_autolock("init", optarg, &autolock)) != 0)
@@ -212,12 +211,10 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 				return usage_error("init", "%s", why);
 			have_listen = true;
 			break;
-		case 'h':
-			return show_help(init_help);
-		default:
-			return getopt_error("init", c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if ((r = extra_args("init", argc, argv)) != 0)
 		return r;
 
@@ -265,8 +262,7 @@ cmd_join(const struct ctl *ctl, int argc, char **argv)
 		{ "token",	   required_argument, NULL, OPT_TOKEN },
 		{ "advertise-addr", required_argument, NULL, OPT_ADVERTISE_ADDR },
 		{ "listen-addr",   required_argument, NULL, OPT_LISTEN_ADDR },
-		{ "help",	   no_argument,	      NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	/*
 	 * CTL_JOIN has no T_REQ_ID: a second copy would be a second join, so
@@ -282,9 +278,9 @@ cmd_join(const struct ctl *ctl, int argc, char **argv)
 	struct reply rep;
 	bool have_advertise = false, have_listen = false;
 	uint8_t role;
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt("join", join_help, argc, argv, ":h", opts, &stop)) != -1) {
 		switch (c) {
 		case OPT_TOKEN:
 			token = optarg;
@@ -301,12 +297,10 @@ cmd_join(const struct ctl *ctl, int argc, char **argv)
 				return usage_error("join", "%s", why);
 			have_listen = true;
 			break;
-		case 'h':
-			return show_help(join_help);
-		default:
-			return getopt_error("join", c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if (token == NULL)
 		return usage_error("join", "--token is required");
 	if (optind >= argc)
@@ -352,34 +346,21 @@ cmd_join(const struct ctl *ctl, int argc, char **argv)
 int
 cmd_join_token(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "quiet",	no_argument, NULL, 'q' },
-		{ "rotate",	no_argument, NULL, OPT_ROTATE },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	int quiet = 0, rotate = 0;	/* flags: set by cmd_flags() */
+	const struct option opts[] = {
+		{ "quiet",	no_argument, &quiet, 'q' },
+		{ "rotate",	no_argument, &rotate, OPT_ROTATE },
+		OPTS_HELP_END,
 	};
 	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], why[160];
 	const char *role_name;
 	struct wire_enc e;
 	struct reply rep;
-	bool quiet = false, rotate = false;
 	uint8_t role;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case OPT_ROTATE:
-			rotate = true;
-			break;
-		case 'h':
-			return show_help(join_token_help);
-		default:
-			return getopt_error("join-token", c, argv);
-		}
-	}
+	if ((r = cmd_flags("join-token", join_token_help, argc, argv, ":qh", opts)) >= 0)
+		return r;
 	if (optind >= argc)
 		return usage_error("join-token", "give the role: worker or "
 		    "manager");
@@ -392,7 +373,7 @@ cmd_join_token(const struct ctl *ctl, int argc, char **argv)
 	client_request(&e, CTL_JOIN_TOKEN);
 	client_put_req_id(&e);
 	wire_put_u8(&e, T_ROLE, role);
-	wire_put_bool(&e, T_ROTATE, rotate);
+	wire_put_bool(&e, T_ROTATE, rotate != 0);
 	r = client_call(ctl->socket, "join-token", &e, &rep);
 	wire_enc_free(&e);
 	if (r != 0)
@@ -420,8 +401,7 @@ cmd_leave(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "force",	no_argument, NULL, 'f' },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	/* CTL_LEAVE has no T_REQ_ID either: a repeat would find no cluster. */
 	static const struct client_opts once = { 0, true,
@@ -429,19 +409,17 @@ cmd_leave(const struct ctl *ctl, int argc, char **argv)
 	struct wire_enc e;
 	struct reply rep;
 	bool force = false;
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
+	while ((c = cmd_getopt("leave", leave_help, argc, argv, ":fh", opts, &stop)) != -1) {
 		switch (c) {
 		case 'f':
 			force = true;
 			break;
-		case 'h':
-			return show_help(leave_help);
-		default:
-			return getopt_error("leave", c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if ((r = extra_args("leave", argc, argv)) != 0)
 		return r;
 
@@ -462,17 +440,16 @@ cmd_update(const struct ctl *ctl, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "autolock",	 optional_argument, NULL, OPT_AUTOLOCK },
 		{ "cert-expiry", required_argument, NULL, OPT_CERT_EXPIRY },
-		{ "help",	 no_argument,	    NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const uint8_t *kek;
 	struct wire_enc e;
 	struct reply rep;
 	bool autolock = false, have_autolock = false, have_expiry = false;
 	uint64_t expiry = 0;
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt("update", update_help, argc, argv, ":h", opts, &stop)) != -1) {
 		switch (c) {
 		case OPT_AUTOLOCK:
 			if ((r = opt_autolock("update", optarg, &autolock)) != 0)
@@ -484,12 +461,10 @@ cmd_update(const struct ctl *ctl, int argc, char **argv)
 				return r;
 			have_expiry = true;
 			break;
-		case 'h':
-			return show_help(update_help);
-		default:
-			return getopt_error("update", c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if ((r = extra_args("update", argc, argv)) != 0)
 		return r;
 	if (!have_autolock && !have_expiry)

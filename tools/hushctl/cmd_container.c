@@ -188,14 +188,10 @@ container_ls(const struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
-int
-cmd_container(const struct ctl *ctl, int argc, char **argv)
-{
-	static const struct subcommand subs[] = {
-		{ "ls",		container_ls },
-		{ "list",	container_ls },
-	};
+static const struct subcommand container_subs[] = {
+	{ "ls",		container_ls },
+	{ "list",	container_ls },
+	{ NULL, NULL },
+};
 
-	return run_subcommand(ctl, argc, argv, "container", container_help, subs,
-	    sizeof(subs) / sizeof(subs[0]));
-}
+const struct command_group container_group = { "container", container_help, container_subs };

@@ -213,26 +213,23 @@ cmd_unlock(const struct ctl *ctl, int argc, char **argv)
 	enum { OPT_ASK = OPT_LONG_BASE };
 	static const struct option opts[] = {
 		{ "ask",	no_argument, NULL, OPT_ASK },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	struct secbuf kek = SECBUF_INIT;
 	struct wire_enc e;
 	struct reply rep;
 	bool ask = false;
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt("unlock", unlock_help, argc, argv, ":h", opts, &stop)) != -1) {
 		switch (c) {
 		case OPT_ASK:
 			ask = true;
 			break;
-		case 'h':
-			return show_help(unlock_help);
-		default:
-			return getopt_error("unlock", c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	/* Never on the command line: argv is visible to every local user. */
 	if (optind < argc)
 		return usage_error("unlock", "unexpected argument '%.64s' (the "
@@ -258,41 +255,28 @@ int
 cmd_unlock_key(const struct ctl *ctl, int argc, char **argv)
 {
 	enum { OPT_ROTATE = OPT_LONG_BASE };
-	static const struct option opts[] = {
-		{ "quiet",	no_argument, NULL, 'q' },
-		{ "rotate",	no_argument, NULL, OPT_ROTATE },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	int quiet = 0, rotate = 0;	/* flags: set by cmd_flags() */
+	const struct option opts[] = {
+		{ "quiet",	no_argument, &quiet, 'q' },
+		{ "rotate",	no_argument, &rotate, OPT_ROTATE },
+		OPTS_HELP_END,
 	};
 	struct secbuf text = SECBUF_INIT;
 	struct wire_enc e;
 	struct reply rep;
 	const uint8_t *kek;
 	size_t len;
-	bool quiet = false, rotate = false;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case OPT_ROTATE:
-			rotate = true;
-			break;
-		case 'h':
-			return show_help(unlock_key_help);
-		default:
-			return getopt_error("unlock-key", c, argv);
-		}
-	}
+	if ((r = cmd_flags("unlock-key", unlock_key_help, argc, argv, ":qh", opts)) >= 0)
+		return r;
 	if (optind < argc)
 		return usage_error("unlock-key", "unexpected argument '%.64s'",
 		    argv[optind]);
 
 	client_request(&e, CTL_UNLOCK_KEY);
 	client_put_req_id(&e);
-	wire_put_bool(&e, T_ROTATE, rotate);
+	wire_put_bool(&e, T_ROTATE, rotate != 0);
 	r = client_call(ctl->socket, "unlock-key", &e, &rep);
 	wire_enc_free(&e);
 	if (r != 0)

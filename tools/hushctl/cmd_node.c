@@ -162,22 +162,9 @@ decode_node(const struct wire_msg *rec, void *view)
 	return view_from_record(rec, view);
 }
 
-/* The views of every page so far. */
-struct node_pages {
-	const char		*cmd;
-	struct node_view	*v;
-	size_t			 n;
-};
-
-/* One page of a list or inspect reply: its records join the others. */
-static int
-decode_page(void *arg, const struct wire_msg *m)
-{
-	struct node_pages *np = arg;
-
-	return decode_records(np->cmd, m, T_NODE, REC_NODE, sizeof(*np->v), decode_node,
-	    NULL, (void **)&np->v, &np->n);
-}
+/* The pages of a list or inspect reply, into node_views. */
+#define NODE_PAGES(cmd)	\
+	{ (cmd), T_NODE, REC_NODE, sizeof(struct node_view), decode_node, NULL, NULL, 0 }
 
 /* Asks hushd which node it is; self is "" when it does not say. */
 static int
@@ -220,7 +207,7 @@ static int
 node_ls(const struct ctl *ctl, int argc, char **argv)
 {
 	const char *cmd = "node ls";
-	struct node_pages np = { cmd, NULL, 0 };
+	struct record_pages np = NODE_PAGES(cmd);
 	struct node_view *v;
 	struct ls_opts o;
 	bool mark;
@@ -236,7 +223,7 @@ node_ls(const struct ctl *ctl, int argc, char **argv)
 	self[0] = '\0';
 	if (mark && local_node_id(ctl, cmd, self, sizeof(self)) != 0)
 		return EXIT_FAIL;
-	if ((r = list_all(ctl->socket, cmd, CTL_NODE_LIST, NULL, NULL, decode_page,
+	if ((r = list_all(ctl->socket, cmd, CTL_NODE_LIST, NULL, NULL, records_page,
 	    &np)) != 0) {
 		free(np.v);
 		return r;
@@ -289,18 +276,17 @@ node_inspect(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "format",	required_argument, NULL, 'f' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "node inspect";
-	struct node_pages np = { cmd, NULL, 0 };
+	struct record_pages np = NODE_PAGES(cmd);
 	enum out_format format;
 	struct node_view *v;
 	char why[160];
 	size_t n, i, live;
-	int c, r, status = EXIT_OK;
+	int c, r, status = EXIT_OK, stop;
 
-	while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, inspect_help, argc, argv, ":f:h", opts, &stop)) != -1) {
 		switch (c) {
 		case 'f':
 			/* docker's Go templates are not offered: only json. */
@@ -308,17 +294,15 @@ node_inspect(const struct ctl *ctl, int argc, char **argv)
 			    sizeof(why)) != 0)
 				return usage_error(cmd, "%s", why);
 			break;
-		case 'h':
-			return show_help(inspect_help);
-		default:
-			return getopt_error(cmd, c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if ((r = take_nodes(cmd, argc, argv, INSPECT_REFS_MAX)) != 0)
 		return r;
 
 	if ((r = inspect_all(ctl->socket, cmd, CTL_NODE_INSPECT, argv + optind,
-	    (size_t)(argc - optind), decode_page, &np)) != 0) {
+	    (size_t)(argc - optind), records_page, &np)) != 0) {
 		free(np.v);
 		return r;
 	}
@@ -346,13 +330,11 @@ node_change(const struct ctl *ctl, int argc, char **argv, const char *cmd,
     const char *help, uint16_t type)
 {
 	static const struct option opts[] = {
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	static const struct option rm_opts[] = {
 		{ "force",	no_argument, NULL, 'f' },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	struct wire_enc e;
 	struct reply rep;
@@ -425,8 +407,7 @@ node_update(const struct ctl *ctl, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "label-add",	required_argument, NULL, OPT_LABEL_ADD },
 		{ "label-rm",	required_argument, NULL, OPT_LABEL_RM },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "node update";
 	struct labels add = LABELS_INIT;
@@ -510,8 +491,7 @@ node_repair(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "force",	no_argument, NULL, 'f' },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	/* Catching up by snapshot can take longer than a usual request. */
 	static const struct client_opts once = { 120000, true,
@@ -521,19 +501,17 @@ node_repair(const struct ctl *ctl, int argc, char **argv)
 	struct reply rep;
 	char text[257], clean[257];
 	bool force = false;
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, repair_help, argc, argv, ":fh", opts, &stop)) != -1) {
 		switch (c) {
 		case 'f':
 			force = true;
 			break;
-		case 'h':
-			return show_help(repair_help);
-		default:
-			return getopt_error(cmd, c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument '%.64s'", argv[optind]);
 	client_request(&e, CTL_NODE_REPAIR);
@@ -550,21 +528,17 @@ node_repair(const struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
-int
-cmd_node(const struct ctl *ctl, int argc, char **argv)
-{
-	static const struct subcommand subs[] = {
-		{ "ls",		node_ls },
-		{ "list",	node_ls },
-		{ "inspect",	node_inspect },
-		{ "promote",	node_promote },
-		{ "demote",	node_demote },
-		{ "repair",	node_repair },
-		{ "rm",		node_rm },
-		{ "remove",	node_rm },
-		{ "update",	node_update },
-	};
+static const struct subcommand node_subs[] = {
+	{ "ls",		node_ls },
+	{ "list",	node_ls },
+	{ "inspect",	node_inspect },
+	{ "promote",	node_promote },
+	{ "demote",	node_demote },
+	{ "repair",	node_repair },
+	{ "rm",		node_rm },
+	{ "remove",	node_rm },
+	{ "update",	node_update },
+	{ NULL, NULL },
+};
 
-	return run_subcommand(ctl, argc, argv, "node", node_help, subs,
-	    sizeof(subs) / sizeof(subs[0]));
-}
+const struct command_group node_group = { "node", node_help, node_subs };

@@ -156,8 +156,7 @@ secret_create(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "label",	required_argument, NULL, 'l' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "secret create", *name, *file = NULL;
 	struct labels labels = LABELS_INIT;
@@ -283,22 +282,10 @@ decode_view(const struct wire_msg *rec, void *view)
 	return view_from_record(rec, view);
 }
 
-/* The views of every page so far. */
-struct secret_pages {
-	const char		*cmd;
-	struct secret_view	*v;
-	size_t			 n;
-};
-
-/* One page of a list or inspect reply: its records join the others. */
-static int
-decode_page(void *arg, const struct wire_msg *m)
-{
-	struct secret_pages *sp = arg;
-
-	return decode_records(sp->cmd, m, T_SECRET, REC_SECRET, sizeof(*sp->v), decode_view,
-	    free_view, (void **)&sp->v, &sp->n);
-}
+/* The pages of a list or inspect reply, into secret_views. */
+#define SECRET_PAGES(cmd)	\
+	{ (cmd), T_SECRET, REC_SECRET, sizeof(struct secret_view), decode_view, free_view, \
+	    NULL, 0 }
 
 static json_t *
 secret_item(size_t i, const void *arg)
@@ -316,7 +303,7 @@ static int
 secret_ls(const struct ctl *ctl, int argc, char **argv)
 {
 	const char *cmd = "secret ls";
-	struct secret_pages sp = { cmd, NULL, 0 };
+	struct record_pages sp = SECRET_PAGES(cmd);
 	struct secret_view *v;
 	struct ls_opts o;
 	size_t n, i;
@@ -324,7 +311,7 @@ secret_ls(const struct ctl *ctl, int argc, char **argv)
 
 	if ((r = ls_options(cmd, ls_help, NULL, argc, argv, &o)) >= 0)
 		return r;
-	if ((r = list_all(ctl->socket, cmd, CTL_SECRET_LIST, NULL, NULL, decode_page,
+	if ((r = list_all(ctl->socket, cmd, CTL_SECRET_LIST, NULL, NULL, records_page,
 	    &sp)) != 0) {
 		views_free(sp.v, sp.n);
 		return r;
@@ -377,16 +364,15 @@ secret_inspect(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "format",	required_argument, NULL, 'f' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "secret inspect";
-	struct secret_pages sp = { cmd, NULL, 0 };
+	struct record_pages sp = SECRET_PAGES(cmd);
 	enum out_format format;
 	char why[160];
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, inspect_help, argc, argv, ":f:h", opts, &stop)) != -1) {
 		switch (c) {
 		case 'f':
 			/* docker's Go templates are not offered: only json. */
@@ -394,18 +380,16 @@ secret_inspect(const struct ctl *ctl, int argc, char **argv)
 			    sizeof(why)) != 0)
 				return usage_error(cmd, "%s", why);
 			break;
-		case 'h':
-			return show_help(inspect_help);
-		default:
-			return getopt_error(cmd, c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	/* One T_REF per argument, and nothing else in the message. */
 	if ((r = take_refs(cmd, argc, argv, REFS_MAX + 1)) != 0)
 		return r;
 
 	if ((r = inspect_all(ctl->socket, cmd, CTL_SECRET_INSPECT, argv + optind,
-	    (size_t)(argc - optind), decode_page, &sp)) != 0) {
+	    (size_t)(argc - optind), records_page, &sp)) != 0) {
 		views_free(sp.v, sp.n);
 		return r;
 	}
@@ -420,22 +404,15 @@ static int
 secret_rm(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "secret rm";
 	struct wire_enc e;
 	struct reply rep;
-	int c, i, r;
+	int i, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return show_help(rm_help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
+	if ((stop = cmd_flags(cmd, rm_help, argc, argv, ":h", opts)) >= 0)
+		return stop;
 	if ((r = take_refs(cmd, argc, argv, REFS_MAX)) != 0)
 		return r;
 
@@ -458,8 +435,7 @@ static int
 secret_update(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "secret update", *ref, *file = NULL;
 	struct secbuf data = SECBUF_INIT;
@@ -467,16 +443,10 @@ secret_update(const struct ctl *ctl, int argc, char **argv)
 	struct reply rep;
 	char why[160];
 	size_t len;
-	int c, r;
+	int r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return show_help(update_help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
+	if ((stop = cmd_flags(cmd, update_help, argc, argv, ":h", opts)) >= 0)
+		return stop;
 	if (optind >= argc)
 		return usage_error(cmd, "requires a SECRET (a name or an ID)");
 	ref = argv[optind++];
@@ -503,19 +473,15 @@ secret_update(const struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
-int
-cmd_secret(const struct ctl *ctl, int argc, char **argv)
-{
-	static const struct subcommand subs[] = {
-		{ "create",	secret_create },
-		{ "ls",		secret_ls },
-		{ "list",	secret_ls },
-		{ "inspect",	secret_inspect },
-		{ "rm",		secret_rm },
-		{ "remove",	secret_rm },
-		{ "update",	secret_update },
-	};
+static const struct subcommand secret_subs[] = {
+	{ "create",	secret_create },
+	{ "ls",		secret_ls },
+	{ "list",	secret_ls },
+	{ "inspect",	secret_inspect },
+	{ "rm",		secret_rm },
+	{ "remove",	secret_rm },
+	{ "update",	secret_update },
+	{ NULL, NULL },
+};
 
-	return run_subcommand(ctl, argc, argv, "secret", secret_help, subs,
-	    sizeof(subs) / sizeof(subs[0]));
-}
+const struct command_group secret_group = { "secret", secret_help, secret_subs };

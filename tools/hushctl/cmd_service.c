@@ -219,16 +219,14 @@ service_change(const struct ctl *ctl, int argc, char **argv, bool update)
 	static const struct option create_opts[] = {
 		{ "secret",	required_argument, NULL, OPT_SECRET },
 		{ "constraint",	required_argument, NULL, OPT_CONSTRAINT },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	static const struct option update_opts[] = {
 		{ "secret-add",	    required_argument, NULL, OPT_SECRET_ADD },
 		{ "secret-rm",	    required_argument, NULL, OPT_SECRET_RM },
 		{ "constraint-add", required_argument, NULL, OPT_CONSTRAINT_ADD },
 		{ "constraint-rm",  required_argument, NULL, OPT_CONSTRAINT_RM },
-		{ "help",	    no_argument,       NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = update ? "service update" : "service create", *name;
 	struct changes ch;
@@ -480,8 +478,7 @@ service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 {
 	static const struct option inspect_opts[] = {
 		{ "format",	required_argument, NULL, 'f' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	static const char *const headers[] = { "ID", "NAME", "SECRETS", "UPDATED" };
 	const char *cmd = inspect ? "service inspect" : "service ls";
@@ -587,8 +584,7 @@ service_claim(const struct ctl *ctl, int argc, char **argv)
 	enum { OPT_ROTATE = OPT_LONG_BASE };
 	static const struct option opts[] = {
 		{ "rotate",	no_argument, NULL, OPT_ROTATE },
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "service claim";
 	uint8_t digest[CLAIM_DIGEST_BYTES];
@@ -597,19 +593,17 @@ service_claim(const struct ctl *ctl, int argc, char **argv)
 	struct reply rep;
 	struct claim cl;
 	bool rotate = false;
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, claim_help, argc, argv, ":h", opts, &stop)) != -1) {
 		switch (c) {
 		case OPT_ROTATE:
 			rotate = true;
 			break;
-		case 'h':
-			return show_help(claim_help);
-		default:
-			return getopt_error(cmd, c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if (optind + 1 != argc)
 		return usage_error(cmd, optind >= argc ? "requires exactly one SERVICE" :
 		    "unexpected argument '%.64s'", argv[optind + (optind < argc)]);
@@ -651,23 +645,16 @@ static int
 service_rm(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help",	no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	const char *cmd = "service rm";
 	struct wire_enc e;
 	struct reply rep;
 	char why[160];
-	int c, i, r;
+	int i, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return show_help(rm_help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
+	if ((stop = cmd_flags(cmd, rm_help, argc, argv, ":h", opts)) >= 0)
+		return stop;
 	if (optind >= argc)
 		return usage_error(cmd, "requires at least one SERVICE (a name or an ID)");
 	if (argc - optind > REFS_MAX)
@@ -690,20 +677,16 @@ service_rm(const struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
-int
-cmd_service(const struct ctl *ctl, int argc, char **argv)
-{
-	static const struct subcommand subs[] = {
-		{ "claim",	service_claim },
-		{ "create",	service_create },
-		{ "ls",		service_ls },
-		{ "list",	service_ls },
-		{ "inspect",	service_inspect },
-		{ "update",	service_update },
-		{ "rm",		service_rm },
-		{ "remove",	service_rm },
-	};
+static const struct subcommand service_subs[] = {
+	{ "claim",	service_claim },
+	{ "create",	service_create },
+	{ "ls",		service_ls },
+	{ "list",	service_ls },
+	{ "inspect",	service_inspect },
+	{ "update",	service_update },
+	{ "rm",		service_rm },
+	{ "remove",	service_rm },
+	{ NULL, NULL },
+};
 
-	return run_subcommand(ctl, argc, argv, "service", service_help, subs,
-	    sizeof(subs) / sizeof(subs[0]));
-}
+const struct command_group service_group = { "service", service_help, service_subs };

@@ -345,8 +345,7 @@ cmd_status(const struct ctl *ctl, int argc, char **argv)
 	enum { OPT_FORMAT = OPT_LONG_BASE };
 	static const struct option opts[] = {
 		{ "format",	required_argument, NULL, OPT_FORMAT },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPTS_HELP_END,
 	};
 	enum out_format format = FORMAT_TABLE;
 	struct status s;
@@ -354,21 +353,19 @@ cmd_status(const struct ctl *ctl, int argc, char **argv)
 	struct reply rep;
 	char why[160];
 	json_t *j;
-	int c, r;
+	int c, r, stop;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt("status", status_help, argc, argv, ":h", opts, &stop)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			if (arg_format(optarg, true, &format, why,
 			    sizeof(why)) != 0)
 				return usage_error("status", "%s", why);
 			break;
-		case 'h':
-			return show_help(status_help);
-		default:
-			return getopt_error("status", c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if (optind < argc)
 		return usage_error("status", "unexpected argument '%.64s'",
 		    argv[optind]);

@@ -38,14 +38,10 @@ int	cmd_init(const struct ctl *, int, char **);
 int	cmd_join(const struct ctl *, int, char **);
 int	cmd_join_token(const struct ctl *, int, char **);
 int	cmd_leave(const struct ctl *, int, char **);
-int	cmd_node(const struct ctl *, int, char **);
 int	cmd_update(const struct ctl *, int, char **);
 int	cmd_status(const struct ctl *, int, char **);
 int	cmd_unlock(const struct ctl *, int, char **);
 int	cmd_unlock_key(const struct ctl *, int, char **);
-int	cmd_secret(const struct ctl *, int, char **);
-int	cmd_service(const struct ctl *, int, char **);
-int	cmd_container(const struct ctl *, int, char **);
 
 /*
  * "hushctl: CMD: message" plus a pointer to "hushctl CMD --help" on
@@ -62,6 +58,26 @@ int	fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes a command's help text to stdout and returns EXIT_OK. */
 int	show_help(const char *text);
 
+struct option;
+
+/* The end of every command's option table: -h/--help, which cmd_getopt() answers. */
+#define OPTS_HELP_END	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+
+/*
+ * getopt_long() for a command (cmd names it in messages, help is its
+ * --help text): the next option its loop must handle, else -1.  At -1,
+ * *stop is -1 when the options ended, or the exit status to return:
+ * -h/--help printed help, or an unknown option or a missing value was
+ * reported.  An entry of longopts with a flag is a flag: given by its
+ * long name or its short letter (val), it sets *flag = val and does
+ * not come back.
+ */
+int	cmd_getopt(const char *cmd, const char *help, int argc, char **argv,
+	    const char *shortopts, const struct option *longopts, int *stop);
+/* For a command whose options are all flags: -1 to go on, else the exit status. */
+int	cmd_flags(const char *cmd, const char *help, int argc, char **argv,
+	    const char *shortopts, const struct option *longopts);
+
 /* What an `ls` was asked for (ls_options.c). */
 struct ls_opts {
 	bool		 quiet;		/* -q: IDs only */
@@ -77,13 +93,21 @@ struct ls_opts {
 int	ls_options(const char *cmd, const char *help, const char *extra, int argc,
 	    char **argv, struct ls_opts *out);
 
-/* A command with subcommands ("secret", "node", "service"). */
+/*
+ * A command with subcommands ("secret", "node", "service", "container"):
+ * its table is all its file declares; main.c runs argv[1] from it, or
+ * answers help or a usage error for the group.
+ */
 struct subcommand {
 	const char	*name;
 	int		(*run)(const struct ctl *, int, char **);
 };
-/* Runs argv[1] from subs, or answers help / a usage error for group. */
-int	run_subcommand(const struct ctl *ctl, int argc, char **argv, const char *group,
-	    const char *help, const struct subcommand *subs, size_t nsubs);
+struct command_group {
+	const char		*name;
+	const char		*help;
+	const struct subcommand	*subs;		/* ends with { NULL, NULL } */
+};
+extern const struct command_group container_group, node_group, secret_group,
+	    service_group;
 
 #endif

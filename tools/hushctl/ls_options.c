@@ -23,12 +23,12 @@ ls_options(const char *cmd, const char *help, const char *extra, int argc, char 
 		{ NULL, 0, NULL, 0 },
 	};
 	char why[160];
-	int c;
+	int c, stop;
 
 	out->quiet = false;
 	out->format = FORMAT_TABLE;
 	out->extra = false;
-	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, help, argc, argv, ":qh", opts, &stop)) != -1) {
 		switch (c) {
 		case 'q':
 			out->quiet = true;
@@ -40,12 +40,10 @@ ls_options(const char *cmd, const char *help, const char *extra, int argc, char 
 		case OPT_EXTRA:
 			out->extra = true;
 			break;
-		case 'h':
-			return show_help(help);
-		default:
-			return getopt_error(cmd, c, argv);
 		}
 	}
+	if (stop >= 0)
+		return stop;
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument '%.64s'", argv[optind]);
 	return -1;

@@ -15,25 +15,27 @@
 
 #include "hushctl.h"
 
+/* A command runs itself (run) or one of its group's subcommands (group). */
 struct command {
-	const char	*name;
-	int		(*run)(const struct ctl *, int, char **);
-	const char	*summary;
+	const char			*name;
+	int				(*run)(const struct ctl *, int, char **);
+	const struct command_group	*group;
+	const char			*summary;
 };
 
 static const struct command commands[] = {
-	{ "container",	cmd_container,	"List the containers this node delivered secrets into" },
-	{ "init",	cmd_init,	"Initialize a cluster with this node as its first manager" },
-	{ "join",	cmd_join,	"Join this node to a cluster as a worker or a manager" },
-	{ "join-token",	cmd_join_token,	"Show or rotate a join token" },
-	{ "leave",	cmd_leave,	"Leave the cluster" },
-	{ "node",	cmd_node,	"Manage the nodes of the cluster" },
-	{ "secret",	cmd_secret,	"Manage secrets" },
-	{ "service",	cmd_service,	"Manage services: named grants of secrets" },
-	{ "status",	cmd_status,	"Show the state of this node" },
-	{ "unlock",	cmd_unlock,	"Unlock a locked manager" },
-	{ "unlock-key",	cmd_unlock_key,	"Show or rotate the unlock key" },
-	{ "update",	cmd_update,	"Update the cluster's settings" },
+	{ "container",	NULL, &container_group,	"List the containers this node delivered secrets into" },
+	{ "init",	cmd_init, NULL,	"Initialize a cluster with this node as its first manager" },
+	{ "join",	cmd_join, NULL,	"Join this node to a cluster as a worker or a manager" },
+	{ "join-token",	cmd_join_token, NULL,	"Show or rotate a join token" },
+	{ "leave",	cmd_leave, NULL,	"Leave the cluster" },
+	{ "node",	NULL, &node_group,	"Manage the nodes of the cluster" },
+	{ "secret",	NULL, &secret_group,	"Manage secrets" },
+	{ "service",	NULL, &service_group,	"Manage services: named grants of secrets" },
+	{ "status",	cmd_status, NULL,	"Show the state of this node" },
+	{ "unlock",	cmd_unlock, NULL,	"Unlock a locked manager" },
+	{ "unlock-key",	cmd_unlock_key, NULL,	"Show or rotate the unlock key" },
+	{ "update",	cmd_update, NULL,	"Update the cluster's settings" },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -118,26 +120,36 @@ show_help(const char *text)
 	return EXIT_OK;
 }
 
-int
-run_subcommand(const struct ctl *ctl, int argc, char **argv, const char *group,
-    const char *help, const struct subcommand *subs, size_t nsubs)
+/* Runs argv[1] from g's table, or answers help / a usage error for g. */
+static int
+run_group(const struct ctl *ctl, const struct command_group *g, int argc, char **argv)
 {
+	const struct subcommand *sub;
+
 	if (argc < 2) {
-		fputs(help, stderr);
+		fputs(g->help, stderr);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0)
-		return show_help(help);
-	for (size_t i = 0; i < nsubs; i++) {
-		if (strcmp(argv[1], subs[i].name) == 0) {
+		return show_help(g->help);
+	for (sub = g->subs; sub->name != NULL; sub++) {
+		if (strcmp(argv[1], sub->name) == 0) {
 			optind = 0;
-			return subs[i].run(ctl, argc - 1, argv + 1);
+			return sub->run(ctl, argc - 1, argv + 1);
 		}
 	}
 	if (argv[1][0] == '-')
-		return usage_error(group, "unknown option '%.64s'", argv[1]);
-	return usage_error(group, "unknown command '%.64s'", argv[1]);
+		return usage_error(g->name, "unknown option '%.64s'", argv[1]);
+	return usage_error(g->name, "unknown command '%.64s'", argv[1]);
+}
+
+static int
+run_command(const struct command *cmd, const struct ctl *ctl, int argc, char **argv)
+{
+	if (cmd->group != NULL)
+		return run_group(ctl, cmd->group, argc, argv);
+	return cmd->run(ctl, argc, argv);
 }
 
 static const struct command *
@@ -222,7 +234,7 @@ main(int argc, char **argv)
 		help_argv[1] = (char *)"--help";
 		help_argv[2] = NULL;
 		optind = 0;
-		return finish(cmd->run(&ctl, 2, help_argv));
+		return finish(run_command(cmd, &ctl, 2, help_argv));
 	}
 	if ((cmd = find_command(argv[0])) == NULL)
 		return usage_error(NULL, "unknown command '%.64s'", argv[0]);
@@ -238,5 +250,5 @@ main(int argc, char **argv)
 		return fail("cannot initialise libsodium");
 	/* optind = 0 makes glibc's getopt start afresh on the command's argv. */
 	optind = 0;
-	return finish(cmd->run(&ctl, argc, argv));
+	return finish(run_command(cmd, &ctl, argc, argv));
 }

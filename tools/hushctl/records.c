@@ -87,6 +87,15 @@ bad:
 }
 
 int
+records_page(void *arg, const struct wire_msg *m)
+{
+	struct record_pages *rp = arg;
+
+	return decode_records(rp->cmd, m, rp->item_tag, rp->rec_type, rp->view_size,
+	    rp->decode, rp->free_view, &rp->v, &rp->n);
+}
+
+int
 list_all(const char *socket, const char *cmd, uint16_t type, list_extra_fn extra,
     const void *xarg, page_fn page, void *arg)
 {

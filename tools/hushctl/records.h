@@ -22,6 +22,19 @@ int	decode_records(const char *cmd, const struct wire_msg *m, uint16_t item_tag,
 	    view_free_fn free_view, void **out, size_t *nout);
 void	free_records(void *views, size_t n, size_t view_size, view_free_fn free_view);
 
+/* What a list or inspect collects, page by page, with records_page(). */
+struct record_pages {
+	const char	*cmd;
+	uint16_t	 item_tag, rec_type;
+	size_t		 view_size;
+	view_decode_fn	 decode;
+	view_free_fn	 free_view;	/* may be NULL */
+	void		*v;		/* the views so far: NULL to start */
+	size_t		 n;
+};
+/* A page_fn over a struct record_pages: one page's records join the others. */
+int	records_page(void *arg, const struct wire_msg *reply);
+
 /*
  * A list or inspect, every page of it (msg.h, HUSH_PAGE_BYTES): page()
  * sees each reply in turn and returns 0, or EXIT_FAIL after telling the

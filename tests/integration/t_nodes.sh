@@ -99,4 +99,17 @@ eq "the cluster now lists 5 nodes minus the removed ones" 4 "$(chc 1 node ls -q 
 for i in 1 2 3; do
 	check "manager $i still lists every secret" sh -c "'$HUSHCTL' --control-socket '$T_DIR/n$i.sock' secret ls | grep -q after-demote"
 done
+
+# A manager that leaves keeps nothing of the cluster in any process: its
+# pki process held the CA's key, raft the store, net the node's identity.
+PKI2=$(child_pid n2 pki)
+RAFT2=$(child_pid n2 raft)
+NET2=$(child_pid n2 net)
+check "manager 2 leaves with --force" chc 2 leave --force
+new_child() { local p; p=$(child_pid n2 "$1") && [ "$p" != "$2" ]; }
+check "its pki process was restarted, without the CA" wait_for 10 new_child pki "$PKI2"
+check "its raft process was restarted, without the store" wait_for 10 new_child raft "$RAFT2"
+check "its net process was restarted, without its identity" wait_for 10 new_child net "$NET2"
+check "its raft directory is empty" sh -c "[ -z \"\$(ls -A '$T_DIR/n2/raft')\" ]"
+check "node 2 forgot the cluster" sh -c "'$HUSHCTL' --control-socket '$T_DIR/n2.sock' status | grep -q 'not part of a cluster'"
 finish

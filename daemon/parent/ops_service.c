@@ -11,6 +11,7 @@
 #include "log.h"
 #include "names.h"
 #include "parent.h"
+#include "store_calls.h"
 
 static int
 record_ok(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
@@ -249,8 +250,9 @@ void
 op_node_update(struct op *op, const struct wire_msg *m)
 {
 	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
-	struct wire_enc cmd;
+	struct store_node_change change;
 	char ref[65], why[200];
+	int r;
 
 	if (wire_get_str(m, T_REF, ref, sizeof(ref)) != 0 || !hush_id_valid(ref)) {
 		snprintf(why, sizeof(why), "node '%s' not found", ref);
@@ -261,10 +263,7 @@ op_node_update(struct op *op, const struct wire_msg *m)
 		op_error(op, HUSH_E_INVAL, "nothing to update");
 		return;
 	}
-	wire_enc_init(&cmd, CMD_NODE_UPDATE, 0, 65536);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
-	wire_put_str(&cmd, T_NODE_ID, ref);
-	copy_all(&cmd, m, T_LABEL);
-	copy_all(&cmd, m, T_LABEL_RM);
-	propose(op, &cmd, empty_done);
+	change = (struct store_node_change){ .req_id = req_id->val, .node_id = ref, .labels = m };
+	if ((r = store_node_update(op, &change, empty_done)) != 0)
+		op_error(op, r, NULL);
 }

@@ -117,8 +117,11 @@ struct node_record {
 typedef int (*node_record_fn)(void *arg, const struct node_record *n);
 
 /*
- * A page of a list or inspect query (msg.h, HUSH_PAGE_BYTES).  records
- * points into the answer: valid while cb runs, not after.
+ * A page of a list or inspect query (msg.h, HUSH_PAGE_BYTES): the
+ * store's records, already bounded by it (the parent adds none), and
+ * where the next page starts (T_CURSOR) or how many of the refs this
+ * page answered (T_COUNT), which go back to the client as they came.
+ * records points into the answer: valid while cb runs, not after.
  */
 struct store_page {
 	const uint8_t	*records;	/* the record list, every record checked */

@@ -398,17 +398,15 @@ void	op_service_rm(struct op *op, const struct wire_msg *m);
 void	op_secret_update(struct op *op, const struct wire_msg *m);
 void	op_node_update(struct op *op, const struct wire_msg *m);
 
-/* raft_calls.c: proposals and queries, answered through an op_done_cb. */
-int	raft_propose(struct op *op, struct wire_enc *cmd, op_done_cb cb);
-/* Query; the reply handed to cb is the parsed QRY_* reply. */
-int	raft_query(struct op *op, struct wire_enc *qry, op_done_cb cb);
-/* Query this replica only (a follower's view may lag the leader's). */
-int	raft_query_local(struct op *op, struct wire_enc *qry, op_done_cb cb);
-/* Already-encoded command/query from a peer: this node's raft only, no forwarding. */
+/*
+ * raft_calls.c: the parent's own commands and queries go through the
+ * wrappers in store_calls.h (raft_call() in op_call.h underneath).  A
+ * peer's already-encoded command or query (DSP_FORWARD, DSP_QUERY) goes
+ * to this node's raft only, with no forwarding; the reply handed to cb
+ * is the raft process's answer, or the parsed QRY_* reply.
+ */
 int	raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, op_done_cb cb);
 int	raft_query_raw(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb);
-/* The same for a query this replica answers even as a follower. */
-int	raft_query_raw_local(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb);
 /*
  * The raft leader is now at addr ("" while none is known): requests
  * forwarded to another address fail at once as "outcome unknown, retry".

@@ -1,9 +1,10 @@
 /*
- * The parent's ways into the replicated store: propose a command, or ask a
- * query.  Both travel inside a RAFTP_* message to the local raft process;
- * when it is not the leader, the same bytes go to the leader as a DSP_*
- * request through the net process.  Every answer is validated here against
- * the schema of what was asked.
+ * The parent's ways into the replicated store: propose a command, or ask
+ * a query -- its own, built by a wrapper in store_calls.c, or a peer's.
+ * Both travel inside a RAFTP_* message to the local raft process; when it
+ * is not the leader, the same bytes go to the leader as a DSP_* request
+ * through the net process.  Every answer is validated here against the
+ * schema of what was asked.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -309,24 +310,6 @@ start_enc(struct op *op, struct wire_enc *e, bool query, bool local, op_call_dec
 }
 
 int
-raft_propose(struct op *op, struct wire_enc *cmd, op_done_cb cb)
-{
-	return start_enc(op, cmd, false, false, NULL, NULL, cb);
-}
-
-int
-raft_query(struct op *op, struct wire_enc *qry, op_done_cb cb)
-{
-	return start_enc(op, qry, true, false, NULL, NULL, cb);
-}
-
-int
-raft_query_local(struct op *op, struct wire_enc *qry, op_done_cb cb)
-{
-	return start_enc(op, qry, true, true, NULL, NULL, cb);
-}
-
-int
 raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, op_done_cb cb)
 {
 	return start(op, cmd, len, false, false, false, NULL, NULL, cb);
@@ -336,12 +319,6 @@ int
 raft_query_raw(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb)
 {
 	return start(op, qry, len, true, false, false, NULL, NULL, cb);
-}
-
-int
-raft_query_raw_local(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb)
-{
-	return start(op, qry, len, true, false, true, NULL, NULL, cb);
 }
 
 int

@@ -559,3 +559,20 @@ store_service_get(struct op *op, const struct wire_msg *req, struct store_page *
 	copy_all(&q, req, T_REF);
 	return store_send(op, &q, RAFT_QUERY, services_decoded, out, cb);
 }
+
+/* ---- assignments ---- */
+
+int
+store_node_assignments(struct op *op, const char *node_id, const uint8_t *digest,
+    const char *const *have, size_t nhave, op_done_cb cb)
+{
+	struct wire_enc q;
+
+	wire_enc_init(&q, QRY_ASSIGNMENTS, 0, 65536);
+	wire_put_str(&q, T_NODE_ID, node_id);
+	if (digest != NULL)
+		wire_put_bytes(&q, T_DIGEST, digest, 32);
+	for (size_t i = 0; i < nhave; i++)
+		wire_put_str(&q, T_HAVE, have[i]);
+	return store_send(op, &q, RAFT_QUERY_HERE, NULL, NULL, cb);
+}

@@ -229,4 +229,18 @@ __attribute__((warn_unused_result))
 int	store_service_get(struct op *op, const struct wire_msg *req, struct store_page *out,
 	    op_done_cb cb);
 
+/* ---- assignments ---- */
+
+/*
+ * What the store places on node_id (QRY_ASSIGNMENTS), given what the node
+ * holds: the digest of its last complete assignment (NULL: none) and
+ * "id:version" of each value it has.  This answers from this replica.
+ * The answer has the shape of a DSP_ASSIGNMENTS reply, which assign_node.c
+ * decodes (it is the one decoder for both) and assign_serve.c relays to
+ * the node as it came: so cb gets the reply itself, not a decoded result.
+ */
+__attribute__((warn_unused_result))
+int	store_node_assignments(struct op *op, const char *node_id, const uint8_t *digest,
+	    const char *const *have, size_t nhave, op_done_cb cb);
+
 #endif

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "page.h"
 #include "parent.h"
+#include "store_calls.h"
 
 /* Worst case of one request: the have-list stays within the field cap. */
 #define ASSIGN_HAVE_MAX	(WIRE_MAX_FIELDS - 8)
@@ -303,6 +304,33 @@ local_done(struct op *op, int status, const struct wire_msg *reply, const char *
 	p->assign.inflight = false;
 }
 
+/* A manager asks its own replica, saying what put_request() would. */
+static int
+ask_store(struct op *op)
+{
+	struct assignments *a = &op->p->assign;
+	size_t n = a->nval < ASSIGN_HAVE_MAX ? a->nval : ASSIGN_HAVE_MAX;
+	char (*buf)[HUSH_ID_LEN + 16] = NULL;
+	const char **have = NULL;
+	int r;
+
+	if (n > 0 && ((buf = calloc(n, sizeof(*buf))) == NULL ||
+	    (have = calloc(n, sizeof(*have))) == NULL)) {
+		free(buf);
+		return HUSH_E_NOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "%s:%u", a->val[i].secret_id,
+		    a->val[i].version);
+		have[i] = buf[i];
+	}
+	r = store_node_assignments(op, op->p->node.node_id, a->complete ? a->digest : NULL,
+	    have, n, local_done);
+	free(have);
+	free(buf);
+	return r;
+}
+
 static void
 ask(struct parent *p)
 {
@@ -315,16 +343,12 @@ ask(struct parent *p)
 		if (p->store.phase != RAFT_UP || (op = calloc(1, sizeof(*op))) == NULL)
 			return;
 		op->p = p;
-		wire_enc_init(&e, QRY_ASSIGNMENTS, 0, 65536);
-		wire_put_str(&e, T_NODE_ID, p->node.node_id);
-		put_request(p, &e);
 		a->inflight = true;
 		a->again = false;
-		if ((r = raft_query_local(op, &e, local_done)) != 0) {
+		if ((r = ask_store(op)) != 0) {
 			op_free(op);
 			failed(p, r, NULL);
 		}
-		wire_enc_free(&e);
 		return;
 	}
 	if (p->view.net != NET_UP || p->view.nmanagers == 0 || p->view.removed_self)

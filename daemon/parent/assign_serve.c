@@ -14,6 +14,7 @@
 #include "err.h"
 #include "log.h"
 #include "parent.h"
+#include "store_calls.h"
 
 /* Held requests at most: each is a few hundred bytes and a parked op. */
 #define ASSIGN_HELD_MAX	4096
@@ -22,8 +23,13 @@ struct held_request {
 	struct peer_op		 po;	/* first: cluster.c's helpers take it as a peer_op */
 	struct held_request	*next;
 	struct op		*op;
-	uint8_t			*query;	/* the encoded QRY_ASSIGNMENTS, run again on change */
-	size_t			 querylen;
+	/* what the node said it holds: asked again on change */
+	char			 node_id[HUSH_ID_LEN + 1];
+	bool			 has_digest;
+	uint8_t			 digest[32];
+	char			(*have)[HUSH_ID_LEN + 16];
+	const char		**havep;
+	size_t			 nhave;
 	int64_t			 deadline;
 	bool			 held;
 };
@@ -35,7 +41,8 @@ held_free(void *arg)
 {
 	struct held_request *h = arg;
 
-	free(h->query);
+	free(h->have);
+	free(h->havep);
 	free(h);
 }
 
@@ -83,7 +90,8 @@ run_query(struct held_request *h)
 {
 	int r;
 
-	if ((r = raft_query_raw_local(h->op, h->query, h->querylen, answered)) != 0) {
+	if ((r = store_node_assignments(h->op, h->node_id, h->has_digest ? h->digest : NULL,
+	    h->havep, h->nhave, answered)) != 0) {
 		cluster_peer_error(&h->po, r, NULL);
 		op_free(h->op);
 	}
@@ -95,9 +103,8 @@ assign_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 	struct parent *p = op->p;
 	struct peer_op *po = op->ctx;
 	struct held_request *h;
-	struct wire_enc q;
-	const uint8_t *buf;
-	size_t len;
+	const struct wire_field *f;
+	size_t n;
 
 	if (p->node.role != ROLE_MANAGER || p->store.phase != RAFT_UP) {
 		cluster_peer_error(po, HUSH_E_UNAVAIL, "this manager's store is not ready");
@@ -115,21 +122,23 @@ assign_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 	op->ctx_free = held_free;
 	h->op = op;
 	h->deadline = parent_mono() + ASSIGN_HOLD_SECS;
-	wire_enc_init(&q, QRY_ASSIGNMENTS, 0, 65536);
-	wire_put_str(&q, T_NODE_ID, peer);
-	for (size_t i = 0; i < dsp->nfields; i++)
-		if (dsp->fields[i].tag == T_DIGEST || dsp->fields[i].tag == T_HAVE)
-			wire_put_bytes(&q, dsp->fields[i].tag, dsp->fields[i].val,
-			    dsp->fields[i].len);
-	if (wire_enc_finish(&q, &buf, &len) != 0 || (h->query = malloc(len)) == NULL) {
-		wire_enc_free(&q);
+	snprintf(h->node_id, sizeof(h->node_id), "%s", peer);
+	/* the schema holds the digest to 32 bytes and each T_HAVE to "id:version" */
+	h->has_digest = (f = wire_find(dsp, T_DIGEST, 0)) != NULL && f->len == sizeof(h->digest);
+	if (h->has_digest)
+		memcpy(h->digest, f->val, sizeof(h->digest));
+	n = wire_count(dsp, T_HAVE);
+	if (n > 0 && ((h->have = calloc(n, sizeof(*h->have))) == NULL ||
+	    (h->havep = calloc(n, sizeof(*h->havep))) == NULL)) {
 		cluster_peer_error(&h->po, HUSH_E_NOMEM, NULL);
 		op_free(op);
 		return;
 	}
-	memcpy(h->query, buf, len);
-	h->querylen = len;
-	wire_enc_free(&q);
+	for (size_t i = 0; i < n; i++) {
+		wire_field_str(wire_find(dsp, T_HAVE, i), h->have[i], sizeof(h->have[i]));
+		h->havep[i] = h->have[i];
+	}
+	h->nhave = n;
 	run_query(h);
 }
 

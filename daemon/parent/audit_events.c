@@ -123,16 +123,16 @@ audit_autolock(struct parent *p, bool on, bool ok)
 }
 
 /*
- * A secret command's outcome: one record per secret the reply names (an
+ * A secret command's outcome: one record per secret the store named (an
  * rm may remove several), or one with secret=? when it failed.  The
  * request may have named secrets by name: those are not written.
  */
 void
-audit_secret(struct parent *p, const char *op, const struct wire_msg *reply, bool ok)
+audit_secret(struct parent *p, const char *op, const char (*ids)[HUSH_ID_LEN + 1], size_t nids,
+    bool ok)
 {
 	struct audit_rec r;
-	char id[HUSH_ID_LEN + 1];
-	size_t n = ok && reply != NULL ? wire_count(reply, T_SECRET_ID) : 0;
+	size_t n = ok && ids != NULL ? nids : 0;
 
 	if (n == 0) {
 		start(p, &r, op);
@@ -142,10 +142,7 @@ audit_secret(struct parent *p, const char *op, const struct wire_msg *reply, boo
 	}
 	for (size_t i = 0; i < n; i++) {
 		start(p, &r, op);
-		if (wire_field_str(wire_find(reply, T_SECRET_ID, i), id, sizeof(id)) != 0 ||
-		    !hush_id_valid(id))
-			id[0] = '\0';
-		audit_rec_token(&r, "secret", id);
+		audit_rec_token(&r, "secret", hush_id_valid(ids[i]) ? ids[i] : "");
 		emit(p, &r, ok);
 	}
 }

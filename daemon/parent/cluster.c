@@ -21,6 +21,7 @@
 #include "net_calls.h"
 #include "parent.h"
 #include "pki_calls.h"
+#include "store_calls.h"
 
 #define HEARTBEAT_SECS	2
 #define DOWN_AFTER_SECS	7
@@ -400,6 +401,14 @@ peer_query_done(struct op *op, int status, const struct wire_msg *reply, const c
 
 /* DSP_RENEW: the peer's current certificate authenticated it; the store
  * says what role it has now (a promotion or demotion takes effect here). */
+struct role_seen {
+	uint8_t		 role;
+	bool		 removed;
+	bool		 found;
+	bool		 has_seal;
+	uint8_t		 seal_pub[SEAL_PUB_BYTES];
+};
+
 struct renew_serve {
 	uint8_t		*csr;
 	size_t		 csrlen;
@@ -413,6 +422,8 @@ struct renew_serve {
 	bool		 has_seal;
 	uint8_t		 seal_pub[SEAL_PUB_BYTES];
 	struct pki_cert	 cert;		/* what pki issued */
+	struct store_page page;		/* the node table's answer */
+	struct role_seen seen;		/* and what it says of the peer */
 };
 
 static void
@@ -449,29 +460,18 @@ renew_signed(struct op *op, int status, const struct wire_msg *reply, const char
 	op_free(op);
 }
 
-struct role_seen {
-	uint8_t		 role;
-	bool		 removed;
-	bool		 found;
-	bool		 has_seal;
-	uint8_t		 seal_pub[SEAL_PUB_BYTES];
-};
-
 static int
-first_role(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+first_role(void *arg, const struct node_record *n)
 {
 	struct role_seen *rs = arg;
-	const struct wire_field *f;
-	char st[17];
 
 	if (rs->found)
 		return 0;
 	rs->found = true;
-	wire_get_u8(rec, T_ROLE, &rs->role);
-	rs->removed = wire_get_str(rec, T_STATUS_TEXT, st, sizeof(st)) == 0;
-	if ((f = wire_find(rec, T_SEAL_PUB, 0)) != NULL) {
-		/* the schema holds it to 32 bytes */
-		memcpy(rs->seal_pub, f->val, sizeof(rs->seal_pub));
+	rs->role = n->role;
+	rs->removed = n->status[0] != '\0';
+	if (n->seal_pub != NULL) {
+		memcpy(rs->seal_pub, n->seal_pub, sizeof(rs->seal_pub));
 		rs->has_seal = true;
 	}
 	return 0;
@@ -483,15 +483,12 @@ renew_role_read(struct op *op, int status, const struct wire_msg *reply, const c
 	struct parent *p = op->p;
 	struct peer_op *x = op->ctx;
 	struct renew_serve *rs = (struct renew_serve *)(x + 1);
-	struct role_seen seen_role;
+	const struct role_seen seen_role = rs->seen;
 	struct pki_issue_req req;
 	char why[256];
 	int r;
 
-	memset(&seen_role, 0, sizeof(seen_role));
-	if (status != 0 ||
-	    msg_records_each(reply, T_NODE, REC_NODE, first_role, &seen_role) != 0 ||
-	    !seen_role.found) {
+	if (status != 0 || !seen_role.found) {
 		cluster_peer_error(x, status ? status : HUSH_E_NOTFOUND, detail);
 		op_free(op);
 		return;
@@ -533,7 +530,7 @@ renew_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 	struct peer_op *x = op->ctx, *nx;
 	struct renew_serve *rs;
 	const uint8_t *csr;
-	struct wire_enc q;
+	const char *ref = peer;
 	size_t len;
 	int r;
 
@@ -563,11 +560,8 @@ renew_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 	}
 	memcpy(rs->csr, csr, len);
 	rs->csrlen = len;
-	wire_enc_init(&q, QRY_NODE_GET, 0, 256);
-	wire_put_str(&q, T_REF, peer);
-	r = raft_query_local(op, &q, renew_role_read);
-	wire_enc_free(&q);
-	if (r != 0) {
+	if ((r = store_node_get(op, STORE_HERE, &ref, 1, NULL, first_role, &rs->seen, &rs->page,
+	    renew_role_read)) != 0) {
 		cluster_peer_error(nx, r, NULL);
 		op_free(op);
 	}

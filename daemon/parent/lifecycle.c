@@ -14,6 +14,7 @@
 #include "log.h"
 #include "parent.h"
 #include "pki_calls.h"
+#include "store_calls.h"
 
 void
 lifecycle_wait_ready(struct parent *p, struct op *op, op_done_cb done)
@@ -65,17 +66,32 @@ lifecycle_fail_waiting(struct parent *p, int status, const char *detail)
 	wake_waiting(p, status, detail);
 }
 
-/* ctx: the digest pki_ca_load() filled in. */
+/* The stored CA on its way from the store to the pki process. */
+struct ca_load {
+	struct cluster_record	 cluster;
+	uint8_t			 digest[32];	/* what pki_ca_load() fills in */
+};
+
+static void
+ca_load_free(void *arg)
+{
+	struct ca_load *x = arg;
+
+	cluster_record_clear(&x->cluster);
+	free(x);
+}
+
 static void
 ca_loaded(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	struct parent *p = op->p;
+	struct ca_load *x = op->ctx;
 
 	if (status != 0) {
 		log_err("the pki process refused the stored CA: %s",
 		    detail && *detail ? detail : hush_strerror(status));
 	} else {
-		memcpy(p->settings.token_digest, op->ctx, sizeof(p->settings.token_digest));
+		memcpy(p->settings.token_digest, x->digest, sizeof(p->settings.token_digest));
 		p->settings.have_digest = true;
 		p->settings.ca = PKI_CA_LOADED;
 		log_debug("root CA loaded into the pki process");
@@ -87,10 +103,7 @@ static void
 cluster_read(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	struct parent *p = op->p;
-	const uint8_t *key;
-	const struct wire_field *cert;
-	size_t keylen;
-	bool autolock;
+	struct ca_load *x = op->ctx;
 	int r;
 
 	if (status != 0) {
@@ -100,21 +113,11 @@ cluster_read(struct op *op, int status, const struct wire_msg *reply, const char
 		op_free(op);
 		return;
 	}
-	if (wire_get_bool(reply, T_AUTOLOCK, &autolock) == 0)
-		p->settings.autolock = autolock;
-	wire_get_u64(reply, T_CERT_EXPIRY, &p->settings.cert_expiry);
-	if ((cert = wire_find(reply, T_CA_CERT, 0)) == NULL ||
-	    wire_get_bytes(reply, T_CA_KEY, &key, &keylen) != 0) {
-		op_free(op);
-		return;
-	}
+	p->settings.autolock = x->cluster.autolock;
+	p->settings.cert_expiry = x->cluster.cert_expiry;
 	/* The same op waits for pki now; the digest comes back in its ctx. */
-	if ((op->ctx = calloc(1, sizeof(p->settings.token_digest))) == NULL) {
-		op_free(op);
-		return;
-	}
-	op->ctx_free = free;
-	if ((r = pki_ca_load(op, cert->val, cert->len, key, keylen, op->ctx, ca_loaded)) != 0) {
+	if ((r = pki_ca_load(op, (const uint8_t *)x->cluster.ca_cert, x->cluster.ca_certlen,
+	    x->cluster.ca_key.p, x->cluster.ca_key.len, x->digest, ca_loaded)) != 0) {
 		log_warn("cannot send the CA to the pki process: %s", hush_strerror(r));
 		op_free(op);
 	}
@@ -123,18 +126,19 @@ cluster_read(struct op *op, int status, const struct wire_msg *reply, const char
 void
 lifecycle_load_ca(struct parent *p)
 {
+	struct ca_load *x;
 	struct op *op;
-	struct wire_enc q;
 
 	if (p->store.phase != RAFT_UP || p->pki.pid <= 0)
 		return;
-	if ((op = calloc(1, sizeof(*op))) == NULL)
+	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return;
-	op->p = p;
-	wire_enc_init(&q, QRY_CLUSTER, 0, 64);
-	if (raft_query_local(op, &q, cluster_read) != 0)
+	if ((op = op_internal(p, x, ca_load_free)) == NULL) {
+		free(x);
+		return;
+	}
+	if (store_cluster_read(op, STORE_HERE, &x->cluster, cluster_read) != 0)
 		op_free(op);
-	wire_enc_free(&q);
 }
 
 static void

@@ -1,7 +1,7 @@
 /*
  * How the parent's typed wrappers (pki_calls.c, mounter_calls.c,
- * net_calls.c) send a request to a child and hand its answer to an op's
- * next step.  Only those files use this: everything else in the parent
+ * net_calls.c, store_calls.c) send a request to a child and hand its
+ * answer to an op's next step.  Only those files use this: everything else in the parent
  * calls a wrapper, never child_call() with a hand-built request.
  *
  * The privsep layer's call_cb (daemon/privsep/child.h) stays the
@@ -33,5 +33,22 @@ typedef int (*op_call_decode)(struct op *op, const struct wire_msg *reply, void 
 __attribute__((warn_unused_result))
 int	op_call(struct child *c, struct wire_enc *req, int fd, struct op *op,
 	    op_call_decode decode, void *out, op_done_cb cb);
+
+/* How store_calls.c reaches the store (raft_calls.c). */
+enum raft_way {
+	RAFT_PROPOSE,		/* a command, through the leader */
+	RAFT_QUERY,		/* a query, answered by the leader */
+	RAFT_QUERY_HERE,	/* a query this replica answers, even as a follower */
+};
+
+/*
+ * op_call() for the store: e (a CMD_* or QRY_* message) to the raft
+ * process, or through it to the leader; the answer, checked against its
+ * schema, is decoded into out (decode NULL: cb gets the reply itself)
+ * and cb runs.  On failure nothing was sent and cb will not run.
+ */
+__attribute__((warn_unused_result))
+int	raft_call(struct op *op, struct wire_enc *e, enum raft_way way, op_call_decode decode,
+	    void *out, op_done_cb cb);
 
 #endif

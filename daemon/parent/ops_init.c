@@ -28,6 +28,7 @@
 #include "pki/pki.h"
 #include "pki_calls.h"
 #include "raft/raft_proc.h"
+#include "store_calls.h"
 #include "x509.h"
 
 struct init_ctx {
@@ -117,30 +118,19 @@ init_raft_ready(struct op *op, int status, const struct wire_msg *reply, const c
 {
 	struct parent *p = op->p;
 	struct init_ctx *x = op->ctx;
-	struct wire_enc cmd;
+	struct new_cluster c;
 	int r;
 
 	if (status != 0) {
 		init_fail(op, status, detail);
 		return;
 	}
-	wire_enc_init(&cmd, CMD_CLUSTER_INIT, 0, 65536);
-	wire_put_bytes(&cmd, T_REQ_ID, x->req_id, 16);
-	wire_put_str(&cmd, T_CLUSTER_ID, p->node.cluster_id);
-	wire_put_str(&cmd, T_CA_CERT, x->ca.cert);
-	wire_put_bytes(&cmd, T_CA_KEY, x->ca.key.p, x->ca.key.len);
-	wire_put_bytes(&cmd, T_WORKER_SECRET, x->worker, 16);
-	wire_put_bytes(&cmd, T_MANAGER_SECRET, x->manager, 16);
-	wire_put_u64(&cmd, T_CERT_EXPIRY, x->expiry);
-	if (x->autolock)
-		wire_put_bytes(&cmd, T_KEK, x->kek.p, x->kek.len);
-	wire_put_str(&cmd, T_NODE_ID, p->node.node_id);
-	wire_put_str(&cmd, T_ADVERTISE_ADDR, p->node.advertise);
-	wire_put_i64(&cmd, T_CREATED, parent_now());
-	wire_put_bytes(&cmd, T_SEAL_PUB, x->seal_pub, sizeof(x->seal_pub));
-	r = raft_propose(op, &cmd, init_committed);
-	wire_enc_free(&cmd);
-	if (r != 0)
+	c = (struct new_cluster){ .req_id = x->req_id, .cluster_id = p->node.cluster_id,
+	    .ca_cert = x->ca.cert, .ca_key = &x->ca.key, .worker_secret = x->worker,
+	    .manager_secret = x->manager, .cert_expiry = x->expiry,
+	    .kek = x->autolock ? &x->kek : NULL, .node_id = p->node.node_id,
+	    .advertise = p->node.advertise, .seal_pub = x->seal_pub };
+	if ((r = store_cluster_init(op, &c, init_committed)) != 0)
 		init_fail(op, r, "cannot propose the cluster record");
 }
 

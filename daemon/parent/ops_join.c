@@ -34,6 +34,7 @@
 #include "log.h"
 #include "parent.h"
 #include "pki_calls.h"
+#include "store_calls.h"
 #include "x509.h"
 
 #define JOIN_PROOF_DOMAIN	"hush-join-proof-1"
@@ -85,6 +86,7 @@ struct serve_ctx {
 	uint8_t		 role;
 	char		 node_id[HUSH_ID_LEN + 1];
 	struct pki_cert	 cert;		/* what pki issued for it */
+	struct cluster_record cluster;	/* the leader's record: the tokens' secrets */
 	bool		 autolock;
 	uint8_t		 kek[32];
 };
@@ -96,6 +98,7 @@ serve_ctx_free(void *arg)
 
 	free(x->csr);
 	pki_cert_clear(&x->cert);
+	cluster_record_clear(&x->cluster);
 	sodium_memzero(x, sizeof(*x));
 	free(x);
 }
@@ -193,7 +196,6 @@ static void
 serve_signed(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	struct serve_ctx *x = op->ctx;
-	struct wire_enc cmd;
 	uint8_t req_id[16];
 	int r;
 
@@ -202,16 +204,8 @@ serve_signed(struct op *op, int status, const struct wire_msg *reply, const char
 		return;
 	}
 	randombytes_buf(req_id, sizeof(req_id));
-	wire_enc_init(&cmd, CMD_NODE_ADD, 0, 1024);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id, sizeof(req_id));
-	wire_put_str(&cmd, T_NODE_ID, x->node_id);
-	wire_put_u8(&cmd, T_ROLE, x->role);
-	wire_put_str(&cmd, T_ADVERTISE_ADDR, x->advertise);
-	wire_put_i64(&cmd, T_CREATED, parent_now());
-	wire_put_bytes(&cmd, T_SEAL_PUB, x->seal_pub, sizeof(x->seal_pub));
-	r = raft_propose(op, &cmd, serve_committed);
-	wire_enc_free(&cmd);
-	if (r != 0)
+	if ((r = store_node_join(op, req_id, x->node_id, x->role, x->advertise, x->seal_pub,
+	    serve_committed)) != 0)
 		serve_fail(op, r, "cannot record the new node");
 }
 
@@ -220,21 +214,12 @@ serve_checked(struct op *op, int status, const struct wire_msg *reply, const cha
 {
 	struct parent *p = op->p;
 	struct serve_ctx *x = op->ctx;
-	const uint8_t *w, *m, *k;
-	size_t len;
-	uint64_t expiry = 0;
+	const uint8_t *w = x->cluster.worker_secret, *m = x->cluster.manager_secret;
 	struct pki_issue_req req;
-	bool autolock = false;
 	int r;
 
 	if (status != 0) {
 		serve_fail(op, status, detail);
-		return;
-	}
-	if (wire_get_bytes(reply, T_WORKER_SECRET, &w, &len) != 0 ||
-	    wire_get_bytes(reply, T_MANAGER_SECRET, &m, &len) != 0 ||
-	    wire_get_u64(reply, T_CERT_EXPIRY, &expiry) != 0) {
-		serve_fail(op, HUSH_E_PROTO, NULL);
 		return;
 	}
 	/* Check against both, always, so timing says nothing about which. */
@@ -254,10 +239,9 @@ serve_checked(struct op *op, int status, const struct wire_msg *reply, const cha
 		serve_fail(op, HUSH_E_PERM, "invalid join token");
 		return;
 	}
-	if (wire_get_bool(reply, T_AUTOLOCK, &autolock) == 0 && autolock &&
-	    wire_get_bytes(reply, T_KEK, &k, &len) == 0 && len == 32) {
+	if (x->cluster.autolock && x->cluster.has_kek) {
 		x->autolock = true;
-		memcpy(x->kek, k, 32);
+		memcpy(x->kek, x->cluster.kek, 32);
 	}
 	if (hush_id_new(x->node_id) != 0) {
 		serve_fail(op, HUSH_E_CRYPTO, NULL);
@@ -265,7 +249,7 @@ serve_checked(struct op *op, int status, const struct wire_msg *reply, const cha
 	}
 	req = (struct pki_issue_req){ .csr = x->csr, .csrlen = x->csrlen,
 	    .node_id = x->node_id, .role = x->role, .cluster_id = p->node.cluster_id,
-	    .lifetime = expiry };
+	    .lifetime = x->cluster.cert_expiry };
 	if ((r = pki_issue(op, &req, &x->cert, serve_signed)) != 0)
 		serve_fail(op, r, "the pki process is not available");
 }
@@ -275,7 +259,6 @@ join_serve(struct parent *p, const struct wire_msg *m)
 {
 	struct serve_ctx *x;
 	struct op *op;
-	struct wire_enc q;
 	const uint8_t *csr, *b;
 	size_t len;
 	int r;
@@ -314,10 +297,7 @@ join_serve(struct parent *p, const struct wire_msg *m)
 	}
 	memcpy(x->csr, csr, x->csrlen);
 	/* The leader's view: a token rotated a moment ago must already fail. */
-	wire_enc_init(&q, QRY_CLUSTER, 0, 64);
-	r = raft_query(op, &q, serve_checked);
-	wire_enc_free(&q);
-	if (r != 0)
+	if ((r = store_cluster_read(op, STORE_LEADER, &x->cluster, serve_checked)) != 0)
 		serve_fail(op, r, NULL);
 }
 

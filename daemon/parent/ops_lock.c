@@ -13,6 +13,7 @@
 #include "log.h"
 #include "parent.h"
 #include "pki/pki.h"
+#include "store_calls.h"
 #include "unlock_key.h"
 
 struct kek_ctx {
@@ -250,7 +251,7 @@ op_unlock_key(struct op *op, const struct wire_msg *m)
 	struct parent *p = op->p;
 	struct secbuf cur = SECBUF_INIT;
 	struct kek_ctx *x;
-	struct wire_enc cmd;
+	struct store_cluster_change change;
 	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
 	bool rotate = false;
 	int r;
@@ -278,12 +279,8 @@ op_unlock_key(struct op *op, const struct wire_msg *m)
 		return;
 	}
 	x->rotate = true;
-	wire_enc_init(&cmd, CMD_CLUSTER_UPDATE, 0, 1024);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
-	wire_put_bytes(&cmd, T_KEK, x->kek.p, x->kek.len);
-	r = raft_propose(op, &cmd, kek_committed);
-	wire_enc_free(&cmd);
-	if (r != 0) {
+	change = (struct store_cluster_change){ .req_id = req_id->val, .kek = &x->kek };
+	if ((r = store_cluster_update(op, &change, kek_committed)) != 0) {
 		audit_unlock_key_rotate(p, false);
 		op_error(op, r, NULL);
 	}
@@ -294,7 +291,7 @@ op_update(struct op *op, const struct wire_msg *m)
 {
 	struct parent *p = op->p;
 	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
-	struct wire_enc cmd;
+	struct store_cluster_change change;
 	struct kek_ctx *x = NULL;
 	bool autolock, has_autolock, has_expiry;
 	uint64_t expiry;
@@ -325,17 +322,11 @@ op_update(struct op *op, const struct wire_msg *m)
 	}
 	if (has_autolock)
 		x->autolock = autolock ? 1 : 0;
-	wire_enc_init(&cmd, CMD_CLUSTER_UPDATE, 0, 1024);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
-	if (has_autolock)
-		wire_put_bool(&cmd, T_AUTOLOCK, autolock);
-	if (x->kek.p != NULL)
-		wire_put_bytes(&cmd, T_KEK, x->kek.p, x->kek.len);
-	if (has_expiry)
-		wire_put_u64(&cmd, T_CERT_EXPIRY, expiry);
-	r = raft_propose(op, &cmd, kek_committed);
-	wire_enc_free(&cmd);
-	if (r != 0) {
+	change = (struct store_cluster_change){ .req_id = req_id->val,
+	    .set_autolock = has_autolock, .autolock = has_autolock && autolock,
+	    .kek = x->kek.p != NULL ? &x->kek : NULL,
+	    .set_expiry = has_expiry, .cert_expiry = has_expiry ? expiry : 0 };
+	if ((r = store_cluster_update(op, &change, kek_committed)) != 0) {
 		if (has_autolock)
 			audit_autolock(p, autolock, false);
 		op_error(op, r, NULL);

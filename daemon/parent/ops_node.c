@@ -15,10 +15,20 @@
 #include "log.h"
 #include "parent.h"
 #include "raft/raft_proc.h"
+#include "store_calls.h"
+
+/* The node list a reply carries, built as the store's page is read. */
+struct live_ctx {
+	struct parent	*p;
+	const char	*leader;
+	struct wire_enc	 list;
+};
 
 struct node_ctx {
 	char		 leader[HUSH_ID_LEN + 1];
-	uint16_t	 query;		/* QRY_NODE_LIST or QRY_NODE_GET */
+	bool		 get;		/* node inspect: the nodes refs name */
+	struct store_page page;		/* the store's answer */
+	struct live_ctx	 live;
 	/* for promote/demote/rm: what to do to which ids, one at a time */
 	uint8_t		 req_id[16];
 	char		 ids[MAX_PEERS][HUSH_ID_LEN + 1];
@@ -37,6 +47,15 @@ struct node_ctx {
 	size_t		 managers, reachable_managers;
 };
 
+static void
+node_ctx_free(void *arg)
+{
+	struct node_ctx *x = arg;
+
+	wire_enc_free(&x->live.list);
+	free(x);
+}
+
 static struct node_ctx *
 node_ctx(struct op *op)
 {
@@ -44,54 +63,45 @@ node_ctx(struct op *op)
 
 	if (x != NULL) {
 		op->ctx = x;
-		op->ctx_free = free;
+		op->ctx_free = node_ctx_free;
 	}
 	return x;
 }
 
-struct live_ctx {
-	struct parent	*p;
-	const char	*leader;
-	struct wire_enc	 list;
-};
-
 /* Copy a node record into the reply's list, with what this manager sees live. */
 static int
-put_live_node(void *arg, const uint8_t *raw, size_t rawlen, const struct wire_msg *rec)
+put_live_node(void *arg, const struct node_record *n)
 {
 	struct live_ctx *lc = arg;
+	const struct wire_msg *rec = n->rec;
 	struct wire_enc out;
 	const uint8_t *buf;
-	char id[HUSH_ID_LEN + 1], status[17];
-	uint8_t role;
 	size_t len;
 	int r;
 
-	wire_get_str(rec, T_NODE_ID, id, sizeof(id));
-	wire_get_u8(rec, T_ROLE, &role);
-	if (wire_get_str(rec, T_STATUS_TEXT, status, sizeof(status)) == 0 &&
-	    strcmp(status, "removed") == 0)
+	if (strcmp(n->status, "removed") == 0)
 		return 0;
 	wire_enc_init(&out, REC_NODE, 0, 4096);
 	for (size_t i = 0; i < rec->nfields; i++)
 		wire_put_bytes(&out, rec->fields[i].tag, rec->fields[i].val, rec->fields[i].len);
-	wire_put_bool(&out, T_REACHABLE, cluster_peer_reachable(lc->p, id));
+	wire_put_bool(&out, T_REACHABLE, cluster_peer_reachable(lc->p, n->id));
 	/* A manager that answers but whose store is down must not look ready. */
-	if (role == ROLE_MANAGER)
-		wire_put_str(&out, T_RAFT_STATE, strcmp(id, lc->leader) == 0 ? "leader" :
-		    !cluster_peer_reachable(lc->p, id) ? "unreachable" :
-		    cluster_peer_degraded(lc->p, id) ? "degraded" : "reachable");
+	if (n->role == ROLE_MANAGER)
+		wire_put_str(&out, T_RAFT_STATE, strcmp(n->id, lc->leader) == 0 ? "leader" :
+		    !cluster_peer_reachable(lc->p, n->id) ? "unreachable" :
+		    cluster_peer_degraded(lc->p, n->id) ? "degraded" : "reachable");
 	if ((r = wire_enc_finish(&out, &buf, &len)) == 0)
 		wire_put_bytes(&lc->list, T_NODE, buf + WIRE_HDR_LEN, len - WIRE_HDR_LEN);
 	wire_enc_free(&out);
 	return r;
 }
 
+/* ctx: the node_ctx, whose live list put_live_node() filled page by page. */
 static void
 nodes_read(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	struct node_ctx *x = op->ctx;
-	struct live_ctx lc = { op->p, x->leader, { 0 } };
+	struct live_ctx *lc = &x->live;
 	struct wire_enc e;
 	const uint8_t *buf;
 	size_t len;
@@ -101,19 +111,13 @@ nodes_read(struct op *op, int status, const struct wire_msg *reply, const char *
 		op_error(op, status, detail);
 		return;
 	}
-	wire_enc_init_list(&lc.list, WIRE_MAX_MSG - 8192);
-	r = msg_records_each(reply, T_NODE, REC_NODE, put_live_node, &lc);
-	if (r == 0)
-		r = wire_enc_finish(&lc.list, &buf, &len);
-	if (r != 0) {
-		wire_enc_free(&lc.list);
+	if ((r = wire_enc_finish(&lc->list, &buf, &len)) != 0) {
 		op_error(op, r, "a malformed node record was refused");
 		return;
 	}
 	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, WIRE_MAX_MSG);
 	wire_put_bytes(&e, T_RECORDS, buf, len);
-	wire_enc_free(&lc.list);
-	page_mark_out(&e, reply);
+	store_page_put_marks(&e, &x->page);
 	op_reply(op, &e);
 }
 
@@ -122,24 +126,26 @@ leader_read(void *arg, int status, const struct wire_msg *reply, int fd, const c
 {
 	struct op *op = arg;
 	struct node_ctx *x = op->ctx;
-	struct wire_enc q;
+	const char *refs[MAX_PEERS];
 	int r;
 
 	if (status == 0)
 		wire_get_str(reply, T_RAFT_LEADER, x->leader, sizeof(x->leader));
-	wire_enc_init(&q, x->query, 0, 65536);
+	x->live.p = op->p;
+	x->live.leader = x->leader;
+	wire_enc_init_list(&x->live.list, WIRE_MAX_MSG - 8192);
 	for (size_t i = 0; i < x->nrefs; i++)
-		wire_put_str(&q, T_REF, x->refs[i]);
-	if (x->has_cursor)
-		wire_put_str(&q, T_CURSOR, x->cursor);
-	r = raft_query_local(op, &q, nodes_read);
-	wire_enc_free(&q);
+		refs[i] = x->refs[i];
+	r = x->get ? store_node_get(op, STORE_HERE, refs, x->nrefs,
+	    x->has_cursor ? x->cursor : NULL, put_live_node, &x->live, &x->page, nodes_read) :
+	    store_node_list(op, STORE_HERE, x->has_cursor ? x->cursor : NULL, put_live_node,
+	    &x->live, &x->page, nodes_read);
 	if (r != 0)
 		op_error(op, r, NULL);
 }
 
 static void
-read_nodes(struct op *op, const struct wire_msg *m, uint16_t query)
+read_nodes(struct op *op, const struct wire_msg *m, bool get)
 {
 	struct parent *p = op->p;
 	struct node_ctx *x;
@@ -150,9 +156,9 @@ read_nodes(struct op *op, const struct wire_msg *m, uint16_t query)
 		op_error(op, HUSH_E_NOMEM, NULL);
 		return;
 	}
-	x->query = query;
+	x->get = get;
 	x->has_cursor = wire_get_str(m, T_CURSOR, x->cursor, sizeof(x->cursor)) == 0;
-	for (size_t i = 0; query == QRY_NODE_GET && i < wire_count(m, T_REF) && i < MAX_PEERS; i++)
+	for (size_t i = 0; get && i < wire_count(m, T_REF) && i < MAX_PEERS; i++)
 		wire_field_str(wire_find(m, T_REF, i), x->refs[x->nrefs++], sizeof(x->refs[0]));
 	wire_enc_init(&e, RAFTP_STATUS, child_next_id(&p->raft), 64);
 	r = child_call(&p->raft, &e, -1, leader_read, op);
@@ -164,13 +170,13 @@ read_nodes(struct op *op, const struct wire_msg *m, uint16_t query)
 void
 op_node_list(struct op *op, const struct wire_msg *m)
 {
-	read_nodes(op, m, QRY_NODE_LIST);
+	read_nodes(op, m, false);
 }
 
 void
 op_node_inspect(struct op *op, const struct wire_msg *m)
 {
-	read_nodes(op, m, QRY_NODE_GET);
+	read_nodes(op, m, true);
 }
 
 /* ---- promote / demote / rm -------------------------------------------- */
@@ -191,6 +197,7 @@ static void
 change_next(struct op *op)
 {
 	struct node_ctx *x = op->ctx;
+	struct store_node_change change;
 	struct wire_enc cmd;
 	int r;
 
@@ -201,16 +208,11 @@ change_next(struct op *op)
 	}
 	/* Each node gets its own request id, derived so a retry repeats it. */
 	x->req_id[15] = (uint8_t)(x->req_id[15] + 1);
-	wire_enc_init(&cmd, op->type == CTL_NODE_RM ? CMD_NODE_REMOVE : CMD_NODE_UPDATE, 0, 1024);
-	wire_put_bytes(&cmd, T_REQ_ID, x->req_id, 16);
-	wire_put_str(&cmd, T_NODE_ID, x->ids[x->next]);
-	if (op->type == CTL_NODE_PROMOTE)
-		wire_put_u8(&cmd, T_ROLE, ROLE_MANAGER);
-	else if (op->type == CTL_NODE_DEMOTE)
-		wire_put_u8(&cmd, T_ROLE, ROLE_WORKER);
+	change = (struct store_node_change){ .req_id = x->req_id, .node_id = x->ids[x->next],
+	    .role = op->type == CTL_NODE_PROMOTE ? ROLE_MANAGER : ROLE_WORKER };
+	r = op->type == CTL_NODE_RM ? store_node_remove(op, x->req_id, x->ids[x->next],
+	    change_applied) : store_node_update(op, &change, change_applied);
 	x->next++;
-	r = raft_propose(op, &cmd, change_applied);
-	wire_enc_free(&cmd);
 	if (r != 0)
 		op_error(op, r, NULL);
 }
@@ -219,27 +221,22 @@ static void targets_query(struct op *op);
 
 /* One node of a page: is it a target, is it a manager (and reachable)? */
 static int
-scan_target(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
+scan_target(void *arg, const struct node_record *n)
 {
 	struct op *op = arg;
 	struct node_ctx *x = op->ctx;
-	char id[HUSH_ID_LEN + 1], st[17];
-	uint8_t role;
 
-	if (wire_get_str(rec, T_STATUS_TEXT, st, sizeof(st)) == 0)
+	if (n->status[0] != '\0')
 		return 0;	/* removed nodes are not targets and do not count */
-	if (wire_get_str(rec, T_NODE_ID, id, sizeof(id)) != 0 ||
-	    wire_get_u8(rec, T_ROLE, &role) != 0)
-		return HUSH_E_PROTO;
 	for (size_t k = 0; k < x->nrefs; k++) {
-		if (strcmp(x->refs[k], id) != 0)
+		if (strcmp(x->refs[k], n->id) != 0)
 			continue;
 		x->ref_found[k] = true;
-		x->ref_role[k] = role;
+		x->ref_role[k] = n->role;
 	}
-	if (role == ROLE_MANAGER) {
+	if (n->role == ROLE_MANAGER) {
 		x->managers++;
-		x->reachable_managers += cluster_peer_reachable(op->p, id);
+		x->reachable_managers += cluster_peer_reachable(op->p, n->id);
 	}
 	return 0;
 }
@@ -260,11 +257,8 @@ targets_read(struct op *op, int status, const struct wire_msg *reply, const char
 		op_error(op, status, detail);
 		return;
 	}
-	if (msg_records_each(reply, T_NODE, REC_NODE, scan_target, op) != 0) {
-		op_error(op, HUSH_E_PROTO, "a malformed node record was refused");
-		return;
-	}
-	if (wire_get_str(reply, T_CURSOR, x->cursor, sizeof(x->cursor)) == 0) {
+	if (x->page.has_cursor) {
+		memcpy(x->cursor, x->page.cursor, sizeof(x->cursor));
 		x->has_cursor = true;
 		targets_query(op);
 		return;
@@ -347,15 +341,10 @@ static void
 targets_query(struct op *op)
 {
 	struct node_ctx *x = op->ctx;
-	struct wire_enc q;
 	int r;
 
-	wire_enc_init(&q, QRY_NODE_LIST, 0, HUSH_CURSOR_MAX + 64);
-	if (x->has_cursor)
-		wire_put_str(&q, T_CURSOR, x->cursor);
-	r = raft_query(op, &q, targets_read);
-	wire_enc_free(&q);
-	if (r != 0)
+	if ((r = store_node_list(op, STORE_LEADER, x->has_cursor ? x->cursor : NULL, scan_target,
+	    op, &x->page, targets_read)) != 0)
 		op_error(op, r, NULL);
 }
 

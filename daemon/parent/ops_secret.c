@@ -11,6 +11,7 @@
 #include "log.h"
 #include "names.h"
 #include "parent.h"
+#include "store_calls.h"
 
 static int
 check_labels(const struct wire_msg *m, char *why, size_t whylen)
@@ -30,30 +31,7 @@ check_labels(const struct wire_msg *m, char *why, size_t whylen)
 	return 0;
 }
 
-static int
-record_ok(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
-{
-	return 0;
-}
-
-/* Check every REC_SECRET record of a query answer, then pass the list on. */
-static int
-copy_records(struct op *op, const struct wire_msg *from, struct wire_enc *to)
-{
-	const uint8_t *list;
-	size_t len;
-	int r;
-
-	if ((r = msg_records_each(from, T_SECRET, REC_SECRET, record_ok, NULL)) != 0) {
-		child_kill(&op->p->raft, "malformed secret record");
-		return r;
-	}
-	wire_get_bytes(from, T_RECORDS, &list, &len);
-	wire_put_bytes(to, T_RECORDS, list, len);
-	page_mark_out(to, from);
-	return 0;
-}
-
+/* ctx: the store_page the store's answer was decoded into. */
 static void
 records_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
@@ -64,36 +42,25 @@ records_done(struct op *op, int status, const struct wire_msg *reply, const char
 		return;
 	}
 	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, WIRE_MAX_MSG);
-	if (copy_records(op, reply, &e) != 0) {
-		wire_enc_free(&e);
-		op_error(op, HUSH_E_UNAVAIL, "the raft process misbehaved and was restarted");
-		return;
-	}
+	store_page_put(&e, op->ctx);
 	op_reply(op, &e);
 }
 
-/*
- * Answer with the ids a command's outcome carries: the raft process reports
- * them as T_SECRET_ID whatever they name; tag says what they are here.
- */
+/* Answer with the ids a command's outcome carries; tag says what they are here. */
 void
-op_reply_ids(struct op *op, int status, const struct wire_msg *reply, const char *detail,
-    uint16_t tag)
+op_reply_ids(struct op *op, int status, const char *detail, uint16_t tag)
 {
+	const struct store_applied *a = op->ctx;
 	struct wire_enc e;
-	char id[HUSH_ID_LEN + 1];
-	bool dup = false;
 
 	if (status != 0) {
 		op_error(op, status, detail);
 		return;
 	}
 	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, 65536);
-	for (size_t i = 0; i < wire_count(reply, T_SECRET_ID); i++) {
-		wire_field_str(wire_find(reply, T_SECRET_ID, i), id, sizeof(id));
-		wire_put_str(&e, tag, id);
-	}
-	if (wire_get_bool(reply, T_DUPLICATE, &dup) == 0 && dup)
+	for (size_t i = 0; i < a->nids; i++)
+		wire_put_str(&e, tag, a->ids[i]);
+	if (a->duplicate)
 		wire_put_bool(&e, T_DUPLICATE, true);
 	op_reply(op, &e);
 }
@@ -118,7 +85,7 @@ audit_op(const struct op *op)
 void
 op_secret_failed(struct op *op, int code, const char *detail)
 {
-	audit_secret(op->p, audit_op(op), NULL, false);
+	audit_secret(op->p, audit_op(op), NULL, 0, false);
 	op_error(op, code, detail);
 }
 
@@ -126,21 +93,21 @@ op_secret_failed(struct op *op, int code, const char *detail)
 void
 op_secret_ids_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	audit_secret(op->p, audit_op(op), reply, status == 0);
-	op_reply_ids(op, status, reply, detail, T_SECRET_ID);
+	const struct store_applied *a = op->ctx;
+
+	audit_secret(op->p, audit_op(op), a->ids, a->nids, status == 0);
+	op_reply_ids(op, status, detail, T_SECRET_ID);
 }
 
 void
 op_secret_create(struct op *op, const struct wire_msg *m)
 {
-	struct wire_enc cmd;
-	const struct wire_field *name, *data, *req_id;
+	const struct wire_field *name;
+	struct store_applied *a;
 	char id[HUSH_ID_LEN + 1], why[512];
 	int r;
 
 	name = wire_find(m, T_NAME, 0);
-	data = wire_find(m, T_DATA, 0);
-	req_id = wire_find(m, T_REQ_ID, 0);
 	if (secret_name_check((const char *)name->val, name->len, why, sizeof(why)) != 0) {
 		op_secret_failed(op, HUSH_E_INVAL, why);
 		return;
@@ -153,71 +120,54 @@ op_secret_create(struct op *op, const struct wire_msg *m)
 		op_secret_failed(op, HUSH_E_CRYPTO, NULL);
 		return;
 	}
-	wire_enc_init(&cmd, CMD_SECRET_CREATE, 0, WIRE_MAX_MSG);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
-	wire_put_str(&cmd, T_SECRET_ID, id);
-	wire_put_bytes(&cmd, T_NAME, name->val, name->len);
-	wire_put_bytes(&cmd, T_DATA, data->val, data->len);
-	for (size_t i = 0; i < wire_count(m, T_LABEL); i++) {
-		const struct wire_field *f = wire_find(m, T_LABEL, i);
-
-		wire_put_bytes(&cmd, T_LABEL, f->val, f->len);
+	if ((a = store_applied_in(op)) == NULL) {
+		op_secret_failed(op, HUSH_E_NOMEM, NULL);
+		return;
 	}
-	wire_put_i64(&cmd, T_CREATED, parent_now());
-	r = raft_propose(op, &cmd, op_secret_ids_done);
-	wire_enc_free(&cmd);
-	if (r != 0)
+	if ((r = store_secret_create(op, m, id, a, op_secret_ids_done)) != 0)
 		op_secret_failed(op, r, NULL);
 }
 
 void
 op_secret_rm(struct op *op, const struct wire_msg *m)
 {
-	struct wire_enc cmd;
-	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
+	struct store_applied *a;
 	int r;
 
-	wire_enc_init(&cmd, CMD_SECRET_RM, 0, 65536);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
-	for (size_t i = 0; i < wire_count(m, T_REF); i++) {
-		const struct wire_field *f = wire_find(m, T_REF, i);
-
-		wire_put_bytes(&cmd, T_REF, f->val, f->len);
+	if ((a = store_applied_in(op)) == NULL) {
+		op_secret_failed(op, HUSH_E_NOMEM, NULL);
+		return;
 	}
-	r = raft_propose(op, &cmd, op_secret_ids_done);
-	wire_enc_free(&cmd);
-	if (r != 0)
+	if ((r = store_secret_rm(op, m, a, op_secret_ids_done)) != 0)
 		op_secret_failed(op, r, NULL);
 }
 
 void
 op_secret_list(struct op *op, const struct wire_msg *m)
 {
-	struct wire_enc q;
+	struct store_page *pg;
+	char cursor[HUSH_CURSOR_MAX + 1];
+	bool from = wire_get_str(m, T_CURSOR, cursor, sizeof(cursor)) == 0;
 	int r;
 
-	wire_enc_init(&q, QRY_SECRET_LIST, 0, HUSH_CURSOR_MAX + 64);
-	page_cursor_in(&q, m);
-	r = raft_query(op, &q, records_done);
-	wire_enc_free(&q);
-	if (r != 0)
+	if ((pg = store_page_in(op)) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	if ((r = store_secret_list(op, from ? cursor : NULL, pg, records_done)) != 0)
 		op_error(op, r, NULL);
 }
 
 void
 op_secret_inspect(struct op *op, const struct wire_msg *m)
 {
-	struct wire_enc q;
+	struct store_page *pg;
 	int r;
 
-	wire_enc_init(&q, QRY_SECRET_GET, 0, 65536);
-	for (size_t i = 0; i < wire_count(m, T_REF); i++) {
-		const struct wire_field *f = wire_find(m, T_REF, i);
-
-		wire_put_bytes(&q, T_REF, f->val, f->len);
+	if ((pg = store_page_in(op)) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
 	}
-	r = raft_query(op, &q, records_done);
-	wire_enc_free(&q);
-	if (r != 0)
+	if ((r = store_secret_get(op, m, pg, records_done)) != 0)
 		op_error(op, r, NULL);
 }

@@ -11,60 +11,27 @@
 #include "log.h"
 #include "names.h"
 #include "parent.h"
+#include "store_calls.h"
 
-static int
-record_ok(void *arg, const uint8_t *raw, size_t len, const struct wire_msg *rec)
-{
-	struct wire_msg *g = arg;
-	char why[256];
-	int r;
-
-	/* The grants nested in each service must be well formed too. */
-	for (size_t i = 0; i < wire_count(rec, T_GRANT); i++) {
-		const struct wire_field *f = wire_find(rec, T_GRANT, i);
-
-		if ((r = msg_parse_record(f->val, f->len, REC_SERVICE_GRANT, g, why,
-		    sizeof(why))) != 0)
-			return r;
-	}
-	return 0;
-}
-
+/* ctx: the store_page the store's answer was decoded into. */
 static void
 records_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct wire_msg *g;
 	struct wire_enc e;
-	const uint8_t *list;
-	size_t len;
-	int r;
 
 	if (status != 0) {
 		op_error(op, status, detail);
 		return;
 	}
-	if ((g = malloc(sizeof(*g))) == NULL) {
-		op_error(op, HUSH_E_NOMEM, NULL);
-		return;
-	}
-	r = msg_records_each(reply, T_SERVICE, REC_SERVICE, record_ok, g);
-	free(g);
-	if (r != 0) {
-		child_kill(&op->p->raft, "malformed service record");
-		op_error(op, HUSH_E_UNAVAIL, "the raft process misbehaved and was restarted");
-		return;
-	}
-	wire_get_bytes(reply, T_RECORDS, &list, &len);
 	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, WIRE_MAX_MSG);
-	wire_put_bytes(&e, T_RECORDS, list, len);
-	page_mark_out(&e, reply);
+	store_page_put(&e, op->ctx);
 	op_reply(op, &e);
 }
 
 static void
 service_ids_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	op_reply_ids(op, status, reply, detail, T_SERVICE_ID);
+	op_reply_ids(op, status, detail, T_SERVICE_ID);
 }
 
 static void
@@ -78,17 +45,6 @@ empty_done(struct op *op, int status, const struct wire_msg *reply, const char *
 	}
 	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, 64);
 	op_reply(op, &e);
-}
-
-/* Copy every field with tag from m to e, as is: the schema bounded them. */
-static void
-copy_all(struct wire_enc *e, const struct wire_msg *m, uint16_t tag)
-{
-	for (size_t i = 0; i < wire_count(m, tag); i++) {
-		const struct wire_field *f = wire_find(m, tag, i);
-
-		wire_put_bytes(e, tag, f->val, f->len);
-	}
 }
 
 /* Each T_GRANT must be a REC_GRANT; bad ones are answered here, not logged. */
@@ -119,21 +75,22 @@ check_grants(const struct wire_msg *m, char *why, size_t whylen)
 	return r;
 }
 
-static void
-propose(struct op *op, struct wire_enc *cmd, op_done_cb cb)
+/* The outcome's home, for an op that has no ctx yet; answers ENOMEM itself. */
+static struct store_applied *
+applied(struct op *op)
 {
-	int r = raft_propose(op, cmd, cb);
+	struct store_applied *a = store_applied_in(op);
 
-	wire_enc_free(cmd);
-	if (r != 0)
-		op_error(op, r, NULL);
+	if (a == NULL)
+		op_error(op, HUSH_E_NOMEM, NULL);
+	return a;
 }
 
 void
 op_service_create(struct op *op, const struct wire_msg *m)
 {
-	const struct wire_field *name = wire_find(m, T_NAME, 0), *req_id = wire_find(m, T_REQ_ID, 0);
-	struct wire_enc cmd;
+	const struct wire_field *name = wire_find(m, T_NAME, 0);
+	struct store_applied *a;
 	char id[HUSH_ID_LEN + 1], why[512];
 	int r;
 
@@ -149,21 +106,16 @@ op_service_create(struct op *op, const struct wire_msg *m)
 		op_error(op, HUSH_E_CRYPTO, NULL);
 		return;
 	}
-	wire_enc_init(&cmd, CMD_SERVICE_CREATE, 0, WIRE_MAX_MSG);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
-	wire_put_str(&cmd, T_SERVICE_ID, id);
-	wire_put_bytes(&cmd, T_NAME, name->val, name->len);
-	wire_put_i64(&cmd, T_CREATED, parent_now());
-	copy_all(&cmd, m, T_GRANT);
-	copy_all(&cmd, m, T_CONSTRAINT);
-	propose(op, &cmd, service_ids_done);
+	if ((a = applied(op)) == NULL)
+		return;
+	if ((r = store_service_create(op, m, id, a, service_ids_done)) != 0)
+		op_error(op, r, NULL);
 }
 
 void
 op_service_update(struct op *op, const struct wire_msg *m)
 {
-	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
-	struct wire_enc cmd;
+	struct store_applied *a;
 	char why[512];
 	int r;
 
@@ -171,76 +123,65 @@ op_service_update(struct op *op, const struct wire_msg *m)
 		op_error(op, r, why);
 		return;
 	}
-	wire_enc_init(&cmd, CMD_SERVICE_UPDATE, 0, WIRE_MAX_MSG);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
-	copy_all(&cmd, m, T_REF);
-	copy_all(&cmd, m, T_GRANT);
-	copy_all(&cmd, m, T_SECRET_RM);
-	copy_all(&cmd, m, T_CONSTRAINT);
-	copy_all(&cmd, m, T_CONSTRAINT_RM);
-	/* only the digest: the claim itself stays with hushctl (claim.h) */
-	copy_all(&cmd, m, T_CLAIM_DIGEST);
-	copy_all(&cmd, m, T_ROTATE);
-	wire_put_i64(&cmd, T_UPDATED, parent_now());
-	propose(op, &cmd, service_ids_done);
+	if ((a = applied(op)) == NULL)
+		return;
+	if ((r = store_service_update(op, m, a, service_ids_done)) != 0)
+		op_error(op, r, NULL);
 }
 
 void
 op_service_rm(struct op *op, const struct wire_msg *m)
 {
-	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
-	struct wire_enc cmd;
-
-	wire_enc_init(&cmd, CMD_SERVICE_RM, 0, 65536);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
-	copy_all(&cmd, m, T_REF);
-	propose(op, &cmd, service_ids_done);
-}
-
-static void
-query(struct op *op, const struct wire_msg *m, uint16_t type)
-{
-	struct wire_enc q;
+	struct store_applied *a;
 	int r;
 
-	wire_enc_init(&q, type, 0, 65536);
-	if (type == QRY_SERVICE_GET)
-		copy_all(&q, m, T_REF);
-	else
-		page_cursor_in(&q, m);
-	r = raft_query(op, &q, records_done);
-	wire_enc_free(&q);
-	if (r != 0)
+	if ((a = applied(op)) == NULL)
+		return;
+	if ((r = store_service_rm(op, m, a, service_ids_done)) != 0)
 		op_error(op, r, NULL);
 }
 
 void
 op_service_list(struct op *op, const struct wire_msg *m)
 {
-	query(op, m, QRY_SERVICE_LIST);
+	struct store_page *pg;
+	char cursor[HUSH_CURSOR_MAX + 1];
+	bool from = wire_get_str(m, T_CURSOR, cursor, sizeof(cursor)) == 0;
+	int r;
+
+	if ((pg = store_page_in(op)) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	if ((r = store_service_list(op, from ? cursor : NULL, pg, records_done)) != 0)
+		op_error(op, r, NULL);
 }
 
 void
 op_service_inspect(struct op *op, const struct wire_msg *m)
 {
-	query(op, m, QRY_SERVICE_GET);
+	struct store_page *pg;
+	int r;
+
+	if ((pg = store_page_in(op)) == NULL) {
+		op_error(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	if ((r = store_service_get(op, m, pg, records_done)) != 0)
+		op_error(op, r, NULL);
 }
 
 void
 op_secret_update(struct op *op, const struct wire_msg *m)
 {
-	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
-	struct wire_enc cmd;
+	struct store_applied *a;
 	int r;
 
-	wire_enc_init(&cmd, CMD_SECRET_UPDATE, 0, WIRE_MAX_MSG);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
-	copy_all(&cmd, m, T_REF);
-	copy_all(&cmd, m, T_DATA);
-	wire_put_i64(&cmd, T_UPDATED, parent_now());
-	r = raft_propose(op, &cmd, op_secret_ids_done);
-	wire_enc_free(&cmd);
-	if (r != 0)
+	if ((a = store_applied_in(op)) == NULL) {
+		op_secret_failed(op, HUSH_E_NOMEM, NULL);
+		return;
+	}
+	if ((r = store_secret_update(op, m, a, op_secret_ids_done)) != 0)
 		op_secret_failed(op, r, NULL);
 }
 
@@ -249,8 +190,9 @@ void
 op_node_update(struct op *op, const struct wire_msg *m)
 {
 	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
-	struct wire_enc cmd;
+	struct store_node_change change;
 	char ref[65], why[200];
+	int r;
 
 	if (wire_get_str(m, T_REF, ref, sizeof(ref)) != 0 || !hush_id_valid(ref)) {
 		snprintf(why, sizeof(why), "node '%s' not found", ref);
@@ -261,10 +203,7 @@ op_node_update(struct op *op, const struct wire_msg *m)
 		op_error(op, HUSH_E_INVAL, "nothing to update");
 		return;
 	}
-	wire_enc_init(&cmd, CMD_NODE_UPDATE, 0, 65536);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
-	wire_put_str(&cmd, T_NODE_ID, ref);
-	copy_all(&cmd, m, T_LABEL);
-	copy_all(&cmd, m, T_LABEL_RM);
-	propose(op, &cmd, empty_done);
+	change = (struct store_node_change){ .req_id = req_id->val, .node_id = ref, .labels = m };
+	if ((r = store_node_update(op, &change, empty_done)) != 0)
+		op_error(op, r, NULL);
 }

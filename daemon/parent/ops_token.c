@@ -10,10 +10,21 @@
 #include "err.h"
 #include "join_token.h"
 #include "parent.h"
+#include "store_calls.h"
 
 struct token_ctx {
-	int		 role;
+	int			 role;
+	struct cluster_record	 cluster;
 };
+
+static void
+token_ctx_free(void *arg)
+{
+	struct token_ctx *x = arg;
+
+	cluster_record_clear(&x->cluster);
+	free(x);
+}
 
 static void
 token_cluster(struct op *op, int status, const struct wire_msg *reply, const char *detail)
@@ -22,8 +33,6 @@ token_cluster(struct op *op, int status, const struct wire_msg *reply, const cha
 	struct token_ctx *x = op->ctx;
 	struct join_token t;
 	struct wire_enc e;
-	const uint8_t *secret;
-	size_t len;
 	char tok[JOIN_TOKEN_LEN + 1];
 
 	if (status != 0) {
@@ -34,13 +43,9 @@ token_cluster(struct op *op, int status, const struct wire_msg *reply, const cha
 		op_error(op, HUSH_E_UNAVAIL, "the root CA is still loading");
 		return;
 	}
-	if (wire_get_bytes(reply, x->role == ROLE_MANAGER ? T_MANAGER_SECRET : T_WORKER_SECRET,
-	    &secret, &len) != 0) {
-		op_error(op, HUSH_E_PROTO, NULL);
-		return;
-	}
 	memcpy(t.digest, p->settings.token_digest, 32);
-	memcpy(t.secret, secret, 16);
+	memcpy(t.secret, x->role == ROLE_MANAGER ? x->cluster.manager_secret :
+	    x->cluster.worker_secret, 16);
 	join_token_format(&t, tok, sizeof(tok));
 	wire_enc_init(&e, CTL_JOIN_TOKEN | MSG_REPLY, op->client_req, 1024);
 	wire_put_str(&e, T_TOKEN, tok);
@@ -53,13 +58,10 @@ token_cluster(struct op *op, int status, const struct wire_msg *reply, const cha
 static void
 read_tokens(struct op *op)
 {
-	struct wire_enc q;
+	struct token_ctx *x = op->ctx;
 	int r;
 
-	wire_enc_init(&q, QRY_CLUSTER, 0, 64);
-	r = raft_query(op, &q, token_cluster);
-	wire_enc_free(&q);
-	if (r != 0)
+	if ((r = store_cluster_read(op, STORE_LEADER, &x->cluster, token_cluster)) != 0)
 		op_error(op, r, NULL);
 }
 
@@ -78,7 +80,6 @@ op_join_token(struct op *op, const struct wire_msg *m)
 {
 	const struct wire_field *req_id = wire_find(m, T_REQ_ID, 0);
 	struct token_ctx *x;
-	struct wire_enc cmd;
 	uint8_t role, secret[16];
 	bool rotate = false;
 	int r;
@@ -95,18 +96,14 @@ op_join_token(struct op *op, const struct wire_msg *m)
 	}
 	x->role = role;
 	op->ctx = x;
-	op->ctx_free = free;
+	op->ctx_free = token_ctx_free;
 	if (!rotate) {
 		read_tokens(op);
 		return;
 	}
 	join_token_new_secret(secret);
-	wire_enc_init(&cmd, CMD_TOKEN_ROTATE, 0, 256);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id->val, req_id->len);
-	wire_put_bytes(&cmd, role == ROLE_MANAGER ? T_MANAGER_SECRET : T_WORKER_SECRET, secret, 16);
+	r = store_token_rotate(op, req_id->val, role, secret, rotated);
 	sodium_memzero(secret, sizeof(secret));
-	r = raft_propose(op, &cmd, rotated);
-	wire_enc_free(&cmd);
 	if (r != 0)
 		op_error(op, r, NULL);
 }

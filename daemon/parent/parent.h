@@ -356,14 +356,6 @@ int	join_wrap_keys(struct parent *p, struct wire_enc *e, const uint8_t seal_pub[
 /* Open the sealed keys of a join or renewal reply with this node's sealing key. */
 int	join_unwrap(const struct wire_msg *m, uint16_t tag, struct secbuf *out);
 
-/*
- * paging.c: a list request's T_CURSOR (m may be NULL) into the store's
- * query q; the store's T_CURSOR or T_COUNT from its reply into the
- * client's reply e.
- */
-void	page_cursor_in(struct wire_enc *q, const struct wire_msg *m);
-void	page_mark_out(struct wire_enc *e, const struct wire_msg *reply);
-
 /* ops_node.c */
 void	op_node_list(struct op *op, const struct wire_msg *m);
 void	op_node_inspect(struct op *op, const struct wire_msg *m);
@@ -380,8 +372,8 @@ void	child_answer_error(struct child *c, uint32_t id, int code, const char *deta
 void	op_status(struct op *op, const struct wire_msg *m);
 void	op_init(struct op *op, const struct wire_msg *m);
 void	op_join_token(struct op *op, const struct wire_msg *m);
-void	op_reply_ids(struct op *op, int status, const struct wire_msg *reply,
-	    const char *detail, uint16_t tag);
+/* Answers with the ids of the store_applied (store_calls.h) in op's ctx, as tag. */
+void	op_reply_ids(struct op *op, int status, const char *detail, uint16_t tag);
 void	op_secret_ids_done(struct op *op, int status, const struct wire_msg *reply,
 	    const char *detail);
 /* A secret create/update/rm that failed before reaching the store: audit, answer. */
@@ -411,17 +403,15 @@ void	op_service_rm(struct op *op, const struct wire_msg *m);
 void	op_secret_update(struct op *op, const struct wire_msg *m);
 void	op_node_update(struct op *op, const struct wire_msg *m);
 
-/* raft_calls.c: proposals and queries, answered through an op_done_cb. */
-int	raft_propose(struct op *op, struct wire_enc *cmd, op_done_cb cb);
-/* Query; the reply handed to cb is the parsed QRY_* reply. */
-int	raft_query(struct op *op, struct wire_enc *qry, op_done_cb cb);
-/* Query this replica only (a follower's view may lag the leader's). */
-int	raft_query_local(struct op *op, struct wire_enc *qry, op_done_cb cb);
-/* Already-encoded command/query from a peer: this node's raft only, no forwarding. */
+/*
+ * raft_calls.c: the parent's own commands and queries go through the
+ * wrappers in store_calls.h (raft_call() in op_call.h underneath).  A
+ * peer's already-encoded command or query (DSP_FORWARD, DSP_QUERY) goes
+ * to this node's raft only, with no forwarding; the reply handed to cb
+ * is the raft process's answer, or the parsed QRY_* reply.
+ */
 int	raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, op_done_cb cb);
 int	raft_query_raw(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb);
-/* The same for a query this replica answers even as a follower. */
-int	raft_query_raw_local(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb);
 /*
  * The raft leader is now at addr ("" while none is known): requests
  * forwarded to another address fail at once as "outcome unknown, retry".
@@ -519,8 +509,9 @@ void	audit_events_open(struct parent *p);
 void	audit_unlock(struct parent *p, bool ok);
 void	audit_unlock_key_rotate(struct parent *p, bool ok);
 void	audit_autolock(struct parent *p, bool on, bool ok);
-/* op: "secret-create", "secret-update" or "secret-rm"; ids from the reply. */
-void	audit_secret(struct parent *p, const char *op, const struct wire_msg *reply, bool ok);
+/* op: "secret-create", "secret-update" or "secret-rm"; ids: what the store's outcome named. */
+void	audit_secret(struct parent *p, const char *op, const char (*ids)[HUSH_ID_LEN + 1],
+	    size_t nids, bool ok);
 /* files < 0: not known; reason: why secrets were taken back, or NULL. */
 void	audit_container(struct parent *p, const char *op, const char *container,
 	    const char *service, const char *reason, long files, bool ok);

@@ -1,9 +1,10 @@
 /*
- * The parent's ways into the replicated store: propose a command, or ask a
- * query.  Both travel inside a RAFTP_* message to the local raft process;
- * when it is not the leader, the same bytes go to the leader as a DSP_*
- * request through the net process.  Every answer is validated here against
- * the schema of what was asked.
+ * The parent's ways into the replicated store: propose a command, or ask
+ * a query -- its own, built by a wrapper in store_calls.c, or a peer's.
+ * Both travel inside a RAFTP_* message to the local raft process; when it
+ * is not the leader, the same bytes go to the leader as a DSP_* request
+ * through the net process.  Every answer is validated here against the
+ * schema of what was asked.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "err.h"
 #include "lockmem.h"
 #include "log.h"
+#include "op_call.h"
 #include "parent.h"
 
 struct raft_call {
@@ -20,6 +22,8 @@ struct raft_call {
 	char		 target[263];	/* the leader it went to */
 	struct op	*op;
 	op_done_cb	 cb;
+	op_call_decode	 decode;	/* store_calls.c's, or NULL: cb sees the reply */
+	void		*out;
 	uint16_t	 query_type;	/* 0 for a proposal */
 	bool		 forward_ok;
 	bool		 local;
@@ -49,6 +53,27 @@ call_free(struct raft_call *rc)
 	free(rc);
 }
 
+/*
+ * The store's answer, checked against its schema: decoded into the
+ * wrapper's typed result, then cb with reply NULL; or, with no decoder,
+ * handed to cb as it is.
+ */
+static void
+succeed(struct raft_call *rc, const struct wire_msg *reply)
+{
+	char why[512];
+	int r;
+
+	if (rc->decode == NULL) {
+		rc->cb(rc->op, 0, reply, NULL);
+		return;
+	}
+	if ((r = rc->decode(rc->op, reply, rc->out, why, sizeof(why))) != 0)
+		rc->cb(rc->op, r, NULL, why);
+	else
+		rc->cb(rc->op, 0, NULL, NULL);
+}
+
 /* Parse the QRY_* answer carried in T_QUERY of m and hand it to the caller. */
 static void
 finish_query(struct raft_call *rc, const struct wire_msg *m)
@@ -74,7 +99,7 @@ finish_query(struct raft_call *rc, const struct wire_msg *m)
 	} else if ((r = msg_reply_status(inner, detail, sizeof(detail))) != 0) {
 		rc->cb(rc->op, r, NULL, detail);
 	} else {
-		rc->cb(rc->op, 0, inner, NULL);
+		succeed(rc, inner);
 	}
 	free(inner);
 }
@@ -124,7 +149,7 @@ forwarded(void *arg, int status, const struct wire_msg *reply, int fd, const cha
 	} else if (rc->query_type) {
 		finish_query(rc, im);
 	} else {
-		rc->cb(rc->op, 0, im, NULL);
+		succeed(rc, im);
 	}
 out:
 	secbuf_free(&inner);
@@ -220,7 +245,7 @@ local_done(void *arg, int status, const struct wire_msg *reply, int fd, const ch
 	else if (rc->query_type)
 		finish_query(rc, reply);
 	else
-		rc->cb(rc->op, 0, reply, NULL);
+		succeed(rc, reply);
 	call_free(rc);
 }
 
@@ -243,7 +268,7 @@ send_local(struct raft_call *rc)
 
 static int
 start(struct op *op, const uint8_t *raw, size_t len, bool query, bool forward_ok, bool local,
-    op_done_cb cb)
+    op_call_decode decode, void *out, op_done_cb cb)
 {
 	struct raft_call *rc;
 	int r;
@@ -260,6 +285,8 @@ start(struct op *op, const uint8_t *raw, size_t len, bool query, bool forward_ok
 	rc->rawlen = len;
 	rc->op = op;
 	rc->cb = cb;
+	rc->decode = decode;
+	rc->out = out;
 	rc->forward_ok = forward_ok;
 	rc->local = local;
 	if (query)
@@ -270,7 +297,8 @@ start(struct op *op, const uint8_t *raw, size_t len, bool query, bool forward_ok
 }
 
 static int
-start_enc(struct op *op, struct wire_enc *e, bool query, bool local, op_done_cb cb)
+start_enc(struct op *op, struct wire_enc *e, bool query, bool local, op_call_decode decode,
+    void *out, op_done_cb cb)
 {
 	const uint8_t *buf;
 	size_t len;
@@ -278,41 +306,24 @@ start_enc(struct op *op, struct wire_enc *e, bool query, bool local, op_done_cb 
 
 	if ((r = wire_enc_finish(e, &buf, &len)) != 0)
 		return r;
-	return start(op, buf, len, query, true, local, cb);
-}
-
-int
-raft_propose(struct op *op, struct wire_enc *cmd, op_done_cb cb)
-{
-	return start_enc(op, cmd, false, false, cb);
-}
-
-int
-raft_query(struct op *op, struct wire_enc *qry, op_done_cb cb)
-{
-	return start_enc(op, qry, true, false, cb);
-}
-
-int
-raft_query_local(struct op *op, struct wire_enc *qry, op_done_cb cb)
-{
-	return start_enc(op, qry, true, true, cb);
+	return start(op, buf, len, query, true, local, decode, out, cb);
 }
 
 int
 raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, op_done_cb cb)
 {
-	return start(op, cmd, len, false, false, false, cb);
+	return start(op, cmd, len, false, false, false, NULL, NULL, cb);
 }
 
 int
 raft_query_raw(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb)
 {
-	return start(op, qry, len, true, false, false, cb);
+	return start(op, qry, len, true, false, false, NULL, NULL, cb);
 }
 
 int
-raft_query_raw_local(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb)
+raft_call(struct op *op, struct wire_enc *e, enum raft_way way, op_call_decode decode, void *out,
+    op_done_cb cb)
 {
-	return start(op, qry, len, true, false, true, cb);
+	return start_enc(op, e, way != RAFT_PROPOSE, way == RAFT_QUERY_HERE, decode, out, cb);
 }

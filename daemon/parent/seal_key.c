@@ -24,6 +24,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "parent.h"
+#include "store_calls.h"
 
 int
 seal_key_public(uint8_t pub[SEAL_PUB_BYTES])
@@ -160,7 +161,7 @@ void
 seal_key_register(struct parent *p)
 {
 	uint8_t pub[SEAL_PUB_BYTES], req_id[16];
-	struct wire_enc cmd;
+	struct store_node_change change;
 	struct op *op;
 
 	if (!p->settings.seal_key_unregistered || p->node.role != ROLE_MANAGER || p->store.phase != RAFT_UP ||
@@ -168,11 +169,8 @@ seal_key_register(struct parent *p)
 		return;
 	op->p = p;
 	randombytes_buf(req_id, sizeof(req_id));
-	wire_enc_init(&cmd, CMD_NODE_UPDATE, 0, 256);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id, sizeof(req_id));
-	wire_put_str(&cmd, T_NODE_ID, p->node.node_id);
-	wire_put_bytes(&cmd, T_SEAL_PUB, pub, sizeof(pub));
-	if (raft_propose(op, &cmd, registered) != 0)
+	change = (struct store_node_change){ .req_id = req_id, .node_id = p->node.node_id,
+	    .seal_pub = pub };
+	if (store_node_update(op, &change, registered) != 0)
 		op_free(op);
-	wire_enc_free(&cmd);
 }

@@ -316,7 +316,7 @@ wrap_inner(uint16_t type, struct wire_enc *inner, struct wire_enc *req)
 	wire_enc_free(inner);
 }
 
-/* CMD_SECRET_CREATE, as op_secret_create() builds it for raft_propose(). */
+/* CMD_SECRET_CREATE, as store_secret_create() builds it. */
 static void
 secret_create_cmd(const char *name, struct wire_enc *inner)
 {

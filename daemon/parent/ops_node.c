@@ -25,6 +25,7 @@ struct live_ctx {
 };
 
 struct node_ctx {
+	struct raft_status raft;	/* who leads, for ls/inspect's marks */
 	char		 leader[HUSH_ID_LEN + 1];
 	bool		 get;		/* node inspect: the nodes refs name */
 	struct store_page page;		/* the store's answer */
@@ -122,15 +123,14 @@ nodes_read(struct op *op, int status, const struct wire_msg *reply, const char *
 }
 
 static void
-leader_read(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+leader_read(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct op *op = arg;
 	struct node_ctx *x = op->ctx;
 	const char *refs[MAX_PEERS];
 	int r;
 
 	if (status == 0)
-		wire_get_str(reply, T_RAFT_LEADER, x->leader, sizeof(x->leader));
+		snprintf(x->leader, sizeof(x->leader), "%s", x->raft.leader);
 	x->live.p = op->p;
 	x->live.leader = x->leader;
 	wire_enc_init_list(&x->live.list, WIRE_MAX_MSG - 8192);
@@ -147,9 +147,7 @@ leader_read(void *arg, int status, const struct wire_msg *reply, int fd, const c
 static void
 read_nodes(struct op *op, const struct wire_msg *m, bool get)
 {
-	struct parent *p = op->p;
 	struct node_ctx *x;
-	struct wire_enc e;
 	int r;
 
 	if ((x = node_ctx(op)) == NULL) {
@@ -160,10 +158,7 @@ read_nodes(struct op *op, const struct wire_msg *m, bool get)
 	x->has_cursor = wire_get_str(m, T_CURSOR, x->cursor, sizeof(x->cursor)) == 0;
 	for (size_t i = 0; get && i < wire_count(m, T_REF) && i < MAX_PEERS; i++)
 		wire_field_str(wire_find(m, T_REF, i), x->refs[x->nrefs++], sizeof(x->refs[0]));
-	wire_enc_init(&e, RAFTP_STATUS, child_next_id(&p->raft), 64);
-	r = child_call(&p->raft, &e, -1, leader_read, op);
-	wire_enc_free(&e);
-	if (r != 0)
+	if ((r = raft_status(op, &x->raft, leader_read)) != 0)
 		op_error(op, r, NULL);
 }
 

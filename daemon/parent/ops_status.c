@@ -7,7 +7,7 @@
 #include "parent.h"
 
 static void
-status_reply(struct op *op, const struct wire_msg *raft)
+status_reply(struct op *op, const struct raft_status *raft)
 {
 	struct parent *p = op->p;
 	struct wire_enc e;
@@ -50,14 +50,10 @@ status_reply(struct op *op, const struct wire_msg *raft)
 			    "cluster: run 'hushctl leave' to reset it, then join again");
 	}
 	if (raft != NULL) {
-		if (wire_get_u64(raft, T_RAFT_TERM, &u) == 0)
-			wire_put_u64(&e, T_RAFT_TERM, u);
-		if (wire_get_u64(raft, T_RAFT_INDEX, &u) == 0)
-			wire_put_u64(&e, T_RAFT_INDEX, u);
-		if (wire_get_str(raft, T_RAFT_STATE, s, sizeof(s)) == 0)
-			wire_put_str(&e, T_RAFT_STATE, s);
-		if (wire_get_str(raft, T_RAFT_LEADER, s, sizeof(s)) == 0)
-			wire_put_str(&e, T_RAFT_LEADER, s);
+		wire_put_u64(&e, T_RAFT_TERM, raft->term);
+		wire_put_u64(&e, T_RAFT_INDEX, raft->index);
+		wire_put_str(&e, T_RAFT_STATE, raft->state);
+		wire_put_str(&e, T_RAFT_LEADER, raft->leader);
 	} else if (p->node.initialized && p->node.role == ROLE_MANAGER) {
 		wire_put_str(&e, T_RAFT_STATE, p->state == PS_LOCKED ? "locked" :
 		    p->state == PS_DEGRADED ? "degraded" : "starting");
@@ -67,25 +63,24 @@ status_reply(struct op *op, const struct wire_msg *raft)
 	op_reply(op, &e);
 }
 
+/* ctx: the raft process's answer, once it came. */
 static void
-raft_status_done(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+raft_status_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	status_reply(arg, status == 0 ? reply : NULL);
+	status_reply(op, status == 0 ? op->ctx : NULL);
 }
 
 void
 op_status(struct op *op, const struct wire_msg *m)
 {
 	struct parent *p = op->p;
-	struct wire_enc e;
+	struct raft_status *rs;
 
-	if (p->store.phase == RAFT_UP) {
-		wire_enc_init(&e, RAFTP_STATUS, child_next_id(&p->raft), 64);
-		if (child_call(&p->raft, &e, -1, raft_status_done, op) == 0) {
-			wire_enc_free(&e);
+	if (p->store.phase == RAFT_UP && (rs = calloc(1, sizeof(*rs))) != NULL) {
+		op->ctx = rs;
+		op->ctx_free = free;
+		if (raft_status(op, rs, raft_status_done) == 0)
 			return;
-		}
-		wire_enc_free(&e);
 	}
 	status_reply(op, NULL);
 }

@@ -413,6 +413,20 @@ void	op_node_update(struct op *op, const struct wire_msg *m);
 int	raft_propose_raw(struct op *op, const uint8_t *cmd, size_t len, op_done_cb cb);
 int	raft_query_raw(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb);
 /*
+ * RAFTP_STATUS: what this node's raft process says of itself, into out;
+ * cb(op, status, NULL, detail) when it has answered.  On failure nothing
+ * was sent and cb will not run.
+ */
+struct raft_status {
+	uint64_t	 term;
+	uint64_t	 index;
+	char		 state[17];		/* "leader", "follower", ... */
+	char		 leader[HUSH_ID_LEN + 1];	/* its node id, or "" */
+	char		 leader_addr[263];	/* its address, or "" */
+};
+__attribute__((warn_unused_result))
+int	raft_status(struct op *op, struct raft_status *out, op_done_cb cb);
+/*
  * The raft leader is now at addr ("" while none is known): requests
  * forwarded to another address fail at once as "outcome unknown, retry".
  */

@@ -327,3 +327,32 @@ raft_call(struct op *op, struct wire_enc *e, enum raft_way way, op_call_decode d
 {
 	return start_enc(op, e, way != RAFT_PROPOSE, way == RAFT_QUERY_HERE, decode, out, cb);
 }
+
+static int
+status_decode(struct op *op, const struct wire_msg *reply, void *out, char *why,
+    size_t whylen)
+{
+	struct raft_status *rs = out;
+
+	memset(rs, 0, sizeof(*rs));
+	/* The schema made term, index, state and leader required. */
+	wire_get_u64(reply, T_RAFT_TERM, &rs->term);
+	wire_get_u64(reply, T_RAFT_INDEX, &rs->index);
+	wire_get_str(reply, T_RAFT_STATE, rs->state, sizeof(rs->state));
+	wire_get_str(reply, T_RAFT_LEADER, rs->leader, sizeof(rs->leader));
+	wire_get_str(reply, T_LEADER_ADDR, rs->leader_addr, sizeof(rs->leader_addr));
+	return 0;
+}
+
+int
+raft_status(struct op *op, struct raft_status *out, op_done_cb cb)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+	int r;
+
+	wire_enc_init(&e, RAFTP_STATUS, child_next_id(&p->raft), 64);
+	r = op_call(&p->raft, &e, -1, op, status_decode, out, cb);
+	wire_enc_free(&e);
+	return r;
+}

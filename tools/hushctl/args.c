@@ -134,37 +134,40 @@ arg_hostport(const char *what, const char *s, char *out, size_t outcap,
 	return 0;
 }
 
-int
-arg_ref(const char *s, char *why, size_t whylen)
+/*
+ * A T_REF as typed: not empty and within the schema's bound.  what names
+ * it in why ("node ID").
+ */
+static int
+ref_text(const char *what, const char *s, char *why, size_t whylen)
 {
 	size_t len = strlen(s);
 
 	if (len == 0) {
-		set_why(why, whylen, "empty secret name or id");
+		set_why(why, whylen, "empty %s", what);
 		return HUSH_E_FORMAT;
 	}
 	if (len > REF_MAX) {
-		set_why(why, whylen, "secret name or id is longer than %d "
-		    "characters", REF_MAX);
+		set_why(why, whylen, "%s is longer than %d characters", what,
+		    REF_MAX);
 		return HUSH_E_TOOBIG;
 	}
 	return 0;
 }
 
 int
+arg_ref(const char *s, char *why, size_t whylen)
+{
+	return ref_text("secret name or id", s, why, whylen);
+}
+
+int
 arg_node_ref(const char *s, char *why, size_t whylen)
 {
-	size_t len = strlen(s);
+	int r;
 
-	if (len == 0) {
-		set_why(why, whylen, "empty node ID");
-		return HUSH_E_FORMAT;
-	}
-	if (len > REF_MAX) {
-		set_why(why, whylen, "node ID is longer than %d characters",
-		    REF_MAX);
-		return HUSH_E_TOOBIG;
-	}
+	if ((r = ref_text("node ID", s, why, whylen)) != 0)
+		return r;
 	/* It is echoed back ("Node ... promoted"), so no escapes either. */
 	if (!printable(s)) {
 		set_why(why, whylen, "node ID contains control characters");

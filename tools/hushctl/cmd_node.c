@@ -114,13 +114,8 @@ static const char update_help[] =
 
 enum { OPT_FORMAT = OPT_LONG_BASE, OPT_LABEL_ADD, OPT_LABEL_RM };
 
-/*
- * How many NODE arguments fit in one request: every field counts against
- * WIRE_MAX_FIELDS, and inspect has nothing but its T_REFs.
- */
-#define INSPECT_REFS_MAX	(REFS_MAX + 1)
-#define CHANGE_REFS_MAX		REFS_MAX	/* besides T_REQ_ID */
-#define RM_REFS_MAX		(REFS_MAX - 1)	/* besides T_REQ_ID, T_FORCE */
+/* NODE arguments: IDs only, and echoed, so without control characters. */
+static const struct ref_kind nodes = { "NODE (an ID)", "nodes", arg_node_ref };
 
 /* One REC_NODE record, already validated, into v. */
 static int
@@ -253,52 +248,16 @@ node_ls(const struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Checks and counts the NODE arguments from optind on. */
-static int
-take_nodes(const char *cmd, int argc, char **argv, size_t max)
-{
-	char why[160];
-	int i;
-
-	if (optind >= argc)
-		return usage_error(cmd, "requires at least one NODE (an ID)");
-	if ((size_t)(argc - optind) > max)
-		return usage_error(cmd, "too many nodes at once (at most %zu)",
-		    max);
-	for (i = optind; i < argc; i++)
-		if (arg_node_ref(argv[i], why, sizeof(why)) != 0)
-			return usage_error(cmd, "%s", why);
-	return 0;
-}
-
 static int
 node_inspect(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format",	required_argument, NULL, 'f' },
-		OPTS_HELP_END,
-	};
 	const char *cmd = "node inspect";
 	struct record_pages np = NODE_PAGES(cmd);
-	enum out_format format;
 	struct node_view *v;
-	char why[160];
 	size_t n, i, live;
-	int c, r, status = EXIT_OK, stop;
+	int r, status = EXIT_OK;
 
-	while ((c = cmd_getopt(cmd, inspect_help, argc, argv, ":f:h", opts, &stop)) != -1) {
-		switch (c) {
-		case 'f':
-			/* docker's Go templates are not offered: only json. */
-			if (arg_format(optarg, false, &format, why,
-			    sizeof(why)) != 0)
-				return usage_error(cmd, "%s", why);
-			break;
-		}
-	}
-	if (stop >= 0)
-		return stop;
-	if ((r = take_nodes(cmd, argc, argv, INSPECT_REFS_MAX)) != 0)
+	if ((r = inspect_options(cmd, inspect_help, &nodes, argc, argv)) >= 0)
 		return r;
 
 	if ((r = inspect_all(ctl->socket, cmd, CTL_NODE_INSPECT, argv + optind,
@@ -321,84 +280,53 @@ node_inspect(const struct ctl *ctl, int argc, char **argv)
 	return status;
 }
 
-/*
- * promote, demote and rm: one request naming every NODE.  hushd finds
- * them all before it changes any, and T_REQ_ID makes the retry safe.
- */
+/* promote, demote and rm: one request naming every NODE (change_refs()). */
 static int
-node_change(const struct ctl *ctl, int argc, char **argv, const char *cmd,
-    const char *help, uint16_t type)
+node_change(const struct ctl *ctl, int argc, char **argv, const struct ref_change *rc)
 {
-	static const struct option opts[] = {
+	int force = 0;		/* a flag: set by cmd_flags() */
+	const struct option opts[] = {
 		OPTS_HELP_END,
 	};
-	static const struct option rm_opts[] = {
-		{ "force",	no_argument, NULL, 'f' },
+	const struct option rm_opts[] = {
+		{ "force",	no_argument, &force, 'f' },
 		OPTS_HELP_END,
 	};
-	struct wire_enc e;
-	struct reply rep;
-	bool rm = type == CTL_NODE_RM, force = false;
-	int c, i, r;
+	bool rm = rc->type == CTL_NODE_RM, f;
+	int r;
 
-	while ((c = getopt_long(argc, argv, rm ? ":fh" : ":h",
-	    rm ? rm_opts : opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		case 'h':
-			return show_help(help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
-	if ((r = take_nodes(cmd, argc, argv, rm ? RM_REFS_MAX :
-	    CHANGE_REFS_MAX)) != 0)
+	if ((r = cmd_flags(rc->cmd, rc->help, argc, argv, rm ? ":fh" : ":h",
+	    rm ? rm_opts : opts)) >= 0)
 		return r;
-
-	client_request(&e, type);
-	client_put_req_id(&e);
-	for (i = optind; i < argc; i++)
-		wire_put_str(&e, T_REF, argv[i]);
-	if (rm)
-		wire_put_bool(&e, T_FORCE, force);
-	r = client_call(ctl->socket, cmd, &e, &rep);
-	wire_enc_free(&e);
-	if (r != 0)
-		return EXIT_FAIL;
-	reply_free(&rep);
-	/* As docker does: one line per argument, as given. */
-	for (i = optind; i < argc; i++) {
-		if (type == CTL_NODE_PROMOTE)
-			printf("Node %s promoted to a manager in the cluster.\n",
-			    argv[i]);
-		else if (type == CTL_NODE_DEMOTE)
-			printf("Manager %s demoted in the cluster.\n", argv[i]);
-		else
-			printf("%s\n", argv[i]);
-	}
-	return EXIT_OK;
+	f = force != 0;
+	return change_refs(ctl, rc, rm ? &f : NULL, argc, argv);
 }
 
 static int
 node_promote(const struct ctl *ctl, int argc, char **argv)
 {
-	return node_change(ctl, argc, argv, "node promote", promote_help,
-	    CTL_NODE_PROMOTE);
+	static const struct ref_change promote = { "node promote", promote_help, &nodes,
+	    CTL_NODE_PROMOTE, "Node ", " promoted to a manager in the cluster." };
+
+	return node_change(ctl, argc, argv, &promote);
 }
 
 static int
 node_demote(const struct ctl *ctl, int argc, char **argv)
 {
-	return node_change(ctl, argc, argv, "node demote", demote_help,
-	    CTL_NODE_DEMOTE);
+	static const struct ref_change demote = { "node demote", demote_help, &nodes,
+	    CTL_NODE_DEMOTE, "Manager ", " demoted in the cluster." };
+
+	return node_change(ctl, argc, argv, &demote);
 }
 
 static int
 node_rm(const struct ctl *ctl, int argc, char **argv)
 {
-	return node_change(ctl, argc, argv, "node rm", rm_help, CTL_NODE_RM);
+	static const struct ref_change rm = { "node rm", rm_help, &nodes,
+	    CTL_NODE_RM, "", "" };
+
+	return node_change(ctl, argc, argv, &rm);
 }
 
 static int

@@ -94,6 +94,45 @@ int	ls_options(const char *cmd, const char *help, const char *extra, int argc,
 	    char **argv, struct ls_opts *out);
 
 /*
+ * What the REF arguments of a command are (refs.c), for its messages: at
+ * least one is required, so many at once are too many, and check refuses
+ * one as typed (arg_ref, arg_node_ref).
+ */
+struct ref_kind {
+	const char	*one;		/* "NODE (an ID)" */
+	const char	*many;		/* "nodes" */
+	int		(*check)(const char *s, char *why, size_t whylen);
+};
+/* Checks and counts the REF arguments from optind on: 0, else the exit status. */
+int	take_refs(const char *cmd, const struct ref_kind *k, int argc, char **argv,
+	    size_t max);
+/*
+ * The options of every inspect (-f/--format json, -h/--help), then its REF
+ * arguments, as many as one request holds.  Returns -1 when the inspect
+ * should go on, else the exit status to return.
+ */
+int	inspect_options(const char *cmd, const char *help, const struct ref_kind *k,
+	    int argc, char **argv);
+/*
+ * A request of type that names every REF argument from optind on, with
+ * T_REQ_ID so that the retry is safe: hushd finds them all before it
+ * changes any.  When it succeeds each argument is printed as given, on a
+ * line of its own between done_before and done_after.
+ */
+struct ref_change {
+	const char		*cmd, *help;	/* help: for the command's options */
+	const struct ref_kind	*kind;
+	uint16_t		 type;
+	const char		*done_before, *done_after;
+};
+/*
+ * Checks the REF arguments (take_refs()), sends the request, with T_FORCE
+ * when force is not NULL, and prints each: the exit status.
+ */
+int	change_refs(const struct ctl *ctl, const struct ref_change *rc,
+	    const bool *force, int argc, char **argv);
+
+/*
  * A command with subcommands ("secret", "node", "service", "container"):
  * its table is all its file declares; main.c runs argv[1] from it, or
  * answers help or a usage error for the group.

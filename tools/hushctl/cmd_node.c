@@ -344,11 +344,11 @@ node_update(const struct ctl *ctl, int argc, char **argv)
 	struct wire_enc e;
 	struct reply rep;
 	char why[320], key[LABEL_KEY_MAX + 2], k[LABEL_KEY_MAX + 1], v[8];
-	int c, r = EXIT_USAGE;
+	int c, r = EXIT_USAGE, stop;
 
 	if ((rm = calloc((size_t)argc + 1, sizeof(*rm))) == NULL)
 		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, update_help, argc, argv, ":h", opts, &stop)) != -1) {
 		switch (c) {
 		case OPT_LABEL_ADD:
 			if (labels_add(&add, optarg, why, sizeof(why)) != 0) {
@@ -367,13 +367,11 @@ node_update(const struct ctl *ctl, int argc, char **argv)
 			}
 			rm[nrm++] = optarg;
 			break;
-		case 'h':
-			r = show_help(update_help);
-			goto out;
-		default:
-			r = getopt_error(cmd, c, argv);
-			goto out;
 		}
+	}
+	if (stop >= 0) {
+		r = stop;
+		goto out;
 	}
 	if (optind + 1 != argc) {
 		usage_error(cmd, optind >= argc ? "requires exactly one NODE" :
@@ -417,8 +415,9 @@ out:
 static int
 node_repair(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force",	no_argument, NULL, 'f' },
+	int force = 0;		/* a flag: set by cmd_flags() */
+	const struct option opts[] = {
+		{ "force",	no_argument, &force, 'f' },
 		OPTS_HELP_END,
 	};
 	/* Catching up by snapshot can take longer than a usual request. */
@@ -428,22 +427,14 @@ node_repair(const struct ctl *ctl, int argc, char **argv)
 	struct wire_enc e;
 	struct reply rep;
 	char text[257], clean[257];
-	bool force = false;
-	int c, r, stop;
+	int r;
 
-	while ((c = cmd_getopt(cmd, repair_help, argc, argv, ":fh", opts, &stop)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		}
-	}
-	if (stop >= 0)
-		return stop;
+	if ((r = cmd_flags(cmd, repair_help, argc, argv, ":fh", opts)) >= 0)
+		return r;
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument '%.64s'", argv[optind]);
 	client_request(&e, CTL_NODE_REPAIR);
-	wire_put_bool(&e, T_FORCE, force);
+	wire_put_bool(&e, T_FORCE, force != 0);
 	r = client_call_opts(ctl->socket, cmd, &e, &rep, &once);
 	wire_enc_free(&e);
 	if (r != 0)

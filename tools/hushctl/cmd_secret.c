@@ -168,25 +168,22 @@ secret_create(const struct ctl *ctl, int argc, char **argv)
 	struct reply rep;
 	char why[320], id[HUSH_ID_LEN + 1];
 	size_t len, i;
-	int c, r;
+	int c, r = EXIT_USAGE, stop;
 
-	while ((c = getopt_long(argc, argv, ":l:h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, create_help, argc, argv, ":l:h", opts, &stop)) != -1) {
 		switch (c) {
 		case 'l':
 			if (labels_add(&labels, optarg, why, sizeof(why)) != 0) {
-				labels_free(&labels);
-				return usage_error(cmd, "%s", why);
+				usage_error(cmd, "%s", why);
+				goto out;
 			}
 			break;
-		case 'h':
-			labels_free(&labels);
-			return show_help(create_help);
-		default:
-			labels_free(&labels);
-			return getopt_error(cmd, c, argv);
 		}
 	}
-	r = EXIT_USAGE;
+	if (stop >= 0) {
+		r = stop;
+		goto out;
+	}
 	if (optind >= argc) {
 		usage_error(cmd, "requires a secret NAME");
 		goto out;

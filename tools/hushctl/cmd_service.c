@@ -236,14 +236,14 @@ service_change(const struct ctl *ctl, int argc, char **argv, bool update)
 	struct wire_enc e;
 	struct reply rep;
 	char why[320], id[HUSH_ID_LEN + 1];
-	int c, r = EXIT_USAGE;
+	int c, r = EXIT_USAGE, stop;
 
 	if (changes_init(&ch, argc) != 0) {
 		changes_free(&ch);
 		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
 	}
-	while ((c = getopt_long(argc, argv, ":h", update ? update_opts : create_opts,
-	    NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, update ? update_help : create_help, argc, argv, ":h",
+	    update ? update_opts : create_opts, &stop)) != -1) {
 		switch (c) {
 		case OPT_SECRET:
 		case OPT_SECRET_ADD:
@@ -267,13 +267,11 @@ service_change(const struct ctl *ctl, int argc, char **argv, bool update)
 			if (add_constraint(cmd, &ch, optarg, c == OPT_CONSTRAINT_RM) != 0)
 				goto out;
 			break;
-		case 'h':
-			r = show_help(update ? update_help : create_help);
-			goto out;
-		default:
-			r = getopt_error(cmd, c, argv);
-			goto out;
 		}
+	}
+	if (stop >= 0) {
+		r = stop;
+		goto out;
 	}
 	if (optind + 1 != argc) {
 		usage_error(cmd, optind >= argc ? "requires exactly one SERVICE" :

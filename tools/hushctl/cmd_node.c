@@ -280,53 +280,31 @@ node_inspect(const struct ctl *ctl, int argc, char **argv)
 	return status;
 }
 
-/* promote, demote and rm: one request naming every NODE (change_refs()). */
-static int
-node_change(const struct ctl *ctl, int argc, char **argv, const struct ref_change *rc)
-{
-	int force = 0;		/* a flag: set by cmd_flags() */
-	const struct option opts[] = {
-		OPTS_HELP_END,
-	};
-	const struct option rm_opts[] = {
-		{ "force",	no_argument, &force, 'f' },
-		OPTS_HELP_END,
-	};
-	bool rm = rc->type == CTL_NODE_RM, f;
-	int r;
-
-	if ((r = cmd_flags(rc->cmd, rc->help, argc, argv, rm ? ":fh" : ":h",
-	    rm ? rm_opts : opts)) >= 0)
-		return r;
-	f = force != 0;
-	return change_refs(ctl, rc, rm ? &f : NULL, argc, argv);
-}
-
 static int
 node_promote(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct ref_change promote = { "node promote", promote_help, &nodes,
-	    CTL_NODE_PROMOTE, "Node ", " promoted to a manager in the cluster." };
+	    CTL_NODE_PROMOTE, false, "Node ", " promoted to a manager in the cluster." };
 
-	return node_change(ctl, argc, argv, &promote);
+	return change_refs(ctl, &promote, argc, argv);
 }
 
 static int
 node_demote(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct ref_change demote = { "node demote", demote_help, &nodes,
-	    CTL_NODE_DEMOTE, "Manager ", " demoted in the cluster." };
+	    CTL_NODE_DEMOTE, false, "Manager ", " demoted in the cluster." };
 
-	return node_change(ctl, argc, argv, &demote);
+	return change_refs(ctl, &demote, argc, argv);
 }
 
 static int
 node_rm(const struct ctl *ctl, int argc, char **argv)
 {
 	static const struct ref_change rm = { "node rm", rm_help, &nodes,
-	    CTL_NODE_RM, "", "" };
+	    CTL_NODE_RM, true, "", "" };
 
-	return node_change(ctl, argc, argv, &rm);
+	return change_refs(ctl, &rm, argc, argv);
 }
 
 static int

@@ -365,16 +365,10 @@ secret_inspect(const struct ctl *ctl, int argc, char **argv)
 static int
 secret_rm(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		OPTS_HELP_END,
-	};
-	static const struct ref_change rm = { "secret rm", rm_help, &secrets,
-	    CTL_SECRET_RM, "", "" };
-	int stop;
+	static const struct ref_change rm = { "secret rm", rm_help, &secrets, CTL_SECRET_RM,
+	    false, "", "" };
 
-	if ((stop = cmd_flags(rm.cmd, rm.help, argc, argv, ":h", opts)) >= 0)
-		return stop;
-	return change_refs(ctl, &rm, NULL, argc, argv);
+	return change_refs(ctl, &rm, argc, argv);
 }
 
 static int

@@ -624,16 +624,10 @@ service_claim(const struct ctl *ctl, int argc, char **argv)
 static int
 service_rm(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		OPTS_HELP_END,
-	};
-	static const struct ref_change rm = { "service rm", rm_help, &services,
-	    CTL_SERVICE_RM, "", "" };
-	int stop;
+	static const struct ref_change rm = { "service rm", rm_help, &services, CTL_SERVICE_RM,
+	    false, "", "" };
 
-	if ((stop = cmd_flags(rm.cmd, rm.help, argc, argv, ":h", opts)) >= 0)
-		return stop;
-	return change_refs(ctl, &rm, NULL, argc, argv);
+	return change_refs(ctl, &rm, argc, argv);
 }
 
 static const struct subcommand service_subs[] = {

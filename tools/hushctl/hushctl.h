@@ -114,23 +114,23 @@ int	take_refs(const char *cmd, const struct ref_kind *k, int argc, char **argv,
 int	inspect_options(const char *cmd, const char *help, const struct ref_kind *k,
 	    int argc, char **argv);
 /*
- * A request of type that names every REF argument from optind on, with
- * T_REQ_ID so that the retry is safe: hushd finds them all before it
- * changes any.  When it succeeds each argument is printed as given, on a
- * line of its own between done_before and done_after.
+ * rm and its kin: a command whose options are -h/--help, and -f/--force
+ * if force, and whose arguments are REFs.  Its request of type names every
+ * one, with T_REQ_ID so that a retry is safe (hushd finds them all before
+ * it changes any), and T_FORCE if force.  When it succeeds each argument
+ * is printed as given, on a line of its own between done_before and
+ * done_after.
  */
 struct ref_change {
-	const char		*cmd, *help;	/* help: for the command's options */
+	const char		*cmd, *help;
 	const struct ref_kind	*kind;
 	uint16_t		 type;
+	bool			 force;
 	const char		*done_before, *done_after;
 };
-/*
- * Checks the REF arguments (take_refs()), sends the request, with T_FORCE
- * when force is not NULL, and prints each: the exit status.
- */
-int	change_refs(const struct ctl *ctl, const struct ref_change *rc,
-	    const bool *force, int argc, char **argv);
+/* Parses the options, checks the REFs (take_refs()), sends, prints: the exit status. */
+int	change_refs(const struct ctl *ctl, const struct ref_change *rc, int argc,
+	    char **argv);
 
 /*
  * A command with subcommands ("secret", "node", "service", "container"):

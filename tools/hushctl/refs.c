@@ -69,23 +69,33 @@ inspect_options(const char *cmd, const char *help, const struct ref_kind *k,
 }
 
 int
-change_refs(const struct ctl *ctl, const struct ref_change *rc, const bool *force,
-    int argc, char **argv)
+change_refs(const struct ctl *ctl, const struct ref_change *rc, int argc, char **argv)
 {
+	int force = 0;		/* a flag: set by cmd_flags() */
+	const struct option opts[] = {
+		OPTS_HELP_END,
+	};
+	const struct option force_opts[] = {
+		{ "force",	no_argument, &force, 'f' },
+		OPTS_HELP_END,
+	};
 	struct wire_enc e;
 	struct reply rep;
 	int i, r;
 
+	if ((r = cmd_flags(rc->cmd, rc->help, argc, argv, rc->force ? ":fh" : ":h",
+	    rc->force ? force_opts : opts)) >= 0)
+		return r;
 	if ((r = take_refs(rc->cmd, rc->kind, argc, argv,
-	    CHANGE_REFS_MAX(force != NULL))) != 0)
+	    CHANGE_REFS_MAX(rc->force))) != 0)
 		return r;
 
 	client_request(&e, rc->type);
 	client_put_req_id(&e);
 	for (i = optind; i < argc; i++)
 		wire_put_str(&e, T_REF, argv[i]);
-	if (force != NULL)
-		wire_put_bool(&e, T_FORCE, *force);
+	if (rc->force)
+		wire_put_bool(&e, T_FORCE, force != 0);
 	r = client_call(ctl->socket, rc->cmd, &e, &rep);
 	wire_enc_free(&e);
 	if (r != 0)

@@ -85,6 +85,28 @@ arg_cert_expiry(const char *s, uint64_t *secs, char *why, size_t whylen)
 }
 
 /*
+ * s as typed is 1 to max characters; what names it in why.  An empty REF
+ * is "empty node ID" but an empty option value "--advertise-addr is
+ * empty": noun says which wording, as hushctl has always said them.
+ */
+static int
+text_len(const char *what, bool noun, const char *s, int max, char *why,
+    size_t whylen)
+{
+	size_t len = strlen(s);
+
+	if (len == 0) {
+		set_why(why, whylen, noun ? "empty %s" : "%s is empty", what);
+		return HUSH_E_FORMAT;
+	}
+	if (len > (size_t)max) {
+		set_why(why, whylen, "%s is longer than %d characters", what, max);
+		return HUSH_E_TOOBIG;
+	}
+	return 0;
+}
+
+/*
  * An address as typed, before anything parses it: not empty, within the
  * schema's bound, and no spaces or control characters (it is printed
  * inside a command to copy, and addr_normalize() quotes it in why).
@@ -92,17 +114,10 @@ arg_cert_expiry(const char *s, uint64_t *secs, char *why, size_t whylen)
 static int
 addr_text(const char *what, const char *s, char *why, size_t whylen)
 {
-	size_t len = strlen(s);
+	int r;
 
-	if (len == 0) {
-		set_why(why, whylen, "%s is empty", what);
-		return HUSH_E_FORMAT;
-	}
-	if (len > ADDR_MAX) {
-		set_why(why, whylen, "%s is longer than %d characters", what,
-		    ADDR_MAX);
-		return HUSH_E_TOOBIG;
-	}
+	if ((r = text_len(what, false, s, ADDR_MAX, why, whylen)) != 0)
+		return r;
 	if (!printable(s) || strchr(s, ' ') != NULL) {
 		set_why(why, whylen, "%s contains spaces or control characters",
 		    what);
@@ -137,34 +152,16 @@ arg_hostport(const char *what, const char *s, char *out, size_t outcap,
 int
 arg_ref(const char *s, char *why, size_t whylen)
 {
-	size_t len = strlen(s);
-
-	if (len == 0) {
-		set_why(why, whylen, "empty secret name or id");
-		return HUSH_E_FORMAT;
-	}
-	if (len > REF_MAX) {
-		set_why(why, whylen, "secret name or id is longer than %d "
-		    "characters", REF_MAX);
-		return HUSH_E_TOOBIG;
-	}
-	return 0;
+	return text_len("secret name or id", true, s, REF_MAX, why, whylen);
 }
 
 int
 arg_node_ref(const char *s, char *why, size_t whylen)
 {
-	size_t len = strlen(s);
+	int r;
 
-	if (len == 0) {
-		set_why(why, whylen, "empty node ID");
-		return HUSH_E_FORMAT;
-	}
-	if (len > REF_MAX) {
-		set_why(why, whylen, "node ID is longer than %d characters",
-		    REF_MAX);
-		return HUSH_E_TOOBIG;
-	}
+	if ((r = text_len("node ID", true, s, REF_MAX, why, whylen)) != 0)
+		return r;
 	/* It is echoed back ("Node ... promoted"), so no escapes either. */
 	if (!printable(s)) {
 		set_why(why, whylen, "node ID contains control characters");

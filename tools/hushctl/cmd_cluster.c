@@ -399,8 +399,9 @@ cmd_join_token(const struct ctl *ctl, int argc, char **argv)
 int
 cmd_leave(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force",	no_argument, NULL, 'f' },
+	int force = 0;		/* a flag: set by cmd_flags() */
+	const struct option opts[] = {
+		{ "force",	no_argument, &force, 'f' },
 		OPTS_HELP_END,
 	};
 	/* CTL_LEAVE has no T_REQ_ID either: a repeat would find no cluster. */
@@ -408,23 +409,15 @@ cmd_leave(const struct ctl *ctl, int argc, char **argv)
 	    "the node may have left all the same: run 'hushctl status' to check" };
 	struct wire_enc e;
 	struct reply rep;
-	bool force = false;
-	int c, r, stop;
+	int r;
 
-	while ((c = cmd_getopt("leave", leave_help, argc, argv, ":fh", opts, &stop)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		}
-	}
-	if (stop >= 0)
-		return stop;
+	if ((r = cmd_flags("leave", leave_help, argc, argv, ":fh", opts)) >= 0)
+		return r;
 	if ((r = extra_args("leave", argc, argv)) != 0)
 		return r;
 
 	client_request(&e, CTL_LEAVE);
-	wire_put_bool(&e, T_FORCE, force);
+	wire_put_bool(&e, T_FORCE, force != 0);
 	r = client_call_opts(ctl->socket, "leave", &e, &rep, &once);
 	wire_enc_free(&e);
 	if (r != 0)

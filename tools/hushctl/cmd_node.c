@@ -114,13 +114,8 @@ static const char update_help[] =
 
 enum { OPT_FORMAT = OPT_LONG_BASE, OPT_LABEL_ADD, OPT_LABEL_RM };
 
-/*
- * How many NODE arguments fit in one request: every field counts against
- * WIRE_MAX_FIELDS, and inspect has nothing but its T_REFs.
- */
-#define INSPECT_REFS_MAX	(REFS_MAX + 1)
-#define CHANGE_REFS_MAX		REFS_MAX	/* besides T_REQ_ID */
-#define RM_REFS_MAX		(REFS_MAX - 1)	/* besides T_REQ_ID, T_FORCE */
+/* NODE arguments: IDs only, and echoed, so without control characters. */
+static const struct ref_kind nodes = { "NODE (an ID)", "nodes", arg_node_ref };
 
 /* One REC_NODE record, already validated, into v. */
 static int
@@ -253,52 +248,16 @@ node_ls(const struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Checks and counts the NODE arguments from optind on. */
-static int
-take_nodes(const char *cmd, int argc, char **argv, size_t max)
-{
-	char why[160];
-	int i;
-
-	if (optind >= argc)
-		return usage_error(cmd, "requires at least one NODE (an ID)");
-	if ((size_t)(argc - optind) > max)
-		return usage_error(cmd, "too many nodes at once (at most %zu)",
-		    max);
-	for (i = optind; i < argc; i++)
-		if (arg_node_ref(argv[i], why, sizeof(why)) != 0)
-			return usage_error(cmd, "%s", why);
-	return 0;
-}
-
 static int
 node_inspect(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format",	required_argument, NULL, 'f' },
-		OPTS_HELP_END,
-	};
 	const char *cmd = "node inspect";
 	struct record_pages np = NODE_PAGES(cmd);
-	enum out_format format;
 	struct node_view *v;
-	char why[160];
 	size_t n, i, live;
-	int c, r, status = EXIT_OK, stop;
+	int r, status = EXIT_OK;
 
-	while ((c = cmd_getopt(cmd, inspect_help, argc, argv, ":f:h", opts, &stop)) != -1) {
-		switch (c) {
-		case 'f':
-			/* docker's Go templates are not offered: only json. */
-			if (arg_format(optarg, false, &format, why,
-			    sizeof(why)) != 0)
-				return usage_error(cmd, "%s", why);
-			break;
-		}
-	}
-	if (stop >= 0)
-		return stop;
-	if ((r = take_nodes(cmd, argc, argv, INSPECT_REFS_MAX)) != 0)
+	if ((r = inspect_options(cmd, inspect_help, &nodes, argc, argv)) >= 0)
 		return r;
 
 	if ((r = inspect_all(ctl->socket, cmd, CTL_NODE_INSPECT, argv + optind,
@@ -321,84 +280,31 @@ node_inspect(const struct ctl *ctl, int argc, char **argv)
 	return status;
 }
 
-/*
- * promote, demote and rm: one request naming every NODE.  hushd finds
- * them all before it changes any, and T_REQ_ID makes the retry safe.
- */
-static int
-node_change(const struct ctl *ctl, int argc, char **argv, const char *cmd,
-    const char *help, uint16_t type)
-{
-	static const struct option opts[] = {
-		OPTS_HELP_END,
-	};
-	static const struct option rm_opts[] = {
-		{ "force",	no_argument, NULL, 'f' },
-		OPTS_HELP_END,
-	};
-	struct wire_enc e;
-	struct reply rep;
-	bool rm = type == CTL_NODE_RM, force = false;
-	int c, i, r;
-
-	while ((c = getopt_long(argc, argv, rm ? ":fh" : ":h",
-	    rm ? rm_opts : opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		case 'h':
-			return show_help(help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
-	if ((r = take_nodes(cmd, argc, argv, rm ? RM_REFS_MAX :
-	    CHANGE_REFS_MAX)) != 0)
-		return r;
-
-	client_request(&e, type);
-	client_put_req_id(&e);
-	for (i = optind; i < argc; i++)
-		wire_put_str(&e, T_REF, argv[i]);
-	if (rm)
-		wire_put_bool(&e, T_FORCE, force);
-	r = client_call(ctl->socket, cmd, &e, &rep);
-	wire_enc_free(&e);
-	if (r != 0)
-		return EXIT_FAIL;
-	reply_free(&rep);
-	/* As docker does: one line per argument, as given. */
-	for (i = optind; i < argc; i++) {
-		if (type == CTL_NODE_PROMOTE)
-			printf("Node %s promoted to a manager in the cluster.\n",
-			    argv[i]);
-		else if (type == CTL_NODE_DEMOTE)
-			printf("Manager %s demoted in the cluster.\n", argv[i]);
-		else
-			printf("%s\n", argv[i]);
-	}
-	return EXIT_OK;
-}
-
 static int
 node_promote(const struct ctl *ctl, int argc, char **argv)
 {
-	return node_change(ctl, argc, argv, "node promote", promote_help,
-	    CTL_NODE_PROMOTE);
+	static const struct ref_change promote = { "node promote", promote_help, &nodes,
+	    CTL_NODE_PROMOTE, false, "Node ", " promoted to a manager in the cluster." };
+
+	return change_refs(ctl, &promote, argc, argv);
 }
 
 static int
 node_demote(const struct ctl *ctl, int argc, char **argv)
 {
-	return node_change(ctl, argc, argv, "node demote", demote_help,
-	    CTL_NODE_DEMOTE);
+	static const struct ref_change demote = { "node demote", demote_help, &nodes,
+	    CTL_NODE_DEMOTE, false, "Manager ", " demoted in the cluster." };
+
+	return change_refs(ctl, &demote, argc, argv);
 }
 
 static int
 node_rm(const struct ctl *ctl, int argc, char **argv)
 {
-	return node_change(ctl, argc, argv, "node rm", rm_help, CTL_NODE_RM);
+	static const struct ref_change rm = { "node rm", rm_help, &nodes,
+	    CTL_NODE_RM, true, "", "" };
+
+	return change_refs(ctl, &rm, argc, argv);
 }
 
 static int
@@ -416,11 +322,11 @@ node_update(const struct ctl *ctl, int argc, char **argv)
 	struct wire_enc e;
 	struct reply rep;
 	char why[320], key[LABEL_KEY_MAX + 2], k[LABEL_KEY_MAX + 1], v[8];
-	int c, r = EXIT_USAGE;
+	int c, r = EXIT_USAGE, stop;
 
 	if ((rm = calloc((size_t)argc + 1, sizeof(*rm))) == NULL)
 		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, update_help, argc, argv, ":h", opts, &stop)) != -1) {
 		switch (c) {
 		case OPT_LABEL_ADD:
 			if (labels_add(&add, optarg, why, sizeof(why)) != 0) {
@@ -439,13 +345,11 @@ node_update(const struct ctl *ctl, int argc, char **argv)
 			}
 			rm[nrm++] = optarg;
 			break;
-		case 'h':
-			r = show_help(update_help);
-			goto out;
-		default:
-			r = getopt_error(cmd, c, argv);
-			goto out;
 		}
+	}
+	if (stop >= 0) {
+		r = stop;
+		goto out;
 	}
 	if (optind + 1 != argc) {
 		usage_error(cmd, optind >= argc ? "requires exactly one NODE" :
@@ -489,8 +393,9 @@ out:
 static int
 node_repair(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force",	no_argument, NULL, 'f' },
+	int force = 0;		/* a flag: set by cmd_flags() */
+	const struct option opts[] = {
+		{ "force",	no_argument, &force, 'f' },
 		OPTS_HELP_END,
 	};
 	/* Catching up by snapshot can take longer than a usual request. */
@@ -500,22 +405,14 @@ node_repair(const struct ctl *ctl, int argc, char **argv)
 	struct wire_enc e;
 	struct reply rep;
 	char text[257], clean[257];
-	bool force = false;
-	int c, r, stop;
+	int r;
 
-	while ((c = cmd_getopt(cmd, repair_help, argc, argv, ":fh", opts, &stop)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		}
-	}
-	if (stop >= 0)
-		return stop;
+	if ((r = cmd_flags(cmd, repair_help, argc, argv, ":fh", opts)) >= 0)
+		return r;
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument '%.64s'", argv[optind]);
 	client_request(&e, CTL_NODE_REPAIR);
-	wire_put_bool(&e, T_FORCE, force);
+	wire_put_bool(&e, T_FORCE, force != 0);
 	r = client_call_opts(ctl->socket, cmd, &e, &rep, &once);
 	wire_enc_free(&e);
 	if (r != 0)

@@ -92,6 +92,9 @@ static const char update_help[] =
 
 enum { OPT_FORMAT = OPT_LONG_BASE };
 
+/* SECRET arguments: a name or an ID. */
+static const struct ref_kind secrets = { "SECRET (a name or an ID)", "secrets", arg_ref };
+
 /*
  * Reads FILE (or stdin for NULL or "-") into guarded memory.  One byte
  * more than the maximum is enough to know the data is too large, so the
@@ -165,25 +168,22 @@ secret_create(const struct ctl *ctl, int argc, char **argv)
 	struct reply rep;
 	char why[320], id[HUSH_ID_LEN + 1];
 	size_t len, i;
-	int c, r;
+	int c, r = EXIT_USAGE, stop;
 
-	while ((c = getopt_long(argc, argv, ":l:h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, create_help, argc, argv, ":l:h", opts, &stop)) != -1) {
 		switch (c) {
 		case 'l':
 			if (labels_add(&labels, optarg, why, sizeof(why)) != 0) {
-				labels_free(&labels);
-				return usage_error(cmd, "%s", why);
+				usage_error(cmd, "%s", why);
+				goto out;
 			}
 			break;
-		case 'h':
-			labels_free(&labels);
-			return show_help(create_help);
-		default:
-			labels_free(&labels);
-			return getopt_error(cmd, c, argv);
 		}
 	}
-	r = EXIT_USAGE;
+	if (stop >= 0) {
+		r = stop;
+		goto out;
+	}
 	if (optind >= argc) {
 		usage_error(cmd, "requires a secret NAME");
 		goto out;
@@ -340,52 +340,14 @@ secret_ls(const struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Checks and counts the SECRET arguments from optind on. */
-static int
-take_refs(const char *cmd, int argc, char **argv, size_t max)
-{
-	char why[160];
-	int i;
-
-	if (optind >= argc)
-		return usage_error(cmd, "requires at least one SECRET (a name "
-		    "or an ID)");
-	if ((size_t)(argc - optind) > max)
-		return usage_error(cmd, "too many secrets at once (at most %zu)",
-		    max);
-	for (i = optind; i < argc; i++)
-		if (arg_ref(argv[i], why, sizeof(why)) != 0)
-			return usage_error(cmd, "%s", why);
-	return 0;
-}
-
 static int
 secret_inspect(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format",	required_argument, NULL, 'f' },
-		OPTS_HELP_END,
-	};
 	const char *cmd = "secret inspect";
 	struct record_pages sp = SECRET_PAGES(cmd);
-	enum out_format format;
-	char why[160];
-	int c, r, stop;
+	int r;
 
-	while ((c = cmd_getopt(cmd, inspect_help, argc, argv, ":f:h", opts, &stop)) != -1) {
-		switch (c) {
-		case 'f':
-			/* docker's Go templates are not offered: only json. */
-			if (arg_format(optarg, false, &format, why,
-			    sizeof(why)) != 0)
-				return usage_error(cmd, "%s", why);
-			break;
-		}
-	}
-	if (stop >= 0)
-		return stop;
-	/* One T_REF per argument, and nothing else in the message. */
-	if ((r = take_refs(cmd, argc, argv, REFS_MAX + 1)) != 0)
+	if ((r = inspect_options(cmd, inspect_help, &secrets, argc, argv)) >= 0)
 		return r;
 
 	if ((r = inspect_all(ctl->socket, cmd, CTL_SECRET_INSPECT, argv + optind,
@@ -403,32 +365,10 @@ secret_inspect(const struct ctl *ctl, int argc, char **argv)
 static int
 secret_rm(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		OPTS_HELP_END,
-	};
-	const char *cmd = "secret rm";
-	struct wire_enc e;
-	struct reply rep;
-	int i, r, stop;
+	static const struct ref_change rm = { "secret rm", rm_help, &secrets, CTL_SECRET_RM,
+	    false, "", "" };
 
-	if ((stop = cmd_flags(cmd, rm_help, argc, argv, ":h", opts)) >= 0)
-		return stop;
-	if ((r = take_refs(cmd, argc, argv, REFS_MAX)) != 0)
-		return r;
-
-	client_request(&e, CTL_SECRET_RM);
-	client_put_req_id(&e);
-	for (i = optind; i < argc; i++)
-		wire_put_str(&e, T_REF, argv[i]);
-	r = client_call(ctl->socket, cmd, &e, &rep);
-	wire_enc_free(&e);
-	if (r != 0)
-		return EXIT_FAIL;
-	reply_free(&rep);
-	/* As docker does: echo each argument as given, name or id. */
-	for (i = optind; i < argc; i++)
-		printf("%s\n", argv[i]);
-	return EXIT_OK;
+	return change_refs(ctl, &rm, argc, argv);
 }
 
 static int

@@ -119,6 +119,9 @@ enum {
 	OPT_SECRET_RM, OPT_CONSTRAINT_ADD, OPT_CONSTRAINT_RM, OPT_PLACED
 };
 
+/* SERVICE arguments: a name or an ID, checked as a secret's are. */
+static const struct ref_kind services = { "SERVICE (a name or an ID)", "services", arg_ref };
+
 /* Besides T_REQ_ID, T_NAME or T_REF: everything else of a request. */
 #define CHANGES_MAX	(REFS_MAX - 1)
 
@@ -233,14 +236,14 @@ service_change(const struct ctl *ctl, int argc, char **argv, bool update)
 	struct wire_enc e;
 	struct reply rep;
 	char why[320], id[HUSH_ID_LEN + 1];
-	int c, r = EXIT_USAGE;
+	int c, r = EXIT_USAGE, stop;
 
 	if (changes_init(&ch, argc) != 0) {
 		changes_free(&ch);
 		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
 	}
-	while ((c = getopt_long(argc, argv, ":h", update ? update_opts : create_opts,
-	    NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, update ? update_help : create_help, argc, argv, ":h",
+	    update ? update_opts : create_opts, &stop)) != -1) {
 		switch (c) {
 		case OPT_SECRET:
 		case OPT_SECRET_ADD:
@@ -264,13 +267,11 @@ service_change(const struct ctl *ctl, int argc, char **argv, bool update)
 			if (add_constraint(cmd, &ch, optarg, c == OPT_CONSTRAINT_RM) != 0)
 				goto out;
 			break;
-		case 'h':
-			r = show_help(update ? update_help : create_help);
-			goto out;
-		default:
-			r = getopt_error(cmd, c, argv);
-			goto out;
 		}
+	}
+	if (stop >= 0) {
+		r = stop;
+		goto out;
 	}
 	if (optind + 1 != argc) {
 		usage_error(cmd, optind >= argc ? "requires exactly one SERVICE" :
@@ -476,20 +477,18 @@ print_page(void *arg, const struct wire_msg *reply)
 static int
 service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 {
-	static const struct option inspect_opts[] = {
-		{ "format",	required_argument, NULL, 'f' },
-		OPTS_HELP_END,
-	};
 	static const char *const headers[] = { "ID", "NAME", "SECRETS", "UPDATED" };
 	const char *cmd = inspect ? "service inspect" : "service ls";
 	enum out_format format = inspect ? FORMAT_JSON : FORMAT_TABLE;
 	struct print_ctx *pc;
 	struct table t;
-	char why[160];
 	bool quiet = false, placed = false;
-	int c, i, r;
+	int r;
 
-	if (!inspect) {
+	if (inspect) {
+		if ((r = inspect_options(cmd, inspect_help, &services, argc, argv)) >= 0)
+			return r;
+	} else {
 		struct ls_opts o;
 
 		if ((r = ls_options(cmd, ls_help, "placed", argc, argv, &o)) >= 0)
@@ -498,25 +497,6 @@ service_show(const struct ctl *ctl, int argc, char **argv, bool inspect)
 		format = o.format;
 		placed = o.extra;
 	}
-	while (inspect && (c = getopt_long(argc, argv, ":f:h", inspect_opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (arg_format(optarg, false, &format, why, sizeof(why)) != 0)
-				return usage_error(cmd, "%s", why);
-			break;
-		case 'h':
-			return show_help(inspect_help);
-		default:
-			return getopt_error(cmd, c, argv);
-		}
-	}
-	if (inspect && optind >= argc)
-		return usage_error(cmd, "requires at least one SERVICE (a name or an ID)");
-	if (inspect && argc - optind > REFS_MAX + 1)
-		return usage_error(cmd, "too many services at once (at most %d)", REFS_MAX + 1);
-	for (i = optind; i < argc; i++)
-		if (arg_ref(argv[i], why, sizeof(why)) != 0)
-			return usage_error(cmd, "%s", why);
 
 	if ((pc = calloc(1, sizeof(*pc))) == NULL)
 		return fail("%s: %s", cmd, hush_strerror(HUSH_E_NOMEM));
@@ -644,37 +624,10 @@ service_claim(const struct ctl *ctl, int argc, char **argv)
 static int
 service_rm(const struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		OPTS_HELP_END,
-	};
-	const char *cmd = "service rm";
-	struct wire_enc e;
-	struct reply rep;
-	char why[160];
-	int i, r, stop;
+	static const struct ref_change rm = { "service rm", rm_help, &services, CTL_SERVICE_RM,
+	    false, "", "" };
 
-	if ((stop = cmd_flags(cmd, rm_help, argc, argv, ":h", opts)) >= 0)
-		return stop;
-	if (optind >= argc)
-		return usage_error(cmd, "requires at least one SERVICE (a name or an ID)");
-	if (argc - optind > REFS_MAX)
-		return usage_error(cmd, "too many services at once (at most %d)", REFS_MAX);
-	for (i = optind; i < argc; i++)
-		if (arg_ref(argv[i], why, sizeof(why)) != 0)
-			return usage_error(cmd, "%s", why);
-
-	client_request(&e, CTL_SERVICE_RM);
-	client_put_req_id(&e);
-	for (i = optind; i < argc; i++)
-		wire_put_str(&e, T_REF, argv[i]);
-	r = client_call(ctl->socket, cmd, &e, &rep);
-	wire_enc_free(&e);
-	if (r != 0)
-		return EXIT_FAIL;
-	reply_free(&rep);
-	for (i = optind; i < argc; i++)
-		printf("%s\n", argv[i]);
-	return EXIT_OK;
+	return change_refs(ctl, &rm, argc, argv);
 }
 
 static const struct subcommand service_subs[] = {

@@ -91,19 +91,6 @@ read_status(const struct wire_msg *m, struct status *s)
 }
 
 static const char *
-role_name(uint8_t role)
-{
-	switch (role) {
-	case ROLE_MANAGER:
-		return "manager";
-	case ROLE_WORKER:
-		return "worker";
-	default:
-		return "unknown";
-	}
-}
-
-static const char *
 yesno(bool b)
 {
 	return b ? "yes" : "no";
@@ -142,15 +129,6 @@ print_raft(const struct status *s)
 	}
 	if (n > 0)
 		line("Raft:", buf);
-}
-
-static void
-print_containers(const struct status *s)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%u", s->containers);
-	line("Containers here:", buf);
 }
 
 /* n bytes as people read them: "512 KiB", "31.5 MiB", "2.0 GiB". */
@@ -208,6 +186,27 @@ audit_sink_name(uint8_t sink)
 	}
 }
 
+/*
+ * What this node has of its own, in a cluster or not: the containers it
+ * delivered secrets into (out of one, only if any remain: 'leave' does
+ * not detach them), its disk, its audit records and its version.
+ */
+static void
+print_local(const struct status *s)
+{
+	char buf[16];
+
+	if (s->has_containers && (s->initialized || s->containers > 0)) {
+		snprintf(buf, sizeof(buf), "%u", s->containers);
+		line("Containers here:", buf);
+	}
+	print_disk(s);
+	if (s->audit[0] != '\0')
+		line("Audit:", s->audit);
+	if (s->version[0] != '\0')
+		line("Version:", s->version);
+}
+
 static void
 print_human(const struct status *s, int64_t now)
 {
@@ -215,14 +214,7 @@ print_human(const struct status *s, int64_t now)
 
 	if (!s->initialized) {
 		printf("This node is not part of a cluster\n");
-		/* 'leave' does not detach containers: say so if any remain. */
-		if (s->has_containers && s->containers > 0)
-			print_containers(s);
-		print_disk(s);
-		if (s->audit[0] != '\0')
-			line("Audit:", s->audit);
-		if (s->version[0] != '\0')
-			line("Version:", s->version);
+		print_local(s);
 		return;
 	}
 	if (s->notice[0] != '\0')
@@ -231,7 +223,7 @@ print_human(const struct status *s, int64_t now)
 	if (s->node[0] != '\0')
 		line("Node ID:", s->node);
 	if (s->has_role)
-		line("Role:", role_name(s->role));
+		line("Role:", node_role_name(s->role));
 	if (s->cluster[0] != '\0')
 		line("Cluster ID:", s->cluster);
 	line("Locked:", yesno(s->locked));
@@ -255,13 +247,7 @@ print_human(const struct status *s, int64_t now)
 		    s->count, s->held != NULL ? json_array_size(s->held) : 0);
 		line("Placed here:", buf);
 	}
-	if (s->has_containers)
-		print_containers(s);
-	print_disk(s);
-	if (s->audit[0] != '\0')
-		line("Audit:", s->audit);
-	if (s->version[0] != '\0')
-		line("Version:", s->version);
+	print_local(s);
 }
 
 /* Adds key: value, counting failures (allocation) into *bad. */
@@ -288,7 +274,7 @@ status_json(const struct status *s)
 	if (s->node[0] != '\0')
 		put(o, "node_id", json_text(s->node), &bad);
 	if (s->has_role)
-		put(o, "role", json_string(role_name(s->role)), &bad);
+		put(o, "role", json_string(node_role_name(s->role)), &bad);
 	if (s->cluster[0] != '\0')
 		put(o, "cluster_id", json_text(s->cluster), &bad);
 	if (s->has_autolock)

@@ -94,6 +94,45 @@ int	ls_options(const char *cmd, const char *help, const char *extra, int argc,
 	    char **argv, struct ls_opts *out);
 
 /*
+ * What the REF arguments of a command are (refs.c), for its messages: at
+ * least one is required, so many at once are too many, and check refuses
+ * one as typed (arg_ref, arg_node_ref).
+ */
+struct ref_kind {
+	const char	*one;		/* "NODE (an ID)" */
+	const char	*many;		/* "nodes" */
+	int		(*check)(const char *s, char *why, size_t whylen);
+};
+/* Checks and counts the REF arguments from optind on: 0, else the exit status. */
+int	take_refs(const char *cmd, const struct ref_kind *k, int argc, char **argv,
+	    size_t max);
+/*
+ * The options of every inspect (-f/--format json, -h/--help), then its REF
+ * arguments, as many as one request holds.  Returns -1 when the inspect
+ * should go on, else the exit status to return.
+ */
+int	inspect_options(const char *cmd, const char *help, const struct ref_kind *k,
+	    int argc, char **argv);
+/*
+ * rm and its kin: a command whose options are -h/--help, and -f/--force
+ * if force, and whose arguments are REFs.  Its request of type names every
+ * one, with T_REQ_ID so that a retry is safe (hushd finds them all before
+ * it changes any), and T_FORCE if force.  When it succeeds each argument
+ * is printed as given, on a line of its own between done_before and
+ * done_after.
+ */
+struct ref_change {
+	const char		*cmd, *help;
+	const struct ref_kind	*kind;
+	uint16_t		 type;
+	bool			 force;
+	const char		*done_before, *done_after;
+};
+/* Parses the options, checks the REFs (take_refs()), sends, prints: the exit status. */
+int	change_refs(const struct ctl *ctl, const struct ref_change *rc, int argc,
+	    char **argv);
+
+/*
  * A command with subcommands ("secret", "node", "service", "container"):
  * its table is all its file declares; main.c runs argv[1] from it, or
  * answers help or a usage error for the group.

@@ -249,6 +249,17 @@ table_free(struct table *t)
 	t->nrows = 0;
 }
 
+/*
+ * qsort() of n views of size bytes.  With none or one there is nothing to
+ * order, and v may then be NULL, which qsort() is declared never to take.
+ */
+static void
+sort_views(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, size, cmp);
+}
+
 /* ---- secrets ------------------------------------------------------------ */
 
 void
@@ -277,8 +288,7 @@ by_name(const void *a, const void *b)
 void
 secret_views_sort(struct secret_view *v, size_t n)
 {
-	if (n > 1)
-		qsort(v, n, sizeof(*v), by_name);
+	sort_views(v, n, sizeof(*v), by_name);
 }
 
 /* json_object_set_new that tolerates a NULL value (allocation failure). */
@@ -520,8 +530,7 @@ by_role_addr(const void *a, const void *b)
 void
 node_views_sort(struct node_view *v, size_t n)
 {
-	if (n > 1)
-		qsort(v, n, sizeof(*v), by_role_addr);
+	sort_views(v, n, sizeof(*v), by_role_addr);
 }
 
 int
@@ -685,8 +694,7 @@ by_attached(const void *a, const void *b)
 void
 container_views_sort(struct container_view *v, size_t n)
 {
-	if (n > 1)
-		qsort(v, n, sizeof(*v), by_attached);
+	sort_views(v, n, sizeof(*v), by_attached);
 }
 
 /* One row of either table; the cells point into v and the buffers. */

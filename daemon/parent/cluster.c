@@ -21,6 +21,7 @@
 #include "net_calls.h"
 #include "parent.h"
 #include "pki_calls.h"
+#include "raft_proc_calls.h"
 #include "store_calls.h"
 
 #define HEARTBEAT_SECS	2
@@ -90,10 +91,11 @@ net_reload_removed(struct parent *p)
 }
 
 static void
-net_started(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+net_started(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct parent *p = arg;
+	struct parent *p = op->p;
 
+	op_free(op);
 	if (status != 0) {
 		p->view.net = NET_IDLE;
 		/* net never saw the files: name them when it refused the identity. */
@@ -124,7 +126,8 @@ int
 cluster_start_net(struct parent *p)
 {
 	struct secbuf key = SECBUF_INIT;
-	struct wire_enc e;
+	struct net_start_req req;
+	struct op *op;
 	char *cert = NULL, *ca = NULL, why[PATH_MAX + 256];
 	int r;
 
@@ -148,17 +151,22 @@ cluster_start_net(struct parent *p)
 		r = HUSH_E_IO;
 		goto out;
 	}
-	wire_enc_init(&e, NET_START, child_next_id(&p->net), 65536);
-	wire_put_str(&e, T_NODE_ID, p->node.node_id);
-	wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);
-	wire_put_u8(&e, T_ROLE, (uint8_t)p->node.role);
-	wire_put_str(&e, T_CERT, cert);
-	wire_put_bytes(&e, T_NODE_KEY, key.p, key.len);
-	wire_put_str(&e, T_CA_CERT, ca);
-	wire_put_str(&e, T_LISTEN_ADDR, p->node.listen);
-	r = child_call(&p->net, &e, -1, net_started, p);
-	wire_enc_free(&e);
-	if (r == 0)
+	req = (struct net_start_req){
+		.node_id = p->node.node_id,
+		.cluster_id = p->node.cluster_id,
+		.role = p->node.role,
+		.cert = cert,
+		.key = &key,
+		.ca = ca,
+		.listen = p->node.listen,
+	};
+	if ((op = op_internal(p, NULL, NULL)) == NULL) {
+		r = HUSH_E_NOMEM;
+		goto out;
+	}
+	if ((r = net_start(op, &req, net_started)) != 0)
+		op_free(op);
+	else
 		p->view.net = NET_STARTING;
 out:
 	secbuf_free(&key);
@@ -179,35 +187,32 @@ cluster_child_started(struct parent *p, struct child *c)
 /* ---- raft streams --------------------------------------------------- */
 
 struct connect_ctx {
-	struct parent	*p;
-	uint32_t	 raft_req;
+	uint32_t		 raft_req;	/* the RAFTP_CONNECT this answers */
+	struct net_stream	 stream;
 };
 
 static void
-raft_connected(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+raft_connected(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct connect_ctx *x = arg;
-	struct parent *p = x->p;
-	struct wire_enc e;
+	struct connect_ctx *x = op->ctx;
+	struct parent *p = op->p;
 
-	if (status != 0 || fd < 0) {
+	if (status != 0 || x->stream.fd < 0) {
 		log_debug("raft stream not opened: %s", detail && *detail ? detail :
 		    hush_strerror(status));
 		child_answer_error(&p->raft, x->raft_req, status ? status : HUSH_E_UNAVAIL, detail);
 	} else {
-		wire_enc_init(&e, RAFTP_CONNECT | MSG_REPLY, x->raft_req, 64);
-		child_answer(&p->raft, &e, fd);
+		raft_connect_answer(p, x->raft_req, x->stream.fd);
 	}
-	free(x);
+	op_free(op);
 }
 
 void
 cluster_raft_connect(struct parent *p, const struct wire_msg *m)
 {
 	struct connect_ctx *x;
-	struct wire_enc e;
+	struct op *op = NULL;
 	char addr[263];
-	int r;
 
 	if (wire_get_str(m, T_ADDRESS, addr, sizeof(addr)) != 0)
 		return;
@@ -216,15 +221,12 @@ cluster_raft_connect(struct parent *p, const struct wire_msg *m)
 		    "the net process is not ready");
 		return;
 	}
-	x->p = p;
 	x->raft_req = m->hdr.request_id;
-	wire_enc_init(&e, NET_CONNECT, child_next_id(&p->net), 1024);
-	wire_put_str(&e, T_ADDRESS, addr);
-	wire_put_str(&e, T_ALPN, ALPN_RAFT);
-	r = child_call(&p->net, &e, -1, raft_connected, x);
-	wire_enc_free(&e);
-	if (r != 0) {
+	if ((op = op_internal(p, x, free)) == NULL)
 		free(x);
+	if (op == NULL || net_connect(op, addr, ALPN_RAFT, &x->stream, raft_connected) != 0) {
+		if (op != NULL)
+			op_free(op);
 		child_answer_error(&p->raft, m->hdr.request_id, HUSH_E_UNAVAIL, NULL);
 	}
 }
@@ -233,7 +235,6 @@ static void
 net_inbound(struct parent *p, const struct wire_msg *m, int fd)
 {
 	char alpn[33], peer[HUSH_ID_LEN + 1], addr[263];
-	struct wire_enc e;
 	uint8_t role;
 
 	if (wire_get_str(m, T_ALPN, alpn, sizeof(alpn)) != 0 ||
@@ -252,10 +253,7 @@ net_inbound(struct parent *p, const struct wire_msg *m, int fd)
 	for (size_t i = 0; i < p->view.nmanager_ids && i < p->view.nmanagers; i++)
 		if (strcmp(p->view.manager_ids[i], peer) == 0)
 			snprintf(addr, sizeof(addr), "%s", p->view.managers[i]);
-	wire_enc_init(&e, RAFTP_INBOUND, 0, 1024);
-	wire_put_str(&e, T_PEER_ID, peer);
-	wire_put_str(&e, T_ADDRESS, addr);
-	child_answer(&p->raft, &e, fd);
+	raft_inbound(p, peer, addr, fd);
 }
 
 /* ---- peer requests (DSP_*) ------------------------------------------- */
@@ -263,29 +261,26 @@ net_inbound(struct parent *p, const struct wire_msg *m, int fd)
 void
 cluster_peer_reply(struct peer_op *x, const struct wire_enc *frame)
 {
-	struct wire_enc e, err;
+	struct wire_enc err;
 	const uint8_t *buf;
 	size_t len;
 	int r;
 
-	wire_enc_init(&e, NET_PEER_REQUEST | MSG_REPLY, x->net_req, WIRE_MAX_MSG);
 	if ((r = wire_enc_finish((struct wire_enc *)frame, &buf, &len)) == 0) {
-		wire_put_bytes(&e, T_PAYLOAD, buf, len);
-	} else {
-		/* The peer gets an answer even when ours could not be encoded. */
-		log_err("cannot encode the answer to a peer: %s", hush_strerror(r));
-		if (msg_error_reply(&err, x->dsp_req, r, "the manager could not encode "
-		    "its answer") != 0 || wire_enc_finish(&err, &buf, &len) != 0) {
-			/* net answers the peer itself when we fail its request */
-			wire_enc_free(&err);
-			wire_enc_free(&e);
-			child_answer_error(&x->p->net, x->net_req, r, NULL);
-			return;
-		}
-		wire_put_bytes(&e, T_PAYLOAD, buf, len);
-		wire_enc_free(&err);
+		net_peer_answer(x->p, x->net_req, buf, len);
+		return;
 	}
-	child_answer(&x->p->net, &e, -1);
+	/* The peer gets an answer even when ours could not be encoded. */
+	log_err("cannot encode the answer to a peer: %s", hush_strerror(r));
+	if (msg_error_reply(&err, x->dsp_req, r, "the manager could not encode "
+	    "its answer") != 0 || wire_enc_finish(&err, &buf, &len) != 0) {
+		/* net answers the peer itself when we fail its request */
+		wire_enc_free(&err);
+		child_answer_error(&x->p->net, x->net_req, r, NULL);
+		return;
+	}
+	net_peer_answer(x->p, x->net_req, buf, len);
+	wire_enc_free(&err);
 }
 
 void
@@ -355,9 +350,7 @@ peer_op_done(struct op *op, int status, const struct wire_msg *reply, const char
 		op_free(op);
 		return;
 	}
-	wire_enc_init(&f, RAFTP_PROPOSE | MSG_REPLY, 0, WIRE_MAX_MSG);
-	for (size_t i = 0; i < reply->nfields; i++)
-		wire_put_bytes(&f, reply->fields[i].tag, reply->fields[i].val, reply->fields[i].len);
+	raft_propose_answer_encode(&f, reply);
 	if (wire_enc_finish(&f, &buf, &len) == 0)
 		peer_sealed_reply(x, buf, len);
 	else
@@ -370,7 +363,7 @@ static void
 peer_query_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	struct peer_op *x = op->ctx;
-	struct wire_enc f, inner;
+	struct wire_enc f;
 	const uint8_t *buf;
 	size_t len;
 	int r;
@@ -381,21 +374,13 @@ peer_query_done(struct op *op, int status, const struct wire_msg *reply, const c
 		return;
 	}
 	/* The reply is the parsed QRY_* answer: send it back encoded whole. */
-	wire_enc_init(&inner, reply->hdr.type, 0, WIRE_MAX_MSG - 1024);
-	for (size_t i = 0; i < reply->nfields; i++)
-		wire_put_bytes(&inner, reply->fields[i].tag, reply->fields[i].val,
-		    reply->fields[i].len);
-	wire_enc_init(&f, RAFTP_QUERY | MSG_REPLY, 0, WIRE_MAX_MSG);
-	if ((r = wire_enc_finish(&inner, &buf, &len)) == 0) {
-		wire_put_bytes(&f, T_QUERY, buf, len);
+	if ((r = raft_query_answer_encode(&f, reply)) == 0)
 		r = wire_enc_finish(&f, &buf, &len);
-	}
 	if (r == 0)
 		peer_sealed_reply(x, buf, len);
 	else
 		peer_sealed_error(x, r, "the answer does not fit in a message");
 	wire_enc_free(&f);
-	wire_enc_free(&inner);
 	op_free(op);
 }
 
@@ -624,9 +609,8 @@ cluster_peer_reachable(const struct parent *p, const char *node_id)
 }
 
 static void
-repair_demoted(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+repair_demoted(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct op *op = arg;
 	struct peer_op *x = op->ctx;
 	struct wire_enc f;
 
@@ -651,8 +635,6 @@ repair_serve(struct op *op, const char *peer, uint8_t role)
 {
 	struct parent *p = op->p;
 	struct peer_op *x = op->ctx;
-	struct wire_enc e;
-	int r;
 
 	if (role != ROLE_MANAGER || p->node.role != ROLE_MANAGER || p->store.phase != RAFT_UP) {
 		cluster_peer_error(x, role != ROLE_MANAGER ? HUSH_E_PERM : HUSH_E_UNAVAIL,
@@ -662,11 +644,7 @@ repair_serve(struct op *op, const char *peer, uint8_t role)
 		return;
 	}
 	log_info("manager %s asks to stop voting while it rebuilds its raft data", peer);
-	wire_enc_init(&e, RAFTP_DEMOTE, child_next_id(&p->raft), 128);
-	wire_put_str(&e, T_NODE_ID, peer);
-	r = child_call(&p->raft, &e, -1, repair_demoted, op);
-	wire_enc_free(&e);
-	if (r != 0) {
+	if (raft_proc_demote(op, peer, repair_demoted) != 0) {
 		cluster_peer_error(x, HUSH_E_UNAVAIL, "this manager's store is not ready");
 		op_free(op);
 	}

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "parent.h"
 #include "pki_calls.h"
+#include "raft_proc_calls.h"
 #include "store_calls.h"
 
 void
@@ -142,9 +143,11 @@ lifecycle_load_ca(struct parent *p)
 }
 
 static void
-raft_started(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+raft_started(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct parent *p = arg;
+	struct parent *p = op->p;
+
+	op_free(op);
 
 	if (status != 0) {
 		p->store.phase = RAFT_IDLE;
@@ -171,7 +174,9 @@ int
 lifecycle_start_raft(struct parent *p, bool bootstrap)
 {
 	struct secbuf dek = SECBUF_INIT;
-	struct wire_enc e;
+	struct raft_proc_start_req req;
+	struct op *op;
+	char aside[sizeof(p->store.repair_aside)];
 	int r;
 
 	if (p->store.phase != RAFT_IDLE)
@@ -182,21 +187,27 @@ lifecycle_start_raft(struct parent *p, bool bootstrap)
 		log_err("the data key is not in the keyring: %s", hush_strerror(r));
 		return r;
 	}
-	wire_enc_init(&e, RAFTP_START, child_next_id(&p->raft), 4096);
-	wire_put_bytes(&e, T_DEK, dek.p, dek.len);
-	wire_put_str(&e, T_NODE_ID, p->node.node_id);
-	wire_put_str(&e, T_ADDRESS, p->node.advertise);
-	wire_put_bool(&e, T_BOOTSTRAP, bootstrap);
-	wire_put_u32(&e, T_SNAP_THRESHOLD, p->cfg.snapshot_threshold);
-	wire_put_u32(&e, T_SNAP_TRAILING, p->cfg.snapshot_trailing);
+	if ((op = op_internal(p, NULL, NULL)) == NULL) {
+		secbuf_free(&dek);
+		return HUSH_E_NOMEM;
+	}
 	/* Once: a later restart must not set the rebuilt log aside again. */
-	if (p->store.repair_aside[0] != '\0')
-		wire_put_str(&e, T_SET_ASIDE, p->store.repair_aside);
+	snprintf(aside, sizeof(aside), "%s", p->store.repair_aside);
 	p->store.repair_aside[0] = '\0';
+	req = (struct raft_proc_start_req){
+		.dek = &dek,
+		.node_id = p->node.node_id,
+		.advertise = p->node.advertise,
+		.bootstrap = bootstrap,
+		.snap_threshold = p->cfg.snapshot_threshold,
+		.snap_trailing = p->cfg.snapshot_trailing,
+		.set_aside = aside[0] != '\0' ? aside : NULL,
+	};
+	r = raft_proc_start(op, &req, raft_started);
 	secbuf_free(&dek);
-	r = child_call(&p->raft, &e, -1, raft_started, p);
-	wire_enc_free(&e);
-	if (r == 0)
+	if (r != 0)
+		op_free(op);
+	else
 		p->store.phase = RAFT_STARTING;
 	return r;
 }

@@ -11,6 +11,7 @@
 struct op_call {
 	struct op	*op;
 	op_call_decode	 decode;
+	op_call_decode_fd decode_fd;	/* instead of decode: it takes the fd */
 	void		*out;
 	op_done_cb	 cb;
 };
@@ -22,7 +23,13 @@ answered(void *arg, int status, const struct wire_msg *reply, int fd, const char
 	char why[512];
 
 	free(arg);
-	/* No wrapper's answer brings an fd: never leak one a child sent anyway. */
+	if (status == 0 && cl.decode_fd != NULL) {
+		if ((status = cl.decode_fd(cl.op, reply, fd, cl.out, why, sizeof(why))) != 0)
+			detail = why;
+		cl.cb(cl.op, status, NULL, status != 0 ? detail : NULL);
+		return;
+	}
+	/* Only op_call_fd()'s answer brings an fd: never leak one a child sent anyway. */
 	if (fd >= 0)
 		close(fd);
 	if (status == 0 && cl.decode != NULL &&
@@ -31,9 +38,9 @@ answered(void *arg, int status, const struct wire_msg *reply, int fd, const char
 	cl.cb(cl.op, status, NULL, status != 0 ? detail : NULL);
 }
 
-int
-op_call(struct child *c, struct wire_enc *req, int fd, struct op *op, op_call_decode decode,
-    void *out, op_done_cb cb)
+static int
+call(struct child *c, struct wire_enc *req, int fd, struct op *op, op_call_decode decode,
+    op_call_decode_fd decode_fd, void *out, op_done_cb cb)
 {
 	struct op_call *cl;
 	int r;
@@ -42,11 +49,26 @@ op_call(struct child *c, struct wire_enc *req, int fd, struct op *op, op_call_de
 		return HUSH_E_NOMEM;
 	cl->op = op;
 	cl->decode = decode;
+	cl->decode_fd = decode_fd;
 	cl->out = out;
 	cl->cb = cb;
 	if ((r = child_call(c, req, fd, answered, cl)) != 0)
 		free(cl);
 	return r;
+}
+
+int
+op_call(struct child *c, struct wire_enc *req, int fd, struct op *op, op_call_decode decode,
+    void *out, op_done_cb cb)
+{
+	return call(c, req, fd, op, decode, NULL, out, cb);
+}
+
+int
+op_call_fd(struct child *c, struct wire_enc *req, int fd, struct op *op,
+    op_call_decode_fd decode, void *out, op_done_cb cb)
+{
+	return call(c, req, fd, op, NULL, decode, out, cb);
 }
 
 struct op *

@@ -1,8 +1,9 @@
 /*
  * How the parent's typed wrappers (pki_calls.c, mounter_calls.c,
- * net_calls.c, store_calls.c) send a request to a child and hand its
- * answer to an op's next step.  Only those files use this: everything else in the parent
- * calls a wrapper, never child_call() with a hand-built request.
+ * net_calls.c, store_calls.c, raft_proc_calls.c) send a request to a
+ * child and hand its answer to an op's next step.  Only those files use
+ * this: everything else in the parent calls a wrapper, never child_call()
+ * with a hand-built request.
  *
  * The privsep layer's call_cb (daemon/privsep/child.h) stays the
  * mechanism underneath; op_call() turns it into the parent's one
@@ -33,6 +34,20 @@ typedef int (*op_call_decode)(struct op *op, const struct wire_msg *reply, void 
 __attribute__((warn_unused_result))
 int	op_call(struct child *c, struct wire_enc *req, int fd, struct op *op,
 	    op_call_decode decode, void *out, op_done_cb cb);
+
+/*
+ * For the one answer that brings a descriptor (NET_CONNECT's stream): the
+ * decoder also gets the fd the child sent (-1 if none) and owns it from
+ * then on, even when it fails.  op_call() itself closes any fd an answer
+ * brings, so a child cannot leak one into a wrapper that expects none;
+ * and when the call failed, this fd is closed before cb runs.
+ */
+typedef int (*op_call_decode_fd)(struct op *op, const struct wire_msg *reply, int fd,
+    void *out, char *why, size_t whylen);
+
+__attribute__((warn_unused_result))
+int	op_call_fd(struct child *c, struct wire_enc *req, int fd, struct op *op,
+	    op_call_decode_fd decode, void *out, op_done_cb cb);
 
 /* How store_calls.c reaches the store (raft_calls.c). */
 enum raft_way {

@@ -32,6 +32,7 @@
 #include "join_token.h"
 #include "keyring.h"
 #include "log.h"
+#include "net_calls.h"
 #include "parent.h"
 #include "pki_calls.h"
 #include "store_calls.h"
@@ -113,19 +114,33 @@ serve_fail(struct op *op, int code, const char *detail)
 	op_free(op);
 }
 
-/* key sealed to seal_pub, a node's sealing key (seal_key.c), as tag. */
+#define SEALED_KEY_MAX	(64 + crypto_box_SEALBYTES)
+
+/* key sealed to seal_pub, a node's sealing key (seal_key.c), into box. */
 static int
-put_sealed(struct wire_enc *e, uint16_t tag, const uint8_t seal_pub[SEAL_PUB_BYTES],
+seal_to(uint8_t box[SEALED_KEY_MAX], size_t *boxlen, const uint8_t seal_pub[SEAL_PUB_BYTES],
     const uint8_t *key, size_t keylen)
 {
-	uint8_t box[64 + crypto_box_SEALBYTES];
-
 	if (keylen > 64)
 		return HUSH_E_TOOBIG;
 	if (crypto_box_seal(box, key, keylen, seal_pub) != 0)
 		return HUSH_E_CRYPTO;
-	wire_put_bytes(e, tag, box, keylen + crypto_box_SEALBYTES);
+	*boxlen = keylen + crypto_box_SEALBYTES;
 	return 0;
+}
+
+/* key sealed to seal_pub as tag of e. */
+static int
+put_sealed(struct wire_enc *e, uint16_t tag, const uint8_t seal_pub[SEAL_PUB_BYTES],
+    const uint8_t *key, size_t keylen)
+{
+	uint8_t box[SEALED_KEY_MAX];
+	size_t len;
+	int r;
+
+	if ((r = seal_to(box, &len, seal_pub, key, keylen)) == 0)
+		wire_put_bytes(e, tag, box, len);
+	return r;
 }
 
 /* The cluster's DEK, and KEK under autolock, sealed to a node's sealing key. */
@@ -150,45 +165,51 @@ serve_committed(struct op *op, int status, const struct wire_msg *reply, const c
 	struct parent *p = op->p;
 	struct serve_ctx *x = op->ctx;
 	struct secbuf dek = SECBUF_INIT;
-	struct wire_enc e;
+	struct net_join_grant g;
+	uint8_t dek_box[SEALED_KEY_MAX], kek_box[SEALED_KEY_MAX];
 	int r = 0;
 
 	if (status != 0) {
 		serve_fail(op, status, detail);
 		return;
 	}
-	wire_enc_init(&e, NET_JOIN_SERVE | MSG_REPLY, x->net_req, 65536);
-	wire_put_str(&e, T_NODE_ID, x->node_id);
-	wire_put_str(&e, T_CLUSTER_ID, p->node.cluster_id);
-	wire_put_str(&e, T_CERT, x->cert.pem);
-	wire_put_u8(&e, T_ROLE, x->role);
-	wire_put_i64(&e, T_CERT_NOT_AFTER, x->cert.not_after);
+	g = (struct net_join_grant){
+		.node_id = x->node_id,
+		.cluster_id = p->node.cluster_id,
+		.cert = x->cert.pem,
+		.role = x->role,
+		.cert_not_after = x->cert.not_after,
+	};
 	/* Ids and addresses of the managers, so the new node's raft answers the
 	 * leader at its advertised address from the very first message. */
 	if (p->view.nmanagers == p->view.nmanager_ids && p->view.nmanagers > 0) {
 		for (size_t i = 0; i < p->view.nmanagers; i++) {
-			wire_put_str(&e, T_MANAGER_ADDR, p->view.managers[i]);
-			wire_put_str(&e, T_PEER_ID, p->view.manager_ids[i]);
+			g.managers[i] = p->view.managers[i];
+			g.manager_ids[i] = p->view.manager_ids[i];
 		}
+		g.nmanagers = p->view.nmanagers;
 	} else {
-		wire_put_str(&e, T_MANAGER_ADDR, p->node.advertise);
-		wire_put_str(&e, T_PEER_ID, p->node.node_id);
+		g.managers[0] = p->node.advertise;
+		g.manager_ids[0] = p->node.node_id;
+		g.nmanagers = 1;
 	}
 	if (x->role == ROLE_MANAGER) {
-		if ((r = keyring_get(KEY_DEK, &dek)) == 0)
-			r = put_sealed(&e, T_DEK, x->seal_pub, dek.p, dek.len);
-		if (r == 0 && x->autolock)
-			r = put_sealed(&e, T_KEK, x->seal_pub, x->kek, sizeof(x->kek));
+		if ((r = keyring_get(KEY_DEK, &dek)) == 0 &&
+		    (r = seal_to(dek_box, &g.dek_sealed_len, x->seal_pub, dek.p, dek.len)) == 0)
+			g.dek_sealed = dek_box;
+		if (r == 0 && x->autolock &&
+		    (r = seal_to(kek_box, &g.kek_sealed_len, x->seal_pub, x->kek,
+		    sizeof(x->kek))) == 0)
+			g.kek_sealed = kek_box;
 		secbuf_free(&dek);
 	}
 	if (r != 0) {
-		wire_enc_free(&e);
 		serve_fail(op, r, "cannot hand over the cluster keys");
 		return;
 	}
 	log_info("node %s joined from %s as a %s", x->node_id, x->peer,
 	    x->role == ROLE_MANAGER ? "manager" : "worker");
-	child_answer(&p->net, &e, -1);
+	net_join_serve_answer(p, x->net_req, &g);
 	op_free(op);
 }
 
@@ -307,6 +328,7 @@ struct join_ctx {
 	struct secbuf	 node_key;
 	struct secbuf	 seal_key;	/* this node's sealing key, made here */
 	char		 remote[263];
+	struct net_join_result res;	/* the manager's answer */
 };
 
 static void
@@ -316,6 +338,7 @@ join_ctx_free(void *arg)
 
 	secbuf_free(&x->node_key);
 	secbuf_free(&x->seal_key);
+	net_join_result_clear(&x->res);
 	free(x);
 }
 
@@ -354,15 +377,13 @@ join_raft_ready(struct op *op, int status, const struct wire_msg *reply, const c
 	join_reply(op);
 }
 
-/* tag of m (T_DEK or T_KEK), sealed to this node's sealing key, opened. */
-int
-join_unwrap(const struct wire_msg *m, uint16_t tag, struct secbuf *out)
+/* A 32-byte key sealed to this node's sealing key, opened; blob NULL: none came. */
+static int
+unwrap_key(const uint8_t *blob, size_t len, struct secbuf *out)
 {
-	const uint8_t *blob;
-	size_t len;
 	int r;
 
-	if (wire_get_bytes(m, tag, &blob, &len) != 0)
+	if (blob == NULL)
 		return HUSH_E_NOTFOUND;
 	if ((r = seal_key_open(blob, len, out)) != 0)
 		return r;
@@ -373,30 +394,35 @@ join_unwrap(const struct wire_msg *m, uint16_t tag, struct secbuf *out)
 	return 0;
 }
 
+/* tag of m (T_DEK or T_KEK), sealed to this node's sealing key, opened. */
+int
+join_unwrap(const struct wire_msg *m, uint16_t tag, struct secbuf *out)
+{
+	const uint8_t *blob;
+	size_t len;
+
+	if (wire_get_bytes(m, tag, &blob, &len) != 0)
+		return HUSH_E_NOTFOUND;
+	return unwrap_key(blob, len, out);
+}
+
 /* Check the result, then persist it the way init does. */
 static int
-join_persist(struct op *op, const struct wire_msg *m, char *why, size_t whylen)
+join_persist(struct op *op, char *why, size_t whylen)
 {
 	struct parent *p = op->p;
 	struct join_ctx *x = op->ctx;
+	const struct net_join_result *res = &x->res;
 	struct secbuf dek = SECBUF_INIT, kek = SECBUF_INIT;
 	struct x509_cert_info info;
-	const struct wire_field *cf, *caf;
-	char *cert = NULL, *ca = NULL;
-	uint8_t role;
+	const char *cert = res->cert, *ca = res->ca;
+	uint8_t role = res->role;
 	int r;
 
-	if ((cf = wire_find(m, T_CERT, 0)) == NULL || (caf = wire_find(m, T_CA_CERT, 0)) == NULL ||
-	    wire_get_str(m, T_NODE_ID, p->node.node_id, sizeof(p->node.node_id)) != 0 ||
-	    wire_get_str(m, T_CLUSTER_ID, p->node.cluster_id, sizeof(p->node.cluster_id)) != 0 ||
-	    wire_get_u8(m, T_ROLE, &role) != 0 ||
-	    wire_get_i64(m, T_CERT_NOT_AFTER, &p->node.cert_not_after) != 0 ||
-	    (cert = strndup((const char *)cf->val, cf->len)) == NULL ||
-	    (ca = strndup((const char *)caf->val, caf->len)) == NULL) {
-		snprintf(why, whylen, "the manager's answer is incomplete");
-		r = HUSH_E_PROTO;
-		goto out;
-	}
+	/* net_join() refused an answer that lacks any of these. */
+	snprintf(p->node.node_id, sizeof(p->node.node_id), "%s", res->node_id);
+	snprintf(p->node.cluster_id, sizeof(p->node.cluster_id), "%s", res->cluster_id);
+	p->node.cert_not_after = res->cert_not_after;
 	if ((r = x509_verify(cert, strlen(cert), ca, strlen(ca), parent_now(), why, whylen)) != 0 ||
 	    (r = x509_cert_info(cert, strlen(cert), &info)) != 0)
 		goto out;
@@ -416,11 +442,11 @@ join_persist(struct op *op, const struct wire_msg *m, char *why, size_t whylen)
 		goto out;
 	}
 	if (role == ROLE_MANAGER) {
-		if ((r = join_unwrap(m, T_DEK, &dek)) != 0) {
+		if ((r = unwrap_key(res->dek_sealed, res->dek_sealed_len, &dek)) != 0) {
 			snprintf(why, whylen, "the manager did not hand over the cluster's data key");
 			goto out;
 		}
-		r = join_unwrap(m, T_KEK, &kek);
+		r = unwrap_key(res->kek_sealed, res->kek_sealed_len, &kek);
 		if (r != 0 && r != HUSH_E_NOTFOUND) {
 			snprintf(why, whylen, "the cluster's unlock key does not open");
 			goto out;
@@ -434,12 +460,12 @@ join_persist(struct op *op, const struct wire_msg *m, char *why, size_t whylen)
 		p->settings.autolock = false;
 	}
 	p->view.nmanagers = p->view.nmanager_ids = 0;
-	for (size_t i = 0; i < wire_count(m, T_MANAGER_ADDR) && i < MAX_PEERS; i++)
-		wire_field_str(wire_find(m, T_MANAGER_ADDR, i), p->view.managers[p->view.nmanagers++],
-		    sizeof(p->view.managers[0]));
-	for (size_t i = 0; i < wire_count(m, T_PEER_ID) && i < MAX_PEERS; i++)
-		wire_field_str(wire_find(m, T_PEER_ID, i), p->view.manager_ids[p->view.nmanager_ids++],
-		    sizeof(p->view.manager_ids[0]));
+	for (size_t i = 0; i < res->nmanagers; i++)
+		snprintf(p->view.managers[p->view.nmanagers++], sizeof(p->view.managers[0]), "%s",
+		    res->managers[i]);
+	for (size_t i = 0; i < res->nmanager_ids; i++)
+		snprintf(p->view.manager_ids[p->view.nmanager_ids++],
+		    sizeof(p->view.manager_ids[0]), "%s", res->manager_ids[i]);
 	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->node_key, &x->seal_key,
 	    p->settings.autolock ? kek.p : NULL)) != 0 ||
 	    (r = node_state_write_cert(p->cfg.state_dir, "ca.crt", ca)) != 0 ||
@@ -465,15 +491,12 @@ join_persist(struct op *op, const struct wire_msg *m, char *why, size_t whylen)
 out:
 	secbuf_free(&dek);
 	secbuf_free(&kek);
-	free(cert);
-	free(ca);
 	return r;
 }
 
 static void
-joined(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
+joined(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
-	struct op *op = arg;
 	struct parent *p = op->p;
 	char why[512] = "";
 	int r;
@@ -482,7 +505,9 @@ joined(void *arg, int status, const struct wire_msg *reply, int fd, const char *
 		join_fail(op, status, detail);
 		return;
 	}
-	if ((r = join_persist(op, reply, why, sizeof(why))) != 0) {
+	r = join_persist(op, why, sizeof(why));
+	net_join_result_clear(&((struct join_ctx *)op->ctx)->res);	/* persisted or refused */
+	if (r != 0) {
 		join_fail(op, r, why);
 		return;
 	}
@@ -502,7 +527,7 @@ op_join(struct op *op, const struct wire_msg *m)
 {
 	struct parent *p = op->p;
 	struct join_ctx *x;
-	struct wire_enc e;
+	struct net_join_req req;
 	struct join_token t;
 	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], host[64], why[PATH_MAX + 128];
 	uint8_t *csr = NULL, seal_pub[SEAL_PUB_BYTES], proof[crypto_auth_hmacsha256_BYTES];
@@ -568,17 +593,20 @@ op_join(struct op *op, const struct wire_msg *m)
 	/* The token stays here: net gets the CA digest and the proof. */
 	join_proof(t.secret, csr, csrlen, seal_pub, p->node.advertise, proof);
 	(void)node_event(p, NE_SETUP_BEGIN);
-	wire_enc_init(&e, NET_JOIN, child_next_id(&p->net), 65536);
-	wire_put_str(&e, T_ADDRESS, x->remote);
-	wire_put_bytes(&e, T_DIGEST, t.digest, sizeof(t.digest));
-	wire_put_bytes(&e, T_CSR, csr, csrlen);
-	wire_put_bytes(&e, T_SEAL_PUB, seal_pub, sizeof(seal_pub));
-	wire_put_bytes(&e, T_JOIN_PROOF, proof, sizeof(proof));
-	wire_put_str(&e, T_ADVERTISE_ADDR, p->node.advertise);
+	req = (struct net_join_req){
+		.addr = x->remote,
+		.digest = t.digest,
+		.digestlen = sizeof(t.digest),
+		.csr = csr,
+		.csrlen = csrlen,
+		.seal_pub = seal_pub,
+		.proof = proof,
+		.prooflen = sizeof(proof),
+		.advertise = p->node.advertise,
+	};
+	r = net_join(op, &req, &x->res, joined);
 	sodium_memzero(&t, sizeof(t));
 	free(csr);
-	r = child_call(&p->net, &e, -1, joined, op);
-	wire_enc_free(&e);
 	if (r != 0)
 		join_fail(op, r, "the net process is not available");
 }

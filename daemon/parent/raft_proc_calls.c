@@ -1,0 +1,88 @@
+/*
+ * The parent's typed calls to the raft process about itself, and its
+ * answers to that process's requests (raft_proc_calls.h).
+ */
+#include "op_call.h"
+#include "raft_proc_calls.h"
+
+int
+raft_proc_start(struct op *op, const struct raft_proc_start_req *req, op_done_cb cb)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+	int r;
+
+	wire_enc_init(&e, RAFTP_START, child_next_id(&p->raft), 4096);
+	wire_put_bytes(&e, T_DEK, req->dek->p, req->dek->len);
+	wire_put_str(&e, T_NODE_ID, req->node_id);
+	wire_put_str(&e, T_ADDRESS, req->advertise);
+	wire_put_bool(&e, T_BOOTSTRAP, req->bootstrap);
+	wire_put_u32(&e, T_SNAP_THRESHOLD, req->snap_threshold);
+	wire_put_u32(&e, T_SNAP_TRAILING, req->snap_trailing);
+	if (req->set_aside != NULL)
+		wire_put_str(&e, T_SET_ASIDE, req->set_aside);
+	r = op_call(&p->raft, &e, -1, op, NULL, NULL, cb);
+	wire_enc_free(&e);
+	return r;
+}
+
+int
+raft_proc_demote(struct op *op, const char *node_id, op_done_cb cb)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+	int r;
+
+	wire_enc_init(&e, RAFTP_DEMOTE, child_next_id(&p->raft), 128);
+	wire_put_str(&e, T_NODE_ID, node_id);
+	r = op_call(&p->raft, &e, -1, op, NULL, NULL, cb);
+	wire_enc_free(&e);
+	return r;
+}
+
+void
+raft_connect_answer(struct parent *p, uint32_t req_id, int fd)
+{
+	struct wire_enc e;
+
+	wire_enc_init(&e, RAFTP_CONNECT | MSG_REPLY, req_id, 64);
+	child_answer(&p->raft, &e, fd);
+}
+
+void
+raft_inbound(struct parent *p, const char *peer, const char *addr, int fd)
+{
+	struct wire_enc e;
+
+	wire_enc_init(&e, RAFTP_INBOUND, 0, 1024);
+	wire_put_str(&e, T_PEER_ID, peer);
+	wire_put_str(&e, T_ADDRESS, addr);
+	child_answer(&p->raft, &e, fd);
+}
+
+void
+raft_propose_answer_encode(struct wire_enc *f, const struct wire_msg *reply)
+{
+	wire_enc_init(f, RAFTP_PROPOSE | MSG_REPLY, 0, WIRE_MAX_MSG);
+	for (size_t i = 0; i < reply->nfields; i++)
+		wire_put_bytes(f, reply->fields[i].tag, reply->fields[i].val, reply->fields[i].len);
+}
+
+int
+raft_query_answer_encode(struct wire_enc *f, const struct wire_msg *reply)
+{
+	struct wire_enc inner;
+	const uint8_t *buf;
+	size_t len;
+	int r;
+
+	wire_enc_init(&inner, reply->hdr.type, 0, WIRE_MAX_MSG - 1024);
+	for (size_t i = 0; i < reply->nfields; i++)
+		wire_put_bytes(&inner, reply->fields[i].tag, reply->fields[i].val,
+		    reply->fields[i].len);
+	wire_enc_init(f, RAFTP_QUERY | MSG_REPLY, 0, WIRE_MAX_MSG);
+	if ((r = wire_enc_finish(&inner, &buf, &len)) == 0)
+		wire_put_bytes(f, T_QUERY, buf, len);
+	wire_enc_free(&inner);
+	return r;
+}

@@ -251,12 +251,15 @@ int	control_refusals_flush(void);
 
 /*
  * The one shape of every step of an op that waits for a child: a raft
- * proposal or query (raft_calls.c) or a typed call to pki, the mounter or
- * net (pki_calls.h, mounter_calls.h, net_calls.h).  status is 0 or a
- * negative hush_err with detail (may be NULL) saying why.  reply is the
- * raft process's answer for raft_*(); the typed wrappers decode theirs
- * into the result the caller gave them, and the store's coming up
- * (lifecycle_wait_ready), pass reply NULL.
+ * proposal or query (store_calls.h), or a typed call to the raft process
+ * itself, pki, the mounter or net (raft_proc_calls.h, pki_calls.h,
+ * mounter_calls.h, net_calls.h).  status is 0 or a negative hush_err,
+ * with detail (may be NULL) saying why.  The wrappers decode the answer
+ * into the result the caller gave them and pass reply NULL, as does the
+ * store's coming up (lifecycle_wait_ready).  A peer's raw command or
+ * query (raft_propose_raw, raft_query_raw) and a node's assignments
+ * (store_node_assignments), which are relayed as they came, hand over the
+ * answer itself.
  */
 typedef void (*op_done_cb)(struct op *op, int status, const struct wire_msg *reply,
     const char *detail);

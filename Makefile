@@ -65,7 +65,7 @@ PROGS += $(BUILD)/hush-oci-hook
 endif
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all check unit unit-asan integration integration-asan fuzz fuzz-smoke demo install clean deps bench test-daemon \
+.PHONY: symbols-check all check unit unit-asan integration integration-asan fuzz fuzz-smoke demo install clean deps bench test-daemon \
         selinux selinux-check package-test systemd-check
 all: $(PROGS)
 
@@ -186,6 +186,11 @@ test-daemon:
 integration: all test-daemon
 	@bash tests/integration/run.sh $(BUILD)
 
+# No function of hushd's may bear a name libraft or libuv exports: the
+# library would call ours (tests/symbols/clash.sh says how that went).
+symbols-check: all
+	@sh tests/symbols/clash.sh $(BUILD)
+
 # The units in systemd/: systemd-analyze verify (offline), their exposure
 # score, and the sysusers/tmpfiles entries applied to a throw-away root.
 systemd-check: all
@@ -193,6 +198,7 @@ systemd-check: all
 
 check: deps
 	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory symbols-check
 	$(MAKE) --no-print-directory selinux-check
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory check-docs

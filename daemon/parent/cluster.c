@@ -98,6 +98,9 @@ net_started(struct op *op, int status, const struct wire_msg *reply, const char 
 	op_free(op);
 	if (status != 0) {
 		p->view.net = NET_IDLE;
+		snprintf(p->view.net_refused, sizeof(p->view.net_refused), "%.*s",
+		    (int)sizeof(p->view.net_refused) - 1,
+		    detail && *detail ? detail : hush_strerror(status));
 		/* net never saw the files: name them when it refused the identity. */
 		if (detail != NULL && strstr(detail, "certificate") != NULL)
 			log_err("the net process did not start: %s (from %s/certificates/"
@@ -109,6 +112,7 @@ net_started(struct op *op, int status, const struct wire_msg *reply, const char 
 		return;
 	}
 	p->view.net = NET_UP;
+	p->view.net_refused[0] = '\0';
 	log_info("net process serving %s (%s)", p->node.listen,
 	    p->node.role == ROLE_MANAGER ? "manager: accepting peers" : "worker");
 	net_reload_removed(p);
@@ -137,19 +141,22 @@ cluster_start_net(struct parent *p)
 	if (p->state != PS_READY && p->state != PS_STARTING && p->state != PS_DEGRADED)
 		return 0;
 	if ((r = keyring_get(KEY_NODE, &key)) != 0) {
-		log_err("the node key is not in the keyring: %s", hush_strerror(r));
-		goto out;
+		snprintf(why, sizeof(why), "the node key is not in the keyring: %s",
+		    hush_strerror(r));
+		log_err("%s", why);
+		goto refused;
 	}
 	if ((r = node_certs_check(p->cfg.state_dir, &key, why, sizeof(why))) != 0) {
 		log_err("the net process is not started: %s", why);
-		goto out;
+		goto refused;
 	}
 	if ((cert = node_state_read_cert(p->cfg.state_dir, "node.crt")) == NULL ||
 	    (ca = node_state_read_cert(p->cfg.state_dir, "ca.crt")) == NULL) {
-		log_err("cannot read this node's certificates in %s/certificates",
-		    p->cfg.state_dir);
+		snprintf(why, sizeof(why), "cannot read this node's certificates in "
+		    "%s/certificates", p->cfg.state_dir);
+		log_err("%s", why);
 		r = HUSH_E_IO;
-		goto out;
+		goto refused;
 	}
 	req = (struct net_start_req){
 		.node_id = p->node.node_id,
@@ -168,6 +175,11 @@ cluster_start_net(struct parent *p)
 		op_free(op);
 	else
 		p->view.net = NET_STARTING;
+	goto out;
+refused:
+	/* hushctl status says it too: the log is not where everyone looks. */
+	snprintf(p->view.net_refused, sizeof(p->view.net_refused), "%.*s",
+	    (int)sizeof(p->view.net_refused) - 1, why);
 out:
 	secbuf_free(&key);
 	free(cert);

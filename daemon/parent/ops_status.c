@@ -11,7 +11,7 @@ status_reply(struct op *op, const struct raft_status *raft)
 {
 	struct parent *p = op->p;
 	struct wire_enc e;
-	char s[64], how[257];
+	char s[64], how[257], notice[257];
 	uint64_t u;
 
 	wire_enc_init(&e, CTL_STATUS | MSG_REPLY, op->client_req, 8192);
@@ -48,6 +48,12 @@ status_reply(struct op *op, const struct raft_status *raft)
 		if (p->view.removed_self)
 			wire_put_str(&e, T_STATUS_TEXT, "this node was removed from the "
 			    "cluster: run 'hushctl leave' to reset it, then join again");
+		else if (p->view.net_refused[0] != '\0' && p->view.net != NET_UP) {
+			/* At most 256 bytes on the wire; the log has it whole. */
+			snprintf(notice, sizeof(notice), "this node is cut off from the "
+			    "cluster: %.*s", (int)sizeof(notice) - 40, p->view.net_refused);
+			wire_put_str(&e, T_STATUS_TEXT, notice);
+		}
 	}
 	if (raft != NULL) {
 		wire_put_u64(&e, T_RAFT_TERM, raft->term);

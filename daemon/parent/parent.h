@@ -144,6 +144,8 @@ struct cluster_view {
 	/* When each of managers[] last answered a heartbeat with a live store. */
 	int64_t			 manager_ok[MAX_PEERS];
 	bool			 removed_self;	/* a manager said this node was removed */
+	/* Why net has not got this node's identity ("" once it has): for status. */
+	char			 net_refused[256];
 };
 void	cluster_view_reset(struct cluster_view *v);
 

@@ -95,6 +95,8 @@ cp "$T_DIR/b/certificates/node.crt" "$T_DIR/a/certificates/node.crt"
 start_node a || not_ok "node a starts with another node's node.crt"
 check "a node.crt that does not match the key is named, with node.keys" wait_for 10 \
     log_has a "$T_DIR/a/certificates/node.crt does not match this node's key in $T_DIR/a/node.keys"
+check "...and hushctl status says so, not only the log" sh -c \
+    "'$HUSHCTL' --control-socket '$T_DIR/a.sock' status | grep -q \"Attention: *this node is cut off from the cluster: .*certificates/node.crt does not match\""
 stop_node a
 
 restore a
@@ -102,6 +104,10 @@ flip "$T_DIR/a/certificates/ca.crt" 100
 : > "$T_DIR/a.log"
 start_node a || not_ok "node a starts with a damaged ca.crt"
 check "a damaged ca.crt is named" wait_for 10 log_has a "$T_DIR/a/certificates/ca.crt is damaged"
+check "...and hushctl status says so" sh -c \
+    "'$HUSHCTL' --control-socket '$T_DIR/a.sock' status | grep -q 'cut off from the cluster: .*certificates/ca.crt is damaged'"
+check "...in its JSON too" sh -c \
+    "'$HUSHCTL' --control-socket '$T_DIR/a.sock' status --format json | grep -q '\"attention\": \"this node is cut off'"
 stop_node a
 
 restore a

@@ -13,21 +13,6 @@
 #include "parent.h"
 #include "store_calls.h"
 
-/* ctx: the store_page the store's answer was decoded into. */
-static void
-records_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
-{
-	struct wire_enc e;
-
-	if (status != 0) {
-		op_error(op, status, detail);
-		return;
-	}
-	wire_enc_init(&e, op->type | MSG_REPLY, op->client_req, WIRE_MAX_MSG);
-	store_page_put(&e, op->ctx);
-	op_reply(op, &e);
-}
-
 static void
 service_ids_done(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
@@ -144,31 +129,13 @@ op_service_rm(struct op *op, const struct wire_msg *m)
 void
 op_service_list(struct op *op, const struct wire_msg *m)
 {
-	struct store_page *pg;
-	char cursor[HUSH_CURSOR_MAX + 1];
-	bool from = wire_get_str(m, T_CURSOR, cursor, sizeof(cursor)) == 0;
-	int r;
-
-	if ((pg = store_page_in(op)) == NULL) {
-		op_error(op, HUSH_E_NOMEM, NULL);
-		return;
-	}
-	if ((r = store_service_list(op, from ? cursor : NULL, pg, records_done)) != 0)
-		op_error(op, r, NULL);
+	op_relay_list(op, m, store_service_list);
 }
 
 void
 op_service_inspect(struct op *op, const struct wire_msg *m)
 {
-	struct store_page *pg;
-	int r;
-
-	if ((pg = store_page_in(op)) == NULL) {
-		op_error(op, HUSH_E_NOMEM, NULL);
-		return;
-	}
-	if ((r = store_service_get(op, m, pg, records_done)) != 0)
-		op_error(op, r, NULL);
+	op_relay_get(op, m, store_service_get);
 }
 
 void

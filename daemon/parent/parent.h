@@ -361,6 +361,18 @@ int	join_wrap_keys(struct parent *p, struct wire_enc *e, const uint8_t seal_pub[
 /* Open the sealed keys of a join or renewal reply with this node's sealing key. */
 int	join_unwrap(const struct wire_msg *m, uint16_t tag, struct secbuf *out);
 
+/*
+ * ops_pages.c: a list or inspect relayed from the store to the client a
+ * page at a time (list: the request's T_CURSOR; get: its T_REFs).
+ */
+struct store_page;
+typedef int (*store_list_fn)(struct op *op, const char *cursor, struct store_page *out,
+    op_done_cb cb);
+typedef int (*store_get_fn)(struct op *op, const struct wire_msg *req,
+    struct store_page *out, op_done_cb cb);
+void	op_relay_list(struct op *op, const struct wire_msg *m, store_list_fn list);
+void	op_relay_get(struct op *op, const struct wire_msg *m, store_get_fn get);
+
 /* ops_node.c */
 void	op_node_list(struct op *op, const struct wire_msg *m);
 void	op_node_inspect(struct op *op, const struct wire_msg *m);

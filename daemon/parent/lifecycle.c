@@ -49,8 +49,8 @@ cluster_settings_reset(struct cluster_settings *s)
 	s->ca = PKI_NO_CA;
 }
 
-static void
-wake_waiting(struct parent *p, int status, const char *detail)
+void
+lifecycle_wake_waiting(struct parent *p, int status, const char *detail)
 {
 	struct op *op = p->store.waiting_ready, *next;
 
@@ -59,12 +59,6 @@ wake_waiting(struct parent *p, int status, const char *detail)
 		next = op->next_waiting;
 		op->on_ready(op, status, NULL, detail);
 	}
-}
-
-void
-lifecycle_fail_waiting(struct parent *p, int status, const char *detail)
-{
-	wake_waiting(p, status, detail);
 }
 
 /* The stored CA on its way from the store to the pki process. */
@@ -156,7 +150,7 @@ raft_started(struct op *op, int status, const struct wire_msg *reply, const char
 		/* What degraded.c reports if the process exits as damaged. */
 		snprintf(p->store.error, sizeof(p->store.error), "%s",
 		    detail && *detail ? detail : hush_strerror(status));
-		wake_waiting(p, status, detail);
+		lifecycle_wake_waiting(p, status, detail);
 		return;
 	}
 	p->store.phase = RAFT_UP;
@@ -167,7 +161,7 @@ raft_started(struct op *op, int status, const struct wire_msg *reply, const char
 	(void)node_event(p, NE_STORE_UP);
 	lifecycle_load_ca(p);
 	seal_key_register(p);
-	wake_waiting(p, 0, NULL);
+	lifecycle_wake_waiting(p, 0, NULL);
 }
 
 int

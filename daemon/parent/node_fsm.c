@@ -177,7 +177,7 @@ forget_cluster(struct parent *p)
 	assign_serve_drop(p);
 	assign_clear(p);
 	memset(&p->node, 0, sizeof(p->node));
-	lifecycle_fail_waiting(p, HUSH_E_NOTINIT, "the node left the cluster");
+	lifecycle_wake_waiting(p, HUSH_E_NOTINIT, "the node left the cluster");
 	store_part_reset(&p->store);
 	cluster_view_reset(&p->view);
 	cluster_settings_reset(&p->settings);

@@ -313,8 +313,8 @@ void	lifecycle_child_started(struct parent *p, struct child *c);
 int	lifecycle_start_raft(struct parent *p, bool bootstrap);
 /* Park an op until raft is ready; done runs then (reply NULL). */
 void	lifecycle_wait_ready(struct parent *p, struct op *op, op_done_cb done);
-/* Runs every parked op's on_ready with this failure. */
-void	lifecycle_fail_waiting(struct parent *p, int status, const char *detail);
+/* Runs every parked op's on_ready with status (0: the store is up). */
+void	lifecycle_wake_waiting(struct parent *p, int status, const char *detail);
 void	lifecycle_raft_event(struct parent *p, const struct wire_msg *m);
 /* Load the CA from the store into the pki process. */
 void	lifecycle_load_ca(struct parent *p);

@@ -473,9 +473,19 @@ op_free(struct op *op)
 {
 	/* One request per connection: this one is done with. */
 	if (op->client != NULL) {
-		op->client->op = NULL;
-		op->client->state = CL_CLOSING;
-		op->client->since_ms = child_now_ms();
+		struct client *c = op->client;
+
+		c->op = NULL;
+		c->state = CL_CLOSING;
+		c->since_ms = child_now_ms();
+		/*
+		 * Answered whole: it gives back its place in the pool now, not
+		 * a turn of the poll loop later.  A client that sends its next
+		 * request as soon as it has the answer was otherwise refused as
+		 * "busy" by its own last connection.
+		 */
+		if (!chan_pending(&c->ch))
+			client_close(op->p, c);
 	}
 	if (op->ctx_free != NULL && op->ctx != NULL)
 		op->ctx_free(op->ctx);

@@ -62,6 +62,8 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 		fatal_r(r, "applying a committed command");
 	if (changed != 0)
 		raft_proc_changed(changed);
+	raft_proc_scale_snapshots(st->store->nsecrets + st->store->nservices +
+	    st->store->nnodes);
 	return 0;
 }
 

@@ -69,6 +69,11 @@ void	raft_proc_error(uint32_t id, int code, const char *detail);
 void	raft_proc_damaged(const char *detail) __attribute__((__noreturn__));
 /* The index of the entry being applied (for naming a damaged one). */
 unsigned long long raft_proc_applying(void);
+/*
+ * After each applied entry: a snapshot costs time in proportion to the
+ * records it holds, so the log may grow in proportion too before one.
+ */
+void	raft_proc_scale_snapshots(size_t nrecords);
 
 /*
  * damage.c: raft_damage_scan() names the first damaged file of the raft

@@ -10,13 +10,40 @@
 #include "store.h"
 
 
+static const char *
+secret_id_of(const void *records, uint32_t slot)
+{
+	return ((const struct store_secret *)records)[slot].id;
+}
+
+static const char *
+secret_name_of(const void *records, uint32_t slot)
+{
+	return ((const struct store_secret *)records)[slot].name;
+}
+
+static const char *
+outcome_key_of(const void *records, uint32_t slot)
+{
+	return ((const struct store_outcome *)records)[slot].key;
+}
+
 int
 store_init(struct store *s)
 {
 	memset(s, 0, sizeof(*s));
 	if ((s->memkey = sodium_malloc(SEAL_KEY_BYTES)) == NULL)
 		return HUSH_E_NOMEM;
+	if ((s->dedup = calloc(STORE_DEDUP_MAX, sizeof(*s->dedup))) == NULL) {
+		sodium_free(s->memkey);
+		s->memkey = NULL;
+		return HUSH_E_NOMEM;
+	}
 	randombytes_buf(s->memkey, SEAL_KEY_BYTES);
+	store_index_init(&s->secret_ids, secret_id_of, (const void *const *)&s->secrets);
+	store_index_init(&s->secret_names, secret_name_of, (const void *const *)&s->secrets);
+	store_index_init(&s->dedup_index, outcome_key_of, (const void *const *)&s->dedup);
+	store_order_init(&s->secret_order, secret_id_of, (const void *const *)&s->secrets);
 	return 0;
 }
 
@@ -56,11 +83,15 @@ store_reset(struct store *s)
 	free(s->secrets);
 	s->secrets = NULL;
 	s->nsecrets = s->capsecrets = 0;
+	store_index_clear(&s->secret_ids);
+	store_index_clear(&s->secret_names);
+	store_order_clear(&s->secret_order);
 	cluster_free(&s->cluster);
 	store_nodes_free(s);
 	store_services_free(s);
-	for (size_t i = 0; i < STORE_DEDUP_MAX; i++)
+	for (size_t i = 0; s->dedup != NULL && i < STORE_DEDUP_MAX; i++)
 		outcome_free(&s->dedup[i]);
+	store_index_clear(&s->dedup_index);
 	s->dedup_next = s->dedup_count = 0;
 }
 
@@ -71,15 +102,29 @@ store_free(struct store *s)
 	if (s->memkey != NULL)
 		sodium_free(s->memkey);
 	s->memkey = NULL;
+	free(s->dedup);
+	s->dedup = NULL;
+	store_index_free(&s->secret_ids);
+	store_index_free(&s->secret_names);
+	store_index_free(&s->dedup_index);
+	store_order_free(&s->secret_order);
+}
+
+static void
+outcome_key(const uint8_t req_id[16], char key[33])
+{
+	sodium_bin2hex(key, 33, req_id, 16);
 }
 
 const struct store_outcome *
 store_outcome(const struct store *s, const uint8_t req_id[16])
 {
-	for (size_t i = 0; i < s->dedup_count; i++)
-		if (sodium_memcmp(s->dedup[i].req_id, req_id, 16) == 0)
-			return &s->dedup[i];
-	return NULL;
+	char key[33];
+	uint32_t slot;
+
+	outcome_key(req_id, key);
+	slot = store_index_find(&s->dedup_index, key);
+	return slot == STORE_INDEX_NONE ? NULL : &s->dedup[slot];
 }
 
 /* The ring forgets the oldest outcome; 4096 is far more than can be in flight. */
@@ -87,30 +132,38 @@ static int
 outcome_record(struct store *s, const uint8_t *req_id, int code, const char *errmsg,
     const char *ids)
 {
-	struct store_outcome *o = &s->dedup[s->dedup_next];
+	uint32_t slot = (uint32_t)s->dedup_next;
+	struct store_outcome *o = &s->dedup[slot];
+	int r;
 
+	/* Only its own entry: a restored ring may name one request twice. */
+	if (o->key[0] != '\0' && store_index_find(&s->dedup_index, o->key) == slot)
+		store_index_del(&s->dedup_index, o->key);
 	outcome_free(o);
 	memcpy(o->req_id, req_id, 16);
+	outcome_key(req_id, o->key);
 	o->code = code;
 	if ((errmsg != NULL && *errmsg != '\0' && (o->errmsg = strdup(errmsg)) == NULL) ||
-	    (ids != NULL && *ids != '\0' && (o->ids = strdup(ids)) == NULL))
+	    (ids != NULL && *ids != '\0' && (o->ids = strdup(ids)) == NULL) ||
+	    (r = store_index_add(&s->dedup_index, o->key, slot)) != 0) {
+		outcome_free(o);
 		return HUSH_E_NOMEM;
+	}
 	s->dedup_next = (s->dedup_next + 1) % STORE_DEDUP_MAX;
 	if (s->dedup_count < STORE_DEDUP_MAX)
 		s->dedup_count++;
 	return 0;
 }
 
+/* By id first: a name that happens to be another secret's id never hides it. */
 struct store_secret *
 store_secret_find(struct store *s, const char *ref)
 {
-	for (size_t i = 0; i < s->nsecrets; i++)
-		if (strcmp(s->secrets[i].id, ref) == 0)
-			return &s->secrets[i];
-	for (size_t i = 0; i < s->nsecrets; i++)
-		if (strcmp(s->secrets[i].name, ref) == 0)
-			return &s->secrets[i];
-	return NULL;
+	uint32_t slot = store_index_find(&s->secret_ids, ref);
+
+	if (slot == STORE_INDEX_NONE)
+		slot = store_index_find(&s->secret_names, ref);
+	return slot == STORE_INDEX_NONE ? NULL : &s->secrets[slot];
 }
 
 static int
@@ -168,6 +221,8 @@ seal_value(struct store *s, struct store_secret *x, const uint8_t *data, size_t 
 static int
 add_secret(struct store *s, struct store_secret *x)
 {
+	uint32_t slot = (uint32_t)s->nsecrets;
+
 	if (s->nsecrets == s->capsecrets) {
 		size_t ncap = s->capsecrets ? s->capsecrets * 2 : 64;
 		struct store_secret *n = reallocarray(s->secrets, ncap, sizeof(*n));
@@ -177,9 +232,42 @@ add_secret(struct store *s, struct store_secret *x)
 		s->secrets = n;
 		s->capsecrets = ncap;
 	}
-	s->secrets[s->nsecrets++] = *x;
+	s->secrets[slot] = *x;
+	if (store_index_add(&s->secret_ids, x->id, slot) != 0 ||
+	    store_index_add(&s->secret_names, x->name, slot) != 0 ||
+	    store_order_add(&s->secret_order, slot) != 0) {
+		store_index_del(&s->secret_ids, x->id);
+		store_index_del(&s->secret_names, x->name);
+		memset(&s->secrets[slot], 0, sizeof(s->secrets[slot]));
+		return HUSH_E_NOMEM;
+	}
+	s->nsecrets++;
 	memset(x, 0, sizeof(*x));
 	return 0;
+}
+
+/*
+ * Frees the secret at slot and fills the hole with the last one: the
+ * array has no order (lists go by id, store_page.c), and a removal costs
+ * the same however many secrets there are.
+ */
+static void
+remove_secret(struct store *s, uint32_t slot)
+{
+	uint32_t last = (uint32_t)s->nsecrets - 1;
+
+	store_index_del(&s->secret_ids, s->secrets[slot].id);
+	store_index_del(&s->secret_names, s->secrets[slot].name);
+	store_order_remove(&s->secret_order, slot, last);
+	secret_free(&s->secrets[slot]);
+	if (slot != last) {
+		s->secrets[slot] = s->secrets[last];
+		/* The index finds it by the key still readable at last. */
+		store_index_move(&s->secret_ids, s->secrets[slot].id, slot);
+		store_index_move(&s->secret_names, s->secrets[slot].name, slot);
+		memset(&s->secrets[last], 0, sizeof(s->secrets[last]));
+	}
+	s->nsecrets--;
 }
 
 static int
@@ -225,14 +313,18 @@ apply_secret_create(struct store *s, const struct wire_msg *m, char *ids, size_t
 	return 0;
 }
 
-/* All or nothing: a name that does not resolve removes no secret at all. */
+/*
+ * All or nothing: a name that does not resolve, or a secret a service
+ * grants, removes no secret at all.  The outcome names the removed ids in
+ * the order the request named them, each once.
+ */
 static int
 apply_secret_rm(struct store *s, const struct wire_msg *m, char *ids, size_t idslen,
     char *why, size_t whylen)
 {
-	size_t nref = wire_count(m, T_REF), n = 0, o;
-	char ref[65];
-	bool *doomed;
+	size_t nref = wire_count(m, T_REF), n = 0, o = 0;
+	char ref[65], users[512];
+	uint32_t slots[STORE_RM_MAX];
 
 	if (!s->cluster.present)
 		return HUSH_E_NOTINIT;
@@ -241,52 +333,44 @@ apply_secret_rm(struct store *s, const struct wire_msg *m, char *ids, size_t ids
 		snprintf(why, whylen, "at most %d secrets can be removed at once", STORE_RM_MAX);
 		return HUSH_E_INVAL;
 	}
-	if ((doomed = calloc(s->nsecrets + 1, sizeof(bool))) == NULL)
-		return HUSH_E_NOMEM;
 	for (size_t i = 0; i < nref; i++) {
 		const struct wire_field *f = wire_find(m, T_REF, i);
 		struct store_secret *x;
+		uint32_t slot;
+		size_t j;
 
-		if (f == NULL || f->len >= sizeof(ref)) {
-			free(doomed);
+		if (f == NULL || f->len >= sizeof(ref))
 			return HUSH_E_PROTO;
-		}
 		memcpy(ref, f->val, f->len);
 		ref[f->len] = '\0';
 		if ((x = store_secret_find(s, ref)) == NULL) {
 			snprintf(why, whylen, "secret '%s' not found", ref);
-			free(doomed);
 			return HUSH_E_NOTFOUND;
 		}
-		doomed[x - s->secrets] = true;
-	}
-	/* A granted secret stays: its services would lose a file they rely on. */
-	for (size_t i = 0; i < s->nsecrets; i++) {
-		char users[512];
-
-		if (doomed[i] && store_secret_users(s, s->secrets[i].id, users,
-		    sizeof(users)) > 0) {
+		/* A granted secret stays: its services would lose a file they rely on. */
+		if (store_secret_users(s, x->id, users, sizeof(users)) > 0) {
 			snprintf(why, whylen, "secret '%s' is in use by service(s): %s",
-			    s->secrets[i].name, users);
-			free(doomed);
+			    x->name, users);
 			return HUSH_E_INUSE;
 		}
+		slot = (uint32_t)(x - s->secrets);
+		for (j = 0; j < n && slots[j] != slot; j++)
+			;
+		if (j == n)
+			slots[n++] = slot;
 	}
+	/* Ids first: each removal moves the last secret into the hole. */
 	ids[0] = '\0';
-	for (size_t i = 0, w = 0; i < s->nsecrets; i++) {
-		if (doomed[i]) {
-			o = strlen(ids);
-			snprintf(ids + o, idslen - o, "%s%s", o ? " " : "", s->secrets[i].id);
-			secret_free(&s->secrets[i]);
-			n++;
-			continue;
-		}
-		if (w != i)
-			s->secrets[w] = s->secrets[i];
-		w++;
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(ids + o, idslen - o, "%s%s", o ? " " : "",
+		    s->secrets[slots[i]].id);
+	for (size_t i = 0; i < n; i++) {
+		char id[HUSH_ID_LEN + 1];
+
+		memcpy(id, ids + i * (HUSH_ID_LEN + 1), HUSH_ID_LEN);
+		id[HUSH_ID_LEN] = '\0';
+		remove_secret(s, store_index_find(&s->secret_ids, id));
 	}
-	s->nsecrets -= n;
-	free(doomed);
 	return 0;
 }
 
@@ -460,6 +544,30 @@ apply_cluster_update(struct store *s, const struct wire_msg *m, char *why, size_
 	return 0;
 }
 
+/*
+ * Whether what cmd did may change what some node must hold: services and
+ * nodes (roles, labels) decide placements, and a secret's new value goes
+ * to the nodes of the services granting it.  A new secret is granted by
+ * nothing yet, and a granted secret cannot be removed, so creating and
+ * removing secrets change nothing there: they must not make every node
+ * ask again, or each write would cost a walk of every placement.
+ */
+static bool
+changes_placements(struct store *s, const struct wire_msg *cmd, const char *ids)
+{
+	switch (cmd->hdr.type) {
+	case CMD_TOKEN_ROTATE:
+	case CMD_CLUSTER_UPDATE:
+	case CMD_SECRET_CREATE:
+	case CMD_SECRET_RM:
+		return false;
+	case CMD_SECRET_UPDATE:
+		return store_secret_users(s, ids, NULL, 0) > 0;
+	default:
+		return true;
+	}
+}
+
 int
 store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed)
 {
@@ -520,8 +628,7 @@ store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed)
 		free(ids);
 		return code;
 	}
-	/* Secrets, services and nodes (roles, labels) decide placements. */
-	if (code == 0 && cmd->hdr.type != CMD_TOKEN_ROTATE && cmd->hdr.type != CMD_CLUSTER_UPDATE)
+	if (code == 0 && changes_placements(s, cmd, ids))
 		*changed |= STORE_CHG_ASSIGN;
 	r = outcome_record(s, req_id, code, why, code == 0 ? ids : NULL);
 	free(ids);
@@ -655,22 +762,23 @@ grow_append(struct growbuf *g, struct wire_enc *e)
 	return 0;
 }
 
+/*
+ * plain is one guarded buffer, as large as the largest value, that every
+ * secret is opened into in turn: a buffer of its own per secret cost an
+ * mmap, an mprotect and a munmap each, and with them most of a snapshot's
+ * time (the raft process's loop stands still while it is taken).
+ */
 static int
-snap_secret(struct store *s, struct growbuf *g, const struct store_secret *x)
+snap_secret(struct store *s, struct growbuf *g, const struct store_secret *x,
+    struct secbuf *plain)
 {
 	struct wire_enc e;
-	struct secbuf plain = SECBUF_INIT;
 	size_t outlen;
 	int r;
 
-	/* Guarded memory: one value (at most 500 KiB) at a time fits the mlock limit. */
-	if ((r = secbuf_alloc(&plain, x->data_len)) != 0)
-		return r;
 	if ((r = seal_open(s->memkey, SECRET_PURPOSE, x->sealed, x->sealed_len,
-	    plain.p, plain.len, &outlen)) != 0) {
-		secbuf_free(&plain);
+	    plain->p, plain->len, &outlen)) != 0)
 		return r;
-	}
 	wire_enc_init(&e, SNAP_SECRET, 0, WIRE_MAX_MSG);
 	wire_put_str(&e, T_SECRET_ID, x->id);
 	wire_put_str(&e, T_NAME, x->name);
@@ -679,8 +787,8 @@ snap_secret(struct store *s, struct growbuf *g, const struct store_secret *x)
 	wire_put_u32(&e, T_VERSION, x->version);
 	for (size_t i = 0; i < x->nlabels; i++)
 		wire_put_str(&e, T_LABEL, x->labels[i]);
-	wire_put_bytes(&e, T_DATA, plain.p, outlen);
-	secbuf_free(&plain);
+	wire_put_bytes(&e, T_DATA, plain->p, outlen);
+	sodium_memzero(plain->p, outlen);
 	r = grow_append(g, &e);
 	wire_enc_free(&e);
 	return r;
@@ -711,8 +819,18 @@ store_snapshot(struct store *s, uint8_t **buf, size_t *len)
 		r = grow_append(&g, &ne);
 		wire_enc_free(&ne);
 	}
-	for (size_t i = 0; r == 0 && i < s->nsecrets; i++)
-		r = snap_secret(s, &g, &s->secrets[i]);
+	if (r == 0 && s->nsecrets > 0) {
+		struct secbuf plain = SECBUF_INIT;
+		size_t most = 1;
+
+		for (size_t i = 0; i < s->nsecrets; i++)
+			if (s->secrets[i].data_len > most)
+				most = s->secrets[i].data_len;
+		r = secbuf_alloc(&plain, most);
+		for (size_t i = 0; r == 0 && i < s->nsecrets; i++)
+			r = snap_secret(s, &g, &s->secrets[i], &plain);
+		secbuf_free(&plain);
+	}
 	/* After the secrets: restoring a service checks that its secrets exist. */
 	for (size_t i = 0; r == 0 && i < s->nservices; i++) {
 		wire_enc_init(&e, SNAP_SERVICE, 0, HUSH_SERVICE_RECORD_MAX + 1024);

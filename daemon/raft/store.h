@@ -19,6 +19,8 @@
 #include "id.h"
 #include "msg.h"
 #include "secbuf.h"
+#include "store_index.h"
+#include "store_order.h"
 #include "wire.h"
 
 #define STORE_DEDUP_MAX 4096
@@ -112,6 +114,7 @@ struct store_service {
 /* What a command did, remembered so a retried request gets the same answer. */
 struct store_outcome {
 	uint8_t		 req_id[16];
+	char		 key[33];	/* req_id in hex: its key in dedup_index */
 	int		 code;
 	char		*errmsg;
 	char		*ids;		/* secret ids, space separated */
@@ -125,8 +128,11 @@ struct store {
 	size_t			 nnodes, capnodes;
 	struct store_service	*services;
 	size_t			 nservices, capservices;
-	struct store_outcome	 dedup[STORE_DEDUP_MAX];
+	struct store_outcome	*dedup;		/* a ring of STORE_DEDUP_MAX */
 	size_t			 dedup_next, dedup_count;
+	/* Lookups that every write makes (store_index.h). */
+	struct store_index	 secret_ids, secret_names, dedup_index;
+	struct store_order	 secret_order;	/* by id, for lists */
 	uint8_t			*memkey;	/* 32 bytes, sodium guarded memory */
 };
 

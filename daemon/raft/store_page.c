@@ -118,6 +118,25 @@ _Static_assert(offsetof(struct store_secret, id) == 0, "secret id first");
 _Static_assert(offsetof(struct store_node, id) == 0, "node id first");
 _Static_assert(offsetof(struct store_service, id) == 0, "service id first");
 
+/* Secrets, which may be many, come from the store's order by id. */
+static int
+list_secrets(struct page *pg, const char *cursor, struct wire_enc *e)
+{
+	struct store_order *o = &pg->s->secret_order;
+	size_t i;
+	int r;
+
+	if ((r = store_order_ready(o)) != 0)
+		return r;
+	for (i = store_order_after(o, cursor); i < o->n &&
+	    page_put(pg, &pg->s->secrets[o->order[i]]); i++)
+		;
+	r = page_finish(pg, e);
+	if (r == 0 && pg->full)
+		wire_put_str(e, T_CURSOR, pg->s->secrets[o->order[i - 1]].id);
+	return r != 0 ? r : e->err;
+}
+
 static int
 list_page(struct page *pg, const struct wire_msg *q, struct wire_enc *e)
 {
@@ -129,6 +148,8 @@ list_page(struct page *pg, const struct wire_msg *q, struct wire_enc *e)
 	if ((r = wire_get_str(q, T_CURSOR, cursor, sizeof(cursor))) != 0 &&
 	    r != HUSH_E_NOTFOUND)
 		return r;
+	if (pg->kind == PAGE_SECRETS)
+		return list_secrets(pg, r == 0 ? cursor : NULL, e);
 	n = records_of(pg->s, pg->kind, &base, &stride);
 	if (n > 0 && (after = calloc(n, sizeof(*after))) == NULL)
 		return HUSH_E_NOMEM;

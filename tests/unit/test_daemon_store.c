@@ -569,8 +569,8 @@ test_rm(void **state)
 	assert_int_equal(rm(s, refs, 2, rid), 0);
 	assert_int_equal(s->nsecrets, 1);
 	assert_string_equal(s->secrets[0].name, "b");
-	/* Ids in store order. */
-	snprintf(want, sizeof(want), "%s %s", ida, idc);
+	/* Ids in the order the request named them. */
+	snprintf(want, sizeof(want), "%s %s", idc, ida);
 	assert_string_equal(store_outcome(s, rid)->ids, want);
 	assert_int_equal(query(s, QRY_SECRET_LIST, NULL, 0, &e), 0);
 	assert_int_equal(wire_count(&items, T_SECRET), 1);

@@ -332,6 +332,7 @@ audit_probe(struct audit *a)
 
 	if (a->nl == NULL || !a->can_query)
 		return;
+	a->probed_ms = mono_ms();
 	r = exchange(a, AUDIT_GET, NULL, 0, &enabled);
 	if (r == -EPERM) {
 		/* The kernel will say no to a record soon enough if it must. */
@@ -399,7 +400,8 @@ audit_send(struct audit *a, const char *text)
 	if (len == HUSH_AUDIT_TEXT_MAX)
 		return HUSH_E_TOOBIG;
 	if (a->can_query) {
-		audit_probe(a);
+		if (a->probed_ms == 0 || mono_ms() - a->probed_ms >= AUDIT_PROBE_MS)
+			audit_probe(a);
 		if (a->sink == AUDIT_SINK_LOG)
 			return HUSH_E_UNAVAIL;
 	}

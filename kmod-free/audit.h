@@ -87,7 +87,18 @@ struct audit {
 	bool			 can_query;	/* AUDIT_GET allowed (CAP_AUDIT_CONTROL) */
 	enum audit_sink		 sink;
 	char			 why[192];	/* why the sink is the log, or a note */
+	int64_t			 probed_ms;	/* CLOCK_MONOTONIC of the last audit_probe() */
 };
+
+/*
+ * How long audit_send() trusts the last probe.  The kernel answers
+ * AUDIT_GET from a kernel thread it creates for each answer: asked
+ * before every record, that was a tenth of a write's cost under load.
+ * The price is that for up to this long after an operator disables
+ * auditing, records go to the kernel, which drops them; status (which
+ * probes) and the next record after this long find out.
+ */
+#define AUDIT_PROBE_MS	1000
 
 /*
  * Open the socket and find out whether the kernel will take records.

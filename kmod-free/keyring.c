@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <keyutils.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -132,6 +133,25 @@ keyring_get(const char *desc, struct secbuf *out)
 	if ((r = key_find(KEY_SPEC_SESSION_KEYRING, desc, &id)) != 0)
 		return r;
 	return key_read_secbuf(id, out);
+}
+
+int
+keyring_get_into(const char *desc, uint8_t *buf, size_t cap, size_t *len)
+{
+	key_serial_t id;
+	long got;
+	int r;
+
+	if ((r = key_find(KEY_SPEC_SESSION_KEYRING, desc, &id)) != 0)
+		return r;
+	if ((got = keyctl_read(id, (char *)buf, cap)) == -1)
+		return key_search_error();
+	if ((size_t)got > cap) {
+		sodium_memzero(buf, cap);
+		return HUSH_E_TOOBIG;
+	}
+	*len = (size_t)got;
+	return 0;
 }
 
 int

@@ -40,6 +40,13 @@ int	keyring_put(const char *desc, const void *data, size_t len);
  * the caller frees with secbuf_free().  HUSH_E_NOTFOUND if there is none.
  */
 int	keyring_get(const char *desc, struct secbuf *out);
+/*
+ * The same into buf, guarded memory the caller keeps for reuse, for a key
+ * read at each use (the DEK, once per forwarded request): a new guarded
+ * buffer each time costs an mmap, an mprotect and a munmap.  *len is the
+ * payload's size; HUSH_E_TOOBIG (and buf wiped) if it exceeds cap.
+ */
+int	keyring_get_into(const char *desc, uint8_t *buf, size_t cap, size_t *len);
 
 /* Invalidates and unlinks desc from the session keyring; absent is fine. */
 int	keyring_drop(const char *desc);

@@ -53,7 +53,7 @@
 #define LM_PAGE		4096u
 #define LM_NCLASS	9u		/* 4 KiB .. 1 MiB */
 #define LM_DIRECT	0xffu		/* a mapping above the largest class */
-#define LM_PER_CLASS	8u
+#define LM_PER_CLASS	64u	/* 64 requests in flight each hold a few (control.c) */
 #define LM_CACHE_MAX	(1024u * 1024u)
 /*
  * What a process leaves of its limit to sodium_malloc()'s keys, which

@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "keyring.h"
+#include "lockmem.h"
 #include "log.h"
 #include "net/net.h"
 #include "net_calls.h"
@@ -748,7 +749,8 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			break;
 		}
 		{
-			struct secbuf emb = SECBUF_INIT;
+			uint8_t *emb;
+			size_t emblen;
 
 			/*
 			 * Only a manager's parent can seal with the DEK: a peer
@@ -756,7 +758,7 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			 * gets nothing from the store (peer_seal.c).
 			 */
 			if (peer_open(dsp->hdr.type == DSP_FORWARD ? PURPOSE_DSP_FORWARD :
-			    PURPOSE_DSP_QUERY, dsp, x->nonce, &emb) != 0) {
+			    PURPOSE_DSP_QUERY, dsp, x->nonce, &emb, &emblen) != 0) {
 				snprintf(why, sizeof(why), "a %s from node %s was not sealed "
 				    "with the cluster's data key: refused", dsp->hdr.type ==
 				    DSP_FORWARD ? "forwarded command" : "query", peer);
@@ -767,9 +769,9 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			}
 			/* The raft process checks the embedded message's schema. */
 			r = dsp->hdr.type == DSP_FORWARD ?
-			    raft_propose_raw(op, emb.p, emb.len, peer_op_done) :
-			    raft_query_raw(op, emb.p, emb.len, peer_query_done);
-			secbuf_free(&emb);
+			    raft_propose_raw(op, emb, emblen, peer_op_done) :
+			    raft_query_raw(op, emb, emblen, peer_query_done);
+			lockmem_free(emb);	/* wipes */
 		}
 		if (r != 0) {
 			peer_sealed_error(x, r, NULL);

@@ -464,7 +464,8 @@ void	cluster_peer_error(struct peer_op *x, int code, const char *detail);
  * peer_seal.c: what managers' parents say to each other through the net
  * processes, sealed with the DEK (DSP_FORWARD, DSP_QUERY and their
  * answers).  peer_seal() appends T_SEALED to e; peer_open() takes m's
- * T_SEALED and gives the message and the request's nonce back, or
+ * T_SEALED and gives the message (lockmem: free it with lockmem_free())
+ * and the request's nonce back, or
  * HUSH_E_AUTH for anything that was not sealed so, for this purpose,
  * within PEER_SEAL_WINDOW seconds of now.
  */
@@ -477,13 +478,14 @@ void	cluster_peer_error(struct peer_op *x, int code, const char *detail);
 int	peer_seal(const char *purpose, const uint8_t nonce[PEER_NONCE_BYTES],
 	    const uint8_t *msg, size_t len, struct wire_enc *e);
 int	peer_open(const char *purpose, const struct wire_msg *m,
-	    uint8_t nonce[PEER_NONCE_BYTES], struct secbuf *msg);
+	    uint8_t nonce[PEER_NONCE_BYTES], uint8_t **msg, size_t *msglen);
 /* The same with the DEK and the time given (the test peer tests/tools/hush-probe). */
 int	peer_seal_with(const uint8_t dek[32], const char *purpose,
 	    const uint8_t nonce[PEER_NONCE_BYTES], int64_t now, const uint8_t *msg,
 	    size_t len, struct wire_enc *e);
 int	peer_open_with(const uint8_t dek[32], const char *purpose, int64_t now,
-	    const struct wire_msg *m, uint8_t nonce[PEER_NONCE_BYTES], struct secbuf *msg);
+	    const struct wire_msg *m, uint8_t nonce[PEER_NONCE_BYTES], uint8_t **msg,
+	    size_t *msglen);
 
 /*
  * seal_key.c: the node's sealing key (X25519), the parent's alone; what

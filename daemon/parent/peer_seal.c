@@ -18,12 +18,19 @@
  * net: a request older (or newer) than PEER_SEAL_WINDOW is refused, and
  * one replayed within it is a command the store has applied already and
  * answers from its request-id memory.
+ *
+ * Every forwarded write passes here four times (sealed and opened, on
+ * each side), so nothing here maps memory per call: the plaintext is in
+ * lockmem's cached buffers (bytes in transit), and the DEK is read from
+ * the keyring, at each use as before, into one guarded buffer kept for
+ * that and wiped after each use.
  */
 #include <sodium.h>
 #include <string.h>
 
 #include "err.h"
 #include "keyring.h"
+#include "lockmem.h"
 #include "parent.h"
 #include "seal.h"
 
@@ -51,102 +58,113 @@ peer_seal_with(const uint8_t dek[SEAL_KEY_BYTES], const char *purpose,
     const uint8_t nonce[PEER_NONCE_BYTES], int64_t now, const uint8_t *msg, size_t len,
     struct wire_enc *e)
 {
-	struct secbuf pt = SECBUF_INIT;
-	uint8_t *out = NULL;
+	uint8_t *pt, *out = NULL;
 	size_t outlen;
 	int r;
 
 	if (len > WIRE_MAX_MSG)
 		return HUSH_E_TOOBIG;
-	if ((r = secbuf_alloc(&pt, HEAD_BYTES + len)) != 0 ||
+	if ((pt = lockmem_alloc(HEAD_BYTES + len)) == NULL ||
 	    (out = malloc(HEAD_BYTES + len + SEAL_OVERHEAD)) == NULL) {
-		secbuf_free(&pt);
-		return r != 0 ? r : HUSH_E_NOMEM;
+		lockmem_free(pt);
+		return HUSH_E_NOMEM;
 	}
-	memcpy(pt.p, nonce, PEER_NONCE_BYTES);
-	put_u64(pt.p + PEER_NONCE_BYTES, (uint64_t)now);
-	memcpy(pt.p + HEAD_BYTES, msg, len);
-	if ((r = seal(dek, 0, purpose, pt.p, pt.len, out, HEAD_BYTES + len + SEAL_OVERHEAD,
-	    &outlen)) == 0)
+	memcpy(pt, nonce, PEER_NONCE_BYTES);
+	put_u64(pt + PEER_NONCE_BYTES, (uint64_t)now);
+	memcpy(pt + HEAD_BYTES, msg, len);
+	if ((r = seal(dek, 0, purpose, pt, HEAD_BYTES + len, out,
+	    HEAD_BYTES + len + SEAL_OVERHEAD, &outlen)) == 0)
 		wire_put_bytes(e, T_SEALED, out, outlen);
 	free(out);
-	secbuf_free(&pt);
+	lockmem_free(pt);	/* wipes */
 	return r;
 }
 
 int
 peer_open_with(const uint8_t dek[SEAL_KEY_BYTES], const char *purpose, int64_t now,
-    const struct wire_msg *m, uint8_t nonce[PEER_NONCE_BYTES], struct secbuf *msg)
+    const struct wire_msg *m, uint8_t nonce[PEER_NONCE_BYTES], uint8_t **msg, size_t *msglen)
 {
-	struct secbuf pt = SECBUF_INIT;
 	const uint8_t *blob;
+	uint8_t *pt;
 	size_t len, ptlen;
 	int64_t when;
-	int r;
 
-	*msg = (struct secbuf)SECBUF_INIT;
+	*msg = NULL;
+	*msglen = 0;
 	if (wire_get_bytes(m, T_SEALED, &blob, &len) != 0 || len < SEAL_OVERHEAD + HEAD_BYTES)
 		return HUSH_E_AUTH;
-	if ((r = secbuf_alloc(&pt, len - SEAL_OVERHEAD)) != 0)
-		return r;
-	if (seal_open(dek, purpose, blob, len, pt.p, pt.len, &ptlen) != 0 ||
+	if ((pt = lockmem_alloc(len - SEAL_OVERHEAD)) == NULL)
+		return HUSH_E_NOMEM;
+	if (seal_open(dek, purpose, blob, len, pt, len - SEAL_OVERHEAD, &ptlen) != 0 ||
 	    ptlen < HEAD_BYTES) {
-		r = HUSH_E_AUTH;
-		goto out;
+		lockmem_free(pt);
+		return HUSH_E_AUTH;
 	}
-	when = (int64_t)get_u64(pt.p + PEER_NONCE_BYTES);
+	when = (int64_t)get_u64(pt + PEER_NONCE_BYTES);
 	if (when < now - PEER_SEAL_WINDOW || when > now + PEER_SEAL_WINDOW) {
-		r = HUSH_E_AUTH;
-		goto out;
+		lockmem_free(pt);
+		return HUSH_E_AUTH;
 	}
-	if ((r = secbuf_dup(msg, pt.p + HEAD_BYTES, ptlen - HEAD_BYTES)) != 0)
-		goto out;
-	memcpy(nonce, pt.p, PEER_NONCE_BYTES);
- out:
-	secbuf_free(&pt);
-	return r;
+	memcpy(nonce, pt, PEER_NONCE_BYTES);
+	memmove(pt, pt + HEAD_BYTES, ptlen - HEAD_BYTES);
+	*msg = pt;
+	*msglen = ptlen - HEAD_BYTES;
+	return 0;
 }
 
-/* The DEK from the parent's keyring, for the two below. */
+/* The DEK from the parent's keyring, for the two below; dek_done() after. */
+static struct secbuf dek_slot = SECBUF_INIT;
+
 static int
-get_dek(struct secbuf *dek)
+dek_get(const uint8_t **dek)
 {
+	size_t len;
 	int r;
 
-	if ((r = keyring_get(KEY_DEK, dek)) != 0)
+	if (dek_slot.p == NULL && (r = secbuf_alloc(&dek_slot, SEAL_KEY_BYTES)) != 0)
 		return r;
-	if (dek->len != SEAL_KEY_BYTES) {
-		secbuf_free(dek);
+	if ((r = keyring_get_into(KEY_DEK, dek_slot.p, dek_slot.len, &len)) != 0)
+		return r == HUSH_E_TOOBIG ? HUSH_E_CRYPTO : r;
+	if (len != SEAL_KEY_BYTES) {
+		sodium_memzero(dek_slot.p, dek_slot.len);
 		return HUSH_E_CRYPTO;
 	}
+	*dek = dek_slot.p;
 	return 0;
+}
+
+static void
+dek_done(void)
+{
+	sodium_memzero(dek_slot.p, dek_slot.len);
 }
 
 int
 peer_seal(const char *purpose, const uint8_t nonce[PEER_NONCE_BYTES], const uint8_t *msg,
     size_t len, struct wire_enc *e)
 {
-	struct secbuf dek = SECBUF_INIT;
+	const uint8_t *dek;
 	int r;
 
-	if ((r = get_dek(&dek)) != 0)
+	if ((r = dek_get(&dek)) != 0)
 		return r;
-	r = peer_seal_with(dek.p, purpose, nonce, parent_now(), msg, len, e);
-	secbuf_free(&dek);
+	r = peer_seal_with(dek, purpose, nonce, parent_now(), msg, len, e);
+	dek_done();
 	return r;
 }
 
 int
 peer_open(const char *purpose, const struct wire_msg *m, uint8_t nonce[PEER_NONCE_BYTES],
-    struct secbuf *msg)
+    uint8_t **msg, size_t *msglen)
 {
-	struct secbuf dek = SECBUF_INIT;
+	const uint8_t *dek;
 	int r;
 
-	*msg = (struct secbuf)SECBUF_INIT;
-	if ((r = get_dek(&dek)) != 0)
+	*msg = NULL;
+	*msglen = 0;
+	if ((r = dek_get(&dek)) != 0)
 		return r;
-	r = peer_open_with(dek.p, purpose, parent_now(), m, nonce, msg);
-	secbuf_free(&dek);
+	r = peer_open_with(dek, purpose, parent_now(), m, nonce, msg, msglen);
+	dek_done();
 	return r;
 }

@@ -113,7 +113,8 @@ static void
 forwarded(void *arg, int status, const struct wire_msg *reply, int fd, const char *detail)
 {
 	struct raft_call *rc = arg;
-	struct secbuf inner = SECBUF_INIT;
+	uint8_t *inner = NULL;
+	size_t innerlen = 0;
 	struct wire_msg *m = NULL, *im = NULL;
 	uint8_t nonce[PEER_NONCE_BYTES];
 	uint16_t allowed[3] = { 0, MSG_ERROR, 0 };
@@ -134,14 +135,14 @@ forwarded(void *arg, int status, const struct wire_msg *reply, int fd, const cha
 		goto out;
 	}
 	if (peer_open(rc->query_type ? PURPOSE_DSP_QUERY_R : PURPOSE_DSP_FORWARD_R, m, nonce,
-	    &inner) != 0 || sodium_memcmp(nonce, rc->nonce, sizeof(nonce)) != 0) {
+	    &inner, &innerlen) != 0 || sodium_memcmp(nonce, rc->nonce, sizeof(nonce)) != 0) {
 		log_err("the raft leader's answer was not sealed for this request: refused");
 		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "the raft leader's answer could not be "
 		    "authenticated");
 		goto out;
 	}
 	allowed[0] = (rc->query_type ? RAFTP_QUERY : RAFTP_PROPOSE) | MSG_REPLY;
-	if (msg_parse(inner.p, inner.len, WIRE_MAX_MSG, allowed, im, why, sizeof(why)) != 0) {
+	if (msg_parse(inner, innerlen, WIRE_MAX_MSG, allowed, im, why, sizeof(why)) != 0) {
 		log_err("malformed answer from the raft leader: %s", why);
 		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "a malformed answer was refused");
 	} else if ((status = msg_reply_status(im, d, sizeof(d))) != 0) {
@@ -152,7 +153,7 @@ forwarded(void *arg, int status, const struct wire_msg *reply, int fd, const cha
 		succeed(rc, im);
 	}
 out:
-	secbuf_free(&inner);
+	lockmem_free(inner);	/* wipes */
 	free(im);
 	free(m);
 	call_free(rc);

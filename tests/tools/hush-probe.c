@@ -74,6 +74,7 @@
 #include "id.h"
 #include "join_token.h"
 #include "keywrap.h"
+#include "lockmem.h"
 #include "msg.h"
 #include "net/net_int.h"
 #include "net/netframe.h"
@@ -457,7 +458,8 @@ parse_sealed_answer(const struct wire_msg *m, uint16_t type, uint16_t qtype, cha
     size_t detaillen)
 {
 	static struct wire_msg mid, inner;
-	struct secbuf pt = SECBUF_INIT;
+	uint8_t *pt = NULL;
+	size_t ptlen = 0;
 	uint16_t allowed[3] = { 0, MSG_ERROR, 0 };
 	uint8_t nonce[16];
 	const uint8_t *buf;
@@ -466,11 +468,11 @@ parse_sealed_answer(const struct wire_msg *m, uint16_t type, uint16_t qtype, cha
 	int status;
 
 	if (peer_open_with(probe_dek.p, type == DSP_QUERY ? PURPOSE_DSP_QUERY_R :
-	    PURPOSE_DSP_FORWARD_R, (int64_t)time(NULL), m, nonce, &pt) != 0 ||
+	    PURPOSE_DSP_FORWARD_R, (int64_t)time(NULL), m, nonce, &pt, &ptlen) != 0 ||
 	    sodium_memcmp(nonce, seal_nonce, sizeof(nonce)) != 0)
 		die(EXIT_LOCAL, "the answer was not sealed for this request");
 	allowed[0] = (type == DSP_QUERY ? RAFTP_QUERY : RAFTP_PROPOSE) | MSG_REPLY;
-	if (msg_parse(pt.p, pt.len, WIRE_MAX_MSG, allowed, &mid, why, sizeof(why)) != 0)
+	if (msg_parse(pt, ptlen, WIRE_MAX_MSG, allowed, &mid, why, sizeof(why)) != 0)
 		die(EXIT_LOCAL, "malformed sealed answer: %s", why);
 	if ((status = msg_reply_status(&mid, detail, detaillen)) != 0 || type != DSP_QUERY)
 		goto out;
@@ -482,7 +484,7 @@ parse_sealed_answer(const struct wire_msg *m, uint16_t type, uint16_t qtype, cha
  out:
 	if (status != 0 && detail[0] == '\0')
 		snprintf(detail, detaillen, "%s", hush_strerror(status));
-	secbuf_free(&pt);
+	lockmem_free(pt);
 	return status;
 }
 

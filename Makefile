@@ -54,6 +54,7 @@ HUSHCTL_SRC := $(sort $(wildcard tools/hushctl/*.c))
 HOOK_SRC   := $(sort $(wildcard tools/hush-oci-hook/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+STORELOAD_SRC := $(sort $(wildcard tests/bench/storeload/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -67,7 +68,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: symbols-check all check unit unit-asan integration integration-asan fuzz fuzz-smoke demo install clean deps bench test-daemon \
         selinux selinux-check package-test systemd-check
-all: $(PROGS)
+# The store benchmark's load generator is built with the programs so that
+# it keeps compiling as the client library changes; it is never installed.
+all: $(PROGS) $(BUILD)/bench/storeload
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -112,6 +115,11 @@ $(BUILD)/tests/test_daemon_mounter $(BUILD)/tests/test_secretfs: \
 # build/test/ next to the test hushd; never installed.
 $(BUILD)/hush-probe: $(call obj,tests/tools/hush-probe.c) $(LIBHUSHD) $(LIBHUSH)
 	$(CC) $(HUSH_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# make bench's load generator for the store (tests/bench/store.sh).
+$(BUILD)/bench/storeload: $(call obj,$(STORELOAD_SRC)) $(LIBHUSH)
+	@mkdir -p $(dir $@)
+	$(CC) $(HUSH_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS)
 
 # The kernel audit trail as the integration tests read it (no auditd needed).
 $(BUILD)/hush-audit-read: $(call obj,tests/tools/hush-audit-read.c)

@@ -7,7 +7,11 @@
 #   make install    DESTDIR=… PREFIX=… (default /usr/local)
 #   make package-test  build the Debian package twice and check it (tests/package/)
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (default 60)
-#   make bench      benchmarks; they print figures and assert nothing
+#   make bench      benchmarks; they print figures and assert nothing:
+#                   BENCH=container (what hush costs a container start,
+#                   tests/bench/run.sh), BENCH=store (store throughput and
+#                   scale against etcd, tests/bench/store.sh; installs
+#                   etcd-server), or BENCH=all, the default: both
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -221,8 +225,13 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	@bash tests/demo.sh $(BUILD)
 
+BENCH ?= all
 bench: deps all
-	@bash tests/bench/run.sh $(BUILD)
+	@case "$(BENCH)" in all | container | store) ;; \
+	*) echo "bench: BENCH=$(BENCH): say container, store or all" >&2; exit 2 ;; esac
+	@case "$(BENCH)" in all | container) bash tests/bench/run.sh $(BUILD) ;; esac
+	@case "$(BENCH)" in all | store) sh tests/bench/deps.sh && \
+	    bash tests/bench/store.sh $(BUILD) ;; esac
 
 # ---- SELinux policy module -------------------------------------------------
 # selinux/ built with the reference policy's devel Makefile (Debian's

@@ -7,7 +7,11 @@
 #   make install    DESTDIR=… PREFIX=… (default /usr/local)
 #   make package-test  build the Debian package twice and check it (tests/package/)
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (default 60)
-#   make bench      benchmarks; they print figures and assert nothing
+#   make bench      benchmarks; they print figures and assert nothing:
+#                   BENCH=container (what hush costs a container start,
+#                   tests/bench/run.sh), BENCH=store (store throughput and
+#                   scale against etcd, tests/bench/store.sh; installs
+#                   etcd-server), or BENCH=all, the default: both
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -54,6 +58,7 @@ HUSHCTL_SRC := $(sort $(wildcard tools/hushctl/*.c))
 HOOK_SRC   := $(sort $(wildcard tools/hush-oci-hook/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+STORELOAD_SRC := $(sort $(wildcard tests/bench/storeload/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -67,7 +72,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: symbols-check all check unit unit-asan integration integration-asan fuzz fuzz-smoke demo install clean deps bench test-daemon \
         selinux selinux-check package-test systemd-check
-all: $(PROGS)
+# The store benchmark's load generator is built with the programs so that
+# it keeps compiling as the client library changes; it is never installed.
+all: $(PROGS) $(BUILD)/bench/storeload
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -112,6 +119,11 @@ $(BUILD)/tests/test_daemon_mounter $(BUILD)/tests/test_secretfs: \
 # build/test/ next to the test hushd; never installed.
 $(BUILD)/hush-probe: $(call obj,tests/tools/hush-probe.c) $(LIBHUSHD) $(LIBHUSH)
 	$(CC) $(HUSH_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# make bench's load generator for the store (tests/bench/store.sh).
+$(BUILD)/bench/storeload: $(call obj,$(STORELOAD_SRC)) $(LIBHUSH)
+	@mkdir -p $(dir $@)
+	$(CC) $(HUSH_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS)
 
 # The kernel audit trail as the integration tests read it (no auditd needed).
 $(BUILD)/hush-audit-read: $(call obj,tests/tools/hush-audit-read.c)
@@ -213,8 +225,13 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	@bash tests/demo.sh $(BUILD)
 
+BENCH ?= all
 bench: deps all
-	@bash tests/bench/run.sh $(BUILD)
+	@case "$(BENCH)" in all | container | store) ;; \
+	*) echo "bench: BENCH=$(BENCH): say container, store or all" >&2; exit 2 ;; esac
+	@case "$(BENCH)" in all | container) bash tests/bench/run.sh $(BUILD) ;; esac
+	@case "$(BENCH)" in all | store) sh tests/bench/deps.sh && \
+	    bash tests/bench/store.sh $(BUILD) ;; esac
 
 # ---- SELinux policy module -------------------------------------------------
 # selinux/ built with the reference policy's devel Makefile (Debian's

@@ -353,6 +353,8 @@ ctl_call(const char *socket, const char *what, struct wire_enc *e,
 		case RETRY:
 			break;
 		}
+		if (call.busy)
+			err->busy_retries++;
 		/* Not deduplicated: say what happened and stop there. */
 		if (opts->once && !call.busy)
 			return failed(&call, rep);

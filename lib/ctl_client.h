@@ -81,6 +81,12 @@ struct ctl_error {
 	bool	impostor;
 	uid_t	peer_uid;
 	pid_t	peer_pid;
+	/*
+	 * How many attempts hushd refused for room (HUSH_E_BUSY): set on
+	 * success too, so that a caller that cares
+	 * (the store benchmark) can tell how often it waited for a slot.
+	 */
+	unsigned busy_retries;
 	char	text[1400];	/* "WHAT: reason", or the connection problem */
 };
 

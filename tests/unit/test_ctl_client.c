@@ -505,6 +505,8 @@ test_busy_is_resent_even_once(void **state)
 	ctl_reply_free(&rep);
 	stop();
 	assert_int_equal(srv.served, 2);
+	/* counted though the call succeeded: the store benchmark reports it */
+	assert_int_equal(err.busy_retries, 1);
 	assert_int_equal(srv.reqlen[0], srv.reqlen[1]);
 	assert_memory_equal(srv.req[0], srv.req[1], srv.reqlen[0]);
 }
@@ -529,6 +531,8 @@ test_busy_until_the_budget(void **state)
 	stop();
 	assert_true(err.gave_up);
 	assert_false(err.unknown);
+	/* each attempt was refused; the call ran out of time after 2 to 4 */
+	assert_in_range(err.busy_retries, 2, 4);
 	assert_string_equal(err.text, "status: hushd is busy: 64 hushctl "
 	    "requests are in progress");
 }

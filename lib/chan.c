@@ -32,7 +32,8 @@ chan_init(struct chan *c, int fd, const char *name, size_t max_msg, bool allow_f
 static void
 reset_rx(struct chan *c)
 {
-	lockmem_free(c->rbuf);
+	/* Nothing is read past rneed, the size it was allocated for. */
+	lockmem_free_used(c->rbuf, c->rneed);
 	c->rbuf = NULL;
 	c->rlen = c->rneed = 0;
 	if (c->rfd >= 0)
@@ -47,7 +48,7 @@ chan_close(struct chan *c)
 
 	for (o = c->out_head; o != NULL; o = next) {
 		next = o->next;
-		lockmem_free(o->buf);
+		lockmem_free_used(o->buf, o->len);
 		if (o->fd >= 0)
 			close(o->fd);
 		free(o);
@@ -163,7 +164,7 @@ chan_flush(struct chan *c)
 			if (c->out_head == NULL)
 				c->out_tail = NULL;
 			c->out_bytes -= o->len;
-			lockmem_free(o->buf);
+			lockmem_free_used(o->buf, o->len);
 			free(o);
 		}
 	}
@@ -395,7 +396,7 @@ violation:
 void
 chan_msg_free(struct chan_msg *m)
 {
-	lockmem_free(m->buf);
+	lockmem_free_used(m->buf, m->len);
 	m->buf = NULL;
 	m->len = 0;
 	if (m->fd >= 0)

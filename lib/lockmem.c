@@ -264,8 +264,8 @@ lockmem_alloc(size_t len)
 	return (uint8_t *)h + LM_HDR;
 }
 
-void
-lockmem_free(void *p)
+static void
+release(void *p, size_t used)
 {
 	struct lm_hdr *h;
 	size_t map_len;
@@ -277,8 +277,10 @@ lockmem_free(void *p)
 	if (h->magic != LM_MAGIC)
 		abort();
 	map_len = h->map_len;
+	if (used > map_len - LM_HDR)
+		used = map_len - LM_HDR;
 	LM_UNPOISON(p, map_len - LM_HDR);
-	sodium_memzero(p, map_len - LM_HDR);
+	sodium_memzero(p, used);
 	LM_POISON(p, map_len - LM_HDR);
 
 	pthread_mutex_lock(&lm_mu);
@@ -299,6 +301,18 @@ lockmem_free(void *p)
 	/* munmap() drops the lock with the pages. */
 	LM_UNPOISON(p, map_len - LM_HDR);
 	munmap(h, map_len);
+}
+
+void
+lockmem_free(void *p)
+{
+	release(p, SIZE_MAX);
+}
+
+void
+lockmem_free_used(void *p, size_t used)
+{
+	release(p, used);
 }
 
 bool

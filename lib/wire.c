@@ -595,7 +595,7 @@ enc_reserve(struct wire_enc *e, size_t need)
 	if (e->buf != NULL) {
 		if (e->len > 0)
 			memcpy(nbuf, e->buf, e->len);
-		lockmem_free(e->buf);	/* wipes */
+		lockmem_free_used(e->buf, e->len);	/* wipes what was written */
 	}
 	e->buf = nbuf;
 	e->cap = ncap;
@@ -769,6 +769,38 @@ wire_put_bytes(struct wire_enc *e, uint16_t tag, const void *p, size_t len)
 		memcpy(dst, p, len);
 }
 
+size_t
+wire_put_nested_begin(struct wire_enc *e, uint16_t tag)
+{
+	size_t begin = e->len, nfields = e->nfields;
+
+	/* Its length is filled in by wire_put_nested_end(). */
+	(void)enc_field(e, tag, 0);
+	/* The record's fields are not e's: its count resumes at end. */
+	e->nfields = e->nfields_outer = nfields;
+	return begin;
+}
+
+void
+wire_put_nested_end(struct wire_enc *e, size_t begin, size_t max)
+{
+	size_t len;
+
+	if (e->err != 0)
+		return;
+	if (begin + WIRE_FIELD_HDR_LEN > e->len) {
+		enc_fail(e, HUSH_E_INVAL);
+		return;
+	}
+	len = e->len - begin - WIRE_FIELD_HDR_LEN;
+	if (len > max || len > UINT32_MAX) {
+		enc_fail(e, HUSH_E_TOOBIG);
+		return;
+	}
+	put_be32(e->buf + begin + 2, (uint32_t)len);
+	e->nfields = e->nfields_outer + 1;
+}
+
 int
 wire_enc_finish(struct wire_enc *e, const uint8_t **buf, size_t *len)
 {
@@ -825,6 +857,7 @@ wire_enc_free(struct wire_enc *e)
 {
 	if (e == NULL)
 		return;
-	lockmem_free(e->buf);	/* wipes; NULL is fine */
+	/* Wipes; NULL is fine.  Nothing is ever written past len (rewind wipes). */
+	lockmem_free_used(e->buf, e->len);
 	memset(e, 0, sizeof(*e));
 }

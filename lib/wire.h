@@ -169,6 +169,7 @@ struct wire_enc {
 	int	 err;
 	size_t	 hdrlen;	/* WIRE_HDR_LEN, or 0 for a header-less field list */
 	size_t	 nfields;	/* the decoder rejects more than WIRE_MAX_FIELDS */
+	size_t	 nfields_outer;	/* e's own, while a nested record is written */
 	bool	 list;		/* a record list: no field cap, read with wire_list_next() */
 };
 
@@ -194,6 +195,16 @@ void	wire_put_i64(struct wire_enc *e, uint16_t tag, int64_t v);
 void	wire_put_bool(struct wire_enc *e, uint16_t tag, bool v);
 void	wire_put_str(struct wire_enc *e, uint16_t tag, const char *s);
 void	wire_put_bytes(struct wire_enc *e, uint16_t tag, const void *p, size_t len);
+/*
+ * A record nested in a BYTES field, written in place: begin opens field
+ * tag and returns where it starts; the puts that follow are its fields;
+ * end closes it, as one field of e, failing e if it holds more than max
+ * bytes.  The same bytes as encoding the record on its own
+ * (wire_enc_init_fields) and putting it with wire_put_bytes, without a
+ * buffer per record.
+ */
+size_t	wire_put_nested_begin(struct wire_enc *e, uint16_t tag);
+void	wire_put_nested_end(struct wire_enc *e, size_t begin, size_t max);
 
 /*
  * Fills in the header length and returns e->err.  On success *buf and *len

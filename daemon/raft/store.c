@@ -635,37 +635,21 @@ store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed)
 	return r;
 }
 
-/* A record nested in a reply: the fields of a full message, minus its header. */
-static void
-put_record(struct wire_enc *e, uint16_t tag, struct wire_enc *rec)
-{
-	const uint8_t *buf;
-	size_t len;
-
-	if (wire_enc_finish(rec, &buf, &len) != 0) {
-		if (e->err == 0)
-			e->err = rec->err;
-		return;
-	}
-	wire_put_bytes(e, tag, buf + WIRE_HDR_LEN, len - WIRE_HDR_LEN);
-}
-
 void
 store_secret_put(struct wire_enc *e, const struct store_secret *x)
 {
-	struct wire_enc rec;
+	/* In place: a list of 100,000 records is not 100,000 encoders. */
+	size_t rec = wire_put_nested_begin(e, T_SECRET);
 
-	wire_enc_init(&rec, REC_SECRET, 0, 8192);
-	wire_put_str(&rec, T_SECRET_ID, x->id);
-	wire_put_str(&rec, T_NAME, x->name);
-	wire_put_i64(&rec, T_CREATED, x->created);
-	wire_put_i64(&rec, T_UPDATED, x->updated);
-	wire_put_u32(&rec, T_VERSION, x->version);
-	wire_put_u32(&rec, T_DATA_LEN, (uint32_t)x->data_len);
+	wire_put_str(e, T_SECRET_ID, x->id);
+	wire_put_str(e, T_NAME, x->name);
+	wire_put_i64(e, T_CREATED, x->created);
+	wire_put_i64(e, T_UPDATED, x->updated);
+	wire_put_u32(e, T_VERSION, x->version);
+	wire_put_u32(e, T_DATA_LEN, (uint32_t)x->data_len);
 	for (size_t i = 0; i < x->nlabels; i++)
-		wire_put_str(&rec, T_LABEL, x->labels[i]);
-	put_record(e, T_SECRET, &rec);
-	wire_enc_free(&rec);
+		wire_put_str(e, T_LABEL, x->labels[i]);
+	wire_put_nested_end(e, rec, 8192 - WIRE_HDR_LEN);
 }
 
 static void

@@ -84,10 +84,14 @@ int
 store_order_ready(struct store_order *o)
 {
 	size_t i, w, a, b, tail;
-	uint32_t *m;
+	uint32_t *m = NULL;
 
 	if (o->nsorted == o->n && o->nholes == 0)
 		return 0;
+	/* Before anything changes: out of memory must leave o as it was. */
+	if (o->nsorted > 0 && o->nsorted < o->n &&
+	    (m = malloc(o->n * sizeof(*m))) == NULL)
+		return HUSH_E_NOMEM;
 	/* Close the holes, keeping each part's order. */
 	for (i = w = 0, tail = 0; i < o->n; i++) {
 		if (i == o->nsorted)
@@ -100,9 +104,7 @@ store_order_ready(struct store_order *o)
 	o->n = w;
 	o->nholes = 0;
 	qsort_r(o->order + tail, o->n - tail, sizeof(*o->order), cmp_slots, o);
-	if (tail > 0 && tail < o->n) {
-		if ((m = malloc(o->n * sizeof(*m))) == NULL)
-			return HUSH_E_NOMEM;
+	if (m != NULL && tail > 0 && tail < o->n) {
 		for (a = 0, b = tail, w = 0; a < tail || b < o->n;) {
 			if (b == o->n || (a < tail && cmp_slots(&o->order[a], &o->order[b], o) < 0))
 				m[w++] = o->order[a++];
@@ -110,8 +112,8 @@ store_order_ready(struct store_order *o)
 				m[w++] = o->order[b++];
 		}
 		memcpy(o->order, m, o->n * sizeof(*m));
-		free(m);
 	}
+	free(m);
 	for (i = 0; i < o->n; i++)
 		o->pos[o->order[i]] = (uint32_t)i;
 	o->nsorted = o->n;

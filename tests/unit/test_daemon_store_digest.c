@@ -3,7 +3,8 @@
  * same commands in different orders digest alike; a store that differs in
  * any one thing a replica could get wrong (a value, a name, a label, a
  * version, a timestamp, a node, a grant, one secret more) digests
- * differently; and so does the same store under another DEK.
+ * differently; and so does the same store under another DEK.  Also the
+ * schema of the status fields that carry it.
  *
  * Every store here is built through store_apply() from parsed commands,
  * as the raft log delivers them; the "diverged replica" cases then change
@@ -388,6 +389,60 @@ test_counts(void **state)
 	store_free(&s);
 }
 
+/* The answer's digest, from the less trusted raft process, is exactly 32 bytes. */
+static void
+test_status_schema(void **state)
+{
+	static const uint16_t raft_r[] = { RAFTP_STATUS | MSG_REPLY, 0 };
+	static const uint16_t ctl[] = { CTL_STATUS, 0 };
+	static struct wire_msg m;
+	uint8_t d[33];
+	char why[256];
+
+	(void)state;
+	memset(d, 7, sizeof(d));
+	for (size_t len = 31; len <= 33; len++) {
+		struct wire_enc e;
+		const uint8_t *buf;
+		size_t blen;
+		int r;
+
+		wire_enc_init(&e, RAFTP_STATUS | MSG_REPLY, 1, 1024);
+		wire_put_u64(&e, T_RAFT_TERM, 1);
+		wire_put_str(&e, T_RAFT_LEADER, "");
+		wire_put_str(&e, T_RAFT_STATE, "follower");
+		wire_put_u64(&e, T_RAFT_INDEX, 9);
+		wire_put_bytes(&e, T_STORE_DIGEST, d, len);
+		wire_put_u64(&e, T_STORE_SECRETS, 1);
+		assert_int_equal(wire_enc_finish(&e, &buf, &blen), 0);
+		r = msg_parse(buf, blen, WIRE_MAX_MSG, raft_r, &m, why, sizeof(why));
+		if (len == 32)
+			assert_int_equal(r, 0);
+		else
+			assert_int_not_equal(r, 0);
+		wire_enc_free(&e);
+	}
+	/* A status request may ask for it, and carry nothing else. */
+	for (int bad = 0; bad <= 1; bad++) {
+		struct wire_enc e;
+		const uint8_t *buf;
+		size_t blen;
+		int r;
+
+		wire_enc_init(&e, CTL_STATUS, 1, 1024);
+		wire_put_bool(&e, T_DIGEST_WANTED, true);
+		if (bad)
+			wire_put_bytes(&e, T_STORE_DIGEST, d, 32);
+		assert_int_equal(wire_enc_finish(&e, &buf, &blen), 0);
+		r = msg_parse(buf, blen, WIRE_MAX_MSG, ctl, &m, why, sizeof(why));
+		if (bad)
+			assert_int_not_equal(r, 0);
+		else
+			assert_int_equal(r, 0);
+		wire_enc_free(&e);
+	}
+}
+
 int
 main(void)
 {
@@ -396,6 +451,7 @@ main(void)
 		cmocka_unit_test(test_snapshot_round_trip),
 		cmocka_unit_test(test_diverged_replica_differs),
 		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_status_schema),
 	};
 
 	if (sodium_init() < 0)

@@ -81,6 +81,15 @@ static const struct wire_field_spec f_error[] = {
 	F(T_ERRMSG, WIRE_STR, 0, 0, MSG_ERRMSG_MAX),
 };
 
+/* status --digest (msg.h T_DIGEST_WANTED): asked for, and answered. */
+static const struct wire_field_spec f_status[] = {
+	F(T_DIGEST_WANTED, WIRE_BOOL, 0, 0, 0),
+};
+#define F_STORE_DIGEST \
+	F(T_STORE_DIGEST, WIRE_BYTES, 0, 32, 32), \
+	F(T_STORE_SECRETS, WIRE_U64, 0, 0, 0), \
+	F(T_STORE_SERVICES, WIRE_U64, 0, 0, 0), \
+	F(T_STORE_NODES, WIRE_U64, 0, 0, 0)
 static const struct wire_field_spec f_status_r[] = {
 	F(T_INITIALIZED, WIRE_BOOL, REQ, 0, 0),
 	F(T_LOCKED, WIRE_BOOL, REQ, 0, 0),
@@ -107,6 +116,7 @@ static const struct wire_field_spec f_status_r[] = {
 	F(T_DISK_FREE, WIRE_U64, 0, 0, 0),
 	F(T_DISK_NEED, WIRE_U64, 0, 0, 0),
 	F(T_HEALTH, WIRE_STR, 0, 1, 1024),	/* "degraded: why" */
+	F_STORE_DIGEST,
 };
 
 static const struct wire_field_spec f_init[] = {
@@ -240,6 +250,7 @@ static const struct wire_field_spec f_raft_status_r[] = {
 	F(T_RAFT_LEADER, WIRE_STR, REQ, 0, 25),
 	F(T_RAFT_STATE, WIRE_STR, REQ, 1, 16),
 	F(T_RAFT_INDEX, WIRE_U64, REQ, 0, 0),
+	F_STORE_DIGEST,
 };
 static const struct wire_field_spec f_raft_event[] = {
 	F(T_EVENT, WIRE_U16, REQ, 0, 0),
@@ -734,7 +745,7 @@ static const struct wire_field_spec f_rec_mount[] = {
 static const struct wire_msg_spec specs[] = {
 	S(MSG_ERROR, f_error),
 
-	S0(CTL_STATUS),
+	S(CTL_STATUS, f_status),
 	S(CTL_STATUS | MSG_REPLY, f_status_r),
 	S(CTL_INIT, f_init),
 	S(CTL_INIT | MSG_REPLY, f_init_r),
@@ -808,7 +819,7 @@ static const struct wire_msg_spec specs[] = {
 	S(RAFTP_PROPOSE | MSG_REPLY, f_raft_propose_r),
 	S(RAFTP_QUERY, f_raft_query_req),
 	S(RAFTP_QUERY | MSG_REPLY, f_raft_query),
-	S0(RAFTP_STATUS),
+	S(RAFTP_STATUS, f_status),
 	S(RAFTP_STATUS | MSG_REPLY, f_raft_status_r),
 	S(RAFTP_EVENT, f_raft_event),
 	S(RAFTP_CONNECT, f_raft_connect),

@@ -170,6 +170,17 @@ enum msg_tag {
 	T_CURSOR,
 	T_SET_ASIDE,		/* RAFTP_START: move the raft files into this new subdirectory first */
 	T_HEALTH,		/* "degraded: why" when a node cannot serve (status, heartbeats, node ls) */
+	/*
+	 * status --digest: a request asks for a digest of this replica's
+	 * store (O(n), so only when asked); the answer carries it, keyed by
+	 * the DEK (daemon/raft/store_digest.c), with the counts it covers, at
+	 * the T_RAFT_INDEX of the same answer.
+	 */
+	T_DIGEST_WANTED,	/* bool, in CTL_STATUS and RAFTP_STATUS */
+	T_STORE_DIGEST,		/* 32 bytes */
+	T_STORE_SECRETS,	/* u64 */
+	T_STORE_SERVICES,	/* u64 */
+	T_STORE_NODES,		/* u64 */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };

@@ -158,7 +158,7 @@ read_nodes(struct op *op, const struct wire_msg *m, bool get)
 	x->has_cursor = wire_get_str(m, T_CURSOR, x->cursor, sizeof(x->cursor)) == 0;
 	for (size_t i = 0; get && i < wire_count(m, T_REF) && i < MAX_PEERS; i++)
 		wire_field_str(wire_find(m, T_REF, i), x->refs[x->nrefs++], sizeof(x->refs[0]));
-	if ((r = raft_status(op, &x->raft, leader_read)) != 0)
+	if ((r = raft_status(op, false, &x->raft, leader_read)) != 0)
 		op_error(op, r, NULL);
 }
 

@@ -60,6 +60,12 @@ status_reply(struct op *op, const struct raft_status *raft)
 		wire_put_u64(&e, T_RAFT_INDEX, raft->index);
 		wire_put_str(&e, T_RAFT_STATE, raft->state);
 		wire_put_str(&e, T_RAFT_LEADER, raft->leader);
+		if (raft->has_digest) {
+			wire_put_bytes(&e, T_STORE_DIGEST, raft->digest, sizeof(raft->digest));
+			wire_put_u64(&e, T_STORE_SECRETS, raft->secrets);
+			wire_put_u64(&e, T_STORE_SERVICES, raft->services);
+			wire_put_u64(&e, T_STORE_NODES, raft->nodes);
+		}
 	} else if (p->node.initialized && p->node.role == ROLE_MANAGER) {
 		wire_put_str(&e, T_RAFT_STATE, p->state == PS_LOCKED ? "locked" :
 		    p->state == PS_DEGRADED ? "degraded" : "starting");
@@ -81,11 +87,14 @@ op_status(struct op *op, const struct wire_msg *m)
 {
 	struct parent *p = op->p;
 	struct raft_status *rs;
+	bool digest = false;
 
+	/* Absent means no: a plain status (which tests poll) stays O(1). */
+	(void)wire_get_bool(m, T_DIGEST_WANTED, &digest);
 	if (p->store.phase == RAFT_UP && (rs = calloc(1, sizeof(*rs))) != NULL) {
 		op->ctx = rs;
 		op->ctx_free = free;
-		if (raft_status(op, rs, raft_status_done) == 0)
+		if (raft_status(op, digest, rs, raft_status_done) == 0)
 			return;
 	}
 	status_reply(op, NULL);

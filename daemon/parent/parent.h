@@ -432,7 +432,8 @@ int	raft_query_raw(struct op *op, const uint8_t *qry, size_t len, op_done_cb cb)
 /*
  * RAFTP_STATUS: what this node's raft process says of itself, into out;
  * cb(op, status, NULL, detail) when it has answered.  On failure nothing
- * was sent and cb will not run.
+ * was sent and cb will not run.  With digest, it also digests its whole
+ * store (daemon/raft/store_digest.c): O(n), for an operator's request only.
  */
 struct raft_status {
 	uint64_t	 term;
@@ -440,9 +441,12 @@ struct raft_status {
 	char		 state[17];		/* "leader", "follower", ... */
 	char		 leader[HUSH_ID_LEN + 1];	/* its node id, or "" */
 	char		 leader_addr[263];	/* its address, or "" */
+	bool		 has_digest;		/* asked for, and computed at index */
+	uint8_t		 digest[32];
+	uint64_t	 secrets, services, nodes;	/* what the digest covers */
 };
 __attribute__((warn_unused_result))
-int	raft_status(struct op *op, struct raft_status *out, op_done_cb cb);
+int	raft_status(struct op *op, bool digest, struct raft_status *out, op_done_cb cb);
 /*
  * The raft leader is now at addr ("" while none is known): requests
  * forwarded to another address fail at once as "outcome unknown, retry".

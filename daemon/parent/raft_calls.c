@@ -334,6 +334,8 @@ status_decode(struct op *op, const struct wire_msg *reply, void *out, char *why,
     size_t whylen)
 {
 	struct raft_status *rs = out;
+	const uint8_t *d;
+	size_t dlen;
 
 	memset(rs, 0, sizeof(*rs));
 	/* The schema made term, index, state and leader required. */
@@ -342,17 +344,27 @@ status_decode(struct op *op, const struct wire_msg *reply, void *out, char *why,
 	wire_get_str(reply, T_RAFT_STATE, rs->state, sizeof(rs->state));
 	wire_get_str(reply, T_RAFT_LEADER, rs->leader, sizeof(rs->leader));
 	wire_get_str(reply, T_LEADER_ADDR, rs->leader_addr, sizeof(rs->leader_addr));
+	/* The schema fixed the digest at 32 bytes. */
+	if (wire_get_bytes(reply, T_STORE_DIGEST, &d, &dlen) == 0 && dlen == sizeof(rs->digest) &&
+	    wire_get_u64(reply, T_STORE_SECRETS, &rs->secrets) == 0 &&
+	    wire_get_u64(reply, T_STORE_SERVICES, &rs->services) == 0 &&
+	    wire_get_u64(reply, T_STORE_NODES, &rs->nodes) == 0) {
+		memcpy(rs->digest, d, sizeof(rs->digest));
+		rs->has_digest = true;
+	}
 	return 0;
 }
 
 int
-raft_status(struct op *op, struct raft_status *out, op_done_cb cb)
+raft_status(struct op *op, bool digest, struct raft_status *out, op_done_cb cb)
 {
 	struct parent *p = op->p;
 	struct wire_enc e;
 	int r;
 
 	wire_enc_init(&e, RAFTP_STATUS, child_next_id(&p->raft), 64);
+	if (digest)
+		wire_put_bool(&e, T_DIGEST_WANTED, true);
 	r = op_call(&p->raft, &e, -1, op, status_decode, out, cb);
 	wire_enc_free(&e);
 	return r;

@@ -729,6 +729,7 @@ do_status(const struct wire_msg *m)
 	raft_id lid = 0;
 	const char *laddr = NULL;
 	char leader[HUSH_ID_LEN + 1] = "";
+	bool want = false;
 
 	wire_enc_init(&e, RAFTP_STATUS | MSG_REPLY, m->hdr.request_id, 1024);
 	if (R.started && stall_unconfirmed(&R.raft, uv_now(R.loop))) {
@@ -752,6 +753,9 @@ do_status(const struct wire_msg *m)
 		wire_put_u64(&e, T_RAFT_INDEX, 0);
 	}
 	wire_put_str(&e, T_RAFT_LEADER, leader);
+	/* At the index just reported: this loop applies nothing meanwhile. */
+	if (R.started && wire_get_bool(m, T_DIGEST_WANTED, &want) == 0 && want)
+		store_digest_put(&R.store, R.dek.p, &e);
 	raft_proc_send(&e);
 }
 

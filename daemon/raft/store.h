@@ -206,6 +206,22 @@ void	store_services_free(struct store *s);
  */
 size_t	store_secret_users(struct store *s, const char *secret_id, char *out, size_t outlen);
 
+/*
+ * store_digest.c: a keyed digest of the whole replicated state (cluster,
+ * nodes, secrets with their values, services; not the outcomes of recent
+ * requests), the same on every manager at the same applied index whatever
+ * order the records were inserted in.  Keyed by a subkey of dek, so that
+ * showing it reveals nothing about the values.  O(n): on request only.
+ */
+#define STORE_DIGEST_BYTES 32
+struct store_digest {
+	uint8_t		 hash[STORE_DIGEST_BYTES];
+	size_t		 nsecrets, nservices, nnodes;
+};
+int	store_digest(const struct store *s, const uint8_t dek[32], struct store_digest *out);
+/* The digest's fields (T_STORE_*) into a status answer; none if it failed. */
+void	store_digest_put(const struct store *s, const uint8_t dek[32], struct wire_enc *e);
+
 /* For the event the parent gets after a cluster change. */
 void	store_cluster_event(const struct store *s, struct wire_enc *e);
 

@@ -24,6 +24,8 @@ static const char status_help[] =
     "Show the state of this node (works while the node is locked)\n"
     "\n"
     "Options:\n"
+    "      --digest          Also show a digest of this manager's whole store,\n"
+    "                        to compare replicas (reads every record)\n"
     "      --format FORMAT   table (default) or json\n"
     "  -h, --help            Print this help\n";
 
@@ -50,7 +52,28 @@ struct status {
 	uint8_t		role;
 	uint64_t	term, index, expiry;
 	int64_t		not_after;
+	/* status --digest: this replica's store at index (T_STORE_*) */
+	bool		has_digest;
+	char		digest[2 * 32 + 1];
+	uint64_t	store_secrets, store_services, store_nodes;
 };
+
+/* The digest, in hex, with the counts it covers; all of them or none. */
+static void
+read_digest(const struct wire_msg *m, struct status *s)
+{
+	const uint8_t *d;
+	size_t len;
+
+	if (wire_get_bytes(m, T_STORE_DIGEST, &d, &len) != 0 || len != 32 ||
+	    wire_get_u64(m, T_STORE_SECRETS, &s->store_secrets) != 0 ||
+	    wire_get_u64(m, T_STORE_SERVICES, &s->store_services) != 0 ||
+	    wire_get_u64(m, T_STORE_NODES, &s->store_nodes) != 0)
+		return;
+	for (size_t i = 0; i < len; i++)
+		snprintf(s->digest + 2 * i, 3, "%02x", d[i]);
+	s->has_digest = true;
+}
 
 static void
 read_status(const struct wire_msg *m, struct status *s)
@@ -88,6 +111,7 @@ read_status(const struct wire_msg *m, struct status *s)
 	s->has_index = wire_get_u64(m, T_RAFT_INDEX, &s->index) == 0;
 	s->has_not_after = wire_get_i64(m, T_CERT_NOT_AFTER, &s->not_after) == 0;
 	s->has_expiry = wire_get_u64(m, T_CERT_EXPIRY, &s->expiry) == 0;
+	read_digest(m, s);
 }
 
 static const char *
@@ -242,6 +266,15 @@ print_human(const struct status *s, int64_t now)
 		line("Advertise:", s->addr);
 	if (s->storage[0] != '\0')
 		line("Keys held in:", s->storage);
+	if (s->has_digest) {
+		snprintf(buf, sizeof(buf), "%s", s->digest);
+		line("Store digest:", buf);
+		snprintf(buf, sizeof(buf), "%llu secret(s), %llu service(s), %llu node(s) "
+		    "at index %llu", (unsigned long long)s->store_secrets,
+		    (unsigned long long)s->store_services,
+		    (unsigned long long)s->store_nodes, (unsigned long long)s->index);
+		line("Store holds:", buf);
+	}
 	if (s->has_count) {
 		snprintf(buf, sizeof(buf), "%u service(s), %zu secret value(s) held",
 		    s->count, s->held != NULL ? json_array_size(s->held) : 0);
@@ -287,6 +320,13 @@ status_json(const struct status *s)
 		put(o, "raft_index", json_integer((json_int_t)s->index), &bad);
 	if (s->has_leader)
 		put(o, "raft_leader", json_text(s->leader), &bad);
+	if (s->has_digest) {
+		/* computed at raft_index */
+		put(o, "store_digest", json_string(s->digest), &bad);
+		put(o, "store_secrets", json_integer((json_int_t)s->store_secrets), &bad);
+		put(o, "store_services", json_integer((json_int_t)s->store_services), &bad);
+		put(o, "store_nodes", json_integer((json_int_t)s->store_nodes), &bad);
+	}
 	if (s->has_not_after && fmt_rfc3339(s->not_after, buf, sizeof(buf)) == 0)
 		put(o, "cert_not_after", json_string(buf), &bad);
 	if (s->has_expiry) {
@@ -328,12 +368,14 @@ status_json(const struct status *s)
 int
 cmd_status(const struct ctl *ctl, int argc, char **argv)
 {
-	enum { OPT_FORMAT = OPT_LONG_BASE };
+	enum { OPT_FORMAT = OPT_LONG_BASE, OPT_DIGEST };
 	static const struct option opts[] = {
 		{ "format",	required_argument, NULL, OPT_FORMAT },
+		{ "digest",	no_argument,	   NULL, OPT_DIGEST },
 		OPTS_HELP_END,
 	};
 	enum out_format format = FORMAT_TABLE;
+	bool digest = false;
 	struct status s;
 	struct wire_enc e;
 	struct reply rep;
@@ -348,6 +390,9 @@ cmd_status(const struct ctl *ctl, int argc, char **argv)
 			    sizeof(why)) != 0)
 				return usage_error("status", "%s", why);
 			break;
+		case OPT_DIGEST:
+			digest = true;
+			break;
 		}
 	}
 	if (stop >= 0)
@@ -357,12 +402,23 @@ cmd_status(const struct ctl *ctl, int argc, char **argv)
 		    argv[optind]);
 
 	client_request(&e, CTL_STATUS);
+	if (digest)
+		wire_put_bool(&e, T_DIGEST_WANTED, true);
 	r = client_call(ctl->socket, "status", &e, &rep);
 	wire_enc_free(&e);
 	if (r != 0)
 		return EXIT_FAIL;
 	read_status(rep.msg, &s);
 	reply_free(&rep);
+	/* Only a running manager's raft has a store to digest: say so, never print nothing. */
+	if (digest && !s.has_digest) {
+		char st[sizeof(s.state)];
+
+		sanitize(s.state[0] != '\0' ? s.state : "none", st, sizeof(st));
+		json_decref(s.held);
+		return fail("status: no store digest: this node is not a running manager "
+		    "(raft state: %s)", st);
+	}
 
 	if (format == FORMAT_TABLE) {
 		print_human(&s, (int64_t)time(NULL));

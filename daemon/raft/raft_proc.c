@@ -91,6 +91,7 @@ static struct {
 	bool			 space_short;	/* see space_for() */
 	uint64_t		 space_checked_ms;
 	unsigned		 snap_threshold;	/* the parent's; see raft_proc_scale_snapshots() */
+	unsigned		 snap_trailing;
 	unsigned		 snap_threshold_now;
 } R;
 
@@ -429,6 +430,7 @@ do_start(const struct wire_msg *m)
 	raft_set_heartbeat_timeout(&R.raft, 35);
 	raft_set_snapshot_threshold(&R.raft, threshold);
 	R.snap_threshold = R.snap_threshold_now = threshold;
+	R.snap_trailing = trailing;
 	raft_set_snapshot_trailing(&R.raft, trailing);
 	if (bootstrap) {
 		raft_configuration_init(&conf);
@@ -481,7 +483,9 @@ raft_proc_damaged(const char *detail)
  * of a write grow with the store (at 20,000 secrets, a 2/3 s stall every
  * 1024 writes).  Waiting for a quarter of the records' count in entries
  * keeps the cost per write flat, and bounds what a restart replays to a
- * quarter of what the snapshot holds.
+ * quarter of what the snapshot holds.  The log kept after a snapshot
+ * grows with it (half of that), so the log held in memory stays within
+ * a small multiple of the store's own size.
  */
 void
 raft_proc_scale_snapshots(size_t nrecords)
@@ -500,6 +504,13 @@ raft_proc_scale_snapshots(size_t nrecords)
 		return;
 	R.snap_threshold_now = (unsigned)want;
 	raft_set_snapshot_threshold(&R.raft, R.snap_threshold_now);
+	/*
+	 * And a follower that falls behind by less than half of that is
+	 * sent entries, not the whole store: at 100,000 secrets a snapshot
+	 * is megabytes to send, open and load.
+	 */
+	raft_set_snapshot_trailing(&R.raft, want / 2 > R.snap_trailing ?
+	    (unsigned)(want / 2) : R.snap_trailing);
 }
 
 unsigned long long

@@ -20,7 +20,10 @@
 BULK=$(dirname "$0")/bulk_create.py
 CLIENTS=64
 N_A=20000	# part a
-N_B=2500	# part b: > 2 x the snapshot threshold (hushd default 1024)
+# part b: more than the leader's snapshot threshold and the log it keeps
+# after one, which grow with the store (a quarter and an eighth of its
+# records: 5,000 and 2,500 at 20,000 secrets; raft_proc_scale_snapshots())
+N_B=8000
 N_C=6000	# part c
 # at this many entries applied into part c, the leader is killed
 KILL_AFTER=1500

@@ -2,8 +2,11 @@
  * Authenticated encryption of records at rest and in memory: raft entries,
  * snapshots, key files, sealed secret values.
  *
- * XChaCha20-Poly1305 (IETF) with a random 24-byte nonce per record; the
- * nonce is long enough that random choice is safe for any number of records
+ * XChaCha20-Poly1305 (IETF) with a unique 24-byte nonce per record: 16
+ * random bytes drawn once per process (and again in a forked child) and a
+ * 64-bit counter (seal.c says why); the nonce is long enough that the
+ * random part alone keeps processes sharing a key apart, for any number
+ * of records
  * under one key.  A record is
  *
  *	u8 version (SEAL_VERSION) | u8 key_id | nonce[24] | ciphertext + tag[16]

@@ -158,6 +158,13 @@ int	store_query(struct store *s, const struct wire_msg *q, struct wire_enc *e);
 
 /* Serialize everything (plaintext, caller seals and wipes) / rebuild. */
 int	store_snapshot(struct store *s, uint8_t **buf, size_t *len);
+/*
+ * The same in a buffer (malloc) with head spare bytes before the *len
+ * bytes of plaintext and at least tail after them: room to seal it in
+ * place (fsm.c), instead of a second buffer as large.
+ */
+int	store_snapshot_room(struct store *s, size_t head, size_t tail, uint8_t **buf,
+	    size_t *len);
 int	store_restore(struct store *s, const uint8_t *buf, size_t len);
 
 /* store_nodes.c */

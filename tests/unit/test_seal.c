@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <sodium.h>
 
@@ -287,6 +289,57 @@ test_nonces_differ(void **state)
 	    RECLEN - SEAL_HDR_BYTES);
 }
 
+/*
+ * A forked child inherits the nonce prefix and counter: its seals must not
+ * repeat the parent's nonces under the same key (seal.c draws a new prefix
+ * in the child).
+ */
+static void
+test_fork_new_nonces(void **state)
+{
+	uint8_t a[RECLEN], b[RECLEN], c[RECLEN];
+	int fds[2], status;
+	pid_t pid;
+
+	seal_pt(a, 1, PURPOSE);
+	assert_int_equal(pipe(fds), 0);
+	if ((pid = fork()) == 0) {
+		seal_pt(c, 1, PURPOSE);
+		_exit(write(fds[1], c, sizeof(c)) == (ssize_t)sizeof(c) ? 0 : 1);
+	}
+	assert_true(pid > 0);
+	close(fds[1]);
+	assert_int_equal(read(fds[0], c, sizeof(c)), (ssize_t)sizeof(c));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The parent's next seal would use its counter's next value. */
+	seal_pt(b, 1, PURPOSE);
+	assert_memory_not_equal(a + 2, c + 2, 16);
+	assert_memory_not_equal(b + 2, c + 2, SEAL_NONCE_BYTES);
+	/* Within the parent: one prefix, the counter moving on. */
+	assert_memory_equal(a + 2, b + 2, 16);
+	assert_memory_not_equal(a + 2 + 16, b + 2 + 16, 8);
+}
+
+/* In place, as fsm.c seals a snapshot: the plaintext where the ciphertext goes. */
+static void
+test_in_place(void **state)
+{
+	uint8_t buf[SEAL_OVERHEAD + 1000], want[1000], got[1000];
+	size_t outlen, ptlen;
+
+	randombytes_buf(want, sizeof(want));
+	memcpy(buf + SEAL_HDR_BYTES, want, sizeof(want));
+	assert_int_equal(seal(key, 0, PURPOSE, buf + SEAL_HDR_BYTES, sizeof(want), buf,
+	    sizeof(buf), &outlen), 0);
+	assert_int_equal(outlen, sizeof(buf));
+	assert_memory_not_equal(buf + SEAL_HDR_BYTES, want, sizeof(want));
+	assert_int_equal(seal_open(key, PURPOSE, buf, outlen, got, sizeof(got), &ptlen), 0);
+	assert_int_equal(ptlen, sizeof(want));
+	assert_memory_equal(got, want, sizeof(want));
+}
+
 int
 main(void)
 {
@@ -303,6 +356,8 @@ main(void)
 		cmocka_unit_test(test_outcap),
 		cmocka_unit_test(test_bad_purpose),
 		cmocka_unit_test(test_nonces_differ),
+		cmocka_unit_test(test_fork_new_nonces),
+		cmocka_unit_test(test_in_place),
 	};
 
 	if (sodium_init() < 0)

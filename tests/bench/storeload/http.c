@@ -197,9 +197,6 @@ http_parse_head(const char *head, size_t head_len, int *status,
 	return 0;
 }
 
-/* A chunk size line's longest: 8 hex digits and an extension we skip. */
-#define CHUNK_LINE_MAX	256
-
 int
 http_dechunk(const char *p, size_t len, char **body, size_t *body_len,
     size_t *used, char *err, size_t errlen)
@@ -218,13 +215,13 @@ http_dechunk(const char *p, size_t len, char **body, size_t *body_len,
 	}
 	for (;;) {
 		if ((eol = memmem(p + off, len - off, "\r\n", 2)) == NULL) {
-			r = len - off > CHUNK_LINE_MAX ? -1 : 1;
+			r = len - off > HTTP_CHUNK_LINE_MAX ? -1 : 1;
 			if (r < 0)
 				snprintf(err, errlen, "HTTP chunk size line too long");
 			goto out;
 		}
 		line = (size_t)(eol - (p + off));
-		if (line > CHUNK_LINE_MAX) {
+		if (line > HTTP_CHUNK_LINE_MAX) {
 			snprintf(err, errlen, "HTTP chunk size line too long");
 			goto out;
 		}
@@ -241,8 +238,9 @@ http_dechunk(const char *p, size_t len, char **body, size_t *body_len,
 				d = (unsigned)(ch - 'A' + 10);
 			else
 				break;
-			if (digits == 8) {
-				snprintf(err, errlen, "HTTP chunk size over 8 hex digits");
+			if (digits == HTTP_CHUNK_DIGITS_MAX) {
+				snprintf(err, errlen, "HTTP chunk size over %d hex digits",
+				    HTTP_CHUNK_DIGITS_MAX);
 				goto out;
 			}
 			size = size * 16 + d;

@@ -17,6 +17,9 @@
 #define HTTP_HEAD_MAX	(16 * 1024)
 #define HTTP_BODY_MAX	(64 * 1024 * 1024)
 #define HTTP_TIMEOUT_S	60
+/* A chunk size line's longest: 8 hex digits and an extension we skip. */
+#define HTTP_CHUNK_LINE_MAX	256
+#define HTTP_CHUNK_DIGITS_MAX	8
 
 struct http_conn {
 	int	 fd;

@@ -405,8 +405,33 @@ test_dechunk_line_limit(void **state)
 	b = size_line(max, "");
 	dechunk_more(b, strlen(b));
 	free(b);
+	/* the longest line and the CR of its CRLF: still waiting (this was
+	 * refused as too long, though the same line with its LF passes) */
+	b = size_line(max, "\r");
+	dechunk_more(b, strlen(b));
+	free(b);
 	b = size_line(max + 1, "");
+	dechunk_more(b, strlen(b));
+	free(b);
+	b = size_line(max + 2, "");
 	dechunk_bad(b, strlen(b), "HTTP chunk size line too long");
+	free(b);
+}
+
+/* The fuzzer's input: a 256-byte last-chunk line cut after its CR. */
+static void
+test_dechunk_split_after_cr(void **state)
+{
+	char *b;
+	size_t n;
+
+	(void)state;
+	b = size_line(HTTP_CHUNK_LINE_MAX, "\r\n\r\n");
+	b[0] = '0';
+	n = strlen(b);
+	dechunk_whole(b, n, S(""));
+	dechunk_more(b, HTTP_CHUNK_LINE_MAX + 1);
+	dechunk_more(b, n - 1);
 	free(b);
 }
 
@@ -426,8 +451,9 @@ test_dechunk_trailer_limit(void **state)
 	memset(b + 3, 'T', max);
 	memcpy(b + 3 + max, "\r\n\r\n", 5);
 	dechunk_whole(b, len, S(""));
-	/* the same line still arriving */
+	/* the same line still arriving, also with its CR */
 	dechunk_more(b, 3 + max);
+	dechunk_more(b, 3 + max + 1);
 	free(b);
 	len = 3 + max + 1 + 4;
 	b = malloc(len + 1);
@@ -436,7 +462,7 @@ test_dechunk_trailer_limit(void **state)
 	memset(b + 3, 'T', max + 1);
 	memcpy(b + 3 + max + 1, "\r\n\r\n", 5);
 	dechunk_bad(b, len, "HTTP trailer too long");
-	dechunk_bad(b, 3 + max + 1, "HTTP trailer too long");
+	dechunk_bad(b, 3 + max + 2, "HTTP trailer too long");
 	free(b);
 }
 
@@ -458,6 +484,7 @@ main(void)
 		cmocka_unit_test(test_dechunk_truncated),
 		cmocka_unit_test(test_dechunk_body_limit),
 		cmocka_unit_test(test_dechunk_line_limit),
+		cmocka_unit_test(test_dechunk_split_after_cr),
 		cmocka_unit_test(test_dechunk_trailer_limit),
 	};
 

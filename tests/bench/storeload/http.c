@@ -214,8 +214,12 @@ http_dechunk(const char *p, size_t len, char **body, size_t *body_len,
 		return -1;
 	}
 	for (;;) {
+		/*
+		 * A line still arriving may be the longest allowed and the CR
+		 * of its CRLF: the answer must not depend on where TCP split.
+		 */
 		if ((eol = memmem(p + off, len - off, "\r\n", 2)) == NULL) {
-			r = len - off > HTTP_CHUNK_LINE_MAX ? -1 : 1;
+			r = len - off > HTTP_CHUNK_LINE_MAX + 1 ? -1 : 1;
 			if (r < 0)
 				snprintf(err, errlen, "HTTP chunk size line too long");
 			goto out;
@@ -272,7 +276,7 @@ http_dechunk(const char *p, size_t len, char **body, size_t *body_len,
 	/* trailers, which we skip, up to an empty line */
 	for (;;) {
 		if ((eol = memmem(p + off, len - off, "\r\n", 2)) == NULL) {
-			r = len - off > HTTP_HEAD_MAX ? -1 : 1;
+			r = len - off > HTTP_HEAD_MAX + 1 ? -1 : 1;
 			if (r < 0)
 				snprintf(err, errlen, "HTTP trailer too long");
 			goto out;

@@ -11,7 +11,8 @@
  *   prefix of it is "not all there yet": the answer may not depend on how
  *   TCP split the bytes, which is how http_post feeds it;
  * - the input is also read as http_post reads a response: the head up to
- *   its empty line, then the chunked body after it.
+ *   its empty line (http_head_end: the first one, within the limit), then
+ *   the chunked body after it.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -103,20 +104,55 @@ check_dechunk(const char *p, size_t len)
 	free(body);
 }
 
+/*
+ * The end of the head: the first empty line, within the limit; shorter
+ * reads of it are "not all there yet".
+ */
+static int
+check_head_end(const char *p, size_t len, size_t *head_len)
+{
+	const char *first;
+	size_t again;
+	char err[256];
+	int r;
+
+	err[0] = '\0';
+	r = http_head_end(p, len, head_len, err, sizeof(err));
+	first = len >= 4 ? memmem(p, len, "\r\n\r\n", 4) : NULL;
+	switch (r) {
+	case 0:
+		if (first == NULL || *head_len != (size_t)(first - p) + 4 ||
+		    *head_len > HTTP_HEAD_MAX)
+			abort();
+		if (http_head_end(p, *head_len - 1, &again, err, sizeof(err)) != 1)
+			abort();
+		break;
+	case 1:
+		if (*head_len != 0 || first != NULL || len >= HTTP_HEAD_MAX)
+			abort();
+		break;
+	case -1:
+		fuzz_check_why(err);
+		if (*head_len != 0 || len < HTTP_HEAD_MAX || (first != NULL &&
+		    (size_t)(first - p) + 4 <= HTTP_HEAD_MAX))
+			abort();
+		break;
+	default:
+		abort();
+	}
+	return r;
+}
+
 /* As http_post reads a response: the head to its empty line, the rest. */
 static void
 check_response(const char *p, size_t len)
 {
-	const char *end;
 	size_t head_len, cl;
 	bool chunked, close;
 	char err[256];
 	int status;
 
-	if ((end = memmem(p, len, "\r\n\r\n", 4)) == NULL)
-		return;
-	head_len = (size_t)(end - p) + 4;
-	if (head_len > HTTP_HEAD_MAX)
+	if (check_head_end(p, len, &head_len) != 0)
 		return;
 	if (http_parse_head(p, head_len, &status, &cl, &chunked, &close, err,
 	    sizeof(err)) != 0 || !chunked)

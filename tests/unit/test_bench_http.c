@@ -4,7 +4,8 @@
  * limit is checked at its exact edge and every malformed input must be
  * refused with the message that names what was wrong.  Inputs are copied
  * to heap buffers of their exact size so that ASan (make unit-asan) sees
- * any read past their end.
+ * any read past their end.  http_post itself is driven over a socketpair,
+ * the server's side written by the test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -466,6 +470,270 @@ test_dechunk_trailer_limit(void **state)
 	free(b);
 }
 
+/* ---- the end of the head ---- */
+
+/* A head of exactly n bytes: a status line, an X: header padding it, CRLFCRLF. */
+static char *
+head_of(size_t n, const char *body)
+{
+	static const char start[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX: ";
+	size_t sl = sizeof(start) - 1, bl = strlen(body);
+	char *b = malloc(n + bl + 1);
+
+	assert_non_null(b);
+	assert_true(n >= sl + 4);
+	memcpy(b, start, sl);
+	memset(b + sl, 'a', n - sl - 4);
+	memcpy(b + n - 4, "\r\n\r\n", 4);
+	memcpy(b + n, body, bl + 1);
+	return b;
+}
+
+static int
+head_end(const char *p, size_t len, size_t *head_len, char *err, size_t errlen)
+{
+	char *b = exact(p, len);
+	int r;
+
+	r = http_head_end(b, len, head_len, err, errlen);
+	free(b);
+	return r;
+}
+
+static void
+test_head_end(void **state)
+{
+	const size_t max = HTTP_HEAD_MAX;
+	char err[256] = "";
+	size_t hl = 99, i;
+	char *b;
+
+	(void)state;
+	assert_int_equal(head_end("", 0, &hl, err, sizeof(err)), 1);
+	assert_true(hl == 0);
+	assert_int_equal(http_head_end(NULL, 0, &hl, err, sizeof(err)), 1);
+	assert_int_equal(head_end(S("HTTP/1.1 200 OK\r\n\r"), &hl, err, sizeof(err)), 1);
+	assert_int_equal(head_end(S("HTTP/1.1 200 OK\r\n\r\n{}"), &hl, err, sizeof(err)), 0);
+	assert_true(hl == 19);
+	/* the first empty line ends it, whatever follows */
+	assert_int_equal(head_end(S("\r\n\r\n\r\n\r\n"), &hl, err, sizeof(err)), 0);
+	assert_true(hl == 4);
+	/* a bare LF is not a line end */
+	assert_int_equal(head_end(S("HTTP/1.1 200 OK\n\n\r\n"), &hl, err, sizeof(err)), 1);
+
+	/* exactly the limit, with a body after it: found */
+	b = head_of(max, "{}");
+	assert_int_equal(head_end(b, max + 2, &hl, err, sizeof(err)), 0);
+	assert_true(hl == max);
+	assert_string_equal(err, "");
+	/* every shorter read of it may still grow into it */
+	for (i = 0; i < max; i += (i < 64 || i > max - 64) ? 1 : 509)
+		assert_int_equal(head_end(b, i, &hl, err, sizeof(err)), 1);
+	free(b);
+	/* one byte more: refused, even with its end already read */
+	b = head_of(max + 1, "{}");
+	assert_int_equal(head_end(b, max + 3, &hl, err, sizeof(err)), -1);
+	assert_string_equal(err, "HTTP head longer than 16384 bytes");
+	assert_true(hl == 0);
+	/* and refused as soon as the limit is read without an end */
+	assert_int_equal(head_end(b, max, &hl, err, sizeof(err)), -1);
+	assert_int_equal(head_end(b, max - 1, &hl, err, sizeof(err)), 1);
+	free(b);
+}
+
+/* ---- http_post over a socketpair ---- */
+
+struct peer {
+	struct http_conn c;	/* our side, as http_open leaves it */
+	int		 fd;	/* the server's side, written by the test */
+};
+
+#define REQ_PATH	"/v3/kv/range"
+#define REQ_BODY	"{\"key\":\"YQ==\"}"
+
+static void
+peer_open(struct peer *p)
+{
+	struct timeval tv = { 5, 0 };	/* a test that would hang fails */
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	memset(p, 0, sizeof(*p));
+	p->c.fd = sv[0];
+	p->fd = sv[1];
+	strcpy(p->c.host, "etcd");
+	strcpy(p->c.port, "2379");
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+}
+
+static void
+peer_send(struct peer *p, const char *s, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(p->fd, s, len);
+		assert_true(n > 0);
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+/* The request http_post sent: exactly one POST with our body. */
+static void
+peer_check_request(struct peer *p)
+{
+	static const char want[] = "POST " REQ_PATH " HTTP/1.1\r\nHost: etcd:2379\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 14\r\n\r\n" REQ_BODY;
+	char got[1024];
+	ssize_t n;
+
+	n = recv(p->fd, got, sizeof(got), MSG_DONTWAIT);
+	assert_true(n == (ssize_t)sizeof(want) - 1);
+	assert_memory_equal(got, want, sizeof(want) - 1);
+}
+
+static void
+peer_close(struct peer *p)
+{
+	http_close(&p->c);
+	close(p->fd);
+}
+
+static int
+post(struct peer *p, struct http_resp *resp, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return http_post(&p->c, REQ_PATH, REQ_BODY, strlen(REQ_BODY), resp, err,
+	    errlen);
+}
+
+/* The server answers with resp (and then ends its side if eof). */
+static void
+post_ok(struct peer *p, const char *resp, size_t len, int status,
+    const char *body, size_t body_len)
+{
+	struct http_resp r;
+	char err[256];
+
+	peer_send(p, resp, len);
+	assert_int_equal(post(p, &r, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(r.status, status);
+	assert_true(r.body_len == body_len);
+	assert_memory_equal(r.body, body, body_len);
+	assert_int_equal(r.body[body_len], '\0');
+	assert_true(p->c.len == 0);
+	peer_check_request(p);
+	http_resp_free(&r);
+}
+
+static void
+post_bad(struct peer *p, const char *resp, size_t len, bool eof, const char *msg)
+{
+	struct http_resp r;
+	char err[256];
+
+	peer_send(p, resp, len);
+	if (eof)
+		assert_int_equal(shutdown(p->fd, SHUT_WR), 0);
+	assert_int_equal(post(p, &r, err, sizeof(err)), -1);
+	assert_string_equal(err, msg);
+	/* nothing to free, nothing a caller could take for an answer */
+	assert_null(r.body);
+	assert_true(r.body_len == 0);
+	peer_check_request(p);
+}
+
+static void
+test_post_keep_alive(void **state)
+{
+	static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "3\r\n{\"a\r\n4;x\r\n\":1}\r\n0\r\n\r\n";
+	struct peer p;
+
+	(void)state;
+	peer_open(&p);
+	/* three answers on one connection, each read to its end and no further */
+	post_ok(&p, S("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"), 200, S("{}"));
+	post_ok(&p, S(chunked), 200, S("{\"a\":1}"));
+	post_ok(&p, S("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"), 404, S(""));
+	peer_close(&p);
+}
+
+static void
+test_post_head_limit(void **state)
+{
+	const size_t max = HTTP_HEAD_MAX;
+	struct peer p;
+	char *b;
+
+	(void)state;
+	peer_open(&p);
+	b = head_of(max, "{}");
+	post_ok(&p, b, max + 2, 200, S("{}"));
+	free(b);
+	b = head_of(max + 1, "{}");
+	post_bad(&p, b, max + 3, false, "HTTP head longer than 16384 bytes");
+	free(b);
+	peer_close(&p);
+	/* a head that stops short: the server's end is the error */
+	peer_open(&p);
+	post_bad(&p, S("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"), true,
+	    "HTTP connection to etcd:2379 closed before the response ended");
+	peer_close(&p);
+	/* and what the head says is checked before any body is read */
+	peer_open(&p);
+	post_bad(&p, S("HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n"), false,
+	    "HTTP body of 99999999 bytes, over the 67108864 limit");
+	peer_close(&p);
+}
+
+static void
+test_post_truncated(void **state)
+{
+	struct peer p;
+
+	(void)state;
+	peer_open(&p);
+	post_bad(&p, S("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{\"a\""), true,
+	    "HTTP connection to etcd:2379 closed before the response ended");
+	peer_close(&p);
+	peer_open(&p);
+	post_bad(&p, S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5\r\n{\"a\":\r\n0\r\n"), true,
+	    "HTTP connection to etcd:2379 closed before the response ended");
+	peer_close(&p);
+	peer_open(&p);
+	post_bad(&p, S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5\r\n{\"a\":1}\r\n0\r\n\r\n"), false, "HTTP chunk not followed by CRLF");
+	peer_close(&p);
+}
+
+/* Bytes after the answer: refused, never kept for the next request. */
+static void
+test_post_trailing_garbage(void **state)
+{
+	struct peer p;
+
+	(void)state;
+	peer_open(&p);
+	post_bad(&p, S("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}X"), false,
+	    "HTTP response followed by 1 unexpected bytes");
+	peer_close(&p);
+	/* a whole second answer would have passed for the next request's */
+	peer_open(&p);
+	post_bad(&p, S("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+	    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"), false,
+	    "HTTP response followed by 43 unexpected bytes");
+	peer_close(&p);
+	peer_open(&p);
+	post_bad(&p, S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "2\r\n{}\r\n0\r\n\r\n\r\n"), false,
+	    "HTTP response followed by 2 unexpected bytes");
+	peer_close(&p);
+}
+
 int
 main(void)
 {
@@ -486,6 +754,11 @@ main(void)
 		cmocka_unit_test(test_dechunk_line_limit),
 		cmocka_unit_test(test_dechunk_split_after_cr),
 		cmocka_unit_test(test_dechunk_trailer_limit),
+		cmocka_unit_test(test_head_end),
+		cmocka_unit_test(test_post_keep_alive),
+		cmocka_unit_test(test_post_head_limit),
+		cmocka_unit_test(test_post_truncated),
+		cmocka_unit_test(test_post_trailing_garbage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

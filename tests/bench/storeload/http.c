@@ -301,6 +301,28 @@ out:
 	return r;
 }
 
+int
+http_head_end(const char *buf, size_t len, size_t *head_len, char *err,
+    size_t errlen)
+{
+	const char *end = NULL;
+
+	*head_len = 0;
+	/* the empty line counts only if it ends within the limit */
+	if (len >= 4)
+		end = memmem(buf, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX,
+		    "\r\n\r\n", 4);
+	if (end != NULL) {
+		*head_len = (size_t)(end - buf) + 4;
+		return 0;
+	}
+	if (len >= HTTP_HEAD_MAX) {
+		snprintf(err, errlen, "HTTP head longer than %d bytes", HTTP_HEAD_MAX);
+		return -1;
+	}
+	return 1;
+}
+
 /* Reads more into c->buf, up to want bytes held in all; 0, or -1 at EOF/error. */
 static int
 fill(struct http_conn *c, size_t want, char *err, size_t errlen)
@@ -333,7 +355,6 @@ http_post(struct http_conn *c, const char *path, const char *body, size_t len,
     struct http_resp *resp, char *err, size_t errlen)
 {
 	char head[512];
-	const char *end;
 	size_t head_len, cl;
 	bool chunked;
 	int n, r;
@@ -352,15 +373,11 @@ http_post(struct http_conn *c, const char *path, const char *body, size_t len,
 		return -1;
 	}
 	/* the head: read until its empty line, at most HTTP_HEAD_MAX bytes */
-	while ((end = c->len > 0 ? memmem(c->buf, c->len, "\r\n\r\n", 4) : NULL) == NULL) {
-		if (c->len >= HTTP_HEAD_MAX) {
-			snprintf(err, errlen, "HTTP head longer than %d bytes", HTTP_HEAD_MAX);
-			return -1;
-		}
+	while ((r = http_head_end(c->buf, c->len, &head_len, err, errlen)) == 1)
 		if (fill(c, HTTP_HEAD_MAX, err, errlen) != 0)
 			return -1;
-	}
-	head_len = (size_t)(end - c->buf) + 4;
+	if (r != 0)
+		return -1;
 	if (http_parse_head(c->buf, head_len, &resp->status, &cl, &chunked,
 	    &resp->close, err, errlen) != 0)
 		return -1;
@@ -389,8 +406,17 @@ http_post(struct http_conn *c, const char *path, const char *body, size_t len,
 		resp->body[cl] = '\0';
 		resp->body_len = cl;
 	}
-	/* keep what came after this response (nothing, as we never pipeline) */
-	memmove(c->buf, c->buf + head_len + cl, c->len - head_len - cl);
-	c->len -= head_len + cl;
+	/*
+	 * We never pipeline, so bytes past the answer are the server's error;
+	 * kept, they would be read as the start of the next request's answer
+	 * and could even pass for it.
+	 */
+	if (c->len > head_len + cl) {
+		snprintf(err, errlen, "HTTP response followed by %zu unexpected bytes",
+		    c->len - head_len - cl);
+		http_resp_free(resp);
+		return -1;
+	}
+	c->len = 0;
 	return 0;
 }

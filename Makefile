@@ -114,6 +114,9 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBHUSH)
 $(BUILD)/tests/test_daemon_mounter $(BUILD)/tests/test_secretfs: \
     $(call obj,tests/unit/ns_fixture.c)
 
+# The load generator's HTTP decoders read a socket's bytes: unit-tested too.
+$(BUILD)/tests/test_bench_http: $(call obj,tests/bench/storeload/http.c)
+
 # A peer client for integration tests (tests/tools/hush-probe.c): presents a
 # node's real certificate to a manager.  Built by `make test-daemon` into
 # build/test/ next to the test hushd; never installed.

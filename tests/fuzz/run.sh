@@ -99,6 +99,20 @@ run_one() {
 		fi
 		libs="$B/libhushd.a $B/libhush.a"
 		;;
+	fuzz_bench_*)
+		# The store benchmark's decoders: fuzz_bench_NAME tests
+		# tests/bench/storeload/NAME.c, built with the library's flags.
+		benchobj=$B/obj/tests/bench/storeload/${name#fuzz_bench_}.o
+		if ! make --no-print-directory BUILD=$B CC=clang SAN=fuzz \
+		    "$benchobj" >"$log" 2>&1; then
+			echo "fuzz $name: FAILED (see log)"
+			echo "--- $log (building $benchobj failed, last 20 lines)"
+			tail -n 20 "$log"
+			echo "---"
+			return 1
+		fi
+		libs="$benchobj $B/libhush.a"
+		;;
 	esac
 
 	# $pkg_cflags, $libs and $pkg_libs are word lists: split on purpose.

@@ -197,9 +197,6 @@ http_parse_head(const char *head, size_t head_len, int *status,
 	return 0;
 }
 
-/* A chunk size line's longest: 8 hex digits and an extension we skip. */
-#define CHUNK_LINE_MAX	256
-
 int
 http_dechunk(const char *p, size_t len, char **body, size_t *body_len,
     size_t *used, char *err, size_t errlen)
@@ -217,14 +214,18 @@ http_dechunk(const char *p, size_t len, char **body, size_t *body_len,
 		return -1;
 	}
 	for (;;) {
+		/*
+		 * A line still arriving may be the longest allowed and the CR
+		 * of its CRLF: the answer must not depend on where TCP split.
+		 */
 		if ((eol = memmem(p + off, len - off, "\r\n", 2)) == NULL) {
-			r = len - off > CHUNK_LINE_MAX ? -1 : 1;
+			r = len - off > HTTP_CHUNK_LINE_MAX + 1 ? -1 : 1;
 			if (r < 0)
 				snprintf(err, errlen, "HTTP chunk size line too long");
 			goto out;
 		}
 		line = (size_t)(eol - (p + off));
-		if (line > CHUNK_LINE_MAX) {
+		if (line > HTTP_CHUNK_LINE_MAX) {
 			snprintf(err, errlen, "HTTP chunk size line too long");
 			goto out;
 		}
@@ -241,8 +242,9 @@ http_dechunk(const char *p, size_t len, char **body, size_t *body_len,
 				d = (unsigned)(ch - 'A' + 10);
 			else
 				break;
-			if (digits == 8) {
-				snprintf(err, errlen, "HTTP chunk size over 8 hex digits");
+			if (digits == HTTP_CHUNK_DIGITS_MAX) {
+				snprintf(err, errlen, "HTTP chunk size over %d hex digits",
+				    HTTP_CHUNK_DIGITS_MAX);
 				goto out;
 			}
 			size = size * 16 + d;
@@ -274,7 +276,7 @@ http_dechunk(const char *p, size_t len, char **body, size_t *body_len,
 	/* trailers, which we skip, up to an empty line */
 	for (;;) {
 		if ((eol = memmem(p + off, len - off, "\r\n", 2)) == NULL) {
-			r = len - off > HTTP_HEAD_MAX ? -1 : 1;
+			r = len - off > HTTP_HEAD_MAX + 1 ? -1 : 1;
 			if (r < 0)
 				snprintf(err, errlen, "HTTP trailer too long");
 			goto out;
@@ -297,6 +299,28 @@ http_dechunk(const char *p, size_t len, char **body, size_t *body_len,
 out:
 	free(out);
 	return r;
+}
+
+int
+http_head_end(const char *buf, size_t len, size_t *head_len, char *err,
+    size_t errlen)
+{
+	const char *end = NULL;
+
+	*head_len = 0;
+	/* the empty line counts only if it ends within the limit */
+	if (len >= 4)
+		end = memmem(buf, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX,
+		    "\r\n\r\n", 4);
+	if (end != NULL) {
+		*head_len = (size_t)(end - buf) + 4;
+		return 0;
+	}
+	if (len >= HTTP_HEAD_MAX) {
+		snprintf(err, errlen, "HTTP head longer than %d bytes", HTTP_HEAD_MAX);
+		return -1;
+	}
+	return 1;
 }
 
 /* Reads more into c->buf, up to want bytes held in all; 0, or -1 at EOF/error. */
@@ -331,7 +355,6 @@ http_post(struct http_conn *c, const char *path, const char *body, size_t len,
     struct http_resp *resp, char *err, size_t errlen)
 {
 	char head[512];
-	const char *end;
 	size_t head_len, cl;
 	bool chunked;
 	int n, r;
@@ -350,15 +373,11 @@ http_post(struct http_conn *c, const char *path, const char *body, size_t len,
 		return -1;
 	}
 	/* the head: read until its empty line, at most HTTP_HEAD_MAX bytes */
-	while ((end = c->len > 0 ? memmem(c->buf, c->len, "\r\n\r\n", 4) : NULL) == NULL) {
-		if (c->len >= HTTP_HEAD_MAX) {
-			snprintf(err, errlen, "HTTP head longer than %d bytes", HTTP_HEAD_MAX);
-			return -1;
-		}
+	while ((r = http_head_end(c->buf, c->len, &head_len, err, errlen)) == 1)
 		if (fill(c, HTTP_HEAD_MAX, err, errlen) != 0)
 			return -1;
-	}
-	head_len = (size_t)(end - c->buf) + 4;
+	if (r != 0)
+		return -1;
 	if (http_parse_head(c->buf, head_len, &resp->status, &cl, &chunked,
 	    &resp->close, err, errlen) != 0)
 		return -1;
@@ -387,8 +406,17 @@ http_post(struct http_conn *c, const char *path, const char *body, size_t len,
 		resp->body[cl] = '\0';
 		resp->body_len = cl;
 	}
-	/* keep what came after this response (nothing, as we never pipeline) */
-	memmove(c->buf, c->buf + head_len + cl, c->len - head_len - cl);
-	c->len -= head_len + cl;
+	/*
+	 * We never pipeline, so bytes past the answer are the server's error;
+	 * kept, they would be read as the start of the next request's answer
+	 * and could even pass for it.
+	 */
+	if (c->len > head_len + cl) {
+		snprintf(err, errlen, "HTTP response followed by %zu unexpected bytes",
+		    c->len - head_len - cl);
+		http_resp_free(resp);
+		return -1;
+	}
+	c->len = 0;
 	return 0;
 }

@@ -17,12 +17,15 @@
 #define HTTP_HEAD_MAX	(16 * 1024)
 #define HTTP_BODY_MAX	(64 * 1024 * 1024)
 #define HTTP_TIMEOUT_S	60
+/* A chunk size line's longest: 8 hex digits and an extension we skip. */
+#define HTTP_CHUNK_LINE_MAX	256
+#define HTTP_CHUNK_DIGITS_MAX	8
 
 struct http_conn {
 	int	 fd;
 	char	 host[128];
 	char	 port[16];
-	/* bytes read past the end of the last response */
+	/* the response being read; empty between requests */
 	char	*buf;
 	size_t	 len, cap;
 };
@@ -37,10 +40,23 @@ struct http_resp {
 /* addr is HOST:PORT (a numeric IPv4 or a name). */
 int	http_open(struct http_conn *c, const char *addr, char *err, size_t errlen);
 void	http_close(struct http_conn *c);
-/* POST body to path; on success resp holds the answer (free with http_resp_free). */
+/*
+ * POST body to path; on success resp holds the answer (free with
+ * http_resp_free).  Bytes the server sends past its answer are an error:
+ * we never pipeline, so they cannot belong to a later request.  After an
+ * error the connection is out of step: close it.
+ */
 int	http_post(struct http_conn *c, const char *path, const char *body, size_t len,
 	    struct http_resp *resp, char *err, size_t errlen);
 void	http_resp_free(struct http_resp *r);
+
+/*
+ * Finds the end of a response head in buf[0..len): 0 with *head_len (up to
+ * and including the empty line), 1 if it may yet come, -1 with err if it
+ * does not end within HTTP_HEAD_MAX bytes.
+ */
+int	http_head_end(const char *buf, size_t len, size_t *head_len, char *err,
+	    size_t errlen);
 
 /*
  * Parses a response head (status line and headers, up to and including the

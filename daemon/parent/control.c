@@ -30,6 +30,7 @@
 
 enum client_state {
 	CL_PENDING,		/* its request has not arrived whole */
+	CL_WAITING,		/* it has, and waits for a place in its pool */
 	CL_SERVING,		/* the request is being carried out */
 	CL_CLOSING,		/* answered: the reply is on its way out */
 	CL_GONE,		/* closed; freed at the next control_tick() */
@@ -53,8 +54,9 @@ struct client {
 	struct op	*op;		/* the request being served */
 	pid_t		 pid;
 	enum client_state state;
-	enum client_pool pool;		/* SERVING and CLOSING */
+	enum client_pool pool;		/* WAITING, SERVING and CLOSING */
 	uint64_t	 since_ms;	/* accepted (PENDING), answered (CLOSING) */
+	struct chan_msg	 parked;	/* WAITING: its request */
 };
 
 TAILQ_HEAD(client_list, client);
@@ -68,6 +70,8 @@ struct control {
 	 */
 	struct client_list gone;
 	size_t		 npending;
+	size_t		 nwaiting[NPOOLS];
+	size_t		 waiting_bytes;
 	size_t		 nserving[NPOOLS];	/* SERVING and CLOSING */
 	uint64_t	 accept_resume_ms;	/* after accept() ran out of fds */
 };
@@ -400,10 +404,15 @@ client_close(struct parent *p, struct client *c)
 	if (c->state == CL_GONE)
 		return;
 	TAILQ_REMOVE(&ctl->clients, c, entry);
-	if (c->state == CL_PENDING)
+	if (c->state == CL_PENDING) {
 		ctl->npending--;
-	else
+	} else if (c->state == CL_WAITING) {
+		ctl->nwaiting[c->pool]--;
+		ctl->waiting_bytes -= c->parked.len;
+		chan_msg_free(&c->parked);
+	} else {
 		ctl->nserving[c->pool]--;
+	}
 	/* The operation carries on (a commit must finish); its answer is dropped. */
 	if (c->op != NULL)
 		c->op->client = NULL;
@@ -565,6 +574,7 @@ accept_one(struct parent *p)
 	}
 	/* fds: an attach's pidfd; dispatch() refuses them on anything else */
 	chan_init(&c->ch, fd, "control", CONTROL_MAX_MSG, true);
+	c->parked.fd = -1;
 	c->pid = cred.pid;
 	c->state = CL_PENDING;
 	c->since_ms = child_now_ms();
@@ -603,31 +613,89 @@ request_pool(const struct chan_msg *cm)
 	return rq != NULL ? rq->pool : POOL_CLI;
 }
 
-/* A whole request has arrived: it leaves the pending pool for its own. */
+/*
+ * A whole request has arrived: it leaves the pending pool for its own,
+ * or waits for a place there (control_tick() serves it in turn), or is
+ * refused when too many wait already.  True when it is to be served now.
+ */
 static bool
-admit_request(struct parent *p, struct client *c, const struct chan_msg *cm)
+admit_request(struct parent *p, struct client *c, struct chan_msg *cm)
 {
+	struct control *ctl = p->ctl;
 	enum client_pool pool = request_pool(cm);
-	char detail[240];
+	char detail[300];
 
-	if (p->ctl->nserving[pool] >= pool_max[pool]) {
-		snprintf(detail, sizeof(detail), "hushd is busy: %zu %s requests are "
-		    "in progress, the most it serves at once; this one was not "
-		    "carried out, try again", pool_max[pool],
-		    pool == POOL_HOOK ? "container" : "hushctl");
-		client_refuse(p, c, pool == POOL_HOOK ? REFUSED_HOOK_FULL :
-		    REFUSED_CLI_FULL, HUSH_E_BUSY, detail);
+	if (ctl->nserving[pool] < pool_max[pool] && ctl->nwaiting[pool] == 0) {
+		ctl->npending--;
+		ctl->nserving[pool]++;
+		c->pool = pool;
+		c->state = CL_SERVING;
+		return true;
+	}
+	if (ctl->nwaiting[pool] < CONTROL_WAIT_MAX &&
+	    ctl->waiting_bytes + cm->len <= CONTROL_WAIT_BYTES) {
+		ctl->npending--;
+		ctl->nwaiting[pool]++;
+		ctl->waiting_bytes += cm->len;
+		c->pool = pool;
+		c->state = CL_WAITING;
+		c->parked = *cm;	/* now the client's: cm is left empty */
+		cm->buf = NULL;
+		cm->len = 0;
+		cm->fd = -1;
 		return false;
 	}
-	p->ctl->npending--;
-	p->ctl->nserving[pool]++;
-	c->pool = pool;
-	c->state = CL_SERVING;
-	return true;
+	snprintf(detail, sizeof(detail), "hushd is busy: %zu %s requests are "
+	    "in progress, the most it serves at once, and %zu more wait; this "
+	    "one was not carried out, try again", pool_max[pool],
+	    pool == POOL_HOOK ? "container" : "hushctl", ctl->nwaiting[pool]);
+	client_refuse(p, c, pool == POOL_HOOK ? REFUSED_HOOK_FULL :
+	    REFUSED_CLI_FULL, HUSH_E_BUSY, detail);
+	return false;
+}
+
+static void serve(struct parent *p, struct client *c, struct chan_msg *cm);
+
+/* The oldest waiting request of each pool with room, in turn. */
+static void
+serve_waiting(struct parent *p)
+{
+	struct control *ctl = p->ctl;
+	struct client *c;
+	struct chan_msg cm;
+
+	while (ctl->nwaiting[POOL_CLI] > 0 || ctl->nwaiting[POOL_HOOK] > 0) {
+		/*
+		 * From the head each time: serving one may close others
+		 * (an answer to several waiting operations), which moves
+		 * them off this list.
+		 */
+		TAILQ_FOREACH(c, &ctl->clients, entry)
+			if (c->state == CL_WAITING && ctl->nserving[c->pool] < pool_max[c->pool])
+				break;
+		if (c == NULL)
+			return;
+		cm = c->parked;
+		c->parked = (struct chan_msg){ .buf = NULL, .len = 0, .fd = -1 };
+		ctl->nwaiting[c->pool]--;
+		ctl->waiting_bytes -= cm.len;
+		ctl->nserving[c->pool]++;
+		c->state = CL_SERVING;
+		serve(p, c, &cm);
+		chan_msg_free(&cm);
+	}
 }
 
 static void
 dispatch(struct parent *p, struct client *c, struct chan_msg *cm)
+{
+	if (admit_request(p, c, cm))
+		serve(p, c, cm);
+}
+
+/* Carries out the request of c, which holds a place in its pool. */
+static void
+serve(struct parent *p, struct client *c, struct chan_msg *cm)
 {
 	const struct ctl_request *rq;
 	uint16_t allowed[2] = { 0, 0 };
@@ -636,8 +704,6 @@ dispatch(struct parent *p, struct client *c, struct chan_msg *cm)
 	char why[256];
 	int r;
 
-	if (!admit_request(p, c, cm))
-		return;
 	if ((m = malloc(sizeof(*m))) == NULL || (op = calloc(1, sizeof(*op))) == NULL) {
 		free(m);
 		client_close(p, c);
@@ -736,6 +802,7 @@ control_client_io(struct parent *p, struct client *c, short revents)
 		if (revents & (POLLIN | POLLHUP | POLLERR))
 			client_read(p, c);
 		return;
+	case CL_WAITING:
 	case CL_SERVING:
 		/*
 		 * Hung up: the answer has no one to go to.  Nothing more is
@@ -806,6 +873,7 @@ control_tick(struct parent *p, int *timeout)
 	free_gone(p->ctl);
 	if (p->ctl->accept_resume_ms > now)
 		lower(timeout, p->ctl->accept_resume_ms, now);
+	serve_waiting(p);
 	for (c = TAILQ_FIRST(&p->ctl->clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		switch (c->state) {
@@ -819,6 +887,7 @@ control_tick(struct parent *p, int *timeout)
 			    "send theirs at once)", CONTROL_REQUEST_MS);
 			client_refuse(p, c, REFUSED_IDLE, HUSH_E_TIMEOUT, detail);
 			break;
+		case CL_WAITING:
 		case CL_SERVING:
 		case CL_GONE:
 			break;

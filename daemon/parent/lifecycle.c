@@ -40,6 +40,7 @@ store_part_reset(struct store_part *s)
 	s->error[0] = '\0';
 	s->health[0] = '\0';
 	s->repair_aside[0] = '\0';
+	s->leader[0] = '\0';
 }
 
 void
@@ -154,6 +155,8 @@ raft_started(struct op *op, int status, const struct wire_msg *reply, const char
 		return;
 	}
 	p->store.phase = RAFT_UP;
+	/* The new process reports its leader next (raft_leader_moved()). */
+	p->store.leader[0] = '\0';
 	p->store.damaged = 0;
 	p->store.error[0] = '\0';
 	p->store.bootstrap = false;

@@ -42,16 +42,22 @@
  * cannot keep out a client that writes at once.  A request then draws on
  * one of two pools, by its type: the hook's (container attach and detach)
  * or everyone else's (hushctl), so hushctl sessions can never take the
- * room container starts need.  A request in progress (say, waiting for a
- * raft commit) is never idle.  Its reply must be read within
- * CONTROL_DRAIN_MS.  A connection refused for room is answered
- * HUSH_E_BUSY, which clients may resend: hushd never read the request, or
- * did nothing with it.
+ * room container starts need.  A request that finds its pool full waits
+ * for a place, in the order it came, up to CONTROL_WAIT_MAX of them per
+ * pool and CONTROL_WAIT_BYTES of requests in all: a burst of clients
+ * larger than a pool is served in turn rather than told to come back.  A
+ * request in progress (say, waiting for a raft commit) is never idle, nor
+ * is one waiting.  Its reply must be read within CONTROL_DRAIN_MS.  A
+ * connection refused for room is answered HUSH_E_BUSY, which clients may
+ * resend: hushd never read the request, or did nothing with it.
  */
 #define CONTROL_PENDING_MAX	128
 #define CONTROL_CLI_MAX		64
 #define CONTROL_HOOK_MAX	512	/* 256 container starts and their stops, at once */
-#define CONTROL_CONNS_MAX	(CONTROL_PENDING_MAX + CONTROL_CLI_MAX + CONTROL_HOOK_MAX)
+#define CONTROL_WAIT_MAX	192	/* per pool: 256 hushctl clients at once */
+#define CONTROL_WAIT_BYTES	(16u * 1024 * 1024)
+#define CONTROL_CONNS_MAX	(CONTROL_PENDING_MAX + CONTROL_CLI_MAX + CONTROL_HOOK_MAX + \
+				    2 * CONTROL_WAIT_MAX)
 #define CONTROL_REQUEST_MS	2000
 #define CONTROL_DRAIN_MS	10000
 
@@ -121,6 +127,11 @@ struct store_part {
 	struct op		*waiting_ready;
 	/* Requests forwarded to the raft leader, waiting (raft_calls.c). */
 	struct raft_call	*forwards;
+	/*
+	 * The leader's address as the raft process last reported it ("" for
+	 * none known): where a follower sends a write straight away.
+	 */
+	char			 leader[263];
 };
 void	store_part_reset(struct store_part *s);
 

@@ -26,6 +26,7 @@ struct raft_call {
 	void		*out;
 	uint16_t	 query_type;	/* 0 for a proposal */
 	bool		 forward_ok;
+	bool		 asked_local;	/* the local raft process has seen it */
 	bool		 local;
 	uint8_t		*raw;		/* the command or query, for forwarding */
 	size_t		 rawlen;
@@ -104,6 +105,8 @@ finish_query(struct raft_call *rc, const struct wire_msg *m)
 	free(inner);
 }
 
+static int send_local(struct raft_call *rc);
+
 /*
  * The leader's answer: sealed with the DEK for this request (peer_seal.c),
  * and inside, what its raft process answered (or its error); or an error
@@ -145,7 +148,19 @@ forwarded(void *arg, int status, const struct wire_msg *reply, int fd, const cha
 	if (msg_parse(inner, innerlen, WIRE_MAX_MSG, allowed, im, why, sizeof(why)) != 0) {
 		log_err("malformed answer from the raft leader: %s", why);
 		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "a malformed answer was refused");
-	} else if ((status = msg_reply_status(im, d, sizeof(d))) != 0) {
+	} else if ((status = msg_reply_status(im, d, sizeof(d))) == HUSH_E_NOTLEADER &&
+	    !rc->asked_local) {
+		/*
+		 * Sent straight to where the leader last was, and it is no
+		 * longer there: ask the local raft process, as when no leader
+		 * was known.  Nothing was applied (a follower never proposes).
+		 */
+		rc->op->p->store.leader[0] = '\0';
+		if (send_local(rc) == 0)
+			rc = NULL;	/* the local answer finishes it */
+		else
+			rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, d);
+	} else if (status != 0) {
 		rc->cb(rc->op, status, NULL, d);
 	} else if (rc->query_type) {
 		finish_query(rc, im);
@@ -156,7 +171,30 @@ out:
 	lockmem_free(inner);	/* wipes */
 	free(im);
 	free(m);
-	call_free(rc);
+	if (rc != NULL)
+		call_free(rc);
+}
+
+/* Sealed: neither net process may read a command, a query or its answer. */
+static int
+forward_to(struct raft_call *rc, const char *addr)
+{
+	struct parent *p = rc->op->p;
+	struct wire_enc req;
+	int r;
+
+	randombytes_buf(rc->nonce, sizeof(rc->nonce));
+	wire_enc_init(&req, rc->query_type ? DSP_QUERY : DSP_FORWARD, 1, WIRE_MAX_MSG);
+	if ((r = peer_seal(rc->query_type ? PURPOSE_DSP_QUERY : PURPOSE_DSP_FORWARD, rc->nonce,
+	    rc->raw, rc->rawlen, &req)) == 0)
+		r = cluster_rpc(p, addr, &req, forwarded, rc);
+	wire_enc_free(&req);
+	if (r != 0)
+		return r;
+	snprintf(rc->target, sizeof(rc->target), "%s", addr);
+	rc->next = p->store.forwards;
+	p->store.forwards = rc;
+	return 0;
 }
 
 static void
@@ -164,9 +202,7 @@ leader_known(void *arg, int status, const struct wire_msg *reply, int fd, const 
 {
 	struct raft_call *rc = arg;
 	struct parent *p = rc->op->p;
-	struct wire_enc req;
 	char addr[263];
-	int r;
 
 	if (status != 0 || wire_get_str(reply, T_LEADER_ADDR, addr, sizeof(addr)) != 0 ||
 	    strcmp(addr, p->node.advertise) == 0) {
@@ -175,21 +211,10 @@ leader_known(void *arg, int status, const struct wire_msg *reply, int fd, const 
 		call_free(rc);
 		return;
 	}
-	/* Sealed: neither net process may read a command, a query or its answer. */
-	randombytes_buf(rc->nonce, sizeof(rc->nonce));
-	wire_enc_init(&req, rc->query_type ? DSP_QUERY : DSP_FORWARD, 1, WIRE_MAX_MSG);
-	if ((r = peer_seal(rc->query_type ? PURPOSE_DSP_QUERY : PURPOSE_DSP_FORWARD, rc->nonce,
-	    rc->raw, rc->rawlen, &req)) == 0)
-		r = cluster_rpc(p, addr, &req, forwarded, rc);
-	wire_enc_free(&req);
-	if (r != 0) {
+	if (forward_to(rc, addr) != 0) {
 		rc->cb(rc->op, HUSH_E_UNAVAIL, NULL, "cannot reach the raft leader");
 		call_free(rc);
-		return;
 	}
-	snprintf(rc->target, sizeof(rc->target), "%s", addr);
-	rc->next = p->store.forwards;
-	p->store.forwards = rc;
 }
 
 /*
@@ -208,6 +233,7 @@ raft_leader_moved(struct parent *p, const char *addr)
 	struct raft_call *rc, **rp;
 	char detail[700];
 
+	snprintf(p->store.leader, sizeof(p->store.leader), "%s", addr);
 	for (rp = &p->store.forwards; (rc = *rp) != NULL;) {
 		if (*addr != '\0' && strcmp(rc->target, addr) == 0) {
 			rp = &rc->next;
@@ -257,6 +283,7 @@ send_local(struct raft_call *rc)
 	struct wire_enc e;
 	int r;
 
+	rc->asked_local = true;
 	wire_enc_init(&e, rc->query_type ? RAFTP_QUERY : RAFTP_PROPOSE, child_next_id(&p->raft),
 	    WIRE_MAX_MSG);
 	wire_put_bytes(&e, rc->query_type ? T_QUERY : T_COMMAND, rc->raw, rc->rawlen);
@@ -292,7 +319,18 @@ start(struct op *op, const uint8_t *raw, size_t len, bool query, bool forward_ok
 	rc->local = local;
 	if (query)
 		rc->query_type = (uint16_t)(raw[2] << 8 | raw[3]);
-	if ((r = send_local(rc)) != 0)
+	/*
+	 * A follower sends a write (or a leader's query) straight to the
+	 * leader it last heard of: asking its own raft process first, to be
+	 * told "not the leader", then where the leader is, cost two round
+	 * trips to it per request, most of a forwarded write's time here.
+	 */
+	if (forward_ok && !local && op->p->store.leader[0] != '\0' &&
+	    strcmp(op->p->store.leader, op->p->node.advertise) != 0 &&
+	    forward_to(rc, op->p->store.leader) == 0)
+		return 0;
+	r = send_local(rc);
+	if (r != 0)
 		call_free(rc);
 	return r;
 }

@@ -90,6 +90,8 @@ static struct {
 	uv_timer_t		 resume;	/* see poll_cb() */
 	bool			 space_short;	/* see space_for() */
 	uint64_t		 space_checked_ms;
+	uint64_t		 space_free;	/* at the last look */
+	uint64_t		 space_spent;	/* asked for since */
 	unsigned		 snap_threshold;	/* the parent's; see raft_proc_scale_snapshots() */
 	unsigned		 snap_trailing;
 	unsigned		 snap_threshold_now;
@@ -100,6 +102,7 @@ static struct {
  * been stalled: stopped (SIGSTOP, a frozen VM or container) or starved.
  */
 #define STALL_MS 150
+#define SPACE_RECHECK_MS 100
 
 static void update_poll(void);
 static void shutdown_raft(void);
@@ -279,11 +282,25 @@ disk_status(int status)
 static bool
 space_for(uint64_t extra, char *why, size_t whylen)
 {
+	uint64_t now = uv_now(R.loop);
 	bool ok;
 
+	/*
+	 * A statfs() per write was a system call per write for an answer
+	 * that changes slowly: between two looks, 100 ms apart at most, the
+	 * writes' own bytes are counted off the free space last seen.
+	 */
+	if (!R.space_short && now - R.space_checked_ms < SPACE_RECHECK_MS &&
+	    R.space_free >= HUSH_RAFT_DISK_NEED + R.space_spent + extra) {
+		R.space_spent += extra;
+		return true;
+	}
 	ok = disk_check(".", raft_proc_dir, HUSH_RAFT_DISK_NEED + extra, why,
 	    whylen) != HUSH_E_NOSPACE;
-	R.space_checked_ms = uv_now(R.loop);
+	if (disk_free(".", &R.space_free) != 0)
+		R.space_free = 0;	/* look again next time */
+	R.space_spent = extra;
+	R.space_checked_ms = now;
 	if (!ok && !R.space_short)
 		log_warn("%s: the raft store takes no writes until space is freed", why);
 	if (!ok)

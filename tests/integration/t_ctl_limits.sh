@@ -117,11 +117,24 @@ check "the refusals are logged, but not one line each ($n lines)" \
 kill "$IDLE" 2>/dev/null
 
 # ---- hushctl requests stuck in progress ----------------------------------
-# raft stopped: 80 'secret ls' wait for it, more than the hushctl pool
-# holds.  A container start needs no raft: it must still go through.
+# raft stopped: 240 'secret ls' wait for it, more than the hushctl pool
+# holds (64): the rest wait their turn (up to 192), none is turned away.
+# 40 more are more than wait: those are told "busy" (and retry).  A
+# container start needs no raft: it must still go through.
 R=$(child_pid a raft)
 kill -STOP "$R"
-for i in $(seq 1 80); do
+busy_lines() { grep -Ec "hushd is busy: 64 hushctl requests|[0-9]+ hushctl pool full" "$T_DIR/a.log"; }
+busy0=$(busy_lines)
+for i in $(seq 1 240); do
+	hc a secret ls -q >"$T_DIR/stuck.$i.out" 2>"$T_DIR/stuck.$i.err" &
+	echo $! >>"$T_DIR/stuck.pids"
+done
+sleep 2
+# refusals are logged at once or in the summary 10 s on: look after that
+sleep 10
+eq "240 hushctl requests with raft stopped: 64 served, the rest wait, none refused" \
+    "$busy0" "$(busy_lines)"
+for i in $(seq 241 280); do
 	hc a secret ls -q >"$T_DIR/stuck.$i.out" 2>"$T_DIR/stuck.$i.err" &
 	echo $! >>"$T_DIR/stuck.pids"
 done
@@ -138,7 +151,7 @@ check "... as does its poststop" hook poststop stuck1 "$C2"
 kill -CONT "$R"
 fails=0
 for p in $(cat "$T_DIR/stuck.pids"); do wait "$p" || fails=$((fails + 1)); done
-eq "once raft runs again, all 80 hushctl requests succeed (the busy ones retried)" 0 "$fails"
+eq "once raft runs again, all 280 hushctl requests succeed (the busy ones retried)" 0 "$fails"
 # logged at once, or counted into the next summary (10 s at most)
 check "hushd logged that it turned hushctl requests away for room" wait_for 12 grep -Eq \
     "hushd is busy: 64 hushctl requests|[0-9]+ hushctl pool full" "$T_DIR/a.log"

@@ -88,6 +88,28 @@ test_round_trip(void **state)
 	assert_int_equal(keyring_drop("hush:test:rt"), 0);
 }
 
+/* Into the caller's buffer: the payload, or a refusal (and a wiped buffer) if it is larger. */
+static void
+test_get_into(void **state)
+{
+	uint8_t data[32], buf[32], small[16];
+	size_t len = 0;
+
+	randombytes_buf(data, sizeof(data));
+	assert_int_equal(keyring_put("hush:test:into", data, sizeof(data)), 0);
+	assert_int_equal(keyring_get_into("hush:test:into", buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, sizeof(data));
+	assert_memory_equal(buf, data, sizeof(data));
+	memset(small, 0xaa, sizeof(small));
+	assert_int_equal(keyring_get_into("hush:test:into", small, sizeof(small), &len),
+	    HUSH_E_TOOBIG);
+	for (size_t i = 0; i < sizeof(small); i++)
+		assert_int_equal(small[i], 0);
+	assert_int_equal(keyring_get_into("hush:test:never-put", buf, sizeof(buf), &len),
+	    HUSH_E_NOTFOUND);
+	assert_int_equal(keyring_drop("hush:test:into"), 0);
+}
+
 static void
 test_get_missing(void **state)
 {
@@ -316,6 +338,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_get_missing),
+		cmocka_unit_test(test_get_into),
 		cmocka_unit_test(test_perms_possessor_only),
 		cmocka_unit_test(test_child_cut_off),
 		cmocka_unit_test(test_drop),

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "idmap.h"
 #include "msg.h"
+#include "seal.h"
 #include "names.h"
 
 #define REQ WIRE_F_REQUIRED
@@ -333,6 +334,7 @@ static const struct wire_field_spec f_rec_secret[] = {
 static const struct wire_field_spec f_snap_header[] = {
 	F(T_VERSION, WIRE_U32, REQ, 0, 0),
 };
+/* The value in clear (T_DATA, snapshot versions 1 and 2) or sealed (3). */
 static const struct wire_field_spec f_snap_secret[] = {
 	F_ID(T_SECRET_ID, REQ),
 	F_NAME(REQ),
@@ -340,7 +342,8 @@ static const struct wire_field_spec f_snap_secret[] = {
 	F(T_UPDATED, WIRE_I64, REQ, 0, 0),
 	F(T_VERSION, WIRE_U32, REQ, 0, 0),
 	F_LABELS,
-	F_SECRET_DATA,
+	F(T_DATA, WIRE_BYTES, 0, 1, HUSH_SECRET_MAX),
+	F(T_SEALED, WIRE_BYTES, 0, 1 + SEAL_OVERHEAD, HUSH_SECRET_MAX + SEAL_OVERHEAD),
 };
 static const struct wire_field_spec f_snap_dedup[] = {
 	F_REQ_ID,

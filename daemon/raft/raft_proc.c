@@ -419,8 +419,10 @@ do_start(const struct wire_msg *m)
 		}
 	}
 
-	if ((r = store_init(&R.store)) != 0 ||
-	    (r = fsm_init(&R.fsm, &R.store, R.dek.p)) != 0 ||
+	if ((r = store_init(&R.store)) != 0)
+		fatal_r(r, "initialising the state machine");
+	store_use_key(&R.store, R.dek.p);
+	if ((r = fsm_init(&R.fsm, &R.store, R.dek.p)) != 0 ||
 	    (r = transport_init(&R.transport, &R.ch)) != 0)
 		fatal_r(r, "initialising the state machine");
 	/*

@@ -116,6 +116,16 @@ outcome_key(const uint8_t req_id[16], char key[33])
 	sodium_bin2hex(key, 33, req_id, 16);
 }
 
+void
+store_use_key(struct store *s, const uint8_t dek[SEAL_KEY_BYTES])
+{
+	static const char purpose[] = "hush/store-memory-key";
+
+	/* A key of its own, not the DEK itself: values never open as entries. */
+	crypto_generichash(s->memkey, SEAL_KEY_BYTES, (const uint8_t *)purpose,
+	    sizeof(purpose) - 1, dek, SEAL_KEY_BYTES);
+}
+
 const struct store_outcome *
 store_outcome(const struct store *s, const uint8_t req_id[16])
 {
@@ -759,22 +769,17 @@ grow_append(struct growbuf *g, struct wire_enc *e)
 }
 
 /*
- * plain is one guarded buffer, as large as the largest value, that every
- * secret is opened into in turn: a buffer of its own per secret cost an
- * mmap, an mprotect and a munmap each, and with them most of a snapshot's
- * time (the raft process's loop stands still while it is taken).
+ * A value goes into a snapshot as it is held, sealed under the memory key
+ * (the snapshot as a whole is sealed again, with the DEK): opening and
+ * copying each one was most of a snapshot's time, with the raft loop
+ * standing still.
  */
 static int
-snap_secret(struct store *s, struct growbuf *g, const struct store_secret *x,
-    struct secbuf *plain)
+snap_secret(struct growbuf *g, const struct store_secret *x)
 {
 	struct wire_enc e;
-	size_t outlen;
 	int r;
 
-	if ((r = seal_open(s->memkey, SECRET_PURPOSE, x->sealed, x->sealed_len,
-	    plain->p, plain->len, &outlen)) != 0)
-		return r;
 	wire_enc_init(&e, SNAP_SECRET, 0, WIRE_MAX_MSG);
 	wire_put_str(&e, T_SECRET_ID, x->id);
 	wire_put_str(&e, T_NAME, x->name);
@@ -783,8 +788,7 @@ snap_secret(struct store *s, struct growbuf *g, const struct store_secret *x,
 	wire_put_u32(&e, T_VERSION, x->version);
 	for (size_t i = 0; i < x->nlabels; i++)
 		wire_put_str(&e, T_LABEL, x->labels[i]);
-	wire_put_bytes(&e, T_DATA, plain->p, outlen);
-	sodium_memzero(plain->p, outlen);
+	wire_put_bytes(&e, T_SEALED, x->sealed, x->sealed_len);
 	r = grow_append(g, &e);
 	wire_enc_free(&e);
 	return r;
@@ -805,7 +809,7 @@ secrets_snap_bytes(const struct store *s)
 
 		/* header, six fields (id, name, created, updated, version, data) */
 		n += WIRE_HDR_LEN + 6 * WIRE_FIELD_HDR_LEN + HUSH_ID_LEN + strlen(x->name) +
-		    8 + 8 + 4 + x->data_len;
+		    8 + 8 + 4 + x->sealed_len;
 		for (size_t j = 0; j < x->nlabels; j++)
 			n += WIRE_FIELD_HDR_LEN + strlen(x->labels[j]);
 	}
@@ -846,18 +850,8 @@ store_snapshot_room(struct store *s, size_t head, size_t tail, uint8_t **buf, si
 		r = grow_append(&g, &ne);
 		wire_enc_free(&ne);
 	}
-	if (r == 0 && s->nsecrets > 0) {
-		struct secbuf plain = SECBUF_INIT;
-		size_t most = 1;
-
-		for (size_t i = 0; i < s->nsecrets; i++)
-			if (s->secrets[i].data_len > most)
-				most = s->secrets[i].data_len;
-		r = secbuf_alloc(&plain, most);
-		for (size_t i = 0; r == 0 && i < s->nsecrets; i++)
-			r = snap_secret(s, &g, &s->secrets[i], &plain);
-		secbuf_free(&plain);
-	}
+	for (size_t i = 0; r == 0 && i < s->nsecrets; i++)
+		r = snap_secret(&g, &s->secrets[i]);
 	/* After the secrets: restoring a service checks that its secrets exist. */
 	for (size_t i = 0; r == 0 && i < s->nservices; i++) {
 		wire_enc_init(&e, SNAP_SERVICE, 0, HUSH_SERVICE_RECORD_MAX + 1024);
@@ -938,12 +932,19 @@ restore_cluster(struct store *s, const struct wire_msg *m)
 	return 0;
 }
 
+/*
+ * Version 3 carries the value sealed under the memory key, which every
+ * manager derives from the DEK (store_use_key()): checked to open (into
+ * check, a buffer for the largest value, reused), then kept as it is.
+ * Earlier versions carry it in clear, sealed here.
+ */
 static int
-restore_secret(struct store *s, const struct wire_msg *m)
+restore_secret(struct store *s, const struct wire_msg *m, uint32_t version,
+    struct secbuf *check)
 {
 	struct store_secret x;
 	const uint8_t *data;
-	size_t len;
+	size_t len, outlen;
 	char why[256];
 	int r;
 
@@ -953,15 +954,36 @@ restore_secret(struct store *s, const struct wire_msg *m)
 	    wire_get_i64(m, T_CREATED, &x.created) != 0 ||
 	    wire_get_i64(m, T_UPDATED, &x.updated) != 0 ||
 	    wire_get_u32(m, T_VERSION, &x.version) != 0 ||
-	    wire_get_bytes(m, T_DATA, &data, &len) != 0)
+	    wire_get_bytes(m, version >= 3 ? T_SEALED : T_DATA, &data, &len) != 0)
 		return HUSH_E_CORRUPT;
 	if (store_secret_find(s, x.id) != NULL || store_secret_find(s, x.name) != NULL)
 		return HUSH_E_CORRUPT;
-	if ((r = copy_labels(m, &x, why, sizeof(why))) != 0 ||
-	    (r = seal_value(s, &x, data, len)) != 0 ||
-	    (r = add_secret(s, &x)) != 0) {
+	if ((r = copy_labels(m, &x, why, sizeof(why))) != 0) {
 		secret_free(&x);
 		return r == HUSH_E_INVAL ? HUSH_E_CORRUPT : r;
+	}
+	if (version >= 3) {
+		if (len < SEAL_OVERHEAD + 1 || len - SEAL_OVERHEAD > check->len ||
+		    seal_open(s->memkey, SECRET_PURPOSE, data, len, check->p, check->len,
+		    &outlen) != 0) {
+			secret_free(&x);
+			return HUSH_E_CORRUPT;
+		}
+		sodium_memzero(check->p, outlen);
+		if ((x.sealed = malloc(len)) == NULL) {
+			secret_free(&x);
+			return HUSH_E_NOMEM;
+		}
+		memcpy(x.sealed, data, len);
+		x.sealed_len = len;
+		x.data_len = outlen;
+	} else if ((r = seal_value(s, &x, data, len)) != 0) {
+		secret_free(&x);
+		return r;
+	}
+	if ((r = add_secret(s, &x)) != 0) {
+		secret_free(&x);
+		return r;
 	}
 	return 0;
 }
@@ -1036,6 +1058,7 @@ store_restore(struct store *s, const uint8_t *buf, size_t len)
 	struct wire_hdr hdr;
 	size_t off = 0, mlen;
 	uint32_t version = 0;
+	struct secbuf check = SECBUF_INIT;
 	char why[256];
 	bool first = true;
 	int r = 0;
@@ -1074,7 +1097,10 @@ store_restore(struct store *s, const uint8_t *buf, size_t len)
 			r = restore_cluster(s, m);
 			break;
 		case SNAP_SECRET:
-			r = restore_secret(s, m);
+			if (check.p == NULL)
+				r = secbuf_alloc(&check, HUSH_SECRET_MAX);
+			if (r == 0)
+				r = restore_secret(s, m, version, &check);
 			break;
 		case SNAP_NODE:
 			r = store_node_restore(s, m);
@@ -1091,6 +1117,7 @@ store_restore(struct store *s, const uint8_t *buf, size_t len)
 		}
 	}
 	free(m);
+	secbuf_free(&check);
 	if (r == 0 && first)
 		r = HUSH_E_CORRUPT;
 	if (r != 0)

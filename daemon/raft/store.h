@@ -26,9 +26,11 @@
 #define STORE_DEDUP_MAX 4096
 /*
  * Version 2 added services (SNAP_SERVICE) and node labels; a version 1
- * snapshot has neither and still restores.
+ * snapshot has neither and still restores.  Version 3 carries values
+ * sealed under the memory key (T_SEALED; store_use_key()) instead of in
+ * clear (T_DATA), which older versions still do.
  */
-#define STORE_SNAP_VERSION 2
+#define STORE_SNAP_VERSION 3
 #define STORE_SNAP_VERSION_MIN 1
 /* Bounds that keep every record within the codec's limits. */
 #define STORE_RM_MAX 250		/* secrets per removal (fields per outcome) */
@@ -137,6 +139,12 @@ struct store {
 };
 
 int	store_init(struct store *s);
+/*
+ * The memory key values are sealed under, derived from the DEK, so that
+ * every manager's is the same and a snapshot carries values as they are
+ * held.  Until it is called (or in tests that do not) the key is random.
+ */
+void	store_use_key(struct store *s, const uint8_t dek[32]);
 void	store_free(struct store *s);
 /* Empties the store (before a snapshot restore). */
 void	store_reset(struct store *s);

@@ -22,11 +22,15 @@
 #include "msg.h"
 #include "names.h"
 #include "raft/store.h"
+#include "seal.h"
 #include "wire.h"
 
 #define CA_CERT	"-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n"
 #define ADDR	"192.0.2.10:2377"
 #define EXPIRY	(90ull * 24 * 3600)
+
+/* Every test store seals values under one key, as every manager does (store_use_key()). */
+static const uint8_t test_memory_dek[32] = { 0x42 };
 
 static const uint16_t cmd_types[] = {
 	CMD_CLUSTER_INIT, CMD_TOKEN_ROTATE, CMD_SECRET_CREATE, CMD_SECRET_RM,
@@ -60,7 +64,22 @@ new_store(void)
 
 	assert_non_null(s);
 	assert_int_equal(store_init(s), 0);
+	store_use_key(s, test_memory_dek);
 	return s;
+}
+
+/* The value of secret ref, opened from the store's memory, NUL-terminated. */
+static size_t
+value_of(struct store *s, const char *ref, uint8_t *out, size_t cap)
+{
+	struct store_secret *x = store_secret_find(s, ref);
+	size_t n = 0;
+
+	assert_non_null(x);
+	assert_int_equal(seal_open(s->memkey, SECRET_PURPOSE, x->sealed, x->sealed_len, out,
+	    cap - 1, &n), 0);
+	out[n] = '\0';
+	return n;
 }
 
 static void
@@ -927,7 +946,14 @@ test_snapshot_restore(void **state)
 
 	/* The restored secret values are intact. */
 	assert_int_equal(store_snapshot(t, &snap2, &len2), 0);
-	assert_non_null(memmem(snap2, len2, "value-a", 7));
+	/* Values travel sealed, never in clear, even inside the sealed snapshot. */
+	assert_null(memmem(snap2, len2, "value-a", 7));
+	{
+		uint8_t v[64];
+
+		assert_int_equal(value_of(t, "alpha", v, sizeof(v)), 7);
+		assert_string_equal((char *)v, "value-a");
+	}
 	assert_memory_equal(snap2, snap, len);
 	snap_free(snap2, len2);
 
@@ -961,13 +987,19 @@ test_snapshot_big_secret(void **state)
 	assert_int_equal(apply_enc(s, &e, NULL), 0);
 	assert_int_equal(outcome_code(s, rid), 0);
 	assert_int_equal(store_snapshot(s, &snap, &len), 0);
-	assert_non_null(memmem(snap, len, data, HUSH_SECRET_MAX));
+	assert_null(memmem(snap, len, data, HUSH_SECRET_MAX));
 	assert_int_equal(store_restore(t, snap, len), 0);
 	assert_same_answers(s, t);
 	snap_free(snap, len);
-	assert_int_equal(store_snapshot(t, &snap, &len), 0);
-	assert_non_null(memmem(snap, len, data, HUSH_SECRET_MAX));
-	snap_free(snap, len);
+	{
+		uint8_t *v = malloc(HUSH_SECRET_MAX + 1);
+
+		assert_non_null(v);
+		assert_int_equal(value_of(t, t->secrets[0].id, v, HUSH_SECRET_MAX + 1),
+		    HUSH_SECRET_MAX);
+		assert_memory_equal(v, data, HUSH_SECRET_MAX);
+		free(v);
+	}
 	free(data);
 	del_store(s);
 	del_store(t);
@@ -1068,6 +1100,9 @@ sb_enc(struct sbuf *b, struct wire_enc *e)
 	wire_enc_free(e);
 }
 
+/* Hand-made snapshots carry values in clear, as versions 1 and 2 did. */
+#define HANDMADE_VERSION	2
+
 static void
 sb_header(struct sbuf *b, uint32_t version)
 {
@@ -1165,7 +1200,7 @@ test_restore_good_handmade(void **state)
 	struct store *s = new_store();
 	uint8_t rid[16];
 
-	sb_header(&b, STORE_SNAP_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
 	sb_cluster(&b, 1, true);
 	sb_secret(&b, ID1, "one");
 	sb_secret(&b, ID2, "two");
@@ -1204,12 +1239,12 @@ test_restore_refusals(void **state)
 
 	/* Header not first. */
 	sb_cluster(&b, 0, false);
-	sb_header(&b, STORE_SNAP_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
 	assert_int_equal(try_restore(&b), HUSH_E_CORRUPT);
 
 	/* Two headers. */
-	sb_header(&b, STORE_SNAP_VERSION);
-	sb_header(&b, STORE_SNAP_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
 	assert_int_equal(try_restore(&b), HUSH_E_CORRUPT);
 
 	/* Wrong version. */
@@ -1221,39 +1256,39 @@ test_restore_refusals(void **state)
 
 	/* Truncated last message, at several points. */
 	for (size_t cut = 1; cut < 40; cut += 7) {
-		sb_header(&b, STORE_SNAP_VERSION);
+		sb_header(&b, HANDMADE_VERSION);
 		sb_cluster(&b, 0, false);
 		sb_secret(&b, ID1, "one");
 		b.len -= cut;
 		assert_int_equal(try_restore(&b), HUSH_E_CORRUPT);
 	}
 	/* Garbage after the last message. */
-	sb_header(&b, STORE_SNAP_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
 	sb_add(&b, "\x00\x01", 2);
 	assert_int_equal(try_restore(&b), HUSH_E_CORRUPT);
 
 	/* Same name twice; same id twice. */
-	sb_header(&b, STORE_SNAP_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
 	sb_cluster(&b, 0, false);
 	sb_secret(&b, ID1, "one");
 	sb_secret(&b, ID2, "one");
 	assert_int_equal(try_restore(&b), HUSH_E_CORRUPT);
-	sb_header(&b, STORE_SNAP_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
 	sb_secret(&b, ID1, "one");
 	sb_secret(&b, ID1, "two");
 	assert_int_equal(try_restore(&b), HUSH_E_CORRUPT);
 
 	/* Two cluster records. */
-	sb_header(&b, STORE_SNAP_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
 	sb_cluster(&b, 0, false);
 	sb_cluster(&b, 0, false);
 	assert_int_equal(try_restore(&b), HUSH_E_CORRUPT);
 
 	/* Autolock without a KEK, and a KEK without autolock. */
-	sb_header(&b, STORE_SNAP_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
 	sb_cluster(&b, 1, false);
 	assert_int_equal(try_restore(&b), HUSH_E_CORRUPT);
-	sb_header(&b, STORE_SNAP_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
 	sb_cluster(&b, 0, true);
 	assert_int_equal(try_restore(&b), HUSH_E_CORRUPT);
 
@@ -1262,7 +1297,7 @@ test_restore_refusals(void **state)
 		struct wire_enc e;
 		uint8_t rid[16];
 
-		sb_header(&b, STORE_SNAP_VERSION);
+		sb_header(&b, HANDMADE_VERSION);
 		next_req(rid);
 		wire_enc_init(&e, CMD_TOKEN_ROTATE, 0, 64);
 		wire_put_bytes(&e, T_REQ_ID, rid, 16);
@@ -1274,7 +1309,7 @@ test_restore_refusals(void **state)
 	{
 		struct wire_enc e;
 
-		sb_header(&b, STORE_SNAP_VERSION);
+		sb_header(&b, HANDMADE_VERSION);
 		wire_enc_init(&e, SNAP_SECRET, 0, 65536);
 		wire_put_str(&e, T_SECRET_ID, ID1);
 		wire_put_str(&e, T_NAME, "one");
@@ -1292,7 +1327,7 @@ test_restore_refusals(void **state)
 	{
 		struct wire_enc e;
 
-		sb_header(&b, STORE_SNAP_VERSION);
+		sb_header(&b, HANDMADE_VERSION);
 		wire_enc_init(&e, SNAP_DEDUP, 0, 256);
 		wire_put_u32(&e, T_ERRCODE, 0);
 		sb_enc(&b, &e);
@@ -1300,7 +1335,7 @@ test_restore_refusals(void **state)
 	}
 
 	/* The well-formed baseline of the cases above restores. */
-	sb_header(&b, STORE_SNAP_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
 	sb_cluster(&b, 0, false);
 	sb_secret(&b, ID1, "one");
 	sb_secret(&b, ID2, "two");
@@ -1326,7 +1361,7 @@ test_restore_refuses_malformed_dedup_id(void **state)
 	size_t len = 0;
 
 	memset(rid, 0x42, sizeof(rid));
-	sb_header(&b, STORE_SNAP_VERSION);
+	sb_header(&b, HANDMADE_VERSION);
 	wire_enc_init(&e, SNAP_DEDUP, 0, 256);
 	wire_put_bytes(&e, T_REQ_ID, rid, 16);
 	wire_put_u32(&e, T_ERRCODE, 0);
@@ -1538,6 +1573,41 @@ test_pages(void **state)
 	del_store(s);
 }
 
+/*
+ * Version 3 carries values sealed under the memory key every manager
+ * derives from the DEK: a store with another key (another cluster's
+ * DEK) refuses such a snapshot rather than hold values it cannot open,
+ * and a version 3 record with its value in clear is refused too.
+ */
+static void
+test_restore_sealed_values_need_the_key(void **state)
+{
+	static const uint8_t other[32] = { 0x43 };
+	struct store *s = new_store(), *u = new_store();
+	struct sbuf b = { 0 };
+	uint8_t *snap = NULL;
+	size_t len = 0;
+
+	init_cluster(s, NULL);
+	assert_int_equal(create(s, "one", "value", NULL, NULL, NULL), 0);
+	assert_int_equal(store_snapshot(s, &snap, &len), 0);
+	store_use_key(u, other);
+	assert_int_equal(store_restore(u, snap, len), HUSH_E_CORRUPT);
+	assert_int_equal(u->nsecrets, 0);
+	store_use_key(u, test_memory_dek);
+	assert_int_equal(store_restore(u, snap, len), 0);
+	assert_int_equal(u->nsecrets, 1);
+	snap_free(snap, len);
+
+	sb_header(&b, STORE_SNAP_VERSION);
+	sb_cluster(&b, 0, false);
+	sb_secret(&b, ID1, "clear");	/* T_DATA, as version 2 had it */
+	assert_int_equal(store_restore(u, b.p, b.len), HUSH_E_CORRUPT);
+	free(b.p);
+	del_store(s);
+	del_store(u);
+}
+
 int
 main(void)
 {
@@ -1555,6 +1625,7 @@ main(void)
 		cmocka_unit_test(test_snapshot_restore),
 		cmocka_unit_test(test_snapshot_big_secret),
 		cmocka_unit_test(test_dedup_ring),
+		cmocka_unit_test(test_restore_sealed_values_need_the_key),
 		cmocka_unit_test(test_restore_good_handmade),
 		cmocka_unit_test(test_restore_refusals),
 		cmocka_unit_test(test_restore_refuses_malformed_dedup_id),

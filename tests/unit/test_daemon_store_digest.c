@@ -29,6 +29,9 @@
 
 #define NSECRETS 40
 
+/* Every test store seals values under one key, as every manager does (store_use_key()). */
+static const uint8_t test_memory_dek[32] = { 0x42 };
+
 static const uint16_t cmd_types[] = {
 	CMD_CLUSTER_INIT, CMD_SECRET_CREATE, CMD_SECRET_UPDATE, CMD_SERVICE_CREATE, 0
 };
@@ -161,6 +164,7 @@ build(const unsigned *order)
 
 	assert_non_null(s);
 	assert_int_equal(store_init(s), 0);
+	store_use_key(s, test_memory_dek);
 	init_cluster(s);
 	for (unsigned i = 0; i < NSECRETS; i++)
 		create_secret(s, order[i]);
@@ -241,6 +245,7 @@ test_snapshot_round_trip(void **state)
 	y = malloc(sizeof(*y));
 	assert_non_null(y);
 	assert_int_equal(store_init(y), 0);
+	store_use_key(y, test_memory_dek);
 	assert_int_equal(store_restore(y, buf, len), 0);
 	sodium_memzero(buf, len);
 	free(buf);
@@ -376,6 +381,7 @@ test_counts(void **state)
 
 	(void)state;
 	assert_int_equal(store_init(&s), 0);
+	store_use_key(&s, test_memory_dek);
 	digest_of(&s, &d);
 	assert_int_equal(d.nsecrets, 0);
 	assert_int_equal(d.nnodes, 0);

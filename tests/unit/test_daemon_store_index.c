@@ -41,6 +41,9 @@
 
 /* ---- a reproducible generator ------------------------------------------- */
 
+/* Every test store seals values under one key, as every manager does (store_use_key()). */
+static const uint8_t test_memory_dek[32] = { 0x42 };
+
 static uint64_t rng_state;
 
 static void
@@ -594,6 +597,7 @@ new_store(void)
 
 	assert_non_null(s);
 	assert_int_equal(store_init(s), 0);
+	store_use_key(s, test_memory_dek);
 	fixed_hashkey(&s->secret_ids);
 	fixed_hashkey(&s->secret_names);
 	fixed_hashkey(&s->dedup_index);

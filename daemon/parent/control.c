@@ -632,7 +632,13 @@ admit_request(struct parent *p, struct client *c, struct chan_msg *cm)
 		c->state = CL_SERVING;
 		return true;
 	}
-	if (ctl->nwaiting[pool] < CONTROL_WAIT_MAX &&
+	/*
+	 * Places freed this turn of the poll loop are given to the waiting
+	 * at the start of the next (control_tick()): until then they count
+	 * as room to wait in, or a full queue would turn clients away from
+	 * an idle pool.
+	 */
+	if (ctl->nwaiting[pool] + ctl->nserving[pool] < CONTROL_WAIT_MAX + pool_max[pool] &&
 	    ctl->waiting_bytes + cm->len <= CONTROL_WAIT_BYTES) {
 		ctl->npending--;
 		ctl->nwaiting[pool]++;

@@ -2,6 +2,7 @@
  * hushd's parent: start-up, the poll loop, and child supervision.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
@@ -507,6 +508,20 @@ poll_fill(struct parent *p, struct poll_set *ps)
 	ps->nclients = control_pollfds(p, ps->pfd + SLOT_CLIENTS, ps->who, CONTROL_CONNS_MAX);
 }
 
+/*
+ * Now and then, the heap's free pages go back to the system: a burst of
+ * clients (a list of every secret by 64 of them) leaves it as large as at
+ * its peak, fragmented, long after.
+ */
+static void
+trim_heap(void)
+{
+	static unsigned ticks;
+
+	if (++ticks % 5 == 0)
+		(void)malloc_trim(0);
+}
+
 static void
 poll_dispatch(struct parent *p, struct poll_set *ps)
 {
@@ -524,6 +539,7 @@ poll_dispatch(struct parent *p, struct poll_set *ps)
 
 		(void)!read(p->timer_fd, &ticks, sizeof(ticks));	/* drained; the count is unused */
 		cluster_tick(p);
+		trim_heap();
 	}
 	for (size_t i = 0; i < NCHILDREN; i++)
 		if (pfd[SLOT_TRAPS + i].revents & POLLIN)

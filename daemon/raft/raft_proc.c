@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -322,6 +323,26 @@ barrier_cb(struct raft_barrier *req, int status)
 		become_ready();
 }
 
+/*
+ * Every few seconds, give the heap's free pages back.  A burst (a list of
+ * every secret by 64 clients, the log between two snapshots, updates that
+ * replace every value) leaves the heap fragmented and as large as at its
+ * peak: 12 MB held for 7 MB in use at 10,000 secrets.  malloc_trim()
+ * returns whole free pages inside it too, not only its top.
+ */
+#define TRIM_EVERY_MS 5000
+
+static void
+trim_heap(void)
+{
+	static uint64_t last;
+
+	if (R.last_tick_ms - last < TRIM_EVERY_MS)
+		return;
+	last = R.last_tick_ms;
+	(void)malloc_trim(0);
+}
+
 static void
 tick_cb(uv_timer_t *t)
 {
@@ -346,6 +367,7 @@ tick_cb(uv_timer_t *t)
 	}
 	if (R.ready) {
 		membership_reconcile(&R.raft, &R.store, uv_now(R.loop));
+		trim_heap();
 		return;
 	}
 	if (R.barrier_pending)

@@ -217,6 +217,61 @@ n=$(hc s secret ls -q | wc -l)
 [ "$n" = "$TEN_K" ] || die "the node lists $n secrets, $TEN_K were created"
 PSS10K=$($S_PROCS | pss_kib)
 PSS10K_E=$($E1_PROCS | pss_kib)
+# scale_one_node: node s filled to SCALE_N, then listed, measured and
+# restarted; run before the timed creates, which would add to its N.
+# What it prints goes to $T_DIR/scale1.out, shown in the scale section.
+scale_one_node() {
+	held=$(hc s secret ls -q | wc -l)
+	if [ "$held" -lt "$SCALE_N" ]; then
+		echo "# scale: creating $((SCALE_N - held)) more secrets with 64 clients"
+		load scale.s "$S_PROCS" -- --target hush --op create --clients 64 --count $((SCALE_N - held)) --prefix n- --addr "$S_SOCK"
+		echo "filled from $held to $SCALE_N at $(field scale.s ops_per_s) creates/s (64 clients)"
+	fi
+	N=$(hc s secret ls -q | wc -l)
+	[ "$N" -ge "$SCALE_N" ] || die "the node lists $N secrets, expected at least $SCALE_N"
+	load p50n.s "$S_PROCS" -- --target hush --op create --clients 1 --count "$P50_COUNT" --prefix pn- --addr "$S_SOCK"
+	N=$((N + P50_COUNT))
+	t0=$(date +%s%N)
+	hc s secret ls >/dev/null || die "secret ls failed at $N secrets"
+	ls_ms=$((($(date +%s%N) - t0) / 1000000))
+	t0=$(date +%s%N)
+	count=$(hc s secret ls -q | wc -l)
+	lsq_ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$count" = "$N" ] || die "secret ls -q lists $count secrets, $N were created"
+	PSSN=$($S_PROCS | pss_kib)
+	raft_bytes=$(du -sb "$T_DIR/s/raft" | cut -f1)
+	snap=$(ls -1 "$T_DIR/s/raft" | grep -E '^snapshot-[0-9-]+$' | sort -t- -k3,3n | tail -1)
+	snap_bytes=$([ -n "$snap" ] && stat -c %s "$T_DIR/s/raft/$snap" || echo -)
+	printf '%-44s %s\n' "secrets held (N)" "$N"
+	printf '%-44s %s ms\n' "hushctl secret ls (table), wall time" "$ls_ms"
+	printf '%-44s %s ms, %s lines\n' "hushctl secret ls -q | wc -l" "$lsq_ms" "$count"
+	printf '%-44s %s ms at %s, %s ms at %s: ratio %s\n' "create p50, 1 client" \
+	    "$(field p50k.s p50_ms)" "$((KEYS))" "$(field p50n.s p50_ms)" "$N" \
+	    "$(ratio "$(field p50n.s p50_ms)" "$(field p50k.s p50_ms)")"
+	printf '%-44s %s ms at %s\n' "etcd create p50, 1 client" "$(field p50k.e p50_ms)" "$KEYS"
+	printf '%-44s %s MiB at %s, %s MiB at %s (etcd at %s: %s MiB)\n' "Pss, all hushd processes" \
+	    "$(mib "$PSS10K")" "$TEN_K" "$(mib "$PSSN")" "$N" "$TEN_K" "$(mib "$PSS10K_E")"
+	printf '%-44s %s bytes (raft dir %s bytes; the values alone %s bytes)\n' "sealed store on disk, latest snapshot" \
+	    "$snap_bytes" "$raft_bytes" "$((N * VSIZE))"
+
+	# restart + unlock to serving
+	stop_node s TERM
+	gone "$(node_pid s)" || die "hushd s did not stop on SIGTERM"
+	t0=$(date +%s%N)
+	start_node s || die "hushd s did not start again"
+	unlocked() { echo "$UNLOCK_KEY" | "$HUSHCTL" --control-socket "$S_SOCK" unlock >/dev/null 2>&1; }
+	wait_for 120 unlocked || die "hushctl unlock never succeeded after the restart (log: $T_DIR/s.log)"
+	t1=$(date +%s%N)
+	wait_for 120 node_ready s || die "the node did not serve secret ls after unlock"
+	t2=$(date +%s%N)
+	count=$(hc s secret ls -q | wc -l)
+	[ "$count" = "$N" ] || die "after the restart the node lists $count secrets, not $N"
+	printf '%-44s %s ms (start to unlocked %s ms, then %s ms to secret ls -q)\n' \
+	    "restart (SIGTERM) + unlock to serving" "$(((t2 - t0) / 1000000))" "$(((t1 - t0) / 1000000))" \
+	    "$(((t2 - t1) / 1000000))"
+}
+echo "# one node: scale to $SCALE_N secrets, and a restart"
+scale_one_node >"$T_DIR/scale1.out" || exit 1
 for c in $CLIENTS; do
 	echo "# one node: create, $c clients"
 	load "create.$c.s" "$S_PROCS" -- --target hush --op create --clients "$c" --prefix "c$c-" $(timed) --addr "$S_SOCK"
@@ -339,54 +394,7 @@ printf '%-24s hush %7s\n' "3 managers, follower" "$(mib "${PSS[cf.s]}")"
 # ---- scale --------------------------------------------------------------------
 echo
 echo "Scale: one manager with N secrets of $VSIZE bytes"
-held=$(hc s secret ls -q | wc -l)
-if [ "$held" -lt "$SCALE_N" ]; then
-	echo "# scale: creating $((SCALE_N - held)) more secrets with 64 clients"
-	load scale.s "$S_PROCS" -- --target hush --op create --clients 64 --count $((SCALE_N - held)) --prefix n- --addr "$S_SOCK"
-	echo "filled from $held to $SCALE_N at $(field scale.s ops_per_s) creates/s (64 clients)"
-fi
-N=$(hc s secret ls -q | wc -l)
-[ "$N" -ge "$SCALE_N" ] || die "the node lists $N secrets, expected at least $SCALE_N"
-load p50n.s "$S_PROCS" -- --target hush --op create --clients 1 --count "$P50_COUNT" --prefix pn- --addr "$S_SOCK"
-N=$((N + P50_COUNT))
-t0=$(date +%s%N)
-hc s secret ls >/dev/null || die "secret ls failed at $N secrets"
-ls_ms=$((($(date +%s%N) - t0) / 1000000))
-t0=$(date +%s%N)
-count=$(hc s secret ls -q | wc -l)
-lsq_ms=$((($(date +%s%N) - t0) / 1000000))
-[ "$count" = "$N" ] || die "secret ls -q lists $count secrets, $N were created"
-PSSN=$($S_PROCS | pss_kib)
-raft_bytes=$(du -sb "$T_DIR/s/raft" | cut -f1)
-snap=$(ls -1 "$T_DIR/s/raft" | grep -E '^snapshot-[0-9-]+$' | sort -t- -k3,3n | tail -1)
-snap_bytes=$([ -n "$snap" ] && stat -c %s "$T_DIR/s/raft/$snap" || echo -)
-printf '%-44s %s\n' "secrets held (N)" "$N"
-printf '%-44s %s ms\n' "hushctl secret ls (table), wall time" "$ls_ms"
-printf '%-44s %s ms, %s lines\n' "hushctl secret ls -q | wc -l" "$lsq_ms" "$count"
-printf '%-44s %s ms at %s, %s ms at %s: ratio %s\n' "create p50, 1 client" \
-    "$(field p50k.s p50_ms)" "$((KEYS))" "$(field p50n.s p50_ms)" "$N" \
-    "$(ratio "$(field p50n.s p50_ms)" "$(field p50k.s p50_ms)")"
-printf '%-44s %s ms at %s\n' "etcd create p50, 1 client" "$(field p50k.e p50_ms)" "$KEYS"
-printf '%-44s %s MiB at %s, %s MiB at %s (etcd at %s: %s MiB)\n' "Pss, all hushd processes" \
-    "$(mib "$PSS10K")" "$TEN_K" "$(mib "$PSSN")" "$N" "$TEN_K" "$(mib "$PSS10K_E")"
-printf '%-44s %s bytes (raft dir %s bytes; the values alone %s bytes)\n' "sealed store on disk, latest snapshot" \
-    "$snap_bytes" "$raft_bytes" "$((N * VSIZE))"
-
-# restart + unlock to serving
-stop_node s TERM
-gone "$(node_pid s)" || die "hushd s did not stop on SIGTERM"
-t0=$(date +%s%N)
-start_node s || die "hushd s did not start again"
-unlocked() { echo "$UNLOCK_KEY" | "$HUSHCTL" --control-socket "$S_SOCK" unlock >/dev/null 2>&1; }
-wait_for 120 unlocked || die "hushctl unlock never succeeded after the restart (log: $T_DIR/s.log)"
-t1=$(date +%s%N)
-wait_for 120 node_ready s || die "the node did not serve secret ls after unlock"
-t2=$(date +%s%N)
-count=$(hc s secret ls -q | wc -l)
-[ "$count" = "$N" ] || die "after the restart the node lists $count secrets, not $N"
-printf '%-44s %s ms (start to unlocked %s ms, then %s ms to secret ls -q)\n' \
-    "restart (SIGTERM) + unlock to serving" "$(((t2 - t0) / 1000000))" "$(((t1 - t0) / 1000000))" \
-    "$(((t2 - t1) / 1000000))"
+cat "$T_DIR/scale1.out"
 
 # a follower catches up with a leader that snapshotted past it
 echo
@@ -399,15 +407,24 @@ fi
 stop_node "$OTHER" TERM
 gone "$(node_pid "$OTHER")" || die "hushd $OTHER did not stop"
 idx0=$(status_field "$LEADER" raft_index)
-# hushd's default --snapshot-threshold is 1024 entries (128 kept): three
-# thresholds' worth is past any snapshot the stopped follower holds
-load behind.m "procs_of $LEADER $FOLLOWER" -- --target hush --op create --clients 64 --count 4096 --prefix b- --addr "$T_DIR/$LEADER.sock"
+# Writes go on until the leader's log no longer holds the entry after the
+# follower's last (its oldest segment, START-END, starts past it): only
+# a snapshot can bring the follower back.  How far that is grows with the
+# store (the snapshot threshold is a quarter of its records, the log kept
+# after one an eighth: raft_proc_scale_snapshots()).
+log_start() { ls -1 "$T_DIR/$LEADER/raft" | sed -n 's/^\([0-9]*\)-[0-9]*$/\1/p' | sort -n | head -1; }
+for i in $(seq 1 60); do
+	load behind.m "procs_of $LEADER $FOLLOWER" -- --target hush --op create --clients 64 --count 4096 --prefix "b$i-" --addr "$T_DIR/$LEADER.sock"
+	start=$(log_start)
+	[ -n "$start" ] && [ "$start" -gt $((idx0 + 1)) ] && break
+done
 idx1=$(status_field "$LEADER" raft_index)
 # the newest snapshot's index (snapshot-TERM-INDEX-TIME); the log is kept
 # from 128 entries before it (--snapshot-threshold 1024's trailing part)
 snap_idx=$(ls -1 "$T_DIR/$LEADER/raft" | sed -n 's/^snapshot-[0-9]*-\([0-9]*\)-[0-9]*$/\1/p' | sort -n | tail -1)
-[ -n "$snap_idx" ] && [ "$snap_idx" -gt $((idx0 + 129)) ] ||
-    die "the leader's newest snapshot is at index ${snap_idx:-none}, not past the stopped follower's $idx0 and the 128 entries kept: nothing to measure"
+start=$(log_start)
+[ -n "$snap_idx" ] && [ -n "$start" ] && [ "$start" -gt $((idx0 + 1)) ] ||
+    die "after $((i * 4096)) writes the leader's log still starts at ${start:-?} (snapshot at ${snap_idx:-none}), not past the stopped follower's $idx0: nothing to measure"
 N3=$(hc "$LEADER" secret ls -q | wc -l)
 t0=$(date +%s%N)
 start_node "$OTHER" || die "hushd $OTHER did not start again"

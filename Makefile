@@ -110,6 +110,11 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBHUSH)
 	@mkdir -p $(dir $@)
 	$(CC) $(HUSH_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
+# The tests of the raft process's store share their store fixture.
+$(BUILD)/tests/test_daemon_store $(BUILD)/tests/test_daemon_store_index \
+    $(BUILD)/tests/test_daemon_store_services $(BUILD)/tests/test_daemon_store_digest: \
+    $(call obj,tests/unit/store_fixture.c)
+
 # The tests that mount as root share their namespace fixtures.
 $(BUILD)/tests/test_daemon_mounter $(BUILD)/tests/test_secretfs: \
     $(call obj,tests/unit/ns_fixture.c)

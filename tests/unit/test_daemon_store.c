@@ -23,14 +23,13 @@
 #include "names.h"
 #include "raft/store.h"
 #include "seal.h"
+#include "store_fixture.h"
 #include "wire.h"
 
 #define CA_CERT	"-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n"
 #define ADDR	"192.0.2.10:2377"
 #define EXPIRY	(90ull * 24 * 3600)
 
-/* Every test store seals values under one key, as every manager does (store_use_key()). */
-static const uint8_t test_memory_dek[32] = { 0x42 };
 
 static const uint16_t cmd_types[] = {
 	CMD_CLUSTER_INIT, CMD_TOKEN_ROTATE, CMD_SECRET_CREATE, CMD_SECRET_RM,
@@ -43,30 +42,11 @@ static struct wire_msg cmd, qry, reply, rec;
 /* The records of a list reply (T_RECORDS), as fields: tests stay under 256. */
 static struct wire_msg items;
 static struct wire_enc page_enc;	/* the last page_query() answer */
-static uint32_t req_counter;
 static int seed_no;
 
-static void
-next_req(uint8_t rid[16])
-{
-	memset(rid, 0xa5, 16);
-	req_counter++;
-	rid[12] = (uint8_t)(req_counter >> 24);
-	rid[13] = (uint8_t)(req_counter >> 16);
-	rid[14] = (uint8_t)(req_counter >> 8);
-	rid[15] = (uint8_t)req_counter;
-}
-
-static struct store *
-new_store(void)
-{
-	struct store *s = malloc(sizeof(*s));
-
-	assert_non_null(s);
-	assert_int_equal(store_init(s), 0);
-	store_use_key(s, test_memory_dek);
-	return s;
-}
+#define next_req(rid)	store_fixture_req((rid), 0xa5)
+#define new_store()	store_fixture_new()
+#define del_store(s)	store_fixture_del(s)
 
 /* The value of secret ref, opened from the store's memory, NUL-terminated. */
 static size_t
@@ -82,12 +62,6 @@ value_of(struct store *s, const char *ref, uint8_t *out, size_t cap)
 	return n;
 }
 
-static void
-del_store(struct store *s)
-{
-	store_free(s);
-	free(s);
-}
 
 /* Finish, parse as a command, apply.  Returns store_apply's result. */
 static int

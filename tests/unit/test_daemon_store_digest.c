@@ -25,17 +25,12 @@
 #include "id.h"
 #include "msg.h"
 #include "raft/store.h"
+#include "store_fixture.h"
 #include "wire.h"
 
 #define NSECRETS 40
 
-/* Every test store seals values under one key, as every manager does (store_use_key()). */
-static const uint8_t test_memory_dek[32] = { 0x42 };
 
-static const uint16_t cmd_types[] = {
-	CMD_CLUSTER_INIT, CMD_SECRET_CREATE, CMD_SECRET_UPDATE, CMD_SERVICE_CREATE, 0
-};
-static struct wire_msg cmd;
 static uint8_t dek[32];
 
 static void
@@ -48,17 +43,9 @@ rid_for(uint8_t rid[16], uint32_t n)
 static void
 apply(struct store *s, struct wire_enc *e, const uint8_t rid[16])
 {
-	const uint8_t *buf;
 	const struct store_outcome *o;
-	size_t len;
-	char why[256];
-	unsigned changed;
 
-	assert_int_equal(wire_enc_finish(e, &buf, &len), 0);
-	if (msg_parse(buf, len, WIRE_MAX_MSG, cmd_types, &cmd, why, sizeof(why)) != 0)
-		fail_msg("command does not parse: %s", why);
-	assert_int_equal(store_apply(s, &cmd, &changed), 0);
-	wire_enc_free(e);
+	store_fixture_apply(s, e);
 	assert_non_null(o = store_outcome(s, rid));
 	if (o->code != 0)
 		fail_msg("command refused: %s", o->errmsg != NULL ? o->errmsg : "");
@@ -160,11 +147,8 @@ static struct store *
 build(const unsigned *order)
 {
 	static const unsigned grants[] = { 3, 7 };
-	struct store *s = malloc(sizeof(*s));
+	struct store *s = store_fixture_new();
 
-	assert_non_null(s);
-	assert_int_equal(store_init(s), 0);
-	store_use_key(s, test_memory_dek);
 	init_cluster(s);
 	for (unsigned i = 0; i < NSECRETS; i++)
 		create_secret(s, order[i]);
@@ -172,12 +156,7 @@ build(const unsigned *order)
 	return s;
 }
 
-static void
-del_store(struct store *s)
-{
-	store_free(s);
-	free(s);
-}
+#define del_store(s)	store_fixture_del(s)
 
 static void
 digest_of(const struct store *s, struct store_digest *d)
@@ -242,10 +221,7 @@ test_snapshot_round_trip(void **state)
 	order_forward(a);
 	x = build(a);
 	assert_int_equal(store_snapshot(x, &buf, &len), 0);
-	y = malloc(sizeof(*y));
-	assert_non_null(y);
-	assert_int_equal(store_init(y), 0);
-	store_use_key(y, test_memory_dek);
+	y = store_fixture_new();
 	assert_int_equal(store_restore(y, buf, len), 0);
 	sodium_memzero(buf, len);
 	free(buf);

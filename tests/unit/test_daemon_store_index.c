@@ -37,12 +37,11 @@
 #include "raft/store.h"
 #include "raft/store_index.h"
 #include "raft/store_order.h"
+#include "store_fixture.h"
 #include "wire.h"
 
 /* ---- a reproducible generator ------------------------------------------- */
 
-/* Every test store seals values under one key, as every manager does (store_use_key()). */
-static const uint8_t test_memory_dek[32] = { 0x42 };
 
 static uint64_t rng_state;
 
@@ -571,60 +570,24 @@ test_order_random(void **state)
 
 #define CA_CERT	"-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n"
 
-static const uint16_t cmd_types[] = {
-	CMD_CLUSTER_INIT, CMD_TOKEN_ROTATE, CMD_SECRET_CREATE, CMD_SECRET_RM,
-	CMD_SECRET_UPDATE, 0
-};
+static struct wire_msg qry, reply, rec;	/* big: off the stack */
+#define next_req(rid)	store_fixture_req((rid), 0x3c)
+#define del_store(s)	store_fixture_del(s)
 
-static struct wire_msg cmd, qry, reply, rec;	/* big: off the stack */
-static uint32_t req_counter;
-
-static void
-next_req(uint8_t rid[16])
-{
-	memset(rid, 0x3c, 16);
-	req_counter++;
-	rid[12] = (uint8_t)(req_counter >> 24);
-	rid[13] = (uint8_t)(req_counter >> 16);
-	rid[14] = (uint8_t)(req_counter >> 8);
-	rid[15] = (uint8_t)req_counter;
-}
-
+/* Hash keys from the seed too, so that table layouts repeat. */
 static struct store *
 new_store(void)
 {
-	struct store *s = malloc(sizeof(*s));
+	struct store *s = store_fixture_new();
 
-	assert_non_null(s);
-	assert_int_equal(store_init(s), 0);
-	store_use_key(s, test_memory_dek);
 	fixed_hashkey(&s->secret_ids);
 	fixed_hashkey(&s->secret_names);
 	fixed_hashkey(&s->dedup_index);
 	return s;
 }
 
-static void
-del_store(struct store *s)
-{
-	store_free(s);
-	free(s);
-}
 
-static void
-apply_enc(struct store *s, struct wire_enc *e)
-{
-	const uint8_t *buf;
-	size_t len;
-	char why[256];
-	unsigned changed;
-
-	assert_int_equal(wire_enc_finish(e, &buf, &len), 0);
-	if (msg_parse(buf, len, WIRE_MAX_MSG, cmd_types, &cmd, why, sizeof(why)) != 0)
-		fail_msg("command does not parse: %s", why);
-	assert_int_equal(store_apply(s, &cmd, &changed), 0);
-	wire_enc_free(e);
-}
+#define apply_enc(s, e)	store_fixture_apply((s), (e))
 
 static const struct store_outcome *
 outcome(struct store *s, const uint8_t rid[16])

@@ -20,10 +20,9 @@
 #include "id.h"
 #include "msg.h"
 #include "raft/store.h"
+#include "store_fixture.h"
 #include "wire.h"
 
-/* Every test store seals values under one key, as every manager does (store_use_key()). */
-static const uint8_t test_memory_dek[32] = { 0x42 };
 
 static const uint16_t cmd_types[] = {
 	CMD_CLUSTER_INIT, CMD_SECRET_CREATE, CMD_SECRET_RM, CMD_NODE_ADD, CMD_NODE_UPDATE,
@@ -33,18 +32,12 @@ static const uint16_t qry_types[] = { QRY_SERVICE_LIST, QRY_SERVICE_GET, QRY_NOD
 	QRY_ASSIGNMENTS, 0 };
 
 static struct wire_msg cmd, qry, reply, rec, grant;
-static uint32_t req_counter;
 static char node_id[HUSH_ID_LEN + 1];
 /* the first node's sealing key pair: its values come sealed to it */
 static uint8_t seal_pub[crypto_box_PUBLICKEYBYTES], seal_sk[crypto_box_SECRETKEYBYTES];
 
-static void
-next_req(uint8_t rid[16])
-{
-	memset(rid, 0x5c, 16);
-	req_counter++;
-	memcpy(rid + 12, &req_counter, 4);
-}
+#define next_req(rid)	store_fixture_req((rid), 0x5c)
+#define del_store(s)	store_fixture_del(s)
 
 static int
 apply_enc(struct store *s, struct wire_enc *e)
@@ -79,14 +72,11 @@ run(struct store *s, struct wire_enc *e, const uint8_t rid[16], const char **why
 static struct store *
 new_store(void)
 {
-	struct store *s = malloc(sizeof(*s));
+	struct store *s = store_fixture_new();
 	struct wire_enc e;
 	char cid[HUSH_ID_LEN + 1];
 	uint8_t rid[16], tok[16], cakey[64];
 
-	assert_non_null(s);
-	assert_int_equal(store_init(s), 0);
-	store_use_key(s, test_memory_dek);
 	assert_int_equal(hush_id_new(cid), 0);
 	assert_int_equal(hush_id_new(node_id), 0);
 	memset(tok, 't', sizeof(tok));
@@ -109,12 +99,6 @@ new_store(void)
 	return s;
 }
 
-static void
-del_store(struct store *s)
-{
-	store_free(s);
-	free(s);
-}
 
 static void
 secret(struct store *s, const char *name, char id[HUSH_ID_LEN + 1])
@@ -541,15 +525,12 @@ test_node_labels(void **state)
 static void
 test_snapshot_round_trip(void **state)
 {
-	struct store *s = new_store(), *t = malloc(sizeof(*t));
+	struct store *s = new_store(), *t = store_fixture_new();
 	struct wire_enc e;
 	uint8_t rid[16], *snap, *snap2;
 	size_t len, len2;
 	uint64_t v;
 
-	assert_non_null(t);
-	assert_int_equal(store_init(t), 0);
-	store_use_key(t, test_memory_dek);
 	secret(s, "a", NULL);
 	secret(s, "b", NULL);
 	begin_create(&e, rid, "web", NULL);
@@ -651,16 +632,13 @@ assert_claim(uint8_t b)
 static void
 test_claims(void **state)
 {
-	struct store *s = new_store(), *t = malloc(sizeof(*t));
+	struct store *s = new_store(), *t = store_fixture_new();
 	struct wire_enc e;
 	uint8_t rid[16], *snap;
 	const char *why;
 	uint64_t v;
 	size_t len;
 
-	assert_non_null(t);
-	assert_int_equal(store_init(t), 0);
-	store_use_key(t, test_memory_dek);
 	secret(s, "a", NULL);
 	begin_create(&e, rid, "web", NULL);
 	put_grant(&e, "a", NULL, 0400);

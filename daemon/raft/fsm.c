@@ -84,6 +84,7 @@ fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
 	uint8_t *buf = NULL;
 	size_t plen = 0, sealed;
 	struct timespec t0, t1;
+	long long ms;
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -109,9 +110,10 @@ fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
 	(*bufs)[0].len = ml + sealed;
 	*n_bufs = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	log_info("snapshot of %zu secrets (%zu bytes) taken in %lld ms", st->store->nsecrets,
-	    ml + sealed, (long long)((t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	    ml + sealed, ms);
+	raft_proc_snapshot_took(ms < 0 ? 0 : (unsigned)ms);
 	return 0;
 }
 

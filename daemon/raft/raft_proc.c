@@ -95,6 +95,7 @@ static struct {
 	uint64_t		 space_spent;	/* asked for since */
 	unsigned		 snap_threshold;	/* the parent's; see raft_proc_scale_snapshots() */
 	unsigned		 snap_trailing;
+	unsigned		 election_ms;	/* see raft_proc_snapshot_took() */
 	unsigned		 snap_threshold_now;
 } R;
 
@@ -103,6 +104,9 @@ static struct {
  * been stalled: stopped (SIGSTOP, a frozen VM or container) or starved.
  */
 #define STALL_MS 150
+/* Managers share a LAN: a dead leader is found well within 3 s. */
+#define ELECTION_MS 350
+#define ELECTION_MS_MAX 2000
 #define SPACE_RECHECK_MS 100
 
 static void update_poll(void);
@@ -467,7 +471,8 @@ do_start(const struct wire_msg *m)
 		goto raft_failed;
 	raft_set_pre_vote(&R.raft, true);
 	/* Managers share a LAN: detect a dead leader well within 3 s. */
-	raft_set_election_timeout(&R.raft, 350);
+	raft_set_election_timeout(&R.raft, ELECTION_MS);
+	R.election_ms = ELECTION_MS;
 	raft_set_heartbeat_timeout(&R.raft, 35);
 	raft_set_snapshot_threshold(&R.raft, threshold);
 	R.snap_threshold = R.snap_threshold_now = threshold;
@@ -552,6 +557,33 @@ raft_proc_scale_snapshots(size_t nrecords)
 	 */
 	raft_set_snapshot_trailing(&R.raft, want / 2 > R.snap_trailing ?
 	    (unsigned)(want / 2) : R.snap_trailing);
+}
+
+/*
+ * A snapshot stops this process's loop for as long as it takes (libraft
+ * 0.22 takes it synchronously), and every manager takes its own at about
+ * the same index.  Once that is near the election timeout, a leader
+ * taking one misses its heartbeats and the others elect another, which
+ * soon stalls the same way: elections one after another under writes,
+ * measured at 250,000 secrets.  The timeout grows to twice the longest
+ * snapshot seen (at most 2 s: a dead leader is still found within 3 s),
+ * and never shrinks back while the process runs.
+ */
+void
+raft_proc_snapshot_took(unsigned ms)
+{
+	unsigned want = 2 * ms;
+
+	if (!R.started || want <= R.election_ms)
+		return;
+	if (want > ELECTION_MS_MAX)
+		want = ELECTION_MS_MAX;
+	if (want <= R.election_ms)
+		return;
+	log_info("a snapshot took %u ms: the election timeout is now %u ms (was %u)",
+	    ms, want, R.election_ms);
+	R.election_ms = want;
+	raft_set_election_timeout(&R.raft, want);
 }
 
 unsigned long long

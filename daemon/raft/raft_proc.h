@@ -74,6 +74,8 @@ unsigned long long raft_proc_applying(void);
  * records it holds, so the log may grow in proportion too before one.
  */
 void	raft_proc_scale_snapshots(size_t nrecords);
+/* After each snapshot taken: how long the loop stood still for it. */
+void	raft_proc_snapshot_took(unsigned ms);
 
 /*
  * damage.c: raft_damage_scan() names the first damaged file of the raft

@@ -396,6 +396,18 @@ client_send(struct client *c, struct wire_enc *e)
 	wire_enc_free(&err);
 }
 
+/* A waiting client's request, handed back, and its place in the queue given up. */
+static struct chan_msg
+unpark(struct control *ctl, struct client *c)
+{
+	struct chan_msg cm = c->parked;
+
+	c->parked = (struct chan_msg){ .buf = NULL, .len = 0, .fd = -1 };
+	ctl->nwaiting[c->pool]--;
+	ctl->waiting_bytes -= cm.len;
+	return cm;
+}
+
 static void
 client_close(struct parent *p, struct client *c)
 {
@@ -407,9 +419,9 @@ client_close(struct parent *p, struct client *c)
 	if (c->state == CL_PENDING) {
 		ctl->npending--;
 	} else if (c->state == CL_WAITING) {
-		ctl->nwaiting[c->pool]--;
-		ctl->waiting_bytes -= c->parked.len;
-		chan_msg_free(&c->parked);
+		struct chan_msg cm = unpark(ctl, c);
+
+		chan_msg_free(&cm);
 	} else {
 		ctl->nserving[c->pool]--;
 	}
@@ -681,10 +693,7 @@ serve_waiting(struct parent *p)
 				break;
 		if (c == NULL)
 			return;
-		cm = c->parked;
-		c->parked = (struct chan_msg){ .buf = NULL, .len = 0, .fd = -1 };
-		ctl->nwaiting[c->pool]--;
-		ctl->waiting_bytes -= cm.len;
+		cm = unpark(ctl, c);
 		ctl->nserving[c->pool]++;
 		c->state = CL_SERVING;
 		serve(p, c, &cm);

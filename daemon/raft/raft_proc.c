@@ -572,13 +572,9 @@ raft_proc_scale_snapshots(size_t nrecords)
 void
 raft_proc_snapshot_took(unsigned ms)
 {
-	unsigned want = 2 * ms;
+	unsigned want = ms < ELECTION_MS_MAX / 2 ? 2 * ms : ELECTION_MS_MAX;
 
 	if (!R.started || want <= R.election_ms)
-		return;
-	if (want > ELECTION_MS_MAX)
-		want = ELECTION_MS_MAX;
-	if (want <= R.election_ms)
 		return;
 	log_info("a snapshot took %u ms: the election timeout is now %u ms (was %u)",
 	    ms, want, R.election_ms);

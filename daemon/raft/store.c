@@ -144,7 +144,6 @@ outcome_record(struct store *s, const uint8_t *req_id, int code, const char *err
 {
 	uint32_t slot = (uint32_t)s->dedup_next;
 	struct store_outcome *o = &s->dedup[slot];
-	int r;
 
 	/* Only its own entry: a restored ring may name one request twice. */
 	if (o->key[0] != '\0' && store_index_find(&s->dedup_index, o->key) == slot)
@@ -155,7 +154,7 @@ outcome_record(struct store *s, const uint8_t *req_id, int code, const char *err
 	o->code = code;
 	if ((errmsg != NULL && *errmsg != '\0' && (o->errmsg = strdup(errmsg)) == NULL) ||
 	    (ids != NULL && *ids != '\0' && (o->ids = strdup(ids)) == NULL) ||
-	    (r = store_index_add(&s->dedup_index, o->key, slot)) != 0) {
+	    store_index_add(&s->dedup_index, o->key, slot) != 0) {
 		outcome_free(o);
 		return HUSH_E_NOMEM;
 	}
@@ -228,20 +227,33 @@ seal_value(struct store *s, struct store_secret *x, const uint8_t *data, size_t 
 	return seal(s->memkey, 0, SECRET_PURPOSE, data, len, x->sealed, x->sealed_len, &outlen);
 }
 
+/*
+ * Room for n secrets.  A restore asks for all of them at once: growing
+ * by doubling there copied and page-faulted the array over and over, a
+ * fifth of its time at 100,000 secrets.
+ */
+static int
+reserve_secrets(struct store *s, size_t n)
+{
+	struct store_secret *a;
+
+	if (n <= s->capsecrets)
+		return 0;
+	if ((a = reallocarray(s->secrets, n, sizeof(*a))) == NULL)
+		return HUSH_E_NOMEM;
+	s->secrets = a;
+	s->capsecrets = n;
+	return 0;
+}
+
 static int
 add_secret(struct store *s, struct store_secret *x)
 {
 	uint32_t slot = (uint32_t)s->nsecrets;
 
-	if (s->nsecrets == s->capsecrets) {
-		size_t ncap = s->capsecrets ? s->capsecrets * 2 : 64;
-		struct store_secret *n = reallocarray(s->secrets, ncap, sizeof(*n));
-
-		if (n == NULL)
-			return HUSH_E_NOMEM;
-		s->secrets = n;
-		s->capsecrets = ncap;
-	}
+	if (s->nsecrets == s->capsecrets &&
+	    reserve_secrets(s, s->capsecrets ? s->capsecrets * 2 : 64) != 0)
+		return HUSH_E_NOMEM;
 	s->secrets[slot] = *x;
 	if (store_index_add(&s->secret_ids, x->id, slot) != 0 ||
 	    store_index_add(&s->secret_names, x->name, slot) != 0 ||
@@ -1030,25 +1042,6 @@ count_secrets(const uint8_t *buf, size_t len)
 	return n;
 }
 
-/*
- * Room for n secrets at once: a restore that grew the array and its
- * indexes by doubling copied and page-faulted them over and over, a
- * fifth of its time at 100,000 secrets.
- */
-static int
-reserve_secrets(struct store *s, size_t n)
-{
-	struct store_secret *a;
-
-	if (n <= s->capsecrets)
-		return 0;
-	if ((a = reallocarray(s->secrets, n, sizeof(*a))) == NULL)
-		return HUSH_E_NOMEM;
-	s->secrets = a;
-	s->capsecrets = n;
-	return 0;
-}
-
 int
 store_restore(struct store *s, const uint8_t *buf, size_t len)
 {
@@ -1097,7 +1090,7 @@ store_restore(struct store *s, const uint8_t *buf, size_t len)
 			r = restore_cluster(s, m);
 			break;
 		case SNAP_SECRET:
-			if (check.p == NULL)
+			if (version >= 3 && check.p == NULL)
 				r = secbuf_alloc(&check, HUSH_SECRET_MAX);
 			if (r == 0)
 				r = restore_secret(s, m, version, &check);

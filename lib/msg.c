@@ -229,6 +229,9 @@ static const struct wire_field_spec f_raft_start[] = {
 	F(T_SNAP_THRESHOLD, WIRE_U32, REQ, 0, 0),
 	F(T_SNAP_TRAILING, WIRE_U32, REQ, 0, 0),
 	F(T_SET_ASIDE, WIRE_STR, 0, 1, 63),	/* node repair: the old files' new home */
+	F(T_FORCE_NEW, WIRE_BOOL, 0, 0, 0),	/* force-new-cluster: recover as the only voter */
+	/* committed before the store reports ready: the forced cluster's node table */
+	F(T_COMMAND, WIRE_BYTES, 0, WIRE_HDR_LEN, 4096),
 };
 static const struct wire_field_spec f_raft_propose[] = {
 	F(T_COMMAND, WIRE_BYTES, REQ, WIRE_HDR_LEN, HUSH_SECRET_MAX + 65536),
@@ -742,6 +745,95 @@ static const struct wire_field_spec f_rec_mount[] = {
 	F(T_COUNT, WIRE_U32, REQ, 0, 0),
 };
 
+/*
+ * Disaster recovery.  A backup's header is BACKUP_HDR_BYTES (60, in
+ * lib/backup_file.h, which lib/ cannot include here without a cycle:
+ * the size is checked where the file is written and read).
+ */
+#define F_BACKUP_HDR(flags)	F(T_BACKUP_HDR, WIRE_BYTES, flags, 60, 60)
+#define F_BACKUP_KEY(flags)	F_KEY32(T_BACKUP_KEY, flags)
+/* What a backup holds: its manifest, the answer to a backup, and to --verify. */
+#define F_BACKUP_SUMMARY \
+	F_ID(T_CLUSTER_ID, REQ), \
+	F_ID(T_NODE_ID, REQ),			/* the manager it was taken on */ \
+	F(T_CREATED, WIRE_I64, REQ, 0, 0),	/* when, unix time */ \
+	F(T_RAFT_INDEX, WIRE_U64, REQ, 0, 0),	/* the store as applied up to here */ \
+	F(T_STORE_SECRETS, WIRE_U64, REQ, 0, 0), \
+	F(T_STORE_SERVICES, WIRE_U64, REQ, 0, 0), \
+	F(T_STORE_NODES, WIRE_U64, REQ, 0, 0), \
+	F(T_AUTOLOCK, WIRE_BOOL, REQ, 0, 0), \
+	F(T_FORCE, WIRE_BOOL, 0, 0, 0)		/* taken without asking the leader */
+static const struct wire_field_spec f_backup_manifest[] = {
+	F(T_VERSION, WIRE_U32, REQ, 0, 0),	/* of the backup's contents */
+	F_BACKUP_SUMMARY,
+};
+static const struct wire_field_spec f_backup_keys[] = {
+	F_KEY32(T_DEK, REQ),
+};
+static const struct wire_field_spec f_backup_end[] = {
+	F(T_COUNT, WIRE_U32, REQ, 0, 0),	/* snapshot records before it */
+};
+static const struct wire_field_spec f_ctl_force_new[] = {
+	F_REQ_ID,
+	F(T_FORCE, WIRE_BOOL, 0, 0, 0),
+};
+static const struct wire_field_spec f_ctl_force_new_r[] = {
+	F_ID(T_NODE_ID, REQ),
+	F_ID(T_CLUSTER_ID, REQ),
+	F_ID(T_PEER_ID, REP),			/* the managers removed */
+};
+static const struct wire_field_spec f_ctl_backup[] = {
+	F_REQ_ID,
+	F_BACKUP_HDR(0),
+	F_BACKUP_KEY(0),
+	F(T_FORCE, WIRE_BOOL, 0, 0, 0),
+};
+static const struct wire_field_spec f_backup_r[] = {
+	F_BACKUP_SUMMARY,
+	F(T_BYTES, WIRE_U64, REQ, 0, 0),
+};
+static const struct wire_field_spec f_ctl_restore[] = {
+	F_REQ_ID,
+	F_BACKUP_KEY(REQ),
+	F_ADDR(T_ADVERTISE_ADDR, 0),
+	F_ADDR(T_LISTEN_ADDR, 0),
+};
+static const struct wire_field_spec f_ctl_restore_r[] = {
+	F_ID(T_NODE_ID, REQ),
+	F_ID(T_CLUSTER_ID, REQ),
+	F_ADDR(T_ADVERTISE_ADDR, REQ),
+	F(T_STORE_SECRETS, WIRE_U64, REQ, 0, 0),
+	F(T_STORE_SERVICES, WIRE_U64, REQ, 0, 0),
+	F(T_STORE_NODES, WIRE_U64, REQ, 0, 0),
+	F(T_RAFT_INDEX, WIRE_U64, REQ, 0, 0),	/* the backup's */
+	F_ID(T_PEER_ID, REP),			/* the managers removed */
+};
+static const struct wire_field_spec f_raft_backup[] = {
+	F_BACKUP_HDR(REQ),
+	F_BACKUP_KEY(REQ),
+	F(T_RAFT_INDEX, WIRE_U64, REQ, 0, 0),	/* wait until applied this far */
+	F(T_CREATED, WIRE_I64, REQ, 0, 0),
+	F(T_FORCE, WIRE_BOOL, 0, 0, 0),
+};
+static const struct wire_field_spec f_cmd_force_new[] = {
+	F_REQ_ID,
+	F_ID(T_NODE_ID, REQ),
+	F_ADDR(T_ADVERTISE_ADDR, REQ),
+	F(T_CREATED, WIRE_I64, REQ, 0, 0),
+	F_KEY32(T_SEAL_PUB, 0),
+};
+/* Below a proposal's cap (f_raft_propose), with room for the rest. */
+#define STORE_LOAD_RECORDS_MAX	(HUSH_SECRET_MAX + 32768)
+static const struct wire_field_spec f_cmd_store_load[] = {
+	F_REQ_ID,
+	F(T_VERSION, WIRE_U32, REQ, 0, 0),
+	F(T_BOOTSTRAP, WIRE_BOOL, REQ, 0, 0),
+	F(T_RECORDS, WIRE_BYTES, REQ, 1, STORE_LOAD_RECORDS_MAX),
+};
+static const struct wire_field_spec f_cmd_backup_mark[] = {
+	F_REQ_ID,
+};
+
 #define S(type, fields) { type, #type, fields, sizeof(fields) / sizeof(fields[0]) }
 #define S0(type) { type, #type, NULL, 0 }
 
@@ -808,6 +900,12 @@ static const struct wire_msg_spec specs[] = {
 	S(CTL_CONTAINER_LIST | MSG_REPLY, f_container_list_r),
 	S(CTL_NODE_REPAIR, f_ctl_leave),
 	S(CTL_NODE_REPAIR | MSG_REPLY, f_node_repair_r),
+	S(CTL_FORCE_NEW_CLUSTER, f_ctl_force_new),
+	S(CTL_FORCE_NEW_CLUSTER | MSG_REPLY, f_ctl_force_new_r),
+	S(CTL_BACKUP, f_ctl_backup),
+	S(CTL_BACKUP | MSG_REPLY, f_backup_r),
+	S(CTL_RESTORE, f_ctl_restore),
+	S(CTL_RESTORE | MSG_REPLY, f_ctl_restore_r),
 
 	S(PKI_CA_CREATE, f_pki_ca_create),
 	S(PKI_CA_CREATE | MSG_REPLY, f_pki_ca_r),
@@ -830,6 +928,8 @@ static const struct wire_msg_spec specs[] = {
 	S(RAFTP_INBOUND, f_raft_inbound),
 	S(RAFTP_DEMOTE, f_raft_demote),
 	S0(RAFTP_DEMOTE | MSG_REPLY),
+	S(RAFTP_BACKUP, f_raft_backup),
+	S(RAFTP_BACKUP | MSG_REPLY, f_backup_r),
 
 	S(NET_START, f_net_start),
 	S0(NET_START | MSG_REPLY),
@@ -876,6 +976,9 @@ static const struct wire_msg_spec specs[] = {
 	S(CMD_SERVICE_UPDATE, f_cmd_service_update),
 	S(CMD_SERVICE_RM, f_secret_rm),
 	S(CMD_SECRET_UPDATE, f_cmd_secret_update),
+	S(CMD_FORCE_NEW_CLUSTER, f_cmd_force_new),
+	S(CMD_STORE_LOAD, f_cmd_store_load),
+	S(CMD_BACKUP_MARK, f_cmd_backup_mark),
 
 	S0(QRY_CLUSTER),
 	S(QRY_CLUSTER | MSG_REPLY, f_cluster),
@@ -920,6 +1023,10 @@ static const struct wire_msg_spec specs[] = {
 	S(MNTR_EVENT, f_mnt_event),
 	S(REC_FILE, f_rec_file),
 	S(REC_MOUNT, f_rec_mount),
+
+	S(BACKUP_MANIFEST, f_backup_manifest),
+	S(BACKUP_KEYS, f_backup_keys),
+	S(BACKUP_END, f_backup_end),
 };
 
 const struct wire_msg_spec *

@@ -181,6 +181,16 @@ enum msg_tag {
 	T_STORE_SECRETS,	/* u64 */
 	T_STORE_SERVICES,	/* u64 */
 	T_STORE_NODES,		/* u64 */
+	/*
+	 * Disaster recovery (README "Recover from disaster", "Back up and
+	 * restore"): a backup file's clear header and the key it is sealed
+	 * with (lib/backup_file.h), what a written file holds, and a raft
+	 * process told to become the only voter of its configuration.
+	 */
+	T_BACKUP_HDR,		/* BACKUP_HDR_BYTES */
+	T_BACKUP_KEY,		/* 32 bytes */
+	T_BYTES,		/* u64: bytes written */
+	T_FORCE_NEW,		/* bool, RAFTP_START: raft_recover() as the only voter first */
 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
@@ -261,6 +271,28 @@ enum msg_type {
 	 * degraded.  The reply says where the old files went (T_STATUS_TEXT).
 	 */
 	CTL_NODE_REPAIR,
+	/*
+	 * hushctl -> parent: make this manager the only one of its cluster
+	 * (`hushctl init --force-new-cluster`): its raft configuration
+	 * becomes itself alone and every other manager is marked removed.
+	 * T_FORCE: even while a quorum answers.  The reply names the node,
+	 * the cluster and each manager removed (T_PEER_ID).
+	 */
+	CTL_FORCE_NEW_CLUSTER,
+	/*
+	 * hushctl -> parent, with the open file (SCM_RIGHTS): write a sealed
+	 * backup of the store into it.  T_BACKUP_HDR and T_BACKUP_KEY when
+	 * the operator gave a passphrase (hushctl derived the key); without
+	 * them the key is derived from the cluster's unlock key.  T_FORCE:
+	 * from this manager's copy without asking the leader (no quorum).
+	 */
+	CTL_BACKUP,
+	/*
+	 * hushctl -> parent, with the backup file open (SCM_RIGHTS) and the
+	 * key that opens it: make this uninitialized node the only manager
+	 * of the cluster the backup holds.
+	 */
+	CTL_RESTORE,
 
 	/* parent <-> pki */
 	PKI_CA_CREATE = 0x0201,
@@ -276,6 +308,7 @@ enum msg_type {
 	RAFTP_CONNECT,		/* raft -> parent: stream to a peer, please */
 	RAFTP_INBOUND,		/* parent -> raft: an authenticated peer stream (fd) */
 	RAFTP_DEMOTE,		/* parent -> raft (leader): this manager becomes a spare */
+	RAFTP_BACKUP,		/* parent -> raft, with a file (fd): write a sealed backup into it */
 
 	/*
 	 * parent <-> net.  net is the only process that touches the network:
@@ -318,6 +351,18 @@ enum msg_type {
 	CMD_SERVICE_UPDATE,
 	CMD_SERVICE_RM,
 	CMD_SECRET_UPDATE,
+	/*
+	 * Disaster recovery.  FORCE_NEW_CLUSTER: every manager but T_NODE_ID
+	 * is removed, and T_NODE_ID is added as a manager if the table lacks
+	 * it (a restore).  STORE_LOAD: snapshot records (of snapshot version
+	 * T_VERSION) from a backup, into a store that holds no cluster yet
+	 * (T_BOOTSTRAP: the first such command) or is being loaded.
+	 * BACKUP_MARK changes nothing: its index, once applied, is where a
+	 * backup must start to hold every write acknowledged before it.
+	 */
+	CMD_FORCE_NEW_CLUSTER,
+	CMD_STORE_LOAD,
+	CMD_BACKUP_MARK,
 
 	/* reads of the state machine, carried in T_QUERY */
 	QRY_CLUSTER = 0x0501,
@@ -364,6 +409,15 @@ enum msg_type {
 	MNTR_EVENT,		/* mounter -> parent, unsolicited: a container ended */
 	REC_FILE,		/* one file of a container's set */
 	REC_MOUNT,		/* one container the mounter holds */
+
+	/*
+	 * Inside a backup file's sealed chunks (lib/backup_file.h): the
+	 * manifest first, then the cluster's data key, then the store's
+	 * snapshot records (SNAP_*), then BACKUP_END with their count.
+	 */
+	BACKUP_MANIFEST = 0x0c01,
+	BACKUP_KEYS,
+	BACKUP_END,
 };
 
 #define ALPN_JOIN	"hush-join/1"

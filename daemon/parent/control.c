@@ -105,6 +105,11 @@ static const struct ctl_request {
 	REQ(CTL_JOIN,		W_UNINIT,			op_join),
 	REQ(CTL_LEAVE,		W_READY | W_LOCKED | W_DEGRADED, op_leave),
 	REQ(CTL_NODE_REPAIR,	W_READY | W_DEGRADED | W_MANAGER, op_node_repair),
+	/* A survivor without a quorum is READY (a live store) or BUSY (a restarted one). */
+	REQ(CTL_FORCE_NEW_CLUSTER, W_READY | W_BUSY | W_DEGRADED | W_MANAGER,
+				op_force_new_cluster),
+	REQ(CTL_BACKUP,		W_READY | W_MANAGER,		op_backup, .takes_fd = true),
+	REQ(CTL_RESTORE,	W_UNINIT,			op_restore, .takes_fd = true),
 	REQ(CTL_JOIN_TOKEN,	W_READY | W_MANAGER,		op_join_token),
 	REQ(CTL_SECRET_CREATE,	W_READY | W_MANAGER,		op_secret_create),
 	REQ(CTL_SECRET_LIST,	W_READY | W_MANAGER,		op_secret_list),

@@ -176,7 +176,8 @@ op_node_repair(struct op *op, const struct wire_msg *m)
 	ok = cluster_managers_ok(p, &others);
 	if (others == 0) {
 		op_error(op, HUSH_E_INVAL, "this is the only manager: there is no peer to "
-		    "repair its raft data from. Restore the state directory from a backup");
+		    "repair its raft data from. Restore the last backup into an empty state "
+		    "directory ('hushctl restore FILE')");
 		return;
 	}
 	/* Without this node, the others must still be a majority of all managers. */

@@ -178,7 +178,8 @@ lifecycle_start_raft(struct parent *p, bool bootstrap)
 
 	if (p->store.phase != RAFT_IDLE)
 		return 0;
-	if (p->raft.pid <= 0 || p->store.hold != RAFT_RUN || p->node.role != ROLE_MANAGER)
+	if (p->raft.pid <= 0 || p->raft.ch.fd < 0 || p->store.hold != RAFT_RUN ||
+	    p->node.role != ROLE_MANAGER)
 		return HUSH_E_UNAVAIL;
 	if ((r = keyring_get(KEY_DEK, &dek)) != 0) {
 		log_err("the data key is not in the keyring: %s", hush_strerror(r));
@@ -199,14 +200,25 @@ lifecycle_start_raft(struct parent *p, bool bootstrap)
 		.snap_threshold = p->cfg.snapshot_threshold,
 		.snap_trailing = p->cfg.snapshot_trailing,
 		.set_aside = aside[0] != '\0' ? aside : NULL,
+		.force_new = p->store.force_op != NULL,
+		.first_cmd = p->store.force_cmd,
+		.first_cmd_len = p->store.force_cmd_len,
 	};
 	r = raft_proc_start(op, &req, raft_started);
 	secbuf_free(&dek);
-	if (r != 0)
+	if (r != 0) {
 		op_free(op);
-	else
-		p->store.phase = RAFT_STARTING;
-	return r;
+		return r;
+	}
+	p->store.phase = RAFT_STARTING;
+	/* Once: answered when this start is (ops_force_new.c). */
+	if (p->store.force_op != NULL) {
+		lifecycle_wait_ready(p, p->store.force_op, p->store.force_op->on_ready);
+		p->store.force_op = NULL;
+		sodium_memzero(p->store.force_cmd, sizeof(p->store.force_cmd));
+		p->store.force_cmd_len = 0;
+	}
+	return 0;
 }
 
 void

@@ -201,12 +201,14 @@ enter_degraded(struct parent *p)
 	size_t others;
 
 	(void)cluster_managers_ok(p, &others);
-	snprintf(p->store.health, sizeof(p->store.health), "degraded: %s; %s",
+	snprintf(p->store.health, sizeof(p->store.health), "degraded: %.700s; %s",
 	    p->store.error[0] != '\0' ? p->store.error :
 	    "the raft process found damaged data (see the log)",
 	    others > 0 ? "run 'hushctl node repair' to rebuild the raft data from the "
-	    "other managers" : "this is the only manager, so there is no peer to "
-	    "repair from: restore the state directory from a backup");
+	    "other managers (if they have lost their quorum, 'hushctl init "
+	    "--force-new-cluster' on the most recent of them first)" : "this is the only "
+	    "manager, so there is no peer to repair from: restore the last backup into an "
+	    "empty state directory with 'hushctl restore FILE'");
 	log_err("the raft store stopped after %u failed starts, and is not restarted: "
 	    "this node is %s", p->store.damaged, p->store.health);
 }
@@ -336,7 +338,12 @@ node_refuse(struct parent *p, struct op *op)
 		op_error(op, HUSH_E_CORRUPT, p->store.health);
 		return;
 	case PS_READY:
-		if (op->type == CTL_INIT || op->type == CTL_JOIN)
+		if (op->type == CTL_RESTORE) {
+			snprintf(why, sizeof(why), "this node is already in cluster %s: a "
+			    "restore makes a new node of an uninitialized one ('hushctl "
+			    "leave' first, or another state directory)", p->node.cluster_id);
+			op_error(op, HUSH_E_ALREADYINIT, why);
+		} else if (op->type == CTL_INIT || op->type == CTL_JOIN)
 			op_error(op, HUSH_E_ALREADYINIT, NULL);
 		else
 			op_error(op, HUSH_E_INVAL, "hush is not locked");

@@ -132,6 +132,14 @@ struct store_part {
 	 * none known): where a follower sends a write straight away.
 	 */
 	char			 leader[263];
+	/*
+	 * `init --force-new-cluster` (ops_force_new.c): the op answered once
+	 * the raft process, started again, has made this manager the only
+	 * one, and the node table's change it commits first.
+	 */
+	struct op		*force_op;
+	uint8_t			 force_cmd[1024];
+	size_t			 force_cmd_len;
 };
 void	store_part_reset(struct store_part *s);
 
@@ -338,6 +346,11 @@ void	lifecycle_load_ca(struct parent *p);
 #define RAFT_DAMAGED_TRIES	3
 void	degraded_raft_exited(struct parent *p, int status);
 void	op_node_repair(struct op *op, const struct wire_msg *m);
+/* ops_force_new.c: `hushctl init --force-new-cluster`. */
+void	op_force_new_cluster(struct op *op, const struct wire_msg *m);
+/* ops_backup.c, ops_restore.c: `hushctl backup`, `hushctl restore`. */
+void	op_backup(struct op *op, const struct wire_msg *m);
+void	op_restore(struct op *op, const struct wire_msg *m);
 
 /* cluster.c: the net process and what crosses it. */
 void	cluster_child_started(struct parent *p, struct child *c);

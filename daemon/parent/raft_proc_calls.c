@@ -2,6 +2,9 @@
  * The parent's typed calls to the raft process about itself, and its
  * answers to that process's requests (raft_proc_calls.h).
  */
+#include <stdio.h>
+
+#include "err.h"
 #include "op_call.h"
 #include "raft_proc_calls.h"
 
@@ -21,6 +24,10 @@ raft_proc_start(struct op *op, const struct raft_proc_start_req *req, op_done_cb
 	wire_put_u32(&e, T_SNAP_TRAILING, req->snap_trailing);
 	if (req->set_aside != NULL)
 		wire_put_str(&e, T_SET_ASIDE, req->set_aside);
+	if (req->force_new) {
+		wire_put_bool(&e, T_FORCE_NEW, true);
+		wire_put_bytes(&e, T_COMMAND, req->first_cmd, req->first_cmd_len);
+	}
 	r = op_call(&p->raft, &e, -1, op, NULL, NULL, cb);
 	wire_enc_free(&e);
 	return r;
@@ -36,6 +43,50 @@ raft_proc_demote(struct op *op, const char *node_id, op_done_cb cb)
 	wire_enc_init(&e, RAFTP_DEMOTE, child_next_id(&p->raft), 128);
 	wire_put_str(&e, T_NODE_ID, node_id);
 	r = op_call(&p->raft, &e, -1, op, NULL, NULL, cb);
+	wire_enc_free(&e);
+	return r;
+}
+
+static int
+backup_decoded(struct op *op, const struct wire_msg *reply, void *arg, char *why,
+    size_t whylen)
+{
+	struct backup_summary *out = arg;
+
+	/* The schema requires all but T_FORCE. */
+	if (wire_get_str(reply, T_CLUSTER_ID, out->cluster_id, sizeof(out->cluster_id)) != 0 ||
+	    wire_get_str(reply, T_NODE_ID, out->node_id, sizeof(out->node_id)) != 0 ||
+	    wire_get_i64(reply, T_CREATED, &out->created) != 0 ||
+	    wire_get_u64(reply, T_RAFT_INDEX, &out->index) != 0 ||
+	    wire_get_u64(reply, T_STORE_SECRETS, &out->secrets) != 0 ||
+	    wire_get_u64(reply, T_STORE_SERVICES, &out->services) != 0 ||
+	    wire_get_u64(reply, T_STORE_NODES, &out->nodes) != 0 ||
+	    wire_get_u64(reply, T_BYTES, &out->bytes) != 0 ||
+	    wire_get_bool(reply, T_AUTOLOCK, &out->autolock) != 0) {
+		snprintf(why, whylen, "the raft process answered a backup without its summary");
+		return HUSH_E_PROTO;
+	}
+	if (wire_get_bool(reply, T_FORCE, &out->force) != 0)
+		out->force = false;
+	return 0;
+}
+
+int
+raft_proc_backup(struct op *op, int fd, const uint8_t hdr[60], const uint8_t key[32],
+    uint64_t min_index, bool force, struct backup_summary *out, op_done_cb cb)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+	int r;
+
+	wire_enc_init(&e, RAFTP_BACKUP, child_next_id(&p->raft), 512);
+	wire_put_bytes(&e, T_BACKUP_HDR, hdr, 60);
+	wire_put_bytes(&e, T_BACKUP_KEY, key, 32);
+	wire_put_u64(&e, T_RAFT_INDEX, min_index);
+	wire_put_i64(&e, T_CREATED, parent_now());
+	if (force)
+		wire_put_bool(&e, T_FORCE, true);
+	r = op_call(&p->raft, &e, fd, op, backup_decoded, out, cb);
 	wire_enc_free(&e);
 	return r;
 }

@@ -31,6 +31,10 @@ struct raft_proc_start_req {
 	uint32_t		 snap_threshold;
 	uint32_t		 snap_trailing;
 	const char		*set_aside;	/* move the raft files here first; NULL: no */
+	/* force-new-cluster: become the only voter, then commit first_cmd */
+	bool			 force_new;
+	const uint8_t		*first_cmd;
+	size_t			 first_cmd_len;
 };
 
 __attribute__((warn_unused_result))
@@ -39,6 +43,23 @@ int	raft_proc_start(struct op *op, const struct raft_proc_start_req *req, op_don
 /* RAFTP_DEMOTE (to the leader's raft): node_id stops voting, a spare. */
 __attribute__((warn_unused_result))
 int	raft_proc_demote(struct op *op, const char *node_id, op_done_cb cb);
+
+/*
+ * RAFTP_BACKUP: write a sealed backup of this replica, once it has applied
+ * min_index, into fd (a new, empty file; the caller keeps its own fd).
+ * hdr is the file's clear header (its kind, limits and salt), key what
+ * it is sealed under.  out gets what the file holds.
+ */
+struct backup_summary {
+	char		 cluster_id[HUSH_ID_LEN + 1];
+	char		 node_id[HUSH_ID_LEN + 1];
+	int64_t		 created;
+	uint64_t	 index, secrets, services, nodes, bytes;
+	bool		 autolock, force;
+};
+__attribute__((warn_unused_result))
+int	raft_proc_backup(struct op *op, int fd, const uint8_t hdr[60], const uint8_t key[32],
+	    uint64_t min_index, bool force, struct backup_summary *out, op_done_cb cb);
 
 /* The answer to the raft process's RAFTP_CONNECT request req_id: the stream fd. */
 void	raft_connect_answer(struct parent *p, uint32_t req_id, int fd);

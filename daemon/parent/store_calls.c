@@ -197,6 +197,8 @@ applied_decoded(struct op *op, const struct wire_msg *reply, void *arg, char *wh
 	out->nids = n;
 	if (wire_get_bool(reply, T_DUPLICATE, &out->duplicate) != 0)
 		out->duplicate = false;
+	if (wire_get_u64(reply, T_RAFT_INDEX, &out->index) != 0)
+		out->index = 0;
 	return 0;
 }
 
@@ -340,6 +342,49 @@ nodes_decoded(struct op *op, const struct wire_msg *reply, void *arg, char *why,
 		return r;
 	}
 	return 0;
+}
+
+/* ---- disaster recovery ---- */
+
+int
+store_backup_mark(struct op *op, const uint8_t *req_id, struct store_applied *out,
+    op_done_cb cb)
+{
+	struct wire_enc cmd;
+
+	wire_enc_init(&cmd, CMD_BACKUP_MARK, 0, 128);
+	wire_put_bytes(&cmd, T_REQ_ID, req_id, HUSH_REQ_ID_LEN);
+	return store_send(op, &cmd, RAFT_PROPOSE, applied_decoded, out, cb);
+}
+
+int
+store_load(struct op *op, const uint8_t *req_id, uint32_t version, bool first,
+    const uint8_t *records, size_t len, op_done_cb cb)
+{
+	struct wire_enc cmd;
+
+	wire_enc_init(&cmd, CMD_STORE_LOAD, 0, len + 1024);
+	wire_put_bytes(&cmd, T_REQ_ID, req_id, HUSH_REQ_ID_LEN);
+	wire_put_u32(&cmd, T_VERSION, version);
+	wire_put_bool(&cmd, T_BOOTSTRAP, first);
+	wire_put_bytes(&cmd, T_RECORDS, records, len);
+	return store_send(op, &cmd, RAFT_PROPOSE, NULL, NULL, cb);
+}
+
+int
+store_force_new(struct op *op, const uint8_t *req_id, const char *node_id,
+    const char *advertise, const uint8_t *seal_pub, struct store_applied *out, op_done_cb cb)
+{
+	struct wire_enc cmd;
+
+	wire_enc_init(&cmd, CMD_FORCE_NEW_CLUSTER, 0, 1024);
+	wire_put_bytes(&cmd, T_REQ_ID, req_id, HUSH_REQ_ID_LEN);
+	wire_put_str(&cmd, T_NODE_ID, node_id);
+	wire_put_str(&cmd, T_ADVERTISE_ADDR, advertise);
+	wire_put_i64(&cmd, T_CREATED, parent_now());
+	if (seal_pub != NULL)
+		wire_put_bytes(&cmd, T_SEAL_PUB, seal_pub, SEAL_PUB_BYTES);
+	return store_send(op, &cmd, RAFT_PROPOSE, applied_decoded, out, cb);
 }
 
 /* ---- nodes ---- */

@@ -100,6 +100,7 @@ struct store_applied {
 	char		(*ids)[HUSH_ID_LEN + 1];	/* malloc'd */
 	size_t		 nids;
 	bool		 duplicate;
+	uint64_t	 index;		/* the leader had applied this far */
 };
 void	store_applied_clear(struct store_applied *o);
 /* A new outcome as op's ctx, for an op that has none; NULL on ENOMEM. */
@@ -155,6 +156,26 @@ int	store_cluster_update(struct op *op, const struct store_cluster_change *c,
 __attribute__((warn_unused_result))
 int	store_token_rotate(struct op *op, const uint8_t *req_id, int role,
 	    const uint8_t secret[16], op_done_cb cb);
+
+/*
+ * CMD_BACKUP_MARK: changes nothing; out->index, once the command has
+ * applied, is an index every write acknowledged before it lies below.
+ */
+__attribute__((warn_unused_result))
+int	store_backup_mark(struct op *op, const uint8_t *req_id, struct store_applied *out,
+	    op_done_cb cb);
+/*
+ * CMD_STORE_LOAD: snapshot records (of snapshot version) from a backup,
+ * the first of them into a store that holds no cluster yet (first).
+ */
+__attribute__((warn_unused_result))
+int	store_load(struct op *op, const uint8_t *req_id, uint32_t version, bool first,
+	    const uint8_t *records, size_t len, op_done_cb cb);
+/* CMD_FORCE_NEW_CLUSTER for a restored node, not in the table yet. */
+__attribute__((warn_unused_result))
+int	store_force_new(struct op *op, const uint8_t *req_id, const char *node_id,
+	    const char *advertise, const uint8_t *seal_pub, struct store_applied *out,
+	    op_done_cb cb);
 
 /* ---- nodes ---- */
 

@@ -8,6 +8,7 @@
  * has committed in the current term, so every entry in the log has been
  * applied before the parent reads anything.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -50,12 +51,13 @@ const struct child_desc raft_child = {
 
 static const uint16_t from_parent[] = {
 	RAFTP_START, RAFTP_PROPOSE, RAFTP_QUERY, RAFTP_STATUS, RAFTP_INBOUND, RAFTP_DEMOTE,
-	RAFTP_CONNECT | MSG_REPLY, MSG_ERROR, 0
+	RAFTP_BACKUP, RAFTP_CONNECT | MSG_REPLY, MSG_ERROR, 0
 };
 static const uint16_t cmd_types[] = {
 	CMD_CLUSTER_INIT, CMD_TOKEN_ROTATE, CMD_SECRET_CREATE, CMD_SECRET_RM,
 	CMD_CLUSTER_UPDATE, CMD_NODE_ADD, CMD_NODE_UPDATE, CMD_NODE_REMOVE,
-	CMD_SERVICE_CREATE, CMD_SERVICE_UPDATE, CMD_SERVICE_RM, CMD_SECRET_UPDATE, 0
+	CMD_SERVICE_CREATE, CMD_SERVICE_UPDATE, CMD_SERVICE_RM, CMD_SECRET_UPDATE,
+	CMD_FORCE_NEW_CLUSTER, CMD_STORE_LOAD, CMD_BACKUP_MARK, 0
 };
 static const uint16_t query_types[] = {
 	QRY_CLUSTER, QRY_SECRET_LIST, QRY_SECRET_GET, QRY_NODE_LIST, QRY_NODE_GET,
@@ -97,6 +99,16 @@ static struct {
 	unsigned		 snap_trailing;
 	unsigned		 election_ms;	/* see raft_proc_snapshot_took() */
 	unsigned		 snap_threshold_now;
+	/*
+	 * A forced new cluster's node table (CMD_FORCE_NEW_CLUSTER), committed
+	 * once this process leads and before it says it is ready: no request
+	 * is served, and no old manager added back to the configuration by
+	 * membership_reconcile(), before the table says they are gone.
+	 */
+	struct raft_buffer	 first_cmd;
+	uint8_t			 first_req[16];
+	bool			 first_pending;
+	struct raft_apply	 first_apply;
 } R;
 
 /*
@@ -112,8 +124,9 @@ static struct {
 static void update_poll(void);
 static void shutdown_raft(void);
 
-/* A peer's stream comes with an inbound notice or a connect answer. */
-static const uint16_t with_fd[] = { RAFTP_INBOUND, RAFTP_CONNECT | MSG_REPLY, 0 };
+/* A peer's stream comes with an inbound notice or a connect answer; a backup's file. */
+static const uint16_t with_fd[] = { RAFTP_INBOUND, RAFTP_CONNECT | MSG_REPLY, RAFTP_BACKUP,
+	0 };
 
 static const struct parent_link parent = {
 	.child = "raft",
@@ -314,6 +327,63 @@ space_for(uint64_t extra, char *why, size_t whylen)
 }
 
 static void
+first_applied(struct raft_apply *req, int status, void *result)
+{
+	const struct store_outcome *o;
+	char why[600];
+
+	R.barrier_pending = false;
+	if (disk_status(status))
+		disk_failed("cannot write the new cluster's node table", status);
+	if (status != 0) {
+		/* Uncommitted, or committed and not known: the tick asks again,
+		 * and the store's outcome table answers a repeat. */
+		log_warn("the new cluster's node table did not commit: %s; retrying",
+		    raft_strerror(status));
+		return;
+	}
+	if ((o = store_outcome(&R.store, R.first_req)) != NULL && o->code != 0) {
+		snprintf(why, sizeof(why), "the new cluster's node table was refused: %s",
+		    o->errmsg != NULL ? o->errmsg : hush_strerror(o->code));
+		log_err("%s", why);
+		if (R.start_reply_id != 0)
+			raft_proc_error(R.start_reply_id, o->code, why);
+		R.start_reply_id = 0;
+		R.first_pending = false;
+		return;
+	}
+	R.first_pending = false;
+	if (o != NULL && o->ids != NULL && *o->ids != '\0')
+		log_warn("forced a new cluster: managers removed: %s", o->ids);
+	raft_free(R.first_cmd.base);
+	R.first_cmd.base = NULL;
+	if (!R.ready)
+		become_ready();
+}
+
+/* Proposes the forced cluster's node table (a copy: libraft takes the buffer). */
+static void
+propose_first(void)
+{
+	struct raft_buffer b;
+	int r;
+
+	if (store_outcome(&R.store, R.first_req) != NULL) {
+		first_applied(&R.first_apply, 0, NULL);
+		return;
+	}
+	b.len = R.first_cmd.len;
+	if ((b.base = raft_malloc(b.len)) == NULL)
+		fatal("out of memory");
+	memcpy(b.base, R.first_cmd.base, b.len);
+	R.barrier_pending = true;
+	if ((r = raft_apply(&R.raft, &R.first_apply, &b, 1, first_applied)) != 0) {
+		R.barrier_pending = false;
+		log_warn("cannot propose the new cluster's node table: %s", raft_strerror(r));
+	}
+}
+
+static void
 barrier_cb(struct raft_barrier *req, int status)
 {
 	R.barrier_pending = false;
@@ -323,7 +393,9 @@ barrier_cb(struct raft_barrier *req, int status)
 		log_warn("start-up barrier failed: %s", raft_strerror(status));
 		return;		/* the tick tries again */
 	}
-	if (!R.ready)
+	if (R.first_pending)
+		propose_first();
+	else if (!R.ready)
 		become_ready();
 }
 
@@ -371,6 +443,8 @@ tick_cb(uv_timer_t *t)
 	}
 	if (R.ready) {
 		membership_reconcile(&R.raft, &R.store, uv_now(R.loop));
+		backup_tick(&R.store, R.dek.p, R.node_id, raft_last_applied(&R.raft),
+		    uv_now(R.loop));
 		trim_heap();
 		return;
 	}
@@ -397,6 +471,89 @@ tick_cb(uv_timer_t *t)
 	}
 }
 
+/* Whether the raft directory holds a log or a snapshot at all. */
+static bool
+has_log(void)
+{
+	struct dirent **names;
+	bool found = false;
+	int n;
+
+	if ((n = scandir(".", &names, NULL, alphasort)) < 0)
+		return false;
+	for (int i = 0; i < n; i++) {
+		const char *f = names[i]->d_name;
+
+		if (strncmp(f, "open-", 5) == 0 || strncmp(f, "snapshot-", 9) == 0 ||
+		    (f[0] >= '0' && f[0] <= '9' && strchr(f, '-') != NULL))
+			found = true;
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
+/*
+ * `hushctl init --force-new-cluster`: this manager's configuration becomes
+ * itself alone (libraft's raft_recover() appends it to the log), so it
+ * elects itself; the node table follows in the first command it commits
+ * (T_COMMAND, CMD_FORCE_NEW_CLUSTER).  Its log, with whatever it holds,
+ * is kept: entries it had not seen committed commit now.
+ */
+static int
+force_new_cluster(const struct wire_msg *m, raft_id id, const char *address)
+{
+	struct raft_configuration conf;
+	struct wire_msg *cmd;
+	const uint8_t *raw, *req_id;
+	size_t rawlen, len;
+	char why[256];
+	int r;
+
+	if (wire_get_bytes(m, T_COMMAND, &raw, &rawlen) != 0) {
+		raft_proc_error(m->hdr.request_id, HUSH_E_PROTO, "a forced new cluster "
+		    "needs its node table");
+		return -1;
+	}
+	if ((cmd = malloc(sizeof(*cmd))) == NULL)
+		fatal("out of memory");
+	r = msg_parse(raw, rawlen, WIRE_MAX_MSG, (const uint16_t[]){ CMD_FORCE_NEW_CLUSTER, 0 },
+	    cmd, why, sizeof(why));
+	if (r == 0 && wire_get_bytes(cmd, T_REQ_ID, &req_id, &len) == 0)
+		memcpy(R.first_req, req_id, sizeof(R.first_req));
+	free(cmd);
+	if (r != 0) {
+		raft_proc_error(m->hdr.request_id, HUSH_E_PROTO, why);
+		return -1;
+	}
+	/* raft_recover() of an empty log is an assertion in libraft, not an error. */
+	if (!has_log()) {
+		raft_proc_error(m->hdr.request_id, HUSH_E_NOTINIT, "this manager's raft "
+		    "log is empty: there is nothing to make a new cluster from; restore a "
+		    "backup instead ('hushctl restore')");
+		return -1;
+	}
+	if ((r = entry_seal(R.dek.p, raw, rawlen, &R.first_cmd)) != 0)
+		fatal_r(r, "sealing a raft entry");
+	raft_configuration_init(&conf);
+	r = raft_configuration_add(&conf, id, address, RAFT_VOTER);
+	if (r == 0)
+		r = raft_recover(&R.raft, &conf);
+	raft_configuration_close(&conf);
+	if (r != 0) {
+		char detail[600];
+
+		snprintf(detail, sizeof(detail), "cannot make this manager the only voter: "
+		    "%s (%s)", raft_strerror(r), R.io.errmsg[0] ? R.io.errmsg :
+		    raft_errmsg(&R.raft));
+		raft_proc_damaged(detail);
+	}
+	R.first_pending = true;
+	log_warn("forcing a new cluster: this manager (%016llx at %s) is now the only "
+	    "voter of its raft configuration", (unsigned long long)id, address);
+	return 0;
+}
+
 static void
 do_start(const struct wire_msg *m)
 {
@@ -414,6 +571,8 @@ do_start(const struct wire_msg *m)
 		raft_proc_error(m->hdr.request_id, HUSH_E_PROTO, "raft already started");
 		return;
 	}
+	bool force_new = false;
+
 	if (wire_get_bytes(m, T_DEK, &dek, &deklen) != 0 ||
 	    wire_get_str(m, T_NODE_ID, R.node_id, sizeof(R.node_id)) != 0 ||
 	    wire_get_str(m, T_ADDRESS, address, sizeof(address)) != 0 ||
@@ -487,6 +646,9 @@ do_start(const struct wire_msg *m)
 		if (r != 0 && r != RAFT_CANTBOOTSTRAP)
 			goto raft_failed;
 	}
+	if (wire_get_bool(m, T_FORCE_NEW, &force_new) == 0 && force_new &&
+	    force_new_cluster(m, id, address) != 0)
+		return;
 	if ((r = raft_start(&R.raft)) != 0)
 		goto raft_failed;
 	R.started = true;
@@ -879,6 +1041,20 @@ handle(struct chan_msg *cm)
 		break;
 	case RAFTP_DEMOTE:
 		do_demote(&R.m);
+		break;
+	case RAFTP_BACKUP:
+		if (!R.started || !R.ready) {
+			if (cm->fd >= 0)
+				close(cm->fd);
+			cm->fd = -1;
+			raft_proc_error(R.m.hdr.request_id, HUSH_E_UNAVAIL, "the raft store "
+			    "is starting");
+			break;
+		}
+		backup_request(&R.m, cm->fd, raft_last_applied(&R.raft), uv_now(R.loop));
+		cm->fd = -1;
+		backup_tick(&R.store, R.dek.p, R.node_id, raft_last_applied(&R.raft),
+		    uv_now(R.loop));
 		break;
 	case RAFTP_INBOUND:
 		if (cm->fd < 0 || !R.started ||

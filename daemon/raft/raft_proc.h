@@ -118,6 +118,17 @@ int	membership_demote(struct raft *raft, const char *node, void (*done)(void *, 
 	    void *arg);
 void	membership_reconcile(struct raft *raft, struct store *store, uint64_t now_ms);
 
+/*
+ * backup_write.c: RAFTP_BACKUP.  backup_request() takes the request and
+ * its file (fd, closed here either way); backup_tick(), after each tick
+ * and applied entry, writes it once the store has applied the index it
+ * asked for, or refuses after BACKUP_WAIT_MS.
+ */
+#define BACKUP_WAIT_MS	10000
+void	backup_request(const struct wire_msg *m, int fd, uint64_t applied, uint64_t now_ms);
+void	backup_tick(struct store *s, const uint8_t dek[32], const char *node_id,
+	    uint64_t applied, uint64_t now_ms);
+
 /* transport.c: libraft's streams come from the parent, not from sockets. */
 struct chan;
 int	transport_init(struct raft_uv_transport *t, struct chan *parent);

@@ -582,6 +582,7 @@ changes_placements(struct store *s, const struct wire_msg *cmd, const char *ids)
 	case CMD_CLUSTER_UPDATE:
 	case CMD_SECRET_CREATE:
 	case CMD_SECRET_RM:
+	case CMD_BACKUP_MARK:
 		return false;
 	case CMD_SECRET_UPDATE:
 		return store_secret_users(s, ids, NULL, 0) > 0;
@@ -589,6 +590,9 @@ changes_placements(struct store *s, const struct wire_msg *cmd, const char *ids)
 		return true;
 	}
 }
+
+static int apply_store_load(struct store *s, const struct wire_msg *cmd, char *why,
+    size_t whylen);
 
 int
 store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed)
@@ -640,6 +644,19 @@ store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed)
 		code = s->cluster.present ? store_node_apply(s, cmd, why, sizeof(why)) :
 		    HUSH_E_NOTINIT;
 		*changed = code == 0 ? STORE_CHG_NODES : 0;
+		break;
+	case CMD_FORCE_NEW_CLUSTER:
+		code = s->cluster.present ? store_node_force_new(s, cmd, ids, idslen, why,
+		    sizeof(why)) : HUSH_E_NOTINIT;
+		*changed = code == 0 ? STORE_CHG_NODES : 0;
+		break;
+	case CMD_STORE_LOAD:
+		code = apply_store_load(s, cmd, why, sizeof(why));
+		/* Even a refused load may have applied records before the bad one. */
+		*changed = STORE_CHG_CLUSTER | STORE_CHG_NODES;
+		break;
+	case CMD_BACKUP_MARK:
+		code = 0;	/* its index is all it is for */
 		break;
 	default:
 		code = HUSH_E_PROTO;
@@ -1026,6 +1043,97 @@ restore_dedup(struct store *s, const struct wire_msg *m)
 	return outcome_record(s, req_id, hush_err_from_wire(code), errmsg, ids);
 }
 
+/* One snapshot record after the header, of snapshot version `version`. */
+static int
+restore_record(struct store *s, const struct wire_msg *m, uint32_t version,
+    struct secbuf *check)
+{
+	int r = 0;
+
+	switch (m->hdr.type) {
+	case SNAP_CLUSTER:
+		return restore_cluster(s, m);
+	case SNAP_SECRET:
+		if (version >= 3 && check->p == NULL && (r = secbuf_alloc(check,
+		    HUSH_SECRET_MAX)) != 0)
+			return r;
+		return restore_secret(s, m, version, check);
+	case SNAP_NODE:
+		return store_node_restore(s, m);
+	case SNAP_SERVICE:
+		return version >= 2 ? store_service_restore(s, m) : HUSH_E_CORRUPT;
+	case SNAP_DEDUP:
+		return restore_dedup(s, m);
+	default:
+		return HUSH_E_CORRUPT;
+	}
+}
+
+/*
+ * CMD_STORE_LOAD: a backup's records, loaded a command at a time (a
+ * command is far smaller than a store) into a store that holds no cluster
+ * yet (the first, T_BOOTSTRAP) or is being loaded.  The parent has read
+ * the whole backup and checked every record before it proposes the first
+ * one; a record refused here still leaves the ones before it applied, the
+ * same on every replica, and the restore that proposed it fails.
+ */
+static int
+apply_store_load(struct store *s, const struct wire_msg *cmd, char *why, size_t whylen)
+{
+	static const uint16_t snap_types[] = { SNAP_CLUSTER, SNAP_NODE, SNAP_SECRET,
+	    SNAP_DEDUP, SNAP_SERVICE, 0 };
+	struct secbuf check = SECBUF_INIT;
+	struct wire_msg *m;
+	struct wire_hdr hdr;
+	const uint8_t *buf;
+	size_t len, off = 0, mlen, n = 0;
+	uint32_t version;
+	bool first;
+	int r = 0;
+
+	if (wire_get_u32(cmd, T_VERSION, &version) != 0 ||
+	    wire_get_bool(cmd, T_BOOTSTRAP, &first) != 0 ||
+	    wire_get_bytes(cmd, T_RECORDS, &buf, &len) != 0)
+		return HUSH_E_PROTO;
+	if (version < STORE_SNAP_VERSION_MIN || version > STORE_SNAP_VERSION) {
+		snprintf(why, whylen, "records of snapshot version %u: this hush reads "
+		    "versions %u to %u", version, STORE_SNAP_VERSION_MIN, STORE_SNAP_VERSION);
+		return HUSH_E_VERSION;
+	}
+	if (first == s->cluster.present) {
+		snprintf(why, whylen, first ? "the store already holds a cluster: a backup "
+		    "loads only into an empty one" : "no backup is being loaded");
+		return first ? HUSH_E_EXISTS : HUSH_E_INVAL;
+	}
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return HUSH_E_NOMEM;
+	while (r == 0 && off < len) {
+		if ((r = wire_peek_hdr(buf + off, len - off, &hdr)) != 0)
+			break;
+		mlen = (size_t)WIRE_HDR_LEN + hdr.length;
+		if (mlen > len - off) {
+			r = HUSH_E_TRUNCATED;
+			break;
+		}
+		if ((r = msg_parse(buf + off, mlen, WIRE_MAX_MSG, snap_types, m, why,
+		    whylen)) != 0)
+			break;
+		off += mlen;
+		/* The cluster comes first: what follows is checked against it. */
+		if (++n == 1 && first && m->hdr.type != SNAP_CLUSTER) {
+			r = HUSH_E_CORRUPT;
+			break;
+		}
+		r = restore_record(s, m, version, &check);
+	}
+	free(m);
+	secbuf_free(&check);
+	if (r != 0 && why[0] == '\0')
+		snprintf(why, whylen, "record %zu of the backup's load at byte %zu: %s", n,
+		    off, hush_strerror(r));
+	return r == HUSH_E_NOMEM ? r : (r != 0 ? HUSH_E_CORRUPT : 0);
+}
+
 /* How many SNAP_SECRET records buf holds, by their headers alone. */
 static size_t
 count_secrets(const uint8_t *buf, size_t len)
@@ -1079,34 +1187,13 @@ store_restore(struct store *s, const uint8_t *buf, size_t len)
 			r = HUSH_E_CORRUPT;
 			break;
 		}
-		switch (m->hdr.type) {
-		case SNAP_HEADER:
+		if (m->hdr.type == SNAP_HEADER) {
 			first = false;
 			if (wire_get_u32(m, T_VERSION, &version) != 0 ||
 			    version < STORE_SNAP_VERSION_MIN || version > STORE_SNAP_VERSION)
 				r = HUSH_E_VERSION;
-			break;
-		case SNAP_CLUSTER:
-			r = restore_cluster(s, m);
-			break;
-		case SNAP_SECRET:
-			if (version >= 3 && check.p == NULL)
-				r = secbuf_alloc(&check, HUSH_SECRET_MAX);
-			if (r == 0)
-				r = restore_secret(s, m, version, &check);
-			break;
-		case SNAP_NODE:
-			r = store_node_restore(s, m);
-			break;
-		case SNAP_SERVICE:
-			r = version >= 2 ? store_service_restore(s, m) : HUSH_E_CORRUPT;
-			break;
-		case SNAP_DEDUP:
-			r = restore_dedup(s, m);
-			break;
-		default:
-			r = HUSH_E_CORRUPT;
-			break;
+		} else {
+			r = restore_record(s, m, version, &check);
 		}
 	}
 	free(m);

@@ -185,6 +185,9 @@ void	store_node_put(struct wire_enc *e, uint16_t tag, const struct store_node *n
 	    uint16_t rec_type);
 struct store_node *store_node_find(struct store *s, const char *ref);
 int	store_node_restore(struct store *s, const struct wire_msg *m);
+/* CMD_FORCE_NEW_CLUSTER; the ids of the managers removed go into ids. */
+int	store_node_force_new(struct store *s, const struct wire_msg *m, char *ids,
+	    size_t idslen, char *why, size_t whylen);
 size_t	store_node_managers(const struct store *s);
 
 void	store_nodes_free(struct store *s);

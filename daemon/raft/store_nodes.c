@@ -279,6 +279,53 @@ store_node_apply(struct store *s, const struct wire_msg *m, char *why, size_t wh
 	return 0;
 }
 
+/*
+ * `hushctl init --force-new-cluster` and `hushctl restore`: the node
+ * T_NODE_ID becomes the cluster's only manager.  Every other manager is
+ * removed, as `node rm` would (its certificate refused from then on, its
+ * raft membership dropped); workers stay, and reconnect by themselves.
+ * A restore's node is not in the table yet: it is added, as a manager.
+ * The ids removed go into ids, for the operator.
+ */
+int
+store_node_force_new(struct store *s, const struct wire_msg *m, char *ids, size_t idslen,
+    char *why, size_t whylen)
+{
+	char id[HUSH_ID_LEN + 1], addr[263];
+	struct store_node *self;
+	int64_t created;
+	size_t o = 0;
+	int r;
+
+	if (wire_get_str(m, T_NODE_ID, id, sizeof(id)) != 0 ||
+	    wire_get_str(m, T_ADVERTISE_ADDR, addr, sizeof(addr)) != 0 ||
+	    wire_get_i64(m, T_CREATED, &created) != 0)
+		return HUSH_E_PROTO;
+	if ((self = store_node_find(s, id)) != NULL && self->removed) {
+		snprintf(why, whylen, "node %s was removed from the cluster: it cannot "
+		    "be its only manager", id);
+		return HUSH_E_PERM;
+	}
+	if (self == NULL) {
+		if ((r = store_node_add(s, id, ROLE_MANAGER, addr, created, why, whylen)) != 0)
+			return r;
+		self = &s->nodes[s->nnodes - 1];
+		store_node_take_seal(self, m);
+	}
+	self->role = ROLE_MANAGER;
+	snprintf(self->addr, sizeof(self->addr), "%s", addr);
+	for (size_t i = 0; i < s->nnodes; i++) {
+		struct store_node *n = &s->nodes[i];
+
+		if (n == self || n->removed || n->role != ROLE_MANAGER)
+			continue;
+		n->removed = true;
+		if (ids != NULL && o + HUSH_ID_LEN + 2 < idslen)
+			o += (size_t)snprintf(ids + o, idslen - o, "%s%s", o ? " " : "", n->id);
+	}
+	return 0;
+}
+
 static void
 put_node_fields(struct wire_enc *e, const struct store_node *n)
 {

@@ -21,7 +21,9 @@ usage: bulk_create.py [options] SOCKET[,SOCKET...] PREFIX FIRST LAST [LABEL...]
 creates PREFIX + "%06d" % i for i in FIRST..LAST, value "v<i>", with the
 labels; request k goes to socket k mod the number of sockets.
   --connections N   requests in flight at once (default 24)
-  --acked FILE      write each acknowledged name, one a line
+  --acked FILE      write each acknowledged name, one a line, as it is
+                    acknowledged (so a copy taken meanwhile holds exactly
+                    the names acknowledged by then)
 Exits 0 when every secret was acknowledged; otherwise 1, after saying on
 stderr how many were refused (and why) or never answered.  A summary
 line "bulk_create: N acknowledged ... in S s (R/s)" always goes to stderr.
@@ -116,6 +118,7 @@ def main():
     inflight = {}              # socket -> (job, sent at)
     waiting = []               # (when, job): retries after a pause
     acked = []
+    acked_file = open(opts["acked"], "w", buffering=1) if opts["acked"] else None
     refused = collections.Counter()
     lost = []                  # no answer within RETRY_S: outcome unknown
     retries = collections.Counter()
@@ -174,6 +177,8 @@ def main():
                 retry(job, "unavailable" if error_code(msg) == HUSH_E_UNAVAIL else "busy")
             elif typ == CTL_SECRET_CREATE | MSG_REPLY:
                 acked.append(job.name)
+                if acked_file:
+                    acked_file.write(job.name + "\n")
             elif typ == MSG_ERROR:
                 refused[error_text(msg)] += 1
                 print("bulk_create: %s refused (try %d): %s" %
@@ -190,9 +195,8 @@ def main():
         fill()
 
     took = time.monotonic() - t0
-    if opts["acked"]:
-        with open(opts["acked"], "w") as f:
-            f.write("".join(n + "\n" for n in acked))
+    if acked_file:
+        acked_file.close()
     print("bulk_create: %d acknowledged of %d in %.1f s (%.0f/s); %d refused, %d "
           "unknown; retries: %s" % (len(acked), total, took, len(acked) / max(took, 1e-9),
                                     sum(refused.values()), len(lost),

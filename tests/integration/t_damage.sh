@@ -17,6 +17,10 @@ flip() { printf '\xa5\x5a\xa5\x5a' | dd of="$1" bs=1 seek="$2" conv=notrunc stat
 start_node base --snapshot-threshold 16 || { not_ok "base node starts"; finish; }
 hc base init --advertise-addr 127.0.0.1 >/dev/null || not_ok "init"
 for k in $(seq 1 40); do printf 'v%d' "$k" | hc base secret create "s$k" - >/dev/null; done
+# its last backup, for the single manager below that no peer can repair
+printf 'base backup passphrase\n' >"$T_DIR/passphrase"
+check "a backup of the base node" hc base backup --passphrase-file "$T_DIR/passphrase" \
+    "$T_DIR/base.hbk"
 stop_node base
 R="$T_DIR/base/raft"
 SEG=$(cd "$R" && ls | grep -E '^[0-9]{16}-[0-9]{16}$' | head -1)
@@ -72,9 +76,22 @@ copy_of one
 flip "$T_DIR/one/raft/$SNAP" 100
 start_node one || not_ok "single manager starts"
 wait_for 20 sh -c "'$HUSHCTL' --control-socket '$T_DIR/one.sock' status | grep -q '^Health: *degraded'"
+check "the only manager's status points at restoring the last backup" sh -c \
+    "'$HUSHCTL' --control-socket '$T_DIR/one.sock' status | grep -qF \"restore the last backup into an empty state directory with 'hushctl restore FILE'\""
 expect_fail "repair is refused on the only manager, saying what to do" \
-    "no peer to repair its raft data from. Restore the state directory from a backup" \
+    "no peer to repair its raft data from. Restore the last backup into an empty state directory ('hushctl restore FILE')" \
     hc one node repair
+stop_node one
+# README "Recover from disaster": damaged beyond repair, and no peer: the
+# state directory goes aside, and the last backup comes back in a new one
+mv "$T_DIR/one" "$T_DIR/one.damaged"
+start_node one || not_ok "the single manager starts on an empty state directory"
+check "the single manager is brought back by restoring its last backup" \
+    hc one restore --passphrase-file "$T_DIR/passphrase" --advertise-addr 127.0.0.1 \
+    "$T_DIR/base.hbk"
+eq "... with every secret it held" 40 "$(hc one secret ls -q | wc -l)"
+check "... and takes writes" sh -c "printf x | '$HUSHCTL' --control-socket '$T_DIR/one.sock' \
+    secret create after-restore - >/dev/null"
 stop_node one
 
 # ---- a 3-manager cluster: unhealthy in node ls, then repaired ----------

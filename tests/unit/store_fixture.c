@@ -48,7 +48,8 @@ store_fixture_apply(struct store *s, struct wire_enc *e)
 	static const uint16_t cmd_types[] = {
 		CMD_CLUSTER_INIT, CMD_TOKEN_ROTATE, CMD_SECRET_CREATE, CMD_SECRET_RM,
 		CMD_CLUSTER_UPDATE, CMD_NODE_ADD, CMD_NODE_UPDATE, CMD_NODE_REMOVE,
-		CMD_SERVICE_CREATE, CMD_SERVICE_UPDATE, CMD_SERVICE_RM, CMD_SECRET_UPDATE, 0
+		CMD_SERVICE_CREATE, CMD_SERVICE_UPDATE, CMD_SERVICE_RM, CMD_SECRET_UPDATE,
+		CMD_FORCE_NEW_CLUSTER, CMD_STORE_LOAD, CMD_BACKUP_MARK, 0
 	};
 	static struct wire_msg cmd;	/* big: off the stack */
 	const uint8_t *buf;

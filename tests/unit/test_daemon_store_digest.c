@@ -6,6 +6,11 @@
  * differently; and so does the same store under another DEK.  Also the
  * schema of the status fields that carry it.
  *
+ * The digest is also the oracle of disaster recovery's commands: a backup's
+ * records loaded a few at a time (CMD_STORE_LOAD) make the same store, a
+ * load into a store that holds a cluster changes nothing, a forced new
+ * cluster (CMD_FORCE_NEW_CLUSTER) removes exactly the other managers.
+ *
  * Every store here is built through store_apply() from parsed commands,
  * as the raft log delivers them; the "diverged replica" cases then change
  * one field of one record in memory, which is what a replica that applied
@@ -371,6 +376,225 @@ test_counts(void **state)
 	store_free(&s);
 }
 
+/* ---- disaster recovery ---- */
+
+/* Applies e; the outcome's code, and its ids into ids (may be NULL). */
+static int
+apply_code(struct store *s, struct wire_enc *e, const uint8_t rid[16], char *ids, size_t cap)
+{
+	const struct store_outcome *o;
+
+	store_fixture_apply(s, e);
+	assert_non_null(o = store_outcome(s, rid));
+	if (ids != NULL)
+		snprintf(ids, cap, "%s", o->ids != NULL ? o->ids : "");
+	return o->code;
+}
+
+static int
+load(struct store *s, uint32_t n, uint32_t version, bool first, const uint8_t *recs,
+    size_t len)
+{
+	struct wire_enc e;
+	uint8_t rid[16];
+
+	rid_for(rid, 50000 + n);
+	wire_enc_init(&e, CMD_STORE_LOAD, 0, WIRE_MAX_MSG);
+	wire_put_bytes(&e, T_REQ_ID, rid, 16);
+	wire_put_u32(&e, T_VERSION, version);
+	wire_put_bool(&e, T_BOOTSTRAP, first);
+	wire_put_bytes(&e, T_RECORDS, recs, len);
+	return apply_code(s, &e, rid, NULL, 0);
+}
+
+/* Where the record after the one at off starts. */
+static size_t
+next_record(const uint8_t *b, size_t len, size_t off)
+{
+	struct wire_hdr h;
+
+	assert_int_equal(wire_peek_hdr(b + off, len - off, &h), 0);
+	return off + WIRE_HDR_LEN + h.length;
+}
+
+/* A snapshot's records in commands of 7 records: the same store. */
+static void
+test_load_in_pieces(void **state)
+{
+	unsigned a[NSECRETS];
+	struct store *x, *y;
+	struct store_digest dx, dy;
+	uint8_t *buf;
+	size_t len, off, start;
+	uint32_t n = 0;
+
+	(void)state;
+	order_shuffled(a);
+	x = build(a);
+	assert_int_equal(store_snapshot(x, &buf, &len), 0);
+	y = store_fixture_new();
+	/* Not before the cluster's record: the first command starts with it. */
+	start = next_record(buf, len, 0);
+	assert_int_equal(load(y, n++, STORE_SNAP_VERSION, true, buf + next_record(buf, len,
+	    start), len - next_record(buf, len, start)), HUSH_E_CORRUPT);
+	store_fixture_del(y);
+	y = store_fixture_new();
+	/* A load that goes on when none began is refused. */
+	assert_int_equal(load(y, n++, STORE_SNAP_VERSION, false, buf + start, len - start),
+	    HUSH_E_INVAL);
+	/* A version this hush does not read, refused. */
+	assert_int_equal(load(y, n++, STORE_SNAP_VERSION + 1, true, buf + start, len - start),
+	    HUSH_E_VERSION);
+	digest_of(y, &dy);
+	assert_int_equal(dy.nsecrets, 0);
+	off = start;
+	while (off < len) {
+		size_t end = off;
+
+		for (int k = 0; k < 7 && end < len; k++)
+			end = next_record(buf, len, end);
+		assert_int_equal(load(y, n++, STORE_SNAP_VERSION, off == start, buf + off,
+		    end - off), 0);
+		off = end;
+	}
+	digest_of(x, &dx);
+	digest_of(y, &dy);
+	assert_memory_equal(dx.hash, dy.hash, sizeof(dx.hash));
+	assert_int_equal(dy.nsecrets, NSECRETS);
+	/* Once a cluster is there, a first load changes nothing. */
+	assert_int_equal(load(y, n++, STORE_SNAP_VERSION, true, buf + start, len - start),
+	    HUSH_E_EXISTS);
+	digest_of(y, &dy);
+	assert_memory_equal(dx.hash, dy.hash, sizeof(dx.hash));
+	sodium_memzero(buf, len);
+	free(buf);
+	del_store(x);
+	del_store(y);
+}
+
+static void
+add_node(struct store *s, unsigned n, uint8_t role)
+{
+	struct wire_enc e;
+	char id[HUSH_ID_LEN + 1], addr[32];
+	uint8_t rid[16], pub[32];
+
+	id_for(id, 'n', n);
+	snprintf(addr, sizeof(addr), "192.0.2.%u:4477", n);
+	memset(pub, (int)n, sizeof(pub));
+	rid_for(rid, 20000 + n);
+	wire_enc_init(&e, CMD_NODE_ADD, 0, 4096);
+	wire_put_bytes(&e, T_REQ_ID, rid, 16);
+	wire_put_str(&e, T_NODE_ID, id);
+	wire_put_u8(&e, T_ROLE, role);
+	wire_put_str(&e, T_ADVERTISE_ADDR, addr);
+	wire_put_i64(&e, T_CREATED, 1700000300);
+	wire_put_bytes(&e, T_SEAL_PUB, pub, 32);
+	apply(s, &e, rid);
+}
+
+static int
+force_new(struct store *s, unsigned self, uint32_t n, char *ids, size_t cap)
+{
+	struct wire_enc e;
+	char id[HUSH_ID_LEN + 1];
+	uint8_t rid[16];
+
+	id_for(id, 'n', self);
+	rid_for(rid, 30000 + n);
+	wire_enc_init(&e, CMD_FORCE_NEW_CLUSTER, 0, 4096);
+	wire_put_bytes(&e, T_REQ_ID, rid, 16);
+	wire_put_str(&e, T_NODE_ID, id);
+	wire_put_str(&e, T_ADVERTISE_ADDR, "198.51.100.7:4477");
+	wire_put_i64(&e, T_CREATED, 1700000400);
+	return apply_code(s, &e, rid, ids, cap);
+}
+
+/* The others managers go, the workers and the store's content stay. */
+static void
+test_force_new_cluster(void **state)
+{
+	unsigned a[NSECRETS];
+	struct store *s;
+	struct store_digest before, after;
+	char ids[512], want[512], id2[HUSH_ID_LEN + 1], id3[HUSH_ID_LEN + 1];
+	struct store_node *n;
+
+	(void)state;
+	order_forward(a);
+	s = build(a);
+	add_node(s, 2, ROLE_MANAGER);
+	add_node(s, 3, ROLE_MANAGER);
+	add_node(s, 4, ROLE_WORKER);
+	digest_of(s, &before);
+	id_for(id2, 'n', 2);
+	id_for(id3, 'n', 3);
+	assert_int_equal(force_new(s, 3, 1, ids, sizeof(ids)), 0);
+	/* Node 3 stays, 1 and 2 go; the worker stays. */
+	snprintf(want, sizeof(want), "%s", ids);
+	{
+		char id1[HUSH_ID_LEN + 1];
+
+		id_for(id1, 'n', 1);
+		assert_non_null(strstr(want, id1));
+		assert_non_null(strstr(want, id2));
+		assert_null(strstr(want, id3));
+	}
+	assert_int_equal(store_node_managers(s), 1);
+	assert_non_null(n = store_node_find(s, id3));
+	assert_false(n->removed);
+	assert_string_equal(n->addr, "198.51.100.7:4477");
+	assert_true(store_node_find(s, id2)->removed);
+	{
+		char id4[HUSH_ID_LEN + 1];
+
+		id_for(id4, 'n', 4);
+		assert_false(store_node_find(s, id4)->removed);
+	}
+	digest_of(s, &after);
+	assert_int_equal(after.nsecrets, before.nsecrets);
+	assert_memory_not_equal(after.hash, before.hash, sizeof(after.hash));
+	/* A removed node cannot be the base of a new cluster. */
+	assert_int_equal(force_new(s, 2, 2, ids, sizeof(ids)), HUSH_E_PERM);
+	assert_int_equal(store_node_managers(s), 1);
+	/* A restore's node is not in the table: it is added, as the only manager. */
+	assert_int_equal(force_new(s, 9, 3, ids, sizeof(ids)), 0);
+	assert_non_null(strstr(ids, id3));
+	assert_int_equal(store_node_managers(s), 1);
+	{
+		char id9[HUSH_ID_LEN + 1];
+
+		id_for(id9, 'n', 9);
+		assert_non_null(n = store_node_find(s, id9));
+		assert_int_equal(n->role, ROLE_MANAGER);
+		assert_false(n->removed);
+	}
+	del_store(s);
+}
+
+/* A backup's mark changes nothing but its own outcome. */
+static void
+test_backup_mark(void **state)
+{
+	unsigned a[NSECRETS];
+	struct store *s;
+	struct store_digest before, after;
+	struct wire_enc e;
+	uint8_t rid[16];
+
+	(void)state;
+	order_forward(a);
+	s = build(a);
+	digest_of(s, &before);
+	rid_for(rid, 40000);
+	wire_enc_init(&e, CMD_BACKUP_MARK, 0, 128);
+	wire_put_bytes(&e, T_REQ_ID, rid, 16);
+	assert_int_equal(apply_code(s, &e, rid, NULL, 0), 0);
+	digest_of(s, &after);
+	assert_memory_equal(before.hash, after.hash, sizeof(before.hash));
+	del_store(s);
+}
+
 /* The answer's digest, from the less trusted raft process, is exactly 32 bytes. */
 static void
 test_status_schema(void **state)
@@ -433,6 +657,9 @@ main(void)
 		cmocka_unit_test(test_snapshot_round_trip),
 		cmocka_unit_test(test_diverged_replica_differs),
 		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_load_in_pieces),
+		cmocka_unit_test(test_force_new_cluster),
+		cmocka_unit_test(test_backup_mark),
 		cmocka_unit_test(test_status_schema),
 	};
 

@@ -31,7 +31,7 @@ int
 client_call_opts(const char *socket, const char *what, struct wire_enc *e,
     struct reply *rep, const struct client_opts *opts)
 {
-	static const struct client_opts defaults = { 0, false, NULL };
+	static const struct client_opts defaults = { 0, false, NULL, false, -1 };
 	struct ctl_opts co;
 	struct ctl_reply cr;
 	struct ctl_error err;
@@ -42,6 +42,8 @@ client_call_opts(const char *socket, const char *what, struct wire_enc *e,
 	memset(&co, 0, sizeof(co));
 	co.reply_ms = opts->reply_ms;
 	co.once = opts->once;
+	co.send_fd = opts->send_fd;
+	co.fd = opts->fd;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->raw.fd = -1;

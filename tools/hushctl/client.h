@@ -35,6 +35,9 @@ struct client_opts {
 	 * not have taken effect ("run 'hushctl status' to check"), or NULL.
 	 */
 	const char	*unsure;
+	/* Pass fd (SCM_RIGHTS) with the request: a backup's file. */
+	bool		 send_fd;
+	int		 fd;
 };
 
 struct reply {

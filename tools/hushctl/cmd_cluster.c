@@ -29,6 +29,11 @@ static const char init_help[] =
     "                                    after it restarts\n"
     "      --cert-expiry DURATION        Validity of node certificates, at least 1h\n"
     "                                    (e.g. 90d, 2160h; default 90d)\n"
+    "      --force-new-cluster           On a manager of a cluster that lost its\n"
+    "                                    quorum: make it the only manager, keeping\n"
+    "                                    its store; the other managers are removed\n"
+    "      --force                       With --force-new-cluster: even while a\n"
+    "                                    quorum of managers answers\n"
     "      --listen-addr ADDR[:PORT]     Address to listen on for other nodes\n"
     "                                    (default 0.0.0.0:4477)\n"
     "  -h, --help                        Print this help\n";
@@ -90,6 +95,8 @@ enum {
 	OPT_LISTEN_ADDR,
 	OPT_ROTATE,
 	OPT_TOKEN,
+	OPT_FORCE_NEW,
+	OPT_FORCE,
 };
 
 /* A new manager catches up with the cluster before hushd replies: up to 60 s. */
@@ -176,10 +183,13 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		{ "cert-expiry",   required_argument, NULL, OPT_CERT_EXPIRY },
 		{ "advertise-addr", required_argument, NULL, OPT_ADVERTISE_ADDR },
 		{ "listen-addr",   required_argument, NULL, OPT_LISTEN_ADDR },
+		{ "force-new-cluster", no_argument, NULL, OPT_FORCE_NEW },
+		{ "force",	   no_argument,	      NULL, OPT_FORCE },
 		OPTS_HELP_END,
 	};
 	char node[HUSH_ID_LEN + 1], cluster[HUSH_ID_LEN + 1];
 	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], why[320];
+	bool force_new = false, force = false, others = false;
 	char listen_addr[ADDR_MAX + 1];
 	const char *advertise = NULL;
 	const uint8_t *kek;
@@ -191,25 +201,33 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 
 	while ((c = cmd_getopt("init", init_help, argc, argv, ":h", opts, &stop)) != -1) {
 		switch (c) {
+		case OPT_FORCE_NEW:
+			force_new = true;
+			break;
+		case OPT_FORCE:
+			force = true;
+			break;
 		case OPT_AUTOLOCK:
 			if ((r = opt_autolock("init", optarg, &autolock)) != 0)
 				return r;
+			others = true;
 			break;
 		case OPT_CERT_EXPIRY:
 			if ((r = opt_cert_expiry("init", optarg, &expiry)) != 0)
 				return r;
-			have_expiry = true;
+			have_expiry = others = true;
 			break;
 		case OPT_ADVERTISE_ADDR:
 			if (arg_addr(optarg, why, sizeof(why)) != 0)
 				return usage_error("init", "%s", why);
 			advertise = optarg;
+			others = true;
 			break;
 		case OPT_LISTEN_ADDR:
 			if (arg_hostport("--listen-addr", optarg, listen_addr,
 			    sizeof(listen_addr), why, sizeof(why)) != 0)
 				return usage_error("init", "%s", why);
-			have_listen = true;
+			have_listen = others = true;
 			break;
 		}
 	}
@@ -217,6 +235,14 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		return stop;
 	if ((r = extra_args("init", argc, argv)) != 0)
 		return r;
+	if (force && !force_new)
+		return usage_error("init", "--force goes with --force-new-cluster");
+	/* The cluster is there already: its settings are not this command's. */
+	if (force_new && others)
+		return usage_error("init", "--force-new-cluster keeps the cluster's "
+		    "settings and addresses: it takes no other option but --force");
+	if (force_new)
+		return init_force_new_cluster(ctl, force);
 
 	client_request(&e, CTL_INIT);
 	client_put_req_id(&e);
@@ -269,7 +295,7 @@ cmd_join(const struct ctl *ctl, int argc, char **argv)
 	 * it is sent once, and given the time a new manager needs.
 	 */
 	static const struct client_opts once = { JOIN_REPLY_MS, true,
-	    "the join may still complete: run 'hushctl status' to check" };
+	    "the join may still complete: run 'hushctl status' to check", false, -1 };
 	char remote[ADDR_MAX + 1], advertise[ADDR_MAX + 1];
 	char listen_addr[ADDR_MAX + 1], why[320];
 	const char *token = NULL;
@@ -406,7 +432,7 @@ cmd_leave(const struct ctl *ctl, int argc, char **argv)
 	};
 	/* CTL_LEAVE has no T_REQ_ID either: a repeat would find no cluster. */
 	static const struct client_opts once = { 0, true,
-	    "the node may have left all the same: run 'hushctl status' to check" };
+	    "the node may have left all the same: run 'hushctl status' to check", false, -1 };
 	struct wire_enc e;
 	struct reply rep;
 	int r;

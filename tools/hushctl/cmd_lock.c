@@ -49,7 +49,7 @@ static const char unlock_key_help[] =
     "  -h, --help     Print this help\n";
 
 /* Parses the typed key into kek (guarded); prints the error itself. */
-static int
+int
 read_kek(struct secbuf *kek)
 {
 	struct secbuf line = SECBUF_INIT;

@@ -400,7 +400,7 @@ node_repair(const struct ctl *ctl, int argc, char **argv)
 	};
 	/* Catching up by snapshot can take longer than a usual request. */
 	static const struct client_opts once = { 120000, true,
-	    "the repair may still be running: see 'hushctl status'" };
+	    "the repair may still be running: see 'hushctl status'", false, -1 };
 	const char *cmd = "node repair";
 	struct wire_enc e;
 	struct reply rep;

@@ -34,6 +34,13 @@ struct ctl {
  * A command receives its own arguments with argv[0] naming it ("init",
  * "create"), parses them with getopt_long and returns the exit status.
  */
+/* cmd_recover.c: disaster recovery. */
+int	init_force_new_cluster(const struct ctl *ctl, bool force);
+int	cmd_backup(const struct ctl *ctl, int argc, char **argv);
+int	cmd_restore(const struct ctl *ctl, int argc, char **argv);
+struct secbuf;
+/* cmd_lock.c: an unlock key typed or piped, parsed into kek; prints its error. */
+int	read_kek(struct secbuf *kek);
 int	cmd_init(const struct ctl *, int, char **);
 int	cmd_join(const struct ctl *, int, char **);
 int	cmd_join_token(const struct ctl *, int, char **);

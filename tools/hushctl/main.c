@@ -24,12 +24,14 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "backup",	cmd_backup, NULL,	"Write a sealed backup of the store, or check one" },
 	{ "container",	NULL, &container_group,	"List the containers this node delivered secrets into" },
 	{ "init",	cmd_init, NULL,	"Initialize a cluster with this node as its first manager" },
 	{ "join",	cmd_join, NULL,	"Join this node to a cluster as a worker or a manager" },
 	{ "join-token",	cmd_join_token, NULL,	"Show or rotate a join token" },
 	{ "leave",	cmd_leave, NULL,	"Leave the cluster" },
 	{ "node",	NULL, &node_group,	"Manage the nodes of the cluster" },
+	{ "restore",	cmd_restore, NULL,	"Make this node the only manager of a backed-up cluster" },
 	{ "secret",	NULL, &secret_group,	"Manage secrets" },
 	{ "service",	NULL, &service_group,	"Manage services: named grants of secrets" },
 	{ "status",	cmd_status, NULL,	"Show the state of this node" },

@@ -87,7 +87,7 @@ expect() {
 # Without a daemon: the static parts, and silence where names would come.
 NOSOCK=$T_DIR/nothing-here.sock
 export HUSH_CONTROL_SOCKET=$NOSOCK
-expect "hushctl " "container help init join join-token leave node secret service status unlock unlock-key update"
+expect "hushctl " "backup container help init join join-token leave node restore secret service status unlock unlock-key update"
 expect "hushctl se" "secret service"
 expect "hushctl -" "--control-socket -h --help -v --version"
 expect "hushctl --control-socket $T_DIR/nothing-here.sock se" "secret service"
@@ -107,7 +107,7 @@ expect "hushctl init --autolock=" "false true"
 expect "hushctl update --autolock=f" "false"
 expect "hushctl join-token " "manager worker"
 expect "hushctl join-token --rotate m" "manager"
-expect "hushctl help " "container help init join join-token leave node secret service status unlock unlock-key update"
+expect "hushctl help " "backup container help init join join-token leave node restore secret service status unlock unlock-key update"
 expect "hushctl service create web --constraint node." "node.id== node.labels. node.role=="
 expect "hushctl service create web --constraint node.role==" "manager worker"
 expect "hushctl service update web --constraint-add node.role!=w" "worker"

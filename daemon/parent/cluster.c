@@ -663,6 +663,16 @@ repair_serve(struct op *op, const char *peer, uint8_t role)
 	}
 }
 
+/* Whether a peer may forward this command to the leader (cluster_net_request). */
+static bool
+forwardable(const uint8_t *cmd, size_t len)
+{
+	struct wire_hdr hdr;
+
+	return wire_peek_hdr(cmd, len, &hdr) == 0 && hdr.type != CMD_FORCE_NEW_CLUSTER &&
+	    hdr.type != CMD_STORE_LOAD;
+}
+
 static void
 peer_request(struct parent *p, const struct wire_msg *m)
 {
@@ -763,6 +773,22 @@ peer_request(struct parent *p, const struct wire_msg *m)
 				    "with the cluster's data key: refused", dsp->hdr.type ==
 				    DSP_FORWARD ? "forwarded command" : "query", peer);
 				log_warn("%s", why);
+				cluster_peer_error(x, HUSH_E_PERM, why);
+				op_free(op);
+				break;
+			}
+			/*
+			 * What only the node itself proposes never comes from a
+			 * peer: a forced new cluster (its own raft process commits
+			 * it) and a restore's records (the restoring node alone).
+			 * A manager that sent one would remove every other manager
+			 * or graft records onto a live store.
+			 */
+			if (dsp->hdr.type == DSP_FORWARD && !forwardable(emb, emblen)) {
+				snprintf(why, sizeof(why), "node %s forwarded a command that "
+				    "only a node proposes to itself: refused", peer);
+				log_warn("%s", why);
+				lockmem_free(emb);
 				cluster_peer_error(x, HUSH_E_PERM, why);
 				op_free(op);
 				break;

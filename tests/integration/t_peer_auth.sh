@@ -29,7 +29,7 @@ check "node 3 joins A as a worker" cjoin 3 "$WT"
 check "node 4 joins A as a worker" cjoin 4 "$WT"
 chc 5 init --advertise-addr "$(addr_of 5)" --listen-addr "$(addr_of 5):4477" >/dev/null
 check "node 5 starts its own cluster B" chc 5 status
-ID3=$(node_id_of 3); ID4=$(node_id_of 4)
+ID2=$(node_id_of 2); ID3=$(node_id_of 3); ID4=$(node_id_of 4)
 check "the workers have node ids" test -n "$ID3" -a -n "$ID4"
 cluster_of() { chc "$1" status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("cluster_id",""))'; }
 CA_ID=$(cluster_of 1); CB_ID=$(cluster_of 5)
@@ -68,6 +68,13 @@ names_on_1() {
 expect_probe "manager 2's certificate may query the secrets" 0 "" 2 query-secrets
 expect_probe "manager 2's certificate may create a secret" 0 "" 2 create-secret from-probe
 eq "node 1 lists the secret manager 2's probe created" "from-probe" "$(names_on_1)"
+
+# What only a node proposes to itself, no peer may forward, even sealed: a
+# forced new cluster naming manager 2 would remove every other manager.
+expect_probe "manager 2 may not forward a forced new cluster" 1 \
+    "probe: refused: node $ID2 forwarded a command that only a node proposes to itself: refused" \
+    2 force-new-cluster "$ID2"
+check "... and node 1 still has its managers" managers_reachable 1 2
 
 # ---- a manager's certificate without its parent's DEK -----------------------------
 # What a compromised net process of node 2, or a thief of its certificate

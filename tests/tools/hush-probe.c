@@ -7,7 +7,8 @@
  * that the *manager* refuses them too.
  *
  *	hush-probe --state-dir DIR --connect HOST:PORT [--trust-ca-of DIR2]
- *	    [--no-seal] (heartbeat | query-secrets | create-secret NAME)
+ *	    [--no-seal] (heartbeat | query-secrets | create-secret NAME |
+ *	    force-new-cluster NODE_ID)
  *	hush-probe --state-dir DIR --connect HOST:PORT sweep
  *	    [--forbid-key HUSHKEY-1-...] [--forbid-token HUSHTKN-1-...]...
  *	    [--forbid-text TEXT]...
@@ -118,7 +119,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: hush-probe --state-dir DIR --connect HOST:PORT "
 	    "[--trust-ca-of DIR] [--no-seal]\n"
-	    "                  (heartbeat | query-secrets | create-secret NAME)\n"
+	    "                  (heartbeat | query-secrets | create-secret NAME |\n"
+	    "                   force-new-cluster NODE_ID)\n"
 	    "       hush-probe --state-dir DIR --connect HOST:PORT sweep\n"
 	    "                  [--forbid-key KEY] [--forbid-token TOKEN]... "
 	    "[--forbid-text TEXT]...\n"
@@ -336,6 +338,24 @@ secret_create_cmd(const char *name, struct wire_enc *inner)
 	wire_put_i64(inner, T_CREATED, (int64_t)time(NULL));
 }
 
+/*
+ * CMD_FORCE_NEW_CLUSTER naming node_id the only manager: what a node's own
+ * raft process commits after `init --force-new-cluster`, and what no peer
+ * may forward (daemon/parent/cluster.c, forwardable()).
+ */
+static void
+force_new_cmd(const char *node_id, struct wire_enc *inner)
+{
+	uint8_t req_id[HUSH_REQ_ID_LEN];
+
+	randombytes_buf(req_id, sizeof(req_id));
+	wire_enc_init(inner, CMD_FORCE_NEW_CLUSTER, 0, 1024);
+	wire_put_bytes(inner, T_REQ_ID, req_id, sizeof(req_id));
+	wire_put_str(inner, T_NODE_ID, node_id);
+	wire_put_str(inner, T_ADVERTISE_ADDR, "192.0.2.1:4477");
+	wire_put_i64(inner, T_CREATED, (int64_t)time(NULL));
+}
+
 /* req is the DSP_* request for cmd, not yet finished; *type is its type. */
 static void
 build_request(const char *cmd, const char *name, struct wire_enc *req, uint16_t *type)
@@ -353,6 +373,9 @@ build_request(const char *cmd, const char *name, struct wire_enc *req, uint16_t 
 	} else if (strcmp(cmd, "create-secret") == 0 && name != NULL) {
 		*type = DSP_FORWARD;
 		secret_create_cmd(name, &inner);
+	} else if (strcmp(cmd, "force-new-cluster") == 0 && name != NULL) {
+		*type = DSP_FORWARD;
+		force_new_cmd(name, &inner);
 	} else {
 		usage();
 	}
@@ -774,7 +797,8 @@ main(int argc, char **argv)
 		return key_scalar(dir);
 	if (dir == NULL || addr == NULL || cmd == NULL)
 		usage();
-	if ((strcmp(cmd, "create-secret") == 0) != (name != NULL) ||
+	if ((strcmp(cmd, "create-secret") == 0 || strcmp(cmd, "force-new-cluster") == 0) !=
+	    (name != NULL) ||
 	    (strcmp(cmd, "sweep") == 0 && name != NULL))
 		usage();
 	signal(SIGPIPE, SIG_IGN);

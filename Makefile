@@ -235,11 +235,12 @@ demo: deps
 
 BENCH ?= all
 bench: deps all
-	@case "$(BENCH)" in all | container | store) ;; \
-	*) echo "bench: BENCH=$(BENCH): say container, store or all" >&2; exit 2 ;; esac
+	@case "$(BENCH)" in all | container | store | recover) ;; \
+	*) echo "bench: BENCH=$(BENCH): say container, store, recover or all" >&2; exit 2 ;; esac
 	@case "$(BENCH)" in all | container) bash tests/bench/run.sh $(BUILD) ;; esac
 	@case "$(BENCH)" in all | store) sh tests/bench/deps.sh && \
 	    bash tests/bench/store.sh $(BUILD) ;; esac
+	@case "$(BENCH)" in all | recover) bash tests/bench/recover.sh $(BUILD) ;; esac
 
 # ---- SELinux policy module -------------------------------------------------
 # selinux/ built with the reference policy's devel Makefile (Debian's

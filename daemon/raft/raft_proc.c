@@ -348,9 +348,8 @@ first_applied(struct raft_apply *req, int status, void *result)
 		log_err("%s", why);
 		if (R.start_reply_id != 0)
 			raft_proc_error(R.start_reply_id, o->code, why);
-		R.start_reply_id = 0;
-		R.first_pending = false;
-		return;
+		/* Not ready without it: the parent starts an ordinary process. */
+		flush_and_exit(1);
 	}
 	R.first_pending = false;
 	if (o != NULL && o->ids != NULL && *o->ids != '\0')

@@ -765,6 +765,17 @@ test_record_wrong_type(void **state)
 	add_end(seq_next(&s), 3);
 	refused(&s, HUSH_E_CORRUPT, 2, "record 3 of the backup is malformed", "'NAME'");
 
+	/* A record of a wire version this hush does not speak: not "cut short". */
+	valid_seq(&s);
+	s.c[3].p[1] = 2;
+	refused(&s, HUSH_E_CORRUPT, 3, "record 4 of the backup is malformed",
+	    "unsupported version");
+
+	/* A record longer than any message may be. */
+	valid_seq(&s);
+	memset(s.c[3].p + 8, 0xff, 4);
+	refused(&s, HUSH_E_CORRUPT, 3, "record 4 of the backup is malformed", "too large");
+
 	/* A BACKUP_END in the middle of a records chunk. */
 	valid_seq(&s);
 	add_end(&s.c[3], 5);

@@ -120,10 +120,18 @@ records(struct backup_contents *c, const uint8_t *chunk, size_t len, char *why,
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return HUSH_E_NOMEM;
 	while (off < len) {
-		if (wire_peek_hdr(chunk + off, len - off, &hdr) != 0 ||
-		    (mlen = (size_t)WIRE_HDR_LEN + hdr.length) > len - off) {
-			snprintf(why, whylen, "record %llu of the backup is cut short",
-			    (unsigned long long)c->nrecords + 1);
+		/* Only a header or body past the chunk's end is "cut short". */
+		if ((r = wire_peek_hdr(chunk + off, len - off, &hdr)) == 0 &&
+		    (mlen = (size_t)WIRE_HDR_LEN + hdr.length) > len - off)
+			r = HUSH_E_TRUNCATED;
+		if (r != 0) {
+			if (r == HUSH_E_TRUNCATED)
+				snprintf(why, whylen, "record %llu of the backup is cut "
+				    "short", (unsigned long long)c->nrecords + 1);
+			else
+				snprintf(why, whylen, "record %llu of the backup is "
+				    "malformed: %s", (unsigned long long)c->nrecords + 1,
+				    hush_strerror(r));
 			r = HUSH_E_CORRUPT;
 			break;
 		}

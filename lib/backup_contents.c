@@ -153,6 +153,13 @@ records(struct backup_contents *c, const uint8_t *chunk, size_t len, char *why,
 		switch (m->hdr.type) {
 		case SNAP_HEADER:
 			(void)wire_get_u32(m, T_VERSION, &c->snap_version);
+			if (c->snap_version < HUSH_SNAP_VERSION_MIN ||
+			    c->snap_version > HUSH_SNAP_VERSION) {
+				snprintf(why, whylen, "the backup's store is of snapshot "
+				    "version %u; this hush reads versions %u to %u",
+				    c->snap_version, HUSH_SNAP_VERSION_MIN, HUSH_SNAP_VERSION);
+				r = HUSH_E_VERSION;
+			}
 			break;
 		case SNAP_CLUSTER: {
 			char id[HUSH_ID_LEN + 1];
@@ -178,8 +185,12 @@ records(struct backup_contents *c, const uint8_t *chunk, size_t len, char *why,
 		default:
 			break;
 		}
-		if (r != 0 || (r = keep_bytes(c, chunk + off, mlen)) != 0)
+		if (r != 0)
 			break;
+		if ((r = keep_bytes(c, chunk + off, mlen)) != 0) {
+			snprintf(why, whylen, "no memory to hold the backup's records");
+			break;
+		}
 		c->nrecords++;
 		off += mlen;
 	}
@@ -230,7 +241,7 @@ backup_contents_feed(struct backup_contents *c, const uint8_t *chunk, size_t len
 	}
 	/* Only BACKUP_END may be final, and the end must be. */
 	if (final != (c->phase == BC_RECORDS && is_end)) {
-		snprintf(why, whylen, final ? "the backup ends before its records" :
+		snprintf(why, whylen, final ? "the backup ends before its end record" :
 		    "the backup's end is not its final chunk");
 		return HUSH_E_CORRUPT;
 	}

@@ -49,6 +49,14 @@
 /* Longest path in a message: PATH_MAX less its NUL. */
 #define HUSH_PATH_MAX 4095
 
+/*
+ * The versions of the store's snapshot records (SNAP_HEADER's T_VERSION)
+ * this hush writes and still reads; daemon/raft/store.h says what each
+ * added.  Here because backups carry them too (lib/backup_contents.c).
+ */
+#define HUSH_SNAP_VERSION	3
+#define HUSH_SNAP_VERSION_MIN	1
+
 /* Field tags: one namespace for all messages. */
 enum msg_tag {
 	T_ERRCODE = 1,		/* u32, positive hush_err */

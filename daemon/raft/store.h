@@ -30,8 +30,8 @@
  * sealed under the memory key (T_SEALED; store_use_key()) instead of in
  * clear (T_DATA), which older versions still do.
  */
-#define STORE_SNAP_VERSION 3
-#define STORE_SNAP_VERSION_MIN 1
+#define STORE_SNAP_VERSION HUSH_SNAP_VERSION
+#define STORE_SNAP_VERSION_MIN HUSH_SNAP_VERSION_MIN
 /* Bounds that keep every record within the codec's limits. */
 #define STORE_RM_MAX 250		/* secrets per removal (fields per outcome) */
 #define STORE_LABELS_MAX 4096		/* label bytes per secret or node (record size) */

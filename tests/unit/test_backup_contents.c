@@ -175,13 +175,19 @@ add_end(struct buf *b, uint32_t count)
 }
 
 static void
-add_snap_header(struct buf *b)
+add_snap_header_version(struct buf *b, uint32_t version)
 {
 	struct wire_enc e;
 
 	wire_enc_init(&e, SNAP_HEADER, 0, 64);
-	wire_put_u32(&e, T_VERSION, 3);
+	wire_put_u32(&e, T_VERSION, version);
 	buf_add_enc(b, &e);
+}
+
+static void
+add_snap_header(struct buf *b)
+{
+	add_snap_header_version(b, 3);
 }
 
 static void
@@ -615,6 +621,24 @@ test_manifest_version(void **state)
 		add_manifest(&s.c[0], &o);
 		snprintf(want, sizeof(want), "contents of version %u", bad[i]);
 		refused(&s, HUSH_E_VERSION, 0, want, "reads version 1");
+	}
+}
+
+/* A store this hush cannot load is refused by --verify, not only by a restore. */
+static void
+test_snapshot_version(void **state)
+{
+	static const uint32_t bad[] = { 0, HUSH_SNAP_VERSION + 1, UINT32_MAX };
+	struct seq s;
+	char want[80];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		empty_head(&s);
+		add_snap_header_version(seq_next(&s), bad[i]);
+		add_end(seq_next(&s), 1);
+		snprintf(want, sizeof(want), "snapshot version %u", bad[i]);
+		refused(&s, HUSH_E_VERSION, 2, want, "reads versions 1 to 3");
 	}
 }
 
@@ -1176,6 +1200,7 @@ main(void)
 		cmocka_unit_test(test_first_chunk_not_manifest),
 		cmocka_unit_test(test_manifest_lacks_field),
 		cmocka_unit_test(test_manifest_version),
+		cmocka_unit_test(test_snapshot_version),
 		cmocka_unit_test(test_manifest_malformed_ids),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_record_cut),

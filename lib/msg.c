@@ -183,6 +183,10 @@ static const struct wire_field_spec f_kek_opt[] = {
 static const struct wire_field_spec f_kek_req[] = {
 	F_KEY32(T_KEK, REQ),
 };
+/* Unlocked; what the operator should know if the store is not serving yet. */
+static const struct wire_field_spec f_unlock_r[] = {
+	F(T_STATUS_TEXT, WIRE_STR, 0, 1, 256),
+};
 static const struct wire_field_spec f_unlock_key[] = {
 	F_REQ_ID,
 	F(T_ROTATE, WIRE_BOOL, REQ, 0, 0),
@@ -857,7 +861,7 @@ static const struct wire_msg_spec specs[] = {
 	S(CTL_UPDATE, f_update),
 	S(CTL_UPDATE | MSG_REPLY, f_kek_opt),
 	S(CTL_UNLOCK, f_kek_req),
-	S0(CTL_UNLOCK | MSG_REPLY),
+	S(CTL_UNLOCK | MSG_REPLY, f_unlock_r),
 	S(CTL_UNLOCK_KEY, f_unlock_key),
 	S(CTL_UNLOCK_KEY | MSG_REPLY, f_kek_req),
 	S(CTL_TEST_FAULT, f_test_fault),

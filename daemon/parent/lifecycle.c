@@ -25,6 +25,20 @@ lifecycle_wait_ready(struct parent *p, struct op *op, op_done_cb done)
 	p->store.waiting_ready = op;
 }
 
+bool
+lifecycle_unpark(struct parent *p, struct op *op)
+{
+	struct op **pp;
+
+	for (pp = &p->store.waiting_ready; *pp != NULL; pp = &(*pp)->next_waiting)
+		if (*pp == op) {
+			*pp = op->next_waiting;
+			op->next_waiting = NULL;
+			return true;
+		}
+	return false;
+}
+
 /*
  * The lists (ops waiting, forwarded calls) are not dropped: their ops
  * still have clients to answer, and their owners drain them.

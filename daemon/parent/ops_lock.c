@@ -71,6 +71,39 @@ unlocked(struct op *op, int status, const struct wire_msg *reply, const char *de
 	reply_kek(op, CTL_UNLOCK, NULL);
 }
 
+struct unlock_wait {
+	int64_t		 deadline;	/* parent_mono() seconds */
+};
+
+static void
+unlock_wait_free(void *arg)
+{
+	free(arg);
+}
+
+void
+unlock_tick(struct parent *p)
+{
+	struct op *op, *next;
+	struct wire_enc e;
+
+	for (op = p->store.waiting_ready; op != NULL; op = next) {
+		const struct unlock_wait *w = op->ctx;
+
+		next = op->next_waiting;
+		if (op->on_ready != unlocked || w == NULL || parent_mono() < w->deadline ||
+		    !lifecycle_unpark(p, op))
+			continue;
+		wire_enc_init(&e, CTL_UNLOCK | MSG_REPLY, op->client_req, 512);
+		wire_put_str(&e, T_STATUS_TEXT, p->store.leader[0] == '\0' ?
+		    "unlocked, but the raft store is not serving yet: no raft leader is "
+		    "known (see 'hushctl status'; if the other managers are lost for good, "
+		    "'hushctl init --force-new-cluster')" :
+		    "unlocked, but the raft store is not serving yet (see 'hushctl status')");
+		op_reply(op, &e);
+	}
+}
+
 /*
  * Opens node.keys with kek and loads the node's keys into the keyring; the
  * node is then STARTING and the caller brings the store up.  HUSH_E_BADKEY
@@ -126,6 +159,15 @@ op_unlock(struct op *op, const struct wire_msg *m)
 	}
 	log_info("unlocked with the unlock key");
 	audit_unlock(p, true);
+	{
+		struct unlock_wait *w = calloc(1, sizeof(*w));
+
+		if (w != NULL) {
+			w->deadline = parent_mono() + UNLOCK_WAIT_SECS;
+			op->ctx = w;
+			op->ctx_free = unlock_wait_free;
+		}
+	}
 	lifecycle_wait_ready(p, op, unlocked);
 }
 

@@ -539,6 +539,7 @@ poll_dispatch(struct parent *p, struct poll_set *ps)
 
 		(void)!read(p->timer_fd, &ticks, sizeof(ticks));	/* drained; the count is unused */
 		cluster_tick(p);
+		unlock_tick(p);
 		trim_heap();
 	}
 	for (size_t i = 0; i < NCHILDREN; i++)

@@ -332,6 +332,8 @@ void	lifecycle_child_started(struct parent *p, struct child *c);
 int	lifecycle_start_raft(struct parent *p, bool bootstrap);
 /* Park an op until raft is ready; done runs then (reply NULL). */
 void	lifecycle_wait_ready(struct parent *p, struct op *op, op_done_cb done);
+/* Takes op off that list (its on_ready will not run); false if it was not on it. */
+bool	lifecycle_unpark(struct parent *p, struct op *op);
 /* Runs every parked op's on_ready with status (0: the store is up). */
 void	lifecycle_wake_waiting(struct parent *p, int status, const char *detail);
 void	lifecycle_raft_event(struct parent *p, const struct wire_msg *m);
@@ -433,6 +435,14 @@ void	op_unlock(struct op *op, const struct wire_msg *m);
  * children start.
  */
 void	unlock_from_cache(struct parent *p);
+/*
+ * An unlock waits for the store to serve, at most UNLOCK_WAIT_SECS: a
+ * manager whose quorum is lost never gets there, and its operator must
+ * still hear that the key was right (to force a new cluster, say).
+ * Called every parent tick.
+ */
+#define UNLOCK_WAIT_SECS	10
+void	unlock_tick(struct parent *p);
 void	op_unlock_key(struct op *op, const struct wire_msg *m);
 
 /* ops_service.c */

@@ -80,7 +80,19 @@ read_kek(struct secbuf *kek)
 	return 0;
 }
 
-/* Sends one unlock request; prints nothing (the caller words the outcome). */
+/* What hushd adds to a successful unlock: the store is not serving yet, why. */
+static void
+print_unlock_note(const struct wire_msg *m)
+{
+	char text[257], safe[257];
+
+	if (wire_get_str(m, T_STATUS_TEXT, text, sizeof(text)) == 0) {
+		sanitize(text, safe, sizeof(safe));
+		fprintf(stderr, "hushctl: %s\n", safe);
+	}
+}
+
+/* Sends one unlock request; prints only hushd's note (the caller words the outcome). */
 static int
 send_unlock(const struct ctl *ctl, const struct secbuf *kek, struct ctl_error *err)
 {
@@ -92,8 +104,10 @@ send_unlock(const struct ctl *ctl, const struct secbuf *kek, struct ctl_error *e
 	wire_put_bytes(&e, T_KEK, kek->p, kek->len);
 	r = ctl_call(ctl->socket, "unlock", &e, &rep, NULL, err);
 	wire_enc_free(&e);
-	if (r == 0)
+	if (r == 0) {
+		print_unlock_note(rep.msg);
 		ctl_reply_free(&rep);
+	}
 	return r;
 }
 
@@ -247,6 +261,7 @@ cmd_unlock(const struct ctl *ctl, int argc, char **argv)
 	wire_enc_free(&e);
 	if (r != 0)
 		return EXIT_FAIL;
+	print_unlock_note(rep.msg);
 	reply_free(&rep);
 	return EXIT_OK;
 }

@@ -237,6 +237,10 @@ static const struct wire_field_spec f_raft_start[] = {
 	/* committed before the store reports ready: the forced cluster's node table */
 	F(T_COMMAND, WIRE_BYTES, 0, WIRE_HDR_LEN, 4096),
 };
+/* A forced new cluster's start: the managers its node table removed. */
+static const struct wire_field_spec f_raft_start_r[] = {
+	F_ID(T_PEER_ID, REP),
+};
 static const struct wire_field_spec f_raft_propose[] = {
 	F(T_COMMAND, WIRE_BYTES, REQ, WIRE_HDR_LEN, HUSH_SECRET_MAX + 65536),
 };
@@ -259,6 +263,9 @@ static const struct wire_field_spec f_raft_status_r[] = {
 	F(T_RAFT_STATE, WIRE_STR, REQ, 1, 16),
 	F(T_RAFT_INDEX, WIRE_U64, REQ, 0, 0),
 	F_STORE_DIGEST,
+	/* the voters of its configuration: how many, and the others' ids */
+	F(T_COUNT, WIRE_U32, 0, 0, 0),
+	F_ID(T_PEER_ID, REP),
 };
 static const struct wire_field_spec f_raft_event[] = {
 	F(T_EVENT, WIRE_U16, REQ, 0, 0),
@@ -919,7 +926,7 @@ static const struct wire_msg_spec specs[] = {
 	S(PKI_ISSUE | MSG_REPLY, f_pki_issue_r),
 
 	S(RAFTP_START, f_raft_start),
-	S0(RAFTP_START | MSG_REPLY),
+	S(RAFTP_START | MSG_REPLY, f_raft_start_r),
 	S(RAFTP_PROPOSE, f_raft_propose),
 	S(RAFTP_PROPOSE | MSG_REPLY, f_raft_propose_r),
 	S(RAFTP_QUERY, f_raft_query_req),

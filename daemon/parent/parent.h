@@ -140,6 +140,9 @@ struct store_part {
 	struct op		*force_op;
 	uint8_t			 force_cmd[1024];
 	size_t			 force_cmd_len;
+	/* ...and the managers its change removed, as the raft process said. */
+	char			 forced_removed[MAX_PEERS][HUSH_ID_LEN + 1];
+	size_t			 nforced_removed;
 };
 void	store_part_reset(struct store_part *s);
 
@@ -478,6 +481,10 @@ struct raft_status {
 	bool		 has_digest;		/* asked for, and computed at index */
 	uint8_t		 digest[32];
 	uint64_t	 secrets, services, nodes;	/* what the digest covers */
+	/* The voters of its raft configuration (0: not known), and the others' ids. */
+	uint32_t	 voters;
+	char		 other_voters[MAX_PEERS][HUSH_ID_LEN + 1];
+	size_t		 nother_voters;
 };
 __attribute__((warn_unused_result))
 int	raft_status(struct op *op, bool digest, struct raft_status *out, op_done_cb cb);

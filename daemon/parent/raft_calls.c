@@ -390,6 +390,12 @@ status_decode(struct op *op, const struct wire_msg *reply, void *out, char *why,
 		memcpy(rs->digest, d, sizeof(rs->digest));
 		rs->has_digest = true;
 	}
+	if (wire_get_u32(reply, T_COUNT, &rs->voters) != 0)
+		rs->voters = 0;
+	for (size_t i = 0; i < wire_count(reply, T_PEER_ID) && i < MAX_PEERS; i++)
+		if (wire_field_str(wire_find(reply, T_PEER_ID, i), rs->other_voters[rs->nother_voters],
+		    sizeof(rs->other_voters[0])) == 0)
+			rs->nother_voters++;
 	return 0;
 }
 

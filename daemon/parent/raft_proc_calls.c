@@ -8,6 +8,21 @@
 #include "op_call.h"
 #include "raft_proc_calls.h"
 
+/* A forced start names the managers it removed (ops_force_new.c). */
+static int
+start_decoded(struct op *op, const struct wire_msg *reply, void *arg, char *why,
+    size_t whylen)
+{
+	struct store_part *s = &op->p->store;
+
+	s->nforced_removed = 0;
+	for (size_t i = 0; i < wire_count(reply, T_PEER_ID) && i < MAX_PEERS; i++)
+		if (wire_field_str(wire_find(reply, T_PEER_ID, i),
+		    s->forced_removed[s->nforced_removed], sizeof(s->forced_removed[0])) == 0)
+			s->nforced_removed++;
+	return 0;
+}
+
 int
 raft_proc_start(struct op *op, const struct raft_proc_start_req *req, op_done_cb cb)
 {
@@ -28,7 +43,7 @@ raft_proc_start(struct op *op, const struct raft_proc_start_req *req, op_done_cb
 		wire_put_bool(&e, T_FORCE_NEW, true);
 		wire_put_bytes(&e, T_COMMAND, req->first_cmd, req->first_cmd_len);
 	}
-	r = op_call(&p->raft, &e, -1, op, NULL, NULL, cb);
+	r = op_call(&p->raft, &e, -1, op, start_decoded, NULL, cb);
 	wire_enc_free(&e);
 	return r;
 }

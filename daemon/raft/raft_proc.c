@@ -109,6 +109,7 @@ static struct {
 	uint8_t			 first_req[16];
 	bool			 first_pending;
 	struct raft_apply	 first_apply;
+	char			*first_ids;	/* the managers it removed, for the start's answer */
 } R;
 
 /*
@@ -251,7 +252,17 @@ become_ready(void)
 	log_info("raft is ready: term %llu, %llu entries applied",
 	    (unsigned long long)raft_current_term(&R.raft),
 	    (unsigned long long)raft_last_applied(&R.raft));
-	wire_enc_init(&e, RAFTP_START | MSG_REPLY, R.start_reply_id, 64);
+	wire_enc_init(&e, RAFTP_START | MSG_REPLY, R.start_reply_id, 4096);
+	/* A forced new cluster's start names the managers it removed. */
+	if (R.first_ids != NULL) {
+		char *tok, *save = NULL;
+
+		for (tok = strtok_r(R.first_ids, " ", &save); tok != NULL;
+		    tok = strtok_r(NULL, " ", &save))
+			wire_put_str(&e, T_PEER_ID, tok);
+		free(R.first_ids);
+		R.first_ids = NULL;
+	}
 	raft_proc_send(&e);
 	if (R.store.cluster.present)
 		raft_proc_changed(STORE_CHG_CLUSTER | STORE_CHG_NODES | STORE_CHG_ASSIGN);
@@ -352,8 +363,10 @@ first_applied(struct raft_apply *req, int status, void *result)
 		flush_and_exit(1);
 	}
 	R.first_pending = false;
-	if (o != NULL && o->ids != NULL && *o->ids != '\0')
+	if (o != NULL && o->ids != NULL && *o->ids != '\0') {
 		log_warn("forced a new cluster: managers removed: %s", o->ids);
+		R.first_ids = strdup(o->ids);
+	}
 	raft_free(R.first_cmd.base);
 	R.first_cmd.base = NULL;
 	if (!R.ready)
@@ -994,6 +1007,26 @@ do_status(const struct wire_msg *m)
 		wire_put_u64(&e, T_RAFT_INDEX, 0);
 	}
 	wire_put_str(&e, T_RAFT_LEADER, leader);
+	/*
+	 * The voters of the configuration as the log has it, which a manager
+	 * that lost its quorum still knows, when nothing else does: what
+	 * `init --force-new-cluster` weighs a quorum against, and removes.
+	 */
+	if (R.started) {
+		uint32_t voters = 0;
+
+		for (unsigned i = 0; i < R.raft.configuration.n; i++) {
+			const struct raft_server *srv = &R.raft.configuration.servers[i];
+
+			if (srv->role != RAFT_VOTER)
+				continue;
+			voters++;
+			for (size_t j = 0; srv->id != R.raft.id && j < R.store.nnodes; j++)
+				if (hush_id_raft(R.store.nodes[j].id) == srv->id)
+					wire_put_str(&e, T_PEER_ID, R.store.nodes[j].id);
+		}
+		wire_put_u32(&e, T_COUNT, voters);
+	}
 	/* At the index just reported: this loop applies nothing meanwhile. */
 	if (R.started && wire_get_bool(m, T_DIGEST_WANTED, &want) == 0 && want)
 		store_digest_put(&R.store, R.dek.p, &e);

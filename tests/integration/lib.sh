@@ -211,6 +211,30 @@ node_ready() {
 	hc "$1" secret ls -q >/dev/null 2>&1
 }
 
+# The README's operator guide shows commands that tests run as written: a
+# block follows a marker line "<!-- MARK -->" (MARK like "t_backup: restore").
+README=${README:-$(dirname "${BASH_SOURCE[0]}")/../../README.md}
+# readme_block MARK: the hushctl lines of the block after MARK, comments dropped
+readme_block() {
+	awk -v mark="<!-- $1 -->" '
+	    $0 == mark { want = 1; next }
+	    want && /^```sh/ { inblock = 1; next }
+	    inblock && /^```/ { exit }
+	    inblock && /^hushctl / { sub(/  +#.*$/, ""); print }' "$README"
+}
+# readme_has MARK 'hushctl ...': the line is in that block, as written
+readme_has() {
+	readme_block "$1" | grep -qxF -- "$2" && return 0
+	echo "# README block '$1' has no line: $2" >&2
+	return 99
+}
+# readme_run NODE MARK 'hushctl ...': the README's line, run against NODE
+# with the caller's variables ($BACKUP, $ADDR ...) expanded
+readme_run() {
+	readme_has "$2" "$3" || return 99
+	eval "hc $1 ${3#hushctl }"
+}
+
 # issue_claim NAME SERVICE: issue SERVICE's claim on node NAME and keep it in
 # $T_DIR/claim.SERVICE, where the tests' containers take it from (claim
 # SERVICE prints it); fails if hushctl does not print one

@@ -18,27 +18,7 @@ make_rootfs "$T_DIR/rootfs" || { not_ok "busybox rootfs built"; finish; }
 A=127.0.0.31 C=127.0.0.33 D=127.0.0.34 E=127.0.0.35
 PORT=$((20000 + $$ % 20000))
 BULK=$(dirname "$0")/bulk_create.py
-README=$(dirname "$0")/../../README.md
 
-# readme_block NAME: the hushctl lines of the README block marked NAME,
-# comments dropped
-readme_block() {
-	awk -v mark="<!-- t_backup: $1 -->" '
-	    $0 == mark { want = 1; next }
-	    want && /^```sh/ { inblock = 1; next }
-	    inblock && /^```/ { exit }
-	    inblock && /^hushctl / { sub(/  +#.*$/, ""); print }' "$README"
-}
-# readme_run NODE BLOCK 'hushctl ...': the line must be in the README's
-# block as written; then it runs against NODE, variables expanded here
-readme_run() {
-	local node=$1 block=$2 cmd=$3
-	if ! readme_block "$block" | grep -qxF -- "$cmd"; then
-		echo "# README block $block has no line: $cmd" >&2
-		return 99
-	fi
-	eval "hc $node ${cmd#hushctl }"
-}
 names_of() { # NODE: the names of its secrets, sorted
 	hc "$1" secret ls --format json | python3 -c \
 	    'import json,sys; print("\n".join(sorted(s["Name"] for s in json.load(sys.stdin))))'
@@ -68,7 +48,7 @@ check "the load is under way (300 writes acknowledged)" wait_for 30 \
     sh -c "[ \$(wc -l <'$T_DIR/acked') -ge 300 ]"
 cp "$T_DIR/acked" "$T_DIR/acked.before"
 BACKUP=$T_DIR/cluster.hbk
-check "backup during the load (README)" readme_run a backup 'hushctl backup "$BACKUP"'
+check "backup during the load (README)" readme_run a 't_backup: backup' 'hushctl backup "$BACKUP"'
 if kill -0 $BULK_PID 2>/dev/null; then ok "the load was still running when the backup was done"
 else not_ok "the load was still running when the backup was done (make it longer)"; fi
 wait $BULK_PID
@@ -77,7 +57,7 @@ BEFORE=$(wc -l <"$T_DIR/acked.before")
 check "the backup file is 0600" test "$(stat -c %a "$BACKUP")" = 600
 expect_fail "a second backup does not overwrite the first" "exists" hc a backup "$BACKUP"
 
-out=$(with_key readme_run a backup 'hushctl backup --verify "$BACKUP"' 2>&1)
+out=$(with_key readme_run a 't_backup: backup' 'hushctl backup --verify "$BACKUP"' 2>&1)
 check "verify opens it with the unlock key (README)" \
     sh -c "printf '%s' \"\$1\" | grep -q 'a whole, unchanged backup'" _ "$out"
 N=$(printf '%s' "$out" | sed -n 's/^Holds: *\([0-9]*\) secrets.*/\1/p')
@@ -123,9 +103,9 @@ chmod 600 "$PASSFILE"
 BACKUP2=$T_DIR/cluster-pass.hbk
 BACKUP=$BACKUP2
 check "a passphrase backup (README)" \
-    readme_run a backup 'hushctl backup --passphrase-file "$PASSFILE" "$BACKUP"'
+    readme_run a 't_backup: backup' 'hushctl backup --passphrase-file "$PASSFILE" "$BACKUP"'
 check "verify it with the passphrase (README)" \
-    readme_run a backup 'hushctl backup --verify --passphrase-file "$PASSFILE" "$BACKUP"'
+    readme_run a 't_backup: backup' 'hushctl backup --verify --passphrase-file "$PASSFILE" "$BACKUP"'
 BACKUP=$T_DIR/cluster.hbk
 start_node d || not_ok "node d starts"
 hc d init --advertise-addr "$D:$PORT" --listen-addr "$D:$PORT" >/dev/null
@@ -142,7 +122,7 @@ check "... nothing written" uninitialized c
 
 # ---- the restore ----
 t0=$(date +%s%N)
-RESTORE_OUT=$(with_key readme_run c restore \
+RESTORE_OUT=$(with_key readme_run c 't_backup: restore' \
     'hushctl restore --advertise-addr "$ADDR" --listen-addr "$ADDR" "$BACKUP"' 2>&1)
 rc=$?
 t1=$(date +%s%N)
@@ -185,7 +165,7 @@ check "... serving the restored store" wait_for 20 sh -c \
 start_node e || not_ok "node e starts"
 ADDR=$E:$PORT
 BACKUP=$BACKUP2
-check "restore with the passphrase (README)" readme_run e restore \
+check "restore with the passphrase (README)" readme_run e 't_backup: restore' \
     'hushctl restore --passphrase-file "$PASSFILE" --advertise-addr "$ADDR" --listen-addr "$ADDR" "$BACKUP"'
 M=$(names_of e | wc -l)
 check "... which holds the load too ($M secrets, the first backup $N)" test "$M" -ge "$N"

@@ -14,6 +14,12 @@ B=127.0.0.3 C=127.0.0.4 D=127.0.0.5
 
 locked() { hc "$1" status 2>/dev/null | grep -q 'Locked: *yes'; }
 unlock() { echo "$2" | hct 20 "$1" unlock; }
+# the README's recovery commands ("Recover from disaster"), as written
+readme_unlock() { readme_has 't_disaster: force' 'hushctl unlock' && unlock "$@"; }
+readme_force() {
+	readme_has 't_disaster: force' 'hushctl init --force-new-cluster' &&
+	    hct 60 "$1" init --force-new-cluster
+}
 restart() { stop_node "$1"; start_node "$1" || not_ok "node $1 restarts"; }
 
 for n in a b c; do start_node "$n" || { not_ok "node $n starts"; finish; }; done
@@ -38,11 +44,12 @@ expect_fail "force-new-cluster on the locked survivor is refused, naming the loc
 check "... and left it locked" locked a
 # On main an unlocked manager answers `unlock` once its store is ready,
 # which a follower without a leader never is: the survivor must answer.
-check "hushctl unlock answers on the survivor without a quorum (20 s at most)" unlock a "$KEY"
+check "hushctl unlock (README) answers on the survivor without a quorum (20 s at most)" \
+    readme_unlock a "$KEY"
 check "... and it is no longer locked" within 10 not locked a
-hct 60 a init --force-new-cluster >"$T_DIR/force.out" 2>"$T_DIR/force.err"; rc=$?
+readme_force a >"$T_DIR/force.out" 2>"$T_DIR/force.err"; rc=$?
 sed 's/^/# force: /' "$T_DIR/force.out" "$T_DIR/force.err"
-check "init --force-new-cluster on the unlocked survivor succeeds" test "$rc" = 0
+check "init --force-new-cluster (README) on the unlocked survivor succeeds" test "$rc" = 0
 [ "$rc" = 0 ] || SHORT=3
 check "... naming both removed managers" eval \
     'grep -q "removed manager $ID_B" "$T_DIR/force.out" && grep -q "removed manager $ID_C" "$T_DIR/force.out"'

@@ -22,14 +22,12 @@
 #include "disk_space.h"
 #include "err.h"
 #include "join_token.h"
-#include "keyring.h"
 #include "log.h"
 #include "parent.h"
 #include "pki/pki.h"
 #include "pki_calls.h"
 #include "raft/raft_proc.h"
 #include "store_calls.h"
-#include "x509.h"
 
 struct init_ctx {
 	uint8_t		 req_id[16];
@@ -138,38 +136,19 @@ init_raft_ready(struct op *op, int status, const struct wire_msg *reply, const c
 static int
 init_persist(struct op *op, const char *node_cert, char *why, size_t whylen)
 {
-	struct parent *p = op->p;
 	struct init_ctx *x = op->ctx;
-	struct secbuf dek = SECBUF_INIT, seal = SECBUF_INIT;
+	struct secbuf dek = SECBUF_INIT;
+	struct setup_keys k;
 	int r;
 
-	if ((r = secbuf_alloc(&dek, 32)) != 0 ||
-	    (r = seal_key_new(&seal, x->seal_pub)) != 0) {
-		secbuf_free(&dek);
+	if ((r = secbuf_alloc(&dek, 32)) != 0)
 		return r;
-	}
 	randombytes_buf(dek.p, dek.len);
-	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->node_key, &seal,
-	    x->autolock ? x->kek.p : NULL)) != 0) {
-		snprintf(why, whylen, "cannot write node.keys: %s", hush_strerror(r));
-		goto out;
-	}
-	if ((r = node_state_write_cert(p->cfg.state_dir, "ca.crt", x->ca.cert)) != 0 ||
-	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", node_cert)) != 0) {
-		snprintf(why, whylen, "cannot write certificates: %s", hush_strerror(r));
-		goto out;
-	}
-	if ((r = keyring_put(KEY_DEK, dek.p, dek.len)) != 0 ||
-	    (r = keyring_put(KEY_NODE, x->node_key.p, x->node_key.len)) != 0 ||
-	    (r = keyring_put(KEY_SEAL, seal.p, seal.len)) != 0 ||
-	    (x->autolock && (r = keyring_put(KEY_KEK, x->kek.p, x->kek.len)) != 0)) {
-		snprintf(why, whylen, "cannot store keys in the kernel keyring: %s",
-		    hush_strerror(r));
-		goto out;
-	}
-out:
+	k = (struct setup_keys){ .dek = &dek, .node_key = &x->node_key,
+	    .kek = x->autolock ? x->kek.p : NULL, .ca_cert = x->ca.cert,
+	    .node_cert = node_cert };
+	r = setup_persist(op->p, &k, x->seal_pub, why, whylen);
 	secbuf_free(&dek);
-	secbuf_free(&seal);
 	return r;
 }
 
@@ -201,9 +180,7 @@ init_ca_created(struct op *op, int status, const struct wire_msg *reply, const c
 {
 	struct parent *p = op->p;
 	struct init_ctx *x = op->ctx;
-	struct pki_issue_req req;
-	uint8_t *csr = NULL;
-	size_t csrlen;
+	char why[300];
 	int r;
 
 	if (status != 0) {
@@ -212,19 +189,9 @@ init_ca_created(struct op *op, int status, const struct wire_msg *reply, const c
 	}
 	/* The pki process keeps the CA it made: the store gets it at commit. */
 	p->settings.ca = PKI_CA_LOADED;
-	/* The node key is made here and never leaves this process's keyring. */
-	if ((r = x509_key_generate(&x->node_key)) != 0 ||
-	    (r = x509_csr_create(&x->node_key, &csr, &csrlen)) != 0) {
-		init_fail(op, r, "cannot create the node key");
-		return;
-	}
-	req = (struct pki_issue_req){ .csr = csr, .csrlen = csrlen,
-	    .node_id = p->node.node_id, .role = ROLE_MANAGER,
-	    .cluster_id = p->node.cluster_id, .lifetime = x->expiry };
-	r = pki_issue(op, &req, &x->cert, init_issued);
-	free(csr);
-	if (r != 0)
-		init_fail(op, r, "the pki process is not available");
+	if ((r = setup_issue(op, &x->node_key, &x->cert, x->expiry, init_issued, why,
+	    sizeof(why))) != 0)
+		init_fail(op, r, why);
 }
 
 void

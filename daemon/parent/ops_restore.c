@@ -28,13 +28,11 @@
 #include "backup_contents.h"
 #include "disk_space.h"
 #include "err.h"
-#include "keyring.h"
 #include "log.h"
 #include "parent.h"
 #include "pki/pki.h"
 #include "pki_calls.h"
 #include "store_calls.h"
-#include "x509.h"
 
 /* A command's records, well under a proposal's cap (lib/msg.c). */
 #define LOAD_CHUNK	(256u * 1024)
@@ -175,38 +173,16 @@ raft_ready(struct op *op, int status, const struct wire_msg *reply, const char *
 	load_next(op, 0, NULL, NULL);
 }
 
-/* Step 3, as init's (ops_init.c) with the backup's keys. */
+/* Step 3, as init's, with the backup's keys. */
 static int
 persist(struct op *op, char *why, size_t whylen)
 {
-	struct parent *p = op->p;
 	struct restore *x = op->ctx;
-	struct secbuf seal = SECBUF_INIT;
-	int r;
+	struct setup_keys k = { .dek = &x->bc.dek, .node_key = &x->node_key,
+	    .kek = x->autolock ? x->kek.p : NULL, .ca_cert = x->ca_cert,
+	    .node_cert = x->cert.pem };
 
-	if ((r = seal_key_new(&seal, x->seal_pub)) != 0)
-		return r;
-	if ((r = keyfile_write(p->cfg.state_dir, &x->bc.dek, &x->node_key, &seal,
-	    x->autolock ? x->kek.p : NULL)) != 0) {
-		snprintf(why, whylen, "cannot write node.keys: %s", hush_strerror(r));
-		goto out;
-	}
-	if ((r = node_state_write_cert(p->cfg.state_dir, "ca.crt", x->ca_cert)) != 0 ||
-	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", x->cert.pem)) != 0) {
-		snprintf(why, whylen, "cannot write certificates: %s", hush_strerror(r));
-		goto out;
-	}
-	if ((r = keyring_put(KEY_DEK, x->bc.dek.p, x->bc.dek.len)) != 0 ||
-	    (r = keyring_put(KEY_NODE, x->node_key.p, x->node_key.len)) != 0 ||
-	    (r = keyring_put(KEY_SEAL, seal.p, seal.len)) != 0 ||
-	    (x->autolock && (r = keyring_put(KEY_KEK, x->kek.p, x->kek.len)) != 0)) {
-		snprintf(why, whylen, "cannot store keys in the kernel keyring: %s",
-		    hush_strerror(r));
-		goto out;
-	}
-out:
-	secbuf_free(&seal);
-	return r;
+	return setup_persist(op->p, &k, x->seal_pub, why, whylen);
 }
 
 static void
@@ -237,9 +213,7 @@ ca_loaded(struct op *op, int status, const struct wire_msg *reply, const char *d
 {
 	struct parent *p = op->p;
 	struct restore *x = op->ctx;
-	struct pki_issue_req req;
-	uint8_t *csr = NULL;
-	size_t csrlen;
+	char why[300];
 	int r;
 
 	if (status != 0) {
@@ -247,18 +221,9 @@ ca_loaded(struct op *op, int status, const struct wire_msg *reply, const char *d
 		return;
 	}
 	p->settings.ca = PKI_CA_LOADED;
-	if ((r = x509_key_generate(&x->node_key)) != 0 ||
-	    (r = x509_csr_create(&x->node_key, &csr, &csrlen)) != 0) {
-		restore_fail(op, r, "cannot create the node key");
-		return;
-	}
-	req = (struct pki_issue_req){ .csr = csr, .csrlen = csrlen,
-	    .node_id = p->node.node_id, .role = ROLE_MANAGER,
-	    .cluster_id = p->node.cluster_id, .lifetime = x->expiry };
-	r = pki_issue(op, &req, &x->cert, issued);
-	free(csr);
-	if (r != 0)
-		restore_fail(op, r, "the pki process is not available");
+	if ((r = setup_issue(op, &x->node_key, &x->cert, x->expiry, issued, why,
+	    sizeof(why))) != 0)
+		restore_fail(op, r, why);
 }
 
 /* The backup's cluster record (its second record, checked to be one). */

@@ -67,6 +67,9 @@
 #define KEY_NODE "hush:node-key"
 #define KEY_SEAL "hush:seal-key"
 
+/* A node's sealing public key (X25519; seal_key.c). */
+#define SEAL_PUB_BYTES	32
+
 /* Short enough that every file name below it fits in PATH_MAX. */
 #define HUSH_DIR_MAX 1024
 
@@ -382,6 +385,27 @@ void	renew_tick(struct parent *p);
 /* Renew now: the store gives this node another role than its certificate. */
 bool	renew_now(struct parent *p);
 
+/*
+ * setup_node.c: what init and restore share once the cluster's CA is in
+ * pki.  setup_issue() makes this manager's key into node_key and has pki
+ * sign its certificate into cert (cb as for pki_issue()); on failure
+ * nothing was sent and why says so.  setup_persist() writes node.keys
+ * (sealed by kek, if any), the certificates, and puts the keys in the
+ * keyring, with a new sealing key whose public half goes into seal_pub.
+ */
+struct pki_cert;
+struct setup_keys {
+	const struct secbuf	*dek;
+	const struct secbuf	*node_key;
+	const uint8_t		*kek;		/* 32 bytes, or NULL: no autolock */
+	const char		*ca_cert;	/* PEM */
+	const char		*node_cert;	/* PEM */
+};
+int	setup_issue(struct op *op, struct secbuf *node_key, struct pki_cert *cert,
+	    uint64_t expiry, op_done_cb cb, char *why, size_t whylen);
+int	setup_persist(struct parent *p, const struct setup_keys *k,
+	    uint8_t seal_pub[SEAL_PUB_BYTES], char *why, size_t whylen);
+
 /* ops_join.c */
 void	op_join(struct op *op, const struct wire_msg *m);
 void	join_serve(struct parent *p, const struct wire_msg *m);
@@ -539,7 +563,6 @@ int	peer_open_with(const uint8_t dek[32], const char *purpose, int64_t now,
  * one when the file predates sealing keys and rewrites node.keys (DEK and
  * node key from the keyring; kek as the file is sealed, or NULL).
  */
-#define SEAL_PUB_BYTES	32
 int	seal_key_public(uint8_t pub[SEAL_PUB_BYTES]);
 int	seal_key_open(const uint8_t *box, size_t len, struct secbuf *out);
 int	seal_key_new(struct secbuf *sk, uint8_t pub[SEAL_PUB_BYTES]);

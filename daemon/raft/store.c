@@ -1043,6 +1043,26 @@ restore_dedup(struct store *s, const struct wire_msg *m)
 	return outcome_record(s, req_id, hush_err_from_wire(code), errmsg, ids);
 }
 
+/* The whole message at *off in buf, one of types, parsed into m; *off moves past it. */
+static int
+next_record(const uint8_t *buf, size_t len, size_t *off, const uint16_t *types,
+    struct wire_msg *m, char *why, size_t whylen)
+{
+	struct wire_hdr hdr;
+	size_t mlen;
+	int r;
+
+	if ((r = wire_peek_hdr(buf + *off, len - *off, &hdr)) != 0)
+		return r;
+	mlen = (size_t)WIRE_HDR_LEN + hdr.length;
+	if (mlen > len - *off)
+		return HUSH_E_TRUNCATED;
+	if ((r = msg_parse(buf + *off, mlen, WIRE_MAX_MSG, types, m, why, whylen)) != 0)
+		return r;
+	*off += mlen;
+	return 0;
+}
+
 /* One snapshot record after the header, of snapshot version `version`. */
 static int
 restore_record(struct store *s, const struct wire_msg *m, uint32_t version,
@@ -1084,9 +1104,8 @@ apply_store_load(struct store *s, const struct wire_msg *cmd, char *why, size_t 
 	    SNAP_DEDUP, SNAP_SERVICE, 0 };
 	struct secbuf check = SECBUF_INIT;
 	struct wire_msg *m;
-	struct wire_hdr hdr;
 	const uint8_t *buf;
-	size_t len, off = 0, mlen, n = 0;
+	size_t len, off = 0, n = 0;
 	uint32_t version;
 	bool first;
 	int r = 0;
@@ -1108,17 +1127,8 @@ apply_store_load(struct store *s, const struct wire_msg *cmd, char *why, size_t 
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return HUSH_E_NOMEM;
 	while (r == 0 && off < len) {
-		if ((r = wire_peek_hdr(buf + off, len - off, &hdr)) != 0)
+		if ((r = next_record(buf, len, &off, snap_types, m, why, whylen)) != 0)
 			break;
-		mlen = (size_t)WIRE_HDR_LEN + hdr.length;
-		if (mlen > len - off) {
-			r = HUSH_E_TRUNCATED;
-			break;
-		}
-		if ((r = msg_parse(buf + off, mlen, WIRE_MAX_MSG, snap_types, m, why,
-		    whylen)) != 0)
-			break;
-		off += mlen;
 		/* The cluster comes first: what follows is checked against it. */
 		if (++n == 1 && first && m->hdr.type != SNAP_CLUSTER) {
 			r = HUSH_E_CORRUPT;
@@ -1156,8 +1166,7 @@ store_restore(struct store *s, const uint8_t *buf, size_t len)
 	static const uint16_t snap_types[] = { SNAP_HEADER, SNAP_CLUSTER, SNAP_NODE,
 	    SNAP_SECRET, SNAP_DEDUP, SNAP_SERVICE, 0 };
 	struct wire_msg *m;
-	struct wire_hdr hdr;
-	size_t off = 0, mlen;
+	size_t off = 0;
 	uint32_t version = 0;
 	struct secbuf check = SECBUF_INIT;
 	char why[256];
@@ -1172,17 +1181,8 @@ store_restore(struct store *s, const uint8_t *buf, size_t len)
 		return r;
 	}
 	while (r == 0 && off < len) {
-		if ((r = wire_peek_hdr(buf + off, len - off, &hdr)) != 0)
+		if ((r = next_record(buf, len, &off, snap_types, m, why, sizeof(why))) != 0)
 			break;
-		mlen = (size_t)WIRE_HDR_LEN + hdr.length;
-		if (mlen > len - off) {
-			r = HUSH_E_TRUNCATED;
-			break;
-		}
-		if ((r = msg_parse(buf + off, mlen, WIRE_MAX_MSG, snap_types, m, why,
-		    sizeof(why))) != 0)
-			break;
-		off += mlen;
 		if (first != (m->hdr.type == SNAP_HEADER)) {
 			r = HUSH_E_CORRUPT;
 			break;

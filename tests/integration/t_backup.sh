@@ -10,12 +10,15 @@
 #    refused with a clear error, and nothing written.
 #  - Autolock: the unlock key seals and opens it, and the restored node
 #    comes back locked after a restart and opens with the same key.
+#  - The machine of the only manager is lost: restored at its address on
+#    an empty state dir, the old worker reconnects by itself, and its
+#    running container gets an update made on the restored manager.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime_lib.sh"
 
 need_runtimes runc busybox python3
 make_rootfs "$T_DIR/rootfs" || { not_ok "busybox rootfs built"; finish; }
-A=127.0.0.31 C=127.0.0.33 D=127.0.0.34 E=127.0.0.35
+A=127.0.0.31 C=127.0.0.33 D=127.0.0.34 E=127.0.0.35 W=127.0.0.36
 PORT=$((20000 + $$ % 20000))
 BULK=$(dirname "$0")/bulk_create.py
 
@@ -40,6 +43,15 @@ printf 'first value' | hc a secret create db_pw - >/dev/null
 printf 'second value' | hc a secret create api_key - >/dev/null
 hc a service create web --secret db_pw --secret api_key >/dev/null || not_ok "service create"
 issue_claim a web || not_ok "web's claim issued"
+start_node w || not_ok "node w starts"
+check "worker w joins" hc w join --token "$(hc a join-token -q worker)" "$A:$PORT" \
+    --advertise-addr "$W:$PORT" --listen-addr "$W:$PORT"
+check "worker w holds web" wait_for 15 sh -c \
+    "[ \"\$('$HUSHCTL' --control-socket '$T_DIR/w.sock' service ls --placed -q | wc -l)\" = 1 ]"
+SOCK=$T_DIR/w.sock
+hooked runc onw web -- sleep 600
+check "a container of web starts on worker w" rt_start runc onw "$T_DIR/runc-onw"
+eq "... and reads db_pw" "first value" "$(in_ctr runc onw cat /run/secrets/db_pw)"
 
 python3 "$BULK" --connections 64 --acked "$T_DIR/acked" "$T_DIR/a.sock" load 1 4000 \
     2>"$T_DIR/bulk.err" &
@@ -169,4 +181,18 @@ check "restore with the passphrase (README)" readme_run e 't_backup: restore' \
     'hushctl restore --passphrase-file "$PASSFILE" --advertise-addr "$ADDR" --listen-addr "$ADDR" "$BACKUP"'
 M=$(names_of e | wc -l)
 check "... which holds the load too ($M secrets, the first backup $N)" test "$M" -ge "$N"
+
+# ---- the only manager's machine is lost; restored at its address ----
+stop_node a KILL
+rm -rf "$T_DIR/a"
+start_node a2 || not_ok "a new node starts where a was"
+ADDR=$A:$PORT
+BACKUP=$T_DIR/cluster.hbk
+check "restore at the lost manager's address (README)" with_key readme_run a2 \
+    't_backup: restore' 'hushctl restore --advertise-addr "$ADDR" --listen-addr "$ADDR" "$BACKUP"'
+printf 'fourth value' | hc a2 secret update db_pw - >/dev/null
+check "the old worker reconnects, and its running container gets the update" \
+    wait_for 30 sh -c "[ \"\$(runc --root '$RT_STATE/runc' exec onw cat /run/secrets/db_pw)\" = 'fourth value' ]"
+check "... and the worker is Ready in the restored manager's node ls" wait_for 20 sh -c \
+    "'$HUSHCTL' --control-socket '$T_DIR/a2.sock' node ls | grep -F '$W:$PORT' | grep -q Ready"
 finish

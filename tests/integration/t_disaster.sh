@@ -52,6 +52,17 @@ for n in d e; do
 	check "... and reads its secrets" eval "reads ctr-$n s-upd 'before the disaster' && reads ctr-$n s-gone 'revoked after the force'"
 done
 
+# A backup taken on a follower: the mark commits through the leader, and
+# the follower writes once it has applied it (README "Back up and restore")
+PASSFILE=$T_DIR/passphrase
+printf 'disaster passphrase\n' >"$PASSFILE"
+follower=b; leader_is a "$ID_B" && follower=c
+check "a backup on a follower ($follower)" hct 30 "$follower" backup \
+    --passphrase-file "$PASSFILE" "$T_DIR/follower.hbk"
+check "... holds the secrets written through the leader" sh -c \
+    "'$HUSHCTL' --control-socket '$T_DIR/$follower.sock' backup --verify \
+    --passphrase-file '$PASSFILE' '$T_DIR/follower.hbk' | grep -q '^Holds: *2 secrets, 1 services, 5 nodes'"
+
 # ---- 2. two managers destroyed; a copy of b's state dir kept for step 7 -------
 stop_node b KILL
 cp -a "$T_DIR/b" "$T_DIR/bold"
@@ -60,12 +71,27 @@ rm -rf "$T_DIR/b" "$T_DIR/c"
 check "b and c are gone" eval "gone $(node_pid b) && gone $(node_pid c)"
 
 # ---- 3. the survivor refuses writes, saying why -------------------------------
+hct 40 a backup --passphrase-file "$PASSFILE" "$T_DIR/noquorum.hbk" 2>"$T_DIR/noquorum.err" &
+NOQ_PID=$!
 t0=$SECONDS
 err=$(printf lost | hct 30 a secret create during-loss 2>&1 >/dev/null); rc=$?
 took=$((SECONDS - t0))
 echo "# survivor's refusal after ${took} s (rc $rc): $err"
 check "the survivor refuses a write within 25 s (took ${took} s)" test "$rc" -ne 0 -a "$rc" -ne 124 -a "$took" -le 25
 check "... naming the lost quorum" eval 'printf "%s" "$err" | grep -q "quorum"'
+
+# Without a quorum a backup cannot be consistent with what the others
+# committed: refused (asked meanwhile, as it waits as long as the write),
+# unless --force takes this manager's copy as it is
+wait $NOQ_PID; rc=$?
+check "a backup without a quorum is refused, pointing at --force" eval \
+    '[ $rc != 0 ] && grep -q "backup --force" "$T_DIR/noquorum.err"'
+check "... and leaves no file" test ! -e "$T_DIR/noquorum.hbk"
+check "backup --force on the survivor writes its own copy" hct 30 a backup --force \
+    --passphrase-file "$PASSFILE" "$T_DIR/survivor.hbk"
+check "... which says it was taken without the leader" sh -c \
+    "'$HUSHCTL' --control-socket '$T_DIR/a.sock' backup --verify \
+    --passphrase-file '$PASSFILE' '$T_DIR/survivor.hbk' | grep -q 'without the leader'"
 
 # ---- 4. the workers' containers keep their secrets -----------------------------
 for n in d e; do

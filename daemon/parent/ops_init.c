@@ -169,10 +169,7 @@ init_issued(struct op *op, int status, const struct wire_msg *reply, const char 
 		init_fail(op, r, why);
 		return;
 	}
-	p->store.bootstrap = true;
-	lifecycle_wait_ready(p, op, init_raft_ready);
-	if ((r = lifecycle_start_raft(p, true)) != 0)
-		log_warn("raft start deferred: %s", hush_strerror(r));
+	setup_start_store(op, init_raft_ready);
 }
 
 static void

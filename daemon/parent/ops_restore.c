@@ -202,10 +202,7 @@ issued(struct op *op, int status, const struct wire_msg *reply, const char *deta
 		restore_fail(op, r, why);
 		return;
 	}
-	p->store.bootstrap = true;
-	lifecycle_wait_ready(p, op, raft_ready);
-	if ((r = lifecycle_start_raft(p, true)) != 0)
-		log_warn("raft start deferred: %s", hush_strerror(r));
+	setup_start_store(op, raft_ready);
 }
 
 static void

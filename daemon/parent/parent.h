@@ -405,6 +405,8 @@ int	setup_issue(struct op *op, struct secbuf *node_key, struct pki_cert *cert,
 	    uint64_t expiry, op_done_cb cb, char *why, size_t whylen);
 int	setup_persist(struct parent *p, const struct setup_keys *k,
 	    uint8_t seal_pub[SEAL_PUB_BYTES], char *why, size_t whylen);
+/* Then raft bootstraps this node as its only voter; ready runs once it serves. */
+void	setup_start_store(struct op *op, op_done_cb ready);
 
 /* ops_join.c */
 void	op_join(struct op *op, const struct wire_msg *m);

@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "keyring.h"
+#include "log.h"
 #include "parent.h"
 #include "pki_calls.h"
 #include "x509.h"
@@ -70,4 +71,16 @@ setup_persist(struct parent *p, const struct setup_keys *k, uint8_t seal_pub[SEA
 out:
 	secbuf_free(&seal);
 	return r;
+}
+
+void
+setup_start_store(struct op *op, op_done_cb ready)
+{
+	struct parent *p = op->p;
+	int r;
+
+	p->store.bootstrap = true;
+	lifecycle_wait_ready(p, op, ready);
+	if ((r = lifecycle_start_raft(p, true)) != 0)
+		log_warn("raft start deferred: %s", hush_strerror(r));
 }

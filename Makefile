@@ -181,7 +181,7 @@ unit-asan:
 # (tests/integration/lib.sh), including LeakSanitizer's check of the parent
 # at exit.
 ASAN_INTEGRATION ?= t_processes t_attach t_services t_restart t_adopt t_autolock. t_cluster. \
-                    t_keyring_unlock
+                    t_keyring_unlock t_backup
 # (a trailing dot names one test: t_cluster. is not t_cluster_faults)
 integration-asan:
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/hushd \

@@ -216,16 +216,19 @@ symbols-check: all
 systemd-check: all
 	@bash tests/systemd/units.sh $(BUILD)
 
+# The builds within run CHECK_JOBS compilers at once (the tests run as they
+# would alone: each stage's recipe is one command).
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory -j$(CHECK_JOBS) all
 	$(MAKE) --no-print-directory symbols-check
 	$(MAKE) --no-print-directory selinux-check
-	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory -j$(CHECK_JOBS) unit
 	$(MAKE) --no-print-directory check-docs
-	$(MAKE) --no-print-directory unit-asan
+	$(MAKE) --no-print-directory -j$(CHECK_JOBS) unit-asan
 	$(MAKE) --no-print-directory fuzz-smoke
-	$(MAKE) --no-print-directory integration
-	$(MAKE) --no-print-directory integration-asan
+	$(MAKE) --no-print-directory -j$(CHECK_JOBS) integration
+	$(MAKE) --no-print-directory -j$(CHECK_JOBS) integration-asan
 	$(MAKE) --no-print-directory systemd-check
 	$(MAKE) --no-print-directory package-test
 

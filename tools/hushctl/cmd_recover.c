@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backup_contents.h"
@@ -24,6 +23,7 @@
 #include "hushctl.h"
 #include "msg.h"
 #include "output.h"
+#include "readfile.h"
 #include "readkey.h"
 #include "secbuf.h"
 
@@ -108,30 +108,20 @@ init_force_new_cluster(const struct ctl *ctl, bool force)
 /* ---- the key ---- */
 
 /* The passphrase in path, its last newline dropped; guarded memory. */
+#define PASSPHRASE_FILE_MAX	4096
 static int
 passphrase_file(const char *cmd, const char *path, struct secbuf *out, size_t *len)
 {
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-	int fd;
+	size_t got;
+	int r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return fail("%s: cannot open the passphrase file %s: %s", cmd, path,
-		    strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 4096) {
-		close(fd);
-		return fail("%s: the passphrase file %s is not a regular file of at most "
-		    "4096 bytes", cmd, path);
+	if ((r = read_bounded(cmd, path, PASSPHRASE_FILE_MAX, true, out, &got)) != 0)
+		return r;
+	if (got > PASSPHRASE_FILE_MAX) {
+		secbuf_free(out);
+		return fail("%s: the passphrase file %s is larger than %d bytes", cmd, path,
+		    PASSPHRASE_FILE_MAX);
 	}
-	if (secbuf_alloc(out, (size_t)st.st_size + 1) != 0) {
-		close(fd);
-		return fail("%s: out of memory", cmd);
-	}
-	while (got < (size_t)st.st_size && (n = read(fd, out->p + got,
-	    (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
 	if (got > 0 && out->p[got - 1] == '\n')
 		got--;
 	if (got > 0 && out->p[got - 1] == '\r')

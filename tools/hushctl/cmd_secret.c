@@ -3,15 +3,12 @@
  * data is read into guarded memory, bounded, and never printed: the
  * daemon only ever reports metadata back.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "args.h"
 #include "client.h"
@@ -20,6 +17,7 @@
 #include "msg.h"
 #include "names.h"
 #include "output.h"
+#include "readfile.h"
 #include "records.h"
 #include "secbuf.h"
 
@@ -95,62 +93,23 @@ enum { OPT_FORMAT = OPT_LONG_BASE };
 /* SECRET arguments: a name or an ID. */
 static const struct ref_kind secrets = { "SECRET (a name or an ID)", "secrets", arg_ref };
 
-/*
- * Reads FILE (or stdin for NULL or "-") into guarded memory.  One byte
- * more than the maximum is enough to know the data is too large, so the
- * read is bounded whatever the input.
- */
+/* Reads FILE (or stdin for NULL or "-") into guarded memory, bounded. */
 static int
 read_data(const char *path, struct secbuf *buf, size_t *len)
 {
-	const char *shown;
-	ssize_t n;
-	size_t got = 0;
-	int fd, r, saved;
+	int r;
 
-	*len = 0;
-	if (path == NULL || strcmp(path, "-") == 0) {
-		fd = STDIN_FILENO;
-		shown = "standard input";
-	} else {
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-			return fail("secret create: cannot open %s: %s", path,
-			    strerror(errno));
-		shown = path;
-	}
-	if ((r = secbuf_alloc(buf, HUSH_SECRET_MAX + 1)) != 0) {
-		if (fd != STDIN_FILENO)
-			close(fd);
-		return fail("secret create: %s", hush_strerror(r));
-	}
-	while (got < buf->len) {
-		n = read(fd, buf->p + got, buf->len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			saved = errno;
-			if (fd != STDIN_FILENO)
-				close(fd);
-			secbuf_free(buf);
-			return fail("secret create: cannot read %s: %s", shown,
-			    strerror(saved));
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (fd != STDIN_FILENO)
-		close(fd);
-	if (got == 0) {
+	if ((r = read_bounded("secret create", path, HUSH_SECRET_MAX, false, buf, len)) != 0)
+		return r;
+	if (*len == 0) {
 		secbuf_free(buf);
 		return fail("secret data is empty");
 	}
-	if (got > HUSH_SECRET_MAX) {
+	if (*len > HUSH_SECRET_MAX) {
 		secbuf_free(buf);
 		return fail("secret data is larger than %d bytes",
 		    HUSH_SECRET_MAX);
 	}
-	*len = got;
 	return 0;
 }
 

@@ -83,6 +83,24 @@ wire_peek_hdr(const uint8_t *buf, size_t len, struct wire_hdr *hdr)
 	return 0;
 }
 
+size_t
+wire_msgs_span(const uint8_t *buf, size_t len, size_t off, size_t max, size_t *count)
+{
+	struct wire_hdr hdr;
+	size_t end = off, mlen, n = 0;
+
+	while (end < len && wire_peek_hdr(buf + end, len - end, &hdr) == 0) {
+		mlen = (size_t)WIRE_HDR_LEN + hdr.length;
+		if (mlen > len - end || (n > 0 && end - off + mlen > max))
+			break;
+		end += mlen;
+		n++;
+	}
+	if (count != NULL)
+		*count = n;
+	return end;
+}
+
 /*
  * Splits body into fields.  A bad field inside a complete message is
  * HUSH_E_FORMAT, never HUSH_E_TRUNCATED: the latter tells a stream reader to

@@ -99,6 +99,15 @@ struct wire_msg {
 int	wire_peek_hdr(const uint8_t *buf, size_t len, struct wire_hdr *hdr);
 
 /*
+ * A run of whole messages in buf from off: as many as fit in max bytes,
+ * and at least one.  Returns where the run ends (off when the message at
+ * off has no sound header or runs past len); *count (may be NULL) gets
+ * how many it holds.  Only headers are read: the caller parses the rest.
+ */
+size_t	wire_msgs_span(const uint8_t *buf, size_t len, size_t off, size_t max,
+	    size_t *count);
+
+/*
  * Parses buf, which must be exactly one message (WIRE_HDR_LEN + hdr.length
  * bytes, no trailing data), into m.  max caps the whole message (header
  * included) and is itself capped at WIRE_MAX_MSG.  Field values point into

@@ -161,11 +161,8 @@ go(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 		return;
 	}
 	/* The node table's change, committed first by the new configuration. */
-	wire_enc_init(&cmd, CMD_FORCE_NEW_CLUSTER, 0, sizeof(p->store.force_cmd));
-	wire_put_bytes(&cmd, T_REQ_ID, x->req_id, HUSH_REQ_ID_LEN);
-	wire_put_str(&cmd, T_NODE_ID, p->node.node_id);
-	wire_put_str(&cmd, T_ADVERTISE_ADDR, p->node.advertise);
-	wire_put_i64(&cmd, T_CREATED, parent_now());
+	store_force_new_encode(&cmd, sizeof(p->store.force_cmd), x->req_id, p->node.node_id,
+	    p->node.advertise, NULL);
 	if ((r = wire_enc_finish(&cmd, &buf, &len)) != 0) {
 		wire_enc_free(&cmd);
 		op_error(op, r, "cannot encode the new cluster's node table");

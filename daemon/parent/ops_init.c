@@ -18,7 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "disk_space.h"
 #include "err.h"
 #include "join_token.h"
@@ -197,7 +196,7 @@ op_init(struct op *op, const struct wire_msg *m)
 	struct parent *p = op->p;
 	struct init_ctx *x;
 	const uint8_t *req_id;
-	char addr[ADDR_MAX + 1], host[64], why[PATH_MAX + 128];
+	char why[PATH_MAX + 128];
 	size_t len;
 	int r;
 
@@ -222,26 +221,13 @@ op_init(struct op *op, const struct wire_msg *m)
 		op_error(op, HUSH_E_RANGE, "--cert-expiry must be between 1h and 3650d");
 		return;
 	}
-	if (wire_get_str(m, T_ADVERTISE_ADDR, addr, sizeof(addr)) != 0) {
-		addr_default_ipv4(host, sizeof(host));
-		snprintf(addr, sizeof(addr), "%s", host);
-	}
-	memset(&p->node, 0, sizeof(p->node));
-	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.advertise,
-	    sizeof(p->node.advertise), why, sizeof(why)) != 0) {
-		op_error(op, HUSH_E_INVAL, why);
+	if ((r = setup_addresses(p, m, why, sizeof(why))) != 0) {
+		op_error(op, r, why);
 		return;
 	}
 	if (hush_id_new(p->node.node_id) != 0 || hush_id_new(p->node.cluster_id) != 0 ||
 	    join_token_new_secret(x->worker) != 0 || join_token_new_secret(x->manager) != 0) {
 		op_error(op, HUSH_E_CRYPTO, "cannot draw random identifiers");
-		return;
-	}
-	if (wire_get_str(m, T_LISTEN_ADDR, addr, sizeof(addr)) != 0)
-		snprintf(addr, sizeof(addr), "0.0.0.0:%d", HUSH_DEFAULT_PORT);
-	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.listen, sizeof(p->node.listen),
-	    why, sizeof(why)) != 0) {
-		op_error(op, HUSH_E_INVAL, why);
 		return;
 	}
 	p->node.role = ROLE_MANAGER;

@@ -529,7 +529,7 @@ op_join(struct op *op, const struct wire_msg *m)
 	struct join_ctx *x;
 	struct net_join_req req;
 	struct join_token t;
-	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], host[64], why[PATH_MAX + 128];
+	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], why[PATH_MAX + 128];
 	uint8_t *csr = NULL, seal_pub[SEAL_PUB_BYTES], proof[crypto_auth_hmacsha256_BYTES];
 	size_t csrlen;
 	int r;
@@ -565,21 +565,9 @@ op_join(struct op *op, const struct wire_msg *m)
 		op_error(op, HUSH_E_INVAL, why);
 		return;
 	}
-	memset(&p->node, 0, sizeof(p->node));
-	if (wire_get_str(m, T_ADVERTISE_ADDR, addr, sizeof(addr)) != 0) {
-		addr_default_ipv4(host, sizeof(host));
-		snprintf(addr, sizeof(addr), "%s", host);
-	}
-	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.advertise, sizeof(p->node.advertise),
-	    why, sizeof(why)) != 0) {
-		op_error(op, HUSH_E_INVAL, why);
-		return;
-	}
-	if (wire_get_str(m, T_LISTEN_ADDR, addr, sizeof(addr)) != 0)
-		snprintf(addr, sizeof(addr), "0.0.0.0:%d", HUSH_DEFAULT_PORT);
-	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.listen, sizeof(p->node.listen),
-	    why, sizeof(why)) != 0) {
-		op_error(op, HUSH_E_INVAL, why);
+	if ((r = setup_addresses(p, m, why, sizeof(why))) != 0) {
+		sodium_memzero(&t, sizeof(t));
+		op_error(op, r, why);
 		return;
 	}
 	if ((r = x509_key_generate(&x->node_key)) != 0 ||

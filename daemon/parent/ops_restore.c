@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
 #include "backup_contents.h"
 #include "disk_space.h"
 #include "err.h"
@@ -125,9 +124,8 @@ load_next(struct op *op, int status, const struct wire_msg *reply, const char *d
 	struct parent *p = op->p;
 	struct restore *x = op->ctx;
 	const uint8_t *b = x->bc.records;
-	struct wire_hdr hdr;
 	uint8_t req_id[16];
-	size_t start = x->next, off = x->next, mlen;
+	size_t start = x->next;
 	int r;
 
 	if (status != 0) {
@@ -142,14 +140,8 @@ load_next(struct op *op, int status, const struct wire_msg *reply, const char *d
 		return;
 	}
 	/* Checked whole already (backup_contents.c): every header is sound. */
-	while (off < x->bc.len && wire_peek_hdr(b + off, x->bc.len - off, &hdr) == 0) {
-		mlen = (size_t)WIRE_HDR_LEN + hdr.length;
-		if (off > start && off - start + mlen > LOAD_CHUNK)
-			break;
-		off += mlen;
-	}
-	x->next = off;
-	r = store_load(op, req_id, x->bc.snap_version, x->first, b + start, off - start,
+	x->next = wire_msgs_span(b, x->bc.len, start, LOAD_CHUNK, NULL);
+	r = store_load(op, req_id, x->bc.snap_version, x->first, b + start, x->next - start,
 	    load_next);
 	x->first = false;
 	if (r != 0)
@@ -160,15 +152,13 @@ static void
 raft_ready(struct op *op, int status, const struct wire_msg *reply, const char *detail)
 {
 	struct restore *x = op->ctx;
-	struct wire_hdr hdr;
 
 	if (status != 0) {
 		restore_fail(op, status, detail);
 		return;
 	}
 	/* The records after the snapshot's header, which CMD_STORE_LOAD does not take. */
-	(void)wire_peek_hdr(x->bc.records, x->bc.len, &hdr);
-	x->next = (size_t)WIRE_HDR_LEN + hdr.length;
+	x->next = wire_msgs_span(x->bc.records, x->bc.len, 0, 0, NULL);
 	x->first = true;
 	load_next(op, 0, NULL, NULL);
 }
@@ -229,19 +219,16 @@ cluster_of(struct restore *x, char *why, size_t whylen)
 {
 	static const uint16_t types[] = { SNAP_CLUSTER, 0 };
 	struct wire_msg *m;
-	struct wire_hdr hdr;
 	const uint8_t *b = x->bc.records, *key, *kek;
-	size_t off, len, klen;
+	size_t off, end, klen;
 	char d[256];
 	int r = 0;
 
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return HUSH_E_NOMEM;
-	(void)wire_peek_hdr(b, x->bc.len, &hdr);
-	off = (size_t)WIRE_HDR_LEN + hdr.length;
-	(void)wire_peek_hdr(b + off, x->bc.len - off, &hdr);
-	len = (size_t)WIRE_HDR_LEN + hdr.length;
-	if (msg_parse(b + off, len, WIRE_MAX_MSG, types, m, d, sizeof(d)) != 0 ||
+	off = wire_msgs_span(b, x->bc.len, 0, 0, NULL);
+	end = wire_msgs_span(b, x->bc.len, off, 0, NULL);
+	if (msg_parse(b + off, end - off, WIRE_MAX_MSG, types, m, d, sizeof(d)) != 0 ||
 	    wire_get_bytes(m, T_CA_KEY, &key, &klen) != 0 ||
 	    wire_get_u64(m, T_CERT_EXPIRY, &x->expiry) != 0 ||
 	    wire_get_bool(m, T_AUTOLOCK, &x->autolock) != 0) {
@@ -298,7 +285,7 @@ op_restore(struct op *op, const struct wire_msg *m)
 	struct parent *p = op->p;
 	struct restore *x;
 	const uint8_t *key;
-	char addr[ADDR_MAX + 1], host[64], why[PATH_MAX + 256];
+	char why[PATH_MAX + 256];
 	size_t len;
 	int r;
 
@@ -327,21 +314,8 @@ op_restore(struct op *op, const struct wire_msg *m)
 		op_error(op, r, why);
 		return;
 	}
-	if (wire_get_str(m, T_ADVERTISE_ADDR, addr, sizeof(addr)) != 0) {
-		addr_default_ipv4(host, sizeof(host));
-		snprintf(addr, sizeof(addr), "%s", host);
-	}
-	memset(&p->node, 0, sizeof(p->node));
-	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.advertise,
-	    sizeof(p->node.advertise), why, sizeof(why)) != 0) {
-		op_error(op, HUSH_E_INVAL, why);
-		return;
-	}
-	if (wire_get_str(m, T_LISTEN_ADDR, addr, sizeof(addr)) != 0)
-		snprintf(addr, sizeof(addr), "0.0.0.0:%d", HUSH_DEFAULT_PORT);
-	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.listen, sizeof(p->node.listen),
-	    why, sizeof(why)) != 0) {
-		op_error(op, HUSH_E_INVAL, why);
+	if ((r = setup_addresses(p, m, why, sizeof(why))) != 0) {
+		op_error(op, r, why);
 		return;
 	}
 	if (hush_id_new(p->node.node_id) != 0) {

@@ -401,6 +401,13 @@ struct setup_keys {
 	const char		*ca_cert;	/* PEM */
 	const char		*node_cert;	/* PEM */
 };
+/*
+ * Clears p->node and sets its advertise and listen addresses from m's
+ * T_ADVERTISE_ADDR (default: this host's first IPv4 address) and
+ * T_LISTEN_ADDR (default 0.0.0.0), port 4477 unless given; HUSH_E_INVAL
+ * with why for one that does not parse.
+ */
+int	setup_addresses(struct parent *p, const struct wire_msg *m, char *why, size_t whylen);
 int	setup_issue(struct op *op, struct secbuf *node_key, struct pki_cert *cert,
 	    uint64_t expiry, op_done_cb cb, char *why, size_t whylen);
 int	setup_persist(struct parent *p, const struct setup_keys *k,

@@ -1,18 +1,42 @@
 /*
- * What `hushctl init` and `hushctl restore` share once the cluster's CA is
- * in the pki process: this manager's own key and certificate, then every
- * file and keyring entry a restart needs (parent.h, setup_*).  Either one
- * rolls back through NE_SETUP_FAILED if a later step fails.
+ * What `hushctl init`, `join` and `restore` share: the node's addresses
+ * from the request; and for init and restore, once the cluster's CA is in
+ * the pki process, this manager's own key and certificate, then every file
+ * and keyring entry a restart needs (parent.h, setup_*).  Each one rolls
+ * back through NE_SETUP_FAILED if a later step fails.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "addr.h"
 #include "err.h"
 #include "keyring.h"
 #include "log.h"
 #include "parent.h"
 #include "pki_calls.h"
 #include "x509.h"
+
+int
+setup_addresses(struct parent *p, const struct wire_msg *m, char *why, size_t whylen)
+{
+	char addr[ADDR_MAX + 1], host[64];
+
+	memset(&p->node, 0, sizeof(p->node));
+	if (wire_get_str(m, T_ADVERTISE_ADDR, addr, sizeof(addr)) != 0) {
+		addr_default_ipv4(host, sizeof(host));
+		snprintf(addr, sizeof(addr), "%s", host);
+	}
+	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.advertise,
+	    sizeof(p->node.advertise), why, whylen) != 0)
+		return HUSH_E_INVAL;
+	if (wire_get_str(m, T_LISTEN_ADDR, addr, sizeof(addr)) != 0)
+		snprintf(addr, sizeof(addr), "0.0.0.0:%d", HUSH_DEFAULT_PORT);
+	if (addr_normalize(addr, HUSH_DEFAULT_PORT, p->node.listen, sizeof(p->node.listen),
+	    why, whylen) != 0)
+		return HUSH_E_INVAL;
+	return 0;
+}
 
 int
 setup_issue(struct op *op, struct secbuf *node_key, struct pki_cert *cert, uint64_t expiry,

@@ -371,19 +371,26 @@ store_load(struct op *op, const uint8_t *req_id, uint32_t version, bool first,
 	return store_send(op, &cmd, RAFT_PROPOSE, NULL, NULL, cb);
 }
 
+void
+store_force_new_encode(struct wire_enc *cmd, size_t cap, const uint8_t *req_id,
+    const char *node_id, const char *advertise, const uint8_t *seal_pub)
+{
+	wire_enc_init(cmd, CMD_FORCE_NEW_CLUSTER, 0, cap);
+	wire_put_bytes(cmd, T_REQ_ID, req_id, HUSH_REQ_ID_LEN);
+	wire_put_str(cmd, T_NODE_ID, node_id);
+	wire_put_str(cmd, T_ADVERTISE_ADDR, advertise);
+	wire_put_i64(cmd, T_CREATED, parent_now());
+	if (seal_pub != NULL)
+		wire_put_bytes(cmd, T_SEAL_PUB, seal_pub, SEAL_PUB_BYTES);
+}
+
 int
 store_force_new(struct op *op, const uint8_t *req_id, const char *node_id,
     const char *advertise, const uint8_t *seal_pub, struct store_applied *out, op_done_cb cb)
 {
 	struct wire_enc cmd;
 
-	wire_enc_init(&cmd, CMD_FORCE_NEW_CLUSTER, 0, 1024);
-	wire_put_bytes(&cmd, T_REQ_ID, req_id, HUSH_REQ_ID_LEN);
-	wire_put_str(&cmd, T_NODE_ID, node_id);
-	wire_put_str(&cmd, T_ADVERTISE_ADDR, advertise);
-	wire_put_i64(&cmd, T_CREATED, parent_now());
-	if (seal_pub != NULL)
-		wire_put_bytes(&cmd, T_SEAL_PUB, seal_pub, SEAL_PUB_BYTES);
+	store_force_new_encode(&cmd, 1024, req_id, node_id, advertise, seal_pub);
 	return store_send(op, &cmd, RAFT_PROPOSE, applied_decoded, out, cb);
 }
 

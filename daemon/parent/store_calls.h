@@ -171,7 +171,14 @@ int	store_backup_mark(struct op *op, const uint8_t *req_id, struct store_applied
 __attribute__((warn_unused_result))
 int	store_load(struct op *op, const uint8_t *req_id, uint32_t version, bool first,
 	    const uint8_t *records, size_t len, op_done_cb cb);
-/* CMD_FORCE_NEW_CLUSTER for a restored node, not in the table yet. */
+/*
+ * CMD_FORCE_NEW_CLUSTER: node_id (with seal_pub if it is not in the table
+ * yet: a restored node) the only manager.  store_force_new() proposes it;
+ * store_force_new_encode() only encodes it into cmd (at most cap bytes),
+ * for the forced start that commits it itself (ops_force_new.c).
+ */
+void	store_force_new_encode(struct wire_enc *cmd, size_t cap, const uint8_t *req_id,
+	    const char *node_id, const char *advertise, const uint8_t *seal_pub);
 __attribute__((warn_unused_result))
 int	store_force_new(struct op *op, const uint8_t *req_id, const char *node_id,
 	    const char *advertise, const uint8_t *seal_pub, struct store_applied *out,

@@ -81,26 +81,19 @@ put_summary(struct wire_enc *e, const struct store *s, const char *node_id, uint
 static int
 put_records(struct backup_writer *w, const uint8_t *snap, size_t len, uint32_t *count)
 {
-	struct wire_hdr hdr;
-	size_t off = 0, start = 0, mlen;
+	size_t off = 0, end, n;
 	int r;
 
 	*count = 0;
 	while (off < len) {
-		if (wire_peek_hdr(snap + off, len - off, &hdr) != 0 ||
-		    (mlen = (size_t)WIRE_HDR_LEN + hdr.length) > len - off)
-			return HUSH_E_INTERNAL;
 		/* A chunk ends before the record that would take it past the mark. */
-		if (off > start && off - start + mlen > BACKUP_RECORDS_CHUNK) {
-			if ((r = backup_writer_put(w, snap + start, off - start, false)) != 0)
-				return r;
-			start = off;
-		}
-		off += mlen;
-		(*count)++;
+		if ((end = wire_msgs_span(snap, len, off, BACKUP_RECORDS_CHUNK, &n)) == off)
+			return HUSH_E_INTERNAL;
+		if ((r = backup_writer_put(w, snap + off, end - off, false)) != 0)
+			return r;
+		*count += (uint32_t)n;
+		off = end;
 	}
-	if (off > start)
-		return backup_writer_put(w, snap + start, off - start, false);
 	return 0;
 }
 
@@ -175,7 +168,7 @@ answer(struct pending_backup *b, struct store *s, const uint8_t dek[32], const c
 }
 
 void
-backup_request(const struct wire_msg *m, int fd, uint64_t applied, uint64_t now_ms)
+backup_request(const struct wire_msg *m, int fd, uint64_t now_ms)
 {
 	struct pending_backup *b;
 	const uint8_t *hdr, *key;
@@ -211,7 +204,6 @@ backup_request(const struct wire_msg *m, int fd, uint64_t applied, uint64_t now_
 	(void)wire_get_bool(m, T_FORCE, &b->force);
 	b->deadline_ms = now_ms + BACKUP_WAIT_MS;
 	waiting = b;
-	(void)applied;
 }
 
 void

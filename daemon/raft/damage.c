@@ -362,6 +362,28 @@ raft_damage_scan(const uint8_t *dek, char *out, size_t cap)
 	return found;
 }
 
+bool
+raft_dir_has_log(void)
+{
+	struct dirent **names;
+	bool found = false;
+	int count;
+
+	if ((count = scandir(".", &names, NULL, by_name)) < 0)
+		return false;
+	for (int i = 0; i < count; i++) {
+		const char *n = names[i]->d_name;
+
+		/* open-N, N-M (closed segments), snapshot-T-I-S and its .meta */
+		if (strncmp(n, "open-", 5) == 0 || strncmp(n, "snapshot-", 9) == 0 ||
+		    (n[0] >= '0' && n[0] <= '9' && strchr(n, '-') != NULL))
+			found = true;
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
 int
 raft_set_aside(const char *dir, char *why, size_t whylen)
 {

@@ -8,7 +8,6 @@
  * has committed in the current term, so every entry in the log has been
  * applied before the parent reads anything.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -254,15 +253,9 @@ become_ready(void)
 	    (unsigned long long)raft_last_applied(&R.raft));
 	wire_enc_init(&e, RAFTP_START | MSG_REPLY, R.start_reply_id, 4096);
 	/* A forced new cluster's start names the managers it removed. */
-	if (R.first_ids != NULL) {
-		char *tok, *save = NULL;
-
-		for (tok = strtok_r(R.first_ids, " ", &save); tok != NULL;
-		    tok = strtok_r(NULL, " ", &save))
-			wire_put_str(&e, T_PEER_ID, tok);
-		free(R.first_ids);
-		R.first_ids = NULL;
-	}
+	store_put_ids(&e, T_PEER_ID, R.first_ids);
+	free(R.first_ids);
+	R.first_ids = NULL;
 	raft_proc_send(&e);
 	if (R.store.cluster.present)
 		raft_proc_changed(STORE_CHG_CLUSTER | STORE_CHG_NODES | STORE_CHG_ASSIGN);
@@ -483,28 +476,6 @@ tick_cb(uv_timer_t *t)
 	}
 }
 
-/* Whether the raft directory holds a log or a snapshot at all. */
-static bool
-has_log(void)
-{
-	struct dirent **names;
-	bool found = false;
-	int n;
-
-	if ((n = scandir(".", &names, NULL, alphasort)) < 0)
-		return false;
-	for (int i = 0; i < n; i++) {
-		const char *f = names[i]->d_name;
-
-		if (strncmp(f, "open-", 5) == 0 || strncmp(f, "snapshot-", 9) == 0 ||
-		    (f[0] >= '0' && f[0] <= '9' && strchr(f, '-') != NULL))
-			found = true;
-		free(names[i]);
-	}
-	free(names);
-	return found;
-}
-
 /*
  * `hushctl init --force-new-cluster`: this manager's configuration becomes
  * itself alone (libraft's raft_recover() appends it to the log), so it
@@ -539,7 +510,7 @@ force_new_cluster(const struct wire_msg *m, raft_id id, const char *address)
 		return -1;
 	}
 	/* raft_recover() of an empty log is an assertion in libraft, not an error. */
-	if (!has_log()) {
+	if (!raft_dir_has_log()) {
 		raft_proc_error(m->hdr.request_id, HUSH_E_NOTINIT, "this manager's raft "
 		    "log is empty: there is nothing to make a new cluster from; restore a "
 		    "backup instead ('hushctl restore')");
@@ -574,7 +545,7 @@ do_start(const struct wire_msg *m)
 	const uint8_t *dek;
 	size_t deklen;
 	char aside[64], why[300];
-	bool bootstrap;
+	bool bootstrap, force_new = false;
 	uint32_t threshold, trailing;
 	raft_id id;
 	int r;
@@ -583,8 +554,6 @@ do_start(const struct wire_msg *m)
 		raft_proc_error(m->hdr.request_id, HUSH_E_PROTO, "raft already started");
 		return;
 	}
-	bool force_new = false;
-
 	if (wire_get_bytes(m, T_DEK, &dek, &deklen) != 0 ||
 	    wire_get_str(m, T_NODE_ID, R.node_id, sizeof(R.node_id)) != 0 ||
 	    wire_get_str(m, T_ADDRESS, address, sizeof(address)) != 0 ||
@@ -793,18 +762,13 @@ reply_outcome(uint32_t parent_id, const struct store_outcome *o, bool duplicate,
     raft_index index)
 {
 	struct wire_enc e;
-	char *ids, *tok, *save = NULL;
 
 	if (o->code != 0) {
 		raft_proc_error(parent_id, o->code, o->errmsg);
 		return;
 	}
 	wire_enc_init(&e, RAFTP_PROPOSE | MSG_REPLY, parent_id, 65536);
-	if (o->ids != NULL && (ids = strdup(o->ids)) != NULL) {
-		for (tok = strtok_r(ids, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save))
-			wire_put_str(&e, T_SECRET_ID, tok);
-		free(ids);
-	}
+	store_put_ids(&e, T_SECRET_ID, o->ids);
 	if (duplicate)
 		wire_put_bool(&e, T_DUPLICATE, true);
 	wire_put_u64(&e, T_RAFT_INDEX, index);
@@ -1083,7 +1047,7 @@ handle(struct chan_msg *cm)
 			    "is starting");
 			break;
 		}
-		backup_request(&R.m, cm->fd, raft_last_applied(&R.raft), uv_now(R.loop));
+		backup_request(&R.m, cm->fd, uv_now(R.loop));
 		cm->fd = -1;
 		backup_tick(&R.store, R.dek.p, R.node_id, raft_last_applied(&R.raft),
 		    uv_now(R.loop));

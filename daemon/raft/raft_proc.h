@@ -99,6 +99,8 @@ int	raft_damage_snapshot(const char *name, const uint8_t *b, size_t len,
 int	raft_damage_open_segment(const char *name, const uint8_t *b, size_t len, char *out,
 	    size_t cap);
 int	raft_set_aside(const char *dir, char *why, size_t whylen);
+/* Whether the raft directory holds a segment or a snapshot (raft_recover() asserts so). */
+bool	raft_dir_has_log(void);
 
 /* membership.c */
 /*
@@ -125,7 +127,7 @@ void	membership_reconcile(struct raft *raft, struct store *store, uint64_t now_m
  * asked for, or refuses after BACKUP_WAIT_MS.
  */
 #define BACKUP_WAIT_MS	10000
-void	backup_request(const struct wire_msg *m, int fd, uint64_t applied, uint64_t now_ms);
+void	backup_request(const struct wire_msg *m, int fd, uint64_t now_ms);
 void	backup_tick(struct store *s, const uint8_t dek[32], const char *node_id,
 	    uint64_t applied, uint64_t now_ms);
 

@@ -675,6 +675,23 @@ store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed)
 }
 
 void
+store_put_ids(struct wire_enc *e, uint16_t tag, const char *ids)
+{
+	const char *p = ids, *end;
+
+	while (p != NULL && *p != '\0') {
+		if (*p == ' ') {
+			p++;
+			continue;
+		}
+		if ((end = strchr(p, ' ')) == NULL)
+			end = p + strlen(p);
+		wire_put_bytes(e, tag, p, (size_t)(end - p));
+		p = end;
+	}
+}
+
+void
 store_secret_put(struct wire_enc *e, const struct store_secret *x)
 {
 	/* In place: a list of 100,000 records is not 100,000 encoders. */
@@ -892,23 +909,14 @@ store_snapshot_room(struct store *s, size_t head, size_t tail, uint8_t **buf, si
 		/* Oldest first, so the ring comes back in the same order. */
 		size_t i = (s->dedup_next + STORE_DEDUP_MAX - s->dedup_count + k) % STORE_DEDUP_MAX;
 		const struct store_outcome *o = &s->dedup[i];
-		char *ids, *tok, *save = NULL;
 
 		wire_enc_init(&e, SNAP_DEDUP, 0, 65536);
 		wire_put_bytes(&e, T_REQ_ID, o->req_id, 16);
 		wire_put_u32(&e, T_ERRCODE, (uint32_t)-o->code);
 		if (o->errmsg != NULL)
 			wire_put_str(&e, T_ERRMSG, o->errmsg);
-		if (o->ids != NULL) {
-			if ((ids = strdup(o->ids)) == NULL)
-				r = HUSH_E_NOMEM;
-			for (tok = ids ? strtok_r(ids, " ", &save) : NULL; tok != NULL;
-			    tok = strtok_r(NULL, " ", &save))
-				wire_put_str(&e, T_SECRET_ID, tok);
-			free(ids);
-		}
-		if (r == 0)
-			r = grow_append(&g, &e);
+		store_put_ids(&e, T_SECRET_ID, o->ids);
+		r = grow_append(&g, &e);
 		wire_enc_free(&e);
 	}
 	if (r != 0) {

@@ -160,6 +160,8 @@ void	store_reset(struct store *s);
 #define STORE_CHG_ASSIGN	0x4	/* what some node must hold may have changed */
 int	store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed);
 const struct store_outcome *store_outcome(const struct store *s, const uint8_t req_id[16]);
+/* An outcome's ids (space separated; NULL for none) as one tag field each. */
+void	store_put_ids(struct wire_enc *e, uint16_t tag, const char *ids);
 
 /* Answer a query; the reply (type = query | MSG_REPLY or MSG_ERROR) goes to e. */
 int	store_query(struct store *s, const struct wire_msg *q, struct wire_enc *e);

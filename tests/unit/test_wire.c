@@ -248,6 +248,38 @@ test_peek_hdr(void **state)
 	assert_int_equal(wire_peek_hdr(b, WIRE_HDR_LEN, &h), HUSH_E_TOOBIG);
 }
 
+/* Runs of whole messages, at most max bytes, at least one (wire_msgs_span). */
+static void
+test_msgs_span(void **state)
+{
+	static const uint8_t body[20];
+	uint8_t b[3 * (WIRE_HDR_LEN + 20)];
+	size_t n = 0, one = WIRE_HDR_LEN + 20, count;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		n += mk(b + n, 1, 7, 0, body, sizeof(body));
+	/* All three fit; two fit; one does even when max is smaller than it. */
+	assert_int_equal(wire_msgs_span(b, n, 0, n, &count), n);
+	assert_int_equal(count, 3);
+	assert_int_equal(wire_msgs_span(b, n, 0, 2 * one + 1, &count), 2 * one);
+	assert_int_equal(count, 2);
+	assert_int_equal(wire_msgs_span(b, n, 0, 0, &count), one);
+	assert_int_equal(count, 1);
+	assert_int_equal(wire_msgs_span(b, n, one, n, NULL), n);
+	assert_int_equal(wire_msgs_span(b, n, n, n, &count), n);
+	assert_int_equal(count, 0);
+	/* A message cut short ends the run before it; one at off, at off. */
+	assert_int_equal(wire_msgs_span(b, n - 1, 0, n, &count), 2 * one);
+	assert_int_equal(count, 2);
+	assert_int_equal(wire_msgs_span(b, n - 1, 2 * one, n, &count), 2 * one);
+	assert_int_equal(count, 0);
+	/* And so does an unsound header. */
+	b[one] = 9;
+	assert_int_equal(wire_msgs_span(b, n, 0, n, &count), one);
+	assert_int_equal(count, 1);
+}
+
 static void
 test_header_errors(void **state)
 {
@@ -636,6 +668,7 @@ main(void)
 		cmocka_unit_test(test_extremes),
 		cmocka_unit_test(test_known_answer),
 		cmocka_unit_test(test_peek_hdr),
+		cmocka_unit_test(test_msgs_span),
 		cmocka_unit_test(test_header_errors),
 		cmocka_unit_test(test_field_errors),
 		cmocka_unit_test(test_too_many_fields),

@@ -25,7 +25,16 @@
 #define F_LABELS		F(T_LABEL, WIRE_STR, REP, 2, 128 + 1 + 512)
 #define F_ADDR(tag, flags)	F(tag, WIRE_STR, flags, 1, 262)
 #define F_CA_CERT(flags)	F(T_CA_CERT, WIRE_STR, flags, 1, 16384)
-#define F_CA_KEY(flags)		F(T_CA_KEY, WIRE_BYTES, flags, 1, 2048)
+/* An operator's own root may be RSA up to 4096 bits: its PKCS#8 PEM fits. */
+#define F_CA_KEY(flags)		F(T_CA_KEY, WIRE_BYTES, flags, 1, 8192)
+#define F_CA_NEXT(flags)	F(T_CA_NEXT, WIRE_STR, flags, 1, 16384)
+#define F_CA_NEXT_KEY(flags)	F(T_CA_NEXT_KEY, WIRE_BYTES, flags, 1, 8192)
+#define F_CA_CROSS(flags)	F(T_CA_CROSS, WIRE_STR, flags, 1, 16384)
+#define F_CA_CHAIN(flags)	F(T_CA_CHAIN, WIRE_STR, flags, 1, 16384)
+#define F_CA_PHASE(flags)	F(T_CA_PHASE, WIRE_U8, flags, 0, 0)
+#define F_EXTCA(flags) \
+	F(T_EXTCA_URL, WIRE_STR, flags, 9, 1024), \
+	F(T_EXTCA_CACERT, WIRE_STR, 0, 1, 16384)
 #define F_SECRET_DATA		F(T_DATA, WIRE_BYTES, REQ, 1, HUSH_SECRET_MAX)
 #define F_RECORDS(tag)		F(T_RECORDS, WIRE_BYTES, REQ, 0, WIRE_MAX_MSG - 4096)
 /* Paging (msg.h, HUSH_PAGE_BYTES): where a list goes on, how much an inspect answered. */
@@ -126,6 +135,11 @@ static const struct wire_field_spec f_init[] = {
 	F(T_CERT_EXPIRY, WIRE_U64, 0, 0, 0),
 	F_ADDR(T_ADVERTISE_ADDR, 0),
 	F_ADDR(T_LISTEN_ADDR, 0),
+	/* the operator's own root (--ca-cert, --ca-key as the file holds it),
+	 * or an external CA's root and where to reach it (--external-ca) */
+	F_CA_CERT(0),
+	F_CA_KEY(0),
+	F_EXTCA(0),
 };
 static const struct wire_field_spec f_init_r[] = {
 	F_ID(T_NODE_ID, REQ),
@@ -205,9 +219,26 @@ static const struct wire_field_spec f_pki_ca_r[] = {
 	F_CA_KEY(REQ),
 	F(T_DIGEST, WIRE_BYTES, REQ, 32, 32),
 };
+/* Without T_CA_KEY an external CA signs: pki knows the root but cannot issue. */
 static const struct wire_field_spec f_pki_ca_load[] = {
 	F_CA_CERT(REQ),
-	F_CA_KEY(REQ),
+	F_CA_KEY(0),
+	F_CA_NEXT(0),
+	F_CA_NEXT_KEY(0),
+	F_CA_CROSS(0),
+	F_CA_PHASE(0),
+};
+static const struct wire_field_spec f_pki_ca_rotate[] = {
+	F(T_NOW, WIRE_I64, REQ, 0, 0),
+	F(T_LIFETIME, WIRE_U64, REQ, 0, 0),
+	F_CA_CERT(0),	/* supplied root: the operator's, or an external CA's */
+	F_CA_KEY(0),	/* its key, PEM or DER as the operator gave it */
+};
+static const struct wire_field_spec f_pki_ca_rotate_r[] = {
+	F_CA_NEXT(REQ),
+	F_CA_NEXT_KEY(0),
+	F_CA_CROSS(0),
+	F_KEY32(T_DIGEST, REQ),	/* SPKI digest of the next root */
 };
 static const struct wire_field_spec f_pki_digest_r[] = {
 	F(T_DIGEST, WIRE_BYTES, REQ, 32, 32),
@@ -223,6 +254,7 @@ static const struct wire_field_spec f_pki_issue[] = {
 static const struct wire_field_spec f_pki_issue_r[] = {
 	F(T_CERT, WIRE_STR, REQ, 1, 16384),
 	F(T_CERT_NOT_AFTER, WIRE_I64, REQ, 0, 0),
+	F_CA_CHAIN(0),
 };
 
 static const struct wire_field_spec f_raft_start[] = {
@@ -293,11 +325,12 @@ static const struct wire_field_spec f_cmd_cluster_init[] = {
 	F_REQ_ID,
 	F_ID(T_CLUSTER_ID, REQ),
 	F_CA_CERT(REQ),
-	F_CA_KEY(REQ),
+	F_CA_KEY(0),		/* absent: an external CA holds it */
 	F_SECRET16(T_WORKER_SECRET, REQ),
 	F_SECRET16(T_MANAGER_SECRET, REQ),
 	F(T_CERT_EXPIRY, WIRE_U64, REQ, 0, 0),
 	F_KEY32(T_KEK, 0),
+	F_EXTCA(0),
 	F_ID(T_NODE_ID, REQ),
 	F_ADDR(T_ADVERTISE_ADDR, REQ),
 	F(T_CREATED, WIRE_I64, REQ, 0, 0),
@@ -326,7 +359,15 @@ static const struct wire_field_spec f_cmd_cluster_update[] = {
 static const struct wire_field_spec f_cluster[] = {
 	F_ID(T_CLUSTER_ID, REQ),
 	F_CA_CERT(REQ),
-	F_CA_KEY(REQ),
+	F_CA_KEY(0),		/* absent: an external CA holds it */
+	F_EXTCA(0),
+	/* a rotation under way (enum ca_phase) */
+	F_CA_PHASE(0),
+	F_CA_NEXT(0),
+	F_CA_NEXT_KEY(0),
+	F_CA_CROSS(0),
+	F(T_NEXT_EXTCA_URL, WIRE_STR, 0, 9, 1024),
+	F(T_NEXT_EXTCA_CACERT, WIRE_STR, 0, 1, 16384),
 	F_SECRET16(T_WORKER_SECRET, REQ),
 	F_SECRET16(T_MANAGER_SECRET, REQ),
 	F(T_CERT_EXPIRY, WIRE_U64, REQ, 0, 0),
@@ -387,13 +428,15 @@ static const struct wire_field_spec f_net_start[] = {
 	F(T_ROLE, WIRE_U8, REQ, 0, 0),
 	F_CERT(REQ),
 	F_NODE_KEY(REQ),
-	F_CA_CERT(REQ),
+	F_CA_CERT(REQ),		/* the trust bundle */
 	F_ADDR(T_LISTEN_ADDR, REQ),
+	F_CA_CHAIN(0),		/* presented after T_CERT */
 };
 static const struct wire_field_spec f_net_reload[] = {
 	F_CERT(0),
 	F_NODE_KEY(0),
 	F_CA_CERT(0),
+	F_CA_CHAIN(0),
 	F_ID(T_PEER_ID, REP),		/* removed nodes: refuse their certificates */
 };
 static const struct wire_field_spec f_net_connect[] = {
@@ -433,7 +476,8 @@ static const struct wire_field_spec f_join_result[] = {
 	F_ID(T_NODE_ID, REQ),
 	F_ID(T_CLUSTER_ID, REQ),
 	F_CERT(REQ),
-	F_CA_CERT(0),
+	F_CA_CERT(0),		/* the trust bundle */
+	F_CA_CHAIN(0),		/* to present after T_CERT */
 	F(T_ROLE, WIRE_U8, REQ, 0, 0),
 	F(T_CERT_NOT_AFTER, WIRE_I64, REQ, 0, 0),
 	F_ADDR(T_MANAGER_ADDR, REP),
@@ -453,7 +497,20 @@ static const struct wire_field_spec f_payload[] = {
 static const struct wire_field_spec f_net_peer_request[] = {
 	F_PEER,
 	F_PAYLOAD,
+	F_KEY32(T_ISSUER_DIGEST, 0),	/* from the verified chain */
 };
+static const struct wire_field_spec f_net_extca_sign[] = {
+	F_EXTCA(REQ),
+	F_CSR,
+	F(T_SUBJ_CN, WIRE_STR, REQ, 1, 64),
+	F(T_SUBJ_OU, WIRE_STR, REQ, 1, 64),
+	F(T_SUBJ_O, WIRE_STR, REQ, 1, 64),
+};
+static const struct wire_field_spec f_net_extca_sign_r[] = {
+	F_CERT(REQ),
+	F_CA_CHAIN(0),
+};
+/* The trust bundle: the current root first, then a rotation's next root. */
 static const struct wire_field_spec f_join_hello[] = {
 	F_CA_CERT(REQ),
 };
@@ -475,6 +532,7 @@ static const struct wire_field_spec f_dsp_renew[] = {
 };
 static const struct wire_field_spec f_dsp_renew_r[] = {
 	F_CERT(REQ),
+	F_CA_CHAIN(0),
 	F(T_CERT_NOT_AFTER, WIRE_I64, REQ, 0, 0),
 	/* a node promoted to manager gets the cluster keys, sealed to its CSR */
 	F(T_DEK, WIRE_BYTES, 0, 1, 512),
@@ -484,10 +542,16 @@ static const struct wire_field_spec f_dsp_heartbeat_r[] = {
 	F(T_ROLE, WIRE_U8, 0, 0, 0),	/* the role the store gives the sender */
 	F_ADDR(T_MANAGER_ADDR, REP),	/* where the managers are now */
 	F_ID(T_NODE_ID, REP),		/* their ids, in the same order */
+	/* what the store says about the CA: the node's trust follows it */
+	F_CA_CERT(0),
+	F_CA_NEXT(0),
+	F_CA_CROSS(0),
+	F_CA_PHASE(0),
 };
 static const struct wire_field_spec f_dsp_heartbeat[] = {
 	F(T_STATUS_TEXT, WIRE_STR, 0, 0, 256),
 	F(T_HEALTH, WIRE_STR, 0, 1, 256),	/* the sender cannot serve: why */
+	F_KEY32(T_TRUST_DIGEST, 0),		/* the trust bundle the sender holds */
 };
 static const struct wire_field_spec f_node_repair_r[] = {
 	F(T_STATUS_TEXT, WIRE_STR, REQ, 1, 256),
@@ -511,6 +575,7 @@ static const struct wire_field_spec f_rec_node[] = {
 	F(T_RAFT_STATE, WIRE_STR, 0, 1, 16),
 	F(T_REACHABLE, WIRE_BOOL, 0, 0, 0),
 	F(T_UPDATED, WIRE_I64, 0, 0, 0),
+	F(T_TLS_STATUS, WIRE_STR, 0, 1, 32),
 };
 static const struct wire_field_spec f_snap_node[] = {
 	F_NODE_FIELDS,
@@ -844,6 +909,43 @@ static const struct wire_field_spec f_cmd_store_load[] = {
 static const struct wire_field_spec f_cmd_backup_mark[] = {
 	F_REQ_ID,
 };
+static const struct wire_field_spec f_cmd_ca_rotate[] = {
+	F_REQ_ID,
+	F_CA_NEXT(REQ),
+	F_CA_NEXT_KEY(0),
+	F_CA_CROSS(0),
+	F_EXTCA(0),
+	F(T_CREATED, WIRE_I64, REQ, 0, 0),
+};
+static const struct wire_field_spec f_cmd_ca_advance[] = {
+	F_REQ_ID,
+	F_KEY32(T_DIGEST, REQ),		/* SPKI digest of the rotation's next root */
+	F_CA_PHASE(REQ),
+	/* to CA_PHASE_NONE: the join tokens' new secrets */
+	F_SECRET16(T_WORKER_SECRET, 0),
+	F_SECRET16(T_MANAGER_SECRET, 0),
+};
+static const struct wire_field_spec f_ctl_ca_r[] = {
+	F_CA_CERT(REQ),
+	F_CA_NEXT(0),
+	F_CA_PHASE(REQ),
+	F(T_NODES_TOTAL, WIRE_U32, 0, 0, 0),
+	F(T_NODES_TRUSTING, WIRE_U32, 0, 0, 0),
+	F(T_NODES_RENEWED, WIRE_U32, 0, 0, 0),
+	F(T_STATUS_TEXT, WIRE_STR, 0, 1, 1024),
+	F_EXTCA(0),
+};
+static const struct wire_field_spec f_ctl_ca_rotate[] = {
+	F_REQ_ID,
+	F_CA_CERT(0),
+	F_CA_KEY(0),
+	F_EXTCA(0),
+	F(T_CERT_EXPIRY, WIRE_U64, 0, 0, 0),
+};
+static const struct wire_field_spec f_ctl_ca_rotate_r[] = {
+	F_CA_NEXT(REQ),
+	F_CA_PHASE(REQ),
+};
 
 #define S(type, fields) { type, #type, fields, sizeof(fields) / sizeof(fields[0]) }
 #define S0(type) { type, #type, NULL, 0 }
@@ -917,6 +1019,10 @@ static const struct wire_msg_spec specs[] = {
 	S(CTL_BACKUP | MSG_REPLY, f_backup_r),
 	S(CTL_RESTORE, f_ctl_restore),
 	S(CTL_RESTORE | MSG_REPLY, f_ctl_restore_r),
+	S0(CTL_CA),
+	S(CTL_CA | MSG_REPLY, f_ctl_ca_r),
+	S(CTL_CA_ROTATE, f_ctl_ca_rotate),
+	S(CTL_CA_ROTATE | MSG_REPLY, f_ctl_ca_rotate_r),
 
 	S(PKI_CA_CREATE, f_pki_ca_create),
 	S(PKI_CA_CREATE | MSG_REPLY, f_pki_ca_r),
@@ -924,6 +1030,8 @@ static const struct wire_msg_spec specs[] = {
 	S(PKI_CA_LOAD | MSG_REPLY, f_pki_digest_r),
 	S(PKI_ISSUE, f_pki_issue),
 	S(PKI_ISSUE | MSG_REPLY, f_pki_issue_r),
+	S(PKI_CA_ROTATE, f_pki_ca_rotate),
+	S(PKI_CA_ROTATE | MSG_REPLY, f_pki_ca_rotate_r),
 
 	S(RAFTP_START, f_raft_start),
 	S(RAFTP_START | MSG_REPLY, f_raft_start_r),
@@ -957,6 +1065,8 @@ static const struct wire_msg_spec specs[] = {
 	S(NET_RPC | MSG_REPLY, f_payload),
 	S(NET_PEER_REQUEST, f_net_peer_request),
 	S(NET_PEER_REQUEST | MSG_REPLY, f_payload),
+	S(NET_EXTCA_SIGN, f_net_extca_sign),
+	S(NET_EXTCA_SIGN | MSG_REPLY, f_net_extca_sign_r),
 
 	S(JOIN_HELLO, f_join_hello),
 	S(JOIN_REQUEST, f_join_request),
@@ -990,6 +1100,8 @@ static const struct wire_msg_spec specs[] = {
 	S(CMD_FORCE_NEW_CLUSTER, f_cmd_force_new),
 	S(CMD_STORE_LOAD, f_cmd_store_load),
 	S(CMD_BACKUP_MARK, f_cmd_backup_mark),
+	S(CMD_CA_ROTATE, f_cmd_ca_rotate),
+	S(CMD_CA_ADVANCE, f_cmd_ca_advance),
 
 	S0(QRY_CLUSTER),
 	S(QRY_CLUSTER | MSG_REPLY, f_cluster),

@@ -199,7 +199,43 @@ enum msg_tag {
 	T_BACKUP_KEY,		/* 32 bytes */
 	T_BYTES,		/* u64: bytes written */
 	T_FORCE_NEW,		/* bool, RAFTP_START: raft_recover() as the only voter first */
+	/*
+	 * CA rotation and external CAs (README "Rotate the CA").  A trust
+	 * bundle is one or more PEM root certificates; a chain is the PEM
+	 * certificates a node presents after its leaf (none, or the one
+	 * cross-signed intermediate).  Digests of certificates are SHA-256
+	 * of their SubjectPublicKeyInfo DER (x509_cert_info's spki_sha256):
+	 * a root and its cross-signed twin carry the same key, so the same
+	 * digest names both.
+	 */
+	T_CA_NEXT,		/* PEM: the root a rotation moves to */
+	T_CA_NEXT_KEY,		/* PKCS#8 DER of that root's key; absent when an external CA holds it */
+	T_CA_CROSS,		/* PEM: the next root's key and subject, certified by the current root */
+	T_CA_CHAIN,		/* PEM: what a node presents after its leaf (0 or 1 intermediate) */
+	T_CA_PHASE,		/* u8: enum ca_phase */
+	T_EXTCA_URL,		/* https URL of an external CA's cfssl API (no path: /api/v1/cfssl/sign is added) */
+	T_EXTCA_CACERT,		/* PEM bundle the external CA's TLS server certificate must chain to */
+	T_ISSUER_DIGEST,	/* 32 bytes: SPKI digest of the CA that issued a verified peer's leaf */
+	T_TRUST_DIGEST,		/* 32 bytes: join_token_digest_pem() of the trust bundle a node holds */
+	T_NODES_TOTAL,		/* u32: nodes a rotation waits for (up, not removed) */
+	T_NODES_TRUSTING,	/* u32: of those, holding the trust bundle the phase wants */
+	T_NODES_RENEWED,	/* u32: of those, with a certificate from the root the phase wants */
+	T_TLS_STATUS,		/* "ready", "needs-rotation" or "unknown": a node's certificate against the CA */
+	T_NEXT_EXTCA_URL,	/* T_EXTCA_URL of the root a rotation moves to */
+	T_NEXT_EXTCA_CACERT,	/* T_EXTCA_CACERT of the root a rotation moves to */
 };
+
+/*
+ * Where a CA rotation stands (the cluster record's phase; README "Rotate
+ * the CA").  TRUST: every node is told to trust the next root beside the
+ * current one, and the leader waits until every node that is up does.
+ * RENEW: certificates are issued by the next root (with the cross-signed
+ * intermediate when the current root's key is held), every node renews,
+ * and the leader waits until every node that is up presents one.  Then
+ * CMD_CA_ADVANCE to CA_PHASE_NONE makes the next root the only one and
+ * rotates both join tokens; nodes drop the old root from their trust.
+ */
+enum ca_phase { CA_PHASE_NONE = 0, CA_PHASE_TRUST = 1, CA_PHASE_RENEW = 2 };
 
 enum node_role { ROLE_MANAGER = 1, ROLE_WORKER = 2 };
 
@@ -301,11 +337,34 @@ enum msg_type {
 	 * of the cluster the backup holds.
 	 */
 	CTL_RESTORE,
+	/*
+	 * hushctl -> parent (manager): the cluster's root certificate and,
+	 * during a rotation, the next root, the phase and how many nodes are
+	 * where it wants them (T_NODES_*); T_STATUS_TEXT says what holds it
+	 * up (an external CA that does not answer, say).
+	 */
+	CTL_CA,
+	/*
+	 * hushctl -> parent (manager): start a CA rotation, to a root the
+	 * daemon makes, or to T_CA_CERT (with T_CA_KEY, the key file's bytes
+	 * as the operator gave them, PEM; without it, an external CA at
+	 * T_EXTCA_URL holds the key).  A rotation already under way is
+	 * replaced.  The reply carries the next root (T_CA_NEXT).
+	 */
+	CTL_CA_ROTATE,
 
 	/* parent <-> pki */
 	PKI_CA_CREATE = 0x0201,
 	PKI_CA_LOAD,
 	PKI_ISSUE,
+	/*
+	 * parent -> pki: make the next root (or check T_CA_CERT/T_CA_KEY as
+	 * the operator supplied them; T_CA_CERT alone for an external CA's
+	 * root) and cross-sign it with the current root's key when pki holds
+	 * one.  Nothing changes in pki until the parent loads the rotation
+	 * with PKI_CA_LOAD: the answer only carries it.
+	 */
+	PKI_CA_ROTATE,
 
 	/* parent <-> raft */
 	RAFTP_START = 0x0301,
@@ -332,6 +391,13 @@ enum msg_type {
 	NET_JOIN_SERVE,		/* net -> parent (manager): a join request arrived */
 	NET_RPC,		/* parent -> net: send a DSP_* request to a manager */
 	NET_PEER_REQUEST,	/* net -> parent: a DSP_* request from a verified peer */
+	/*
+	 * parent -> net (manager): have the external CA at T_EXTCA_URL sign
+	 * this CSR with this subject (cfssl's /api/v1/cfssl/sign), over TLS
+	 * that must verify against T_EXTCA_CACERT.  The answer is what the
+	 * CA returned; the parent still checks it (subject, key, chain).
+	 */
+	NET_EXTCA_SIGN,
 
 	/*
 	 * Frames on the wire between nodes, inside TLS.  hush-join/1 carries
@@ -371,6 +437,16 @@ enum msg_type {
 	CMD_FORCE_NEW_CLUSTER,
 	CMD_STORE_LOAD,
 	CMD_BACKUP_MARK,
+	/*
+	 * CA rotation.  CA_ROTATE starts one (or replaces the one under way):
+	 * the next root, its key unless external, the cross-signed
+	 * intermediate when there is one, phase TRUST.  CA_ADVANCE moves the
+	 * rotation whose next root has SPKI digest T_DIGEST to T_CA_PHASE;
+	 * to CA_PHASE_NONE it makes the next root current and carries the
+	 * new token secrets.  An ADVANCE for another rotation changes nothing.
+	 */
+	CMD_CA_ROTATE,
+	CMD_CA_ADVANCE,
 
 	/* reads of the state machine, carried in T_QUERY */
 	QRY_CLUSTER = 0x0501,

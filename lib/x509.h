@@ -119,6 +119,56 @@ int	x509_verify(const char *cert_pem, size_t cert_len, const char *ca_pem,
 bool	x509_cert_matches_key(const char *cert_pem, size_t cert_len,
 	    const struct secbuf *key_der);
 
+/*
+ * Trust bundles and chains (lib/x509_bundle.c).  A bundle is 1 to
+ * X509_BUNDLE_MAX PEM certificates and nothing else but whitespace;
+ * certificates/ca.crt is one (the roots a node trusts), and
+ * certificates/node.crt is the leaf followed by what the node presents
+ * after it (at most one intermediate).  x509_bundle_get() copies the
+ * i-th certificate out as PEM (malloc'd, NUL-terminated).
+ */
+#define X509_BUNDLE_MAX		4
+int	x509_bundle_count(const char *pem, size_t len, size_t *n);
+int	x509_bundle_get(const char *pem, size_t len, size_t i, char **cert_pem,
+	    size_t *cert_len);
+
+/*
+ * x509_verify() generalised to a rotation's shapes: leaf (the first
+ * certificate of leaf_pem; any after it are untrusted intermediates, at
+ * most one) verified against any root of the anchors bundle at time now,
+ * the chain at most root -> intermediate -> leaf, every CA in it a CA,
+ * and the leaf held to x509_verify()'s leaf policy.  On success
+ * issuer_spki (if non-NULL) gets the SPKI digest of the certificate that
+ * signed the leaf -- the same for a root and its cross-signed twin.
+ */
+int	x509_verify_chain(const char *leaf_pem, size_t leaf_len,
+	    const char *anchors_pem, size_t anchors_len, int64_t now,
+	    uint8_t issuer_spki[32], char *why, size_t whylen);
+
+/*
+ * CA rotation (lib/x509_rotate.c).  x509_ca_cross_sign(): a CA
+ * certificate with the subject and key of new_cert, issued by old_cert's
+ * subject under old_key, pathlen 0, valid no longer than either root.
+ * Nodes that trust only the old root verify the new root's leaves
+ * through it.
+ */
+int	x509_ca_cross_sign(const struct secbuf *old_key, const char *old_cert,
+	    size_t old_len, const char *new_cert, size_t new_len, int64_t now,
+	    char **cross_pem, size_t *cross_len);
+
+/*
+ * A root the operator supplies (--ca-cert, --ca-key): one self-signed CA
+ * certificate, valid at now and for at least min_life more seconds, with a
+ * key hush can sign with (EC P-256 or P-384, or RSA 2048 to 4096 bits);
+ * and, when key/keylen is given (PEM, PKCS#8 or SEC1 or PKCS#1, or
+ * PKCS#8 DER; no passphrase), the key of that certificate, returned as
+ * PKCS#8 DER in key_der.  Without a key (an external CA's root) only the
+ * certificate is checked.  Every refusal says what is wrong in why.
+ */
+int	x509_ca_check_supplied(const char *cert_pem, size_t cert_len,
+	    const uint8_t *key, size_t keylen, int64_t now, uint64_t min_life,
+	    struct secbuf *key_der, char *why, size_t whylen);
+
 #ifdef HUSH_X509_INTERNAL
 /*
  * Shared by lib/x509*.c only; the OpenSSL types stay opaque here so that

@@ -127,6 +127,8 @@ static const struct wire_field_spec f_status_r[] = {
 	F(T_DISK_NEED, WIRE_U64, 0, 0, 0),
 	F(T_HEALTH, WIRE_STR, 0, 1, 1024),	/* "degraded: why" */
 	F_STORE_DIGEST,
+	F(T_TLS_STATUS, WIRE_STR, 0, 1, 32),	/* this node's certificate against the CA */
+	F_CA_PHASE(0),				/* a manager's view of a CA rotation */
 };
 
 static const struct wire_field_spec f_init[] = {

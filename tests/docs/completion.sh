@@ -87,7 +87,7 @@ expect() {
 # Without a daemon: the static parts, and silence where names would come.
 NOSOCK=$T_DIR/nothing-here.sock
 export HUSH_CONTROL_SOCKET=$NOSOCK
-expect "hushctl " "backup container help init join join-token leave node restore secret service status unlock unlock-key update"
+expect "hushctl " "backup ca container help init join join-token leave node restore secret service status unlock unlock-key update"
 expect "hushctl se" "secret service"
 expect "hushctl -" "--control-socket -h --help -v --version"
 expect "hushctl --control-socket $T_DIR/nothing-here.sock se" "secret service"
@@ -107,7 +107,9 @@ expect "hushctl init --autolock=" "false true"
 expect "hushctl update --autolock=f" "false"
 expect "hushctl join-token " "manager worker"
 expect "hushctl join-token --rotate m" "manager"
-expect "hushctl help " "backup container help init join join-token leave node restore secret service status unlock unlock-key update"
+expect "hushctl ca --" "--ca-cert --ca-key --cert-expiry --detach --external-ca --help --quiet --rotate"
+expect "hushctl init --ca" "--ca-cert --ca-key"
+expect "hushctl help " "backup ca container help init join join-token leave node restore secret service status unlock unlock-key update"
 expect "hushctl service create web --constraint node." "node.id== node.labels. node.role=="
 expect "hushctl service create web --constraint node.role==" "manager worker"
 expect "hushctl service update web --constraint-add node.role!=w" "worker"
@@ -123,6 +125,8 @@ cd "$T_DIR/files" || exit 1
 # (readline adds the '/' of a directory: _filedir sets -o filenames)
 expect "hushctl secret create db_pw " "db_password.txt dh.pem sub"
 expect "hushctl secret create -l a=b db_pw d" "db_password.txt dh.pem"
+expect "hushctl ca --rotate --ca-cert d" "db_password.txt dh.pem"
+expect "hushctl init --ca-cert dh.pem --ca-key d" "db_password.txt dh.pem"
 expect "hushctl --control-socket s" "sub"
 cd - >/dev/null || exit 1
 

@@ -435,6 +435,10 @@ test_node_table(void **state)
 	mknode(&v[2], 'c', ROLE_WORKER, "[fe80::1]:4477", NULL, true);
 	snprintf(v[2].availability, sizeof(v[2].availability), "drain");
 	mknode(&v[3], 'd', ROLE_WORKER, "w\x1b[2J:4477", NULL, false);
+	/* TLS STATUS from T_TLS_STATUS; absent or unknown words are "Unknown". */
+	snprintf(v[0].tls_status, sizeof(v[0].tls_status), "ready");
+	snprintf(v[1].tls_status, sizeof(v[1].tls_status), "needs-rotation");
+	snprintf(v[3].tls_status, sizeof(v[3].tls_status), "Ready");
 
 	cap_open(&c);
 	assert_int_equal(node_views_table(v, 4, "bbbbbbbbbbbbbbbbbbbbbbbbb",
@@ -442,9 +446,9 @@ test_node_table(void **state)
 	assert_string_equal(cap_close(&c),
 	    "ID                            ADDRESS          STATUS    AVAILABILITY   MANAGER STATUS   TLS STATUS\n"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaa     10.0.0.1:4477    Ready     Active         Leader           Ready\n"
-	    "bbbbbbbbbbbbbbbbbbbbbbbbb *   10.0.0.2:4477    Down      Active         Unreachable      Ready\n"
-	    "ccccccccccccccccccccccccc     [fe80::1]:4477   Ready     Drain                           Ready\n"
-	    "ddddddddddddddddddddddddd     w?[2J:4477       Down      Active                          Ready\n");
+	    "bbbbbbbbbbbbbbbbbbbbbbbbb *   10.0.0.2:4477    Down      Active         Unreachable      Needs Rotation\n"
+	    "ccccccccccccccccccccccccc     [fe80::1]:4477   Ready     Drain                           Unknown\n"
+	    "ddddddddddddddddddddddddd     w?[2J:4477       Down      Active                          Unknown\n");
 	free(c.buf);
 
 	/* No self (status did not say): no mark, and the column is narrower. */
@@ -472,6 +476,7 @@ test_node_json(void **state)
 
 	(void)state;
 	mknode(&v, 'a', ROLE_MANAGER, "10.0.0.1:4477", "leader", true);
+	snprintf(v.tls_status, sizeof(v.tls_status), "needs-rotation");
 	assert_non_null(j = node_view_json(&v));
 	cap_open(&c);
 	assert_int_equal(print_json(j, c.f), 0);
@@ -483,6 +488,7 @@ test_node_json(void **state)
 	    "    \"Status\": \"Ready\",\n"
 	    "    \"Availability\": \"Active\",\n"
 	    "    \"ManagerStatus\": \"Leader\",\n"
+	    "    \"TLSStatus\": \"Needs Rotation\",\n"
 	    "    \"CreatedAt\": \"2023-11-14T22:13:20Z\"\n"
 	    "}\n");
 	free(c.buf);
@@ -496,12 +502,15 @@ test_node_json(void **state)
 	    "Down");
 	assert_string_equal(json_string_value(json_object_get(j,
 	    "ManagerStatus")), "");
+	assert_string_equal(json_string_value(json_object_get(j, "TLSStatus")),
+	    "Unknown");
 	json_decref(j);
 
 	/* inspect: shaped like docker node inspect. */
 	mknode(&v, 'a', ROLE_MANAGER, "10.0.0.1:4477", "leader", true);
 	v.has_updated = true;
 	v.updated = 1700000100;
+	snprintf(v.tls_status, sizeof(v.tls_status), "ready");
 	assert_non_null(j = node_view_inspect_json(&v));
 	cap_open(&c);
 	assert_int_equal(print_json(j, c.f), 0);
@@ -517,7 +526,8 @@ test_node_json(void **state)
 	    "    },\n"
 	    "    \"Status\": {\n"
 	    "        \"State\": \"ready\",\n"
-	    "        \"Addr\": \"10.0.0.1:4477\"\n"
+	    "        \"Addr\": \"10.0.0.1:4477\",\n"
+	    "        \"TLSStatus\": \"Ready\"\n"
 	    "    },\n"
 	    "    \"ManagerStatus\": {\n"
 	    "        \"Leader\": true,\n"

@@ -9,8 +9,11 @@
 #include <string.h>
 
 #include "args.h"
+#include "ca_args.h"
+#include "ca_root.h"
 #include "client.h"
 #include "err.h"
+#include "extca_spec.h"
 #include "hushctl.h"
 #include "join_token.h"
 #include "msg.h"
@@ -27,8 +30,15 @@ static const char init_help[] =
     "                                    (default port 4477)\n"
     "      --autolock[=true|false]       Require the unlock key to start a manager\n"
     "                                    after it restarts\n"
+    "      --ca-cert FILE                The root CA certificate (PEM) to use\n"
+    "                                    instead of one hushd makes\n"
+    "      --ca-key FILE                 With --ca-cert: the root's key (PEM)\n"
     "      --cert-expiry DURATION        Validity of node certificates, at least 1h\n"
     "                                    (e.g. 90d, 2160h; default 90d)\n"
+    "      --external-ca SPEC            With --ca-cert: the external CA that\n"
+    "                                    holds the root's key and signs:\n"
+    "                                    protocol=cfssl,url=https://HOST[:PORT]\n"
+    "                                    [,cacert=FILE]\n"
     "      --force-new-cluster           On a manager of a cluster that lost its\n"
     "                                    quorum: make it the only manager, keeping\n"
     "                                    its store; the other managers are removed\n"
@@ -97,6 +107,9 @@ enum {
 	OPT_TOKEN,
 	OPT_FORCE_NEW,
 	OPT_FORCE,
+	OPT_CA_CERT,
+	OPT_CA_KEY,
+	OPT_EXTERNAL_CA,
 };
 
 /* A new manager catches up with the cluster before hushd replies: up to 60 s. */
@@ -185,8 +198,15 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		{ "listen-addr",   required_argument, NULL, OPT_LISTEN_ADDR },
 		{ "force-new-cluster", no_argument, NULL, OPT_FORCE_NEW },
 		{ "force",	   no_argument,	      NULL, OPT_FORCE },
+		{ "ca-cert",	   required_argument, NULL, OPT_CA_CERT },
+		{ "ca-key",	   required_argument, NULL, OPT_CA_KEY },
+		{ "external-ca",   required_argument, NULL, OPT_EXTERNAL_CA },
 		OPTS_HELP_END,
 	};
+	const char *cert_path = NULL, *key_path = NULL, *spec = NULL;
+	struct ca_args ca = { .init = true };
+	struct extca_spec extca;
+	struct ca_root root;
 	char node[HUSH_ID_LEN + 1], cluster[HUSH_ID_LEN + 1];
 	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], why[320];
 	bool force_new = false, force = false, others = false;
@@ -229,6 +249,18 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 				return usage_error("init", "%s", why);
 			have_listen = others = true;
 			break;
+		case OPT_CA_CERT:
+			cert_path = optarg;
+			ca.ca_cert = others = true;
+			break;
+		case OPT_CA_KEY:
+			key_path = optarg;
+			ca.ca_key = others = true;
+			break;
+		case OPT_EXTERNAL_CA:
+			spec = optarg;
+			ca.external_ca = others = true;
+			break;
 		}
 	}
 	if (stop >= 0)
@@ -243,6 +275,13 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		    "settings and addresses: it takes no other option but --force");
 	if (force_new)
 		return init_force_new_cluster(ctl, force);
+	if (ca_args_check(&ca, why, sizeof(why)) != 0)
+		return usage_error("init", "%s", why);
+	if (spec != NULL && extca_spec_parse(spec, &extca, why, sizeof(why)) != 0)
+		return usage_error("init", "%s", why);
+	if ((r = ca_root_read("init", cert_path, key_path,
+	    spec != NULL ? &extca : NULL, &root)) != 0)
+		return r;
 
 	client_request(&e, CTL_INIT);
 	client_put_req_id(&e);
@@ -253,8 +292,10 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		wire_put_str(&e, T_ADVERTISE_ADDR, advertise);
 	if (have_listen)
 		wire_put_str(&e, T_LISTEN_ADDR, listen_addr);
+	ca_root_put(&e, &root);
 	r = client_call(ctl->socket, "init", &e, &rep);
 	wire_enc_free(&e);
+	ca_root_free(&root);
 	if (r != 0)
 		return EXIT_FAIL;
 

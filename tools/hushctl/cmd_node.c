@@ -138,6 +138,9 @@ view_from_record(const struct wire_msg *rec, struct node_view *v)
 	(void)wire_get_str(rec, T_RAFT_STATE, v->raft_state,
 	    sizeof(v->raft_state));
 	(void)wire_get_bool(rec, T_REACHABLE, &v->reachable);
+	/* Too long for the buffer is a word this hushctl does not know. */
+	(void)wire_get_str(rec, T_TLS_STATUS, v->tls_status,
+	    sizeof(v->tls_status));
 	v->has_updated = wire_get_i64(rec, T_UPDATED, &v->updated) == 0;
 	for (size_t i = 0, o = 0; i < wire_count(rec, T_LABEL); i++) {
 		char kv[LABEL_KEY_MAX + LABEL_VALUE_MAX + 2];

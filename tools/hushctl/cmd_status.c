@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "args.h"
+#include "ca_progress.h"
 #include "client.h"
 #include "duration.h"
 #include "err.h"
@@ -56,6 +57,10 @@ struct status {
 	bool		has_digest;
 	char		digest[2 * 32 + 1];
 	uint64_t	store_secrets, store_services, store_nodes;
+	/* this node's certificate against the CA; a manager's CA rotation */
+	char		tls_status[33];
+	bool		has_ca_phase;
+	uint8_t		ca_phase;
 };
 
 /* The digest, in hex, with the counts it covers; all of them or none. */
@@ -112,6 +117,8 @@ read_status(const struct wire_msg *m, struct status *s)
 	s->has_not_after = wire_get_i64(m, T_CERT_NOT_AFTER, &s->not_after) == 0;
 	s->has_expiry = wire_get_u64(m, T_CERT_EXPIRY, &s->expiry) == 0;
 	read_digest(m, s);
+	(void)wire_get_str(m, T_TLS_STATUS, s->tls_status, sizeof(s->tls_status));
+	s->has_ca_phase = wire_get_u8(m, T_CA_PHASE, &s->ca_phase) == 0;
 }
 
 static const char *
@@ -262,6 +269,13 @@ print_human(const struct status *s, int64_t now)
 	}
 	if (s->has_expiry && duration_format(s->expiry, buf, sizeof(buf)) == 0)
 		line("Cert expiry:", buf);
+	if (s->tls_status[0] != '\0')
+		line("TLS status:", node_tls_status(s->tls_status));
+	if (s->has_ca_phase && s->ca_phase != CA_PHASE_NONE) {
+		snprintf(buf, sizeof(buf), "%s (watch it: hushctl ca)",
+		    ca_phase_text(s->ca_phase));
+		line("CA rotation:", buf);
+	}
 	if (s->addr[0] != '\0')
 		line("Advertise:", s->addr);
 	if (s->storage[0] != '\0')
@@ -335,6 +349,10 @@ status_json(const struct status *s)
 		put(o, "cert_expiry_seconds", json_integer((json_int_t)s->expiry),
 		    &bad);
 	}
+	if (s->tls_status[0] != '\0')
+		put(o, "tls_status", json_string(node_tls_status(s->tls_status)), &bad);
+	if (s->has_ca_phase)
+		put(o, "ca_rotation_phase", json_integer(s->ca_phase), &bad);
 	if (s->addr[0] != '\0')
 		put(o, "advertise_addr", json_text(s->addr), &bad);
 	if (s->storage[0] != '\0')

@@ -49,6 +49,8 @@ int	cmd_update(const struct ctl *, int, char **);
 int	cmd_status(const struct ctl *, int, char **);
 int	cmd_unlock(const struct ctl *, int, char **);
 int	cmd_unlock_key(const struct ctl *, int, char **);
+/* cmd_ca.c: the root CA certificate and its rotation. */
+int	cmd_ca(const struct ctl *, int, char **);
 
 /*
  * "hushctl: CMD: message" plus a pointer to "hushctl CMD --help" on

@@ -25,6 +25,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "backup",	cmd_backup, NULL,	"Write a sealed backup of the store, or check one" },
+	{ "ca",		cmd_ca, NULL,	"Print or rotate the cluster's root CA certificate" },
 	{ "container",	NULL, &container_group,	"List the containers this node delivered secrets into" },
 	{ "init",	cmd_init, NULL,	"Initialize a cluster with this node as its first manager" },
 	{ "join",	cmd_join, NULL,	"Join this node to a cluster as a worker or a manager" },

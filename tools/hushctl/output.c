@@ -457,6 +457,16 @@ node_manager_status(const struct node_view *v)
 	return "Unknown";
 }
 
+const char *
+node_tls_status(const char *tls_status)
+{
+	if (strcmp(tls_status, "ready") == 0)
+		return "Ready";
+	if (strcmp(tls_status, "needs-rotation") == 0)
+		return "Needs Rotation";
+	return "Unknown";
+}
+
 void
 node_availability(const struct node_view *v, char *out, size_t cap)
 {
@@ -557,8 +567,7 @@ node_views_table(const struct node_view *v, size_t n, const char *self,
 		row[2] = node_status(&v[i]);
 		row[3] = avail;
 		row[4] = node_manager_status(&v[i]);
-		/* Every node that is listed holds a certificate from the CA. */
-		row[5] = "Ready";
+		row[5] = node_tls_status(v[i].tls_status);
 		if ((r = table_add(&t, row)) != 0) {
 			table_free(&t);
 			return r;
@@ -585,6 +594,7 @@ node_view_json(const struct node_view *v)
 	bad |= set(o, "Status", json_string(node_status(v))) != 0;
 	bad |= set(o, "Availability", json_text(avail)) != 0;
 	bad |= set(o, "ManagerStatus", json_string(node_manager_status(v))) != 0;
+	bad |= set(o, "TLSStatus", json_string(node_tls_status(v->tls_status))) != 0;
 	bad |= set(o, "CreatedAt", json_time(v->created)) != 0;
 	if (bad) {
 		json_decref(o);
@@ -634,6 +644,7 @@ node_view_inspect_json(const struct node_view *v)
 	bad |= set(status, "State", json_string(!v->reachable ? "down" :
 	    strcmp(v->raft_state, "degraded") == 0 ? "degraded" : "ready")) != 0;
 	bad |= set(status, "Addr", json_text(v->addr)) != 0;
+	bad |= set(status, "TLSStatus", json_string(node_tls_status(v->tls_status))) != 0;
 	if (v->status_text[0] != '\0')
 		bad |= set(status, "Message", json_text(v->status_text)) != 0;
 	if (v->role == ROLE_MANAGER) {

@@ -89,6 +89,7 @@ struct node_view {
 	char	 availability[NODE_TEXT_MAX + 1];	/* "active", "pause", "drain" */
 	char	 status_text[NODE_TEXT_MAX + 1];	/* "removed"; "" if absent */
 	char	 raft_state[NODE_TEXT_MAX + 1];		/* managers; "" if absent */
+	char	 tls_status[NODE_TEXT_MAX + 1];		/* T_TLS_STATUS; "" if absent */
 	uint8_t	 role;					/* enum node_role */
 	bool	 reachable;				/* T_REACHABLE, false if absent */
 	bool	 has_updated;
@@ -109,6 +110,13 @@ const char *node_status(const struct node_view *v);
  * a manager, "" for a worker.
  */
 const char *node_manager_status(const struct node_view *v);
+/*
+ * TLS STATUS as docker prints it, from the daemon's T_TLS_STATUS: "Ready"
+ * (its certificate is from the root the cluster wants), "Needs Rotation"
+ * (a CA rotation still waits for it to renew), or "Unknown" (absent, or
+ * a word this hushctl does not know).
+ */
+const char *node_tls_status(const char *tls_status);
 /* AVAILABILITY as docker prints it: "Active", "Pause", "Drain". */
 void	node_availability(const struct node_view *v, char *out, size_t cap);
 /* Managers first, then by address (numbers compared as numbers), then id. */
@@ -119,11 +127,14 @@ void	node_views_sort(struct node_view *v, size_t n);
  */
 int	node_views_table(const struct node_view *v, size_t n, const char *self,
 	    FILE *out);
-/* node ls: {"ID","Address","Role","Status","Availability","ManagerStatus","CreatedAt"}. */
+/*
+ * node ls: {"ID","Address","Role","Status","Availability","ManagerStatus",
+ * "TLSStatus","CreatedAt"}.
+ */
 json_t	*node_view_json(const struct node_view *v);
 /*
  * node inspect, shaped like docker's: {"ID","CreatedAt","UpdatedAt",
- * "Spec":{"Labels","Role","Availability"},"Status":{"State","Addr"},
+ * "Spec":{"Labels","Role","Availability"},"Status":{"State","Addr","TLSStatus"},
  * "ManagerStatus":{"Leader","Reachability","Addr"}} (managers only).
  */
 json_t	*node_view_inspect_json(const struct node_view *v);

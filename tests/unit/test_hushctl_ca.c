@@ -205,7 +205,7 @@ test_progress_text(void **state)
 	assert_int_equal(ca_progress_lines(&f, NULL, out, sizeof(out), &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(out,
-	    "CA rotation, phase 1 of 2: every node adds the new root to its trust\n"
+	    "CA rotation, phase 1 of 2: nodes add the new root to their trust\n"
 	    "  trust stores updated [============>                  ] 3/7 nodes\n"
 	    "  certificates renewed [>                              ] 0/7 nodes\n");
 
@@ -214,10 +214,24 @@ test_progress_text(void **state)
 	    out, sizeof(out), &n), 0);
 	assert_int_equal(n, 4);
 	assert_string_equal(out,
-	    "CA rotation, phase 2 of 2: every node renews its certificate from the new root\n"
+	    "CA rotation, phase 2 of 2: nodes renew their certificates from the new root\n"
 	    "  trust stores updated [==============================>] 7/7 nodes\n"
 	    "  certificates renewed [========>                      ] 2/7 nodes\n"
 	    "  waiting: the external CA does not answer\n");
+
+	/* A long reason is cut to one screen line, every line within 80. */
+	char lng[300];
+
+	memset(lng, 'w', sizeof(lng) - 1);
+	lng[sizeof(lng) - 1] = '\0';
+	assert_int_equal(ca_progress_lines(&f, lng, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 4);
+	for (char *l = out, *e; (e = strchr(l, '\n')) != NULL; l = e + 1)
+		assert_true(e - l < 80);
+	assert_non_null(strstr(out, "www...\n"));
+	/* and the plain line keeps it whole */
+	assert_int_equal(ca_progress_line(&f, lng, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, lng));
 
 	/* The plain line: one per change, readable by a log or a test. */
 	f = (struct ca_figures){ CA_PHASE_TRUST, 7, 3, 0 };

@@ -63,9 +63,9 @@ ca_phase_text(uint8_t phase)
 	case CA_PHASE_NONE:
 		return "done: nodes drop the old root from their trust";
 	case CA_PHASE_TRUST:
-		return "phase 1 of 2: every node adds the new root to its trust";
+		return "phase 1 of 2: nodes add the new root to their trust";
 	case CA_PHASE_RENEW:
-		return "phase 2 of 2: every node renews its certificate from the "
+		return "phase 2 of 2: nodes renew their certificates from the "
 		    "new root";
 	default:
 		return "phase unknown to this hushctl";
@@ -110,8 +110,18 @@ ca_progress_lines(const struct ca_figures *f, const char *waiting, char *out,
 	    (r = append(out, cap, &len, "  %s\n", bar)) != 0)
 		return r;
 	*nlines = 3;
+	/*
+	 * One screen line, or going back over the drawing would miss the
+	 * part that wrapped: the whole reason is in the plain line and in
+	 * `hushctl status`.
+	 */
 	if (waiting != NULL && waiting[0] != '\0') {
-		if ((r = append(out, cap, &len, "  waiting: %s\n", waiting)) != 0)
+		if (strlen(waiting) > CA_WAITING_COLS)
+			r = append(out, cap, &len, "  waiting: %.*s...\n",
+			    CA_WAITING_COLS - 3, waiting);
+		else
+			r = append(out, cap, &len, "  waiting: %s\n", waiting);
+		if (r != 0)
 			return r;
 		*nlines = 4;
 	}

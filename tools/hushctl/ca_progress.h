@@ -20,6 +20,8 @@ struct ca_figures {
 
 /* The inside of a bar, between the brackets. */
 #define CA_BAR_WIDTH		30
+/* The most of a manager's reason that a terminal's drawing shows. */
+#define CA_WAITING_COLS		66
 /* Room for ca_progress_lines(): a phase line, two bars, a reason. */
 #define CA_PROGRESS_MAX		(3 * 128 + 1100)
 
@@ -31,7 +33,7 @@ int	ca_progress_bar(const char *label, uint32_t done, uint32_t total,
 /*
  * For a terminal: the phase, the two bars and, when the manager says
  * what holds the rotation up (T_STATUS_TEXT, sanitized by the caller),
- * that; one line each, each ending in a newline.  *nlines says how many,
+ * that, cut to fit 80 columns; one line each, each ending in a newline.  *nlines says how many,
  * so that the next drawing can go back over them.
  */
 int	ca_progress_lines(const struct ca_figures *f, const char *waiting,

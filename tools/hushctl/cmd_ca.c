@@ -156,7 +156,7 @@ ask_ca(const struct ctl *ctl, struct ca_answer *a)
 struct display {
 	bool	quiet, tty;
 	int	nlines;				/* lines drawn on the terminal */
-	char	last[CA_PROGRESS_MAX];		/* the last plain line */
+	char	last[CA_PROGRESS_MAX];		/* what was drawn last */
 };
 
 static void
@@ -175,7 +175,8 @@ show(struct display *d, const struct ca_answer *a)
 		snprintf(d->last, sizeof(d->last), "%s", text);
 		return;
 	}
-	if (ca_progress_lines(&a->f, a->waiting, text, sizeof(text), &n) != 0)
+	if (ca_progress_lines(&a->f, a->waiting, text, sizeof(text), &n) != 0 ||
+	    strcmp(text, d->last) == 0)
 		return;
 	/* Back to the first line drawn, and clear from there down. */
 	if (d->nlines > 0)
@@ -183,6 +184,7 @@ show(struct display *d, const struct ca_answer *a)
 	fputs(text, stderr);
 	fflush(stderr);
 	d->nlines = n;
+	snprintf(d->last, sizeof(d->last), "%s", text);
 }
 
 /*
@@ -262,6 +264,7 @@ static int
 show_root(const struct ctl *ctl, bool detach, bool quiet)
 {
 	struct ca_answer *a;
+	char *ours;
 	int r;
 
 	if ((a = malloc(sizeof(*a))) == NULL)
@@ -279,10 +282,8 @@ show_root(const struct ctl *ctl, bool detach, bool quiet)
 		free(a);
 		return EXIT_OK;
 	}
-	/* ours lives in a: copy it, a is refilled by the watch. */
-	char *ours = strdup(a->next);
-
-	if (ours == NULL) {
+	/* The next root is the one watched; a itself is the first answer. */
+	if ((ours = strdup(a->next)) == NULL) {
 		free(a);
 		return fail("ca: %s", hush_strerror(HUSH_E_NOMEM));
 	}

@@ -124,8 +124,17 @@ bool	x509_cert_matches_key(const char *cert_pem, size_t cert_len,
  * X509_BUNDLE_MAX PEM certificates and nothing else but whitespace;
  * certificates/ca.crt is one (the roots a node trusts), and
  * certificates/node.crt is the leaf followed by what the node presents
- * after it (at most one intermediate).  x509_bundle_get() copies the
- * i-th certificate out as PEM (malloc'd, NUL-terminated).
+ * after it (at most one intermediate).  Each certificate must pass
+ * x509_cert_info()'s strict decoding; at most X509_MAX_CERT_PEM bytes in
+ * all, no NUL.  HUSH_E_TRUNCATED for nothing, HUSH_E_TOOBIG for too many
+ * bytes or certificates, HUSH_E_FORMAT for anything else wrong.
+ *
+ * x509_bundle_get() copies the i-th certificate out (malloc'd,
+ * NUL-terminated; HUSH_E_RANGE past the last) as the exact bytes the
+ * bundle holds, from its BEGIN line through its END line and the one
+ * newline after it if there is one: a join token pins a root by the
+ * digest of its PEM bytes (join_token_digest_pem()), so the pieces of a
+ * concatenation of stored PEMs must be those very PEMs again.
  */
 #define X509_BUNDLE_MAX		4
 int	x509_bundle_count(const char *pem, size_t len, size_t *n);
@@ -140,6 +149,8 @@ int	x509_bundle_get(const char *pem, size_t len, size_t i, char **cert_pem,
  * and the leaf held to x509_verify()'s leaf policy.  On success
  * issuer_spki (if non-NULL) gets the SPKI digest of the certificate that
  * signed the leaf -- the same for a root and its cross-signed twin.
+ * HUSH_E_AUTH (reason in why) when it does not verify; the decoding
+ * errors of x509_bundle_count() when either side is not a bundle.
  */
 int	x509_verify_chain(const char *leaf_pem, size_t leaf_len,
 	    const char *anchors_pem, size_t anchors_len, int64_t now,
@@ -192,6 +203,11 @@ int	x509_pem_encode(struct x509_st *x, char **pem, size_t *len);
 int	x509_time_get(const struct asn1_string_st *t, int64_t *out);
 int	x509_csr_pubkey(const uint8_t *csr_der, size_t csr_len,
 	    struct evp_pkey_st **pubkey, char *why, size_t whylen);
+struct X509_name_st;
+int	x509_subject_get(const struct X509_name_st *name, struct x509_subject *sub);
+int	x509_spki_sha256(struct x509_st *x, uint8_t out[32]);
+/* x509_verify()'s policy for a node's own certificate, whatever signed it. */
+int	x509_leaf_check(struct x509_st *x, char *why, size_t whylen);
 #endif
 
 #endif

@@ -885,6 +885,7 @@ test_reencode(void **state)
 	assert_int_equal(x509_cert_reencode(odd, j, &canon, &canon_len), 0);
 	assert_int_equal(canon_len, len);
 	assert_memory_equal(canon, pem, len);
+	free(canon);
 	assert_int_equal(x509_cert_reencode("junk", 4, &canon, &canon_len),
 	    HUSH_E_FORMAT);
 	assert_null(canon);

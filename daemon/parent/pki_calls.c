@@ -29,6 +29,8 @@ pki_cert_clear(struct pki_cert *cert)
 {
 	free(cert->pem);
 	cert->pem = NULL;
+	free(cert->chain);
+	cert->chain = NULL;
 	cert->not_after = 0;
 }
 
@@ -89,6 +91,9 @@ issued(struct op *op, const struct wire_msg *reply, void *arg, char *why,
 		snprintf(why, whylen, "the pki process answered without a certificate");
 		return HUSH_E_PROTO;
 	}
+	if ((f = wire_find(reply, T_CA_CHAIN, 0)) != NULL &&
+	    (out->chain = strndup((const char *)f->val, f->len)) == NULL)
+		return HUSH_E_NOMEM;
 	return 0;
 }
 
@@ -134,6 +139,8 @@ pki_ca_load(struct op *op, const uint8_t *cert, size_t certlen, const uint8_t *k
 
 	wire_enc_init(&e, PKI_CA_LOAD, child_next_id(&op->p->pki), PKI_MAX_MSG);
 	wire_put_bytes(&e, T_CA_CERT, cert, certlen);
-	wire_put_bytes(&e, T_CA_KEY, key, keylen);
+	/* none: an external CA holds it, and pki answers PKI_ISSUE with UNAVAIL */
+	if (keylen > 0)
+		wire_put_bytes(&e, T_CA_KEY, key, keylen);
 	return pki_send(op, &e, ca_loaded, digest, cb);
 }

@@ -44,6 +44,7 @@ struct pki_issue_req {
 /* PKI_ISSUE's result: the node's new certificate. */
 struct pki_cert {
 	char		*pem;		/* NUL-terminated, malloc'd */
+	char		*chain;		/* PEM presented after it (T_CA_CHAIN), or NULL */
 	int64_t		 not_after;
 };
 void	pki_cert_clear(struct pki_cert *cert);
@@ -52,7 +53,12 @@ void	pki_cert_clear(struct pki_cert *cert);
 __attribute__((warn_unused_result))
 int	pki_ca_create(struct op *op, struct pki_ca *out, op_done_cb cb);
 
-/* A certificate for req, issued now; HUSH_E_INVAL for a role with no OU. */
+/*
+ * A certificate for req, issued now by this node's pki process; HUSH_E_INVAL
+ * for a role with no OU.  Callers that sign for a node go through
+ * node_sign() (parent.h), which picks the cluster's external CA instead
+ * when it has one.
+ */
 __attribute__((warn_unused_result))
 int	pki_issue(struct op *op, const struct pki_issue_req *req, struct pki_cert *out,
 	    op_done_cb cb);
@@ -60,6 +66,7 @@ int	pki_issue(struct op *op, const struct pki_issue_req *req, struct pki_cert *o
 /*
  * The store's CA (PEM cert, PKCS#8 DER key) into the pki process, which
  * signs with it from then on; digest: the join tokens' digest of it.
+ * keylen 0: an external CA holds the key, and pki knows only the root.
  */
 __attribute__((warn_unused_result))
 int	pki_ca_load(struct op *op, const uint8_t *cert, size_t certlen, const uint8_t *key,

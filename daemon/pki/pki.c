@@ -88,24 +88,26 @@ do_ca_load(const struct wire_msg *m, struct wire_enc *e, char *why, size_t whyle
 
 	if ((pem = malloc(16384 + 1)) == NULL)
 		return HUSH_E_NOMEM;
-	if (wire_get_str(m, T_CA_CERT, pem, 16384 + 1) != 0 ||
-	    wire_get_bytes(m, T_CA_KEY, &key, &keylen) != 0) {
+	if (wire_get_str(m, T_CA_CERT, pem, 16384 + 1) != 0) {
 		free(pem);
 		return HUSH_E_PROTO;
 	}
+	/* No key: an external CA signs, and PKI_ISSUE says so. */
+	if (wire_get_bytes(m, T_CA_KEY, &key, &keylen) != 0)
+		keylen = 0;
 	if ((r = x509_cert_info(pem, strlen(pem), &info)) != 0 || !info.is_ca) {
 		snprintf(why, whylen, "the stored root CA certificate is not a CA certificate");
 		free(pem);
 		return r != 0 ? r : HUSH_E_CORRUPT;
 	}
 	ca_forget();
-	if ((r = secbuf_dup(&ca_key, key, keylen)) != 0) {
+	if (keylen > 0 && (r = secbuf_dup(&ca_key, key, keylen)) != 0) {
 		free(pem);
 		return r;
 	}
 	ca_cert = pem;
 	ca_cert_len = strlen(pem);
-	if (!x509_cert_matches_key(ca_cert, ca_cert_len, &ca_key)) {
+	if (keylen > 0 && !x509_cert_matches_key(ca_cert, ca_cert_len, &ca_key)) {
 		ca_forget();
 		snprintf(why, whylen, "the stored root CA key does not match its certificate");
 		return HUSH_E_CORRUPT;
@@ -127,6 +129,10 @@ do_issue(const struct wire_msg *m, struct wire_enc *e, char *why, size_t whylen)
 
 	if (ca_cert == NULL) {
 		snprintf(why, whylen, "no root CA is loaded");
+		return HUSH_E_UNAVAIL;
+	}
+	if (ca_key.len == 0) {
+		snprintf(why, whylen, "this cluster's CA is external");
 		return HUSH_E_UNAVAIL;
 	}
 	memset(&subj, 0, sizeof(subj));

@@ -83,6 +83,16 @@ check "its renewed certificate is new and under the root" \
     sh -c "! [ \"\$(cat '$T_DIR/n2/certificates/node.crt')\" = '$n2crt' ] && openssl verify -CAfile '$CA/root.pem' '$T_DIR/n2/certificates/node.crt' >/dev/null"
 cstop 2
 HUSHD=$HUSHD_TEST cstart 2 || not_ok "worker restarts"
+# a manager's own renewal: the joined one, whose pki holds no key either
+before=$(extca_signed)
+cstop 3
+HUSHD=$HUSHD_TEST HUSH_TEST_CLOCK_OFFSET=2940 cstart 3 || not_ok "manager restarts with a moved clock"
+check "the second manager renews its own certificate" \
+    wait_for 30 grep -q "renewed this node's certificate" "$T_DIR/n3.log"
+check "through cfssl" test "$(extca_signed)" -gt "$before"
+check "still under the root" issued_by_root 3
+cstop 3
+HUSHD=$HUSHD_TEST cstart 3 || not_ok "manager restarts"
 
 # a CA at that URL signing under another root: refused, and said
 extca_stop

@@ -38,6 +38,7 @@
 #include "net_int.h"
 
 #define EXTCA_CALL_MS		10000	/* resolve, connect, TLS, request and answer */
+#define EXTCA_PEM_MAX		16384	/* T_CERT and T_CA_CHAIN, as lib/msg.c bounds them */
 
 enum extca_state {
 	EX_RESOLVING,
@@ -111,6 +112,17 @@ call_end(struct extca_call *x, int code, const char *why, const char *cert)
 	} else {
 		/* leaf first; the rest, if the CA sent a bundle, is its chain */
 		second = strstr(cert + 27, "-----BEGIN CERTIFICATE-----");
+		if ((second != NULL ? (size_t)(second - cert) : strlen(cert)) > EXTCA_PEM_MAX ||
+		    (second != NULL && strlen(second) > EXTCA_PEM_MAX)) {
+			char msg[1200];
+
+			snprintf(msg, sizeof(msg), "the external CA at %s returned a "
+			    "certificate or chain over %d bytes", x->url, EXTCA_PEM_MAX);
+			code = HUSH_E_TOOBIG;
+			log_info("%s", msg);
+			net_error_parent(x->parent_id, code, msg);
+			goto out;
+		}
 		wire_enc_init(&e, NET_EXTCA_SIGN | MSG_REPLY, x->parent_id, 40000);
 		if (second != NULL) {
 			wire_put_bytes(&e, T_CERT, cert, (size_t)(second - cert));
@@ -120,6 +132,7 @@ call_end(struct extca_call *x, int code, const char *why, const char *cert)
 		}
 		net_send_parent(&e, -1);
 	}
+ out:
 	call_release(x);
 	x->state = EX_DONE;
 	ncalls--;

@@ -61,6 +61,7 @@
 #define NET_DSP_OUT_HIGH	(2 * NETFRAME_DSP_MAX)	/* stop reading requests above this */
 #define NET_DSP_OUT_MAX		((size_t)NET_RPC_MAX * NETFRAME_DSP_MAX + 65536)
 #define NET_JOIN_OUT_MAX	(2 * NETFRAME_JOIN_MAX)
+#define NET_EXTCA_FDS		8	/* requests to an external CA at once (extca.c) */
 
 enum net_proto { PROTO_NONE, PROTO_RAFT, PROTO_DISPATCH, PROTO_JOIN };
 
@@ -348,5 +349,16 @@ void	join_frame(struct conn *c, uint8_t *frame, size_t len);
 void	join_closed(struct conn *c, int code, const char *why);
 void	join_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
 	    const char *detail);
+
+/* extca.c: NET_EXTCA_SIGN, HTTPS to an external CA (not a peer connection) */
+struct pollfd;
+void	extca_sign(const struct wire_msg *m);
+/* Its sockets for poll() (at most max), and their events after it. */
+int	extca_pollfds(struct pollfd *pfd, int max);
+void	extca_io(const struct pollfd *pfd, int n);
+/* Lookups that finished, deadlines; the next deadline (ms) or 0. */
+uint64_t extca_timers(uint64_t now);
+bool	extca_resolving(void);
+void	extca_close_all(void);
 
 #endif

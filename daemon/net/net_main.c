@@ -47,7 +47,7 @@ const struct child_desc net_child = {
 };
 
 static const uint16_t from_parent[] = {
-	NET_START, NET_RELOAD, NET_CONNECT, NET_JOIN, NET_RPC,
+	NET_START, NET_RELOAD, NET_CONNECT, NET_JOIN, NET_RPC, NET_EXTCA_SIGN,
 	NET_JOIN_SERVE | MSG_REPLY, NET_PEER_REQUEST | MSG_REPLY, MSG_ERROR, 0
 };
 
@@ -463,6 +463,9 @@ handle(struct chan_msg *cm)
 	case NET_RPC:
 		dsp_rpc(&pm);
 		break;
+	case NET_EXTCA_SIGN:
+		extca_sign(&pm);
+		break;
 	case NET_JOIN_SERVE | MSG_REPLY:
 	case NET_PEER_REQUEST | MSG_REPLY:
 	case MSG_ERROR:
@@ -482,6 +485,7 @@ shutdown_net(void)
 
 	log_debug("the parent closed the channel, or is gone; shutting down");
 	conn_close_all();
+	extca_close_all();
 	while ((pc = N.pcalls) != NULL) {
 		N.pcalls = pc->next;
 		free(pc);
@@ -524,7 +528,7 @@ parent_io(short revents)
  * The channel and the listener, two descriptors per authenticated or
  * outbound connection, one per unauthenticated one.
  */
-#define NPFD	(2 + 2 * NET_MAX_CONNS + NET_HS_MAX)
+#define NPFD	(2 + 2 * NET_MAX_CONNS + NET_HS_MAX + NET_EXTCA_FDS)
 
 noreturn void
 net_main(int fd)
@@ -534,7 +538,7 @@ net_main(int fd)
 	static bool is_local[NPFD];
 	struct conn *c;
 	uint64_t now, next, d;
-	int n, i, lidx, timeout;
+	int n, i, lidx, xidx, nx, timeout;
 	short te, le;
 	bool kick;
 
@@ -554,6 +558,8 @@ net_main(int fd)
 		if ((d = admit_timer(&N.adm, now)) != 0 && (next == 0 || d < next))
 			next = d;
 		if ((d = N.accept_resume) > now && (next == 0 || d < next))
+			next = d;
+		if ((d = extca_timers(now)) != 0 && (next == 0 || d < next))
 			next = d;
 		conn_reap();
 
@@ -594,6 +600,11 @@ net_main(int fd)
 			if (conn_wants_kick(c))
 				kick = c->kick = true;
 		}
+		/* the external CA's sockets last: extca.c matches them by fd */
+		xidx = n;
+		nx = extca_pollfds(&pfd[n], NPFD - n);
+		for (i = 0; i < nx; i++)
+			who[n++] = NULL;
 		if (kick)
 			timeout = 0;
 		else if (next != 0)
@@ -601,7 +612,7 @@ net_main(int fd)
 		else
 			timeout = -1;
 		/* getaddrinfo_a() tells us nothing: look again soon. */
-		if (conn_resolving() && (timeout < 0 || timeout > 20))
+		if ((conn_resolving() || extca_resolving()) && (timeout < 0 || timeout > 20))
 			timeout = 20;
 
 		for (i = 0; i < n; i++)
@@ -623,6 +634,7 @@ net_main(int fd)
 			else
 				who[i]->tcp_rev |= pfd[i].revents;
 		}
+		extca_io(&pfd[xidx], nx);
 		for (c = N.conns; c != NULL; c = c->next) {
 			if (c->state == CS_DEAD || (c->tcp_rev == 0 && c->local_rev == 0 && !c->kick))
 				continue;

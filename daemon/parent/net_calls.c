@@ -212,3 +212,52 @@ net_peer_answer(struct parent *p, uint32_t req_id, const uint8_t *frame, size_t 
 	wire_put_bytes(&e, T_PAYLOAD, frame, len);
 	child_answer(&p->net, &e, -1);
 }
+
+void
+net_extca_result_clear(struct net_extca_result *res)
+{
+	free(res->cert);
+	free(res->chain);
+	res->cert = res->chain = NULL;
+}
+
+static int
+extca_signed(struct op *op, const struct wire_msg *reply, void *arg, char *why,
+    size_t whylen)
+{
+	struct net_extca_result *out = arg;
+	const struct wire_field *f;
+
+	/* the schema requires T_CERT and bounds both */
+	if ((f = wire_find(reply, T_CERT, 0)) == NULL ||
+	    (out->cert = strndup((const char *)f->val, f->len)) == NULL) {
+		snprintf(why, whylen, "the net process answered without a certificate");
+		return HUSH_E_PROTO;
+	}
+	if ((f = wire_find(reply, T_CA_CHAIN, 0)) != NULL &&
+	    (out->chain = strndup((const char *)f->val, f->len)) == NULL) {
+		net_extca_result_clear(out);
+		return HUSH_E_NOMEM;
+	}
+	return 0;
+}
+
+int
+net_extca_sign(struct op *op, const struct net_extca_req *req, struct net_extca_result *out,
+    op_done_cb cb)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+	int r;
+
+	wire_enc_init(&e, NET_EXTCA_SIGN, child_next_id(&p->net), 40000);
+	wire_put_str(&e, T_EXTCA_URL, req->url);
+	wire_put_str(&e, T_EXTCA_CACERT, req->cacert);
+	wire_put_bytes(&e, T_CSR, req->csr, req->csrlen);
+	wire_put_str(&e, T_SUBJ_CN, req->cn);
+	wire_put_str(&e, T_SUBJ_OU, req->ou);
+	wire_put_str(&e, T_SUBJ_O, req->o);
+	r = op_call(&p->net, &e, -1, op, extca_signed, out, cb);
+	wire_enc_free(&e);
+	return r;
+}

@@ -142,4 +142,27 @@ struct net_reload_req {
 __attribute__((warn_unused_result))
 int	net_reload_full(struct parent *p, const struct net_reload_req *req);
 
+/*
+ * NET_EXTCA_SIGN: the external CA at url signs csr for this subject, over
+ * TLS that must verify against cacert (PEM; the cluster's root when the
+ * operator gave no other).  The answer is only shaped: node_sign.c checks
+ * it before anything uses it.
+ */
+struct net_extca_req {
+	const char	*url;
+	const char	*cacert;
+	const uint8_t	*csr;			/* DER */
+	size_t		 csrlen;
+	const char	*cn, *ou, *o;
+};
+struct net_extca_result {
+	char		*cert;			/* PEM, the leaf; malloc'd */
+	char		*chain;			/* PEM, what the CA sent after it, or NULL */
+};
+void	net_extca_result_clear(struct net_extca_result *res);
+
+__attribute__((warn_unused_result))
+int	net_extca_sign(struct op *op, const struct net_extca_req *req,
+	    struct net_extca_result *out, op_done_cb cb);
+
 #endif

@@ -57,7 +57,12 @@ void	pki_cert_clear(struct pki_cert *cert);
 __attribute__((warn_unused_result))
 int	pki_ca_create(struct op *op, struct pki_ca *out, op_done_cb cb);
 
-/* A certificate for req, issued now; HUSH_E_INVAL for a role with no OU. */
+/*
+ * A certificate for req, issued now by this node's pki process; HUSH_E_INVAL
+ * for a role with no OU.  Callers that sign for a node go through
+ * node_sign() (parent.h), which picks the cluster's external CA instead
+ * when it has one.
+ */
 __attribute__((warn_unused_result))
 int	pki_issue(struct op *op, const struct pki_issue_req *req, struct pki_cert *out,
 	    op_done_cb cb);

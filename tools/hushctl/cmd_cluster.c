@@ -9,12 +9,14 @@
 #include <string.h>
 
 #include "args.h"
+#include "cfssl.h"
 #include "client.h"
 #include "err.h"
 #include "hushctl.h"
 #include "join_token.h"
 #include "msg.h"
 #include "output.h"
+#include "readfile.h"
 #include "unlock_key.h"
 
 static const char init_help[] =
@@ -27,8 +29,16 @@ static const char init_help[] =
     "                                    (default port 4477)\n"
     "      --autolock[=true|false]       Require the unlock key to start a manager\n"
     "                                    after it restarts\n"
+"      --ca-cert FILE                The cluster's root certificate (PEM), which\n"
+    "                                    the external CA issues under\n"
+    "      --ca-key FILE                 That root's key (not with --external-ca)\n"
     "      --cert-expiry DURATION        Validity of node certificates, at least 1h\n"
     "                                    (e.g. 90d, 2160h; default 90d)\n"
+    "      --external-ca protocol=cfssl,url=https://HOST[:PORT][,cacert=FILE]\n"
+    "                                    Have this cfssl CA sign every node\n"
+    "                                    certificate: the root key never enters\n"
+    "                                    the cluster; cacert: the PEM its TLS\n"
+    "                                    certificate chains to (default: the root)\n"
     "      --force-new-cluster           On a manager of a cluster that lost its\n"
     "                                    quorum: make it the only manager, keeping\n"
     "                                    its store; the other managers are removed\n"
@@ -97,6 +107,9 @@ enum {
 	OPT_TOKEN,
 	OPT_FORCE_NEW,
 	OPT_FORCE,
+	OPT_CA_CERT,
+	OPT_CA_KEY,
+	OPT_EXTERNAL_CA,
 };
 
 /* A new manager catches up with the cluster before hushd replies: up to 60 s. */
@@ -175,6 +188,94 @@ extra_args(const char *cmd, int argc, char **argv)
 	return 0;
 }
 
+/* The root and external CA options of init, as given and as read. */
+struct init_ca {
+	const char	*cert_path, *key_path, *extca;
+	struct secbuf	 cert, key, cacert;
+	size_t		 certlen, keylen, cacertlen;
+	char		 url[1025];
+};
+
+static void
+init_ca_free(struct init_ca *ca)
+{
+	secbuf_free(&ca->cert);
+	secbuf_free(&ca->key);
+	secbuf_free(&ca->cacert);
+}
+
+/* A PEM file the daemon takes at most max bytes of. */
+static int
+read_pem(const char *opt, const char *path, size_t max, struct secbuf *buf, size_t *len)
+{
+	int r;
+
+	if ((r = read_bounded("init", path, max, true, buf, len)) != 0)
+		return r;
+	if (*len > max || *len == 0) {
+		secbuf_free(buf);
+		return usage_error("init", "%s %.200s: the file is %s", opt, path,
+		    *len == 0 ? "empty" : "too large");
+	}
+	return 0;
+}
+
+/*
+ * --external-ca protocol=cfssl,url=URL[,cacert=FILE] (Docker's form), and
+ * the files --ca-cert, --ca-key and cacert= name, read whole.
+ */
+static int
+init_ca_read(struct init_ca *ca)
+{
+	char spec[2048], *save = NULL, *kv, *v, proto[16] = "", cacert[1024] = "", why[600];
+	struct cfssl_url u;
+	int r;
+
+	if (ca->extca != NULL) {
+		if (ca->key_path != NULL)
+			return usage_error("init", "--ca-key cannot go with --external-ca: the "
+			    "external CA holds the root's key");
+		if (ca->cert_path == NULL)
+			return usage_error("init", "--external-ca needs --ca-cert: the root "
+			    "certificate the external CA issues under");
+		if (strlen(ca->extca) >= sizeof(spec))
+			return usage_error("init", "--external-ca is too long");
+		snprintf(spec, sizeof(spec), "%s", ca->extca);
+		for (kv = strtok_r(spec, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+			if ((v = strchr(kv, '=')) == NULL)
+				return usage_error("init", "--external-ca: '%.64s' is not KEY=VALUE", kv);
+			*v++ = '\0';
+			if (strcmp(kv, "protocol") == 0 && strlen(v) < sizeof(proto))
+				snprintf(proto, sizeof(proto), "%s", v);
+			else if (strcmp(kv, "url") == 0 && strlen(v) < sizeof(ca->url))
+				snprintf(ca->url, sizeof(ca->url), "%s", v);
+			else if (strcmp(kv, "cacert") == 0 && strlen(v) < sizeof(cacert))
+				snprintf(cacert, sizeof(cacert), "%s", v);
+			else
+				return usage_error("init", "--external-ca: unknown or overlong key "
+				    "'%.64s' (protocol, url, cacert)", kv);
+		}
+		if (strcmp(proto, "cfssl") != 0)
+			return usage_error("init", "--external-ca: protocol=cfssl is the only "
+			    "protocol hush speaks");
+		if (ca->url[0] == '\0')
+			return usage_error("init", "--external-ca needs url=https://HOST[:PORT]");
+		if (cfssl_url_parse(ca->url, &u, why, sizeof(why)) != 0)
+			return usage_error("init", "--external-ca: %s", why);
+		if (cacert[0] != '\0' &&
+		    (r = read_pem("--external-ca cacert=", cacert, 16384, &ca->cacert,
+		    &ca->cacertlen)) != 0)
+			return r;
+	}
+	if (ca->cert_path != NULL &&
+	    (r = read_pem("--ca-cert", ca->cert_path, 16384, &ca->cert, &ca->certlen)) != 0)
+		return r;
+	if (ca->key_path != NULL &&
+	    (r = read_pem("--ca-key", ca->key_path, 8192, &ca->key, &ca->keylen)) != 0)
+		return r;
+	return 0;
+}
+
 int
 cmd_init(const struct ctl *ctl, int argc, char **argv)
 {
@@ -185,8 +286,12 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		{ "listen-addr",   required_argument, NULL, OPT_LISTEN_ADDR },
 		{ "force-new-cluster", no_argument, NULL, OPT_FORCE_NEW },
 		{ "force",	   no_argument,	      NULL, OPT_FORCE },
+		{ "ca-cert",	   required_argument, NULL, OPT_CA_CERT },
+		{ "ca-key",	   required_argument, NULL, OPT_CA_KEY },
+		{ "external-ca",   required_argument, NULL, OPT_EXTERNAL_CA },
 		OPTS_HELP_END,
 	};
+	struct init_ca ca = { .cert = SECBUF_INIT, .key = SECBUF_INIT, .cacert = SECBUF_INIT };
 	char node[HUSH_ID_LEN + 1], cluster[HUSH_ID_LEN + 1];
 	char token[JOIN_TOKEN_LEN + 1], addr[ADDR_MAX + 1], why[320];
 	bool force_new = false, force = false, others = false;
@@ -206,6 +311,18 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 			break;
 		case OPT_FORCE:
 			force = true;
+			break;
+		case OPT_CA_CERT:
+			ca.cert_path = optarg;
+			others = true;
+			break;
+		case OPT_CA_KEY:
+			ca.key_path = optarg;
+			others = true;
+			break;
+		case OPT_EXTERNAL_CA:
+			ca.extca = optarg;
+			others = true;
 			break;
 		case OPT_AUTOLOCK:
 			if ((r = opt_autolock("init", optarg, &autolock)) != 0)
@@ -243,6 +360,10 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		    "settings and addresses: it takes no other option but --force");
 	if (force_new)
 		return init_force_new_cluster(ctl, force);
+	if ((r = init_ca_read(&ca)) != 0) {
+		init_ca_free(&ca);
+		return r;
+	}
 
 	client_request(&e, CTL_INIT);
 	client_put_req_id(&e);
@@ -253,8 +374,17 @@ cmd_init(const struct ctl *ctl, int argc, char **argv)
 		wire_put_str(&e, T_ADVERTISE_ADDR, advertise);
 	if (have_listen)
 		wire_put_str(&e, T_LISTEN_ADDR, listen_addr);
+	if (ca.cert.p != NULL)
+		wire_put_bytes(&e, T_CA_CERT, ca.cert.p, ca.certlen);
+	if (ca.key.p != NULL)
+		wire_put_bytes(&e, T_CA_KEY, ca.key.p, ca.keylen);
+	if (ca.extca != NULL)
+		wire_put_str(&e, T_EXTCA_URL, ca.url);
+	if (ca.cacert.p != NULL)
+		wire_put_bytes(&e, T_EXTCA_CACERT, ca.cacert.p, ca.cacertlen);
 	r = client_call(ctl->socket, "init", &e, &rep);
 	wire_enc_free(&e);
+	init_ca_free(&ca);
 	if (r != 0)
 		return EXIT_FAIL;
 

@@ -499,7 +499,7 @@ static const struct wire_field_spec f_payload[] = {
 static const struct wire_field_spec f_net_peer_request[] = {
 	F_PEER,
 	F_PAYLOAD,
-	F_KEY32(T_ISSUER_DIGEST, 0),	/* from the verified chain */
+	F_KEY32(T_ISSUER_DIGEST, REQ),	/* from the verified chain */
 };
 static const struct wire_field_spec f_net_extca_sign[] = {
 	F_EXTCA(REQ),

@@ -26,6 +26,10 @@
 
 /* A PKCS#8 P-256 key is ~140 bytes; anything far larger is not ours. */
 #define KEY_DER_MAX	1024
+/* A CA's may be an operator's RSA-4096 key: ~2400 bytes as PKCS#8 DER. */
+#define CA_KEY_DER_MAX	4096
+#define RSA_BITS_MIN	2048
+#define RSA_BITS_MAX	4096
 
 #define PEM_CERT_BEGIN	"-----BEGIN CERTIFICATE-----"
 
@@ -134,6 +138,107 @@ x509_key_decode(const struct secbuf *key_der, struct evp_pkey_st **out)
 	    left != 0)
 		goto out;
 	if (!x509_key_is_p256(pkey)) {
+		r = HUSH_E_INVAL;
+		goto out;
+	}
+	*out = pkey;
+	pkey = NULL;
+	r = 0;
+ out:
+	EVP_PKEY_free(pkey);
+	OSSL_DECODER_CTX_free(dctx);
+	return r;
+}
+
+/*
+ * The keys a root may have: hush's own roots are P-256, and an operator's
+ * may also be P-384 or RSA of 2048 to 4096 bits -- what common CAs use and
+ * what every TLS stack verifies.  Anything else is refused with what it
+ * is in desc, for the operator to read ("RSA-1024", "EC secp521r1",
+ * "ED25519").
+ */
+int
+x509_ca_key_kind(const struct evp_pkey_st *pkey, char *desc, size_t desclen)
+{
+	char name[64], enc[32];
+	size_t len;
+	int bits, nid;
+
+	x509_why(desc, desclen, "%s", "an unknown kind of key");
+	if (pkey == NULL)
+		return HUSH_E_INVAL;
+	if (EVP_PKEY_is_a(pkey, "RSA")) {
+		bits = EVP_PKEY_get_bits(pkey);
+		x509_why(desc, desclen, "RSA-%d", bits);
+		return bits >= RSA_BITS_MIN && bits <= RSA_BITS_MAX ? 0 :
+		    HUSH_E_INVAL;
+	}
+	if (EVP_PKEY_is_a(pkey, "EC")) {
+		if (!EVP_PKEY_get_group_name(pkey, name, sizeof(name), &len)) {
+			x509_why(desc, desclen, "EC with explicit curve parameters");
+			return HUSH_E_INVAL;
+		}
+		x509_why(desc, desclen, "EC %s", name);
+		/* RFC 5480: named curves only, as for node keys. */
+		if (!EVP_PKEY_get_utf8_string_param(pkey,
+		    OSSL_PKEY_PARAM_EC_ENCODING, enc, sizeof(enc), &len) ||
+		    strcmp(enc, OSSL_PKEY_EC_ENCODING_GROUP) != 0) {
+			x509_why(desc, desclen, "EC with explicit curve parameters");
+			return HUSH_E_INVAL;
+		}
+		nid = OBJ_txt2nid(name);
+		return nid == NID_X9_62_prime256v1 || nid == NID_secp384r1 ?
+		    0 : HUSH_E_INVAL;
+	}
+	x509_why(desc, desclen, "%s", EVP_PKEY_get0_type_name(pkey) != NULL ?
+	    EVP_PKEY_get0_type_name(pkey) : "an unknown kind of key");
+	return HUSH_E_INVAL;
+}
+
+/* SHA-384 for a P-384 key, as its strength asks; SHA-256 for the rest. */
+const struct evp_md_st *
+x509_ca_md(const struct evp_pkey_st *pkey)
+{
+	char name[64];
+	size_t len;
+
+	if (EVP_PKEY_is_a(pkey, "EC") &&
+	    EVP_PKEY_get_group_name(pkey, name, sizeof(name), &len) &&
+	    OBJ_txt2nid(name) == NID_secp384r1)
+		return EVP_sha384();
+	return EVP_sha256();
+}
+
+/* x509_key_decode() for a CA's key: any kind x509_ca_key_kind() takes. */
+int
+x509_ca_key_decode(const struct secbuf *key_der, struct evp_pkey_st **out)
+{
+	OSSL_DECODER_CTX *dctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	const unsigned char *p;
+	size_t left;
+	int r = HUSH_E_FORMAT;
+
+	*out = NULL;
+	if (key_der == NULL || key_der->p == NULL || key_der->len == 0) {
+		r = HUSH_E_INVAL;
+		goto out;
+	}
+	if (key_der->len > CA_KEY_DER_MAX) {
+		r = HUSH_E_TOOBIG;
+		goto out;
+	}
+	p = key_der->p;
+	left = key_der->len;
+	if ((dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER",
+	    "PrivateKeyInfo", NULL, EVP_PKEY_KEYPAIR, NULL, NULL)) == NULL) {
+		r = HUSH_E_CRYPTO;
+		goto out;
+	}
+	if (!OSSL_DECODER_from_data(dctx, &p, &left) || pkey == NULL ||
+	    left != 0)
+		goto out;
+	if (x509_ca_key_kind(pkey, NULL, 0) != 0) {
 		r = HUSH_E_INVAL;
 		goto out;
 	}

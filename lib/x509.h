@@ -124,8 +124,17 @@ bool	x509_cert_matches_key(const char *cert_pem, size_t cert_len,
  * X509_BUNDLE_MAX PEM certificates and nothing else but whitespace;
  * certificates/ca.crt is one (the roots a node trusts), and
  * certificates/node.crt is the leaf followed by what the node presents
- * after it (at most one intermediate).  x509_bundle_get() copies the
- * i-th certificate out as PEM (malloc'd, NUL-terminated).
+ * after it (at most one intermediate).  Each certificate must pass
+ * x509_cert_info()'s strict decoding; at most X509_MAX_CERT_PEM bytes in
+ * all, no NUL.  HUSH_E_TRUNCATED for nothing, HUSH_E_TOOBIG for too many
+ * bytes or certificates, HUSH_E_FORMAT for anything else wrong.
+ *
+ * x509_bundle_get() copies the i-th certificate out (malloc'd,
+ * NUL-terminated; HUSH_E_RANGE past the last) as the exact bytes the
+ * bundle holds, from its BEGIN line through its END line and the one
+ * newline after it if there is one: a join token pins a root by the
+ * digest of its PEM bytes (join_token_digest_pem()), so the pieces of a
+ * concatenation of stored PEMs must be those very PEMs again.
  */
 #define X509_BUNDLE_MAX		4
 int	x509_bundle_count(const char *pem, size_t len, size_t *n);
@@ -140,6 +149,8 @@ int	x509_bundle_get(const char *pem, size_t len, size_t i, char **cert_pem,
  * and the leaf held to x509_verify()'s leaf policy.  On success
  * issuer_spki (if non-NULL) gets the SPKI digest of the certificate that
  * signed the leaf -- the same for a root and its cross-signed twin.
+ * HUSH_E_AUTH (reason in why) when it does not verify; the decoding
+ * errors of x509_bundle_count() when either side is not a bundle.
  */
 int	x509_verify_chain(const char *leaf_pem, size_t leaf_len,
 	    const char *anchors_pem, size_t anchors_len, int64_t now,
@@ -147,27 +158,64 @@ int	x509_verify_chain(const char *leaf_pem, size_t leaf_len,
 
 /*
  * CA rotation (lib/x509_rotate.c).  x509_ca_cross_sign(): a CA
- * certificate with the subject and key of new_cert, issued by old_cert's
- * subject under old_key, pathlen 0, valid no longer than either root.
- * Nodes that trust only the old root verify the new root's leaves
- * through it.
+ * certificate with the subject, key and subjectKeyIdentifier of new_cert,
+ * issued by old_cert's subject under old_key (authorityKeyIdentifier: the
+ * old root's), pathlen 0, valid from now - X509_CLOCK_SKEW_SECS until the
+ * earlier of both roots' NotAfter.  Nodes that trust only the old root
+ * verify the new root's leaves through it; since it carries the new
+ * root's key identifier, a leaf's authorityKeyIdentifier names both the
+ * new root and this twin of it.  old_key may be any key a root may have
+ * (x509_ca_check_supplied); both roots must carry a subjectKeyIdentifier.
  */
 int	x509_ca_cross_sign(const struct secbuf *old_key, const char *old_cert,
 	    size_t old_len, const char *new_cert, size_t new_len, int64_t now,
 	    char **cross_pem, size_t *cross_len);
 
 /*
- * A root the operator supplies (--ca-cert, --ca-key): one self-signed CA
+ * A root the operator supplies (--ca-cert, --ca-key; lib/x509_supplied.c):
+ * one self-signed CA
  * certificate, valid at now and for at least min_life more seconds, with a
  * key hush can sign with (EC P-256 or P-384, or RSA 2048 to 4096 bits);
  * and, when key/keylen is given (PEM, PKCS#8 or SEC1 or PKCS#1, or
  * PKCS#8 DER; no passphrase), the key of that certificate, returned as
  * PKCS#8 DER in key_der.  Without a key (an external CA's root) only the
  * certificate is checked.  Every refusal says what is wrong in why.
+ *
+ * The certificate must also be one hush can build chains on beside
+ * another root of the same name: keyUsage with keyCertSign, a
+ * subjectKeyIdentifier, and nothing OpenSSL's strict RFC 5280 checks
+ * refuse.  No system trust store is consulted.  The key is at most 8192
+ * bytes (T_CA_KEY's bound); with no key, key_der may be NULL.
  */
 int	x509_ca_check_supplied(const char *cert_pem, size_t cert_len,
 	    const uint8_t *key, size_t keylen, int64_t now, uint64_t min_life,
 	    struct secbuf *key_der, char *why, size_t whylen);
+
+/*
+ * The same certificate as OpenSSL writes it (64-column base64, one
+ * trailing newline): what hush stores of a root it was given, since join
+ * tokens hash a root's PEM bytes.  Input as x509_cert_info() takes it.
+ */
+int	x509_cert_reencode(const char *pem, size_t len, char **out,
+	    size_t *outlen);
+
+/*
+ * x509_cert_matches_key() for a root: key_der may be any kind of key a
+ * root may have (x509_ca_check_supplied), not only P-256.
+ */
+bool	x509_ca_matches_key(const char *cert_pem, size_t cert_len,
+	    const struct secbuf *key_der);
+
+/*
+ * Whether cross is what x509_ca_cross_sign() makes of these roots: a CA
+ * certificate with next's subject and public key, issued under current's
+ * subject and signed by current's key.  Its dates are not judged here
+ * (the verifiers do that at the time they verify).  HUSH_E_AUTH or
+ * HUSH_E_INVAL with why if not.
+ */
+int	x509_ca_check_cross(const char *cross, size_t cross_len,
+	    const char *current, size_t current_len, const char *next,
+	    size_t next_len, char *why, size_t whylen);
 
 #ifdef HUSH_X509_INTERNAL
 /*
@@ -175,7 +223,9 @@ int	x509_ca_check_supplied(const char *cert_pem, size_t cert_len,
  * users of the API above need no OpenSSL headers.
  */
 struct asn1_string_st;
+struct evp_md_st;
 struct evp_pkey_st;
+struct v3_ext_ctx;
 struct x509_st;
 
 /* Latest instant an X.509 GeneralizedTime can hold: 9999-12-31T23:59:59Z. */
@@ -192,6 +242,22 @@ int	x509_pem_encode(struct x509_st *x, char **pem, size_t *len);
 int	x509_time_get(const struct asn1_string_st *t, int64_t *out);
 int	x509_csr_pubkey(const uint8_t *csr_der, size_t csr_len,
 	    struct evp_pkey_st **pubkey, char *why, size_t whylen);
+struct X509_name_st;
+int	x509_subject_get(const struct X509_name_st *name, struct x509_subject *sub);
+int	x509_spki_sha256(struct x509_st *x, uint8_t out[32]);
+/* x509_verify()'s policy for a node's own certificate, whatever signed it. */
+int	x509_leaf_check(struct x509_st *x, char *why, size_t whylen);
+/* A CA's key: P-256 or P-384 (named curves), or RSA 2048..4096 bits. */
+int	x509_ca_key_kind(const struct evp_pkey_st *pkey, char *desc,
+	    size_t desclen);
+int	x509_ca_key_decode(const struct secbuf *key_der,
+	    struct evp_pkey_st **out);
+const struct evp_md_st *x509_ca_md(const struct evp_pkey_st *pkey);
+/* Pieces of building a certificate, shared by x509_ca.c and x509_rotate.c. */
+int	x509_serial_set(struct x509_st *x);
+int	x509_time_set(struct asn1_string_st *t, int64_t when);
+int	x509_ext_add(struct x509_st *x, struct v3_ext_ctx *v3, int nid,
+	    const char *value);
 #endif
 
 #endif

@@ -38,8 +38,8 @@ struct cert_spec {
  * certificates from this CA share; 127 random bits make collisions moot
  * without keeping state.
  */
-static int
-set_serial(X509 *x)
+int
+x509_serial_set(X509 *x)
 {
 	unsigned char b[SERIAL_LEN];
 	BIGNUM *bn = NULL;
@@ -69,15 +69,15 @@ set_serial(X509 *x)
 	return r;
 }
 
-static int
-set_time(ASN1_TIME *t, int64_t when)
+int
+x509_time_set(ASN1_TIME *t, int64_t when)
 {
 	/* Picks UTCTime before 2050 and GeneralizedTime after, as RFC 5280 says. */
 	return ASN1_TIME_set(t, (time_t)when) == NULL ? HUSH_E_CRYPTO : 0;
 }
 
-static int
-add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
+int
+x509_ext_add(X509 *x, X509V3_CTX *v3, int nid, const char *value)
 {
 	X509_EXTENSION *ext;
 	int r = 0;
@@ -93,8 +93,12 @@ add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
 /*
  * Fill x and sign it with signkey; issuer NULL means self-signed.  The
  * extensions make a CA that may sign only end-entity certificates (the
- * path length leaves room for one intermediate should hush ever need
- * one), or a leaf good for TLS in both directions and nothing else.
+ * path length leaves room for one intermediate: a rotation's
+ * cross-signed root), or a leaf good for TLS in both directions and
+ * nothing else.  The root's subjectKeyIdentifier and the leaf's
+ * authorityKeyIdentifier matter beyond form: during a rotation two roots
+ * named CN=hush-ca sit in one trust store, and the key identifiers are
+ * what lets a verifier pick the one that really signed a leaf.
  */
 static int
 build_cert(X509 *x, const struct cert_spec *spec, EVP_PKEY *pubkey,
@@ -109,34 +113,35 @@ build_cert(X509 *x, const struct cert_spec *spec, EVP_PKEY *pubkey,
 	    X509_get_subject_name(issuer) : spec->subject) ||
 	    !X509_set_pubkey(x, pubkey))
 		return HUSH_E_CRYPTO;
-	if ((r = set_serial(x)) != 0 ||
-	    (r = set_time(X509_getm_notBefore(x), spec->not_before)) != 0 ||
-	    (r = set_time(X509_getm_notAfter(x), spec->not_after)) != 0)
+	if ((r = x509_serial_set(x)) != 0 ||
+	    (r = x509_time_set(X509_getm_notBefore(x), spec->not_before)) != 0 ||
+	    (r = x509_time_set(X509_getm_notAfter(x), spec->not_after)) != 0)
 		return r;
 
 	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
 	if (spec->is_ca) {
-		if ((r = add_ext(x, &v3, NID_basic_constraints,
+		if ((r = x509_ext_add(x, &v3, NID_basic_constraints,
 		    "critical,CA:TRUE,pathlen:1")) != 0 ||
-		    (r = add_ext(x, &v3, NID_key_usage,
+		    (r = x509_ext_add(x, &v3, NID_key_usage,
 		    "critical,keyCertSign,cRLSign")) != 0 ||
-		    (r = add_ext(x, &v3, NID_subject_key_identifier,
+		    (r = x509_ext_add(x, &v3, NID_subject_key_identifier,
 		    "hash")) != 0)
 			return r;
 	} else {
-		if ((r = add_ext(x, &v3, NID_basic_constraints,
+		if ((r = x509_ext_add(x, &v3, NID_basic_constraints,
 		    "critical,CA:FALSE")) != 0 ||
-		    (r = add_ext(x, &v3, NID_key_usage,
+		    (r = x509_ext_add(x, &v3, NID_key_usage,
 		    "critical,digitalSignature")) != 0 ||
-		    (r = add_ext(x, &v3, NID_ext_key_usage,
+		    (r = x509_ext_add(x, &v3, NID_ext_key_usage,
 		    "serverAuth,clientAuth")) != 0 ||
-		    (r = add_ext(x, &v3, NID_subject_key_identifier,
+		    (r = x509_ext_add(x, &v3, NID_subject_key_identifier,
 		    "hash")) != 0 ||
-		    (r = add_ext(x, &v3, NID_authority_key_identifier,
+		    (r = x509_ext_add(x, &v3, NID_authority_key_identifier,
 		    "keyid:always")) != 0)
 			return r;
 	}
-	if (X509_sign(x, signkey, EVP_sha256()) <= 0)
+	/* The digest follows the CA's key: an operator's root may be P-384. */
+	if (X509_sign(x, signkey, x509_ca_md(signkey)) <= 0)
 		return HUSH_E_CRYPTO;
 	return 0;
 }
@@ -228,7 +233,7 @@ load_ca(const struct secbuf *ca_key_der, const char *ca_cert_pem,
 	int64_t nb, na;
 	int r;
 
-	if ((r = x509_key_decode(ca_key_der, key)) != 0) {
+	if ((r = x509_ca_key_decode(ca_key_der, key)) != 0) {
 		x509_why(why, whylen, "CA key cannot be decoded");
 		return r;
 	}

@@ -74,8 +74,8 @@ name_get(const X509_NAME *name, int nid, char *dst, size_t dstlen)
 	return r;
 }
 
-static int
-subject_get(const X509_NAME *name, struct x509_subject *sub)
+int
+x509_subject_get(const X509_NAME *name, struct x509_subject *sub)
 {
 	int r;
 
@@ -90,8 +90,8 @@ subject_get(const X509_NAME *name, struct x509_subject *sub)
 }
 
 /* Over the whole SubjectPublicKeyInfo, as RFC 7469 pins are. */
-static int
-spki_hash(X509 *x, uint8_t out[32])
+int
+x509_spki_sha256(X509 *x, uint8_t out[32])
 {
 	unsigned char *der = NULL;
 	int n, r = HUSH_E_FORMAT;
@@ -125,11 +125,11 @@ x509_cert_info(const char *pem, size_t len, struct x509_cert_info *out)
 		goto out;
 	}
 	info.is_ca = (flags & EXFLAG_CA) != 0;
-	if ((r = subject_get(X509_get_subject_name(x), &info.subject)) != 0 ||
-	    (r = subject_get(X509_get_issuer_name(x), &info.issuer)) != 0 ||
+	if ((r = x509_subject_get(X509_get_subject_name(x), &info.subject)) != 0 ||
+	    (r = x509_subject_get(X509_get_issuer_name(x), &info.issuer)) != 0 ||
 	    (r = x509_time_get(X509_get0_notBefore(x), &info.not_before)) != 0 ||
 	    (r = x509_time_get(X509_get0_notAfter(x), &info.not_after)) != 0 ||
-	    (r = spki_hash(x, info.spki_sha256)) != 0)
+	    (r = x509_spki_sha256(x, info.spki_sha256)) != 0)
 		goto out;
 	*out = info;
  out:
@@ -138,14 +138,40 @@ x509_cert_info(const char *pem, size_t len, struct x509_cert_info *out)
 	return r;
 }
 
+/*
+ * What a node certificate must be, however it chains: not a CA, usable by
+ * TLS as client and as server (both ends of a hush connection are nodes),
+ * and a P-256 key, the only kind hush's pki issues.
+ */
+int
+x509_leaf_check(X509 *x, char *why, size_t whylen)
+{
+	if ((X509_get_extension_flags(x) & EXFLAG_CA) != 0) {
+		x509_why(why, whylen, "certificate is a CA, not a node");
+		return HUSH_E_AUTH;
+	}
+	if (X509_check_purpose(x, X509_PURPOSE_SSL_CLIENT, 0) != 1 ||
+	    X509_check_purpose(x, X509_PURPOSE_SSL_SERVER, 0) != 1) {
+		x509_why(why, whylen,
+		    "certificate is not valid for TLS client and server authentication");
+		return HUSH_E_AUTH;
+	}
+	if (!x509_key_is_p256(X509_get0_pubkey(x))) {
+		x509_why(why, whylen, "certificate key is not ECDSA P-256");
+		return HUSH_E_AUTH;
+	}
+	return 0;
+}
+
+/*
+ * The one-root, no-intermediate case of x509_verify_chain(): each side
+ * must be exactly one certificate, so no intermediate can slip in.
+ */
 int
 x509_verify(const char *cert_pem, size_t cert_len, const char *ca_pem,
     size_t ca_len, int64_t now, char *why, size_t whylen)
 {
-	X509 *x = NULL, *ca = NULL;
-	X509_STORE *store = NULL;
-	X509_STORE_CTX *ctx = NULL;
-	X509_VERIFY_PARAM *param;
+	X509 *x = NULL;
 	int r;
 
 	x509_why(why, whylen, "%s", "");
@@ -153,53 +179,15 @@ x509_verify(const char *cert_pem, size_t cert_len, const char *ca_pem,
 		x509_why(why, whylen, "certificate cannot be parsed");
 		goto out;
 	}
-	if ((r = x509_pem_decode(ca_pem, ca_len, &ca)) != 0) {
+	X509_free(x);
+	x = NULL;
+	if ((r = x509_pem_decode(ca_pem, ca_len, &x)) != 0) {
 		x509_why(why, whylen, "CA certificate cannot be parsed");
 		goto out;
 	}
-
-	r = HUSH_E_CRYPTO;
-	if ((store = X509_STORE_new()) == NULL ||
-	    !X509_STORE_add_cert(store, ca) ||
-	    (ctx = X509_STORE_CTX_new()) == NULL ||
-	    !X509_STORE_CTX_init(ctx, store, x, NULL) ||
-	    !X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER))
-		goto out;
-	/*
-	 * No intermediates, the root's own signature checked too, and the
-	 * RFC 5280 rules OpenSSL otherwise lets slide.
-	 */
-	param = X509_STORE_CTX_get0_param(ctx);
-	X509_VERIFY_PARAM_set_depth(param, 0);
-	if (!X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT |
-	    X509_V_FLAG_CHECK_SS_SIGNATURE))
-		goto out;
-	X509_STORE_CTX_set_time(ctx, 0, (time_t)now);
-
-	r = HUSH_E_AUTH;
-	if (X509_verify_cert(ctx) != 1) {
-		x509_why(why, whylen, "certificate does not verify: %s",
-		    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-		goto out;
-	}
-	if ((X509_get_extension_flags(x) & EXFLAG_CA) != 0) {
-		x509_why(why, whylen, "certificate is a CA, not a node");
-		goto out;
-	}
-	if (X509_check_purpose(x, X509_PURPOSE_SSL_CLIENT, 0) != 1) {
-		x509_why(why, whylen,
-		    "certificate is not valid for TLS client authentication");
-		goto out;
-	}
-	if (!x509_key_is_p256(X509_get0_pubkey(x))) {
-		x509_why(why, whylen, "certificate key is not ECDSA P-256");
-		goto out;
-	}
-	r = 0;
+	r = x509_verify_chain(cert_pem, cert_len, ca_pem, ca_len, now, NULL,
+	    why, whylen);
  out:
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
-	X509_free(ca);
 	X509_free(x);
 	ERR_clear_error();
 	return r;

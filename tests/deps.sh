@@ -1,5 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages hush needs to build and test, only those missing.
+# (golang-cfssl: the external CA that tests/integration/t_extca.sh runs.)
 # libraft must come from bookworm-backports: bookworm's own 0.15 commits entries
 # from earlier terms by counting replicas and renames unaligned segments away.
 set -eu
@@ -7,7 +8,7 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev \
 libssl-dev libsodium-dev libkeyutils-dev libseccomp-dev libcap-dev libmnl-dev \
 libuv1-dev libjansson-dev libcmocka-dev libsystemd-dev \
-keyutils iproute2 procps util-linux openssl python3 passwd \
+keyutils iproute2 procps util-linux openssl python3 passwd golang-cfssl \
 runc crun podman busybox-static tmux systemd \
 selinux-policy-dev selinux-policy-default semodule-utils checkpolicy policycoreutils \
 selinux-utils setools \

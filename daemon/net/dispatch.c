@@ -223,6 +223,8 @@ server_frame(struct conn *c, uint8_t *frame, size_t len)
 	wire_put_u8(&e, T_ROLE, c->peer.role);
 	wire_put_str(&e, T_CLUSTER_ID, c->peer.cluster);
 	wire_put_bytes(&e, T_PAYLOAD, frame, len);
+	/* Which root its certificate comes from: the parent follows rotations by it. */
+	wire_put_bytes(&e, T_ISSUER_DIGEST, c->peer.issuer_spki, sizeof(c->peer.issuer_spki));
 	net_call_parent(&e, NET_PEER_REQUEST, c->id, fm.hdr.request_id, fm.hdr.type);
 	c->inflight++;
 	netframe_free(frame);

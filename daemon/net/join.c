@@ -1,15 +1,22 @@
 /*
  * hush-join/1: a node without a certificate asks a manager for one.
  *
- *	manager -> joiner	JOIN_HELLO {CA certificate}
+ *	manager -> joiner	JOIN_HELLO {trust bundle}
  *	joiner -> manager	JOIN_REQUEST {CSR, sealing key, proof, address}
- *	manager -> joiner	JOIN_REQUEST|MSG_REPLY {node id, cert, ...} or MSG_ERROR
+ *	manager -> joiner	JOIN_REQUEST|MSG_REPLY {node id, cert, chain, ...}
+ *				or MSG_ERROR
  *
  * The joiner cannot verify the manager during the handshake: it has no CA
- * yet.  It pins the CA the manager sends against the digest the join
- * token names (the parent passes the digest, never the token), then
- * verifies the manager's TLS certificate against that CA, and only then
- * sends the request.  The request proves the token without carrying it:
+ * yet.  The manager sends every root it trusts (the current one first,
+ * then a rotation's next root).  Exactly one of them must be the root the
+ * join token names by digest (the parent passes the digest, never the
+ * token); the manager's TLS chain -- its leaf and the intermediate it
+ * presents, which a manager whose certificate comes from the next root
+ * must send -- has to verify against that pinned root alone.  Only then
+ * does the joiner take the whole bundle as its trust, because a manager
+ * the token vouches for vouches for the rest, and send the request; the
+ * certificate it is issued (with the chain it is to present after it)
+ * must verify against that bundle.  The request proves the token without carrying it:
  * its proof is an HMAC under the token's secret that the joiner's parent
  * computed, and the manager's parent checks (daemon/parent/ops_join.c);
  * neither net process ever holds the secret.  The manager side needs no
@@ -41,7 +48,7 @@ struct join_client {
 	uint8_t		*csr;
 	size_t		 csrlen;
 	char		 adv[ADDR_MAX + 1];
-	char		*ca_pem;	/* pinned by the token's digest */
+	char		*ca_pem;	/* the bundle, adopted once its pinned root vouched */
 	size_t		 ca_len;
 	char		 server_o[HUSH_ID_LEN + 1];
 };
@@ -124,6 +131,7 @@ join_established(struct conn *c)
 	/* Its outcome is what the log says: accepted, refused, or counted. */
 	log_debug("join connection from %s", c->addr);
 	wire_enc_init(&e, JOIN_HELLO, 0, NETFRAME_JOIN_MAX);
+	/* Every root we trust: the joiner finds the token's among them. */
 	wire_put_str(&e, T_CA_CERT, c->ident->ca_pem);
 	(void)conn_queue_enc(c, &e);
 }
@@ -180,17 +188,72 @@ join_fail(struct conn *c, int code, const char *msg)
 	conn_close(c, code, msg);
 }
 
-/* The greeting: pin the CA, then verify the manager, then send the request. */
+/*
+ * The root of bundle whose PEM bytes have the token's digest, as a
+ * malloc'd copy; NULL unless exactly one does (two would be the same root
+ * twice, which no bundle of ours holds).
+ */
+static char *
+pinned_root(const struct join_client *jc, const char *bundle, size_t len, size_t *root_len)
+{
+	uint8_t digest[JOIN_TOKEN_DIGEST_BYTES];
+	char *one, *found = NULL;
+	size_t n, i, onelen, hits = 0;
+
+	*root_len = 0;
+	if (x509_bundle_count(bundle, len, &n) != 0)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (x509_bundle_get(bundle, len, i, &one, &onelen) != 0)
+			break;
+		if (join_token_digest_pem(one, onelen, digest) == 0 &&
+		    sodium_memcmp(digest, jc->digest, sizeof(digest)) == 0 && hits++ == 0) {
+			found = one;
+			*root_len = onelen;
+			continue;
+		}
+		free(one);
+	}
+	if (i < n || hits != 1) {
+		free(found);
+		*root_len = 0;
+		return NULL;
+	}
+	return found;
+}
+
+/* Every certificate of a bundle a CA, as NET_START will insist. */
+static bool
+bundle_all_ca(const char *bundle, size_t len)
+{
+	struct x509_cert_info info;
+	size_t n, i, onelen;
+	char *one;
+	bool ok;
+
+	if (x509_bundle_count(bundle, len, &n) != 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (x509_bundle_get(bundle, len, i, &one, &onelen) != 0)
+			return false;
+		ok = x509_cert_info(one, onelen, &info) == 0 && info.is_ca;
+		free(one);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* The greeting: pin a root, verify the manager against it, adopt the bundle, ask. */
 static void
 client_hello(struct conn *c, uint8_t *frame, size_t len)
 {
 	struct join_client *jc = c->jc;
-	struct x509_cert_info cainfo, info;
-	uint8_t digest[JOIN_TOKEN_DIGEST_BYTES];
+	struct x509_cert_info info;
 	const uint8_t *ca;
 	struct wire_enc e;
-	char why[300], msg[1024], *pem = NULL;
-	size_t calen, pemlen;
+	char why[300], msg[1024], *pem = NULL, *chain = NULL, *root;
+	size_t calen, pemlen, chainlen, rootlen;
 
 	why[0] = '\0';
 	if (netframe_parse(frame, len, NETFRAME_JOIN_MAX, netframe_join_hello, &fm, why,
@@ -200,11 +263,34 @@ client_hello(struct conn *c, uint8_t *frame, size_t len)
 		join_fail(c, HUSH_E_PROTO, msg);
 		return;
 	}
-	if (join_token_digest_pem(ca, calen, digest) != 0 ||
-	    sodium_memcmp(digest, jc->digest, sizeof(digest)) != 0) {
-		join_fail(c, HUSH_E_AUTH, "remote CA does not match the join token");
+	if ((root = pinned_root(jc, (const char *)ca, calen, &rootlen)) == NULL) {
+		join_fail(c, HUSH_E_AUTH, "the cluster's CA does not match the join token");
 		return;
 	}
+	if (!bundle_all_ca((const char *)ca, calen)) {
+		free(root);
+		join_fail(c, HUSH_E_AUTH, "the cluster CA certificate is not a CA certificate");
+		return;
+	}
+	/* The handshake proved the manager holds its leaf's key. */
+	if ((chain = tls_peer_chain_pem(c->ssl, &chainlen)) == NULL ||
+	    x509_verify_chain(chain, chainlen, root, rootlen, (int64_t)time(NULL), NULL,
+	    why, sizeof(why)) != 0 ||
+	    (pem = tls_peer_pem(c->ssl, &pemlen)) == NULL ||
+	    x509_cert_info(pem, pemlen, &info) != 0 ||
+	    strcmp(info.subject.ou, X509_OU_MANAGER) != 0 ||
+	    !hush_id_valid(info.subject.cn) || !hush_id_valid(info.subject.o)) {
+		free(root);
+		free(chain);
+		free(pem);
+		snprintf(msg, sizeof(msg), "the manager's certificate is not signed by the "
+		    "cluster CA%s%s", why[0] != '\0' ? ": " : "", why);
+		join_fail(c, HUSH_E_AUTH, msg);
+		return;
+	}
+	free(root);
+	free(chain);
+	free(pem);
 	if ((jc->ca_pem = malloc(calen + 1)) == NULL) {
 		join_fail(c, HUSH_E_NOMEM, "out of memory");
 		return;
@@ -212,23 +298,6 @@ client_hello(struct conn *c, uint8_t *frame, size_t len)
 	memcpy(jc->ca_pem, ca, calen);
 	jc->ca_pem[calen] = '\0';
 	jc->ca_len = calen;
-	if (x509_cert_info(jc->ca_pem, jc->ca_len, &cainfo) != 0 || !cainfo.is_ca) {
-		join_fail(c, HUSH_E_AUTH, "the cluster CA certificate is not a CA certificate");
-		return;
-	}
-	/* The handshake proved the manager holds this certificate's key. */
-	if ((pem = tls_peer_pem(c->ssl, &pemlen)) == NULL ||
-	    x509_verify(pem, pemlen, jc->ca_pem, jc->ca_len, (int64_t)time(NULL),
-	    why, sizeof(why)) != 0 ||
-	    x509_cert_info(pem, pemlen, &info) != 0 ||
-	    strcmp(info.subject.ou, X509_OU_MANAGER) != 0 ||
-	    !hush_id_valid(info.subject.cn) || !hush_id_valid(info.subject.o)) {
-		free(pem);
-		join_fail(c, HUSH_E_AUTH, "the manager's certificate is not signed by the "
-		    "cluster CA");
-		return;
-	}
-	free(pem);
 	/* hush_id_valid() above: exactly HUSH_ID_LEN characters. */
 	memcpy(jc->server_o, info.subject.o, HUSH_ID_LEN);
 	jc->server_o[HUSH_ID_LEN] = '\0';
@@ -249,14 +318,15 @@ client_result(struct conn *c, uint8_t *frame, size_t len)
 {
 	struct join_client *jc = c->jc;
 	struct x509_cert_info info;
-	const struct wire_field *f;
+	const struct wire_field *f, *fch;
 	const uint8_t *cert;
 	struct wire_enc e;
 	uint16_t allowed[3];
-	char why[300], msg[1400], detail[1100];
+	char why[300], msg[1400], detail[1100], *full;
 	char node[HUSH_ID_LEN + 1], cluster[HUSH_ID_LEN + 1];
 	const char *ou;
-	size_t certlen, i;
+	size_t certlen, i, fulllen, chainlen;
+	int r;
 	uint8_t role;
 	int status;
 
@@ -284,9 +354,27 @@ client_result(struct conn *c, uint8_t *frame, size_t len)
 		join_fail(c, HUSH_E_PROTO, "the manager assigned an unknown role");
 		return;
 	}
-	if (x509_verify((const char *)cert, certlen, jc->ca_pem, jc->ca_len,
-	    (int64_t)time(NULL), why, sizeof(why)) != 0 ||
-	    x509_cert_info((const char *)cert, certlen, &info) != 0) {
+	/* The certificate and what it is to be presented with, as peers will see them. */
+	fch = wire_find(&fm, T_CA_CHAIN, 0);
+	chainlen = fch != NULL ? fch->len : 0;
+	if ((full = malloc(certlen + chainlen + 2)) == NULL) {
+		join_fail(c, HUSH_E_NOMEM, "out of memory");
+		return;
+	}
+	memcpy(full, cert, certlen);
+	fulllen = certlen;
+	if (chainlen > 0) {
+		if (certlen > 0 && cert[certlen - 1] != '\n')
+			full[fulllen++] = '\n';
+		memcpy(full + fulllen, fch->val, chainlen);
+		fulllen += chainlen;
+	}
+	full[fulllen] = '\0';
+	why[0] = '\0';
+	r = x509_verify_chain(full, fulllen, jc->ca_pem, jc->ca_len, (int64_t)time(NULL),
+	    NULL, why, sizeof(why));
+	free(full);
+	if (r != 0 || x509_cert_info((const char *)cert, certlen, &info) != 0) {
 		snprintf(msg, sizeof(msg), "the manager issued a certificate that is not "
 		    "valid for the cluster CA: %s", why);
 		join_fail(c, HUSH_E_AUTH, msg);
@@ -310,7 +398,10 @@ client_result(struct conn *c, uint8_t *frame, size_t len)
 	wire_put_str(&e, T_NODE_ID, node);
 	wire_put_str(&e, T_CLUSTER_ID, cluster);
 	wire_put_bytes(&e, T_CERT, cert, certlen);
+	/* The whole bundle the pinned root vouched for, and the chain to present. */
 	wire_put_str(&e, T_CA_CERT, jc->ca_pem);
+	if (fch != NULL)
+		wire_put_bytes(&e, T_CA_CHAIN, fch->val, fch->len);
 	wire_put_u8(&e, T_ROLE, role);
 	/* What the certificate says wins over what the manager wrote. */
 	wire_put_i64(&e, T_CERT_NOT_AFTER, info.not_after);
@@ -386,7 +477,10 @@ join_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
 			if (m->fields[i].tag != T_CA_CERT)
 				wire_put_bytes(&e, m->fields[i].tag, m->fields[i].val,
 				    m->fields[i].len);
-		/* The CA the joiner pinned with the HELLO. */
+		/*
+		 * The bundle the joiner pinned a root of with the HELLO; the
+		 * rest, T_CA_CHAIN included, is the parent's answer as it is.
+		 */
 		wire_put_str(&e, T_CA_CERT, c->ident->ca_pem);
 		log_info("join from %s accepted", c->addr);
 	}

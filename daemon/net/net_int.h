@@ -61,6 +61,7 @@
 #define NET_DSP_OUT_HIGH	(2 * NETFRAME_DSP_MAX)	/* stop reading requests above this */
 #define NET_DSP_OUT_MAX		((size_t)NET_RPC_MAX * NETFRAME_DSP_MAX + 65536)
 #define NET_JOIN_OUT_MAX	(2 * NETFRAME_JOIN_MAX)
+#define NET_EXTCA_FDS		8	/* requests to an external CA at once (extca.c) */
 
 enum net_proto { PROTO_NONE, PROTO_RAFT, PROTO_DISPATCH, PROTO_JOIN };
 
@@ -69,6 +70,12 @@ struct peer_ident {
 	char	id[HUSH_ID_LEN + 1];
 	char	cluster[HUSH_ID_LEN + 1];
 	uint8_t	role;			/* enum node_role */
+	/*
+	 * SPKI digest of the CA that signed its leaf (x509_verify_chain()):
+	 * which root a node's certificate comes from, for the parent to
+	 * follow a CA rotation (T_ISSUER_DIGEST).
+	 */
+	uint8_t	issuer_spki[32];
 };
 
 /*
@@ -78,8 +85,10 @@ struct peer_ident {
 struct tls_ident {
 	int		 refs;
 	SSL_CTX		*server, *client;
-	char		*ca_pem;
+	char		*ca_pem;	/* the trust bundle: 1 to X509_BUNDLE_MAX roots */
 	size_t		 ca_len;
+	char		*chain_pem;	/* presented after our leaf; NULL for none */
+	size_t		 chain_len;
 	char		 node_id[HUSH_ID_LEN + 1];
 	char		 cluster_id[HUSH_ID_LEN + 1];
 	uint8_t		 role;
@@ -204,10 +213,14 @@ void	net_call_parent(struct wire_enc *e, uint16_t type, uint64_t conn_id,
 bool	net_removed(const char *node_id);
 const char *net_role_ou(uint8_t role);
 
-/* tls_ctx.c */
+/*
+ * tls_ctx.c.  tls_ident_new(): our leaf and key, the chain to present
+ * after the leaf (NULL/0: none; else one CA certificate) and the trust
+ * bundle (ca_pem), which the leaf and chain must verify against.
+ */
 int	tls_ident_new(const char *cert_pem, size_t cert_len, const struct secbuf *key,
-	    const char *ca_pem, size_t ca_len, struct tls_ident **out,
-	    char *why, size_t whylen);
+	    const char *chain_pem, size_t chain_len, const char *ca_pem, size_t ca_len,
+	    struct tls_ident **out, char *why, size_t whylen);
 void	tls_ident_ref(struct tls_ident *id);
 void	tls_ident_unref(struct tls_ident *id);
 SSL_CTX	*tls_join_ctx_new(void);
@@ -216,17 +229,27 @@ enum net_proto tls_alpn_proto(const SSL *ssl);
 const char *tls_proto_alpn(enum net_proto proto);
 /* The peer's certificate as PEM (malloc'd), or NULL. */
 char	*tls_peer_pem(SSL *ssl, size_t *len);
-/* A new generation with the old one's certificate and key and a new CA. */
+/* Its leaf and then whatever else it sent, as PEM (malloc'd), or NULL. */
+char	*tls_peer_chain_pem(SSL *ssl, size_t *len);
+/*
+ * Would what the peer of an established connection presented verify
+ * against id's trust bundle now?  0, or HUSH_E_AUTH and why.
+ */
+int	tls_peer_still_trusted(SSL *ssl, const struct tls_ident *id, char *why,
+	    size_t whylen);
+/* A new generation with the old one's certificate, key and chain and a new trust bundle. */
 int	tls_ident_new_ca(const struct tls_ident *old, const char *ca_pem, size_t ca_len,
 	    struct tls_ident **out, char *why, size_t whylen);
 /* Does the certificate carry the CSR's public key? */
 bool	tls_cert_matches_csr(const char *pem, size_t len, const uint8_t *csr,
 	    size_t csrlen);
 /*
- * Everything we believe about a peer: its certificate verified against
- * id's CA in the handshake and again under x509_verify()'s policy, CN a
- * node id, OU a role, O our cluster, and not a removed node.  HUSH_E_PERM
- * for a removed node, HUSH_E_AUTH otherwise.
+ * Everything we believe about a peer: its leaf and at most one
+ * intermediate verified against a root of id's trust bundle in the
+ * handshake and again by x509_verify_chain(), CN a node id, OU a role, O
+ * our cluster (all from the leaf), and not a removed node; peer gets the
+ * issuer's SPKI digest too.  HUSH_E_PERM for a removed node, HUSH_E_AUTH
+ * otherwise.
  */
 int	tls_peer_check(SSL *ssl, const struct tls_ident *id, struct peer_ident *peer,
 	    char *why, size_t whylen);
@@ -326,5 +349,16 @@ void	join_frame(struct conn *c, uint8_t *frame, size_t len);
 void	join_closed(struct conn *c, int code, const char *why);
 void	join_parent_reply(const struct pcall *pc, int status, const struct wire_msg *m,
 	    const char *detail);
+
+/* extca.c: NET_EXTCA_SIGN, HTTPS to an external CA (not a peer connection) */
+struct pollfd;
+void	extca_sign(const struct wire_msg *m);
+/* Its sockets for poll() (at most max), and their events after it. */
+int	extca_pollfds(struct pollfd *pfd, int max);
+void	extca_io(const struct pollfd *pfd, int n);
+/* Lookups that finished, deadlines; the next deadline (ms) or 0. */
+uint64_t extca_timers(uint64_t now);
+bool	extca_resolving(void);
+void	extca_close_all(void);
 
 #endif

@@ -47,7 +47,7 @@ const struct child_desc net_child = {
 };
 
 static const uint16_t from_parent[] = {
-	NET_START, NET_RELOAD, NET_CONNECT, NET_JOIN, NET_RPC,
+	NET_START, NET_RELOAD, NET_CONNECT, NET_JOIN, NET_RPC, NET_EXTCA_SIGN,
 	NET_JOIN_SERVE | MSG_REPLY, NET_PEER_REQUEST | MSG_REPLY, MSG_ERROR, 0
 };
 
@@ -197,6 +197,7 @@ do_start(const struct wire_msg *m)
 {
 	struct secbuf key = SECBUF_INIT;
 	struct tls_ident *id = NULL;
+	const struct wire_field *fch;
 	const uint8_t *cert, *ca, *kp;
 	size_t certlen, calen, klen;
 	char node[HUSH_ID_LEN + 1], cluster[HUSH_ID_LEN + 1];
@@ -219,8 +220,10 @@ do_start(const struct wire_msg *m)
 		snprintf(why, sizeof(why), "cannot keep the node key");
 		goto fail;
 	}
-	r = tls_ident_new((const char *)cert, certlen, &key, (const char *)ca, calen,
-	    &id, why, sizeof(why));
+	fch = wire_find(m, T_CA_CHAIN, 0);
+	r = tls_ident_new((const char *)cert, certlen, &key,
+	    fch != NULL ? (const char *)fch->val : NULL, fch != NULL ? fch->len : 0,
+	    (const char *)ca, calen, &id, why, sizeof(why));
 	secbuf_free(&key);
 	if (r != 0)
 		goto fail;
@@ -247,22 +250,39 @@ do_start(const struct wire_msg *m)
 	net_error_parent(m->hdr.request_id, r, why);
 }
 
+/* Is a trust bundle the same bytes as another?  Roots are public: no secret here. */
+static bool
+same_trust(const struct tls_ident *a, const struct tls_ident *b)
+{
+	return a->ca_len == b->ca_len && memcmp(a->ca_pem, b->ca_pem, a->ca_len) == 0;
+}
+
 /*
  * After NET_RELOAD.  A removed node's certificate stays valid until it
  * expires, so its removal must also end what that certificate already
- * opened.  Outbound dispatch connections made with a superseded identity
- * are not reused; the idle ones close now so the next request presents the
- * new certificate, the busy ones when their answers are in.
+ * opened.  Likewise a root dropped from the trust bundle (the end of a CA
+ * rotation): a peer whose chain led only to it would be refused now, so
+ * what it opened before ends too, whatever it speaks.  Outbound dispatch
+ * connections made with a superseded identity are not reused; the idle
+ * ones close now so the next request presents the new certificate, the
+ * busy ones when their answers are in.
  */
 static void
-conns_after_reload(void)
+conns_after_reload(bool trust_changed)
 {
-	char why[HUSH_ID_LEN + 64];
+	char why[HUSH_ID_LEN + 400], vwhy[300];
 
 	for (struct conn *c = N.conns; c != NULL; c = c->next) {
 		if (c->state != CS_OPEN)
 			continue;
-		if (c->proto != PROTO_JOIN && net_removed(c->peer.id)) {
+		if (trust_changed && c->proto != PROTO_JOIN && c->ssl != NULL &&
+		    tls_peer_still_trusted(c->ssl, N.ident, vwhy, sizeof(vwhy)) != 0) {
+			snprintf(why, sizeof(why), "node %s no longer verifies against this "
+			    "node's trusted CA certificates: %s", c->peer.id, vwhy);
+			log_warn("closing the %s connection %s %s: %s", tls_proto_alpn(c->proto),
+			    c->inbound ? "from" : "to", c->addr, why);
+			conn_close(c, HUSH_E_AUTH, why);
+		} else if (c->proto != PROTO_JOIN && net_removed(c->peer.id)) {
 			snprintf(why, sizeof(why), "node %s was removed from the cluster",
 			    c->peer.id);
 			log_info("closing the connection %s %s: %s", c->inbound ? "from" : "to",
@@ -284,10 +304,11 @@ do_reload(const struct wire_msg *m)
 {
 	struct secbuf key = SECBUF_INIT;
 	struct tls_ident *id = NULL;
-	const struct wire_field *fc, *fk, *fa, *f;
+	const struct wire_field *fc, *fk, *fa, *fch, *f;
 	char (*removed)[HUSH_ID_LEN + 1] = NULL;
 	char why[600];
 	size_t n, i;
+	bool trust_changed = false;
 	int r;
 
 	if (N.ident == NULL) {
@@ -298,9 +319,16 @@ do_reload(const struct wire_msg *m)
 	fc = wire_find(m, T_CERT, 0);
 	fk = wire_find(m, T_NODE_KEY, 0);
 	fa = wire_find(m, T_CA_CERT, 0);
+	fch = wire_find(m, T_CA_CHAIN, 0);
 	if ((fc == NULL) != (fk == NULL)) {
 		net_error_parent(m->hdr.request_id, HUSH_E_INVAL,
 		    "a new certificate needs its key, and a key its certificate");
+		return;
+	}
+	/* A chain belongs to the certificate it completes: both come together. */
+	if (fch != NULL && fc == NULL) {
+		net_error_parent(m->hdr.request_id, HUSH_E_INVAL,
+		    "a new chain needs the certificate it belongs to");
 		return;
 	}
 	n = wire_count(m, T_PEER_ID);
@@ -322,6 +350,8 @@ do_reload(const struct wire_msg *m)
 	if (fc != NULL) {
 		if ((r = secbuf_dup(&key, fk->val, fk->len)) == 0)
 			r = tls_ident_new((const char *)fc->val, fc->len, &key,
+			    fch != NULL ? (const char *)fch->val : NULL,
+			    fch != NULL ? fch->len : 0,
 			    fa != NULL ? (const char *)fa->val : N.ident->ca_pem,
 			    fa != NULL ? fa->len : N.ident->ca_len, &id, why, sizeof(why));
 		secbuf_free(&key);
@@ -348,6 +378,7 @@ do_reload(const struct wire_msg *m)
 	}
 	/* New connections only; established ones keep what they verified. */
 	if (id != NULL) {
+		trust_changed = !same_trust(id, N.ident);
 		tls_ident_unref(N.ident);
 		N.ident = id;
 		log_info("reloaded the network identity (%s)", net_role_ou(id->role));
@@ -355,7 +386,7 @@ do_reload(const struct wire_msg *m)
 	free(N.removed);
 	N.removed = removed;
 	N.nremoved = n;
-	conns_after_reload();
+	conns_after_reload(trust_changed);
 	reply_ok(NET_RELOAD, m->hdr.request_id);
 }
 
@@ -432,6 +463,9 @@ handle(struct chan_msg *cm)
 	case NET_RPC:
 		dsp_rpc(&pm);
 		break;
+	case NET_EXTCA_SIGN:
+		extca_sign(&pm);
+		break;
 	case NET_JOIN_SERVE | MSG_REPLY:
 	case NET_PEER_REQUEST | MSG_REPLY:
 	case MSG_ERROR:
@@ -451,6 +485,7 @@ shutdown_net(void)
 
 	log_debug("the parent closed the channel, or is gone; shutting down");
 	conn_close_all();
+	extca_close_all();
 	while ((pc = N.pcalls) != NULL) {
 		N.pcalls = pc->next;
 		free(pc);
@@ -493,7 +528,7 @@ parent_io(short revents)
  * The channel and the listener, two descriptors per authenticated or
  * outbound connection, one per unauthenticated one.
  */
-#define NPFD	(2 + 2 * NET_MAX_CONNS + NET_HS_MAX)
+#define NPFD	(2 + 2 * NET_MAX_CONNS + NET_HS_MAX + NET_EXTCA_FDS)
 
 noreturn void
 net_main(int fd)
@@ -503,7 +538,7 @@ net_main(int fd)
 	static bool is_local[NPFD];
 	struct conn *c;
 	uint64_t now, next, d;
-	int n, i, lidx, timeout;
+	int n, i, lidx, xidx, nx, timeout;
 	short te, le;
 	bool kick;
 
@@ -523,6 +558,8 @@ net_main(int fd)
 		if ((d = admit_timer(&N.adm, now)) != 0 && (next == 0 || d < next))
 			next = d;
 		if ((d = N.accept_resume) > now && (next == 0 || d < next))
+			next = d;
+		if ((d = extca_timers(now)) != 0 && (next == 0 || d < next))
 			next = d;
 		conn_reap();
 
@@ -563,6 +600,11 @@ net_main(int fd)
 			if (conn_wants_kick(c))
 				kick = c->kick = true;
 		}
+		/* the external CA's sockets last: extca.c matches them by fd */
+		xidx = n;
+		nx = extca_pollfds(&pfd[n], NPFD - n);
+		for (i = 0; i < nx; i++)
+			who[n++] = NULL;
 		if (kick)
 			timeout = 0;
 		else if (next != 0)
@@ -570,7 +612,7 @@ net_main(int fd)
 		else
 			timeout = -1;
 		/* getaddrinfo_a() tells us nothing: look again soon. */
-		if (conn_resolving() && (timeout < 0 || timeout > 20))
+		if ((conn_resolving() || extca_resolving()) && (timeout < 0 || timeout > 20))
 			timeout = 20;
 
 		for (i = 0; i < n; i++)
@@ -592,6 +634,7 @@ net_main(int fd)
 			else
 				who[i]->tcp_rev |= pfd[i].revents;
 		}
+		extca_io(&pfd[xidx], nx);
 		for (c = N.conns; c != NULL; c = c->next) {
 			if (c->state == CS_DEAD || (c->tcp_rev == 0 && c->local_rev == 0 && !c->kick))
 				continue;

@@ -1,8 +1,10 @@
 /*
- * TLS contexts and peer identity.  The cluster CA is the only trust anchor
- * (no system store is ever loaded), a peer's chain is its leaf plus that CA
- * and nothing else, and who a peer is comes only from a certificate that
- * verified: CN = node id, OU = role, O = cluster id.
+ * TLS contexts and peer identity.  The roots of the trust bundle are the
+ * only trust anchors (no system store is ever loaded): one root, or two
+ * during a CA rotation.  A peer's chain is its leaf, at most one
+ * intermediate (the next root cross-signed by the current one, or an
+ * external CA's), and one of those roots; who a peer is comes only from a
+ * leaf that verified: CN = node id, OU = role, O = cluster id.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,8 +140,9 @@ ctx_common(SSL_CTX *ctx)
 	SSL_CTX_set_num_tickets(ctx, 0);
 	/*
 	 * Nonblocking writes may be partial and retried from a moved buffer.
-	 * Send the leaf alone: every peer has the CA, and a stranger gets no
-	 * copy of it to be confused by.
+	 * Send the leaf and the chain we were given (ctx_new()) and nothing
+	 * OpenSSL would add from the trust store: every peer has the roots,
+	 * and a stranger gets no copy of them to be confused by.
 	 */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS |
@@ -149,24 +152,27 @@ ctx_common(SSL_CTX *ctx)
 }
 
 /*
- * Verify depth 1: leaf and CA.  OpenSSL would allow one intermediate at
- * this depth (depth 0 forbids them but reports a missing issuer as "chain
- * too long", which misleads operators), so tls_peer_check() also insists
- * the verified chain is exactly the leaf and our anchor.
+ * root -> intermediate -> leaf at most.  OpenSSL's depth counts the
+ * certificates between leaf and anchor, so depth 1 is exactly that one
+ * intermediate; tls_peer_check() also insists on a verified chain of 2 or
+ * 3 and runs x509_verify_chain() over what the peer sent.
  */
 static int
-ctx_trust(SSL_CTX *ctx, X509 *ca, bool server)
+ctx_trust(SSL_CTX *ctx, STACK_OF(X509) *roots, bool server)
 {
 	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 	X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(ctx);
 
-	if (store == NULL || !X509_STORE_add_cert(store, ca))
+	if (store == NULL)
 		return HUSH_E_CRYPTO;
+	for (int i = 0; i < sk_X509_num(roots); i++)
+		if (!X509_STORE_add_cert(store, sk_X509_value(roots, i)))
+			return HUSH_E_CRYPTO;
 	/* The server asks for a certificate but only joiners may lack one. */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_verify_depth(ctx, 1);
 	if (!X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_X509_STRICT |
-	    X509_V_FLAG_CHECK_SS_SIGNATURE) ||
+	    X509_V_FLAG_CHECK_SS_SIGNATURE | X509_V_FLAG_TRUSTED_FIRST) ||
 	    !SSL_CTX_set_purpose(ctx, server ? X509_PURPOSE_SSL_CLIENT :
 	    X509_PURPOSE_SSL_SERVER))
 		return HUSH_E_CRYPTO;
@@ -174,7 +180,7 @@ ctx_trust(SSL_CTX *ctx, X509 *ca, bool server)
 }
 
 static SSL_CTX *
-ctx_new(bool server, X509 *cert, EVP_PKEY *key, X509 *ca)
+ctx_new(bool server, X509 *cert, EVP_PKEY *key, X509 *chain, STACK_OF(X509) *roots)
 {
 	SSL_CTX *ctx;
 
@@ -184,7 +190,8 @@ ctx_new(bool server, X509 *cert, EVP_PKEY *key, X509 *ca)
 	    !SSL_CTX_use_certificate(ctx, cert) ||
 	    !SSL_CTX_use_PrivateKey(ctx, key) ||
 	    !SSL_CTX_check_private_key(ctx) ||
-	    ctx_trust(ctx, ca, server) != 0) {
+	    (chain != NULL && !SSL_CTX_add1_chain_cert(ctx, chain)) ||
+	    ctx_trust(ctx, roots, server) != 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -259,29 +266,64 @@ copy_id(char dst[HUSH_ID_LEN + 1], const char *src)
 	dst[HUSH_ID_LEN] = '\0';
 }
 
-/* The CA side of an identity: parse, check it is a CA, keep its PEM. */
+static void
+roots_free(STACK_OF(X509) *roots)
+{
+	sk_X509_pop_free(roots, X509_free);
+}
+
+/*
+ * The trust side of an identity: every certificate of the bundle is a CA
+ * (x509_bundle_count() already held each to one strict PEM certificate);
+ * keep the bundle's bytes, as peers and joiners are given them.
+ */
 static int
-ident_alloc(const char *ca_pem, size_t ca_len, struct tls_ident **out, X509 **ca,
-    char *why, size_t whylen)
+ident_alloc(const char *ca_pem, size_t ca_len, struct tls_ident **out,
+    STACK_OF(X509) **roots, char *why, size_t whylen)
 {
 	struct x509_cert_info cainfo;
 	struct tls_ident *id;
+	size_t n, i, len;
+	char *one;
+	X509 *x;
 	int r;
 
 	*out = NULL;
-	*ca = NULL;
-	if ((r = x509_cert_info(ca_pem, ca_len, &cainfo)) != 0 || !cainfo.is_ca) {
-		snprintf(why, whylen, "the cluster CA certificate is not a CA certificate");
-		return r != 0 ? r : HUSH_E_INVAL;
+	*roots = NULL;
+	if ((r = x509_bundle_count(ca_pem, ca_len, &n)) != 0) {
+		snprintf(why, whylen, "the cluster CA certificates are not 1 to %d PEM "
+		    "certificates (%s)", X509_BUNDLE_MAX, hush_strerror(r));
+		return r;
+	}
+	if ((*roots = sk_X509_new_null()) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return HUSH_E_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if ((r = x509_bundle_get(ca_pem, ca_len, i, &one, &len)) != 0)
+			goto fail;
+		r = x509_cert_info(one, len, &cainfo);
+		x = r == 0 && cainfo.is_ca ? pem_x509(one, len) : NULL;
+		free(one);
+		if (r != 0 || !cainfo.is_ca) {
+			snprintf(why, whylen, "the cluster CA certificate %zu of %zu is not a "
+			    "CA certificate", i + 1, n);
+			r = r != 0 ? r : HUSH_E_INVAL;
+			goto fail;
+		}
+		if (x == NULL || !sk_X509_push(*roots, x)) {
+			X509_free(x);
+			r = HUSH_E_NOMEM;
+			goto fail;
+		}
 	}
 	if ((id = calloc(1, sizeof(*id))) == NULL ||
-	    (id->ca_pem = malloc(ca_len + 1)) == NULL ||
-	    (*ca = pem_x509(ca_pem, ca_len)) == NULL) {
+	    (id->ca_pem = malloc(ca_len + 1)) == NULL) {
 		if (id != NULL)
 			free(id->ca_pem);
 		free(id);
-		snprintf(why, whylen, "out of memory");
-		return HUSH_E_NOMEM;
+		r = HUSH_E_NOMEM;
+		goto fail;
 	}
 	memcpy(id->ca_pem, ca_pem, ca_len);
 	id->ca_pem[ca_len] = '\0';
@@ -289,6 +331,66 @@ ident_alloc(const char *ca_pem, size_t ca_len, struct tls_ident **out, X509 **ca
 	id->refs = 1;
 	*out = id;
 	return 0;
+ fail:
+	if (r == HUSH_E_NOMEM)
+		snprintf(why, whylen, "out of memory");
+	roots_free(*roots);
+	*roots = NULL;
+	return r;
+}
+
+/*
+ * What we present after our leaf: nothing, or one CA certificate (a
+ * rotation's cross-signed root, an external CA's intermediate).  The
+ * check that it links our leaf to a root we trust is ident_finish()'s.
+ */
+static int
+ident_chain(struct tls_ident *id, const char *chain_pem, size_t chain_len, X509 **chain,
+    char *why, size_t whylen)
+{
+	struct x509_cert_info info;
+	size_t n;
+
+	*chain = NULL;
+	if (chain_pem == NULL || chain_len == 0)
+		return 0;
+	if (x509_bundle_count(chain_pem, chain_len, &n) != 0 || n != 1 ||
+	    x509_cert_info(chain_pem, chain_len, &info) != 0 || !info.is_ca) {
+		snprintf(why, whylen, "the chain this node presents is not one CA "
+		    "certificate");
+		return HUSH_E_INVAL;
+	}
+	if ((id->chain_pem = malloc(chain_len + 1)) == NULL ||
+	    (*chain = pem_x509(chain_pem, chain_len)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return HUSH_E_NOMEM;
+	}
+	memcpy(id->chain_pem, chain_pem, chain_len);
+	id->chain_pem[chain_len] = '\0';
+	id->chain_len = chain_len;
+	return 0;
+}
+
+/* leaf then chain, as one PEM text for x509_verify_chain(). */
+static char *
+pem_join(const char *leaf, size_t leaf_len, const char *chain, size_t chain_len,
+    size_t *len)
+{
+	char *s;
+
+	if ((s = malloc(leaf_len + chain_len + 2)) == NULL)
+		return NULL;
+	memcpy(s, leaf, leaf_len);
+	*len = leaf_len;
+	if (chain_len > 0) {
+		/* A PEM without its final newline must not run into the next. */
+		if (leaf_len > 0 && leaf[leaf_len - 1] != '\n')
+			s[(*len)++] = '\n';
+		memcpy(s + *len, chain, chain_len);
+		*len += chain_len;
+	}
+	s[*len] = '\0';
+	return s;
 }
 
 /*
@@ -296,19 +398,27 @@ ident_alloc(const char *ca_pem, size_t ca_len, struct tls_ident **out, X509 **ca
  * never presents what the others would refuse.
  */
 static int
-ident_finish(struct tls_ident *id, X509 *ca, const char *cert_pem, size_t cert_len,
-    X509 *cert, EVP_PKEY *pkey, char *why, size_t whylen)
+ident_finish(struct tls_ident *id, STACK_OF(X509) *roots, const char *cert_pem,
+    size_t cert_len, X509 *cert, EVP_PKEY *pkey, X509 *chain, char *why, size_t whylen)
 {
 	struct x509_cert_info info;
-	char vwhy[256];
+	char vwhy[256], *full;
+	size_t full_len;
 	int r;
 
 	if ((r = x509_cert_info(cert_pem, cert_len, &info)) != 0) {
 		snprintf(why, whylen, "this node's certificate cannot be parsed");
 		return r;
 	}
-	if ((r = x509_verify(cert_pem, cert_len, id->ca_pem, id->ca_len,
-	    (int64_t)time(NULL), vwhy, sizeof(vwhy))) != 0) {
+	if ((full = pem_join(cert_pem, cert_len, id->chain_pem, id->chain_len,
+	    &full_len)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return HUSH_E_NOMEM;
+	}
+	r = x509_verify_chain(full, full_len, id->ca_pem, id->ca_len, (int64_t)time(NULL),
+	    NULL, vwhy, sizeof(vwhy));
+	free(full);
+	if (r != 0) {
 		snprintf(why, whylen, "this node's certificate is not valid for the "
 		    "cluster CA: %s", vwhy);
 		return r;
@@ -323,8 +433,8 @@ ident_finish(struct tls_ident *id, X509 *ca, const char *cert_pem, size_t cert_l
 	copy_id(id->node_id, info.subject.cn);
 	copy_id(id->cluster_id, info.subject.o);
 	id->role = (uint8_t)x509_ou_role(info.subject.ou);
-	if ((id->server = ctx_new(true, cert, pkey, ca)) == NULL ||
-	    (id->client = ctx_new(false, cert, pkey, ca)) == NULL) {
+	if ((id->server = ctx_new(true, cert, pkey, chain, roots)) == NULL ||
+	    (id->client = ctx_new(false, cert, pkey, chain, roots)) == NULL) {
 		snprintf(why, whylen, "cannot set up TLS: %s",
 		    ERR_reason_error_string(ERR_peek_last_error()) != NULL ?
 		    ERR_reason_error_string(ERR_peek_last_error()) : "unknown error");
@@ -335,16 +445,18 @@ ident_finish(struct tls_ident *id, X509 *ca, const char *cert_pem, size_t cert_l
 
 int
 tls_ident_new(const char *cert_pem, size_t cert_len, const struct secbuf *key,
-    const char *ca_pem, size_t ca_len, struct tls_ident **out, char *why,
-    size_t whylen)
+    const char *chain_pem, size_t chain_len, const char *ca_pem, size_t ca_len,
+    struct tls_ident **out, char *why, size_t whylen)
 {
+	STACK_OF(X509) *roots = NULL;
 	struct tls_ident *id = NULL;
 	EVP_PKEY *pkey = NULL;
-	X509 *cert = NULL, *ca = NULL;
+	X509 *cert = NULL, *chain = NULL;
 	int r;
 
 	*out = NULL;
-	if ((r = ident_alloc(ca_pem, ca_len, &id, &ca, why, whylen)) != 0)
+	if ((r = ident_alloc(ca_pem, ca_len, &id, &roots, why, whylen)) != 0 ||
+	    (r = ident_chain(id, chain_pem, chain_len, &chain, why, whylen)) != 0)
 		goto out;
 	if (!x509_cert_matches_key(cert_pem, cert_len, key)) {
 		snprintf(why, whylen, "this node's certificate does not match its key");
@@ -360,14 +472,16 @@ tls_ident_new(const char *cert_pem, size_t cert_len, const struct secbuf *key,
 		r = HUSH_E_FORMAT;
 		goto out;
 	}
-	if ((r = ident_finish(id, ca, cert_pem, cert_len, cert, pkey, why, whylen)) != 0)
+	if ((r = ident_finish(id, roots, cert_pem, cert_len, cert, pkey, chain, why,
+	    whylen)) != 0)
 		goto out;
 	*out = id;
 	id = NULL;
  out:
 	tls_ident_unref(id);
 	X509_free(cert);
-	X509_free(ca);
+	X509_free(chain);
+	roots_free(roots);
 	EVP_PKEY_free(pkey);
 	ERR_clear_error();
 	return r;
@@ -377,8 +491,9 @@ int
 tls_ident_new_ca(const struct tls_ident *old, const char *ca_pem, size_t ca_len,
     struct tls_ident **out, char *why, size_t whylen)
 {
+	STACK_OF(X509) *roots = NULL;
 	struct tls_ident *id = NULL;
-	X509 *ca = NULL, *cert;
+	X509 *cert, *chain = NULL;
 	EVP_PKEY *pkey;
 	char *pem = NULL, *mem;
 	BIO *bio = NULL;
@@ -386,7 +501,9 @@ tls_ident_new_ca(const struct tls_ident *old, const char *ca_pem, size_t ca_len,
 	int r;
 
 	*out = NULL;
-	if ((r = ident_alloc(ca_pem, ca_len, &id, &ca, why, whylen)) != 0)
+	/* The chain stays: only the roots we trust change. */
+	if ((r = ident_alloc(ca_pem, ca_len, &id, &roots, why, whylen)) != 0 ||
+	    (r = ident_chain(id, old->chain_pem, old->chain_len, &chain, why, whylen)) != 0)
 		goto out;
 	r = HUSH_E_CRYPTO;
 	/* The contexts hold the only copy of our key: take it from there. */
@@ -397,7 +514,8 @@ tls_ident_new_ca(const struct tls_ident *old, const char *ca_pem, size_t ca_len,
 		snprintf(why, whylen, "cannot reuse this node's certificate");
 		goto out;
 	}
-	if ((r = ident_finish(id, ca, pem, (size_t)n, cert, pkey, why, whylen)) != 0)
+	if ((r = ident_finish(id, roots, pem, (size_t)n, cert, pkey, chain, why,
+	    whylen)) != 0)
 		goto out;
 	*out = id;
 	id = NULL;
@@ -405,7 +523,8 @@ tls_ident_new_ca(const struct tls_ident *old, const char *ca_pem, size_t ca_len,
 	tls_ident_unref(id);
 	free(pem);
 	BIO_free(bio);
-	X509_free(ca);
+	X509_free(chain);
+	roots_free(roots);
 	ERR_clear_error();
 	return r;
 }
@@ -447,6 +566,7 @@ tls_ident_unref(struct tls_ident *id)
 	SSL_CTX_free(id->server);
 	SSL_CTX_free(id->client);
 	free(id->ca_pem);
+	free(id->chain_pem);
 	free(id);
 }
 
@@ -472,16 +592,58 @@ tls_peer_pem(SSL *ssl, size_t *len)
 	return s;
 }
 
+static int
+bio_put_x509(BIO *bio, X509 *x)
+{
+	return PEM_write_bio_X509(bio, x) ? 0 : HUSH_E_CRYPTO;
+}
+
+char *
+tls_peer_chain_pem(SSL *ssl, size_t *len)
+{
+	X509 *leaf = SSL_get0_peer_certificate(ssl), *x;
+	STACK_OF(X509) *sent = SSL_get_peer_cert_chain(ssl);
+	BIO *bio;
+	char *mem, *s = NULL;
+	long n;
+	int i, r;
+
+	*len = 0;
+	if (leaf == NULL || (bio = BIO_new(BIO_s_mem())) == NULL)
+		return NULL;
+	/*
+	 * A client's chain as OpenSSL keeps it lacks the leaf, a server's
+	 * starts with it: the leaf first either way, then the rest in the
+	 * order the peer sent them.
+	 */
+	r = bio_put_x509(bio, leaf);
+	for (i = 0; r == 0 && sent != NULL && i < sk_X509_num(sent); i++) {
+		x = sk_X509_value(sent, i);
+		if (i == 0 && X509_cmp(x, leaf) == 0)
+			continue;
+		r = bio_put_x509(bio, x);
+	}
+	if (r == 0 && (n = BIO_get_mem_data(bio, &mem)) > 0 && n <= X509_MAX_CERT_PEM &&
+	    (s = malloc((size_t)n + 1)) != NULL) {
+		memcpy(s, mem, (size_t)n);
+		s[n] = '\0';
+		*len = (size_t)n;
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return s;
+}
+
 int
 tls_peer_check(SSL *ssl, const struct tls_ident *id, struct peer_ident *peer,
     char *why, size_t whylen)
 {
 	struct x509_cert_info info;
 	STACK_OF(X509) *chain;
-	char *pem = NULL, vwhy[256];
-	size_t len;
+	char *pem = NULL, *sent = NULL, vwhy[256];
+	size_t len, sent_len;
 	long vr;
-	int r = HUSH_E_AUTH;
+	int n, r = HUSH_E_AUTH;
 
 	memset(peer, 0, sizeof(*peer));
 	if (SSL_get0_peer_certificate(ssl) == NULL) {
@@ -493,16 +655,26 @@ tls_peer_check(SSL *ssl, const struct tls_ident *id, struct peer_ident *peer,
 		    "CA: %s", X509_verify_cert_error_string(vr));
 		goto out;
 	}
-	/* Leaf and anchor, nothing in between, whatever the peer sent along. */
-	if ((chain = SSL_get0_verified_chain(ssl)) == NULL || sk_X509_num(chain) != 2) {
-		snprintf(why, whylen, "certificate is not signed directly by the cluster CA");
+	/* Leaf and root, or leaf, one intermediate and root: nothing longer. */
+	if ((chain = SSL_get0_verified_chain(ssl)) == NULL ||
+	    (n = sk_X509_num(chain)) < 2 || n > 3) {
+		snprintf(why, whylen, "certificate does not verify: the chain is longer "
+		    "than root -> intermediate -> leaf");
 		goto out;
 	}
-	/* The same policy the rest of hush applies to node certificates. */
-	if ((pem = tls_peer_pem(ssl, &len)) == NULL ||
-	    x509_verify(pem, len, id->ca_pem, id->ca_len, (int64_t)time(NULL),
-	    vwhy, sizeof(vwhy)) != 0) {
-		snprintf(why, whylen, "%s", pem == NULL ? "certificate cannot be read" : vwhy);
+	/*
+	 * The same policy the rest of hush applies to node certificates, over
+	 * what the peer sent: the leaf and at most one intermediate.
+	 */
+	if ((sent = tls_peer_chain_pem(ssl, &sent_len)) == NULL ||
+	    x509_verify_chain(sent, sent_len, id->ca_pem, id->ca_len, (int64_t)time(NULL),
+	    peer->issuer_spki, vwhy, sizeof(vwhy)) != 0) {
+		snprintf(why, whylen, "%s", sent == NULL ? "certificate cannot be read" : vwhy);
+		goto out;
+	}
+	/* Identity from the leaf alone: never from what came after it. */
+	if ((pem = tls_peer_pem(ssl, &len)) == NULL) {
+		snprintf(why, whylen, "certificate cannot be read");
 		goto out;
 	}
 	if (x509_cert_info(pem, len, &info) != 0) {
@@ -530,8 +702,28 @@ tls_peer_check(SSL *ssl, const struct tls_ident *id, struct peer_ident *peer,
 	}
 	r = 0;
  out:
+	if (r != 0 && r != HUSH_E_PERM)
+		memset(peer, 0, sizeof(*peer));
 	free(pem);
+	free(sent);
 	ERR_clear_error();
+	return r;
+}
+
+int
+tls_peer_still_trusted(SSL *ssl, const struct tls_ident *id, char *why, size_t whylen)
+{
+	char *sent;
+	size_t len;
+	int r;
+
+	if ((sent = tls_peer_chain_pem(ssl, &len)) == NULL) {
+		snprintf(why, whylen, "its certificate cannot be read");
+		return HUSH_E_AUTH;
+	}
+	r = x509_verify_chain(sent, len, id->ca_pem, id->ca_len, (int64_t)time(NULL),
+	    NULL, why, whylen);
+	free(sent);
 	return r;
 }
 

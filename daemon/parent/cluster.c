@@ -21,6 +21,7 @@
 #include "net/net.h"
 #include "net_calls.h"
 #include "parent.h"
+#include "node_sign.h"
 #include "pki_calls.h"
 #include "raft_proc_calls.h"
 #include "store_calls.h"
@@ -504,7 +505,7 @@ renew_role_read(struct op *op, int status, const struct wire_msg *reply, const c
 	req = (struct pki_issue_req){ .csr = rs->csr, .csrlen = rs->csrlen,
 	    .node_id = rs->peer, .role = rs->manager ? ROLE_MANAGER : ROLE_WORKER,
 	    .cluster_id = p->node.cluster_id, .lifetime = p->settings.cert_expiry };
-	if ((r = pki_issue(op, &req, &rs->cert, renew_signed)) != 0) {
+	if ((r = node_sign(op, &req, &rs->cert, renew_signed)) != 0) {
 		cluster_peer_error(x, r, NULL);
 		op_free(op);
 	}

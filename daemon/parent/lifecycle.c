@@ -12,6 +12,7 @@
 #include "err.h"
 #include "keyring.h"
 #include "log.h"
+#include "node_sign.h"
 #include "parent.h"
 #include "pki_calls.h"
 #include "raft_proc_calls.h"
@@ -60,6 +61,9 @@ store_part_reset(struct store_part *s)
 void
 cluster_settings_reset(struct cluster_settings *s)
 {
+	free(s->extca_url);
+	free(s->extca_cacert);
+	free(s->ca_root);
 	memset(s, 0, sizeof(*s));
 	s->ca = PKI_NO_CA;
 }
@@ -125,6 +129,13 @@ cluster_read(struct op *op, int status, const struct wire_msg *reply, const char
 	}
 	p->settings.autolock = x->cluster.autolock;
 	p->settings.cert_expiry = x->cluster.cert_expiry;
+	/* Without the key here an external CA signs: node_sign() asks it. */
+	if (node_sign_set_extca(p, x->cluster.ca_key.len == 0 ? x->cluster.extca_url : NULL,
+	    x->cluster.extca_cacert, x->cluster.ca_cert) != 0) {
+		log_warn("cannot keep the external CA's settings: out of memory");
+		op_free(op);
+		return;
+	}
 	/* The same op waits for pki now; the digest comes back in its ctx. */
 	if ((r = pki_ca_load(op, (const uint8_t *)x->cluster.ca_cert, x->cluster.ca_certlen,
 	    x->cluster.ca_key.p, x->cluster.ca_key.len, x->digest, ca_loaded)) != 0) {

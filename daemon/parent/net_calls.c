@@ -14,14 +14,26 @@
 int
 net_reload(struct parent *p, const char *cert, const struct secbuf *key)
 {
+	const struct net_reload_req req = { .cert = cert, .key = key };
+
+	return net_reload_full(p, &req);
+}
+
+int
+net_reload_full(struct parent *p, const struct net_reload_req *req)
+{
 	struct wire_enc e;
 	int r;
 
 	wire_enc_init(&e, NET_RELOAD, child_next_id(&p->net), 65536);
-	if (cert != NULL) {
-		wire_put_str(&e, T_CERT, cert);
-		wire_put_bytes(&e, T_NODE_KEY, key->p, key->len);
+	if (req->cert != NULL) {
+		wire_put_str(&e, T_CERT, req->cert);
+		wire_put_bytes(&e, T_NODE_KEY, req->key->p, req->key->len);
+		if (req->chain != NULL)
+			wire_put_str(&e, T_CA_CHAIN, req->chain);
 	}
+	if (req->ca != NULL)
+		wire_put_str(&e, T_CA_CERT, req->ca);
 	for (size_t i = 0; i < p->view.nremoved; i++)
 		wire_put_str(&e, T_PEER_ID, p->view.removed[i]);
 	r = child_call(&p->net, &e, -1, NULL, NULL);
@@ -44,6 +56,8 @@ net_start(struct op *op, const struct net_start_req *req, op_done_cb cb)
 	wire_put_bytes(&e, T_NODE_KEY, req->key->p, req->key->len);
 	wire_put_str(&e, T_CA_CERT, req->ca);
 	wire_put_str(&e, T_LISTEN_ADDR, req->listen);
+	if (req->chain != NULL)
+		wire_put_str(&e, T_CA_CHAIN, req->chain);
 	r = op_call(&p->net, &e, -1, op, NULL, NULL, cb);
 	wire_enc_free(&e);
 	return r;
@@ -81,6 +95,7 @@ net_join_result_clear(struct net_join_result *res)
 {
 	free(res->cert);
 	free(res->ca);
+	free(res->chain);
 	free(res->dek_sealed);
 	free(res->kek_sealed);
 	memset(res, 0, sizeof(*res));
@@ -122,6 +137,12 @@ join_decode(struct op *op, const struct wire_msg *m, void *out, char *why, size_
 		net_join_result_clear(res);
 		snprintf(why, whylen, "the manager's answer is incomplete");
 		return HUSH_E_PROTO;
+	}
+	if ((caf = wire_find(m, T_CA_CHAIN, 0)) != NULL &&
+	    (res->chain = strndup((const char *)caf->val, caf->len)) == NULL) {
+		net_join_result_clear(res);
+		snprintf(why, whylen, "%s", hush_strerror(HUSH_E_NOMEM));
+		return HUSH_E_NOMEM;
 	}
 	if ((r = copy_bytes(m, T_DEK, &res->dek_sealed, &res->dek_sealed_len)) != 0 ||
 	    (r = copy_bytes(m, T_KEK, &res->kek_sealed, &res->kek_sealed_len)) != 0) {
@@ -167,6 +188,8 @@ net_join_serve_answer(struct parent *p, uint32_t req_id, const struct net_join_g
 	wire_put_str(&e, T_NODE_ID, g->node_id);
 	wire_put_str(&e, T_CLUSTER_ID, g->cluster_id);
 	wire_put_str(&e, T_CERT, g->cert);
+	if (g->chain != NULL)
+		wire_put_str(&e, T_CA_CHAIN, g->chain);
 	wire_put_u8(&e, T_ROLE, g->role);
 	wire_put_i64(&e, T_CERT_NOT_AFTER, g->cert_not_after);
 	for (size_t i = 0; i < g->nmanagers; i++) {
@@ -188,4 +211,53 @@ net_peer_answer(struct parent *p, uint32_t req_id, const uint8_t *frame, size_t 
 	wire_enc_init(&e, NET_PEER_REQUEST | MSG_REPLY, req_id, WIRE_MAX_MSG);
 	wire_put_bytes(&e, T_PAYLOAD, frame, len);
 	child_answer(&p->net, &e, -1);
+}
+
+void
+net_extca_result_clear(struct net_extca_result *res)
+{
+	free(res->cert);
+	free(res->chain);
+	res->cert = res->chain = NULL;
+}
+
+static int
+extca_signed(struct op *op, const struct wire_msg *reply, void *arg, char *why,
+    size_t whylen)
+{
+	struct net_extca_result *out = arg;
+	const struct wire_field *f;
+
+	/* the schema requires T_CERT and bounds both */
+	if ((f = wire_find(reply, T_CERT, 0)) == NULL ||
+	    (out->cert = strndup((const char *)f->val, f->len)) == NULL) {
+		snprintf(why, whylen, "the net process answered without a certificate");
+		return HUSH_E_PROTO;
+	}
+	if ((f = wire_find(reply, T_CA_CHAIN, 0)) != NULL &&
+	    (out->chain = strndup((const char *)f->val, f->len)) == NULL) {
+		net_extca_result_clear(out);
+		return HUSH_E_NOMEM;
+	}
+	return 0;
+}
+
+int
+net_extca_sign(struct op *op, const struct net_extca_req *req, struct net_extca_result *out,
+    op_done_cb cb)
+{
+	struct parent *p = op->p;
+	struct wire_enc e;
+	int r;
+
+	wire_enc_init(&e, NET_EXTCA_SIGN, child_next_id(&p->net), 40000);
+	wire_put_str(&e, T_EXTCA_URL, req->url);
+	wire_put_str(&e, T_EXTCA_CACERT, req->cacert);
+	wire_put_bytes(&e, T_CSR, req->csr, req->csrlen);
+	wire_put_str(&e, T_SUBJ_CN, req->cn);
+	wire_put_str(&e, T_SUBJ_OU, req->ou);
+	wire_put_str(&e, T_SUBJ_O, req->o);
+	r = op_call(&p->net, &e, -1, op, extca_signed, out, cb);
+	wire_enc_free(&e);
+	return r;
 }

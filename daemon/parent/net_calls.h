@@ -30,8 +30,9 @@ struct net_start_req {
 	int			 role;		/* ROLE_MANAGER or ROLE_WORKER */
 	const char		*cert;		/* PEM */
 	const struct secbuf	*key;		/* the node key, PKCS#8 DER */
-	const char		*ca;		/* PEM */
+	const char		*ca;		/* PEM: the trust bundle, 1 or more roots */
 	const char		*listen;	/* host:port */
+	const char		*chain;		/* PEM presented after cert; NULL: none */
 };
 
 __attribute__((warn_unused_result))
@@ -70,7 +71,8 @@ struct net_join_result {
 	uint8_t		 role;
 	int64_t		 cert_not_after;
 	char		*cert;			/* PEM, malloc'd */
-	char		*ca;			/* PEM, malloc'd */
+	char		*ca;			/* PEM, malloc'd: the trust bundle */
+	char		*chain;			/* PEM to present after cert, malloc'd; NULL: none */
 	/* The cluster's DEK and KEK sealed to this node's sealing key;
 	 * NULL when the manager sent none (a worker; no autolock). */
 	uint8_t		*dek_sealed, *kek_sealed;
@@ -91,6 +93,7 @@ struct net_join_grant {
 	const char	*node_id;
 	const char	*cluster_id;
 	const char	*cert;			/* PEM */
+	const char	*chain;			/* PEM presented after cert; NULL: none */
 	uint8_t		 role;
 	int64_t		 cert_not_after;
 	size_t		 nmanagers;		/* managers' addresses and ids, paired */
@@ -122,5 +125,44 @@ int	net_join(struct op *op, const struct net_join_req *req, struct net_join_resu
  */
 __attribute__((warn_unused_result))
 int	net_reload(struct parent *p, const char *cert, const struct secbuf *key);
+
+/*
+ * net_reload() with all of it: cert and key as there (cert NULL:
+ * unchanged), the chain to present after cert (only with cert; NULL:
+ * none), and a new trust bundle (ca NULL: unchanged).  After a new bundle
+ * net closes the connections of peers that no longer verify against it.
+ */
+struct net_reload_req {
+	const char		*cert;
+	const struct secbuf	*key;
+	const char		*chain;
+	const char		*ca;
+};
+
+__attribute__((warn_unused_result))
+int	net_reload_full(struct parent *p, const struct net_reload_req *req);
+
+/*
+ * NET_EXTCA_SIGN: the external CA at url signs csr for this subject, over
+ * TLS that must verify against cacert (PEM; the cluster's root when the
+ * operator gave no other).  The answer is only shaped: node_sign.c checks
+ * it before anything uses it.
+ */
+struct net_extca_req {
+	const char	*url;
+	const char	*cacert;
+	const uint8_t	*csr;			/* DER */
+	size_t		 csrlen;
+	const char	*cn, *ou, *o;
+};
+struct net_extca_result {
+	char		*cert;			/* PEM, the leaf; malloc'd */
+	char		*chain;			/* PEM, what the CA sent after it, or NULL */
+};
+void	net_extca_result_clear(struct net_extca_result *res);
+
+__attribute__((warn_unused_result))
+int	net_extca_sign(struct op *op, const struct net_extca_req *req,
+	    struct net_extca_result *out, op_done_cb cb);
 
 #endif

@@ -8,6 +8,11 @@
  *   5. the cluster record is committed            (CMD_CLUSTER_INIT)
  *   6. node.json is written: from now on the node is initialized
  *
+ * With an external CA (--external-ca, --ca-cert) step 1 loads the root the
+ * operator gave into pki, without a key, and step 2's CSR goes to that CA
+ * through net (node_sign.c); the cluster record keeps the CA's URL, and no
+ * root key exists anywhere in the cluster.
+ *
  * A failure before step 6 rolls back what was written, so init can simply
  * be run again.
  */
@@ -18,15 +23,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfssl.h"
 #include "disk_space.h"
 #include "err.h"
 #include "join_token.h"
 #include "log.h"
+#include "node_sign.h"
 #include "parent.h"
 #include "pki/pki.h"
 #include "pki_calls.h"
 #include "raft/raft_proc.h"
 #include "store_calls.h"
+#include "x509.h"
 
 struct init_ctx {
 	uint8_t		 req_id[16];
@@ -38,6 +46,9 @@ struct init_ctx {
 	struct secbuf	 node_key;
 	struct secbuf	 kek;
 	uint8_t		 worker[16], manager[16];
+	/* an external CA signs: its URL and the PEM its TLS chains to (or NULL) */
+	char		*extca_url;
+	char		*extca_cacert;
 };
 
 static void
@@ -49,6 +60,8 @@ init_ctx_free(void *arg)
 	pki_cert_clear(&x->cert);
 	secbuf_free(&x->node_key);
 	secbuf_free(&x->kek);
+	free(x->extca_url);
+	free(x->extca_cacert);
 	sodium_memzero(x, sizeof(*x));
 	free(x);
 }
@@ -123,7 +136,9 @@ init_raft_ready(struct op *op, int status, const struct wire_msg *reply, const c
 		return;
 	}
 	c = (struct new_cluster){ .req_id = x->req_id, .cluster_id = p->node.cluster_id,
-	    .ca_cert = x->ca.cert, .ca_key = &x->ca.key, .worker_secret = x->worker,
+	    .ca_cert = x->ca.cert, .ca_key = x->extca_url == NULL ? &x->ca.key : NULL,
+	    .extca_url = x->extca_url, .extca_cacert = x->extca_cacert,
+	    .worker_secret = x->worker,
 	    .manager_secret = x->manager, .cert_expiry = x->expiry,
 	    .kek = x->autolock ? &x->kek : NULL, .node_id = p->node.node_id,
 	    .advertise = p->node.advertise, .seal_pub = x->seal_pub };
@@ -190,6 +205,58 @@ init_ca_created(struct op *op, int status, const struct wire_msg *reply, const c
 		init_fail(op, r, why);
 }
 
+/*
+ * --external-ca: the root it issues under (T_CA_CERT, a CA certificate
+ * valid now) and where it is; never a root key.  The root's digest is
+ * the join tokens' digest, as for a root hush makes.
+ */
+static int
+init_external(struct init_ctx *x, const struct wire_msg *m, char *why, size_t whylen)
+{
+	const struct wire_field *url = wire_find(m, T_EXTCA_URL, 0);
+	const struct wire_field *ca = wire_find(m, T_CA_CERT, 0);
+	const struct wire_field *cab = wire_find(m, T_EXTCA_CACERT, 0);
+	struct x509_cert_info info;
+	struct cfssl_url u;
+	int64_t now = parent_now();
+	int r;
+
+	if (url == NULL) {
+		if (ca == NULL && wire_find(m, T_CA_KEY, 0) == NULL)
+			return 0;
+		snprintf(why, whylen, "an operator's own root (--ca-cert with --ca-key) is "
+		    "not supported by this hushd: use --external-ca, or neither");
+		return HUSH_E_INVAL;
+	}
+	if (wire_find(m, T_CA_KEY, 0) != NULL) {
+		snprintf(why, whylen, "--ca-key cannot go with --external-ca: the external CA "
+		    "holds the root's key, and it must never enter the cluster");
+		return HUSH_E_INVAL;
+	}
+	if (ca == NULL) {
+		snprintf(why, whylen, "--external-ca needs --ca-cert: the root certificate "
+		    "the external CA issues under");
+		return HUSH_E_INVAL;
+	}
+	if ((x->extca_url = strndup((const char *)url->val, url->len)) == NULL ||
+	    (x->ca.cert = strndup((const char *)ca->val, ca->len)) == NULL ||
+	    (cab != NULL && (x->extca_cacert = strndup((const char *)cab->val,
+	    cab->len)) == NULL))
+		return HUSH_E_NOMEM;
+	if ((r = cfssl_url_parse(x->extca_url, &u, why, whylen)) != 0)
+		return r;
+	if (x509_cert_info(x->ca.cert, strlen(x->ca.cert), &info) != 0 || !info.is_ca) {
+		snprintf(why, whylen, "--ca-cert is not one PEM CA certificate");
+		return HUSH_E_INVAL;
+	}
+	if (info.not_before > now || info.not_after <= now) {
+		snprintf(why, whylen, "--ca-cert is not valid now (it is valid from %lld to "
+		    "%lld)", (long long)info.not_before, (long long)info.not_after);
+		return HUSH_E_INVAL;
+	}
+	return join_token_digest_pem(x->ca.cert, strlen(x->ca.cert), x->ca.digest);
+}
+
 void
 op_init(struct op *op, const struct wire_msg *m)
 {
@@ -221,6 +288,10 @@ op_init(struct op *op, const struct wire_msg *m)
 		op_error(op, HUSH_E_RANGE, "--cert-expiry must be between 1h and 3650d");
 		return;
 	}
+	if ((r = init_external(x, m, why, sizeof(why))) != 0) {
+		op_error(op, r, why);
+		return;
+	}
 	if ((r = setup_addresses(p, m, why, sizeof(why))) != 0) {
 		op_error(op, r, why);
 		return;
@@ -239,6 +310,14 @@ op_init(struct op *op, const struct wire_msg *m)
 		randombytes_buf(x->kek.p, 32);
 	}
 	(void)node_event(p, NE_SETUP_BEGIN);
+	if (x->extca_url != NULL) {
+		/* pki learns the root alone; the external CA signs this node's certificate */
+		if ((r = node_sign_set_extca(p, x->extca_url, x->extca_cacert, x->ca.cert)) != 0 ||
+		    (r = pki_ca_load(op, (const uint8_t *)x->ca.cert, strlen(x->ca.cert), NULL,
+		    0, x->ca.digest, init_ca_created)) != 0)
+			init_fail(op, r, "the pki process is not available");
+		return;
+	}
 	if ((r = pki_ca_create(op, &x->ca, init_ca_created)) != 0)
 		init_fail(op, r, "the pki process is not available");
 }

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "net_calls.h"
 #include "parent.h"
+#include "node_sign.h"
 #include "pki_calls.h"
 #include "store_calls.h"
 #include "x509.h"
@@ -271,8 +272,8 @@ serve_checked(struct op *op, int status, const struct wire_msg *reply, const cha
 	req = (struct pki_issue_req){ .csr = x->csr, .csrlen = x->csrlen,
 	    .node_id = x->node_id, .role = x->role, .cluster_id = p->node.cluster_id,
 	    .lifetime = x->cluster.cert_expiry };
-	if ((r = pki_issue(op, &req, &x->cert, serve_signed)) != 0)
-		serve_fail(op, r, "the pki process is not available");
+	if ((r = node_sign(op, &req, &x->cert, serve_signed)) != 0)
+		serve_fail(op, r, "no CA can sign for this node now");
 }
 
 void

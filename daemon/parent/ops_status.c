@@ -53,6 +53,11 @@ status_reply(struct op *op, const struct raft_status *raft)
 			snprintf(notice, sizeof(notice), "this node is cut off from the "
 			    "cluster: %.*s", (int)sizeof(notice) - 40, p->view.net_refused);
 			wire_put_str(&e, T_STATUS_TEXT, notice);
+		} else if (p->settings.extca_error[0] != '\0') {
+			/* until it signs again: joins and renewals wait on it */
+			snprintf(notice, sizeof(notice), "the external CA cannot sign: %s",
+			    p->settings.extca_error);
+			wire_put_str(&e, T_STATUS_TEXT, notice);
 		}
 	}
 	if (raft != NULL) {

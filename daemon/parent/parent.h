@@ -190,6 +190,16 @@ struct cluster_settings {
 	bool			 have_digest;
 	/* a sealing key made at start, not yet in the node table (seal_key.c) */
 	bool			 seal_key_unregistered;
+	/*
+	 * The cluster's external CA (node_sign.c), from the cluster record:
+	 * its URL, the PEM its TLS certificate must chain to, and the root
+	 * it issues under; all NULL when this cluster's pki holds the key.
+	 * extca_error: its last failure, shown by status until it signs again.
+	 */
+	char			*extca_url;
+	char			*extca_cacert;
+	char			*ca_root;
+	char			 extca_error[200];
 };
 void	cluster_settings_reset(struct cluster_settings *s);
 

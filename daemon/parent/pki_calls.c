@@ -29,7 +29,20 @@ pki_cert_clear(struct pki_cert *cert)
 {
 	free(cert->pem);
 	cert->pem = NULL;
+	free(cert->chain);
+	cert->chain = NULL;
 	cert->not_after = 0;
+}
+
+void
+pki_rotation_clear(struct pki_rotation *rot)
+{
+	free(rot->next);
+	rot->next = NULL;
+	free(rot->cross);
+	rot->cross = NULL;
+	secbuf_free(&rot->next_key);
+	sodium_memzero(rot->spki, sizeof(rot->spki));
 }
 
 /* Sends e to pki and frees it, whatever happens. */
@@ -89,6 +102,12 @@ issued(struct op *op, const struct wire_msg *reply, void *arg, char *why,
 		snprintf(why, whylen, "the pki process answered without a certificate");
 		return HUSH_E_PROTO;
 	}
+	if ((f = wire_find(reply, T_CA_CHAIN, 0)) != NULL &&
+	    (out->chain = strndup((const char *)f->val, f->len)) == NULL) {
+		pki_cert_clear(out);
+		snprintf(why, whylen, "out of memory for the certificate's chain");
+		return HUSH_E_NOMEM;
+	}
 	return 0;
 }
 
@@ -127,13 +146,80 @@ ca_loaded(struct op *op, const struct wire_msg *reply, void *arg, char *why,
 }
 
 int
-pki_ca_load(struct op *op, const uint8_t *cert, size_t certlen, const uint8_t *key,
-    size_t keylen, uint8_t digest[32], op_done_cb cb)
+pki_ca_load_state(struct op *op, const struct pki_ca_state *st, uint8_t digest[32],
+    op_done_cb cb)
 {
 	struct wire_enc e;
 
 	wire_enc_init(&e, PKI_CA_LOAD, child_next_id(&op->p->pki), PKI_MAX_MSG);
-	wire_put_bytes(&e, T_CA_CERT, cert, certlen);
-	wire_put_bytes(&e, T_CA_KEY, key, keylen);
+	wire_put_bytes(&e, T_CA_CERT, st->cert, st->certlen);
+	if (st->key != NULL)
+		wire_put_bytes(&e, T_CA_KEY, st->key, st->keylen);
+	if (st->next != NULL)
+		wire_put_bytes(&e, T_CA_NEXT, st->next, st->nextlen);
+	if (st->next_key != NULL)
+		wire_put_bytes(&e, T_CA_NEXT_KEY, st->next_key, st->next_keylen);
+	if (st->cross != NULL)
+		wire_put_bytes(&e, T_CA_CROSS, st->cross, st->crosslen);
+	if (st->phase != CA_PHASE_NONE)
+		wire_put_u8(&e, T_CA_PHASE, st->phase);
 	return pki_send(op, &e, ca_loaded, digest, cb);
+}
+
+int
+pki_ca_load(struct op *op, const uint8_t *cert, size_t certlen, const uint8_t *key,
+    size_t keylen, uint8_t digest[32], op_done_cb cb)
+{
+	struct pki_ca_state st;
+
+	memset(&st, 0, sizeof(st));
+	st.cert = cert;
+	st.certlen = certlen;
+	st.key = key;
+	st.keylen = keylen;
+	return pki_ca_load_state(op, &st, digest, cb);
+}
+
+static int
+rotated(struct op *op, const struct wire_msg *reply, void *arg, char *why,
+    size_t whylen)
+{
+	struct pki_rotation *out = arg;
+	const struct wire_field *f;
+	const uint8_t *b;
+	size_t len;
+
+	/* The schema requires the next root and a 32-byte digest. */
+	if ((f = wire_find(reply, T_CA_NEXT, 0)) == NULL ||
+	    (out->next = strndup((const char *)f->val, f->len)) == NULL ||
+	    wire_get_bytes(reply, T_DIGEST, &b, &len) != 0 || len != sizeof(out->spki))
+		goto bad;
+	memcpy(out->spki, b, sizeof(out->spki));
+	if ((f = wire_find(reply, T_CA_NEXT_KEY, 0)) != NULL &&
+	    secbuf_dup(&out->next_key, f->val, f->len) != 0)
+		goto bad;
+	if ((f = wire_find(reply, T_CA_CROSS, 0)) != NULL &&
+	    (out->cross = strndup((const char *)f->val, f->len)) == NULL)
+		goto bad;
+	return 0;
+ bad:
+	pki_rotation_clear(out);
+	snprintf(why, whylen, "the pki process answered without a rotation");
+	return HUSH_E_PROTO;
+}
+
+int
+pki_ca_rotate(struct op *op, const struct pki_rotate_req *req, struct pki_rotation *out,
+    op_done_cb cb)
+{
+	struct wire_enc e;
+
+	wire_enc_init(&e, PKI_CA_ROTATE, child_next_id(&op->p->pki), PKI_MAX_MSG);
+	wire_put_i64(&e, T_NOW, parent_now());
+	wire_put_u64(&e, T_LIFETIME, req->lifetime ? req->lifetime : PKI_CA_LIFETIME);
+	if (req->cert != NULL)
+		wire_put_bytes(&e, T_CA_CERT, req->cert, req->certlen);
+	if (req->key != NULL)
+		wire_put_bytes(&e, T_CA_KEY, req->key, req->keylen);
+	return pki_send(op, &e, rotated, out, cb);
 }

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "net_calls.h"
 #include "parent.h"
+#include "node_sign.h"
 #include "pki_calls.h"
 #include "raft/raft_proc.h"
 #include "x509.h"
@@ -32,6 +33,15 @@ struct renew_ctx {
 
 static bool renewing;
 static int64_t renew_at;
+/*
+ * After a failed renewal (a CA that does not answer, say), the next try
+ * waits this long, doubling up to RENEW_RETRY_MAX: the certificate still
+ * has at least a fifth of its life, and a CA that is down should not be
+ * asked every tick.
+ */
+#define RENEW_RETRY_MIN		2
+#define RENEW_RETRY_MAX		120
+static int64_t retry_delay;
 
 int64_t
 parent_now(void)
@@ -193,6 +203,15 @@ renew_done(struct op *op, int status, const char *cert, const struct wire_msg *r
 		    hush_strerror(status));
 	else
 		install(op->ctx, cert, reply);
+	/* installed: renew_schedule() moved renew_at on; a promotion keeps asking */
+	if (renew_at != 1 && renew_at <= parent_now()) {
+		retry_delay = retry_delay == 0 ? RENEW_RETRY_MIN :
+		    retry_delay * 2 > RENEW_RETRY_MAX ? RENEW_RETRY_MAX : retry_delay * 2;
+		renew_at = parent_now() + retry_delay;
+		log_info("will retry the certificate renewal in %lld s", (long long)retry_delay);
+	} else if (renew_at != 1) {
+		retry_delay = 0;
+	}
 	op_free(op);
 }
 
@@ -239,7 +258,7 @@ ask(struct op *op, const uint8_t *csr, size_t csrlen)
 		req = (struct pki_issue_req){ .csr = csr, .csrlen = csrlen,
 		    .node_id = p->node.node_id, .role = ROLE_MANAGER,
 		    .cluster_id = p->node.cluster_id, .lifetime = p->settings.cert_expiry };
-		return pki_issue(op, &req, &x->cert, signed_locally);
+		return node_sign(op, &req, &x->cert, signed_locally);
 	}
 	if (p->view.nmanagers == 0)
 		return HUSH_E_UNAVAIL;

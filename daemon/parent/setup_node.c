@@ -14,6 +14,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "parent.h"
+#include "node_sign.h"
 #include "pki_calls.h"
 #include "x509.h"
 
@@ -57,10 +58,10 @@ setup_issue(struct op *op, struct secbuf *node_key, struct pki_cert *cert, uint6
 	req = (struct pki_issue_req){ .csr = csr, .csrlen = csrlen,
 	    .node_id = p->node.node_id, .role = ROLE_MANAGER,
 	    .cluster_id = p->node.cluster_id, .lifetime = expiry };
-	r = pki_issue(op, &req, cert, cb);
+	r = node_sign(op, &req, cert, cb);
 	free(csr);
 	if (r != 0)
-		snprintf(why, whylen, "the pki process is not available");
+		snprintf(why, whylen, "no CA can sign for this node now");
 	return r;
 }
 

@@ -42,6 +42,8 @@ cluster_record_clear(struct cluster_record *c)
 {
 	free(c->ca_cert);
 	secbuf_free(&c->ca_key);
+	free(c->extca_url);
+	free(c->extca_cacert);
 	sodium_memzero(c, sizeof(*c));
 }
 
@@ -62,16 +64,21 @@ cluster_decoded(struct op *op, const struct wire_msg *reply, void *arg, char *wh
     size_t whylen)
 {
 	struct cluster_record *out = arg;
-	const struct wire_field *cert;
+	const struct wire_field *cert, *f;
 	const uint8_t *key;
 	size_t keylen;
 
-	/* The schema requires all but the KEK. */
+	/* The schema requires all but the KEK and the CA's key or external CA. */
 	if (wire_get_str(reply, T_CLUSTER_ID, out->cluster_id, sizeof(out->cluster_id)) != 0 ||
 	    (cert = wire_find(reply, T_CA_CERT, 0)) == NULL ||
 	    (out->ca_cert = strndup((const char *)cert->val, cert->len)) == NULL ||
-	    wire_get_bytes(reply, T_CA_KEY, &key, &keylen) != 0 ||
-	    secbuf_dup(&out->ca_key, key, keylen) != 0 ||
+	    (wire_get_bytes(reply, T_CA_KEY, &key, &keylen) == 0 &&
+	    secbuf_dup(&out->ca_key, key, keylen) != 0) ||
+	    ((f = wire_find(reply, T_EXTCA_URL, 0)) != NULL &&
+	    (out->extca_url = strndup((const char *)f->val, f->len)) == NULL) ||
+	    ((f = wire_find(reply, T_EXTCA_CACERT, 0)) != NULL &&
+	    (out->extca_cacert = strndup((const char *)f->val, f->len)) == NULL) ||
+	    (out->ca_key.len == 0 && out->extca_url == NULL) ||
 	    get_fixed(reply, T_WORKER_SECRET, out->worker_secret,
 	    sizeof(out->worker_secret)) != 0 ||
 	    get_fixed(reply, T_MANAGER_SECRET, out->manager_secret,
@@ -109,7 +116,12 @@ store_cluster_init(struct op *op, const struct new_cluster *c, op_done_cb cb)
 	wire_put_bytes(&cmd, T_REQ_ID, c->req_id, HUSH_REQ_ID_LEN);
 	wire_put_str(&cmd, T_CLUSTER_ID, c->cluster_id);
 	wire_put_str(&cmd, T_CA_CERT, c->ca_cert);
-	wire_put_bytes(&cmd, T_CA_KEY, c->ca_key->p, c->ca_key->len);
+	if (c->ca_key != NULL)
+		wire_put_bytes(&cmd, T_CA_KEY, c->ca_key->p, c->ca_key->len);
+	if (c->extca_url != NULL)
+		wire_put_str(&cmd, T_EXTCA_URL, c->extca_url);
+	if (c->extca_cacert != NULL)
+		wire_put_str(&cmd, T_EXTCA_CACERT, c->extca_cacert);
 	wire_put_bytes(&cmd, T_WORKER_SECRET, c->worker_secret, 16);
 	wire_put_bytes(&cmd, T_MANAGER_SECRET, c->manager_secret, 16);
 	wire_put_u64(&cmd, T_CERT_EXPIRY, c->cert_expiry);

@@ -45,7 +45,9 @@ struct cluster_record {
 	char		 cluster_id[HUSH_ID_LEN + 1];
 	char		*ca_cert;		/* PEM, NUL-terminated, malloc'd */
 	size_t		 ca_certlen;
-	struct secbuf	 ca_key;		/* PKCS#8 DER */
+	struct secbuf	 ca_key;		/* PKCS#8 DER; empty: an external CA holds it */
+	char		*extca_url;		/* that CA's, or NULL; malloc'd */
+	char		*extca_cacert;		/* PEM its TLS must chain to, or NULL */
 	uint8_t		 worker_secret[16];	/* the join tokens' secret halves */
 	uint8_t		 manager_secret[16];
 	uint64_t	 cert_expiry;		/* seconds */
@@ -62,7 +64,9 @@ struct new_cluster {
 	const uint8_t		*req_id;	/* HUSH_REQ_ID_LEN bytes */
 	const char		*cluster_id;
 	const char		*ca_cert;	/* PEM */
-	const struct secbuf	*ca_key;
+	const struct secbuf	*ca_key;	/* NULL: an external CA holds it */
+	const char		*extca_url;	/* then its URL */
+	const char		*extca_cacert;	/* and the PEM its TLS chains to, or NULL */
 	const uint8_t		*worker_secret;	/* 16 bytes each */
 	const uint8_t		*manager_secret;
 	uint64_t		 cert_expiry;

@@ -13,12 +13,23 @@
 #include "secbuf.h"
 #include "x509.h"
 
-static const uint16_t pki_requests[] = { PKI_CA_CREATE, PKI_CA_LOAD, PKI_ISSUE, 0 };
+static const uint16_t pki_requests[] = {
+	PKI_CA_CREATE, PKI_CA_LOAD, PKI_ISSUE, PKI_CA_ROTATE, 0
+};
 
-/* The CA this process signs with; empty until created or loaded. */
-static struct secbuf ca_key = SECBUF_INIT;
-static char *ca_cert;
-static size_t ca_cert_len;
+/*
+ * The CA this process signs with, empty until created or loaded; during
+ * a rotation also the next root, the current root's cross-signature of
+ * it and the phase, which says which of the two signs (enum ca_phase).
+ */
+static struct pki_root cur = { .pem = NULL, .len = 0, .key = SECBUF_INIT };
+static struct pki_root nxt = { .pem = NULL, .len = 0, .key = SECBUF_INIT };
+static char *cross;
+static size_t cross_len;
+static uint8_t phase = CA_PHASE_NONE;
+
+#define WHY_EXTERNAL \
+	"this cluster's CA is external: an external CA signs its certificates"
 
 static void pki_main(int fd);
 
@@ -36,12 +47,23 @@ const struct child_desc pki_child = {
 };
 
 static void
+root_clear(struct pki_root *root)
+{
+	secbuf_free(&root->key);
+	free(root->pem);
+	root->pem = NULL;
+	root->len = 0;
+}
+
+static void
 ca_forget(void)
 {
-	secbuf_free(&ca_key);
-	free(ca_cert);
-	ca_cert = NULL;
-	ca_cert_len = 0;
+	root_clear(&cur);
+	root_clear(&nxt);
+	free(cross);
+	cross = NULL;
+	cross_len = 0;
+	phase = CA_PHASE_NONE;
 }
 
 static int
@@ -50,7 +72,7 @@ reply_digest(struct wire_enc *e)
 	uint8_t digest[32];
 	int r;
 
-	if ((r = join_token_digest_pem(ca_cert, ca_cert_len, digest)) != 0)
+	if ((r = join_token_digest_pem(cur.pem, cur.len, digest)) != 0)
 		return r;
 	wire_put_bytes(e, T_DIGEST, digest, sizeof(digest));
 	return 0;
@@ -67,48 +89,129 @@ do_ca_create(const struct wire_msg *m, struct wire_enc *e, char *why, size_t why
 	    wire_get_u64(m, T_LIFETIME, &lifetime) != 0)
 		return HUSH_E_PROTO;
 	ca_forget();
-	if ((r = x509_ca_create(now, lifetime, &ca_key, &ca_cert, &ca_cert_len)) != 0) {
+	if ((r = x509_ca_create(now, lifetime, &cur.key, &cur.pem, &cur.len)) != 0) {
 		snprintf(why, whylen, "cannot create the root CA");
 		return r;
 	}
-	wire_put_str(e, T_CA_CERT, ca_cert);
-	wire_put_bytes(e, T_CA_KEY, ca_key.p, ca_key.len);
+	wire_put_str(e, T_CA_CERT, cur.pem);
+	wire_put_bytes(e, T_CA_KEY, cur.key.p, cur.key.len);
 	log_info("created a new root CA");
 	return reply_digest(e);
+}
+
+/* An optional PEM field, copied out NUL-terminated (NULL when absent). */
+static int
+pem_take(const struct wire_msg *m, uint16_t tag, char **pem, size_t *len)
+{
+	const struct wire_field *f = wire_find(m, tag, 0);
+
+	*pem = NULL;
+	*len = 0;
+	if (f == NULL)
+		return 0;
+	if (memchr(f->val, '\0', f->len) != NULL)
+		return HUSH_E_PROTO;
+	if ((*pem = strndup((const char *)f->val, f->len)) == NULL)
+		return HUSH_E_NOMEM;
+	*len = f->len;
+	return 0;
+}
+
+/* A root's certificate and optional key, out of the cert and key tags. */
+static int
+root_take(const struct wire_msg *m, uint16_t cert_tag, uint16_t key_tag,
+    struct pki_root *root)
+{
+	const struct wire_field *kf;
+	int r;
+
+	if ((r = pem_take(m, cert_tag, &root->pem, &root->len)) != 0)
+		return r;
+	if ((kf = wire_find(m, key_tag, 0)) == NULL)
+		return 0;
+	return secbuf_dup(&root->key, kf->val, kf->len);
+}
+
+/* The checks of a root the store holds: a CA, with its own key if any. */
+static int
+root_check(const struct pki_root *root, const char *what, const char *cert_tag,
+    const char *key_tag, char *why, size_t whylen)
+{
+	struct x509_cert_info info;
+
+	if (x509_cert_info(root->pem, root->len, &info) != 0 || !info.is_ca) {
+		snprintf(why, whylen, "the stored %s (%s) is not a CA certificate",
+		    what, cert_tag);
+		return HUSH_E_CORRUPT;
+	}
+	if (root->key.len > 0 &&
+	    !x509_ca_matches_key(root->pem, root->len, &root->key)) {
+		snprintf(why, whylen, "the stored %s key (%s) does not match its "
+		    "certificate", what, key_tag);
+		return HUSH_E_CORRUPT;
+	}
+	return 0;
+}
+
+/*
+ * The whole CA state as the store holds it.  Anything that does not hang
+ * together (a key of another certificate, a cross-signed certificate that
+ * is not the current root's word for the next one) is refused, and pki
+ * then holds nothing: it signs with the store's CA or not at all.
+ */
+static int
+ca_load(const struct wire_msg *m, char *why, size_t whylen)
+{
+	char cross_why[256];
+	int r;
+
+	if ((r = root_take(m, T_CA_CERT, T_CA_KEY, &cur)) != 0 ||
+	    (r = root_take(m, T_CA_NEXT, T_CA_NEXT_KEY, &nxt)) != 0 ||
+	    (r = pem_take(m, T_CA_CROSS, &cross, &cross_len)) != 0)
+		return r;
+	if (wire_find(m, T_CA_PHASE, 0) != NULL &&
+	    wire_get_u8(m, T_CA_PHASE, &phase) != 0)
+		return HUSH_E_PROTO;
+	if (cur.pem == NULL)
+		return HUSH_E_PROTO;	/* the schema requires it */
+	if ((r = root_check(&cur, "root CA", "T_CA_CERT", "T_CA_KEY", why,
+	    whylen)) != 0)
+		return r;
+	if (phase != CA_PHASE_NONE && phase != CA_PHASE_TRUST &&
+	    phase != CA_PHASE_RENEW) {
+		snprintf(why, whylen, "the stored rotation phase (T_CA_PHASE) %u "
+		    "is unknown", phase);
+		return HUSH_E_CORRUPT;
+	}
+	if (nxt.pem == NULL) {
+		if (nxt.key.len > 0 || cross != NULL || phase != CA_PHASE_NONE) {
+			snprintf(why, whylen, "the stored rotation has no next "
+			    "root (T_CA_NEXT)");
+			return HUSH_E_CORRUPT;
+		}
+		return 0;
+	}
+	if ((r = root_check(&nxt, "next root", "T_CA_NEXT", "T_CA_NEXT_KEY",
+	    why, whylen)) != 0)
+		return r;
+	if (cross != NULL && x509_ca_check_cross(cross, cross_len, cur.pem,
+	    cur.len, nxt.pem, nxt.len, cross_why, sizeof(cross_why)) != 0) {
+		snprintf(why, whylen, "the stored cross-signed certificate "
+		    "(T_CA_CROSS) is wrong: %s", cross_why);
+		return HUSH_E_CORRUPT;
+	}
+	return 0;
 }
 
 static int
 do_ca_load(const struct wire_msg *m, struct wire_enc *e, char *why, size_t whylen)
 {
-	const uint8_t *key;
-	size_t keylen;
-	struct x509_cert_info info;
-	char *pem;
 	int r;
 
-	if ((pem = malloc(16384 + 1)) == NULL)
-		return HUSH_E_NOMEM;
-	if (wire_get_str(m, T_CA_CERT, pem, 16384 + 1) != 0 ||
-	    wire_get_bytes(m, T_CA_KEY, &key, &keylen) != 0) {
-		free(pem);
-		return HUSH_E_PROTO;
-	}
-	if ((r = x509_cert_info(pem, strlen(pem), &info)) != 0 || !info.is_ca) {
-		snprintf(why, whylen, "the stored root CA certificate is not a CA certificate");
-		free(pem);
-		return r != 0 ? r : HUSH_E_CORRUPT;
-	}
 	ca_forget();
-	if ((r = secbuf_dup(&ca_key, key, keylen)) != 0) {
-		free(pem);
-		return r;
-	}
-	ca_cert = pem;
-	ca_cert_len = strlen(pem);
-	if (!x509_cert_matches_key(ca_cert, ca_cert_len, &ca_key)) {
+	if ((r = ca_load(m, why, whylen)) != 0) {
 		ca_forget();
-		snprintf(why, whylen, "the stored root CA key does not match its certificate");
-		return HUSH_E_CORRUPT;
+		return r;
 	}
 	return reply_digest(e);
 }
@@ -118,6 +221,7 @@ do_issue(const struct wire_msg *m, struct wire_enc *e, char *why, size_t whylen)
 {
 	struct x509_subject subj;
 	struct x509_cert_info info;
+	const struct pki_root *signer;
 	const uint8_t *csr;
 	size_t csrlen, certlen;
 	int64_t now;
@@ -125,8 +229,14 @@ do_issue(const struct wire_msg *m, struct wire_enc *e, char *why, size_t whylen)
 	char *cert = NULL;
 	int r;
 
-	if (ca_cert == NULL) {
+	if (cur.pem == NULL) {
 		snprintf(why, whylen, "no root CA is loaded");
+		return HUSH_E_UNAVAIL;
+	}
+	/* In a rotation's RENEW phase the next root issues: nodes move to it. */
+	signer = phase == CA_PHASE_RENEW && nxt.pem != NULL ? &nxt : &cur;
+	if (signer->key.len == 0) {
+		snprintf(why, whylen, WHY_EXTERNAL);
 		return HUSH_E_UNAVAIL;
 	}
 	memset(&subj, 0, sizeof(subj));
@@ -146,13 +256,16 @@ do_issue(const struct wire_msg *m, struct wire_enc *e, char *why, size_t whylen)
 		snprintf(why, whylen, "unknown node role '%s'", subj.ou);
 		return HUSH_E_INVAL;
 	}
-	r = x509_csr_sign(csr, csrlen, &ca_key, ca_cert, ca_cert_len, &subj, now,
-	    lifetime, &cert, &certlen, why, whylen);
+	r = x509_csr_sign(csr, csrlen, &signer->key, signer->pem, signer->len,
+	    &subj, now, lifetime, &cert, &certlen, why, whylen);
 	if (r != 0)
 		return r;
 	if ((r = x509_cert_info(cert, certlen, &info)) == 0) {
 		wire_put_str(e, T_CERT, cert);
 		wire_put_i64(e, T_CERT_NOT_AFTER, info.not_after);
+		/* Nodes that trust only the current root need the way to it. */
+		if (signer == &nxt && cross != NULL)
+			wire_put_str(e, T_CA_CHAIN, cross);
 	}
 	free(cert);
 	return r;
@@ -230,6 +343,9 @@ pki_main(int fd)
 			break;
 		case PKI_ISSUE:
 			r = do_issue(m, &e, why, sizeof(why));
+			break;
+		case PKI_CA_ROTATE:
+			r = pki_rotate(m, &cur, &e, why, sizeof(why));
 			break;
 		default:
 			fatal("unhandled request type 0x%04x", m->hdr.type);

@@ -62,6 +62,8 @@ cluster_free(struct store_cluster *c)
 {
 	free(c->ca_cert);
 	secbuf_free(&c->ca_key);
+	free(c->extca_url);
+	free(c->extca_cacert);
 	secbuf_free(&c->tokens);
 	secbuf_free(&c->kek);
 	memset(c, 0, sizeof(*c));
@@ -449,6 +451,30 @@ get_secbuf(const struct wire_msg *m, uint16_t tag, struct secbuf *out)
 	return secbuf_dup(out, p, len);
 }
 
+/*
+ * The root's key, or the external CA that holds it (URL, and the PEM its
+ * TLS must chain to when it is not the root): a record has one or the
+ * other.
+ */
+static int
+get_ca_key_or_extca(const struct wire_msg *m, struct store_cluster *c)
+{
+	const struct wire_field *f;
+	int r;
+
+	if (wire_find(m, T_CA_KEY, 0) != NULL && (r = get_secbuf(m, T_CA_KEY, &c->ca_key)) != 0)
+		return r;
+	if ((f = wire_find(m, T_EXTCA_URL, 0)) != NULL &&
+	    (c->extca_url = strndup((const char *)f->val, f->len)) == NULL)
+		return HUSH_E_NOMEM;
+	if ((f = wire_find(m, T_EXTCA_CACERT, 0)) != NULL &&
+	    (c->extca_cacert = strndup((const char *)f->val, f->len)) == NULL)
+		return HUSH_E_NOMEM;
+	if ((c->ca_key.len == 0) == (c->extca_url == NULL))
+		return HUSH_E_PROTO;
+	return 0;
+}
+
 static int
 apply_cluster_init(struct store *s, const struct wire_msg *m, char *why, size_t whylen)
 {
@@ -474,10 +500,16 @@ apply_cluster_init(struct store *s, const struct wire_msg *m, char *why, size_t 
 	}
 	certlen = cert->len;
 	if ((c->ca_cert = malloc(certlen + 1)) == NULL ||
-	    (r = get_secbuf(m, T_CA_KEY, &c->ca_key)) != 0 ||
 	    (r = secbuf_alloc(&c->tokens, 32)) != 0) {
 		cluster_free(c);
 		return HUSH_E_NOMEM;
+	}
+	if ((r = get_ca_key_or_extca(m, c)) != 0) {
+		cluster_free(c);
+		if (r == HUSH_E_PROTO)
+			snprintf(why, whylen, "a cluster needs its root's key or an external CA, "
+			    "and not both");
+		return r;
 	}
 	memcpy(c->ca_cert, cert->val, certlen);
 	c->ca_cert[certlen] = '\0';
@@ -713,7 +745,12 @@ put_cluster(struct wire_enc *e, const struct store_cluster *c)
 {
 	wire_put_str(e, T_CLUSTER_ID, c->id);
 	wire_put_str(e, T_CA_CERT, c->ca_cert);
-	wire_put_bytes(e, T_CA_KEY, c->ca_key.p, c->ca_key.len);
+	if (c->ca_key.len > 0)
+		wire_put_bytes(e, T_CA_KEY, c->ca_key.p, c->ca_key.len);
+	if (c->extca_url != NULL)
+		wire_put_str(e, T_EXTCA_URL, c->extca_url);
+	if (c->extca_cacert != NULL)
+		wire_put_str(e, T_EXTCA_CACERT, c->extca_cacert);
 	wire_put_bytes(e, T_WORKER_SECRET, c->tokens.p, 16);
 	wire_put_bytes(e, T_MANAGER_SECRET, c->tokens.p + 16, 16);
 	wire_put_u64(e, T_CERT_EXPIRY, c->cert_expiry);
@@ -952,8 +989,9 @@ restore_cluster(struct store *s, const struct wire_msg *m)
 		return HUSH_E_NOMEM;
 	memcpy(c->ca_cert, cert->val, cert->len);
 	c->ca_cert[cert->len] = '\0';
-	if ((r = get_secbuf(m, T_CA_KEY, &c->ca_key)) != 0 ||
-	    (r = secbuf_alloc(&c->tokens, 32)) != 0)
+	if ((r = get_ca_key_or_extca(m, c)) != 0)
+		return r == HUSH_E_PROTO ? HUSH_E_CORRUPT : r;
+	if ((r = secbuf_alloc(&c->tokens, 32)) != 0)
 		return r;
 	if (wire_get_bytes(m, T_WORKER_SECRET, &p, &len) != 0)
 		return HUSH_E_CORRUPT;

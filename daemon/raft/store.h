@@ -53,7 +53,9 @@ struct store_cluster {
 	bool		 present;
 	char		 id[HUSH_ID_LEN + 1];
 	char		*ca_cert;
-	struct secbuf	 ca_key;
+	struct secbuf	 ca_key;	/* empty: an external CA holds it */
+	char		*extca_url;	/* that CA (T_EXTCA_URL), or NULL */
+	char		*extca_cacert;	/* PEM its TLS chains to, or NULL */
 	struct secbuf	 tokens;	/* worker secret || manager secret */
 	uint64_t	 cert_expiry;
 	bool		 autolock;

@@ -132,6 +132,11 @@ digest_cluster(struct digest_ctx *c, const struct store_cluster *x)
 	put_str(&h, x->id);
 	put_str(&h, x->ca_cert);
 	put_bytes(&h, x->ca_key.p, x->ca_key.len);
+	/* only where there is one: a cluster without keeps the digest it had */
+	if (x->extca_url != NULL) {
+		put_str(&h, x->extca_url);
+		put_str(&h, x->extca_cacert != NULL ? x->extca_cacert : "");
+	}
 	put_bytes(&h, x->tokens.p, x->tokens.len);
 	put_u64(&h, x->cert_expiry);
 	put_u64(&h, x->autolock);

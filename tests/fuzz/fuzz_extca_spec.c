@@ -1,7 +1,8 @@
 /*
  * hushctl's --external-ca parser on arbitrary text.  On success the URL
  * is what hushd may be sent (https://, a host, no path, nothing a
- * terminal would obey, within T_EXTCA_URL's bound) and appears in the
+ * terminal would obey, within T_EXTCA_URL's bound, and what hushd's own
+ * cfssl_url_parse() takes) and appears in the
  * input as key url's value; on failure a printable message and nothing
  * left in the result.
  * hushctl's sources are not in libhush.a, so the parser is compiled in here.
@@ -17,14 +18,18 @@ static void
 accepted_url(const char *url, const char *input)
 {
 	size_t len = strlen(url), i;
-	char *needle;
+	struct cfssl_url u;
+	char *needle, d[512];
 
 	if (len <= strlen("https://") || len > EXTCA_URL_MAX ||
 	    strncmp(url, "https://", 8) != 0)
 		abort();
 	for (i = 8; i < len; i++)
-		if (url[i] <= 0x20 || url[i] >= 0x7f || strchr("/?#@,", url[i]) != NULL)
+		if (url[i] <= 0x20 || url[i] >= 0x7f || strchr("?#@,", url[i]) != NULL ||
+		    (url[i] == '/' && i + 1 < len))
 			abort();
+	if (cfssl_url_parse(url, &u, d, sizeof(d)) != 0)
+		abort();
 	if ((needle = malloc(len + 5)) == NULL)
 		abort();
 	memcpy(needle, "url=", 4);

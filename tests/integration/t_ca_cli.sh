@@ -48,7 +48,7 @@ expect_rc "init: --ca-cert without a key or an external CA" 2 \
     "give --ca-key, or --external-ca for a root whose key an external CA holds" \
     hc u init --ca-cert "$C"
 expect_rc "init: --ca-key with --external-ca" 2 \
-    "--ca-key and --external-ca exclude each other" \
+    "--ca-key cannot go with --external-ca" \
     hc u init --ca-cert "$C" --ca-key "$K" --external-ca "$EXT"
 expect_rc "init: --external-ca without --ca-cert" 2 \
     "--external-ca needs --ca-cert" hc u init --external-ca "$EXT"
@@ -102,7 +102,7 @@ expect_rc "ca --rotate: --ca-key without --ca-cert" 2 "--ca-key needs --ca-cert"
 expect_rc "ca --rotate: --ca-cert without a key" 2 \
     "give --ca-key, or --external-ca for a root whose key an external CA holds" \
     hc u ca --rotate --ca-cert "$C"
-expect_rc "ca --rotate: --ca-key with --external-ca" 2 "exclude each other" \
+expect_rc "ca --rotate: --ca-key with --external-ca" 2 "cannot go with --external-ca" \
     hc u ca --rotate --ca-cert "$C" --ca-key "$K" --external-ca "$EXT"
 expect_rc "ca --rotate: a malformed --external-ca" 2 "url must start with https://" \
     hc u ca --rotate --ca-cert "$C" --external-ca "protocol=cfssl,url=ca"

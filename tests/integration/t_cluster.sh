@@ -27,7 +27,7 @@ chc 1 join-token --rotate worker >/dev/null
 expect_fail "a rotated token is refused" "invalid join token" cjoin 6 "$WT"
 foreign="HUSHTKN-1-$(printf '%050d' 7)-$(printf '%s' "$WT" | awk -F- '{print $4}')"
 expect_fail "a token for another CA is refused before it is sent" \
-    "remote CA does not match the join token" cjoin 6 "$foreign"
+    "the cluster's CA does not match the join token" cjoin 6 "$foreign"
 eq "nothing was added by the refused joins" "$before" "$(chc 1 node ls -q | sort)"
 
 # membership as every manager sees it

@@ -7,6 +7,7 @@
  * that the *manager* refuses them too.
  *
  *	hush-probe --state-dir DIR --connect HOST:PORT [--trust-ca-of DIR2]
+ *	    [--present FILE]
  *	    [--no-seal] (heartbeat | query-secrets | create-secret NAME |
  *	    force-new-cluster NODE_ID)
  *	hush-probe --state-dir DIR --connect HOST:PORT sweep
@@ -36,6 +37,11 @@
  * DIR2/certificates/ca.crt.  It lets a node of another cluster get past its
  * own check of the server, so the refusal a test sees is the server's.
  * Without it the server must pass tls_peer_check() like any peer.
+ *
+ * --present presents the PEM certificates in FILE instead of DIR's node.crt:
+ * a leaf for the node key of DIR and whatever chain should follow it, sent
+ * as they are, unchecked here, so that a test sees what the *manager* makes
+ * of chains a node would never present (an unknown root, two intermediates).
  *
  * Exit status and the line on stderr:
  *	0  "ok" on stdout: the manager accepted the request
@@ -118,7 +124,7 @@ static noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: hush-probe --state-dir DIR --connect HOST:PORT "
-	    "[--trust-ca-of DIR] [--no-seal]\n"
+	    "[--trust-ca-of DIR] [--present FILE] [--no-seal]\n"
 	    "                  (heartbeat | query-secrets | create-secret NAME |\n"
 	    "                   force-new-cluster NODE_ID)\n"
 	    "       hush-probe --state-dir DIR --connect HOST:PORT sweep\n"
@@ -182,7 +188,8 @@ load_ident(const char *dir)
 		    r == HUSH_E_LOCKED ? " (sealed by autolock; the probe needs an "
 		    "unsealed key file)" : "");
 	probe_dek = dek;
-	r = tls_ident_new(cert, strlen(cert), &key, ca, strlen(ca), &id, why, sizeof(why));
+	r = tls_ident_new(cert, strlen(cert), &key, NULL, 0, ca, strlen(ca), &id, why,
+	    sizeof(why));
 	secbuf_free(&key);
 	free(cert);
 	free(ca);
@@ -209,6 +216,34 @@ trust_ca_of(struct tls_ident *id, const char *dir)
 	X509_free(x);
 	BIO_free(bio);
 	free(pem);
+}
+
+/*
+ * Present file's certificates in place of the node's own: the first is the
+ * leaf (it must carry the node key already loaded), the rest its chain.
+ */
+static void
+present_file(struct tls_ident *id, const char *file)
+{
+	BIO *bio;
+	X509 *x;
+	int n = 0;
+
+	if ((bio = BIO_new_file(file, "r")) == NULL)
+		die(EXIT_LOCAL, "cannot read %s", file);
+	SSL_CTX_clear_chain_certs(id->client);
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (n++ == 0 ? !SSL_CTX_use_certificate(id->client, x) ||
+		    !SSL_CTX_check_private_key(id->client) :
+		    !SSL_CTX_add1_chain_cert(id->client, x))
+			die(EXIT_LOCAL, "%s: certificate %d cannot be presented with the "
+			    "node key", file, n);
+		X509_free(x);
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	if (n == 0)
+		die(EXIT_LOCAL, "%s holds no certificate", file);
 }
 
 /* ---- the connection ------------------------------------------------------ */
@@ -737,6 +772,7 @@ main(int argc, char **argv)
 {
 	static struct wire_msg m;	/* big: keep it off the stack */
 	const char *dir = NULL, *addr = NULL, *trust = NULL, *cmd = NULL, *name = NULL;
+	const char *present = NULL;
 	struct tls_ident *id;
 	struct wire_enc req;
 	struct node_state ns;
@@ -775,6 +811,8 @@ main(int argc, char **argv)
 			addr = v;
 		else if (strcmp(argv[i - 1], "--trust-ca-of") == 0)
 			trust = v;
+		else if (strcmp(argv[i - 1], "--present") == 0)
+			present = v;
 		else if (strcmp(argv[i - 1], "--forbid-text") == 0)
 			forbid_add(v, v, strlen(v));
 		else if (strcmp(argv[i - 1], "--forbid-key") == 0) {
@@ -805,6 +843,8 @@ main(int argc, char **argv)
 	id = load_ident(dir);
 	if (trust != NULL)
 		trust_ca_of(id, trust);
+	if (present != NULL)
+		present_file(id, present);
 
 	if (strcmp(cmd, "sweep") == 0) {
 		BIO *bio;

@@ -1460,7 +1460,7 @@ test_join_wrong_digest(void **state)
 	id = send_join(&jp, addrA, &j);
 	assert_int_equal(take_reply(&jp, id, NET_JOIN, &cm, &wm, detail, sizeof(detail)),
 	    HUSH_E_AUTH);
-	assert_string_equal(detail, "remote CA does not match the join token");
+	assert_string_equal(detail, "the cluster's CA does not match the join token");
 	chan_msg_free(&cm);
 	/* The request never left the joiner. */
 	expect_quiet(&pA);

@@ -61,6 +61,11 @@ test_extca_good(void **state)
 	assert_int_equal(extca_spec_parse("protocol=cfssl,url=https://10.0.0.9",
 	    &sp, why, sizeof(why)), 0);
 	assert_string_equal(sp.url, "https://10.0.0.9");
+
+	/* A "/" after HOST[:PORT] is no path: hushd's parser takes it too. */
+	assert_int_equal(extca_spec_parse("protocol=cfssl,url=https://ca:8888/",
+	    &sp, why, sizeof(why)), 0);
+	assert_string_equal(sp.url, "https://ca:8888/");
 }
 
 static void
@@ -75,18 +80,25 @@ test_extca_refused(void **state)
 	refused("protocol=cfssl,cacert=/x", "url is required");
 	refused("protocol=acme,url=https://ca", "protocol 'acme' is not supported (only cfssl)");
 	refused("protocol=CFSSL,url=https://ca", "not supported");
-	refused("protocol=cfssl,url=http://ca", "url must start with https://");
+	refused("protocol=cfssl,url=http://ca", "url must start with https://: "
+	    "hush reaches an external CA only over TLS");
 	refused("protocol=cfssl,url=ca:8888", "url must start with https://");
 	refused("protocol=cfssl,url=HTTPS://ca", "url must start with https://");
 	refused("protocol=cfssl,url=https://", "url has no host");
 	refused("protocol=cfssl,url=https://:8888", "url has no host");
 	refused("protocol=cfssl,url=https://ca/api/v1/cfssl/sign", "without a path");
-	refused("protocol=cfssl,url=https://ca/", "without a path");
 	refused("protocol=cfssl,url=https://ca?x=1", "without a path");
 	refused("protocol=cfssl,url=https://ca#f", "without a path");
 	refused("protocol=cfssl,url=https://user:pw@ca", "user name or password");
 	refused("protocol=cfssl,url=https://c a", "spaces or control characters");
 	refused("protocol=cfssl,url=https://c\x1b[2Ja", "spaces or control characters");
+	/* Host and port as hushd's own parser judges them. */
+	refused("protocol=cfssl,url=https://ca:0", "is not https://HOST[:PORT]");
+	refused("protocol=cfssl,url=https://ca:65536", "PORT: 1-65535");
+	refused("protocol=cfssl,url=https://ca:", "is not https://HOST[:PORT]");
+	refused("protocol=cfssl,url=https://[fd00::1", "is not https://HOST[:PORT]");
+	refused("protocol=cfssl,url=https://bad_name!", "is not https://HOST[:PORT]");
+	refused("protocol=cfssl,url=https://ca//", "without a path");
 	refused("protocol=cfssl,url=https://ca,foo=1", "unknown key 'foo' (use protocol, url, cacert)");
 	refused("protocol=cfssl,url=https://ca,\x1b[2J=1", "unknown key (use");
 	refused("protocol=cfssl,url=https://ca,url=https://cb", "url is given twice");
@@ -157,7 +169,7 @@ test_ca_args(void **state)
 		ARGS(.init = init, .rotate = !init, .ca_cert = true, .ca_key = true,
 		    .external_ca = true);
 		assert_int_equal(ca_args_check(&a, why, sizeof(why)), HUSH_E_FORMAT);
-		assert_non_null(strstr(why, "--ca-key and --external-ca exclude"));
+		assert_non_null(strstr(why, "--ca-key cannot go with --external-ca"));
 		ARGS(.init = init, .rotate = !init, .external_ca = true);
 		assert_int_equal(ca_args_check(&a, why, sizeof(why)), HUSH_E_FORMAT);
 		assert_non_null(strstr(why, "--external-ca needs --ca-cert"));

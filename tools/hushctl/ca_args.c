@@ -26,8 +26,8 @@ ca_args_check(const struct ca_args *a, char *why, size_t whylen)
 		return HUSH_E_FORMAT;
 	}
 	if (a->ca_key && a->external_ca) {
-		set_why(why, whylen, "--ca-key and --external-ca exclude each "
-		    "other: an external CA holds its root's key");
+		set_why(why, whylen, "--ca-key cannot go with --external-ca: "
+		    "an external CA holds its root's key");
 		return HUSH_E_FORMAT;
 	}
 	if (a->ca_cert && !a->ca_key && !a->external_ca) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cfssl.h"
 #include "err.h"
 #include "extca_spec.h"
 
@@ -45,14 +46,18 @@ find_key(const char *k, size_t klen)
 }
 
 /*
- * https://HOST[:PORT] and nothing after it: hushd appends cfssl's path,
- * so a path here (docker's habit of giving the whole sign URL) would
- * reach the wrong place.  Which host is valid is the TLS client's to
- * judge; here only what cannot be one is refused.
+ * https://HOST[:PORT] (a "/" after it is allowed) and nothing more:
+ * hushd appends cfssl's path, so a path here (docker's habit of giving
+ * the whole sign URL) would reach the wrong place.  What could reach a
+ * terminal is refused here, before anything quotes the URL; then the
+ * daemon's own parser (lib/cfssl_request.c) judges host and port, so
+ * hushctl accepts exactly what hushd will.
  */
 static int
 check_url(const char *v, size_t len, char *why, size_t whylen)
 {
+	char url[EXTCA_URL_MAX + 1], d[512];
+	struct cfssl_url u;
 	size_t i, n = strlen(SCHEME);
 
 	if (len > EXTCA_URL_MAX) {
@@ -62,7 +67,7 @@ check_url(const char *v, size_t len, char *why, size_t whylen)
 	}
 	if (len < n || memcmp(v, SCHEME, n) != 0) {
 		set_why(why, whylen, "--external-ca: url must start with "
-		    SCHEME " (the CA is reached over TLS only)");
+		    SCHEME ": hush reaches an external CA only over TLS");
 		return HUSH_E_FORMAT;
 	}
 	if (len == n || v[n] == ':') {
@@ -78,7 +83,7 @@ check_url(const char *v, size_t len, char *why, size_t whylen)
 			    "spaces or control characters");
 			return HUSH_E_FORMAT;
 		}
-		if (c == '/' || c == '?' || c == '#') {
+		if ((c == '/' && i + 1 < len) || c == '?' || c == '#') {
 			set_why(why, whylen, "--external-ca: url must be "
 			    SCHEME "HOST[:PORT] without a path: hushd adds "
 			    "/api/v1/cfssl/sign itself");
@@ -89,6 +94,12 @@ check_url(const char *v, size_t len, char *why, size_t whylen)
 			    "carry a user name or password");
 			return HUSH_E_FORMAT;
 		}
+	}
+	memcpy(url, v, len);
+	url[len] = '\0';
+	if (cfssl_url_parse(url, &u, d, sizeof(d)) != 0) {
+		set_why(why, whylen, "--external-ca: %s", d);
+		return HUSH_E_FORMAT;
 	}
 	return 0;
 }

@@ -24,8 +24,9 @@ struct extca_spec {
  * Parses s into out: comma-separated KEY=VALUE parts, each key at most
  * once, no empty value.  protocol (required) must be "cfssl"; url
  * (required) https://HOST[:PORT] without a path, as hushd adds cfssl's
- * /api/v1/cfssl/sign itself; cacert (optional) names a PEM file the CA's
- * TLS certificate must chain to.  Returns 0, or HUSH_E_FORMAT /
+ * /api/v1/cfssl/sign itself (HOST and PORT as cfssl_url_parse() takes
+ * them); cacert (optional) names a PEM file the CA's TLS certificate
+ * must chain to.  Returns 0, or HUSH_E_FORMAT /
  * HUSH_E_TOOBIG with a one-line reason in why that names the part at
  * fault; out is then zeroed.
  */

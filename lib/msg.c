@@ -370,6 +370,8 @@ static const struct wire_field_spec f_cluster[] = {
 	F_CA_CROSS(0),
 	F(T_NEXT_EXTCA_URL, WIRE_STR, 0, 9, 1024),
 	F(T_NEXT_EXTCA_CACERT, WIRE_STR, 0, 1, 16384),
+	F_KEY32(T_DIGEST, 0),			/* SPKI digest of the next root */
+	F(T_UPDATED, WIRE_I64, 0, 0, 0),	/* when the rotation began */
 	F_SECRET16(T_WORKER_SECRET, REQ),
 	F_SECRET16(T_MANAGER_SECRET, REQ),
 	F(T_CERT_EXPIRY, WIRE_U64, REQ, 0, 0),
@@ -913,6 +915,7 @@ static const struct wire_field_spec f_cmd_backup_mark[] = {
 };
 static const struct wire_field_spec f_cmd_ca_rotate[] = {
 	F_REQ_ID,
+	F_KEY32(T_DIGEST, REQ),		/* SPKI digest of the next root */
 	F_CA_NEXT(REQ),
 	F_CA_NEXT_KEY(0),
 	F_CA_CROSS(0),

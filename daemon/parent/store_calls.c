@@ -42,6 +42,11 @@ cluster_record_clear(struct cluster_record *c)
 {
 	free(c->ca_cert);
 	secbuf_free(&c->ca_key);
+	free(c->next_cert);
+	secbuf_free(&c->next_key);
+	free(c->cross_cert);
+	free(c->next_extca_url);
+	free(c->next_extca_cacert);
 	free(c->extca_url);
 	free(c->extca_cacert);
 	sodium_memzero(c, sizeof(*c));
@@ -56,6 +61,37 @@ get_fixed(const struct wire_msg *m, uint16_t tag, uint8_t *out, size_t len)
 	if (f == NULL || f->len != len)
 		return HUSH_E_PROTO;
 	memcpy(out, f->val, len);
+	return 0;
+}
+
+/* The rotation's fields, when one is under way (store_ca.c puts them). */
+static int
+cluster_rotation_decoded(const struct wire_msg *reply, struct cluster_record *out)
+{
+	const struct wire_field *f;
+	const uint8_t *key;
+	size_t keylen;
+
+	if (wire_get_u8(reply, T_CA_PHASE, &out->ca_phase) != 0) {
+		out->ca_phase = CA_PHASE_NONE;
+		return 0;
+	}
+	if (get_fixed(reply, T_DIGEST, out->next_digest, sizeof(out->next_digest)) != 0 ||
+	    (f = wire_find(reply, T_CA_NEXT, 0)) == NULL ||
+	    (out->next_cert = strndup((const char *)f->val, f->len)) == NULL)
+		return HUSH_E_PROTO;
+	if ((f = wire_find(reply, T_CA_CROSS, 0)) != NULL &&
+	    (out->cross_cert = strndup((const char *)f->val, f->len)) == NULL)
+		return HUSH_E_NOMEM;
+	if (wire_get_bytes(reply, T_CA_NEXT_KEY, &key, &keylen) == 0 &&
+	    secbuf_dup(&out->next_key, key, keylen) != 0)
+		return HUSH_E_NOMEM;
+	if ((f = wire_find(reply, T_NEXT_EXTCA_URL, 0)) != NULL &&
+	    (out->next_extca_url = strndup((const char *)f->val, f->len)) == NULL)
+		return HUSH_E_NOMEM;
+	if ((f = wire_find(reply, T_NEXT_EXTCA_CACERT, 0)) != NULL &&
+	    (out->next_extca_cacert = strndup((const char *)f->val, f->len)) == NULL)
+		return HUSH_E_NOMEM;
 	return 0;
 }
 
@@ -93,6 +129,11 @@ cluster_decoded(struct op *op, const struct wire_msg *reply, void *arg, char *wh
 	}
 	out->ca_certlen = cert->len;
 	out->has_kek = get_fixed(reply, T_KEK, out->kek, sizeof(out->kek)) == 0;
+	if (cluster_rotation_decoded(reply, out) != 0) {
+		cluster_record_clear(out);
+		snprintf(why, whylen, "the store answered with a broken CA rotation");
+		return HUSH_E_PROTO;
+	}
 	return 0;
 }
 
@@ -131,6 +172,47 @@ store_cluster_init(struct op *op, const struct new_cluster *c, op_done_cb cb)
 	wire_put_str(&cmd, T_ADVERTISE_ADDR, c->advertise);
 	wire_put_i64(&cmd, T_CREATED, parent_now());
 	wire_put_bytes(&cmd, T_SEAL_PUB, c->seal_pub, SEAL_PUB_BYTES);
+	return store_send(op, &cmd, RAFT_PROPOSE, NULL, NULL, cb);
+}
+
+int
+store_ca_rotate(struct op *op, const struct ca_rotate_cmd *c, op_done_cb cb)
+{
+	struct wire_enc cmd;
+
+	wire_enc_init(&cmd, CMD_CA_ROTATE, 0, 65536);
+	wire_put_bytes(&cmd, T_REQ_ID, c->req_id, HUSH_REQ_ID_LEN);
+	wire_put_bytes(&cmd, T_DIGEST, c->digest, 32);
+	wire_put_str(&cmd, T_CA_NEXT, c->next_cert);
+	if (c->next_key != NULL && c->next_key->len > 0)
+		wire_put_bytes(&cmd, T_CA_NEXT_KEY, c->next_key->p, c->next_key->len);
+	if (c->cross_cert != NULL)
+		wire_put_str(&cmd, T_CA_CROSS, c->cross_cert);
+	if (c->extca_url != NULL)
+		wire_put_str(&cmd, T_EXTCA_URL, c->extca_url);
+	if (c->extca_cacert != NULL)
+		wire_put_str(&cmd, T_EXTCA_CACERT, c->extca_cacert);
+	wire_put_i64(&cmd, T_CREATED, parent_now());
+	return store_send(op, &cmd, RAFT_PROPOSE, NULL, NULL, cb);
+}
+
+int
+store_ca_advance(struct op *op, const uint8_t digest[32], uint8_t phase,
+    const uint8_t *worker_secret, const uint8_t *manager_secret, op_done_cb cb)
+{
+	uint8_t req_id[HUSH_REQ_ID_LEN];
+	struct wire_enc cmd;
+
+	/* The leader's own step, not a client's: a fresh id each time. */
+	randombytes_buf(req_id, sizeof(req_id));
+	wire_enc_init(&cmd, CMD_CA_ADVANCE, 0, 1024);
+	wire_put_bytes(&cmd, T_REQ_ID, req_id, sizeof(req_id));
+	wire_put_bytes(&cmd, T_DIGEST, digest, 32);
+	wire_put_u8(&cmd, T_CA_PHASE, phase);
+	if (worker_secret != NULL)
+		wire_put_bytes(&cmd, T_WORKER_SECRET, worker_secret, 16);
+	if (manager_secret != NULL)
+		wire_put_bytes(&cmd, T_MANAGER_SECRET, manager_secret, 16);
 	return store_send(op, &cmd, RAFT_PROPOSE, NULL, NULL, cb);
 }
 

@@ -56,8 +56,34 @@ struct cluster_record {
 	uint8_t		 kek[32];
 	char		 advertise[263];	/* the first manager's */
 	int64_t		 created;
+	/* a CA rotation under way (phase CA_PHASE_NONE: none, the rest empty) */
+	uint8_t		 ca_phase;
+	uint8_t		 next_digest[32];	/* SPKI digest of the next root */
+	char		*next_cert;		/* PEM */
+	struct secbuf	 next_key;		/* empty: external */
+	char		*cross_cert;		/* PEM, or NULL */
+	char		*next_extca_url;	/* the next root's external CA, or NULL */
+	char		*next_extca_cacert;
 };
 void	cluster_record_clear(struct cluster_record *c);
+
+/* CMD_CA_ROTATE's question: the root to move to (pki made or checked it). */
+struct ca_rotate_cmd {
+	const uint8_t		*req_id;
+	const uint8_t		*digest;	/* 32 bytes: SPKI digest of next_cert */
+	const char		*next_cert;
+	const struct secbuf	*next_key;	/* NULL or empty: an external CA holds it */
+	const char		*cross_cert;	/* NULL: none */
+	const char		*extca_url;	/* NULL unless external */
+	const char		*extca_cacert;
+};
+int	store_ca_rotate(struct op *op, const struct ca_rotate_cmd *c, op_done_cb cb);
+/*
+ * CMD_CA_ADVANCE: the rotation named by digest moves to phase; to
+ * CA_PHASE_NONE with the join tokens' new secrets (16 bytes each).
+ */
+int	store_ca_advance(struct op *op, const uint8_t digest[32], uint8_t phase,
+	    const uint8_t *worker_secret, const uint8_t *manager_secret, op_done_cb cb);
 
 /* CMD_CLUSTER_INIT's question: the record of a new cluster. */
 struct new_cluster {

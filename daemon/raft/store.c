@@ -66,6 +66,7 @@ cluster_free(struct store_cluster *c)
 	free(c->extca_cacert);
 	secbuf_free(&c->tokens);
 	secbuf_free(&c->kek);
+	store_ca_free(&c->rotation);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -690,6 +691,11 @@ store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed)
 	case CMD_BACKUP_MARK:
 		code = 0;	/* its index is all it is for */
 		break;
+	case CMD_CA_ROTATE:
+	case CMD_CA_ADVANCE:
+		code = store_ca_apply(s, cmd, why, sizeof(why));
+		*changed = code == 0 ? STORE_CHG_CLUSTER : 0;
+		break;
 	default:
 		code = HUSH_E_PROTO;
 		snprintf(why, sizeof(why), "unknown command type 0x%04x", cmd->hdr.type);
@@ -759,6 +765,7 @@ put_cluster(struct wire_enc *e, const struct store_cluster *c)
 		wire_put_bytes(e, T_KEK, c->kek.p, c->kek.len);
 	wire_put_str(e, T_ADVERTISE_ADDR, c->advertise);
 	wire_put_i64(e, T_CREATED, c->created);
+	store_ca_put(e, &c->rotation);
 }
 
 void
@@ -1002,6 +1009,8 @@ restore_cluster(struct store *s, const struct wire_msg *m)
 	if (c->autolock != (wire_find(m, T_KEK, 0) != NULL))
 		return HUSH_E_CORRUPT;
 	if (c->autolock && (r = get_secbuf(m, T_KEK, &c->kek)) != 0)
+		return r;
+	if ((r = store_ca_restore(&c->rotation, m)) != 0)
 		return r;
 	c->present = true;
 	return 0;

@@ -49,6 +49,22 @@ struct store_secret {
 	size_t		 data_len;
 };
 
+/*
+ * A CA rotation under way (store_ca.c; enum ca_phase in lib/msg.h says
+ * what each phase waits for).  phase CA_PHASE_NONE: none, and the rest
+ * is empty.
+ */
+struct store_rotation {
+	uint8_t		 phase;
+	uint8_t		 digest[32];	/* SPKI digest of the next root: the rotation's name */
+	char		*next_cert;
+	struct secbuf	 next_key;	/* empty: an external CA holds it */
+	char		*cross_cert;	/* NULL: the current root's key was not held */
+	char		*next_extca_url;	/* NULL unless an external CA holds it */
+	char		*next_extca_cacert;
+	int64_t		 started;
+};
+
 struct store_cluster {
 	bool		 present;
 	char		 id[HUSH_ID_LEN + 1];
@@ -62,6 +78,7 @@ struct store_cluster {
 	struct secbuf	 kek;		/* empty unless autolock */
 	char		 advertise[263];
 	int64_t		 created;
+	struct store_rotation rotation;
 };
 
 /* A node of the cluster.  A removed node stays, marked, so its certificate
@@ -157,7 +174,7 @@ void	store_reset(struct store *s);
  * *cluster_changed tells the caller to report the new cluster settings.
  * Returns <0 only when this process cannot continue (out of memory).
  */
-#define STORE_CHG_CLUSTER	0x1	/* autolock, KEK, expiry, tokens */
+#define STORE_CHG_CLUSTER	0x1	/* autolock, KEK, expiry, tokens, CA */
 #define STORE_CHG_NODES		0x2	/* membership or roles */
 #define STORE_CHG_ASSIGN	0x4	/* what some node must hold may have changed */
 int	store_apply(struct store *s, const struct wire_msg *cmd, unsigned *changed);
@@ -195,6 +212,15 @@ int	store_node_force_new(struct store *s, const struct wire_msg *m, char *ids,
 size_t	store_node_managers(const struct store *s);
 
 void	store_nodes_free(struct store *s);
+
+/*
+ * store_ca.c: a CA rotation (CMD_CA_ROTATE, CMD_CA_ADVANCE), and its
+ * fields in the cluster record as snapshots and QRY_CLUSTER carry it.
+ */
+int	store_ca_apply(struct store *s, const struct wire_msg *cmd, char *why, size_t whylen);
+void	store_ca_put(struct wire_enc *e, const struct store_rotation *r);
+int	store_ca_restore(struct store_rotation *r, const struct wire_msg *m);
+void	store_ca_free(struct store_rotation *r);
 
 /* The seal purpose of secret values under the store's memory key. */
 #define SECRET_PURPOSE "hush/secret-value"

@@ -143,6 +143,17 @@ digest_cluster(struct digest_ctx *c, const struct store_cluster *x)
 	put_bytes(&h, x->kek.p, x->kek.len);
 	put_str(&h, x->advertise);
 	put_u64(&h, (uint64_t)x->created);
+	put_u64(&h, x->rotation.phase);
+	if (x->rotation.phase != CA_PHASE_NONE) {
+		put_bytes(&h, x->rotation.digest, sizeof(x->rotation.digest));
+		put_str(&h, x->rotation.next_cert);
+		put_bytes(&h, x->rotation.next_key.p, x->rotation.next_key.len);
+		put_str(&h, x->rotation.cross_cert != NULL ? x->rotation.cross_cert : "");
+		put_str(&h, x->rotation.next_extca_url != NULL ? x->rotation.next_extca_url : "");
+		put_str(&h, x->rotation.next_extca_cacert != NULL ?
+		    x->rotation.next_extca_cacert : "");
+		put_u64(&h, (uint64_t)x->rotation.started);
+	}
 	end(c, &h);
 }
 

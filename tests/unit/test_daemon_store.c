@@ -33,7 +33,7 @@
 
 static const uint16_t cmd_types[] = {
 	CMD_CLUSTER_INIT, CMD_TOKEN_ROTATE, CMD_SECRET_CREATE, CMD_SECRET_RM,
-	CMD_CLUSTER_UPDATE, 0
+	CMD_CLUSTER_UPDATE, CMD_CA_ROTATE, CMD_CA_ADVANCE, 0
 };
 static const uint16_t qry_types[] = { QRY_CLUSTER, QRY_SECRET_LIST, QRY_SECRET_GET, 0 };
 
@@ -856,6 +856,129 @@ snap_free(uint8_t *p, size_t len)
 	free(p);
 }
 
+/* ---- CA rotation (store_ca.c) ---- */
+
+#define NEXT_CERT "-----BEGIN CERTIFICATE-----\nnext root\n-----END CERTIFICATE-----\n"
+#define OTHER_CERT "-----BEGIN CERTIFICATE-----\nother root\n-----END CERTIFICATE-----\n"
+
+static int
+ca_rotate(struct store *s, const char *next, uint8_t digest_fill, bool with_key, bool cross,
+    uint8_t rid[16])
+{
+	struct wire_enc e;
+	uint8_t d[32], key[64];
+
+	memset(d, digest_fill, sizeof(d));
+	memset(key, 'K', sizeof(key));
+	next_req(rid);
+	wire_enc_init(&e, CMD_CA_ROTATE, 0, WIRE_MAX_MSG);
+	wire_put_bytes(&e, T_REQ_ID, rid, 16);
+	wire_put_bytes(&e, T_DIGEST, d, sizeof(d));
+	wire_put_str(&e, T_CA_NEXT, next);
+	if (with_key)
+		wire_put_bytes(&e, T_CA_NEXT_KEY, key, sizeof(key));
+	if (cross)
+		wire_put_str(&e, T_CA_CROSS, "cross-signed");
+	wire_put_i64(&e, T_CREATED, 1700000100);
+	assert_int_equal(apply_enc(s, &e, NULL), 0);
+	return outcome_code(s, rid);
+}
+
+static int
+ca_advance(struct store *s, uint8_t digest_fill, uint8_t phase, bool secrets, unsigned *changed)
+{
+	struct wire_enc e;
+	uint8_t d[32], w[16], m[16], rid[16];
+
+	memset(d, digest_fill, sizeof(d));
+	memset(w, 'W', sizeof(w));
+	memset(m, 'M', sizeof(m));
+	next_req(rid);
+	wire_enc_init(&e, CMD_CA_ADVANCE, 0, 1024);
+	wire_put_bytes(&e, T_REQ_ID, rid, 16);
+	wire_put_bytes(&e, T_DIGEST, d, sizeof(d));
+	wire_put_u8(&e, T_CA_PHASE, phase);
+	if (secrets) {
+		wire_put_bytes(&e, T_WORKER_SECRET, w, 16);
+		wire_put_bytes(&e, T_MANAGER_SECRET, m, 16);
+	}
+	assert_int_equal(apply_enc(s, &e, changed), 0);
+	return outcome_code(s, rid);
+}
+
+/* The rotation's phase and next root as QRY_CLUSTER answers them. */
+static uint8_t
+ca_phase_of(struct store *s, char *next, size_t cap)
+{
+	struct wire_enc e;
+	uint8_t phase = CA_PHASE_NONE;
+
+	next[0] = '\0';
+	assert_int_equal(query(s, QRY_CLUSTER, NULL, 0, &e), 0);
+	(void)wire_get_u8(&reply, T_CA_PHASE, &phase);
+	(void)wire_get_str(&reply, T_CA_NEXT, next, cap);
+	wire_enc_free(&e);
+	return phase;
+}
+
+static void
+test_ca_rotation(void **state)
+{
+	struct store *s = new_store(), *t = new_store();
+	uint8_t rid[16], *snap;
+	size_t len;
+	char next[256];
+	unsigned changed = 0;
+
+	/* Before a cluster exists there is nothing to rotate. */
+	assert_int_equal(ca_rotate(s, NEXT_CERT, 1, true, true, rid), HUSH_E_NOTINIT);
+	init_cluster(s, NULL);
+	/* A next root without a key must name an external CA. */
+	assert_int_equal(ca_rotate(s, NEXT_CERT, 1, false, false, rid), HUSH_E_INVAL);
+	assert_int_equal(ca_phase_of(s, next, sizeof(next)), CA_PHASE_NONE);
+
+	assert_int_equal(ca_rotate(s, OTHER_CERT, 2, true, true, rid), 0);
+	assert_int_equal(ca_phase_of(s, next, sizeof(next)), CA_PHASE_TRUST);
+	assert_string_equal(next, OTHER_CERT);
+	/* A second rotation replaces the first. */
+	assert_int_equal(ca_rotate(s, NEXT_CERT, 1, true, true, rid), 0);
+	assert_int_equal(ca_phase_of(s, next, sizeof(next)), CA_PHASE_TRUST);
+	assert_string_equal(next, NEXT_CERT);
+	/* An advance for the replaced rotation changes nothing. */
+	assert_int_equal(ca_advance(s, 2, CA_PHASE_RENEW, false, NULL), HUSH_E_NOTFOUND);
+	/* Nor may it skip the renewals, or go back. */
+	assert_int_equal(ca_advance(s, 1, CA_PHASE_NONE, true, NULL), HUSH_E_INVAL);
+	assert_int_equal(ca_advance(s, 1, CA_PHASE_TRUST, false, NULL), HUSH_E_INVAL);
+	assert_int_equal(ca_phase_of(s, next, sizeof(next)), CA_PHASE_TRUST);
+
+	assert_int_equal(ca_advance(s, 1, CA_PHASE_RENEW, false, &changed), 0);
+	assert_true(changed & STORE_CHG_CLUSTER);
+	assert_int_equal(ca_phase_of(s, next, sizeof(next)), CA_PHASE_RENEW);
+	assert_int_equal(ca_advance(s, 1, CA_PHASE_RENEW, false, NULL), HUSH_E_INVAL);
+
+	/* The rotation survives a snapshot, and digests the same. */
+	assert_int_equal(store_snapshot(s, &snap, &len), 0);
+	assert_int_equal(store_restore(t, snap, len), 0);
+	snap_free(snap, len);
+	assert_int_equal(ca_phase_of(t, next, sizeof(next)), CA_PHASE_RENEW);
+	assert_same_answers(s, t);
+
+	/* Finishing needs the new tokens, then makes the next root current. */
+	assert_int_equal(ca_advance(s, 1, CA_PHASE_NONE, false, NULL), HUSH_E_PROTO);
+	assert_int_equal(ca_advance(s, 1, CA_PHASE_NONE, true, NULL), 0);
+	assert_int_equal(ca_phase_of(s, next, sizeof(next)), CA_PHASE_NONE);
+	assert_string_equal(s->cluster.ca_cert, NEXT_CERT);
+	assert_int_equal(s->cluster.ca_key.len, 64);
+	assert_int_equal(s->cluster.ca_key.p[0], 'K');
+	assert_int_equal(s->cluster.tokens.p[0], 'W');
+	assert_int_equal(s->cluster.tokens.p[16], 'M');
+	assert_null(s->cluster.rotation.next_cert);
+	/* ...once: the same advance again finds no rotation. */
+	assert_int_equal(ca_advance(s, 1, CA_PHASE_NONE, true, NULL), HUSH_E_NOTFOUND);
+	del_store(s);
+	del_store(t);
+}
+
 static void
 test_snapshot_restore(void **state)
 {
@@ -1595,6 +1718,7 @@ main(void)
 		cmocka_unit_test(test_cluster_update),
 		cmocka_unit_test(test_refused_update_changes_nothing),
 		cmocka_unit_test(test_token_rotate),
+		cmocka_unit_test(test_ca_rotation),
 		cmocka_unit_test(test_unknown_command),
 		cmocka_unit_test(test_snapshot_restore),
 		cmocka_unit_test(test_snapshot_big_secret),

@@ -140,6 +140,12 @@ bool	x509_cert_matches_key(const char *cert_pem, size_t cert_len,
 int	x509_bundle_count(const char *pem, size_t len, size_t *n);
 int	x509_bundle_get(const char *pem, size_t len, size_t i, char **cert_pem,
 	    size_t *cert_len);
+/*
+ * first, then rest (NULL: nothing), each PEM block on lines of its own:
+ * a leaf and the chain presented after it, as certificates/node.crt holds
+ * them, or two roots.  malloc'd; NULL when out of memory.
+ */
+char	*x509_bundle_join(const char *first, const char *rest);
 
 /*
  * x509_verify() generalised to a rotation's shapes: leaf (the first
@@ -216,6 +222,21 @@ bool	x509_ca_matches_key(const char *cert_pem, size_t cert_len,
 int	x509_ca_check_cross(const char *cross, size_t cross_len,
 	    const char *current, size_t current_len, const char *next,
 	    size_t next_len, char *why, size_t whylen);
+
+/*
+ * A certificate a CA issued at hush's request (lib/x509_issued.c).
+ * x509_cert_matches_csr(): it carries the CSR's public key (both parse,
+ * or false).  x509_issued_check(): one leaf, with exactly the subject
+ * asked for and the CSR's key, verifying with its chain (NULL: none)
+ * against a root of roots at time now as x509_verify_chain() does;
+ * HUSH_E_AUTH with why ("issued a certificate for CN=..., not ...") if
+ * not, else its NotAfter into *not_after (if non-NULL).
+ */
+bool	x509_cert_matches_csr(const char *pem, size_t len, const uint8_t *csr,
+	    size_t csrlen);
+int	x509_issued_check(const char *leaf, const char *chain, const uint8_t *csr,
+	    size_t csrlen, const struct x509_subject *want, const char *roots, int64_t now,
+	    int64_t *not_after, char *why, size_t whylen);
 
 #ifdef HUSH_X509_INTERNAL
 /*

@@ -334,3 +334,19 @@ x509_verify_chain(const char *leaf_pem, size_t leaf_len,
 	ERR_clear_error();
 	return r;
 }
+
+char *
+x509_bundle_join(const char *first, const char *rest)
+{
+	size_t a = strlen(first), b = rest != NULL ? strlen(rest) : 0;
+	char *s;
+
+	if ((s = malloc(a + b + 2)) == NULL)
+		return NULL;
+	memcpy(s, first, a);
+	if (b > 0 && a > 0 && first[a - 1] != '\n')
+		s[a++] = '\n';
+	memcpy(s + a, rest != NULL ? rest : "", b);
+	s[a + b] = '\0';
+	return s;
+}

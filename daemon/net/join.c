@@ -388,7 +388,7 @@ client_result(struct conn *c, uint8_t *frame, size_t len)
 		join_fail(c, HUSH_E_AUTH, msg);
 		return;
 	}
-	if (!tls_cert_matches_csr((const char *)cert, certlen, jc->csr, jc->csrlen)) {
+	if (!x509_cert_matches_csr((const char *)cert, certlen, jc->csr, jc->csrlen)) {
 		join_fail(c, HUSH_E_AUTH, "the manager issued a certificate for a key that "
 		    "is not this node's");
 		return;

@@ -241,8 +241,6 @@ int	tls_peer_still_trusted(SSL *ssl, const struct tls_ident *id, char *why,
 int	tls_ident_new_ca(const struct tls_ident *old, const char *ca_pem, size_t ca_len,
 	    struct tls_ident **out, char *why, size_t whylen);
 /* Does the certificate carry the CSR's public key? */
-bool	tls_cert_matches_csr(const char *pem, size_t len, const uint8_t *csr,
-	    size_t csrlen);
 /*
  * Everything we believe about a peer: its leaf and at most one
  * intermediate verified against a root of id's trust bundle in the

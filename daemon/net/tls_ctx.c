@@ -529,27 +529,6 @@ tls_ident_new_ca(const struct tls_ident *old, const char *ca_pem, size_t ca_len,
 	return r;
 }
 
-bool
-tls_cert_matches_csr(const char *pem, size_t len, const uint8_t *csr, size_t csrlen)
-{
-	const unsigned char *p = csr;
-	X509_REQ *req = NULL;
-	X509 *x = NULL;
-	EVP_PKEY *a, *b;
-	bool match = false;
-
-	if (csrlen > X509_MAX_CSR_DER || (req = d2i_X509_REQ(NULL, &p, (long)csrlen)) == NULL ||
-	    (x = pem_x509(pem, len)) == NULL)
-		goto out;
-	if ((a = X509_REQ_get0_pubkey(req)) != NULL && (b = X509_get0_pubkey(x)) != NULL)
-		match = EVP_PKEY_eq(a, b) == 1;
- out:
-	X509_REQ_free(req);
-	X509_free(x);
-	ERR_clear_error();
-	return match;
-}
-
 void
 tls_ident_ref(struct tls_ident *id)
 {

@@ -12,10 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include "err.h"
 #include "log.h"
 #include "net_calls.h"
@@ -61,66 +57,23 @@ node_sign_set_extca(struct parent *p, const char *url, const char *cacert, const
 	return 0;
 }
 
-/* Does the certificate carry the CSR's public key?  Both parse, or no. */
-static bool
-cert_has_csr_key(const char *pem, const uint8_t *csr, size_t csrlen)
-{
-	const unsigned char *p = csr;
-	X509_REQ *req = NULL;
-	X509 *x = NULL;
-	EVP_PKEY *a, *b;
-	BIO *bio;
-	bool match = false;
-
-	if ((req = d2i_X509_REQ(NULL, &p, (long)csrlen)) == NULL ||
-	    (bio = BIO_new_mem_buf(pem, -1)) == NULL)
-		goto out;
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (x != NULL && (a = X509_REQ_get0_pubkey(req)) != NULL &&
-	    (b = X509_get0_pubkey(x)) != NULL)
-		match = EVP_PKEY_eq(a, b) == 1;
- out:
-	X509_REQ_free(req);
-	X509_free(x);
-	ERR_clear_error();
-	return match;
-}
-
 /* What the external CA returned, held to what was asked. */
 static int
 check_issued(struct parent *p, const struct sign_ctx *x, int64_t *not_after, char *why,
     size_t whylen)
 {
-	struct x509_cert_info info;
-	char vwhy[256];
+	struct x509_subject want;
+	char vwhy[600];
+	int r;
 
-	if (x509_cert_info(x->res.cert, strlen(x->res.cert), &info) != 0) {
-		snprintf(why, whylen, "the external CA at %s returned what is not one "
-		    "certificate", p->settings.extca_url);
-		return HUSH_E_AUTH;
-	}
-	if (strcmp(info.subject.cn, x->want_cn) != 0 || strcmp(info.subject.ou, x->want_ou) != 0 ||
-	    strcmp(info.subject.o, x->want_o) != 0) {
-		snprintf(why, whylen, "the external CA at %s issued a certificate for CN=%s, "
-		    "OU=%s, O=%s, not CN=%s, OU=%s, O=%s: its signing profile must keep the "
-		    "subject hush asks for", p->settings.extca_url, info.subject.cn,
-		    info.subject.ou, info.subject.o, x->want_cn, x->want_ou, x->want_o);
-		return HUSH_E_AUTH;
-	}
-	if (!cert_has_csr_key(x->res.cert, x->csr, x->csrlen)) {
-		snprintf(why, whylen, "the external CA at %s issued a certificate for another "
-		    "key than the one it was asked to certify", p->settings.extca_url);
-		return HUSH_E_AUTH;
-	}
-	if (x509_verify(x->res.cert, strlen(x->res.cert), p->settings.ca_root,
-	    strlen(p->settings.ca_root), parent_now(), vwhy, sizeof(vwhy)) != 0) {
-		snprintf(why, whylen, "the external CA at %s issued a certificate hush cannot "
-		    "use: %s", p->settings.extca_url, vwhy);
-		return HUSH_E_AUTH;
-	}
-	*not_after = info.not_after;
-	return 0;
+	memset(&want, 0, sizeof(want));
+	snprintf(want.cn, sizeof(want.cn), "%s", x->want_cn);
+	snprintf(want.ou, sizeof(want.ou), "%s", x->want_ou);
+	snprintf(want.o, sizeof(want.o), "%s", x->want_o);
+	if ((r = x509_issued_check(x->res.cert, x->res.chain, x->csr, x->csrlen, &want,
+	    p->settings.ca_root, parent_now(), not_after, vwhy, sizeof(vwhy))) != 0)
+		snprintf(why, whylen, "the external CA at %s %s", p->settings.extca_url, vwhy);
+	return r;
 }
 
 static void

@@ -10,7 +10,7 @@
 
 need_runtimes runc busybox python3
 make_rootfs "$T_DIR/rootfs" || { not_ok "busybox rootfs built"; finish; }
-A=127.0.0.2 B=127.0.0.3
+A=127.0.0.91 B=127.0.0.92
 PORT=$((20000 + $$ % 20000))
 start_node a || { not_ok "node a starts"; finish; }
 start_node b || { not_ok "node b starts"; finish; }

@@ -11,7 +11,10 @@
 #                   BENCH=container (what hush costs a container start,
 #                   tests/bench/run.sh), BENCH=store (store throughput and
 #                   scale against etcd, tests/bench/store.sh; installs
-#                   etcd-server), or BENCH=all, the default: both
+#                   etcd-server), BENCH=recover (backup, restore, forcing
+#                   a new cluster), BENCH=ca (a CA rotation converging on
+#                   3 managers and BENCH_CA_WORKERS=20 workers), or
+#                   BENCH=all, the default: every one
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -176,12 +179,14 @@ unit-asan:
 # exercise every process (the sandbox lets the sanitizer runtime in; see
 # kmod-free/sandbox.c): one node with containers, restarts and re-adoption,
 # autolock and the cached-key unlock, and a three-manager cluster in network
-# namespaces (TLS, joins, raft replication).  Each test ends by stopping its
+# namespaces (TLS, joins, raft replication), and the peers net parses
+# beyond hush's own: an external CA's HTTP answers and foreign certificate
+# chains.  Each test ends by stopping its
 # nodes and failing on any sanitizer report in their logs
 # (tests/integration/lib.sh), including LeakSanitizer's check of the parent
 # at exit.
 ASAN_INTEGRATION ?= t_processes t_attach t_services t_restart t_adopt t_autolock. t_cluster. \
-                    t_keyring_unlock t_backup
+                    t_keyring_unlock t_backup t_extca t_tls_chain
 # (a trailing dot names one test: t_cluster. is not t_cluster_faults)
 integration-asan:
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/hushd \
@@ -238,12 +243,13 @@ demo: deps
 
 BENCH ?= all
 bench: deps all
-	@case "$(BENCH)" in all | container | store | recover) ;; \
-	*) echo "bench: BENCH=$(BENCH): say container, store, recover or all" >&2; exit 2 ;; esac
+	@case "$(BENCH)" in all | container | store | recover | ca) ;; \
+	*) echo "bench: BENCH=$(BENCH): say container, store, recover, ca or all" >&2; exit 2 ;; esac
 	@case "$(BENCH)" in all | container) bash tests/bench/run.sh $(BUILD) ;; esac
 	@case "$(BENCH)" in all | store) sh tests/bench/deps.sh && \
 	    bash tests/bench/store.sh $(BUILD) ;; esac
 	@case "$(BENCH)" in all | recover) bash tests/bench/recover.sh $(BUILD) ;; esac
+	@case "$(BENCH)" in all | ca) bash tests/bench/ca_rotate.sh $(BUILD) ;; esac
 
 # ---- SELinux policy module -------------------------------------------------
 # selinux/ built with the reference policy's devel Makefile (Debian's

@@ -114,6 +114,7 @@ net_started(struct op *op, int status, const struct wire_msg *reply, const char 
 		return;
 	}
 	p->view.net = NET_UP;
+	p->ca.net_up_at = parent_mono();
 	p->view.net_refused[0] = '\0';
 	log_info("net process serving %s (%s)", p->node.listen,
 	    p->node.role == ROLE_MANAGER ? "manager: accepting peers" : "worker");
@@ -134,7 +135,7 @@ cluster_start_net(struct parent *p)
 	struct secbuf key = SECBUF_INIT;
 	struct net_start_req req;
 	struct op *op;
-	char *cert = NULL, *ca = NULL, why[PATH_MAX + 256];
+	char *cert = NULL, *chain = NULL, *ca = NULL, why[PATH_MAX + 256];
 	int r;
 
 	if (p->net.pid <= 0 || p->view.net != NET_IDLE || !p->node.initialized)
@@ -152,7 +153,7 @@ cluster_start_net(struct parent *p)
 		log_err("the net process is not started: %s", why);
 		goto refused;
 	}
-	if ((cert = node_state_read_cert(p->cfg.state_dir, "node.crt")) == NULL ||
+	if (node_certs_read(p->cfg.state_dir, &cert, &chain) != 0 ||
 	    (ca = node_state_read_cert(p->cfg.state_dir, "ca.crt")) == NULL) {
 		snprintf(why, sizeof(why), "cannot read this node's certificates in "
 		    "%s/certificates", p->cfg.state_dir);
@@ -165,10 +166,12 @@ cluster_start_net(struct parent *p)
 		.cluster_id = p->node.cluster_id,
 		.role = p->node.role,
 		.cert = cert,
+		.chain = chain,
 		.key = &key,
 		.ca = ca,
 		.listen = p->node.listen,
 	};
+	ca_own_refresh(p);
 	if ((op = op_internal(p, NULL, NULL)) == NULL) {
 		r = HUSH_E_NOMEM;
 		goto out;
@@ -185,6 +188,7 @@ refused:
 out:
 	secbuf_free(&key);
 	free(cert);
+	free(chain);
 	free(ca);
 	return r;
 }
@@ -439,6 +443,8 @@ renew_signed(struct op *op, int status, const struct wire_msg *reply, const char
 		wire_enc_init(&f, DSP_RENEW | MSG_REPLY, x->dsp_req, 65536);
 		wire_put_str(&f, T_CERT, rs->cert.pem);
 		wire_put_i64(&f, T_CERT_NOT_AFTER, rs->cert.not_after);
+		if (rs->cert.chain != NULL)
+			wire_put_str(&f, T_CA_CHAIN, rs->cert.chain);
 		if (rs->manager && !rs->has_seal) {
 			wire_enc_free(&f);
 			cluster_peer_error(x, HUSH_E_PERM, "this node has no sealing key in the "
@@ -566,8 +572,14 @@ renew_serve(struct op *op, const char *peer, const struct wire_msg *dsp)
 	}
 }
 
+/*
+ * A verified peer asked something: it is up.  issuer is what net verified
+ * of its certificate, trust what its heartbeat says it trusts (each NULL
+ * when the request did not carry it): where it stands in a CA rotation.
+ */
 static void
-seen(struct parent *p, const char *id, bool degraded)
+seen(struct parent *p, const char *id, bool degraded, const uint8_t *issuer,
+    const uint8_t *trust)
 {
 	size_t i;
 
@@ -581,6 +593,14 @@ seen(struct parent *p, const char *id, bool degraded)
 	}
 	p->view.seen[i].last_seen = parent_mono();
 	p->view.seen[i].degraded = degraded;
+	if (issuer != NULL) {
+		memcpy(p->view.seen[i].issuer, issuer, 32);
+		p->view.seen[i].has_issuer = true;
+	}
+	if (trust != NULL) {
+		memcpy(p->view.seen[i].trust, trust, 32);
+		p->view.seen[i].has_trust = true;
+	}
 }
 
 bool
@@ -679,6 +699,7 @@ peer_request(struct parent *p, const struct wire_msg *m)
 {
 	static const uint16_t dsp_types[] = { DSP_FORWARD, DSP_QUERY, DSP_RENEW, DSP_HEARTBEAT,
 	    DSP_ASSIGNMENTS, DSP_REPAIR, 0 };
+	const struct wire_field *issuer, *trust;
 	struct wire_msg *dsp;
 	struct peer_op *x;
 	struct op *op;
@@ -723,7 +744,13 @@ peer_request(struct parent *p, const struct wire_msg *m)
 		free(dsp);
 		return;
 	}
-	seen(p, peer, dsp->hdr.type == DSP_HEARTBEAT && wire_find(dsp, T_HEALTH, 0) != NULL);
+	issuer = wire_find(m, T_ISSUER_DIGEST, 0);
+	trust = dsp->hdr.type == DSP_HEARTBEAT ? wire_find(dsp, T_TRUST_DIGEST, 0) : NULL;
+	seen(p, peer, dsp->hdr.type == DSP_HEARTBEAT && wire_find(dsp, T_HEALTH, 0) != NULL,
+	    issuer != NULL ? issuer->val : NULL, trust != NULL ? trust->val : NULL);
+	/* The node that was the last one a rotation waited for may be this one. */
+	if (dsp->hdr.type == DSP_HEARTBEAT && p->ca.phase != CA_PHASE_NONE)
+		ca_leader_tick(p);
 	switch (dsp->hdr.type) {
 	case DSP_HEARTBEAT:
 		wire_enc_init(&f, DSP_HEARTBEAT | MSG_REPLY, x->dsp_req, 65536);
@@ -739,6 +766,7 @@ peer_request(struct parent *p, const struct wire_msg *m)
 			if (p->view.nmanager_ids == p->view.nmanagers)
 				for (size_t i = 0; i < p->view.nmanager_ids; i++)
 					wire_put_str(&f, T_NODE_ID, p->view.manager_ids[i]);
+			ca_heartbeat_put(p, &f, trust != NULL ? trust->val : NULL);
 		}
 		cluster_peer_reply(x, &f);
 		wire_enc_free(&f);
@@ -985,6 +1013,12 @@ heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, cons
 	}
 	if (status == 0)
 		status = cluster_rpc_unwrap(reply, DSP_HEARTBEAT, m, d, sizeof(d));
+	/* What TLS said about the certificates, either side's (ca_follow.c). */
+	if (status == 0)
+		p->ca.untrusted_since = 0;
+	else if ((strstr(d, "certificate") != NULL || strstr(d, "unknown ca") != NULL) &&
+	    p->ca.untrusted_since == 0)
+		p->ca.untrusted_since = parent_mono();
 	/* A manager answers with its role table only when its store is live. */
 	if (status == 0 && wire_find(m, T_ROLE, 0) != NULL)
 		for (size_t i = 0; i < p->view.nmanagers; i++)
@@ -1013,6 +1047,8 @@ heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, cons
 			set_managers(p, m);
 		else if (p->store.phase != RAFT_UP)
 			learn_manager_ids(p, m);
+		if (wire_find(m, T_ROLE, 0) != NULL)
+			ca_heartbeat_take(p, m);
 		if (wire_get_u8(m, T_ROLE, &role) == 0 && role != p->node.role &&
 		    renew_now(p))
 			log_info("the cluster made this node a %s: renewing its certificate",
@@ -1024,15 +1060,23 @@ heartbeat_done(void *arg, int status, const struct wire_msg *reply, int fd, cons
 void
 cluster_tick(struct parent *p)
 {
-	struct hb_call *hc;
-	struct wire_enc hb;
-
 	if (p->view.removed_self)
 		return;
+	ca_follow(p);
+	ca_leader_tick(p);
 	renew_tick(p);
 	assign_serve_tick(p);
 	assign_tick(p);
-	if (p->view.net != NET_UP)
+	cluster_heartbeat(p);
+}
+
+void
+cluster_heartbeat(struct parent *p)
+{
+	struct hb_call *hc;
+	struct wire_enc hb;
+
+	if (p->view.removed_self || p->view.net != NET_UP)
 		return;
 	for (size_t i = 0; i < p->view.nmanagers; i++) {
 		if (strcmp(p->view.managers[i], p->node.advertise) == 0)
@@ -1045,6 +1089,8 @@ cluster_tick(struct parent *p)
 		/* The managers' node ls shows a degraded node as such. */
 		if (p->store.health[0] != '\0')
 			wire_put_str(&hb, T_HEALTH, "degraded");
+		if (p->ca.has_trust)
+			wire_put_bytes(&hb, T_TRUST_DIGEST, p->ca.trust, sizeof(p->ca.trust));
 		if (cluster_rpc(p, p->view.managers[i], &hb, heartbeat_done, hc) != 0) {
 			log_debug("heartbeat to %s not sent", p->view.managers[i]);
 			free(hc);

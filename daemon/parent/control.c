@@ -111,6 +111,8 @@ static const struct ctl_request {
 	REQ(CTL_BACKUP,		W_READY | W_MANAGER,		op_backup, .takes_fd = true),
 	REQ(CTL_RESTORE,	W_UNINIT,			op_restore, .takes_fd = true),
 	REQ(CTL_JOIN_TOKEN,	W_READY | W_MANAGER,		op_join_token),
+	REQ(CTL_CA,		W_READY | W_MANAGER,		op_ca),
+	REQ(CTL_CA_ROTATE,	W_READY | W_MANAGER,		op_ca_rotate),
 	REQ(CTL_SECRET_CREATE,	W_READY | W_MANAGER,		op_secret_create),
 	REQ(CTL_SECRET_LIST,	W_READY | W_MANAGER,		op_secret_list),
 	REQ(CTL_SECRET_INSPECT,	W_READY | W_MANAGER,		op_secret_inspect),

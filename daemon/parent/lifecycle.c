@@ -118,6 +118,7 @@ cluster_read(struct op *op, int status, const struct wire_msg *reply, const char
 {
 	struct parent *p = op->p;
 	struct ca_load *x = op->ctx;
+	struct pki_ca_state st;
 	int r;
 
 	if (status != 0) {
@@ -129,16 +130,40 @@ cluster_read(struct op *op, int status, const struct wire_msg *reply, const char
 	}
 	p->settings.autolock = x->cluster.autolock;
 	p->settings.cert_expiry = x->cluster.cert_expiry;
-	/* Without the key here an external CA signs: node_sign() asks it. */
-	if (node_sign_set_extca(p, x->cluster.ca_key.len == 0 ? x->cluster.extca_url : NULL,
-	    x->cluster.extca_cacert, x->cluster.ca_cert) != 0) {
+	ca_learn(p, x->cluster.ca_cert, x->cluster.ca_phase != CA_PHASE_NONE ?
+	    x->cluster.next_cert : NULL, x->cluster.cross_cert, x->cluster.ca_phase);
+	/*
+	 * Without the key here an external CA signs: node_sign() asks it.  In
+	 * a rotation's RENEW phase the next root signs, whoever holds its key.
+	 */
+	if (x->cluster.ca_phase == CA_PHASE_RENEW)
+		r = node_sign_set_extca(p, x->cluster.next_key.len == 0 ?
+		    x->cluster.next_extca_url : NULL, x->cluster.next_extca_cacert,
+		    x->cluster.next_cert);
+	else
+		r = node_sign_set_extca(p, x->cluster.ca_key.len == 0 ? x->cluster.extca_url :
+		    NULL, x->cluster.extca_cacert, x->cluster.ca_cert);
+	if (r != 0) {
 		log_warn("cannot keep the external CA's settings: out of memory");
 		op_free(op);
 		return;
 	}
 	/* The same op waits for pki now; the digest comes back in its ctx. */
-	if ((r = pki_ca_load(op, (const uint8_t *)x->cluster.ca_cert, x->cluster.ca_certlen,
-	    x->cluster.ca_key.p, x->cluster.ca_key.len, x->digest, ca_loaded)) != 0) {
+	st = (struct pki_ca_state){
+		.cert = (const uint8_t *)x->cluster.ca_cert, .certlen = x->cluster.ca_certlen,
+		.key = x->cluster.ca_key.len > 0 ? x->cluster.ca_key.p : NULL,
+		.keylen = x->cluster.ca_key.len,
+		.phase = x->cluster.ca_phase,
+	};
+	if (x->cluster.ca_phase != CA_PHASE_NONE) {
+		st.next = (const uint8_t *)x->cluster.next_cert;
+		st.nextlen = strlen(x->cluster.next_cert);
+		st.next_key = x->cluster.next_key.len > 0 ? x->cluster.next_key.p : NULL;
+		st.next_keylen = x->cluster.next_key.len;
+		st.cross = (const uint8_t *)x->cluster.cross_cert;
+		st.crosslen = x->cluster.cross_cert != NULL ? strlen(x->cluster.cross_cert) : 0;
+	}
+	if ((r = pki_ca_load_state(op, &st, x->digest, ca_loaded)) != 0) {
 		log_warn("cannot send the CA to the pki process: %s", hush_strerror(r));
 		op_free(op);
 	}
@@ -325,6 +350,8 @@ lifecycle_raft_event(struct parent *p, const struct wire_msg *m)
 		}
 		p->settings.autolock = autolock;
 		sync_keyfile(p, autolock, kek);
+		/* The CA may have moved (a rotation): pki and this node follow. */
+		lifecycle_load_ca(p);
 		break;
 	case EV_NODES:
 		cluster_nodes_event(p, m);

@@ -21,9 +21,33 @@
 #include "node_state.h"
 #include "x509.h"
 
+/*
+ * One certificate of a bundle file, parsed; why names the file and the
+ * certificate's place in it.
+ */
 static int
-cert_load(const char *state_dir, const char *name, char **pem, struct x509_cert_info *info,
-    char *why, size_t whylen)
+cert_at(const char *state_dir, const char *name, const char *pem, size_t i,
+    struct x509_cert_info *info, char *why, size_t whylen)
+{
+	char *one = NULL;
+	size_t len;
+	int r;
+
+	if ((r = x509_bundle_get(pem, strlen(pem), i, &one, &len)) == 0)
+		r = x509_cert_info(one, len, info);
+	free(one);
+	if (r != 0) {
+		snprintf(why, whylen, "%s/certificates/%s is damaged: certificate %zu of it "
+		    "cannot be read (%s)", state_dir, name, i + 1, hush_strerror(r));
+		return HUSH_E_CORRUPT;
+	}
+	return 0;
+}
+
+/* A file of PEM certificates: how many, at least one, all readable. */
+static int
+bundle_load(const char *state_dir, const char *name, char **pem, size_t *n, char *why,
+    size_t whylen)
 {
 	int r;
 
@@ -32,9 +56,9 @@ cert_load(const char *state_dir, const char *name, char **pem, struct x509_cert_
 		    "or over %d bytes)", state_dir, name, NODE_CERT_MAX);
 		return HUSH_E_IO;
 	}
-	if ((r = x509_cert_info(*pem, strlen(*pem), info)) != 0) {
-		snprintf(why, whylen, "%s/certificates/%s is damaged: it is not one PEM "
-		    "certificate (%s)", state_dir, name, hush_strerror(r));
+	if ((r = x509_bundle_count(*pem, strlen(*pem), n)) != 0) {
+		snprintf(why, whylen, "%s/certificates/%s is damaged: it is not PEM "
+		    "certificates and nothing else (%s)", state_dir, name, hush_strerror(r));
 		free(*pem);
 		*pem = NULL;
 		return HUSH_E_CORRUPT;
@@ -43,24 +67,64 @@ cert_load(const char *state_dir, const char *name, char **pem, struct x509_cert_
 }
 
 int
+node_certs_read(const char *state_dir, char **leaf, char **chain)
+{
+	char *pem, why[64];
+	size_t n, len;
+	int r;
+
+	*leaf = *chain = NULL;
+	if ((r = bundle_load(state_dir, "node.crt", &pem, &n, why, sizeof(why))) != 0)
+		return r;
+	/* node_certs_check() holds it to a leaf and one intermediate at most. */
+	if ((r = x509_bundle_get(pem, strlen(pem), 0, leaf, &len)) == 0 && n > 1)
+		r = x509_bundle_get(pem, strlen(pem), 1, chain, &len);
+	free(pem);
+	if (r != 0) {
+		free(*leaf);
+		*leaf = NULL;
+	}
+	return r;
+}
+
+int
 node_certs_check(const char *state_dir, const struct secbuf *node_key, char *why,
     size_t whylen)
 {
 	struct x509_cert_info info;
-	char *ca = NULL, *cert = NULL;
+	char *ca = NULL, *cert = NULL, *leaf = NULL;
+	size_t n, len, i;
 	int r;
 
-	if ((r = cert_load(state_dir, "ca.crt", &ca, &info, why, whylen)) != 0)
+	if ((r = bundle_load(state_dir, "ca.crt", &ca, &n, why, whylen)) != 0)
 		goto out;
-	if (!info.is_ca) {
-		snprintf(why, whylen, "%s/certificates/ca.crt is damaged: it is not a CA "
-		    "certificate (CN=%s)", state_dir, info.subject.cn);
+	/* Every certificate a node trusts is a root: the cluster's, or a rotation's next. */
+	for (i = 0; i < n; i++) {
+		if ((r = cert_at(state_dir, "ca.crt", ca, i, &info, why, whylen)) != 0)
+			goto out;
+		if (!info.is_ca) {
+			snprintf(why, whylen, "%s/certificates/ca.crt is damaged: certificate "
+			    "%zu of it is not a CA certificate (CN=%s)", state_dir, i + 1,
+			    info.subject.cn);
+			r = HUSH_E_CORRUPT;
+			goto out;
+		}
+	}
+	/* The leaf, and at most the one intermediate a rotation adds after it. */
+	if ((r = bundle_load(state_dir, "node.crt", &cert, &n, why, whylen)) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((r = cert_at(state_dir, "node.crt", cert, i, &info, why, whylen)) != 0)
+			goto out;
+	if (n > 2) {
+		snprintf(why, whylen, "%s/certificates/node.crt is damaged: it holds %zu "
+		    "certificates, not a leaf and at most one intermediate", state_dir, n);
 		r = HUSH_E_CORRUPT;
 		goto out;
 	}
-	if ((r = cert_load(state_dir, "node.crt", &cert, &info, why, whylen)) != 0)
+	if ((r = x509_bundle_get(cert, strlen(cert), 0, &leaf, &len)) != 0)
 		goto out;
-	if (node_key != NULL && !x509_cert_matches_key(cert, strlen(cert), node_key)) {
+	if (node_key != NULL && !x509_cert_matches_key(leaf, len, node_key)) {
 		snprintf(why, whylen, "%s/certificates/node.crt does not match this node's "
 		    "key in %s/node.keys: one of the two files was replaced or damaged, or "
 		    "a certificate renewal was interrupted", state_dir, state_dir);
@@ -71,5 +135,6 @@ node_certs_check(const char *state_dir, const struct secbuf *node_key, char *why
 out:
 	free(ca);
 	free(cert);
+	free(leaf);
 	return r;
 }

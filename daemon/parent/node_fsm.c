@@ -181,6 +181,7 @@ forget_cluster(struct parent *p)
 	store_part_reset(&p->store);
 	cluster_view_reset(&p->view);
 	cluster_settings_reset(&p->settings);
+	ca_part_reset(&p->ca);
 	/* A node outside any cluster holds no secrets, in memory or in containers. */
 	containers_refresh(p);
 }

@@ -47,6 +47,11 @@ char	*node_state_read_cert(const char *state_dir, const char *name);
  */
 int	node_certs_check(const char *state_dir, const struct secbuf *node_key, char *why,
 	    size_t whylen);
+/*
+ * certificates/node.crt as its leaf and, after a renewal during a CA
+ * rotation, the intermediate presented after it (*chain NULL: none).
+ */
+int	node_certs_read(const char *state_dir, char **leaf, char **chain);
 /* Refuse to start on a state dir left half-initialized by a crash. */
 bool	node_state_has_leftovers(const char *state_dir);
 /*

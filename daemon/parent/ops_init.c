@@ -49,6 +49,10 @@ struct init_ctx {
 	/* an external CA signs: its URL and the PEM its TLS chains to (or NULL) */
 	char		*extca_url;
 	char		*extca_cacert;
+	/* --ca-cert and --ca-key as the operator gave them, for pki to check */
+	uint8_t		*own_cert, *own_key;
+	size_t		 own_certlen, own_keylen;
+	struct pki_rotation own;	/* ...and as pki checked them */
 };
 
 static void
@@ -62,6 +66,11 @@ init_ctx_free(void *arg)
 	secbuf_free(&x->kek);
 	free(x->extca_url);
 	free(x->extca_cacert);
+	free(x->own_cert);
+	if (x->own_key != NULL)
+		sodium_memzero(x->own_key, x->own_keylen);
+	free(x->own_key);
+	pki_rotation_clear(&x->own);
 	sodium_memzero(x, sizeof(*x));
 	free(x);
 }
@@ -206,6 +215,52 @@ init_ca_created(struct op *op, int status, const struct wire_msg *reply, const c
 }
 
 /*
+ * --ca-cert and --ca-key: the operator's own root.  pki checks them (a CA
+ * that can sign, valid, the key its own) and hands them back canonical, as
+ * for a rotation to an own root (PKI_CA_ROTATE with no root loaded yet).
+ */
+static int
+init_own_root(struct init_ctx *x, const struct wire_msg *m, char *why, size_t whylen)
+{
+	const struct wire_field *ca = wire_find(m, T_CA_CERT, 0);
+	const struct wire_field *key = wire_find(m, T_CA_KEY, 0);
+
+	if (ca == NULL && key == NULL)
+		return 0;
+	if (ca == NULL || key == NULL) {
+		snprintf(why, whylen, "an own root needs both --ca-cert and --ca-key");
+		return HUSH_E_INVAL;
+	}
+	if ((x->own_cert = malloc(ca->len)) == NULL || (x->own_key = malloc(key->len)) == NULL)
+		return HUSH_E_NOMEM;
+	memcpy(x->own_cert, ca->val, ca->len);
+	memcpy(x->own_key, key->val, key->len);
+	x->own_certlen = ca->len;
+	x->own_keylen = key->len;
+	return 0;
+}
+
+/* The own root, checked: into pki as the cluster's root, as a new one would be. */
+static void
+init_own_checked(struct op *op, int status, const struct wire_msg *reply, const char *detail)
+{
+	struct init_ctx *x = op->ctx;
+	int r;
+
+	if (status != 0) {
+		init_fail(op, status, detail);
+		return;
+	}
+	x->ca.cert = x->own.next;
+	x->own.next = NULL;
+	x->ca.key = x->own.next_key;
+	x->own.next_key = (struct secbuf)SECBUF_INIT;
+	if ((r = pki_ca_load(op, (const uint8_t *)x->ca.cert, strlen(x->ca.cert), x->ca.key.p,
+	    x->ca.key.len, x->ca.digest, init_ca_created)) != 0)
+		init_fail(op, r, "the pki process is not available");
+}
+
+/*
  * --external-ca: the root it issues under (T_CA_CERT, a CA certificate
  * valid now) and where it is; never a root key.  The root's digest is
  * the join tokens' digest, as for a root hush makes.
@@ -221,13 +276,8 @@ init_external(struct init_ctx *x, const struct wire_msg *m, char *why, size_t wh
 	int64_t now = parent_now();
 	int r;
 
-	if (url == NULL) {
-		if (ca == NULL && wire_find(m, T_CA_KEY, 0) == NULL)
-			return 0;
-		snprintf(why, whylen, "an operator's own root (--ca-cert with --ca-key) is "
-		    "not supported by this hushd: use --external-ca, or neither");
-		return HUSH_E_INVAL;
-	}
+	if (url == NULL)
+		return init_own_root(x, m, why, whylen);
 	if (wire_find(m, T_CA_KEY, 0) != NULL) {
 		snprintf(why, whylen, "--ca-key cannot go with --external-ca: the external CA "
 		    "holds the root's key, and it must never enter the cluster");
@@ -315,6 +365,14 @@ op_init(struct op *op, const struct wire_msg *m)
 		if ((r = node_sign_set_extca(p, x->extca_url, x->extca_cacert, x->ca.cert)) != 0 ||
 		    (r = pki_ca_load(op, (const uint8_t *)x->ca.cert, strlen(x->ca.cert), NULL,
 		    0, x->ca.digest, init_ca_created)) != 0)
+			init_fail(op, r, "the pki process is not available");
+		return;
+	}
+	if (x->own_cert != NULL) {
+		struct pki_rotate_req req = { .cert = x->own_cert, .certlen = x->own_certlen,
+		    .key = x->own_key, .keylen = x->own_keylen };
+
+		if ((r = pki_ca_rotate(op, &req, &x->own, init_own_checked)) != 0)
 			init_fail(op, r, "the pki process is not available");
 		return;
 	}

@@ -178,6 +178,7 @@ serve_committed(struct op *op, int status, const struct wire_msg *reply, const c
 		.node_id = x->node_id,
 		.cluster_id = p->node.cluster_id,
 		.cert = x->cert.pem,
+		.chain = x->cert.chain,
 		.role = x->role,
 		.cert_not_after = x->cert.not_after,
 	};
@@ -417,6 +418,7 @@ join_persist(struct op *op, char *why, size_t whylen)
 	struct secbuf dek = SECBUF_INIT, kek = SECBUF_INIT;
 	struct x509_cert_info info;
 	const char *cert = res->cert, *ca = res->ca;
+	char *full = x509_bundle_join(res->cert, res->chain);
 	uint8_t role = res->role;
 	int r;
 
@@ -424,7 +426,13 @@ join_persist(struct op *op, char *why, size_t whylen)
 	snprintf(p->node.node_id, sizeof(p->node.node_id), "%s", res->node_id);
 	snprintf(p->node.cluster_id, sizeof(p->node.cluster_id), "%s", res->cluster_id);
 	p->node.cert_not_after = res->cert_not_after;
-	if ((r = x509_verify(cert, strlen(cert), ca, strlen(ca), parent_now(), why, whylen)) != 0 ||
+	if (full == NULL) {
+		r = HUSH_E_NOMEM;
+		goto out;
+	}
+	/* ca: the roots the manager trusts, which net pinned by the token's digest. */
+	if ((r = x509_verify_chain(full, strlen(full), ca, strlen(ca), parent_now(), NULL,
+	    why, whylen)) != 0 ||
 	    (r = x509_cert_info(cert, strlen(cert), &info)) != 0)
 		goto out;
 	if (!x509_cert_matches_key(cert, strlen(cert), &x->node_key) ||
@@ -470,7 +478,7 @@ join_persist(struct op *op, char *why, size_t whylen)
 	if ((r = keyfile_write(p->cfg.state_dir, &dek, &x->node_key, &x->seal_key,
 	    p->settings.autolock ? kek.p : NULL)) != 0 ||
 	    (r = node_state_write_cert(p->cfg.state_dir, "ca.crt", ca)) != 0 ||
-	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", cert)) != 0) {
+	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", full)) != 0) {
 		snprintf(why, whylen, "cannot write this node's keys and certificates: %s",
 		    hush_strerror(r));
 		goto out;
@@ -492,6 +500,7 @@ join_persist(struct op *op, char *why, size_t whylen)
 out:
 	secbuf_free(&dek);
 	secbuf_free(&kek);
+	free(full);
 	return r;
 }
 

@@ -86,6 +86,7 @@ put_live_node(void *arg, const struct node_record *n)
 	for (size_t i = 0; i < rec->nfields; i++)
 		wire_put_bytes(&out, rec->fields[i].tag, rec->fields[i].val, rec->fields[i].len);
 	wire_put_bool(&out, T_REACHABLE, cluster_peer_reachable(lc->p, n->id));
+	wire_put_str(&out, T_TLS_STATUS, ca_tls_status(lc->p, n->id));
 	/* A manager that answers but whose store is down must not look ready. */
 	if (n->role == ROLE_MANAGER)
 		wire_put_str(&out, T_RAFT_STATE, strcmp(n->id, lc->leader) == 0 ? "leader" :

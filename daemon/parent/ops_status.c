@@ -45,9 +45,19 @@ status_reply(struct op *op, const struct raft_status *raft)
 			    p->assign.val[i].version);
 			wire_put_str(&e, T_HAVE, s);
 		}
+		if (p->ca.known)
+			wire_put_str(&e, T_TLS_STATUS, ca_tls_status(p, p->node.node_id));
+		if (p->ca.known && p->node.role == ROLE_MANAGER)
+			wire_put_u8(&e, T_CA_PHASE, p->ca.phase);
 		if (p->view.removed_self)
 			wire_put_str(&e, T_STATUS_TEXT, "this node was removed from the "
 			    "cluster: run 'hushctl leave' to reset it, then join again");
+		else if (p->ca.untrusted_since != 0 &&
+		    parent_mono() - p->ca.untrusted_since >= CA_UNTRUSTED_SECS)
+			wire_put_str(&e, T_STATUS_TEXT, "the managers and this node no longer "
+			    "trust each other's certificates: if the cluster rotated its CA "
+			    "while this node was down, run 'hushctl leave --force' and join "
+			    "again with a current token");
 		else if (p->view.net_refused[0] != '\0' && p->view.net != NET_UP) {
 			/* At most 256 bytes on the wire; the log has it whole. */
 			snprintf(notice, sizeof(notice), "this node is cut off from the "

@@ -93,6 +93,11 @@ struct peer_seen {
 	char		 id[HUSH_ID_LEN + 1];
 	int64_t		 last_seen;	/* monotonic seconds; 0 = never */
 	bool		 degraded;	/* its last heartbeat said so (T_HEALTH) */
+	/* Where it stands in a CA rotation (ca_follow.c): the SPKI digest of
+	 * what issued the certificate net verified, and the digest of the
+	 * trust bundle its heartbeats say it holds. */
+	bool		 has_issuer, has_trust;
+	uint8_t		 issuer[32], trust[32];
 };
 
 struct container;
@@ -203,6 +208,44 @@ struct cluster_settings {
 };
 void	cluster_settings_reset(struct cluster_settings *s);
 
+/*
+ * The cluster's CA as this node last learnt it -- from its own store on a
+ * manager, from the managers' heartbeat answers on any other node -- and
+ * where this node stands against it (ca_follow.c).
+ */
+struct ca_part {
+	bool			 known;
+	uint8_t			 phase;		/* enum ca_phase */
+	char			*root;		/* PEM of the current root */
+	char			*next;		/* PEM of a rotation's next root, or NULL */
+	char			*cross;		/* the cross-signed next root, or NULL */
+	uint8_t			 root_spki[32], next_spki[32];
+	uint8_t			 want_trust[32];	/* digest of the bundle the phase wants */
+	/* this node */
+	bool			 has_trust, has_issuer;
+	uint8_t			 trust[32];	/* digest of certificates/ca.crt */
+	uint8_t			 issuer[32];	/* SPKI digest of what issued node.crt */
+	int64_t			 renew_asked;	/* monotonic: a renewal for the rotation */
+	bool			 advancing;	/* leader: a CMD_CA_ADVANCE in flight */
+	int64_t			 advance_at;	/* monotonic: when it was proposed */
+	bool			 refused_logged;
+	/*
+	 * monotonic: since when every heartbeat failed on a certificate
+	 * neither side could verify (0: one went through since) -- what a
+	 * node sees that slept through a whole CA rotation.
+	 */
+	int64_t			 untrusted_since;
+	int64_t			 net_up_at;	/* monotonic: net came up (cluster.c) */
+};
+void	ca_part_reset(struct ca_part *c);
+/* How long that must last before status says so (a renewal can blip). */
+#define CA_UNTRUSTED_SECS	10
+/*
+ * How long a manager listens to heartbeats before it judges which nodes
+ * are up: longer than cluster.c's DOWN_AFTER_SECS plus a heartbeat.
+ */
+#define CA_SETTLE_SECS		10
+
 /* The containers holding this node's secrets (containers*.c). */
 struct container_set {
 	struct container	*list;
@@ -222,6 +265,7 @@ struct parent {
 	struct store_part	 store;
 	struct cluster_view	 view;
 	struct cluster_settings	 settings;
+	struct ca_part		 ca;
 	struct assignments	 assign;	/* services placed here, values held */
 	struct container_set	 containers;
 	struct control		*ctl;		/* control.c: the clients */
@@ -377,6 +421,8 @@ void	cluster_net_request(struct parent *p, const struct wire_msg *m, int fd);
 void	cluster_raft_connect(struct parent *p, const struct wire_msg *m);
 void	cluster_nodes_event(struct parent *p, const struct wire_msg *m);
 void	cluster_tick(struct parent *p);
+/* A heartbeat to every manager now: what this node holds changed (ca_follow.c). */
+void	cluster_heartbeat(struct parent *p);
 bool	cluster_peer_reachable(const struct parent *p, const char *node_id);
 /* Its last heartbeat said it cannot serve (a degraded manager). */
 bool	cluster_peer_degraded(const struct parent *p, const char *node_id);
@@ -389,11 +435,28 @@ int	cluster_rpc(struct parent *p, const char *addr, struct wire_enc *req, call_c
 int	cluster_rpc_unwrap(const struct wire_msg *reply, uint16_t req_type, struct wire_msg *out,
 	    char *detail, size_t detaillen);
 
+/* ca_follow.c (this node following the CA) and ca_leader.c (the managers' view, the leader) */
+void	ca_learn(struct parent *p, const char *root, const char *next, const char *cross,
+	    uint8_t phase);
+void	ca_follow(struct parent *p);
+void	ca_own_refresh(struct parent *p);
+void	ca_leader_tick(struct parent *p);
+void	ca_waiting_for(const struct parent *p, char *buf, size_t len);
+void	ca_counts(const struct parent *p, uint32_t *total, uint32_t *trusting,
+	    uint32_t *renewed);
+/* "ready", "needs-rotation" or "unknown" (T_TLS_STATUS). */
+const char *ca_tls_status(const struct parent *p, const char *node_id);
+struct wire_enc;
+void	ca_heartbeat_put(const struct parent *p, struct wire_enc *e, const uint8_t *peer_trust);
+void	ca_heartbeat_take(struct parent *p, const struct wire_msg *m);
+
 /* renew.c */
 void	renew_schedule(struct parent *p);
 void	renew_tick(struct parent *p);
 /* Renew now: the store gives this node another role than its certificate. */
 bool	renew_now(struct parent *p);
+/* Renew within delay seconds, for a CA rotation; false if already under way. */
+bool	renew_soon(struct parent *p, int64_t delay);
 
 /*
  * setup_node.c: what init and restore share once the cluster's CA is in
@@ -461,6 +524,9 @@ void	child_answer_error(struct child *c, uint32_t id, int code, const char *deta
 void	op_status(struct op *op, const struct wire_msg *m);
 void	op_init(struct op *op, const struct wire_msg *m);
 void	op_join_token(struct op *op, const struct wire_msg *m);
+/* ops_ca.c */
+void	op_ca(struct op *op, const struct wire_msg *m);
+void	op_ca_rotate(struct op *op, const struct wire_msg *m);
 /* Answers with the ids of the store_applied (store_calls.h) in op's ctx, as tag. */
 void	op_reply_ids(struct op *op, int status, const char *detail, uint16_t tag);
 void	op_secret_ids_done(struct op *op, int status, const struct wire_msg *reply,

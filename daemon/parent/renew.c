@@ -63,15 +63,18 @@ void
 renew_schedule(struct parent *p)
 {
 	struct x509_cert_info info;
-	char *cert = node_state_read_cert(p->cfg.state_dir, "node.crt");
+	char *cert = NULL, *chain = NULL;
 	int64_t life;
 
 	renew_at = 0;
-	if (cert == NULL || x509_cert_info(cert, strlen(cert), &info) != 0) {
+	if (node_certs_read(p->cfg.state_dir, &cert, &chain) != 0 ||
+	    x509_cert_info(cert, strlen(cert), &info) != 0) {
 		free(cert);
+		free(chain);
 		return;
 	}
 	free(cert);
+	free(chain);
 	life = info.not_after - info.not_before;
 	renew_at = info.not_before + life / 2 + (int64_t)randombytes_uniform(
 	    (uint32_t)(life * 3 / 10 > 1 ? life * 3 / 10 : 1));
@@ -99,6 +102,22 @@ renew_now(struct parent *p)
 	if (renewing || renew_at == 1)
 		return false;
 	renew_at = 1;
+	return true;
+}
+
+/*
+ * Unlike renew_now(), not a role change: a manager signs its own with its
+ * pki, which signs with the next root once the rotation is renewing.
+ */
+bool
+renew_soon(struct parent *p, int64_t delay)
+{
+	int64_t at = parent_now() + delay;
+
+	if (renewing || renew_at == 1)
+		return false;
+	if (renew_at == 0 || renew_at > at)
+		renew_at = at > 1 ? at : 2;
 	return true;
 }
 
@@ -139,16 +158,19 @@ role_keys(struct renew_ctx *x, const struct wire_msg *reply, int new_role,
 }
 
 static void
-install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
+install(struct renew_ctx *x, const char *cert, const char *chain, const struct wire_msg *reply)
 {
 	struct parent *p = x->p;
 	struct secbuf dek = SECBUF_INIT, kek = SECBUF_INIT;
 	struct x509_cert_info info;
 	char *ca = node_state_read_cert(p->cfg.state_dir, "ca.crt"), why[256];
+	char *full = x509_bundle_join(cert, chain);
 	int r, new_role, old_role = p->node.role;
 
-	if (ca == NULL ||
-	    (r = x509_verify(cert, strlen(cert), ca, strlen(ca), parent_now(), why, sizeof(why))) != 0 ||
+	/* Whatever root of this node's trust it comes from (a rotation's next, too). */
+	if (ca == NULL || full == NULL ||
+	    (r = x509_verify_chain(full, strlen(full), ca, strlen(ca), parent_now(), NULL,
+	    why, sizeof(why))) != 0 ||
 	    (r = x509_cert_info(cert, strlen(cert), &info)) != 0 ||
 	    !x509_cert_matches_key(cert, strlen(cert), &x->key) ||
 	    strcmp(info.subject.cn, p->node.node_id) != 0) {
@@ -163,7 +185,7 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	/* node.keys first: a crash after it leaves a key the old cert lacks,
 	 * which the next renewal repairs; the other order could lose the key. */
 	if ((r = seal_key_write_keyfile(p, &dek, &x->key, p->settings.autolock ? kek.p : NULL)) != 0 ||
-	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", cert)) != 0 ||
+	    (r = node_state_write_cert(p->cfg.state_dir, "node.crt", full)) != 0 ||
 	    (r = keyring_put(KEY_NODE, x->key.p, x->key.len)) != 0 ||
 	    (r = keyring_put(KEY_DEK, dek.p, dek.len)) != 0 ||
 	    (r = p->settings.autolock ? keyring_put(KEY_KEK, kek.p, kek.len) : keyring_drop(KEY_KEK)) != 0) {
@@ -173,8 +195,13 @@ install(struct renew_ctx *x, const char *cert, const struct wire_msg *reply)
 	p->node.role = new_role;
 	p->node.cert_not_after = info.not_after;
 	node_state_save(p->cfg.state_dir, &p->node);
-	if (net_reload(p, cert, &x->key) != 0)
+	if (net_reload_full(p, &(struct net_reload_req){ .cert = cert, .key = &x->key,
+	    .chain = chain }) != 0)
 		log_warn("the net process did not take the renewed certificate");
+	ca_own_refresh(p);
+	/* During a CA rotation the leader waits to see the new certificate. */
+	if (p->ca.phase != CA_PHASE_NONE)
+		cluster_heartbeat(p);
 	log_info("renewed this node's certificate (%s): it now expires at %lld",
 	    info.subject.ou, (long long)info.not_after);
 	renew_schedule(p);
@@ -189,12 +216,13 @@ out:
 	secbuf_free(&dek);
 	secbuf_free(&kek);
 	free(ca);
+	free(full);
 }
 
 /* Both ways of signing end here: install the certificate, or say why not. */
 static void
-renew_done(struct op *op, int status, const char *cert, const struct wire_msg *reply,
-    const char *detail)
+renew_done(struct op *op, int status, const char *cert, const char *chain,
+    const struct wire_msg *reply, const char *detail)
 {
 	if (status == 0 && cert == NULL)
 		status = HUSH_E_PROTO;
@@ -202,7 +230,7 @@ renew_done(struct op *op, int status, const char *cert, const struct wire_msg *r
 		log_warn("certificate renewal failed: %s", detail && *detail ? detail :
 		    hush_strerror(status));
 	else
-		install(op->ctx, cert, reply);
+		install(op->ctx, cert, chain, reply);
 	/* installed: renew_schedule() moved renew_at on; a promotion keeps asking */
 	if (renew_at != 1 && renew_at <= parent_now()) {
 		retry_delay = retry_delay == 0 ? RENEW_RETRY_MIN :
@@ -220,7 +248,7 @@ signed_locally(struct op *op, int status, const struct wire_msg *reply, const ch
 {
 	struct renew_ctx *x = op->ctx;
 
-	renew_done(op, status, x->cert.pem, NULL, detail);
+	renew_done(op, status, x->cert.pem, x->cert.chain, NULL, detail);
 }
 
 static void
@@ -229,18 +257,23 @@ signed_remotely(void *arg, int status, const struct wire_msg *reply, int fd, con
 	struct op *op = arg;
 	const struct wire_field *f;
 	struct wire_msg *m;
-	char d[1100], *cert = NULL;
+	char d[1100], *cert = NULL, *chain = NULL;
 
 	if (status == 0 && (m = malloc(sizeof(*m))) != NULL) {
 		status = cluster_rpc_unwrap(reply, DSP_RENEW, m, d, sizeof(d));
 		if (status == 0 && (f = wire_find(m, T_CERT, 0)) != NULL)
 			cert = strndup((const char *)f->val, f->len);
-		renew_done(op, status, cert, status == 0 ? m : NULL, status == 0 ? NULL : d);
+		if (status == 0 && (f = wire_find(m, T_CA_CHAIN, 0)) != NULL &&
+		    (chain = strndup((const char *)f->val, f->len)) == NULL)
+			status = HUSH_E_NOMEM;
+		renew_done(op, status, cert, chain, status == 0 ? m : NULL,
+		    status == 0 ? NULL : d);
 		free(cert);
+		free(chain);
 		free(m);
 		return;
 	}
-	renew_done(op, status ? status : HUSH_E_NOMEM, NULL, NULL, detail);
+	renew_done(op, status ? status : HUSH_E_NOMEM, NULL, NULL, NULL, detail);
 }
 
 static int

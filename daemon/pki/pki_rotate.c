@@ -65,12 +65,21 @@ pki_rotate(const struct wire_msg *m, const struct pki_root *cur,
 	if (wire_get_i64(m, T_NOW, &now) != 0 ||
 	    wire_get_u64(m, T_LIFETIME, &lifetime) != 0)
 		return HUSH_E_PROTO;
-	if (cur->pem == NULL) {
+	/*
+	 * With no root yet only the operator's own can be checked: the first
+	 * root of a cluster that `hushctl init --ca-cert --ca-key` makes.
+	 */
+	if (cur->pem == NULL && wire_find(m, T_CA_CERT, 0) == NULL) {
 		snprintf(why, whylen, "no root CA is loaded");
 		return HUSH_E_UNAVAIL;
 	}
 	if ((r = next_root(m, now, lifetime, &next, why, whylen)) != 0)
 		goto out;
+	if (cur->pem == NULL) {
+		if ((r = x509_cert_info(next.pem, next.len, &info)) != 0)
+			goto out;
+		goto answer;
+	}
 	if ((r = x509_cert_info(cur->pem, cur->len, &cur_info)) != 0 ||
 	    (r = x509_cert_info(next.pem, next.len, &info)) != 0) {
 		snprintf(why, whylen, "cannot read the roots: %s", hush_strerror(r));
@@ -90,13 +99,15 @@ pki_rotate(const struct wire_msg *m, const struct pki_root *cur,
 		    "current one: %s", hush_strerror(r));
 		goto out;
 	}
+ answer:
 	wire_put_str(e, T_CA_NEXT, next.pem);
 	if (next.key.len > 0)
 		wire_put_bytes(e, T_CA_NEXT_KEY, next.key.p, next.key.len);
 	if (cross != NULL)
 		wire_put_str(e, T_CA_CROSS, cross);
 	wire_put_bytes(e, T_DIGEST, info.spki_sha256, sizeof(info.spki_sha256));
-	log_info("made a rotation to a %s root%s",
+	log_info("%s a %s root%s", cur->pem == NULL ? "checked the first root of a cluster:" :
+	    "made a rotation to",
 	    wire_find(m, T_CA_CERT, 0) == NULL ? "new" : "supplied",
 	    cross != NULL ? ", cross-signed by the current one" : "");
  out:

@@ -25,12 +25,7 @@ BULK=tests/integration/bulk_create.py
 
 . tests/integration/lib.sh
 
-die() {
-	echo "bench: $*" >&2
-	T_FAIL=1	# keeps $T_DIR and its logs
-	exit 1
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+. tests/bench/lib.sh
 # stats MS...: "best B ms, median M ms"
 stats() {
 	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {

@@ -5,13 +5,16 @@
 # manager's at join, a renewal -- and hush checks what it returns.  While
 # cfssl is down a join fails naming the external CA, the manager's status
 # says so, and a renewal is retried; once it is back, all goes through
-# again.  A cfssl that signs under another root is refused.
+# again.  A cfssl that signs under another root is refused.  Then the
+# cluster rotates onto a second cfssl with a root of its own: every node
+# ends up trusting that root alone, with certificates it signed, and a
+# node joins through it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 . "$(dirname "$0")/extca_lib.sh"
 
 extca_need || { not_ok "cfssl is installed"; finish; }
-net_setup 4 || { not_ok "network namespaces"; finish; }
+net_setup 5 || { not_ok "network namespaces"; finish; }
 CA=$T_DIR/ca
 CAADDR=$(addr_of 4)
 URL="https://$CAADDR:8888"
@@ -30,13 +33,15 @@ attention() { chc "$1" status --format json | python3 -c 'import json,sys; print
 # refused before anything happens
 expect_fail "--ca-key with --external-ca is refused" "cannot go with --external-ca" \
     init --external-ca "protocol=cfssl,url=$URL" --ca-cert "$CA/root.pem" --ca-key "$CA/root-key.pem"
-expect_fail "an external CA that is not https is refused" "only over TLS" \
+expect_fail "an external CA that is not https is refused" "must start with https://" \
     init --external-ca "protocol=cfssl,url=http://$CAADDR:8888" --ca-cert "$CA/root.pem"
 check "the node is still not initialized" not test -e "$T_DIR/n1/node.json"
 
 before=$(extca_signed)
-check "init with --external-ca and --ca-cert" \
-    init --external-ca "protocol=cfssl,url=$URL,cacert=$CA/tls-ca.pem" --ca-cert "$CA/root.pem"
+CA_CERT=$CA/root.pem EXTCA_URL=$URL EXTCA_TLS_CA=$CA/tls-ca.pem ADDR=$(addr_of 1):4477
+line='hushctl init --ca-cert "$CA_CERT" --external-ca "protocol=cfssl,url=$EXTCA_URL,cacert=$EXTCA_TLS_CA" --advertise-addr "$ADDR" --listen-addr "$ADDR"'
+check "the README's init with an external CA has this command" readme_has 't_extca: init' "$line"
+check "init with --external-ca and --ca-cert, as the README says" eval "chc 1 ${line#hushctl }"
 N1=$(node_id_of 1)
 CL=$(chc 1 status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cluster_id"])')
 check "cfssl signed the first manager's certificate" test "$(extca_signed)" -gt "$before"
@@ -107,4 +112,30 @@ done
 check "a join signed under another root is refused, saying why" \
     grep -q "external CA at $URL issued a certificate hush cannot use" <<<"$out"
 check "the worker holds no certificate from it" not test -e "$T_DIR/n2/certificates/node.crt"
+
+# ---- rotation onto another external CA ----------------------------------------
+extca_stop
+extca_start 4 "$CA" root || not_ok "the first cfssl serves again"
+CA2=$T_DIR/ca2
+CA2ADDR=$(addr_of 5)
+URL2="https://$CA2ADDR:8888"
+extca_make "$CA2" rot && extca_tls "$CA2" "$CA2ADDR" || not_ok "cfssl makes the second CA"
+extca_start 5 "$CA2" rot || not_ok "the second cfssl serve starts"
+CA_CERT=$CA2/rot.pem EXTCA_URL=$URL2 EXTCA_TLS_CA=$CA2/tls-ca.pem
+line='hushctl ca --rotate --ca-cert "$CA_CERT" --external-ca "protocol=cfssl,url=$EXTCA_URL,cacert=$EXTCA_TLS_CA"'
+check "the README's rotation onto an external CA has this command" readme_has 't_extca: rotate' "$line"
+rot_out=$(eval "chc 1 ${line#hushctl }" 2>"$T_DIR/rot.err"); rc=$?
+tail -n 3 "$T_DIR/rot.err" | sed 's/^/# rotate: /'
+check "rotation onto the second external CA completes" test "$rc" = 0
+eq "it prints the second CA's root" "$(cat "$CA2/rot.pem")" "$rot_out"
+for n in 1 3; do
+	check "node $n trusts the second root alone" wait_for 20 cmp -s "$CA2/rot.pem" \
+	    "$T_DIR/n$n/certificates/ca.crt"
+	check "node $n's certificate comes from it" openssl verify -CAfile "$CA2/rot.pem" \
+	    "$T_DIR/n$n/certificates/node.crt"
+done
+WT2=$(chc 1 join-token -q worker)
+check "a worker joins through the second CA with the new token" cjoin 2 "$WT2"
+check "its certificate comes from the second root" openssl verify -CAfile "$CA2/rot.pem" \
+    "$T_DIR/n2/certificates/node.crt"
 finish

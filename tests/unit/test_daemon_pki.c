@@ -322,6 +322,11 @@ test_rotate(void **state)
 	/* Nothing to rotate from yet. */
 	expect_refused(send_rotate(NULL, NULL, 0), PKI_CA_ROTATE, HUSH_E_UNAVAIL,
 	    "no root CA is loaded");
+	/* ...but the operator's own root is checked for a new cluster, uncrossed. */
+	expect_ok(send_rotate(sup.pem, sup.key.p, sup.key.len), PKI_CA_ROTATE);
+	rotation_check(&cur, true, false, NULL, NULL);
+	expect_refused(send_rotate(sup.pem, cur.key.p, cur.key.len), PKI_CA_ROTATE,
+	    HUSH_E_INVAL, "the key does not belong to this certificate");
 	load_ok(&l);
 
 	/* A fresh next root, with its key, cross-signed. */

@@ -5,7 +5,8 @@
 # hushctl before hushd is asked, with a message naming what is wrong and
 # exit status 2 (command line) or 1 (a file), and the node is left as it
 # was -- an uninitialized node stays so, a manager keeps its root and
-# tokens.
+# tokens.  And `hushctl ca` says why where there is no root to show: on a
+# node out of any cluster, and on a worker.
 . "$(dirname "$0")/lib.sh"
 
 # expect_rc "description" RC "text the error must contain" command...
@@ -111,6 +112,8 @@ expect_rc "ca --rotate: --cert-expiry below 1h" 2 "at least 1h" \
 expect_rc "ca --rotate: an oversized --ca-cert" 1 "larger than 16384 bytes" \
     hc u ca --rotate --ca-cert "$F/big.crt" --ca-key "$K"
 expect_rc "ca: no argument" 2 "unexpected argument 'now'" hc u ca now
+expect_rc "ca on a node out of any cluster says so" 1 \
+    "ca: this node is not part of a cluster: run 'hushctl init'" hc u ca
 
 # Nothing above reached the node.
 check "the node is still out of any cluster" sh -c \
@@ -118,11 +121,20 @@ check "the node is still out of any cluster" sh -c \
 eq "its state directory is as it was" "$state_before" "$(cd "$T_DIR/u" && find . | sort)"
 
 # On a manager: a refused rotation leaves its tokens (and so its root) alone.
-hc u init >/dev/null || not_ok "init"
+hc u init --advertise-addr 127.0.0.1 >/dev/null || not_ok "init"
+check "ca prints the root the manager trusts" sh -c \
+    "'$HUSHCTL' --control-socket '$T_DIR/u.sock' ca | cmp -s - '$T_DIR/u/certificates/ca.crt'"
 tokens=$(hc u join-token -q worker; hc u join-token -q manager)
 expect_rc "manager: ca --rotate with --ca-cert and no key" 2 "give --ca-key" \
     hc u ca --rotate --ca-cert "$C"
 expect_rc "manager: ca --rotate with an oversized key" 1 "larger than 8192 bytes" \
     hc u ca --rotate --ca-cert "$C" --ca-key "$F/big.key"
 eq "the join tokens are unchanged" "$tokens" "$(hc u join-token -q worker; hc u join-token -q manager)"
+
+# A worker holds no store, so no CA to show.
+start_node w || not_ok "a second hushd starts"
+hc w join --token "$(hc u join-token -q worker)" --advertise-addr 127.0.0.1:4479 \
+    --listen-addr 127.0.0.1:4479 127.0.0.1:4477 >/dev/null || not_ok "a worker joins"
+expect_rc "ca on a worker says to run it on a manager" 1 \
+    "this node is not a manager" hc w ca
 finish

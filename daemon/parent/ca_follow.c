@@ -77,6 +77,7 @@ ca_own_refresh(struct parent *p)
 	char *ca = node_state_read_cert(p->cfg.state_dir, "ca.crt");
 	char *crt = node_state_read_cert(p->cfg.state_dir, "node.crt");
 	char why[256];
+	size_t n = 0;
 
 	p->ca.has_trust = p->ca.has_issuer = false;
 	if (ca != NULL) {
@@ -85,6 +86,14 @@ ca_own_refresh(struct parent *p)
 			p->ca.has_issuer = x509_verify_chain(crt, strlen(crt), ca, strlen(ca),
 			    parent_now(), p->ca.issuer, why, sizeof(why)) == 0;
 	}
+	/*
+	 * A node trusting one root knows the CA from it until told otherwise
+	 * (a worker hears of the CA only when something changes), so that its
+	 * own TLS status can be judged; a manager's store says more at once.
+	 * What it learns is what it holds: there is nothing to follow.
+	 */
+	if (ca != NULL && !p->ca.known && x509_bundle_count(ca, strlen(ca), &n) == 0 && n == 1)
+		ca_learn(p, ca, NULL, NULL, CA_PHASE_NONE);
 	free(ca);
 	free(crt);
 }

@@ -111,6 +111,7 @@ for n in a b c $WORKERS; do
 	check "... and not to the old one" not chains_to "$n" "$T_DIR/old.pem"
 done
 check "every node's TLS status is Ready after the rotation" within 20 tls_all a Ready
+check "... and a worker's own status says so too" eval 'hc d status | grep -qE "^TLS status: +Ready"'
 check "writes still commit" within 10 upd a s-rot after
 for n in $WORKERS; do
 	check "... and reach the container on worker $n" within 20 reads "ctr-$n" s-rot after

@@ -98,6 +98,9 @@ check "through cfssl" test "$(extca_signed)" -gt "$before"
 check "still under the root" issued_by_root 3
 cstop 3
 HUSHD=$HUSHD_TEST cstart 3 || not_ok "manager restarts"
+# two managers: the restarted one must be back before anything commits
+quorum() { chc 1 secret ls -q >/dev/null 2>&1; }
+check "the two managers have a quorum again" wait_for 60 quorum
 
 # a CA at that URL signing under another root: refused, and said
 extca_stop

@@ -100,7 +100,9 @@ kill_leader_in 2 renew
 start_node j || not_ok "node j starts"
 J=127.0.0.86
 WTJ=$(hc a join-token -q worker)
-check "rotation 3 starts" hct 20 a ca --rotate --detach -q
+check "rotation 3 starts, with --cert-expiry 48h" hct 20 a ca --rotate --detach -q --cert-expiry 48h
+expiry_is() { [ "$(hc "$1" status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("cert_expiry_seconds"))')" = "$2" ]; }
+check "... which sets the cluster's certificate lifetime" within 10 expiry_is a 172800
 check "... and reaches phase 2 (renew)" within 60 in_phase a 2
 check "j joins during the renewals, with the token of before" join j "$J" "$WTJ"
 check "... and the rotation completes" hct 120 a ca -q
@@ -108,6 +110,15 @@ hc a ca >"$T_DIR/root3.pem"
 check "j trusts the new root alone" within 30 trusts_alone "$T_DIR/root3.pem" j
 check "j's certificate chains to it" openssl verify -CAfile "$T_DIR/root3.pem" \
     -untrusted "$T_DIR/j/certificates/node.crt" "$T_DIR/j/certificates/node.crt"
+lasts() { openssl x509 -in "$T_DIR/$1/certificates/node.crt" -noout -startdate -enddate |
+    python3 -c '
+import sys, datetime
+d = dict(l.strip().split("=", 1) for l in sys.stdin)
+f = "%b %d %H:%M:%S %Y %Z"
+s = (datetime.datetime.strptime(d["notAfter"], f) - datetime.datetime.strptime(d["notBefore"], f)).total_seconds()
+print(int(s))'; }
+# NotBefore is an hour back (clock skew): 48 h of life look like 49
+check "... and the renewed certificates last 48 h" eval '[ "$(lasts d)" = 176400 ]'
 cp "$T_DIR/root3.pem" "$T_DIR/root-renew.pem"
 
 # ---- s wakes up with a certificate of a root dropped twice over ---------------

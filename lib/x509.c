@@ -107,8 +107,14 @@ x509_key_is_p256(const struct evp_pkey_st *pkey)
 	return OBJ_txt2nid(name) == NID_X9_62_prime256v1;
 }
 
-int
-x509_key_decode(const struct secbuf *key_der, struct evp_pkey_st **out)
+/*
+ * PKCS#8 DER straight from guarded memory (no copy of ours to wipe) into a
+ * key of the given OpenSSL type (NULL: any), at most max bytes, nothing
+ * after it, and one that ok() takes.
+ */
+static int
+key_decode_as(const struct secbuf *key_der, const char *type, size_t max,
+    bool (*ok)(const EVP_PKEY *), struct evp_pkey_st **out)
 {
 	OSSL_DECODER_CTX *dctx = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -117,27 +123,19 @@ x509_key_decode(const struct secbuf *key_der, struct evp_pkey_st **out)
 	int r = HUSH_E_FORMAT;
 
 	*out = NULL;
-	if (key_der == NULL || key_der->p == NULL || key_der->len == 0) {
-		r = HUSH_E_INVAL;
-		goto out;
-	}
-	if (key_der->len > KEY_DER_MAX) {
-		r = HUSH_E_TOOBIG;
-		goto out;
-	}
-
-	/* Decode straight from guarded memory: no copy of ours to wipe. */
+	if (key_der == NULL || key_der->p == NULL || key_der->len == 0)
+		return HUSH_E_INVAL;
+	if (key_der->len > max)
+		return HUSH_E_TOOBIG;
 	p = key_der->p;
 	left = key_der->len;
 	if ((dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER",
-	    "PrivateKeyInfo", "EC", EVP_PKEY_KEYPAIR, NULL, NULL)) == NULL) {
-		r = HUSH_E_CRYPTO;
-		goto out;
-	}
+	    "PrivateKeyInfo", type, EVP_PKEY_KEYPAIR, NULL, NULL)) == NULL)
+		return HUSH_E_CRYPTO;
 	if (!OSSL_DECODER_from_data(dctx, &p, &left) || pkey == NULL ||
 	    left != 0)
 		goto out;
-	if (!x509_key_is_p256(pkey)) {
+	if (!ok(pkey)) {
 		r = HUSH_E_INVAL;
 		goto out;
 	}
@@ -148,6 +146,12 @@ x509_key_decode(const struct secbuf *key_der, struct evp_pkey_st **out)
 	EVP_PKEY_free(pkey);
 	OSSL_DECODER_CTX_free(dctx);
 	return r;
+}
+
+int
+x509_key_decode(const struct secbuf *key_der, struct evp_pkey_st **out)
+{
+	return key_decode_as(key_der, "EC", KEY_DER_MAX, x509_key_is_p256, out);
 }
 
 /*
@@ -209,46 +213,17 @@ x509_ca_md(const struct evp_pkey_st *pkey)
 	return EVP_sha256();
 }
 
+static bool
+ca_key_ok(const EVP_PKEY *pkey)
+{
+	return x509_ca_key_kind(pkey, NULL, 0) == 0;
+}
+
 /* x509_key_decode() for a CA's key: any kind x509_ca_key_kind() takes. */
 int
 x509_ca_key_decode(const struct secbuf *key_der, struct evp_pkey_st **out)
 {
-	OSSL_DECODER_CTX *dctx = NULL;
-	EVP_PKEY *pkey = NULL;
-	const unsigned char *p;
-	size_t left;
-	int r = HUSH_E_FORMAT;
-
-	*out = NULL;
-	if (key_der == NULL || key_der->p == NULL || key_der->len == 0) {
-		r = HUSH_E_INVAL;
-		goto out;
-	}
-	if (key_der->len > CA_KEY_DER_MAX) {
-		r = HUSH_E_TOOBIG;
-		goto out;
-	}
-	p = key_der->p;
-	left = key_der->len;
-	if ((dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER",
-	    "PrivateKeyInfo", NULL, EVP_PKEY_KEYPAIR, NULL, NULL)) == NULL) {
-		r = HUSH_E_CRYPTO;
-		goto out;
-	}
-	if (!OSSL_DECODER_from_data(dctx, &p, &left) || pkey == NULL ||
-	    left != 0)
-		goto out;
-	if (x509_ca_key_kind(pkey, NULL, 0) != 0) {
-		r = HUSH_E_INVAL;
-		goto out;
-	}
-	*out = pkey;
-	pkey = NULL;
-	r = 0;
- out:
-	EVP_PKEY_free(pkey);
-	OSSL_DECODER_CTX_free(dctx);
-	return r;
+	return key_decode_as(key_der, NULL, CA_KEY_DER_MAX, ca_key_ok, out);
 }
 
 int

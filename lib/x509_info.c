@@ -193,16 +193,16 @@ x509_verify(const char *cert_pem, size_t cert_len, const char *ca_pem,
 	return r;
 }
 
-bool
-x509_cert_matches_key(const char *cert_pem, size_t cert_len,
-    const struct secbuf *key_der)
+/* Whether the certificate carries the public half of the key decode() takes. */
+static bool
+matches_key(const char *cert_pem, size_t cert_len, const struct secbuf *key_der,
+    int (*decode)(const struct secbuf *, EVP_PKEY **))
 {
 	X509 *x = NULL;
 	EVP_PKEY *pkey = NULL;
 	bool match = false;
 
-	if (x509_pem_decode(cert_pem, cert_len, &x) != 0 ||
-	    x509_key_decode(key_der, &pkey) != 0)
+	if (x509_pem_decode(cert_pem, cert_len, &x) != 0 || decode(key_der, &pkey) != 0)
 		goto out;
 	match = X509_check_private_key(x, pkey) == 1;
  out:
@@ -210,4 +210,18 @@ x509_cert_matches_key(const char *cert_pem, size_t cert_len,
 	X509_free(x);
 	ERR_clear_error();
 	return match;
+}
+
+bool
+x509_cert_matches_key(const char *cert_pem, size_t cert_len,
+    const struct secbuf *key_der)
+{
+	return matches_key(cert_pem, cert_len, key_der, x509_key_decode);
+}
+
+bool
+x509_ca_matches_key(const char *cert_pem, size_t cert_len,
+    const struct secbuf *key_der)
+{
+	return matches_key(cert_pem, cert_len, key_der, x509_ca_key_decode);
 }

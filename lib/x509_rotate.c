@@ -193,22 +193,3 @@ x509_cert_reencode(const char *pem, size_t len, char **out, size_t *outlen)
 	ERR_clear_error();
 	return r;
 }
-
-bool
-x509_ca_matches_key(const char *cert_pem, size_t cert_len,
-    const struct secbuf *key_der)
-{
-	X509 *x = NULL;
-	EVP_PKEY *pkey = NULL;
-	bool match = false;
-
-	if (x509_pem_decode(cert_pem, cert_len, &x) != 0 ||
-	    x509_ca_key_decode(key_der, &pkey) != 0)
-		goto out;
-	match = X509_check_private_key(x, pkey) == 1;
- out:
-	EVP_PKEY_free(pkey);
-	X509_free(x);
-	ERR_clear_error();
-	return match;
-}

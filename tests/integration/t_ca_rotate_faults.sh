@@ -64,18 +64,23 @@ import json, sys
 sys.exit(0 if any(n["ID"] == sys.argv[1] and n["Status"] == "Down" for n in json.load(sys.stdin)) else 1)' "$ID_s"; }
 check "s is down" within 30 down_s
 
-# kill_leader_in PHASE: start a rotation, kill -9 the leader once a
-# surviving manager reports PHASE, bring it back; the rotation completes
+# kill_leader_in PHASE LABEL [HOLD]: start a rotation, kill -9 the leader
+# once a surviving manager reports PHASE, bring it back; the rotation
+# completes.  HOLD, a worker, has its parent stopped (SIGSTOP) until then:
+# the phase waits for it to report, for the seconds a node takes to count
+# as down, so that a phase that otherwise passes in a moment is caught.
 kill_leader_in() {
-	local phase=$1 label=$2 leader survivor t0 rc
+	local phase=$1 label=$2 hold=${3:-} leader survivor t0 rc
 	leader=$(leader_name a)
 	[ -n "$leader" ] || leader=a
 	survivor=$(other_manager "$leader")
+	[ -z "$hold" ] || kill -STOP "$(node_pid "$hold")"
 	check "rotation $label starts (through $survivor, leader $leader)" \
 	    hct 20 "$survivor" ca --rotate --detach -q
 	check "... the rotation reaches phase $phase" within 60 in_phase "$survivor" "$phase"
 	stop_node "$leader" KILL
 	echo "# killed leader $leader in phase $(phase_of "$survivor")"
+	[ -z "$hold" ] || kill -CONT "$(node_pid "$hold")"
 	check "... a new leader is elected" within 30 eval \
 	    '[ -n "$(leader_name '"$survivor"')" ] && [ "$(leader_name '"$survivor"')" != '"$leader"' ]'
 	start_node "$leader" || not_ok "the killed leader $leader restarts"
@@ -90,7 +95,7 @@ kill_leader_in() {
 	check "... and writes commit" within 20 commits "$survivor" "after-$label" v
 }
 
-kill_leader_in 1 trust
+kill_leader_in 1 trust e
 cp "$T_DIR/root-trust.pem" "$T_DIR/root0.pem"
 kill_leader_in 2 renew
 
